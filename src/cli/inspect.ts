@@ -1,0 +1,113 @@
+import { existsSync } from 'node:fs';
+import { Document, visit, isSeq } from 'yaml';
+import { UserError } from '../errors.js';
+import { varyingKeys, type TrialConfig } from '../grid/expand.js';
+import type { DataSettings } from '../spec/schema.js';
+import { Store, type SweepRow } from '../store/store.js';
+import { DEFAULT_DB, parse } from './args.js';
+import { formatValue, LABEL } from './describe-config.js';
+import { formatTable, pct } from './table.js';
+
+export const LS_USAGE = 'sweep ls [--db runs/sweeps.db]';
+export const SHOW_USAGE = 'sweep show SWEEP [--db runs/sweeps.db] [--json]';
+export const BEST_USAGE = 'sweep best SWEEP [--db runs/sweeps.db]';
+
+function openReadonly(db: string): Store {
+  if (!existsSync(db)) throw new UserError(`${db}: no database here yet (run \`sweep run SPEC\` first, or pass --db)`);
+  return Store.open(db, { readonly: true });
+}
+
+function findSweep(store: Store, name: string): SweepRow {
+  const sweep = store.sweep(name);
+  if (!sweep) {
+    const names = store.sweeps().map((s) => s.name);
+    throw new UserError(`no sweep named "${name}" in ${store.path}${names.length ? ` (there are: ${names.join(', ')})` : ''}`);
+  }
+  return sweep;
+}
+
+/** `sweep ls`: every sweep with its trial counts and best score. */
+export function ls(argv: string[], out: (s: string) => void): number {
+  const { values } = parse('ls', argv, { db: { type: 'string', default: DEFAULT_DB } }, []);
+  const store = openReadonly(values.db);
+  try {
+    const rows = store.sweeps();
+    if (rows.length === 0) out(`no sweeps in ${values.db}`);
+    else out(formatTable(
+      ['sweep', 'trials', 'completed', 'failed', 'running', 'pending', 'metric', 'best', 'updated'],
+      rows.map((s) => [s.name, s.total, s.completed, s.failed, s.running, s.pending, s.metric,
+        s.metric === 'val_loss' ? s.best?.toFixed(4) ?? null : pct(s.best), s.updated_at]),
+    ));
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+/** `sweep show SWEEP`: its trials ranked by the sweep's metric, as a table or JSON. */
+export function show(argv: string[], out: (s: string) => void): number {
+  const { values, positionals } = parse('show', argv, {
+    db: { type: 'string', default: DEFAULT_DB }, json: { type: 'boolean', default: false },
+  }, ['sweep']);
+  const store = openReadonly(values.db);
+  try {
+    const sweep = findSweep(store, positionals[0]);
+    const trials = store.trials(sweep.id);
+    const configs = trials.map((t) => JSON.parse(t.config_json) as TrialConfig);
+    if (values.json) {
+      out(JSON.stringify(trials.map((t, i) => ({
+        ...t, config: configs[i], config_json: undefined, data: JSON.parse(t.data_json), data_json: undefined,
+        epochs: store.epochs(t.id),
+      })), null, 2));
+      return 0;
+    }
+    const keys = varyingKeys(configs);
+    let rank = 0;
+    out(formatTable(
+      ['rank', 'trial', 'status', ...keys.map((k) => LABEL[k]), 'val_acc', 'val_loss', 'test_acc', 'epochs', 'seconds', 'backend'],
+      trials.map((t, i) => [
+        t.status === 'completed' ? ++rank : null, t.id, t.status, ...keys.map((k) => formatValue(configs[i][k])),
+        pct(t.val_accuracy), t.val_loss?.toFixed(4) ?? null, pct(t.test_accuracy),
+        `${t.epochs_done}/${configs[i].epochs}`, t.seconds?.toFixed(1) ?? null, t.backend,
+      ]),
+    ));
+    const failed = trials.filter((t) => t.status === 'failed');
+    for (const t of failed) out(`trial ${t.id} failed: ${t.error}`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+/** `sweep best SWEEP`: the best trial as a runnable one-configuration spec (YAML on stdout). */
+export function best(argv: string[], out: (s: string) => void): number {
+  const { values, positionals } = parse('best', argv, { db: { type: 'string', default: DEFAULT_DB } }, ['sweep']);
+  const store = openReadonly(values.db);
+  try {
+    const sweep = findSweep(store, positionals[0]);
+    const top = store.trials(sweep.id).find((t) => t.status === 'completed');
+    if (!top) throw new UserError(`sweep "${sweep.name}" has no completed trial yet`);
+    out(`# The best trial (${top.id}, config ${top.config_id}) of sweep "${sweep.name}": val_accuracy ${pct(top.val_accuracy)}%, test_accuracy ${pct(top.test_accuracy)}%.`);
+    const doc = new Document(bestSpec(sweep, top.seed, JSON.parse(top.data_json), JSON.parse(top.config_json)));
+    // Lists in flow style, as the shipped specs write them: `units: [[256, 128]]`.
+    visit(doc, { Seq: (_key, node) => { if (isSeq(node)) node.flow = true; } });
+    out(doc.toString().trimEnd());
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+/** A spec whose grid is exactly one configuration: it expands to the same config id. */
+export function bestSpec(sweep: SweepRow, seed: number, data: DataSettings, c: TrialConfig) {
+  const { model, optimizer, learningRate, batchSize, ...rest } = c;
+  const axes = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, [v]]));
+  return {
+    name: `${sweep.name}-best`,
+    metric: sweep.metric,
+    seed,
+    data,
+    train: { optimizer, learningRate, batchSize },
+    grid: { model: { [model]: axes } },
+  };
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { UsageError, UserError } from '../errors.js';
+import { best, BEST_USAGE, ls, LS_USAGE, show, SHOW_USAGE } from './inspect.js';
+import { run, RUN_USAGE } from './run.js';
+
+const USAGE = `sweep: hyperparameter sweeps for TensorFlow.js on Fashion-MNIST
+
+usage:
+  ${RUN_USAGE}
+  ${LS_USAGE}
+  ${SHOW_USAGE}
+  ${BEST_USAGE}`;
+
+const COMMANDS: Record<string, (argv: string[], out: (s: string) => void) => number | Promise<number>> = {
+  run, ls, show, best,
+};
+
+/** Runs the CLI; the only place that knows exit codes. User errors print one line; bugs keep their stack. */
+export async function main(argv: string[]): Promise<number> {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      out(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    const handler = COMMANDS[command];
+    if (!handler) throw new UsageError(`unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    return await handler(rest, out);
+  } catch (err) {
+    if (err instanceof UserError) {
+      process.stderr.write(`sweep: ${err.message}\n`);
+      if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    process.stderr.write(`sweep: internal error (a bug: please report it)\n${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 70;
+  },
+);

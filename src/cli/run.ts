@@ -1,0 +1,79 @@
+import { availableParallelism } from 'node:os';
+import { loadFashionMnist } from '../data/fashion-mnist.js';
+import { UsageError, UserError } from '../errors.js';
+import { countConfigs, expandGrid, HYPERPARAMETERS, varyingKeys } from '../grid/expand.js';
+import { BACKENDS, type BackendChoice } from '../pool/protocol.js';
+import { loadSpec } from '../spec/load-spec.js';
+import { Store } from '../store/store.js';
+import { runSweep } from '../sweep/run-sweep.js';
+import { nodeBackendInstalled } from '../train/backend.js';
+import { DEFAULT_DB, parse } from './args.js';
+import { formatValue, LABEL } from './describe-config.js';
+import { progressLog } from './progress-log.js';
+import { formatTable } from './table.js';
+
+export const RUN_USAGE = 'sweep run SPEC [--db runs/sweeps.db] [--workers N] [--backend auto|node|wasm|cpu] [--data DIR] [--dry-run] [--no-tui]';
+
+/** `sweep run`: validates the spec, then trains every configuration not yet completed. Returns the exit code. */
+export async function run(argv: string[], out: (line: string) => void): Promise<number> {
+  const { values, positionals } = parse('run', argv, {
+    db: { type: 'string', default: DEFAULT_DB },
+    workers: { type: 'string' },
+    backend: { type: 'string', default: 'auto' },
+    data: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    'no-tui': { type: 'boolean', default: false },
+  }, ['spec']);
+  const backend = values.backend as BackendChoice;
+  if (!BACKENDS.includes(backend)) throw new UsageError(`sweep run: --backend must be one of ${BACKENDS.join(', ')}, got "${values.backend}"`);
+  if (backend === 'node' && !nodeBackendInstalled()) {
+    throw new UserError('--backend node: @tensorflow/tfjs-node is not installed (see the README\'s Backends section)');
+  }
+  let workers = availableParallelism();
+  if (values.workers !== undefined) {
+    workers = Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new UsageError(`sweep run: --workers must be an integer from 1 to 256, got "${values.workers}"`);
+  }
+  // tfjs-node's addon cannot load in a second worker thread; it uses the cores itself.
+  if (backend === 'node' || (backend === 'auto' && nodeBackendInstalled())) workers = 1;
+
+  const specPath = positionals[0];
+  const { spec, text } = loadSpec(specPath);
+  const trials = expandGrid(spec);
+  const keys = varyingKeys(trials.map((t) => t.config));
+
+  if (values['dry-run']) {
+    out(`${specPath}: sweep "${spec.name}", ${countConfigs(spec)} configurations (seed ${spec.seed}, metric ${spec.metric})`);
+    const shown = HYPERPARAMETERS.filter((k) => trials.some((t) => t.config[k] !== undefined));
+    out(formatTable(['#', 'config', ...shown.map((k) => LABEL[k])],
+      trials.map((t, i) => [i + 1, t.configId, ...shown.map((k) => formatValue(t.config[k]))])));
+    return 0;
+  }
+
+  const dataset = await loadFashionMnist({ dir: values.data, log: out });
+  const store = Store.open(values.db);
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+    out(`${signal}: stopping; running trials are interrupted and run again next time (again to quit at once)`);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    out(`data: Fashion-MNIST (${dataset.source}, ${dataset.dir}); database: ${values.db}`);
+    const result = await runSweep({
+      spec, specText: text, specPath, store, dataset, workers, backend, signal: stop.signal,
+      onEvent: progressLog(out, keys, spec.metric),
+    });
+    if (result.best) {
+      out(`best: trial ${result.best.trialId}; \`sweep best ${spec.name}\` prints its configuration`);
+    }
+    if (stop.signal.aborted) return 130;
+    return result.failed > 0 && result.completed === 0 && result.skipped === 0 ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    store.close();
+  }
+}

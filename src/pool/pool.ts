@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { TrialConfig } from '../grid/expand.js';
+import type { DataSettings } from '../spec/schema.js';
+import type { BackendChoice, SharedDataset, TrainResult, WorkerEvent, WorkerInit } from './protocol.js';
+
+/** The compiled worker; under vitest (running src/*.ts) the build in dist/ is used. */
+function workerFile(): string {
+  const sibling = fileURLToPath(new URL('../train/worker.js', import.meta.url));
+  if (existsSync(sibling)) return sibling;
+  const built = fileURLToPath(new URL('../../dist/train/worker.js', import.meta.url));
+  if (existsSync(built)) return built;
+  throw new Error(`training worker not found at ${sibling} or ${built}: run \`npm run build\``);
+}
+
+export type PoolOptions = {
+  readonly workers: number;
+  readonly backend: BackendChoice;
+  readonly dataset: SharedDataset;
+};
+
+export type TrialJob = {
+  readonly trialId: number;
+  readonly config: TrialConfig;
+  readonly seed: number;
+  readonly data: DataSettings;
+};
+
+/** A pool of training workers; each keeps its backend and tensors between trials. */
+export class TrainingPool {
+  private readonly piscina: Piscina;
+
+  constructor(options: PoolOptions) {
+    if (!Number.isInteger(options.workers) || options.workers < 1) {
+      throw new RangeError('options.workers must be a positive integer');
+    }
+    const init: WorkerInit = { dataset: options.dataset, backend: options.backend };
+    this.piscina = new Piscina({
+      filename: workerFile(),
+      minThreads: options.workers,
+      maxThreads: options.workers,
+      // Each worker runs one trial at a time: two on one thread would only interleave.
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 60_000,
+      workerData: init,
+    });
+  }
+
+  get threads(): number {
+    return this.piscina.threads.length;
+  }
+
+  /**
+   * Trains one trial on the next free worker; `onEvent` sees its progress. Resolves
+   * with the result (a failed trial included); rejects only if the worker itself died.
+   */
+  async run(job: TrialJob, onEvent: (e: WorkerEvent) => void, signal?: AbortSignal): Promise<TrainResult> {
+    const { port1, port2 } = new MessageChannel();
+    port1.on('message', onEvent);
+    try {
+      return await this.piscina.run({ ...job, port: port2 }, { transferList: [port2], signal });
+    } finally {
+      // Events posted just before the result may still be queued on the port.
+      await new Promise((resolve) => setImmediate(resolve));
+      port1.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.destroy();
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The typed boundary between the main thread and the training workers: what a task
+ * carries in, what a worker reports while it trains, and what it returns.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { TrialConfig } from '../grid/expand.js';
+import type { DataSettings } from '../spec/schema.js';
+
+export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
+export const BACKENDS: readonly BackendChoice[] = ['auto', 'node', 'wasm', 'cpu'];
+
+/** Fashion-MNIST as raw bytes on SharedArrayBuffers: every worker reads the same memory. */
+export type SharedSplit = { readonly images: Uint8Array; readonly labels: Uint8Array; readonly count: number };
+export type SharedDataset = { readonly train: SharedSplit; readonly test: SharedSplit };
+
+/** Given to each worker once, at its start. */
+export type WorkerInit = { readonly dataset: SharedDataset; readonly backend: BackendChoice };
+
+export type EpochMetrics = {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  seconds: number;
+};
+
+export type TrialOutcome = {
+  backend: string;
+  valAccuracy: number;
+  valLoss: number;
+  testAccuracy: number;
+  testLoss: number;
+  params: number;
+  seconds: number;
+  epochs: EpochMetrics[];
+};
+
+/** One trial to train. `port` is transferred; the worker posts WorkerEvents on it. */
+export type TrainTask = {
+  readonly trialId: number;
+  readonly config: TrialConfig;
+  readonly seed: number;
+  readonly data: DataSettings;
+  readonly port: MessagePort;
+};
+
+export type WorkerEvent =
+  | { type: 'started'; trialId: number; backend: string }
+  | { type: 'epoch'; trialId: number; backend: string; metrics: EpochMetrics };
+
+/** A trial that failed inside training comes back as data, not as a rejected task. */
+export type TrainResult =
+  | { ok: true; outcome: TrialOutcome }
+  | { ok: false; error: string; backend: string | null; epochs: EpochMetrics[] };

@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, isMap, isPair, isScalar, parseDocument, type Node } from 'yaml';
+import type { core } from 'zod';
+import { UserError } from '../errors.js';
+import { KIND_AXES, MODEL_KINDS, specSchema, type SweepSpec } from './schema.js';
+
+/** A spec that cannot be used; the message reads `file:line:col path: problem`. */
+export class SpecError extends UserError {
+  constructor(file: string, line: number, col: number, path: string, problem: string) {
+    super(`${file}:${line}:${col} ${path ? `${path}: ` : ''}${problem}`);
+    this.name = 'SpecError';
+  }
+}
+
+type Path = readonly PropertyKey[];
+
+/** Reads and validates a spec file; a missing file or an invalid spec is a UserError. */
+export function loadSpec(file: string): { spec: SweepSpec; text: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(`${file}: cannot read the spec (${code === 'ENOENT' ? 'no such file' : code ?? String(err)})`);
+  }
+  return { spec: parseSpec(text, file), text };
+}
+
+/** Parses spec text; every error names the file, line, column and the field's path. */
+export function parseSpec(text: string, file: string): SweepSpec {
+  const lines = new LineCounter();
+  // maxAliasCount bounds "billion laughs" documents; uniqueKeys rejects a key given twice.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const at = lines.linePos(syntax.pos[0]);
+    throw new SpecError(file, at.line, at.col, '', `invalid YAML: ${syntax.message.split('\n')[0]}`);
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new SpecError(file, 1, 1, '', `invalid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const where = (path: Path, key?: string) => {
+    const node = nodeAt(doc.contents, path, key);
+    const at = lines.linePos(node?.range?.[0] ?? 0);
+    return { line: at.line, col: at.col };
+  };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new SpecError(file, 1, 1, '', 'a spec must be a YAML mapping with at least a `name`');
+  }
+
+  const parsed = specSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = deepestIssue(parsed.error.issues);
+    const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+    const path = key === undefined ? issue.path : [...issue.path, key];
+    const at = where(issue.path, key);
+    const problem = key === undefined ? friendly(issue) : `unknown key "${key}"`;
+    throw new SpecError(file, at.line, at.col, formatPath(path), problem);
+  }
+  const spec = parsed.data;
+
+  // A CNN-only key at the top of the grid must apply to some CNN in this sweep.
+  const model = spec.grid.model;
+  const kinds = model === undefined ? ['ann'] : Array.isArray(model) ? model : Object.keys(model);
+  for (const key of Object.keys(spec.grid)) {
+    if (key === 'model') continue;
+    if (!kinds.some((k) => KIND_AXES[k as (typeof MODEL_KINDS)[number]].includes(key))) {
+      const at = where(['grid'], key);
+      throw new SpecError(file, at.line, at.col, `grid.${key}`, `only ${MODEL_KINDS.filter((k) => KIND_AXES[k].includes(key)).join(', ')} models take "${key}", and this grid has none`);
+    }
+  }
+  return spec;
+}
+
+/** Of a union's alternatives, report the one that got furthest into the value. */
+function deepestIssue(issues: readonly core.$ZodIssue[]): core.$ZodIssue {
+  const first = issues[0];
+  if (first.code !== 'invalid_union') return first;
+  const branches = first.errors
+    .map((branch) => branch.map((i) => ({ ...i, path: [...first.path, ...i.path] }) as core.$ZodIssue))
+    .sort((a, b) => Math.max(...b.map((i) => i.path.length)) - Math.max(...a.map((i) => i.path.length)));
+  const best = branches[0];
+  // Every alternative failed at the top: the value has the wrong shape altogether.
+  if (best.every((i) => i.path.length === first.path.length && i.code === 'invalid_type')) {
+    return { ...first, message: 'must be a list of model kinds or a map from kind to its grid' };
+  }
+  return deepestIssue(best);
+}
+
+function friendly(issue: core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') {
+    return issue.message.replace(/^Invalid input: /, '').replace(/received/, 'got');
+  }
+  return issue.message;
+}
+
+/** `grid.units[1][0]` from ['grid', 'units', 1, 0]. */
+export function formatPath(path: Path): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+}
+
+/** The YAML node at `path` (or the key node of `key` under it), for its position. */
+function nodeAt(root: Node | null, path: Path, key?: string): Node | undefined {
+  let node: unknown = root;
+  let last: Node | undefined = root ?? undefined;
+  for (const p of path) {
+    if (!node || typeof node !== 'object' || !('items' in node)) break;
+    const items = (node as { items: unknown[] }).items;
+    const next: unknown = isMap(node)
+      ? items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === p)
+      : items[p as number];
+    if (next === undefined) break;
+    node = isPair(next) ? next.value : next;
+    if (node && typeof node === 'object' && 'range' in node) last = node as Node;
+  }
+  if (key !== undefined && isMap(node)) {
+    const pair = node.items.find((it) => isScalar(it.key) && it.key.value === key);
+    if (pair && isScalar(pair.key)) return pair.key;
+  }
+  return last;
+}

@@ -1,0 +1,79 @@
+/**
+ * The database schema, as migrations applied in order; `PRAGMA user_version` says how
+ * many have run. Table, column and view names are a user interface (people write SQL
+ * against them): add, never rename. The README's schema section describes each one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE sweeps (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    metric      TEXT NOT NULL,
+    seed        INTEGER NOT NULL,
+    spec_path   TEXT,
+    spec_yaml   TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+  );
+
+  CREATE TABLE trials (
+    id             INTEGER PRIMARY KEY,
+    sweep_id       INTEGER NOT NULL REFERENCES sweeps(id),
+    config_id      TEXT NOT NULL,
+    config_json    TEXT NOT NULL,
+    data_json      TEXT NOT NULL,
+    status         TEXT NOT NULL DEFAULT 'pending'
+                   CHECK (status IN ('pending', 'running', 'completed', 'failed', 'interrupted')),
+    seed           INTEGER NOT NULL,
+    model          TEXT NOT NULL,
+    epochs         INTEGER NOT NULL,
+    activation     TEXT NOT NULL,
+    units          TEXT NOT NULL,
+    dropout        REAL NOT NULL,
+    filters        TEXT,
+    kernel_size    INTEGER,
+    pooling        TEXT,
+    optimizer      TEXT NOT NULL,
+    learning_rate  REAL NOT NULL,
+    batch_size     INTEGER NOT NULL,
+    backend        TEXT,
+    started_at     TEXT,
+    finished_at    TEXT,
+    epochs_done    INTEGER NOT NULL DEFAULT 0,
+    val_accuracy   REAL,
+    val_loss       REAL,
+    test_accuracy  REAL,
+    test_loss      REAL,
+    params         INTEGER,
+    seconds        REAL,
+    error          TEXT,
+    UNIQUE (sweep_id, config_id)
+  );
+  CREATE INDEX trials_status ON trials (sweep_id, status);
+
+  CREATE TABLE epochs (
+    trial_id      INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+    epoch         INTEGER NOT NULL CHECK (epoch >= 1),
+    loss          REAL,
+    accuracy      REAL,
+    val_loss      REAL,
+    val_accuracy  REAL,
+    seconds       REAL,
+    PRIMARY KEY (trial_id, epoch)
+  ) WITHOUT ROWID;
+
+  CREATE VIEW leaderboard AS
+  SELECT s.name AS sweep,
+         RANK() OVER (PARTITION BY t.sweep_id
+                      ORDER BY CASE s.metric WHEN 'val_loss' THEN -t.val_loss ELSE t.val_accuracy END DESC) AS rank,
+         t.id AS trial_id, t.config_id,
+         t.model, t.epochs, t.activation, t.units, t.dropout, t.filters, t.kernel_size, t.pooling,
+         t.optimizer, t.learning_rate, t.batch_size,
+         t.val_accuracy, t.val_loss, t.test_accuracy, t.test_loss,
+         t.params, t.seconds, t.backend, t.finished_at
+  FROM trials t JOIN sweeps s ON s.id = t.sweep_id
+  WHERE t.status = 'completed';
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

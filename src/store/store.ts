@@ -1,0 +1,229 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { UserError } from '../errors.js';
+import type { Trial, TrialConfig } from '../grid/expand.js';
+import type { EpochMetrics, TrialOutcome } from '../pool/protocol.js';
+import type { DataSettings, Metric } from '../spec/schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+
+export type TrialStatus = 'pending' | 'running' | 'completed' | 'failed' | 'interrupted';
+
+export type SweepRow = {
+  id: number; name: string; metric: Metric; seed: number;
+  spec_path: string | null; spec_yaml: string; created_at: string; updated_at: string;
+};
+
+export type TrialRow = {
+  id: number; sweep_id: number; config_id: string; config_json: string; data_json: string;
+  status: TrialStatus; seed: number; backend: string | null; started_at: string | null; finished_at: string | null;
+  epochs_done: number; val_accuracy: number | null; val_loss: number | null; test_accuracy: number | null;
+  test_loss: number | null; params: number | null; seconds: number | null; error: string | null;
+};
+
+export type SweepSummary = {
+  name: string; metric: Metric; created_at: string; updated_at: string; total: number;
+  completed: number; failed: number; running: number; pending: number; best: number | null;
+};
+
+const now = () => new Date().toISOString();
+
+/**
+ * The results database. The only code that writes SQL; one writer (the main thread),
+ * any number of readers (WAL).
+ */
+export class Store {
+  readonly db: Database.Database;
+  readonly path: string;
+
+  private constructor(db: Database.Database, path: string) {
+    this.db = db;
+    this.path = path;
+  }
+
+  /**
+   * Opens (creating when writable) the database at `path` and brings its schema up to
+   * date. A path that cannot be used, a file that is not a database, or one from a newer
+   * `sweep` is a UserError.
+   */
+  static open(path: string, options: { readonly?: boolean } = {}): Store {
+    const readonly = options.readonly ?? false;
+    let db: Database.Database;
+    try {
+      if (!readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path, { readonly, fileMustExist: readonly });
+    } catch (err) {
+      throw new UserError(`${path}: cannot open the database (${describe(err)})`);
+    }
+    try {
+      db.pragma('busy_timeout = 10000');
+      if (!readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+      db.pragma('foreign_keys = ON');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new UserError(`${path}: written by a newer sweep (schema version ${version}, this one knows up to ${SCHEMA_VERSION})`);
+      }
+      if (version < SCHEMA_VERSION) {
+        if (readonly) throw new UserError(`${path}: schema version ${version} is older than ${SCHEMA_VERSION}; run \`sweep run\` on it once to upgrade`);
+        db.transaction(() => {
+          for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+          db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        }).immediate();
+      }
+    } catch (err) {
+      db.close();
+      if (err instanceof UserError) throw err;
+      throw new UserError(`${path}: cannot use the database (${describe(err)})`);
+    }
+    return new Store(db, path);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Creates the sweep, or updates the spec text of the sweep with this name; returns its id. */
+  upsertSweep(s: { name: string; metric: Metric; seed: number; specPath: string | null; specYaml: string }): number {
+    const t = now();
+    const row = this.db.prepare(
+      `INSERT INTO sweeps (name, metric, seed, spec_path, spec_yaml, created_at, updated_at)
+       VALUES (@name, @metric, @seed, @specPath, @specYaml, @t, @t)
+       ON CONFLICT (name) DO UPDATE SET metric = excluded.metric, seed = excluded.seed,
+         spec_path = excluded.spec_path, spec_yaml = excluded.spec_yaml, updated_at = excluded.updated_at
+       RETURNING id`,
+    ).get({ ...s, t }) as { id: number };
+    return row.id;
+  }
+
+  /** Adds the trials this sweep does not have yet as 'pending'; returns how many were new. */
+  addTrials(sweepId: number, seed: number, data: DataSettings, trials: readonly Trial[]): number {
+    const insert = this.db.prepare(
+      `INSERT INTO trials (sweep_id, config_id, config_json, data_json, seed, model, epochs, activation, units,
+         dropout, filters, kernel_size, pooling, optimizer, learning_rate, batch_size)
+       VALUES (@sweepId, @configId, @configJson, @dataJson, @seed, @model, @epochs, @activation, @units,
+         @dropout, @filters, @kernelSize, @pooling, @optimizer, @learningRate, @batchSize)
+       ON CONFLICT (sweep_id, config_id) DO NOTHING`,
+    );
+    const dataJson = JSON.stringify(data);
+    return this.db.transaction(() => {
+      let added = 0;
+      for (const { configId, config } of trials) {
+        added += insert.run({
+          sweepId, configId, configJson: JSON.stringify(config), dataJson, seed, ...hyperparameterColumns(config),
+        }).changes;
+      }
+      return added;
+    }).immediate();
+  }
+
+  /**
+   * Marks this sweep's trials left 'running' by a process that is gone as 'interrupted'.
+   * One process per sweep for now: leases come with crash-safety (issue 4).
+   */
+  interruptStale(sweepId: number): number {
+    return this.db.prepare(`UPDATE trials SET status = 'interrupted' WHERE sweep_id = ? AND status = 'running'`)
+      .run(sweepId).changes;
+  }
+
+  /** Marks a trial running on a backend, dropping what an earlier, unfinished attempt recorded. */
+  startTrial(trialId: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM epochs WHERE trial_id = ?').run(trialId);
+      this.db.prepare(
+        `UPDATE trials SET status = 'running', started_at = ?, finished_at = NULL, epochs_done = 0, backend = NULL,
+           val_accuracy = NULL, val_loss = NULL, test_accuracy = NULL, test_loss = NULL, params = NULL,
+           seconds = NULL, error = NULL
+         WHERE id = ?`,
+      ).run(now(), trialId);
+    }).immediate();
+  }
+
+  /** Records one finished epoch (idempotent: the same epoch again replaces it). */
+  recordEpoch(trialId: number, m: EpochMetrics, backend?: string): void {
+    this.db.transaction(() => {
+      this.db.prepare(
+        `INSERT OR REPLACE INTO epochs (trial_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(trialId, m.epoch, m.loss, m.accuracy, m.valLoss, m.valAccuracy, m.seconds);
+      this.db.prepare('UPDATE trials SET epochs_done = MAX(epochs_done, ?), backend = COALESCE(?, backend) WHERE id = ?')
+        .run(m.epoch, backend ?? null, trialId);
+    }).immediate();
+  }
+
+  /** Records a completed trial and all its epochs in one transaction. */
+  completeTrial(trialId: number, r: TrialOutcome): void {
+    this.db.transaction(() => {
+      for (const e of r.epochs) this.recordEpoch(trialId, e);
+      this.db.prepare(
+        `UPDATE trials SET status = 'completed', finished_at = ?, backend = ?, val_accuracy = ?, val_loss = ?,
+           test_accuracy = ?, test_loss = ?, params = ?, seconds = ?, error = NULL
+         WHERE id = ?`,
+      ).run(now(), r.backend, r.valAccuracy, r.valLoss, r.testAccuracy, r.testLoss, r.params, r.seconds, trialId);
+    }).immediate();
+  }
+
+  /** Records a failed trial with its error; the epochs it finished stay. */
+  failTrial(trialId: number, error: string, backend?: string): void {
+    this.db.prepare(
+      `UPDATE trials SET status = 'failed', finished_at = ?, error = ?, backend = COALESCE(?, backend) WHERE id = ?`,
+    ).run(now(), error, backend ?? null, trialId);
+  }
+
+  /** Marks a running trial as interrupted (stopped by the user); it runs again next time. */
+  interruptTrial(trialId: number): void {
+    this.db.prepare(`UPDATE trials SET status = 'interrupted', finished_at = ? WHERE id = ? AND status = 'running'`)
+      .run(now(), trialId);
+  }
+
+  sweep(name: string): SweepRow | undefined {
+    return this.db.prepare('SELECT * FROM sweeps WHERE name = ?').get(name) as SweepRow | undefined;
+  }
+
+  /** The sweep's trials: completed ones ranked by its metric, then the rest by id. */
+  trials(sweepId: number): TrialRow[] {
+    return this.db.prepare(
+      `SELECT t.* FROM trials t JOIN sweeps s ON s.id = t.sweep_id WHERE t.sweep_id = ?
+       ORDER BY t.status <> 'completed',
+         CASE s.metric WHEN 'val_loss' THEN -t.val_loss ELSE t.val_accuracy END DESC, t.id`,
+    ).all(sweepId) as TrialRow[];
+  }
+
+  epochs(trialId: number): EpochMetrics[] {
+    return this.db.prepare(
+      `SELECT epoch, loss, accuracy, val_loss AS valLoss, val_accuracy AS valAccuracy, seconds
+       FROM epochs WHERE trial_id = ? ORDER BY epoch`,
+    ).all(trialId) as EpochMetrics[];
+  }
+
+  /** Every sweep with its trial counts and best score. */
+  sweeps(): SweepSummary[] {
+    return this.db.prepare(
+      `SELECT s.name, s.metric, s.created_at, s.updated_at, COUNT(t.id) AS total,
+         SUM(t.status = 'completed') AS completed, SUM(t.status = 'failed') AS failed,
+         SUM(t.status = 'running') AS running, SUM(t.status IN ('pending', 'interrupted')) AS pending,
+         CASE s.metric WHEN 'val_loss' THEN MIN(CASE WHEN t.status = 'completed' THEN t.val_loss END)
+                       ELSE MAX(CASE WHEN t.status = 'completed' THEN t.val_accuracy END) END AS best
+       FROM sweeps s LEFT JOIN trials t ON t.sweep_id = s.id
+       GROUP BY s.id ORDER BY s.created_at, s.id`,
+    ).all() as SweepSummary[];
+  }
+}
+
+/** The per-hyperparameter columns, so that `WHERE dropout > 0.2` needs no JSON functions. */
+function hyperparameterColumns(c: TrialConfig) {
+  return {
+    model: c.model, epochs: c.epochs, activation: c.activation, units: JSON.stringify(c.units), dropout: c.dropout,
+    filters: c.filters ? JSON.stringify(c.filters) : null, kernelSize: c.kernelSize ?? null, pooling: c.pooling ?? null,
+    optimizer: c.optimizer, learningRate: c.learningRate, batchSize: c.batchSize,
+  };
+}
+
+function describe(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  if (e.code === 'SQLITE_NOTADB') return 'not an SQLite database';
+  if (e.code === 'SQLITE_CANTOPEN') return 'cannot open the file: is its directory there and writable?';
+  return e.message ?? String(err);
+}

@@ -1,0 +1,43 @@
+import * as tf from '@tensorflow/tfjs';
+import type { SharedDataset } from '../pool/protocol.js';
+import type { DataSettings } from '../spec/schema.js';
+import { IMAGE_SHAPE } from './model.js';
+
+/** Float images (N×28×28×1, in [0, 1]) and int32 labels, resident on the backend. */
+export type Split = { readonly x: tf.Tensor4D; readonly y: tf.Tensor1D; readonly count: number };
+export type Splits = { readonly train: Split; readonly val: Split; readonly test: Split };
+
+const PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1];
+
+/**
+ * The train/validation/test tensors for a data setting: the first `trainLimit` training
+ * images, of which the last `validationSplit` fraction validates (as Keras's
+ * validation_split does, so every trial and seed sees the same split), and the first
+ * `testLimit` test images.
+ */
+export function makeSplits(dataset: SharedDataset, data: DataSettings): Splits {
+  const trainCount = Math.min(data.trainLimit, dataset.train.count);
+  const valCount = Math.max(1, Math.floor(trainCount * data.validationSplit));
+  const fitCount = trainCount - valCount;
+  if (fitCount < 1) throw new Error(`trainLimit ${data.trainLimit} leaves no training images after the validation split`);
+  return {
+    train: toTensors(dataset.train.images, dataset.train.labels, 0, fitCount),
+    val: toTensors(dataset.train.images, dataset.train.labels, fitCount, valCount),
+    test: toTensors(dataset.test.images, dataset.test.labels, 0, Math.min(data.testLimit, dataset.test.count)),
+  };
+}
+
+function toTensors(images: Uint8Array, labels: Uint8Array, start: number, count: number): Split {
+  const pixels = new Float32Array(count * PIXELS);
+  const src = images.subarray(start * PIXELS, (start + count) * PIXELS);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = src[i] / 255;
+  return {
+    x: tf.tensor4d(pixels, [count, ...IMAGE_SHAPE]),
+    y: tf.tensor1d(Int32Array.from(labels.subarray(start, start + count)), 'int32'),
+    count,
+  };
+}
+
+export function disposeSplits(s: Splits): void {
+  for (const split of [s.train, s.val, s.test]) tf.dispose([split.x, split.y]);
+}

@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs';
+import seedrandom from 'seedrandom';
+import type { TrialConfig } from '../grid/expand.js';
+import type { EpochMetrics, TrialOutcome } from '../pool/protocol.js';
+import { buildModel, CLASSES, makeOptimizer } from './model.js';
+import type { Split, Splits } from './tensors.js';
+
+const EVAL_BATCH = 1000;
+// Keras clips probabilities by this epsilon before the log in cross-entropy.
+const EPSILON = 1e-7;
+
+export type TrainOptions = {
+  readonly config: TrialConfig;
+  readonly seed: number;
+  readonly splits: Splits;
+  readonly backend: string;
+  /** Called after each epoch's metrics are known. */
+  readonly onEpoch?: (m: EpochMetrics) => void;
+};
+
+/**
+ * Trains one configuration from scratch and evaluates it: per-epoch training and
+ * validation metrics, then the test set once. Deterministic for a config, seed and
+ * backend: seeded weights, seeded dropout, seeded shuffling. A non-finite loss throws.
+ */
+export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { model: tf.LayersModel }> {
+  const { config, seed, splits } = opts;
+  const started = performance.now();
+  const model = buildModel(config, seed);
+  const optimizer = makeOptimizer(config.optimizer, config.learningRate);
+  const shuffle = seedrandom(`shuffle:${seed}`);
+  const order = Int32Array.from({ length: splits.train.count }, (_, i) => i);
+  const epochs: EpochMetrics[] = [];
+  try {
+    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+      const t0 = performance.now();
+      shuffleInPlace(order, shuffle);
+      const { loss, accuracy } = await trainEpoch(model, optimizer, splits.train, order, config.batchSize);
+      if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} in epoch ${epoch}`);
+      const val = evaluate(model, splits.val);
+      const m: EpochMetrics = {
+        epoch, loss, accuracy, valLoss: val.loss, valAccuracy: val.accuracy, seconds: (performance.now() - t0) / 1000,
+      };
+      epochs.push(m);
+      opts.onEpoch?.(m);
+    }
+    const last = epochs[epochs.length - 1];
+    const test = evaluate(model, splits.test);
+    return {
+      backend: opts.backend, valAccuracy: last.valAccuracy, valLoss: last.valLoss,
+      testAccuracy: test.accuracy, testLoss: test.loss, params: model.countParams(),
+      seconds: (performance.now() - started) / 1000, epochs, model,
+    };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+async function trainEpoch(
+  model: tf.LayersModel, optimizer: tf.Optimizer, data: Split, order: Int32Array, batchSize: number,
+): Promise<{ loss: number; accuracy: number }> {
+  // Sums stay on the backend: one read per epoch instead of a sync per step.
+  let lossSum = tf.scalar(0);
+  let correct = tf.scalar(0, 'int32');
+  for (let start = 0; start < data.count; start += batchSize) {
+    const idx = order.subarray(start, Math.min(start + batchSize, data.count));
+    const [nextLoss, nextCorrect] = tf.tidy(() => {
+      const indices = tf.tensor1d(idx, 'int32');
+      const xb = tf.gather(data.x, indices);
+      const yb = tf.gather(data.y, indices);
+      let hits: tf.Tensor | undefined;
+      const cost = optimizer.minimize(() => {
+        const probs = model.apply(xb, { training: true }) as tf.Tensor2D;
+        hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), yb), 'int32')));
+        return crossEntropy(probs, yb);
+      }, true)!;
+      const out = [tf.add(lossSum, tf.mul(cost, idx.length)), tf.add(correct, hits!)];
+      hits!.dispose();
+      return out;
+    });
+    lossSum.dispose();
+    correct.dispose();
+    lossSum = nextLoss as tf.Scalar;
+    correct = nextCorrect as tf.Scalar;
+  }
+  const [loss, hits] = [(await lossSum.data())[0], (await correct.data())[0]];
+  tf.dispose([lossSum, correct]);
+  return { loss: loss / data.count, accuracy: hits / data.count };
+}
+
+/** Sparse categorical cross-entropy of softmax outputs, as Keras computes it. */
+function crossEntropy(probs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  const picked = tf.sum(tf.mul(probs, tf.oneHot(labels, CLASSES)), -1);
+  return tf.neg(tf.mean(tf.log(tf.clipByValue(picked, EPSILON, 1 - EPSILON))));
+}
+
+/** Loss and accuracy in inference mode (no dropout), in batches. */
+export function evaluate(model: tf.LayersModel, data: Split): { loss: number; accuracy: number } {
+  let loss = 0;
+  let hits = 0;
+  for (let start = 0; start < data.count; start += EVAL_BATCH) {
+    const size = Math.min(EVAL_BATCH, data.count - start);
+    const [l, h] = tf.tidy(() => {
+      const xb = data.x.slice(start, size);
+      const yb = data.y.slice(start, size);
+      const probs = model.predict(xb) as tf.Tensor2D;
+      return [
+        tf.mul(crossEntropy(probs, yb), size).dataSync()[0],
+        tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), yb), 'int32')).dataSync()[0],
+      ];
+    });
+    loss += l;
+    hits += h;
+  }
+  return { loss: loss / data.count, accuracy: hits / data.count };
+}
+
+/** Fisher–Yates with a seeded generator (tfjs's own shuffle uses Math.random). */
+function shuffleInPlace(a: Int32Array, rng: () => number): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+}

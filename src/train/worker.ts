@@ -1,0 +1,47 @@
+/**
+ * The piscina worker: trains one trial per task. The backend starts once per worker
+ * and the float tensors are built once per data setting; the raw bytes are the main
+ * thread's SharedArrayBuffers, never copied per trial.
+ */
+import { workerData } from 'node:worker_threads';
+import type { TrainResult, TrainTask, WorkerEvent, WorkerInit, EpochMetrics } from '../pool/protocol.js';
+import { initBackend } from './backend.js';
+import { disposeSplits, makeSplits, type Splits } from './tensors.js';
+import { trainTrial } from './train.js';
+
+const init = workerData as WorkerInit;
+let backend: Promise<string> | undefined;
+let cached: { key: string; splits: Splits } | undefined;
+
+function splitsFor(data: TrainTask['data']): Splits {
+  const key = JSON.stringify(data);
+  if (cached?.key !== key) {
+    if (cached) disposeSplits(cached.splits);
+    cached = { key, splits: makeSplits(init.dataset, data) };
+  }
+  return cached.splits;
+}
+
+export default async function train(task: TrainTask): Promise<TrainResult> {
+  const post = (e: WorkerEvent) => task.port.postMessage(e);
+  const epochs: EpochMetrics[] = [];
+  let name: string | null = null;
+  try {
+    backend ??= initBackend(init.backend);
+    name = await backend;
+    post({ type: 'started', trialId: task.trialId, backend: name });
+    const { model, ...outcome } = await trainTrial({
+      config: task.config, seed: task.seed, splits: splitsFor(task.data), backend: name,
+      onEpoch: (metrics) => {
+        epochs.push(metrics);
+        post({ type: 'epoch', trialId: task.trialId, backend: name!, metrics });
+      },
+    });
+    model.dispose();
+    return { ok: true, outcome };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message ?? String(err), backend: name, epochs };
+  } finally {
+    task.port.close();
+  }
+}
