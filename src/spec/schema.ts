@@ -26,7 +26,7 @@ export type Metric = (typeof METRICS)[number];
 // Upper bounds keep a typo (epochs: 70000) from becoming a week of compute or an
 // out-of-memory crash deep inside a worker.
 const posInt = (max: number) =>
-  z.number().int('must be an integer').gte(1, 'must be a positive integer').lte(max, `must be at most ${max}`);
+  z.number().gte(1, 'must be a positive integer').lte(max, `must be at most ${max}`).int('must be an integer');
 
 const epochs = posInt(1000);
 const width = posInt(65536);

@@ -36,7 +36,10 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
       const t0 = performance.now();
       shuffleInPlace(order, shuffle);
       const { loss, accuracy } = await trainEpoch(model, optimizer, splits.train, order, config.batchSize);
-      if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} in epoch ${epoch}`);
+      // The wasm backend's clip turns NaN probabilities into finite losses, so the weights are checked too.
+      if (!Number.isFinite(loss) || !weightsFinite(model)) {
+        throw new Error(`training diverged in epoch ${epoch}: ${Number.isFinite(loss) ? 'weights' : 'loss'} became NaN or infinite`);
+      }
       const val = evaluate(model, splits.val);
       const m: EpochMetrics = {
         epoch, loss, accuracy, valLoss: val.loss, valAccuracy: val.accuracy, seconds: (performance.now() - t0) / 1000,
@@ -116,6 +119,10 @@ export function evaluate(model: tf.LayersModel, data: Split): { loss: number; ac
     hits += h;
   }
   return { loss: loss / data.count, accuracy: hits / data.count };
+}
+
+function weightsFinite(model: tf.LayersModel): boolean {
+  return tf.tidy(() => tf.stack(model.trainableWeights.map((w) => tf.all(tf.isFinite(w.read())))).all().dataSync()[0] === 1);
 }
 
 /** Fisher–Yates with a seeded generator (tfjs's own shuffle uses Math.random). */

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, configId, countConfigs, expandGrid, varyingKeys } from '../../src/grid/expand.js';
+import { parseSpec } from '../../src/spec/load-spec.js';
+
+const spec = (grid: string, head = 'name: g\nseed: 1\n') => parseSpec(`${head}grid:\n${grid}`, 'g.yaml');
+
+describe('expandGrid', () => {
+  it('gives the notebook model by default', () => {
+    const trials = expandGrid(parseSpec('name: g\n', 'g.yaml'));
+    expect(trials.map((t) => t.config)).toEqual([{
+      model: 'ann', epochs: 7, activation: 'relu', units: [128], dropout: 0.2,
+      optimizer: 'adam', learningRate: 0.001, batchSize: 32,
+    }]);
+  });
+
+  it('takes the cartesian product over sorted keys, the last varying fastest', () => {
+    const trials = expandGrid(spec('  epochs: [5, 10]\n  dropout: [0.2, 0.4]\n'));
+    expect(trials.map((t) => [t.config.dropout, t.config.epochs])).toEqual([[0.2, 5], [0.2, 10], [0.4, 5], [0.4, 10]]);
+  });
+
+  it('gives each model kind only its own keys: no "ann with 64 filters"', () => {
+    const trials = expandGrid(spec(`  epochs: [5, 10]
+  dropout: [0.2, 0.4]
+  model:
+    ann: {units: [[128], [256, 128]]}
+    cnn: {filters: [[32, 64]], kernelSize: [3], units: [[128]]}
+`));
+    expect(trials).toHaveLength(2 * 2 * 2 + 2 * 2 * 1);
+    expect(trials.filter((t) => t.config.model === 'ann').every((t) => t.config.filters === undefined)).toBe(true);
+    expect(trials.filter((t) => t.config.model === 'cnn').map((t) => t.config.filters)).toEqual(Array(4).fill([32, 64]));
+  });
+
+  it('applies top-level CNN keys to CNNs only, and gives each kind its defaults', () => {
+    const trials = expandGrid(spec('  model: [ann, cnn]\n  filters: [[8], [16]]\n'));
+    expect(trials.map((t) => [t.config.model, t.config.filters, t.config.kernelSize, t.config.pooling])).toEqual([
+      ['ann', undefined, undefined, undefined], ['cnn', [8], 3, 'max'], ['cnn', [16], 3, 'max'],
+    ]);
+  });
+
+  it('lets a sub-grid override the shared grid, and grid override train settings', () => {
+    const trials = expandGrid(spec('  dropout: [0.1]\n  batchSize: [64, 128]\n  model:\n    ann: {dropout: [0.5]}\n'));
+    expect(trials.map((t) => [t.config.dropout, t.config.batchSize])).toEqual([[0.5, 64], [0.5, 128]]);
+  });
+
+  it('reads a bare width as a one-layer network', () => {
+    expect(expandGrid(spec('  units: [64, [32, 16]]\n')).map((t) => t.config.units)).toEqual([[64], [32, 16]]);
+  });
+
+  it('is deterministic: the same spec gives the same ids in the same order', () => {
+    const text = '  dropout: [0.0, 0.1]\n  activation: [tanh, relu]\n';
+    expect(expandGrid(spec(text))).toEqual(expandGrid(spec(text)));
+  });
+
+  it('keeps a configuration\'s id when the grid around it changes', () => {
+    const small = expandGrid(spec('  dropout: [0.1]\n'));
+    const big = expandGrid(spec('  dropout: [0.0, 0.1, 0.2]\n'));
+    expect(big.map((t) => t.configId)).toContain(small[0].configId);
+  });
+
+  it.each([
+    ['seed', 'name: g\nseed: 2\n'],
+    ['data settings', 'name: g\nseed: 1\ndata: {trainLimit: 1000}\n'],
+    ['train settings', 'name: g\nseed: 1\ntrain: {learningRate: 0.01}\n'],
+  ])('gives new ids when the %s change', (_what, head) => {
+    expect(expandGrid(spec('  dropout: [0.1]\n', head))[0].configId).not.toBe(expandGrid(spec('  dropout: [0.1]\n'))[0].configId);
+  });
+
+  it('lists a value given twice once', () => {
+    expect(expandGrid(spec('  dropout: [0.1, 0.1]\n'))).toHaveLength(1);
+  });
+
+  it('counts configurations without building them', () => {
+    const s = spec('  epochs: [1, 2, 3]\n  dropout: [0.1, 0.2]\n  model:\n    ann: {units: [8, 16]}\n    cnn: {filters: [[4]]}\n');
+    expect(countConfigs(s)).toBe(3 * 2 * 2 + 3 * 2);
+    expect(countConfigs(s)).toBe(expandGrid(s).length);
+  });
+});
+
+describe('configId and canonicalJson', () => {
+  it('ignores key order', () => {
+    expect(canonicalJson({ b: 1, a: { d: 2, c: [3, { f: 1, e: 2 }] } })).toBe('{"a":{"c":[3,{"e":2,"f":1}],"d":2},"b":1}');
+    const c = expandGrid(spec('  dropout: [0.1]\n'))[0].config;
+    const shuffled = Object.fromEntries(Object.entries(c).reverse()) as typeof c;
+    const data = { validationSplit: 0.1, trainLimit: 60000, testLimit: 10000 };
+    expect(configId(shuffled, 1, data)).toBe(configId(c, 1, data));
+  });
+});
+
+describe('varyingKeys', () => {
+  it('names only the hyperparameters that differ', () => {
+    expect(varyingKeys(expandGrid(spec('  dropout: [0.1, 0.2]\n  units: [[8]]\n')).map((t) => t.config))).toEqual(['dropout']);
+  });
+});

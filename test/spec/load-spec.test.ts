@@ -1,0 +1,74 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadSpec, parseSpec, SpecError } from '../../src/spec/load-spec.js';
+
+const VALID = `name: t
+seed: 1
+grid:
+  epochs: [1]
+  dropout: [0.0, 0.2]
+`;
+
+describe('parseSpec', () => {
+  it('fills in defaults', () => {
+    const spec = parseSpec('name: t\n', 'x.yaml');
+    expect(spec).toMatchObject({
+      name: 't', metric: 'val_accuracy', seed: 42,
+      data: { validationSplit: 0.1, trainLimit: 60000, testLimit: 10000 },
+      train: { optimizer: 'adam', learningRate: 0.001, batchSize: 32 },
+      grid: {},
+    });
+  });
+
+  it.each(readdirSync('sweeps').map((f) => [f]))('accepts the shipped spec %s', (file) => {
+    expect(loadSpec(join('sweeps', file)).spec.name).toBe(file.replace(/\.yaml$/, ''));
+  });
+
+  // Each error names file:line:col, the field's path, and the problem, in one line.
+  it.each([
+    ['dropout out of range', VALID.replace('0.2]', '1.5]'), 'x.yaml:5:18 grid.dropout[1]: must be in [0, 1)'],
+    ['negative dropout', VALID.replace('[0.0, 0.2]', '[-0.1]'), 'x.yaml:5:13 grid.dropout[0]: must be in [0, 1)'],
+    ['zero epochs', VALID.replace('[1]', '[0]'), 'x.yaml:4:12 grid.epochs[0]: must be a positive integer'],
+    ['fractional epochs', VALID.replace('[1]', '[1.5]'), 'x.yaml:4:12 grid.epochs[0]: must be an integer'],
+    ['unknown top-level key', `${VALID}colour: red\n`, 'x.yaml:6:1 colour: unknown key "colour"'],
+    ['unknown grid key', VALID.replace('  epochs', '  epoch'), 'x.yaml:4:3 grid.epoch: unknown key "epoch"'],
+    ['wrong type', VALID.replace('seed: 1', 'seed: one'), 'x.yaml:2:7 seed: expected number, got string'],
+    ['unknown activation', `${VALID}  activation: [relu, swishy]\n`, 'x.yaml:6:22 grid.activation[1]: must be one of relu'],
+    ['unknown model kind', `${VALID}  model: [ann, rnn]\n`, 'x.yaml:6:16 grid.model[1]: must be one of ann, cnn'],
+    ['unknown kind in a model map', `${VALID}  model:\n    rnn: {units: [[8]]}\n`, 'x.yaml:7:5 grid.model.rnn: unknown key "rnn"'],
+    ['ANN-only map given a CNN key', `${VALID}  model:\n    ann: {filters: [[8]]}\n`, 'x.yaml:7:11 grid.model.ann.filters: unknown key "filters"'],
+    ['non-positive units', `${VALID}  units: [[128, 0]]\n`, 'x.yaml:6:17 grid.units[0][1]: must be a positive integer'],
+    ['empty grid list', VALID.replace('[0.0, 0.2]', '[]'), 'x.yaml:5:12 grid.dropout: must list at least one value'],
+    ['a scalar where a list belongs', VALID.replace('[0.0, 0.2]', '0.2'), 'x.yaml:5:12 grid.dropout: must be a list'],
+    ['CNN key with no CNN in the grid', `${VALID}  filters: [[8]]\n`, 'x.yaml:6:3 grid.filters: only cnn models take "filters", and this grid has none'],
+    ['enormous number', VALID.replace('[1]', '[1e300]'), 'x.yaml:4:12 grid.epochs[0]: must be at most 1000'],
+    ['missing name', 'seed: 1\n', 'x.yaml:1:1 name: expected string, got undefined'],
+    ['bad name', 'name: "a b"\n', 'x.yaml:1:7 name: must be 1-64 letters'],
+    ['YAML syntax', 'name: t\ngrid: [1, 2\n', 'x.yaml:3:1 invalid YAML'],
+    ['a key given twice', 'name: t\nname: u\n', 'x.yaml:2:1 invalid YAML: Map keys must be unique'],
+    ['not a mapping', '- a\n- b\n', 'x.yaml:1:1 a spec must be a YAML mapping'],
+  ])('rejects %s', (_what, text, message) => {
+    expect(() => parseSpec(text, 'x.yaml')).toThrow(SpecError);
+    expect(() => parseSpec(text, 'x.yaml')).toThrow(message);
+  });
+
+  it('refuses a YAML alias bomb instead of expanding it', () => {
+    const bomb = ['name: t', 'a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 9; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    expect(() => parseSpec(bomb.join('\n'), 'bomb.yaml')).toThrow(/bomb\.yaml:1:1 invalid YAML: .*alias/i);
+  });
+
+  it('names a missing spec file', () => {
+    expect(() => loadSpec('sweeps/none.yaml')).toThrow('sweeps/none.yaml: cannot read the spec (no such file)');
+  });
+
+  it('reads a spec file from disk', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sweep-spec-'));
+    writeFileSync(join(dir, 's.yaml'), VALID);
+    const { spec, text } = loadSpec(join(dir, 's.yaml'));
+    expect(text).toBe(VALID);
+    expect(spec.grid.dropout).toEqual([0, 0.2]);
+  });
+});

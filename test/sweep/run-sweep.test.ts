@@ -1,0 +1,78 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadFashionMnist, type FashionMnist } from '../../src/data/fashion-mnist.js';
+import { parseSpec } from '../../src/spec/load-spec.js';
+import { Store } from '../../src/store/store.js';
+import { runSweep, type SweepEvent } from '../../src/sweep/run-sweep.js';
+
+let dataset: FashionMnist;
+beforeAll(async () => {
+  dataset = await loadFashionMnist();
+});
+
+const TEXT = `name: small
+seed: 5
+data: {validationSplit: 0.2, trainLimit: 1000, testLimit: 300}
+grid:
+  epochs: [2]
+  model:
+    ann: {units: [[16]], dropout: [0.0, 0.2]}
+    cnn: {filters: [[4, 4, 4, 4, 4, 4]], units: [[8]]}
+`;
+
+function sweep(store: Store, text = TEXT, events: SweepEvent[] = [], signal?: AbortSignal) {
+  return runSweep({
+    spec: parseSpec(text, 'small.yaml'), specText: text, specPath: 'small.yaml', store, dataset,
+    workers: 2, backend: 'wasm', signal, onEvent: (e) => events.push(e),
+  });
+}
+
+describe('runSweep', () => {
+  it('trains every configuration through the pool into SQLite; a failing one is a row, not a crash', async () => {
+    const store = Store.open(join(mkdtempSync(join(tmpdir(), 'sweep-run-')), 'sweeps.db'));
+    const events: SweepEvent[] = [];
+    const result = await sweep(store, TEXT, events);
+    expect(result).toMatchObject({ completed: 2, failed: 1, interrupted: 0, skipped: 0 });
+
+    const rows = store.db.prepare('SELECT model, dropout, status, backend, epochs_done, error FROM trials ORDER BY id').all();
+    expect(rows).toEqual([
+      { model: 'ann', dropout: 0, status: 'completed', backend: 'wasm', epochs_done: 2, error: null },
+      { model: 'ann', dropout: 0.2, status: 'completed', backend: 'wasm', epochs_done: 2, error: null },
+      { model: 'cnn', dropout: 0.2, status: 'failed', backend: 'wasm', epochs_done: 0, error: expect.stringContaining('too small to pool') },
+    ]);
+    expect(store.db.prepare('SELECT COUNT(*) FROM epochs').pluck().get()).toBe(4);
+    const board = store.db.prepare(`SELECT dropout, val_accuracy, test_accuracy FROM leaderboard WHERE sweep = 'small' ORDER BY rank`).all() as { val_accuracy: number }[];
+    expect(board).toHaveLength(2);
+    expect(board[0].val_accuracy).toBeGreaterThanOrEqual(board[1].val_accuracy);
+    expect(result.best?.score).toBe(board[0].val_accuracy);
+
+    // Every epoch reached the view, and each trial ended once.
+    expect(events.filter((e) => e.type === 'epoch')).toHaveLength(4);
+    expect(events.filter((e) => e.type === 'trial-end').map((e) => e.type === 'trial-end' && e.status).sort())
+      .toEqual(['completed', 'completed', 'failed']);
+
+    // Re-running the spec continues the sweep: nothing completed is trained again.
+    const again = await sweep(store);
+    expect(again).toMatchObject({ completed: 0, skipped: 3 });
+    // A grown grid trains only the new configuration, under the same sweep.
+    const grown = await sweep(store, TEXT.replace('[0.0, 0.2]', '[0.0, 0.2, 0.4]'));
+    expect(grown).toMatchObject({ completed: 1, skipped: 3 });
+    expect(store.db.prepare('SELECT COUNT(*) FROM sweeps').pluck().get()).toBe(1);
+    store.close();
+  });
+
+  it('stops when aborted: running trials are interrupted and run again next time', async () => {
+    const text = TEXT.replace('epochs: [2]', 'epochs: [50]');
+    const store2 = Store.open(join(mkdtempSync(join(tmpdir(), 'sweep-run-')), 'sweeps.db'));
+    const stop2 = new AbortController();
+    const r2 = await runSweep({
+      spec: parseSpec(text, 's.yaml'), specText: text, specPath: null, store: store2, dataset, workers: 1,
+      backend: 'wasm', signal: stop2.signal, onEvent: (e) => { if (e.type === 'epoch') stop2.abort(); },
+    });
+    expect(r2).toMatchObject({ completed: 0, interrupted: 1 });
+    expect(store2.db.prepare('SELECT status FROM trials ORDER BY id').pluck().all()).toEqual(['interrupted', 'pending', 'pending']);
+    store2.close();
+  });
+});

@@ -1,0 +1,78 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadFashionMnist } from '../../src/data/fashion-mnist.js';
+import { expandGrid, type TrialConfig } from '../../src/grid/expand.js';
+import { parseSpec } from '../../src/spec/load-spec.js';
+import { initBackend } from '../../src/train/backend.js';
+import { buildModel } from '../../src/train/model.js';
+import { disposeSplits, makeSplits, type Splits } from '../../src/train/tensors.js';
+import { trainTrial } from '../../src/train/train.js';
+
+const DATA = { validationSplit: 0.2, trainLimit: 1500, testLimit: 500 };
+let splits: Splits;
+let backend: string;
+
+beforeAll(async () => {
+  backend = await initBackend('wasm');
+  splits = makeSplits(await loadFashionMnist(), DATA);
+});
+afterAll(() => disposeSplits(splits));
+
+const config = (grid: string): TrialConfig =>
+  expandGrid(parseSpec(`name: t\ngrid:\n${grid}`, 't.yaml'))[0].config;
+const train = (c: TrialConfig, seed: number) => trainTrial({ config: c, seed, splits, backend }).then(({ model, ...o }) => {
+  model.dispose();
+  return o;
+});
+
+describe('makeSplits', () => {
+  it('takes the last validationSplit of the limited training set for validation', () => {
+    expect([splits.train.count, splits.val.count, splits.test.count]).toEqual([1200, 300, 500]);
+    expect(splits.train.x.shape).toEqual([1200, 28, 28, 1]);
+    const pixels = splits.train.x.dataSync();
+    expect(Math.max(...pixels.subarray(0, 784))).toBeLessThanOrEqual(1);
+    // The first training image of Fashion-MNIST is an ankle boot (class 9).
+    expect(splits.train.y.dataSync()[0]).toBe(9);
+  });
+});
+
+describe('trainTrial', () => {
+  it('is deterministic: the same config and seed give identical metrics', async () => {
+    const c = config('  epochs: [2]\n  units: [[32]]\n  dropout: [0.3]\n');
+    const [a, b] = [await train(c, 11), await train(c, 11)];
+    expect(a.epochs.map(({ seconds: _, ...m }) => m)).toEqual(b.epochs.map(({ seconds: _, ...m }) => m));
+    expect([a.testAccuracy, a.testLoss]).toEqual([b.testAccuracy, b.testLoss]);
+    const other = await train(c, 12);
+    expect(other.epochs[1].loss).not.toBe(a.epochs[1].loss);
+  });
+
+  it('learns: accuracy rises well above chance in a few epochs, and the last epoch gives the val metrics', async () => {
+    const o = await train(config('  epochs: [3]\n  units: [[64]]\n  dropout: [0.1]\n'), 1);
+    expect(o.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    expect(o.epochs[2].loss).toBeLessThan(o.epochs[0].loss);
+    expect(o.valAccuracy).toBe(o.epochs[2].valAccuracy);
+    expect(o.testAccuracy).toBeGreaterThan(0.6);
+    expect(o.params).toBe(784 * 64 + 64 + 64 * 10 + 10);
+  });
+
+  it('trains a CNN on the wasm backend', async () => {
+    const o = await train(config('  model:\n    cnn: {filters: [[4, 8]], units: [[16]], epochs: [2]}\n'), 1);
+    expect(o.backend).toBe('wasm');
+    expect(o.epochs[1].loss).toBeLessThan(o.epochs[0].loss);
+    expect(o.testAccuracy).toBeGreaterThan(0.3);
+  });
+
+  it('throws when the loss stops being finite', async () => {
+    const nan = { ...splits, train: { ...splits.train, x: tf.fill([1200, 28, 28, 1], Number.NaN) as tf.Tensor4D } };
+    const c = config('  epochs: [2]\n  units: [[8]]\n');
+    await expect(trainTrial({ config: c, seed: 1, splits: nan, backend })).rejects.toThrow('training diverged in epoch 1: weights became NaN or infinite');
+    nan.train.x.dispose();
+  });
+
+  it('builds the same initial weights from the same seed', () => {
+    const c = config('  units: [[16]]\n');
+    const [a, b] = [buildModel(c, 5), buildModel(c, 5)];
+    expect(a.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(b.getWeights().map((w) => Array.from(w.dataSync())));
+    expect(Array.from(buildModel(c, 6).getWeights()[0].dataSync())).not.toEqual(Array.from(a.getWeights()[0].dataSync()));
+  });
+});
