@@ -1,19 +1,7 @@
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
+import { nodeBackendInstalled } from '../pool/node-backend.js';
 import type { BackendChoice } from '../pool/protocol.js';
 import { registerWasmKernels } from './kernels/conv2d-backprop-filter.js';
-
-const require = createRequire(import.meta.url);
-
-/** Whether @tensorflow/tfjs-node is installed (it is optional and often is not). */
-export function nodeBackendInstalled(): boolean {
-  try {
-    require.resolve('@tensorflow/tfjs-node');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Makes `choice` this thread's TensorFlow.js backend and returns the one that runs:
