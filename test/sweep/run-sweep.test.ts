@@ -63,6 +63,23 @@ describe('runSweep', () => {
     store.close();
   });
 
+  it('records identical metrics when the same sweep runs again elsewhere, whichever worker ran what', async () => {
+    const text = TEXT.replace(/  model:[\s\S]*/, '  units: [[16]]\n  dropout: [0.1, 0.3]\n');
+    const metrics = async () => {
+      const store = Store.open(join(mkdtempSync(join(tmpdir(), 'sweep-run-')), 'sweeps.db'));
+      await sweep(store, text);
+      const rows = store.db.prepare(
+        `SELECT t.config_id, e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, t.test_accuracy
+         FROM epochs e JOIN trials t ON t.id = e.trial_id ORDER BY t.config_id, e.epoch`,
+      ).all();
+      store.close();
+      return rows;
+    };
+    const first = await metrics();
+    expect(first).toHaveLength(4);
+    expect(await metrics()).toEqual(first);
+  });
+
   it('stops when aborted: running trials are interrupted and run again next time', async () => {
     const text = TEXT.replace('epochs: [2]', 'epochs: [50]');
     const store2 = Store.open(join(mkdtempSync(join(tmpdir(), 'sweep-run-')), 'sweeps.db'));
