@@ -19,6 +19,8 @@ export type TrialRow = {
   status: TrialStatus; seed: number; backend: string | null; started_at: string | null; finished_at: string | null;
   epochs_done: number; val_accuracy: number | null; val_loss: number | null; test_accuracy: number | null;
   test_loss: number | null; params: number | null; seconds: number | null; error: string | null;
+  model: string; epochs: number; activation: string; units: string; dropout: number; filters: string | null;
+  kernel_size: number | null; pooling: string | null; optimizer: string; learning_rate: number; batch_size: number;
 };
 
 export type SweepSummary = {

@@ -144,8 +144,19 @@ function conv2dFilterGrad(xv: Float32Array, dyv: Float32Array, dwv: Float32Array
           if (cnt === 0) continue;
           gatherPatch(xv, patch, xImg, ih0, iw0, H, W, CI, KH, KW);
           let t = 0;
-          for (; t + 1 < cnt; t += 2) {
-            // Two dy entries per pass share each patch load.
+          // Up to four dy entries per pass share each patch load.
+          for (; t + 3 < cnt; t += 4) {
+            const d0 = nzVal[t], d1 = nzVal[t + 1], d2 = nzVal[t + 2], d3 = nzVal[t + 3];
+            const a0 = nzOff[t], a1 = nzOff[t + 1], a2 = nzOff[t + 2], a3 = nzOff[t + 3];
+            for (let k = 0; k < K; ++k) {
+              const p = patch[k];
+              acc[a0 + k] += d0 * p;
+              acc[a1 + k] += d1 * p;
+              acc[a2 + k] += d2 * p;
+              acc[a3 + k] += d3 * p;
+            }
+          }
+          if (t + 1 < cnt) {
             const d0 = nzVal[t];
             const d1 = nzVal[t + 1];
             const a0 = nzOff[t];
@@ -155,6 +166,7 @@ function conv2dFilterGrad(xv: Float32Array, dyv: Float32Array, dwv: Float32Array
               acc[a0 + k] += d0 * p;
               acc[a1 + k] += d1 * p;
             }
+            t += 2;
           }
           if (t < cnt) {
             const d0 = nzVal[t];
@@ -184,28 +196,24 @@ function conv2dFilterGrad(xv: Float32Array, dyv: Float32Array, dwv: Float32Array
 
 /**
  * dx[b,ih,iw,ci] = sum over (oh,ow,kh,kw,co) with ih = oh*SH+kh-PT, iw = ow*SW+kw-PL of
- * dy[b,oh,ow,co] * w[kh,kw,ci,co]: per output position the patch gradient w . dy[b,oh,ow,:] is
- * formed (sparse: axpys of the co-major filter rows for the non-zero dy entries; dense: K dot
- * products over co) and scattered back into dx (col2im). Same zero-skipping caveat as above.
+ * dy[b,oh,ow,co] * w[kh,kw,ci,co]: per output position, the patch gradient w . dy[b,oh,ow,:] is
+ * built from axpys of the co-major filter rows for its non-zero dy entries (work ~ nnz(dy)*K) and
+ * scattered back into dx (col2im). Same zero-skipping caveat as conv2dFilterGrad.
  */
 function conv2dInputGrad(dyv: Float32Array, wv: Float32Array, dxv: Float32Array, g: Geom): void {
   const { N, H, W, CI, OH, OW, CO, KH, KW, SH, SW, PT, PL } = g;
   const K = KH * KW * CI;
-  const M = N * OH * OW;
   const dxSize = N * H * W * CI;
-  const sparse = countNonZero(dyv) * (K + 8) < M * K * (CO + 8);
-  ensureScratch(dxSize, K, sparse ? K * CO : 0, CO);
+  ensureScratch(dxSize, K, K * CO, CO);
   const acc = accScratch;
   const pg = patchScratch;
   const wt = wtScratch;
   const nzOff = nzOffScratch;
   const nzVal = nzValScratch;
   acc.fill(0, 0, dxSize);
-  if (sparse) {
-    // w[k][co] -> wt[co][k], so each non-zero dy entry adds one contiguous K-row.
-    for (let k = 0, i = 0; k < K; ++k) {
-      for (let a = k, e = k + CO * K; a < e; a += K, ++i) wt[a] = wv[i];
-    }
+  // w[k][co] -> wt[co][k], so each non-zero dy entry adds one contiguous K-row.
+  for (let k = 0, i = 0; k < K; ++k) {
+    for (let a = k, e = k + CO * K; a < e; a += K, ++i) wt[a] = wv[i];
   }
   const xImgStride = H * W * CI;
   let dyOff = 0;
@@ -214,39 +222,23 @@ function conv2dInputGrad(dyv: Float32Array, wv: Float32Array, dxv: Float32Array,
     for (let oh = 0; oh < OH; ++oh) {
       const ih0 = oh * SH - PT;
       for (let ow = 0; ow < OW; ++ow, dyOff += CO) {
-        const iw0 = ow * SW - PL;
-        if (sparse) {
-          const cnt = gatherNonZero(dyv, dyOff, CO, K, nzOff, nzVal);
-          if (cnt === 0) continue;
-          let t = 0;
-          if (cnt & 1) {
-            const d0 = nzVal[0];
-            const a0 = nzOff[0];
-            for (let k = 0; k < K; ++k) pg[k] = d0 * wt[a0 + k];
-            t = 1;
-          } else {
-            const d0 = nzVal[0];
-            const d1 = nzVal[1];
-            const a0 = nzOff[0];
-            const a1 = nzOff[1];
-            for (let k = 0; k < K; ++k) pg[k] = d0 * wt[a0 + k] + d1 * wt[a1 + k];
-            t = 2;
-          }
-          for (; t < cnt; t += 2) {
-            const d0 = nzVal[t];
-            const d1 = nzVal[t + 1];
-            const a0 = nzOff[t];
-            const a1 = nzOff[t + 1];
-            for (let k = 0; k < K; ++k) pg[k] += d0 * wt[a0 + k] + d1 * wt[a1 + k];
-          }
-        } else {
-          for (let k = 0, a = 0; k < K; ++k, a += CO) {
-            let s = 0;
-            for (let co = 0; co < CO; ++co) s += wv[a + co] * dyv[dyOff + co];
-            pg[k] = s;
+        const cnt = gatherNonZero(dyv, dyOff, CO, K, nzOff, nzVal);
+        if (cnt === 0) continue;
+        pg.fill(0, 0, K);
+        let t = 0;
+        for (; t + 3 < cnt; t += 4) {
+          const d0 = nzVal[t], d1 = nzVal[t + 1], d2 = nzVal[t + 2], d3 = nzVal[t + 3];
+          const a0 = nzOff[t], a1 = nzOff[t + 1], a2 = nzOff[t + 2], a3 = nzOff[t + 3];
+          for (let k = 0; k < K; ++k) {
+            pg[k] += d0 * wt[a0 + k] + d1 * wt[a1 + k] + d2 * wt[a2 + k] + d3 * wt[a3 + k];
           }
         }
-        scatterPatch(acc, pg, xImg, ih0, iw0, H, W, CI, KH, KW);
+        for (; t < cnt; ++t) {
+          const d0 = nzVal[t];
+          const a0 = nzOff[t];
+          for (let k = 0; k < K; ++k) pg[k] += d0 * wt[a0 + k];
+        }
+        scatterPatch(acc, pg, xImg, ih0, ow * SW - PL, H, W, CI, KH, KW);
       }
     }
   }
@@ -305,6 +297,9 @@ function checkFloat32(kernel: string, a: tf.TensorInfo, b: tf.TensorInfo): void 
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
+/** The wasm backend's own Conv2DBackpropInput, used as the fallback when dy is dense. */
+let builtinInput: tf.KernelConfig | undefined;
+
 function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const name = 'Conv2DBackpropFilter';
   const backend = args.backend as BackendWasm;
@@ -330,6 +325,14 @@ function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   checkFloat32(name, dy, filter);
   const { geom, outShape } = convGeom(name, attrs.inputShape, filter.shape, attrs);
   checkDy(name, dy, outShape);
+  // The built-in (dense, native) kernel wins for small patches or dense dy; ours wins behind
+  // ReLU + max-pool, where most of dy is zero (measured: ~5x at 13% non-zero, K = 288).
+  if (builtinInput !== undefined) {
+    const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
+    if (geom.KH * geom.KW * geom.CI < 32 || countNonZero(dyv) > 0.5 * dyv.length) {
+      return builtinInput.kernelFunc(args) as tf.TensorInfo;
+    }
+  }
   const out = backend.makeOutput([...attrs.inputShape], 'float32');
   const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
   const wv = backend.typedArrayFromHeap(filter) as Float32Array;
@@ -340,7 +343,7 @@ function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
 
 /**
  * Registers, for backend 'wasm', the missing Conv2DBackpropFilter kernel and a sparsity-aware
- * Conv2DBackpropInput replacing the built-in one (several times faster behind ReLU + max-pool). Idempotent.
+ * Conv2DBackpropInput wrapping the built-in one (~5x faster behind ReLU + max-pool). Idempotent.
  */
 export function registerWasmKernels(): void {
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm') === undefined) {
@@ -353,10 +356,14 @@ export function registerWasmKernels(): void {
   const input = tf.getKernel('Conv2DBackpropInput', 'wasm');
   if (input?.kernelFunc !== conv2DBackpropInputWasm) {
     if (input !== undefined) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+    builtinInput = input;
     tf.registerKernel({
       kernelName: 'Conv2DBackpropInput',
       backendName: 'wasm',
       kernelFunc: conv2DBackpropInputWasm,
+      // Keep the built-in's setup (binds its wasm export) so the fallback works on later backend inits.
+      setupFunc: input?.setupFunc,
+      disposeFunc: input?.disposeFunc,
     });
   }
 }

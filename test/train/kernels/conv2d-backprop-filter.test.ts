@@ -1,0 +1,203 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import seedrandom from 'seedrandom';
+import { registerWasmKernels } from '../../../src/train/kernels/conv2d-backprop-filter.js';
+
+type Backend = 'cpu' | 'wasm';
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+
+interface Case {
+  name: string;
+  batch: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  k: number;
+  stride: number;
+  pad: Pad;
+  /** Fraction of dy entries zeroed, as after ReLU + max-pool backprop (exercises the sparse path). */
+  dyZeros: number;
+}
+
+const cases: Case[] = [
+  { name: 'b1 28x28 1->8 k3 s1 same dense', batch: 1, h: 28, w: 28, ci: 1, co: 8, k: 3, stride: 1, pad: 'same', dyZeros: 0 },
+  { name: 'b4 9x13 3->4 k3 s2 valid dense', batch: 4, h: 9, w: 13, ci: 3, co: 4, k: 3, stride: 2, pad: 'valid', dyZeros: 0 },
+  { name: 'b4 12x7 8->16 k5 s1 same sparse', batch: 4, h: 12, w: 7, ci: 8, co: 16, k: 5, stride: 1, pad: 'same', dyZeros: 0.85 },
+  { name: 'b1 11x16 8->16 k3 s2 same sparse', batch: 1, h: 11, w: 16, ci: 8, co: 16, k: 3, stride: 2, pad: 'same', dyZeros: 0.85 },
+  { name: 'b4 13x10 3->4 k5 s2 same dense', batch: 4, h: 13, w: 10, ci: 3, co: 4, k: 5, stride: 2, pad: 'same', dyZeros: 0 },
+  { name: 'b1 10x6 1->8 k5 s1 valid sparse', batch: 1, h: 10, w: 6, ci: 1, co: 8, k: 5, stride: 1, pad: 'valid', dyZeros: 0.85 },
+  { name: 'b4 16x10 8->16 k3 s1 valid sparse', batch: 4, h: 16, w: 10, ci: 8, co: 16, k: 3, stride: 1, pad: 'valid', dyZeros: 0.85 },
+  { name: 'b4 15x9 8->16 k5 s2 valid dense', batch: 4, h: 15, w: 9, ci: 8, co: 16, k: 5, stride: 2, pad: 'valid', dyZeros: 0 },
+  { name: 'b1 7x9 3->4 k3 s1 same sparse', batch: 1, h: 7, w: 9, ci: 3, co: 4, k: 3, stride: 1, pad: 'same', dyZeros: 0.85 },
+  { name: 'b4 14x9 1->8 k3 s2 valid sparse', batch: 4, h: 14, w: 9, ci: 1, co: 8, k: 3, stride: 2, pad: 'valid', dyZeros: 0.85 },
+  // Out channels >= patch size with dense dy: takes the dense outer-product path.
+  { name: 'b4 20x15 1->32 k3 s1 valid dense', batch: 4, h: 20, w: 15, ci: 1, co: 32, k: 3, stride: 1, pad: 'valid', dyZeros: 0 },
+  { name: 'b1 9x12 2->32 k3 s2 same dense', batch: 1, h: 9, w: 12, ci: 2, co: 32, k: 3, stride: 2, pad: 'same', dyZeros: 0 },
+  { name: 'b4 8x10 3->4 k3 s2 explicit pad', batch: 4, h: 8, w: 10, ci: 3, co: 4, k: 3, stride: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]], dyZeros: 0 },
+];
+
+function randomValues(n: number, seed: string, zeros = 0): Float32Array {
+  const rng = seedrandom(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; ++i) out[i] = rng() < zeros ? 0 : rng() * 2 - 1;
+  return out;
+}
+
+function maxAbs(v: Float32Array): number {
+  let m = 0;
+  for (const x of v) m = Math.max(m, Math.abs(x));
+  return m;
+}
+
+/** max |a - b| must stay within 1e-4 of the reference's magnitude. */
+function expectClose(actual: Float32Array, expected: Float32Array): void {
+  expect(actual.length).toBe(expected.length);
+  let diff = 0;
+  for (let i = 0; i < actual.length; ++i) diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
+  expect(Number.isFinite(diff)).toBe(true);
+  expect(diff).toBeLessThanOrEqual(1e-4 * Math.max(maxAbs(expected), 1e-6));
+}
+
+async function runKernelOn(
+  backend: Backend,
+  kernel: string,
+  inputs: Record<string, { values: Float32Array; shape: number[] }>,
+  attrs: Record<string, unknown>,
+): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [k, v] of Object.entries(inputs)) tensors[k] = tf.tensor(v.values, v.shape, 'float32');
+  const out = tf.engine().runKernel(kernel, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const values = out.dataSync() as Float32Array;
+  tf.dispose([out, ...Object.values(tensors)]);
+  return values.slice();
+}
+
+beforeAll(async () => {
+  registerWasmKernels();
+  expect(await tf.setBackend('wasm')).toBe(true);
+  expect(await tf.setBackend('cpu')).toBe(true);
+});
+
+describe('registerWasmKernels', () => {
+  it('registers Conv2DBackpropFilter for wasm and is idempotent', () => {
+    const filter = tf.getKernel('Conv2DBackpropFilter', 'wasm');
+    const input = tf.getKernel('Conv2DBackpropInput', 'wasm');
+    expect(filter).toBeDefined();
+    expect(input).toBeDefined();
+    registerWasmKernels();
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc).toBe(filter?.kernelFunc);
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).toBe(input?.kernelFunc);
+  });
+
+  it('rejects NCHW with a clear error', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.zeros([1, 2, 5, 5]);
+    const dy = tf.zeros([1, 3, 5, 5]);
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] };
+    expect(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs)).toThrow(/NCHW/);
+    tf.dispose([x, dy]);
+  });
+});
+
+describe('wasm conv2d gradient kernels match cpu', () => {
+  it.each(cases)('Conv2DBackpropFilter: $name', async (c) => {
+    const xShape = [c.batch, c.h, c.w, c.ci];
+    const filterShape: [number, number, number, number] = [c.k, c.k, c.ci, c.co];
+    const outShape = tf.backend_util.computeConv2DInfo(
+      xShape as [number, number, number, number], filterShape, c.stride, 1, c.pad,
+    ).outShape;
+    const x = { values: randomValues(tf.util.sizeFromShape(xShape), `x:${c.name}`, 0.3), shape: xShape };
+    const dy = { values: randomValues(tf.util.sizeFromShape(outShape), `dy:${c.name}`, c.dyZeros), shape: outShape };
+    const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape };
+    const expected = await runKernelOn('cpu', 'Conv2DBackpropFilter', { x, dy }, attrs);
+    const actual = await runKernelOn('wasm', 'Conv2DBackpropFilter', { x, dy }, attrs);
+    expect(maxAbs(expected)).toBeGreaterThan(0);
+    expectClose(actual, expected);
+  });
+
+  it.each(cases)('Conv2DBackpropInput: $name', async (c) => {
+    const inputShape: [number, number, number, number] = [c.batch, c.h, c.w, c.ci];
+    const filterShape: [number, number, number, number] = [c.k, c.k, c.ci, c.co];
+    const outShape = tf.backend_util.computeConv2DInfo(inputShape, filterShape, c.stride, 1, c.pad).outShape;
+    const filter = { values: randomValues(tf.util.sizeFromShape(filterShape), `w:${c.name}`), shape: filterShape };
+    const dy = { values: randomValues(tf.util.sizeFromShape(outShape), `dy:${c.name}`, c.dyZeros), shape: outShape };
+    const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape };
+    const expected = await runKernelOn('cpu', 'Conv2DBackpropInput', { dy, filter }, attrs);
+    const actual = await runKernelOn('wasm', 'Conv2DBackpropInput', { dy, filter }, attrs);
+    expect(maxAbs(expected)).toBeGreaterThan(0);
+    expectClose(actual, expected);
+  });
+});
+
+function tinyCnn(): tf.Sequential {
+  let seed = 1;
+  const init = () => tf.initializers.glorotUniform({ seed: seed++ });
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: init() }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.conv2d({ filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: init() }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 16, activation: 'relu', kernelInitializer: init() }),
+      tf.layers.dropout({ rate: 0.25, seed: 7 }),
+      tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init() }),
+    ],
+  });
+}
+
+describe('tiny CNN training on wasm', () => {
+  const batch = 8;
+  const images = randomValues(batch * 28 * 28, 'images').map((v) => (v + 1) / 2);
+  const labels = Array.from({ length: batch }, (_, i) => Math.floor(seedrandom(`label${i}`)() * 10));
+
+  function lossFn(model: tf.Sequential, xs: tf.Tensor, ys: tf.Tensor): () => tf.Scalar {
+    return () => tf.mean(tf.metrics.categoricalCrossentropy(ys, model.apply(xs, { training: true }) as tf.Tensor));
+  }
+
+  async function gradsOn(backend: Backend): Promise<{ loss: number; grads: Float32Array[] }> {
+    await tf.setBackend(backend);
+    const model = tinyCnn();
+    const xs = tf.tensor4d(images, [batch, 28, 28, 1]);
+    const ys = tf.oneHot(tf.tensor1d(labels, 'int32'), 10).toFloat();
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { value, grads } = tf.variableGrads(lossFn(model, xs, ys), vars);
+    const out = {
+      loss: value.dataSync()[0],
+      grads: vars.map((v) => (grads[v.name].dataSync() as Float32Array).slice()),
+    };
+    tf.dispose([value, xs, ys, ...Object.values(grads)]);
+    model.dispose();
+    return out;
+  }
+
+  it('gets the same gradients for every weight as cpu', async () => {
+    const cpu = await gradsOn('cpu');
+    const wasm = await gradsOn('wasm');
+    expect(wasm.loss).toBeCloseTo(cpu.loss, 4);
+    expect(wasm.grads.length).toBe(8);
+    wasm.grads.forEach((g, i) => expectClose(g, cpu.grads[i]));
+  });
+
+  it('reduces the loss with a few SGD steps', async () => {
+    await tf.setBackend('wasm');
+    const model = tinyCnn();
+    const xs = tf.tensor4d(images, [batch, 28, 28, 1]);
+    const ys = tf.oneHot(tf.tensor1d(labels, 'int32'), 10).toFloat();
+    const optimizer = tf.train.sgd(0.1);
+    const losses: number[] = [];
+    for (let step = 0; step < 10; ++step) {
+      const loss = optimizer.minimize(lossFn(model, xs, ys), true) as tf.Scalar;
+      losses.push(loss.dataSync()[0]);
+      loss.dispose();
+    }
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0] * 0.9);
+    tf.dispose([xs, ys]);
+    optimizer.dispose();
+    model.dispose();
+  });
+});
