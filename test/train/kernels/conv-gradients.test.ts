@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import seedrandom from 'seedrandom';
-import { registerWasmKernels } from '../../../src/train/kernels/conv2d-backprop-filter.js';
+import { registerWasmKernels } from '../../../src/train/kernels/conv-gradients.js';
 
 type Backend = 'cpu' | 'wasm';
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
