@@ -8,6 +8,9 @@ import { registerWasmKernels } from './kernels/conv-gradients.js';
  * auto tries tfjs-node, then wasm, then cpu; an explicit choice that fails throws.
  */
 export async function initBackend(choice: BackendChoice): Promise<string> {
+  // PROD silences tfjs's console banners ("install our node backend"), which would
+  // interleave with the progress log; `sweep` reports the backend itself.
+  tf.env().set('PROD', true);
   const order: Exclude<BackendChoice, 'auto'>[] = choice === 'auto'
     ? [...(nodeBackendInstalled() ? (['node'] as const) : []), 'wasm', 'cpu']
     : [choice];
