@@ -5,19 +5,19 @@ import { varyingKeys, type TrialConfig } from '../grid/expand.js';
 import type { DataSettings } from '../spec/schema.js';
 import { Store, type SweepRow } from '../store/store.js';
 import { DEFAULT_DB, parse } from './args.js';
-import { formatValue, LABEL } from './describe-config.js';
+import { formatValue, LABEL } from '../grid/describe.js';
 import { formatTable, pct } from './table.js';
 
 export const LS_USAGE = 'sweep ls [--db runs/sweeps.db]';
 export const SHOW_USAGE = 'sweep show SWEEP [--db runs/sweeps.db] [--json]';
 export const BEST_USAGE = 'sweep best SWEEP [--db runs/sweeps.db]';
 
-function openReadonly(db: string): Store {
+export function openReadonly(db: string): Store {
   if (!existsSync(db)) throw new UserError(`${db}: no database here yet (run \`sweep run SPEC\` first, or pass --db)`);
   return Store.open(db, { readonly: true });
 }
 
-function findSweep(store: Store, name: string): SweepRow {
+export function findSweep(store: Store, name: string): SweepRow {
   const sweep = store.sweep(name);
   if (!sweep) {
     const names = store.sweeps().map((s) => s.name);

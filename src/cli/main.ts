@@ -2,6 +2,7 @@
 import { UsageError, UserError } from '../errors.js';
 import { best, BEST_USAGE, ls, LS_USAGE, show, SHOW_USAGE } from './inspect.js';
 import { run, RUN_USAGE } from './run.js';
+import { watch, WATCH_USAGE } from './watch.js';
 
 const USAGE = `sweep: hyperparameter sweeps for TensorFlow.js on Fashion-MNIST
 
@@ -9,10 +10,11 @@ usage:
   ${RUN_USAGE}
   ${LS_USAGE}
   ${SHOW_USAGE}
-  ${BEST_USAGE}`;
+  ${BEST_USAGE}
+  ${WATCH_USAGE}`;
 
 const COMMANDS: Record<string, (argv: string[], out: (s: string) => void) => number | Promise<number>> = {
-  run, ls, show, best,
+  run, ls, show, best, watch,
 };
 
 /** Runs the CLI; the only place that knows exit codes. User errors print one line; bugs keep their stack. */

@@ -1,6 +1,6 @@
 import type { TrialConfig } from '../grid/expand.js';
 import type { SweepEvent } from '../sweep/run-sweep.js';
-import { describeConfig } from './describe-config.js';
+import { describeConfig } from '../grid/describe.js';
 import { pct } from './table.js';
 
 /**

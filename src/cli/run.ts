@@ -7,8 +7,9 @@ import { BACKENDS, type BackendChoice } from '../pool/protocol.js';
 import { loadSpec } from '../spec/load-spec.js';
 import { Store } from '../store/store.js';
 import { runSweep } from '../sweep/run-sweep.js';
+import { createViewStore, initialState, mount } from '../tui/index.js';
 import { DEFAULT_DB, parse } from './args.js';
-import { formatValue, LABEL } from './describe-config.js';
+import { formatValue, LABEL } from '../grid/describe.js';
 import { progressLog } from './progress-log.js';
 import { formatTable } from './table.js';
 
@@ -53,25 +54,36 @@ export async function run(argv: string[], out: (line: string) => void): Promise<
   const dataset = await loadFashionMnist({ dir: values.data, log: out });
   const store = Store.open(values.db);
   const stop = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stop.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
-    out(`${signal}: stopping; running trials are interrupted and run again next time (again to quit at once)`);
+  // How the run was stopped decides the exit code: q is a normal end, signals are not.
+  let stoppedWith = 0;
+  const live = !values['no-tui'] && process.stdout.isTTY === true && process.stdin.isTTY === true && !process.env.CI;
+  const view = live
+    ? createViewStore(initialState({ sweep: spec.name, specPath, dbPath: values.db, backend, workers, mode: 'run' }, Date.now()))
+    : null;
+  const requestStop = (code: number, why: string) => {
+    if (stop.signal.aborted) process.exit(code);
+    stoppedWith = code;
+    if (view) view.dispatch({ type: 'stopping' }, true);
+    else out(`${why}: stopping; running trials are interrupted and run again next time (again to quit at once)`);
     stop.abort();
   };
+  const onSignal = (signal: NodeJS.Signals) => requestStop(signal === 'SIGINT' ? 130 : 143, signal);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const screen = view ? mount(view, { onQuit: () => requestStop(0, 'q'), onInterrupt: () => requestStop(130, 'SIGINT') }) : null;
   try {
-    out(`data: Fashion-MNIST (${dataset.source}, ${dataset.dir}); database: ${values.db}`);
+    if (!view) out(`data: Fashion-MNIST (${dataset.source}, ${dataset.dir}); database: ${values.db}`);
     const result = await runSweep({
       spec, specText: text, specPath, store, dataset, workers, backend, signal: stop.signal,
-      onEvent: progressLog(out, keys, spec.metric),
+      onEvent: view ? (e) => view.dispatch(e, e.type === 'end') : progressLog(out, keys, spec.metric),
     });
-    if (result.best) {
+    if (!view && result.best) {
       out(`best: trial ${result.best.trialId}; \`sweep best ${spec.name}\` prints its configuration`);
     }
-    if (stop.signal.aborted) return 130;
+    if (stop.signal.aborted) return stoppedWith;
     return result.failed > 0 && result.completed === 0 && result.skipped === 0 ? 1 : 0;
   } finally {
+    await screen?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     store.close();

@@ -23,6 +23,13 @@ export type TrialRow = {
   kernel_size: number | null; pooling: string | null; optimizer: string; learning_rate: number; batch_size: number;
 };
 
+/** A trial as views show it: its configuration, state, outcome and every recorded epoch. */
+export type TrialSnapshot = {
+  id: number; configId: string; config: TrialConfig; status: TrialStatus; backend: string | null;
+  epochs: EpochMetrics[]; valAccuracy: number | null; valLoss: number | null; testAccuracy: number | null;
+  seconds: number | null; startedAt: string | null; error: string | null;
+};
+
 export type SweepSummary = {
   name: string; metric: Metric; created_at: string; updated_at: string; total: number;
   completed: number; failed: number; running: number; pending: number; best: number | null;
@@ -191,6 +198,25 @@ export class Store {
        ORDER BY t.status <> 'completed',
          CASE s.metric WHEN 'val_loss' THEN -t.val_loss ELSE t.val_accuracy END DESC, t.id`,
     ).all(sweepId) as TrialRow[];
+  }
+
+  /** The sweep's trials (ranked as `trials`) with their epochs: what a view needs, in two queries. */
+  snapshot(sweepId: number): TrialSnapshot[] {
+    const epochs = new Map<number, EpochMetrics[]>();
+    const rows = this.db.prepare(
+      `SELECT e.trial_id AS trialId, e.epoch, e.loss, e.accuracy, e.val_loss AS valLoss,
+         e.val_accuracy AS valAccuracy, e.seconds
+       FROM epochs e JOIN trials t ON t.id = e.trial_id WHERE t.sweep_id = ? ORDER BY e.trial_id, e.epoch`,
+    ).all(sweepId) as (EpochMetrics & { trialId: number })[];
+    for (const { trialId, ...m } of rows) {
+      if (!epochs.has(trialId)) epochs.set(trialId, []);
+      epochs.get(trialId)!.push(m);
+    }
+    return this.trials(sweepId).map((t) => ({
+      id: t.id, configId: t.config_id, config: JSON.parse(t.config_json) as TrialConfig, status: t.status,
+      backend: t.backend, epochs: epochs.get(t.id) ?? [], valAccuracy: t.val_accuracy, valLoss: t.val_loss,
+      testAccuracy: t.test_accuracy, seconds: t.seconds, startedAt: t.started_at, error: t.error,
+    }));
   }
 
   epochs(trialId: number): EpochMetrics[] {

@@ -1,12 +1,19 @@
 import { expandGrid, type TrialConfig } from '../grid/expand.js';
 import { TrainingPool } from '../pool/pool.js';
 import type { BackendChoice, EpochMetrics, SharedDataset, TrialOutcome } from '../pool/protocol.js';
-import type { SweepSpec } from '../spec/schema.js';
-import type { Store } from '../store/store.js';
+import { splitSizes } from '../data/split.js';
+import type { Metric, SweepSpec } from '../spec/schema.js';
+import type { Store, TrialSnapshot } from '../store/store.js';
 
 /** What the controller tells its views (the line log now, the live leaderboard later). */
 export type SweepEvent =
-  | { type: 'start'; sweep: string; total: number; todo: number; done: number; workers: number }
+  | {
+      type: 'start'; sweep: string; metric: Metric; total: number; todo: number; done: number; workers: number;
+      /** Samples per training epoch, for throughput. */
+      trainSamples: number;
+      /** Every trial in the grid as recorded so far (earlier runs' results included). */
+      trials: TrialSnapshot[];
+    }
   | { type: 'trial-start'; trialId: number; config: TrialConfig }
   | { type: 'epoch'; trialId: number; config: TrialConfig; backend: string; metrics: EpochMetrics }
   | {
@@ -68,7 +75,11 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     sweep: spec.name, completed: 0, failed: 0, interrupted: 0, skipped: rows.length - todo.length, seconds: 0, best,
   };
   const workers = Math.max(1, Math.min(o.workers, todo.length));
-  emit({ type: 'start', sweep: spec.name, total: rows.length, todo: todo.length, done: result.skipped, workers });
+  emit({
+    type: 'start', sweep: spec.name, metric: spec.metric, total: rows.length, todo: todo.length, done: result.skipped,
+    workers, trainSamples: splitSizes(spec.data).train,
+    trials: store.snapshot(sweepId).filter((t) => inGrid.has(t.configId)),
+  });
 
   if (todo.length > 0 && !o.signal?.aborted) {
     const pool = new TrainingPool({ workers, backend: o.backend, dataset: o.dataset });

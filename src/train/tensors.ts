@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { splitSizes } from '../data/split.js';
 import type { SharedDataset } from '../pool/protocol.js';
 import type { DataSettings } from '../spec/schema.js';
 import { IMAGE_SHAPE } from './model.js';
@@ -16,14 +17,12 @@ const PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1];
  * `testLimit` test images.
  */
 export function makeSplits(dataset: SharedDataset, data: DataSettings): Splits {
-  const trainCount = Math.min(data.trainLimit, dataset.train.count);
-  const valCount = Math.max(1, Math.floor(trainCount * data.validationSplit));
-  const fitCount = trainCount - valCount;
-  if (fitCount < 1) throw new Error(`trainLimit ${data.trainLimit} leaves no training images after the validation split`);
+  const n = splitSizes(data, { train: dataset.train.count, test: dataset.test.count });
+  if (n.train < 1) throw new Error(`trainLimit ${data.trainLimit} leaves no training images after the validation split`);
   return {
-    train: toTensors(dataset.train.images, dataset.train.labels, 0, fitCount),
-    val: toTensors(dataset.train.images, dataset.train.labels, fitCount, valCount),
-    test: toTensors(dataset.test.images, dataset.test.labels, 0, Math.min(data.testLimit, dataset.test.count)),
+    train: toTensors(dataset.train.images, dataset.train.labels, 0, n.train),
+    val: toTensors(dataset.train.images, dataset.train.labels, n.train, n.val),
+    test: toTensors(dataset.test.images, dataset.test.labels, 0, n.test),
   };
 }
 

@@ -1,0 +1,31 @@
+import { Box, Text } from 'ink';
+import { describeConfig } from '../grid/describe.js';
+import type { TrialConfig } from '../grid/expand.js';
+import type { SweepResult } from '../sweep/run-sweep.js';
+import type { TrialSnapshot } from '../store/store.js';
+import { duration, percent, truncate } from './format.js';
+
+type Props = {
+  readonly sweep: string;
+  readonly result: SweepResult | null;
+  readonly best: TrialSnapshot | null;
+  readonly keys: readonly (keyof TrialConfig)[];
+  readonly width: number;
+};
+
+/** After the sweep: what happened, the best configuration, and how to reproduce it. */
+export function Summary({ sweep, result, best, keys, width }: Props) {
+  const lines: string[] = [];
+  if (result) {
+    lines.push(`sweep ${sweep} ${result.interrupted ? 'stopped' : 'finished'} after ${duration(result.seconds)}: ${result.completed} completed, ${result.failed} failed, ${result.interrupted} interrupted, ${result.skipped} done before`);
+  }
+  if (best) {
+    lines.push(`best: trial ${best.id}  ${describeConfig(best.config, keys.length ? keys : ['model', 'units', 'dropout'])}  val ${percent(best.valAccuracy)}  test ${percent(best.testAccuracy)}`);
+    lines.push(`reproduce: sweep best ${sweep} > best.yaml && sweep run best.yaml`);
+  }
+  return (
+    <Box flexDirection="column" marginTop={1}>
+      {lines.map((l, i) => <Text key={i} bold={i === 1} color={i === 1 ? 'green' : undefined}>{truncate(l, width)}</Text>)}
+    </Box>
+  );
+}

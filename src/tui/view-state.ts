@@ -1,0 +1,119 @@
+import { varyingKeys, type TrialConfig } from '../grid/expand.js';
+import type { Metric } from '../spec/schema.js';
+import type { TrialSnapshot } from '../store/store.js';
+import type { SweepEvent, SweepResult } from '../sweep/run-sweep.js';
+
+/**
+ * The one state object the terminal view renders: built from the controller's events
+ * (`sweep run`) or from the database (`sweep watch`). Pure functions, no React.
+ */
+export type ViewHeader = {
+  readonly sweep: string;
+  readonly specPath: string | null;
+  readonly dbPath: string;
+  /** The backend asked for, until a trial reports the one that runs. */
+  readonly backend: string;
+  readonly workers: number | null;
+  readonly mode: 'run' | 'watch';
+};
+
+export type ViewState = {
+  readonly header: ViewHeader;
+  readonly metric: Metric;
+  readonly trainSamples: number;
+  readonly startedAt: number;
+  readonly now: number;
+  readonly trials: readonly TrialSnapshot[];
+  readonly stopping: boolean;
+  readonly finished: SweepResult | null;
+};
+
+export type ViewAction = SweepEvent | { type: 'tick'; now: number } | { type: 'stopping' };
+
+export function initialState(header: ViewHeader, now: number): ViewState {
+  return { header, metric: 'val_accuracy', trainSamples: 0, startedAt: now, now, trials: [], stopping: false, finished: null };
+}
+
+/** The state after one controller event (or a clock tick). */
+export function reduce(s: ViewState, a: ViewAction): ViewState {
+  const update = (id: number, f: (t: TrialSnapshot) => TrialSnapshot) => s.trials.map((t) => (t.id === id ? f(t) : t));
+  switch (a.type) {
+    case 'tick':
+      return { ...s, now: a.now };
+    case 'stopping':
+      return { ...s, stopping: true };
+    case 'start':
+      return {
+        ...s, metric: a.metric, trainSamples: a.trainSamples, trials: a.trials,
+        header: { ...s.header, sweep: a.sweep, workers: a.workers },
+      };
+    case 'trial-start':
+      return {
+        ...s, trials: update(a.trialId, (t) => ({
+          ...t, status: 'running', epochs: [], valAccuracy: null, valLoss: null, testAccuracy: null, seconds: null, error: null,
+          startedAt: new Date(s.now).toISOString(),
+        })),
+      };
+    case 'epoch':
+      return {
+        ...s, header: { ...s.header, backend: a.backend },
+        trials: update(a.trialId, (t) => ({ ...t, backend: a.backend, epochs: [...t.epochs.filter((e) => e.epoch !== a.metrics.epoch), a.metrics] })),
+      };
+    case 'trial-end':
+      return {
+        ...s, trials: update(a.trialId, (t) => ({
+          ...t, status: a.status, error: a.error ?? null,
+          ...(a.outcome ? {
+            valAccuracy: a.outcome.valAccuracy, valLoss: a.outcome.valLoss, testAccuracy: a.outcome.testAccuracy,
+            seconds: a.outcome.seconds, backend: a.outcome.backend, epochs: a.outcome.epochs,
+          } : {}),
+        })),
+      };
+    case 'end':
+      return { ...s, finished: a.summary };
+  }
+}
+
+export type ViewStats = {
+  total: number; completed: number; failed: number; running: number; pending: number;
+  elapsed: number; eta: number | null; samplesPerSecond: number | null;
+};
+
+/** Counts, elapsed time, an ETA from the measured seconds per epoch, and current throughput. */
+export function stats(s: ViewState): ViewStats {
+  const count = (status: string) => s.trials.filter((t) => t.status === status).length;
+  const running = s.trials.filter((t) => t.status === 'running');
+  const epochSeconds = s.trials.flatMap((t) => t.epochs.map((e) => e.seconds));
+  const mean = epochSeconds.length ? epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length : null;
+  const remaining = s.trials.reduce((sum, t) =>
+    sum + (t.status === 'pending' || t.status === 'interrupted' ? t.config.epochs
+      : t.status === 'running' ? t.config.epochs - t.epochs.length : 0), 0);
+  const parallel = Math.max(1, s.header.workers ?? running.length);
+  const rates = running.filter((t) => t.epochs.length > 0).map((t) => s.trainSamples / t.epochs[t.epochs.length - 1].seconds);
+  return {
+    total: s.trials.length,
+    completed: count('completed'),
+    failed: count('failed'),
+    running: running.length,
+    pending: count('pending') + count('interrupted'),
+    elapsed: (s.now - s.startedAt) / 1000,
+    eta: s.finished ? 0 : mean === null ? null : (remaining * mean) / parallel,
+    samplesPerSecond: rates.length ? rates.reduce((a, b) => a + b, 0) : null,
+  };
+}
+
+/** A trial's score under the sweep's metric, higher is better. */
+export function score(s: Pick<ViewState, 'metric'>, t: TrialSnapshot): number {
+  return s.metric === 'val_loss' ? -(t.valLoss ?? Infinity) : t.valAccuracy ?? -Infinity;
+}
+
+/** The hyperparameters that tell this sweep's trials apart. */
+export function distinguishing(s: ViewState): (keyof TrialConfig)[] {
+  return varyingKeys(s.trials.map((t) => t.config));
+}
+
+/** The best completed trial, or null. */
+export function best(s: ViewState): TrialSnapshot | null {
+  return s.trials.filter((t) => t.status === 'completed').reduce<TrialSnapshot | null>(
+    (b, t) => (b === null || score(s, t) > score(s, b) ? t : b), null);
+}

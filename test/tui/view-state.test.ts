@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { best, reduce, stats } from '../../src/tui/view-state.js';
+import { runningSweep } from './fixtures.js';
+
+describe('view state', () => {
+  it('counts trials by status', () => {
+    expect(stats(runningSweep())).toMatchObject({ total: 6, completed: 3, failed: 1, running: 1, pending: 1, elapsed: 60 });
+  });
+
+  it('estimates the time left from the measured seconds per epoch', () => {
+    // 2 epochs left of the running trial + 3 of the pending one, at 10 s each, on 2 workers.
+    expect(stats(runningSweep()).eta).toBe(25);
+    // Throughput: the running trial's last epoch took 10 s for 54,000 samples.
+    expect(stats(runningSweep()).samplesPerSecond).toBe(5400);
+  });
+
+  it('follows trials through start, epochs and end', () => {
+    let s = runningSweep();
+    s = reduce(s, { type: 'trial-start', trialId: 6, config: s.trials[5].config });
+    s = reduce(s, { type: 'epoch', trialId: 6, config: s.trials[5].config, backend: 'wasm', metrics: { epoch: 1, loss: 0.6, accuracy: 0.8, valLoss: 0.4, valAccuracy: 0.86, seconds: 9 } });
+    expect(s.header.backend).toBe('wasm');
+    expect(s.trials[5]).toMatchObject({ status: 'running', epochs: [{ epoch: 1, valAccuracy: 0.86 }] });
+    const outcome = { backend: 'wasm', valAccuracy: 0.895, valLoss: 0.3, testAccuracy: 0.89, testLoss: 0.31, params: 1, seconds: 30, epochs: s.trials[5].epochs };
+    s = reduce(s, { type: 'trial-end', trialId: 6, config: s.trials[5].config, status: 'completed', outcome, best: null });
+    expect(best(s)?.id).toBe(6);
+    expect(stats(s)).toMatchObject({ completed: 4, pending: 0, running: 1 });
+  });
+
+  it('ranks by lowest val_loss when that is the metric', () => {
+    const s = { ...runningSweep(), metric: 'val_loss' as const };
+    // valLoss is 1 - val accuracy in the fixtures, so the best is still trial 2.
+    expect(best(s)?.id).toBe(2);
+  });
+});
