@@ -35,6 +35,13 @@ export async function main(argv: string[]): Promise<number> {
       if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`);
       return err.exitCode;
     }
+    // The database refused a write: the disk is full, the file went read-only, another
+    // process held the lock too long. Not our bug, and what was committed is intact.
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|CORRUPT|NOTADB)/.test(code)) {
+      process.stderr.write(`sweep: database error: ${(err as Error).message} (${code}); everything recorded before it is kept\n`);
+      return 1;
+    }
     throw err;
   }
 }

@@ -17,6 +17,7 @@ export function progressLog(write: (line: string) => void, keys: readonly (keyof
         done = e.done;
         total = e.total;
         write(`sweep ${e.sweep}: ${e.total} configurations, ${e.done} already done, ${e.todo} to train on ${e.workers} worker${e.workers === 1 ? '' : 's'}`);
+        if (e.notInGrid > 0) write(`sweep ${e.sweep}: ${e.notInGrid} trial${e.notInGrid === 1 ? '' : 's'} of configurations no longer in the spec kept in the database, not run`);
         break;
       case 'trial-start':
         write(`${name(e.trialId, e.config)} started`);

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import { loadFashionMnist } from '../data/fashion-mnist.js';
 import { UsageError, UserError } from '../errors.js';
 import { countConfigs, expandGrid, HYPERPARAMETERS, varyingKeys } from '../grid/expand.js';
@@ -13,7 +14,10 @@ import { formatValue, LABEL } from '../grid/describe.js';
 import { progressLog } from './progress-log.js';
 import { formatTable } from './table.js';
 
-export const RUN_USAGE = 'sweep run SPEC [--db runs/sweeps.db] [--workers N] [--backend auto|node|wasm|cpu] [--data DIR] [--dry-run] [--no-tui]';
+export const RUN_USAGE = 'sweep run SPEC [--db runs/sweeps.db] [--workers N] [--backend auto|node|wasm|cpu] [--data DIR] [--dry-run] [--no-tui] [--retry-failed] [--max-trials N]';
+
+/** Grids larger than this are refused unless --max-trials allows them: likely a typo, not a plan. */
+export const DEFAULT_MAX_TRIALS = 10_000;
 
 /** `sweep run`: validates the spec, then trains every configuration not yet completed. Returns the exit code. */
 export async function run(argv: string[], out: (line: string) => void): Promise<number> {
@@ -24,7 +28,11 @@ export async function run(argv: string[], out: (line: string) => void): Promise<
     data: { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
     'no-tui': { type: 'boolean', default: false },
+    'retry-failed': { type: 'boolean', default: false },
+    'max-trials': { type: 'string' },
   }, ['spec']);
+  const maxTrials = values['max-trials'] === undefined ? DEFAULT_MAX_TRIALS : Number(values['max-trials']);
+  if (!Number.isSafeInteger(maxTrials) || maxTrials < 1) throw new UsageError(`sweep run: --max-trials must be a positive integer, got "${values['max-trials']}"`);
   const backend = values.backend as BackendChoice;
   if (!BACKENDS.includes(backend)) throw new UsageError(`sweep run: --backend must be one of ${BACKENDS.join(', ')}, got "${values.backend}"`);
   if (backend === 'node' && !nodeBackendInstalled()) {
@@ -40,11 +48,16 @@ export async function run(argv: string[], out: (line: string) => void): Promise<
 
   const specPath = positionals[0];
   const { spec, text } = loadSpec(specPath);
+  // Counted before anything is built: a grid of millions is refused, not materialised.
+  const count = countConfigs(spec);
+  if (count > maxTrials) {
+    throw new UserError(`${specPath}: the grid has ${count.toLocaleString('en-US')} configurations, more than ${maxTrials.toLocaleString('en-US')}; shrink it or pass --max-trials ${count}`);
+  }
   const trials = expandGrid(spec);
   const keys = varyingKeys(trials.map((t) => t.config));
 
   if (values['dry-run']) {
-    out(`${specPath}: sweep "${spec.name}", ${countConfigs(spec)} configurations (seed ${spec.seed}, metric ${spec.metric})`);
+    out(`${specPath}: sweep "${spec.name}", ${count} configurations (seed ${spec.seed}, metric ${spec.metric})`);
     const shown = HYPERPARAMETERS.filter((k) => trials.some((t) => t.config[k] !== undefined));
     out(formatTable(['#', 'config', ...shown.map((k) => LABEL[k])],
       trials.map((t, i) => [i + 1, t.configId, ...shown.map((k) => formatValue(t.config[k]))])));
@@ -75,6 +88,7 @@ export async function run(argv: string[], out: (line: string) => void): Promise<
     if (!view) out(`data: Fashion-MNIST (${dataset.source}, ${dataset.dir}); database: ${values.db}`);
     const result = await runSweep({
       spec, specText: text, specPath, store, dataset, workers, backend, signal: stop.signal,
+      artifactsDir: values.db === ':memory:' ? null : dirname(values.db), retryFailed: values['retry-failed'],
       onEvent: view ? (e) => view.dispatch(e, e.type === 'end') : progressLog(out, keys, spec.metric),
     });
     if (!view && result.best) {

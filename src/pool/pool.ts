@@ -19,10 +19,14 @@ export type PoolOptions = {
   readonly workers: number;
   readonly backend: BackendChoice;
   readonly dataset: SharedDataset;
+  /** Each worker's JS heap limit. */
+  readonly heapLimitMb?: number;
 };
 
 export type TrialJob = {
   readonly trialId: number;
+  readonly configId: string;
+  readonly checkpointDir: string | null;
   readonly config: TrialConfig;
   readonly seed: number;
   readonly data: DataSettings;
@@ -45,6 +49,9 @@ export class TrainingPool {
       concurrentTasksPerWorker: 1,
       idleTimeout: 60_000,
       workerData: init,
+      // A runaway trial kills its worker (recorded as a failed trial), not the machine.
+      // Tensors live outside this heap (wasm memory, typed arrays); this bounds the JS side.
+      resourceLimits: { maxOldGenerationSizeMb: options.heapLimitMb ?? 4096 },
     });
   }
 

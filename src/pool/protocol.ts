@@ -39,14 +39,17 @@ export type TrialOutcome = {
 /** One trial to train. `port` is transferred; the worker posts WorkerEvents on it. */
 export type TrainTask = {
   readonly trialId: number;
+  readonly configId: string;
   readonly config: TrialConfig;
+  /** The trial's folder: a checkpoint after each epoch, resumed from when present. Null: none. */
+  readonly checkpointDir: string | null;
   readonly seed: number;
   readonly data: DataSettings;
   readonly port: MessagePort;
 };
 
 export type WorkerEvent =
-  | { type: 'started'; trialId: number; backend: string }
+  | { type: 'started'; trialId: number; backend: string; resumedFrom: number; epochs: EpochMetrics[] }
   | { type: 'epoch'; trialId: number; backend: string; metrics: EpochMetrics };
 
 /** A trial that failed inside training comes back as data, not as a rejected task. */

@@ -14,7 +14,8 @@ export type Activation = (typeof ACTIVATIONS)[number];
 export const MODEL_KINDS = ['ann', 'cnn'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
-export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop', 'adagrad', 'adamax'] as const;
+// Each can save and restore its state (tfjs's adamax cannot), so any trial can resume from a checkpoint.
+export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop', 'adagrad'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 export const POOLINGS = ['max', 'avg', 'none'] as const;

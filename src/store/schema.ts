@@ -74,6 +74,14 @@ export const MIGRATIONS: readonly string[] = [
   FROM trials t JOIN sweeps s ON s.id = t.sweep_id
   WHERE t.status = 'completed';
   `,
+  // v2: leases, so that two processes can share a sweep and a dead one's trials are re-run.
+  `
+  ALTER TABLE trials ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE trials ADD COLUMN owner TEXT;
+  ALTER TABLE trials ADD COLUMN heartbeat_at TEXT;
+  ALTER TABLE trials ADD COLUMN resumed_from INTEGER;
+  UPDATE trials SET status = 'interrupted' WHERE status = 'running';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import type { Trial, TrialConfig } from '../grid/expand.js';
 import type { EpochMetrics, TrialOutcome } from '../pool/protocol.js';
 import type { DataSettings, Metric } from '../spec/schema.js';
+import { failpoint } from '../failpoint.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 export type TrialStatus = 'pending' | 'running' | 'completed' | 'failed' | 'interrupted';
@@ -17,7 +18,8 @@ export type SweepRow = {
 export type TrialRow = {
   id: number; sweep_id: number; config_id: string; config_json: string; data_json: string;
   status: TrialStatus; seed: number; backend: string | null; started_at: string | null; finished_at: string | null;
-  epochs_done: number; val_accuracy: number | null; val_loss: number | null; test_accuracy: number | null;
+  epochs_done: number; attempts: number; owner: string | null; heartbeat_at: string | null;
+  resumed_from: number | null; val_accuracy: number | null; val_loss: number | null; test_accuracy: number | null;
   test_loss: number | null; params: number | null; seconds: number | null; error: string | null;
   model: string; epochs: number; activation: string; units: string; dropout: number; filters: string | null;
   kernel_size: number | null; pooling: string | null; optimizer: string; learning_rate: number; batch_size: number;
@@ -129,61 +131,125 @@ export class Store {
   }
 
   /**
-   * Marks this sweep's trials left 'running' by a process that is gone as 'interrupted'.
-   * One process per sweep for now: leases come with crash-safety (issue 4).
+   * Re-queues this sweep's trials left 'running' by a process that is gone (`alive` says
+   * no, or no heartbeat within `leaseMs`) as 'interrupted'; returns how many.
    */
-  interruptStale(sweepId: number): number {
-    return this.db.prepare(`UPDATE trials SET status = 'interrupted' WHERE sweep_id = ? AND status = 'running'`)
+  releaseDead(sweepId: number, alive: (owner: string) => boolean, leaseMs: number): number {
+    return this.db.transaction(() => {
+      const stale = this.runningOf(sweepId).filter((t) => isDead(t, alive, leaseMs));
+      const release = this.db.prepare(`UPDATE trials SET status = 'interrupted', owner = NULL WHERE id = ? AND status = 'running'`);
+      for (const t of stale) release.run(t.id);
+      return stale.length;
+    }).immediate();
+  }
+
+  /**
+   * Atomically claims the next trial of this sweep to train for `owner`: the first (by id)
+   * eligible one that is pending, interrupted, or running under a dead owner. Two processes
+   * never get the same trial: the claim is one write transaction.
+   */
+  claimNext(
+    sweepId: number, owner: string, eligible: (configId: string) => boolean,
+    alive: (owner: string) => boolean, leaseMs: number,
+  ): TrialRow | undefined {
+    return this.db.transaction(() => {
+      const candidates = this.db.prepare(
+        `SELECT * FROM trials WHERE sweep_id = ? AND status IN ('pending', 'interrupted', 'running') ORDER BY id`,
+      ).all(sweepId) as (TrialRow & { owner: string | null; heartbeat_at: string | null })[];
+      const next = candidates.find((t) => eligible(t.config_id) && (t.status !== 'running' || isDead(t, alive, leaseMs)));
+      if (!next) return undefined;
+      const t = now();
+      this.db.prepare(
+        `UPDATE trials SET status = 'running', owner = ?, heartbeat_at = ?, started_at = ?, attempts = attempts + 1,
+           finished_at = NULL, val_accuracy = NULL, val_loss = NULL, test_accuracy = NULL, test_loss = NULL,
+           params = NULL, seconds = NULL, error = NULL, resumed_from = NULL
+         WHERE id = ?`,
+      ).run(owner, t, t, next.id);
+      failpoint('claim');
+      return this.db.prepare('SELECT * FROM trials WHERE id = ?').get(next.id) as TrialRow;
+    }).immediate();
+  }
+
+  /** Tells other processes that `owner` is alive and still training its trials. */
+  heartbeat(owner: string): void {
+    this.db.prepare(`UPDATE trials SET heartbeat_at = ? WHERE owner = ? AND status = 'running'`).run(now(), owner);
+  }
+
+  /**
+   * A claimed trial starts: from scratch (no epochs) or after the epochs its checkpoint
+   * restored, which are recorded (a kill may have come between the checkpoint and the
+   * epoch's row); later epochs of an earlier attempt are dropped.
+   */
+  resumeAt(trialId: number, resumed: readonly EpochMetrics[], backend: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM epochs WHERE trial_id = ? AND epoch > ?').run(trialId, resumed.length);
+      for (const e of resumed) this.insertEpoch(trialId, e);
+      this.db.prepare('UPDATE trials SET epochs_done = ?, resumed_from = ?, backend = ? WHERE id = ?')
+        .run(resumed.length, resumed.length > 0 ? resumed.length : null, backend, trialId);
+    }).immediate();
+  }
+
+  /** Re-queues the trials `owner` holds (after a failed write, before giving up). */
+  releaseOwned(owner: string): void {
+    this.db.prepare(`UPDATE trials SET status = 'interrupted', owner = NULL WHERE owner = ? AND status = 'running'`).run(owner);
+  }
+
+  /** Puts this sweep's failed trials back in the queue (`sweep run --retry-failed`); returns how many. */
+  retryFailed(sweepId: number): number {
+    return this.db.prepare(`UPDATE trials SET status = 'pending', error = NULL WHERE sweep_id = ? AND status = 'failed'`)
       .run(sweepId).changes;
   }
 
-  /** Marks a trial running on a backend, dropping what an earlier, unfinished attempt recorded. */
-  startTrial(trialId: number): void {
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM epochs WHERE trial_id = ?').run(trialId);
-      this.db.prepare(
-        `UPDATE trials SET status = 'running', started_at = ?, finished_at = NULL, epochs_done = 0, backend = NULL,
-           val_accuracy = NULL, val_loss = NULL, test_accuracy = NULL, test_loss = NULL, params = NULL,
-           seconds = NULL, error = NULL
-         WHERE id = ?`,
-      ).run(now(), trialId);
-    }).immediate();
+  private runningOf(sweepId: number) {
+    return this.db.prepare(`SELECT id, owner, heartbeat_at FROM trials WHERE sweep_id = ? AND status = 'running'`)
+      .all(sweepId) as { id: number; owner: string | null; heartbeat_at: string | null }[];
   }
 
   /** Records one finished epoch (idempotent: the same epoch again replaces it). */
   recordEpoch(trialId: number, m: EpochMetrics, backend?: string): void {
     this.db.transaction(() => {
-      this.db.prepare(
-        `INSERT OR REPLACE INTO epochs (trial_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).run(trialId, m.epoch, m.loss, m.accuracy, m.valLoss, m.valAccuracy, m.seconds);
+      this.insertEpoch(trialId, m);
       this.db.prepare('UPDATE trials SET epochs_done = MAX(epochs_done, ?), backend = COALESCE(?, backend) WHERE id = ?')
         .run(m.epoch, backend ?? null, trialId);
+      failpoint('epoch-write');
     }).immediate();
+  }
+
+  private insertEpoch(trialId: number, m: EpochMetrics): void {
+    this.db.prepare(
+      `INSERT OR REPLACE INTO epochs (trial_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(trialId, m.epoch, m.loss, m.accuracy, m.valLoss, m.valAccuracy, m.seconds);
   }
 
   /** Records a completed trial and all its epochs in one transaction. */
   completeTrial(trialId: number, r: TrialOutcome): void {
     this.db.transaction(() => {
-      for (const e of r.epochs) this.recordEpoch(trialId, e);
+      for (const e of r.epochs) this.insertEpoch(trialId, e);
+      this.db.prepare('UPDATE trials SET epochs_done = ? WHERE id = ?').run(r.epochs.length, trialId);
       this.db.prepare(
         `UPDATE trials SET status = 'completed', finished_at = ?, backend = ?, val_accuracy = ?, val_loss = ?,
-           test_accuracy = ?, test_loss = ?, params = ?, seconds = ?, error = NULL
+           test_accuracy = ?, test_loss = ?, params = ?, seconds = ?, error = NULL, owner = NULL
          WHERE id = ?`,
       ).run(now(), r.backend, r.valAccuracy, r.valLoss, r.testAccuracy, r.testLoss, r.params, r.seconds, trialId);
+      failpoint('trial-write');
     }).immediate();
   }
 
-  /** Records a failed trial with its error; the epochs it finished stay. */
-  failTrial(trialId: number, error: string, backend?: string): void {
-    this.db.prepare(
-      `UPDATE trials SET status = 'failed', finished_at = ?, error = ?, backend = COALESCE(?, backend) WHERE id = ?`,
-    ).run(now(), error, backend ?? null, trialId);
+  /** Records a failed trial with its error and the epochs it finished. */
+  failTrial(trialId: number, error: string, epochs: readonly EpochMetrics[], backend?: string): void {
+    this.db.transaction(() => {
+      for (const e of epochs) this.insertEpoch(trialId, e);
+      this.db.prepare(
+        `UPDATE trials SET status = 'failed', finished_at = ?, error = ?, backend = COALESCE(?, backend), owner = NULL,
+           epochs_done = MAX(epochs_done, ?) WHERE id = ?`,
+      ).run(now(), error, backend ?? null, epochs.length, trialId);
+    }).immediate();
   }
 
   /** Marks a running trial as interrupted (stopped by the user); it runs again next time. */
   interruptTrial(trialId: number): void {
-    this.db.prepare(`UPDATE trials SET status = 'interrupted', finished_at = ? WHERE id = ? AND status = 'running'`)
+    this.db.prepare(`UPDATE trials SET status = 'interrupted', finished_at = ?, owner = NULL WHERE id = ? AND status = 'running'`)
       .run(now(), trialId);
   }
 
@@ -238,6 +304,12 @@ export class Store {
        GROUP BY s.id ORDER BY s.created_at, s.id`,
     ).all() as SweepSummary[];
   }
+}
+
+/** A running trial's owner is dead if it says so, or if its heartbeat is older than the lease. */
+function isDead(t: { owner: string | null; heartbeat_at: string | null }, alive: (owner: string) => boolean, leaseMs: number): boolean {
+  if (!t.owner || !t.heartbeat_at) return true;
+  return Date.now() - Date.parse(t.heartbeat_at) > leaseMs || !alive(t.owner);
 }
 
 /** The per-hyperparameter columns, so that `WHERE dropout > 0.2` needs no JSON functions. */

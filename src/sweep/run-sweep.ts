@@ -1,14 +1,16 @@
+import { join } from 'node:path';
 import { expandGrid, type TrialConfig } from '../grid/expand.js';
 import { TrainingPool } from '../pool/pool.js';
 import type { BackendChoice, EpochMetrics, SharedDataset, TrialOutcome } from '../pool/protocol.js';
 import { splitSizes } from '../data/split.js';
 import type { Metric, SweepSpec } from '../spec/schema.js';
 import type { Store, TrialSnapshot } from '../store/store.js';
+import { ownerAlive, ownerToken } from './owner.js';
 
 /** What the controller tells its views (the line log now, the live leaderboard later). */
 export type SweepEvent =
   | {
-      type: 'start'; sweep: string; metric: Metric; total: number; todo: number; done: number; workers: number;
+      type: 'start'; sweep: string; metric: Metric; total: number; todo: number; done: number; notInGrid: number; workers: number;
       /** Samples per training epoch, for throughput. */
       trainSamples: number;
       /** Every trial in the grid as recorded so far (earlier runs' results included). */
@@ -25,7 +27,11 @@ export type SweepEvent =
 export type Best = { trialId: number; score: number; config: TrialConfig };
 
 export type SweepResult = {
-  sweep: string; completed: number; failed: number; interrupted: number; skipped: number;
+  sweep: string; completed: number; failed: number; interrupted: number;
+  /** Trials of the grid done (completed or failed) before this run. */
+  skipped: number;
+  /** Trials recorded for this sweep whose configuration the spec no longer has: kept, not run. */
+  notInGrid: number;
   seconds: number; best: Best | null;
 };
 
@@ -37,101 +43,136 @@ export type RunSweepOptions = {
   readonly dataset: SharedDataset;
   readonly workers: number;
   readonly backend: BackendChoice;
+  /** Where trials keep their folders (checkpoints): `<artifactsDir>/<sweep>/<config id>/`. Null: none. */
+  readonly artifactsDir: string | null;
+  /** Re-queue the sweep's failed trials first. */
+  readonly retryFailed?: boolean;
   /** Aborting stops new trials and interrupts running ones; they run again next time. */
   readonly signal?: AbortSignal;
   readonly onEvent?: (e: SweepEvent) => void;
 };
 
+/** A trial whose owner sent no heartbeat for this long is taken to be dead. */
+export const LEASE_MS = 60_000;
+const HEARTBEAT_MS = 5_000;
+
 /**
- * Runs a sweep: records the spec and its configurations, then trains every one not yet
- * completed on the worker pool, recording each epoch and outcome as it arrives. Only this
- * controller changes a trial's status. A failed trial is recorded and the sweep goes on.
+ * Runs a sweep: records the spec and its configurations, then claims and trains every one
+ * not yet completed on the worker pool, recording each epoch and outcome as it arrives.
+ * Only this controller changes a trial's status. Claims are atomic, so several processes
+ * can share one sweep; trials of a dead process are re-queued and resume from their last
+ * checkpoint. A failed trial is recorded and the sweep goes on.
  */
 export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const started = performance.now();
   const emit = o.onEvent ?? (() => {});
   const { spec, store } = o;
+  const owner = ownerToken();
   const trials = expandGrid(spec);
   const sweepId = store.upsertSweep({
     name: spec.name, metric: spec.metric, seed: spec.seed, specPath: o.specPath, specYaml: o.specText,
   });
   store.addTrials(sweepId, spec.seed, spec.data, trials);
-  store.interruptStale(sweepId);
+  if (o.retryFailed) store.retryFailed(sweepId);
+  store.releaseDead(sweepId, ownerAlive, LEASE_MS);
 
-  const inGrid = new Map(trials.map((t, i) => [t.configId, i]));
-  const rows = store.trials(sweepId).filter((r) => inGrid.has(r.config_id));
-  const todo = rows
-    .filter((r) => r.status === 'pending' || r.status === 'interrupted')
-    .sort((a, b) => inGrid.get(a.config_id)! - inGrid.get(b.config_id)!);
-  const better = (a: number, b: number) => (spec.metric === 'val_loss' ? a < b : a > b);
+  const inGrid = new Set(trials.map((t) => t.configId));
+  const all = store.trials(sweepId);
+  const rows = all.filter((r) => inGrid.has(r.config_id));
+  const todo = rows.filter((r) => r.status === 'pending' || r.status === 'interrupted').length;
   const scoreOf = (valAccuracy: number | null, valLoss: number | null) =>
-    (spec.metric === 'val_loss' ? valLoss : valAccuracy);
+    (spec.metric === 'val_loss' ? -valLoss! : valAccuracy!);
   const bestRow = rows.find((r) => r.status === 'completed');
   let best: Best | null = bestRow
-    ? { trialId: bestRow.id, score: scoreOf(bestRow.val_accuracy, bestRow.val_loss)!, config: JSON.parse(bestRow.config_json) }
+    ? { trialId: bestRow.id, score: scoreOf(bestRow.val_accuracy, bestRow.val_loss), config: JSON.parse(bestRow.config_json) }
     : null;
 
   const result: SweepResult = {
-    sweep: spec.name, completed: 0, failed: 0, interrupted: 0, skipped: rows.length - todo.length, seconds: 0, best,
+    sweep: spec.name, completed: 0, failed: 0, interrupted: 0,
+    skipped: rows.filter((r) => r.status === 'completed' || r.status === 'failed').length,
+    notInGrid: all.length - rows.length, seconds: 0, best,
   };
-  const workers = Math.max(1, Math.min(o.workers, todo.length));
+  const workers = Math.max(1, Math.min(o.workers, todo));
   emit({
-    type: 'start', sweep: spec.name, metric: spec.metric, total: rows.length, todo: todo.length, done: result.skipped,
-    workers, trainSamples: splitSizes(spec.data).train,
+    type: 'start', sweep: spec.name, metric: spec.metric, total: rows.length, todo, done: result.skipped,
+    notInGrid: result.notInGrid, workers, trainSamples: splitSizes(spec.data).train,
     trials: store.snapshot(sweepId).filter((t) => inGrid.has(t.configId)),
   });
 
-  if (todo.length > 0 && !o.signal?.aborted) {
+  // The user's stop, or a write that failed (disk full): either way no new trial starts.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  o.signal?.addEventListener('abort', onAbort);
+  let fatal: unknown;
+  const fail = (err: unknown) => {
+    fatal ??= err;
+    stop.abort();
+  };
+  if (todo > 0 && !stop.signal.aborted) {
     const pool = new TrainingPool({ workers, backend: o.backend, dataset: o.dataset });
-    const queue = [...todo];
+    const heartbeat = setInterval(() => {
+      try { store.heartbeat(owner); } catch { /* a busy database: the next beat will do */ }
+    }, HEARTBEAT_MS);
     const runOne = async (): Promise<void> => {
-      for (let row = queue.shift(); row && !o.signal?.aborted; row = queue.shift()) {
+      while (!stop.signal.aborted) {
+        const row = store.claimNext(sweepId, owner, (id) => inGrid.has(id), ownerAlive, LEASE_MS);
+        if (!row) return;
         const config = JSON.parse(row.config_json) as TrialConfig;
         const trialId = row.id;
-        store.startTrial(trialId);
         emit({ type: 'trial-start', trialId, config });
         try {
           const r = await pool.run(
-            { trialId, config, seed: row.seed, data: JSON.parse(row.data_json) },
-            (e) => {
-              if (e.type !== 'epoch') return;
-              store.recordEpoch(trialId, e.metrics, e.backend);
-              emit({ type: 'epoch', trialId, config, backend: e.backend, metrics: e.metrics });
+            {
+              trialId, configId: row.config_id, config, seed: row.seed, data: JSON.parse(row.data_json),
+              checkpointDir: o.artifactsDir ? join(o.artifactsDir, spec.name, row.config_id) : null,
             },
-            o.signal,
+            (e) => {
+              try {
+                if (e.type === 'started') {
+                  store.resumeAt(trialId, e.epochs, e.backend);
+                } else {
+                  store.recordEpoch(trialId, e.metrics, e.backend);
+                  emit({ type: 'epoch', trialId, config, backend: e.backend, metrics: e.metrics });
+                }
+              } catch (err) {
+                fail(err);
+              }
+            },
+            stop.signal,
           );
           if (r.ok) {
             store.completeTrial(trialId, r.outcome);
             result.completed++;
-            const score = scoreOf(r.outcome.valAccuracy, r.outcome.valLoss)!;
-            if (!best || better(score, best.score)) best = { trialId, score, config };
+            const score = scoreOf(r.outcome.valAccuracy, r.outcome.valLoss);
+            if (!best || score > best.score) best = { trialId, score, config };
             emit({ type: 'trial-end', trialId, config, status: 'completed', outcome: r.outcome, best });
           } else {
-            for (const e of r.epochs) store.recordEpoch(trialId, e);
-            store.failTrial(trialId, r.error, r.backend ?? undefined);
+            store.failTrial(trialId, r.error, r.epochs, r.backend ?? undefined);
             result.failed++;
             emit({ type: 'trial-end', trialId, config, status: 'failed', error: r.error, best });
           }
         } catch (err) {
-          if (o.signal?.aborted) {
-            store.interruptTrial(trialId);
+          if (stop.signal.aborted) {
+            if (!fatal) store.interruptTrial(trialId);
             result.interrupted++;
             emit({ type: 'trial-end', trialId, config, status: 'interrupted', best });
           } else {
             // The worker itself died (out of memory, a crash in native code): still a failed trial.
-            store.failTrial(trialId, `worker died: ${(err as Error).message}`);
+            store.failTrial(trialId, `worker died: ${(err as Error).message}`, []);
             result.failed++;
             emit({ type: 'trial-end', trialId, config, status: 'failed', error: (err as Error).message, best });
           }
         }
       }
     };
-    try {
-      await Promise.all(Array.from({ length: workers }, runOne));
-    } finally {
-      await pool.close();
-    }
+    await Promise.all(Array.from({ length: workers }, () => runOne().catch(fail)));
+    clearInterval(heartbeat);
+    await pool.close();
+    // Trials a failed write left claimed go back to the queue.
+    if (fatal) try { store.releaseOwned(owner); } catch { /* the database is what failed */ }
   }
+  o.signal?.removeEventListener('abort', onAbort);
+  if (fatal) throw fatal;
   result.best = best;
   result.seconds = (performance.now() - started) / 1000;
   emit({ type: 'end', summary: result });

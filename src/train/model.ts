@@ -68,6 +68,5 @@ export function makeOptimizer(name: OptimizerName, learningRate: number): tf.Opt
     case 'sgd': return tf.train.sgd(learningRate);
     case 'rmsprop': return tf.train.rmsprop(learningRate);
     case 'adagrad': return tf.train.adagrad(learningRate);
-    case 'adamax': return tf.train.adamax(learningRate);
   }
 }

@@ -18,12 +18,21 @@ const Dropout = Object.getPrototypeOf(tf.layers.dropout({ rate: 0.5 })).construc
 export class SeededDropout extends Dropout {
   static className = 'Dropout';
   private readonly baseSeed: number;
-  private readonly next: seedrandom.PRNG;
+  private next: seedrandom.StatefulPRNG<seedrandom.State.Arc4>;
 
   constructor(args: DropoutArgs) {
     super({ rate: args.rate, seed: args.seed, name: args.name });
     this.baseSeed = args.seed;
-    this.next = seedrandom(`dropout:${args.seed}`);
+    this.next = seedrandom(`dropout:${args.seed}`, { state: true });
+  }
+
+  /** The generator's state, to resume training exactly where a checkpoint left it. */
+  rngState(): seedrandom.State.Arc4 {
+    return this.next.state();
+  }
+
+  restoreRng(state: seedrandom.State.Arc4): void {
+    this.next = seedrandom('', { state });
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {

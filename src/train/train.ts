@@ -3,6 +3,7 @@ import seedrandom from 'seedrandom';
 import type { TrialConfig } from '../grid/expand.js';
 import type { EpochMetrics, TrialOutcome } from '../pool/protocol.js';
 import { buildModel, CLASSES, makeOptimizer } from './model.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { Split, Splits } from './tensors.js';
 
 const EVAL_BATCH = 1000;
@@ -14,25 +15,40 @@ export type TrainOptions = {
   readonly seed: number;
   readonly splits: Splits;
   readonly backend: string;
-  /** Called after each epoch's metrics are known. */
+  /** Where to keep a checkpoint after each epoch and resume from one; none: no checkpoints. */
+  readonly checkpoint?: { readonly dir: string; readonly configId: string };
+  /** Called once training starts, with the epochs a checkpoint restored (none: from scratch). */
+  readonly onStart?: (resumed: readonly EpochMetrics[]) => void;
+  /** Called after each epoch's metrics are known (and its checkpoint saved). */
   readonly onEpoch?: (m: EpochMetrics) => void;
 };
 
 /**
- * Trains one configuration from scratch and evaluates it: per-epoch training and
- * validation metrics, then the test set once. Deterministic for a config, seed and
- * backend: seeded weights, seeded dropout, seeded shuffling. A non-finite loss throws.
+ * Trains one configuration and evaluates it: per-epoch training and validation metrics,
+ * then the test set once. Deterministic for a config, seed and backend: seeded weights,
+ * seeded dropout, seeded shuffling; resuming from a checkpoint restores all of these, so
+ * a resumed trial ends exactly as an uninterrupted one. A non-finite loss throws.
  */
-export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { model: tf.LayersModel }> {
+export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { model: tf.LayersModel; resumedFrom: number }> {
   const { config, seed, splits } = opts;
   const started = performance.now();
   const model = buildModel(config, seed);
   const optimizer = makeOptimizer(config.optimizer, config.learningRate);
-  const shuffle = seedrandom(`shuffle:${seed}`);
-  const order = Int32Array.from({ length: splits.train.count }, (_, i) => i);
-  const epochs: EpochMetrics[] = [];
+  let shuffle = seedrandom(`shuffle:${seed}`, { state: true });
+  let order: Int32Array = Int32Array.from({ length: splits.train.count }, (_, i) => i);
+  let epochs: EpochMetrics[] = [];
   try {
-    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+    const resumed = opts.checkpoint
+      ? await loadCheckpoint(opts.checkpoint.dir, opts.checkpoint.configId, model, optimizer, order.length)
+      : null;
+    if (resumed) {
+      order = resumed.order;
+      shuffle = seedrandom('', { state: resumed.shuffle });
+      epochs = resumed.epochs;
+    }
+    const resumedFrom = epochs.length;
+    opts.onStart?.(epochs.slice());
+    for (let epoch = resumedFrom + 1; epoch <= config.epochs; epoch++) {
       const t0 = performance.now();
       shuffleInPlace(order, shuffle);
       const { loss, accuracy } = await trainEpoch(model, optimizer, splits.train, order, config.batchSize);
@@ -45,14 +61,20 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
         epoch, loss, accuracy, valLoss: val.loss, valAccuracy: val.accuracy, seconds: (performance.now() - t0) / 1000,
       };
       epochs.push(m);
+      if (opts.checkpoint) {
+        await saveCheckpoint(opts.checkpoint.dir, opts.checkpoint.configId, model, optimizer, {
+          epoch, epochs, order, shuffle: shuffle.state(),
+        });
+      }
       opts.onEpoch?.(m);
     }
     const last = epochs[epochs.length - 1];
     const test = evaluate(model, splits.test);
+    const earlier = epochs.slice(0, resumedFrom).reduce((sum, e) => sum + e.seconds, 0);
     return {
       backend: opts.backend, valAccuracy: last.valAccuracy, valLoss: last.valLoss,
       testAccuracy: test.accuracy, testLoss: test.loss, params: model.countParams(),
-      seconds: (performance.now() - started) / 1000, epochs, model,
+      seconds: earlier + (performance.now() - started) / 1000, epochs, model, resumedFrom,
     };
   } catch (err) {
     model.dispose();

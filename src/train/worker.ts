@@ -29,9 +29,10 @@ export default async function train(task: TrainTask): Promise<TrainResult> {
   try {
     backend ??= initBackend(init.backend);
     name = await backend;
-    post({ type: 'started', trialId: task.trialId, backend: name });
-    const { model, ...outcome } = await trainTrial({
+    const { model, resumedFrom: _, ...outcome } = await trainTrial({
       config: task.config, seed: task.seed, splits: splitsFor(task.data), backend: name,
+      checkpoint: task.checkpointDir ? { dir: task.checkpointDir, configId: task.configId } : undefined,
+      onStart: (resumed) => post({ type: 'started', trialId: task.trialId, backend: name!, resumedFrom: resumed.length, epochs: [...resumed] }),
       onEpoch: (metrics) => {
         epochs.push(metrics);
         post({ type: 'epoch', trialId: task.trialId, backend: name!, metrics });

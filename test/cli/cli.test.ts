@@ -97,7 +97,7 @@ describe('sweep CLI', () => {
     const code = await new Promise<number | null>((done) => {
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
-        if (out.includes('epoch 1/200')) child.kill('SIGINT');
+        if (!child.killed && out.includes('epoch 1/200')) child.kill('SIGINT');
       });
       child.on('exit', done);
     });

@@ -16,6 +16,9 @@ const outcome = (valAccuracy: number) => ({
   epochs: [1, 2].map((epoch) => ({ epoch, loss: 0.5 / epoch, accuracy: 0.8, valLoss: 0.4, valAccuracy, seconds: 1.5 })),
 });
 
+const claim = (store: Store, sweepId: number, owner = 'me', alive = (_o: string) => true) =>
+  store.claimNext(sweepId, owner, () => true, alive, 60_000)!;
+
 function seeded(path = join(tmp(), 'db', 'sweeps.db')) {
   const store = Store.open(path);
   const sweepId = store.upsertSweep({ name: 's', metric: 'val_accuracy', seed: 3, specPath: 's.yaml', specYaml: 'name: s' });
@@ -51,15 +54,13 @@ describe('Store', () => {
 
   it('records epochs and outcomes, and ranks completed trials in the leaderboard', () => {
     const { store, sweepId } = seeded();
-    const [a, b, c] = store.trials(sweepId);
-    store.startTrial(a.id);
+    const [a, b, c] = [claim(store, sweepId), claim(store, sweepId), claim(store, sweepId)];
     store.recordEpoch(a.id, outcome(0.8).epochs[0], 'wasm');
     expect(store.trials(sweepId).find((t) => t.id === a.id)).toMatchObject({ status: 'running', epochs_done: 1, backend: 'wasm' });
     store.completeTrial(a.id, outcome(0.8));
-    store.startTrial(b.id);
     store.completeTrial(b.id, outcome(0.9));
-    store.startTrial(c.id);
-    store.failTrial(c.id, 'loss became NaN in epoch 1');
+    store.failTrial(c.id, 'loss became NaN in epoch 2', outcome(0.5).epochs.slice(0, 1));
+    expect(store.trials(sweepId).find((t) => t.id === c.id)).toMatchObject({ status: 'failed', epochs_done: 1, owner: null });
     expect(store.epochs(a.id).map((e) => e.epoch)).toEqual([1, 2]);
     const board = store.db.prepare(`SELECT rank, trial_id, dropout, val_accuracy, test_accuracy FROM leaderboard WHERE sweep = 's'`).all();
     expect(board).toEqual([
@@ -73,27 +74,60 @@ describe('Store', () => {
   it('ranks by lowest val_loss when that is the metric', () => {
     const { store, sweepId } = seeded();
     store.upsertSweep({ name: 's', metric: 'val_loss', seed: 3, specPath: null, specYaml: '' });
-    const [a, b] = store.trials(sweepId);
+    const [a, b] = [claim(store, sweepId), claim(store, sweepId)];
     store.completeTrial(a.id, outcome(0.9)); // val_loss 0.1
     store.completeTrial(b.id, outcome(0.7)); // val_loss 0.3
     expect(store.db.prepare('SELECT trial_id FROM leaderboard ORDER BY rank').pluck().all()).toEqual([a.id, b.id]);
     expect(store.sweeps()[0].best).toBeCloseTo(0.1);
   });
 
-  it('starts a trial again from scratch, dropping a half-finished attempt', () => {
+  it('claims each trial once, in order, and never one a live owner holds', () => {
     const { store, sweepId } = seeded();
-    const [a] = store.trials(sweepId);
-    store.startTrial(a.id);
-    store.recordEpoch(a.id, outcome(0.8).epochs[0]);
-    expect(store.interruptStale(sweepId)).toBe(1);
-    store.startTrial(a.id);
+    const ids = store.trials(sweepId).map((t) => t.id);
+    expect(claim(store, sweepId, 'A').id).toBe(ids[0]);
+    expect(claim(store, sweepId, 'B').id).toBe(ids[1]);
+    expect(claim(store, sweepId, 'A').id).toBe(ids[2]);
+    expect(store.claimNext(sweepId, 'B', () => true, () => true, 60_000)).toBeUndefined();
+    expect(store.db.prepare('SELECT owner, attempts FROM trials ORDER BY id').all())
+      .toEqual([{ owner: 'A', attempts: 1 }, { owner: 'B', attempts: 1 }, { owner: 'A', attempts: 1 }]);
+  });
+
+  it("re-queues a dead owner's trials, by liveness or by an expired heartbeat", () => {
+    const { store, sweepId } = seeded();
+    const [a, b] = [claim(store, sweepId, 'dead'), claim(store, sweepId, 'silent')];
+    store.db.prepare(`UPDATE trials SET heartbeat_at = '2000-01-01T00:00:00.000Z' WHERE id = ?`).run(b.id);
+    expect(store.releaseDead(sweepId, (owner) => owner !== 'dead', 60_000)).toBe(2);
+    expect(store.trials(sweepId).filter((t) => t.id !== 3 && t.status === 'interrupted').map((t) => t.id).sort()).toEqual([a.id, b.id]);
+    // A claim may also take a dead owner's running trial directly.
+    const c = claim(store, sweepId, 'alive');
+    expect(claim(store, sweepId, 'other', (o) => o !== 'alive').id).toBe(c.id);
+  });
+
+  it('resumes a trial after its checkpoint, dropping later epochs of the earlier attempt', () => {
+    const { store, sweepId } = seeded();
+    const a = claim(store, sweepId);
+    const epochs = outcome(0.8).epochs;
+    store.recordEpoch(a.id, epochs[0]);
+    store.recordEpoch(a.id, epochs[1]);
+    store.resumeAt(a.id, epochs.slice(0, 1), 'wasm');
+    expect(store.epochs(a.id).map((e) => e.epoch)).toEqual([1]);
+    expect(store.trials(sweepId).find((t) => t.id === a.id)).toMatchObject({ epochs_done: 1, resumed_from: 1 });
+    store.resumeAt(a.id, [], 'wasm');
     expect(store.epochs(a.id)).toEqual([]);
-    expect(store.trials(sweepId)[0]).toMatchObject({ status: 'running', epochs_done: 0 });
+  });
+
+  it('puts failed trials back in the queue on request', () => {
+    const { store, sweepId } = seeded();
+    const a = claim(store, sweepId);
+    store.failTrial(a.id, 'boom', []);
+    expect(store.retryFailed(sweepId)).toBe(1);
+    expect(claim(store, sweepId).id).toBe(a.id);
+    expect(store.trials(sweepId).find((t) => t.id === a.id)).toMatchObject({ attempts: 2, error: null });
   });
 
   it('keeps what was recorded across reopening, and readers see it read-only', () => {
     const { store, path, sweepId } = seeded();
-    store.completeTrial(store.trials(sweepId)[0].id, outcome(0.85));
+    store.completeTrial(claim(store, sweepId).id, outcome(0.85));
     store.close();
     const reader = Store.open(path, { readonly: true });
     expect(reader.sweeps()[0]).toMatchObject({ completed: 1 });

@@ -25,7 +25,7 @@ grid:
 function sweep(store: Store, text = TEXT, events: SweepEvent[] = [], signal?: AbortSignal) {
   return runSweep({
     spec: parseSpec(text, 'small.yaml'), specText: text, specPath: 'small.yaml', store, dataset,
-    workers: 2, backend: 'wasm', signal, onEvent: (e) => events.push(e),
+    workers: 2, backend: 'wasm', signal, artifactsDir: null, onEvent: (e) => events.push(e),
   });
 }
 
@@ -86,7 +86,7 @@ describe('runSweep', () => {
     const stop2 = new AbortController();
     const r2 = await runSweep({
       spec: parseSpec(text, 's.yaml'), specText: text, specPath: null, store: store2, dataset, workers: 1,
-      backend: 'wasm', signal: stop2.signal, onEvent: (e) => { if (e.type === 'epoch') stop2.abort(); },
+      backend: 'wasm', signal: stop2.signal, artifactsDir: null, onEvent: (e) => { if (e.type === 'epoch') stop2.abort(); },
     });
     expect(r2).toMatchObject({ completed: 0, interrupted: 1 });
     expect(store2.db.prepare('SELECT status FROM trials ORDER BY id').pluck().all()).toEqual(['interrupted', 'pending', 'pending']);

@@ -63,7 +63,7 @@ describe('App', () => {
 
   it('fits a small terminal: "+N more", scrolling, and lines cut to the width on resize', async () => {
     const many = reduce(runningSweep(), {
-      type: 'start', sweep: 'dropout', metric: 'val_accuracy', total: 30, todo: 0, done: 30, workers: 2, trainSamples: 54000,
+      type: 'start', sweep: 'dropout', metric: 'val_accuracy', total: 30, todo: 0, done: 30, notInGrid: 0, workers: 2, trainSamples: 54000,
       trials: Array.from({ length: 30 }, (_, i) => trial(i + 1, 'completed', i / 100, 0.8 + i / 1000)),
     });
     const app = show(many);
@@ -84,7 +84,7 @@ describe('App', () => {
 
   it('ends with the final leaderboard, the best configuration and how to reproduce it', async () => {
     const app = show(runningSweep());
-    app.store.dispatch({ type: 'end', summary: { sweep: 'dropout', completed: 3, failed: 1, interrupted: 1, skipped: 0, seconds: 125, best: null } }, true);
+    app.store.dispatch({ type: 'end', summary: { sweep: 'dropout', completed: 3, failed: 1, interrupted: 1, skipped: 0, notInGrid: 0, seconds: 125, best: null } }, true);
     await tick();
     const f = app.frame();
     expect(f).toContain('sweep dropout stopped after 2m05s: 3 completed, 1 failed, 1 interrupted, 0 done before');

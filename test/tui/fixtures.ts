@@ -23,7 +23,7 @@ export function trial(id: number, status: TrialSnapshot['status'], dropout: numb
 export function runningSweep(now = 60_000): ViewState {
   const s = initialState({ sweep: 'dropout', specPath: 'sweeps/dropout.yaml', dbPath: 'runs/sweeps.db', backend: 'auto', workers: 2, mode: 'run' }, 0);
   return reduce(reduce(s, {
-    type: 'start', sweep: 'dropout', metric: 'val_accuracy', total: 6, todo: 6, done: 0, workers: 2, trainSamples: 54000,
+    type: 'start', sweep: 'dropout', metric: 'val_accuracy', total: 6, todo: 6, done: 0, notInGrid: 0, workers: 2, trainSamples: 54000,
     trials: [
       trial(1, 'completed', 0.0, 0.881),
       trial(2, 'completed', 0.1, 0.889),

@@ -1,0 +1,115 @@
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type seedrandom from 'seedrandom';
+import { failpoint } from '../failpoint.js';
+import type { EpochMetrics } from '../pool/protocol.js';
+import { SeededDropout } from './seeded-dropout.js';
+
+/** Everything besides the weights that training needs to go on exactly as if never stopped. */
+export type TrainingState = {
+  epoch: number;
+  epochs: EpochMetrics[];
+  order: Int32Array;
+  shuffle: seedrandom.State.Arc4;
+};
+
+type Meta = {
+  version: 1;
+  configId: string;
+  epoch: number;
+  epochs: EpochMetrics[];
+  shuffle: seedrandom.State.Arc4;
+  dropout: seedrandom.State.Arc4[];
+  /** Adam's running beta powers: restoring them from the step count would round differently. */
+  accBeta: number[] | null;
+  bin: string;
+  modelSpecs: tf.io.WeightsManifestEntry[];
+  optimizerSpecs: tf.io.WeightsManifestEntry[];
+  modelBytes: number;
+  optimizerBytes: number;
+};
+
+const META = 'checkpoint.json';
+
+/**
+ * Saves the model's weights, the optimizer's state and the generators' states after an
+ * epoch, crash-safely: the weights go to a new file first, and the small JSON that names
+ * it is renamed into place last, so a kill at any moment leaves the previous checkpoint
+ * or the new one, never a mix.
+ */
+export async function saveCheckpoint(
+  dir: string, configId: string, model: tf.LayersModel, optimizer: tf.Optimizer, state: TrainingState,
+): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  // By position: layer names carry a per-process counter, so they differ after a restart.
+  const modelWeights = await tf.io.encodeWeights(model.weights.map((w, i) => ({ name: `w${i}`, tensor: w.read() })));
+  const optimizerWeights = await tf.io.encodeWeights(await optimizer.getWeights());
+  const adam = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  const bin = `checkpoint-${state.epoch}.bin`;
+  const parts = [modelWeights.data, optimizerWeights.data].map((d) => new Uint8Array(d as ArrayBuffer));
+  writeDurably(join(dir, bin), Buffer.concat([...parts, new Uint8Array(state.order.buffer, state.order.byteOffset, state.order.byteLength)]));
+  failpoint('checkpoint-bin');
+  const meta: Meta = {
+    version: 1, configId, epoch: state.epoch, epochs: state.epochs, shuffle: state.shuffle,
+    dropout: dropoutLayers(model).map((l) => l.rngState()),
+    accBeta: adam.accBeta1 && adam.accBeta2 ? [adam.accBeta1.dataSync()[0], adam.accBeta2.dataSync()[0]] : null,
+    bin, modelSpecs: modelWeights.specs, optimizerSpecs: optimizerWeights.specs,
+    modelBytes: parts[0].byteLength, optimizerBytes: parts[1].byteLength,
+  };
+  writeDurably(join(dir, META), Buffer.from(JSON.stringify(meta)));
+  for (const f of readdirSync(dir)) if (/^checkpoint-\d+\.bin$/.test(f) && f !== bin) rmSync(join(dir, f), { force: true });
+}
+
+/**
+ * Restores the latest checkpoint in `dir` into a freshly built model and optimizer; null
+ * (touching neither) when there is none, or it belongs to another configuration or data
+ * split, or cannot be read: training then starts from scratch.
+ */
+export async function loadCheckpoint(
+  dir: string, configId: string, model: tf.LayersModel, optimizer: tf.Optimizer, trainCount: number,
+): Promise<TrainingState | null> {
+  let meta: Meta;
+  let bytes: Buffer;
+  try {
+    meta = JSON.parse(readFileSync(join(dir, META), 'utf8')) as Meta;
+    if (meta.version !== 1 || meta.configId !== configId) return null;
+    bytes = readFileSync(join(dir, meta.bin));
+  } catch {
+    return null;
+  }
+  const slice = (start: number, length: number) =>
+    bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + length) as ArrayBuffer;
+  const orderBytes = bytes.byteLength - meta.modelBytes - meta.optimizerBytes;
+  if (orderBytes !== trainCount * 4) return null;
+  const weights = tf.io.decodeWeights(slice(0, meta.modelBytes), meta.modelSpecs);
+  model.setWeights(model.weights.map((_w, i) => weights[`w${i}`]));
+  tf.dispose(Object.values(weights));
+  const opt = tf.io.decodeWeights(slice(meta.modelBytes, meta.optimizerBytes), meta.optimizerSpecs);
+  await optimizer.setWeights(meta.optimizerSpecs.map((s) => ({ name: s.name, tensor: opt[s.name] })));
+  tf.dispose(Object.values(opt));
+  const adam = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  if (meta.accBeta && adam.accBeta1 && adam.accBeta2) {
+    adam.accBeta1.assign(tf.scalar(meta.accBeta[0]));
+    adam.accBeta2.assign(tf.scalar(meta.accBeta[1]));
+  }
+  dropoutLayers(model).forEach((l, i) => l.restoreRng(meta.dropout[i]));
+  return {
+    epoch: meta.epoch, epochs: meta.epochs, shuffle: meta.shuffle,
+    order: new Int32Array(slice(meta.modelBytes + meta.optimizerBytes, orderBytes)),
+  };
+}
+
+function dropoutLayers(model: tf.LayersModel): SeededDropout[] {
+  return model.layers.filter((l): l is SeededDropout => l instanceof SeededDropout);
+}
+
+/** Writes to a temporary file, flushes it to disk, then renames it over `path`. */
+function writeDurably(path: string, data: Uint8Array): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, data);
+  const fd = openSync(tmp, 'r');
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(tmp, path);
+}
