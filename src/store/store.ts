@@ -229,7 +229,7 @@ export class Store {
       this.db.prepare('UPDATE trials SET epochs_done = ? WHERE id = ?').run(r.epochs.length, trialId);
       this.db.prepare(
         `UPDATE trials SET status = 'completed', finished_at = ?, backend = ?, val_accuracy = ?, val_loss = ?,
-           test_accuracy = ?, test_loss = ?, params = ?, seconds = ?, error = NULL, owner = NULL
+           test_accuracy = ?, test_loss = ?, params = ?, seconds = ?, error = NULL
          WHERE id = ?`,
       ).run(now(), r.backend, r.valAccuracy, r.valLoss, r.testAccuracy, r.testLoss, r.params, r.seconds, trialId);
       failpoint('trial-write');
@@ -241,7 +241,7 @@ export class Store {
     this.db.transaction(() => {
       for (const e of epochs) this.insertEpoch(trialId, e);
       this.db.prepare(
-        `UPDATE trials SET status = 'failed', finished_at = ?, error = ?, backend = COALESCE(?, backend), owner = NULL,
+        `UPDATE trials SET status = 'failed', finished_at = ?, error = ?, backend = COALESCE(?, backend),
            epochs_done = MAX(epochs_done, ?) WHERE id = ?`,
       ).run(now(), error, backend ?? null, epochs.length, trialId);
     }).immediate();

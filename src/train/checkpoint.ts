@@ -21,7 +21,7 @@ type Meta = {
   epochs: EpochMetrics[];
   shuffle: seedrandom.State.Arc4;
   dropout: seedrandom.State.Arc4[];
-  /** Adam's running beta powers: restoring them from the step count would round differently. */
+  /** Adam's running beta powers, restored as they were rather than recomputed from the step count. */
   accBeta: number[] | null;
   bin: string;
   modelSpecs: tf.io.WeightsManifestEntry[];

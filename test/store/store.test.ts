@@ -60,7 +60,7 @@ describe('Store', () => {
     store.completeTrial(a.id, outcome(0.8));
     store.completeTrial(b.id, outcome(0.9));
     store.failTrial(c.id, 'loss became NaN in epoch 2', outcome(0.5).epochs.slice(0, 1));
-    expect(store.trials(sweepId).find((t) => t.id === c.id)).toMatchObject({ status: 'failed', epochs_done: 1, owner: null });
+    expect(store.trials(sweepId).find((t) => t.id === c.id)).toMatchObject({ status: 'failed', epochs_done: 1, owner: 'me' });
     expect(store.epochs(a.id).map((e) => e.epoch)).toEqual([1, 2]);
     const board = store.db.prepare(`SELECT rank, trial_id, dropout, val_accuracy, test_accuracy FROM leaderboard WHERE sweep = 's'`).all();
     expect(board).toEqual([
