@@ -39,7 +39,8 @@ export async function main(argv: string[]): Promise<number> {
     // process held the lock too long. Not our bug, and what was committed is intact.
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|CORRUPT|NOTADB)/.test(code)) {
-      process.stderr.write(`sweep: database error: ${(err as Error).message} (${code}); everything recorded before it is kept\n`);
+      const hint = /^SQLITE_(FULL|IOERR)/.test(code) ? ' (is the disk full?)' : code.startsWith('SQLITE_BUSY') ? ' (another process held it too long)' : '';
+      process.stderr.write(`sweep: database error: ${(err as Error).message}${hint} (${code}); everything recorded before it is kept\n`);
       return 1;
     }
     throw err;

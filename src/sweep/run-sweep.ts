@@ -45,6 +45,8 @@ export type RunSweepOptions = {
   readonly backend: BackendChoice;
   /** Where trials keep their folders (checkpoints): `<artifactsDir>/<sweep>/<config id>/`. Null: none. */
   readonly artifactsDir: string | null;
+  /** Each worker's JS heap limit; past it the worker dies and its trial fails. */
+  readonly workerHeapMb?: number;
   /** Re-queue the sweep's failed trials first. */
   readonly retryFailed?: boolean;
   /** Aborting stops new trials and interrupts running ones; they run again next time. */
@@ -109,7 +111,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     stop.abort();
   };
   if (todo > 0 && !stop.signal.aborted) {
-    const pool = new TrainingPool({ workers, backend: o.backend, dataset: o.dataset });
+    const pool = new TrainingPool({ workers, backend: o.backend, dataset: o.dataset, heapLimitMb: o.workerHeapMb });
     const heartbeat = setInterval(() => {
       try { store.heartbeat(owner); } catch { /* a busy database: the next beat will do */ }
     }, HEARTBEAT_MS);

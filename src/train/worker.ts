@@ -41,7 +41,10 @@ export default async function train(task: TrainTask): Promise<TrainResult> {
     model.dispose();
     return { ok: true, outcome };
   } catch (err) {
-    return { ok: false, error: (err as Error).message ?? String(err), backend: name, epochs };
+    const message = (err as Error).message ?? String(err);
+    // A model too big to allocate is the user's configuration, not our bug: say so plainly.
+    const oom = err instanceof RangeError && /array length|allocation failed|memory/i.test(message);
+    return { ok: false, error: oom ? `out of memory: ${message}` : message, backend: name, epochs };
   } finally {
     task.port.close();
   }

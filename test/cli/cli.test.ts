@@ -88,7 +88,16 @@ describe('sweep CLI', () => {
     expect(dry.out).toContain(configId);
   });
 
-  it('stops gracefully on SIGINT: exit 130, the running trial interrupted, nothing lost', async () => {
+  it('exits 1 with a summary when every trial fails', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'fail.yaml'), SPEC.replace(/grid:[\s\S]*/, 'grid:\n  epochs: [1]\n  model:\n    cnn: {filters: [[2, 2, 2, 2, 2, 2]]}\n'));
+    const r = sweep('run', join(dir, 'fail.yaml'), '--db', join(dir, 'x.db'));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/FAILED: the CNN's conv layer 5 has a 1×1 input: too small to pool/);
+    expect(r.out).toMatch(/sweep cli finished in [\d.]+s: 0 completed, 1 failed/);
+  });
+
+  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('stops gracefully on %s: exit %i, the running trial interrupted, nothing lost', async (signal, exitCode) => {
     const dir = tmp();
     const db = join(dir, 'sweeps.db');
     writeFileSync(join(dir, 'long.yaml'), SPEC.replace('epochs: [2]', 'epochs: [200]'));
@@ -97,12 +106,12 @@ describe('sweep CLI', () => {
     const code = await new Promise<number | null>((done) => {
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
-        if (!child.killed && out.includes('epoch 1/200')) child.kill('SIGINT');
+        if (!child.killed && out.includes('epoch 1/200')) child.kill(signal);
       });
       child.on('exit', done);
     });
-    expect(code).toBe(130);
-    expect(out).toMatch(/SIGINT: stopping/);
+    expect(code).toBe(exitCode);
+    expect(out).toMatch(new RegExp(`${signal}: stopping`));
     const d = new Database(db, { readonly: true });
     expect(d.prepare('SELECT status FROM trials ORDER BY id').pluck().all()).toEqual(['interrupted', 'pending']);
     expect(d.prepare('SELECT COUNT(*) FROM epochs').pluck().get()).toBeGreaterThanOrEqual(1);

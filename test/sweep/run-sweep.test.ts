@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFashionMnist, type FashionMnist } from '../../src/data/fashion-mnist.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { Store } from '../../src/store/store.js';
-import { runSweep, type SweepEvent } from '../../src/sweep/run-sweep.js';
+import { runSweep, type RunSweepOptions, type SweepEvent } from '../../src/sweep/run-sweep.js';
 
 let dataset: FashionMnist;
 beforeAll(async () => {
@@ -22,12 +22,13 @@ grid:
     cnn: {filters: [[4, 4, 4, 4, 4, 4]], units: [[8]]}
 `;
 
-function sweep(store: Store, text = TEXT, events: SweepEvent[] = [], signal?: AbortSignal) {
+function sweep(store: Store, text = TEXT, events: SweepEvent[] = [], signal?: AbortSignal, more: Partial<RunSweepOptions> = {}) {
   return runSweep({
     spec: parseSpec(text, 'small.yaml'), specText: text, specPath: 'small.yaml', store, dataset,
-    workers: 2, backend: 'wasm', signal, artifactsDir: null, onEvent: (e) => events.push(e),
+    workers: 2, backend: 'wasm', signal, artifactsDir: null, onEvent: (e) => events.push(e), ...more,
   });
 }
+const newStore = () => Store.open(join(mkdtempSync(join(tmpdir(), 'sweep-run-')), 'sweeps.db'));
 
 describe('runSweep', () => {
   it('trains every configuration through the pool into SQLite; a failing one is a row, not a crash', async () => {
@@ -91,5 +92,34 @@ describe('runSweep', () => {
     expect(r2).toMatchObject({ completed: 0, interrupted: 1 });
     expect(store2.db.prepare('SELECT status FROM trials ORDER BY id').pluck().all()).toEqual(['interrupted', 'pending', 'pending']);
     store2.close();
+  });
+
+  it('records a model too big for memory as a failed trial, and goes on', async () => {
+    const store = newStore();
+    const text = TEXT.replace(/  model:[\s\S]*/, '  model:\n    ann: {units: [[16]]}\n    cnn: {filters: [[1024]], pooling: [none], units: [[65536]]}\n');
+    expect(await sweep(store, text)).toMatchObject({ completed: 1, failed: 1 });
+    expect(store.db.prepare(`SELECT error FROM trials WHERE status = 'failed'`).pluck().get()).toMatch(/^out of memory: /);
+    store.close();
+  });
+
+  it('records a trial whose worker dies (its heap limit hit) as failed', async () => {
+    const store = newStore();
+    const text = TEXT.replace(/  model:[\s\S]*/, '  units: [[16]]\n');
+    expect(await sweep(store, text, [], undefined, { workerHeapMb: 4 })).toMatchObject({ completed: 0, failed: 1 });
+    expect(store.db.prepare(`SELECT status, error FROM trials`).get()).toMatchObject({ status: 'failed', error: expect.stringMatching(/^worker died: /) });
+    store.close();
+  });
+
+  it('re-queues failed trials on request, and reports trials the spec no longer has', async () => {
+    const store = newStore();
+    await sweep(store);
+    const again = await sweep(store, TEXT, [], undefined, { retryFailed: true });
+    expect(again).toMatchObject({ completed: 0, failed: 1, skipped: 2 });
+    expect(store.db.prepare(`SELECT attempts FROM trials WHERE model = 'cnn'`).pluck().get()).toBe(2);
+    const events: SweepEvent[] = [];
+    const shrunk = await sweep(store, TEXT.replace('[0.0, 0.2]', '[0.0]'), events);
+    expect(shrunk).toMatchObject({ notInGrid: 1, skipped: 2 });
+    expect(events[0]).toMatchObject({ type: 'start', total: 2, notInGrid: 1 });
+    store.close();
   });
 });
