@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,5 +143,36 @@ describe('Store', () => {
     ['a directory that cannot be made', (dir: string) => { writeFileSync(join(dir, 'file'), ''); return join(dir, 'file', 'runs', 'x.db'); }, /file\/runs\/x\.db: cannot open the database \(ENOTDIR/],
   ])('refuses %s with a one-line error', (_what, make, message) => {
     expect(() => Store.open(make(tmp()))).toThrow(message);
+  });
+});
+
+describe('Store under concurrency', () => {
+  it('waits for another process\'s write lock instead of failing, and readers never block it', () => {
+    const { store, sweepId, path } = seeded();
+    // A reader holding a snapshot open does not stop the writer (WAL).
+    const reader = new Database(path, { readonly: true });
+    reader.prepare('BEGIN').run();
+    reader.prepare('SELECT COUNT(*) FROM trials').get();
+    // Another process takes the write lock for a second.
+    const holder = `const D = require('better-sqlite3'); const d = new D(${JSON.stringify(path)});
+      d.prepare('BEGIN IMMEDIATE').run(); console.log('locked');
+      const until = Date.now() + 1000; while (Date.now() < until) {}
+      d.prepare('COMMIT').run();`;
+    const child = spawn(process.execPath, ['-e', holder], { cwd: process.cwd() });
+    return new Promise<void>((done, fail) => {
+      child.stdout.on('data', () => {
+        const t0 = Date.now();
+        try {
+          const a = store.claimNext(sweepId, 'me', () => true, () => true, 60_000);
+          expect(a).toBeDefined();
+          expect(Date.now() - t0).toBeGreaterThan(500);
+          reader.prepare('COMMIT').run();
+          reader.close();
+          done();
+        } catch (err) {
+          fail(err);
+        }
+      });
+    });
   });
 });

@@ -1,0 +1,23 @@
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { ownerAlive, ownerToken } from '../../src/sweep/owner.js';
+
+describe('owner tokens', () => {
+  it('name this process, which is alive', () => {
+    expect(ownerToken()).toMatch(new RegExp(`^${hostname()}:${process.pid}:\\d+$`));
+    expect(ownerAlive(ownerToken())).toBe(true);
+  });
+
+  it('tell a dead process, and a recycled pid, from a live one', () => {
+    const child = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+    const deadPid = Number(child.stdout.trim());
+    expect(ownerAlive(`${hostname()}:${deadPid}:12345`)).toBe(false);
+    // Our own pid with another start time: a process that died and whose pid was reused.
+    expect(ownerAlive(`${hostname()}:${process.pid}:1`)).toBe(false);
+  });
+
+  it('count a process on another host as alive: only its heartbeat can expire', () => {
+    expect(ownerAlive('some-other-host:1:1')).toBe(true);
+  });
+});
