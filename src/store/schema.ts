@@ -82,6 +82,22 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE trials ADD COLUMN resumed_from INTEGER;
   UPDATE trials SET status = 'interrupted' WHERE status = 'running';
   `,
+  // v3: what reproducing a trial needs, and views for the common questions.
+  `
+  ALTER TABLE trials ADD COLUMN weights_sha256 TEXT;
+  ALTER TABLE trials ADD COLUMN env_json TEXT;
+  ALTER TABLE trials ADD COLUMN repro_of INTEGER REFERENCES trials(id);
+
+  CREATE VIEW best_per_sweep AS
+  SELECT * FROM leaderboard WHERE rank = 1;
+
+  CREATE VIEW learning_curves AS
+  SELECT s.name AS sweep, t.id AS trial_id, t.config_id, t.status,
+         t.model, t.epochs, t.activation, t.units, t.dropout, t.filters, t.kernel_size, t.pooling,
+         t.optimizer, t.learning_rate, t.batch_size,
+         e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds
+  FROM epochs e JOIN trials t ON t.id = e.trial_id JOIN sweeps s ON s.id = t.sweep_id;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

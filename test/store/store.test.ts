@@ -33,7 +33,7 @@ describe('Store', () => {
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const names = store.db.prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') ORDER BY name`).pluck().all();
-    expect(names).toEqual(['epochs', 'leaderboard', 'sweeps', 'trials']);
+    expect(names).toEqual(['best_per_sweep', 'epochs', 'leaderboard', 'learning_curves', 'sweeps', 'trials']);
   });
 
   it('adds each configuration once, however often the spec is re-run', () => {
