@@ -7,6 +7,7 @@ import { nodeBackendInstalled } from '../pool/node-backend.js';
 import { BACKENDS, type BackendChoice } from '../pool/protocol.js';
 import { loadSpec } from '../spec/load-spec.js';
 import { Store } from '../store/store.js';
+import { currentEnvironment } from '../sweep/environment.js';
 import { runSweep } from '../sweep/run-sweep.js';
 import { createViewStore, initialState, mount } from '../tui/index.js';
 import { DEFAULT_DB, parse } from './args.js';
@@ -89,6 +90,7 @@ export async function run(argv: string[], out: (line: string) => void): Promise<
     const result = await runSweep({
       spec, specText: text, specPath, store, dataset, workers, backend, signal: stop.signal,
       artifactsDir: values.db === ':memory:' ? null : dirname(values.db), retryFailed: values['retry-failed'],
+      environment: currentEnvironment(dataset.sha256),
       onEvent: view ? (e) => view.dispatch(e, e.type === 'end') : progressLog(out, keys, spec.metric),
     });
     if (!view && result.best) {

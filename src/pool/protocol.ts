@@ -34,6 +34,8 @@ export type TrialOutcome = {
   params: number;
   seconds: number;
   epochs: EpochMetrics[];
+  /** SHA-256 of the trained weights' bytes, in layer order: equal hashes, identical models. */
+  weightsSha256: string;
 };
 
 /** One trial to train. `port` is transferred; the worker posts WorkerEvents on it. */

@@ -19,7 +19,8 @@ export type TrialRow = {
   id: number; sweep_id: number; config_id: string; config_json: string; data_json: string;
   status: TrialStatus; seed: number; backend: string | null; started_at: string | null; finished_at: string | null;
   epochs_done: number; attempts: number; owner: string | null; heartbeat_at: string | null;
-  resumed_from: number | null; val_accuracy: number | null; val_loss: number | null; test_accuracy: number | null;
+  resumed_from: number | null; weights_sha256: string | null; env_json: string | null; repro_of: number | null;
+  val_accuracy: number | null; val_loss: number | null; test_accuracy: number | null;
   test_loss: number | null; params: number | null; seconds: number | null; error: string | null;
   model: string; epochs: number; activation: string; units: string; dropout: number; filters: string | null;
   kernel_size: number | null; pooling: string | null; optimizer: string; learning_rate: number; batch_size: number;
@@ -194,6 +195,27 @@ export class Store {
     this.db.prepare(`UPDATE trials SET status = 'interrupted', owner = NULL WHERE owner = ? AND status = 'running'`).run(owner);
   }
 
+  /** Links a trial to the one it reproduces (`sweep repro`). */
+  markReproduction(trialId: number, originalId: number): void {
+    this.db.prepare('UPDATE trials SET repro_of = ? WHERE id = ?').run(originalId, trialId);
+  }
+
+  /** Puts a completed or failed trial back in the queue to train again from scratch. */
+  requeue(trialId: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM epochs WHERE trial_id = ?').run(trialId);
+      this.db.prepare(`UPDATE trials SET status = 'pending', epochs_done = 0, error = NULL WHERE id = ?`).run(trialId);
+    }).immediate();
+  }
+
+  trial(id: number): TrialRow | undefined {
+    return this.db.prepare('SELECT * FROM trials WHERE id = ?').get(id) as TrialRow | undefined;
+  }
+
+  sweepById(id: number): SweepRow | undefined {
+    return this.db.prepare('SELECT * FROM sweeps WHERE id = ?').get(id) as SweepRow | undefined;
+  }
+
   /** Puts this sweep's failed trials back in the queue (`sweep run --retry-failed`); returns how many. */
   retryFailed(sweepId: number): number {
     return this.db.prepare(`UPDATE trials SET status = 'pending', error = NULL WHERE sweep_id = ? AND status = 'failed'`)
@@ -223,15 +245,16 @@ export class Store {
   }
 
   /** Records a completed trial and all its epochs in one transaction. */
-  completeTrial(trialId: number, r: TrialOutcome): void {
+  completeTrial(trialId: number, r: TrialOutcome, environment: object | null = null): void {
     this.db.transaction(() => {
       for (const e of r.epochs) this.insertEpoch(trialId, e);
       this.db.prepare('UPDATE trials SET epochs_done = ? WHERE id = ?').run(r.epochs.length, trialId);
       this.db.prepare(
         `UPDATE trials SET status = 'completed', finished_at = ?, backend = ?, val_accuracy = ?, val_loss = ?,
-           test_accuracy = ?, test_loss = ?, params = ?, seconds = ?, error = NULL
+           test_accuracy = ?, test_loss = ?, params = ?, seconds = ?, error = NULL, weights_sha256 = ?, env_json = ?
          WHERE id = ?`,
-      ).run(now(), r.backend, r.valAccuracy, r.valLoss, r.testAccuracy, r.testLoss, r.params, r.seconds, trialId);
+      ).run(now(), r.backend, r.valAccuracy, r.valLoss, r.testAccuracy, r.testLoss, r.params, r.seconds,
+        r.weightsSha256, environment ? JSON.stringify(environment) : null, trialId);
       failpoint('trial-write');
     }).immediate();
   }

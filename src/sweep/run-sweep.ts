@@ -5,6 +5,7 @@ import type { BackendChoice, EpochMetrics, SharedDataset, TrialOutcome } from '.
 import { splitSizes } from '../data/split.js';
 import type { Metric, SweepSpec } from '../spec/schema.js';
 import type { Store, TrialSnapshot } from '../store/store.js';
+import type { Environment } from './environment.js';
 import { ownerAlive, ownerToken } from './owner.js';
 
 /** What the controller tells its views (the line log now, the live leaderboard later). */
@@ -47,6 +48,8 @@ export type RunSweepOptions = {
   readonly artifactsDir: string | null;
   /** Each worker's JS heap limit; past it the worker dies and its trial fails. */
   readonly workerHeapMb?: number;
+  /** Recorded with each completed trial, for `sweep repro`. */
+  readonly environment?: Environment;
   /** Re-queue the sweep's failed trials first. */
   readonly retryFailed?: boolean;
   /** Aborting stops new trials and interrupts running ones; they run again next time. */
@@ -143,7 +146,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
             stop.signal,
           );
           if (r.ok) {
-            store.completeTrial(trialId, r.outcome);
+            store.completeTrial(trialId, r.outcome, o.environment ?? null);
             result.completed++;
             const score = scoreOf(r.outcome.valAccuracy, r.outcome.valLoss);
             if (!best || score > best.score) best = { trialId, score, config };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import type { TrialConfig } from '../grid/expand.js';
@@ -75,6 +76,7 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
       backend: opts.backend, valAccuracy: last.valAccuracy, valLoss: last.valLoss,
       testAccuracy: test.accuracy, testLoss: test.loss, params: model.countParams(),
       seconds: earlier + (performance.now() - started) / 1000, epochs, model, resumedFrom,
+      weightsSha256: weightsHash(model),
     };
   } catch (err) {
     model.dispose();
@@ -141,6 +143,15 @@ export function evaluate(model: tf.LayersModel, data: Split): { loss: number; ac
     hits += h;
   }
   return { loss: loss / data.count, accuracy: hits / data.count };
+}
+
+function weightsHash(model: tf.LayersModel): string {
+  const hash = createHash('sha256');
+  for (const w of model.weights) {
+    const data = w.read().dataSync() as Float32Array;
+    hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  return hash.digest('hex');
 }
 
 function weightsFinite(model: tf.LayersModel): boolean {

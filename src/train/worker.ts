@@ -3,10 +3,12 @@
  * and the float tensors are built once per data setting; the raw bytes are the main
  * thread's SharedArrayBuffers, never copied per trial.
  */
+import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import type { TrainResult, TrainTask, WorkerEvent, WorkerInit, EpochMetrics } from '../pool/protocol.js';
 import { initBackend } from './backend.js';
 import { disposeSplits, makeSplits, type Splits } from './tensors.js';
+import { saveModel } from './model-files.js';
 import { trainTrial } from './train.js';
 
 const init = workerData as WorkerInit;
@@ -38,6 +40,9 @@ export default async function train(task: TrainTask): Promise<TrainResult> {
         post({ type: 'epoch', trialId: task.trialId, backend: name!, metrics });
       },
     });
+    // The trained model stays in the trial's folder, in the layers format that
+    // tf.loadLayersModel reads in Node and in browsers (`sweep export` hands it out).
+    if (task.checkpointDir) await saveModel(model, join(task.checkpointDir, 'model'));
     model.dispose();
     return { ok: true, outcome };
   } catch (err) {

@@ -13,7 +13,7 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'sweep-store-'));
 const SPEC = parseSpec('name: s\nseed: 3\ngrid:\n  dropout: [0.0, 0.2, 0.5]\n', 's.yaml');
 const outcome = (valAccuracy: number) => ({
   backend: 'wasm', valAccuracy, valLoss: 1 - valAccuracy, testAccuracy: valAccuracy - 0.01, testLoss: 0.5,
-  params: 101770, seconds: 3,
+  params: 101770, seconds: 3, weightsSha256: 'w',
   epochs: [1, 2].map((epoch) => ({ epoch, loss: 0.5 / epoch, accuracy: 0.8, valLoss: 0.4, valAccuracy, seconds: 1.5 })),
 });
 

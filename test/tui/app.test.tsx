@@ -42,7 +42,7 @@ describe('App', () => {
 
   it('re-orders the leaderboard as trials finish', async () => {
     const app = show(runningSweep());
-    const outcome = { backend: 'wasm', valAccuracy: 0.9, valLoss: 0.1, testAccuracy: 0.88, testLoss: 0.3, params: 1, seconds: 30, epochs: [] };
+    const outcome = { backend: 'wasm', valAccuracy: 0.9, valLoss: 0.1, testAccuracy: 0.88, testLoss: 0.3, params: 1, seconds: 30, epochs: [], weightsSha256: 'w' };
     app.store.dispatch({ type: 'trial-end', trialId: 5, config: app.store.getState().trials[4].config, status: 'completed', outcome, best: null });
     await tick();
     expect(boardRows(app.frame()).map((l) => l.trim().split(/ +/)[1])).toEqual(['5', '2', '3', '1']);

@@ -20,7 +20,7 @@ describe('view state', () => {
     s = reduce(s, { type: 'epoch', trialId: 6, config: s.trials[5].config, backend: 'wasm', metrics: { epoch: 1, loss: 0.6, accuracy: 0.8, valLoss: 0.4, valAccuracy: 0.86, seconds: 9 } });
     expect(s.header.backend).toBe('wasm');
     expect(s.trials[5]).toMatchObject({ status: 'running', epochs: [{ epoch: 1, valAccuracy: 0.86 }] });
-    const outcome = { backend: 'wasm', valAccuracy: 0.895, valLoss: 0.3, testAccuracy: 0.89, testLoss: 0.31, params: 1, seconds: 30, epochs: s.trials[5].epochs };
+    const outcome = { backend: 'wasm', valAccuracy: 0.895, valLoss: 0.3, testAccuracy: 0.89, testLoss: 0.31, params: 1, seconds: 30, epochs: s.trials[5].epochs, weightsSha256: 'w' };
     s = reduce(s, { type: 'trial-end', trialId: 6, config: s.trials[5].config, status: 'completed', outcome, best: null });
     expect(best(s)?.id).toBe(6);
     expect(stats(s)).toMatchObject({ completed: 4, pending: 0, running: 1 });

@@ -1,0 +1,97 @@
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { stringify } from 'yaml';
+import { loadFashionMnist } from '../data/fashion-mnist.js';
+import { UserError } from '../errors.js';
+import type { TrialConfig } from '../grid/expand.js';
+import type { EpochMetrics } from '../pool/protocol.js';
+import { specSchema } from '../spec/schema.js';
+import { Store } from '../store/store.js';
+import { currentEnvironment, environmentDiff, type Environment } from '../sweep/environment.js';
+import { runSweep } from '../sweep/run-sweep.js';
+import { DEFAULT_DB, parse } from './args.js';
+import { resolveTrial, trialDir } from './export.js';
+import { bestSpec } from './inspect.js';
+import { progressLog } from './progress-log.js';
+
+export const REPRO_USAGE = 'sweep repro TRIAL|SWEEP [--db runs/sweeps.db] [--data DIR]';
+
+/**
+ * On another backend or library version, float rounding differs from the first step and
+ * compounds, so exact equality cannot be asked. The bound must stay well under the gaps a
+ * sweep ranks by: the dropout sweep's five rates span 1.8 points of validation accuracy
+ * (87.10–88.92%), so we accept at most half a point.
+ */
+export const ACCURACY_TOLERANCE = 0.005;
+
+/**
+ * `sweep repro TRIAL|SWEEP`: trains a trial's configuration again from scratch, in a new
+ * trial row (sweep `<name>~repro`) linked to the original, and compares every epoch's
+ * metrics and the final weights. Exit 0 only when it reproduced.
+ */
+export async function repro(argv: string[], out: (s: string) => void): Promise<number> {
+  const { values, positionals } = parse('repro', argv, {
+    db: { type: 'string', default: DEFAULT_DB }, data: { type: 'string' },
+  }, ['trial']);
+  const store = Store.open(values.db);
+  try {
+    const { trial: original, sweep } = resolveTrial(store, positionals[0]);
+    if (original.status !== 'completed') throw new UserError(`trial ${original.id} is ${original.status}: only completed trials can be reproduced`);
+    const config = JSON.parse(original.config_json) as TrialConfig;
+    const dataset = await loadFashionMnist({ dir: values.data, log: out });
+    const now = currentEnvironment(dataset.sha256);
+    const recorded = original.env_json ? (JSON.parse(original.env_json) as Environment) : null;
+    const differences = recorded ? environmentDiff(recorded, now) : ['no environment recorded for the original'];
+    out(`reproducing trial ${original.id} of sweep ${sweep.name} (config ${original.config_id}, backend ${original.backend})`);
+    out(differences.length ? `environment differs: ${differences.join('; ')}` : 'environment: same Node, TensorFlow.js, sweep and dataset checksums');
+
+    const name = `${sweep.name}~repro`;
+    const spec = { ...specSchema.parse({ ...bestSpec(sweep, original.seed, JSON.parse(original.data_json), config), name: 'repro' }), name };
+    // Always from scratch: an earlier reproduction of this configuration is reset, its folder removed.
+    const earlier = store.sweep(name) && store.trials(store.sweep(name)!.id).find((t) => t.config_id === original.config_id);
+    if (earlier) store.requeue(earlier.id);
+    rmSync(trialDir(values.db, name, original.config_id), { recursive: true, force: true });
+    const backend = original.backend === 'tensorflow' ? 'node' : original.backend === 'cpu' ? 'cpu' : 'wasm';
+    const result = await runSweep({
+      spec, specText: stringify(spec), specPath: null, store, dataset, workers: 1, backend,
+      artifactsDir: dirname(values.db), environment: now, onEvent: progressLog(out, [], spec.metric),
+    });
+    if (result.completed !== 1) throw new UserError(`the reproduction did not complete (${result.failed} failed, ${result.interrupted} interrupted)`);
+    const copy = store.trials(store.sweep(name)!.id).find((t) => t.config_id === original.config_id)!;
+    store.markReproduction(copy.id, original.id);
+
+    const report = compare(store.epochs(original.id), store.epochs(copy.id), original, copy);
+    const exact = report.every((r) => r.diff === 0) && original.weights_sha256 !== null && original.weights_sha256 === copy.weights_sha256;
+    if (exact) {
+      out(`reproduced exactly: trial ${copy.id} matches trial ${original.id} in all ${config.epochs} epochs' metrics, the test metrics, and the weights' SHA-256 (${copy.weights_sha256!.slice(0, 16)}…)`);
+      return 0;
+    }
+    for (const r of report.filter((x) => x.diff !== 0)) out(`  ${r.metric}: max difference ${r.diff.toExponential(2)}`);
+    if (original.weights_sha256 !== copy.weights_sha256) out(`  weights differ (SHA-256 ${original.weights_sha256?.slice(0, 16) ?? '-'}… vs ${copy.weights_sha256?.slice(0, 16)}…)`);
+    const sameSetting = differences.length === 0 && copy.backend === original.backend;
+    const accuracyDiff = Math.max(...report.filter((r) => r.metric.includes('accuracy')).map((r) => r.diff));
+    if (!sameSetting && accuracyDiff <= ACCURACY_TOLERANCE) {
+      out(`reproduced within tolerance: accuracies within ${(accuracyDiff * 100).toFixed(2)} points (tolerance ${ACCURACY_TOLERANCE * 100}) on a different backend or environment`);
+      return 0;
+    }
+    out(sameSetting
+      ? 'NOT reproduced: same backend, versions and data, yet different results'
+      : `NOT reproduced: accuracies differ by up to ${(accuracyDiff * 100).toFixed(2)} points, beyond the ${ACCURACY_TOLERANCE * 100}-point tolerance`);
+    return 1;
+  } finally {
+    store.close();
+  }
+}
+
+function compare(a: EpochMetrics[], b: EpochMetrics[], ta: { test_accuracy: number | null; test_loss: number | null }, tb: typeof ta) {
+  const keys = ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const;
+  const per = keys.map((k) => ({
+    metric: `epoch ${k}`,
+    diff: a.length !== b.length ? Infinity : Math.max(0, ...a.map((e, i) => Math.abs(e[k] - b[i][k]))),
+  }));
+  return [
+    ...per,
+    { metric: 'test accuracy', diff: Math.abs((ta.test_accuracy ?? NaN) - (tb.test_accuracy ?? NaN)) },
+    { metric: 'test loss', diff: Math.abs((ta.test_loss ?? NaN) - (tb.test_loss ?? NaN)) },
+  ];
+}

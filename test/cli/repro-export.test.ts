@@ -1,0 +1,144 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = resolve('dist/cli/main.js');
+const dir = mkdtempSync(join(tmpdir(), 'sweep-repro-'));
+const db = join(dir, 'runs', 'sweeps.db');
+const sweep = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+const sql = <T>(query: string, ...params: unknown[]) => {
+  const d = new Database(db);
+  try {
+    return d.prepare(query).all(...params) as T[];
+  } finally {
+    d.close();
+  }
+};
+const epochs = (trial: number) => sql('SELECT epoch, loss, accuracy, val_loss, val_accuracy FROM epochs WHERE trial_id = ? ORDER BY epoch', trial);
+
+beforeAll(() => {
+  writeFileSync(join(dir, 'r.yaml'), `name: r
+seed: 3
+data: {validationSplit: 0.2, trainLimit: 1500, testLimit: 500}
+grid:
+  epochs: [3]
+  units: [[32]]
+  dropout: [0.0, 0.2]
+`);
+  expect(sweep('run', join(dir, 'r.yaml'), '--db', db).code).toBe(0);
+});
+
+describe('reproduce', () => {
+  it('records what a trial needs to be re-run: versions, commit, dataset checksums', () => {
+    const [row] = sql<{ env_json: string; weights_sha256: string }>(`SELECT env_json, weights_sha256 FROM trials WHERE status = 'completed' LIMIT 1`);
+    const env = JSON.parse(row.env_json);
+    expect(env).toMatchObject({ node: process.version, tfjs: '4.22.0', sweep: expect.any(String) });
+    expect(env.dataset['train-images-idx3-ubyte.gz']).toBe('c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888');
+    expect(row.weights_sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('`sweep repro SWEEP` trains the best trial again, links it, and proves it reproduced exactly', () => {
+    const r = sweep('repro', 'r', '--db', db);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/environment: same Node, TensorFlow\.js, sweep and dataset checksums/);
+    expect(r.out).toMatch(/reproduced exactly: trial \d+ matches trial \d+ in all 3 epochs' metrics, the test metrics, and the weights' SHA-256/);
+    const [copy] = sql<{ id: number; repro_of: number; weights_sha256: string }>(`SELECT t.id, t.repro_of, t.weights_sha256 FROM trials t JOIN sweeps s ON s.id = t.sweep_id WHERE s.name = 'r~repro'`);
+    const [original] = sql<{ id: number; weights_sha256: string }>(`SELECT trial_id AS id, (SELECT weights_sha256 FROM trials WHERE id = trial_id) AS weights_sha256 FROM leaderboard WHERE sweep = 'r' AND rank = 1`);
+    expect(copy.repro_of).toBe(original.id);
+    expect(copy.weights_sha256).toBe(original.weights_sha256);
+    expect(epochs(copy.id)).toEqual(epochs(original.id));
+  });
+
+  it('reports a different environment before training, and fails when results differ', () => {
+    const [t] = sql<{ id: number; env_json: string; weights_sha256: string }>(`SELECT id, env_json, weights_sha256 FROM trials WHERE status = 'completed' ORDER BY id LIMIT 1`);
+    const env = JSON.parse(t.env_json);
+    sql(`UPDATE trials SET env_json = ?, weights_sha256 = ? WHERE id = ? RETURNING id`, JSON.stringify({ ...env, tfjs: '0.0.1' }), '0'.repeat(64), t.id);
+    const r = sweep('repro', String(t.id), '--db', db);
+    const lines = r.out.split('\n');
+    const differs = lines.findIndex((l) => l.includes('environment differs: tfjs 0.0.1 → 4.22.0'));
+    expect(differs).toBeGreaterThan(-1);
+    expect(differs).toBeLessThan(lines.findIndex((l) => l.includes('epoch 1/3')));
+    expect(r.out).toMatch(/weights differ/);
+    // Same backend, so the only change is the (tampered) record: the metrics match and it is within tolerance.
+    expect(r.out).toMatch(/reproduced within tolerance/);
+    expect(r.code).toBe(0);
+    sql(`UPDATE trials SET env_json = ? WHERE id = ? RETURNING id`, t.env_json, t.id);
+    const strict = sweep('repro', String(t.id), '--db', db);
+    expect(strict.out).toMatch(/NOT reproduced: same backend, versions and data, yet different results/);
+    expect(strict.code).toBe(1);
+    sql(`UPDATE trials SET weights_sha256 = ? WHERE id = ? RETURNING id`, t.weights_sha256, t.id);
+  });
+
+  it('`sweep best > best.yaml && sweep run best.yaml` reproduces the best trial exactly', () => {
+    const best = sweep('best', 'r', '--db', db);
+    writeFileSync(join(dir, 'best.yaml'), best.out);
+    expect(sweep('run', join(dir, 'best.yaml'), '--db', db).code).toBe(0);
+    const [original] = sql<{ trial_id: number }>(`SELECT trial_id FROM leaderboard WHERE sweep = 'r' AND rank = 1`);
+    const [again] = sql<{ trial_id: number }>(`SELECT trial_id FROM leaderboard WHERE sweep = 'r-best'`);
+    expect(epochs(again.trial_id)).toEqual(epochs(original.trial_id));
+    const hashes = sql<{ weights_sha256: string; test_accuracy: number }>('SELECT weights_sha256, test_accuracy FROM trials WHERE id IN (?, ?)', original.trial_id, again.trial_id);
+    expect(hashes[0]).toEqual(hashes[1]);
+  });
+});
+
+describe('export and predict', () => {
+  it('exports a model that plain @tensorflow/tfjs loads in a separate script, with the recorded test accuracy', () => {
+    const out = join(dir, 'export');
+    const r = sweep('export', 'r', '--out', out, '--db', db);
+    expect(r.code).toBe(0);
+    expect(['model.json', 'weights.bin', 'card.json'].every((f) => existsSync(join(out, f)))).toBe(true);
+    const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8'));
+    expect(card).toMatchObject({ sweep: 'r', config: { units: [32] }, data: { testLimit: 500 }, classes: expect.arrayContaining(['Ankle boot']) });
+    expect(card.environment.dataset['t10k-labels-idx1-ubyte.gz']).toMatch(/^[0-9a-f]{64}$/);
+    // A user's own script: plain tfjs, its own IDX reading, nothing from sweep.
+    const script = `
+      import * as tf from '@tensorflow/tfjs';
+      import { readFileSync } from 'node:fs';
+      import { gunzipSync } from 'node:zlib';
+      const dir = ${JSON.stringify(out)};
+      const json = JSON.parse(readFileSync(dir + '/model.json', 'utf8'));
+      const weights = readFileSync(dir + '/weights.bin');
+      const model = await tf.loadLayersModel({ load: async () => ({
+        modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights,
+        weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) }) });
+      const images = gunzipSync(readFileSync('data/fashion-mnist/t10k-images-idx3-ubyte.gz')).subarray(16, 16 + 500 * 784);
+      const labels = gunzipSync(readFileSync('data/fashion-mnist/t10k-labels-idx1-ubyte.gz')).subarray(8, 8 + 500);
+      const x = tf.tensor4d(Float32Array.from(images, (v) => v / 255), [500, 28, 28, 1]);
+      const predicted = model.predict(x).argMax(-1).dataSync();
+      let hits = 0; for (let i = 0; i < 500; i++) if (predicted[i] === labels[i]) hits++;
+      console.log(hits / 500);`;
+    writeFileSync(join(process.cwd(), '.export-check.mjs'), script);
+    try {
+      const accuracy = Number(execFileSync(process.execPath, ['.export-check.mjs'], { encoding: 'utf8' }).trim().split('\n').pop());
+      expect(accuracy).toBe(card.metrics.testAccuracy);
+    } finally {
+      execFileSync('rm', ['-f', join(process.cwd(), '.export-check.mjs')]);
+    }
+  });
+
+  it('`sweep predict` prints the accuracy, a confusion matrix with class names, and the worst pairs', () => {
+    const out = join(dir, 'export');
+    const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8'));
+    const r = sweep('predict', out, '--limit', '500');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`accuracy ${(card.metrics.testAccuracy * 100).toFixed(2)}% on the first 500 Fashion-MNIST test images`);
+    const rows = r.out.split('\n').filter((l) => /^(T-shirt\/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot) +\d/.test(l));
+    expect(rows).toHaveLength(10);
+    const total = rows.reduce((sum, l) => sum + l.replace(/^[A-Za-z/ -]+?(?= +\d)/, '').trim().split(/ +/).map(Number).reduce((a, b) => a + b, 0), 0);
+    expect(total).toBe(500);
+    expect(r.out).toMatch(/most confused \(true → predicted\):\n  [A-Za-z/ -]+ → [A-Za-z/ -]+: \d+ \([\d.]+% of /);
+  });
+
+  it('refuses a trial without a model, and a folder without one, in one line', () => {
+    expect(sweep('export', '999', '--out', join(dir, 'x'), '--db', db).err).toBe(`sweep: no trial 999 in ${db}\n`);
+    const r = sweep('predict', dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/no model\.json here/);
+  });
+});
