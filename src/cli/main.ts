@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 import { UsageError, UserError } from '../errors.js';
 import { best, BEST_USAGE, ls, LS_USAGE, show, SHOW_USAGE } from './inspect.js';
+import { query, QUERY_USAGE } from './query.js';
 import { run, RUN_USAGE } from './run.js';
 import { watch, WATCH_USAGE } from './watch.js';
+import { exportTrial, EXPORT_USAGE } from './export.js';
+import { predict, PREDICT_USAGE } from './predict.js';
+import { repro, REPRO_USAGE } from './repro.js';
 
 const USAGE = `sweep: hyperparameter sweeps for TensorFlow.js on Fashion-MNIST
 
@@ -11,10 +15,14 @@ usage:
   ${LS_USAGE}
   ${SHOW_USAGE}
   ${BEST_USAGE}
-  ${WATCH_USAGE}`;
+  ${WATCH_USAGE}
+  ${QUERY_USAGE}
+  ${REPRO_USAGE}
+  ${EXPORT_USAGE}
+  ${PREDICT_USAGE}`;
 
 const COMMANDS: Record<string, (argv: string[], out: (s: string) => void) => number | Promise<number>> = {
-  run, ls, show, best, watch,
+  run, ls, show, best, watch, repro, export: exportTrial, predict, query,
 };
 
 /** Runs the CLI; the only place that knows exit codes. User errors print one line; bugs keep their stack. */

@@ -1,0 +1,182 @@
+/**
+ * What every table, view and column of the database means: the single source of truth for
+ * `sweep query --schema` and for the README's "The database" section.
+ *
+ * test/store/schema-doc.test.ts checks that these are exactly the tables, views and columns
+ * a fresh database has (so a migration that adds a column must document it here), and that
+ * the README holds `renderSchemaDoc()` verbatim between `<!-- schema:start -->` and
+ * `<!-- schema:end -->`. After changing this file, regenerate the README's copy with
+ *
+ *     npm run build && node scripts/update-readme-schema.mjs
+ */
+
+export type ColumnDoc = {
+  readonly name: string;
+  /** One line, starting lower-case, no final full stop. */
+  readonly description: string;
+  /**
+   * Set on a view's column that repeats the column of the same name of this table or view,
+   * with the same meaning; the Markdown lists such columns together, as "as in `trials`".
+   */
+  readonly sameAs?: string;
+};
+
+export type RelationDoc = {
+  readonly name: string;
+  readonly kind: 'table' | 'view';
+  /** One line: what one row is. */
+  readonly description: string;
+  readonly columns: readonly ColumnDoc[];
+};
+
+const col = (name: string, description: string): ColumnDoc => ({ name, description });
+
+const SWEEPS: RelationDoc = {
+  name: 'sweeps',
+  kind: 'table',
+  description: 'one row per sweep name.',
+  columns: [
+    col('id', 'the sweep\'s id (`trials.sweep_id` refers to it)'),
+    col('name', 'the sweep\'s name, from its spec (unique)'),
+    col('metric', 'what ranks its trials: `val_accuracy` (maximised) or `val_loss` (minimised)'),
+    col('seed', 'the spec\'s seed'),
+    col('spec_path', 'the spec file it was last run from'),
+    col('spec_yaml', 'the spec\'s text as last run'),
+    col('created_at', 'when it was first run (ISO-8601 UTC)'),
+    col('updated_at', 'when it was last run (ISO-8601 UTC)'),
+  ],
+};
+
+const TRIALS: RelationDoc = {
+  name: 'trials',
+  kind: 'table',
+  description: 'one row per configuration of a sweep, with one column per hyperparameter, so `WHERE dropout > 0.2` needs no JSON functions.',
+  columns: [
+    col('id', 'the trial\'s id (the number `sweep show` prints)'),
+    col('sweep_id', 'its sweep (`sweeps.id`)'),
+    col('config_id', 'the stable hash of its configuration, seed and data settings'),
+    col('config_json', 'the full resolved configuration (JSON)'),
+    col('data_json', 'the data settings (JSON)'),
+    col('status', '`pending`, `running`, `completed`, `failed` or `interrupted`'),
+    col('seed', 'the seed its weights, dropout masks and shuffling derive from'),
+    col('model', 'the kind of model, `ann` or `cnn`'),
+    col('epochs', 'how many epochs it trains'),
+    col('activation', 'the hidden layers\' activation, such as `relu`'),
+    col('units', 'the hidden Dense widths, as JSON text such as `[256,128]`'),
+    col('dropout', 'the dropout rate after each hidden Dense layer'),
+    col('filters', 'the conv-layer filters, as JSON text such as `[32,64]` (CNN only, else NULL)'),
+    col('kernel_size', 'the conv kernel size (CNN only, else NULL)'),
+    col('pooling', '`max`, `avg` or `none` (CNN only, else NULL)'),
+    col('optimizer', '`adam`, `sgd`, `rmsprop` or `adagrad`'),
+    col('learning_rate', 'the optimizer\'s learning rate'),
+    col('batch_size', 'examples per training step'),
+    col('backend', 'the TensorFlow.js backend that actually ran it (`tensorflow`, `wasm`, `cpu`)'),
+    col('started_at', 'when its last attempt started (ISO-8601 UTC)'),
+    col('finished_at', 'when its last attempt completed, failed or was interrupted (ISO-8601 UTC)'),
+    col('epochs_done', 'how many epochs it has finished'),
+    col('val_accuracy', 'validation accuracy after the last epoch'),
+    col('val_loss', 'validation loss after the last epoch'),
+    col('test_accuracy', 'test accuracy, evaluated once, after training'),
+    col('test_loss', 'test loss, evaluated once, after training'),
+    col('params', 'how many weights the model has, trainable and non-trainable'),
+    col('seconds', 'wall time of its training'),
+    col('error', 'why it failed (NULL unless `failed`)'),
+    col('attempts', 'how many times it was claimed'),
+    col('owner', '`host:pid:start-time` of the process that holds or held it'),
+    col('heartbeat_at', 'the owner\'s last sign of life while running (ISO-8601 UTC)'),
+    col('resumed_from', 'the epoch of the checkpoint its last attempt resumed from; NULL when it started from scratch'),
+    col('weights_sha256', 'SHA-256 of the trained weights, for exact reproduction checks'),
+    col('env_json', 'Node, TensorFlow.js and sweep versions, git commit, dataset checksums, backend of the run (JSON)'),
+    col('repro_of', 'for a trial made by `sweep repro`: the id of the trial it reproduces'),
+  ],
+};
+
+const EPOCHS: RelationDoc = {
+  name: 'epochs',
+  kind: 'table',
+  description: 'one row per finished epoch of a trial.',
+  columns: [
+    col('trial_id', 'its trial (`trials.id`)'),
+    col('epoch', 'the epoch, from 1'),
+    col('loss', 'training loss, with dropout active, averaged over the epoch'),
+    col('accuracy', 'training accuracy, with dropout active, averaged over the epoch'),
+    col('val_loss', 'validation loss after the epoch'),
+    col('val_accuracy', 'validation accuracy after the epoch'),
+    col('seconds', 'wall time of the epoch, validation included'),
+  ],
+};
+
+const HYPERPARAMETERS = ['model', 'epochs', 'activation', 'units', 'dropout', 'filters', 'kernel_size', 'pooling',
+  'optimizer', 'learning_rate', 'batch_size'] as const;
+
+/** A view's column that means what the column of the same name in `from` means. */
+function inherit(from: RelationDoc, name: string): ColumnDoc {
+  const c = from.columns.find((x) => x.name === name);
+  if (!c) throw new Error(`schema-doc: ${from.name} has no column ${name}`);
+  return { name, description: c.description, sameAs: from.name };
+}
+
+const LEADERBOARD: RelationDoc = {
+  name: 'leaderboard',
+  kind: 'view',
+  description: 'the completed trials of every sweep, ranked by their sweep\'s metric.',
+  columns: [
+    col('sweep', 'the sweep\'s name'),
+    col('rank', 'its rank in the sweep: 1 = best; ties share a rank'),
+    col('trial_id', 'the trial (`trials.id`)'),
+    inherit(TRIALS, 'config_id'),
+    ...HYPERPARAMETERS.map((h) => inherit(TRIALS, h)),
+    ...['val_accuracy', 'val_loss', 'test_accuracy', 'test_loss', 'params', 'seconds', 'backend', 'finished_at']
+      .map((h) => inherit(TRIALS, h)),
+  ],
+};
+
+const BEST_PER_SWEEP: RelationDoc = {
+  name: 'best_per_sweep',
+  kind: 'view',
+  description: 'the rows of `leaderboard` with rank 1: the best completed trial of each sweep (several when tied).',
+  columns: LEADERBOARD.columns.map((c) => inherit(LEADERBOARD, c.name)),
+};
+
+const LEARNING_CURVES: RelationDoc = {
+  name: 'learning_curves',
+  kind: 'view',
+  description: 'one row per finished epoch of every trial (whatever its status), with its sweep and hyperparameters beside it.',
+  columns: [
+    col('sweep', 'the sweep\'s name'),
+    col('trial_id', 'the trial (`trials.id`)'),
+    inherit(TRIALS, 'config_id'),
+    col('status', 'the trial\'s status (filter on `completed` to skip failed and unfinished ones)'),
+    ...HYPERPARAMETERS.map((h) => inherit(TRIALS, h)),
+    ...['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'seconds'].map((h) => inherit(EPOCHS, h)),
+  ],
+};
+
+/** Every table and view, in the order the README describes them. */
+export const SCHEMA_DOC: readonly RelationDoc[] = [SWEEPS, TRIALS, EPOCHS, LEADERBOARD, BEST_PER_SWEEP, LEARNING_CURVES];
+
+/**
+ * The schema as Markdown: per table or view, a bold name line and one bullet per column,
+ * except that consecutive columns repeating another relation's share one bullet. No
+ * trailing newline.
+ */
+export function renderSchemaDoc(): string {
+  const blocks = SCHEMA_DOC.map((r) => {
+    const lines = [`**\`${r.name}\`** (${r.kind}): ${r.description}`];
+    for (let i = 0; i < r.columns.length;) {
+      const c = r.columns[i];
+      if (c.sameAs === undefined) {
+        lines.push(`- \`${c.name}\`: ${c.description}.`);
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < r.columns.length && r.columns[j].sameAs === c.sameAs) j++;
+      const names = r.columns.slice(i, j).map((x) => `\`${x.name}\``).join(', ');
+      lines.push(`- ${names}: as in \`${c.sameAs}\`.`);
+      i = j;
+    }
+    return lines.join('\n');
+  });
+  return blocks.join('\n\n');
+}
