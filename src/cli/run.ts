@@ -9,7 +9,6 @@ import { loadSpec } from '../spec/load-spec.js';
 import { Store } from '../store/store.js';
 import { currentEnvironment } from '../sweep/environment.js';
 import { runSweep } from '../sweep/run-sweep.js';
-import { createViewStore, initialState, mount } from '../tui/index.js';
 import { DEFAULT_DB, parse } from './args.js';
 import { formatValue, LABEL } from '../grid/describe.js';
 import { progressLog } from './progress-log.js';
@@ -71,8 +70,10 @@ export async function run(argv: string[], out: (line: string) => void): Promise<
   // How the run was stopped decides the exit code: q is a normal end, signals are not.
   let stoppedWith = 0;
   const live = !values['no-tui'] && process.stdout.isTTY === true && process.stdin.isTTY === true && !process.env.CI;
-  const view = live
-    ? createViewStore(initialState({ sweep: spec.name, specPath, dbPath: values.db, backend, workers, mode: 'run' }, Date.now()))
+  // Ink takes ~0.4 s to load: only when the screen is shown.
+  const tui = live ? await import('../tui/index.js') : null;
+  const view = tui
+    ? tui.createViewStore(tui.initialState({ sweep: spec.name, specPath, dbPath: values.db, backend, workers, mode: 'run' }, Date.now()))
     : null;
   const requestStop = (code: number, why: string) => {
     if (stop.signal.aborted) process.exit(code);
@@ -84,7 +85,7 @@ export async function run(argv: string[], out: (line: string) => void): Promise<
   const onSignal = (signal: NodeJS.Signals) => requestStop(signal === 'SIGINT' ? 130 : 143, signal);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const screen = view ? mount(view, { onQuit: () => requestStop(0, 'q'), onInterrupt: () => requestStop(130, 'SIGINT') }) : null;
+  const screen = tui && view ? tui.mount(view, { onQuit: () => requestStop(0, 'q'), onInterrupt: () => requestStop(130, 'SIGINT') }) : null;
   try {
     if (!view) out(`data: Fashion-MNIST (${dataset.source}, ${dataset.dir}); database: ${values.db}`);
     const result = await runSweep({

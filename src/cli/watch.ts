@@ -1,7 +1,7 @@
 import { splitSizes } from '../data/split.js';
 import type { DataSettings } from '../spec/schema.js';
 import type { Store, SweepRow } from '../store/store.js';
-import { createViewStore, mount, type ViewState } from '../tui/index.js';
+import type { ViewState } from '../tui/index.js';
 import { DEFAULT_DB, parse } from './args.js';
 import { findSweep, openReadonly, show } from './inspect.js';
 
@@ -19,6 +19,7 @@ export async function watch(argv: string[], out: (s: string) => void): Promise<n
   const store = openReadonly(values.db);
   try {
     const sweep = findSweep(store, positionals[0]);
+    const { createViewStore, mount } = await import('../tui/index.js');
     const view = createViewStore(fromDatabase(store, sweep, values.db, Date.now()), 0);
     const poll = setInterval(() => view.set(fromDatabase(store, findSweep(store, sweep.name), values.db, Date.now())), REFRESH_MS);
     let quit = () => {};
