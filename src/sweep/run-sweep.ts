@@ -108,6 +108,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   o.signal?.addEventListener('abort', onAbort);
+  if (o.signal?.aborted) stop.abort();
   let fatal: unknown;
   const fail = (err: unknown) => {
     fatal ??= err;
