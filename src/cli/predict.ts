@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { parseIdx } from '../data/idx.js';
 import { CLASS_NAMES, loadFashionMnist } from '../data/fashion-mnist.js';
 import { UsageError, UserError } from '../errors.js';
 import { parse } from './args.js';
 import { formatTable } from './table.js';
 
-export const PREDICT_USAGE = 'sweep predict DIR [--limit N] [--data DIR]';
+export const PREDICT_USAGE = 'sweep predict DIR [--limit N] [--data DIR | --images IDX [--labels IDX]]';
 
 /**
  * `sweep predict DIR`: classifies the Fashion-MNIST test images with an exported model and
@@ -13,23 +15,31 @@ export const PREDICT_USAGE = 'sweep predict DIR [--limit N] [--data DIR]';
  */
 export async function predict(argv: string[], out: (s: string) => void): Promise<number> {
   const { values, positionals } = parse('predict', argv, {
-    limit: { type: 'string' }, data: { type: 'string' },
+    limit: { type: 'string' }, data: { type: 'string' }, images: { type: 'string' }, labels: { type: 'string' },
   }, ['dir']);
   const dir = positionals[0];
   if (!existsSync(join(dir, 'model.json'))) throw new UserError(`${dir}: no model.json here (make one with \`sweep export\`)`);
-  const dataset = await loadFashionMnist({ dir: values.data });
-  const limit = values.limit === undefined ? dataset.test.count : Number(values.limit);
+  if (values.labels && !values.images) throw new UsageError('sweep predict: --labels needs --images');
+  const input = values.images ? readImages(values.images, values.labels) : await testSet(values.data);
+  const limit = values.limit === undefined ? input.count : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`sweep predict: --limit must be a positive integer, got "${values.limit}"`);
-  const count = Math.min(limit, dataset.test.count);
+  const count = Math.min(limit, input.count);
   // tfjs loads only here, after the arguments and files are known to be good.
   const { initBackend } = await import('../train/backend.js');
   const { evaluateExported } = await import('../train/predict.js');
   const backend = await initBackend('auto');
-  const r = await evaluateExported(dir, dataset.test.images, dataset.test.labels, count);
+  const r = await evaluateExported(dir, input.images, input.labels ?? new Uint8Array(count), count);
+  if (!input.labels) {
+    // No labels: what the model says, image by image, and how often each class.
+    const predicted = r.confusion[0];
+    out(`${dir}: ${count} images from ${input.name} (backend ${backend}), predicted classes:`);
+    out(formatTable(['class', 'images'], CLASS_NAMES.map((c, i) => [c, predicted[i]])));
+    return 0;
+  }
 
-  out(`${dir}: accuracy ${(r.accuracy * 100).toFixed(2)}% on the first ${count} Fashion-MNIST test images (backend ${backend})`);
+  out(`${dir}: accuracy ${(r.accuracy * 100).toFixed(2)}% on the first ${count} ${input.name} (backend ${backend})`);
   const cardPath = join(dir, 'card.json');
-  if (existsSync(cardPath)) {
+  if (existsSync(cardPath) && !values.images) {
     const card = JSON.parse(readFileSync(cardPath, 'utf8')) as { metrics?: { testAccuracy?: number }; data?: { testLimit?: number } };
     if (card.metrics?.testAccuracy != null) out(`recorded test accuracy: ${(card.metrics.testAccuracy * 100).toFixed(2)}% (on the first ${card.data?.testLimit ?? '?'} test images)`);
   }
@@ -43,4 +53,34 @@ export async function predict(argv: string[], out: (s: string) => void): Promise
   out('most confused (true → predicted):');
   for (const { t, p, n } of pairs) out(`  ${CLASS_NAMES[t]} → ${CLASS_NAMES[p]}: ${n} (${((n / r.confusion[t].reduce((a, b) => a + b, 0)) * 100).toFixed(1)}% of ${CLASS_NAMES[t]})`);
   return 0;
+}
+
+type Images = { name: string; images: Uint8Array; labels: Uint8Array | null; count: number };
+
+async function testSet(data: string | undefined): Promise<Images> {
+  const d = await loadFashionMnist({ dir: data });
+  return { name: 'Fashion-MNIST test images', images: d.test.images, labels: d.test.labels, count: d.test.count };
+}
+
+/** 28×28 images (and labels) from IDX files, gzipped or not. */
+function readImages(imagesPath: string, labelsPath: string | undefined): Images {
+  const read = (path: string) => {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (err) {
+      throw new UserError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
+    }
+    try {
+      return path.endsWith('.gz') ? new Uint8Array(gunzipSync(bytes)) : bytes;
+    } catch {
+      throw new UserError(`${path}: not a valid gzip file`);
+    }
+  };
+  const images = parseIdx(read(imagesPath), imagesPath, { rank: 3, dims: [-1, 28, 28] });
+  const labels = labelsPath ? parseIdx(read(labelsPath), labelsPath, { rank: 1 }) : null;
+  if (labels && labels.dims[0] !== images.dims[0]) {
+    throw new UserError(`${labelsPath}: ${labels.dims[0]} labels for ${images.dims[0]} images in ${imagesPath}`);
+  }
+  return { name: `images of ${imagesPath}`, images: images.data, labels: labels?.data ?? null, count: images.dims[0] };
 }

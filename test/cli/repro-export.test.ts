@@ -135,6 +135,20 @@ describe('export and predict', () => {
     expect(r.out).toMatch(/most confused \(true → predicted\):\n  [A-Za-z/ -]+ → [A-Za-z/ -]+: \d+ \([\d.]+% of /);
   });
 
+  it('`sweep predict --images/--labels` classifies IDX files given on the command line', () => {
+    const out = join(dir, 'export');
+    const images = 'data/fashion-mnist/t10k-images-idx3-ubyte.gz';
+    const labelled = sweep('predict', out, '--limit', '500', '--images', images, '--labels', 'data/fashion-mnist/t10k-labels-idx1-ubyte.gz');
+    const viaTestSet = sweep('predict', out, '--limit', '500');
+    expect(labelled.out.match(/accuracy ([\d.]+)%/)![1]).toBe(viaTestSet.out.match(/accuracy ([\d.]+)%/)![1]);
+    const unlabelled = sweep('predict', out, '--limit', '300', '--images', images);
+    expect(unlabelled.code).toBe(0);
+    const counts = unlabelled.out.split('\n').map((l) => l.match(/^(?:T-shirt\/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot) +(\d+)$/)).filter(Boolean);
+    expect(counts).toHaveLength(10);
+    expect(counts.reduce((sum, m) => sum + Number(m![1]), 0)).toBe(300);
+    expect(sweep('predict', out, '--images', 'data/fashion-mnist/t10k-labels-idx1-ubyte.gz').err).toMatch(/t10k-labels-idx1-ubyte\.gz: .*(magic|rank)/);
+  });
+
   it('refuses a trial without a model, and a folder without one, in one line', () => {
     expect(sweep('export', '999', '--out', join(dir, 'x'), '--db', db).err).toBe(`sweep: no trial 999 in ${db}\n`);
     const r = sweep('predict', dir);
