@@ -1,0 +1,83 @@
+"""PyTorch peer for `npm run bench`: trains the same models on the same Fashion-MNIST
+images for a fixed number of steps on one thread, and prints samples/s as JSON.
+
+Usage: python3 torch_bench.py DATA_DIR CASES_JSON
+CASES_JSON: [{"name", "model": "ann"|"cnn", "units": [..], "filters": [..], "dropout", "batch", "steps", "reps"}]
+"""
+import gzip
+import json
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+torch.set_num_threads(1)
+torch.manual_seed(0)
+
+
+def read_idx(path, offset):
+    with gzip.open(path, 'rb') as f:
+        return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
+
+
+def build(case):
+    layers = []
+    if case['model'] == 'cnn':
+        channels, size = 1, 28
+        for f in case['filters']:
+            layers += [nn.Conv2d(channels, f, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            channels, size = f, size // 2
+        layers.append(nn.Flatten())
+        width = channels * size * size
+    else:
+        layers.append(nn.Flatten())
+        width = 784
+    for u in case['units']:
+        layers += [nn.Linear(width, u), nn.ReLU()]
+        if case['dropout'] > 0:
+            layers.append(nn.Dropout(case['dropout']))
+        width = u
+    layers.append(nn.Linear(width, 10))
+    return nn.Sequential(*layers)
+
+
+def run(case, x, y):
+    model = build(case)
+    opt = torch.optim.Adam(model.parameters(), lr=0.001)
+    loss_fn = nn.CrossEntropyLoss()
+    b, steps = case['batch'], case['steps']
+    perm = torch.randperm(x.shape[0])
+    model.train()
+
+    def step(i):
+        idx = perm[(i * b) % (x.shape[0] - b):][:b]
+        opt.zero_grad()
+        loss = loss_fn(model(x[idx]), y[idx])
+        loss.backward()
+        opt.step()
+
+    for i in range(3):
+        step(i)
+    t = time.perf_counter()
+    for i in range(steps):
+        step(i)
+    return steps * b / (time.perf_counter() - t)
+
+
+def main():
+    data_dir, cases = sys.argv[1], json.loads(sys.argv[2])
+    images = read_idx(f'{data_dir}/train-images-idx3-ubyte.gz', 16).reshape(-1, 1, 28, 28)
+    labels = read_idx(f'{data_dir}/train-labels-idx1-ubyte.gz', 8)
+    x = torch.from_numpy(images.astype(np.float32) / 255)
+    y = torch.from_numpy(labels.astype(np.int64))
+    out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'cases': {}}
+    for case in cases:
+        runs = [run(case, x, y) for _ in range(case['reps'])]
+        out['cases'][case['name']] = {'median': statistics.median(runs), 'runs': runs}
+    print(json.dumps(out))
+
+
+main()
