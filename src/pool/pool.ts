@@ -55,10 +55,6 @@ export class TrainingPool {
     });
   }
 
-  get threads(): number {
-    return this.piscina.threads.length;
-  }
-
   /**
    * Trains one trial on the next free worker; `onEvent` sees its progress. Resolves
    * with the result (a failed trial included); rejects only if the worker itself died.
