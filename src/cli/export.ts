@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { CLASS_NAMES } from '../data/fashion-mnist.js';
 import { UsageError, UserError } from '../errors.js';
 import type { Store, SweepRow, TrialRow } from '../store/store.js';
+import { trialDir } from '../sweep/run-sweep.js';
 import { DEFAULT_DB, parse } from './args.js';
 import { findSweep, openReadonly } from './inspect.js';
 
@@ -21,11 +22,6 @@ export function resolveTrial(store: Store, ref: string): { trial: TrialRow; swee
   return { trial, sweep };
 }
 
-/** The folder where a trial keeps its checkpoint and trained model. */
-export function trialDir(db: string, sweep: string, configId: string): string {
-  return join(dirname(db), sweep, configId);
-}
-
 /**
  * `sweep export`: writes a completed trial's trained model in the TensorFlow.js layers
  * format (model.json + weights.bin, loadable by tf.loadLayersModel in Node and browsers)
@@ -40,7 +36,7 @@ export function exportTrial(argv: string[], out: (s: string) => void): number {
   try {
     const { trial, sweep } = resolveTrial(store, positionals[0]);
     if (trial.status !== 'completed') throw new UserError(`trial ${trial.id} is ${trial.status}, not completed: nothing to export`);
-    const model = join(trialDir(values.db, sweep.name, trial.config_id), 'model');
+    const model = join(trialDir(dirname(values.db), sweep.name, trial.config_id), 'model');
     if (!existsSync(join(model, 'model.json'))) {
       throw new UserError(`trial ${trial.id}: no saved model in ${model} (trials completed before models were kept have none; \`sweep repro ${trial.id}\` trains it again)`);
     }

@@ -26,16 +26,17 @@ export async function predict(argv: string[], out: (s: string) => void): Promise
   const count = Math.min(limit, input.count);
   // tfjs loads only here, after the arguments and files are known to be good.
   const { initBackend } = await import('../train/backend.js');
-  const { evaluateExported } = await import('../train/predict.js');
+  const { classifyExported } = await import('../train/predict.js');
   const backend = await initBackend('auto');
-  const r = await evaluateExported(dir, input.images, input.labels ?? new Uint8Array(count), count);
+  const predicted = await classifyExported(dir, input.images, count);
   if (!input.labels) {
-    // No labels: what the model says, image by image, and how often each class.
-    const predicted = r.confusion[0];
     out(`${dir}: ${count} images from ${input.name} (backend ${backend}), predicted classes:`);
-    out(formatTable(['class', 'images'], CLASS_NAMES.map((c, i) => [c, predicted[i]])));
+    out(formatTable(['class', 'images'], CLASS_NAMES.map((c, i) => [c, predicted.filter((p) => p === i).length])));
     return 0;
   }
+  const confusion = CLASS_NAMES.map(() => new Array<number>(CLASS_NAMES.length).fill(0));
+  for (let i = 0; i < count; i++) confusion[input.labels[i]][predicted[i]]++;
+  const r = { accuracy: confusion.reduce((sum, row, i) => sum + row[i], 0) / count, confusion };
 
   out(`${dir}: accuracy ${(r.accuracy * 100).toFixed(2)}% on the first ${count} ${input.name} (backend ${backend})`);
   const cardPath = join(dir, 'card.json');

@@ -8,9 +8,9 @@ import type { EpochMetrics } from '../pool/protocol.js';
 import { specSchema } from '../spec/schema.js';
 import { Store } from '../store/store.js';
 import { currentEnvironment, environmentDiff, type Environment } from '../sweep/environment.js';
-import { runSweep } from '../sweep/run-sweep.js';
+import { runSweep, trialDir } from '../sweep/run-sweep.js';
 import { DEFAULT_DB, parse } from './args.js';
-import { resolveTrial, trialDir } from './export.js';
+import { resolveTrial } from './export.js';
 import { bestSpec } from './inspect.js';
 import { progressLog } from './progress-log.js';
 
@@ -50,7 +50,7 @@ export async function repro(argv: string[], out: (s: string) => void): Promise<n
     // Always from scratch: an earlier reproduction of this configuration is reset, its folder removed.
     const earlier = store.sweep(name) && store.trials(store.sweep(name)!.id).find((t) => t.config_id === original.config_id);
     if (earlier) store.requeue(earlier.id);
-    rmSync(trialDir(values.db, name, original.config_id), { recursive: true, force: true });
+    rmSync(trialDir(dirname(values.db), name, original.config_id), { recursive: true, force: true });
     const backend = original.backend === 'tensorflow' ? 'node' : original.backend === 'cpu' ? 'cpu' : 'wasm';
     const result = await runSweep({
       spec, specText: stringify(spec), specPath: null, store, dataset, workers: 1, backend,

@@ -24,6 +24,11 @@ export type Pooling = (typeof POOLINGS)[number];
 export const METRICS = ['val_accuracy', 'val_loss'] as const;
 export type Metric = (typeof METRICS)[number];
 
+/** A result's score under a metric, higher is better: val_accuracy is maximised, val_loss minimised. */
+export function metricScore(metric: Metric, r: { valAccuracy: number | null; valLoss: number | null }): number {
+  return metric === 'val_loss' ? -(r.valLoss ?? Infinity) : r.valAccuracy ?? -Infinity;
+}
+
 // Upper bounds keep a typo (epochs: 70000) from becoming a week of compute or an
 // out-of-memory crash deep inside a worker.
 const posInt = (max: number) =>

@@ -3,7 +3,7 @@ import { expandGrid, type TrialConfig } from '../grid/expand.js';
 import { TrainingPool } from '../pool/pool.js';
 import type { BackendChoice, EpochMetrics, SharedDataset, TrialOutcome } from '../pool/protocol.js';
 import { splitSizes } from '../data/split.js';
-import type { Metric, SweepSpec } from '../spec/schema.js';
+import { metricScore, type Metric, type SweepSpec } from '../spec/schema.js';
 import type { Store, TrialSnapshot } from '../store/store.js';
 import type { Environment } from './environment.js';
 import { ownerAlive, ownerToken } from './owner.js';
@@ -57,6 +57,14 @@ export type RunSweepOptions = {
   readonly onEvent?: (e: SweepEvent) => void;
 };
 
+/**
+ * A trial's folder (its checkpoint, then its trained model): `<artifactsDir>/<sweep>/<config id>/`,
+ * where `artifactsDir` is the database's directory.
+ */
+export function trialDir(artifactsDir: string, sweep: string, configId: string): string {
+  return join(artifactsDir, sweep, configId);
+}
+
 /** A trial whose owner sent no heartbeat for this long is taken to be dead. */
 export const LEASE_MS = 60_000;
 const HEARTBEAT_MS = 5_000;
@@ -85,11 +93,9 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const all = store.trials(sweepId);
   const rows = all.filter((r) => inGrid.has(r.config_id));
   const todo = rows.filter((r) => r.status === 'pending' || r.status === 'interrupted').length;
-  const scoreOf = (valAccuracy: number | null, valLoss: number | null) =>
-    (spec.metric === 'val_loss' ? -valLoss! : valAccuracy!);
   const bestRow = rows.find((r) => r.status === 'completed');
   let best: Best | null = bestRow
-    ? { trialId: bestRow.id, score: scoreOf(bestRow.val_accuracy, bestRow.val_loss), config: JSON.parse(bestRow.config_json) }
+    ? { trialId: bestRow.id, score: metricScore(spec.metric, { valAccuracy: bestRow.val_accuracy, valLoss: bestRow.val_loss }), config: JSON.parse(bestRow.config_json) }
     : null;
 
   const result: SweepResult = {
@@ -130,7 +136,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
           const r = await pool.run(
             {
               trialId, configId: row.config_id, config, seed: row.seed, data: JSON.parse(row.data_json),
-              checkpointDir: o.artifactsDir ? join(o.artifactsDir, spec.name, row.config_id) : null,
+              checkpointDir: o.artifactsDir ? trialDir(o.artifactsDir, spec.name, row.config_id) : null,
             },
             (e) => {
               try {
@@ -149,7 +155,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
           if (r.ok) {
             store.completeTrial(trialId, r.outcome, o.environment ?? null);
             result.completed++;
-            const score = scoreOf(r.outcome.valAccuracy, r.outcome.valLoss);
+            const score = metricScore(spec.metric, r.outcome);
             if (!best || score > best.score) best = { trialId, score, config };
             emit({ type: 'trial-end', trialId, config, status: 'completed', outcome: r.outcome, best });
           } else {

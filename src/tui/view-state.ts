@@ -1,5 +1,5 @@
 import { varyingKeys, type TrialConfig } from '../grid/expand.js';
-import type { Metric } from '../spec/schema.js';
+import { metricScore, type Metric } from '../spec/schema.js';
 import type { TrialSnapshot } from '../store/store.js';
 import type { SweepEvent, SweepResult } from '../sweep/run-sweep.js';
 
@@ -104,7 +104,7 @@ export function stats(s: ViewState): ViewStats {
 
 /** A trial's score under the sweep's metric, higher is better. */
 export function score(s: Pick<ViewState, 'metric'>, t: TrialSnapshot): number {
-  return s.metric === 'val_loss' ? -(t.valLoss ?? Infinity) : t.valAccuracy ?? -Infinity;
+  return metricScore(s.metric, t);
 }
 
 /** The hyperparameters that tell this sweep's trials apart. */

@@ -1,16 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { BIN, sweep } from './run-cli.js';
 
-// The built CLI, as `npx sweep` runs it (npm test builds first).
-const BIN = resolve('dist/cli/main.js');
-const sweep = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
 const tmp = () => mkdtempSync(join(tmpdir(), 'sweep-cli-'));
 
 const SPEC = `name: cli

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { BIN } from './run-cli.js';
 
-const BIN = resolve('dist/cli/main.js');
 const SPEC = `name: crash
 seed: 4
 data: {validationSplit: 0.2, trainLimit: 1000, testLimit: 200}

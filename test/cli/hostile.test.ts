@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { VENDORED_DIR } from '../../src/data/fashion-mnist.js';
+import { BIN } from './run-cli.js';
 
-const BIN = resolve('dist/cli/main.js');
 const SMALL = `name: h
 seed: 1
 data: {validationSplit: 0.2, trainLimit: 600, testLimit: 100}

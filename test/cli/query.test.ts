@@ -1,18 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderSchemaDoc } from '../../src/store/schema-doc.js';
+import { sweep } from './run-cli.js';
 
-// The built CLI, as `npx sweep` runs it (npm test builds first).
-const BIN = resolve('dist/cli/main.js');
-const sweep = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
 
 // The sweep the README's example queries ask about.
 const SPEC = `name: widths-dropout

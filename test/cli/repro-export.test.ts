@@ -1,17 +1,13 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sweep } from './run-cli.js';
 
-const BIN = resolve('dist/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'sweep-repro-'));
 const db = join(dir, 'runs', 'sweeps.db');
-const sweep = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
 const sql = <T>(query: string, ...params: unknown[]) => {
   const d = new Database(db);
   try {

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BIN } from './run-cli.js';
 
 // The real CLI in a real terminal: tmux gives it a TTY, keys and a screen to read.
-const BIN = resolve('dist/cli/main.js');
 const SOCKET = `sweep-test-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
 const screen = (pane: string) => tmux('capture-pane', '-p', '-t', pane);
