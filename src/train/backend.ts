@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { nodeBackendInstalled } from '../pool/node-backend.js';
 import type { BackendChoice } from '../pool/protocol.js';
-import { registerWasmKernels } from './kernels/conv-gradients.js';
+import { registerWasmKernels } from './kernels/index.js';
 
 /**
  * Makes `choice` this thread's TensorFlow.js backend and returns the one that runs:

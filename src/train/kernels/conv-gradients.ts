@@ -345,7 +345,7 @@ function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
  * Registers, for backend 'wasm', the missing Conv2DBackpropFilter kernel and a sparsity-aware
  * Conv2DBackpropInput wrapping the built-in one (~5x faster behind ReLU + max-pool). Idempotent.
  */
-export function registerWasmKernels(): void {
+export function registerWasmConvGradients(): void {
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm') === undefined) {
     tf.registerKernel({
       kernelName: 'Conv2DBackpropFilter',

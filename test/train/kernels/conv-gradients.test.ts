@@ -2,9 +2,9 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import seedrandom from 'seedrandom';
-import { registerWasmKernels } from '../../../src/train/kernels/conv-gradients.js';
+import { registerWasmKernels } from '../../../src/train/kernels/index.js';
+import { type Backend, expectClose, maxAbs, randomValues, runKernelOn } from './compare.js';
 
-type Backend = 'cpu' | 'wasm';
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
 interface Case {
@@ -37,43 +37,6 @@ const cases: Case[] = [
   { name: 'b1 9x12 2->32 k3 s2 same dense', batch: 1, h: 9, w: 12, ci: 2, co: 32, k: 3, stride: 2, pad: 'same', dyZeros: 0 },
   { name: 'b4 8x10 3->4 k3 s2 explicit pad', batch: 4, h: 8, w: 10, ci: 3, co: 4, k: 3, stride: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]], dyZeros: 0 },
 ];
-
-function randomValues(n: number, seed: string, zeros = 0): Float32Array {
-  const rng = seedrandom(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; ++i) out[i] = rng() < zeros ? 0 : rng() * 2 - 1;
-  return out;
-}
-
-function maxAbs(v: Float32Array): number {
-  let m = 0;
-  for (const x of v) m = Math.max(m, Math.abs(x));
-  return m;
-}
-
-/** max |a - b| must stay within 1e-4 of the reference's magnitude. */
-function expectClose(actual: Float32Array, expected: Float32Array): void {
-  expect(actual.length).toBe(expected.length);
-  let diff = 0;
-  for (let i = 0; i < actual.length; ++i) diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-  expect(Number.isFinite(diff)).toBe(true);
-  expect(diff).toBeLessThanOrEqual(1e-4 * Math.max(maxAbs(expected), 1e-6));
-}
-
-async function runKernelOn(
-  backend: Backend,
-  kernel: string,
-  inputs: Record<string, { values: Float32Array; shape: number[] }>,
-  attrs: Record<string, unknown>,
-): Promise<Float32Array> {
-  await tf.setBackend(backend);
-  const tensors: Record<string, tf.Tensor> = {};
-  for (const [k, v] of Object.entries(inputs)) tensors[k] = tf.tensor(v.values, v.shape, 'float32');
-  const out = tf.engine().runKernel(kernel, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
-  const values = out.dataSync() as Float32Array;
-  tf.dispose([out, ...Object.values(tensors)]);
-  return values.slice();
-}
 
 beforeAll(async () => {
   registerWasmKernels();

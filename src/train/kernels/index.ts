@@ -1,0 +1,13 @@
+import { registerWasmAdam } from './adam.js';
+import { registerWasmConvGradients } from './conv-gradients.js';
+import { registerWasmMatMul } from './matmul.js';
+
+/**
+ * Registers sweep's kernels for backend 'wasm' on top of the built-in ones: the missing and
+ * slow conv gradients, transposed matrix products on XNNPACK, and a fused Adam update. Idempotent.
+ */
+export function registerWasmKernels(): void {
+  registerWasmConvGradients();
+  registerWasmMatMul();
+  registerWasmAdam();
+}
