@@ -1,0 +1,36 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type * as tf from '@tensorflow/tfjs';
+import { SIMD_WASM_BASE64 } from './simd-module.js';
+
+/** The exports of simd.wat; pointers are byte offsets into the backend's memory. */
+export type SimdKernels = {
+  adam(
+    w0: number, m0: number, v0: number, g: number, w1: number, m1: number, v1: number, n: number,
+    b1: number, c1: number, b2: number, c2: number, oma1: number, oma2: number, eps: number, nlr: number,
+  ): void;
+};
+
+let module: WebAssembly.Module | undefined;
+const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+
+/**
+ * sweep's SIMD kernels bound to this wasm backend's memory, or null where they can't be (a
+ * threaded build's shared memory, or an emscripten layout that hides the memory): callers then
+ * use the stock kernels.
+ */
+export function simdKernels(backend: BackendWasm): SimdKernels | null {
+  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } } | undefined)?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer)) return null;
+  let kernels = instances.get(memory);
+  if (kernels === undefined) {
+    module ??= new WebAssembly.Module(Buffer.from(SIMD_WASM_BASE64, 'base64'));
+    kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdKernels;
+    instances.set(memory, kernels);
+  }
+  return kernels;
+}
+
+/** A tensor's byte offset in the wasm backend's memory. */
+export function heapOffset(backend: BackendWasm, t: tf.TensorInfo): number {
+  return (backend.dataIdMap.get(t.dataId) as unknown as { memoryOffset: number }).memoryOffset;
+}
