@@ -1,13 +1,15 @@
 import { registerWasmAdam } from './adam.js';
 import { registerWasmConvGradients } from './conv-gradients.js';
+import { registerWasmGather } from './gather.js';
 import { registerWasmMatMul } from './matmul.js';
 
 /**
  * Registers sweep's kernels for backend 'wasm' on top of the built-in ones: the missing and
- * slow conv gradients, transposed matrix products on XNNPACK, and a fused Adam update. Idempotent.
+ * slow conv gradients, transposed matrix products on XNNPACK, a fused Adam update and a row-copying gather. Idempotent.
  */
 export function registerWasmKernels(): void {
   registerWasmConvGradients();
   registerWasmMatMul();
   registerWasmAdam();
+  registerWasmGather();
 }
