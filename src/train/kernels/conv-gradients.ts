@@ -8,7 +8,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 interface Geom {
   N: number; H: number; W: number; CI: number;
   OH: number; OW: number; CO: number;
-  KH: number; KW: number; SH: number; SW: number; PT: number; PL: number;
+  KH: number; KW: number; SH: number; SW: number; PT: number; PL: number; PB: number; PR: number;
 }
 
 // Scratch buffers reused across calls (grown on demand) so training steps don't allocate.
@@ -277,7 +277,7 @@ function convGeom(
       N: info.batchSize, H: info.inHeight, W: info.inWidth, CI: info.inChannels,
       OH: info.outHeight, OW: info.outWidth, CO: info.outChannels,
       KH: info.filterHeight, KW: info.filterWidth, SH: info.strideHeight, SW: info.strideWidth,
-      PT: info.padInfo.top, PL: info.padInfo.left,
+      PT: info.padInfo.top, PL: info.padInfo.left, PB: info.padInfo.bottom, PR: info.padInfo.right,
     },
     outShape: info.outShape,
   };
@@ -300,6 +300,49 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
 /** The wasm backend's own Conv2DBackpropInput, used as the fallback when dy is dense. */
 let builtinInput: tf.KernelConfig | undefined;
 
+/** Runs a built-in wasm kernel on tensor infos (no engine bookkeeping: the caller frees temps). */
+function run(backend: BackendWasm, kernel: string, inputs: Record<string, tf.TensorInfo>, attrs: Record<string, unknown>): tf.TensorInfo {
+  return tf.getKernel(kernel, 'wasm')!.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+}
+
+type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
+
+/**
+ * The filter gradient as one forward convolution on XNNPACK:
+ * dW[kh,kw,ci,co] = Σ x[n, oh·s+kh−PT, ow·s+kw−PL, ci] · dy[n,oh,ow,co] is the convolution of
+ * xᵀ [CI,H,W,N] (channels: the batch) with the filter dyᵀ [OH,OW,N,CO] at dilation s, giving
+ * [CI,KH,KW,CO]. Null where its padding would be negative (strided 'same' edge cases).
+ */
+function filterGradByConv(backend: BackendWasm, x: tf.TensorInfo, dy: tf.TensorInfo, g: Geom): tf.TensorInfo | null {
+  const padBottom = g.KH - g.H - g.PT + (g.OH - 1) * g.SH;
+  const padRight = g.KW - g.W - g.PL + (g.OW - 1) * g.SW;
+  if (padBottom < 0 || padRight < 0) return null;
+  const xt = run(backend, 'Transpose', { x }, { perm: [3, 1, 2, 0] });
+  const dyt = run(backend, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+  const pad: Pad4 = [[0, 0], [g.PT, padBottom], [g.PL, padRight], [0, 0]];
+  const conv = run(backend, 'Conv2D', { x: xt, filter: dyt }, {
+    strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [g.SH, g.SW], dimRoundingMode: undefined,
+  });
+  const dw = run(backend, 'Transpose', { x: conv }, { perm: [1, 2, 0, 3] });
+  for (const t of [xt, dyt, conv]) backend.disposeData(t.dataId);
+  return dw;
+}
+
+/**
+ * The input gradient of a stride-1 convolution as one forward convolution on XNNPACK: dy
+ * correlated with the filter flipped in space and with its channels swapped, padded by K−1−P.
+ */
+function inputGradByConv(backend: BackendWasm, dy: tf.TensorInfo, filter: tf.TensorInfo, g: Geom): tf.TensorInfo {
+  const flipped = run(backend, 'Reverse', { x: filter }, { dims: [0, 1] });
+  const w = run(backend, 'Transpose', { x: flipped }, { perm: [0, 1, 3, 2] });
+  const pad: Pad4 = [[0, 0], [g.KH - 1 - g.PT, g.KH - 1 - g.PB], [g.KW - 1 - g.PL, g.KW - 1 - g.PR], [0, 0]];
+  const dx = run(backend, 'Conv2D', { x: dy, filter: w }, {
+    strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined,
+  });
+  for (const t of [flipped, w]) backend.disposeData(t.dataId);
+  return dx;
+}
+
 function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const name = 'Conv2DBackpropFilter';
   const backend = args.backend as BackendWasm;
@@ -308,6 +351,8 @@ function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   checkFloat32(name, x, dy);
   const { geom, outShape } = convGeom(name, x.shape, attrs.filterShape, attrs);
   checkDy(name, dy, outShape);
+  const viaConv = filterGradByConv(backend, x, dy, geom);
+  if (viaConv !== null) return viaConv;
   // Allocate the output first: makeOutput may grow the wasm heap, which detaches older heap views.
   const out = backend.makeOutput([...attrs.filterShape], 'float32');
   const xv = backend.typedArrayFromHeap(x) as Float32Array;
@@ -325,7 +370,8 @@ function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   checkFloat32(name, dy, filter);
   const { geom, outShape } = convGeom(name, attrs.inputShape, filter.shape, attrs);
   checkDy(name, dy, outShape);
-  // The built-in (dense, native) kernel wins for small patches or dense dy; ours wins behind
+  if (geom.SH === 1 && geom.SW === 1) return inputGradByConv(backend, dy, filter, geom);
+  // Strided: the built-in (dense, native) kernel wins for small patches or dense dy; ours wins behind
   // ReLU + max-pool, where most of dy is zero (measured: ~5x at 13% non-zero, K = 288).
   if (builtinInput !== undefined) {
     const dyv = backend.typedArrayFromHeap(dy) as Float32Array;

@@ -1,0 +1,33 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmKernels } from '../../../src/train/kernels/index.js';
+import { expectClose, randomValues, runKernelOn } from './compare.js';
+
+beforeAll(async () => {
+  registerWasmKernels();
+  expect(await tf.setBackend('wasm')).toBe(true);
+});
+
+// [name, input shape, pool, stride, pad, fraction of exact zeros (ties, as after ReLU)]
+const cases: [string, number[], number, number, 'valid' | 'same', number][] = [
+  ['2×2/2 valid, the CNN layer', [4, 28, 28, 32], 2, 2, 'valid', 0.5],
+  ['2×2/2 valid, odd size', [2, 7, 9, 3], 2, 2, 'valid', 0],
+  ['3×3/2 same, padding', [2, 9, 8, 5], 3, 2, 'same', 0.3],
+  ['3×3/1 same, overlapping windows', [1, 6, 7, 4], 3, 1, 'same', 0],
+  ['2×2/1 valid, overlapping, all ties', [1, 5, 5, 2], 2, 1, 'valid', 1],
+];
+
+describe('MaxPoolGrad on wasm', () => {
+  it.each(cases)('%s: matches cpu', async (_, shape, pool, stride, pad, zeros) => {
+    const input = { values: randomValues(tf.util.sizeFromShape(shape), `x${shape}`, zeros), shape };
+    const outShape = tf.backend_util.computePool2DInfo(shape as [number, number, number, number], pool, stride, 1, pad).outShape;
+    const dy = { values: randomValues(tf.util.sizeFromShape(outShape), `dy${shape}`), shape: outShape };
+    const attrs = { filterSize: pool, strides: stride, pad, dimRoundingMode: undefined };
+    const expected = await runKernelOn('cpu', 'MaxPoolGrad', { dy, input, output: { values: new Float32Array(0), shape: [0] } }, attrs);
+    const actual = await runKernelOn('wasm', 'MaxPoolGrad', { dy, input, output: { values: new Float32Array(0), shape: [0] } }, attrs);
+    if (stride >= pool) expect(Array.from(actual)).toEqual(Array.from(expected)); // each dx gets at most one dy: exact
+    else expectClose(actual, expected);
+    expect(actual.some((v) => v !== 0)).toBe(true);
+  });
+});
