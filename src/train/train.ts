@@ -3,13 +3,12 @@ import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import type { TrialConfig } from '../grid/expand.js';
 import type { EpochMetrics, TrialOutcome } from '../pool/protocol.js';
-import { buildModel, CLASSES, makeOptimizer } from './model.js';
+import { countHits, sparseCrossEntropy } from './loss.js';
+import { buildModel, makeOptimizer } from './model.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { Split, Splits } from './tensors.js';
 
 const EVAL_BATCH = 1000;
-// Keras clips probabilities by this epsilon before the log in cross-entropy.
-const EPSILON = 1e-7;
 
 export type TrainOptions = {
   readonly config: TrialConfig;
@@ -101,8 +100,8 @@ async function trainEpoch(
       let hits: tf.Tensor | undefined;
       const cost = optimizer.minimize(() => {
         const probs = model.apply(xb, { training: true }) as tf.Tensor2D;
-        hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), yb), 'int32')));
-        return crossEntropy(probs, yb);
+        hits = tf.keep(countHits(probs, yb));
+        return sparseCrossEntropy(probs, yb);
       }, true)!;
       const out = [tf.add(lossSum, tf.mul(cost, idx.length)), tf.add(correct, hits!)];
       hits!.dispose();
@@ -118,12 +117,6 @@ async function trainEpoch(
   return { loss: loss / data.count, accuracy: hits / data.count };
 }
 
-/** Sparse categorical cross-entropy of softmax outputs, as Keras computes it. */
-function crossEntropy(probs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  const picked = tf.sum(tf.mul(probs, tf.oneHot(labels, CLASSES)), -1);
-  return tf.neg(tf.mean(tf.log(tf.clipByValue(picked, EPSILON, 1 - EPSILON))));
-}
-
 /** Loss and accuracy in inference mode (no dropout), in batches. */
 export function evaluate(model: tf.LayersModel, data: Split): { loss: number; accuracy: number } {
   let loss = 0;
@@ -135,8 +128,8 @@ export function evaluate(model: tf.LayersModel, data: Split): { loss: number; ac
       const yb = data.y.slice(start, size);
       const probs = model.predict(xb) as tf.Tensor2D;
       return [
-        tf.mul(crossEntropy(probs, yb), size).dataSync()[0],
-        tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), yb), 'int32')).dataSync()[0],
+        tf.mul(sparseCrossEntropy(probs, yb), size).dataSync()[0],
+        countHits(probs, yb).dataSync()[0],
       ];
     });
     loss += l;

@@ -1,13 +1,14 @@
 import { registerWasmAdam } from './adam.js';
 import { registerWasmConvGradients } from './conv-gradients.js';
+import { registerWasmCrossEntropy } from './cross-entropy.js';
 import { registerWasmGather } from './gather.js';
 import { registerWasmMatMul } from './matmul.js';
 import { registerWasmMaxPoolGrad } from './max-pool-grad.js';
 
 /**
  * Registers sweep's kernels for backend 'wasm' on top of the built-in ones: the missing and
- * slow conv gradients, transposed matrix products on XNNPACK, a fused Adam update, a row-copying gather
- * and a one-pass MaxPoolGrad. Idempotent.
+ * slow conv gradients, transposed matrix products on XNNPACK, a fused Adam update, a row-copying gather,
+ * a one-pass MaxPoolGrad and a one-kernel sparse cross-entropy with its accuracy. Idempotent.
  */
 export function registerWasmKernels(): void {
   registerWasmConvGradients();
@@ -15,4 +16,5 @@ export function registerWasmKernels(): void {
   registerWasmAdam();
   registerWasmGather();
   registerWasmMaxPoolGrad();
+  registerWasmCrossEntropy();
 }
