@@ -52,7 +52,7 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
       const t0 = performance.now();
       shuffleInPlace(order, shuffle);
       const { loss, accuracy } = await trainEpoch(model, optimizer, splits.train, order, config.batchSize);
-      // The wasm backend's clip turns NaN probabilities into finite losses, so the weights are checked too.
+      // Some backends' clip turns NaN probabilities into finite losses, so the weights are checked too.
       if (!Number.isFinite(loss) || !weightsFinite(model)) {
         throw new Error(`training diverged in epoch ${epoch}: ${Number.isFinite(loss) ? 'weights' : 'loss'} became NaN or infinite`);
       }
