@@ -388,10 +388,12 @@ function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
 }
 
 /**
- * Registers, for backend 'wasm', the missing Conv2DBackpropFilter kernel and a sparsity-aware
- * Conv2DBackpropInput wrapping the built-in one (~5x faster behind ReLU + max-pool). Idempotent.
+ * Registers, for backend 'wasm', the missing Conv2DBackpropFilter kernel and (unless
+ * `inputGradient` is false: the benchmark's stock column) a Conv2DBackpropInput over the
+ * built-in one: a convolution on XNNPACK at stride 1, a sparsity-aware loop when strided.
+ * Idempotent.
  */
-export function registerWasmConvGradients(): void {
+export function registerWasmConvGradients({ inputGradient = true } = {}): void {
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm') === undefined) {
     tf.registerKernel({
       kernelName: 'Conv2DBackpropFilter',
@@ -400,7 +402,7 @@ export function registerWasmConvGradients(): void {
     });
   }
   const input = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  if (input?.kernelFunc !== conv2DBackpropInputWasm) {
+  if (inputGradient && input?.kernelFunc !== conv2DBackpropInputWasm) {
     if (input !== undefined) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
     builtinInput = input;
     tf.registerKernel({

@@ -1,0 +1,35 @@
+// TensorFlow.js as it ships, for `npm run bench`'s model.fit column and its accuracy check: a
+// separate process with the wasm backend's own kernels, `model.fit` and tf.train.adam; none of
+// sweep's kernels except, for a CNN, Conv2DBackpropFilter (which the stock backend lacks).
+// Usage: node bench/stock-fit.mjs JOB_JSON; prints one JSON line.
+//   {"mode": "speed", "config", "steps"} → {"samplesPerSecond"}
+//   {"mode": "accuracy", "config", "seed", "data"} → {"testAccuracy", "seconds"}
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { loadFashionMnist } from '../dist/data/fashion-mnist.js';
+import { registerWasmConvGradients } from '../dist/train/kernels/conv-gradients.js';
+import { buildModel } from '../dist/train/model.js';
+import { makeSplits } from '../dist/train/tensors.js';
+
+const job = JSON.parse(process.argv[2]);
+tf.env().set('PROD', true);
+if (job.config.model === 'cnn') registerWasmConvGradients({ inputGradient: false });
+if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start');
+const dataset = await loadFashionMnist();
+
+const data = job.mode === 'speed'
+  ? { validationSplit: 1e-9, trainLimit: job.steps * job.config.batchSize + 1, testLimit: 1 }
+  : job.data;
+const splits = makeSplits(dataset, data);
+const model = buildModel(job.config, job.seed ?? 1);
+model.compile({ optimizer: tf.train.adam(job.config.learningRate), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+const y = splits.train.y.cast('float32');
+const t = performance.now();
+await model.fit(splits.train.x, y, { batchSize: job.config.batchSize, epochs: job.mode === 'speed' ? 1 : job.config.epochs, verbose: 0 });
+const seconds = (performance.now() - t) / 1000;
+if (job.mode === 'speed') {
+  console.log(JSON.stringify({ samplesPerSecond: (job.steps * job.config.batchSize) / seconds }));
+} else {
+  const [, acc] = model.evaluate(splits.test.x, splits.test.y.cast('float32'), { batchSize: 1000 });
+  console.log(JSON.stringify({ testAccuracy: (await acc.data())[0], seconds }));
+}
