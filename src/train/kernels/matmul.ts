@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { heapOffset, simdKernels } from './simd.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -34,11 +35,11 @@ function batchMatMulWasm(args: KernelArgs): tf.TensorInfo {
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
   const [ar, br] = [a.shape.length, b.shape.length];
-  // Batched products (and the untransposed one) keep the built-in path.
-  if ((!transposeA && !transposeB) || size(a.shape.slice(0, -2)) !== 1 || size(b.shape.slice(0, -2)) !== 1
-    || a.dtype !== 'float32' || b.dtype !== 'float32') {
+  // Batched products keep the built-in path.
+  if (size(a.shape.slice(0, -2)) !== 1 || size(b.shape.slice(0, -2)) !== 1 || a.dtype !== 'float32' || b.dtype !== 'float32') {
     return builtinMatMul!.kernelFunc(args) as tf.TensorInfo;
   }
+  if (!transposeA && !transposeB) return untransposed(args, backend, a, b);
   const [a0, a1] = [a.shape[ar - 2], a.shape[ar - 1]];
   const [b0, b1] = [b.shape[br - 2], b.shape[br - 1]];
   const [m, k] = transposeA ? [a1, a0] : [a0, a1];
@@ -62,6 +63,19 @@ function batchMatMulWasm(args: KernelArgs): tf.TensorInfo {
   }
   for (const t of temps) backend.disposeData(t.dataId);
   out.shape = outShape;
+  return out;
+}
+
+/** a·b: sweep's GEMM (no packing) where the width allows, else XNNPACK. */
+function untransposed(args: KernelArgs, backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+  const [ar, br] = [a.shape.length, b.shape.length];
+  const [m, k, n] = [a.shape[ar - 2], a.shape[ar - 1], b.shape[br - 1]];
+  const simd = simdKernels(backend);
+  if (simd === null || n % 4 !== 0 || k !== b.shape[br - 2] || m * k * n === 0) {
+    return builtinMatMul!.kernelFunc(args) as tf.TensorInfo;
+  }
+  const out = backend.makeOutput([...(ar >= br ? a.shape : b.shape).slice(0, -2), m, n], 'float32');
+  simd.gemm(heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, out), m, k, n, k, 1);
   return out;
 }
 

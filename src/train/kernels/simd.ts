@@ -8,6 +8,8 @@ export type SimdKernels = {
     w0: number, m0: number, v0: number, g: number, w1: number, m1: number, v1: number, n: number,
     b1: number, c1: number, b2: number, c2: number, oma1: number, oma2: number, eps: number, nlr: number,
   ): void;
+  /** c = a·b, c [m×n] and b [k×n] row-major; a's (i, p) at a + 4·(i·sai + p·sap); n % 4 = 0. */
+  gemm(a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sap: number): void;
 };
 
 let module: WebAssembly.Module | undefined;
