@@ -3,13 +3,16 @@
 // sweep's kernels except, for a CNN, Conv2DBackpropFilter (which the stock backend lacks).
 // Usage: node bench/stock-fit.mjs JOB_JSON; prints one JSON line.
 //   {"mode": "speed", "config", "steps"} → {"samplesPerSecond"}
-//   {"mode": "accuracy", "config", "seed", "data"} → {"testAccuracy", "seconds"}
+//   {"mode": "accuracy", "config", "seed", "data"} → {"testAccuracy", "seconds"}: fit is fed
+//   each epoch's images in the order sweep's loop draws for that seed (shuffle: false), so both
+//   see the same batches and the same dropout masks; what differs is the loop, loss and kernels.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadFashionMnist } from '../dist/data/fashion-mnist.js';
 import { registerWasmConvGradients } from '../dist/train/kernels/conv-gradients.js';
 import { buildModel } from '../dist/train/model.js';
 import { makeSplits } from '../dist/train/tensors.js';
+import { shuffleGenerator, shuffleInPlace } from '../dist/train/train.js';
 
 const job = JSON.parse(process.argv[2]);
 tf.env().set('PROD', true);
@@ -25,7 +28,19 @@ const model = buildModel(job.config, job.seed ?? 1);
 model.compile({ optimizer: tf.train.adam(job.config.learningRate), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
 const y = splits.train.y.cast('float32');
 const t = performance.now();
-await model.fit(splits.train.x, y, { batchSize: job.config.batchSize, epochs: job.mode === 'speed' ? 1 : job.config.epochs, verbose: 0 });
+if (job.mode === 'speed') {
+  await model.fit(splits.train.x, y, { batchSize: job.config.batchSize, epochs: 1, verbose: 0 });
+} else {
+  const shuffle = shuffleGenerator(job.seed);
+  const order = Int32Array.from({ length: splits.train.count }, (_, i) => i);
+  for (let epoch = 0; epoch < job.config.epochs; epoch++) {
+    shuffleInPlace(order, shuffle);
+    const idx = tf.tensor1d(order, 'int32');
+    const [xs, ys] = [tf.gather(splits.train.x, idx), tf.gather(y, idx)];
+    await model.fit(xs, ys, { batchSize: job.config.batchSize, epochs: 1, shuffle: false, verbose: 0 });
+    tf.dispose([idx, xs, ys]);
+  }
+}
 const seconds = (performance.now() - t) / 1000;
 if (job.mode === 'speed') {
   console.log(JSON.stringify({ samplesPerSecond: (job.steps * job.config.batchSize) / seconds }));

@@ -34,7 +34,7 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
   const started = performance.now();
   const model = buildModel(config, seed);
   const optimizer = makeOptimizer(config.optimizer, config.learningRate);
-  let shuffle = seedrandom(`shuffle:${seed}`, { state: true });
+  let shuffle = shuffleGenerator(seed);
   let order: Int32Array = Int32Array.from({ length: splits.train.count }, (_, i) => i);
   let epochs: EpochMetrics[] = [];
   try {
@@ -151,8 +151,13 @@ function weightsFinite(model: tf.LayersModel): boolean {
   return tf.tidy(() => tf.stack(model.trainableWeights.map((w) => tf.all(tf.isFinite(w.read())))).all().dataSync()[0] === 1);
 }
 
+/** The seeded generator that orders a trial's batches, epoch after epoch. */
+export function shuffleGenerator(seed: number): seedrandom.StatefulPRNG<seedrandom.State.Arc4> {
+  return seedrandom(`shuffle:${seed}`, { state: true });
+}
+
 /** Fisher–Yates with a seeded generator (tfjs's own shuffle uses Math.random). */
-function shuffleInPlace(a: Int32Array, rng: () => number): void {
+export function shuffleInPlace(a: Int32Array, rng: () => number): void {
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     const t = a[i];
