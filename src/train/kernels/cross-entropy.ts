@@ -28,19 +28,26 @@ function views(backend: BackendWasm, probs: tf.TensorInfo, labels: tf.TensorInfo
   };
 }
 
+/** A kernel whose output is one number computed from the probabilities and the labels. */
+function scalarKernel(dtype: 'float32' | 'int32', compute: (v: Views) => number): tf.KernelFunc {
+  return ({ inputs, backend }) => {
+    const b = backend as BackendWasm;
+    const out = b.makeOutput([], dtype);
+    const v = views(b, inputs.probs as tf.TensorInfo, inputs.labels as tf.TensorInfo);
+    (b.typedArrayFromHeap(out) as Float32Array | Int32Array)[0] = compute(v);
+    return out;
+  };
+}
+
 /** mean over rows of −log(clip(p[label], ε, 1 − ε)). */
-function lossKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
-  const b = backend as BackendWasm;
-  const out = b.makeOutput([], 'float32');
-  const v = views(b, inputs.probs as tf.TensorInfo, inputs.labels as tf.TensorInfo);
+const lossKernel = scalarKernel('float32', (v) => {
   let sum = 0;
   for (let i = 0; i < v.rows; i++) {
     const p = v.probs[i * v.classes + v.labels[i]];
     sum += -Math.log(p < LO ? LO : p > HI ? HI : p);
   }
-  (b.typedArrayFromHeap(out) as Float32Array)[0] = sum / v.rows;
-  return out;
-}
+  return sum / v.rows;
+});
 
 /** d loss / d probs: −dy / (rows · p[label]) at the label where the clip passes p, else 0. */
 function lossGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
@@ -60,19 +67,15 @@ function lossGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
 }
 
 /** How many rows' first-maximum class equals their label (int32 scalar). */
-function hitsKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
-  const b = backend as BackendWasm;
-  const out = b.makeOutput([], 'int32');
-  const v = views(b, inputs.probs as tf.TensorInfo, inputs.labels as tf.TensorInfo);
+const hitsKernel = scalarKernel('int32', (v) => {
   let hits = 0;
   for (let i = 0; i < v.rows; i++) {
     let best = 0;
     for (let c = 1; c < v.classes; c++) if (v.probs[i * v.classes + c] > v.probs[i * v.classes + best]) best = c;
     if (best === v.labels[i]) hits++;
   }
-  (b.typedArrayFromHeap(out) as Int32Array)[0] = hits;
-  return out;
-}
+  return hits;
+});
 
 /** Registers the loss, its gradient and the hit count for backend 'wasm'. Idempotent. */
 export function registerWasmCrossEntropy(): void {
