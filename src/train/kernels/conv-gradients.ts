@@ -330,7 +330,8 @@ function filterGradByConv(backend: BackendWasm, x: tf.TensorInfo, dy: tf.TensorI
 
 /**
  * The input gradient of a stride-1 convolution as one forward convolution on XNNPACK: dy
- * correlated with the filter flipped in space and with its channels swapped, padded by K−1−P.
+ * correlated with the filter flipped in space and with its channels swapped, padded by K−1−P
+ * (so only where every padding P ≤ K−1).
  */
 function inputGradByConv(backend: BackendWasm, dy: tf.TensorInfo, filter: tf.TensorInfo, g: Geom): tf.TensorInfo {
   const flipped = run(backend, 'Reverse', { x: filter }, { dims: [0, 1] });
@@ -370,8 +371,10 @@ function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   checkFloat32(name, dy, filter);
   const { geom, outShape } = convGeom(name, attrs.inputShape, filter.shape, attrs);
   checkDy(name, dy, outShape);
-  if (geom.SH === 1 && geom.SW === 1) return inputGradByConv(backend, dy, filter, geom);
-  // Strided: the built-in (dense, native) kernel wins for small patches or dense dy; ours wins behind
+  const g = geom;
+  const padsFit = Math.min(g.KH - 1 - g.PT, g.KH - 1 - g.PB, g.KW - 1 - g.PL, g.KW - 1 - g.PR) >= 0;
+  if (g.SH === 1 && g.SW === 1 && padsFit) return inputGradByConv(backend, dy, filter, g);
+  // Strided or wider padding: the built-in (dense, native) kernel wins for small patches or dense dy; ours wins behind
   // ReLU + max-pool, where most of dy is zero (measured: ~5x at 13% non-zero, K = 288).
   if (builtinInput !== undefined) {
     const dyv = backend.typedArrayFromHeap(dy) as Float32Array;

@@ -36,6 +36,8 @@ const cases: Case[] = [
   { name: 'b4 20x15 1->32 k3 s1 valid dense', batch: 4, h: 20, w: 15, ci: 1, co: 32, k: 3, stride: 1, pad: 'valid', dyZeros: 0 },
   { name: 'b1 9x12 2->32 k3 s2 same dense', batch: 1, h: 9, w: 12, ci: 2, co: 32, k: 3, stride: 2, pad: 'same', dyZeros: 0 },
   { name: 'b4 8x10 3->4 k3 s2 explicit pad', batch: 4, h: 8, w: 10, ci: 3, co: 4, k: 3, stride: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]], dyZeros: 0 },
+  { name: 'b2 8x10 3->4 k3 s1 explicit asymmetric pad', batch: 2, h: 8, w: 10, ci: 3, co: 4, k: 3, stride: 1, pad: [[0, 0], [2, 0], [0, 1], [0, 0]], dyZeros: 0 },
+  { name: 'b2 6x7 2->5 k3 s1 explicit pad wider than the kernel', batch: 2, h: 6, w: 7, ci: 2, co: 5, k: 3, stride: 1, pad: [[0, 0], [3, 1], [4, 0], [0, 0]], dyZeros: 0 },
 ];
 
 beforeAll(async () => {
