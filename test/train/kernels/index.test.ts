@@ -38,7 +38,8 @@ describe('sweep’s wasm kernels in a training step', () => {
     for (let i = 1; i < 4; i++) step(i);
     expect(tf.memory().numTensors).toBe(tensors);
     expect(tf.backend().numDataIds()).toBe(buffers);
-    tf.dispose([data, labels, model]);
+    tf.dispose([data, labels]);
+    model.dispose();
     optimizer.dispose();
   });
 });
