@@ -8,6 +8,22 @@ import type { DataSettings, Metric } from '../spec/schema.js';
 import { failpoint } from '../failpoint.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
+const BUSY_TIMEOUT_MS = 10_000;
+
+/** Runs `f`, retrying while SQLite reports SQLITE_BUSY, for up to the busy timeout. */
+function withBusyRetry<T>(f: () => T): T {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      return f();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      Atomics.wait(pause, 0, 0, 20);
+    }
+  }
+}
+
 export type TrialStatus = 'pending' | 'running' | 'completed' | 'failed' | 'interrupted';
 
 export type SweepRow = {
@@ -68,20 +84,26 @@ export class Store {
       throw new UserError(`${path}: cannot open the database (${describe(err)})`);
     }
     try {
-      db.pragma('busy_timeout = 10000');
-      if (!readonly) {
-        db.pragma('journal_mode = WAL');
-        db.pragma('synchronous = NORMAL');
-      }
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      // Two processes opening a new database at once (two `sweep run`s on one sweep) race to
+      // switch it to WAL, and SQLite answers the loser SQLITE_BUSY at once: retry, bounded.
+      if (!readonly) withBusyRetry(() => db.pragma('journal_mode = WAL'));
+      if (!readonly) db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
+      const checkVersion = (version: number) => {
+        if (version > SCHEMA_VERSION) {
+          throw new UserError(`${path}: written by a newer sweep (schema version ${version}, this one knows up to ${SCHEMA_VERSION})`);
+        }
+      };
       const version = db.pragma('user_version', { simple: true }) as number;
-      if (version > SCHEMA_VERSION) {
-        throw new UserError(`${path}: written by a newer sweep (schema version ${version}, this one knows up to ${SCHEMA_VERSION})`);
-      }
+      checkVersion(version);
       if (version < SCHEMA_VERSION) {
         if (readonly) throw new UserError(`${path}: schema version ${version} is older than ${SCHEMA_VERSION}; run \`sweep run\` on it once to upgrade`);
         db.transaction(() => {
-          for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+          // Read again under the write lock: another process may have migrated meanwhile.
+          const current = db.pragma('user_version', { simple: true }) as number;
+          checkVersion(current);
+          for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
           db.pragma(`user_version = ${SCHEMA_VERSION}`);
         }).immediate();
       }

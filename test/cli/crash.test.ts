@@ -95,6 +95,8 @@ describe('kill -9 at any moment', () => {
     const dir = fresh();
     writeFileSync(join(dir, 'spec.yaml'), SPEC.replace('dropout: [0.0, 0.3]', 'dropout: [0.0, 0.1, 0.2, 0.3]'));
     const [a, b] = await Promise.all([runOnce(dir, undefined, ['--workers', '1']), runOnce(dir, undefined, ['--workers', '1'])]);
+    // On a failure, show what each process printed.
+    if (a.code !== 0 || b.code !== 0) console.log(`first:\n${a.out.slice(-1500)}\nsecond:\n${b.out.slice(-1500)}`);
     expect([a.code, b.code]).toEqual([0, 0]);
     const db = new Database(join(dir, 'runs', 'sweeps.db'), { readonly: true });
     const rows = db.prepare('SELECT status, attempts, owner FROM trials').all() as { status: string; attempts: number; owner: string }[];

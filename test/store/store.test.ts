@@ -175,4 +175,26 @@ describe('Store under concurrency', () => {
       });
     });
   });
+
+  it('lets several processes create one new database at once (two `sweep run`s starting together)', async () => {
+    // Each child opens the same new file through the built store, as `sweep run` does.
+    const opener = `import(${JSON.stringify(join(process.cwd(), 'dist/store/store.js'))})
+      .then(({ Store }) => { Store.open(process.argv[1]).close(); })
+      .catch((err) => { console.error(err.message); process.exit(1); });`;
+    const open = (path: string) => new Promise<{ code: number | null; err: string }>((done) => {
+      let err = '';
+      const child = spawn(process.execPath, ['-e', opener, path]);
+      child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      child.on('exit', (code) => done({ code, err }));
+    });
+    for (let round = 0; round < 20; round++) {
+      const path = join(mkdtempSync(join(tmpdir(), 'sweep-race-')), 'runs', 'sweeps.db');
+      const results = await Promise.all([open(path), open(path), open(path), open(path)]);
+      expect(results).toEqual(Array(4).fill({ code: 0, err: '' }));
+      const db = new Database(path, { readonly: true });
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      db.close();
+    }
+  }, 30_000);
 });
