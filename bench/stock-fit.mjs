@@ -4,15 +4,14 @@
 // Usage: node bench/stock-fit.mjs JOB_JSON; prints one JSON line.
 //   {"mode": "speed", "config", "steps"} → {"samplesPerSecond"}
 //   {"mode": "accuracy", "config", "seed", "data"} → {"testAccuracy", "seconds"}: fit is fed
-//   each epoch's images in the order sweep's loop draws for that seed (shuffle: false), so both
-//   see the same batches and the same dropout masks; what differs is the loop, loss and kernels.
+//   sweep's batches (fit-in-order.mjs); what differs is the loop, the loss and the kernels.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadFashionMnist } from '../dist/data/fashion-mnist.js';
 import { registerWasmConvGradients } from '../dist/train/kernels/conv-gradients.js';
 import { buildModel } from '../dist/train/model.js';
 import { makeSplits } from '../dist/train/tensors.js';
-import { shuffleGenerator, shuffleInPlace } from '../dist/train/train.js';
+import { fitInSweepOrder } from './fit-in-order.mjs';
 
 const job = JSON.parse(process.argv[2]);
 tf.env().set('PROD', true);
@@ -31,15 +30,7 @@ const t = performance.now();
 if (job.mode === 'speed') {
   await model.fit(splits.train.x, y, { batchSize: job.config.batchSize, epochs: 1, verbose: 0 });
 } else {
-  const shuffle = shuffleGenerator(job.seed);
-  const order = Int32Array.from({ length: splits.train.count }, (_, i) => i);
-  for (let epoch = 0; epoch < job.config.epochs; epoch++) {
-    shuffleInPlace(order, shuffle);
-    const idx = tf.tensor1d(order, 'int32');
-    const [xs, ys] = [tf.gather(splits.train.x, idx), tf.gather(y, idx)];
-    await model.fit(xs, ys, { batchSize: job.config.batchSize, epochs: 1, shuffle: false, verbose: 0 });
-    tf.dispose([idx, xs, ys]);
-  }
+  await fitInSweepOrder(model, splits.train.x, y, { seed: job.seed, epochs: job.config.epochs, batchSize: job.config.batchSize });
 }
 const seconds = (performance.now() - t) / 1000;
 if (job.mode === 'speed') {

@@ -17,7 +17,8 @@ import { runSweep } from '../dist/sweep/run-sweep.js';
 import { initBackend } from '../dist/train/backend.js';
 import { makeSplits, disposeSplits } from '../dist/train/tensors.js';
 import { buildModel } from '../dist/train/model.js';
-import { shuffleGenerator, shuffleInPlace, trainTrial } from '../dist/train/train.js';
+import { trainTrial } from '../dist/train/train.js';
+import { fitInSweepOrder } from './fit-in-order.mjs';
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -109,13 +110,12 @@ async function sameSteps(dataset, config) {
   const r = await trainTrial({ config: { ...config, epochs: 1 }, seed: 1, splits, backend: tf.getBackend() });
   const model = buildModel(config, 1);
   model.compile({ optimizer: tf.train.adam(config.learningRate), loss: 'sparseCategoricalCrossentropy' });
-  const order = Int32Array.from({ length: splits.train.count }, (_, i) => i);
-  shuffleInPlace(order, shuffleGenerator(1));
-  const idx = tf.tensor1d(order, 'int32');
-  const [xs, ys] = [tf.gather(splits.train.x, idx), tf.gather(splits.train.y.cast('float32'), idx)];
-  await model.fit(xs, ys, { batchSize: config.batchSize, epochs: 1, shuffle: false, verbose: 0 });
+  const y = splits.train.y.cast('float32');
+  await fitInSweepOrder(model, splits.train.x, y, { seed: 1, epochs: 1, batchSize: config.batchSize });
   const diff = Math.max(...r.model.weights.map((w, i) => tf.tidy(() => tf.max(tf.abs(tf.sub(w.read(), model.weights[i].read()))).dataSync()[0])));
-  tf.dispose([idx, xs, ys, r.model, model]);
+  tf.dispose(y);
+  r.model.dispose();
+  model.dispose();
   disposeSplits(splits);
   return diff;
 }
@@ -129,7 +129,7 @@ async function accuracyParity(dataset) {
   const epochs = Number(process.env.BENCH_PARITY_EPOCHS ?? 3);
   const jobs = [
     { name: `notebook ANN, ${epochs} epochs, full data`, seeds: [1, 2, 3, 4, 5], config: { ...base, epochs, model: 'ann', units: [128], batchSize: 32 }, data: { validationSplit: 0.1, trainLimit: 60000, testLimit: 10000 } },
-    { name: 'CNN conv32-conv64-128, 1 epoch, 6,000 images', seeds: [1, 2, 3], config: { ...CASES[3].config, epochs: 1 }, data: { validationSplit: 0.1, trainLimit: 6000, testLimit: 2000 } },
+    { name: 'CNN conv32-conv64-128, 1 epoch, 6,000 images', seeds: [1, 2, 3], config: { ...CASES.find((c) => c.config.model === 'cnn').config, epochs: 1 }, data: { validationSplit: 0.1, trainLimit: 6000, testLimit: 2000 } },
   ];
   const out = [];
   for (const job of jobs) {

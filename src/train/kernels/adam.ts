@@ -1,18 +1,18 @@
 // Why: tfjs's Adam spends ~13 kernels and ~6 scalar uploads per variable per step; on the wasm
 // backend each small kernel costs more in bookkeeping than in arithmetic, so the optimiser took
-// about half of an ANN step. This is the same update in one kernel per variable, with float32
+// about half of an ANN step. This is the same update in one kernel per variable, with the same
 // float32 operations in tfjs's order (simd.wat), so it gives bit-identical weights.
 import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapOffset, simdKernels } from './simd.js';
+import { simdKernels } from './simd.js';
+import { heapOffset, type KernelArgs } from './wasm-kernel.js';
 
 const KERNEL = 'SweepAdamUpdate';
 const f = Math.fround;
 
 type AdamAttrs = { beta1: number; beta2: number; epsilon: number; learningRate: number };
-type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 function adamUpdateWasm(args: KernelArgs): tf.TensorInfo[] {
   const backend = args.backend as BackendWasm;
@@ -24,7 +24,7 @@ function adamUpdateWasm(args: KernelArgs): tf.TensorInfo[] {
   const at = (t: tf.TensorInfo) => heapOffset(backend, t);
   // The float32 scalars tfjs's AdamOptimizer builds, in the order it applies them.
   simdKernels(backend)!.adam(
-    at(value), at(m), at(v), at(gradient), at(outs[0]), at(outs[1]), at(outs[2]), outs[0].shape.reduce((p, d) => p * d, 1),
+    at(value), at(m), at(v), at(gradient), at(outs[0]), at(outs[1]), at(outs[2]), tf.util.sizeFromShape(value.shape),
     f(beta1), f(1 - beta1), f(beta2), f(1 - beta2), f(1 - a1), f(1 - a2), f(epsilon), f(-learningRate),
   );
   return outs;

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { type KernelArgs, onHeap, overrideWasmKernel, runWasmKernel as run } from './wasm-kernel.js';
 
 /** NHWC conv geometry (dilation 1) shared by both gradient kernels. */
 interface Geom {
@@ -295,15 +296,8 @@ function checkFloat32(kernel: string, a: tf.TensorInfo, b: tf.TensorInfo): void 
   }
 }
 
-type KernelArgs = Parameters<tf.KernelFunc>[0];
-
 /** The wasm backend's own Conv2DBackpropInput, used as the fallback when dy is dense. */
 let builtinInput: tf.KernelConfig | undefined;
-
-/** Runs a built-in wasm kernel on tensor infos (no engine bookkeeping: the caller frees temps). */
-function run(backend: BackendWasm, kernel: string, inputs: Record<string, tf.TensorInfo>, attrs: Record<string, unknown>): tf.TensorInfo {
-  return tf.getKernel(kernel, 'wasm')!.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
-}
 
 type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
 
@@ -344,50 +338,45 @@ function inputGradByConv(backend: BackendWasm, dy: tf.TensorInfo, filter: tf.Ten
   return dx;
 }
 
-function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
-  const name = 'Conv2DBackpropFilter';
-  const backend = args.backend as BackendWasm;
-  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  checkFloat32(name, x, dy);
-  const { geom, outShape } = convGeom(name, x.shape, attrs.filterShape, attrs);
+/**
+ * The checks and geometry both gradient kernels start from: `other` is their input besides dy
+ * (x or the filter), `xShape` the convolution's input shape.
+ */
+function prepare(
+  name: string, args: KernelArgs, other: tf.TensorInfo, dy: tf.TensorInfo,
+  xShape: readonly number[], filterShape: readonly number[],
+): { backend: BackendWasm; geom: Geom } {
+  const attrs = args.attrs as unknown as Parameters<typeof convGeom>[3];
+  checkFloat32(name, other, dy);
+  const { geom, outShape } = convGeom(name, xShape, filterShape, attrs);
   checkDy(name, dy, outShape);
-  const viaConv = filterGradByConv(backend, x, dy, geom);
-  if (viaConv !== null) return viaConv;
-  // Allocate the output first: makeOutput may grow the wasm heap, which detaches older heap views.
-  const out = backend.makeOutput([...attrs.filterShape], 'float32');
-  const xv = backend.typedArrayFromHeap(x) as Float32Array;
-  const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
-  const dwv = backend.typedArrayFromHeap(out) as Float32Array;
-  conv2dFilterGrad(xv, dyv, dwv, geom);
-  return out;
+  return { backend: args.backend as BackendWasm, geom };
+}
+
+function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const { filterShape } = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const { backend, geom } = prepare('Conv2DBackpropFilter', args, x, dy, x.shape, filterShape);
+  return filterGradByConv(backend, x, dy, geom)
+    ?? onHeap(backend, filterShape, [x, dy], ([xv, dyv], dwv) => conv2dFilterGrad(xv, dyv, dwv, geom));
 }
 
 function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
-  const name = 'Conv2DBackpropInput';
-  const backend = args.backend as BackendWasm;
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-  checkFloat32(name, dy, filter);
-  const { geom, outShape } = convGeom(name, attrs.inputShape, filter.shape, attrs);
-  checkDy(name, dy, outShape);
-  const g = geom;
+  const { inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const { backend, geom: g } = prepare('Conv2DBackpropInput', args, filter, dy, inputShape, filter.shape);
   const padsFit = Math.min(g.KH - 1 - g.PT, g.KH - 1 - g.PB, g.KW - 1 - g.PL, g.KW - 1 - g.PR) >= 0;
   if (g.SH === 1 && g.SW === 1 && padsFit) return inputGradByConv(backend, dy, filter, g);
-  // Strided or wider padding: the built-in (dense, native) kernel wins for small patches or dense dy; ours wins behind
-  // ReLU + max-pool, where most of dy is zero (measured: ~5x at 13% non-zero, K = 288).
+  // Strided or wider padding: the built-in (dense, native) kernel wins for small patches or
+  // dense dy; ours wins behind ReLU + max-pool, where most of dy is zero (measured: ~5x at 13%
+  // non-zero, K = 288).
   if (builtinInput !== undefined) {
     const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
-    if (geom.KH * geom.KW * geom.CI < 32 || countNonZero(dyv) > 0.5 * dyv.length) {
+    if (g.KH * g.KW * g.CI < 32 || countNonZero(dyv) > 0.5 * dyv.length) {
       return builtinInput.kernelFunc(args) as tf.TensorInfo;
     }
   }
-  const out = backend.makeOutput([...attrs.inputShape], 'float32');
-  const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
-  const wv = backend.typedArrayFromHeap(filter) as Float32Array;
-  const dxv = backend.typedArrayFromHeap(out) as Float32Array;
-  conv2dInputGrad(dyv, wv, dxv, geom);
-  return out;
+  return onHeap(backend, inputShape, [dy, filter], ([dyv, wv], dxv) => conv2dInputGrad(dyv, wv, dxv, g));
 }
 
 /**
@@ -397,24 +386,6 @@ function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
  * Idempotent.
  */
 export function registerWasmConvGradients({ inputGradient = true } = {}): void {
-  if (tf.getKernel('Conv2DBackpropFilter', 'wasm') === undefined) {
-    tf.registerKernel({
-      kernelName: 'Conv2DBackpropFilter',
-      backendName: 'wasm',
-      kernelFunc: conv2DBackpropFilterWasm,
-    });
-  }
-  const input = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  if (inputGradient && input?.kernelFunc !== conv2DBackpropInputWasm) {
-    if (input !== undefined) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-    builtinInput = input;
-    tf.registerKernel({
-      kernelName: 'Conv2DBackpropInput',
-      backendName: 'wasm',
-      kernelFunc: conv2DBackpropInputWasm,
-      // Keep the built-in's setup (binds its wasm export) so the fallback works on later backend inits.
-      setupFunc: input?.setupFunc,
-      disposeFunc: input?.disposeFunc,
-    });
-  }
+  overrideWasmKernel('Conv2DBackpropFilter', conv2DBackpropFilterWasm);
+  if (inputGradient) builtinInput = overrideWasmKernel('Conv2DBackpropInput', conv2DBackpropInputWasm);
 }

@@ -5,9 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapOffset } from './simd.js';
-
-type KernelArgs = Parameters<tf.KernelFunc>[0];
+import { heapOffset, type KernelArgs, overrideWasmKernel } from './wasm-kernel.js';
 
 let builtin: tf.KernelConfig | undefined;
 
@@ -43,15 +41,5 @@ function gatherWasm(args: KernelArgs): tf.TensorInfo {
 
 /** Registers the row-copying GatherV2 for backend 'wasm' over the built-in one. Idempotent. */
 export function registerWasmGather(): void {
-  const current = tf.getKernel('GatherV2', 'wasm');
-  if (current === undefined || current.kernelFunc === gatherWasm) return;
-  builtin = current;
-  tf.unregisterKernel('GatherV2', 'wasm');
-  tf.registerKernel({
-    kernelName: 'GatherV2',
-    backendName: 'wasm',
-    kernelFunc: gatherWasm,
-    setupFunc: current.setupFunc,
-    disposeFunc: current.disposeFunc,
-  });
+  builtin = overrideWasmKernel('GatherV2', gatherWasm);
 }

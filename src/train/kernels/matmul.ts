@@ -6,12 +6,10 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapOffset, simdKernels } from './simd.js';
-
-type KernelArgs = Parameters<tf.KernelFunc>[0];
+import { simdKernels } from './simd.js';
+import { heapOffset, type KernelArgs, overrideWasmKernel, runWasmKernel } from './wasm-kernel.js';
 
 let builtinMatMul: tf.KernelConfig | undefined;
-let builtinTranspose: tf.KernelConfig | undefined;
 
 const size = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
 
@@ -27,7 +25,7 @@ function matMul(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo): tf.Te
 }
 
 function transpose(backend: BackendWasm, x: tf.TensorInfo): tf.TensorInfo {
-  return builtinTranspose!.kernelFunc({ inputs: { x }, backend, attrs: { perm: [1, 0] } }) as tf.TensorInfo;
+  return runWasmKernel(backend, 'Transpose', { x }, { perm: [1, 0] });
 }
 
 function batchMatMulWasm(args: KernelArgs): tf.TensorInfo {
@@ -81,17 +79,5 @@ function untransposed(args: KernelArgs, backend: BackendWasm, a: tf.TensorInfo, 
 
 /** Registers the transposing BatchMatMul for backend 'wasm' over the built-in one. Idempotent. */
 export function registerWasmMatMul(): void {
-  const current = tf.getKernel('BatchMatMul', 'wasm');
-  if (current === undefined || current.kernelFunc === batchMatMulWasm) return;
-  builtinMatMul = current;
-  builtinTranspose = tf.getKernel('Transpose', 'wasm');
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({
-    kernelName: 'BatchMatMul',
-    backendName: 'wasm',
-    kernelFunc: batchMatMulWasm,
-    // Keep the built-in's setup (binds its wasm export) so it still works on later backend inits.
-    setupFunc: current.setupFunc,
-    disposeFunc: current.disposeFunc,
-  });
+  builtinMatMul = overrideWasmKernel('BatchMatMul', batchMatMulWasm);
 }

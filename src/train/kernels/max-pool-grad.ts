@@ -5,8 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-
-type KernelArgs = Parameters<tf.KernelFunc>[0];
+import { type KernelArgs, onHeap, overrideWasmKernel } from './wasm-kernel.js';
 
 let best = new Float32Array(0);
 let where = new Int32Array(0);
@@ -59,19 +58,10 @@ function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   const info = tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode,
   );
-  // Output first: makeOutput may grow the wasm heap, which detaches older heap views.
-  const dx = backend.makeOutput([...input.shape], 'float32');
-  maxPoolGradValues(
-    backend.typedArrayFromHeap(input) as Float32Array, backend.typedArrayFromHeap(dy) as Float32Array,
-    backend.typedArrayFromHeap(dx) as Float32Array, info,
-  );
-  return dx;
+  return onHeap(backend, input.shape, [input, dy], ([x, dyv], dx) => maxPoolGradValues(x, dyv, dx, info));
 }
 
 /** Registers the one-pass MaxPoolGrad for backend 'wasm' over the built-in one. Idempotent. */
 export function registerWasmMaxPoolGrad(): void {
-  const current = tf.getKernel('MaxPoolGrad', 'wasm');
-  if (current?.kernelFunc === maxPoolGradWasm) return;
-  if (current !== undefined) tf.unregisterKernel('MaxPoolGrad', 'wasm');
-  tf.registerKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGradWasm });
+  overrideWasmKernel('MaxPoolGrad', maxPoolGradWasm);
 }

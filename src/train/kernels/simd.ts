@@ -1,5 +1,4 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type * as tf from '@tensorflow/tfjs';
 import { SIMD_WASM_BASE64 } from './simd-module.js';
 
 /** The exports of simd.wat; pointers are byte offsets into the backend's memory. */
@@ -30,9 +29,4 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
     instances.set(memory, kernels);
   }
   return kernels;
-}
-
-/** A tensor's byte offset in the wasm backend's memory. */
-export function heapOffset(backend: BackendWasm, t: tf.TensorInfo): number {
-  return (backend.dataIdMap.get(t.dataId) as unknown as { memoryOffset: number }).memoryOffset;
 }
