@@ -4,13 +4,39 @@ import { UserError } from '../errors.js';
 import { varyingKeys, type TrialConfig } from '../grid/expand.js';
 import type { DataSettings } from '../spec/schema.js';
 import { Store, type SweepRow } from '../store/store.js';
-import { DEFAULT_DB, parse } from './args.js';
+import { dbOption, defineCommand, jsonOption, type Io } from './command.js';
 import { formatValue, LABEL } from '../grid/describe.js';
+import { formatMetric } from '../spec/schema.js';
 import { formatTable, pct } from './table.js';
 
-export const LS_USAGE = 'sweep ls [--db runs/sweeps.db]';
-export const SHOW_USAGE = 'sweep show SWEEP [--db runs/sweeps.db] [--json]';
-export const BEST_USAGE = 'sweep best SWEEP [--db runs/sweeps.db]';
+type Options = { db: string; json?: boolean };
+
+export const lsCommand = defineCommand<Options>({
+  name: 'ls',
+  summary: 'list the sweeps with their trial counts and best score',
+  args: [],
+  options: [dbOption(), jsonOption()],
+  example: 'sweep ls --db runs/sweeps.db',
+  action: (_args, opts, io) => ls(opts, io),
+});
+
+export const showCommand = defineCommand<Options>({
+  name: 'show',
+  summary: "a sweep's trials ranked by its metric (--json adds every epoch)",
+  args: ['<sweep>'],
+  options: [dbOption(), jsonOption()],
+  example: 'sweep show dropout',
+  action: ([sweep], opts, io) => show(sweep, opts, io),
+});
+
+export const bestCommand = defineCommand<Options>({
+  name: 'best',
+  summary: "a sweep's best trial as a runnable one-configuration spec",
+  args: ['<sweep>'],
+  options: [dbOption(), jsonOption()],
+  example: 'sweep best dropout > best.yaml && sweep run best.yaml',
+  action: ([sweep], opts, io) => best(sweep, opts, io),
+});
 
 export function openReadonly(db: string): Store {
   if (!existsSync(db)) throw new UserError(`${db}: no database here yet (run \`sweep run SPEC\` first, or pass --db)`);
@@ -27,16 +53,16 @@ export function findSweep(store: Store, name: string): SweepRow {
 }
 
 /** `sweep ls`: every sweep with its trial counts and best score. */
-export function ls(argv: string[], out: (s: string) => void): number {
-  const { values } = parse('ls', argv, { db: { type: 'string', default: DEFAULT_DB } }, []);
+export function ls(values: Options, { out }: Io): number {
   const store = openReadonly(values.db);
   try {
     const rows = store.sweeps();
-    if (rows.length === 0) out(`no sweeps in ${values.db}`);
+    if (values.json) out(JSON.stringify(rows, null, 2));
+    else if (rows.length === 0) out(`no sweeps in ${values.db}`);
     else out(formatTable(
       ['sweep', 'trials', 'completed', 'failed', 'running', 'pending', 'metric', 'best', 'updated'],
       rows.map((s) => [s.name, s.total, s.completed, s.failed, s.running, s.pending, s.metric,
-        s.metric === 'val_loss' ? s.best?.toFixed(4) ?? null : pct(s.best), s.updated_at]),
+        formatMetric(s.metric, s.best), s.updated_at]),
     ));
     return 0;
   } finally {
@@ -45,13 +71,10 @@ export function ls(argv: string[], out: (s: string) => void): number {
 }
 
 /** `sweep show SWEEP`: its trials ranked by the sweep's metric, as a table or JSON. */
-export function show(argv: string[], out: (s: string) => void): number {
-  const { values, positionals } = parse('show', argv, {
-    db: { type: 'string', default: DEFAULT_DB }, json: { type: 'boolean', default: false },
-  }, ['sweep']);
+export function show(name: string, values: Options, { out }: Io): number {
   const store = openReadonly(values.db);
   try {
-    const sweep = findSweep(store, positionals[0]);
+    const sweep = findSweep(store, name);
     const trials = store.trials(sweep.id);
     const configs = trials.map((t) => JSON.parse(t.config_json) as TrialConfig);
     if (values.json) {
@@ -80,15 +103,22 @@ export function show(argv: string[], out: (s: string) => void): number {
 }
 
 /** `sweep best SWEEP`: the best trial as a runnable one-configuration spec (YAML on stdout). */
-export function best(argv: string[], out: (s: string) => void): number {
-  const { values, positionals } = parse('best', argv, { db: { type: 'string', default: DEFAULT_DB } }, ['sweep']);
+export function best(name: string, values: Options, { out }: Io): number {
   const store = openReadonly(values.db);
   try {
-    const sweep = findSweep(store, positionals[0]);
+    const sweep = findSweep(store, name);
     const top = store.trials(sweep.id).find((t) => t.status === 'completed');
     if (!top) throw new UserError(`sweep "${sweep.name}" has no completed trial yet`);
+    const spec = bestSpec(sweep, top.seed, JSON.parse(top.data_json), JSON.parse(top.config_json));
+    if (values.json) {
+      out(JSON.stringify({
+        sweep: sweep.name, trial: top.id, configId: top.config_id, metric: sweep.metric,
+        valAccuracy: top.val_accuracy, valLoss: top.val_loss, testAccuracy: top.test_accuracy, testLoss: top.test_loss, spec,
+      }, null, 2));
+      return 0;
+    }
     out(`# The best trial (${top.id}, config ${top.config_id}) of sweep "${sweep.name}": val_accuracy ${pct(top.val_accuracy)}%, test_accuracy ${pct(top.test_accuracy)}%.`);
-    const doc = new Document(bestSpec(sweep, top.seed, JSON.parse(top.data_json), JSON.parse(top.config_json)));
+    const doc = new Document(spec);
     // Lists in flow style, as the shipped specs write them: `units: [[256, 128]]`.
     visit(doc, { Seq: (_key, node) => { if (isSeq(node)) node.flow = true; } });
     out(doc.toString().trimEnd());

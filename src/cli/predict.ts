@@ -3,27 +3,37 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parseIdx } from '../data/idx.js';
 import { CLASS_NAMES, loadFashionMnist } from '../data/fashion-mnist.js';
+import { Option } from 'commander';
 import { UsageError, UserError } from '../errors.js';
-import { parse } from './args.js';
+import { MODEL_JSON } from '../train/model-format.js';
+import { defineCommand, integer, type Io } from './command.js';
 import { formatTable } from './table.js';
 
-export const PREDICT_USAGE = 'sweep predict DIR [--limit N] [--data DIR | --images IDX [--labels IDX]]';
+type PredictOptions = { limit?: number; data?: string; images?: string; labels?: string };
+
+export const predictCommand = defineCommand<PredictOptions>({
+  name: 'predict',
+  summary: 'classify images with an exported model: accuracy, confusion matrix, most confused pairs',
+  args: ['<dir>'],
+  options: [
+    new Option('--limit <n>', 'only the first N images').argParser(integer(1)),
+    new Option('--data <dir>', 'the Fashion-MNIST files whose test set to classify').conflicts('images'),
+    new Option('--images <idx>', '28×28 images of your own, an IDX file (gzipped or not)'),
+    new Option('--labels <idx>', 'their labels, an IDX file'),
+  ],
+  example: 'sweep predict best-model --limit 1000',
+  action: ([dir], opts, io) => predict(dir, opts, io),
+});
 
 /**
  * `sweep predict DIR`: classifies the Fashion-MNIST test images with an exported model and
  * prints the accuracy, the confusion matrix and the most confused pairs of classes.
  */
-export async function predict(argv: string[], out: (s: string) => void): Promise<number> {
-  const { values, positionals } = parse('predict', argv, {
-    limit: { type: 'string' }, data: { type: 'string' }, images: { type: 'string' }, labels: { type: 'string' },
-  }, ['dir']);
-  const dir = positionals[0];
-  if (!existsSync(join(dir, 'model.json'))) throw new UserError(`${dir}: no model.json here (make one with \`sweep export\`)`);
-  if (values.labels && !values.images) throw new UsageError('sweep predict: --labels needs --images');
+export async function predict(dir: string, values: PredictOptions, { out }: Io): Promise<number> {
+  if (!existsSync(join(dir, MODEL_JSON))) throw new UserError(`${dir}: no ${MODEL_JSON} here (make one with \`sweep export\`)`);
+  if (values.labels && !values.images) throw new UsageError('--labels needs --images');
   const input = values.images ? readImages(values.images, values.labels) : await testSet(values.data);
-  const limit = values.limit === undefined ? input.count : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`sweep predict: --limit must be a positive integer, got "${values.limit}"`);
-  const count = Math.min(limit, input.count);
+  const count = Math.min(values.limit ?? input.count, input.count);
   // tfjs loads only here, after the arguments and files are known to be good.
   const { initBackend } = await import('../train/backend.js');
   const { classifyExported } = await import('../train/predict.js');

@@ -2,12 +2,13 @@ import type { TrialConfig } from '../grid/expand.js';
 import type { SweepEvent } from '../sweep/run-sweep.js';
 import { describeConfig } from '../grid/describe.js';
 import { pct } from './table.js';
+import { formatMetric, type Metric } from '../spec/schema.js';
 
 /**
  * The plain view of a running sweep: one line per finished epoch and trial, with the
  * running best. Readable in log files and CI.
  */
-export function progressLog(write: (line: string) => void, keys: readonly (keyof TrialConfig)[], metric: string) {
+export function progressLog(write: (line: string) => void, keys: readonly (keyof TrialConfig)[], metric: Metric) {
   let done = 0;
   let total = 0;
   const name = (id: number, c: TrialConfig) => `trial ${id}${keys.length ? ` [${describeConfig(c, keys)}]` : ''}`;
@@ -32,7 +33,7 @@ export function progressLog(write: (line: string) => void, keys: readonly (keyof
         const what = e.status === 'completed'
           ? `completed: val_acc ${pct(e.outcome!.valAccuracy)}% test_acc ${pct(e.outcome!.testAccuracy)}% in ${e.outcome!.seconds.toFixed(1)}s`
           : e.status === 'failed' ? `FAILED: ${e.error}` : 'interrupted';
-        const best = e.best ? `; best: trial ${e.best.trialId} ${metric} ${metric === 'val_loss' ? e.best.score.toFixed(4) : `${pct(e.best.score)}%`}` : '';
+        const best = e.best ? `; best: trial ${e.best.trialId} ${metric} ${formatMetric(metric, e.best.value)}` : '';
         write(`${name(e.trialId, e.config)} ${what} [${done}/${total}]${best}`);
         break;
       }

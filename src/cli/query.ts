@@ -1,14 +1,29 @@
-import { parseArgs } from 'node:util';
 import type Database from 'better-sqlite3';
+import { Option } from 'commander';
 import { UsageError, UserError } from '../errors.js';
 import { renderSchemaDoc } from '../store/schema-doc.js';
-import { DEFAULT_DB } from './args.js';
+import { dbOption, defineCommand, jsonOption, type Io } from './command.js';
 import { openReadonly } from './inspect.js';
 import { formatTable, type Cell } from './table.js';
 
-export const QUERY_USAGE = 'sweep query "SQL" [--db runs/sweeps.db] [--json | --csv] | sweep query --schema';
+type QueryOptions = { db: string; json?: boolean; csv?: boolean; schema?: boolean };
 
-const REFUSED = 'sweep query: only read-only statements that return rows are allowed (this one would write or change the connection)';
+export const queryCommand = defineCommand<QueryOptions>({
+  name: 'query',
+  summary: 'run one read-only SQL statement against the database (--schema: what every column means)',
+  args: ['[sql]'],
+  options: [
+    dbOption(),
+    jsonOption(),
+    new Option('--csv', 'print RFC 4180 CSV with a header row').conflicts('json'),
+    new Option('--schema', 'print every table, view and column with its meaning'),
+  ],
+  example: `sweep query "SELECT dropout, val_accuracy FROM leaderboard WHERE sweep = 'dropout'"`,
+  prepareArgv: sqlAfterTerminator,
+  action: ([sql], opts, io) => query(sql, opts, io),
+});
+
+const REFUSED = 'only read-only statements that return rows are allowed (this one would write or change the connection)';
 
 type Value = string | number | null;
 
@@ -23,37 +38,13 @@ type Value = string | number | null;
  * too because SQLite counts ATTACH, DETACH, BEGIN and setting most pragmas as read-only.
  * Nothing is executed before that check.
  */
-export function query(argv: string[], out: (s: string) => void): number {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: sqlAfterTerminator(argv),
-      options: {
-        db: { type: 'string', default: DEFAULT_DB },
-        json: { type: 'boolean', default: false },
-        csv: { type: 'boolean', default: false },
-        schema: { type: 'boolean', default: false },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    throw new UsageError(`sweep query: ${(err as Error).message.split('\n')[0]}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.json && values.csv) throw new UsageError('sweep query: --json and --csv cannot be combined');
-
+export function query(sql: string | undefined, values: QueryOptions, { out }: Io): number {
   if (values.schema) {
-    if (positionals.length > 0 || values.json || values.csv) {
-      throw new UsageError('sweep query: --schema takes no SQL, --json or --csv');
-    }
+    if (sql !== undefined || values.json || values.csv) throw new UsageError('--schema takes no SQL, --json or --csv');
     out(renderSchemaDoc());
     return 0;
   }
-  if (positionals.length !== 1) {
-    throw new UsageError(`sweep query: expected one SQL statement (quote it), got ${positionals.length === 0 ? 'none' : `${positionals.length} arguments`}`);
-  }
-  const sql = positionals[0];
+  if (sql === undefined) throw new UsageError('expected one SQL statement (quote it), got none');
 
   const store = openReadonly(values.db);
   try {
@@ -100,9 +91,9 @@ function prepareReader(db: Database.Database, sql: string): Database.Statement {
   } catch (err) {
     const message = (err as Error).message;
     if (/more than one statement/.test(message)) {
-      throw new UserError('sweep query: the SQL holds more than one statement; give exactly one (a single SELECT, WITH … SELECT, VALUES or PRAGMA that reads)');
+      throw new UserError('the SQL holds more than one statement; give exactly one (a single SELECT, WITH … SELECT, VALUES or PRAGMA that reads)');
     }
-    if (/contains no statements/.test(message)) throw new UserError('sweep query: the SQL holds no statement');
+    if (/contains no statements/.test(message)) throw new UserError('the SQL holds no statement');
     throw sqlError(err);
   }
   if (!stmt.reader || !stmt.readonly) throw new UserError(REFUSED);
@@ -113,7 +104,7 @@ function prepareReader(db: Database.Database, sql: string): Database.Statement {
 function sqlError(err: unknown): Error {
   const e = err as { code?: unknown; message?: string };
   if (typeof e.code === 'string' && e.code.startsWith('SQLITE_')) {
-    return new UserError(`sweep query: ${(e.message ?? e.code).replace(/\s*\n\s*/g, ' ')}`);
+    return new UserError(`${(e.message ?? e.code).replace(/\s*\n\s*/g, ' ')}`);
   }
   return err as Error;
 }

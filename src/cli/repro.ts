@@ -9,12 +9,22 @@ import { specSchema } from '../spec/schema.js';
 import { Store } from '../store/store.js';
 import { currentEnvironment, environmentDiff, type Environment } from '../sweep/environment.js';
 import { runSweep, trialDir } from '../sweep/run-sweep.js';
-import { DEFAULT_DB, parse } from './args.js';
+import { Option } from 'commander';
+import { dbOption, defineCommand, type Io } from './command.js';
 import { resolveTrial } from './export.js';
 import { bestSpec } from './inspect.js';
 import { progressLog } from './progress-log.js';
 
-export const REPRO_USAGE = 'sweep repro TRIAL|SWEEP [--db runs/sweeps.db] [--data DIR]';
+type ReproOptions = { db: string; data?: string };
+
+export const reproCommand = defineCommand<ReproOptions>({
+  name: 'repro',
+  summary: "train a completed trial again from scratch and compare every epoch and the weights",
+  args: ['<trial|sweep>'],
+  options: [dbOption(), new Option('--data <dir>', 'the Fashion-MNIST files (default: the copy in this package)')],
+  example: 'sweep repro dropout',
+  action: ([ref], opts, io) => repro(ref, opts, io),
+});
 
 /**
  * On another backend or library version, float rounding differs from the first step and
@@ -29,13 +39,10 @@ export const ACCURACY_TOLERANCE = 0.005;
  * trial row (sweep `<name>~repro`) linked to the original, and compares every epoch's
  * metrics and the final weights. Exit 0 only when it reproduced.
  */
-export async function repro(argv: string[], out: (s: string) => void): Promise<number> {
-  const { values, positionals } = parse('repro', argv, {
-    db: { type: 'string', default: DEFAULT_DB }, data: { type: 'string' },
-  }, ['trial']);
+export async function repro(ref: string, values: ReproOptions, { out }: Io): Promise<number> {
   const store = Store.open(values.db);
   try {
-    const { trial: original, sweep } = resolveTrial(store, positionals[0]);
+    const { trial: original, sweep } = resolveTrial(store, ref);
     if (original.status !== 'completed') throw new UserError(`trial ${original.id} is ${original.status}: only completed trials can be reproduced`);
     const config = JSON.parse(original.config_json) as TrialConfig;
     const dataset = await loadFashionMnist({ dir: values.data, log: out });

@@ -2,23 +2,30 @@ import { splitSizes } from '../data/split.js';
 import type { DataSettings } from '../spec/schema.js';
 import type { Store, SweepRow } from '../store/store.js';
 import type { ViewState } from '../tui/index.js';
-import { DEFAULT_DB, parse } from './args.js';
+import { dbOption, defineCommand, type Io } from './command.js';
 import { findSweep, openReadonly, show } from './inspect.js';
 
-export const WATCH_USAGE = 'sweep watch SWEEP [--db runs/sweeps.db]';
 const REFRESH_MS = 1000;
+
+export const watchCommand = defineCommand<{ db: string }>({
+  name: 'watch',
+  summary: 'the live screen of a sweep another process runs (or ran), read-only',
+  args: ['<sweep>'],
+  options: [dbOption()],
+  example: 'sweep watch dropout',
+  action: ([sweep], opts, io) => watch(sweep, opts, io),
+});
 
 /**
  * `sweep watch SWEEP`: the live screen for a sweep another process runs (or ran), read
  * from the database about once a second. Read-only: it never writes and never makes the
  * writer wait. Without a terminal it prints the table once, as `sweep show` does.
  */
-export async function watch(argv: string[], out: (s: string) => void): Promise<number> {
-  const { values, positionals } = parse('watch', argv, { db: { type: 'string', default: DEFAULT_DB } }, ['sweep']);
-  if (!(process.stdout.isTTY && process.stdin.isTTY) || process.env.CI) return show([positionals[0], '--db', values.db], out);
+export async function watch(name: string, values: { db: string }, io: Io): Promise<number> {
+  if (!io.interactive) return show(name, { db: values.db, json: false }, io);
   const store = openReadonly(values.db);
   try {
-    const sweep = findSweep(store, positionals[0]);
+    const sweep = findSweep(store, name);
     const { createViewStore, mount } = await import('../tui/index.js');
     const view = createViewStore(fromDatabase(store, sweep, values.db, Date.now()), 0);
     const poll = setInterval(() => view.set(fromDatabase(store, findSweep(store, sweep.name), values.db, Date.now())), REFRESH_MS);

@@ -24,9 +24,22 @@ export type Pooling = (typeof POOLINGS)[number];
 export const METRICS = ['val_accuracy', 'val_loss'] as const;
 export type Metric = (typeof METRICS)[number];
 
-/** A result's score under a metric, higher is better: val_accuracy is maximised, val_loss minimised. */
-export function metricScore(metric: Metric, r: { valAccuracy: number | null; valLoss: number | null }): number {
+type Validation = { valAccuracy: number | null; valLoss: number | null };
+
+/** A result's score under a metric, higher is better: val_accuracy is maximised, val_loss minimised. For ranking only: show `metricValue`. */
+export function metricScore(metric: Metric, r: Validation): number {
   return metric === 'val_loss' ? -(r.valLoss ?? Infinity) : r.valAccuracy ?? -Infinity;
+}
+
+/** The metric's own value for a result, as recorded (NaN when missing). */
+export function metricValue(metric: Metric, r: Validation): number {
+  return (metric === 'val_loss' ? r.valLoss : r.valAccuracy) ?? NaN;
+}
+
+/** A metric's value as every view prints it: an accuracy as a percentage ("88.92%"), a loss with 4 decimals ("0.3123"); null or NaN as "-". */
+export function formatMetric(metric: Metric, value: number | null): string {
+  if (value === null || Number.isNaN(value)) return '-';
+  return metric === 'val_loss' ? value.toFixed(4) : `${(value * 100).toFixed(2)}%`;
 }
 
 // Upper bounds keep a typo (epochs: 70000) from becoming a week of compute or an

@@ -3,7 +3,7 @@ import { expandGrid, type TrialConfig } from '../grid/expand.js';
 import { TrainingPool } from '../pool/pool.js';
 import type { BackendChoice, EpochMetrics, SharedDataset, TrialOutcome } from '../pool/protocol.js';
 import { splitSizes } from '../data/split.js';
-import { metricScore, type Metric, type SweepSpec } from '../spec/schema.js';
+import { metricScore, metricValue, type Metric, type SweepSpec } from '../spec/schema.js';
 import type { Store, TrialSnapshot } from '../store/store.js';
 import type { Environment } from './environment.js';
 import { ownerAlive, ownerToken } from './owner.js';
@@ -25,7 +25,8 @@ export type SweepEvent =
     }
   | { type: 'end'; summary: SweepResult };
 
-export type Best = { trialId: number; score: number; config: TrialConfig };
+/** The best trial so far: `score` ranks (higher is better), `value` is the metric as recorded (a loss stays a loss). */
+export type Best = { trialId: number; score: number; value: number; config: TrialConfig };
 
 export type SweepResult = {
   sweep: string; completed: number; failed: number; interrupted: number;
@@ -95,7 +96,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const todo = rows.filter((r) => r.status === 'pending' || r.status === 'interrupted').length;
   const bestRow = rows.find((r) => r.status === 'completed');
   let best: Best | null = bestRow
-    ? { trialId: bestRow.id, score: metricScore(spec.metric, { valAccuracy: bestRow.val_accuracy, valLoss: bestRow.val_loss }), config: JSON.parse(bestRow.config_json) }
+    ? bestOf(spec.metric, bestRow.id, { valAccuracy: bestRow.val_accuracy, valLoss: bestRow.val_loss }, JSON.parse(bestRow.config_json))
     : null;
 
   const result: SweepResult = {
@@ -155,8 +156,8 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
           if (r.ok) {
             store.completeTrial(trialId, r.outcome, o.environment ?? null);
             result.completed++;
-            const score = metricScore(spec.metric, r.outcome);
-            if (!best || score > best.score) best = { trialId, score, config };
+            const candidate = bestOf(spec.metric, trialId, r.outcome, config);
+            if (!best || candidate.score > best.score) best = candidate;
             emit({ type: 'trial-end', trialId, config, status: 'completed', outcome: r.outcome, best });
           } else {
             store.failTrial(trialId, r.error, r.epochs, r.backend ?? undefined);
@@ -189,4 +190,8 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   result.seconds = (performance.now() - started) / 1000;
   emit({ type: 'end', summary: result });
   return result;
+}
+
+function bestOf(metric: Metric, trialId: number, r: { valAccuracy: number | null; valLoss: number | null }, config: TrialConfig): Best {
+  return { trialId, score: metricScore(metric, r), value: metricValue(metric, r), config };
 }

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { VENDORED_DIR } from '../../src/data/fashion-mnist.js';
-import { BIN } from './run-cli.js';
+import { tempDir } from '../temp-dir.js';
+import { BIN, sweep as sweepInProcess, type CliResult } from './run-cli.js';
 
 const SMALL = `name: h
 seed: 1
@@ -21,19 +21,19 @@ type Case = {
   setup?: (dir: string) => void;
   spec?: string;
   args?: (dir: string) => string[];
+  /** Run before sweep in a shell of its own (ulimit, trap): the case then needs its own process. */
   shell?: string;
   error: RegExp;
   /** What must hold afterwards: nothing created, or nothing changed. */
   after?: (dir: string) => void;
 };
 
-function sweep(dir: string, c: Case) {
+async function sweep(dir: string, c: Case): Promise<CliResult> {
   writeFileSync(join(dir, 'spec.yaml'), c.spec ?? SMALL);
   const args = ['run', join(dir, 'spec.yaml'), ...(c.args?.(dir) ?? ['--db', join(dir, 'runs', 'sweeps.db')]), '--workers', '1'];
-  const env = { ...process.env, CI: '1' };
-  return c.shell
-    ? spawnSync('bash', ['-c', `${c.shell}; exec "$0" "$@"`, process.execPath, BIN, ...args], { encoding: 'utf8', env })
-    : spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env });
+  if (!c.shell) return sweepInProcess(...args);
+  const r = spawnSync('bash', ['-c', `${c.shell}; exec "$0" "$@"`, process.execPath, BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 const noDatabase = (dir: string) => expect(existsSync(join(dir, 'runs'))).toBe(false);
@@ -114,12 +114,12 @@ const cases: [string, Case][] = [
 ];
 
 describe('hostile input', () => {
-  it.each(cases)('%s: one clear line, a non-zero exit, nothing lost', (_what, c) => {
-    const dir = mkdtempSync(join(tmpdir(), 'sweep-hostile-'));
+  it.each(cases)('%s: one clear line, a non-zero exit, nothing lost', async (_what, c) => {
+    const dir = tempDir('sweep-hostile-');
     c.setup?.(dir);
-    const r = sweep(dir, c);
-    expect(r.status).toBe(1);
-    const lines = r.stderr.trim().split('\n');
+    const r = await sweep(dir, c);
+    expect(r.code).toBe(1);
+    const lines = r.err.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^sweep: /);
     expect(lines[0]).toMatch(c.error);

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../temp-dir.js';
 import { sweep } from './run-cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sweep-repro-'));
+const dir = tempDir('sweep-repro-');
 const db = join(dir, 'runs', 'sweeps.db');
 const sql = <T>(query: string, ...params: unknown[]) => {
   const d = new Database(db);
@@ -18,7 +18,7 @@ const sql = <T>(query: string, ...params: unknown[]) => {
 };
 const epochs = (trial: number) => sql('SELECT epoch, loss, accuracy, val_loss, val_accuracy FROM epochs WHERE trial_id = ? ORDER BY epoch', trial);
 
-beforeAll(() => {
+beforeAll(async () => {
   writeFileSync(join(dir, 'r.yaml'), `name: r
 seed: 3
 data: {validationSplit: 0.2, trainLimit: 1500, testLimit: 500}
@@ -27,11 +27,11 @@ grid:
   units: [[32]]
   dropout: [0.0, 0.2]
 `);
-  expect(sweep('run', join(dir, 'r.yaml'), '--db', db).code).toBe(0);
+  expect((await sweep('run', join(dir, 'r.yaml'), '--db', db)).code).toBe(0);
 });
 
 describe('reproduce', () => {
-  it('records what a trial needs to be re-run: versions, commit, dataset checksums', () => {
+  it('records what a trial needs to be re-run: versions, commit, dataset checksums', async () => {
     const [row] = sql<{ env_json: string; weights_sha256: string }>(`SELECT env_json, weights_sha256 FROM trials WHERE status = 'completed' LIMIT 1`);
     const env = JSON.parse(row.env_json);
     expect(env).toMatchObject({ node: process.version, tfjs: '4.22.0', sweep: expect.any(String) });
@@ -39,8 +39,8 @@ describe('reproduce', () => {
     expect(row.weights_sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('`sweep repro SWEEP` trains the best trial again, links it, and proves it reproduced exactly', () => {
-    const r = sweep('repro', 'r', '--db', db);
+  it('`sweep repro SWEEP` trains the best trial again, links it, and proves it reproduced exactly', async () => {
+    const r = await sweep('repro', 'r', '--db', db);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/environment: same Node, TensorFlow\.js, sweep and dataset checksums/);
     expect(r.out).toMatch(/reproduced exactly: trial \d+ matches trial \d+ in all 3 epochs' metrics, the test metrics, and the weights' SHA-256/);
@@ -51,11 +51,11 @@ describe('reproduce', () => {
     expect(epochs(copy.id)).toEqual(epochs(original.id));
   });
 
-  it('reports a different environment before training, and fails when results differ', () => {
+  it('reports a different environment before training, and fails when results differ', async () => {
     const [t] = sql<{ id: number; env_json: string; weights_sha256: string }>(`SELECT id, env_json, weights_sha256 FROM trials WHERE status = 'completed' ORDER BY id LIMIT 1`);
     const env = JSON.parse(t.env_json);
     sql(`UPDATE trials SET env_json = ?, weights_sha256 = ? WHERE id = ? RETURNING id`, JSON.stringify({ ...env, tfjs: '0.0.1' }), '0'.repeat(64), t.id);
-    const r = sweep('repro', String(t.id), '--db', db);
+    const r = await sweep('repro', String(t.id), '--db', db);
     const lines = r.out.split('\n');
     const differs = lines.findIndex((l) => l.includes('environment differs: tfjs 0.0.1 → 4.22.0'));
     expect(differs).toBeGreaterThan(-1);
@@ -65,16 +65,16 @@ describe('reproduce', () => {
     expect(r.out).toMatch(/reproduced within tolerance/);
     expect(r.code).toBe(0);
     sql(`UPDATE trials SET env_json = ? WHERE id = ? RETURNING id`, t.env_json, t.id);
-    const strict = sweep('repro', String(t.id), '--db', db);
+    const strict = await sweep('repro', String(t.id), '--db', db);
     expect(strict.out).toMatch(/NOT reproduced: same backend, versions and data, yet different results/);
     expect(strict.code).toBe(1);
     sql(`UPDATE trials SET weights_sha256 = ? WHERE id = ? RETURNING id`, t.weights_sha256, t.id);
   });
 
-  it('`sweep best > best.yaml && sweep run best.yaml` reproduces the best trial exactly', () => {
-    const best = sweep('best', 'r', '--db', db);
+  it('`sweep best > best.yaml && sweep run best.yaml` reproduces the best trial exactly', async () => {
+    const best = await sweep('best', 'r', '--db', db);
     writeFileSync(join(dir, 'best.yaml'), best.out);
-    expect(sweep('run', join(dir, 'best.yaml'), '--db', db).code).toBe(0);
+    expect((await sweep('run', join(dir, 'best.yaml'), '--db', db)).code).toBe(0);
     const [original] = sql<{ trial_id: number }>(`SELECT trial_id FROM leaderboard WHERE sweep = 'r' AND rank = 1`);
     const [again] = sql<{ trial_id: number }>(`SELECT trial_id FROM leaderboard WHERE sweep = 'r-best'`);
     expect(epochs(again.trial_id)).toEqual(epochs(original.trial_id));
@@ -84,9 +84,9 @@ describe('reproduce', () => {
 });
 
 describe('export and predict', () => {
-  it('exports a model that plain @tensorflow/tfjs loads in a separate script, with the recorded test accuracy', () => {
+  it('exports a model that plain @tensorflow/tfjs loads in a separate script, with the recorded test accuracy', async () => {
     const out = join(dir, 'export');
-    const r = sweep('export', 'r', '--out', out, '--db', db);
+    const r = await sweep('export', 'r', '--out', out, '--db', db);
     expect(r.code).toBe(0);
     expect(['model.json', 'weights.bin', 'card.json'].every((f) => existsSync(join(out, f)))).toBe(true);
     const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8'));
@@ -109,19 +109,16 @@ describe('export and predict', () => {
       const predicted = model.predict(x).argMax(-1).dataSync();
       let hits = 0; for (let i = 0; i < 500; i++) if (predicted[i] === labels[i]) hits++;
       console.log(hits / 500);`;
-    writeFileSync(join(process.cwd(), '.export-check.mjs'), script);
-    try {
-      const accuracy = Number(execFileSync(process.execPath, ['.export-check.mjs'], { encoding: 'utf8' }).trim().split('\n').pop());
-      expect(accuracy).toBe(card.metrics.testAccuracy);
-    } finally {
-      execFileSync('rm', ['-f', join(process.cwd(), '.export-check.mjs')]);
-    }
+    // Evaluated as a module from the repository root, so `@tensorflow/tfjs` resolves as in a user's
+    // project there; nothing is written outside the temp folder.
+    const accuracy = Number(execFileSync(process.execPath, ['--input-type=module', '--eval', script], { encoding: 'utf8' }).trim().split('\n').pop());
+    expect(accuracy).toBe(card.metrics.testAccuracy);
   });
 
-  it('`sweep predict` prints the accuracy, a confusion matrix with class names, and the worst pairs', () => {
+  it('`sweep predict` prints the accuracy, a confusion matrix with class names, and the worst pairs', async () => {
     const out = join(dir, 'export');
     const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8'));
-    const r = sweep('predict', out, '--limit', '500');
+    const r = await sweep('predict', out, '--limit', '500');
     expect(r.code).toBe(0);
     expect(r.out).toContain(`accuracy ${(card.metrics.testAccuracy * 100).toFixed(2)}% on the first 500 Fashion-MNIST test images`);
     const rows = r.out.split('\n').filter((l) => /^(T-shirt\/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot) +\d/.test(l));
@@ -131,23 +128,23 @@ describe('export and predict', () => {
     expect(r.out).toMatch(/most confused \(true → predicted\):\n  [A-Za-z/ -]+ → [A-Za-z/ -]+: \d+ \([\d.]+% of /);
   });
 
-  it('`sweep predict --images/--labels` classifies IDX files given on the command line', () => {
+  it('`sweep predict --images/--labels` classifies IDX files given on the command line', async () => {
     const out = join(dir, 'export');
     const images = 'data/fashion-mnist/t10k-images-idx3-ubyte.gz';
-    const labelled = sweep('predict', out, '--limit', '500', '--images', images, '--labels', 'data/fashion-mnist/t10k-labels-idx1-ubyte.gz');
-    const viaTestSet = sweep('predict', out, '--limit', '500');
+    const labelled = await sweep('predict', out, '--limit', '500', '--images', images, '--labels', 'data/fashion-mnist/t10k-labels-idx1-ubyte.gz');
+    const viaTestSet = await sweep('predict', out, '--limit', '500');
     expect(labelled.out.match(/accuracy ([\d.]+)%/)![1]).toBe(viaTestSet.out.match(/accuracy ([\d.]+)%/)![1]);
-    const unlabelled = sweep('predict', out, '--limit', '300', '--images', images);
+    const unlabelled = await sweep('predict', out, '--limit', '300', '--images', images);
     expect(unlabelled.code).toBe(0);
     const counts = unlabelled.out.split('\n').map((l) => l.match(/^(?:T-shirt\/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot) +(\d+)$/)).filter(Boolean);
     expect(counts).toHaveLength(10);
     expect(counts.reduce((sum, m) => sum + Number(m![1]), 0)).toBe(300);
-    expect(sweep('predict', out, '--images', 'data/fashion-mnist/t10k-labels-idx1-ubyte.gz').err).toMatch(/t10k-labels-idx1-ubyte\.gz: .*(magic|rank)/);
+    expect((await sweep('predict', out, '--images', 'data/fashion-mnist/t10k-labels-idx1-ubyte.gz')).err).toMatch(/t10k-labels-idx1-ubyte\.gz: .*(magic|rank)/);
   });
 
-  it('refuses a trial without a model, and a folder without one, in one line', () => {
-    expect(sweep('export', '999', '--out', join(dir, 'x'), '--db', db).err).toBe(`sweep: no trial 999 in ${db}\n`);
-    const r = sweep('predict', dir);
+  it('refuses a trial without a model, and a folder without one, in one line', async () => {
+    expect((await sweep('export', '999', '--out', join(dir, 'x'), '--db', db)).err).toBe(`sweep: no trial 999 in ${db}\n`);
+    const r = await sweep('predict', dir);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/no model\.json here/);
   });

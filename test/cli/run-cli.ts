@@ -1,11 +1,30 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { main } from '../../src/cli/program.js';
 
 /** The built CLI, as `npx sweep` runs it (npm test builds first). */
 export const BIN = resolve('dist/cli/main.js');
 
-/** Runs `sweep ARGS…` to completion with CI set (plain log, no live screen). */
-export function sweep(...args: string[]): { code: number | null; out: string; err: string } {
+export type CliResult = { code: number | null; out: string; err: string };
+
+/**
+ * Runs `sweep ARGS…` in this process, as a non-interactive terminal would (plain log, no
+ * live screen): the same `main` the binary runs, without a process start per call.
+ */
+export async function sweep(...args: string[]): Promise<CliResult> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, {
+    out: (line) => out.push(`${line}\n`),
+    err: (line) => err.push(`${line}\n`),
+    interactive: false,
+    stdoutClosed: new AbortController().signal,
+  });
+  return { code, out: out.join(''), err: err.join('') };
+}
+
+/** Runs the built binary in a process of its own with CI set: for what only a process shows (exit on a signal, a closed pipe, the shebang). */
+export function sweepProcess(...args: string[]): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
