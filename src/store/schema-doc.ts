@@ -1,13 +1,13 @@
 /**
  * What every table, view and column of the database means: the single source of truth for
- * `sweep query --schema` and for the README's "The database" section.
+ * `sweep query --schema` and for docs/database.md's schema section.
  *
  * test/store/schema-doc.test.ts checks that these are exactly the tables, views and columns
  * a fresh database has (so a migration that adds a column must document it here), and that
- * the README holds `renderSchemaDoc()` verbatim between `<!-- schema:start -->` and
- * `<!-- schema:end -->`. After changing this file, regenerate the README's copy with
+ * docs/database.md holds `renderSchemaDoc()` verbatim between `<!-- schema:start -->` and
+ * `<!-- schema:end -->`. After changing this file, regenerate that copy with
  *
- *     npm run build && node scripts/update-readme-schema.mjs
+ *     npm run build && node scripts/update-schema-doc.mjs
  */
 
 export type ColumnDoc = {
@@ -152,7 +152,7 @@ const LEARNING_CURVES: RelationDoc = {
   ],
 };
 
-/** Every table and view, in the order the README describes them. */
+/** Every table and view, in the order docs/database.md describes them. */
 export const SCHEMA_DOC: readonly RelationDoc[] = [SWEEPS, TRIALS, EPOCHS, LEADERBOARD, BEST_PER_SWEEP, LEARNING_CURVES];
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The database schema, as migrations applied in order; `PRAGMA user_version` says how
  * many have run. Table, column and view names are a user interface (people write SQL
- * against them): add, never rename. The README's schema section describes each one.
+ * against them): add, never rename. docs/database.md describes each one.
  */
 export const MIGRATIONS: readonly string[] = [
   `

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderSchemaDoc } from '../../src/store/schema-doc.js';
+import { tempDir } from '../temp-dir.js';
 import { sweep } from './run-cli.js';
 
 
-// The sweep the README's example queries ask about.
+// The sweep docs/database.md's example queries ask about.
 const SPEC = `name: widths-dropout
 seed: 7
 data: {validationSplit: 0.2, trainLimit: 800, testLimit: 200}
@@ -20,7 +20,7 @@ grid:
 `;
 const SWEEP = 'widths-dropout';
 
-const dir = mkdtempSync(join(tmpdir(), 'sweep-query-'));
+const dir = tempDir('sweep-query-');
 const db = join(dir, 'sweeps.db');
 const query = (...args: string[]) => sweep('query', ...args, '--db', db);
 
@@ -37,12 +37,12 @@ type Row = Record<string, unknown>;
 let shown: ShownTrial[] = [];
 const completed = () => shown.filter((t) => t.status === 'completed');
 
-beforeAll(() => {
+beforeAll(async () => {
   writeFileSync(join(dir, `${SWEEP}.yaml`), SPEC);
-  const r = sweep('run', join(dir, `${SWEEP}.yaml`), '--db', db, '--workers', '2');
+  const r = await sweep('run', join(dir, `${SWEEP}.yaml`), '--db', db, '--workers', '2');
   expect(r.err).toBe('');
   expect(r.code).toBe(0);
-  const s = sweep('show', SWEEP, '--db', db, '--json');
+  const s = await sweep('show', SWEEP, '--db', db, '--json');
   expect(s.code).toBe(0);
   shown = JSON.parse(s.out);
   expect(completed()).toHaveLength(8);
@@ -95,8 +95,8 @@ const expectSortedDesc = (rows: Row[], key: string, ...then: string[]) => {
 };
 
 /**
- * For each README example (by its `-- question` line): its answer, computed independently from
- * `sweep show --json`. Adding an example to the README without a check here fails the test.
+ * For each example of docs/database.md (by its `-- question` line): its answer, computed independently from
+ * `sweep show --json`. Adding an example there without a check here fails the test.
  */
 const CHECKS: Record<string, (rows: Row[]) => void> = {
   'Does dropout help the 256-unit ANN?': (rows) => {
@@ -178,40 +178,42 @@ const CHECKS: Record<string, (rows: Row[]) => void> = {
   },
 };
 
-/** The README's example queries: each ```sql block of the "Example queries" part of "The database". */
-function readmeExamples(): { question: string; sql: string }[] {
-  const readme = readFileSync('README.md', 'utf8');
-  const from = readme.indexOf('Example queries');
-  if (from < readme.indexOf('## The database')) throw new Error('README.md: no "Example queries" in "## The database"');
-  const section = readme.slice(from, readme.indexOf('\n## ', from));
+/** docs/database.md's example queries: each ```sql block of its "## Example queries" section. */
+function docExamples(): { question: string; sql: string }[] {
+  const doc = 'docs/database.md';
+  const readme = readFileSync(doc, 'utf8');
+  const from = readme.indexOf('\n## Example queries\n');
+  if (from < 0) throw new Error(`${doc}: no "## Example queries" section`);
+  const next = readme.indexOf('\n## ', from + 1);
+  const section = readme.slice(from, next < 0 ? undefined : next);
   return [...section.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => {
     const sql = m[1].trim();
     const first = sql.split('\n')[0];
-    if (!/^-- \S/.test(first)) throw new Error(`README.md: an example query does not start with a "-- question" line: ${first}`);
+    if (!/^-- \S/.test(first)) throw new Error(`${doc}: an example query does not start with a "-- question" line: ${first}`);
     return { question: first.slice(3), sql };
   });
 }
 
 describe('sweep query', () => {
-  describe("answers the README's example queries correctly", () => {
-    const examples = readmeExamples();
+  describe("answers docs/database.md's example queries correctly", () => {
+    const examples = docExamples();
 
-    it('has at least five, each with its own check', () => {
+    it('has at least five, each with its own check', async () => {
       expect(examples.length).toBeGreaterThanOrEqual(5);
       expect(examples.map((e) => e.question).sort()).toEqual(Object.keys(CHECKS).sort());
     });
 
-    it.each(examples)('$question', ({ question, sql }) => {
-      // Pasted as it is in the README, leading "-- question" comment included.
-      const r = query(sql, '--json');
+    it.each(examples)('$question', async ({ question, sql }) => {
+      // Pasted as it is in the docs, leading "-- question" comment included.
+      const r = await query(sql, '--json');
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
       CHECKS[question](JSON.parse(r.out));
     });
   });
 
-  it('prints an aligned table with NULL as "-" and a row count', () => {
-    const r = query('SELECT id, activation, dropout, error FROM trials ORDER BY id');
+  it('prints an aligned table with NULL as "-" and a row count', async () => {
+    const r = await query('SELECT id, activation, dropout, error FROM trials ORDER BY id');
     expect(r.code).toBe(0);
     const lines = r.out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^id +activation +dropout +error$/);
@@ -219,11 +221,11 @@ describe('sweep query', () => {
     expect(lines.slice(2, -1)).toHaveLength(8);
     expect(lines[2]).toMatch(/^ 1 +relu +0 +-$/);
     expect(lines.at(-1)).toBe('(8 rows)');
-    expect(query('SELECT 1 AS one').out).toBe('one\n---\n  1\n(1 row)\n');
-    expect(query('SELECT 1 AS one WHERE 0').out).toBe('one\n---\n(0 rows)\n');
+    expect((await query('SELECT 1 AS one')).out).toBe('one\n---\n  1\n(1 row)\n');
+    expect((await query('SELECT 1 AS one WHERE 0')).out).toBe('one\n---\n(0 rows)\n');
   });
 
-  it('writes --json and --csv that parse back to the same rows', () => {
+  it('writes --json and --csv that parse back to the same rows', async () => {
     // Quotes and commas (config_json), newlines (spec_yaml), NULLs (error, filters), reals and integers.
     const sql = `SELECT t.*, s.name AS sweep, s.spec_yaml FROM trials t JOIN sweeps s ON s.id = t.sweep_id ORDER BY t.id`;
     const conn = new Database(db, { readonly: true });
@@ -231,11 +233,11 @@ describe('sweep query', () => {
     conn.close();
     expect(expected).toHaveLength(8);
 
-    const json = query(sql, '--json');
+    const json = await query(sql, '--json');
     expect(json.code).toBe(0);
     expect(JSON.parse(json.out)).toEqual(expected);
 
-    const csv = query(sql, '--csv');
+    const csv = await query(sql, '--csv');
     expect(csv.code).toBe(0);
     expect(csv.out).toMatch(/""/);
     expect(csv.out).toMatch(/"name: widths-dropout\n/);
@@ -245,8 +247,8 @@ describe('sweep query', () => {
     expect(records).toEqual(expected.map((row) => header.map((k) => (row[k] === null ? '' : String(row[k])))));
   });
 
-  it('prints the schema reference with --schema, exactly as the README has it', () => {
-    const r = sweep('query', '--schema');
+  it('prints the schema reference with --schema, exactly as docs/database.md has it', async () => {
+    const r = await sweep('query', '--schema');
     expect(r.code).toBe(0);
     expect(r.out).toBe(`${renderSchemaDoc()}\n`);
   });
@@ -256,26 +258,26 @@ describe('sweep query', () => {
     ['SELECT * FROM nope', 'no such table: nope'],
     ['SELECT nope FROM trials', 'no such column: nope'],
     ['', 'the SQL holds no statement'],
-  ])('%j: SQLite\'s message on one line, exit 1', (sql, message) => {
-    const r = query(sql);
+  ])('%j: SQLite\'s message on one line, exit 1', async (sql, message) => {
+    const r = await query(sql);
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
-    expect(r.err).toBe(`sweep: sweep query: ${message}\n`);
+    expect(r.err).toBe(`sweep: ${message}\n`);
   });
 
   it.each([
-    [['SELECT 1', '--json', '--csv'], /^sweep: sweep query: --json and --csv cannot be combined\n/],
-    [[], /^sweep: sweep query: expected one SQL statement \(quote it\), got none\n/],
-    [['SELECT 1', 'SELECT 2'], /^sweep: sweep query: expected one SQL statement \(quote it\), got 2 arguments\n/],
-    [['--schema', 'SELECT 1'], /^sweep: sweep query: --schema takes no SQL/],
-  ])('usage errors exit 2: %j', (args, message) => {
-    const r = query(...args);
+    [['SELECT 1', '--json', '--csv'], /^sweep query: option '--csv' cannot be used with option '--json'\n/],
+    [[], /^sweep query: expected one SQL statement \(quote it\), got none\n/],
+    [['SELECT 1', 'SELECT 2'], /^sweep query: too many arguments for 'query'\. Expected 1 argument but got 2\.\n/],
+    [['--schema', 'SELECT 1'], /^sweep query: --schema takes no SQL/],
+  ])('usage errors exit 2: %j', async (args, message) => {
+    const r = await query(...args);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
   });
 
-  const REFUSED = 'sweep: sweep query: only read-only statements that return rows are allowed (this one would write or change the connection)\n';
-  const MULTIPLE = /^sweep: sweep query: the SQL holds more than one statement; give exactly one [^\n]*\n$/;
+  const REFUSED = 'sweep: only read-only statements that return rows are allowed (this one would write or change the connection)\n';
+  const MULTIPLE = /^sweep: the SQL holds more than one statement; give exactly one [^\n]*\n$/;
   it.each([
     ['DELETE FROM trials', REFUSED],
     ['UPDATE trials SET dropout = 1', REFUSED],
@@ -301,9 +303,9 @@ describe('sweep query', () => {
     ['PRAGMA user_version = 99', REFUSED],
     ['ANALYZE', REFUSED],
     ['SELECT 1;\nDROP TABLE epochs', MULTIPLE],
-  ])('refuses %j: one line, exit 1, nothing changed', (sql, message) => {
+  ])('refuses %j: one line, exit 1, nothing changed', async (sql, message) => {
     const before = snapshot();
-    const r = query(sql);
+    const r = await query(sql);
     expect(r.out).toBe('');
     if (typeof message === 'string') expect(r.err).toBe(message);
     else expect(r.err).toMatch(message);
@@ -311,10 +313,10 @@ describe('sweep query', () => {
     expect(snapshot()).toEqual(before);
   });
 
-  it('still answers after all those refusals: the data is intact', () => {
+  it('still answers after all those refusals: the data is intact', async () => {
     expect(snapshot().counts).toEqual([1, 8, 24]);
     expect(snapshot().journal).toBe('wal');
-    expect(JSON.parse(query('SELECT COUNT(*) AS n FROM leaderboard', '--json').out)).toEqual([{ n: 8 }]);
+    expect(JSON.parse((await query('SELECT COUNT(*) AS n FROM leaderboard', '--json')).out)).toEqual([{ n: 8 }]);
   });
 });
 

@@ -43,8 +43,8 @@ describe('the schema reference', () => {
     }
   });
 
-  it('is in the README verbatim between the schema markers (node scripts/update-readme-schema.mjs rewrites it)', () => {
-    const readme = readFileSync('README.md', 'utf8');
+  it('is in docs/database.md verbatim between the schema markers (node scripts/update-schema-doc.mjs rewrites it)', () => {
+    const readme = readFileSync('docs/database.md', 'utf8');
     const start = readme.indexOf('<!-- schema:start -->');
     const end = readme.indexOf('<!-- schema:end -->');
     expect(start).toBeGreaterThan(-1);
