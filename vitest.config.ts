@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    globalSetup: ['test/cache-home.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Training tests are CPU-bound; two at once on a 2-core machine only slow each other.

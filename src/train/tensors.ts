@@ -11,6 +11,17 @@ export type Splits = { readonly train: Split; readonly val: Split; readonly test
 const PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1];
 
 /**
+ * The model's input for images start … start+count-1 of raw IDX bytes (28×28, 0-255): N×28×28×1 floats in [0, 1].
+ * Training and prediction both build theirs here, so the two cannot preprocess differently.
+ */
+export function modelInput(images: Uint8Array, start: number, count: number): tf.Tensor4D {
+  const pixels = new Float32Array(count * PIXELS);
+  const src = images.subarray(start * PIXELS, (start + count) * PIXELS);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = src[i] / 255;
+  return tf.tensor4d(pixels, [count, ...IMAGE_SHAPE]);
+}
+
+/**
  * The train/validation/test tensors for a data setting: the first `trainLimit` training
  * images, of which the last `validationSplit` fraction validates (as Keras's
  * validation_split does, so every trial and seed sees the same split), and the first
@@ -27,11 +38,8 @@ export function makeSplits(dataset: SharedDataset, data: DataSettings): Splits {
 }
 
 function toTensors(images: Uint8Array, labels: Uint8Array, start: number, count: number): Split {
-  const pixels = new Float32Array(count * PIXELS);
-  const src = images.subarray(start * PIXELS, (start + count) * PIXELS);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = src[i] / 255;
   return {
-    x: tf.tensor4d(pixels, [count, ...IMAGE_SHAPE]),
+    x: modelInput(images, start, count),
     y: tf.tensor1d(Int32Array.from(labels.subarray(start, start + count)), 'int32'),
     count,
   };

@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readFile, readdir, rm, symlink, writeFile, mkdir } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { readFile, readdir, stat, symlink, utimes, writeFile, mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
@@ -12,21 +12,18 @@ import {
   TEST_LABELS,
   TRAIN_LABELS,
   VENDORED_DIR,
+  VERIFIED_RECORD,
   defaultCacheDir,
+  filesHashed,
   loadFashionMnist,
   resolveDataDir,
   type DataOptions,
   type FashionMnistFile,
 } from '../../src/data/fashion-mnist.js';
 import { UserError } from '../../src/errors.js';
+import { tempDir } from '../temp-dir.js';
 
-let tmp: string;
-beforeAll(async () => {
-  tmp = await mkdtemp(path.join(tmpdir(), 'sweep-data-'));
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+const tmp = tempDir('sweep-data-');
 
 let dirCount = 0;
 /** A fresh directory holding symlinks to the vendored files, except those given as replacement bytes. */
@@ -42,8 +39,11 @@ async function dataDir(replace: Partial<Record<FashionMnistFile, Uint8Array | nu
   return dir;
 }
 
-/** Options that ignore the caller's environment, so a developer's FASHION_MNIST_DIR cannot change results. */
-const hermetic = (more: DataOptions = {}): DataOptions => ({ env: {}, ...more });
+/**
+ * Options that ignore the caller's environment, so a developer's FASHION_MNIST_DIR cannot change results,
+ * and keep the record of verified files out of the real home directory.
+ */
+const hermetic = (more: DataOptions = {}): DataOptions => ({ env: {}, cacheDir: path.join(tmp, 'cache'), ...more });
 
 async function userError(p: Promise<unknown>): Promise<UserError> {
   const err = await p.then(
@@ -169,6 +169,77 @@ describe('loadFashionMnist on damaged files', () => {
   });
 });
 
+describe('the record of verified files', () => {
+  /** How many files `load` hashed, rather than trusting the record. */
+  async function hashes(load: Promise<unknown>): Promise<number> {
+    const before = filesHashed;
+    await load;
+    return filesHashed - before;
+  }
+
+  it('hashes each file once, then trusts the record for the same files', async () => {
+    const cacheDir = tempDir();
+    expect(await hashes(loadFashionMnist(hermetic({ cacheDir })))).toBe(4);
+    expect(await readdir(cacheDir)).toEqual([VERIFIED_RECORD]);
+    const again = loadFashionMnist(hermetic({ cacheDir }));
+    expect(await hashes(again)).toBe(0);
+    const data = await again;
+    expect(data.sha256).toEqual(SHA256);
+    expect(data.train.labels[0]).toBe(9);
+    // The record is by real path: a directory of links to the same files needs no hashing either.
+    expect(await hashes(loadFashionMnist(hermetic({ cacheDir, dir: await dataDir() })))).toBe(0);
+  });
+
+  it('hashes a file again once it changes, and refuses it corrupt even with its old size and mtime', async () => {
+    const cacheDir = tempDir();
+    const raw = gunzipSync(await readFile(path.join(VENDORED_DIR, TEST_LABELS)));
+    // Stored (level 0) gzip, as a recompressing repackager might ship: its size depends only on the contents' length.
+    const good = gzipSync(raw, { level: 0 });
+    const dir = await dataDir({ [TEST_LABELS]: good });
+    const file = path.join(dir, TEST_LABELS);
+    const mtime = 1_000_000_000; // whole seconds, so that putting it back restores it exactly
+    await utimes(file, mtime, mtime);
+    expect(await hashes(loadFashionMnist(hermetic({ cacheDir, dir })))).toBe(4);
+    expect(await hashes(loadFashionMnist(hermetic({ cacheDir, dir })))).toBe(0);
+
+    // Rewritten in place, same size, old mtime put back: only its ctime tells.
+    raw[8 + 123] ^= 1;
+    const bad = gzipSync(raw, { level: 0 });
+    expect(bad.length).toBe(good.length);
+    await writeFile(file, bad);
+    await utimes(file, mtime, mtime);
+    expect((await stat(file, { bigint: true })).mtimeNs).toBe(BigInt(mtime) * 10n ** 9n);
+    const err = await userError(loadFashionMnist(hermetic({ cacheDir, dir })));
+    expect(err.message).toContain(file);
+    expect(err.message).toContain('corrupt');
+
+    await writeFile(file, good);
+    expect(await hashes(loadFashionMnist(hermetic({ cacheDir, dir })))).toBe(1);
+    await utimes(file, mtime, mtime + 1); // touched, same bytes
+    expect(await hashes(loadFashionMnist(hermetic({ cacheDir, dir })))).toBe(1);
+    expect(await hashes(loadFashionMnist(hermetic({ cacheDir, dir })))).toBe(0);
+  });
+
+  it('loads, hashing every time, when the record cannot be written', async () => {
+    // Under a regular file, no directory can be made, even by root (which a read-only mode would not stop).
+    const blocker = path.join(tempDir(), 'file');
+    await writeFile(blocker, '');
+    const cacheDir = path.join(blocker, 'cache');
+    for (let i = 0; i < 2; i++) {
+      const load = loadFashionMnist(hermetic({ cacheDir }));
+      expect(await hashes(load)).toBe(4);
+      expect((await load).test.count).toBe(10000);
+    }
+  });
+
+  it('replaces a damaged record', async () => {
+    const cacheDir = tempDir();
+    await writeFile(path.join(cacheDir, VERIFIED_RECORD), '{"truncat');
+    expect(await hashes(loadFashionMnist(hermetic({ cacheDir })))).toBe(4);
+    expect(await hashes(loadFashionMnist(hermetic({ cacheDir })))).toBe(0);
+  });
+});
+
 describe('downloading', () => {
   let server: Server;
   let base: string;
@@ -221,7 +292,8 @@ describe('downloading', () => {
     expect(data.train.labels[0]).toBe(9);
     expect(requests.sort()).toEqual(FILE_NAMES.map((f) => `/ok/${f}`).sort());
     expect(logged).toHaveLength(4);
-    expect((await readdir(cacheDir)).sort()).toEqual([...FILE_NAMES].sort()); // no temp files left behind
+    // No temp files left behind; the record of verified files sits beside the downloads.
+    expect((await readdir(cacheDir)).sort()).toEqual([...FILE_NAMES, VERIFIED_RECORD].sort());
 
     requests.length = 0;
     expect(await resolveDataDir(viaDownload(cacheDir, `${base}/ok`))).toEqual({ source: 'download', dir: cacheDir });
