@@ -3,6 +3,7 @@ import { expandGrid, type TrialConfig } from '../grid/expand.js';
 import { TrainingPool } from '../pool/pool.js';
 import type { BackendChoice, EpochMetrics, SharedDataset, TrialOutcome } from '../pool/protocol.js';
 import { splitSizes } from '../data/split.js';
+import { failpoint } from '../failpoint.js';
 import { metricScore, metricValue, type Metric, type SweepSpec } from '../spec/schema.js';
 import type { Store, TrialSnapshot } from '../store/store.js';
 import type { Environment } from './environment.js';
@@ -128,6 +129,8 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     }, HEARTBEAT_MS);
     const runOne = async (): Promise<void> => {
       while (!stop.signal.aborted) {
+        // Crash point before each claim; the first is at startup: the sweep and its trials recorded, none claimed.
+        failpoint('before-claim');
         const row = store.claimNext(sweepId, owner, (id) => inGrid.has(id), ownerAlive, LEASE_MS);
         if (!row) return;
         const config = JSON.parse(row.config_json) as TrialConfig;
@@ -146,6 +149,8 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
                 } else {
                   store.recordEpoch(trialId, e.metrics, e.backend);
                   emit({ type: 'epoch', trialId, config, backend: e.backend, metrics: e.metrics });
+                  // Crash point mid-epoch: this epoch is committed, the worker is training the next.
+                  failpoint('epoch-recorded');
                 }
               } catch (err) {
                 fail(err);

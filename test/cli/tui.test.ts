@@ -1,16 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../temp-dir.js';
 import { BIN } from './run-cli.js';
 
 // The real CLI in a real terminal: tmux gives it a TTY, keys and a screen to read.
 const SOCKET = `sweep-test-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
 const screen = (pane: string) => tmux('capture-pane', '-p', '-t', pane);
-const dir = mkdtempSync(join(tmpdir(), 'sweep-tui-'));
+// Removed after the file's tests, once afterAll below (registered later, so run first) has ended tmux.
+const dir = tempDir('sweep-tui-');
 const db = join(dir, 'sweeps.db');
 
 async function waitFor(what: () => boolean, label: string, ms = 60_000): Promise<void> {
@@ -24,7 +25,8 @@ async function waitFor(what: () => boolean, label: string, ms = 60_000): Promise
 /** Runs a command in a new tmux window of the test's session, recording its exit code. */
 function start(window: string, args: string, exitFile: string) {
   // CI is set in CI runs, and `sweep` rightly falls back to the line log there: unset it for this terminal.
-  const cmd = `cd ${process.cwd()} && env -u CI ${process.execPath} ${BIN} ${args}; echo $? > ${exitFile}; sleep 30`;
+  // After the exit code, the window stays open (its last screen readable) until afterAll ends tmux.
+  const cmd = `cd ${process.cwd()} && env -u CI ${process.execPath} ${BIN} ${args}; echo $? > ${exitFile}.part && mv ${exitFile}.part ${exitFile}; exec tail -f /dev/null`;
   if (window === 'run') tmux('new-session', '-d', '-s', 'sweep', '-n', window, '-x', '110', '-y', '40', cmd);
   else tmux('new-window', '-t', 'sweep', '-n', window, cmd);
 }
@@ -77,7 +79,7 @@ grid:
     expect(readFileSync(join(dir, 'watch.exit'), 'utf8').trim()).toBe('0');
 
     // Running the spec again picks up where it stopped.
-    tmux('new-window', '-t', 'sweep', '-n', 'again', `cd ${process.cwd()} && env -u CI ${process.execPath} ${BIN} run ${spec} --db ${db} --workers 2; echo $? > ${join(dir, 'again.exit')}; sleep 30`);
+    start('again', `run ${spec} --db ${db} --workers 2`, join(dir, 'again.exit'));
     await waitFor(() => existsSync(join(dir, 'again.exit')), 'the second run to finish', 120_000);
     expect(readFileSync(join(dir, 'again.exit'), 'utf8').trim()).toBe('0');
     expect(screen('sweep:again')).toMatch(new RegExp(`sweep tuitest finished after \\d+s: ${6 - completed} completed, 0 failed, 0 interrupted, ${completed} done before`));

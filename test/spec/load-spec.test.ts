@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSpec, parseSpec, SpecError } from '../../src/spec/load-spec.js';
+import { tempDir } from '../temp-dir.js';
 
 const VALID = `name: t
 seed: 1
@@ -65,7 +65,7 @@ describe('parseSpec', () => {
   });
 
   it('reads a spec file from disk', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sweep-spec-'));
+    const dir = tempDir('sweep-spec-');
     writeFileSync(join(dir, 's.yaml'), VALID);
     const { spec, text } = loadSpec(join(dir, 's.yaml'));
     expect(text).toBe(VALID);

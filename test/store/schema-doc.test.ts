@@ -1,13 +1,13 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderSchemaDoc, SCHEMA_DOC } from '../../src/store/schema-doc.js';
 import { Store } from '../../src/store/store.js';
+import { tempDir } from '../temp-dir.js';
 
 describe('the schema reference', () => {
   it('documents exactly the tables, views and columns a fresh database has, in their order', () => {
-    const store = Store.open(join(mkdtempSync(join(tmpdir(), 'sweep-schema-doc-')), 'sweeps.db'));
+    const store = Store.open(join(tempDir('sweep-schema-doc-'), 'sweeps.db'));
     try {
       const relations = store.db.prepare(
         `SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name`,

@@ -1,24 +1,36 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { expandGrid } from '../../src/grid/expand.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { Store } from '../../src/store/store.js';
+import { tempDir } from '../temp-dir.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'sweep-store-'));
+const tmp = () => tempDir('sweep-store-');
 const SPEC = parseSpec('name: s\nseed: 3\ngrid:\n  dropout: [0.0, 0.2, 0.5]\n', 's.yaml');
-const outcome = (valAccuracy: number) => ({
-  backend: 'wasm', valAccuracy, valLoss: 1 - valAccuracy, testAccuracy: valAccuracy - 0.01, testLoss: 0.5,
+const outcome = (valAccuracy: number, valLoss = 1 - valAccuracy) => ({
+  backend: 'wasm', valAccuracy, valLoss, testAccuracy: valAccuracy - 0.01, testLoss: 0.5,
   params: 101770, seconds: 3, weightsSha256: 'w',
   epochs: [1, 2].map((epoch) => ({ epoch, loss: 0.5 / epoch, accuracy: 0.8, valLoss: 0.4, valAccuracy, seconds: 1.5 })),
 });
 
 const claim = (store: Store, sweepId: number, owner = 'me', alive = (_o: string) => true) =>
   store.claimNext(sweepId, owner, () => true, alive, 60_000)!;
+
+/**
+ * Whether process `pid` is in a timed sleep, as SQLite's busy handler is between its tries
+ * for a lock: the kernel names the function it sleeps in (Linux, as the owner tokens are).
+ */
+function inTimedSleep(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/wchan`, 'utf8').includes('nanosleep');
+  } catch {
+    return false;
+  }
+}
 
 function seeded(path = join(tmp(), 'db', 'sweeps.db')) {
   const store = Store.open(path);
@@ -76,10 +88,13 @@ describe('Store', () => {
     const { store, sweepId } = seeded();
     store.upsertSweep({ name: 's', metric: 'val_loss', seed: 3, specPath: null, specYaml: '' });
     const [a, b] = [claim(store, sweepId), claim(store, sweepId)];
-    store.completeTrial(a.id, outcome(0.9)); // val_loss 0.1
-    store.completeTrial(b.id, outcome(0.7)); // val_loss 0.3
-    expect(store.db.prepare('SELECT trial_id FROM leaderboard ORDER BY rank').pluck().all()).toEqual([a.id, b.id]);
+    // a has the higher accuracy and the higher loss, b the lower loss: ranking by accuracy or by
+    // the highest loss puts a first; only the lowest val_loss puts b first, with 0.1 the best.
+    store.completeTrial(a.id, outcome(0.9, 0.3));
+    store.completeTrial(b.id, outcome(0.7, 0.1));
+    expect(store.db.prepare('SELECT trial_id FROM leaderboard ORDER BY rank').pluck().all()).toEqual([b.id, a.id]);
     expect(store.sweeps()[0].best).toBeCloseTo(0.1);
+    expect(store.trials(sweepId).slice(0, 2).map((t) => t.id)).toEqual([b.id, a.id]);
   });
 
   it('claims each trial once, in order, and never one a live owner holds', () => {
@@ -147,33 +162,45 @@ describe('Store', () => {
 });
 
 describe('Store under concurrency', () => {
-  it('waits for another process\'s write lock instead of failing, and readers never block it', () => {
+  it('waits for another process\'s write lock instead of failing, and readers never block it', async () => {
     const { store, sweepId, path } = seeded();
-    // A reader holding a snapshot open does not stop the writer (WAL).
+    const [first, second] = store.trials(sweepId).map((t) => t.id);
+    // A reader holding a snapshot open does not stop the writers (WAL).
     const reader = new Database(path, { readonly: true });
     reader.prepare('BEGIN').run();
-    reader.prepare('SELECT COUNT(*) FROM trials').get();
-    // Another process takes the write lock for a second.
-    const holder = `const D = require('better-sqlite3'); const d = new D(${JSON.stringify(path)});
-      d.prepare('BEGIN IMMEDIATE').run(); console.log('locked');
-      const until = Date.now() + 1000; while (Date.now() < until) {}
-      d.prepare('COMMIT').run();`;
-    const child = spawn(process.execPath, ['-e', holder], { cwd: process.cwd() });
-    return new Promise<void>((done, fail) => {
-      child.stdout.on('data', () => {
-        const t0 = Date.now();
-        try {
-          const a = store.claimNext(sweepId, 'me', () => true, () => true, 60_000);
-          expect(a).toBeDefined();
-          expect(Date.now() - t0).toBeGreaterThan(500);
-          reader.prepare('COMMIT').run();
-          reader.close();
-          done();
-        } catch (err) {
-          fail(err);
-        }
-      });
-    });
+    const pendingSeen = () => reader.prepare(`SELECT COUNT(*) FROM trials WHERE status = 'pending'`).pluck().get();
+    expect(pendingSeen()).toBe(3);
+    // This process takes the write lock, and claims the first trial under it.
+    store.db.prepare('BEGIN IMMEDIATE').run();
+    expect(claim(store, sweepId, 'holder').id).toBe(first);
+    // Another process opens the built store, as `sweep run` does, and claims too.
+    const claimer = `import(${JSON.stringify(join(process.cwd(), 'dist/store/store.js'))}).then(({ Store }) => {
+        const store = Store.open(process.argv[1]);
+        console.log('claiming');
+        const t = store.claimNext(Number(process.argv[2]), 'claimer', () => true, () => true, 60000);
+        console.log('claimed: ' + (t ? t.id : 'nothing'));
+      }).catch((err) => { console.log('error: ' + err.code + ' ' + err.message); process.exit(1); });`;
+    const child = spawn(process.execPath, ['-e', claimer, path, String(sweepId)]);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    const exited = new Promise<number | null>((done) => child.on('exit', done));
+    // The lock goes only once the other process is asleep in SQLite's busy handler, that is
+    // waiting for it, or has ended: so its claim met the lock, however slow either process is.
+    await vi.waitFor(() => {
+      if (child.exitCode !== null) return;
+      expect(out, 'the claimer to start its claim').toContain('claiming\n');
+      expect(inTimedSleep(child.pid!), 'the claimer to wait in the busy handler').toBe(true);
+    }, { timeout: 30_000, interval: 2 });
+    store.db.prepare('COMMIT').run();
+    expect(await exited).toBe(0);
+    // It waited instead of failing, and claimed after this process: the second trial.
+    expect(out).toBe(`claiming\nclaimed: ${second}\n`);
+    // Both writes went through while the reader's snapshot, from before either, stayed open.
+    expect(pendingSeen()).toBe(3);
+    reader.prepare('COMMIT').run();
+    reader.close();
+    expect(store.db.prepare('SELECT owner FROM trials ORDER BY id').pluck().all()).toEqual(['holder', 'claimer', null]);
   });
 
   it('lets several processes create one new database at once (two `sweep run`s starting together)', async () => {
@@ -188,7 +215,7 @@ describe('Store under concurrency', () => {
       child.on('exit', (code) => done({ code, err }));
     });
     for (let round = 0; round < 20; round++) {
-      const path = join(mkdtempSync(join(tmpdir(), 'sweep-race-')), 'runs', 'sweeps.db');
+      const path = join(tempDir('sweep-race-'), 'runs', 'sweeps.db');
       const results = await Promise.all([open(path), open(path), open(path), open(path)]);
       expect(results).toEqual(Array(4).fill({ code: 0, err: '' }));
       const db = new Database(path, { readonly: true });

@@ -1,11 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFashionMnist, type FashionMnist } from '../../src/data/fashion-mnist.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { Store } from '../../src/store/store.js';
 import { runSweep, type RunSweepOptions, type SweepEvent } from '../../src/sweep/run-sweep.js';
+import { tempDir } from '../temp-dir.js';
 
 let dataset: FashionMnist;
 beforeAll(async () => {
@@ -28,11 +27,11 @@ function sweep(store: Store, text = TEXT, events: SweepEvent[] = [], signal?: Ab
     workers: 2, backend: 'wasm', signal, artifactsDir: null, onEvent: (e) => events.push(e), ...more,
   });
 }
-const newStore = () => Store.open(join(mkdtempSync(join(tmpdir(), 'sweep-run-')), 'sweeps.db'));
+const newStore = () => Store.open(join(tempDir('sweep-run-'), 'sweeps.db'));
 
 describe('runSweep', () => {
   it('trains every configuration through the pool into SQLite; a failing one is a row, not a crash', async () => {
-    const store = Store.open(join(mkdtempSync(join(tmpdir(), 'sweep-run-')), 'sweeps.db'));
+    const store = newStore();
     const events: SweepEvent[] = [];
     const result = await sweep(store, TEXT, events);
     expect(result).toMatchObject({ completed: 2, failed: 1, interrupted: 0, skipped: 0 });
@@ -67,7 +66,7 @@ describe('runSweep', () => {
   it('records identical metrics when the same sweep runs again elsewhere, whichever worker ran what', async () => {
     const text = TEXT.replace(/  model:[\s\S]*/, '  units: [[16]]\n  dropout: [0.1, 0.3]\n');
     const metrics = async () => {
-      const store = Store.open(join(mkdtempSync(join(tmpdir(), 'sweep-run-')), 'sweeps.db'));
+      const store = newStore();
       await sweep(store, text);
       const rows = store.db.prepare(
         `SELECT t.config_id, e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, t.test_accuracy
@@ -83,7 +82,7 @@ describe('runSweep', () => {
 
   it('stops when aborted: running trials are interrupted and run again next time', async () => {
     const text = TEXT.replace('epochs: [2]', 'epochs: [50]');
-    const store2 = Store.open(join(mkdtempSync(join(tmpdir(), 'sweep-run-')), 'sweeps.db'));
+    const store2 = newStore();
     const stop2 = new AbortController();
     const r2 = await runSweep({
       spec: parseSpec(text, 's.yaml'), specText: text, specPath: null, store: store2, dataset, workers: 1,

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFashionMnist } from '../../src/data/fashion-mnist.js';
@@ -8,6 +7,7 @@ import { parseSpec } from '../../src/spec/load-spec.js';
 import { initBackend } from '../../src/train/backend.js';
 import { disposeSplits, makeSplits, type Splits } from '../../src/train/tensors.js';
 import { trainTrial } from '../../src/train/train.js';
+import { tempDir } from '../temp-dir.js';
 
 let splits: Splits;
 let backend: string;
@@ -40,7 +40,7 @@ describe('checkpoints', () => {
   it.each(['adam', 'sgd', 'rmsprop', 'adagrad'])('a trial resumed from a checkpoint ends exactly as an uninterrupted one (%s)', async (optimizer) => {
     const c = config(optimizer);
     const whole = await train(c);
-    const dir = mkdtempSync(join(tmpdir(), 'sweep-ckpt-'));
+    const dir = tempDir('sweep-ckpt-');
     await expect(train(c, dir, 2)).rejects.toThrow('killed');
     const resumed = await train(c, dir);
     expect(resumed.resumedFrom).toBe(2);
@@ -49,7 +49,7 @@ describe('checkpoints', () => {
 
   it('keeps one checkpoint, and ignores one of another configuration or a damaged one', async () => {
     const c = config('adam');
-    const dir = mkdtempSync(join(tmpdir(), 'sweep-ckpt-'));
+    const dir = tempDir('sweep-ckpt-');
     await expect(train(c, dir, 3)).rejects.toThrow('killed');
     expect(readdirSync(dir).sort()).toEqual(['checkpoint-3.bin', 'checkpoint.json']);
     const other = await trainTrial({ config: c, seed: 9, splits, backend, checkpoint: { dir, configId: 'another' } });

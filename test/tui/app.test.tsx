@@ -1,12 +1,11 @@
 import { render } from 'ink-testing-library';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../src/tui/app.js';
 import { Leaderboard } from '../../src/tui/leaderboard.js';
 import { createViewStore } from '../../src/tui/view-store.js';
 import { reduce, type ViewState } from '../../src/tui/view-state.js';
 import { runningSweep, trial } from './fixtures.js';
 
-const tick = () => new Promise((r) => setTimeout(r, 30));
 let instances: { unmount: () => void }[] = [];
 afterEach(() => {
   for (const i of instances) i.unmount();
@@ -20,6 +19,21 @@ function show(state: ViewState) {
   instances.push(app);
   return { ...app, store, calls, frame: () => app.lastFrame() ?? '' };
 }
+
+/**
+ * Waits, polling the latest frame, until `check` passes: a store update reaches the screen
+ * after the store notifies and React commits, so there is no fixed delay to wait instead.
+ * Bounded: a frame that never comes fails with `check`'s own message after 5 s.
+ */
+const frameWhere = (check: () => void) => vi.waitFor(check, { timeout: 5_000, interval: 5 });
+
+/**
+ * Waits until the App listens for keys: Ink attaches its stdin 'readable' listener in the
+ * same effect pass as useInput's handler, after the first render. A key written before
+ * then is lost.
+ */
+const keysReady = (app: ReturnType<typeof show>) =>
+  vi.waitFor(() => expect(app.stdin.listenerCount('readable')).toBeGreaterThan(0), { timeout: 5_000, interval: 5 });
 
 /** Leaderboard rows: lines that start with a rank. */
 const boardRows = (frame: string) => frame.split('\n').filter((l) => /^ *\d+ +\d+ +0\.\d|^ *\d+ +\d+ +0 /.test(l));
@@ -44,21 +58,26 @@ describe('App', () => {
     const app = show(runningSweep());
     const outcome = { backend: 'wasm', valAccuracy: 0.9, valLoss: 0.1, testAccuracy: 0.88, testLoss: 0.3, params: 1, seconds: 30, epochs: [], weightsSha256: 'w' };
     app.store.dispatch({ type: 'trial-end', trialId: 5, config: app.store.getState().trials[4].config, status: 'completed', outcome, best: null });
-    await tick();
-    expect(boardRows(app.frame()).map((l) => l.trim().split(/ +/)[1])).toEqual(['5', '2', '3', '1']);
+    await frameWhere(() => expect(boardRows(app.frame()).map((l) => l.trim().split(/ +/)[1])).toEqual(['5', '2', '3', '1']));
   });
 
   it('sorts by the next column on s, scrolls on j/k, and stops on q or Ctrl-C', async () => {
-    const app = show(runningSweep());
-    await tick();
+    // A val_loss sweep: the fixtures' losses rank the trials 3, 1, 2 and their val accuracies
+    // 2, 3, 1, so sorting by val_acc visibly moves the rows.
+    const app = show({ ...runningSweep(), metric: 'val_loss' });
+    const rankAndTrial = () => boardRows(app.frame()).map((l) => l.trim().split(/ +/).slice(0, 2));
+    expect(app.frame()).toMatch(/#▼ +trial/);
+    expect(rankAndTrial()).toEqual([['1', '3'], ['2', '1'], ['3', '2']]);
+    await keysReady(app);
     app.stdin.write('s');
-    await tick();
+    // Rows by val accuracy, best first; each keeps its rank under the sweep's metric.
+    await frameWhere(() => expect(rankAndTrial()).toEqual([['3', '2'], ['1', '3'], ['2', '1']]));
     expect(app.frame()).toMatch(/val_acc▼/);
+    expect(app.frame()).not.toMatch(/#▼/);
     expect(app.frame()).toContain('s sort (val_acc)');
     app.stdin.write('q');
     app.stdin.write('\x03');
-    await tick();
-    expect(app.calls).toEqual(['quit', 'interrupt']);
+    await frameWhere(() => expect(app.calls).toEqual(['quit', 'interrupt']));
   });
 
   it('fits a small terminal: "+N more", scrolling, and lines cut to the width on resize', async () => {
@@ -70,22 +89,23 @@ describe('App', () => {
     Object.defineProperty(app.stdout, 'rows', { value: 16, configurable: true });
     Object.defineProperty(app.stdout, 'columns', { value: 40, configurable: true });
     app.stdout.emit('resize');
-    await tick();
-    const lines = app.frame().split('\n');
-    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(39);
+    // The frame at the new size: every line cut to the width, the sparkline dropped first.
+    await frameWhere(() => {
+      expect(Math.max(...app.frame().split('\n').map((l) => l.length))).toBeLessThanOrEqual(39);
+      expect(app.frame()).not.toContain('val_acc by epoch');
+    });
     expect(app.frame()).toMatch(/\+\d+ more +↑↓ scroll/);
-    expect(app.frame()).not.toContain('val_acc by epoch');
     const top = boardRows(app.frame())[0];
+    await keysReady(app);
     app.stdin.write('j');
-    await tick();
+    await frameWhere(() => expect(app.frame()).toMatch(/\(1 above\)/));
     expect(boardRows(app.frame())[0]).not.toBe(top);
-    expect(app.frame()).toMatch(/\(1 above\)/);
   });
 
   it('ends with the final leaderboard, the best configuration and how to reproduce it', async () => {
     const app = show(runningSweep());
     app.store.dispatch({ type: 'end', summary: { sweep: 'dropout', completed: 3, failed: 1, interrupted: 1, skipped: 0, notInGrid: 0, seconds: 125, best: null } }, true);
-    await tick();
+    await frameWhere(() => expect(app.frame()).toContain('sweep dropout stopped after'));
     const f = app.frame();
     expect(f).toContain('sweep dropout stopped after 2m05s: 3 completed, 1 failed, 1 interrupted, 0 done before');
     expect(f).toContain('best: trial 2  dropout=0.1  val 88.90%  test 88.40%');

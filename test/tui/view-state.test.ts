@@ -28,7 +28,9 @@ describe('view state', () => {
 
   it('ranks by lowest val_loss when that is the metric', () => {
     const s = { ...runningSweep(), metric: 'val_loss' as const };
-    // valLoss is 1 - val accuracy in the fixtures, so the best is still trial 2.
-    expect(best(s)?.id).toBe(2);
+    // Trial 3 has the lowest val loss; trial 2, the best val accuracy, also has the highest
+    // loss, so ranking by accuracy or by the highest loss would both pick 2.
+    expect(best(s)?.id).toBe(3);
+    expect(best(runningSweep())?.id).toBe(2);
   });
 });
