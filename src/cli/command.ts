@@ -37,8 +37,8 @@ export const defineCommand = <O>(def: CommandDef<O>): CommandDef<O> => def;
 
 export const DEFAULT_DB = 'runs/sweeps.db';
 
-/** `--db PATH`, on every command that reads or writes results. */
-export const dbOption = () => new Option('--db <path>', 'the SQLite database').default(DEFAULT_DB);
+/** `--db PATH|URL`, on every command that reads or writes results; `SWEEP_DB` when absent. */
+export const dbOption = () => new Option('--db <path>', 'the SQLite file, or postgres://USER@HOST:PORT/DB').env('SWEEP_DB').default(DEFAULT_DB);
 
 /** `--json`, on every command that prints a table. */
 export const jsonOption = () => new Option('--json', 'print JSON instead of a table');

@@ -1,13 +1,14 @@
-import { existsSync } from 'node:fs';
 import { Document, visit, isSeq } from 'yaml';
 import { UserError } from '../errors.js';
-import { varyingKeys, type TrialConfig } from '../grid/expand.js';
+import { varyingKeys } from '../grid/expand.js';
 import type { DataSettings } from '../spec/schema.js';
-import { Store, type SweepRow } from '../store/store.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import { dbOption, defineCommand, jsonOption, type Io } from './command.js';
 import { formatValue, LABEL } from '../grid/describe.js';
 import { formatMetric } from '../spec/schema.js';
 import { formatTable, pct } from './table.js';
+import type { SweepRecord, TrialConfig } from '../types.js';
 
 type Options = { db: string; json?: boolean };
 
@@ -38,98 +39,93 @@ export const bestCommand = defineCommand<Options>({
   action: ([sweep], opts, io) => best(sweep, opts, io),
 });
 
-export function openReadonly(db: string): Store {
-  if (!existsSync(db)) throw new UserError(`${db}: no database here yet (run \`sweep run SPEC\` first, or pass --db)`);
-  return Store.open(db, { readonly: true });
+/** Opens the store only to look, runs `f` on it, and closes it whatever happens. */
+export async function withStore<T>(db: string, f: (store: Store) => Promise<T>, options = { readonly: true }): Promise<T> {
+  const store = await openStore(db, options);
+  try {
+    return await f(store);
+  } finally {
+    await store.close();
+  }
 }
 
-export function findSweep(store: Store, name: string): SweepRow {
-  const sweep = store.sweep(name);
+/** The sweep with this name, or a UserError naming the ones there are. */
+export async function findSweep(store: Store, name: string): Promise<SweepRecord> {
+  const sweep = await store.sweep(name);
   if (!sweep) {
-    const names = store.sweeps().map((s) => s.name);
-    throw new UserError(`no sweep named "${name}" in ${store.path}${names.length ? ` (there are: ${names.join(', ')})` : ''}`);
+    const names = (await store.sweeps()).map((s) => s.name);
+    throw new UserError(`no sweep named "${name}" in ${store.location}${names.length ? ` (there are: ${names.join(', ')})` : ''}`);
   }
   return sweep;
 }
 
 /** `sweep ls`: every sweep with its trial counts and best score. */
-export function ls(values: Options, { out }: Io): number {
-  const store = openReadonly(values.db);
-  try {
-    const rows = store.sweeps();
+export function ls(values: Options, { out }: Io): Promise<number> {
+  return withStore(values.db, async (store) => {
+    const rows = await store.sweeps();
     if (values.json) out(JSON.stringify(rows, null, 2));
     else if (rows.length === 0) out(`no sweeps in ${values.db}`);
     else out(formatTable(
       ['sweep', 'trials', 'completed', 'failed', 'running', 'pending', 'metric', 'best', 'updated'],
       rows.map((s) => [s.name, s.total, s.completed, s.failed, s.running, s.pending, s.metric,
-        formatMetric(s.metric, s.best), s.updated_at]),
+        formatMetric(s.metric, s.best), s.updatedAt]),
     ));
     return 0;
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** `sweep show SWEEP`: its trials ranked by the sweep's metric, as a table or JSON. */
-export function show(name: string, values: Options, { out }: Io): number {
-  const store = openReadonly(values.db);
-  try {
-    const sweep = findSweep(store, name);
-    const trials = store.trials(sweep.id);
-    const configs = trials.map((t) => JSON.parse(t.config_json) as TrialConfig);
+export function show(name: string, values: Options, { out }: Io): Promise<number> {
+  return withStore(values.db, async (store) => {
+    const sweep = await findSweep(store, name);
+    const trials = await store.trials(sweep.id);
     if (values.json) {
-      out(JSON.stringify(trials.map((t, i) => ({
-        ...t, config: configs[i], config_json: undefined, data: JSON.parse(t.data_json), data_json: undefined,
-        epochs: store.epochs(t.id),
-      })), null, 2));
+      const epochs = new Map((await store.snapshot(sweep.id)).map((t) => [t.id, t.epochs]));
+      out(JSON.stringify(trials.map((t) => ({ ...t, epochs: epochs.get(t.id) ?? [] })), null, 2));
       return 0;
     }
+    const configs = trials.map((t) => t.config);
     const keys = varyingKeys(configs);
     let rank = 0;
     out(formatTable(
       ['rank', 'trial', 'status', ...keys.map((k) => LABEL[k]), 'val_acc', 'val_loss', 'test_acc', 'epochs', 'seconds', 'backend'],
       trials.map((t, i) => [
         t.status === 'completed' ? ++rank : null, t.id, t.status, ...keys.map((k) => formatValue(configs[i][k])),
-        pct(t.val_accuracy), t.val_loss?.toFixed(4) ?? null, pct(t.test_accuracy),
-        `${t.epochs_done}/${configs[i].epochs}`, t.seconds?.toFixed(1) ?? null, t.backend,
+        pct(t.valAccuracy), t.valLoss?.toFixed(4) ?? null, pct(t.testAccuracy),
+        `${t.epochsDone}/${configs[i].epochs}`, t.seconds?.toFixed(1) ?? null, t.backend,
       ]),
     ));
     const failed = trials.filter((t) => t.status === 'failed');
     for (const t of failed) out(`trial ${t.id} failed: ${t.error}`);
     return 0;
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** `sweep best SWEEP`: the best trial as a runnable one-configuration spec (YAML on stdout). */
-export function best(name: string, values: Options, { out }: Io): number {
-  const store = openReadonly(values.db);
-  try {
-    const sweep = findSweep(store, name);
-    const top = store.trials(sweep.id).find((t) => t.status === 'completed');
+export function best(name: string, values: Options, { out }: Io): Promise<number> {
+  return withStore(values.db, async (store) => {
+    const sweep = await findSweep(store, name);
+    const top = (await store.trials(sweep.id)).find((t) => t.status === 'completed');
     if (!top) throw new UserError(`sweep "${sweep.name}" has no completed trial yet`);
-    const spec = bestSpec(sweep, top.seed, JSON.parse(top.data_json), JSON.parse(top.config_json));
+    const spec = bestSpec(sweep, top.seed, top.data, top.config);
     if (values.json) {
       out(JSON.stringify({
-        sweep: sweep.name, trial: top.id, configId: top.config_id, metric: sweep.metric,
-        valAccuracy: top.val_accuracy, valLoss: top.val_loss, testAccuracy: top.test_accuracy, testLoss: top.test_loss, spec,
+        sweep: sweep.name, trial: top.id, configId: top.configId, metric: sweep.metric,
+        valAccuracy: top.valAccuracy, valLoss: top.valLoss, testAccuracy: top.testAccuracy, testLoss: top.testLoss, spec,
       }, null, 2));
       return 0;
     }
-    out(`# The best trial (${top.id}, config ${top.config_id}) of sweep "${sweep.name}": val_accuracy ${pct(top.val_accuracy)}%, test_accuracy ${pct(top.test_accuracy)}%.`);
+    out(`# The best trial (${top.id}, config ${top.configId}) of sweep "${sweep.name}": val_accuracy ${pct(top.valAccuracy)}%, test_accuracy ${pct(top.testAccuracy)}%.`);
     const doc = new Document(spec);
     // Lists in flow style, as the shipped specs write them: `units: [[256, 128]]`.
     visit(doc, { Seq: (_key, node) => { if (isSeq(node)) node.flow = true; } });
     out(doc.toString().trimEnd());
     return 0;
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** A spec whose grid is exactly one configuration: it expands to the same config id. */
-export function bestSpec(sweep: SweepRow, seed: number, data: DataSettings, c: TrialConfig) {
+export function bestSpec(sweep: SweepRecord, seed: number, data: DataSettings, c: TrialConfig) {
   const { model, optimizer, learningRate, batchSize, ...rest } = c;
   const axes = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, [v]]));
   return {

@@ -10,10 +10,12 @@ import { queryCommand } from './query.js';
 import { reproCommand } from './repro.js';
 import { runCommand } from './run.js';
 import { watchCommand } from './watch.js';
+import { workerCommand } from './worker.js';
 
 /** Every command, in the order `sweep --help` lists them. A new command is declared in its file and added here. */
 export const COMMANDS: readonly CommandDef[] = [
-  runCommand, lsCommand, showCommand, bestCommand, watchCommand, queryCommand, reproCommand, exportCommand, predictCommand,
+  runCommand, workerCommand, lsCommand, showCommand, bestCommand, watchCommand, queryCommand, reproCommand, exportCommand,
+  predictCommand,
 ];
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;

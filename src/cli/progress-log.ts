@@ -1,8 +1,8 @@
-import type { TrialConfig } from '../grid/expand.js';
 import type { SweepEvent } from '../sweep/run-sweep.js';
 import { describeConfig } from '../grid/describe.js';
 import { pct } from './table.js';
 import { formatMetric, type Metric } from '../spec/schema.js';
+import type { TrialConfig } from '../types.js';
 
 /**
  * The plain view of a running sweep: one line per finished epoch and trial, with the

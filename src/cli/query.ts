@@ -1,9 +1,9 @@
-import type Database from 'better-sqlite3';
 import { Option } from 'commander';
-import { UsageError, UserError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { renderSchemaDoc } from '../store/schema-doc.js';
 import { dbOption, defineCommand, jsonOption, type Io } from './command.js';
-import { openReadonly } from './inspect.js';
+import type { Value } from '../store/store.js';
+import { withStore } from './inspect.js';
 import { formatTable, type Cell } from './table.js';
 
 type QueryOptions = { db: string; json?: boolean; csv?: boolean; schema?: boolean };
@@ -23,51 +23,26 @@ export const queryCommand = defineCommand<QueryOptions>({
   action: ([sql], opts, io) => query(sql, opts, io),
 });
 
-const REFUSED = 'only read-only statements that return rows are allowed (this one would write or change the connection)';
-
-type Value = string | number | null;
-
 /**
  * `sweep query "SQL"`: runs one read-only statement against the database and prints its
- * rows as a table, JSON or CSV. `sweep query --schema`: what every table, view and column
- * means.
- *
- * Three locks keep it from changing anything: the connection is opened read-only, it sets
- * `PRAGMA query_only`, and a statement runs only when SQLite, having prepared it, says it
- * returns rows (`reader`) and does not write the database (`readonly`). `reader` is needed
- * too because SQLite counts ATTACH, DETACH, BEGIN and setting most pragmas as read-only.
- * Nothing is executed before that check.
+ * rows as a table, JSON or CSV; the store refuses anything that would write
+ * (`Store.query`). `sweep query --schema`: what every table, view and column means.
  */
-export function query(sql: string | undefined, values: QueryOptions, { out }: Io): number {
+export async function query(sql: string | undefined, values: QueryOptions, { out }: Io): Promise<number> {
   if (values.schema) {
     if (sql !== undefined || values.json || values.csv) throw new UsageError('--schema takes no SQL, --json or --csv');
     out(renderSchemaDoc());
     return 0;
   }
   if (sql === undefined) throw new UsageError('expected one SQL statement (quote it), got none');
-
-  const store = openReadonly(values.db);
-  try {
-    store.db.pragma('query_only = ON');
-    const stmt = prepareReader(store.db, sql);
-    let columns: string[];
-    let rows: Value[][];
-    try {
-      columns = stmt.columns().map((c) => c.name);
-      rows = (stmt.raw(true).safeIntegers(true).all() as unknown[][]).map((r) => r.map(toValue));
-    } catch (err) {
-      throw sqlError(err);
-    }
-    if (values.json) out(JSON.stringify(rows.map((r) => rowObject(columns, r)), null, 2));
-    else if (values.csv) out(toCsv(columns, rows));
-    else {
-      out(formatTable(columns, rows.map((r) => r.map(tableCell))));
-      out(`(${rows.length} ${rows.length === 1 ? 'row' : 'rows'})`);
-    }
-    return 0;
-  } finally {
-    store.close();
+  const { columns, rows } = await withStore(values.db, (store) => store.query(sql));
+  if (values.json) out(JSON.stringify(rows.map((r) => rowObject(columns, r)), null, 2));
+  else if (values.csv) out(toCsv(columns, rows));
+  else {
+    out(formatTable(columns, rows.map((r) => r.map(tableCell))));
+    out(`(${rows.length} ${rows.length === 1 ? 'row' : 'rows'})`);
   }
+  return 0;
 }
 
 /**
@@ -81,40 +56,6 @@ function sqlAfterTerminator(argv: readonly string[]): string[] {
   const isSql = (a: string) => a.startsWith('-') && /\s/.test(a) && !/^--[a-z-]+=/.test(a);
   const sql = argv.filter(isSql);
   return sql.length === 0 ? [...argv] : [...argv.filter((a) => !isSql(a)), '--', ...sql];
-}
-
-/** Prepares `sql` (without running it) and returns it only when it is one read-only, row-returning statement. */
-function prepareReader(db: Database.Database, sql: string): Database.Statement {
-  let stmt: Database.Statement;
-  try {
-    stmt = db.prepare(sql);
-  } catch (err) {
-    const message = (err as Error).message;
-    if (/more than one statement/.test(message)) {
-      throw new UserError('the SQL holds more than one statement; give exactly one (a single SELECT, WITH … SELECT, VALUES or PRAGMA that reads)');
-    }
-    if (/contains no statements/.test(message)) throw new UserError('the SQL holds no statement');
-    throw sqlError(err);
-  }
-  if (!stmt.reader || !stmt.readonly) throw new UserError(REFUSED);
-  return stmt;
-}
-
-/** SQLite's own message, on one line. Anything that is not an SQLite error is a bug and keeps its stack. */
-function sqlError(err: unknown): Error {
-  const e = err as { code?: unknown; message?: string };
-  if (typeof e.code === 'string' && e.code.startsWith('SQLITE_')) {
-    return new UserError(`${(e.message ?? e.code).replace(/\s*\n\s*/g, ' ')}`);
-  }
-  return err as Error;
-}
-
-/** Integers exactly (past 2^53 as decimal text), blobs as SQL hex literals. */
-function toValue(v: unknown): Value {
-  if (v === null || typeof v === 'string' || typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
-  if (Buffer.isBuffer(v)) return `X'${v.toString('hex').toUpperCase()}'`;
-  return String(v);
 }
 
 /** A JSON row object; a repeated column name gets `:2`, `:3`… so that no value is lost. */

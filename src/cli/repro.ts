@@ -1,12 +1,9 @@
 import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { stringify } from 'yaml';
 import { loadFashionMnist } from '../data/fashion-mnist.js';
 import { UserError } from '../errors.js';
-import type { TrialConfig } from '../grid/expand.js';
-import type { EpochMetrics } from '../pool/protocol.js';
 import { specSchema } from '../spec/schema.js';
-import { Store } from '../store/store.js';
+import { artifactsDirOf, openStore } from '../store/open.js';
 import { currentEnvironment, environmentDiff, type Environment } from '../sweep/environment.js';
 import { runSweep, trialDir } from '../sweep/run-sweep.js';
 import { Option } from 'commander';
@@ -14,6 +11,7 @@ import { dbOption, defineCommand, type Io } from './command.js';
 import { resolveTrial } from './export.js';
 import { bestSpec } from './inspect.js';
 import { progressLog } from './progress-log.js';
+import type { EpochMetrics } from '../types.js';
 
 type ReproOptions = { db: string; data?: string };
 
@@ -40,41 +38,43 @@ export const ACCURACY_TOLERANCE = 0.005;
  * metrics and the final weights. Exit 0 only when it reproduced.
  */
 export async function repro(ref: string, values: ReproOptions, { out }: Io): Promise<number> {
-  const store = Store.open(values.db);
+  const store = await openStore(values.db);
+  const artifactsDir = artifactsDirOf(values.db);
   try {
-    const { trial: original, sweep } = resolveTrial(store, ref);
+    const { trial: original, sweep } = await resolveTrial(store, ref);
     if (original.status !== 'completed') throw new UserError(`trial ${original.id} is ${original.status}: only completed trials can be reproduced`);
-    const config = JSON.parse(original.config_json) as TrialConfig;
+    const config = original.config;
     const dataset = await loadFashionMnist({ dir: values.data, log: out });
     const now = currentEnvironment(dataset.sha256);
-    const recorded = original.env_json ? (JSON.parse(original.env_json) as Environment) : null;
+    const recorded = original.environment as Environment | null;
     const differences = recorded ? environmentDiff(recorded, now) : ['no environment recorded for the original'];
-    out(`reproducing trial ${original.id} of sweep ${sweep.name} (config ${original.config_id}, backend ${original.backend})`);
+    out(`reproducing trial ${original.id} of sweep ${sweep.name} (config ${original.configId}, backend ${original.backend})`);
     out(differences.length ? `environment differs: ${differences.join('; ')}` : 'environment: same Node, TensorFlow.js, sweep and dataset checksums');
 
     const name = `${sweep.name}~repro`;
-    const spec = { ...specSchema.parse({ ...bestSpec(sweep, original.seed, JSON.parse(original.data_json), config), name: 'repro' }), name };
+    const spec = { ...specSchema.parse({ ...bestSpec(sweep, original.seed, original.data, config), name: 'repro' }), name };
     // Always from scratch: an earlier reproduction of this configuration is reset, its folder removed.
-    const earlier = store.sweep(name) && store.trials(store.sweep(name)!.id).find((t) => t.config_id === original.config_id);
-    if (earlier) store.requeue(earlier.id);
-    rmSync(trialDir(dirname(values.db), name, original.config_id), { recursive: true, force: true });
+    const reproSweep = await store.sweep(name);
+    const earlier = reproSweep && (await store.trials(reproSweep.id)).find((t) => t.configId === original.configId);
+    if (earlier) await store.requeue(earlier.id);
+    if (artifactsDir) rmSync(trialDir(artifactsDir, name, original.configId), { recursive: true, force: true });
     const backend = original.backend === 'tensorflow' ? 'node' : original.backend === 'cpu' ? 'cpu' : 'wasm';
     const result = await runSweep({
       spec, specText: stringify(spec), specPath: null, store, dataset, workers: 1, backend,
-      artifactsDir: dirname(values.db), environment: now, onEvent: progressLog(out, [], spec.metric),
+      artifactsDir, environment: now, onEvent: progressLog(out, [], spec.metric),
     });
     if (result.completed !== 1) throw new UserError(`the reproduction did not complete (${result.failed} failed, ${result.interrupted} interrupted)`);
-    const copy = store.trials(store.sweep(name)!.id).find((t) => t.config_id === original.config_id)!;
-    store.markReproduction(copy.id, original.id);
+    const copy = (await store.trials((await store.sweep(name))!.id)).find((t) => t.configId === original.configId)!;
+    await store.markReproduction(copy.id, original.id);
 
-    const report = compare(store.epochs(original.id), store.epochs(copy.id), original, copy);
-    const exact = report.every((r) => r.diff === 0) && original.weights_sha256 !== null && original.weights_sha256 === copy.weights_sha256;
+    const report = compare(await store.epochs(original.id), await store.epochs(copy.id), original, copy);
+    const exact = report.every((r) => r.diff === 0) && original.weightsSha256 !== null && original.weightsSha256 === copy.weightsSha256;
     if (exact) {
-      out(`reproduced exactly: trial ${copy.id} matches trial ${original.id} in all ${config.epochs} epochs' metrics, the test metrics, and the weights' SHA-256 (${copy.weights_sha256!.slice(0, 16)}…)`);
+      out(`reproduced exactly: trial ${copy.id} matches trial ${original.id} in all ${config.epochs} epochs' metrics, the test metrics, and the weights' SHA-256 (${copy.weightsSha256!.slice(0, 16)}…)`);
       return 0;
     }
     for (const r of report.filter((x) => x.diff !== 0)) out(`  ${r.metric}: max difference ${r.diff.toExponential(2)}`);
-    if (original.weights_sha256 !== copy.weights_sha256) out(`  weights differ (SHA-256 ${original.weights_sha256?.slice(0, 16) ?? '-'}… vs ${copy.weights_sha256?.slice(0, 16)}…)`);
+    if (original.weightsSha256 !== copy.weightsSha256) out(`  weights differ (SHA-256 ${original.weightsSha256?.slice(0, 16) ?? '-'}… vs ${copy.weightsSha256?.slice(0, 16)}…)`);
     const sameSetting = differences.length === 0 && copy.backend === original.backend;
     const accuracyDiff = Math.max(...report.filter((r) => r.metric.includes('accuracy')).map((r) => r.diff));
     if (!sameSetting && accuracyDiff <= ACCURACY_TOLERANCE) {
@@ -86,11 +86,11 @@ export async function repro(ref: string, values: ReproOptions, { out }: Io): Pro
       : `NOT reproduced: accuracies differ by up to ${(accuracyDiff * 100).toFixed(2)} points, beyond the ${ACCURACY_TOLERANCE * 100}-point tolerance`);
     return 1;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-function compare(a: EpochMetrics[], b: EpochMetrics[], ta: { test_accuracy: number | null; test_loss: number | null }, tb: typeof ta) {
+function compare(a: EpochMetrics[], b: EpochMetrics[], ta: { testAccuracy: number | null; testLoss: number | null }, tb: typeof ta) {
   const keys = ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const;
   const per = keys.map((k) => ({
     metric: `epoch ${k}`,
@@ -98,7 +98,7 @@ function compare(a: EpochMetrics[], b: EpochMetrics[], ta: { test_accuracy: numb
   }));
   return [
     ...per,
-    { metric: 'test accuracy', diff: Math.abs((ta.test_accuracy ?? NaN) - (tb.test_accuracy ?? NaN)) },
-    { metric: 'test loss', diff: Math.abs((ta.test_loss ?? NaN) - (tb.test_loss ?? NaN)) },
+    { metric: 'test accuracy', diff: Math.abs((ta.testAccuracy ?? NaN) - (tb.testAccuracy ?? NaN)) },
+    { metric: 'test loss', diff: Math.abs((ta.testLoss ?? NaN) - (tb.testLoss ?? NaN)) },
   ];
 }

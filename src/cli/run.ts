@@ -1,18 +1,18 @@
 import { availableParallelism } from 'node:os';
-import { dirname } from 'node:path';
 import { loadFashionMnist } from '../data/fashion-mnist.js';
 import { UserError } from '../errors.js';
 import { countConfigs, expandGrid, HYPERPARAMETERS, varyingKeys } from '../grid/expand.js';
 import { nodeBackendInstalled } from '../pool/node-backend.js';
 import { BACKENDS, type BackendChoice } from '../pool/protocol.js';
 import { loadSpec } from '../spec/load-spec.js';
-import { Store } from '../store/store.js';
+import { artifactsDirOf, openStore } from '../store/open.js';
 import { currentEnvironment } from '../sweep/environment.js';
 import { runSweep } from '../sweep/run-sweep.js';
 import { Option } from 'commander';
 import { dbOption, defineCommand, integer, type Io } from './command.js';
 import { formatValue, LABEL } from '../grid/describe.js';
 import { progressLog } from './progress-log.js';
+import { lostLine, userStop } from './user-stop.js';
 import { formatTable } from './table.js';
 
 /** Grids larger than this are refused unless --max-trials allows them: likely a typo, not a plan. */
@@ -70,49 +70,37 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
   }
 
   const dataset = await loadFashionMnist({ dir: values.data, log: out });
-  const store = Store.open(values.db);
-  const stop = new AbortController();
-  // How the run was stopped decides the exit code: q is a normal end, signals are not.
-  let stoppedWith = 0;
+  const store = await openStore(values.db);
   const live = values.tui && io.interactive;
   // Ink takes ~0.4 s to load: only when the screen is shown.
   const tui = live ? await import('../tui/index.js') : null;
   const view = tui
-    ? tui.createViewStore(tui.initialState({ sweep: spec.name, specPath, dbPath: values.db, backend, workers, mode: 'run' }, Date.now()))
+    ? tui.createViewStore(tui.initialState({ sweep: spec.name, specPath, dbPath: store.location, backend, workers, mode: 'run' }, Date.now()))
     : null;
-  const requestStop = (code: number, why: string, say = out) => {
-    if (stop.signal.aborted) process.exit(code);
-    stoppedWith = code;
-    if (view) view.dispatch({ type: 'stopping' }, true);
-    else say(`${why}: stopping; running trials are interrupted and run again next time (again to quit at once)`);
-    stop.abort();
-  };
-  const onSignal = (signal: NodeJS.Signals) => requestStop(signal === 'SIGINT' ? 130 : 143, signal);
-  // Nobody reads the log any more (`sweep run SPEC | head`): stop as q does, saying so on stderr.
-  const onStdoutClosed = () => { if (!stop.signal.aborted) requestStop(0, 'stdout closed', io.err); };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  io.stdoutClosed.addEventListener('abort', onStdoutClosed);
-  const screen = tui && view ? tui.mount(view, { onQuit: () => requestStop(0, 'q'), onInterrupt: () => requestStop(130, 'SIGINT') }) : null;
+  const stop = userStop(io, view ? () => view.dispatch({ type: 'stopping' }, true) : undefined);
+  const screen = tui && view ? tui.mount(view, { onQuit: () => stop.request(0, 'q'), onInterrupt: () => stop.request(130, 'SIGINT') }) : null;
   try {
-    if (io.stdoutClosed.aborted) onStdoutClosed();
-    if (!view) out(`data: Fashion-MNIST (${dataset.source}, ${dataset.dir}); database: ${values.db}`);
+    const log = progressLog(out, keys, spec.metric);
+    if (!view) out(`data: Fashion-MNIST (${dataset.source}, ${dataset.dir}); database: ${store.location}`);
     const result = await runSweep({
       spec, specText: text, specPath, store, dataset, workers, backend, signal: stop.signal,
-      artifactsDir: values.db === ':memory:' ? null : dirname(values.db), retryFailed: values.retryFailed ?? false,
+      artifactsDir: artifactsDirOf(values.db), retryFailed: values.retryFailed ?? false,
       environment: currentEnvironment(dataset.sha256),
-      onEvent: view ? (e) => view.dispatch(e, e.type === 'end') : progressLog(out, keys, spec.metric),
+      onEvent: (e) => {
+        // A worker that was cut off long enough for another to take its trial over says so.
+        if (e.type === 'trial-end' && e.lost) io.err(lostLine(e.trialId));
+        if (view) view.dispatch(e, e.type === 'end');
+        else log(e);
+      },
     });
     if (!view && result.best) {
       out(`best: trial ${result.best.trialId}; \`sweep best ${spec.name}\` prints its configuration`);
     }
-    if (stop.signal.aborted) return stoppedWith;
+    if (stop.signal.aborted) return stop.code;
     return result.failed > 0 && result.completed === 0 && result.skipped === 0 ? 1 : 0;
   } finally {
     await screen?.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    io.stdoutClosed.removeEventListener('abort', onStdoutClosed);
-    store.close();
+    stop.dispose();
+    await store.close();
   }
 }

@@ -1,9 +1,10 @@
 import { splitSizes } from '../data/split.js';
-import type { DataSettings } from '../spec/schema.js';
-import type { Store, SweepRow } from '../store/store.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
+import type { SweepRecord } from '../types.js';
 import type { ViewState } from '../tui/index.js';
 import { dbOption, defineCommand, type Io } from './command.js';
-import { findSweep, openReadonly, show } from './inspect.js';
+import { findSweep, show } from './inspect.js';
 
 const REFRESH_MS = 1000;
 
@@ -23,12 +24,20 @@ export const watchCommand = defineCommand<{ db: string }>({
  */
 export async function watch(name: string, values: { db: string }, io: Io): Promise<number> {
   if (!io.interactive) return show(name, { db: values.db, json: false }, io);
-  const store = openReadonly(values.db);
+  const store = await openStore(values.db, { readonly: true });
   try {
-    const sweep = findSweep(store, name);
+    const sweep = await findSweep(store, name);
     const { createViewStore, mount } = await import('../tui/index.js');
-    const view = createViewStore(fromDatabase(store, sweep, values.db, Date.now()), 0);
-    const poll = setInterval(() => view.set(fromDatabase(store, findSweep(store, sweep.name), values.db, Date.now())), REFRESH_MS);
+    const view = createViewStore(await fromDatabase(store, sweep, Date.now()), 0);
+    // One read at a time: a slow database must not stack up polls.
+    let reading = false;
+    const poll = setInterval(() => {
+      if (reading) return;
+      reading = true;
+      findSweep(store, sweep.name).then((s) => fromDatabase(store, s, Date.now())).then((state) => view.set(state))
+        .catch(() => { /* a read that failed (a restarting server): the next poll tries again */ })
+        .finally(() => { reading = false; });
+    }, REFRESH_MS);
     let quit = () => {};
     const quitting = new Promise<void>((resolve) => { quit = resolve; });
     const screen = mount(view, { onQuit: quit, onInterrupt: quit });
@@ -38,21 +47,21 @@ export async function watch(name: string, values: { db: string }, io: Io): Promi
     await screen.close();
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 /** The view state of a sweep as the database has it now. */
-function fromDatabase(store: Store, sweep: SweepRow, dbPath: string, now: number): ViewState {
-  const trials = store.snapshot(sweep.id);
+async function fromDatabase(store: Store, sweep: SweepRecord, now: number): Promise<ViewState> {
+  const trials = await store.snapshot(sweep.id);
   const latest = trials.filter((t) => t.backend).sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? ''))[0];
-  const data = store.trials(sweep.id)[0]?.data_json;
+  const first = trials.length ? await store.trial(trials[0].id) : undefined;
   return {
-    header: { sweep: sweep.name, specPath: sweep.spec_path, dbPath, backend: latest?.backend ?? '-', workers: null, mode: 'watch' },
+    header: { sweep: sweep.name, specPath: sweep.specPath, dbPath: store.location, backend: latest?.backend ?? '-', workers: null, mode: 'watch' },
     metric: sweep.metric,
-    trainSamples: data ? splitSizes(JSON.parse(data) as DataSettings).train : 0,
+    trainSamples: first ? splitSizes(first.data).train : 0,
     // The last `sweep run` of this spec started when it updated the sweep.
-    startedAt: Date.parse(sweep.updated_at),
+    startedAt: Date.parse(sweep.updatedAt),
     now,
     trials,
     stopping: false,

@@ -1,4 +1,4 @@
-import type { TrialConfig } from './expand.js';
+import type { TrialConfig } from '../types.js';
 
 /** Short display name of a hyperparameter, as columns and log lines show it. */
 export const LABEL: Record<keyof TrialConfig, string> = {

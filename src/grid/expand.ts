@@ -1,30 +1,6 @@
 import { createHash } from 'node:crypto';
-import {
-  KIND_AXES, type Activation, type DataSettings, type GridSpec, type ModelKind,
-  type OptimizerName, type Pooling, type SweepSpec,
-} from '../spec/schema.js';
-
-/** One fully resolved configuration: everything that decides what is trained. */
-export type TrialConfig = {
-  model: ModelKind;
-  epochs: number;
-  activation: Activation;
-  units: number[];
-  dropout: number;
-  optimizer: OptimizerName;
-  learningRate: number;
-  batchSize: number;
-  /** CNN only. */
-  filters?: number[];
-  kernelSize?: number;
-  pooling?: Pooling;
-};
-
-export type Trial = {
-  /** Stable id: a hash of the configuration, the seed and the data settings. */
-  configId: string;
-  config: TrialConfig;
-};
+import type { Trial, TrialConfig } from '../types.js';
+import { KIND_AXES, type DataSettings, type GridSpec, type ModelKind, type SweepSpec } from '../spec/schema.js';
 
 /** Hyperparameters a configuration has, in the order tables show them. */
 export const HYPERPARAMETERS = [

@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { TrialConfig } from '../grid/expand.js';
 import type { DataSettings } from '../spec/schema.js';
 import type { BackendChoice, SharedDataset, TrainResult, WorkerEvent, WorkerInit } from './protocol.js';
+import type { TrialConfig } from '../types.js';
 
 /** The compiled worker; under vitest (running src/*.ts) the build in dist/ is used. */
 function workerFile(): string {

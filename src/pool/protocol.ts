@@ -3,8 +3,8 @@
  * carries in, what a worker reports while it trains, and what it returns.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { TrialConfig } from '../grid/expand.js';
 import type { DataSettings } from '../spec/schema.js';
+import type { EpochMetrics, TrialConfig, TrialOutcome } from '../types.js';
 
 export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendChoice[] = ['auto', 'node', 'wasm', 'cpu'];
@@ -15,28 +15,6 @@ export type SharedDataset = { readonly train: SharedSplit; readonly test: Shared
 
 /** Given to each worker once, at its start. */
 export type WorkerInit = { readonly dataset: SharedDataset; readonly backend: BackendChoice };
-
-export type EpochMetrics = {
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  valLoss: number;
-  valAccuracy: number;
-  seconds: number;
-};
-
-export type TrialOutcome = {
-  backend: string;
-  valAccuracy: number;
-  valLoss: number;
-  testAccuracy: number;
-  testLoss: number;
-  params: number;
-  seconds: number;
-  epochs: EpochMetrics[];
-  /** SHA-256 of the trained weights' bytes, in layer order: equal hashes, identical models. */
-  weightsSha256: string;
-};
 
 /** One trial to train. `port` is transferred; the worker posts WorkerEvents on it. */
 export type TrainTask = {

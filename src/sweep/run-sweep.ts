@@ -1,13 +1,14 @@
 import { join } from 'node:path';
-import { expandGrid, type TrialConfig } from '../grid/expand.js';
+import { expandGrid } from '../grid/expand.js';
 import { TrainingPool } from '../pool/pool.js';
-import type { BackendChoice, EpochMetrics, SharedDataset, TrialOutcome } from '../pool/protocol.js';
+import type { BackendChoice, SharedDataset } from '../pool/protocol.js';
 import { splitSizes } from '../data/split.js';
 import { failpoint } from '../failpoint.js';
 import { metricScore, metricValue, type Metric, type SweepSpec } from '../spec/schema.js';
-import type { Store, TrialSnapshot } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import type { Environment } from './environment.js';
-import { ownerAlive, ownerToken } from './owner.js';
+import { ownerToken } from '../store/owner.js';
+import type { EpochMetrics, TrialConfig, TrialOutcome, TrialSnapshot } from '../types.js';
 
 /** What the controller tells its views (the line log now, the live leaderboard later). */
 export type SweepEvent =
@@ -23,6 +24,8 @@ export type SweepEvent =
   | {
       type: 'trial-end'; trialId: number; config: TrialConfig; status: 'completed' | 'failed' | 'interrupted';
       outcome?: TrialOutcome; error?: string; best: Best | null;
+      /** Interrupted because another worker took the trial over (this one's lease expired): nothing of this attempt was kept. */
+      lost?: true;
     }
   | { type: 'end'; summary: SweepResult };
 
@@ -67,16 +70,15 @@ export function trialDir(artifactsDir: string, sweep: string, configId: string):
   return join(artifactsDir, sweep, configId);
 }
 
-/** A trial whose owner sent no heartbeat for this long is taken to be dead. */
-export const LEASE_MS = 60_000;
 const HEARTBEAT_MS = 5_000;
 
 /**
  * Runs a sweep: records the spec and its configurations, then claims and trains every one
  * not yet completed on the worker pool, recording each epoch and outcome as it arrives.
  * Only this controller changes a trial's status. Claims are atomic, so several processes
- * can share one sweep; trials of a dead process are re-queued and resume from their last
- * checkpoint. A failed trial is recorded and the sweep goes on.
+ * (on several hosts, with PostgreSQL) can share one sweep; trials whose lease expired are
+ * re-queued and resume from their last checkpoint. A failed trial is recorded and the sweep
+ * goes on. A trial taken over by another worker while this one was cut off is dropped here.
  */
 export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const started = performance.now();
@@ -84,21 +86,20 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const { spec, store } = o;
   const owner = ownerToken();
   const trials = expandGrid(spec);
-  const sweepId = store.upsertSweep({
+  const sweepId = await store.upsertSweep({
     name: spec.name, metric: spec.metric, seed: spec.seed, specPath: o.specPath, specYaml: o.specText,
   });
-  store.addTrials(sweepId, spec.seed, spec.data, trials);
-  if (o.retryFailed) store.retryFailed(sweepId);
-  store.releaseDead(sweepId, ownerAlive, LEASE_MS);
+  await store.addTrials(sweepId, spec.seed, spec.data, trials);
+  if (o.retryFailed) await store.retryFailed(sweepId);
+  await store.releaseExpired(sweepId);
 
-  const inGrid = new Set(trials.map((t) => t.configId));
-  const all = store.trials(sweepId);
-  const rows = all.filter((r) => inGrid.has(r.config_id));
+  const eligible = trials.map((t) => t.configId);
+  const inGrid = new Set(eligible);
+  const all = await store.trials(sweepId);
+  const rows = all.filter((r) => inGrid.has(r.configId));
   const todo = rows.filter((r) => r.status === 'pending' || r.status === 'interrupted').length;
   const bestRow = rows.find((r) => r.status === 'completed');
-  let best: Best | null = bestRow
-    ? bestOf(spec.metric, bestRow.id, { valAccuracy: bestRow.val_accuracy, valLoss: bestRow.val_loss }, JSON.parse(bestRow.config_json))
-    : null;
+  let best: Best | null = bestRow ? bestOf(spec.metric, bestRow.id, bestRow, bestRow.config) : null;
 
   const result: SweepResult = {
     sweep: spec.name, completed: 0, failed: 0, interrupted: 0,
@@ -109,7 +110,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   emit({
     type: 'start', sweep: spec.name, metric: spec.metric, total: rows.length, todo, done: result.skipped,
     notInGrid: result.notInGrid, workers, trainSamples: splitSizes(spec.data).train,
-    trials: store.snapshot(sweepId).filter((t) => inGrid.has(t.configId)),
+    trials: (await store.snapshot(sweepId)).filter((t) => inGrid.has(t.configId)),
   });
 
   // The user's stop, or a write that failed (disk full): either way no new trial starts.
@@ -125,61 +126,89 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   if (todo > 0 && !stop.signal.aborted) {
     const pool = new TrainingPool({ workers, backend: o.backend, dataset: o.dataset, heapLimitMb: o.workerHeapMb });
     const heartbeat = setInterval(() => {
-      try { store.heartbeat(owner); } catch { /* a busy database: the next beat will do */ }
+      store.heartbeat(owner).catch(() => { /* a busy or restarting database: the next beat will do */ });
     }, HEARTBEAT_MS);
     const runOne = async (): Promise<void> => {
       while (!stop.signal.aborted) {
         // Crash point before each claim; the first is at startup: the sweep and its trials recorded, none claimed.
         failpoint('before-claim');
-        const row = store.claimNext(sweepId, owner, (id) => inGrid.has(id), ownerAlive, LEASE_MS);
-        if (!row) return;
-        const config = JSON.parse(row.config_json) as TrialConfig;
-        const trialId = row.id;
+        const claim = await store.claimNext(sweepId, owner, eligible);
+        if (!claim) return;
+        const { id: trialId, config } = claim.trial;
+        // Stops this trial alone: the user's stop, or the claim lost to another worker.
+        const trialStop = new AbortController();
+        const onStop = () => trialStop.abort();
+        stop.signal.addEventListener('abort', onStop);
+        let lost = false;
+        // Writes for one trial run in order (its resume before its epochs). A refused one means
+        // the claim is gone; a failed one (disk full) stops the sweep, and its caller sees it.
+        let writes = Promise.resolve();
+        const write = (w: () => Promise<boolean>): Promise<void> => {
+          const next = writes.then(async () => {
+            if (lost) return;
+            if (!(await w())) {
+              lost = true;
+              trialStop.abort();
+            }
+          });
+          writes = next.catch(fail);
+          return next;
+        };
+        const recordedByFail = () => {};
         emit({ type: 'trial-start', trialId, config });
         try {
           const r = await pool.run(
             {
-              trialId, configId: row.config_id, config, seed: row.seed, data: JSON.parse(row.data_json),
-              checkpointDir: o.artifactsDir ? trialDir(o.artifactsDir, spec.name, row.config_id) : null,
+              trialId, configId: claim.trial.configId, config, seed: claim.trial.seed, data: claim.trial.data,
+              checkpointDir: o.artifactsDir ? trialDir(o.artifactsDir, spec.name, claim.trial.configId) : null,
             },
             (e) => {
-              try {
-                if (e.type === 'started') {
-                  store.resumeAt(trialId, e.epochs, e.backend);
-                } else {
-                  store.recordEpoch(trialId, e.metrics, e.backend);
-                  emit({ type: 'epoch', trialId, config, backend: e.backend, metrics: e.metrics });
+              if (e.type === 'started') {
+                write(() => store.resumeAt(claim, e.epochs, e.backend)).catch(recordedByFail);
+              } else {
+                write(async () => {
+                  const kept = await store.recordEpoch(claim, e.metrics, e.backend);
+                  if (kept) emit({ type: 'epoch', trialId, config, backend: e.backend, metrics: e.metrics });
                   // Crash point mid-epoch: this epoch is committed, the worker is training the next.
                   failpoint('epoch-recorded');
-                }
-              } catch (err) {
-                fail(err);
+                  return kept;
+                }).catch(recordedByFail);
               }
             },
-            stop.signal,
+            trialStop.signal,
           );
+          await writes;
+          if (lost) throw new Error('claim lost');
           if (r.ok) {
-            store.completeTrial(trialId, r.outcome, o.environment ?? null);
+            await write(() => store.completeTrial(claim, r.outcome, o.environment ?? null));
+            if (lost) throw new Error('claim lost');
             result.completed++;
             const candidate = bestOf(spec.metric, trialId, r.outcome, config);
             if (!best || candidate.score > best.score) best = candidate;
             emit({ type: 'trial-end', trialId, config, status: 'completed', outcome: r.outcome, best });
           } else {
-            store.failTrial(trialId, r.error, r.epochs, r.backend ?? undefined);
+            await write(() => store.failTrial(claim, r.error, r.epochs, r.backend ?? undefined));
+            if (lost) throw new Error('claim lost');
             result.failed++;
             emit({ type: 'trial-end', trialId, config, status: 'failed', error: r.error, best });
           }
         } catch (err) {
-          if (stop.signal.aborted) {
-            if (!fatal) store.interruptTrial(trialId);
+          await writes;
+          if (lost) {
+            result.interrupted++;
+            emit({ type: 'trial-end', trialId, config, status: 'interrupted', best, lost: true });
+          } else if (stop.signal.aborted) {
+            if (!fatal) await store.interruptTrial(claim).catch(fail);
             result.interrupted++;
             emit({ type: 'trial-end', trialId, config, status: 'interrupted', best });
           } else {
             // The worker itself died (out of memory, a crash in native code): still a failed trial.
-            store.failTrial(trialId, `worker died: ${(err as Error).message}`, []);
+            await write(() => store.failTrial(claim, `worker died: ${(err as Error).message}`, []));
             result.failed++;
             emit({ type: 'trial-end', trialId, config, status: 'failed', error: (err as Error).message, best });
           }
+        } finally {
+          stop.signal.removeEventListener('abort', onStop);
         }
       }
     };
@@ -187,7 +216,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     clearInterval(heartbeat);
     await pool.close();
     // Trials a failed write left claimed go back to the queue.
-    if (fatal) try { store.releaseOwned(owner); } catch { /* the database is what failed */ }
+    if (fatal) await store.releaseOwned(owner).catch(() => { /* the database is what failed */ });
   }
   o.signal?.removeEventListener('abort', onAbort);
   if (fatal) throw fatal;

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type seedrandom from 'seedrandom';
 import { failpoint } from '../failpoint.js';
-import type { EpochMetrics } from '../pool/protocol.js';
 import { SeededDropout } from './seeded-dropout.js';
+import type { EpochMetrics } from '../types.js';
 
 /** Everything besides the weights that training needs to go on exactly as if never stopped. */
 export type TrainingState = {

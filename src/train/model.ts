@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import type { TrialConfig } from '../grid/expand.js';
 import type { Activation, OptimizerName } from '../spec/schema.js';
 import { FusedAdam } from './kernels/adam.js';
 import { SeededDropout } from './seeded-dropout.js';
+import type { TrialConfig } from '../types.js';
 
 export const IMAGE_SHAPE = [28, 28, 1] as const;
 export const CLASSES = 10;

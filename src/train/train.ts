@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import type { TrialConfig } from '../grid/expand.js';
-import type { EpochMetrics, TrialOutcome } from '../pool/protocol.js';
 import { countHits, sparseCrossEntropy } from './loss.js';
 import { buildModel, makeOptimizer } from './model.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { Split, Splits } from './tensors.js';
+import type { EpochMetrics, TrialConfig, TrialOutcome } from '../types.js';
 
 const EVAL_BATCH = 1000;
 

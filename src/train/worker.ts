@@ -5,11 +5,12 @@
  */
 import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
-import type { TrainResult, TrainTask, WorkerEvent, WorkerInit, EpochMetrics } from '../pool/protocol.js';
+import type { TrainResult, TrainTask, WorkerEvent, WorkerInit } from '../pool/protocol.js';
 import { initBackend } from './backend.js';
 import { disposeSplits, makeSplits, type Splits } from './tensors.js';
 import { saveModel } from './model-files.js';
 import { trainTrial } from './train.js';
+import type { EpochMetrics } from '../types.js';
 
 const init = workerData as WorkerInit;
 let backend: Promise<string> | undefined;

@@ -1,6 +1,6 @@
 import { Text } from 'ink';
-import type { TrialSnapshot } from '../store/store.js';
 import { truncate } from './format.js';
+import type { TrialSnapshot } from '../types.js';
 
 type Props = { readonly failed: readonly TrialSnapshot[]; readonly width: number };
 

@@ -1,8 +1,7 @@
 import { Box, Text } from 'ink';
-import type { TrialConfig } from '../grid/expand.js';
 import { describeConfig } from '../grid/describe.js';
-import type { TrialSnapshot } from '../store/store.js';
 import { bar, percent, truncate } from './format.js';
+import type { TrialConfig, TrialSnapshot } from '../types.js';
 
 type Props = {
   readonly trials: readonly TrialSnapshot[];

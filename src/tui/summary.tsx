@@ -1,9 +1,8 @@
 import { Box, Text } from 'ink';
 import { describeConfig } from '../grid/describe.js';
-import type { TrialConfig } from '../grid/expand.js';
 import type { SweepResult } from '../sweep/run-sweep.js';
-import type { TrialSnapshot } from '../store/store.js';
 import { duration, percent, truncate } from './format.js';
+import type { TrialConfig, TrialSnapshot } from '../types.js';
 
 type Props = {
   readonly sweep: string;

@@ -1,7 +1,7 @@
-import { varyingKeys, type TrialConfig } from '../grid/expand.js';
+import { varyingKeys } from '../grid/expand.js';
 import { metricScore, type Metric } from '../spec/schema.js';
-import type { TrialSnapshot } from '../store/store.js';
 import type { SweepEvent, SweepResult } from '../sweep/run-sweep.js';
+import type { TrialConfig, TrialSnapshot } from '../types.js';
 
 /**
  * The one state object the terminal view renders: built from the controller's events

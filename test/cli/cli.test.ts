@@ -41,7 +41,7 @@ describe('sweep CLI', () => {
   });
 
   it.each([
-    ['run', [/^Usage: sweep run \[options\] <spec>$/m, /--db <path> +the SQLite database \(default: "runs\/sweeps\.db"\)/, /--backend <name> +the TensorFlow\.js backend \(choices: "auto", "node", "wasm",\s+"cpu", default: "auto"\)/, /--max-trials <n> +the largest grid accepted \(default: 10000\)/, /^Example:\n {2}\$ sweep run sweeps\/dropout\.yaml/m]],
+    ['run', [/^Usage: sweep run \[options\] <spec>$/m, /--db <path> +the SQLite file, or postgres:\/\/USER@HOST:PORT\/DB \(default:\s+"runs\/sweeps\.db", env: SWEEP_DB\)/, /--backend <name> +the TensorFlow\.js backend \(choices: "auto", "node", "wasm",\s+"cpu", default: "auto"\)/, /--max-trials <n> +the largest grid accepted \(default: 10000\)/, /^Example:\n {2}\$ sweep run sweeps\/dropout\.yaml/m]],
     ['query', [/^Usage: sweep query \[options\] \[sql\]$/m, /--csv +print RFC 4180 CSV/, /--schema/, /^Example:\n {2}\$ sweep query "SELECT/m]],
     ['show', [/^Usage: sweep show \[options\] <sweep>$/m, /--json +print JSON instead of a table/]],
   ] as const)('`sweep %s --help` exits 0 with its options, their defaults and an example', async (command, patterns) => {
@@ -141,7 +141,7 @@ describe('sweep CLI', () => {
     expect(dry.out).toContain(configId);
     // --json: the same trial, with the spec that retrains it.
     const bestJson = JSON.parse((await sweep('best', 'cli', '--db', db, '--json')).out);
-    expect(bestJson).toMatchObject({ sweep: 'cli', configId, valAccuracy: json[0].val_accuracy, spec: { name: 'cli-best' } });
+    expect(bestJson).toMatchObject({ sweep: 'cli', configId, valAccuracy: json[0].valAccuracy, spec: { name: 'cli-best' } });
   });
 
   it('exits 1 with a summary when every trial fails', async () => {

@@ -26,8 +26,8 @@ const query = (...args: string[]) => sweep('query', ...args, '--db', db);
 
 type Epoch = { epoch: number; loss: number; accuracy: number; valLoss: number; valAccuracy: number; seconds: number };
 type ShownTrial = {
-  id: number; config_id: string; status: string; backend: string | null; attempts: number; resumed_from: number | null;
-  epochs_done: number; error: string | null; val_accuracy: number | null; test_accuracy: number | null;
+  id: number; configId: string; status: string; backend: string | null; attempts: number; resumedFrom: number | null;
+  epochsDone: number; error: string | null; valAccuracy: number | null; testAccuracy: number | null;
   config: { model: string; epochs: number; activation: string; units: number[]; dropout: number };
   epochs: Epoch[];
 };
@@ -101,7 +101,7 @@ const expectSortedDesc = (rows: Row[], key: string, ...then: string[]) => {
 const CHECKS: Record<string, (rows: Row[]) => void> = {
   'Does dropout help the 256-unit ANN?': (rows) => {
     const expected = completed().filter((t) => t.config.units.length === 1 && t.config.units[0] === 256)
-      .map((t) => ({ activation: t.config.activation, dropout: t.config.dropout, val_accuracy: t.val_accuracy, test_accuracy: t.test_accuracy }))
+      .map((t) => ({ activation: t.config.activation, dropout: t.config.dropout, val_accuracy: t.valAccuracy, test_accuracy: t.testAccuracy }))
       .sort(byKeys('activation', 'dropout'));
     expect(expected).toHaveLength(4);
     expect(rows).toEqual(expected);
@@ -113,7 +113,7 @@ const CHECKS: Record<string, (rows: Row[]) => void> = {
     for (const r of rows) {
       const g = groups.get(r.activation as string)!;
       expect(r.trials).toBe(g.length);
-      expectRounded(r.mean_val_acc, mean(g.map((t) => t.val_accuracy!)), 4);
+      expectRounded(r.mean_val_acc, mean(g.map((t) => t.valAccuracy!)), 4);
     }
     expectSortedDesc(rows, 'mean_val_acc', 'activation');
   },
@@ -144,10 +144,10 @@ const CHECKS: Record<string, (rows: Row[]) => void> = {
   },
 
   'What is the best trial of every sweep?': (rows) => {
-    const best = Math.max(...completed().map((t) => t.val_accuracy!));
-    const expected = completed().filter((t) => t.val_accuracy === best).map((t) => ({
+    const best = Math.max(...completed().map((t) => t.valAccuracy!));
+    const expected = completed().filter((t) => t.valAccuracy === best).map((t) => ({
       sweep: SWEEP, trial_id: t.id, model: t.config.model, activation: t.config.activation,
-      units: JSON.stringify(t.config.units), dropout: t.config.dropout, val_accuracy: t.val_accuracy, test_accuracy: t.test_accuracy,
+      units: JSON.stringify(t.config.units), dropout: t.config.dropout, val_accuracy: t.valAccuracy, test_accuracy: t.testAccuracy,
     })).sort(byKeys('trial_id'));
     expect(expected.length).toBeGreaterThanOrEqual(1);
     expect(rows).toEqual(expected);
@@ -167,13 +167,13 @@ const CHECKS: Record<string, (rows: Row[]) => void> = {
 
   'What failed, and why?': (rows) => {
     expect(rows).toEqual(shown.filter((t) => t.status === 'failed').map((t) => ({
-      sweep: SWEEP, id: t.id, config_json: JSON.stringify(t.config), epochs_done: t.epochs_done, error: t.error,
+      sweep: SWEEP, id: t.id, config_json: JSON.stringify(t.config), epochs_done: t.epochsDone, error: t.error,
     })).sort(byKeys('id')));
   },
 
   'Which trials needed more than one attempt, and where did they resume?': (rows) => {
     expect(rows).toEqual(shown.filter((t) => t.attempts > 1).map((t) => ({
-      id: t.id, config_id: t.config_id, attempts: t.attempts, resumed_from: t.resumed_from, status: t.status,
+      id: t.id, config_id: t.configId, attempts: t.attempts, resumed_from: t.resumedFrom, status: t.status,
     })).sort(byKeys('id')));
   },
 };

@@ -2,12 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderSchemaDoc, SCHEMA_DOC } from '../../src/store/schema-doc.js';
-import { Store } from '../../src/store/store.js';
+import Database from 'better-sqlite3';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import { tempDir } from '../temp-dir.js';
 
 describe('the schema reference', () => {
-  it('documents exactly the tables, views and columns a fresh database has, in their order', () => {
-    const store = Store.open(join(tempDir('sweep-schema-doc-'), 'sweeps.db'));
+  it('documents exactly the tables, views and columns a fresh database has, in their order', async () => {
+    const path = join(tempDir('sweep-schema-doc-'), 'sweeps.db');
+    await (await SqliteStore.open(path)).close();
+    const store = { db: new Database(path, { readonly: true }) };
     try {
       const relations = store.db.prepare(
         `SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name`,
@@ -19,7 +22,7 @@ describe('the schema reference', () => {
       const documented = Object.fromEntries(SCHEMA_DOC.map((r) => [r.name, { kind: r.kind, columns: r.columns.map((c) => c.name) }]));
       expect(documented).toEqual(actual);
     } finally {
-      store.close();
+      store.db.close();
     }
   });
 

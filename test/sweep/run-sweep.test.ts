@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFashionMnist, type FashionMnist } from '../../src/data/fashion-mnist.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/store.js';
 import { runSweep, type RunSweepOptions, type SweepEvent } from '../../src/sweep/run-sweep.js';
 import { tempDir } from '../temp-dir.js';
 
@@ -27,23 +28,30 @@ function sweep(store: Store, text = TEXT, events: SweepEvent[] = [], signal?: Ab
     workers: 2, backend: 'wasm', signal, artifactsDir: null, onEvent: (e) => events.push(e), ...more,
   });
 }
-const newStore = () => Store.open(join(tempDir('sweep-run-'), 'sweeps.db'));
+const newStore = () => SqliteStore.open(join(tempDir('sweep-run-'), 'sweeps.db'));
+/** Rows of a read-only query, as objects. */
+async function select(store: Store, sql: string): Promise<Record<string, unknown>[]> {
+  const { columns, rows } = await store.query(sql);
+  return rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]])));
+}
+/** The first column of every row. */
+const column = async (store: Store, sql: string) => (await select(store, sql)).map((r) => Object.values(r)[0]);
 
 describe('runSweep', () => {
   it('trains every configuration through the pool into SQLite; a failing one is a row, not a crash', async () => {
-    const store = newStore();
+    const store = await newStore();
     const events: SweepEvent[] = [];
     const result = await sweep(store, TEXT, events);
     expect(result).toMatchObject({ completed: 2, failed: 1, interrupted: 0, skipped: 0 });
 
-    const rows = store.db.prepare('SELECT model, dropout, status, backend, epochs_done, error FROM trials ORDER BY id').all();
+    const rows = await select(store, 'SELECT model, dropout, status, backend, epochs_done, error FROM trials ORDER BY id');
     expect(rows).toEqual([
       { model: 'ann', dropout: 0, status: 'completed', backend: 'wasm', epochs_done: 2, error: null },
       { model: 'ann', dropout: 0.2, status: 'completed', backend: 'wasm', epochs_done: 2, error: null },
       { model: 'cnn', dropout: 0.2, status: 'failed', backend: 'wasm', epochs_done: 0, error: expect.stringContaining('too small to pool') },
     ]);
-    expect(store.db.prepare('SELECT COUNT(*) FROM epochs').pluck().get()).toBe(4);
-    const board = store.db.prepare(`SELECT dropout, val_accuracy, test_accuracy FROM leaderboard WHERE sweep = 'small' ORDER BY rank`).all() as { val_accuracy: number }[];
+    expect(await column(store, 'SELECT COUNT(*) FROM epochs')).toEqual([4]);
+    const board = await select(store, `SELECT dropout, val_accuracy, test_accuracy FROM leaderboard WHERE sweep = 'small' ORDER BY rank`) as { val_accuracy: number }[];
     expect(board).toHaveLength(2);
     expect(board[0].val_accuracy).toBeGreaterThanOrEqual(board[1].val_accuracy);
     expect(result.best?.score).toBe(board[0].val_accuracy);
@@ -59,20 +67,19 @@ describe('runSweep', () => {
     // A grown grid trains only the new configuration, under the same sweep.
     const grown = await sweep(store, TEXT.replace('[0.0, 0.2]', '[0.0, 0.2, 0.4]'));
     expect(grown).toMatchObject({ completed: 1, skipped: 3 });
-    expect(store.db.prepare('SELECT COUNT(*) FROM sweeps').pluck().get()).toBe(1);
-    store.close();
+    expect(await column(store, 'SELECT COUNT(*) FROM sweeps')).toEqual([1]);
+    await store.close();
   });
 
   it('records identical metrics when the same sweep runs again elsewhere, whichever worker ran what', async () => {
     const text = TEXT.replace(/  model:[\s\S]*/, '  units: [[16]]\n  dropout: [0.1, 0.3]\n');
     const metrics = async () => {
-      const store = newStore();
+      const store = await newStore();
       await sweep(store, text);
-      const rows = store.db.prepare(
+      const rows = await select(store,
         `SELECT t.config_id, e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, t.test_accuracy
-         FROM epochs e JOIN trials t ON t.id = e.trial_id ORDER BY t.config_id, e.epoch`,
-      ).all();
-      store.close();
+         FROM epochs e JOIN trials t ON t.id = e.trial_id ORDER BY t.config_id, e.epoch`);
+      await store.close();
       return rows;
     };
     const first = await metrics();
@@ -82,43 +89,43 @@ describe('runSweep', () => {
 
   it('stops when aborted: running trials are interrupted and run again next time', async () => {
     const text = TEXT.replace('epochs: [2]', 'epochs: [50]');
-    const store2 = newStore();
+    const store2 = await newStore();
     const stop2 = new AbortController();
     const r2 = await runSweep({
       spec: parseSpec(text, 's.yaml'), specText: text, specPath: null, store: store2, dataset, workers: 1,
       backend: 'wasm', signal: stop2.signal, artifactsDir: null, onEvent: (e) => { if (e.type === 'epoch') stop2.abort(); },
     });
     expect(r2).toMatchObject({ completed: 0, interrupted: 1 });
-    expect(store2.db.prepare('SELECT status FROM trials ORDER BY id').pluck().all()).toEqual(['interrupted', 'pending', 'pending']);
-    store2.close();
+    expect(await column(store2, 'SELECT status FROM trials ORDER BY id')).toEqual(['interrupted', 'pending', 'pending']);
+    await store2.close();
   });
 
   it('records a model too big for memory as a failed trial, and goes on', async () => {
-    const store = newStore();
+    const store = await newStore();
     const text = TEXT.replace(/  model:[\s\S]*/, '  model:\n    ann: {units: [[16]]}\n    cnn: {filters: [[1024]], pooling: [none], units: [[65536]]}\n');
     expect(await sweep(store, text)).toMatchObject({ completed: 1, failed: 1 });
-    expect(store.db.prepare(`SELECT error FROM trials WHERE status = 'failed'`).pluck().get()).toMatch(/^out of memory: /);
-    store.close();
+    expect((await column(store, `SELECT error FROM trials WHERE status = 'failed'`))[0]).toMatch(/^out of memory: /);
+    await store.close();
   });
 
   it('records a trial whose worker dies (its heap limit hit) as failed', async () => {
-    const store = newStore();
+    const store = await newStore();
     const text = TEXT.replace(/  model:[\s\S]*/, '  units: [[16]]\n');
     expect(await sweep(store, text, [], undefined, { workerHeapMb: 4 })).toMatchObject({ completed: 0, failed: 1 });
-    expect(store.db.prepare(`SELECT status, error FROM trials`).get()).toMatchObject({ status: 'failed', error: expect.stringMatching(/^worker died: /) });
-    store.close();
+    expect((await select(store, `SELECT status, error FROM trials`))[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/^worker died: /) });
+    await store.close();
   });
 
   it('re-queues failed trials on request, and reports trials the spec no longer has', async () => {
-    const store = newStore();
+    const store = await newStore();
     await sweep(store);
     const again = await sweep(store, TEXT, [], undefined, { retryFailed: true });
     expect(again).toMatchObject({ completed: 0, failed: 1, skipped: 2 });
-    expect(store.db.prepare(`SELECT attempts FROM trials WHERE model = 'cnn'`).pluck().get()).toBe(2);
+    expect(await column(store, `SELECT attempts FROM trials WHERE model = 'cnn'`)).toEqual([2]);
     const events: SweepEvent[] = [];
     const shrunk = await sweep(store, TEXT.replace('[0.0, 0.2]', '[0.0]'), events);
     expect(shrunk).toMatchObject({ notInGrid: 1, skipped: 2 });
     expect(events[0]).toMatchObject({ type: 'start', total: 2, notInGrid: 1 });
-    store.close();
+    await store.close();
   });
 });

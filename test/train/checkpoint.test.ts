@@ -2,12 +2,13 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFashionMnist } from '../../src/data/fashion-mnist.js';
-import { expandGrid, type TrialConfig } from '../../src/grid/expand.js';
+import { expandGrid } from '../../src/grid/expand.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { initBackend } from '../../src/train/backend.js';
 import { disposeSplits, makeSplits, type Splits } from '../../src/train/tensors.js';
 import { trainTrial } from '../../src/train/train.js';
 import { tempDir } from '../temp-dir.js';
+import type { TrialConfig } from '../../src/types.js';
 
 let splits: Splits;
 let backend: string;

@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFashionMnist } from '../../src/data/fashion-mnist.js';
-import { expandGrid, type TrialConfig } from '../../src/grid/expand.js';
+import { expandGrid } from '../../src/grid/expand.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { initBackend } from '../../src/train/backend.js';
 import { buildModel } from '../../src/train/model.js';
 import { disposeSplits, makeSplits, type Splits } from '../../src/train/tensors.js';
 import { trainTrial } from '../../src/train/train.js';
+import type { TrialConfig } from '../../src/types.js';
 
 const DATA = { validationSplit: 0.2, trainLimit: 1500, testLimit: 500 };
 let splits: Splits;

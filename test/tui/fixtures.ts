@@ -1,6 +1,5 @@
-import type { TrialConfig } from '../../src/grid/expand.js';
-import type { TrialSnapshot } from '../../src/store/store.js';
 import { initialState, reduce, type ViewState } from '../../src/tui/view-state.js';
+import type { TrialConfig, TrialSnapshot } from '../../src/types.js';
 
 const CONFIG: TrialConfig = {
   model: 'ann', epochs: 3, activation: 'relu', units: [128], dropout: 0.2, optimizer: 'adam', learningRate: 0.001, batchSize: 32,

@@ -4,8 +4,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from '../../../src/train/kernels/index.js';
 import { countHits, sparseCrossEntropy } from '../../../src/train/loss.js';
 import { buildModel, makeOptimizer } from '../../../src/train/model.js';
-import type { TrialConfig } from '../../../src/grid/expand.js';
 import { randomValues } from './compare.js';
+import type { TrialConfig } from '../../../src/types.js';
 
 beforeAll(async () => {
   registerWasmKernels();

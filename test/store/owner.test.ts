@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ownerAlive, ownerToken } from '../../src/sweep/owner.js';
+import { ownerAlive, ownerToken } from '../../src/store/owner.js';
 
 describe('owner tokens', () => {
   it('name this process, which is alive', () => {

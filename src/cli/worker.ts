@@ -1,0 +1,87 @@
+import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Option } from 'commander';
+import { loadFashionMnist } from '../data/fashion-mnist.js';
+import { UserError } from '../errors.js';
+import { BACKENDS, type BackendChoice } from '../pool/protocol.js';
+import { parseSpec } from '../spec/load-spec.js';
+import { artifactsDirOf, openStore } from '../store/open.js';
+import { leaseMs } from '../store/store.js';
+import { currentEnvironment } from '../sweep/environment.js';
+import { runSweep } from '../sweep/run-sweep.js';
+import { expandGrid, varyingKeys } from '../grid/expand.js';
+import { dbOption, defineCommand, integer, type Io } from './command.js';
+import { progressLog } from './progress-log.js';
+import { lostLine, userStop } from './user-stop.js';
+
+type WorkerOptions = { db: string; sweep?: string; workers?: number; backend: BackendChoice; data?: string; wait?: boolean };
+
+export const workerCommand = defineCommand<WorkerOptions>({
+  name: 'worker',
+  summary: 'join the sweeps of a shared database that have work left, and train until none is left',
+  args: [],
+  options: [
+    dbOption(),
+    new Option('--sweep <name>', 'only this sweep'),
+    new Option('--workers <n>', 'worker threads (default: the number of cores)').argParser(integer(1, 256)),
+    new Option('--backend <name>', 'the TensorFlow.js backend').choices(BACKENDS).default('auto'),
+    new Option('--data <dir>', 'the Fashion-MNIST files (default: the copy in this package)'),
+    new Option('--wait', 'when no work is left, keep waiting for new sweeps until stopped'),
+  ],
+  example: 'sweep worker --db postgres://sweep@db-host:5432/sweeps --workers 8',
+  action: (_args, opts, io) => worker(opts, io),
+});
+
+/**
+ * `sweep worker`: trains the trials of every sweep in the database that has some left (or
+ * of `--sweep` only), each sweep by the spec recorded with it, until every trial is done.
+ * While other workers hold the last trials it keeps watching, so that a trial whose worker
+ * died (its lease expired) is taken over. With `--wait` it also waits for new sweeps.
+ */
+export async function worker(values: WorkerOptions, io: Io): Promise<number> {
+  const { out } = io;
+  const store = await openStore(values.db);
+  const stop = userStop(io);
+  // Often enough to take over a dead worker's trial soon after its lease ends.
+  const pollMs = Math.min(5_000, leaseMs() / 2);
+  try {
+    const dataset = await loadFashionMnist({ dir: values.data, log: out });
+    const environment = currentEnvironment(dataset.sha256);
+    out(`worker: database ${store.location}${values.sweep ? `, sweep ${values.sweep}` : ''}; data: Fashion-MNIST (${dataset.source})`);
+    while (!stop.signal.aborted) {
+      const sweeps = (await store.sweeps()).filter((s) => values.sweep === undefined || s.name === values.sweep);
+      if (values.sweep !== undefined && sweeps.length === 0 && !values.wait) {
+        throw new UserError(`no sweep named "${values.sweep}" in ${store.location}`);
+      }
+      const open = sweeps.filter((s) => s.pending > 0 || s.running > 0);
+      if (open.length === 0 && !values.wait) break;
+      let trained = 0;
+      for (const summary of open) {
+        if (stop.signal.aborted) break;
+        const record = (await store.sweep(summary.name))!;
+        const spec = parseSpec(record.specYaml, `the spec of sweep ${record.name} in ${store.location}`);
+        const log = progressLog(out, varyingKeys(expandGrid(spec).map((t) => t.config)), spec.metric);
+        const result = await runSweep({
+          spec, specText: record.specYaml, specPath: record.specPath, store, dataset, backend: values.backend,
+          workers: values.workers ?? availableParallelism(), signal: stop.signal, artifactsDir: artifactsDirOf(values.db),
+          environment,
+          onEvent: (e) => {
+            if (e.type === 'trial-end' && e.lost) io.err(lostLine(e.trialId));
+            // A sweep with nothing to claim is not news: it says nothing.
+            if (e.type === 'start' && e.todo === 0) return;
+            if (e.type === 'end' && e.summary.completed + e.summary.failed + e.summary.interrupted === 0) return;
+            log(e);
+          },
+        });
+        trained += result.completed + result.failed + result.interrupted;
+      }
+      // The rest is held by other workers (or there is none, with --wait): look again in a while.
+      if (trained === 0) await sleep(pollMs, undefined, { signal: stop.signal }).catch(() => {});
+    }
+    out(stop.signal.aborted ? 'worker: stopped' : 'worker: no trials left');
+    return stop.code;
+  } finally {
+    stop.dispose();
+    await store.close();
+  }
+}

@@ -1,0 +1,34 @@
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { UserError } from '../errors.js';
+import { SqliteStore } from './sqlite.js';
+import type { Store } from './store.js';
+
+/** Whether `location` names a PostgreSQL database rather than a SQLite file. */
+export const isPostgresUrl = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location);
+
+/**
+ * Opens the store at `location`: a `postgres://` URL, or a SQLite file path. Read-only opens
+ * are for commands that only look (`ls`, `show`, `query`…): they never create a database.
+ */
+export async function openStore(location: string, options: { readonly?: boolean } = {}): Promise<Store> {
+  if (isPostgresUrl(location)) {
+    // pg loads only for a PostgreSQL store.
+    const { PostgresStore } = await import('./postgres.js');
+    return PostgresStore.open(location, options);
+  }
+  if (options.readonly && location !== ':memory:' && !existsSync(location)) {
+    throw new UserError(`${location}: no database here yet (run \`sweep run SPEC\` first, or pass --db)`);
+  }
+  return SqliteStore.open(location, options);
+}
+
+/**
+ * Where trial folders (checkpoints, trained models) go for the store at `location`: beside a
+ * SQLite file; for PostgreSQL, `runs/` on this host (they do not travel to other hosts yet).
+ * Null for an in-memory database.
+ */
+export function artifactsDirOf(location: string): string | null {
+  if (isPostgresUrl(location)) return 'runs';
+  return location === ':memory:' ? null : dirname(location);
+}

@@ -1,0 +1,400 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { UserError } from '../errors.js';
+import type { DataSettings, Metric } from '../spec/schema.js';
+import { failpoint } from '../failpoint.js';
+import type {
+  EpochMetrics, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot,
+} from '../types.js';
+import { refuseNetworkFilesystem } from './filesystem.js';
+import { hyperparameterColumns, REFUSED, toSweep, toTrial, type SweepRow, type TrialRow } from './rows.js';
+import { ownerAlive } from './owner.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { leaseMs, type Claim, type QueryResult, type Store, type Value } from './store.js';
+
+const BUSY_TIMEOUT_MS = 10_000;
+
+/** Runs `f`, retrying while SQLite reports SQLITE_BUSY, for up to the busy timeout. */
+function withBusyRetry<T>(f: () => T): T {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      return f();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      Atomics.wait(pause, 0, 0, 20);
+    }
+  }
+}
+
+
+
+const now = () => new Date().toISOString();
+
+/**
+ * The Store on SQLite (better-sqlite3): one file, one host. The main thread is the only
+ * writer of a process; any number of processes on this host share the file (WAL). Calls are
+ * synchronous underneath; the promises only keep the Store contract's shape.
+ */
+export class SqliteStore implements Store {
+  readonly location: string;
+  private readonly db: Database.Database;
+  private readonly leaseMs: number;
+
+  private constructor(db: Database.Database, path: string, lease: number) {
+    this.db = db;
+    this.location = path;
+    this.leaseMs = lease;
+  }
+
+  /**
+   * Opens (creating when writable) the database at `path` and brings its schema up to
+   * date. A path that cannot be used, a network filesystem, a file that is not a database,
+   * or one from a newer `sweep` is a UserError.
+   */
+  static async open(path: string, options: { readonly?: boolean; leaseMs?: number } = {}): Promise<SqliteStore> {
+    return SqliteStore.openSync(path, options);
+  }
+
+  private static openSync(path: string, options: { readonly?: boolean; leaseMs?: number }): SqliteStore {
+    const readonly = options.readonly ?? false;
+    const lease = options.leaseMs ?? leaseMs();
+    // WAL's shared memory and SQLite's locks do not reach other hosts: readers too are refused there.
+    refuseNetworkFilesystem(path);
+    let db: Database.Database;
+    try {
+      if (!readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path, { readonly, fileMustExist: readonly });
+    } catch (err) {
+      throw new UserError(`${path}: cannot open the database (${describe(err)})`);
+    }
+    try {
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      // Two processes opening a new database at once (two `sweep run`s on one sweep) race to
+      // switch it to WAL, and SQLite answers the loser SQLITE_BUSY at once: retry, bounded.
+      if (!readonly) withBusyRetry(() => db.pragma('journal_mode = WAL'));
+      if (!readonly) db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      const checkVersion = (version: number) => {
+        if (version > SCHEMA_VERSION) {
+          throw new UserError(`${path}: written by a newer sweep (schema version ${version}, this one knows up to ${SCHEMA_VERSION})`);
+        }
+      };
+      const version = db.pragma('user_version', { simple: true }) as number;
+      checkVersion(version);
+      if (version < SCHEMA_VERSION) {
+        if (readonly) throw new UserError(`${path}: schema version ${version} is older than ${SCHEMA_VERSION}; run \`sweep run\` on it once to upgrade`);
+        db.transaction(() => {
+          // Read again under the write lock: another process may have migrated meanwhile.
+          const current = db.pragma('user_version', { simple: true }) as number;
+          checkVersion(current);
+          for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+          db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        }).immediate();
+      }
+    } catch (err) {
+      db.close();
+      if (err instanceof UserError) throw err;
+      throw new UserError(`${path}: cannot use the database (${describe(err)})`);
+    }
+    return new SqliteStore(db, path, lease);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  async upsertSweep(s: { name: string; metric: Metric; seed: number; specPath: string | null; specYaml: string }): Promise<number> {
+    const t = now();
+    const row = this.db.prepare(
+      `INSERT INTO sweeps (name, metric, seed, spec_path, spec_yaml, created_at, updated_at)
+       VALUES (@name, @metric, @seed, @specPath, @specYaml, @t, @t)
+       ON CONFLICT (name) DO UPDATE SET metric = excluded.metric, seed = excluded.seed,
+         spec_path = excluded.spec_path, spec_yaml = excluded.spec_yaml, updated_at = excluded.updated_at
+       RETURNING id`,
+    ).get({ ...s, t }) as { id: number };
+    return row.id;
+  }
+
+  async addTrials(sweepId: number, seed: number, data: DataSettings, trials: readonly Trial[]): Promise<number> {
+    const insert = this.db.prepare(
+      `INSERT INTO trials (sweep_id, config_id, config_json, data_json, seed, model, epochs, activation, units,
+         dropout, filters, kernel_size, pooling, optimizer, learning_rate, batch_size)
+       VALUES (@sweepId, @configId, @configJson, @dataJson, @seed, @model, @epochs, @activation, @units,
+         @dropout, @filters, @kernelSize, @pooling, @optimizer, @learningRate, @batchSize)
+       ON CONFLICT (sweep_id, config_id) DO NOTHING`,
+    );
+    const dataJson = JSON.stringify(data);
+    return this.db.transaction(() => {
+      let added = 0;
+      for (const { configId, config } of trials) {
+        added += insert.run({
+          sweepId, configId, configJson: JSON.stringify(config), dataJson, seed, ...hyperparameterColumns(config),
+        }).changes;
+      }
+      return added;
+    }).immediate();
+  }
+
+  async retryFailed(sweepId: number): Promise<number> {
+    return this.db.prepare(`UPDATE trials SET status = 'pending', error = NULL WHERE sweep_id = ? AND status = 'failed'`)
+      .run(sweepId).changes;
+  }
+
+  async releaseExpired(sweepId: number): Promise<number> {
+    return this.db.transaction(() => {
+      const stale = (this.db.prepare(`SELECT id, owner, heartbeat_at FROM trials WHERE sweep_id = ? AND status = 'running'`)
+        .all(sweepId) as Pick<TrialRow, 'id' | 'owner' | 'heartbeat_at'>[]).filter((t) => this.expired(t));
+      const release = this.db.prepare(`UPDATE trials SET status = 'interrupted', owner = NULL WHERE id = ? AND status = 'running'`);
+      for (const t of stale) release.run(t.id);
+      return stale.length;
+    }).immediate();
+  }
+
+  async claimNext(sweepId: number, owner: string, eligible: readonly string[]): Promise<Claim | undefined> {
+    const allowed = new Set(eligible);
+    return this.db.transaction(() => {
+      const candidates = this.db.prepare(
+        `SELECT id, config_id, status, owner, heartbeat_at FROM trials
+         WHERE sweep_id = ? AND status IN ('pending', 'interrupted', 'running') ORDER BY id`,
+      ).all(sweepId) as Pick<TrialRow, 'id' | 'config_id' | 'status' | 'owner' | 'heartbeat_at'>[];
+      const next = candidates.find((t) => allowed.has(t.config_id) && (t.status !== 'running' || this.expired(t)));
+      if (!next) return undefined;
+      const t = now();
+      const row = this.db.prepare(
+        `UPDATE trials SET status = 'running', owner = ?, heartbeat_at = ?, started_at = ?, attempts = attempts + 1,
+           finished_at = NULL, val_accuracy = NULL, val_loss = NULL, test_accuracy = NULL, test_loss = NULL,
+           params = NULL, seconds = NULL, error = NULL, resumed_from = NULL
+         WHERE id = ? RETURNING *`,
+      ).get(owner, t, t, next.id) as TrialRow;
+      failpoint('claim');
+      const trial = toTrial(row);
+      return { trial, attempt: trial.attempts };
+    }).immediate();
+  }
+
+  async heartbeat(owner: string): Promise<void> {
+    this.db.prepare(`UPDATE trials SET heartbeat_at = ? WHERE owner = ? AND status = 'running'`).run(now(), owner);
+  }
+
+  async resumeAt(claim: Claim, resumed: readonly EpochMetrics[], backend: string): Promise<boolean> {
+    return this.fenced(claim, () => {
+      this.db.prepare('DELETE FROM epochs WHERE trial_id = ? AND epoch > ?').run(claim.trial.id, resumed.length);
+      for (const e of resumed) this.insertEpoch(claim.trial.id, e);
+      this.db.prepare('UPDATE trials SET epochs_done = ?, resumed_from = ?, backend = ? WHERE id = ?')
+        .run(resumed.length, resumed.length > 0 ? resumed.length : null, backend, claim.trial.id);
+    });
+  }
+
+  async recordEpoch(claim: Claim, m: EpochMetrics, backend?: string): Promise<boolean> {
+    return this.fenced(claim, () => {
+      this.insertEpoch(claim.trial.id, m);
+      this.db.prepare('UPDATE trials SET epochs_done = MAX(epochs_done, ?), backend = COALESCE(?, backend) WHERE id = ?')
+        .run(m.epoch, backend ?? null, claim.trial.id);
+      failpoint('epoch-write');
+    });
+  }
+
+  async completeTrial(claim: Claim, r: TrialOutcome, environment: object | null): Promise<boolean> {
+    return this.fenced(claim, () => {
+      for (const e of r.epochs) this.insertEpoch(claim.trial.id, e);
+      this.db.prepare(
+        `UPDATE trials SET status = 'completed', finished_at = ?, backend = ?, val_accuracy = ?, val_loss = ?,
+           test_accuracy = ?, test_loss = ?, params = ?, seconds = ?, error = NULL, weights_sha256 = ?, env_json = ?,
+           epochs_done = ?
+         WHERE id = ?`,
+      ).run(now(), r.backend, r.valAccuracy, r.valLoss, r.testAccuracy, r.testLoss, r.params, r.seconds,
+        r.weightsSha256, environment ? JSON.stringify(environment) : null, r.epochs.length, claim.trial.id);
+      failpoint('trial-write');
+    });
+  }
+
+  async failTrial(claim: Claim, error: string, epochs: readonly EpochMetrics[], backend?: string): Promise<boolean> {
+    return this.fenced(claim, () => {
+      for (const e of epochs) this.insertEpoch(claim.trial.id, e);
+      this.db.prepare(
+        `UPDATE trials SET status = 'failed', finished_at = ?, error = ?, backend = COALESCE(?, backend),
+           epochs_done = MAX(epochs_done, ?) WHERE id = ?`,
+      ).run(now(), error, backend ?? null, epochs.length, claim.trial.id);
+    });
+  }
+
+  async interruptTrial(claim: Claim): Promise<boolean> {
+    return this.fenced(claim, () => {
+      this.db.prepare(`UPDATE trials SET status = 'interrupted', finished_at = ?, owner = NULL WHERE id = ?`).run(now(), claim.trial.id);
+    });
+  }
+
+  async releaseOwned(owner: string): Promise<void> {
+    this.db.prepare(`UPDATE trials SET status = 'interrupted', owner = NULL WHERE owner = ? AND status = 'running'`).run(owner);
+  }
+
+  async requeue(trialId: number): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM epochs WHERE trial_id = ?').run(trialId);
+      this.db.prepare(`UPDATE trials SET status = 'pending', epochs_done = 0, error = NULL WHERE id = ?`).run(trialId);
+    }).immediate();
+  }
+
+  async markReproduction(trialId: number, originalId: number): Promise<void> {
+    this.db.prepare('UPDATE trials SET repro_of = ? WHERE id = ?').run(originalId, trialId);
+  }
+
+  async sweep(name: string): Promise<SweepRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM sweeps WHERE name = ?').get(name) as SweepRow | undefined;
+    return row && toSweep(row);
+  }
+
+  async sweepById(id: number): Promise<SweepRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM sweeps WHERE id = ?').get(id) as SweepRow | undefined;
+    return row && toSweep(row);
+  }
+
+  async sweeps(): Promise<SweepSummary[]> {
+    return this.db.prepare(
+      `SELECT s.name, s.metric, s.created_at AS createdAt, s.updated_at AS updatedAt, COUNT(t.id) AS total,
+         COALESCE(SUM(t.status = 'completed'), 0) AS completed, COALESCE(SUM(t.status = 'failed'), 0) AS failed,
+         COALESCE(SUM(t.status = 'running'), 0) AS running, COALESCE(SUM(t.status IN ('pending', 'interrupted')), 0) AS pending,
+         CASE s.metric WHEN 'val_loss' THEN MIN(CASE WHEN t.status = 'completed' THEN t.val_loss END)
+                       ELSE MAX(CASE WHEN t.status = 'completed' THEN t.val_accuracy END) END AS best
+       FROM sweeps s LEFT JOIN trials t ON t.sweep_id = s.id
+       GROUP BY s.id ORDER BY s.created_at, s.id`,
+    ).all() as SweepSummary[];
+  }
+
+  async trial(id: number): Promise<TrialRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM trials WHERE id = ?').get(id) as TrialRow | undefined;
+    return row && toTrial(row);
+  }
+
+  async trials(sweepId: number): Promise<TrialRecord[]> {
+    return this.rankedRows(sweepId).map(toTrial);
+  }
+
+  async snapshot(sweepId: number): Promise<TrialSnapshot[]> {
+    const epochs = new Map<number, EpochMetrics[]>();
+    const rows = this.db.prepare(
+      `SELECT e.trial_id AS trialId, e.epoch, e.loss, e.accuracy, e.val_loss AS valLoss,
+         e.val_accuracy AS valAccuracy, e.seconds
+       FROM epochs e JOIN trials t ON t.id = e.trial_id WHERE t.sweep_id = ? ORDER BY e.trial_id, e.epoch`,
+    ).all(sweepId) as (EpochMetrics & { trialId: number })[];
+    for (const { trialId, ...m } of rows) {
+      if (!epochs.has(trialId)) epochs.set(trialId, []);
+      epochs.get(trialId)!.push(m);
+    }
+    return this.rankedRows(sweepId).map((t) => ({
+      id: t.id, configId: t.config_id, config: JSON.parse(t.config_json) as TrialConfig, status: t.status,
+      backend: t.backend, epochs: epochs.get(t.id) ?? [], valAccuracy: t.val_accuracy, valLoss: t.val_loss,
+      testAccuracy: t.test_accuracy, seconds: t.seconds, startedAt: t.started_at, error: t.error,
+    }));
+  }
+
+  async epochs(trialId: number): Promise<EpochMetrics[]> {
+    return this.db.prepare(
+      `SELECT epoch, loss, accuracy, val_loss AS valLoss, val_accuracy AS valAccuracy, seconds
+       FROM epochs WHERE trial_id = ? ORDER BY epoch`,
+    ).all(trialId) as EpochMetrics[];
+  }
+
+  /**
+   * Three locks keep a query from changing anything: `sweep query` opens the database
+   * read-only, the connection sets `PRAGMA query_only`, and a statement runs only when SQLite,
+   * having prepared it, says it returns rows (`reader`) and does not write (`readonly`).
+   * `reader` is needed too because SQLite counts ATTACH, DETACH, BEGIN and setting most
+   * pragmas as read-only. Nothing is executed before that check.
+   */
+  async query(sql: string): Promise<QueryResult> {
+    this.db.pragma('query_only = ON');
+    try {
+      const stmt = prepareReader(this.db, sql);
+      try {
+        return {
+          columns: stmt.columns().map((c) => c.name),
+          rows: (stmt.raw(true).safeIntegers(true).all() as unknown[][]).map((r) => r.map(toValue)),
+        };
+      } catch (err) {
+        throw sqlError(err);
+      }
+    } finally {
+      if (!this.db.readonly) this.db.pragma('query_only = OFF');
+    }
+  }
+
+  /** Runs `write` in one transaction, only if the claim still holds its trial; whether it did. */
+  private fenced(claim: Claim, write: () => void): boolean {
+    return this.db.transaction(() => {
+      const holds = this.db.prepare(`SELECT 1 FROM trials WHERE id = ? AND attempts = ? AND status = 'running'`)
+        .get(claim.trial.id, claim.attempt) !== undefined;
+      if (holds) write();
+      return holds;
+    }).immediate();
+  }
+
+  /** A running trial's lease is over when its heartbeat is older than the lease, or its owner's process is gone. */
+  private expired(t: { owner: string | null; heartbeat_at: string | null }): boolean {
+    if (!t.owner || !t.heartbeat_at) return true;
+    return Date.now() - Date.parse(t.heartbeat_at) > this.leaseMs || !ownerAlive(t.owner);
+  }
+
+  private rankedRows(sweepId: number): TrialRow[] {
+    return this.db.prepare(
+      `SELECT t.* FROM trials t JOIN sweeps s ON s.id = t.sweep_id WHERE t.sweep_id = ?
+       ORDER BY t.status <> 'completed',
+         CASE s.metric WHEN 'val_loss' THEN -t.val_loss ELSE t.val_accuracy END DESC, t.id`,
+    ).all(sweepId) as TrialRow[];
+  }
+
+  private insertEpoch(trialId: number, m: EpochMetrics): void {
+    this.db.prepare(
+      `INSERT OR REPLACE INTO epochs (trial_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(trialId, m.epoch, m.loss, m.accuracy, m.valLoss, m.valAccuracy, m.seconds);
+  }
+}
+
+
+
+
+
+/** Prepares `sql` (without running it) and returns it only when it is one read-only, row-returning statement. */
+function prepareReader(db: Database.Database, sql: string): Database.Statement {
+  let stmt: Database.Statement;
+  try {
+    stmt = db.prepare(sql);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/more than one statement/.test(message)) {
+      throw new UserError('the SQL holds more than one statement; give exactly one (a single SELECT, WITH … SELECT, VALUES or PRAGMA that reads)');
+    }
+    if (/contains no statements/.test(message)) throw new UserError('the SQL holds no statement');
+    throw sqlError(err);
+  }
+  if (!stmt.reader || !stmt.readonly) throw new UserError(REFUSED);
+  return stmt;
+}
+
+/** SQLite's own message, on one line. Anything that is not an SQLite error is a bug and keeps its stack. */
+function sqlError(err: unknown): Error {
+  const e = err as { code?: unknown; message?: string };
+  if (typeof e.code === 'string' && e.code.startsWith('SQLITE_')) {
+    return new UserError(`${(e.message ?? e.code).replace(/\s*\n\s*/g, ' ')}`);
+  }
+  return err as Error;
+}
+
+/** Integers exactly (past 2^53 as decimal text), blobs as SQL hex literals. */
+function toValue(v: unknown): Value {
+  if (v === null || typeof v === 'string' || typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (Buffer.isBuffer(v)) return `X'${v.toString('hex').toUpperCase()}'`;
+  return String(v);
+}
+
+function describe(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  if (e.code === 'SQLITE_NOTADB') return 'not an SQLite database';
+  if (e.code === 'SQLITE_CANTOPEN') return 'cannot open the file: is its directory there and writable?';
+  return e.message ?? String(err);
+}

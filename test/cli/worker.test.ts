@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../temp-dir.js';
+import { BIN, sweep } from './run-cli.js';
+
+const SPEC = `name: shared
+seed: 5
+data: {validationSplit: 0.2, trainLimit: 600, testLimit: 100}
+grid:
+  epochs: [2]
+  units: [[8]]
+  dropout: [0.0, 0.1, 0.2, 0.3]
+`;
+
+describe('sweep worker', () => {
+  it('finishes a sweep that a stopped run left, by the spec recorded with it', async () => {
+    const dir = tempDir('sweep-worker-');
+    const db = join(dir, 'sweeps.db');
+    writeFileSync(join(dir, 'shared.yaml'), SPEC);
+    // A run stopped right after its first trial: three are left, one of them interrupted.
+    const child = spawn(process.execPath, [BIN, 'run', join(dir, 'shared.yaml'), '--db', db, '--workers', '1'], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' },
+    });
+    let out = '';
+    const code = await new Promise<number | null>((done) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (!child.killed && /trial 1 .*completed/.test(out)) child.kill('SIGTERM');
+      });
+      child.on('exit', done);
+    });
+    expect(code).toBe(143);
+
+    const r = await sweep('worker', '--db', db, '--workers', '2');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^worker: no trials left$/m);
+    const d = new Database(db, { readonly: true });
+    // Every configuration completed once: the first by the run, the rest by the worker.
+    expect(d.prepare('SELECT status, COUNT(*) AS n FROM trials GROUP BY status').all()).toEqual([{ status: 'completed', n: 4 }]);
+    expect(d.prepare('SELECT COUNT(*) FROM epochs').pluck().get()).toBe(8);
+    expect(d.prepare(`SELECT COUNT(*) FROM trials WHERE attempts = 1`).pluck().get()).toBeGreaterThanOrEqual(3);
+    d.close();
+
+    // Nothing left: a second worker leaves at once.
+    const again = await sweep('worker', '--db', db);
+    expect(again.out).toMatch(/^worker: no trials left$/m);
+    expect(again.out).not.toMatch(/started/);
+  });
+
+  it('refuses a sweep that is not there, in one line', async () => {
+    const dir = tempDir('sweep-worker-');
+    const db = join(dir, 'sweeps.db');
+    writeFileSync(join(dir, 'shared.yaml'), SPEC.replace('[0.0, 0.1, 0.2, 0.3]', '[0.0]'));
+    expect((await sweep('run', join(dir, 'shared.yaml'), '--db', db)).code).toBe(0);
+    const r = await sweep('worker', '--db', db, '--sweep', 'nope');
+    expect(r).toMatchObject({ code: 1, err: `sweep: no sweep named "nope" in ${db}\n` });
+  });
+});
