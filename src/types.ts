@@ -88,3 +88,6 @@ export type TrialSnapshot = {
   epochs: EpochMetrics[]; valAccuracy: number | null; valLoss: number | null; testAccuracy: number | null;
   seconds: number | null; startedAt: string | null; error: string | null;
 };
+
+/** A trained model in the TensorFlow.js layers format: `model.json`'s text and `weights.bin`'s bytes. */
+export type ModelFiles = { modelJson: string; weights: Uint8Array };

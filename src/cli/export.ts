@@ -1,13 +1,12 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CLASS_NAMES } from '../data/fashion-mnist.js';
 import { Option } from 'commander';
 import { UserError } from '../errors.js';
-import { artifactsDirOf } from '../store/open.js';
+import { isPostgresUrl } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import type { SweepRecord, TrialRecord } from '../types.js';
-import { trialDir } from '../sweep/run-sweep.js';
-import { MODEL_FILES } from '../train/model-format.js';
+import { MODEL_FILES, MODEL_JSON, writeModelFiles } from '../train/model-format.js';
 import { dbOption, defineCommand, type Io } from './command.js';
 import { findSweep, withStore } from './inspect.js';
 
@@ -44,12 +43,15 @@ export function exportTrial(ref: string, values: ExportOptions, { out }: Io): Pr
   return withStore(values.db, async (store) => {
     const { trial, sweep } = await resolveTrial(store, ref);
     if (trial.status !== 'completed') throw new UserError(`trial ${trial.id} is ${trial.status}, not completed: nothing to export`);
-    const model = join(trialDir(artifactsDirOf(values.db) ?? '.', sweep.name, trial.configId), 'model');
-    if (!existsSync(join(model, MODEL_FILES[0]))) {
-      throw new UserError(`trial ${trial.id}: no saved model in ${model} (trials completed before models were kept have none; \`sweep repro ${trial.id}\` trains it again)`);
+    const model = await store.model(trial.id);
+    const legacy = legacyModelDir(values.db, sweep.name, trial.configId);
+    if (model) writeModelFiles(values.out, model);
+    else if (legacy) {
+      mkdirSync(values.out, { recursive: true });
+      for (const f of MODEL_FILES) copyFileSync(join(legacy, f), join(values.out, f));
+    } else {
+      throw new UserError(`trial ${trial.id}: no saved model (trials completed before models were kept have none; \`sweep repro ${trial.id}\` trains it again)`);
     }
-    mkdirSync(values.out, { recursive: true });
-    for (const f of MODEL_FILES) copyFileSync(join(model, f), join(values.out, f));
     const card = {
       sweep: sweep.name, trial: trial.id, configId: trial.configId, config: trial.config,
       seed: trial.seed, data: trial.data, backend: trial.backend,
@@ -66,4 +68,14 @@ export function exportTrial(ref: string, values: ExportOptions, { out }: Io): Pr
     out(`exported trial ${trial.id} of sweep ${sweep.name} (test accuracy ${((trial.testAccuracy ?? 0) * 100).toFixed(2)}%) to ${values.out}: ${[...MODEL_FILES, 'card.json'].join(', ')}`);
     return 0;
   });
+}
+
+/**
+ * Before schema v4 a completed trial's model was a folder beside a SQLite database,
+ * `runs/<sweep>/<config id>/model/`: where it still is, export hands it out.
+ */
+function legacyModelDir(db: string, sweep: string, configId: string): string | null {
+  if (isPostgresUrl(db) || db === ':memory:') return null;
+  const dir = join(dirname(db), sweep, configId, 'model');
+  return existsSync(join(dir, MODEL_JSON)) ? dir : null;
 }

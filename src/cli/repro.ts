@@ -1,11 +1,10 @@
-import { rmSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { loadFashionMnist } from '../data/fashion-mnist.js';
 import { UserError } from '../errors.js';
 import { specSchema } from '../spec/schema.js';
-import { artifactsDirOf, openStore } from '../store/open.js';
+import { openStore } from '../store/open.js';
 import { currentEnvironment, environmentDiff, type Environment } from '../sweep/environment.js';
-import { runSweep, trialDir } from '../sweep/run-sweep.js';
+import { runSweep } from '../sweep/run-sweep.js';
 import { Option } from 'commander';
 import { dbOption, defineCommand, type Io } from './command.js';
 import { resolveTrial } from './export.js';
@@ -39,7 +38,6 @@ export const ACCURACY_TOLERANCE = 0.005;
  */
 export async function repro(ref: string, values: ReproOptions, { out }: Io): Promise<number> {
   const store = await openStore(values.db);
-  const artifactsDir = artifactsDirOf(values.db);
   try {
     const { trial: original, sweep } = await resolveTrial(store, ref);
     if (original.status !== 'completed') throw new UserError(`trial ${original.id} is ${original.status}: only completed trials can be reproduced`);
@@ -53,15 +51,14 @@ export async function repro(ref: string, values: ReproOptions, { out }: Io): Pro
 
     const name = `${sweep.name}~repro`;
     const spec = { ...specSchema.parse({ ...bestSpec(sweep, original.seed, original.data, config), name: 'repro' }), name };
-    // Always from scratch: an earlier reproduction of this configuration is reset, its folder removed.
+    // Always from scratch: an earlier reproduction of this configuration is reset, its checkpoint and model dropped.
     const reproSweep = await store.sweep(name);
     const earlier = reproSweep && (await store.trials(reproSweep.id)).find((t) => t.configId === original.configId);
     if (earlier) await store.requeue(earlier.id);
-    if (artifactsDir) rmSync(trialDir(artifactsDir, name, original.configId), { recursive: true, force: true });
     const backend = original.backend === 'tensorflow' ? 'node' : original.backend === 'cpu' ? 'cpu' : 'wasm';
     const result = await runSweep({
       spec, specText: stringify(spec), specPath: null, store, dataset, workers: 1, backend,
-      artifactsDir, environment: now, onEvent: progressLog(out, [], spec.metric),
+      environment: now, onEvent: progressLog(out, [], spec.metric),
     });
     if (result.completed !== 1) throw new UserError(`the reproduction did not complete (${result.failed} failed, ${result.interrupted} interrupted)`);
     const copy = (await store.trials((await store.sweep(name))!.id)).find((t) => t.configId === original.configId)!;

@@ -5,7 +5,7 @@ import { countConfigs, expandGrid, HYPERPARAMETERS, varyingKeys } from '../grid/
 import { nodeBackendInstalled } from '../pool/node-backend.js';
 import { BACKENDS, type BackendChoice } from '../pool/protocol.js';
 import { loadSpec } from '../spec/load-spec.js';
-import { artifactsDirOf, openStore } from '../store/open.js';
+import { openStore } from '../store/open.js';
 import { currentEnvironment } from '../sweep/environment.js';
 import { runSweep } from '../sweep/run-sweep.js';
 import { Option } from 'commander';
@@ -84,7 +84,7 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
     if (!view) out(`data: Fashion-MNIST (${dataset.source}, ${dataset.dir}); database: ${store.location}`);
     const result = await runSweep({
       spec, specText: text, specPath, store, dataset, workers, backend, signal: stop.signal,
-      artifactsDir: artifactsDirOf(values.db), retryFailed: values.retryFailed ?? false,
+      retryFailed: values.retryFailed ?? false,
       environment: currentEnvironment(dataset.sha256),
       onEvent: (e) => {
         // A worker that was cut off long enough for another to take its trial over says so.

@@ -5,7 +5,7 @@ import { loadFashionMnist } from '../data/fashion-mnist.js';
 import { UserError } from '../errors.js';
 import { BACKENDS, type BackendChoice } from '../pool/protocol.js';
 import { parseSpec } from '../spec/load-spec.js';
-import { artifactsDirOf, openStore } from '../store/open.js';
+import { openStore } from '../store/open.js';
 import { leaseMs } from '../store/store.js';
 import { currentEnvironment } from '../sweep/environment.js';
 import { runSweep } from '../sweep/run-sweep.js';
@@ -63,7 +63,7 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
         const log = progressLog(out, varyingKeys(expandGrid(spec).map((t) => t.config)), spec.metric);
         const result = await runSweep({
           spec, specText: record.specYaml, specPath: record.specPath, store, dataset, backend: values.backend,
-          workers: values.workers ?? availableParallelism(), signal: stop.signal, artifactsDir: artifactsDirOf(values.db),
+          workers: values.workers ?? availableParallelism(), signal: stop.signal,
           environment,
           onEvent: (e) => {
             if (e.type === 'trial-end' && e.lost) io.err(lostLine(e.trialId));

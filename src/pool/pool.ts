@@ -26,7 +26,8 @@ export type PoolOptions = {
 export type TrialJob = {
   readonly trialId: number;
   readonly configId: string;
-  readonly checkpointDir: string | null;
+  readonly keep: boolean;
+  readonly resumeFrom: Uint8Array | null;
   readonly config: TrialConfig;
   readonly seed: number;
   readonly data: DataSettings;

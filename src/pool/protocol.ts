@@ -4,7 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { DataSettings } from '../spec/schema.js';
-import type { EpochMetrics, TrialConfig, TrialOutcome } from '../types.js';
+import type { EpochMetrics, ModelFiles, TrialConfig, TrialOutcome } from '../types.js';
 
 export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendChoice[] = ['auto', 'node', 'wasm', 'cpu'];
@@ -21,8 +21,10 @@ export type TrainTask = {
   readonly trialId: number;
   readonly configId: string;
   readonly config: TrialConfig;
-  /** The trial's folder: a checkpoint after each epoch, resumed from when present. Null: none. */
-  readonly checkpointDir: string | null;
+  /** Take a checkpoint after each epoch and keep the trained model; false: neither. */
+  readonly keep: boolean;
+  /** The trial's last checkpoint (the store's), to resume from; null: from scratch. */
+  readonly resumeFrom: Uint8Array | null;
   readonly seed: number;
   readonly data: DataSettings;
   readonly port: MessagePort;
@@ -30,9 +32,9 @@ export type TrainTask = {
 
 export type WorkerEvent =
   | { type: 'started'; trialId: number; backend: string; resumedFrom: number; epochs: EpochMetrics[] }
-  | { type: 'epoch'; trialId: number; backend: string; metrics: EpochMetrics };
+  | { type: 'epoch'; trialId: number; backend: string; metrics: EpochMetrics; checkpoint: Uint8Array | null };
 
 /** A trial that failed inside training comes back as data, not as a rejected task. */
 export type TrainResult =
-  | { ok: true; outcome: TrialOutcome }
+  | { ok: true; outcome: TrialOutcome; model: ModelFiles | null }
   | { ok: false; error: string; backend: string | null; epochs: EpochMetrics[] };

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { UserError } from '../errors.js';
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
@@ -23,12 +22,3 @@ export async function openStore(location: string, options: { readonly?: boolean 
   return SqliteStore.open(location, options);
 }
 
-/**
- * Where trial folders (checkpoints, trained models) go for the store at `location`: beside a
- * SQLite file; for PostgreSQL, `runs/` on this host (they do not travel to other hosts yet).
- * Null for an in-memory database.
- */
-export function artifactsDirOf(location: string): string | null {
-  if (isPostgresUrl(location)) return 'runs';
-  return location === ':memory:' ? null : dirname(location);
-}

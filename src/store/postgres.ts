@@ -2,7 +2,7 @@ import pg from 'pg';
 import { UserError } from '../errors.js';
 import type { DataSettings, Metric } from '../spec/schema.js';
 import type {
-  EpochMetrics, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot, TrialStatus,
+  EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot, TrialStatus,
 } from '../types.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { PG_MIGRATIONS } from './schema-postgres.js';
@@ -230,17 +230,32 @@ export class PostgresStore implements Store {
     });
   }
 
-  async recordEpoch(claim: Claim, m: EpochMetrics, backend?: string): Promise<boolean> {
+  async recordEpoch(claim: Claim, m: EpochMetrics, backend?: string, checkpoint?: Uint8Array | null): Promise<boolean> {
     return this.fenced(claim, 'running', async (c) => {
       await insertEpochs(c, claim.trial.id, [m]);
+      if (checkpoint) {
+        await c.query(
+          `INSERT INTO checkpoints (trial_id, epoch, data) VALUES ($1, $2, $3)
+           ON CONFLICT (trial_id) DO UPDATE SET epoch = excluded.epoch, data = excluded.data`,
+          [claim.trial.id, m.epoch, Buffer.from(checkpoint.buffer, checkpoint.byteOffset, checkpoint.byteLength)],
+        );
+      }
       await c.query('UPDATE trials SET epochs_done = GREATEST(epochs_done, $2), backend = COALESCE($3, backend) WHERE id = $1',
         [claim.trial.id, m.epoch, backend ?? null]);
     });
   }
 
-  async completeTrial(claim: Claim, r: TrialOutcome, environment: object | null): Promise<boolean> {
+  async completeTrial(claim: Claim, r: TrialOutcome, environment: object | null, model?: ModelFiles | null): Promise<boolean> {
     return this.fenced(claim, 'completed', async (c) => {
       await insertEpochs(c, claim.trial.id, r.epochs);
+      await c.query('DELETE FROM checkpoints WHERE trial_id = $1', [claim.trial.id]);
+      if (model) {
+        await c.query(
+          `INSERT INTO models (trial_id, model_json, weights) VALUES ($1, $2, $3)
+           ON CONFLICT (trial_id) DO UPDATE SET model_json = excluded.model_json, weights = excluded.weights`,
+          [claim.trial.id, model.modelJson, Buffer.from(model.weights.buffer, model.weights.byteOffset, model.weights.byteLength)],
+        );
+      }
       await c.query(
         `UPDATE trials SET status = 'completed', finished_at = ${NOW}, backend = $2, val_accuracy = $3, val_loss = $4,
            test_accuracy = $5, test_loss = $6, params = $7, seconds = $8, error = NULL, weights_sha256 = $9,
@@ -278,8 +293,22 @@ export class PostgresStore implements Store {
   async requeue(trialId: number): Promise<void> {
     await this.transaction(async (c) => {
       await c.query('DELETE FROM epochs WHERE trial_id = $1', [trialId]);
+      await c.query('DELETE FROM checkpoints WHERE trial_id = $1', [trialId]);
+      await c.query('DELETE FROM models WHERE trial_id = $1', [trialId]);
       await c.query(`UPDATE trials SET status = 'pending', epochs_done = 0, error = NULL WHERE id = $1`, [trialId]);
     });
+  }
+
+  async checkpoint(trialId: number): Promise<Uint8Array | null> {
+    const r = await this.run((c) => c.query<{ data: Buffer }>('SELECT data FROM checkpoints WHERE trial_id = $1', [trialId]));
+    return r.rows[0] ? new Uint8Array(r.rows[0].data) : null;
+  }
+
+  async model(trialId: number): Promise<ModelFiles | undefined> {
+    const r = await this.run((c) => c.query<{ model_json: string; weights: Buffer }>(
+      'SELECT model_json, weights FROM models WHERE trial_id = $1', [trialId]));
+    const row = r.rows[0];
+    return row && { modelJson: row.model_json, weights: new Uint8Array(row.weights) };
   }
 
   async markReproduction(trialId: number, originalId: number): Promise<void> {

@@ -106,6 +106,28 @@ const EPOCHS: RelationDoc = {
   ],
 };
 
+const CHECKPOINTS: RelationDoc = {
+  name: 'checkpoints',
+  kind: 'table',
+  description: "a running (or interrupted) trial's latest checkpoint, written with its epoch's row, dropped when the trial completes.",
+  columns: [
+    col('trial_id', 'its trial (`trials.id`)'),
+    col('epoch', 'the epoch after which it was taken'),
+    col('data', 'weights, optimizer state, shuffle order and generator states, in one blob that only sweep reads'),
+  ],
+};
+
+const MODELS: RelationDoc = {
+  name: 'models',
+  kind: 'table',
+  description: 'the trained model of each completed trial, in the TensorFlow.js layers format (`sweep export` writes it out).',
+  columns: [
+    col('trial_id', 'its trial (`trials.id`)'),
+    col('model_json', 'the text of `model.json`: topology and weights manifest'),
+    col('weights', 'the bytes of `weights.bin`'),
+  ],
+};
+
 const HYPERPARAMETERS = ['model', 'epochs', 'activation', 'units', 'dropout', 'filters', 'kernel_size', 'pooling',
   'optimizer', 'learning_rate', 'batch_size'] as const;
 
@@ -153,7 +175,7 @@ const LEARNING_CURVES: RelationDoc = {
 };
 
 /** Every table and view, in the order docs/database.md describes them. */
-export const SCHEMA_DOC: readonly RelationDoc[] = [SWEEPS, TRIALS, EPOCHS, LEADERBOARD, BEST_PER_SWEEP, LEARNING_CURVES];
+export const SCHEMA_DOC: readonly RelationDoc[] = [SWEEPS, TRIALS, EPOCHS, CHECKPOINTS, MODELS, LEADERBOARD, BEST_PER_SWEEP, LEARNING_CURVES];
 
 /**
  * The schema as Markdown: per table or view, a bold name line and one bullet per column,

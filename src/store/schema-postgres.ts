@@ -158,4 +158,17 @@ export const PG_MIGRATIONS: readonly string[] = [
          e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds
   FROM epochs e JOIN trials t ON t.id = e.trial_id JOIN sweeps s ON s.id = t.sweep_id;
   `,
+  // v4: checkpoints and trained models in the database, where every worker (on any host) reads them.
+  `
+  CREATE TABLE checkpoints (
+    trial_id  bigint PRIMARY KEY REFERENCES trials(id) ON DELETE CASCADE,
+    epoch     bigint NOT NULL,
+    data      bytea NOT NULL
+  );
+  CREATE TABLE models (
+    trial_id    bigint PRIMARY KEY REFERENCES trials(id) ON DELETE CASCADE,
+    model_json  text COLLATE "C" NOT NULL,
+    weights     bytea NOT NULL
+  );
+  `,
 ];

@@ -98,6 +98,19 @@ export const MIGRATIONS: readonly string[] = [
          e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds
   FROM epochs e JOIN trials t ON t.id = e.trial_id JOIN sweeps s ON s.id = t.sweep_id;
   `,
+  // v4: checkpoints and trained models in the database, where every worker (on any host) reads them.
+  `
+  CREATE TABLE checkpoints (
+    trial_id  INTEGER PRIMARY KEY REFERENCES trials(id) ON DELETE CASCADE,
+    epoch     INTEGER NOT NULL,
+    data      BLOB NOT NULL
+  );
+  CREATE TABLE models (
+    trial_id    INTEGER PRIMARY KEY REFERENCES trials(id) ON DELETE CASCADE,
+    model_json  TEXT NOT NULL,
+    weights     BLOB NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

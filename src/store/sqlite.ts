@@ -5,7 +5,7 @@ import { UserError } from '../errors.js';
 import type { DataSettings, Metric } from '../spec/schema.js';
 import { failpoint } from '../failpoint.js';
 import type {
-  EpochMetrics, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot,
+  EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot,
 } from '../types.js';
 import { refuseNetworkFilesystem } from './filesystem.js';
 import { hyperparameterColumns, REFUSED, toSweep, toTrial, type SweepRow, type TrialRow } from './rows.js';
@@ -188,18 +188,26 @@ export class SqliteStore implements Store {
     });
   }
 
-  async recordEpoch(claim: Claim, m: EpochMetrics, backend?: string): Promise<boolean> {
+  async recordEpoch(claim: Claim, m: EpochMetrics, backend?: string, checkpoint?: Uint8Array | null): Promise<boolean> {
     return this.fenced(claim, () => {
       this.insertEpoch(claim.trial.id, m);
+      if (checkpoint) {
+        this.db.prepare('INSERT OR REPLACE INTO checkpoints (trial_id, epoch, data) VALUES (?, ?, ?)').run(claim.trial.id, m.epoch, checkpoint);
+      }
       this.db.prepare('UPDATE trials SET epochs_done = MAX(epochs_done, ?), backend = COALESCE(?, backend) WHERE id = ?')
         .run(m.epoch, backend ?? null, claim.trial.id);
       failpoint('epoch-write');
     });
   }
 
-  async completeTrial(claim: Claim, r: TrialOutcome, environment: object | null): Promise<boolean> {
+  async completeTrial(claim: Claim, r: TrialOutcome, environment: object | null, model?: ModelFiles | null): Promise<boolean> {
     return this.fenced(claim, () => {
       for (const e of r.epochs) this.insertEpoch(claim.trial.id, e);
+      this.db.prepare('DELETE FROM checkpoints WHERE trial_id = ?').run(claim.trial.id);
+      if (model) {
+        this.db.prepare('INSERT OR REPLACE INTO models (trial_id, model_json, weights) VALUES (?, ?, ?)')
+          .run(claim.trial.id, model.modelJson, model.weights);
+      }
       this.db.prepare(
         `UPDATE trials SET status = 'completed', finished_at = ?, backend = ?, val_accuracy = ?, val_loss = ?,
            test_accuracy = ?, test_loss = ?, params = ?, seconds = ?, error = NULL, weights_sha256 = ?, env_json = ?,
@@ -234,6 +242,8 @@ export class SqliteStore implements Store {
   async requeue(trialId: number): Promise<void> {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM epochs WHERE trial_id = ?').run(trialId);
+      this.db.prepare('DELETE FROM checkpoints WHERE trial_id = ?').run(trialId);
+      this.db.prepare('DELETE FROM models WHERE trial_id = ?').run(trialId);
       this.db.prepare(`UPDATE trials SET status = 'pending', epochs_done = 0, error = NULL WHERE id = ?`).run(trialId);
     }).immediate();
   }
@@ -296,6 +306,17 @@ export class SqliteStore implements Store {
       `SELECT epoch, loss, accuracy, val_loss AS valLoss, val_accuracy AS valAccuracy, seconds
        FROM epochs WHERE trial_id = ? ORDER BY epoch`,
     ).all(trialId) as EpochMetrics[];
+  }
+
+  async checkpoint(trialId: number): Promise<Uint8Array | null> {
+    const row = this.db.prepare('SELECT data FROM checkpoints WHERE trial_id = ?').get(trialId) as { data: Buffer } | undefined;
+    return row ? new Uint8Array(row.data) : null;
+  }
+
+  async model(trialId: number): Promise<ModelFiles | undefined> {
+    const row = this.db.prepare('SELECT model_json, weights FROM models WHERE trial_id = ?').get(trialId) as
+      { model_json: string; weights: Buffer } | undefined;
+    return row && { modelJson: row.model_json, weights: new Uint8Array(row.weights) };
   }
 
   /**

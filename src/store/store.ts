@@ -1,7 +1,7 @@
 import { UserError } from '../errors.js';
 import type { DataSettings, Metric } from '../spec/schema.js';
 import type {
-  EpochMetrics, SweepRecord, SweepSummary, Trial, TrialOutcome, TrialRecord, TrialSnapshot,
+  EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialOutcome, TrialRecord, TrialSnapshot,
 } from '../types.js';
 
 /**
@@ -58,17 +58,17 @@ export interface Store {
    * restored, which are recorded; later epochs of an earlier attempt are dropped.
    */
   resumeAt(claim: Claim, epochs: readonly EpochMetrics[], backend: string): Promise<boolean>;
-  /** Records one finished epoch (the same epoch again replaces it). */
-  recordEpoch(claim: Claim, m: EpochMetrics, backend?: string): Promise<boolean>;
-  /** Records a completed trial, all its epochs and the environment it was trained in. */
-  completeTrial(claim: Claim, r: TrialOutcome, environment: object | null): Promise<boolean>;
+  /** Records one finished epoch (the same epoch again replaces it), with the checkpoint taken after it, together. */
+  recordEpoch(claim: Claim, m: EpochMetrics, backend?: string, checkpoint?: Uint8Array | null): Promise<boolean>;
+  /** Records a completed trial, all its epochs, the environment it was trained in and its model; its checkpoint goes. */
+  completeTrial(claim: Claim, r: TrialOutcome, environment: object | null, model?: ModelFiles | null): Promise<boolean>;
   /** Records a failed trial with its error and the epochs it finished. */
   failTrial(claim: Claim, error: string, epochs: readonly EpochMetrics[], backend?: string): Promise<boolean>;
   /** A running trial stopped by the user: 'interrupted', to run again next time. */
   interruptTrial(claim: Claim): Promise<boolean>;
   /** Re-queues every trial `owner` is running (after a failed write, before giving up). */
   releaseOwned(owner: string): Promise<void>;
-  /** Puts a trial back in the queue to train again from scratch, its epochs dropped. */
+  /** Puts a trial back in the queue to train again from scratch, its epochs and checkpoint dropped. */
   requeue(trialId: number): Promise<void>;
   /** Links a trial to the one it reproduces (`sweep repro`). */
   markReproduction(trialId: number, originalId: number): Promise<void>;
@@ -85,6 +85,10 @@ export interface Store {
   /** The sweep's trials, ranked as `trials`, each with its epochs: what a view needs. */
   snapshot(sweepId: number): Promise<TrialSnapshot[]>;
   epochs(trialId: number): Promise<EpochMetrics[]>;
+  /** The trial's latest checkpoint, where a resumed attempt goes on from; null: none. */
+  checkpoint(trialId: number): Promise<Uint8Array | null>;
+  /** A completed trial's trained model; undefined: none kept. */
+  model(trialId: number): Promise<ModelFiles | undefined>;
   /**
    * Runs one statement that only reads (`sweep query`) and returns its rows. Anything that
    * would write, change the connection, or is more than one statement is refused

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { expandGrid } from '../grid/expand.js';
 import { TrainingPool } from '../pool/pool.js';
 import type { BackendChoice, SharedDataset } from '../pool/protocol.js';
@@ -49,8 +48,8 @@ export type RunSweepOptions = {
   readonly dataset: SharedDataset;
   readonly workers: number;
   readonly backend: BackendChoice;
-  /** Where trials keep their folders (checkpoints): `<artifactsDir>/<sweep>/<config id>/`. Null: none. */
-  readonly artifactsDir: string | null;
+  /** Take a checkpoint after each epoch and keep each trained model, in the store (default true). */
+  readonly checkpoints?: boolean;
   /** Each worker's JS heap limit; past it the worker dies and its trial fails. */
   readonly workerHeapMb?: number;
   /** Recorded with each completed trial, for `sweep repro`. */
@@ -61,14 +60,6 @@ export type RunSweepOptions = {
   readonly signal?: AbortSignal;
   readonly onEvent?: (e: SweepEvent) => void;
 };
-
-/**
- * A trial's folder (its checkpoint, then its trained model): `<artifactsDir>/<sweep>/<config id>/`,
- * where `artifactsDir` is the database's directory.
- */
-export function trialDir(artifactsDir: string, sweep: string, configId: string): string {
-  return join(artifactsDir, sweep, configId);
-}
 
 const HEARTBEAT_MS = 5_000;
 
@@ -157,17 +148,18 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
         const recordedByFail = () => {};
         emit({ type: 'trial-start', trialId, config });
         try {
+          const keep = o.checkpoints ?? true;
           const r = await pool.run(
             {
               trialId, configId: claim.trial.configId, config, seed: claim.trial.seed, data: claim.trial.data,
-              checkpointDir: o.artifactsDir ? trialDir(o.artifactsDir, spec.name, claim.trial.configId) : null,
+              keep, resumeFrom: keep ? await store.checkpoint(trialId) : null,
             },
             (e) => {
               if (e.type === 'started') {
                 write(() => store.resumeAt(claim, e.epochs, e.backend)).catch(recordedByFail);
               } else {
                 write(async () => {
-                  const kept = await store.recordEpoch(claim, e.metrics, e.backend);
+                  const kept = await store.recordEpoch(claim, e.metrics, e.backend, e.checkpoint);
                   if (kept) emit({ type: 'epoch', trialId, config, backend: e.backend, metrics: e.metrics });
                   // Crash point mid-epoch: this epoch is committed, the worker is training the next.
                   failpoint('epoch-recorded');
@@ -180,7 +172,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
           await writes;
           if (lost) throw new Error('claim lost');
           if (r.ok) {
-            await write(() => store.completeTrial(claim, r.outcome, o.environment ?? null));
+            await write(() => store.completeTrial(claim, r.outcome, o.environment ?? null, r.model));
             if (lost) throw new Error('claim lost');
             result.completed++;
             const candidate = bestOf(spec.metric, trialId, r.outcome, config);

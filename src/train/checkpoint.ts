@@ -1,8 +1,5 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type seedrandom from 'seedrandom';
-import { failpoint } from '../failpoint.js';
 import { SeededDropout } from './seeded-dropout.js';
 import type { EpochMetrics } from '../types.js';
 
@@ -23,58 +20,57 @@ type Meta = {
   dropout: seedrandom.State.Arc4[];
   /** Adam's running beta powers, restored as they were rather than recomputed from the step count. */
   accBeta: number[] | null;
-  bin: string;
   modelSpecs: tf.io.WeightsManifestEntry[];
   optimizerSpecs: tf.io.WeightsManifestEntry[];
   modelBytes: number;
   optimizerBytes: number;
 };
 
-const META = 'checkpoint.json';
-
 /**
- * Saves the model's weights, the optimizer's state and the generators' states after an
- * epoch, crash-safely: the weights go to a new file first, and the small JSON that names
- * it is renamed into place last, so a kill at any moment leaves the previous checkpoint
- * or the new one, never a mix.
+ * Encodes the model's weights, the optimizer's state and the generators' states after an
+ * epoch as one blob: a 4-byte length, the JSON that describes it, then the weights, the
+ * optimizer's slots and the shuffle order. The store keeps it with the epoch's row, in one
+ * transaction, so a kill leaves the previous epoch and its checkpoint or the new ones.
  */
-export async function saveCheckpoint(
-  dir: string, configId: string, model: tf.LayersModel, optimizer: tf.Optimizer, state: TrainingState,
-): Promise<void> {
-  mkdirSync(dir, { recursive: true });
+export async function encodeCheckpoint(
+  configId: string, model: tf.LayersModel, optimizer: tf.Optimizer, state: TrainingState,
+): Promise<Uint8Array> {
   // By position: layer names carry a per-process counter, so they differ after a restart.
   const modelWeights = await tf.io.encodeWeights(model.weights.map((w, i) => ({ name: `w${i}`, tensor: w.read() })));
   const optimizerWeights = await tf.io.encodeWeights(await optimizer.getWeights());
   const adam = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
-  const bin = `checkpoint-${state.epoch}.bin`;
   const parts = [modelWeights.data, optimizerWeights.data].map((d) => new Uint8Array(d as ArrayBuffer));
-  writeDurably(join(dir, bin), Buffer.concat([...parts, new Uint8Array(state.order.buffer, state.order.byteOffset, state.order.byteLength)]));
-  failpoint('checkpoint-bin');
   const meta: Meta = {
     version: 1, configId, epoch: state.epoch, epochs: state.epochs, shuffle: state.shuffle,
     dropout: dropoutLayers(model).map((l) => l.rngState()),
     accBeta: adam.accBeta1 && adam.accBeta2 ? [adam.accBeta1.dataSync()[0], adam.accBeta2.dataSync()[0]] : null,
-    bin, modelSpecs: modelWeights.specs, optimizerSpecs: optimizerWeights.specs,
+    modelSpecs: modelWeights.specs, optimizerSpecs: optimizerWeights.specs,
     modelBytes: parts[0].byteLength, optimizerBytes: parts[1].byteLength,
   };
-  writeDurably(join(dir, META), Buffer.from(JSON.stringify(meta)));
-  for (const f of readdirSync(dir)) if (/^checkpoint-\d+\.bin$/.test(f) && f !== bin) rmSync(join(dir, f), { force: true });
+  const json = Buffer.from(JSON.stringify(meta));
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(json.byteLength);
+  const order = new Uint8Array(state.order.buffer, state.order.byteOffset, state.order.byteLength);
+  return new Uint8Array(Buffer.concat([length, json, ...parts, order]));
 }
 
 /**
- * Restores the latest checkpoint in `dir` into a freshly built model and optimizer; null
- * (touching neither) when there is none, or it belongs to another configuration or data
- * split, or cannot be read: training then starts from scratch.
+ * Restores a checkpoint blob into a freshly built model and optimizer; null (touching
+ * neither) when there is none, or it belongs to another configuration or data split, or
+ * cannot be read: training then starts from scratch.
  */
-export async function loadCheckpoint(
-  dir: string, configId: string, model: tf.LayersModel, optimizer: tf.Optimizer, trainCount: number,
+export async function restoreCheckpoint(
+  blob: Uint8Array | null, configId: string, model: tf.LayersModel, optimizer: tf.Optimizer, trainCount: number,
 ): Promise<TrainingState | null> {
+  if (!blob || blob.byteLength < 4) return null;
   let meta: Meta;
   let bytes: Buffer;
   try {
-    meta = JSON.parse(readFileSync(join(dir, META), 'utf8')) as Meta;
+    const all = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+    const length = all.readUInt32LE(0);
+    meta = JSON.parse(all.subarray(4, 4 + length).toString('utf8')) as Meta;
     if (meta.version !== 1 || meta.configId !== configId) return null;
-    bytes = readFileSync(join(dir, meta.bin));
+    bytes = all.subarray(4 + length);
   } catch {
     return null;
   }
@@ -102,14 +98,4 @@ export async function loadCheckpoint(
 
 function dropoutLayers(model: tf.LayersModel): SeededDropout[] {
   return model.layers.filter((l): l is SeededDropout => l instanceof SeededDropout);
-}
-
-/** Writes to a temporary file, flushes it to disk, then renames it over `path`. */
-function writeDurably(path: string, data: Uint8Array): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, data);
-  const fd = openSync(tmp, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, path);
 }

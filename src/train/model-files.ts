@@ -1,17 +1,17 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { MODEL_JSON, WEIGHTS_BIN } from './model-format.js';
+import type { ModelFiles } from '../types.js';
+import { MODEL_JSON, WEIGHTS_BIN, writeModelFiles } from './model-format.js';
 
 /**
- * Saves a model as `model.json` + `weights.bin` in `dir`: the TensorFlow.js layers format
- * (plain tfjs in Node has no file:// handler, so this writes what `model.save` would).
+ * A model as the TensorFlow.js layers format has it, `model.json` + `weights.bin` (plain
+ * tfjs in Node has no file:// handler, so this builds what `model.save` would write).
  */
-export async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
-  mkdirSync(dir, { recursive: true });
+export async function encodeModel(model: tf.LayersModel): Promise<ModelFiles> {
+  let files: ModelFiles | undefined;
   await model.save(tf.io.withSaveHandler(async (artifacts) => {
     const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
-    writeFileSync(join(dir, `${WEIGHTS_BIN}.tmp`), weights);
     const json = {
       modelTopology: artifacts.modelTopology,
       format: 'layers-model',
@@ -19,11 +19,15 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<voi
       convertedBy: null,
       weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs }],
     };
-    writeFileSync(join(dir, `${MODEL_JSON}.tmp`), JSON.stringify(json));
-    renameSync(join(dir, `${WEIGHTS_BIN}.tmp`), join(dir, WEIGHTS_BIN));
-    renameSync(join(dir, `${MODEL_JSON}.tmp`), join(dir, MODEL_JSON));
+    files = { modelJson: JSON.stringify(json), weights };
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
   }));
+  return files!;
+}
+
+/** Saves a model in `dir` as `model.json` + `weights.bin`. */
+export async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
+  writeModelFiles(dir, await encodeModel(model));
 }
 
 /** Loads a model saved by `saveModel` (or any single-file layers model) from `dir`. */

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { countHits, sparseCrossEntropy } from './loss.js';
 import { buildModel, makeOptimizer } from './model.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { encodeCheckpoint, restoreCheckpoint } from './checkpoint.js';
 import type { Split, Splits } from './tensors.js';
 import type { EpochMetrics, TrialConfig, TrialOutcome } from '../types.js';
 
@@ -14,12 +14,12 @@ export type TrainOptions = {
   readonly seed: number;
   readonly splits: Splits;
   readonly backend: string;
-  /** Where to keep a checkpoint after each epoch and resume from one; none: no checkpoints. */
-  readonly checkpoint?: { readonly dir: string; readonly configId: string };
+  /** Take a checkpoint after each epoch (given to onEpoch), and resume from `from` when it is this configuration's; none: no checkpoints. */
+  readonly checkpoint?: { readonly configId: string; readonly from: Uint8Array | null };
   /** Called once training starts, with the epochs a checkpoint restored (none: from scratch). */
   readonly onStart?: (resumed: readonly EpochMetrics[]) => void;
-  /** Called after each epoch's metrics are known (and its checkpoint saved). */
-  readonly onEpoch?: (m: EpochMetrics) => void;
+  /** Called after each epoch's metrics are known, with the checkpoint taken after it. */
+  readonly onEpoch?: (m: EpochMetrics, checkpoint: Uint8Array | null) => void;
 };
 
 /**
@@ -38,7 +38,7 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
   let epochs: EpochMetrics[] = [];
   try {
     const resumed = opts.checkpoint
-      ? await loadCheckpoint(opts.checkpoint.dir, opts.checkpoint.configId, model, optimizer, order.length)
+      ? await restoreCheckpoint(opts.checkpoint.from, opts.checkpoint.configId, model, optimizer, order.length)
       : null;
     if (resumed) {
       order = resumed.order;
@@ -60,12 +60,10 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
         epoch, loss, accuracy, valLoss: val.loss, valAccuracy: val.accuracy, seconds: (performance.now() - t0) / 1000,
       };
       epochs.push(m);
-      if (opts.checkpoint) {
-        await saveCheckpoint(opts.checkpoint.dir, opts.checkpoint.configId, model, optimizer, {
-          epoch, epochs, order, shuffle: shuffle.state(),
-        });
-      }
-      opts.onEpoch?.(m);
+      const checkpoint = opts.checkpoint
+        ? await encodeCheckpoint(opts.checkpoint.configId, model, optimizer, { epoch, epochs, order, shuffle: shuffle.state() })
+        : null;
+      opts.onEpoch?.(m, checkpoint);
     }
     const last = epochs[epochs.length - 1];
     const test = evaluate(model, splits.test);

@@ -3,12 +3,11 @@
  * and the float tensors are built once per data setting; the raw bytes are the main
  * thread's SharedArrayBuffers, never copied per trial.
  */
-import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import type { TrainResult, TrainTask, WorkerEvent, WorkerInit } from '../pool/protocol.js';
 import { initBackend } from './backend.js';
 import { disposeSplits, makeSplits, type Splits } from './tensors.js';
-import { saveModel } from './model-files.js';
+import { encodeModel } from './model-files.js';
 import { trainTrial } from './train.js';
 import type { EpochMetrics } from '../types.js';
 
@@ -34,18 +33,18 @@ export default async function train(task: TrainTask): Promise<TrainResult> {
     name = await backend;
     const { model, resumedFrom: _, ...outcome } = await trainTrial({
       config: task.config, seed: task.seed, splits: splitsFor(task.data), backend: name,
-      checkpoint: task.checkpointDir ? { dir: task.checkpointDir, configId: task.configId } : undefined,
+      checkpoint: task.keep ? { configId: task.configId, from: task.resumeFrom } : undefined,
       onStart: (resumed) => post({ type: 'started', trialId: task.trialId, backend: name!, resumedFrom: resumed.length, epochs: [...resumed] }),
-      onEpoch: (metrics) => {
+      onEpoch: (metrics, checkpoint) => {
         epochs.push(metrics);
-        post({ type: 'epoch', trialId: task.trialId, backend: name!, metrics });
+        post({ type: 'epoch', trialId: task.trialId, backend: name!, metrics, checkpoint });
       },
     });
-    // The trained model stays in the trial's folder, in the layers format that
-    // tf.loadLayersModel reads in Node and in browsers (`sweep export` hands it out).
-    if (task.checkpointDir) await saveModel(model, join(task.checkpointDir, 'model'));
+    // The trained model goes to the store, in the layers format that tf.loadLayersModel
+    // reads in Node and in browsers (`sweep export` hands it out).
+    const files = task.keep ? await encodeModel(model) : null;
     model.dispose();
-    return { ok: true, outcome };
+    return { ok: true, outcome, model: files };
   } catch (err) {
     const message = (err as Error).message ?? String(err);
     // A model too big to allocate is the user's configuration, not our bug: say so plainly.

@@ -97,9 +97,10 @@ const cases: [string, Case][] = [
     after: noDatabase,
   }],
   ['a disk that fills up mid-write', {
-    // The file-size limit makes writes fail as a full disk does (with SIGXFSZ ignored, write() returns EFBIG).
+    // The file-size limit makes writes fail as a full disk does (with SIGXFSZ ignored, write() returns EFBIG):
+    // 2 MB holds a handful of epochs with their checkpoints.
     spec: SMALL.replace('epochs: [2]', 'epochs: [60]'),
-    shell: `trap '' XFSZ; ulimit -f 200`,
+    shell: `trap '' XFSZ; ulimit -f 2000`,
     error: /^sweep: database error: .*\(is the disk full\?\) \(SQLITE_(FULL|IOERR\w*)\); everything recorded before it is kept$/,
     after: (dir) => {
       const db = new Database(join(dir, 'runs', 'sweeps.db'), { readonly: true });

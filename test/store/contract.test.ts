@@ -157,7 +157,8 @@ async function until<T>(probe: () => Promise<T | undefined | false>, ms = 5_000,
 /** Everything a refused or fenced-out write could have touched. */
 async function state(db: Db): Promise<Row[][]> {
   const tables = [];
-  for (const sql of ['SELECT * FROM sweeps ORDER BY id', 'SELECT * FROM trials ORDER BY id', 'SELECT * FROM epochs ORDER BY trial_id, epoch']) {
+  for (const sql of ['SELECT * FROM sweeps ORDER BY id', 'SELECT * FROM trials ORDER BY id', 'SELECT * FROM epochs ORDER BY trial_id, epoch',
+    'SELECT * FROM checkpoints ORDER BY trial_id', 'SELECT * FROM models ORDER BY trial_id']) {
     tables.push(await db.raw(sql));
   }
   return tables;
@@ -495,6 +496,35 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
         finishedAt: expect.stringMatching(/Z$/),
       });
       expect(await store.epochs(c.trial.id)).toEqual(good.epochs);
+    });
+
+    it('keeps the checkpoint of the last recorded epoch with it, then the model of a completed trial instead', async () => {
+      const db = await fresh();
+      const { store, sweepId } = await seeded(db, 2);
+      const c = await claim(store, sweepId);
+      // Every byte value, so that no text encoding on the way goes unnoticed.
+      const blob = (n: number) => Uint8Array.from({ length: 4096 }, (_, i) => (i * n + n) % 256);
+      expect(await store.checkpoint(c.trial.id)).toBeNull();
+      expect(await store.recordEpoch(c, epoch(1), 'wasm', blob(1))).toBe(true);
+      expect(await store.recordEpoch(c, epoch(2), 'wasm', blob(2))).toBe(true);
+      expect(await store.checkpoint(c.trial.id)).toEqual(blob(2));
+      // Another attempt's resume reads it; the earlier attempt, fenced out, changes neither epoch nor checkpoint.
+      await store.releaseOwned('me');
+      const again = await claim(store, sweepId, 'other');
+      expect(again.trial.id).toBe(c.trial.id);
+      expect(await store.checkpoint(again.trial.id)).toEqual(blob(2));
+      const before = await state(db);
+      expect(await store.recordEpoch(c, epoch(3), 'wasm', blob(3))).toBe(false);
+      expect(await state(db)).toEqual(before);
+      // Completion stores the model, whole, and the checkpoint goes.
+      const model = { modelJson: '{"format":"layers-model"}', weights: blob(7) };
+      expect(await store.model(again.trial.id)).toBeUndefined();
+      expect(await store.completeTrial(again, outcome(0.8, 0.2), null, model)).toBe(true);
+      expect(await store.model(again.trial.id)).toEqual(model);
+      expect(await store.checkpoint(again.trial.id)).toBeNull();
+      // Trained again from scratch: neither is left.
+      await store.requeue(again.trial.id);
+      expect(await store.model(again.trial.id)).toBeUndefined();
     });
 
     it('failTrial records the error and the epochs it finished at once, or nothing', async () => {

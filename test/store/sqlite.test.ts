@@ -50,7 +50,7 @@ describe('SqliteStore', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const names = db.prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') ORDER BY name`).pluck().all();
-    expect(names).toEqual(['best_per_sweep', 'epochs', 'leaderboard', 'learning_curves', 'sweeps', 'trials']);
+    expect(names).toEqual(['best_per_sweep', 'checkpoints', 'epochs', 'leaderboard', 'learning_curves', 'models', 'sweeps', 'trials']);
   });
 
   it('adds each configuration once, however often the spec is re-run', async () => {

@@ -25,7 +25,7 @@ grid:
 function sweep(store: Store, text = TEXT, events: SweepEvent[] = [], signal?: AbortSignal, more: Partial<RunSweepOptions> = {}) {
   return runSweep({
     spec: parseSpec(text, 'small.yaml'), specText: text, specPath: 'small.yaml', store, dataset,
-    workers: 2, backend: 'wasm', signal, artifactsDir: null, onEvent: (e) => events.push(e), ...more,
+    workers: 2, backend: 'wasm', signal, checkpoints: false, onEvent: (e) => events.push(e), ...more,
   });
 }
 const newStore = () => SqliteStore.open(join(tempDir('sweep-run-'), 'sweeps.db'));
@@ -93,7 +93,7 @@ describe('runSweep', () => {
     const stop2 = new AbortController();
     const r2 = await runSweep({
       spec: parseSpec(text, 's.yaml'), specText: text, specPath: null, store: store2, dataset, workers: 1,
-      backend: 'wasm', signal: stop2.signal, artifactsDir: null, onEvent: (e) => { if (e.type === 'epoch') stop2.abort(); },
+      backend: 'wasm', signal: stop2.signal, checkpoints: false, onEvent: (e) => { if (e.type === 'epoch') stop2.abort(); },
     });
     expect(r2).toMatchObject({ completed: 0, interrupted: 1 });
     expect(await column(store2, 'SELECT status FROM trials ORDER BY id')).toEqual(['interrupted', 'pending', 'pending']);
