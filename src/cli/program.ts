@@ -3,6 +3,7 @@ import { Argument, Command, CommanderError } from 'commander';
 import { UsageError, UserError } from '../errors.js';
 import type { CommandDef, Io } from './command.js';
 import { completionScript, SHELLS, type Shell } from './completion.js';
+import { copyCommand } from './copy.js';
 import { exportCommand } from './export.js';
 import { bestCommand, lsCommand, showCommand } from './inspect.js';
 import { predictCommand } from './predict.js';
@@ -15,7 +16,7 @@ import { workerCommand } from './worker.js';
 /** Every command, in the order `sweep --help` lists them. A new command is declared in its file and added here. */
 export const COMMANDS: readonly CommandDef[] = [
   runCommand, workerCommand, lsCommand, showCommand, bestCommand, watchCommand, queryCommand, reproCommand, exportCommand,
-  predictCommand,
+  predictCommand, copyCommand,
 ];
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;

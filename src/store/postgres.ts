@@ -6,8 +6,8 @@ import type {
 } from '../types.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { PG_MIGRATIONS } from './schema-postgres.js';
-import { hyperparameterColumns, REFUSED, toSweep, toTrial, type SweepRow, type TrialRow } from './rows.js';
-import { leaseMs, type Claim, type QueryResult, type Store, type Value } from './store.js';
+import { copiedTrialColumns, hyperparameterColumns, REFUSED, toSweep, toTrial, type SweepRow, type TrialRow } from './rows.js';
+import { leaseMs, type Claim, type QueryResult, type Store, type TrialCopy, type Value } from './store.js';
 
 /** Connections per store: the controller's claims, writes and heartbeats, a few at once. */
 const POOL_SIZE = 4;
@@ -296,6 +296,24 @@ export class PostgresStore implements Store {
       await c.query('DELETE FROM checkpoints WHERE trial_id = $1', [trialId]);
       await c.query('DELETE FROM models WHERE trial_id = $1', [trialId]);
       await c.query(`UPDATE trials SET status = 'pending', epochs_done = 0, error = NULL WHERE id = $1`, [trialId]);
+    });
+  }
+
+  async importTrial(sweepId: number, t: TrialCopy, reproOf: number | null): Promise<number | null> {
+    const columns = copiedTrialColumns(sweepId, t, reproOf);
+    const bytes = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    return this.transaction(async (c) => {
+      const r = await c.query<{ id: number }>(
+        `INSERT INTO trials (${columns.map(([col]) => col).join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
+         ON CONFLICT (sweep_id, config_id) DO NOTHING RETURNING id`,
+        columns.map(([, v]) => (typeof v === 'number' ? real(v) : v)),
+      );
+      const id = r.rows[0]?.id;
+      if (id === undefined) return null;
+      await insertEpochs(c, id, t.epochs);
+      if (t.checkpoint) await c.query('INSERT INTO checkpoints (trial_id, epoch, data) VALUES ($1, $2, $3)', [id, t.record.epochsDone, bytes(t.checkpoint)]);
+      if (t.model) await c.query('INSERT INTO models (trial_id, model_json, weights) VALUES ($1, $2, $3)', [id, t.model.modelJson, bytes(t.model.weights)]);
+      return Number(id);
     });
   }
 

@@ -5,6 +5,7 @@
  */
 import type { DataSettings, Metric } from '../spec/schema.js';
 import type { SweepRecord, TrialConfig, TrialRecord, TrialStatus } from '../types.js';
+import type { TrialCopy } from './store.js';
 
 /** A `trials` row (integers as numbers). */
 export type TrialRow = {
@@ -47,6 +48,28 @@ export function hyperparameterColumns(c: TrialConfig) {
     filters: c.filters ? JSON.stringify(c.filters) : null, kernelSize: c.kernelSize ?? null, pooling: c.pooling ?? null,
     optimizer: c.optimizer, learningRate: c.learningRate, batchSize: c.batchSize,
   };
+}
+
+/**
+ * A copied trial's `trials` columns and values, in one order, for `Store.importTrial`: its
+ * own state and outcome, except that a trial running elsewhere arrives interrupted, owned by
+ * no one, and `repro_of` names the copy of its original (or nothing).
+ */
+export function copiedTrialColumns(sweepId: number, t: TrialCopy, reproOf: number | null): [string, unknown][] {
+  const r = t.record;
+  const h = hyperparameterColumns(r.config);
+  return [
+    ['sweep_id', sweepId], ['config_id', r.configId], ['config_json', JSON.stringify(r.config)], ['data_json', JSON.stringify(r.data)],
+    ['status', r.status === 'running' ? 'interrupted' : r.status], ['seed', r.seed],
+    ['model', h.model], ['epochs', h.epochs], ['activation', h.activation], ['units', h.units], ['dropout', h.dropout],
+    ['filters', h.filters], ['kernel_size', h.kernelSize], ['pooling', h.pooling], ['optimizer', h.optimizer],
+    ['learning_rate', h.learningRate], ['batch_size', h.batchSize],
+    ['backend', r.backend], ['started_at', r.startedAt], ['finished_at', r.finishedAt], ['epochs_done', r.epochsDone],
+    ['attempts', r.attempts], ['owner', r.status === 'running' ? null : r.owner], ['resumed_from', r.resumedFrom], ['weights_sha256', r.weightsSha256],
+    ['env_json', r.environment ? JSON.stringify(r.environment) : null], ['repro_of', reproOf],
+    ['val_accuracy', r.valAccuracy], ['val_loss', r.valLoss], ['test_accuracy', r.testAccuracy], ['test_loss', r.testLoss],
+    ['params', r.params], ['seconds', r.seconds], ['error', r.error],
+  ];
 }
 
 /** `Store.query`'s refusal of anything that would write or change the connection. */

@@ -8,10 +8,10 @@ import type {
   EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot,
 } from '../types.js';
 import { refuseNetworkFilesystem } from './filesystem.js';
-import { hyperparameterColumns, REFUSED, toSweep, toTrial, type SweepRow, type TrialRow } from './rows.js';
+import { copiedTrialColumns, hyperparameterColumns, REFUSED, toSweep, toTrial, type SweepRow, type TrialRow } from './rows.js';
 import { ownerAlive } from './owner.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
-import { leaseMs, type Claim, type QueryResult, type Store, type Value } from './store.js';
+import { leaseMs, type Claim, type QueryResult, type Store, type TrialCopy, type Value } from './store.js';
 
 const BUSY_TIMEOUT_MS = 10_000;
 
@@ -250,6 +250,21 @@ export class SqliteStore implements Store {
 
   async markReproduction(trialId: number, originalId: number): Promise<void> {
     this.db.prepare('UPDATE trials SET repro_of = ? WHERE id = ?').run(originalId, trialId);
+  }
+
+  async importTrial(sweepId: number, t: TrialCopy, reproOf: number | null): Promise<number | null> {
+    const columns = copiedTrialColumns(sweepId, t, reproOf);
+    return this.db.transaction(() => {
+      const row = this.db.prepare(
+        `INSERT INTO trials (${columns.map(([c]) => c).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
+         ON CONFLICT (sweep_id, config_id) DO NOTHING RETURNING id`,
+      ).get(...columns.map(([, v]) => v)) as { id: number } | undefined;
+      if (!row) return null;
+      for (const e of t.epochs) this.insertEpoch(row.id, e);
+      if (t.checkpoint) this.db.prepare('INSERT INTO checkpoints (trial_id, epoch, data) VALUES (?, ?, ?)').run(row.id, t.record.epochsDone, t.checkpoint);
+      if (t.model) this.db.prepare('INSERT INTO models (trial_id, model_json, weights) VALUES (?, ?, ?)').run(row.id, t.model.modelJson, t.model.weights);
+      return row.id;
+    }).immediate();
   }
 
   async sweep(name: string): Promise<SweepRecord | undefined> {

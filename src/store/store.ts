@@ -72,6 +72,12 @@ export interface Store {
   requeue(trialId: number): Promise<void>;
   /** Links a trial to the one it reproduces (`sweep repro`). */
   markReproduction(trialId: number, originalId: number): Promise<void>;
+  /**
+   * Adds a trial copied from another store (`sweep copy`) to this sweep, whole: its state,
+   * outcome, epochs, checkpoint and model, in one transaction. A trial this sweep already
+   * has (same config id) is left as it is: returns its new id, or null when it was there.
+   */
+  importTrial(sweepId: number, t: TrialCopy, reproOf: number | null): Promise<number | null>;
 
   // --- Reads: parsed domain objects, never rows ---
 
@@ -96,6 +102,12 @@ export interface Store {
    */
   query(sql: string): Promise<QueryResult>;
 }
+
+/** A trial as `sweep copy` carries it from one store to another. */
+export type TrialCopy = {
+  readonly record: TrialRecord; readonly epochs: readonly EpochMetrics[];
+  readonly checkpoint: Uint8Array | null; readonly model: ModelFiles | undefined;
+};
 
 /** One attempt at a trial, as `claimNext` granted it: the token every write for the trial names. */
 export type Claim = { readonly trial: TrialRecord; readonly attempt: number };

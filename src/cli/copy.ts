@@ -1,0 +1,66 @@
+import { Option } from 'commander';
+import { UserError } from '../errors.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
+import { defineCommand, type Io } from './command.js';
+
+type CopyOptions = { from: string; to: string; sweep?: string };
+
+export const copyCommand = defineCommand<CopyOptions>({
+  name: 'copy',
+  summary: 'copy sweeps (trials, epochs, checkpoints, models) from one database into another',
+  args: [],
+  options: [
+    new Option('--from <path>', 'the database to copy from (a SQLite file or postgres://…)').makeOptionMandatory(),
+    new Option('--to <path>', 'the database to copy into (created if new)').makeOptionMandatory(),
+    new Option('--sweep <name>', 'only this sweep'),
+  ],
+  example: 'sweep copy --from runs/sweeps.db --to postgres://sweep@db-host:5432/sweeps',
+  action: (_args, opts, io) => copy(opts, io),
+});
+
+/**
+ * `sweep copy`: brings a local sweep into a shared store (or back), so that a user who
+ * started alone can go wide without losing anything. Each trial arrives whole, with its
+ * epochs, checkpoint and model; one the target already has (same sweep, same config id) is
+ * left as it is, so copying twice changes nothing. Trials still running at the source
+ * arrive interrupted: a worker on the target resumes them from their checkpoint.
+ */
+export async function copy(values: CopyOptions, { out }: Io): Promise<number> {
+  if (values.from === values.to) throw new UserError('--from and --to name the same database');
+  const source = await openStore(values.from, { readonly: true });
+  let target: Store | undefined;
+  try {
+    const names = (await source.sweeps()).map((s) => s.name).filter((n) => values.sweep === undefined || n === values.sweep);
+    if (values.sweep !== undefined && names.length === 0) throw new UserError(`no sweep named "${values.sweep}" in ${source.location}`);
+    target = await openStore(values.to);
+    // A reproduction points at its original: ids differ between stores, so they are mapped as trials arrive.
+    const ids = new Map<number, number>();
+    for (const name of names) {
+      const sweep = (await source.sweep(name))!;
+      const existing = await target.sweep(name);
+      if (existing && existing.metric !== sweep.metric) {
+        throw new UserError(`sweep "${name}" is in ${target.location} already, ranked by ${existing.metric}, not ${sweep.metric}: not copied`);
+      }
+      const sweepId = existing?.id ?? await target.upsertSweep({
+        name, metric: sweep.metric, seed: sweep.seed, specPath: sweep.specPath, specYaml: sweep.specYaml,
+      });
+      let added = 0;
+      const trials = await source.trials(sweep.id);
+      for (const record of trials.sort((a, b) => a.id - b.id)) {
+        const id = await target.importTrial(sweepId, {
+          record, epochs: await source.epochs(record.id), checkpoint: await source.checkpoint(record.id), model: await source.model(record.id),
+        }, record.reproOf === null ? null : ids.get(record.reproOf) ?? null);
+        if (id !== null) {
+          ids.set(record.id, id);
+          added++;
+        }
+      }
+      out(`sweep ${name}: ${added} trial${added === 1 ? '' : 's'} copied, ${trials.length - added} already there`);
+    }
+    return 0;
+  } finally {
+    await source.close();
+    await target?.close();
+  }
+}
