@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadFashionMnist } from '../dist/data/fashion-mnist.js';
 import { parseSpec } from '../dist/spec/load-spec.js';
-import { Store } from '../dist/store/store.js';
+import { SqliteStore } from '../dist/store/sqlite.js';
 import { runSweep } from '../dist/sweep/run-sweep.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -26,15 +26,15 @@ async function run(workers) {
   const dropouts = Array.from({ length: PER_WORKER * workers }, (_, i) => (i / (2 * PER_WORKER * workers)).toFixed(4));
   const text = `name: scaling\nseed: 1\ndata: {validationSplit: 0.1, trainLimit: ${TRAIN}, testLimit: 1000}\ngrid:\n  epochs: [1]\n  dropout: [${dropouts.join(', ')}]\n`;
   const dir = mkdtempSync(join(tmpdir(), 'sweep-pool-'));
-  const store = Store.open(join(dir, 'sweeps.db'));
+  const store = await SqliteStore.open(join(dir, 'sweeps.db'));
   const baseline = process.memoryUsage().rss;
   let peak = baseline;
   const poll = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 100);
   const t = performance.now();
-  const result = await runSweep({ spec: parseSpec(text, 'scaling.yaml'), specText: text, specPath: null, store, dataset, workers, backend: 'wasm', artifactsDir: dir });
+  const result = await runSweep({ spec: parseSpec(text, 'scaling.yaml'), specText: text, specPath: null, store, dataset, workers, backend: 'wasm' });
   const seconds = (performance.now() - t) / 1000;
   clearInterval(poll);
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
   const trials = dropouts.length;
   if (result.completed !== trials) throw new Error(`${trials - result.completed} of ${trials} trials did not complete`);

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { loadFashionMnist, VENDORED_DIR } from '../dist/data/fashion-mnist.js';
 import { parseSpec } from '../dist/spec/load-spec.js';
-import { Store } from '../dist/store/store.js';
+import { SqliteStore } from '../dist/store/sqlite.js';
+import { orchestration } from './orchestration.mjs';
 import { runSweep } from '../dist/sweep/run-sweep.js';
 import { initBackend } from '../dist/train/backend.js';
 import { makeSplits, disposeSplits } from '../dist/train/tensors.js';
@@ -68,35 +69,6 @@ function torch(cases) {
   }));
   const out = execFileSync('/usr/bin/python3', [`${ROOT}bench/torch_bench.py`, VENDORED_DIR, JSON.stringify(spec)], { encoding: 'utf8' });
   return JSON.parse(out);
-}
-
-/**
- * Five one-epoch full-data ANN trials through the whole pipeline, as `sweep run` does them (one
- * worker, a database file, checkpoints and saved models): between the first trial's end and the
- * last one's, whatever is not the trials' own in-worker time is orchestration (dispatch, SQLite
- * writes, events, saving the model). The first trial also pays the worker's one-time start.
- */
-async function orchestration(dataset) {
-  const text = 'name: overhead\nseed: 1\ngrid:\n  epochs: [1]\n  dropout: [0.0, 0.1, 0.2, 0.3, 0.4]\n';
-  const dir = mkdtempSync(join(tmpdir(), 'sweep-bench-'));
-  const store = Store.open(join(dir, 'sweeps.db'));
-  const ends = [];
-  const t0 = performance.now();
-  await runSweep({
-    spec: parseSpec(text, 'overhead.yaml'), specText: text, specPath: null, store, dataset, workers: 1, backend: 'wasm',
-    artifactsDir: dir, onEvent: (e) => { if (e.type === 'trial-end') ends.push(performance.now()); },
-  });
-  const seconds = store.db.prepare('SELECT seconds FROM trials ORDER BY finished_at').all().map((r) => r.seconds);
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
-  const between = (ends[ends.length - 1] - ends[0]) / 1000;
-  const trained = seconds.slice(1).reduce((a, b) => a + b, 0);
-  return {
-    trials: seconds.length, meanTrialSeconds: seconds.reduce((a, b) => a + b, 0) / seconds.length,
-    perTrialOverheadSeconds: (between - trained) / (seconds.length - 1),
-    overheadFraction: (between - trained) / trained,
-    workerStartSeconds: (ends[0] - t0) / 1000 - seconds[0],
-  };
 }
 
 /**
@@ -177,7 +149,9 @@ const rows = CASES.map((c) => {
   const [o, f, p] = [median(r.ours), median(r.fit), withTorch ? median(r.torch) : null];
   return { case: c.name, steps: c.steps, ours: o, stockFit: f, torch: p, oursVsFit: o / f, oursVsTorch: p ? o / p : null, runs: r };
 });
-const overhead = await orchestration(dataset);
+const overheadDir = mkdtempSync(join(tmpdir(), 'sweep-bench-'));
+const overhead = await orchestration(await SqliteStore.open(join(overheadDir, 'sweeps.db')), dataset);
+rmSync(overheadDir, { recursive: true, force: true });
 const parity = process.env.BENCH_PARITY === '0' ? [] : await accuracyParity(dataset);
 
 const fmt = (v, d = 0) => (v == null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));

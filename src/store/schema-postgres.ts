@@ -170,5 +170,8 @@ export const PG_MIGRATIONS: readonly string[] = [
     model_json  text COLLATE "C" NOT NULL,
     weights     bytea NOT NULL
   );
+  -- Float weights hardly compress: trying to on every epoch's write only costs time.
+  ALTER TABLE checkpoints ALTER COLUMN data SET STORAGE EXTERNAL;
+  ALTER TABLE models ALTER COLUMN weights SET STORAGE EXTERNAL;
   `,
 ];

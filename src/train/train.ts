@@ -18,7 +18,7 @@ export type TrainOptions = {
   readonly checkpoint?: { readonly configId: string; readonly from: Uint8Array | null };
   /** Called once training starts, with the epochs a checkpoint restored (none: from scratch). */
   readonly onStart?: (resumed: readonly EpochMetrics[]) => void;
-  /** Called after each epoch's metrics are known, with the checkpoint taken after it. */
+  /** Called after each epoch's metrics are known, with the checkpoint taken after it (none after the last). */
   readonly onEpoch?: (m: EpochMetrics, checkpoint: Uint8Array | null) => void;
 };
 
@@ -60,7 +60,9 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
         epoch, loss, accuracy, valLoss: val.loss, valAccuracy: val.accuracy, seconds: (performance.now() - t0) / 1000,
       };
       epochs.push(m);
-      const checkpoint = opts.checkpoint
+      // None after the last epoch: the trained model is kept a moment later, and a kill in
+      // between retrains that one epoch, to the same result. (A one-epoch trial takes none.)
+      const checkpoint = opts.checkpoint && epoch < config.epochs
         ? await encodeCheckpoint(opts.checkpoint.configId, model, optimizer, { epoch, epochs, order, shuffle: shuffle.state() })
         : null;
       opts.onEpoch?.(m, checkpoint);
