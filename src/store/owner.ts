@@ -1,12 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
+/** Drawn once per process: two processes never share it, even with one hostname, one pid and one start tick (containers). */
+const NONCE = randomBytes(6).toString('hex');
+
 /**
  * Who is running a trial: host, process id and the process's start time, so that a
- * recycled pid is not mistaken for the process that died.
+ * recycled pid is not mistaken for the process that died, then a per-process nonce, so
+ * that processes of twin hosts (same name, same pid) never share a token.
  */
-export function ownerToken(pid = process.pid): string {
-  return `${hostname()}:${pid}:${startTime(pid) ?? 'unknown'}`;
+export function ownerToken(): string {
+  return `${hostname()}:${process.pid}:${startTime(process.pid) ?? 'unknown'}:${NONCE}`;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { BackendChoice, SharedDataset } from '../pool/protocol.js';
 import { splitSizes } from '../data/split.js';
 import { failpoint } from '../failpoint.js';
 import { metricScore, metricValue, type Metric, type SweepSpec } from '../spec/schema.js';
-import type { Store } from '../store/store.js';
+import { leaseMs, type Store } from '../store/store.js';
 import type { Environment } from './environment.js';
 import { ownerToken } from '../store/owner.js';
 import type { EpochMetrics, TrialConfig, TrialOutcome, TrialSnapshot } from '../types.js';
@@ -61,7 +61,6 @@ export type RunSweepOptions = {
   readonly onEvent?: (e: SweepEvent) => void;
 };
 
-const HEARTBEAT_MS = 5_000;
 
 /**
  * Runs a sweep: records the spec and its configurations, then claims and trains every one
@@ -116,9 +115,10 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   };
   if (todo > 0 && !stop.signal.aborted) {
     const pool = new TrainingPool({ workers, backend: o.backend, dataset: o.dataset, heapLimitMb: o.workerHeapMb });
+    // Three beats to a lease, every 5 s at most: one lost beat never costs a healthy worker its trial.
     const heartbeat = setInterval(() => {
       store.heartbeat(owner).catch(() => { /* a busy or restarting database: the next beat will do */ });
-    }, HEARTBEAT_MS);
+    }, Math.min(5_000, leaseMs() / 3));
     const runOne = async (): Promise<void> => {
       while (!stop.signal.aborted) {
         // Crash point before each claim; the first is at startup: the sweep and its trials recorded, none claimed.

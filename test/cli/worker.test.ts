@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -58,5 +58,34 @@ describe('sweep worker', () => {
     expect((await sweep('run', join(dir, 'shared.yaml'), '--db', db)).code).toBe(0);
     const r = await sweep('worker', '--db', db, '--sweep', 'nope');
     expect(r).toMatchObject({ code: 1, err: `sweep: no sweep named "nope" in ${db}\n` });
+  });
+
+  it('keeps its trials under a lease shorter than a trial: the heartbeat beats within it', async () => {
+    const dir = tempDir('sweep-worker-');
+    const db = join(dir, 'sweeps.db');
+    // Trials of several seconds under a one-second lease: only a heartbeat well inside it keeps them.
+    writeFileSync(join(dir, 'shared.yaml'), SPEC.replace('trainLimit: 600', 'trainLimit: 4000').replace('epochs: [2]', 'epochs: [6]').replace('[0.0, 0.1, 0.2, 0.3]', '[0.0, 0.1]'));
+    const { SqliteStore } = await import('../../src/store/sqlite.js');
+    const { parseSpec } = await import('../../src/spec/load-spec.js');
+    const { expandGrid } = await import('../../src/grid/expand.js');
+    const spec = parseSpec(readFileSync(join(dir, 'shared.yaml'), 'utf8'), 'shared.yaml');
+    const store = await SqliteStore.open(db);
+    const id = await store.upsertSweep({ name: spec.name, metric: spec.metric, seed: spec.seed, specPath: null, specYaml: readFileSync(join(dir, 'shared.yaml'), 'utf8') });
+    await store.addTrials(id, spec.seed, spec.data, expandGrid(spec));
+    await store.close();
+    const env = { ...process.env, CI: '1', SWEEP_LEASE_SECONDS: '1' };
+    const runs = ['a', 'b'].map(() => new Promise<{ code: number | null; err: string }>((done) => {
+      const child = spawn(process.execPath, [BIN, 'worker', '--db', db, '--workers', '1'], { env });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      child.on('exit', (code) => done({ code, err }));
+    }));
+    expect(await Promise.all(runs)).toEqual([{ code: 0, err: '' }, { code: 0, err: '' }]);
+    const d = new Database(db, { readonly: true });
+    const trials = d.prepare('SELECT status, attempts, seconds FROM trials').all() as { status: string; attempts: number; seconds: number }[];
+    d.close();
+    // Each trial outlasted the lease, and none was taken over from its healthy worker.
+    expect(trials.map((t) => [t.status, t.attempts])).toEqual([['completed', 1], ['completed', 1]]);
+    expect(Math.min(...trials.map((t) => t.seconds))).toBeGreaterThan(1);
   });
 });
