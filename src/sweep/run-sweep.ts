@@ -149,14 +149,16 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
         emit({ type: 'trial-start', trialId, config });
         try {
           const keep = o.checkpoints ?? true;
+          // A trial no attempt recorded an epoch of has no checkpoint and nothing to drop: two round trips saved.
+          const fresh = claim.trial.epochsDone === 0;
           const r = await pool.run(
             {
               trialId, configId: claim.trial.configId, config, seed: claim.trial.seed, data: claim.trial.data,
-              keep, resumeFrom: keep ? await store.checkpoint(trialId) : null,
+              keep, resumeFrom: keep && !fresh ? await store.checkpoint(trialId) : null,
             },
             (e) => {
               if (e.type === 'started') {
-                write(() => store.resumeAt(claim, e.epochs, e.backend)).catch(recordedByFail);
+                if (!fresh || e.epochs.length > 0) write(() => store.resumeAt(claim, e.epochs, e.backend)).catch(recordedByFail);
               } else {
                 write(async () => {
                   const kept = await store.recordEpoch(claim, e.metrics, e.backend, e.checkpoint);
