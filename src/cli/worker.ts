@@ -62,7 +62,7 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
         const spec = parseSpec(record.specYaml, `the spec of sweep ${record.name} in ${store.location}`);
         const log = progressLog(out, varyingKeys(expandGrid(spec).map((t) => t.config)), spec.metric);
         const result = await runSweep({
-          spec, specText: record.specYaml, specPath: record.specPath, store, dataset, backend: values.backend,
+          spec, specText: record.specYaml, specPath: record.specPath, store, dataset, backend: values.backend, joining: true,
           workers: values.workers ?? availableParallelism(), signal: stop.signal,
           environment,
           onEvent: (e) => {

@@ -54,6 +54,11 @@ export type RunSweepOptions = {
   readonly workerHeapMb?: number;
   /** Recorded with each completed trial, for `sweep repro`. */
   readonly environment?: Environment;
+  /**
+   * The sweep is recorded already and this process joins it (`sweep worker`): its spec and
+   * trials are not written again, so its `updated_at` still tells when it was last run.
+   */
+  readonly joining?: boolean;
   /** Re-queue the sweep's failed trials first. */
   readonly retryFailed?: boolean;
   /** Aborting stops new trials and interrupts running ones; they run again next time. */
@@ -76,10 +81,11 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const { spec, store } = o;
   const owner = ownerToken();
   const trials = expandGrid(spec);
-  const sweepId = await store.upsertSweep({
+  const recorded = o.joining ? await store.sweep(spec.name) : undefined;
+  const sweepId = recorded?.id ?? await store.upsertSweep({
     name: spec.name, metric: spec.metric, seed: spec.seed, specPath: o.specPath, specYaml: o.specText,
   });
-  await store.addTrials(sweepId, spec.seed, spec.data, trials);
+  if (!recorded) await store.addTrials(sweepId, spec.seed, spec.data, trials);
   if (o.retryFailed) await store.retryFailed(sweepId);
   await store.releaseExpired(sweepId);
 

@@ -33,6 +33,8 @@ describe('sweep worker', () => {
       child.on('exit', done);
     });
     expect(code).toBe(143);
+    const updated = () => { const x = new Database(db, { readonly: true }); try { return x.prepare('SELECT updated_at FROM sweeps').pluck().get(); } finally { x.close(); } };
+    const runUpdated = updated();
 
     const r = await sweep('worker', '--db', db, '--workers', '2');
     expect(r.err).toBe('');
@@ -45,6 +47,8 @@ describe('sweep worker', () => {
     expect(d.prepare(`SELECT COUNT(*) FROM trials WHERE attempts = 1`).pluck().get()).toBeGreaterThanOrEqual(3);
     d.close();
 
+    // Joining wrote neither the spec nor the trials again: the sweep's updated_at is still the run's.
+    expect(updated()).toBe(runUpdated);
     // Nothing left: a second worker leaves at once.
     const again = await sweep('worker', '--db', db);
     expect(again.out).toMatch(/^worker: no trials left$/m);
