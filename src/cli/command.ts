@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
+import { BACKENDS } from '../pool/protocol.js';
 
 /**
  * What a command may touch of the outside world. The real process gives its stdout and
@@ -42,6 +43,15 @@ export const dbOption = () => new Option('--db <path>', 'the SQLite file, or pos
 
 /** `--json`, on every command that prints a table. */
 export const jsonOption = () => new Option('--json', 'print JSON instead of a table');
+
+/** `--workers N`, for the commands that train. */
+export const workersOption = () => new Option('--workers <n>', 'worker threads (default: the number of cores)').argParser(integer(1, 256));
+
+/** `--backend NAME`, for the commands that train. */
+export const backendOption = () => new Option('--backend <name>', 'the TensorFlow.js backend').choices(BACKENDS).default('auto');
+
+/** `--data DIR`, for the commands that read Fashion-MNIST. */
+export const dataOption = () => new Option('--data <dir>', 'the Fashion-MNIST files (default: the copy in this package)');
 
 /** A parser for an integer option in [min, max]; commander names the option in its error. */
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {

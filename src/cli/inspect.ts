@@ -40,8 +40,8 @@ export const bestCommand = defineCommand<Options>({
 });
 
 /** Opens the store only to look, runs `f` on it, and closes it whatever happens. */
-export async function withStore<T>(db: string, f: (store: Store) => Promise<T>, options = { readonly: true }): Promise<T> {
-  const store = await openStore(db, options);
+export async function withStore<T>(db: string, f: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(db, { readonly: true });
   try {
     return await f(store);
   } finally {

@@ -5,8 +5,7 @@ import { specSchema } from '../spec/schema.js';
 import { openStore } from '../store/open.js';
 import { currentEnvironment, environmentDiff, type Environment } from '../sweep/environment.js';
 import { runSweep } from '../sweep/run-sweep.js';
-import { Option } from 'commander';
-import { dbOption, defineCommand, type Io } from './command.js';
+import { dataOption, dbOption, defineCommand, type Io } from './command.js';
 import { resolveTrial } from './export.js';
 import { bestSpec } from './inspect.js';
 import { progressLog } from './progress-log.js';
@@ -18,7 +17,7 @@ export const reproCommand = defineCommand<ReproOptions>({
   name: 'repro',
   summary: "train a completed trial again from scratch and compare every epoch and the weights",
   args: ['<trial|sweep>'],
-  options: [dbOption(), new Option('--data <dir>', 'the Fashion-MNIST files (default: the copy in this package)')],
+  options: [dbOption(), dataOption()],
   example: 'sweep repro dropout',
   action: ([ref], opts, io) => repro(ref, opts, io),
 });

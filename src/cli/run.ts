@@ -3,13 +3,13 @@ import { loadFashionMnist } from '../data/fashion-mnist.js';
 import { UserError } from '../errors.js';
 import { countConfigs, expandGrid, HYPERPARAMETERS, varyingKeys } from '../grid/expand.js';
 import { nodeBackendInstalled } from '../pool/node-backend.js';
-import { BACKENDS, type BackendChoice } from '../pool/protocol.js';
+import type { BackendChoice } from '../pool/protocol.js';
 import { loadSpec } from '../spec/load-spec.js';
 import { openStore } from '../store/open.js';
 import { currentEnvironment } from '../sweep/environment.js';
 import { runSweep } from '../sweep/run-sweep.js';
 import { Option } from 'commander';
-import { dbOption, defineCommand, integer, type Io } from './command.js';
+import { backendOption, dataOption, dbOption, defineCommand, integer, workersOption, type Io } from './command.js';
 import { formatValue, LABEL } from '../grid/describe.js';
 import { progressLog } from './progress-log.js';
 import { lostLine, userStop } from './user-stop.js';
@@ -29,9 +29,9 @@ export const runCommand = defineCommand<RunOptions>({
   args: ['<spec>'],
   options: [
     dbOption(),
-    new Option('--workers <n>', 'worker threads (default: the number of cores)').argParser(integer(1, 256)),
-    new Option('--backend <name>', 'the TensorFlow.js backend').choices(BACKENDS).default('auto'),
-    new Option('--data <dir>', 'the Fashion-MNIST files (default: the copy in this package)'),
+    workersOption(),
+    backendOption(),
+    dataOption(),
     new Option('--dry-run', 'list the configurations, train nothing'),
     new Option('--no-tui', 'plain log lines instead of the live screen'),
     new Option('--retry-failed', 'queue the sweep\'s failed trials again'),

@@ -3,14 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Option } from 'commander';
 import { loadFashionMnist } from '../data/fashion-mnist.js';
 import { UserError } from '../errors.js';
-import { BACKENDS, type BackendChoice } from '../pool/protocol.js';
+import type { BackendChoice } from '../pool/protocol.js';
 import { parseSpec } from '../spec/load-spec.js';
 import { openStore } from '../store/open.js';
-import { leaseMs } from '../store/store.js';
 import { currentEnvironment } from '../sweep/environment.js';
 import { runSweep } from '../sweep/run-sweep.js';
 import { expandGrid, varyingKeys } from '../grid/expand.js';
-import { dbOption, defineCommand, integer, type Io } from './command.js';
+import { backendOption, dataOption, dbOption, defineCommand, workersOption, type Io } from './command.js';
 import { progressLog } from './progress-log.js';
 import { lostLine, userStop } from './user-stop.js';
 
@@ -23,9 +22,9 @@ export const workerCommand = defineCommand<WorkerOptions>({
   options: [
     dbOption(),
     new Option('--sweep <name>', 'only this sweep'),
-    new Option('--workers <n>', 'worker threads (default: the number of cores)').argParser(integer(1, 256)),
-    new Option('--backend <name>', 'the TensorFlow.js backend').choices(BACKENDS).default('auto'),
-    new Option('--data <dir>', 'the Fashion-MNIST files (default: the copy in this package)'),
+    workersOption(),
+    backendOption(),
+    dataOption(),
     new Option('--wait', 'when no work is left, keep waiting for new sweeps until stopped'),
   ],
   example: 'sweep worker --db postgres://sweep@db-host:5432/sweeps --workers 8',
@@ -43,7 +42,7 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
   const store = await openStore(values.db);
   const stop = userStop(io);
   // Often enough to take over a dead worker's trial soon after its lease ends.
-  const pollMs = Math.min(5_000, leaseMs() / 2);
+  const pollMs = Math.min(5_000, store.leaseMs / 2);
   try {
     const dataset = await loadFashionMnist({ dir: values.data, log: out });
     const environment = currentEnvironment(dataset.sha256);

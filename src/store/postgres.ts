@@ -72,7 +72,7 @@ type Work<T> = (client: pg.PoolClient, again: boolean) => Promise<T>;
 export class PostgresStore implements Store {
   readonly location: string;
   private readonly pool: pg.Pool;
-  private readonly leaseMs: number;
+  readonly leaseMs: number;
   /**
    * `trial:attempt` of the claims this store handed out and that may still be running: a
    * claim retried after its reply was lost takes back the trial its first try claimed

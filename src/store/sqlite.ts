@@ -41,7 +41,7 @@ const now = () => new Date().toISOString();
 export class SqliteStore implements Store {
   readonly location: string;
   private readonly db: Database.Database;
-  private readonly leaseMs: number;
+  readonly leaseMs: number;
 
   private constructor(db: Database.Database, path: string, lease: number) {
     this.db = db;
@@ -55,10 +55,6 @@ export class SqliteStore implements Store {
    * or one from a newer `sweep` is a UserError.
    */
   static async open(path: string, options: { readonly?: boolean; leaseMs?: number } = {}): Promise<SqliteStore> {
-    return SqliteStore.openSync(path, options);
-  }
-
-  private static openSync(path: string, options: { readonly?: boolean; leaseMs?: number }): SqliteStore {
     const readonly = options.readonly ?? false;
     const lease = options.leaseMs ?? leaseMs();
     // WAL's shared memory and SQLite's locks do not reach other hosts: readers too are refused there.

@@ -34,6 +34,8 @@ import type {
 export interface Store {
   /** Where the data is: a file path, or a PostgreSQL URL without its password. */
   readonly location: string;
+  /** How long a claim holds its trial without a heartbeat, in ms: owners beat well within it. */
+  readonly leaseMs: number;
   close(): Promise<void>;
 
   // --- Writes: the controller's (src/sweep/), and `repro`'s bookkeeping ---

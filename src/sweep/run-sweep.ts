@@ -4,7 +4,7 @@ import type { BackendChoice, SharedDataset } from '../pool/protocol.js';
 import { splitSizes } from '../data/split.js';
 import { failpoint } from '../failpoint.js';
 import { metricScore, metricValue, type Metric, type SweepSpec } from '../spec/schema.js';
-import { leaseMs, type Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import type { Environment } from './environment.js';
 import { ownerToken } from '../store/owner.js';
 import type { EpochMetrics, TrialConfig, TrialOutcome, TrialSnapshot } from '../types.js';
@@ -124,7 +124,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     // Three beats to a lease, every 5 s at most: one lost beat never costs a healthy worker its trial.
     const heartbeat = setInterval(() => {
       store.heartbeat(owner).catch(() => { /* a busy or restarting database: the next beat will do */ });
-    }, Math.min(5_000, leaseMs() / 3));
+    }, Math.min(5_000, store.leaseMs / 3));
     const runOne = async (): Promise<void> => {
       while (!stop.signal.aborted) {
         // Crash point before each claim; the first is at startup: the sweep and its trials recorded, none claimed.
@@ -151,6 +151,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
           writes = next.catch(fail);
           return next;
         };
+        // For the event handler's calls: the chain's own catch has handed any error to `fail`.
         const recordedByFail = () => {};
         emit({ type: 'trial-start', trialId, config });
         try {
