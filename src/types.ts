@@ -3,29 +3,19 @@
  * metrics, a trial's outcome, and sweeps and trials as the store returns them (parsed, in
  * camelCase: no raw database row leaves `store/`).
  */
-import type { Activation, DataSettings, Metric, ModelKind, OptimizerName, Pooling } from './spec/schema.js';
+import type { DataSettings, Metric } from './spec/schema.js';
+import type { TrialConfig } from './spec/hyperparameters.js';
 
-/** One fully resolved configuration: everything that decides what is trained. */
-export type TrialConfig = {
-  model: ModelKind;
-  epochs: number;
-  activation: Activation;
-  units: number[];
-  dropout: number;
-  optimizer: OptimizerName;
-  learningRate: number;
-  batchSize: number;
-  /** CNN only. */
-  filters?: number[];
-  kernelSize?: number;
-  pooling?: Pooling;
-};
+/** One fully resolved configuration (derived from the hyperparameter registry). */
+export type { TrialConfig } from './spec/hyperparameters.js';
 
-/** A configuration of a sweep's grid. */
+/** A configuration to train, as a search strategy proposes it. */
 export type Trial = {
   /** Stable id: a hash of the configuration, the seed and the data settings. */
   configId: string;
   config: TrialConfig;
+  /** How the strategy came to it (TPE: the trials it saw), recorded with the trial. */
+  search?: Record<string, unknown>;
 };
 
 export type EpochMetrics = {
@@ -51,7 +41,31 @@ export type TrialOutcome = {
   weightsSha256: string;
 };
 
-export type TrialStatus = 'pending' | 'running' | 'completed' | 'failed' | 'interrupted';
+/** `pruned`: stopped early by the sweep's early-stopping rule; it keeps its epochs and counts as done. */
+export type TrialStatus = 'pending' | 'running' | 'completed' | 'failed' | 'interrupted' | 'pruned';
+
+/** An early-stopping decision, as recorded after the epoch it followed (see src/schedule/). */
+export type DecisionRecord = {
+  trialId: number;
+  /** The trial's number in its sweep. */
+  number: number;
+  epoch: number;
+  /** The rule that decided: 'asha', 'hyperband', 'median' or 'wandb-hyperband'. */
+  scheduler: string;
+  rung: number | null;
+  bracket: number | null;
+  /** The trial's value that was judged (NaN when the metric was not a number). */
+  value: number;
+  threshold: number | null;
+  /** The values it was compared with. */
+  compared: readonly number[];
+  verdict: 'continue' | 'prune';
+  /**
+   * The sweep's metric after that epoch (NaN if missing). Not always `value`: the median rule
+   * and W&B's judge the best so far, and what later trials compare with is the metric itself.
+   */
+  metricAtEpoch: number;
+};
 
 /** A sweep as recorded. */
 export type SweepRecord = {
@@ -62,12 +76,16 @@ export type SweepRecord = {
 /** A sweep with its trial counts and its best value of its metric (completed trials only). */
 export type SweepSummary = {
   name: string; metric: Metric; createdAt: string; updatedAt: string; total: number;
-  completed: number; failed: number; running: number; pending: number; best: number | null;
+  completed: number; failed: number; pruned: number; running: number; pending: number; best: number | null;
 };
 
 /** A trial as recorded: its configuration, state, ownership and outcome. */
 export type TrialRecord = {
   id: number; sweepId: number; configId: string; config: TrialConfig; data: DataSettings; seed: number;
+  /** Its number in the sweep: 0, 1, … in the order trials were added. */
+  number: number;
+  /** How the search strategy came to it, as recorded (null for grid trials). */
+  search: Record<string, unknown> | null;
   status: TrialStatus; backend: string | null; startedAt: string | null; finishedAt: string | null;
   epochsDone: number;
   /** How many times the trial was claimed; the current claim's number (see Claim). */

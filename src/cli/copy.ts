@@ -47,9 +47,11 @@ export async function copy(values: CopyOptions, { out }: Io): Promise<number> {
       });
       let added = 0;
       const trials = await source.trials(sweep.id);
-      for (const record of trials.sort((a, b) => a.id - b.id)) {
+      const decisions = await source.decisions(sweep.id);
+      for (const record of trials.sort((a, b) => a.number - b.number)) {
         const id = await target.importTrial(sweepId, {
-          record, epochs: await source.epochs(record.id), checkpoint: await source.checkpoint(record.id), model: await source.model(record.id),
+          record, epochs: await source.epochs(record.id), decisions: decisions.filter((d) => d.trialId === record.id),
+          checkpoint: await source.checkpoint(record.id), model: await source.model(record.id),
         }, record.reproOf === null ? null : ids.get(record.reproOf) ?? null);
         if (id !== null) {
           ids.set(record.id, id);

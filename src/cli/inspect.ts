@@ -7,6 +7,8 @@ import type { Store } from '../store/store.js';
 import { dbOption, defineCommand, jsonOption, type Io } from './command.js';
 import { formatValue, LABEL } from '../grid/describe.js';
 import { formatMetric } from '../spec/schema.js';
+import { TRAIN_KEYS } from '../spec/hyperparameters.js';
+import { prunedLine } from './progress-log.js';
 import { formatTable, pct } from './table.js';
 import type { SweepRecord, TrialConfig } from '../types.js';
 
@@ -66,8 +68,8 @@ export function ls(values: Options, { out }: Io): Promise<number> {
     if (values.json) out(JSON.stringify(rows, null, 2));
     else if (rows.length === 0) out(`no sweeps in ${values.db}`);
     else out(formatTable(
-      ['sweep', 'trials', 'completed', 'failed', 'running', 'pending', 'metric', 'best', 'updated'],
-      rows.map((s) => [s.name, s.total, s.completed, s.failed, s.running, s.pending, s.metric,
+      ['sweep', 'trials', 'completed', 'pruned', 'failed', 'running', 'pending', 'metric', 'best', 'updated'],
+      rows.map((s) => [s.name, s.total, s.completed, s.pruned, s.failed, s.running, s.pending, s.metric,
         formatMetric(s.metric, s.best), s.updatedAt]),
     ));
     return 0;
@@ -97,6 +99,8 @@ export function show(name: string, values: Options, { out }: Io): Promise<number
     ));
     const failed = trials.filter((t) => t.status === 'failed');
     for (const t of failed) out(`trial ${t.id} failed: ${t.error}`);
+    const decisions = trials.some((t) => t.status === 'pruned') ? await store.decisions(sweep.id) : [];
+    for (const d of decisions.filter((x) => x.verdict === 'prune')) out(`trial ${d.trialId} ${prunedLine(d, sweep.metric)}`);
     return 0;
   });
 }
@@ -126,14 +130,15 @@ export function best(name: string, values: Options, { out }: Io): Promise<number
 
 /** A spec whose grid is exactly one configuration: it expands to the same config id. */
 export function bestSpec(sweep: SweepRecord, seed: number, data: DataSettings, c: TrialConfig) {
-  const { model, optimizer, learningRate, batchSize, ...rest } = c;
-  const axes = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, [v]]));
+  const { model, ...rest } = c;
+  const isTrain = ([k]: [string, unknown]) => (TRAIN_KEYS as string[]).includes(k);
+  const entries = Object.entries(rest);
   return {
     name: `${sweep.name}-best`,
     metric: sweep.metric,
     seed,
     data,
-    train: { optimizer, learningRate, batchSize },
-    grid: { model: { [model]: axes } },
+    train: Object.fromEntries(entries.filter(isTrain)),
+    grid: { model: { [model]: Object.fromEntries(entries.filter((e) => !isTrain(e)).map(([k, v]) => [k, [v]])) } },
   };
 }

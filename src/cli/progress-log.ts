@@ -2,6 +2,7 @@ import type { SweepEvent } from '../sweep/run-sweep.js';
 import { describeConfig } from '../grid/describe.js';
 import { pct } from './table.js';
 import { formatMetric, type Metric } from '../spec/schema.js';
+import type { EpochDecision } from '../store/store.js';
 import type { TrialConfig } from '../types.js';
 
 /**
@@ -32,16 +33,26 @@ export function progressLog(write: (line: string) => void, keys: readonly (keyof
         done += e.status === 'interrupted' ? 0 : 1;
         const what = e.status === 'completed'
           ? `completed: val_acc ${pct(e.outcome!.valAccuracy)}% test_acc ${pct(e.outcome!.testAccuracy)}% in ${e.outcome!.seconds.toFixed(1)}s`
-          : e.status === 'failed' ? `FAILED: ${e.error}` : 'interrupted';
+          : e.status === 'failed' ? `FAILED: ${e.error}`
+            : e.status === 'pruned' ? prunedLine(e.pruned, metric) : 'interrupted';
         const best = e.best ? `; best: trial ${e.best.trialId} ${metric} ${formatMetric(metric, e.best.value)}` : '';
         write(`${name(e.trialId, e.config)} ${what} [${done}/${total}]${best}`);
         break;
       }
       case 'end': {
         const s = e.summary;
-        write(`sweep ${s.sweep} finished in ${s.seconds.toFixed(1)}s: ${s.completed} completed, ${s.failed} failed, ${s.interrupted} interrupted, ${s.skipped} already done`);
+        const pruned = s.pruned ? `, ${s.pruned} pruned` : '';
+        write(`sweep ${s.sweep} finished in ${s.seconds.toFixed(1)}s: ${s.completed} completed${pruned}, ${s.failed} failed, ${s.interrupted} interrupted, ${s.skipped} already done; ${s.epochsTrained} epochs trained`);
         break;
       }
     }
   };
+}
+
+/** "pruned after epoch 3 (asha rung 1: val_accuracy 85.10% short of 86.02%)". */
+export function prunedLine(d: (EpochDecision & { epoch: number }) | undefined, metric: Metric): string {
+  if (!d) return 'pruned';
+  const where = d.rung === null ? d.scheduler : `${d.scheduler} rung ${d.rung}${d.bracket === null ? '' : ` of bracket ${d.bracket}`}`;
+  const short = d.threshold === null ? '' : ` short of ${formatMetric(metric, d.threshold)}`;
+  return `pruned after epoch ${d.epoch} (${where}: ${metric} ${formatMetric(metric, d.value)}${short})`;
 }

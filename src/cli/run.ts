@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { loadFashionMnist } from '../data/fashion-mnist.js';
 import { UserError } from '../errors.js';
-import { countConfigs, expandGrid, HYPERPARAMETERS, varyingKeys } from '../grid/expand.js';
+import { countConfigs } from '../grid/expand.js';
+import { makeStrategy } from '../search/strategy.js';
+import { HYPERPARAMETERS } from '../spec/hyperparameters.js';
 import { nodeBackendInstalled } from '../pool/node-backend.js';
 import type { BackendChoice } from '../pool/protocol.js';
 import { loadSpec } from '../spec/load-spec.js';
@@ -54,15 +56,22 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
 
   const { spec, text } = loadSpec(specPath);
   // Counted before anything is built: a grid of millions is refused, not materialised.
-  const count = countConfigs(spec);
+  const { method, trials: cap } = spec.search;
+  const count = method === 'grid' ? Math.min(countConfigs(spec), cap ?? Infinity) : cap!;
   if (count > maxTrials) {
-    throw new UserError(`${specPath}: the grid has ${count.toLocaleString('en-US')} configurations, more than ${maxTrials.toLocaleString('en-US')}; shrink it or pass --max-trials ${count}`);
+    const what = method === 'grid' ? 'the grid has' : `search.trials asks for`;
+    throw new UserError(`${specPath}: ${what} ${count.toLocaleString('en-US')} configurations, more than ${maxTrials.toLocaleString('en-US')}; shrink it or pass --max-trials ${count}`);
   }
-  const trials = expandGrid(spec);
-  const keys = varyingKeys(trials.map((t) => t.config));
+  const strategy = makeStrategy(spec);
+  const trials = strategy.initial();
+  const keys = strategy.keys;
 
   if (values.dryRun) {
-    out(`${specPath}: sweep "${spec.name}", ${count} configurations (seed ${spec.seed}, metric ${spec.metric})`);
+    out(`${specPath}: sweep "${spec.name}", ${count} ${method === 'grid' ? 'configurations' : `trials of ${method} search`} (seed ${spec.seed}, metric ${spec.metric})${spec.search.earlyStopping ? `, early stopping: ${spec.search.earlyStopping.type}` : ''}`);
+    if (strategy.propose) {
+      out(`TPE proposes each trial from the results before it: the first ${Math.min(count, 10)} are random search's.`);
+      return 0;
+    }
     const shown = HYPERPARAMETERS.filter((k) => trials.some((t) => t.config[k] !== undefined));
     out(formatTable(['#', 'config', ...shown.map((k) => LABEL[k])],
       trials.map((t, i) => [i + 1, t.configId, ...shown.map((k) => formatValue(t.config[k]))])));

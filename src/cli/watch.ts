@@ -1,4 +1,5 @@
 import { splitSizes } from '../data/split.js';
+import { parseSpec } from '../spec/load-spec.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import type { SweepRecord } from '../types.js';
@@ -64,7 +65,17 @@ async function fromDatabase(store: Store, sweep: SweepRecord, now: number): Prom
     startedAt: Date.parse(sweep.updatedAt),
     now,
     trials,
+    planned: Math.max(trials.length, search(sweep)?.trials ?? 0),
     stopping: false,
     finished: null,
   };
+}
+
+/** The recorded spec's search settings (how many trials TPE will propose), if its text still parses. */
+function search(sweep: SweepRecord) {
+  try {
+    return parseSpec(sweep.specYaml, sweep.specPath ?? sweep.name).search;
+  } catch {
+    return undefined;
+  }
 }

@@ -8,7 +8,7 @@ import { parseSpec } from '../spec/load-spec.js';
 import { openStore } from '../store/open.js';
 import { currentEnvironment } from '../sweep/environment.js';
 import { runSweep } from '../sweep/run-sweep.js';
-import { expandGrid, varyingKeys } from '../grid/expand.js';
+import { makeStrategy } from '../search/strategy.js';
 import { backendOption, dataOption, dbOption, defineCommand, workersOption, type Io } from './command.js';
 import { progressLog } from './progress-log.js';
 import { lostLine, userStop } from './user-stop.js';
@@ -52,14 +52,20 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
       if (values.sweep !== undefined && sweeps.length === 0 && !values.wait) {
         throw new UserError(`no sweep named "${values.sweep}" in ${store.location}`);
       }
-      const open = sweeps.filter((s) => s.pending > 0 || s.running > 0);
-      if (open.length === 0 && !values.wait) break;
-      let trained = 0;
-      for (const summary of open) {
-        if (stop.signal.aborted) break;
+      const open = [];
+      for (const summary of sweeps) {
         const record = (await store.sweep(summary.name))!;
         const spec = parseSpec(record.specYaml, `the spec of sweep ${record.name} in ${store.location}`);
-        const log = progressLog(out, varyingKeys(expandGrid(spec).map((t) => t.config)), spec.metric);
+        const strategy = makeStrategy(spec);
+        // A TPE sweep is open while it has trials left to propose, as well as to claim.
+        const proposing = strategy.propose !== undefined && summary.total < strategy.planned;
+        if (summary.pending > 0 || summary.running > 0 || proposing) open.push({ record, spec, strategy });
+      }
+      if (open.length === 0 && !values.wait) break;
+      let trained = 0;
+      for (const { record, spec, strategy } of open) {
+        if (stop.signal.aborted) break;
+        const log = progressLog(out, strategy.keys, spec.metric);
         const result = await runSweep({
           spec, specText: record.specYaml, specPath: record.specPath, store, dataset, backend: values.backend, joining: true,
           workers: values.workers ?? availableParallelism(), signal: stop.signal,
@@ -68,11 +74,11 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
             if (e.type === 'trial-end' && e.lost) io.err(lostLine(e.trialId));
             // A sweep with nothing to claim is not news: it says nothing.
             if (e.type === 'start' && e.todo === 0) return;
-            if (e.type === 'end' && e.summary.completed + e.summary.failed + e.summary.interrupted === 0) return;
+            if (e.type === 'end' && e.summary.completed + e.summary.failed + e.summary.interrupted + e.summary.pruned === 0) return;
             log(e);
           },
         });
-        trained += result.completed + result.failed + result.interrupted;
+        trained += result.completed + result.failed + result.interrupted + result.pruned;
       }
       // The rest is held by other workers (or there is none, with --wait): look again in a while.
       if (trained === 0) await sleep(pollMs, undefined, { signal: stop.signal }).catch(() => {});

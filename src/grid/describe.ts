@@ -1,18 +1,19 @@
+import { REGISTRY, type HyperparameterKey } from '../spec/hyperparameters.js';
 import type { TrialConfig } from '../types.js';
 
 /** Short display name of a hyperparameter, as columns and log lines show it. */
-export const LABEL: Record<keyof TrialConfig, string> = {
-  model: 'model', epochs: 'epochs', activation: 'activation', units: 'units', dropout: 'dropout',
-  filters: 'filters', kernelSize: 'kernel', pooling: 'pool', optimizer: 'optimizer', learningRate: 'lr',
-  batchSize: 'batch',
-};
+export const LABEL = Object.fromEntries(
+  Object.entries(REGISTRY).map(([key, e]) => [key, e.label]),
+) as Record<HyperparameterKey, string>;
 
-export function formatValue(v: TrialConfig[keyof TrialConfig]): string {
+/** A value as tables and log lines show it: lists joined by "-", drawn numbers to 4 significant digits. */
+export function formatValue(v: TrialConfig[HyperparameterKey]): string {
   if (v === undefined) return '-';
+  if (typeof v === 'number' && !Number.isInteger(v)) return String(Number(v.toPrecision(4)));
   return Array.isArray(v) ? v.join('-') : String(v);
 }
 
 /** "dropout=0.2 units=128" for the keys that distinguish this configuration. */
-export function describeConfig(c: TrialConfig, keys: readonly (keyof TrialConfig)[]): string {
+export function describeConfig(c: TrialConfig, keys: readonly HyperparameterKey[]): string {
   return keys.filter((k) => c[k] !== undefined).map((k) => `${LABEL[k]}=${formatValue(c[k])}`).join(' ');
 }

@@ -1,44 +1,24 @@
 import { createHash } from 'node:crypto';
 import type { Trial, TrialConfig } from '../types.js';
-import { KIND_AXES, type DataSettings, type GridSpec, type ModelKind, type SweepSpec } from '../spec/schema.js';
+import { HYPERPARAMETERS, type HyperparameterKey } from '../spec/hyperparameters.js';
+import { isRange, kindAxes } from '../spec/axes.js';
+import type { DataSettings, ModelKind, SweepSpec } from '../spec/schema.js';
 
-/** Hyperparameters a configuration has, in the order tables show them. */
-export const HYPERPARAMETERS = [
-  'model', 'epochs', 'activation', 'units', 'dropout', 'filters', 'kernelSize', 'pooling',
-  'optimizer', 'learningRate', 'batchSize',
-] as const satisfies readonly (keyof TrialConfig)[];
+type Lists = Record<string, readonly unknown[]>;
 
-// The notebook's model, and a small two-conv network for the CNN.
-const KIND_DEFAULTS: Record<ModelKind, Partial<TrialConfig>> = {
-  ann: { epochs: 7, activation: 'relu', units: [128], dropout: 0.2 },
-  cnn: { epochs: 7, activation: 'relu', units: [128], dropout: 0.2, filters: [32, 64], kernelSize: 3, pooling: 'max' },
-};
-
-type Axes = Record<string, readonly unknown[]>;
-
-/** The axes of each model kind in the grid: defaults, then fixed train settings, then grid lists. */
-function kindAxes(spec: SweepSpec): { kind: ModelKind; axes: Axes }[] {
-  const { model, ...shared } = spec.grid as GridSpec;
-  const kinds: [ModelKind, Axes][] = model === undefined
-    ? [['ann', {}]]
-    : Array.isArray(model)
-      ? model.map((k) => [k, {}])
-      : (Object.entries(model) as [ModelKind, Axes | null | undefined][]).map(([k, sub]) => [k, sub ?? {}]);
-  return kinds.map(([kind, sub]) => {
-    const axes: Axes = {};
-    for (const [key, value] of Object.entries(KIND_DEFAULTS[kind])) axes[key] = [value];
-    for (const [key, value] of Object.entries(spec.train)) axes[key] = [value];
-    for (const [key, values] of Object.entries(shared)) {
-      if (values !== undefined && KIND_AXES[kind].includes(key)) axes[key] = values as unknown[];
+/** The grid's lists per model kind (a range here is a spec bug that load-spec refuses first). */
+function kindLists(spec: SweepSpec): { kind: ModelKind; axes: Lists }[] {
+  return kindAxes(spec).map(({ kind, axes }) => {
+    for (const [key, a] of Object.entries(axes)) {
+      if (isRange(a)) throw new Error(`grid search over a range (${key}): the spec should have been refused`);
     }
-    for (const [key, values] of Object.entries(sub)) if (values !== undefined) axes[key] = values;
-    return { kind, axes };
+    return { kind, axes: axes as Lists };
   });
 }
 
 /** How many configurations the spec describes, without building them. */
 export function countConfigs(spec: SweepSpec): number {
-  return kindAxes(spec).reduce((sum, { axes }) => sum + Object.values(axes).reduce((n, v) => n * v.length, 1), 0);
+  return kindLists(spec).reduce((sum, { axes }) => sum + Object.values(axes).reduce((n, v) => n * v.length, 1), 0);
 }
 
 /**
@@ -49,7 +29,7 @@ export function countConfigs(spec: SweepSpec): number {
 export function expandGrid(spec: SweepSpec): Trial[] {
   const out: Trial[] = [];
   const seen = new Set<string>();
-  for (const { kind, axes } of kindAxes(spec)) {
+  for (const { kind, axes } of kindLists(spec)) {
     const keys = Object.keys(axes).sort();
     const index = keys.map(() => 0);
     for (;;) {
@@ -83,6 +63,6 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** The hyperparameters whose values differ across these configurations, in table order. */
-export function varyingKeys(configs: readonly TrialConfig[]): (keyof TrialConfig)[] {
+export function varyingKeys(configs: readonly TrialConfig[]): HyperparameterKey[] {
   return HYPERPARAMETERS.filter((key) => new Set(configs.map((c) => JSON.stringify(c[key]))).size > 1);
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { DataSettings } from '../spec/schema.js';
-import type { BackendChoice, SharedDataset, TrainResult, WorkerEvent, WorkerInit } from './protocol.js';
+import type { BackendChoice, SharedDataset, TrainResult, Verdict, WorkerEvent, WorkerInit } from './protocol.js';
 import type { TrialConfig } from '../types.js';
 
 /** The compiled worker; under vitest (running src/*.ts) the build in dist/ is used. */
@@ -31,6 +31,7 @@ export type TrialJob = {
   readonly config: TrialConfig;
   readonly seed: number;
   readonly data: DataSettings;
+  readonly verdictAfter: readonly number[];
 };
 
 /** A pool of training workers; each keeps its backend and tensors between trials. */
@@ -57,12 +58,16 @@ export class TrainingPool {
   }
 
   /**
-   * Trains one trial on the next free worker; `onEvent` sees its progress. Resolves
-   * with the result (a failed trial included); rejects only if the worker itself died.
+   * Trains one trial on the next free worker; `onEvent` sees its progress, and answers an
+   * epoch that awaits a verdict through `reply`. Resolves with the result (a failed or stopped
+   * trial included); rejects only if the worker itself died.
    */
-  async run(job: TrialJob, onEvent: (e: WorkerEvent) => void, signal?: AbortSignal): Promise<TrainResult> {
+  async run(
+    job: TrialJob, onEvent: (e: WorkerEvent, reply: (v: Verdict) => void) => void, signal?: AbortSignal,
+  ): Promise<TrainResult> {
     const { port1, port2 } = new MessageChannel();
-    port1.on('message', onEvent);
+    const reply = (v: Verdict) => port1.postMessage(v);
+    port1.on('message', (e: WorkerEvent) => onEvent(e, reply));
     try {
       return await this.piscina.run({ ...job, port: port2 }, { transferList: [port2], signal });
     } finally {

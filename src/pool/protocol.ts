@@ -27,14 +27,28 @@ export type TrainTask = {
   readonly resumeFrom: Uint8Array | null;
   readonly seed: number;
   readonly data: DataSettings;
+  /**
+   * The epochs after which the controller decides, by the sweep's early-stopping rule, whether
+   * the trial goes on: after each, the worker waits on `port` for a Verdict before training on.
+   */
+  readonly verdictAfter: readonly number[];
   readonly port: MessagePort;
 };
 
+/** The controller's answer after an epoch listed in `verdictAfter`: stop (pruned) or go on. */
+export type Verdict = { readonly type: 'verdict'; readonly epoch: number; readonly stop: boolean };
+
 export type WorkerEvent =
   | { type: 'started'; trialId: number; backend: string; resumedFrom: number; epochs: EpochMetrics[] }
-  | { type: 'epoch'; trialId: number; backend: string; metrics: EpochMetrics; checkpoint: Uint8Array | null };
+  | {
+      type: 'epoch'; trialId: number; backend: string; metrics: EpochMetrics; checkpoint: Uint8Array | null;
+      /** The worker waits for a Verdict on this epoch before it trains the next. */
+      awaitsVerdict: boolean;
+    };
 
 /** A trial that failed inside training comes back as data, not as a rejected task. */
 export type TrainResult =
   | { ok: true; outcome: TrialOutcome; model: ModelFiles | null }
+  /** Stopped by a Verdict after its last epoch in `epochs`: no test evaluation, no model. */
+  | { ok: 'stopped'; backend: string; epochs: EpochMetrics[] }
   | { ok: false; error: string; backend: string | null; epochs: EpochMetrics[] };

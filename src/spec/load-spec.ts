@@ -62,6 +62,21 @@ export function parseSpec(text: string, file: string): SweepSpec {
   }
   const spec = parsed.data;
 
+  // Random search and TPE draw a bounded number of trials; a grid takes lists, not ranges.
+  const { method } = spec.search;
+  if (method !== 'grid' && spec.search.trials === undefined) {
+    const at = where(['search'], 'method');
+    throw new SpecError(file, at.line, at.col, 'search.trials', `${method} search needs \`trials: N\`, how many trials to run`);
+  }
+  if (method === 'grid') {
+    for (const [path, axis] of gridAxes(spec)) {
+      if (!Array.isArray(axis)) {
+        const at = where(path.slice(0, -1), String(path[path.length - 1]));
+        throw new SpecError(file, at.line, at.col, formatPath(path), 'a range needs `search.method: random` or `tpe`; a grid takes a list of values');
+      }
+    }
+  }
+
   // A CNN-only key at the top of the grid must apply to some CNN in this sweep.
   const model = spec.grid.model;
   const kinds = model === undefined ? ['ann'] : Array.isArray(model) ? model : Object.keys(model);
@@ -73,6 +88,18 @@ export function parseSpec(text: string, file: string): SweepSpec {
     }
   }
   return spec;
+}
+
+/** Every axis of the grid with its path: shared keys, then each kind's own. */
+function gridAxes(spec: SweepSpec): [PropertyKey[], unknown][] {
+  const { model, ...shared } = spec.grid;
+  const out: [PropertyKey[], unknown][] = Object.entries(shared).map(([k, v]) => [['grid', k], v]);
+  if (model && !Array.isArray(model)) {
+    for (const [kind, sub] of Object.entries(model)) {
+      for (const [k, v] of Object.entries(sub ?? {})) out.push([['grid', 'model', kind, k], v]);
+    }
+  }
+  return out;
 }
 
 /** Of a union's alternatives, report the one that got furthest into the value. */

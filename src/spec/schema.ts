@@ -1,28 +1,25 @@
 import { z } from 'zod';
+import {
+  HYPERPARAMETERS, MODEL_KINDS, REGISTRY, TRAIN_KEYS, kindKeys, posInt,
+  type HyperparameterKey, type ModelKind,
+} from './hyperparameters.js';
 
 /**
- * The sweep spec's schema: the one place that says which keys a spec may have,
- * which values they take, and their defaults. Code past `spec/` trusts these types.
+ * The sweep spec's schema: the one place that says which keys a spec may have, which values
+ * they take, and their defaults. The hyperparameters' own keys and values come from the
+ * registry (hyperparameters.ts). Code past `spec/` trusts these types.
  */
 
-export const ACTIVATIONS = [
-  'relu', 'tanh', 'sigmoid', 'elu', 'selu', 'leaky_relu', 'relu6',
-  'softplus', 'softsign', 'swish', 'mish', 'gelu', 'hard_sigmoid', 'linear',
-] as const;
-export type Activation = (typeof ACTIVATIONS)[number];
-
-export const MODEL_KINDS = ['ann', 'cnn'] as const;
-export type ModelKind = (typeof MODEL_KINDS)[number];
-
-// Each can save and restore its state (tfjs's adamax cannot), so any trial can resume from a checkpoint.
-export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop', 'adagrad'] as const;
-export type OptimizerName = (typeof OPTIMIZERS)[number];
-
-export const POOLINGS = ['max', 'avg', 'none'] as const;
-export type Pooling = (typeof POOLINGS)[number];
+export {
+  ACTIVATIONS, MODEL_KINDS, OPTIMIZERS, POOLINGS,
+  type Activation, type ModelKind, type OptimizerName, type Pooling,
+} from './hyperparameters.js';
 
 export const METRICS = ['val_accuracy', 'val_loss'] as const;
 export type Metric = (typeof METRICS)[number];
+
+export const METHODS = ['grid', 'random', 'tpe'] as const;
+export type Method = (typeof METHODS)[number];
 
 type Validation = { valAccuracy: number | null; valLoss: number | null };
 
@@ -42,72 +39,107 @@ export function formatMetric(metric: Metric, value: number | null): string {
   return metric === 'val_loss' ? value.toFixed(4) : `${(value * 100).toFixed(2)}%`;
 }
 
-// Upper bounds keep a typo (epochs: 70000) from becoming a week of compute or an
-// out-of-memory crash deep inside a worker.
-const posInt = (max: number) =>
-  z.number().gte(1, 'must be a positive integer').lte(max, `must be at most ${max}`).int('must be an integer');
-
-const epochs = posInt(1000);
-const width = posInt(65536);
-const widths = z.preprocess(
-  // `units: [128, 256]` means two one-layer configurations, the common case.
-  (v) => (typeof v === 'number' ? [v] : v),
-  z.array(width).min(1, 'must list at least one layer width').max(16, 'at most 16 layers'),
-);
-const dropout = z.number().gte(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)');
-const learningRate = z.number().gt(0, 'must be positive').lte(10, 'must be at most 10');
-const batchSize = posInt(60000);
-const kernelSize = posInt(28);
-const activation = z.enum(ACTIVATIONS, { error: `must be one of ${ACTIVATIONS.join(', ')}` });
-const optimizer = z.enum(OPTIMIZERS, { error: `must be one of ${OPTIMIZERS.join(', ')}` });
-const pooling = z.enum(POOLINGS, { error: `must be one of ${POOLINGS.join(', ')}` });
-const modelKind = z.enum(MODEL_KINDS, { error: `must be one of ${MODEL_KINDS.join(', ')}` });
-
 const list = <T extends z.ZodType>(item: T) =>
   z.array(item, { error: 'must be a list' }).min(1, 'must list at least one value');
 
-/** Keys every model kind understands, as grid lists. */
-const commonAxes = {
-  epochs: list(epochs).optional(),
-  activation: list(activation).optional(),
-  units: list(widths).optional(),
-  dropout: list(dropout).optional(),
-  optimizer: list(optimizer).optional(),
-  learningRate: list(learningRate).optional(),
-  batchSize: list(batchSize).optional(),
-};
-/** Keys only a CNN understands. */
-const cnnAxes = {
-  filters: list(z.array(posInt(1024)).min(1, 'must list at least one conv layer').max(8, 'at most 8 conv layers')).optional(),
-  kernelSize: list(kernelSize).optional(),
-  pooling: list(pooling).optional(),
-};
-export const KIND_AXES: Record<ModelKind, readonly string[]> = {
-  ann: Object.keys(commonAxes),
-  cnn: [...Object.keys(commonAxes), ...Object.keys(cnnAxes)],
-};
+/**
+ * A numeric hyperparameter's range, for random search and TPE: uniform over [min, max], or
+ * log-uniform with `log: true`; `step` rounds each draw to a multiple of it. Integer
+ * hyperparameters draw integers.
+ */
+export type Range = { min: number; max: number; log: boolean; step?: number };
 
-const annGrid = z.strictObject(commonAxes);
-const cnnGrid = z.strictObject({ ...commonAxes, ...cnnAxes });
+function range(key: HyperparameterKey, type: 'int' | 'float'): z.ZodType<Range> {
+  const value = REGISTRY[key].value as z.ZodType<number>;
+  return z.strictObject({
+    min: value,
+    max: value,
+    log: z.boolean({ error: 'must be true or false' }).default(false),
+    step: (type === 'int' ? posInt(1_000_000) : z.number().gt(0, 'must be positive')).optional(),
+  }).superRefine((r, ctx) => {
+    if (!(r.min < r.max)) ctx.addIssue({ code: 'custom', path: ['max'], message: `must be greater than min (${r.min})` });
+    if (r.log && r.min <= 0) ctx.addIssue({ code: 'custom', path: ['min'], message: 'must be positive for a log range' });
+  });
+}
+
+/** A hyperparameter in the grid: a list of values, or (where it is numeric) a range. */
+function axis(key: HyperparameterKey) {
+  const e = REGISTRY[key];
+  const values = list(e.value);
+  return e.range === null ? values : z.union([values, range(key, e.range)]);
+}
+
+const axes = (kind: ModelKind) =>
+  Object.fromEntries(kindKeys(kind).map((k) => [k, axis(k).optional()])) as Record<string, z.ZodOptional<z.ZodType>>;
+
+/** Keys each model kind understands in the grid. */
+export const KIND_AXES: Record<ModelKind, readonly string[]> = {
+  ann: kindKeys('ann'),
+  cnn: kindKeys('cnn'),
+};
 
 const modelAxis = z.union([
-  list(modelKind),
-  z.strictObject({ ann: annGrid.nullish(), cnn: cnnGrid.nullish() })
+  list(REGISTRY.model.value),
+  z.strictObject({ ann: z.strictObject(axes('ann')).nullish(), cnn: z.strictObject(axes('cnn')).nullish() })
     .refine((m) => Object.keys(m).length > 0, 'must name at least one model kind'),
 ]);
 
-const grid = z.strictObject({ ...commonAxes, ...cnnAxes, model: modelAxis.optional() });
+const allAxes = Object.fromEntries(
+  HYPERPARAMETERS.filter((k) => k !== 'model').map((k) => [k, axis(k).optional()]),
+) as Record<string, z.ZodOptional<z.ZodType>>;
+const grid = z.strictObject({ ...allAxes, model: modelAxis.optional() }) as unknown as z.ZodType<GridSpec>;
 
-const train = z.strictObject({
-  optimizer: optimizer.default('adam'),
-  learningRate: learningRate.default(0.001),
-  batchSize: batchSize.default(32),
-});
+const train = z.strictObject(Object.fromEntries(
+  TRAIN_KEYS.map((k) => [k, (REGISTRY[k].value as z.ZodType).default(REGISTRY[k].default)]),
+) as Record<string, z.ZodType>);
+const trainDefaults = Object.fromEntries(TRAIN_KEYS.map((k) => [k, REGISTRY[k].default]));
 
 const data = z.strictObject({
   validationSplit: z.number().gt(0, 'must be in (0, 0.5]').lte(0.5, 'must be in (0, 0.5]').default(0.1),
   trainLimit: posInt(60000).default(60000),
   testLimit: posInt(10000).default(10000),
+});
+
+const count = z.number().int('must be an integer').gte(0, 'must be at least 0');
+const factor = z.number().int('must be an integer').gte(2, 'must be an integer of at least 2');
+
+/** Early stopping: Optuna's pruners (asha, hyperband, median), and W&B's hyperband rule. */
+const earlyStopping = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('asha'),
+    minEpochs: posInt(1000).default(1),
+    reductionFactor: factor.default(3),
+    minEarlyStoppingRate: count.default(0),
+  }),
+  z.strictObject({
+    type: z.literal('hyperband'),
+    minEpochs: posInt(1000).default(1),
+    maxEpochs: posInt(1000).optional(),
+    reductionFactor: factor.default(3),
+  }),
+  z.strictObject({
+    type: z.literal('median'),
+    startupTrials: count.default(5),
+    warmupEpochs: count.default(0),
+  }),
+  z.strictObject({
+    type: z.literal('wandb-hyperband'),
+    minIter: posInt(1000).optional(),
+    maxIter: posInt(1000).optional(),
+    eta: factor.default(3),
+    s: count.optional(),
+    // W&B's schema.json defaults strict to true.
+    strict: z.boolean().default(true),
+  }).refine((w) => (w.minIter === undefined) !== (w.maxIter === undefined), 'needs exactly one of minIter and maxIter')
+    .refine((w) => w.maxIter === undefined || (w.s ?? 0) >= 1, 'maxIter needs s, how many bands below it (at least 1)')
+    .transform((w) => ({ ...w, s: w.s ?? 0 })),
+], { error: 'must have a `type`: asha, hyperband, median or wandb-hyperband' });
+
+const search = z.strictObject({
+  method: z.enum(METHODS, { error: `must be one of ${METHODS.join(', ')}` }).default('grid'),
+  /** How many trials: required for random and tpe; for a grid, the first N configurations. */
+  trials: posInt(100_000).optional(),
+  earlyStopping: earlyStopping.optional(),
 });
 
 export const specSchema = z.strictObject({
@@ -116,12 +148,18 @@ export const specSchema = z.strictObject({
   metric: z.enum(METRICS, { error: `must be one of ${METRICS.join(', ')}` }).default('val_accuracy'),
   seed: z.number().int('must be an integer').gte(0, 'must be in [0, 2147483647]').lte(2147483647, 'must be in [0, 2147483647]').default(42),
   data: data.default({ validationSplit: 0.1, trainLimit: 60000, testLimit: 10000 }),
-  train: train.default({ optimizer: 'adam', learningRate: 0.001, batchSize: 32 }),
+  train: train.default(trainDefaults),
+  search: search.default({ method: 'grid' }),
   grid: grid.default({}),
 });
 
 /** A validated sweep spec, defaults filled in. */
 export type SweepSpec = z.infer<typeof specSchema>;
-export type GridSpec = SweepSpec['grid'];
 export type DataSettings = SweepSpec['data'];
-export type TrainSettings = SweepSpec['train'];
+export type SearchSettings = SweepSpec['search'];
+/** One hyperparameter's place in the grid: the values to try, or a range to draw from. */
+export type Axis = readonly unknown[] | Range;
+/** The grid as validated: each hyperparameter's axis, and `model` as kinds or per-kind grids. */
+export type GridSpec = { [key: string]: Axis | undefined } & {
+  model?: ModelKind[] | Partial<Record<ModelKind, Record<string, Axis | undefined> | null>>;
+};

@@ -2,12 +2,16 @@ import pg from 'pg';
 import { UserError } from '../errors.js';
 import type { DataSettings, Metric } from '../spec/schema.js';
 import type {
-  EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot, TrialStatus,
+  DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot, TrialStatus,
 } from '../types.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { PG_MIGRATIONS } from './schema-postgres.js';
-import { copiedTrialColumns, hyperparameterColumns, REFUSED, toSweep, toTrial, type SweepRow, type TrialRow } from './rows.js';
-import { leaseMs, type Claim, type QueryResult, type Store, type TrialCopy, type Value } from './store.js';
+import { HYPERPARAMETERS, REGISTRY } from '../spec/hyperparameters.js';
+import {
+  copiedTrialColumns, DECISION_COLUMNS, DECISIONS_OF_SWEEP, decisionValues, HYPERPARAMETER_COLUMNS, hyperparameterValues, REFUSED, toDecision,
+  toSweep, toTrial, type DecisionRow, type SweepRow, type TrialRow,
+} from './rows.js';
+import { leaseMs, type Claim, type EpochDecision, type QueryResult, type Store, type TrialCopy, type Value } from './store.js';
 
 /** Connections per store: the controller's claims, writes and heartbeats, a few at once. */
 const POOL_SIZE = 4;
@@ -144,29 +148,30 @@ export class PostgresStore implements Store {
     return r.rows[0].id;
   }
 
-  /** One statement for the whole grid (thousands of trials in one round trip). A retry after a lost reply counts 0 new. */
+  /**
+   * One statement for the whole grid (thousands of trials in one round trip), under the
+   * sweep's proposal lock, so that two processes adding trials at once number them apart.
+   * A retry after a lost reply counts 0 new.
+   */
   async addTrials(sweepId: number, seed: number, data: DataSettings, trials: readonly Trial[]): Promise<number> {
-    const cols = trials.map((t) => hyperparameterColumns(t.config));
-    const r = await this.run((c) => c.query(
-      `INSERT INTO trials (sweep_id, config_id, config_json, data_json, seed, model, epochs, activation, units,
-         dropout, filters, kernel_size, pooling, optimizer, learning_rate, batch_size)
-       SELECT $1, config_id, config_json, $2, $3, model, epochs, activation, units,
-         dropout, filters, kernel_size, pooling, optimizer, learning_rate, batch_size
-       FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::float8[],
-         $11::text[], $12::bigint[], $13::text[], $14::text[], $15::float8[], $16::bigint[])
-         WITH ORDINALITY AS x(config_id, config_json, model, epochs, activation, units, dropout,
-           filters, kernel_size, pooling, optimizer, learning_rate, batch_size, n)
-       ORDER BY n
-       ON CONFLICT (sweep_id, config_id) DO NOTHING`,
-      [
-        sweepId, JSON.stringify(data), seed,
-        trials.map((t) => t.configId), trials.map((t) => JSON.stringify(t.config)),
-        cols.map((x) => x.model), cols.map((x) => x.epochs), cols.map((x) => x.activation), cols.map((x) => x.units),
-        cols.map((x) => x.dropout), cols.map((x) => x.filters), cols.map((x) => x.kernelSize), cols.map((x) => x.pooling),
-        cols.map((x) => x.optimizer), cols.map((x) => x.learningRate), cols.map((x) => x.batchSize),
-      ],
-    ));
-    return r.rowCount ?? 0;
+    return this.transaction(async (c) => {
+      await c.query(PROPOSAL_LOCK, [sweepId]);
+      return insertTrials(c, sweepId, seed, data, trials);
+    });
+  }
+
+  async proposeTrial(
+    sweepId: number, seed: number, data: DataSettings,
+    propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined,
+  ): Promise<TrialRecord | undefined> {
+    return this.transaction(async (c) => {
+      await c.query(PROPOSAL_LOCK, [sweepId]);
+      const rows = (await c.query<TrialRow>('SELECT * FROM trials WHERE sweep_id = $1 ORDER BY number', [sweepId])).rows.map(toTrial);
+      const trial = propose(rows, rows.length === 0 ? 0 : rows[rows.length - 1].number + 1);
+      if (!trial || (await insertTrials(c, sweepId, seed, data, [trial])) === 0) return undefined;
+      const r = await c.query<TrialRow>('SELECT * FROM trials WHERE sweep_id = $1 AND config_id = $2', [sweepId, trial.configId]);
+      return toTrial(r.rows[0]);
+    });
   }
 
   async retryFailed(sweepId: number): Promise<number> {
@@ -224,24 +229,42 @@ export class PostgresStore implements Store {
   async resumeAt(claim: Claim, resumed: readonly EpochMetrics[], backend: string): Promise<boolean> {
     return this.fenced(claim, 'running', async (c) => {
       await c.query('DELETE FROM epochs WHERE trial_id = $1 AND epoch > $2', [claim.trial.id, resumed.length]);
+      await c.query('DELETE FROM decisions WHERE trial_id = $1 AND epoch > $2', [claim.trial.id, resumed.length]);
       await insertEpochs(c, claim.trial.id, resumed);
       await c.query('UPDATE trials SET epochs_done = $2, resumed_from = $3, backend = $4 WHERE id = $1',
         [claim.trial.id, resumed.length, resumed.length > 0 ? resumed.length : null, backend]);
     });
   }
 
-  async recordEpoch(claim: Claim, m: EpochMetrics, backend?: string, checkpoint?: Uint8Array | null): Promise<boolean> {
-    return this.fenced(claim, 'running', async (c) => {
-      await insertEpochs(c, claim.trial.id, [m]);
-      if (checkpoint) {
+  async recordEpoch(
+    claim: Claim, m: EpochMetrics, backend?: string, checkpoint?: Uint8Array | null, decision?: EpochDecision,
+  ): Promise<boolean> {
+    const id = claim.trial.id;
+    return this.fenced(claim, decision?.verdict === 'prune' ? 'pruned' : 'running', async (c) => {
+      await insertEpochs(c, id, [m]);
+      await c.query('UPDATE trials SET epochs_done = GREATEST(epochs_done, $2), backend = COALESCE($3, backend) WHERE id = $1',
+        [id, m.epoch, backend ?? null]);
+      if (decision) {
+        await c.query(
+          `INSERT INTO decisions (${DECISION_COLUMNS.join(', ')}) VALUES (${DECISION_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+           ON CONFLICT (trial_id, epoch) DO UPDATE SET ${DECISION_COLUMNS.slice(2).map((col) => `${col} = excluded.${col}`).join(', ')}`,
+          decisionValues(id, { ...decision, epoch: m.epoch }),
+        );
+      }
+      if (decision?.verdict === 'prune') {
+        await c.query('DELETE FROM checkpoints WHERE trial_id = $1', [id]);
+        await c.query(
+          `UPDATE trials SET status = 'pruned', finished_at = ${NOW}, owner = NULL, val_accuracy = $2, val_loss = $3, error = NULL,
+             seconds = (SELECT SUM(seconds) FROM epochs WHERE trial_id = $1) WHERE id = $1`,
+          [id, real(m.valAccuracy), real(m.valLoss)],
+        );
+      } else if (checkpoint) {
         await c.query(
           `INSERT INTO checkpoints (trial_id, epoch, data) VALUES ($1, $2, $3)
            ON CONFLICT (trial_id) DO UPDATE SET epoch = excluded.epoch, data = excluded.data`,
-          [claim.trial.id, m.epoch, Buffer.from(checkpoint.buffer, checkpoint.byteOffset, checkpoint.byteLength)],
+          [id, m.epoch, Buffer.from(checkpoint.buffer, checkpoint.byteOffset, checkpoint.byteLength)],
         );
       }
-      await c.query('UPDATE trials SET epochs_done = GREATEST(epochs_done, $2), backend = COALESCE($3, backend) WHERE id = $1',
-        [claim.trial.id, m.epoch, backend ?? null]);
     });
   }
 
@@ -293,6 +316,7 @@ export class PostgresStore implements Store {
   async requeue(trialId: number): Promise<void> {
     await this.transaction(async (c) => {
       await c.query('DELETE FROM epochs WHERE trial_id = $1', [trialId]);
+      await c.query('DELETE FROM decisions WHERE trial_id = $1', [trialId]);
       await c.query('DELETE FROM checkpoints WHERE trial_id = $1', [trialId]);
       await c.query('DELETE FROM models WHERE trial_id = $1', [trialId]);
       await c.query(`UPDATE trials SET status = 'pending', epochs_done = 0, error = NULL WHERE id = $1`, [trialId]);
@@ -300,9 +324,11 @@ export class PostgresStore implements Store {
   }
 
   async importTrial(sweepId: number, t: TrialCopy, reproOf: number | null): Promise<number | null> {
-    const columns = copiedTrialColumns(sweepId, t, reproOf);
     const bytes = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
     return this.transaction(async (c) => {
+      await c.query(PROPOSAL_LOCK, [sweepId]);
+      const next = await c.query<{ n: number }>('SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE sweep_id = $1', [sweepId]);
+      const columns = copiedTrialColumns(sweepId, t, reproOf, Number(next.rows[0].n));
       const r = await c.query<{ id: number }>(
         `INSERT INTO trials (${columns.map(([col]) => col).join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
          ON CONFLICT (sweep_id, config_id) DO NOTHING RETURNING id`,
@@ -311,10 +337,21 @@ export class PostgresStore implements Store {
       const id = r.rows[0]?.id;
       if (id === undefined) return null;
       await insertEpochs(c, id, t.epochs);
+      for (const d of t.decisions) {
+        await c.query(`INSERT INTO decisions (${DECISION_COLUMNS.join(', ')}) VALUES (${DECISION_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
+          decisionValues(id, d));
+      }
       if (t.checkpoint) await c.query('INSERT INTO checkpoints (trial_id, epoch, data) VALUES ($1, $2, $3)', [id, t.record.epochsDone, bytes(t.checkpoint)]);
       if (t.model) await c.query('INSERT INTO models (trial_id, model_json, weights) VALUES ($1, $2, $3)', [id, t.model.modelJson, bytes(t.model.weights)]);
       return Number(id);
     });
+  }
+
+  async decisions(sweepId: number): Promise<DecisionRecord[]> {
+    const r = await this.run((c) => c.query<DecisionRow>(
+      DECISIONS_OF_SWEEP('$1'), [sweepId],
+    ));
+    return r.rows.map(toDecision);
   }
 
   async checkpoint(trialId: number): Promise<Uint8Array | null> {
@@ -347,7 +384,7 @@ export class PostgresStore implements Store {
     const r = await this.run((c) => c.query<SweepSummary>(
       `SELECT s.name, s.metric, s.created_at AS "createdAt", s.updated_at AS "updatedAt", COUNT(t.id) AS total,
          COUNT(*) FILTER (WHERE t.status = 'completed') AS completed, COUNT(*) FILTER (WHERE t.status = 'failed') AS failed,
-         COUNT(*) FILTER (WHERE t.status = 'running') AS running,
+         COUNT(*) FILTER (WHERE t.status = 'pruned') AS pruned, COUNT(*) FILTER (WHERE t.status = 'running') AS running,
          COUNT(*) FILTER (WHERE t.status IN ('pending', 'interrupted')) AS pending,
          CASE s.metric WHEN 'val_loss' THEN MIN(t.val_loss) FILTER (WHERE t.status = 'completed')
                        ELSE MAX(t.val_accuracy) FILTER (WHERE t.status = 'completed') END AS best
@@ -540,6 +577,34 @@ async function schemaVersion(client: pg.PoolClient): Promise<number> {
 }
 
 /** Inserts or replaces epoch rows (SQLite's INSERT OR REPLACE), in one statement. */
+/** Serialises the proposals of one sweep (addTrials, proposeTrial) across every process, until the transaction ends. */
+const PROPOSAL_LOCK = `SELECT pg_advisory_xact_lock(${0x53575050}, $1::integer)`;
+
+/** Inserts the trials the sweep lacks, numbered on from its last number in the order given; how many. */
+async function insertTrials(c: pg.PoolClient, sweepId: number, seed: number, data: DataSettings, trials: readonly Trial[]): Promise<number> {
+  const values = trials.map((t) => hyperparameterValues(t.config));
+  const columns = HYPERPARAMETER_COLUMNS.map((col, i) => ({ col, type: PG_TYPE[REGISTRY_SQL[i]], values: values.map((v) => v[i]) }));
+  const r = await c.query(
+    `INSERT INTO trials (sweep_id, data_json, seed, number, config_id, config_json, search_json, ${HYPERPARAMETER_COLUMNS.join(', ')})
+     SELECT $1, $2, $3,
+       (SELECT COALESCE(MAX(number), -1) FROM trials WHERE sweep_id = $1) + ROW_NUMBER() OVER (ORDER BY n),
+       config_id, config_json, search_json, ${HYPERPARAMETER_COLUMNS.join(', ')}
+     FROM unnest($4::text[], $5::text[], $6::text[], ${columns.map((x, i) => `$${i + 7}::${x.type}[]`).join(', ')})
+       WITH ORDINALITY AS x(config_id, config_json, search_json, ${HYPERPARAMETER_COLUMNS.join(', ')}, n)
+     WHERE NOT EXISTS (SELECT 1 FROM trials t WHERE t.sweep_id = $1 AND t.config_id = x.config_id)
+     ORDER BY n
+     ON CONFLICT (sweep_id, config_id) DO NOTHING`,
+    [
+      sweepId, JSON.stringify(data), seed, trials.map((t) => t.configId), trials.map((t) => JSON.stringify(t.config)),
+      trials.map((t) => (t.search ? JSON.stringify(t.search) : null)), ...columns.map((x) => x.values),
+    ],
+  );
+  return r.rowCount ?? 0;
+}
+
+const PG_TYPE = { INTEGER: 'bigint', REAL: 'float8', TEXT: 'text' } as const;
+const REGISTRY_SQL = HYPERPARAMETERS.map((k) => REGISTRY[k].sql);
+
 async function insertEpochs(c: pg.PoolClient, trialId: number, epochs: readonly EpochMetrics[]): Promise<void> {
   // One row per epoch, the last given winning, as SQLite's replace would: ON CONFLICT cannot touch a row twice.
   const rows = [...new Map(epochs.map((e) => [e.epoch, e])).values()];

@@ -4,7 +4,8 @@
  * Only `store/` imports this; rows never leave it.
  */
 import type { DataSettings, Metric } from '../spec/schema.js';
-import type { SweepRecord, TrialConfig, TrialRecord, TrialStatus } from '../types.js';
+import { HYPERPARAMETERS, REGISTRY, columnValue } from '../spec/hyperparameters.js';
+import type { DecisionRecord, SweepRecord, TrialConfig, TrialRecord, TrialStatus } from '../types.js';
 import type { TrialCopy } from './store.js';
 
 /** A `trials` row (integers as numbers). */
@@ -15,6 +16,7 @@ export type TrialRow = {
   resumed_from: number | null; weights_sha256: string | null; env_json: string | null; repro_of: number | null;
   val_accuracy: number | null; val_loss: number | null; test_accuracy: number | null;
   test_loss: number | null; params: number | null; seconds: number | null; error: string | null;
+  number: number; search_json: string | null;
 };
 
 /** A `sweeps` row. */
@@ -38,16 +40,16 @@ export function toTrial(r: TrialRow): TrialRecord {
     owner: r.owner, resumedFrom: r.resumed_from, valAccuracy: r.val_accuracy, valLoss: r.val_loss,
     testAccuracy: r.test_accuracy, testLoss: r.test_loss, params: r.params, seconds: r.seconds, error: r.error,
     weightsSha256: r.weights_sha256, environment: r.env_json ? JSON.parse(r.env_json) : null, reproOf: r.repro_of,
+    number: r.number, search: r.search_json ? JSON.parse(r.search_json) : null,
   };
 }
 
-/** The per-hyperparameter columns of a trial, so that `WHERE dropout > 0.2` needs no JSON functions. */
-export function hyperparameterColumns(c: TrialConfig) {
-  return {
-    model: c.model, epochs: c.epochs, activation: c.activation, units: JSON.stringify(c.units), dropout: c.dropout,
-    filters: c.filters ? JSON.stringify(c.filters) : null, kernelSize: c.kernelSize ?? null, pooling: c.pooling ?? null,
-    optimizer: c.optimizer, learningRate: c.learningRate, batchSize: c.batchSize,
-  };
+/** The per-hyperparameter columns of `trials`, in table order (from the registry). */
+export const HYPERPARAMETER_COLUMNS: readonly string[] = HYPERPARAMETERS.map((k) => REGISTRY[k].column);
+
+/** A trial's value in each hyperparameter column, in `HYPERPARAMETER_COLUMNS`' order, so that `WHERE dropout > 0.2` needs no JSON functions. */
+export function hyperparameterValues(c: TrialConfig): (string | number | null)[] {
+  return HYPERPARAMETERS.map((k) => columnValue(c, k));
 }
 
 /**
@@ -55,21 +57,56 @@ export function hyperparameterColumns(c: TrialConfig) {
  * own state and outcome, except that a trial running elsewhere arrives interrupted, owned by
  * no one, and `repro_of` names the copy of its original (or nothing).
  */
-export function copiedTrialColumns(sweepId: number, t: TrialCopy, reproOf: number | null): [string, unknown][] {
+export function copiedTrialColumns(sweepId: number, t: TrialCopy, reproOf: number | null, number: number): [string, unknown][] {
   const r = t.record;
-  const h = hyperparameterColumns(r.config);
+  const h = hyperparameterValues(r.config);
   return [
     ['sweep_id', sweepId], ['config_id', r.configId], ['config_json', JSON.stringify(r.config)], ['data_json', JSON.stringify(r.data)],
     ['status', r.status === 'running' ? 'interrupted' : r.status], ['seed', r.seed],
-    ['model', h.model], ['epochs', h.epochs], ['activation', h.activation], ['units', h.units], ['dropout', h.dropout],
-    ['filters', h.filters], ['kernel_size', h.kernelSize], ['pooling', h.pooling], ['optimizer', h.optimizer],
-    ['learning_rate', h.learningRate], ['batch_size', h.batchSize],
+    ...HYPERPARAMETER_COLUMNS.map((c, i): [string, unknown] => [c, h[i]]),
+    ['number', number], ['search_json', r.search ? JSON.stringify(r.search) : null],
     ['backend', r.backend], ['started_at', r.startedAt], ['finished_at', r.finishedAt], ['epochs_done', r.epochsDone],
     ['attempts', r.attempts], ['owner', r.status === 'running' ? null : r.owner], ['resumed_from', r.resumedFrom], ['weights_sha256', r.weightsSha256],
     ['env_json', r.environment ? JSON.stringify(r.environment) : null], ['repro_of', reproOf],
     ['val_accuracy', r.valAccuracy], ['val_loss', r.valLoss], ['test_accuracy', r.testAccuracy], ['test_loss', r.testLoss],
     ['params', r.params], ['seconds', r.seconds], ['error', r.error],
   ];
+}
+
+/**
+ * Every decision of a sweep, with its trial's number and the sweep's metric at that epoch
+ * (`$1` or `?`: the sweep's id). The same text on both backends.
+ */
+export const DECISIONS_OF_SWEEP = (param: string) => `
+  SELECT d.*, t.number, CASE s.metric WHEN 'val_loss' THEN e.val_loss ELSE e.val_accuracy END AS metric_at_epoch
+  FROM decisions d JOIN trials t ON t.id = d.trial_id JOIN sweeps s ON s.id = t.sweep_id
+    LEFT JOIN epochs e ON e.trial_id = d.trial_id AND e.epoch = d.epoch
+  WHERE t.sweep_id = ${param} ORDER BY d.trial_id, d.epoch`;
+
+/** A `decisions` row joined with its trial's number. */
+export type DecisionRow = {
+  trial_id: number; number: number; epoch: number; scheduler: string; bracket: number | null; rung: number | null;
+  value: number | null; threshold: number | null; compared: string; verdict: 'continue' | 'prune';
+  metric_at_epoch: number | null;
+};
+
+export function toDecision(r: DecisionRow): DecisionRecord {
+  return {
+    trialId: r.trial_id, number: r.number, epoch: r.epoch, scheduler: r.scheduler, bracket: r.bracket, rung: r.rung,
+    value: r.value ?? NaN, threshold: r.threshold,
+    compared: (JSON.parse(r.compared) as (number | null)[]).map((v) => v ?? NaN), verdict: r.verdict,
+    metricAtEpoch: r.metric_at_epoch ?? NaN,
+  };
+}
+
+/** The `decisions` columns, in order, for an insert. */
+export const DECISION_COLUMNS = ['trial_id', 'epoch', 'scheduler', 'bracket', 'rung', 'value', 'threshold', 'compared', 'verdict'] as const;
+
+/** A decision's values in `DECISION_COLUMNS` order (NaN as NULL: neither database keeps NaN alike). */
+export function decisionValues(trialId: number, d: Omit<DecisionRecord, 'trialId' | 'number' | 'metricAtEpoch'>): unknown[] {
+  const num = (v: number | null) => (v === null || Number.isNaN(v) ? null : v);
+  return [trialId, d.epoch, d.scheduler, d.bracket, d.rung, num(d.value), num(d.threshold),
+    JSON.stringify(d.compared.map(num)), d.verdict];
 }
 
 /** `Store.query`'s refusal of anything that would write or change the connection. */

@@ -9,6 +9,7 @@
  *
  *     npm run build && node scripts/update-schema-doc.mjs
  */
+import { HYPERPARAMETERS, REGISTRY } from '../spec/hyperparameters.js';
 
 export type ColumnDoc = {
   readonly name: string;
@@ -57,25 +58,15 @@ const TRIALS: RelationDoc = {
     col('config_id', 'the stable hash of its configuration, seed and data settings'),
     col('config_json', 'the full resolved configuration (JSON)'),
     col('data_json', 'the data settings (JSON)'),
-    col('status', '`pending`, `running`, `completed`, `failed` or `interrupted`'),
+    col('status', '`pending`, `running`, `completed`, `failed`, `interrupted` or `pruned` (stopped early by the sweep\'s rule, after `epochs_done` epochs)'),
     col('seed', 'the seed its weights, dropout masks and shuffling derive from'),
-    col('model', 'the kind of model, `ann` or `cnn`'),
-    col('epochs', 'how many epochs it trains'),
-    col('activation', 'the hidden layers\' activation, such as `relu`'),
-    col('units', 'the hidden Dense widths, as JSON text such as `[256,128]`'),
-    col('dropout', 'the dropout rate after each hidden Dense layer'),
-    col('filters', 'the conv-layer filters, as JSON text such as `[32,64]` (CNN only, else NULL)'),
-    col('kernel_size', 'the conv kernel size (CNN only, else NULL)'),
-    col('pooling', '`max`, `avg` or `none` (CNN only, else NULL)'),
-    col('optimizer', '`adam`, `sgd`, `rmsprop` or `adagrad`'),
-    col('learning_rate', 'the optimizer\'s learning rate'),
-    col('batch_size', 'examples per training step'),
+    ...HYPERPARAMETERS.map((k) => col(REGISTRY[k].column, REGISTRY[k].doc)),
     col('backend', 'the TensorFlow.js backend that actually ran it (`tensorflow`, `wasm`, `cpu`)'),
     col('started_at', 'when its last attempt started (ISO-8601 UTC)'),
     col('finished_at', 'when its last attempt completed, failed or was interrupted (ISO-8601 UTC)'),
     col('epochs_done', 'how many epochs it has finished'),
-    col('val_accuracy', 'validation accuracy after the last epoch'),
-    col('val_loss', 'validation loss after the last epoch'),
+    col('val_accuracy', 'validation accuracy after the last epoch (of a pruned trial: the epoch it was stopped after)'),
+    col('val_loss', 'validation loss after the last epoch (of a pruned trial: the epoch it was stopped after)'),
     col('test_accuracy', 'test accuracy, evaluated once, after training'),
     col('test_loss', 'test loss, evaluated once, after training'),
     col('params', 'how many weights the model has, trainable and non-trainable'),
@@ -88,6 +79,8 @@ const TRIALS: RelationDoc = {
     col('weights_sha256', 'SHA-256 of the trained weights, for exact reproduction checks'),
     col('env_json', 'Node, TensorFlow.js and sweep versions, git commit, dataset checksums, backend of the run (JSON)'),
     col('repro_of', 'for a trial made by `sweep repro`: the id of the trial it reproduces'),
+    col('number', 'its number in the sweep: 0, 1, … in the order trials were added (random search\'s trial k is number k)'),
+    col('search_json', 'how the search proposed it (TPE: the numbers of the trials it saw, by state), JSON; NULL for grid trials'),
   ],
 };
 
@@ -128,8 +121,25 @@ const MODELS: RelationDoc = {
   ],
 };
 
-const HYPERPARAMETERS = ['model', 'epochs', 'activation', 'units', 'dropout', 'filters', 'kernel_size', 'pooling',
-  'optimizer', 'learning_rate', 'batch_size'] as const;
+const DECISIONS: RelationDoc = {
+  name: 'decisions',
+  kind: 'table',
+  description: 'one row per early-stopping decision: after which epoch of which trial, by which rule, and what it was compared with.',
+  columns: [
+    col('trial_id', 'its trial (`trials.id`)'),
+    col('epoch', 'the epoch it followed'),
+    col('scheduler', 'the rule: `asha`, `hyperband`, `median` or `wandb-hyperband`'),
+    col('bracket', 'the Hyperband bracket of the trial (NULL for other rules)'),
+    col('rung', 'the rung (W&B: the band) this epoch is; NULL for the median rule'),
+    col('value', 'the trial\'s value judged: the metric after this epoch (median: its best so far)'),
+    col('threshold', 'the value it had to reach to continue (NULL when there was nothing to compare with)'),
+    col('compared', 'the values it was compared with, as a JSON array (ASHA: those recorded at this rung, itself included)'),
+    col('verdict', '`continue` or `prune`'),
+  ],
+};
+
+/** The hyperparameter columns the views repeat from `trials`, from the registry. */
+const HYPERPARAMETER_COLUMNS = HYPERPARAMETERS.map((k) => REGISTRY[k].column);
 
 /** A view's column that means what the column of the same name in `from` means. */
 function inherit(from: RelationDoc, name: string): ColumnDoc {
@@ -147,7 +157,7 @@ const LEADERBOARD: RelationDoc = {
     col('rank', 'its rank in the sweep: 1 = best; ties share a rank'),
     col('trial_id', 'the trial (`trials.id`)'),
     inherit(TRIALS, 'config_id'),
-    ...HYPERPARAMETERS.map((h) => inherit(TRIALS, h)),
+    ...HYPERPARAMETER_COLUMNS.map((h) => inherit(TRIALS, h)),
     ...['val_accuracy', 'val_loss', 'test_accuracy', 'test_loss', 'params', 'seconds', 'backend', 'finished_at']
       .map((h) => inherit(TRIALS, h)),
   ],
@@ -169,13 +179,13 @@ const LEARNING_CURVES: RelationDoc = {
     col('trial_id', 'the trial (`trials.id`)'),
     inherit(TRIALS, 'config_id'),
     col('status', 'the trial\'s status (filter on `completed` to skip failed and unfinished ones)'),
-    ...HYPERPARAMETERS.map((h) => inherit(TRIALS, h)),
+    ...HYPERPARAMETER_COLUMNS.map((h) => inherit(TRIALS, h)),
     ...['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'seconds'].map((h) => inherit(EPOCHS, h)),
   ],
 };
 
 /** Every table and view, in the order docs/database.md describes them. */
-export const SCHEMA_DOC: readonly RelationDoc[] = [SWEEPS, TRIALS, EPOCHS, CHECKPOINTS, MODELS, LEADERBOARD, BEST_PER_SWEEP, LEARNING_CURVES];
+export const SCHEMA_DOC: readonly RelationDoc[] = [SWEEPS, TRIALS, EPOCHS, CHECKPOINTS, MODELS, DECISIONS, LEADERBOARD, BEST_PER_SWEEP, LEARNING_CURVES];
 
 /**
  * The schema as Markdown: per table or view, a bold name line and one bullet per column,

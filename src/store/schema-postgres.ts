@@ -174,4 +174,31 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE checkpoints ALTER COLUMN data SET STORAGE EXTERNAL;
   ALTER TABLE models ALTER COLUMN weights SET STORAGE EXTERNAL;
   `,
+  // v5: early stopping and search (see schema.ts): 'pruned', each trial's number and what the
+  // search saw, and every early-stopping decision.
+  `
+  ALTER TABLE trials DROP CONSTRAINT trials_status_check;
+  ALTER TABLE trials ADD CONSTRAINT trials_status_check
+    CHECK (status IN ('pending', 'running', 'completed', 'failed', 'interrupted', 'pruned'));
+  ALTER TABLE trials ADD COLUMN number bigint;
+  UPDATE trials t SET number = n.number
+    FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY sweep_id ORDER BY id) - 1 AS number FROM trials) n
+    WHERE n.id = t.id;
+  ALTER TABLE trials ALTER COLUMN number SET NOT NULL;
+  ALTER TABLE trials ADD COLUMN search_json text COLLATE "C";
+  CREATE UNIQUE INDEX trials_number ON trials (sweep_id, number);
+
+  CREATE TABLE decisions (
+    trial_id   bigint NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+    epoch      bigint NOT NULL CHECK (epoch >= 1),
+    scheduler  text COLLATE "C" NOT NULL,
+    bracket    bigint,
+    rung       bigint,
+    value      double precision,
+    threshold  double precision,
+    compared   text COLLATE "C" NOT NULL,
+    verdict    text COLLATE "C" NOT NULL CHECK (verdict IN ('continue', 'prune')),
+    PRIMARY KEY (trial_id, epoch)
+  );
+  `,
 ];

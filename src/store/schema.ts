@@ -1,8 +1,36 @@
 /**
  * The database schema, as migrations applied in order; `PRAGMA user_version` says how
  * many have run. Table, column and view names are a user interface (people write SQL
- * against them): add, never rename. docs/database.md describes each one.
+ * against them): add, never rename. docs/database.md describes each one. Migrations are
+ * history, written out in full, never derived from the hyperparameter registry (which will
+ * grow); test/spec/hyperparameters.test.ts holds the result to the registry.
  */
+
+/** The views as of v5 (earlier migrations keep their own text: history does not change). */
+const VIEWS = `
+  CREATE VIEW leaderboard AS
+  SELECT s.name AS sweep,
+         RANK() OVER (PARTITION BY t.sweep_id
+                      ORDER BY CASE s.metric WHEN 'val_loss' THEN -t.val_loss ELSE t.val_accuracy END DESC) AS rank,
+         t.id AS trial_id, t.config_id,
+         t.model, t.epochs, t.activation, t.units, t.dropout, t.filters, t.kernel_size, t.pooling,
+         t.optimizer, t.learning_rate, t.batch_size,
+         t.val_accuracy, t.val_loss, t.test_accuracy, t.test_loss,
+         t.params, t.seconds, t.backend, t.finished_at
+  FROM trials t JOIN sweeps s ON s.id = t.sweep_id
+  WHERE t.status = 'completed';
+
+  CREATE VIEW best_per_sweep AS
+  SELECT * FROM leaderboard WHERE rank = 1;
+
+  CREATE VIEW learning_curves AS
+  SELECT s.name AS sweep, t.id AS trial_id, t.config_id, t.status,
+         t.model, t.epochs, t.activation, t.units, t.dropout, t.filters, t.kernel_size, t.pooling,
+         t.optimizer, t.learning_rate, t.batch_size,
+         e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds
+  FROM epochs e JOIN trials t ON t.id = e.trial_id JOIN sweeps s ON s.id = t.sweep_id;
+`;
+
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE sweeps (
@@ -110,6 +138,80 @@ export const MIGRATIONS: readonly string[] = [
     model_json  TEXT NOT NULL,
     weights     BLOB NOT NULL
   );
+  `,
+  // v5: early stopping and search. A trial may end 'pruned'; each has a number (its order in
+  // the sweep) and what the search strategy saw when it proposed it; every early-stopping
+  // decision is kept. SQLite cannot change a CHECK constraint in place, so the table is
+  // rebuilt as sqlite.org/lang_altertable.html describes (the runner turns foreign keys off
+  // around migrations, so dropping the old table cascades nothing), its views with it.
+  `
+  DROP VIEW learning_curves;
+  DROP VIEW best_per_sweep;
+  DROP VIEW leaderboard;
+
+  CREATE TABLE trials_v5 (
+    id             INTEGER PRIMARY KEY,
+    sweep_id       INTEGER NOT NULL REFERENCES sweeps(id),
+    config_id      TEXT NOT NULL,
+    config_json    TEXT NOT NULL,
+    data_json      TEXT NOT NULL,
+    status         TEXT NOT NULL DEFAULT 'pending'
+                   CHECK (status IN ('pending', 'running', 'completed', 'failed', 'interrupted', 'pruned')),
+    seed           INTEGER NOT NULL,
+    model          TEXT NOT NULL,
+    epochs         INTEGER NOT NULL,
+    activation     TEXT NOT NULL,
+    units          TEXT NOT NULL,
+    dropout        REAL NOT NULL,
+    filters        TEXT,
+    kernel_size    INTEGER,
+    pooling        TEXT,
+    optimizer      TEXT NOT NULL,
+    learning_rate  REAL NOT NULL,
+    batch_size     INTEGER NOT NULL,
+    backend        TEXT,
+    started_at     TEXT,
+    finished_at    TEXT,
+    epochs_done    INTEGER NOT NULL DEFAULT 0,
+    val_accuracy   REAL,
+    val_loss       REAL,
+    test_accuracy  REAL,
+    test_loss      REAL,
+    params         INTEGER,
+    seconds        REAL,
+    error          TEXT,
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    owner          TEXT,
+    heartbeat_at   TEXT,
+    resumed_from   INTEGER,
+    weights_sha256 TEXT,
+    env_json       TEXT,
+    repro_of       INTEGER REFERENCES trials(id),
+    number         INTEGER NOT NULL,
+    search_json    TEXT,
+    UNIQUE (sweep_id, config_id)
+  );
+  INSERT INTO trials_v5
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY sweep_id ORDER BY id) - 1, NULL FROM trials;
+  DROP TABLE trials;
+  ALTER TABLE trials_v5 RENAME TO trials;
+  CREATE INDEX trials_status ON trials (sweep_id, status);
+  CREATE UNIQUE INDEX trials_number ON trials (sweep_id, number);
+
+  CREATE TABLE decisions (
+    trial_id   INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+    epoch      INTEGER NOT NULL CHECK (epoch >= 1),
+    scheduler  TEXT NOT NULL,
+    bracket    INTEGER,
+    rung       INTEGER,
+    value      REAL,
+    threshold  REAL,
+    compared   TEXT NOT NULL,
+    verdict    TEXT NOT NULL CHECK (verdict IN ('continue', 'prune')),
+    PRIMARY KEY (trial_id, epoch)
+  ) WITHOUT ROWID;
+
+  ${VIEWS}
   `,
 ];
 

@@ -5,13 +5,16 @@ import { UserError } from '../errors.js';
 import type { DataSettings, Metric } from '../spec/schema.js';
 import { failpoint } from '../failpoint.js';
 import type {
-  EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot,
+  DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot,
 } from '../types.js';
 import { refuseNetworkFilesystem } from './filesystem.js';
-import { copiedTrialColumns, hyperparameterColumns, REFUSED, toSweep, toTrial, type SweepRow, type TrialRow } from './rows.js';
+import {
+  copiedTrialColumns, DECISION_COLUMNS, DECISIONS_OF_SWEEP, decisionValues, HYPERPARAMETER_COLUMNS, hyperparameterValues, REFUSED, toDecision,
+  toSweep, toTrial, type DecisionRow, type SweepRow, type TrialRow,
+} from './rows.js';
 import { ownerAlive } from './owner.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
-import { leaseMs, type Claim, type QueryResult, type Store, type TrialCopy, type Value } from './store.js';
+import { leaseMs, type Claim, type EpochDecision, type QueryResult, type Store, type TrialCopy, type Value } from './store.js';
 
 const BUSY_TIMEOUT_MS = 10_000;
 
@@ -82,13 +85,20 @@ export class SqliteStore implements Store {
       checkVersion(version);
       if (version < SCHEMA_VERSION) {
         if (readonly) throw new UserError(`${path}: schema version ${version} is older than ${SCHEMA_VERSION}; run \`sweep run\` on it once to upgrade`);
+        // A migration that rebuilds a table drops the old one: with foreign keys on, that would
+        // cascade to every epoch. Off around the transaction (the pragma is a no-op inside one),
+        // and checked before the commit.
+        db.pragma('foreign_keys = OFF');
         db.transaction(() => {
           // Read again under the write lock: another process may have migrated meanwhile.
           const current = db.pragma('user_version', { simple: true }) as number;
           checkVersion(current);
           for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length > 0) throw new Error(`migration broke ${broken.length} foreign keys`);
           db.pragma(`user_version = ${SCHEMA_VERSION}`);
         }).immediate();
+        db.pragma('foreign_keys = ON');
       }
     } catch (err) {
       db.close();
@@ -115,22 +125,25 @@ export class SqliteStore implements Store {
   }
 
   async addTrials(sweepId: number, seed: number, data: DataSettings, trials: readonly Trial[]): Promise<number> {
-    const insert = this.db.prepare(
-      `INSERT INTO trials (sweep_id, config_id, config_json, data_json, seed, model, epochs, activation, units,
-         dropout, filters, kernel_size, pooling, optimizer, learning_rate, batch_size)
-       VALUES (@sweepId, @configId, @configJson, @dataJson, @seed, @model, @epochs, @activation, @units,
-         @dropout, @filters, @kernelSize, @pooling, @optimizer, @learningRate, @batchSize)
-       ON CONFLICT (sweep_id, config_id) DO NOTHING`,
-    );
     const dataJson = JSON.stringify(data);
     return this.db.transaction(() => {
       let added = 0;
-      for (const { configId, config } of trials) {
-        added += insert.run({
-          sweepId, configId, configJson: JSON.stringify(config), dataJson, seed, ...hyperparameterColumns(config),
-        }).changes;
-      }
+      for (const t of trials) added += this.insertTrial(sweepId, seed, dataJson, t);
       return added;
+    }).immediate();
+  }
+
+  async proposeTrial(
+    sweepId: number, seed: number, data: DataSettings,
+    propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined,
+  ): Promise<TrialRecord | undefined> {
+    // The write lock (BEGIN IMMEDIATE) is the proposal lock: every other writer waits.
+    return this.db.transaction(() => {
+      const rows = (this.db.prepare('SELECT * FROM trials WHERE sweep_id = ? ORDER BY number').all(sweepId) as TrialRow[]).map(toTrial);
+      const number = rows.length === 0 ? 0 : rows[rows.length - 1].number + 1;
+      const trial = propose(rows, number);
+      if (!trial || this.insertTrial(sweepId, seed, JSON.stringify(data), trial) === 0) return undefined;
+      return toTrial(this.db.prepare('SELECT * FROM trials WHERE sweep_id = ? AND config_id = ?').get(sweepId, trial.configId) as TrialRow);
     }).immediate();
   }
 
@@ -178,20 +191,34 @@ export class SqliteStore implements Store {
   async resumeAt(claim: Claim, resumed: readonly EpochMetrics[], backend: string): Promise<boolean> {
     return this.fenced(claim, () => {
       this.db.prepare('DELETE FROM epochs WHERE trial_id = ? AND epoch > ?').run(claim.trial.id, resumed.length);
+      this.db.prepare('DELETE FROM decisions WHERE trial_id = ? AND epoch > ?').run(claim.trial.id, resumed.length);
       for (const e of resumed) this.insertEpoch(claim.trial.id, e);
       this.db.prepare('UPDATE trials SET epochs_done = ?, resumed_from = ?, backend = ? WHERE id = ?')
         .run(resumed.length, resumed.length > 0 ? resumed.length : null, backend, claim.trial.id);
     });
   }
 
-  async recordEpoch(claim: Claim, m: EpochMetrics, backend?: string, checkpoint?: Uint8Array | null): Promise<boolean> {
+  async recordEpoch(
+    claim: Claim, m: EpochMetrics, backend?: string, checkpoint?: Uint8Array | null, decision?: EpochDecision,
+  ): Promise<boolean> {
     return this.fenced(claim, () => {
-      this.insertEpoch(claim.trial.id, m);
-      if (checkpoint) {
-        this.db.prepare('INSERT OR REPLACE INTO checkpoints (trial_id, epoch, data) VALUES (?, ?, ?)').run(claim.trial.id, m.epoch, checkpoint);
-      }
+      const id = claim.trial.id;
+      this.insertEpoch(id, m);
       this.db.prepare('UPDATE trials SET epochs_done = MAX(epochs_done, ?), backend = COALESCE(?, backend) WHERE id = ?')
-        .run(m.epoch, backend ?? null, claim.trial.id);
+        .run(m.epoch, backend ?? null, id);
+      if (decision) {
+        this.db.prepare(`INSERT OR REPLACE INTO decisions (${DECISION_COLUMNS.join(', ')}) VALUES (${DECISION_COLUMNS.map(() => '?').join(', ')})`)
+          .run(...decisionValues(id, { ...decision, epoch: m.epoch }));
+      }
+      if (decision?.verdict === 'prune') {
+        this.db.prepare('DELETE FROM checkpoints WHERE trial_id = ?').run(id);
+        this.db.prepare(
+          `UPDATE trials SET status = 'pruned', finished_at = ?, owner = NULL, val_accuracy = ?, val_loss = ?, error = NULL,
+             seconds = (SELECT SUM(seconds) FROM epochs WHERE trial_id = ?) WHERE id = ?`,
+        ).run(now(), m.valAccuracy, m.valLoss, id, id);
+      } else if (checkpoint) {
+        this.db.prepare('INSERT OR REPLACE INTO checkpoints (trial_id, epoch, data) VALUES (?, ?, ?)').run(id, m.epoch, checkpoint);
+      }
       failpoint('epoch-write');
     });
   }
@@ -238,6 +265,7 @@ export class SqliteStore implements Store {
   async requeue(trialId: number): Promise<void> {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM epochs WHERE trial_id = ?').run(trialId);
+      this.db.prepare('DELETE FROM decisions WHERE trial_id = ?').run(trialId);
       this.db.prepare('DELETE FROM checkpoints WHERE trial_id = ?').run(trialId);
       this.db.prepare('DELETE FROM models WHERE trial_id = ?').run(trialId);
       this.db.prepare(`UPDATE trials SET status = 'pending', epochs_done = 0, error = NULL WHERE id = ?`).run(trialId);
@@ -249,14 +277,16 @@ export class SqliteStore implements Store {
   }
 
   async importTrial(sweepId: number, t: TrialCopy, reproOf: number | null): Promise<number | null> {
-    const columns = copiedTrialColumns(sweepId, t, reproOf);
     return this.db.transaction(() => {
+      const columns = copiedTrialColumns(sweepId, t, reproOf, this.nextNumber(sweepId));
       const row = this.db.prepare(
         `INSERT INTO trials (${columns.map(([c]) => c).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
          ON CONFLICT (sweep_id, config_id) DO NOTHING RETURNING id`,
       ).get(...columns.map(([, v]) => v)) as { id: number } | undefined;
       if (!row) return null;
       for (const e of t.epochs) this.insertEpoch(row.id, e);
+      const decision = this.db.prepare(`INSERT INTO decisions (${DECISION_COLUMNS.join(', ')}) VALUES (${DECISION_COLUMNS.map(() => '?').join(', ')})`);
+      for (const d of t.decisions) decision.run(...decisionValues(row.id, d));
       if (t.checkpoint) this.db.prepare('INSERT INTO checkpoints (trial_id, epoch, data) VALUES (?, ?, ?)').run(row.id, t.record.epochsDone, t.checkpoint);
       if (t.model) this.db.prepare('INSERT INTO models (trial_id, model_json, weights) VALUES (?, ?, ?)').run(row.id, t.model.modelJson, t.model.weights);
       return row.id;
@@ -277,6 +307,7 @@ export class SqliteStore implements Store {
     return this.db.prepare(
       `SELECT s.name, s.metric, s.created_at AS createdAt, s.updated_at AS updatedAt, COUNT(t.id) AS total,
          COALESCE(SUM(t.status = 'completed'), 0) AS completed, COALESCE(SUM(t.status = 'failed'), 0) AS failed,
+         COALESCE(SUM(t.status = 'pruned'), 0) AS pruned,
          COALESCE(SUM(t.status = 'running'), 0) AS running, COALESCE(SUM(t.status IN ('pending', 'interrupted')), 0) AS pending,
          CASE s.metric WHEN 'val_loss' THEN MIN(CASE WHEN t.status = 'completed' THEN t.val_loss END)
                        ELSE MAX(CASE WHEN t.status = 'completed' THEN t.val_accuracy END) END AS best
@@ -317,6 +348,10 @@ export class SqliteStore implements Store {
       `SELECT epoch, loss, accuracy, val_loss AS valLoss, val_accuracy AS valAccuracy, seconds
        FROM epochs WHERE trial_id = ? ORDER BY epoch`,
     ).all(trialId) as EpochMetrics[];
+  }
+
+  async decisions(sweepId: number): Promise<DecisionRecord[]> {
+    return (this.db.prepare(DECISIONS_OF_SWEEP('?')).all(sweepId) as DecisionRow[]).map(toDecision);
   }
 
   async checkpoint(trialId: number): Promise<Uint8Array | null> {
@@ -376,6 +411,23 @@ export class SqliteStore implements Store {
        ORDER BY t.status <> 'completed',
          CASE s.metric WHEN 'val_loss' THEN -t.val_loss ELSE t.val_accuracy END DESC, t.id`,
     ).all(sweepId) as TrialRow[];
+  }
+
+  /** Inserts a trial as 'pending' with the sweep's next number, unless its config id is there; 1 if it was added. */
+  private insertTrial(sweepId: number, seed: number, dataJson: string, t: Trial): number {
+    const columns: [string, unknown][] = [
+      ['sweep_id', sweepId], ['config_id', t.configId], ['config_json', JSON.stringify(t.config)], ['data_json', dataJson],
+      ['seed', seed], ['number', this.nextNumber(sweepId)], ['search_json', t.search ? JSON.stringify(t.search) : null],
+      ...HYPERPARAMETER_COLUMNS.map((c, i): [string, unknown] => [c, hyperparameterValues(t.config)[i]]),
+    ];
+    return this.db.prepare(
+      `INSERT INTO trials (${columns.map(([c]) => c).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
+       ON CONFLICT (sweep_id, config_id) DO NOTHING`,
+    ).run(...columns.map(([, v]) => v)).changes;
+  }
+
+  private nextNumber(sweepId: number): number {
+    return (this.db.prepare('SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE sweep_id = ?').get(sweepId) as { n: number }).n;
   }
 
   private insertEpoch(trialId: number, m: EpochMetrics): void {

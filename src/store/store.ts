@@ -1,7 +1,7 @@
 import { UserError } from '../errors.js';
 import type { DataSettings, Metric } from '../spec/schema.js';
 import type {
-  EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialOutcome, TrialRecord, TrialSnapshot,
+  DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialOutcome, TrialRecord, TrialSnapshot,
 } from '../types.js';
 
 /**
@@ -42,8 +42,22 @@ export interface Store {
 
   /** Creates the sweep, or updates the spec of the sweep with this name; returns its id. */
   upsertSweep(s: { name: string; metric: Metric; seed: number; specPath: string | null; specYaml: string }): Promise<number>;
-  /** Adds the trials this sweep does not have yet, as 'pending'; returns how many were new. */
+  /**
+   * Adds the trials this sweep does not have yet (by config id), as 'pending', numbered on
+   * from the sweep's last number in the order given; returns how many were new.
+   */
   addTrials(sweepId: number, seed: number, data: DataSettings, trials: readonly Trial[]): Promise<number>;
+  /**
+   * Adds one trial that `propose` chooses from the sweep's trials as they are (TPE), holding
+   * the sweep's proposal lock throughout, so that two proposers, in any processes, never see
+   * the same trials: each sees the other's proposal, running. `propose` gets the trials and
+   * the number the new one will have; it returns the trial, or undefined to add none (then
+   * this returns undefined; so it does when the proposal's config id is there already).
+   */
+  proposeTrial(
+    sweepId: number, seed: number, data: DataSettings,
+    propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined,
+  ): Promise<TrialRecord | undefined>;
   /** Puts this sweep's failed trials back in the queue; returns how many. */
   retryFailed(sweepId: number): Promise<number>;
   /** Re-queues (as 'interrupted') this sweep's running trials whose lease expired or whose owner is gone; returns how many. */
@@ -57,11 +71,17 @@ export interface Store {
   heartbeat(owner: string): Promise<void>;
   /**
    * A claimed trial starts: from scratch (no epochs) or after the epochs its checkpoint
-   * restored, which are recorded; later epochs of an earlier attempt are dropped.
+   * restored, which are recorded; later epochs (and their decisions) of an earlier attempt are dropped.
    */
   resumeAt(claim: Claim, epochs: readonly EpochMetrics[], backend: string): Promise<boolean>;
-  /** Records one finished epoch (the same epoch again replaces it), with the checkpoint taken after it, together. */
-  recordEpoch(claim: Claim, m: EpochMetrics, backend?: string, checkpoint?: Uint8Array | null): Promise<boolean>;
+  /**
+   * Records one finished epoch (the same epoch again replaces it), with the checkpoint taken
+   * after it and the early-stopping decision made on it, together. A 'prune' decision ends
+   * the trial there, in the same transaction: 'pruned', its validation metrics this epoch's,
+   * its checkpoint dropped. So a decision is never half made: a kill before the commit leaves
+   * the epoch to be trained and decided again, a kill after leaves the decision recorded.
+   */
+  recordEpoch(claim: Claim, m: EpochMetrics, backend?: string, checkpoint?: Uint8Array | null, decision?: EpochDecision): Promise<boolean>;
   /** Records a completed trial, all its epochs, the environment it was trained in and its model; its checkpoint goes. */
   completeTrial(claim: Claim, r: TrialOutcome, environment: object | null, model?: ModelFiles | null): Promise<boolean>;
   /** Records a failed trial with its error and the epochs it finished. */
@@ -70,7 +90,7 @@ export interface Store {
   interruptTrial(claim: Claim): Promise<boolean>;
   /** Re-queues every trial `owner` is running (after a failed write, before giving up). */
   releaseOwned(owner: string): Promise<void>;
-  /** Puts a trial back in the queue to train again from scratch, its epochs and checkpoint dropped. */
+  /** Puts a trial back in the queue to train again from scratch, its epochs, decisions and checkpoint dropped. */
   requeue(trialId: number): Promise<void>;
   /** Links a trial to the one it reproduces (`sweep repro`). */
   markReproduction(trialId: number, originalId: number): Promise<void>;
@@ -93,6 +113,8 @@ export interface Store {
   /** The sweep's trials, ranked as `trials`, each with its epochs: what a view needs. */
   snapshot(sweepId: number): Promise<TrialSnapshot[]>;
   epochs(trialId: number): Promise<EpochMetrics[]>;
+  /** Every early-stopping decision recorded in this sweep, by trial id and epoch. */
+  decisions(sweepId: number): Promise<DecisionRecord[]>;
   /** The trial's latest checkpoint, where a resumed attempt goes on from; null: none. */
   checkpoint(trialId: number): Promise<Uint8Array | null>;
   /** A completed trial's trained model; undefined: none kept. */
@@ -107,9 +129,12 @@ export interface Store {
 
 /** A trial as `sweep copy` carries it from one store to another. */
 export type TrialCopy = {
-  readonly record: TrialRecord; readonly epochs: readonly EpochMetrics[];
+  readonly record: TrialRecord; readonly epochs: readonly EpochMetrics[]; readonly decisions: readonly DecisionRecord[];
   readonly checkpoint: Uint8Array | null; readonly model: ModelFiles | undefined;
 };
+
+/** A decision as `recordEpoch` records it: the trial and its number are the claim's. */
+export type EpochDecision = Omit<DecisionRecord, 'trialId' | 'number' | 'epoch' | 'metricAtEpoch'>;
 
 /** One attempt at a trial, as `claimNext` granted it: the token every write for the trial names. */
 export type Claim = { readonly trial: TrialRecord; readonly attempt: number };

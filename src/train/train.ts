@@ -18,9 +18,20 @@ export type TrainOptions = {
   readonly checkpoint?: { readonly configId: string; readonly from: Uint8Array | null };
   /** Called once training starts, with the epochs a checkpoint restored (none: from scratch). */
   readonly onStart?: (resumed: readonly EpochMetrics[]) => void;
-  /** Called after each epoch's metrics are known, with the checkpoint taken after it (none after the last). */
-  readonly onEpoch?: (m: EpochMetrics, checkpoint: Uint8Array | null) => void;
+  /**
+   * Called after each epoch's metrics are known, with the checkpoint taken after it (none after
+   * the last); training waits for its answer, and 'stop' ends it there (early stopping).
+   */
+  readonly onEpoch?: (m: EpochMetrics, checkpoint: Uint8Array | null) => void | 'stop' | Promise<void | 'stop'>;
 };
+
+/** Thrown when `onEpoch` says stop: the trial ends after the last of `epochs`, untested, its model gone. */
+export class TrainingStopped extends Error {
+  constructor(readonly epochs: readonly EpochMetrics[]) {
+    super(`stopped after epoch ${epochs.length}`);
+    this.name = 'TrainingStopped';
+  }
+}
 
 /**
  * Trains one configuration and evaluates it: per-epoch training and validation metrics,
@@ -65,7 +76,7 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
       const checkpoint = opts.checkpoint && epoch < config.epochs
         ? await encodeCheckpoint(opts.checkpoint.configId, model, optimizer, { epoch, epochs, order, shuffle: shuffle.state() })
         : null;
-      opts.onEpoch?.(m, checkpoint);
+      if ((await opts.onEpoch?.(m, checkpoint)) === 'stop') throw new TrainingStopped(epochs);
     }
     const last = epochs[epochs.length - 1];
     const test = evaluate(model, splits.test);

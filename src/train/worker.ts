@@ -4,11 +4,11 @@
  * thread's SharedArrayBuffers, never copied per trial.
  */
 import { workerData } from 'node:worker_threads';
-import type { TrainResult, TrainTask, WorkerEvent, WorkerInit } from '../pool/protocol.js';
+import type { TrainResult, TrainTask, Verdict, WorkerEvent, WorkerInit } from '../pool/protocol.js';
 import { initBackend } from './backend.js';
 import { disposeSplits, makeSplits, type Splits } from './tensors.js';
 import { encodeModel } from './model-files.js';
-import { trainTrial } from './train.js';
+import { TrainingStopped, trainTrial } from './train.js';
 import type { EpochMetrics } from '../types.js';
 
 const init = workerData as WorkerInit;
@@ -28,24 +28,33 @@ export default async function train(task: TrainTask): Promise<TrainResult> {
   const post = (e: WorkerEvent) => task.port.postMessage(e);
   const epochs: EpochMetrics[] = [];
   let name: string | null = null;
+  // Verdicts arrive on the port, in epoch order, each after the epoch it answers was posted.
+  const verdicts = new Map<number, (stop: boolean) => void>();
+  task.port.on('message', (v: Verdict) => verdicts.get(v.epoch)?.(v.stop));
+  const awaitVerdict = (epoch: number) => new Promise<boolean>((resolve) => verdicts.set(epoch, resolve));
   try {
     backend ??= initBackend(init.backend);
     name = await backend;
-    const { model, resumedFrom: _, ...outcome } = await trainTrial({
+    const trained = await trainTrial({
       config: task.config, seed: task.seed, splits: splitsFor(task.data), backend: name,
       checkpoint: task.keep ? { configId: task.configId, from: task.resumeFrom } : undefined,
       onStart: (resumed) => post({ type: 'started', trialId: task.trialId, backend: name!, resumedFrom: resumed.length, epochs: [...resumed] }),
-      onEpoch: (metrics, checkpoint) => {
+      onEpoch: async (metrics, checkpoint) => {
         epochs.push(metrics);
-        post({ type: 'epoch', trialId: task.trialId, backend: name!, metrics, checkpoint });
+        const awaitsVerdict = task.verdictAfter.includes(metrics.epoch);
+        const stop = awaitsVerdict ? awaitVerdict(metrics.epoch) : Promise.resolve(false);
+        post({ type: 'epoch', trialId: task.trialId, backend: name!, metrics, checkpoint, awaitsVerdict });
+        return (await stop) ? 'stop' : undefined;
       },
     });
+    const { model, resumedFrom: _, ...outcome } = trained;
     // The trained model goes to the store, in the layers format that tf.loadLayersModel
     // reads in Node and in browsers (`sweep export` hands it out).
     const files = task.keep ? await encodeModel(model) : null;
     model.dispose();
     return { ok: true, outcome, model: files };
   } catch (err) {
+    if (err instanceof TrainingStopped) return { ok: 'stopped', backend: name!, epochs: [...err.epochs] };
     const message = (err as Error).message ?? String(err);
     // A model too big to allocate is the user's configuration, not our bug: say so plainly.
     const oom = err instanceof RangeError && /array length|allocation failed|memory/i.test(message);

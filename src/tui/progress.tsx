@@ -6,8 +6,9 @@ type Props = { readonly stats: ViewStats; readonly width: number };
 
 /** Trials done of total, a bar, elapsed time, ETA and throughput. */
 export function Progress({ stats: s, width }: Props) {
-  const done = s.completed + s.failed;
-  const counts = `${done}/${s.total} trials  (${s.completed} completed, ${s.failed} failed, ${s.running} running, ${s.pending} pending)`;
+  const done = s.completed + s.failed + s.pruned;
+  const pruned = s.pruned ? `, ${s.pruned} pruned` : '';
+  const counts = `${done}/${s.total} trials  (${s.completed} completed${pruned}, ${s.failed} failed, ${s.running} running, ${s.pending} pending)`;
   const timing = `elapsed ${duration(s.elapsed)}  ·  ETA ${s.eta === null ? '-' : duration(s.eta)}  ·  ${s.samplesPerSecond === null ? '-' : Math.round(s.samplesPerSecond).toLocaleString('en-US')} samples/s`;
   const barWidth = Math.max(10, Math.min(40, width - counts.length - 2));
   return (

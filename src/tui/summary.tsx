@@ -16,7 +16,8 @@ type Props = {
 export function Summary({ sweep, result, best, keys, width }: Props) {
   const lines: string[] = [];
   if (result) {
-    lines.push(`sweep ${sweep} ${result.interrupted ? 'stopped' : 'finished'} after ${duration(result.seconds)}: ${result.completed} completed, ${result.failed} failed, ${result.interrupted} interrupted, ${result.skipped} done before`);
+    const pruned = result.pruned ? `, ${result.pruned} pruned` : '';
+    lines.push(`sweep ${sweep} ${result.interrupted ? 'stopped' : 'finished'} after ${duration(result.seconds)}: ${result.completed} completed${pruned}, ${result.failed} failed, ${result.interrupted} interrupted, ${result.skipped} done before; ${result.epochsTrained} epochs trained`);
   }
   if (best) {
     lines.push(`best: trial ${best.id}  ${describeConfig(best.config, keys.length ? keys : ['model', 'units', 'dropout'])}  val ${percent(best.valAccuracy)}  test ${percent(best.testAccuracy)}`);

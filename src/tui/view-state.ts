@@ -24,6 +24,8 @@ export type ViewState = {
   readonly startedAt: number;
   readonly now: number;
   readonly trials: readonly TrialSnapshot[];
+  /** How many trials the sweep will have: more than `trials` while a strategy still proposes (TPE). */
+  readonly planned: number;
   readonly stopping: boolean;
   readonly finished: SweepResult | null;
 };
@@ -31,7 +33,7 @@ export type ViewState = {
 export type ViewAction = SweepEvent | { type: 'tick'; now: number } | { type: 'stopping' };
 
 export function initialState(header: ViewHeader, now: number): ViewState {
-  return { header, metric: 'val_accuracy', trainSamples: 0, startedAt: now, now, trials: [], stopping: false, finished: null };
+  return { header, metric: 'val_accuracy', trainSamples: 0, startedAt: now, now, trials: [], planned: 0, stopping: false, finished: null };
 }
 
 /** The state after one controller event (or a clock tick). */
@@ -44,10 +46,17 @@ export function reduce(s: ViewState, a: ViewAction): ViewState {
       return { ...s, stopping: true };
     case 'start':
       return {
-        ...s, metric: a.metric, trainSamples: a.trainSamples, trials: a.trials,
+        ...s, metric: a.metric, trainSamples: a.trainSamples, trials: a.trials, planned: a.total,
         header: { ...s.header, sweep: a.sweep, workers: a.workers },
       };
     case 'trial-start':
+      // A trial proposed while the sweep runs (TPE) joins the list as it starts.
+      if (!s.trials.some((t) => t.id === a.trialId)) {
+        s = { ...s, trials: [...s.trials, {
+          id: a.trialId, configId: a.configId, config: a.config, status: 'pending', backend: null, epochs: [],
+          valAccuracy: null, valLoss: null, testAccuracy: null, seconds: null, startedAt: null, error: null,
+        }] };
+      }
       return {
         ...s, trials: update(a.trialId, (t) => ({
           ...t, status: 'running', epochs: [], valAccuracy: null, valLoss: null, testAccuracy: null, seconds: null, error: null,
@@ -75,7 +84,7 @@ export function reduce(s: ViewState, a: ViewAction): ViewState {
 }
 
 export type ViewStats = {
-  total: number; completed: number; failed: number; running: number; pending: number;
+  total: number; completed: number; failed: number; pruned: number; running: number; pending: number;
   elapsed: number; eta: number | null; samplesPerSecond: number | null;
 };
 
@@ -91,9 +100,10 @@ export function stats(s: ViewState): ViewStats {
   const parallel = Math.max(1, s.header.workers ?? running.length);
   const rates = running.filter((t) => t.epochs.length > 0).map((t) => s.trainSamples / t.epochs[t.epochs.length - 1].seconds);
   return {
-    total: s.trials.length,
+    total: Math.max(s.planned, s.trials.length),
     completed: count('completed'),
     failed: count('failed'),
+    pruned: count('pruned'),
     running: running.length,
     pending: count('pending') + count('interrupted'),
     elapsed: (s.now - s.startedAt) / 1000,

@@ -121,7 +121,7 @@ describe('sweep CLI', () => {
     const again = await sweep('run', join(dir, 'cli.yaml'), '--db', db);
     expect(again.out).toMatch(/2 configurations, 2 already done, 0 to train/);
 
-    expect((await sweep('ls', '--db', db)).out).toMatch(/^cli +2 +2 +0 +0 +0 +val_accuracy +\d+\.\d\d%/m);
+    expect((await sweep('ls', '--db', db)).out).toMatch(/^cli +2 +2 +0 +0 +0 +0 +val_accuracy +\d+\.\d\d%/m);
     const listed = JSON.parse((await sweep('ls', '--db', db, '--json')).out);
     expect(listed).toMatchObject([{ name: 'cli', total: 2, completed: 2, metric: 'val_accuracy' }]);
     const shown = (await sweep('show', 'cli', '--db', db)).out.split('\n');

@@ -253,7 +253,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
         status: 'completed', backend: 'wasm', startedAt: expect.stringMatching(/Z$/), finishedAt: expect.stringMatching(/Z$/),
         epochsDone: 3, attempts: 1, owner: 'host:1:2', resumedFrom: null, valAccuracy: 0.75, valLoss: 0.25,
         testAccuracy: 0.75 - 1 / 128, testLoss: 0.5, params: 101770, seconds: 3, error: null, weightsSha256: 'w',
-        environment: { node: '20.1', data: { sha: 'x' } }, reproOf: null,
+        environment: { node: '20.1', data: { sha: 'x' } }, reproOf: null, number: 0, search: null,
       });
       expect(await store.trial(999)).toBeUndefined();
       expect(await store.epochs(c.trial.id)).toEqual(outcome(0.75, 0.25, 3).epochs);
@@ -622,9 +622,9 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       await store.upsertSweep({ name: 'empty', metric: 'val_accuracy', seed: 1, specPath: null, specYaml: '' });
       const stamp = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(await store.sweeps()).toEqual([
-        { name: 's', metric: 'val_loss', createdAt: stamp, updatedAt: stamp, total: 6, completed: 3, failed: 1, running: 1, pending: 1, best: 0.125 },
-        { name: 'acc', metric: 'val_accuracy', createdAt: stamp, updatedAt: stamp, total: 2, completed: 1, failed: 0, running: 0, pending: 1, best: 0.625 },
-        { name: 'empty', metric: 'val_accuracy', createdAt: stamp, updatedAt: stamp, total: 0, completed: 0, failed: 0, running: 0, pending: 0, best: null },
+        { name: 's', metric: 'val_loss', createdAt: stamp, updatedAt: stamp, total: 6, completed: 3, failed: 1, pruned: 0, running: 1, pending: 1, best: 0.125 },
+        { name: 'acc', metric: 'val_accuracy', createdAt: stamp, updatedAt: stamp, total: 2, completed: 1, failed: 0, pruned: 0, running: 0, pending: 1, best: 0.625 },
+        { name: 'empty', metric: 'val_accuracy', createdAt: stamp, updatedAt: stamp, total: 0, completed: 0, failed: 0, pruned: 0, running: 0, pending: 0, best: null },
       ]);
     });
 
@@ -641,6 +641,99 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       }
       expect(snap.find((t) => t.id === ids[0])?.epochs).toEqual(outcome(0.875, 0.5).epochs);
       expect(snap.find((t) => t.id === ids[3])?.epochs).toEqual([epoch(1)]);
+    });
+  });
+
+  describe('search and early stopping', () => {
+    const prune = { scheduler: 'asha', rung: 0, bracket: null, value: 0.5, threshold: 0.75, compared: [0.75, 0.5, NaN], verdict: 'prune' } as const;
+
+    it('numbers trials 0, 1, … in the order added; trials added later go on from the last number', async () => {
+      const { store, sweepId, trials, spec } = await seeded(await fresh(), 3);
+      const have = new Set(trials.map((t) => t.configId));
+      const fresh2 = grid(7).trials.filter((t) => !have.has(t.configId)).slice(0, 2);
+      // Old and new interleaved: only the two new ones are added, numbered 3 and 4 in the order given.
+      expect(await store.addTrials(sweepId, spec.seed, spec.data, [trials[0], fresh2[0], trials[1], fresh2[1]])).toBe(2);
+      const byNumber = (await store.trials(sweepId)).sort((a, b) => a.number - b.number);
+      expect(byNumber.map((t) => t.number)).toEqual([0, 1, 2, 3, 4]);
+      expect(byNumber.map((t) => t.configId)).toEqual([...trials, ...fresh2].map((t) => t.configId));
+    });
+
+    it('proposeTrial shows the proposer every trial and the new number, and records what it returns', async () => {
+      const { store, sweepId, spec } = await seeded(await fresh(), 2);
+      const extra = grid(3).trials[2];
+      let seen: number[] = [];
+      const added = await store.proposeTrial(sweepId, spec.seed, spec.data, (trials, number) => {
+        seen = trials.map((t) => t.number);
+        expect(number).toBe(2);
+        return { ...extra, search: { method: 'tpe', complete: [0, 1] } };
+      });
+      expect(seen).toEqual([0, 1]);
+      expect(added).toMatchObject({ number: 2, configId: extra.configId, status: 'pending', search: { method: 'tpe', complete: [0, 1] } });
+      // A proposal whose configuration is there already adds nothing; so does declining.
+      expect(await store.proposeTrial(sweepId, spec.seed, spec.data, () => extra)).toBeUndefined();
+      expect(await store.proposeTrial(sweepId, spec.seed, spec.data, () => undefined)).toBeUndefined();
+      expect(await store.trials(sweepId)).toHaveLength(3);
+    });
+
+    it('two proposers at once (two stores) never see the same trials: the second sees the first one\'s proposal', async () => {
+      const db = await fresh();
+      const { store: a, sweepId, spec } = await seeded(db, 1);
+      const b = await db.open();
+      const candidates = grid(12).trials.slice(1);
+      const seenBy: number[][] = [];
+      const propose = (store: Store) => store.proposeTrial(sweepId, spec.seed, spec.data, (trials, number) => {
+        seenBy.push(trials.map((t) => t.number));
+        // Each proposes the first configuration nobody has: a proposer that saw a stale list would collide.
+        const have = new Set(trials.map((t) => t.configId));
+        expect(number).toBe(trials.length);
+        return candidates.find((t) => !have.has(t.configId));
+      });
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => propose(i % 2 ? a : b)));
+      expect(results.every((r) => r !== undefined)).toBe(true);
+      expect(results.map((r) => r!.number).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(seenBy.map((s) => s.length).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    });
+
+    it('recordEpoch keeps a continue decision with its epoch; decisions() reads it back, NaN included', async () => {
+      const { store, sweepId } = await seeded(await fresh(), 2);
+      const c = await claim(store, sweepId);
+      const d = { scheduler: 'asha', rung: 0, bracket: null, value: 0.75, threshold: 0.5, compared: [0.5, 0.75, NaN], verdict: 'continue' } as const;
+      expect(await store.recordEpoch(c, epoch(1, 0.75), 'wasm', new Uint8Array([1]), d)).toBe(true);
+      expect(await store.decisions(sweepId)).toEqual([{ ...d, trialId: c.trial.id, number: 0, epoch: 1, metricAtEpoch: 0.75 }]);
+      expect((await store.trial(c.trial.id))!.status).toBe('running');
+      expect(await store.checkpoint(c.trial.id)).toEqual(new Uint8Array([1]));
+    });
+
+    it('a prune decision ends the trial with its epoch, in one write: pruned, this epoch\'s metrics, no checkpoint, done', async () => {
+      const { store, sweepId, eligible } = await seeded(await fresh(), 2);
+      const c = await claim(store, sweepId, 'me', eligible.slice(0, 1));
+      expect(await store.recordEpoch(c, epoch(1), 'wasm', new Uint8Array([1]))).toBe(true);
+      expect(await store.recordEpoch(c, epoch(2, 0.5), 'wasm', new Uint8Array([2]), prune)).toBe(true);
+      const t = (await store.trial(c.trial.id))!;
+      expect(t).toMatchObject({ status: 'pruned', epochsDone: 2, valAccuracy: 0.5, valLoss: epoch(2).valLoss, owner: null, testAccuracy: null, seconds: 3 });
+      expect(await store.checkpoint(c.trial.id)).toBeNull();
+      expect((await store.decisions(sweepId)).map((x) => [x.epoch, x.verdict])).toEqual([[2, 'prune']]);
+      // The claim is over: later writes are refused, and nobody claims a pruned trial again.
+      expect(await store.recordEpoch(c, epoch(3), 'wasm')).toBe(false);
+      expect(await store.claimNext(sweepId, 'other', eligible.slice(0, 1))).toBeUndefined();
+      expect((await store.sweeps())[0]).toMatchObject({ total: 2, pruned: 1, completed: 0, pending: 1 });
+      // Ranked after the completed ones, and never in the leaderboard.
+      expect(rowsOf(await store.query("SELECT COUNT(*) AS n FROM leaderboard"))).toEqual([{ n: 0 }]);
+    });
+
+    it('resumeAt drops the decisions of epochs after the checkpoint; requeue drops them all', async () => {
+      const { store, sweepId } = await seeded(await fresh(), 1);
+      const c = await claim(store, sweepId);
+      const keep = { ...prune, verdict: 'continue' } as const;
+      await store.recordEpoch(c, epoch(1), 'wasm', new Uint8Array([1]), keep);
+      await store.recordEpoch(c, epoch(3), 'wasm', new Uint8Array([3]), keep);
+      await store.interruptTrial(c);
+      const again = await claim(store, sweepId);
+      expect(await store.resumeAt(again, [epoch(1)], 'wasm')).toBe(true);
+      expect((await store.decisions(sweepId)).map((x) => x.epoch)).toEqual([1]);
+      await store.interruptTrial(again);
+      await store.requeue(c.trial.id);
+      expect(await store.decisions(sweepId)).toEqual([]);
     });
   });
 

@@ -50,7 +50,7 @@ describe('SqliteStore', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const names = db.prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') ORDER BY name`).pluck().all();
-    expect(names).toEqual(['best_per_sweep', 'checkpoints', 'epochs', 'leaderboard', 'learning_curves', 'models', 'sweeps', 'trials']);
+    expect(names).toEqual(['best_per_sweep', 'checkpoints', 'decisions', 'epochs', 'leaderboard', 'learning_curves', 'models', 'sweeps', 'trials']);
   });
 
   it('adds each configuration once, however often the spec is re-run', async () => {
@@ -235,4 +235,41 @@ describe('SqliteStore under concurrency', () => {
       db.close();
     }
   }, 30_000);
+});
+
+describe('migrating to schema v5 (early stopping), whose trials table is rebuilt', () => {
+  it('keeps every trial, epoch, checkpoint and model of a v4 database, and numbers its trials in id order', async () => {
+    const { MIGRATIONS } = await import('../../src/store/schema.js');
+    const path = join(tmp(), 'old.db');
+    const db = new Database(path);
+    for (const m of MIGRATIONS.slice(0, 4)) db.exec(m);
+    db.pragma('user_version = 4');
+    db.exec(`INSERT INTO sweeps VALUES (1, 'old', 'val_accuracy', 1, NULL, 'name: old', 't', 't');
+      INSERT INTO trials (id, sweep_id, config_id, config_json, data_json, status, seed, model, epochs, activation, units, dropout,
+        optimizer, learning_rate, batch_size, val_accuracy) VALUES
+        (7, 1, 'a', '{}', '{}', 'completed', 1, 'ann', 2, 'relu', '[128]', 0.1, 'adam', 0.001, 32, 0.9),
+        (9, 1, 'b', '{}', '{}', 'running', 1, 'ann', 2, 'relu', '[128]', 0.2, 'adam', 0.001, 32, NULL);
+      INSERT INTO epochs VALUES (7, 1, 0.5, 0.8, 0.4, 0.85, 1), (7, 2, 0.4, 0.9, 0.3, 0.9, 1), (9, 1, 0.6, 0.7, 0.5, 0.8, 1);
+      INSERT INTO checkpoints VALUES (9, 1, x'0102');
+      INSERT INTO models VALUES (7, '{}', x'03');`);
+    db.close();
+    const store = await SqliteStore.open(path);
+    await store.close();
+    const after = sql(path);
+    expect(after.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(after.prepare('SELECT id, number, status FROM trials ORDER BY id').all()).toEqual([
+      { id: 7, number: 0, status: 'completed' }, { id: 9, number: 1, status: 'running' },
+    ]);
+    // Dropping the old table must not have cascaded to its children.
+    expect(after.prepare('SELECT COUNT(*) AS n FROM epochs').get()).toEqual({ n: 3 });
+    expect(after.prepare('SELECT trial_id, epoch FROM checkpoints').all()).toEqual([{ trial_id: 9, epoch: 1 }]);
+    expect(after.prepare('SELECT trial_id FROM models').all()).toEqual([{ trial_id: 7 }]);
+    expect(after.prepare('SELECT trial_id, rank FROM leaderboard').all()).toEqual([{ trial_id: 7, rank: 1 }]);
+    expect(after.pragma('foreign_key_check')).toEqual([]);
+    // The rebuilt table still cascades: deleting a trial takes its epochs.
+    after.pragma('foreign_keys = ON');
+    after.prepare('DELETE FROM trials WHERE id = 9').run();
+    expect(after.prepare('SELECT COUNT(*) AS n FROM epochs').get()).toEqual({ n: 2 });
+    after.close();
+  });
 });

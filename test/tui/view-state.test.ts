@@ -16,7 +16,7 @@ describe('view state', () => {
 
   it('follows trials through start, epochs and end', () => {
     let s = runningSweep();
-    s = reduce(s, { type: 'trial-start', trialId: 6, config: s.trials[5].config });
+    s = reduce(s, { type: 'trial-start', trialId: 6, configId: s.trials[5].configId, config: s.trials[5].config });
     s = reduce(s, { type: 'epoch', trialId: 6, config: s.trials[5].config, backend: 'wasm', metrics: { epoch: 1, loss: 0.6, accuracy: 0.8, valLoss: 0.4, valAccuracy: 0.86, seconds: 9 } });
     expect(s.header.backend).toBe('wasm');
     expect(s.trials[5]).toMatchObject({ status: 'running', epochs: [{ epoch: 1, valAccuracy: 0.86 }] });
@@ -24,6 +24,15 @@ describe('view state', () => {
     s = reduce(s, { type: 'trial-end', trialId: 6, config: s.trials[5].config, status: 'completed', outcome, best: null });
     expect(best(s)?.id).toBe(6);
     expect(stats(s)).toMatchObject({ completed: 4, pending: 0, running: 1 });
+  });
+
+  it('adds a trial proposed while the sweep runs (TPE) as it starts, counts it pruned when stopped early, and counts the plan', () => {
+    let s = { ...runningSweep(), planned: 20 };
+    const config = s.trials[0].config;
+    s = reduce(s, { type: 'trial-start', trialId: 99, configId: 'new', config });
+    expect(s.trials.at(-1)).toMatchObject({ id: 99, configId: 'new', status: 'running' });
+    s = reduce(s, { type: 'trial-end', trialId: 99, config, status: 'pruned', best: null });
+    expect(stats(s)).toMatchObject({ total: 20, pruned: 1 });
   });
 
   it('ranks by lowest val_loss when that is the metric', () => {

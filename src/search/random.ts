@@ -1,0 +1,63 @@
+/**
+ * Random search. Trial k's configuration is a pure function of (seed, k), so every process that
+ * proposes trial k proposes the same one, and trial k does not depend on trials before it.
+ * Distributions follow Optuna 4.x's RandomSampler (optuna/samplers/_random.py, which samples
+ * uniformly in the space of optuna/_transform.py); `q` follows W&B's q_ distributions.
+ */
+import type { Domain, SearchSpace, Sample } from './space.js';
+import { seededRng, type Rng } from './rng.js';
+
+/** A `float` or `int` domain. */
+export type NumericDomain = Extract<Domain, { type: 'float' | 'int' }>;
+
+/** Trial `k`'s configuration: a model kind chosen uniformly, then each of its hyperparameters in sorted key order. */
+export function sampleRandom(space: SearchSpace, seed: number, k: number): Sample {
+  if (space.length === 0) throw new Error('the search space has no model kind');
+  const rng = seededRng(`random:${seed}:${k}`);
+  const kind = space.length > 1 ? space[Math.floor(rng() * space.length)] : space[0];
+  const sample: Record<string, unknown> = { model: kind.kind };
+  for (const key of Object.keys(kind.params).sort()) sample[key] = sampleDomain(kind.params[key], rng);
+  return sample as Sample;
+}
+
+/** One value of `domain`, uniform over it (log-uniform when `log`); a domain of one value gives it without drawing from `rng`. */
+export function sampleDomain(domain: Domain, rng: Rng): unknown {
+  const fixed = fixedValue(domain);
+  if (fixed) return fixed.value;
+  if (domain.type === 'categorical') return domain.choices[Math.floor(rng() * domain.choices.length)];
+  return snap(domain, drawNumeric(domain, rng()));
+}
+
+/** The value of a domain that has only one (a one-choice categorical, or min = max); undefined otherwise. */
+export function fixedValue(domain: Domain): { readonly value: unknown } | undefined {
+  if (domain.type === 'categorical') return domain.choices.length === 1 ? { value: domain.choices[0] } : undefined;
+  return domain.min === domain.max ? { value: domain.min } : undefined;
+}
+
+/**
+ * `x` made a value of `domain`: rounded to a multiple of q (`round(x / q) * q`, W&B's q_ rule),
+ * to an integer for `int`, then clipped to [min, max].
+ */
+export function snap(domain: NumericDomain, x: number): number {
+  let v = x;
+  // 3 * 0.1 is 0.30000000000000004 in binary; keeping 15 digits stores and shows the 0.3 that was meant.
+  if (domain.q !== undefined) v = Number((Math.round(v / domain.q) * domain.q).toPrecision(15));
+  if (domain.type === 'int') v = Math.round(v);
+  return Math.min(Math.max(v, domain.min), domain.max);
+}
+
+/** The unrounded draw for uniform `u` in [0, 1); `snap` then rounds and clips it. */
+function drawNumeric(d: NumericDomain, u: number): number {
+  if (d.type === 'float') {
+    return d.log ? Math.exp(lerp(Math.log(d.min), Math.log(d.max), u)) : lerp(d.min, d.max, u);
+  }
+  // Optuna's IntDistribution widens the range by half a step on each side before rounding,
+  // so that min and max are as likely as any integer between them (in log space for `log`).
+  return d.log
+    ? Math.exp(lerp(Math.log(d.min - 0.5), Math.log(d.max + 0.5), u))
+    : lerp(d.min - 0.5, d.max + 0.5, u);
+}
+
+function lerp(a: number, b: number, u: number): number {
+  return a + (b - a) * u;
+}

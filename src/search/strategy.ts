@@ -1,0 +1,95 @@
+/**
+ * The search seam: a strategy proposes configurations, and only the controller (src/sweep/)
+ * records and runs them. Grid and random search know every trial up front (trial k of a random
+ * search is a pure function of the seed and k); TPE proposes one at a time from what the
+ * sweep has recorded, under the store's proposal lock.
+ */
+import { configId, expandGrid, varyingKeys } from '../grid/expand.js';
+import { HYPERPARAMETERS, type HyperparameterKey } from '../spec/hyperparameters.js';
+import { metricScore, type SweepSpec } from '../spec/schema.js';
+import type { Trial, TrialConfig, TrialRecord } from '../types.js';
+import { sampleRandom } from './random.js';
+import { searchSpace, type Observation, type Sample } from './space.js';
+import { proposeTpe } from './tpe.js';
+
+export interface SearchStrategy {
+  /** The hyperparameters that tell this search's trials apart, in table order. */
+  readonly keys: HyperparameterKey[];
+  /** The trials known before any result, in order: the whole grid (or its first `trials`), or random search's draws. */
+  initial(): Trial[];
+  /** How many trials the sweep has when complete (the grid's size, or `trials`). */
+  readonly planned: number;
+  /**
+   * The next trial, given every trial of the sweep as recorded and the number the new one will
+   * have; undefined when the sweep has all its trials. Only strategies that learn (TPE) have it.
+   */
+  propose?(trials: readonly TrialRecord[], number: number): Trial | undefined;
+}
+
+// A model-based proposal can repeat a configuration already tried (a space of few choices):
+// it tries again with another key, this many times at most, then proposes nothing.
+const RETRIES = 20;
+
+/** The strategy a validated spec asks for. */
+export function makeStrategy(spec: SweepSpec): SearchStrategy {
+  const { method, trials: cap } = spec.search;
+  const toTrial = (s: Sample, search?: Record<string, unknown>): Trial => {
+    const config = s as unknown as TrialConfig;
+    return { configId: configId(config, spec.seed, spec.data), config, ...(search ? { search } : {}) };
+  };
+  if (method === 'grid') {
+    const grid = expandGrid(spec);
+    const trials = cap === undefined ? grid : grid.slice(0, cap);
+    return { initial: () => trials, planned: trials.length, keys: varyingKeys(grid.map((t) => t.config)) };
+  }
+  const space = searchSpace(spec);
+  const n = cap!; // load-spec requires `trials` for random and tpe
+  const keys = HYPERPARAMETERS.filter((k) => (k === 'model' ? space.length > 1 : space.some(({ params }) =>
+    params[k] !== undefined && (params[k].type !== 'categorical' || params[k].choices.length > 1))));
+  if (method === 'random') {
+    // A configuration drawn twice trains once: its config id is its identity in the store.
+    const trials = Array.from({ length: n }, (_, k) => toTrial(sampleRandom(space, spec.seed, k), { method, k }));
+    return { initial: () => trials, planned: n, keys };
+  }
+  return {
+    initial: () => [],
+    planned: n,
+    keys,
+    propose(recorded, number) {
+      if (recorded.length >= n) return undefined;
+      const history = recorded.flatMap((t) => observe(spec, t));
+      const have = new Set(recorded.map((t) => t.configId));
+      for (let attempt = 0; attempt < RETRIES; attempt++) {
+        const k = number + attempt * 1_000_000;
+        const trial = toTrial(proposeTpe(space, spec.seed, k, history), {
+          method, k,
+          // What it saw, by state: the trials its choice depends on.
+          complete: numbers(history, 'complete'), pruned: numbers(history, 'pruned'), running: numbers(history, 'running'),
+        });
+        if (!have.has(trial.configId)) return trial;
+      }
+      return undefined;
+    },
+  };
+}
+
+/**
+ * A recorded trial as TPE sees it: completed and pruned ones with their score (higher is
+ * better), pending, running and interrupted ones as still running (the constant liar's);
+ * failed trials are left out, as Optuna leaves out FAIL.
+ */
+function observe(spec: SweepSpec, t: TrialRecord): Observation[] {
+  const config = t.config as unknown as Sample;
+  switch (t.status) {
+    case 'completed':
+      return [{ number: t.number, config, state: 'complete', score: metricScore(spec.metric, t) }];
+    case 'pruned':
+      return [{ number: t.number, config, state: 'pruned', score: metricScore(spec.metric, t), epochs: t.epochsDone }];
+    case 'failed':
+      return [];
+    default:
+      return [{ number: t.number, config, state: 'running' }];
+  }
+}
+
+const numbers = (h: readonly Observation[], state: Observation['state']) => h.filter((o) => o.state === state).map((o) => o.number);

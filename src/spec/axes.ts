@@ -1,0 +1,34 @@
+import { REGISTRY, kindKeys, type ModelKind } from './hyperparameters.js';
+import { KIND_AXES, type Axis, type GridSpec, type Range, type SweepSpec } from './schema.js';
+
+/** Every hyperparameter of one model kind, each with its values to try or its range. */
+export type KindAxes = { readonly kind: ModelKind; readonly axes: Readonly<Record<string, Axis>> };
+
+/** Whether an axis is a range (random search and TPE) rather than a list of values. */
+export function isRange(a: Axis): a is Range {
+  return !Array.isArray(a);
+}
+
+/**
+ * The axes of each model kind in the spec, in the spec's order of kinds: every hyperparameter
+ * the kind has, from its default, then the `train:` section, then the grid's shared keys,
+ * then the kind's own sub-grid (each later one wins).
+ */
+export function kindAxes(spec: SweepSpec): KindAxes[] {
+  const { model, ...shared } = spec.grid as GridSpec;
+  const kinds: [ModelKind, Record<string, Axis | undefined>][] = model === undefined
+    ? [['ann', {}]]
+    : Array.isArray(model)
+      ? model.map((k) => [k, {}])
+      : (Object.entries(model) as [ModelKind, Record<string, Axis | undefined> | null][]).map(([k, sub]) => [k, sub ?? {}]);
+  return kinds.map(([kind, sub]) => {
+    const axes: Record<string, Axis> = {};
+    for (const key of kindKeys(kind)) axes[key] = [REGISTRY[key].default];
+    for (const [key, value] of Object.entries(spec.train)) axes[key] = [value];
+    for (const [key, values] of Object.entries(shared)) {
+      if (values !== undefined && KIND_AXES[kind].includes(key)) axes[key] = values;
+    }
+    for (const [key, values] of Object.entries(sub)) if (values !== undefined) axes[key] = values;
+    return { kind, axes };
+  });
+}

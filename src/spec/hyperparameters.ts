@@ -1,0 +1,144 @@
+import { z } from 'zod';
+
+/**
+ * Every hyperparameter, declared once: its key in specs, the model kinds that have it, the
+ * values it takes, its default, its column in the database, its short label and its line in
+ * the schema doc. The spec schema, the grid, the search space, the labels, the store's
+ * columns and docs/database.md are all derived from this table; test/spec/hyperparameters.test.ts
+ * holds the migrations to it. To add one: add an entry here and a migration adding its column
+ * (null for trials recorded before it), and the tests say what else is missing.
+ */
+
+export const ACTIVATIONS = [
+  'relu', 'tanh', 'sigmoid', 'elu', 'selu', 'leaky_relu', 'relu6',
+  'softplus', 'softsign', 'swish', 'mish', 'gelu', 'hard_sigmoid', 'linear',
+] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+export const MODEL_KINDS = ['ann', 'cnn'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+
+// Each can save and restore its state (tfjs's adamax cannot), so any trial can resume from a checkpoint.
+export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop', 'adagrad'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+export const POOLINGS = ['max', 'avg', 'none'] as const;
+export type Pooling = (typeof POOLINGS)[number];
+
+// Upper bounds keep a typo (epochs: 70000) from becoming a week of compute or an
+// out-of-memory crash deep inside a worker.
+export const posInt = (max: number) =>
+  z.number().gte(1, 'must be a positive integer').lte(max, `must be at most ${max}`).int('must be an integer');
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `must be one of ${values.join(', ')}` });
+
+const BOTH = ['ann', 'cnn'] as const;
+const CNN = ['cnn'] as const;
+
+type Entry = {
+  /** The model kinds that have it; a configuration of another kind leaves it out. */
+  readonly kinds: readonly ModelKind[];
+  /** One value, validated. */
+  readonly value: z.ZodType;
+  /** Whether a spec may give it a range (`{min, max, log}`) for random search and TPE, and of which numbers. */
+  readonly range: 'int' | 'float' | null;
+  /** Its value where a spec does not set it: the notebook's model, and a small two-conv CNN. */
+  readonly default: unknown;
+  /** Whether the spec's `train:` section may fix it for every model kind (a grid or space key still wins). */
+  readonly train: boolean;
+  /** Its column in `trials` and the views, and the column's SQL type (lists are JSON text). */
+  readonly column: string;
+  readonly sql: 'INTEGER' | 'REAL' | 'TEXT';
+  /** Its short name in tables and log lines. */
+  readonly label: string;
+  /** The column's line in docs/database.md: starts lower-case, no final full stop. */
+  readonly doc: string;
+};
+
+const widths = z.preprocess(
+  // `units: [128, 256]` means two one-layer configurations, the common case.
+  (v) => (typeof v === 'number' ? [v] : v),
+  z.array(posInt(65536)).min(1, 'must list at least one layer width').max(16, 'at most 16 layers'),
+);
+
+/** The registry, in the order tables and columns show the hyperparameters (`model` first). */
+export const REGISTRY = {
+  model: {
+    kinds: BOTH, value: oneOf(MODEL_KINDS), range: null, default: 'ann', train: false,
+    column: 'model', sql: 'TEXT', label: 'model', doc: 'the kind of model, `ann` or `cnn`',
+  },
+  epochs: {
+    kinds: BOTH, value: posInt(1000), range: 'int', default: 7, train: false,
+    column: 'epochs', sql: 'INTEGER', label: 'epochs', doc: 'how many epochs it trains (unless stopped early)',
+  },
+  activation: {
+    kinds: BOTH, value: oneOf(ACTIVATIONS), range: null, default: 'relu', train: false,
+    column: 'activation', sql: 'TEXT', label: 'activation', doc: 'the hidden layers\' activation, such as `relu`',
+  },
+  units: {
+    kinds: BOTH, value: widths, range: null, default: [128], train: false,
+    column: 'units', sql: 'TEXT', label: 'units', doc: 'the hidden Dense widths, as JSON text such as `[256,128]`',
+  },
+  dropout: {
+    kinds: BOTH, value: z.number().gte(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)'), range: 'float', default: 0.2,
+    train: false, column: 'dropout', sql: 'REAL', label: 'dropout', doc: 'the dropout rate after each hidden Dense layer',
+  },
+  filters: {
+    kinds: CNN, value: z.array(posInt(1024)).min(1, 'must list at least one conv layer').max(8, 'at most 8 conv layers'),
+    range: null, default: [32, 64], train: false,
+    column: 'filters', sql: 'TEXT', label: 'filters', doc: 'the conv-layer filters, as JSON text such as `[32,64]` (CNN only, else NULL)',
+  },
+  kernelSize: {
+    kinds: CNN, value: posInt(28), range: 'int', default: 3, train: false,
+    column: 'kernel_size', sql: 'INTEGER', label: 'kernel', doc: 'the conv kernel size (CNN only, else NULL)',
+  },
+  pooling: {
+    kinds: CNN, value: oneOf(POOLINGS), range: null, default: 'max', train: false,
+    column: 'pooling', sql: 'TEXT', label: 'pool', doc: '`max`, `avg` or `none` (CNN only, else NULL)',
+  },
+  optimizer: {
+    kinds: BOTH, value: oneOf(OPTIMIZERS), range: null, default: 'adam', train: true,
+    column: 'optimizer', sql: 'TEXT', label: 'optimizer', doc: '`adam`, `sgd`, `rmsprop` or `adagrad`',
+  },
+  learningRate: {
+    kinds: BOTH, value: z.number().gt(0, 'must be positive').lte(10, 'must be at most 10'), range: 'float', default: 0.001,
+    train: true, column: 'learning_rate', sql: 'REAL', label: 'lr', doc: 'the optimizer\'s learning rate',
+  },
+  batchSize: {
+    kinds: BOTH, value: posInt(60000), range: 'int', default: 32, train: true,
+    column: 'batch_size', sql: 'INTEGER', label: 'batch', doc: 'examples per training step',
+  },
+} as const satisfies Record<string, Entry>;
+
+type Registry = typeof REGISTRY;
+export type HyperparameterKey = keyof Registry;
+type ValueOf<K extends HyperparameterKey> = K extends 'model' ? ModelKind : z.output<Registry[K]['value']>;
+type Shared = { [K in HyperparameterKey as 'ann' extends Registry[K]['kinds'][number] ? K : never]: ValueOf<K> };
+type KindOnly = { [K in HyperparameterKey as 'ann' extends Registry[K]['kinds'][number] ? never : K]?: ValueOf<K> };
+
+/** One fully resolved configuration: everything that decides what is trained (kind-only keys absent elsewhere). */
+export type TrialConfig = Shared & KindOnly;
+
+/** The hyperparameters in table order. */
+export const HYPERPARAMETERS = Object.keys(REGISTRY) as HyperparameterKey[];
+
+/** A hyperparameter's registry entry. */
+export function hyperparameter(key: HyperparameterKey): Entry {
+  return REGISTRY[key];
+}
+
+/** The hyperparameters a model kind has, `model` itself excluded, in table order. */
+export function kindKeys(kind: ModelKind): HyperparameterKey[] {
+  return HYPERPARAMETERS.filter((k) => k !== 'model' && (REGISTRY[k].kinds as readonly ModelKind[]).includes(kind));
+}
+
+/** The keys the spec's `train:` section may fix. */
+export const TRAIN_KEYS = HYPERPARAMETERS.filter((k) => REGISTRY[k].train);
+
+/** A configuration's value for its column: lists as JSON text, a key its kind lacks as NULL. */
+export function columnValue(config: TrialConfig, key: HyperparameterKey): string | number | null {
+  const v = (config as Record<string, unknown>)[key];
+  if (v === undefined) return null;
+  return Array.isArray(v) ? JSON.stringify(v) : (v as string | number);
+}
