@@ -54,7 +54,9 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
   // tfjs-node's addon cannot load in a second worker thread; it uses the cores itself.
   if (backend === 'node' || (backend === 'auto' && nodeBackendInstalled())) workers = 1;
 
-  const { spec, text } = loadSpec(specPath);
+  const { spec, text, notes } = loadSpec(specPath);
+  // A W&B file's keys that only launch W&B's own agents (program, command, …): said once.
+  for (const note of notes) io.err(note);
   // Counted before anything is built: a grid of millions is refused, not materialised.
   const { method, trials: cap } = spec.search;
   const count = method === 'grid' ? Math.min(countConfigs(spec), cap ?? Infinity) : cap!;

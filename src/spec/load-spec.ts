@@ -3,6 +3,7 @@ import { LineCounter, isMap, isPair, isScalar, parseDocument, type Node } from '
 import type { core } from 'zod';
 import { UserError } from '../errors.js';
 import { KIND_AXES, MODEL_KINDS, specSchema, type SweepSpec } from './schema.js';
+import { fromWandb, isWandbConfig } from './wandb.js';
 
 /** A spec that cannot be used; the message reads `file:line:col path: problem`. */
 export class SpecError extends UserError {
@@ -14,8 +15,11 @@ export class SpecError extends UserError {
 
 type Path = readonly PropertyKey[];
 
-/** Reads and validates a spec file; a missing file or an invalid spec is a UserError. */
-export function loadSpec(file: string): { spec: SweepSpec; text: string } {
+/**
+ * Reads and validates a spec file (native or a W&B sweep configuration); a missing file or an
+ * invalid spec is a UserError. `notes` are lines to print once before the sweep runs (see parseSpecWithNotes).
+ */
+export function loadSpec(file: string): { spec: SweepSpec; text: string; notes: string[] } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -23,11 +27,19 @@ export function loadSpec(file: string): { spec: SweepSpec; text: string } {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserError(`${file}: cannot read the spec (${code === 'ENOENT' ? 'no such file' : code ?? String(err)})`);
   }
-  return { spec: parseSpec(text, file), text };
+  return { ...parseSpecWithNotes(text, file), text };
 }
 
-/** Parses spec text; every error names the file, line, column and the field's path. */
+/** Parses spec text (native or W&B); every error names the file, line, column and the field's path. */
 export function parseSpec(text: string, file: string): SweepSpec {
+  return parseSpecWithNotes(text, file).spec;
+}
+
+/**
+ * parseSpec, with the notes the run should print once: for a W&B sweep configuration (see
+ * wandb.ts), a line such as `x.yaml: W&B keys program, command ignored (…)`; none for a native spec.
+ */
+export function parseSpecWithNotes(text: string, file: string): { spec: SweepSpec; notes: string[] } {
   const lines = new LineCounter();
   // maxAliasCount bounds "billion laughs" documents; uniqueKeys rejects a key given twice.
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
@@ -50,15 +62,37 @@ export function parseSpec(text: string, file: string): SweepSpec {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new SpecError(file, 1, 1, '', 'a spec must be a YAML mapping with at least a `name`');
   }
+  /** Throws the error for `path` in the file, at the key `key` under it when given (else at its value). */
+  const refuse = (path: Path, problem: string, key?: string): never => {
+    const at = where(path, key);
+    throw new SpecError(file, at.line, at.col, formatPath(key === undefined ? path : [...path, key]), problem);
+  };
 
-  const parsed = specSchema.safeParse(raw);
+  // A W&B configuration becomes a native raw spec; errors on it then point back at its W&B keys.
+  let native = raw as Record<string, unknown>;
+  let notes: string[] = [];
+  let origin = (path: Path): Path => path;
+  if (isWandbConfig(native)) {
+    const wandb = fromWandb(native, {
+      file, refuse,
+      isIntLiteral: (path) => {
+        const node: unknown = doc.getIn(path, true);
+        return isScalar(node) && typeof node.value === 'number' && INT_LITERAL.test(node.source ?? '');
+      },
+    });
+    ({ raw: native, notes, origin } = wandb);
+  }
+  /** refuse, for a path of the native spec. */
+  const fail = (path: Path, problem: string, key?: string): never => {
+    const full = origin(key === undefined ? path : [...path, key]);
+    return key === undefined ? refuse(full, problem) : refuse(full.slice(0, -1), problem, String(full[full.length - 1]));
+  };
+
+  const parsed = specSchema.safeParse(native);
   if (!parsed.success) {
     const issue = deepestIssue(parsed.error.issues);
     const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
-    const path = key === undefined ? issue.path : [...issue.path, key];
-    const at = where(issue.path, key);
-    const problem = key === undefined ? friendly(issue) : `unknown key "${key}"`;
-    throw new SpecError(file, at.line, at.col, formatPath(path), problem);
+    return fail(issue.path, key === undefined ? friendly(issue) : `unknown key "${key}"`, key);
   }
   const spec = parsed.data;
 
@@ -71,8 +105,7 @@ export function parseSpec(text: string, file: string): SweepSpec {
   if (method === 'grid') {
     for (const [path, axis] of gridAxes(spec)) {
       if (!Array.isArray(axis)) {
-        const at = where(path.slice(0, -1), String(path[path.length - 1]));
-        throw new SpecError(file, at.line, at.col, formatPath(path), 'a range needs `search.method: random` or `tpe`; a grid takes a list of values');
+        fail(path.slice(0, -1), 'a range needs `search.method: random` or `tpe`; a grid takes a list of values', String(path[path.length - 1]));
       }
     }
   }
@@ -83,12 +116,14 @@ export function parseSpec(text: string, file: string): SweepSpec {
   for (const key of Object.keys(spec.grid)) {
     if (key === 'model') continue;
     if (!kinds.some((k) => KIND_AXES[k as (typeof MODEL_KINDS)[number]].includes(key))) {
-      const at = where(['grid'], key);
-      throw new SpecError(file, at.line, at.col, `grid.${key}`, `only ${MODEL_KINDS.filter((k) => KIND_AXES[k].includes(key)).join(', ')} models take "${key}", and this grid has none`);
+      fail(['grid'], `only ${MODEL_KINDS.filter((k) => KIND_AXES[k].includes(key)).join(', ')} models take "${key}", and this grid has none`, key);
     }
   }
-  return spec;
+  return { spec, notes };
 }
+
+// A number written as an integer (`32`, `0x20`; not `32.0` or `1e3`): YAML's int forms, which W&B's loader reads as int.
+const INT_LITERAL = /^[-+]?(?:[0-9]+|0x[0-9a-fA-F]+|0o[0-7]+)$/;
 
 /** Every axis of the grid with its path: shared keys, then each kind's own. */
 function gridAxes(spec: SweepSpec): [PropertyKey[], unknown][] {
@@ -105,7 +140,8 @@ function gridAxes(spec: SweepSpec): [PropertyKey[], unknown][] {
 /** Of a union's alternatives, report the one that got furthest into the value. */
 function deepestIssue(issues: readonly core.$ZodIssue[]): core.$ZodIssue {
   const first = issues[0];
-  if (first.code !== 'invalid_union') return first;
+  // A discriminated union whose discriminator matched no option has no branches to look into.
+  if (first.code !== 'invalid_union' || first.errors.length === 0) return first;
   const branches = first.errors
     .map((branch) => branch.map((i) => ({ ...i, path: [...first.path, ...i.path] }) as core.$ZodIssue))
     .sort((a, b) => Math.max(...b.map((i) => i.path.length)) - Math.max(...a.map((i) => i.path.length)));

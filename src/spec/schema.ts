@@ -133,7 +133,7 @@ const earlyStopping = z.discriminatedUnion('type', [
   }).refine((w) => (w.minIter === undefined) !== (w.maxIter === undefined), 'needs exactly one of minIter and maxIter')
     .refine((w) => w.maxIter === undefined || (w.s ?? 0) >= 1, 'maxIter needs s, how many bands below it (at least 1)')
     .transform((w) => ({ ...w, s: w.s ?? 0 })),
-], { error: 'must have a `type`: asha, hyperband, median or wandb-hyperband' });
+], { error: 'must be one of asha, hyperband, median, wandb-hyperband' });
 
 const search = z.strictObject({
   method: z.enum(METHODS, { error: `must be one of ${METHODS.join(', ')}` }).default('grid'),

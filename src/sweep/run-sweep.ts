@@ -92,6 +92,8 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const owner = ownerToken();
   const strategy = makeStrategy(spec);
   const trials = strategy.initial();
+  // Built before anything is recorded: a rule that cannot work (W&B bands that do not exist) is refused first.
+  const scheduler = spec.search.earlyStopping && makeScheduler(spec.search.earlyStopping, maxEpochs(searchSpace(spec)));
   const recorded = o.joining ? await store.sweep(spec.name) : undefined;
   const sweepId = recorded?.id ?? await store.upsertSweep({
     name: spec.name, metric: spec.metric, seed: spec.seed, specPath: o.specPath, specYaml: o.specText,
@@ -110,7 +112,6 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const todo = rows.filter((r) => r.status === 'pending' || r.status === 'interrupted').length + unproposed;
   const bestRow = rows.find((r) => r.status === 'completed');
   let best: Best | null = bestRow ? bestOf(spec.metric, bestRow.id, bestRow, bestRow.config) : null;
-  const scheduler = spec.search.earlyStopping && makeScheduler(spec.search.earlyStopping, maxEpochs(searchSpace(spec)));
 
   const result: SweepResult = {
     sweep: spec.name, completed: 0, failed: 0, interrupted: 0, pruned: 0, epochsTrained: 0,

@@ -105,6 +105,29 @@ describe('sweep CLI', () => {
     expect(r.out.split('\n').filter((l) => /^\d+ +[0-9a-f]{16} +(ann|cnn)/.test(l))).toHaveLength(3);
   });
 
+  it('takes a W&B sweep file: says once which of its keys it ignores, and trains it with early stopping', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'wandb.yaml'), `program: train.py
+project: fashion
+name: wb
+method: random
+run_cap: 3
+metric: {name: val_accuracy, goal: maximize}
+data: {validationSplit: 0.2, trainLimit: 300, testLimit: 100}
+parameters:
+  epochs: {value: 3}
+  units: {values: [4, 8]}
+  learning_rate: {distribution: log_uniform_values, min: 0.0001, max: 0.1}
+early_terminate: {type: hyperband, min_iter: 1, eta: 2}
+`);
+    const r = await sweep('run', join(dir, 'wandb.yaml'), '--db', join(dir, 'w.db'), '--workers', '1');
+    expect(r.code).toBe(0);
+    expect(r.err.match(/W&B keys program, project ignored/g)).toHaveLength(1);
+    expect(r.out).toMatch(/sweep wb: 3 configurations/);
+    const shown = await sweep('query', '--db', join(dir, 'w.db'), 'SELECT COUNT(DISTINCT scheduler) AS n, MIN(scheduler) AS s FROM decisions');
+    expect(shown.out).toMatch(/\b1 +wandb-hyperband\b/);
+  });
+
   it('runs a sweep into SQLite, continues it, and shows, lists and reproduces its best', async () => {
     const dir = tmp();
     const db = join(dir, 'runs', 'sweeps.db');

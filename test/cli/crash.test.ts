@@ -108,3 +108,73 @@ describe('kill -9 at any moment', () => {
     db.close();
   });
 });
+
+describe('kill -9 with early stopping', () => {
+  const ASHA = `name: crash-asha
+seed: 4
+data: {validationSplit: 0.2, trainLimit: 1000, testLimit: 200}
+search:
+  earlyStopping: {type: asha, reductionFactor: 2}
+grid:
+  epochs: [4]
+  units: [[16], [32]]
+  # The good rate first: later, worse trials are pruned at the rungs.
+  learningRate: [0.003, 0.00003]
+`;
+  const decisions = (dir: string) => {
+    const db = new Database(join(dir, 'runs', 'sweeps.db'), { readonly: true });
+    const rows = db.prepare(`SELECT t.config_id, d.epoch, d.rung, d.value, d.threshold, d.compared, d.verdict
+                             FROM decisions d JOIN trials t ON t.id = d.trial_id ORDER BY t.config_id, d.epoch`).all();
+    db.close();
+    return rows;
+  };
+
+  it('a trial killed between a rung\'s metrics and its decision gets the same decision on resume', async () => {
+    const clean = tempDir('sweep-crash-');
+    writeFileSync(join(clean, 'spec.yaml'), ASHA);
+    expect((await runOnce(clean, undefined, ['--workers', '1'])).code).toBe(0);
+    const expected = { ...record(clean), decisions: decisions(clean) };
+    expect(expected.trials.some((t) => (t as { status: string }).status === 'pruned')).toBe(true);
+
+    const dir = tempDir('sweep-crash-');
+    writeFileSync(join(dir, 'spec.yaml'), ASHA);
+    // Each kill comes after a rung epoch's metrics reached the controller and before its decision
+    // (and the epoch) were written: the 2nd, then the 3rd decision of the next run, and so on.
+    for (const name of ['before-decision:2', 'before-decision:3', 'before-decision:2']) {
+      const r = await runOnce(dir, { at: 'failpoint', name }, ['--workers', '1']);
+      expect(r.signal, `${name} was never reached:\n${r.out}`).toBe('SIGKILL');
+    }
+    expect((await runOnce(dir, undefined, ['--workers', '1'])).code).toBe(0);
+    expect({ ...record(dir), decisions: decisions(dir) }).toEqual(expected);
+  });
+
+  it('two processes share one ASHA sweep: each trial trained once, decided against the same rung\'s values, stopped where pruned', async () => {
+    const dir = tempDir('sweep-crash-');
+    writeFileSync(join(dir, 'spec.yaml'), ASHA.replace('units: [[16], [32]]', 'units: [[8], [16], [32]]'));
+    const [a, b] = await Promise.all([runOnce(dir, undefined, ['--workers', '1']), runOnce(dir, undefined, ['--workers', '1'])]);
+    if (a.code !== 0 || b.code !== 0) console.log(`first:\n${a.out.slice(-1500)}\nsecond:\n${b.out.slice(-1500)}`);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const db = new Database(join(dir, 'runs', 'sweeps.db'), { readonly: true });
+    const trials = db.prepare('SELECT id, status, attempts, epochs_done, owner FROM trials').all() as
+      { id: number; status: string; attempts: number; epochs_done: number; owner: string }[];
+    const rows = db.prepare(`SELECT d.trial_id, d.epoch, d.rung, d.value, d.compared, d.verdict, e.val_accuracy
+                             FROM decisions d JOIN epochs e ON e.trial_id = d.trial_id AND e.epoch = d.epoch`).all() as
+      { trial_id: number; epoch: number; rung: number; value: number; compared: string; verdict: string; val_accuracy: number }[];
+    db.close();
+    expect(trials).toHaveLength(6);
+    expect(trials.every((t) => ['completed', 'pruned'].includes(t.status) && t.attempts === 1)).toBe(true);
+    expect(new Set(trials.map((t) => t.owner)).size).toBe(2);
+    for (const d of rows) {
+      // What it was compared with is its own value and values other trials recorded at this rung.
+      const atRung = rows.filter((x) => x.rung === d.rung && x.trial_id !== d.trial_id).map((x) => x.value);
+      const compared = JSON.parse(d.compared) as number[];
+      expect(d.value).toBe(d.val_accuracy);
+      expect(compared).toContain(d.value);
+      compared.splice(compared.indexOf(d.value), 1);
+      for (const v of compared) expect(atRung).toContain(v);
+    }
+    for (const t of trials.filter((x) => x.status === 'pruned')) {
+      expect(t.epochs_done).toBe(rows.find((d) => d.trial_id === t.id && d.verdict === 'prune')?.epoch);
+    }
+  });
+});

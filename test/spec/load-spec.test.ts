@@ -49,6 +49,14 @@ describe('parseSpec', () => {
     ['YAML syntax', 'name: t\ngrid: [1, 2\n', 'x.yaml:3:1 invalid YAML'],
     ['a key given twice', 'name: t\nname: u\n', 'x.yaml:2:1 invalid YAML: Map keys must be unique'],
     ['not a mapping', '- a\n- b\n', 'x.yaml:1:1 a spec must be a YAML mapping'],
+    ['a range in a grid search', VALID.replace('[0.0, 0.2]', '{min: 0, max: 0.5}'), 'x.yaml:5:3 grid.dropout: a range needs `search.method: random` or `tpe`'],
+    ['random search without trials', `${VALID}search: {method: random}\n`, 'x.yaml:6:10 search.trials: random search needs `trials: N`'],
+    ['a range upside down', `${VALID}search: {method: tpe, trials: 5}\n`.replace('[0.0, 0.2]', '{min: 0.5, max: 0.1}'), 'grid.dropout.max: must be greater than min (0.5)'],
+    ['a log range from 0', `${VALID}search: {method: random, trials: 5}\n`.replace('[0.0, 0.2]', '{min: 0, max: 0.5, log: true}'), 'grid.dropout.min: must be positive for a log range'],
+    ['a range out of the values', `${VALID}search: {method: random, trials: 5}\n`.replace('[0.0, 0.2]', '{min: 0, max: 1.5}'), 'grid.dropout.max: must be in [0, 1)'],
+    ['a range over a list-only key', `${VALID}  activation: {min: 1, max: 2}\nsearch: {method: random, trials: 5}\n`, 'x.yaml:6:15 grid.activation: must be a list'],
+    ['an unknown early-stopping rule', `${VALID}search: {earlyStopping: {type: sha}}\n`, 'x.yaml:6:32 search.earlyStopping.type: must be one of asha, hyperband, median, wandb-hyperband'],
+    ['W&B hyperband given max_iter without s', `${VALID}search: {earlyStopping: {type: wandb-hyperband, maxIter: 27}}\n`, 'maxIter needs s'],
   ])('rejects %s', (_what, text, message) => {
     expect(() => parseSpec(text, 'x.yaml')).toThrow(SpecError);
     expect(() => parseSpec(text, 'x.yaml')).toThrow(message);

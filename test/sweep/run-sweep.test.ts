@@ -129,3 +129,101 @@ describe('runSweep', () => {
     await store.close();
   });
 });
+
+describe('runSweep with search and early stopping', () => {
+  const ASHA = `name: asha
+seed: 7
+data: {validationSplit: 0.2, trainLimit: 1000, testLimit: 200}
+search:
+  earlyStopping: {type: asha, reductionFactor: 2}
+grid:
+  epochs: [4]
+  units: [[16]]
+  learningRate: [0.00003, 0.0003, 0.003]
+  dropout: [0.0, 0.5]
+`;
+  type Decision = { trial_id: number; epoch: number; rung: number; value: number; threshold: number; compared: string; verdict: string };
+
+  it('ASHA on one worker: rungs at epochs 1 and 2, each decision compared with exactly the values recorded before it, pruned trials stop there', async () => {
+    const store = await newStore();
+    const events: SweepEvent[] = [];
+    const result = await sweep(store, ASHA, events, undefined, { workers: 1 });
+    expect(result.completed + result.pruned).toBe(6);
+    expect(result.pruned).toBeGreaterThan(0);
+    const trials = await select(store, 'SELECT id, status, epochs_done, test_accuracy FROM trials ORDER BY id') as
+      { id: number; status: string; epochs_done: number; test_accuracy: number | null }[];
+    const decisions = await select(store, 'SELECT * FROM decisions ORDER BY trial_id, epoch') as Decision[];
+    // Rung k at epoch 1·2^k; the last epoch (4) is never decided, a trial that reaches it completes.
+    expect(new Set(decisions.map((d) => `${d.epoch}:${d.rung}`))).toEqual(new Set(['1:0', '2:1']));
+    const rungValues = new Map<number, number[]>();
+    for (const d of decisions) {
+      // One worker: every earlier trial's value at this rung was recorded before, and nothing else.
+      const before = rungValues.get(d.rung) ?? [];
+      expect(JSON.parse(d.compared).sort()).toEqual([...before, d.value].sort());
+      const n = before.length + 1;
+      const top = [...before, d.value].sort((a, b) => b - a).slice(0, Math.max(1, Math.floor(n / 2)));
+      expect(d.verdict).toBe(d.value >= top[top.length - 1] ? 'continue' : 'prune');
+      rungValues.set(d.rung, [...before, d.value]);
+    }
+    for (const t of trials) {
+      const prune = decisions.find((d) => d.trial_id === t.id && d.verdict === 'prune');
+      if (prune) expect(t).toMatchObject({ status: 'pruned', epochs_done: prune.epoch, test_accuracy: null });
+      else expect(t).toMatchObject({ status: 'completed', epochs_done: 4 });
+    }
+    expect(result.epochsTrained).toBe(trials.reduce((sum, t) => sum + t.epochs_done, 0));
+    expect(result.epochsTrained).toBeLessThan(24);
+    expect(events.filter((e) => e.type === 'trial-end' && e.status === 'pruned')).toHaveLength(result.pruned);
+    await store.close();
+  });
+
+  it('random search: trial k is numbered k and records it; the same spec samples the same trials in any database', async () => {
+    const text = `name: random
+seed: 3
+data: {validationSplit: 0.2, trainLimit: 500, testLimit: 100}
+search: {method: random, trials: 4}
+grid:
+  epochs: [1]
+  units: [[8], [16]]
+  learningRate: {min: 0.0001, max: 0.01, log: true}
+`;
+    const configs = async () => {
+      const store = await newStore();
+      await sweep(store, text);
+      const rows = await select(store, 'SELECT number, search_json, config_json, status FROM trials ORDER BY number');
+      await store.close();
+      return rows;
+    };
+    const first = await configs();
+    expect(first.map((r) => [r.number, JSON.parse(r.search_json as string).k, r.status])).toEqual([0, 1, 2, 3].map((k) => [k, k, 'completed']));
+    expect(new Set(first.map((r) => r.config_json)).size).toBe(4);
+    expect(await configs()).toEqual(first);
+  });
+
+  it('TPE proposes from what it saw, records it, and proposes the same trials from the same results', async () => {
+    const text = `name: tpe
+seed: 9
+data: {validationSplit: 0.2, trainLimit: 300, testLimit: 100}
+search: {method: tpe, trials: 12}
+grid:
+  epochs: [1]
+  units: [[4]]
+  learningRate: {min: 0.00001, max: 0.1, log: true}
+`;
+    const run = async () => {
+      const store = await newStore();
+      const events: SweepEvent[] = [];
+      const r = await sweep(store, text, events, undefined, { workers: 1 });
+      const rows = await select(store, 'SELECT number, search_json, learning_rate FROM trials ORDER BY number') as
+        { number: number; search_json: string; learning_rate: number }[];
+      await store.close();
+      return { r, rows, starts: events.filter((e) => e.type === 'start') };
+    };
+    const a = await run();
+    expect(a.r.completed).toBe(12);
+    expect(a.starts[0]).toMatchObject({ total: 12, todo: 12 });
+    // The first 10 are random search's; trial 11 (number 10) saw the 10 before it, all complete.
+    expect(JSON.parse(a.rows[10].search_json)).toMatchObject({ method: 'tpe', k: 10, complete: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], pruned: [], running: [] });
+    expect(JSON.parse(a.rows[11].search_json).complete).toHaveLength(11);
+    expect((await run()).rows).toEqual(a.rows);
+  });
+});

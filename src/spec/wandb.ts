@@ -1,0 +1,342 @@
+/**
+ * A W&B sweep configuration read as a sweep spec: `sweep run wandb.yaml` takes the file a W&B
+ * user already has and turns it into the native raw spec, which specSchema then validates like
+ * any other. What W&B would do and sweep cannot is refused here, with the W&B key's position,
+ * before anything trains.
+ *
+ * The rules are W&B's own: wandb/sweeps `src/sweeps/config/schema.json` (keys, defaults, how a
+ * parameter's distribution is inferred: the first of its `parameter.anyOf` schemas that fits),
+ * `config/schema.py` (`validate_min_max`), `grid_search.py` (which distributions a grid
+ * enumerates) and `hyperband_stopping.py`; the docs' "Sweep configuration options"
+ * (https://docs.wandb.ai/guides/sweeps/sweep-config-keys) for what each distribution draws.
+ */
+import { HYPERPARAMETERS, REGISTRY, type HyperparameterKey } from './hyperparameters.js';
+
+type Path = readonly PropertyKey[];
+type Raw = Record<string, unknown>;
+
+/** What the conversion needs from the parsed file. */
+export type WandbSource = {
+  readonly file: string;
+  /** Throws the file's one-line error for `path` (at the key `key` under it, when given). */
+  refuse(path: Path, problem: string, key?: string): never;
+  /** Whether the number at `path` is written as an integer (`32`, not `32.0`): W&B's loader reads those as int. */
+  isIntLiteral(path: Path): boolean;
+};
+
+/** A W&B configuration as a native raw spec, with what the run should tell the user. */
+export type WandbSpec = {
+  /** The native raw spec, for specSchema to validate. */
+  readonly raw: Raw;
+  /** Lines for the user, each `file: …` (the W&B keys that were ignored). */
+  readonly notes: string[];
+  /** The W&B path that a path of `raw` came from, so a schema error points at the W&B key. */
+  origin(path: Path): Path;
+};
+
+// sweep's own top-level keys, allowed in a W&B file and passed through (W&B has name and description too).
+const PASSED = ['name', 'description', 'seed', 'data', 'train'];
+// W&B keys about launching its agents and where its runs are stored: sweep trains and records runs itself.
+const IGNORED = ['program', 'command', 'project', 'entity', 'job', 'image_uri', 'controller', 'apiVersion', 'kind'];
+const CONVERTED = ['method', 'metric', 'parameters', 'early_terminate', 'run_cap'];
+const UNHONOURED: Record<string, string> = {
+  metrics: 'cannot honour `metrics`: sweep optimises a single metric',
+  scheduler: 'cannot honour `scheduler`: sweep runs its own search',
+};
+
+const METHODS = { grid: 'grid', random: 'random', bayes: 'tpe' } as const;
+type WandbMethod = keyof typeof METHODS;
+
+// W&B's distributions sweep runs, each with the keys it takes besides `distribution` (schema.json).
+const DISTRIBUTIONS = {
+  constant: ['value'],
+  categorical: ['values'],
+  int_uniform: ['min', 'max'],
+  uniform: ['min', 'max'],
+  log_uniform: ['min', 'max'],
+  log_uniform_values: ['min', 'max'],
+  q_uniform: ['min', 'max', 'q'],
+  q_log_uniform: ['min', 'max', 'q'],
+  q_log_uniform_values: ['min', 'max', 'q'],
+} as const;
+type Distribution = keyof typeof DISTRIBUTIONS;
+// W&B's others: unbounded, inverted or weighted draws that sweep's ranges and lists cannot express.
+const UNHONOURED_DISTRIBUTIONS = [
+  'inv_log_uniform', 'inv_log_uniform_values', 'normal', 'q_normal', 'log_normal', 'q_log_normal',
+  'beta', 'q_beta', 'categorical_w_probabilities',
+];
+// The ones whose values are real numbers: an integer hyperparameter needs int_uniform or a q_ with a whole q.
+const REAL = ['uniform', 'log_uniform', 'log_uniform_values'];
+// grid_search.py turns these into lists: range(min, max + 1) and np.arange(min, max, q).
+const ENUMERATED = ['int_uniform', 'q_uniform'];
+// A grid axis this long is a typo (int_uniform up to 60000), not a sweep anyone means to run.
+const MAX_ENUMERATED = 1000;
+
+// Parameter names: the registry's camelCase keys and its snake_case columns (as the database has them).
+const NAMES = new Map<string, HyperparameterKey>(
+  HYPERPARAMETERS.flatMap((k) => [[k, k], [REGISTRY[k].column, k]] as [string, HyperparameterKey][]),
+);
+
+// W&B's hyperband keys and the native rule's names for them.
+const HYPERBAND_KEYS: Record<string, string> = { min_iter: 'minIter', max_iter: 'maxIter', eta: 'eta', s: 's', strict: 'strict' };
+// A native range's keys that W&B spells otherwise (`log` comes from the distribution's name).
+const RANGE_KEYS: Record<string, string> = { step: 'q', log: 'distribution' };
+
+/** How a native grid axis was written in the W&B file, to map its paths back. */
+type Origin = { readonly name: string; readonly form: 'value' | 'values' | 'range' | 'enumerated' };
+
+const isMap = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Whether a raw spec is a W&B sweep configuration: it has W&B's top-level keys and neither `grid` nor `search`. */
+export function isWandbConfig(raw: Raw): boolean {
+  if ('grid' in raw || 'search' in raw) return false;
+  return ['method', 'parameters', 'early_terminate', 'run_cap'].some((k) => k in raw) || isMap(raw.metric);
+}
+
+/** The native raw spec for a W&B configuration; anything sweep cannot honour is refused through `src.refuse`. */
+export function fromWandb(w: Raw, src: WandbSource): WandbSpec {
+  const ignored: string[] = [];
+  for (const key of Object.keys(w)) {
+    if (IGNORED.includes(key)) ignored.push(key);
+    else if (key in UNHONOURED) src.refuse([], UNHONOURED[key], key);
+    else if (!PASSED.includes(key) && !CONVERTED.includes(key)) {
+      src.refuse([], `unknown key "${key}" (a W&B sweep takes ${CONVERTED.join(', ')}; sweep adds ${PASSED.join(', ')})`, key);
+    }
+  }
+  if (w.name === undefined) src.refuse(['name'], 'sweep needs a name: add `name: my-sweep` (letters, digits, ".", "_" or "-")');
+
+  const method = wandbMethod(w.method, src);
+  const metric = wandbMetric(w, method, src);
+  const { grid, origins } = wandbParameters(w.parameters, method, src);
+  const earlyStopping = wandbEarlyTerminate(w.early_terminate, src);
+  // W&B runs random and Bayesian search until someone stops it; sweep plans a number of trials.
+  if (method !== 'grid' && w.run_cap === undefined) {
+    src.refuse(['method'], `${method} search needs \`run_cap: N\`, how many trials to run (W&B would run it until stopped)`);
+  }
+
+  const raw: Raw = {};
+  for (const key of PASSED) if (key in w) raw[key] = w[key];
+  if (metric !== undefined) raw.metric = metric;
+  raw.search = {
+    method: METHODS[method],
+    ...(w.run_cap === undefined ? {} : { trials: w.run_cap }),
+    ...(earlyStopping === undefined ? {} : { earlyStopping }),
+  };
+  raw.grid = grid;
+
+  const notes = ignored.length === 0 ? [] : [
+    `${src.file}: W&B key${ignored.length > 1 ? 's' : ''} ${ignored.join(', ')} ignored (sweep runs its own training and records its own results)`,
+  ];
+  return { raw, notes, origin: (path) => origin(path, origins) };
+}
+
+/** W&B's method, checked: grid, random or bayes. */
+function wandbMethod(m: unknown, src: WandbSource): WandbMethod {
+  if (m === undefined) src.refuse(['method'], 'a W&B sweep needs `method`: grid, random or bayes');
+  if (m === 'custom') src.refuse(['method'], 'cannot honour method "custom": sweep runs grid, random or bayes (as TPE)');
+  if (typeof m !== 'string' || !(m in METHODS)) src.refuse(['method'], 'must be grid, random or bayes');
+  return m as WandbMethod;
+}
+
+/** The native metric, or undefined where W&B has none and needs none (grid and random: sweep then ranks by val_accuracy). */
+function wandbMetric(w: Raw, method: WandbMethod, src: WandbSource): string | undefined {
+  const m = w.metric;
+  const shape = '{name: val_accuracy, goal: maximize} or {name: val_loss, goal: minimize}';
+  if (m === undefined) {
+    // bayes_search.py and hyperband_stopping.py both raise without a metric.
+    if (method === 'bayes') src.refuse(['method'], `bayes search needs a \`metric\`: ${shape}`);
+    if (w.early_terminate !== undefined) src.refuse(['early_terminate'], `hyperband stopping needs a \`metric\`: ${shape}`);
+    return undefined;
+  }
+  if (!isMap(m)) src.refuse(['metric'], `must be a mapping: ${shape}`);
+  for (const key of Object.keys(m)) {
+    if (key === 'target') src.refuse(['metric'], 'cannot honour `target`: sweep runs every trial it plans, it does not stop at a value', key);
+    if (key === 'impute' || key === 'impute_while_running') {
+      src.refuse(['metric'], `cannot honour \`${key}\`: sweep's TPE leaves failed trials out and counts running ones as worse, it imputes no value`, key);
+    }
+    if (key !== 'name' && key !== 'goal') src.refuse(['metric'], `unknown key "${key}" (a metric has name and goal)`, key);
+  }
+  if (m.name !== 'val_accuracy' && m.name !== 'val_loss') {
+    src.refuse(['metric', 'name'], `must be val_accuracy or val_loss, the metrics sweep records (got ${JSON.stringify(m.name)})`);
+  }
+  if (m.goal !== undefined && m.goal !== 'minimize' && m.goal !== 'maximize') src.refuse(['metric', 'goal'], 'must be minimize or maximize');
+  const goal = m.goal ?? 'minimize'; // schema.json's default
+  const wanted = m.name === 'val_accuracy' ? 'maximize' : 'minimize';
+  if (goal !== wanted) {
+    const why = m.goal === undefined ? ' (W&B\'s goal defaults to minimize)' : '';
+    src.refuse(m.goal === undefined ? ['metric'] : ['metric', 'goal'],
+      `sweep can only ${wanted} ${m.name}, not ${goal} it${why}: write \`goal: ${wanted}\``);
+  }
+  return m.name as string;
+}
+
+/** The native grid for W&B's `parameters`, with where each axis came from. */
+function wandbParameters(p: unknown, method: WandbMethod, src: WandbSource): { grid: Raw; origins: Map<string, Origin> } {
+  if (p === undefined) src.refuse(['parameters'], 'a W&B sweep needs `parameters`');
+  if (!isMap(p) || Object.keys(p).length === 0) {
+    src.refuse(['parameters'], 'must map hyperparameter names to `value`, `values`, or a `distribution` with `min` and `max`');
+  }
+  const grid: Raw = {};
+  const origins = new Map<string, Origin>();
+  for (const [name, cfg] of Object.entries(p)) {
+    if (isMap(cfg) && 'parameters' in cfg) {
+      src.refuse(['parameters', name], 'cannot honour nested parameters: sweep\'s hyperparameters are flat', 'parameters');
+    }
+    const key = NAMES.get(name);
+    if (key === undefined) {
+      const known = HYPERPARAMETERS.map((k) => REGISTRY[k].column).join(', ');
+      src.refuse(['parameters'], `unknown hyperparameter "${name}": sweep has ${known} (or their camelCase keys)`, name);
+    }
+    const before = origins.get(key);
+    if (before !== undefined) src.refuse(['parameters'], `"${name}" is "${before.name}" again`, name);
+    if (!isMap(cfg)) src.refuse(['parameters', name], 'must be a mapping: `value`, `values`, or a `distribution` with `min` and `max`');
+    const { axis, form } = wandbParameter(name, key, cfg, method, src);
+    grid[key] = axis;
+    origins.set(key, { name, form });
+  }
+  return { grid, origins };
+}
+
+/** One parameter as a native axis: a list (value, values, or a grid's enumerated range) or a range. */
+function wandbParameter(
+  name: string, key: HyperparameterKey, cfg: Raw, method: WandbMethod, src: WandbSource,
+): { axis: unknown; form: Origin['form'] } {
+  const at = ['parameters', name];
+  if ('probabilities' in cfg) src.refuse(at, 'cannot honour `probabilities`: sweep draws values uniformly', 'probabilities');
+  const d = cfg.distribution ?? inferred(cfg, at, src);
+  // Point at `distribution` where it is written; an inferred one is the parameter's.
+  const dAt = cfg.distribution === undefined ? at : [...at, 'distribution'];
+  const how = cfg.distribution !== undefined ? ''
+    : d === 'int_uniform' ? ' (inferred from integer min and max)' : ' (inferred: min or max is not an integer)';
+  if (typeof d !== 'string') src.refuse(dAt, `must be one of ${Object.keys(DISTRIBUTIONS).join(', ')}`);
+  if (UNHONOURED_DISTRIBUTIONS.includes(d)) {
+    src.refuse(dAt, `cannot honour distribution "${d}": sweep draws from values, or uniformly or log-uniformly between min and max`);
+  }
+  if (!(d in DISTRIBUTIONS)) src.refuse(dAt, `unknown distribution "${d}": sweep runs ${Object.keys(DISTRIBUTIONS).join(', ')}`);
+  const dist = d as Distribution;
+  const takes: readonly string[] = DISTRIBUTIONS[dist];
+  for (const k of Object.keys(cfg)) {
+    if (k !== 'distribution' && !takes.includes(k)) src.refuse(at, `unknown key "${k}": ${dist} takes ${takes.join(', ')}`, k);
+  }
+  for (const k of takes) if (k !== 'q' && !(k in cfg)) src.refuse(at, `${dist} needs \`${k}\``);
+
+  if (dist === 'constant') return { axis: [cfg.value], form: 'value' };
+  if (dist === 'categorical') {
+    // schema.json: a non-empty array (checked here so that the list's own errors map to `values`).
+    if (!Array.isArray(cfg.values) || cfg.values.length === 0) src.refuse([...at, 'values'], 'must be a list of at least one value');
+    return { axis: cfg.values, form: 'values' };
+  }
+
+  const { range } = REGISTRY[key];
+  if (range === null) src.refuse(dAt, `${dist} draws numbers and ${name} takes named values: give \`values\``);
+  for (const k of ['min', 'max', 'q']) {
+    if (k in cfg && (typeof cfg[k] !== 'number' || !Number.isFinite(cfg[k]))) src.refuse([...at, k], 'must be a number');
+  }
+  const min = cfg.min as number;
+  const max = cfg.max as number;
+  const q = (cfg.q ?? 1) as number; // schema.json: q defaults to 1
+  if (!(min < max)) src.refuse([...at, 'max'], `must be greater than min (${min})`); // schema.py's validate_min_max
+  if (!(q > 0)) src.refuse([...at, 'q'], 'must be positive');
+  if (dist === 'int_uniform') {
+    for (const k of ['min', 'max']) if (!src.isIntLiteral([...at, k])) src.refuse([...at, k], 'int_uniform takes integers: write it without a decimal point');
+    if (range === 'float') {
+      const fix = how === '' ? 'use uniform' : `write min as ${min}.0 for uniform`;
+      src.refuse(dAt, `int_uniform${how} draws integers and ${name} takes real numbers: ${fix}`);
+    }
+  }
+  if (range === 'int' && REAL.includes(dist)) {
+    src.refuse(dAt, `${dist}${how} draws real numbers and ${name} takes integers: use int_uniform, or q_${dist} with a whole-number q`);
+  }
+  if (range === 'int' && !Number.isInteger(q)) src.refuse([...at, 'q'], `must be a whole number: ${name} takes integers`);
+  // An integer range needs integer bounds, and e^min and e^max are not (but for e^0).
+  if (range === 'int' && dist === 'q_log_uniform') {
+    src.refuse(dAt, `q_log_uniform's bounds e^min and e^max are not integers, and ${name} takes integers: use q_log_uniform_values with integer min and max`);
+  }
+
+  if (method === 'grid') {
+    if (!ENUMERATED.includes(dist)) {
+      src.refuse(dAt, `grid search takes \`values\` or \`value\` (W&B also enumerates int_uniform and q_uniform): ${dist}${how} needs method random or bayes`);
+    }
+    // range(min, max + 1), or np.arange(min, max, q): ceil((max - min) / q) values, max itself left out.
+    const n = dist === 'int_uniform' ? max - min + 1 : Math.ceil((max - min) / q);
+    if (n > MAX_ENUMERATED) src.refuse(at, `${dist} from ${min} to ${max} is ${n} grid values, more than ${MAX_ENUMERATED}: give \`values\``);
+    // 15 digits keep 0.1 * 3 the 0.3 that was meant, as the native q rounding does.
+    const step = dist === 'int_uniform' ? 1 : q;
+    return { axis: Array.from({ length: n }, (_, i) => Number((min + i * step).toPrecision(15))), form: 'enumerated' };
+  }
+  // log_uniform and q_log_uniform take natural-log exponents: their bounds are e^min and e^max.
+  const exponents = dist === 'log_uniform' || dist === 'q_log_uniform';
+  return {
+    axis: {
+      min: exponents ? Math.exp(min) : min,
+      max: exponents ? Math.exp(max) : max,
+      log: dist.includes('log'),
+      ...(dist.startsWith('q_') ? { step: q } : {}),
+    },
+    form: 'range',
+  };
+}
+
+/** W&B's inference where `distribution` is omitted: values → categorical, value → constant, integer min and max → int_uniform, other numbers → uniform. */
+function inferred(cfg: Raw, at: Path, src: WandbSource): Distribution {
+  if ('values' in cfg) return 'categorical';
+  if ('value' in cfg) return 'constant';
+  if ('min' in cfg && 'max' in cfg) {
+    return src.isIntLiteral([...at, 'min']) && src.isIntLiteral([...at, 'max']) ? 'int_uniform' : 'uniform';
+  }
+  return src.refuse(at, 'needs `value`, `values`, or `min` and `max` (with a `distribution`)');
+}
+
+/** W&B's hyperband stopping as the native `wandb-hyperband` rule, whose schema checks the values; undefined when absent. */
+function wandbEarlyTerminate(e: unknown, src: WandbSource): Raw | undefined {
+  if (e === undefined) return undefined;
+  const at = ['early_terminate'];
+  if (!isMap(e)) src.refuse(at, 'must be a mapping with `type: hyperband`');
+  if (e.type === undefined) src.refuse(at, 'needs `type: hyperband`');
+  if (e.type !== 'hyperband') src.refuse([...at, 'type'], `cannot honour early_terminate type ${JSON.stringify(e.type)}: sweep runs W&B's hyperband`);
+  for (const k of Object.keys(e)) {
+    if (k !== 'type' && !(k in HYPERBAND_KEYS)) src.refuse(at, `unknown key "${k}": hyperband takes ${Object.keys(HYPERBAND_KEYS).join(', ')}`, k);
+  }
+  // W&B takes max_iter over min_iter when both are given; one of them is what its docs ask for.
+  if ('min_iter' in e && 'max_iter' in e) src.refuse(at, 'give min_iter or max_iter, not both (W&B would ignore min_iter)', 'min_iter');
+  if (!('min_iter' in e) && !('max_iter' in e)) src.refuse(at, 'needs min_iter, or max_iter with s');
+  if ('max_iter' in e) {
+    // schema.json requires s with max_iter, and with s < 1 hyperband_stopping.py finds no bracket.
+    if (!('s' in e)) src.refuse(at, 'max_iter needs s, how many brackets below it', 'max_iter');
+    if (typeof e.s === 'number' && e.s < 1) src.refuse([...at, 's'], 'must be at least 1 with max_iter');
+  }
+  // eta, s and strict left out take the native rule's defaults: eta 3 as schema.json's; strict true as
+  // schema.json's, which the controller fills in (the docs' table says false); s 0, unused with min_iter.
+  return {
+    type: 'wandb-hyperband',
+    ...Object.fromEntries(Object.entries(HYPERBAND_KEYS).filter(([k]) => k in e).map(([k, native]) => [native, e[k]])),
+  };
+}
+
+/** The W&B path a native path came from: grid axes to their parameters, search to method, run_cap and early_terminate. */
+function origin(path: Path, origins: ReadonlyMap<string, Origin>): Path {
+  const [head, key, ...rest] = path;
+  if (head === 'metric') return ['metric', 'name'];
+  if (head === 'search') {
+    if (key === 'trials') return ['run_cap'];
+    if (key !== 'earlyStopping') return ['method'];
+    const wandbKey = Object.keys(HYPERBAND_KEYS).find((k) => HYPERBAND_KEYS[k] === rest[0]);
+    return ['early_terminate', ...(rest.length === 0 ? [] : [wandbKey ?? rest[0]]), ...rest.slice(1)];
+  }
+  if (head !== 'grid') return path;
+  const o = key === undefined ? undefined : origins.get(String(key));
+  if (o === undefined) return ['parameters'];
+  const at = ['parameters', o.name];
+  if (rest.length === 0) return at;
+  switch (o.form) {
+    case 'values':
+      return [...at, 'values', ...rest];
+    case 'value':
+      return [...at, 'value', ...rest.slice(1)];
+    case 'range':
+      return [...at, RANGE_KEYS[String(rest[0])] ?? rest[0], ...rest.slice(1)];
+    case 'enumerated':
+      // Values run from min up, so a bad first one is min's fault and a bad later one max's.
+      return [...at, rest[0] === 0 ? 'min' : 'max'];
+  }
+}
