@@ -254,7 +254,7 @@ export class PostgresStore implements Store {
       if (decision?.verdict === 'prune') {
         await c.query('DELETE FROM checkpoints WHERE trial_id = $1', [id]);
         await c.query(
-          `UPDATE trials SET status = 'pruned', finished_at = ${NOW}, owner = NULL, val_accuracy = $2, val_loss = $3, error = NULL,
+          `UPDATE trials SET status = 'pruned', finished_at = ${NOW}, val_accuracy = $2, val_loss = $3, error = NULL,
              seconds = (SELECT SUM(seconds) FROM epochs WHERE trial_id = $1) WHERE id = $1`,
           [id, real(m.valAccuracy), real(m.valLoss)],
         );

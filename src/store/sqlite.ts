@@ -213,7 +213,7 @@ export class SqliteStore implements Store {
       if (decision?.verdict === 'prune') {
         this.db.prepare('DELETE FROM checkpoints WHERE trial_id = ?').run(id);
         this.db.prepare(
-          `UPDATE trials SET status = 'pruned', finished_at = ?, owner = NULL, val_accuracy = ?, val_loss = ?, error = NULL,
+          `UPDATE trials SET status = 'pruned', finished_at = ?, val_accuracy = ?, val_loss = ?, error = NULL,
              seconds = (SELECT SUM(seconds) FROM epochs WHERE trial_id = ?) WHERE id = ?`,
         ).run(now(), m.valAccuracy, m.valLoss, id, id);
       } else if (checkpoint) {

@@ -710,7 +710,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       expect(await store.recordEpoch(c, epoch(1), 'wasm', new Uint8Array([1]))).toBe(true);
       expect(await store.recordEpoch(c, epoch(2, 0.5), 'wasm', new Uint8Array([2]), prune)).toBe(true);
       const t = (await store.trial(c.trial.id))!;
-      expect(t).toMatchObject({ status: 'pruned', epochsDone: 2, valAccuracy: 0.5, valLoss: epoch(2).valLoss, owner: null, testAccuracy: null, seconds: 3 });
+      expect(t).toMatchObject({ status: 'pruned', epochsDone: 2, valAccuracy: 0.5, valLoss: epoch(2).valLoss, owner: 'me', testAccuracy: null, seconds: 3 });
       expect(await store.checkpoint(c.trial.id)).toBeNull();
       expect((await store.decisions(sweepId)).map((x) => [x.epoch, x.verdict])).toEqual([[2, 'prune']]);
       // The claim is over: later writes are refused, and nobody claims a pruned trial again.
@@ -850,6 +850,26 @@ describe('PostgresStore only', () => {
     await expect(PostgresStore.open(url, { readonly: true })).rejects.toThrow(/no sweep database here yet/);
     expect(await withPg(url, async (c) => (await c.query(`SELECT COUNT(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`)).rows))
       .toEqual([{ n: 0 }]);
+  });
+
+  it('migrates a v4 database to v5: numbers its trials in id order per sweep, keeps their epochs, allows pruned', async () => {
+    const { url } = await createTestDb();
+    const { PG_MIGRATIONS } = await import('../../src/store/schema-postgres.js');
+    await withPg(url, async (c) => {
+      for (const m of PG_MIGRATIONS.slice(0, 4)) await c.query(m);
+      await c.query('CREATE TABLE sweep_schema (version integer NOT NULL); INSERT INTO sweep_schema VALUES (4)');
+      await c.query(`INSERT INTO sweeps (id, name, metric, seed, spec_yaml, created_at, updated_at) VALUES (1, 'a', 'val_accuracy', 1, '', 't', 't'), (2, 'b', 'val_accuracy', 1, '', 't', 't');
+        INSERT INTO trials (id, sweep_id, config_id, config_json, data_json, status, seed, model, epochs, activation, units, dropout, optimizer, learning_rate, batch_size)
+        SELECT i, 1 + i % 2, 'c' || i, '{}', '{}', 'completed', 1, 'ann', 2, 'relu', '[8]', 0.1, 'adam', 0.001, 32 FROM generate_series(1, 5) i;
+        INSERT INTO epochs (trial_id, epoch) VALUES (1, 1), (2, 1), (3, 1);`);
+    });
+    const store = await tracked(PostgresStore.open(url));
+    expect(await store.query('SELECT sweep_id, id, number FROM trials ORDER BY sweep_id, id')).toEqual({
+      columns: ['sweep_id', 'id', 'number'], rows: [[1, 2, 0], [1, 4, 1], [2, 1, 0], [2, 3, 1], [2, 5, 2]],
+    });
+    expect((await store.query('SELECT COUNT(*) FROM epochs')).rows).toEqual([[3]]);
+    await withPg(url, (c) => c.query(`UPDATE trials SET status = 'pruned' WHERE id = 1`));
+    expect((await store.sweeps()).find((x) => x.name === 'b')).toMatchObject({ pruned: 1, completed: 2 });
   });
 
   it('sixteen processes opening one fresh database at once create its schema once (the advisory lock)', async () => {
