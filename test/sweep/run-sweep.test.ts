@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFashionMnist, type FashionMnist } from '../../src/data/fashion-mnist.js';
@@ -173,6 +174,9 @@ grid:
     expect(result.epochsTrained).toBe(trials.reduce((sum, t) => sum + t.epochs_done, 0));
     expect(result.epochsTrained).toBeLessThan(24);
     expect(events.filter((e) => e.type === 'trial-end' && e.status === 'pruned')).toHaveLength(result.pruned);
+    // docs/search.md's audit query answers, one row per decision.
+    const audit = readFileSync('docs/search.md', 'utf8').match(/```sql\n([\s\S]*?)```/)![1].replace("'search'", "'asha'");
+    expect((await store.query(audit)).rows).toHaveLength(decisions.length);
     await store.close();
   });
 
