@@ -92,4 +92,22 @@ describe('sweep worker', () => {
     expect(trials.map((t) => [t.status, t.attempts])).toEqual([['completed', 1], ['completed', 1]]);
     expect(Math.min(...trials.map((t) => t.seconds))).toBeGreaterThan(1);
   });
+
+  it('joins a TPE sweep with trials left to propose, and proposes them', async () => {
+    const dir = tempDir('sweep-worker-');
+    const db = join(dir, 'sweeps.db');
+    const text = SPEC.replace('[0.0, 0.1, 0.2, 0.3]', '{min: 0.0, max: 0.5}').replace('grid:', 'search: {method: tpe, trials: 3}\ngrid:');
+    // Recorded as a run records it before training, with no trial proposed yet.
+    const { SqliteStore } = await import('../../src/store/sqlite.js');
+    const store = await SqliteStore.open(db);
+    await store.upsertSweep({ name: 'shared', metric: 'val_accuracy', seed: 5, specPath: null, specYaml: text });
+    await store.close();
+    const r = await sweep('worker', '--db', db, '--workers', '2');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^worker: no trials left$/m);
+    const d = new Database(db, { readonly: true });
+    const rows = d.prepare('SELECT number, status, search_json FROM trials ORDER BY number').all() as { number: number; status: string; search_json: string }[];
+    d.close();
+    expect(rows.map((t) => [t.number, t.status, JSON.parse(t.search_json).method])).toEqual([[0, 'completed', 'tpe'], [1, 'completed', 'tpe'], [2, 'completed', 'tpe']]);
+  });
 });
