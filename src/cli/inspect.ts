@@ -1,16 +1,14 @@
-import { Document, visit, isSeq } from 'yaml';
 import { UserError } from '../errors.js';
 import { varyingKeys } from '../grid/expand.js';
-import type { DataSettings } from '../spec/schema.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { dbOption, defineCommand, jsonOption, type Io } from './command.js';
 import { formatValue, LABEL } from '../grid/describe.js';
 import { formatMetric } from '../spec/schema.js';
-import { TRAIN_KEYS } from '../spec/hyperparameters.js';
-import { prunedLine } from './progress-log.js';
+import { bestSpec, specYaml } from '../spec/one-config.js';
+import { prunedLine } from '../schedule/describe.js';
 import { formatTable, pct } from './table.js';
-import type { SweepRecord, TrialConfig } from '../types.js';
+import type { SweepRecord } from '../types.js';
 
 type Options = { db: string; json?: boolean };
 
@@ -120,25 +118,7 @@ export function best(name: string, values: Options, { out }: Io): Promise<number
       return 0;
     }
     out(`# The best trial (${top.id}, config ${top.configId}) of sweep "${sweep.name}": val_accuracy ${pct(top.valAccuracy)}%, test_accuracy ${pct(top.testAccuracy)}%.`);
-    const doc = new Document(spec);
-    // Lists in flow style, as the shipped specs write them: `units: [[256, 128]]`.
-    visit(doc, { Seq: (_key, node) => { if (isSeq(node)) node.flow = true; } });
-    out(doc.toString().trimEnd());
+    out(specYaml(spec));
     return 0;
   });
-}
-
-/** A spec whose grid is exactly one configuration: it expands to the same config id. */
-export function bestSpec(sweep: SweepRecord, seed: number, data: DataSettings, c: TrialConfig) {
-  const { model, ...rest } = c;
-  const isTrain = ([k]: [string, unknown]) => (TRAIN_KEYS as string[]).includes(k);
-  const entries = Object.entries(rest);
-  return {
-    name: `${sweep.name}-best`,
-    metric: sweep.metric,
-    seed,
-    data,
-    train: Object.fromEntries(entries.filter(isTrain)),
-    grid: { model: { [model]: Object.fromEntries(entries.filter((e) => !isTrain(e)).map(([k, v]) => [k, [v]])) } },
-  };
 }

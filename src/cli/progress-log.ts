@@ -2,7 +2,7 @@ import type { SweepEvent } from '../sweep/run-sweep.js';
 import { describeConfig } from '../grid/describe.js';
 import { pct } from './table.js';
 import { formatMetric, type Metric } from '../spec/schema.js';
-import type { EpochDecision } from '../store/store.js';
+import { prunedLine } from '../schedule/describe.js';
 import type { TrialConfig } from '../types.js';
 
 /**
@@ -47,12 +47,4 @@ export function progressLog(write: (line: string) => void, keys: readonly (keyof
       }
     }
   };
-}
-
-/** "pruned after epoch 3 (asha rung 1: val_accuracy 85.10% short of 86.02%)". */
-export function prunedLine(d: (EpochDecision & { epoch: number }) | undefined, metric: Metric): string {
-  if (!d) return 'pruned';
-  const where = d.rung === null ? d.scheduler : `${d.scheduler} rung ${d.rung}${d.bracket === null ? '' : ` of bracket ${d.bracket}`}`;
-  const short = d.threshold === null ? '' : ` short of ${formatMetric(metric, d.threshold)}`;
-  return `pruned after epoch ${d.epoch} (${where}: ${metric} ${formatMetric(metric, d.value)}${short})`;
 }

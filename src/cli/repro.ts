@@ -7,7 +7,7 @@ import { currentEnvironment, environmentDiff, type Environment } from '../sweep/
 import { runSweep } from '../sweep/run-sweep.js';
 import { dataOption, dbOption, defineCommand, type Io } from './command.js';
 import { resolveTrial } from './export.js';
-import { bestSpec } from './inspect.js';
+import { bestSpec } from '../spec/one-config.js';
 import { progressLog } from './progress-log.js';
 import type { EpochMetrics } from '../types.js';
 

@@ -347,6 +347,17 @@ export class PostgresStore implements Store {
     });
   }
 
+  /** Every epoch, claim, completion and new sweep moves one of these; a heartbeat moves none. */
+  async changeToken(): Promise<string> {
+    const r = await this.run((c) => c.query<{ token: string }>(
+      `SELECT concat_ws(':', (SELECT COUNT(*) FROM sweeps), (SELECT MAX(updated_at) FROM sweeps),
+         COUNT(*), SUM(epochs_done), SUM(attempts), MAX(finished_at),
+         COUNT(*) FILTER (WHERE status = 'running'), COUNT(*) FILTER (WHERE status IN ('completed', 'pruned', 'failed'))) AS token
+       FROM trials`,
+    ));
+    return r.rows[0].token;
+  }
+
   async decisions(sweepId: number): Promise<DecisionRecord[]> {
     const r = await this.run((c) => c.query<DecisionRow>(
       DECISIONS_OF_SWEEP('$1'), [sweepId],

@@ -350,6 +350,10 @@ export class SqliteStore implements Store {
     ).all(trialId) as EpochMetrics[];
   }
 
+  async changeToken(): Promise<string> {
+    return String(this.db.pragma('data_version', { simple: true }));
+  }
+
   async decisions(sweepId: number): Promise<DecisionRecord[]> {
     return (this.db.prepare(DECISIONS_OF_SWEEP('?')).all(sweepId) as DecisionRow[]).map(toDecision);
   }

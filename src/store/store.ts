@@ -113,6 +113,12 @@ export interface Store {
   /** The sweep's trials, ranked as `trials`, each with its epochs: what a view needs. */
   snapshot(sweepId: number): Promise<TrialSnapshot[]>;
   epochs(trialId: number): Promise<EpochMetrics[]>;
+  /**
+   * A token that changes when another connection commits a change to the results, for live
+   * views to poll cheaply (SQLite: `PRAGMA data_version`; PostgreSQL: a fingerprint of the
+   * sweeps' and trials' progress). Only its changes mean anything.
+   */
+  changeToken(): Promise<string>;
   /** Every early-stopping decision recorded in this sweep, by trial id and epoch. */
   decisions(sweepId: number): Promise<DecisionRecord[]>;
   /** The trial's latest checkpoint, where a resumed attempt goes on from; null: none. */

@@ -42,3 +42,13 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
     weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer,
   }));
 }
+
+/** A model from its files as the store keeps them (`Store.model`). */
+export async function decodeModel(files: ModelFiles): Promise<tf.LayersModel> {
+  const json = JSON.parse(files.modelJson) as { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+  const w = files.weights;
+  return tf.loadLayersModel(tf.io.fromMemory({
+    modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+    weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer,
+  }));
+}

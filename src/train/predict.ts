@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { loadModel } from './model-files.js';
+import type { ModelFiles } from '../types.js';
+import { decodeModel, loadModel } from './model-files.js';
 import { modelInput } from './tensors.js';
 
 const BATCH = 1000;
@@ -17,4 +18,19 @@ export async function classifyExported(dir: string, images: Uint8Array, count: n
   }
   model.dispose();
   return predicted;
+}
+
+/**
+ * Class probabilities (count × 10, row-major) of the first `count` images for a model as the
+ * store keeps it (model.json's text and weights.bin's bytes).
+ */
+export async function probabilities(files: ModelFiles, images: Uint8Array, count: number): Promise<Float32Array> {
+  const model = await decodeModel(files);
+  const out = new Float32Array(count * 10);
+  for (let start = 0; start < count; start += BATCH) {
+    const n = Math.min(BATCH, count - start);
+    out.set(tf.tidy(() => (model.predict(modelInput(images, start, n)) as tf.Tensor).dataSync() as Float32Array), start * 10);
+  }
+  model.dispose();
+  return out;
 }

@@ -737,6 +737,24 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
     });
   });
 
+  describe('change token', () => {
+    it('changes when another connection records an epoch, a claim or a completion, and stays put otherwise', async () => {
+      const db = await fresh();
+      const { store, sweepId } = await seeded(db, 2);
+      const reader = await db.open({ readonly: true });
+      const before = await reader.changeToken();
+      expect(await reader.changeToken()).toBe(before);
+      const c = await claim(store, sweepId);
+      const claimed = await reader.changeToken();
+      expect(claimed).not.toBe(before);
+      await store.recordEpoch(c, epoch(1));
+      const epoched = await reader.changeToken();
+      expect(epoched).not.toBe(claimed);
+      await store.completeTrial(c, outcome(0.75, 0.25), null);
+      expect(await reader.changeToken()).not.toBe(epoched);
+    });
+  });
+
   describe('query', () => {
     it('answers one read-only statement: columns, and rows of numbers, text and NULL', async () => {
       const { store } = await seeded(await fresh(), 4);

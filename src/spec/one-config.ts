@@ -1,0 +1,26 @@
+import { Document, isSeq, visit } from 'yaml';
+import { TRAIN_KEYS } from './hyperparameters.js';
+import type { DataSettings } from './schema.js';
+import type { SweepRecord, TrialConfig } from '../types.js';
+
+/** A spec whose grid is exactly one configuration: it expands to the same config id. */
+export function bestSpec(sweep: Pick<SweepRecord, 'name' | 'metric'>, seed: number, data: DataSettings, c: TrialConfig) {
+  const { model, ...rest } = c;
+  const isTrain = ([k]: [string, unknown]) => (TRAIN_KEYS as string[]).includes(k);
+  const entries = Object.entries(rest);
+  return {
+    name: `${sweep.name}-best`,
+    metric: sweep.metric,
+    seed,
+    data,
+    train: Object.fromEntries(entries.filter(isTrain)),
+    grid: { model: { [model]: Object.fromEntries(entries.filter((e) => !isTrain(e)).map(([k, v]) => [k, [v]])) } },
+  };
+}
+
+/** A spec as YAML, lists in flow style as the shipped specs write them (`units: [[256, 128]]`). */
+export function specYaml(spec: object): string {
+  const doc = new Document(spec);
+  visit(doc, { Seq: (_key, node) => { if (isSeq(node)) node.flow = true; } });
+  return doc.toString().trimEnd();
+}
