@@ -9,14 +9,16 @@ import { bestCommand, lsCommand, showCommand } from './inspect.js';
 import { predictCommand } from './predict.js';
 import { queryCommand } from './query.js';
 import { reproCommand } from './repro.js';
+import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
+import { serveCommand } from './serve.js';
 import { watchCommand } from './watch.js';
 import { workerCommand } from './worker.js';
 
 /** Every command, in the order `sweep --help` lists them. A new command is declared in its file and added here. */
 export const COMMANDS: readonly CommandDef[] = [
   runCommand, workerCommand, lsCommand, showCommand, bestCommand, watchCommand, queryCommand, reproCommand, exportCommand,
-  predictCommand, copyCommand,
+  predictCommand, copyCommand, reportCommand, serveCommand,
 ];
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;

@@ -69,7 +69,7 @@ describe('sweep CLI', () => {
     const complete = (...words: string[]) => spawnSync('bash', ['-c',
       `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _sweep; printf '%s\\n' "\${COMPREPLY[@]}"`,
     ], { encoding: 'utf8' }).stdout.trim().split('\n');
-    expect(complete('sweep', 'r')).toEqual(['run', 'repro']);
+    expect(complete('sweep', 'r')).toEqual(['run', 'repro', 'report']);
     expect(complete('sweep', 'run', '--ba')).toEqual(['--backend']);
     expect(complete('sweep', 'run', '--backend', '')).toEqual(['auto', 'node', 'wasm', 'cpu']);
     expect(complete('sweep', 'query', '--')).toEqual(['--db', '--json', '--csv', '--schema', '--help']);

@@ -1,0 +1,37 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Option } from 'commander';
+import { bestAnalyzer } from '../web/best.js';
+import { buildDashboard } from '../web/build-data.js';
+import { loadAssets, renderPage } from '../web/html.js';
+import { dataOption, dbOption, defineCommand, type Io } from './command.js';
+import { findSweep, withStore } from './inspect.js';
+
+type ReportOptions = { db: string; out?: string; data?: string };
+
+export const reportCommand = defineCommand<ReportOptions>({
+  name: 'report',
+  summary: 'write a self-contained HTML report of a sweep: table, curves, parallel coordinates, importance',
+  args: ['<sweep>'],
+  options: [dbOption(), new Option('--out <file>', 'where to write it (default: SWEEP.html)'), dataOption()],
+  example: 'sweep report dropout --out dropout.html',
+  action: ([name], opts, io) => report(name, opts, io),
+});
+
+/**
+ * `sweep report SWEEP`: one HTML file with its data, JavaScript and CSS inline, that makes no
+ * network request and opens from file:// (to mail, or attach to a paper).
+ */
+export function report(name: string, values: ReportOptions, { out }: Io): Promise<number> {
+  return withStore(values.db, async (store) => {
+    const sweep = await findSweep(store, name);
+    const data = await buildDashboard(store, sweep, {
+      live: null, href: (s) => `${s}.html`, best: bestAnalyzer(store, values.data),
+    });
+    const file = values.out ?? `${sweep.name}.html`;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, renderPage(data, loadAssets()).html);
+    out(`${file}: sweep ${sweep.name}, ${data.sweep.trials.length} trials`);
+    return 0;
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * The dashboard's data for one sweep, read from the store: the one code path behind both
+ * `sweep report` and `sweep serve`. Reads only.
+ */
+import { importance } from '../analysis/importance.js';
+import { formatValue, LABEL } from '../grid/describe.js';
+import { varyingKeys } from '../grid/expand.js';
+import { isRange, kindAxes } from '../spec/axes.js';
+import type { HyperparameterKey } from '../spec/hyperparameters.js';
+import { parseSpec } from '../spec/load-spec.js';
+import { metricValue, type SweepSpec } from '../spec/schema.js';
+import type { Store } from '../store/store.js';
+import { prunedLine } from '../schedule/describe.js';
+import type { SweepRecord, TrialConfig, TrialRecord } from '../types.js';
+import type { Axis, BestView, DashboardData, SweepView, TrialView } from './model.js';
+
+export type BuildOptions = {
+  /** Served live: where the page's event stream is. */
+  readonly live: DashboardData['live'];
+  /** The link to another sweep's page (serve), or none (a report shows one sweep). */
+  readonly href: (sweep: string) => string;
+  /** The best trial's test-set analysis; undefined: none (no model kept, or no data to test on). */
+  readonly best?: (trial: TrialRecord, sweep: SweepRecord) => Promise<BestView | undefined>;
+};
+
+/** Everything the page shows for sweep `name`; a UserError-free read (the caller checked the sweep exists). */
+export async function buildDashboard(store: Store, record: SweepRecord, o: BuildOptions): Promise<DashboardData> {
+  const [summaries, snapshot, records, decisions] = await Promise.all([
+    store.sweeps(), store.snapshot(record.id), store.trials(record.id), store.decisions(record.id),
+  ]);
+  const spec = specOf(record);
+  const byId = new Map(records.map((r) => [r.id, r]));
+  const keys = varyingKeys(snapshot.map((t) => t.config));
+  const axes = keys.map((k) => axisOf(k, snapshot.map((t) => t.config), spec));
+  const numeric = new Set(axes.filter((a) => a.type !== 'category').map((a) => a.key));
+  const valueOf = (c: TrialConfig, k: HyperparameterKey): number | string =>
+    numeric.has(k) ? (c[k] as number) : formatValue(c[k]);
+  const pruneOf = new Map(decisions.filter((d) => d.verdict === 'prune').map((d) => [d.trialId, prunedLine(d, record.metric)]));
+
+  const trials: TrialView[] = snapshot.map((t) => ({
+    id: t.id, number: byId.get(t.id)?.number ?? 0, status: t.status,
+    values: Object.fromEntries(keys.map((k) => [k, valueOf(t.config, k)])),
+    config: t.config, valAccuracy: t.valAccuracy, valLoss: t.valLoss, testAccuracy: t.testAccuracy,
+    seconds: t.seconds, error: t.error, epochs: t.epochs, pruned: pruneOf.get(t.id) ?? null,
+  }));
+
+  const completed = trials.filter((t) => t.status === 'completed');
+  const levels = Object.fromEntries(keys.flatMap((k) => {
+    const listed = gridLevels(k, spec);
+    return listed ? [[k, listed]] : [];
+  }));
+  const top = records.find((r) => r.status === 'completed');
+  const view: SweepView = {
+    name: record.name, metric: record.metric,
+    method: spec?.search.method ?? 'grid', earlyStopping: spec?.search.earlyStopping?.type ?? null,
+    axes, trials,
+    importance: importance(
+      completed.map((t) => ({ values: t.values, value: metricValue(record.metric, t) })), keys, levels,
+    ),
+    best: top && o.best ? (await o.best(top, record)) ?? null : null,
+  };
+  return {
+    generatedAt: new Date().toISOString(), source: store.location, live: o.live,
+    sweeps: summaries.map((s) => ({ name: s.name, href: o.href(s.name), total: s.total, completed: s.completed })),
+    sweep: view,
+  };
+}
+
+/** The recorded spec, if its text still parses (a spec from an older sweep may not). */
+function specOf(record: SweepRecord): SweepSpec | undefined {
+  try {
+    return parseSpec(record.specYaml, record.specPath ?? record.name);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A swept hyperparameter's axis: numbers on a value axis (log for a log range, or a learning
+ * rate spanning a factor of 10 or more), anything else (lists, names, a key some trials lack)
+ * as categories, every level the spec's grid lists included.
+ */
+function axisOf(key: HyperparameterKey, configs: readonly TrialConfig[], spec: SweepSpec | undefined): Axis {
+  const values = configs.map((c) => c[key]);
+  const label = LABEL[key];
+  const specAxes = spec ? kindAxes(spec).map((k) => k.axes[key]).filter((a) => a !== undefined) : [];
+  if (values.every((v) => typeof v === 'number')) {
+    const nums = values as number[];
+    const wide = Math.min(...nums) > 0 && Math.max(...nums) / Math.min(...nums) >= 10;
+    const logRange = specAxes.some((a) => isRange(a) && a.log);
+    return { key, label, type: logRange || (key === 'learningRate' && wide) ? 'log' : 'value' };
+  }
+  const listed = specAxes.flatMap((a) => (isRange(a) ? [] : a.map((v) => formatValue(v as TrialConfig[HyperparameterKey]))));
+  const seen = values.map((v) => formatValue(v));
+  const categories = [...new Set([...listed, ...seen])].sort(byNumberThenText);
+  return { key, label, type: 'category', categories };
+}
+
+/** The levels a grid lists for `key`, as the trials' values read as text (`String(value)`); undefined for a range. */
+function gridLevels(key: HyperparameterKey, spec: SweepSpec | undefined): string[] | undefined {
+  if (!spec) return undefined;
+  const axes = kindAxes(spec).map((k) => k.axes[key]).filter((a) => a !== undefined);
+  if (axes.length === 0 || axes.some(isRange)) return undefined;
+  const text = (v: unknown) => (typeof v === 'number' ? String(v) : formatValue(v as TrialConfig[HyperparameterKey]));
+  return [...new Set(axes.flatMap((a) => (a as readonly unknown[]).map(text)))];
+}
+
+/** "64" before "128" before "256-128" before "relu": numeric prefixes in order, then text. */
+function byNumberThenText(a: string, b: string): number {
+  const [x, y] = [parseFloat(a), parseFloat(b)];
+  if (!Number.isNaN(x) && !Number.isNaN(y) && x !== y) return x - y;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,84 @@
+/**
+ * What the dashboard page shows, as plain JSON: built on the server side (src/web/build-data.ts)
+ * from the store, embedded in the page, and replaced whole by each live update. The page
+ * (src/web/page/) only renders it; it never computes results of its own beyond sorting,
+ * filtering and what the charts need.
+ */
+import type { Metric } from '../spec/schema.js';
+import type { TrialStatus } from '../types.js';
+import type { Importance } from '../analysis/importance.js';
+
+export type { Importance, Marginal, PairMeans } from '../analysis/importance.js';
+
+export type DashboardData = {
+  /** When this was built (ISO-8601 UTC). */
+  readonly generatedAt: string;
+  /** Where the results are (a file path, or a PostgreSQL URL without its password). */
+  readonly source: string;
+  /** Served live by `sweep serve`: the page subscribes to `events` (server-sent events) for updates. A report has none. */
+  readonly live: { readonly events: string } | null;
+  /** Every sweep `sweep serve` shows (a report: its one sweep), with the one shown first. */
+  readonly sweeps: readonly SweepSummaryView[];
+  readonly sweep: SweepView;
+};
+
+export type SweepSummaryView = { readonly name: string; readonly href: string; readonly total: number; readonly completed: number };
+
+/** One swept hyperparameter, as a table column and a parallel-coordinates axis. */
+export type Axis = {
+  readonly key: string;
+  /** Its short label (the registry's). */
+  readonly label: string;
+  /** Numbers on a numeric (or log) axis; anything else (activations, layer widths) as categories, in the order given. */
+  readonly type: 'value' | 'log' | 'category';
+  /** For categories: every value as shown (layer widths as "256-128"), sorted. */
+  readonly categories?: readonly string[];
+};
+
+export type EpochPoint = {
+  readonly epoch: number; readonly loss: number; readonly accuracy: number;
+  readonly valLoss: number; readonly valAccuracy: number; readonly seconds: number;
+};
+
+export type TrialView = {
+  readonly id: number;
+  readonly number: number;
+  readonly status: TrialStatus;
+  /** Each swept hyperparameter's value as the axes take it: a number, or the category's text. */
+  readonly values: Readonly<Record<string, number | string>>;
+  /** The full configuration, as recorded. */
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly valAccuracy: number | null;
+  readonly valLoss: number | null;
+  readonly testAccuracy: number | null;
+  readonly seconds: number | null;
+  readonly error: string | null;
+  readonly epochs: readonly EpochPoint[];
+  /** A pruned trial: after which epoch, and why, in one line. */
+  readonly pruned: string | null;
+};
+
+/** The best completed trial on the test set: what it gets wrong. */
+export type BestView = {
+  readonly trialId: number;
+  readonly classNames: readonly string[];
+  /** confusion[true][predicted], over the test images it was evaluated on. */
+  readonly confusion: readonly (readonly number[])[];
+  /** The test images it gets most wrong (highest confidence in a wrong class), with their 784 pixels base64-encoded. */
+  readonly wrong: readonly { readonly index: number; readonly label: number; readonly predicted: number; readonly confidence: number; readonly pixels: string }[];
+  /** Its configuration as a runnable one-configuration spec (YAML), as `sweep best` prints it. */
+  readonly spec: string;
+};
+
+export type SweepView = {
+  readonly name: string;
+  readonly metric: Metric;
+  /** 'grid', 'random' or 'tpe', and the early-stopping rule if any, for the header. */
+  readonly method: string;
+  readonly earlyStopping: string | null;
+  readonly axes: readonly Axis[];
+  readonly trials: readonly TrialView[];
+  readonly importance: Importance;
+  /** Null until a trial has completed with a model kept. */
+  readonly best: BestView | null;
+};

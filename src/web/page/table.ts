@@ -1,0 +1,172 @@
+/**
+ * The trial table: one row per trial the filter and the brush let through (a row filtered out
+ * is not in the DOM), swept hyperparameters first, then status and results. Clicking a header
+ * sorts; the text box filters; a row's box picks it for comparison.
+ */
+import type { SweepView, TrialView } from '../model.js';
+import { byId, h, reconcile, replace } from './dom.js';
+import { duration, loss, percent, value } from './format.js';
+import type { View } from './view.js';
+import { brushed, toggleCompare, type UiState } from './state.js';
+
+export type Column = {
+  readonly key: string;
+  readonly label: string;
+  /** A title for the header: what the column holds. */
+  readonly title: string;
+  readonly numeric: boolean;
+  /** The value sorted on and exported: a number, text, or null (always sorted last). */
+  readonly raw: (t: TrialView) => number | string | null;
+  /** The cell's text. */
+  readonly text: (t: TrialView) => string;
+  /** What sorting compares, where it differs from `raw` (a category's position in the axis). */
+  readonly order?: (t: TrialView) => number | string | null;
+};
+
+// A running trial is the one to watch; a failed one sorts to the end of the list.
+const STATUS_ORDER = ['running', 'completed', 'pruned', 'interrupted', 'pending', 'failed'];
+
+/** The table's columns, in order: the swept hyperparameters (as axes label them), then status and results, then the trial's id. */
+export function columns(sweep: SweepView): Column[] {
+  const axes: Column[] = sweep.axes.map((a) => ({
+    key: `hp:${a.key}`, label: a.label, title: `${a.label} (swept)`, numeric: a.type !== 'category',
+    raw: (t) => t.values[a.key] ?? null,
+    text: (t) => value(t.values[a.key]),
+    order: a.type === 'category'
+      ? (t) => { const i = (a.categories ?? []).indexOf(String(t.values[a.key])); return i < 0 ? null : i; }
+      : undefined,
+  }));
+  const num = (f: (t: TrialView) => number | null) => (t: TrialView) => { const v = f(t); return v === null || Number.isNaN(v) ? null : v; };
+  return [
+    ...axes,
+    {
+      key: 'status', label: 'status', title: 'completed, running, pruned, interrupted, pending or failed', numeric: false,
+      raw: (t) => t.status, text: (t) => t.status, order: (t) => STATUS_ORDER.indexOf(t.status),
+    },
+    { key: 'val_accuracy', label: 'val_acc', title: 'validation accuracy (last epoch)', numeric: true, raw: num((t) => t.valAccuracy), text: (t) => percent(t.valAccuracy) },
+    { key: 'val_loss', label: 'val_loss', title: 'validation loss (last epoch)', numeric: true, raw: num((t) => t.valLoss), text: (t) => loss(t.valLoss) },
+    { key: 'test_accuracy', label: 'test_acc', title: 'test accuracy (completed trials)', numeric: true, raw: num((t) => t.testAccuracy), text: (t) => percent(t.testAccuracy) },
+    { key: 'epochs', label: 'epochs', title: 'epochs trained', numeric: true, raw: (t) => t.epochs.length, text: (t) => String(t.epochs.length) },
+    { key: 'seconds', label: 'seconds', title: 'training time', numeric: true, raw: num((t) => t.seconds), text: (t) => duration(t.seconds) },
+    // A trial's id is what the CLI calls it ("trial 12", `sweep repro 12`); TrialView.number is only its place in the sweep.
+    { key: 'trial', label: 'trial', title: 'the trial\'s id, as the CLI names it', numeric: true, raw: (t) => t.id, text: (t) => String(t.id) },
+  ];
+}
+
+/** The trials in the table's order: by the sort column (nulls last either way), ties by trial id. */
+export function sortTrials(trials: readonly TrialView[], cols: readonly Column[], sort: UiState['sort']): TrialView[] {
+  const col = cols.find((c) => c.key === sort.key) ?? cols.find((c) => c.key === 'trial')!;
+  const key = col.order ?? col.raw;
+  return [...trials].sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    if (x === null || y === null) return x === y ? a.id - b.id : x === null ? 1 : -1;
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), undefined, { numeric: true });
+    return c * sort.dir || a.id - b.id;
+  });
+}
+
+export type TableActions = {
+  readonly state: UiState;
+  /** Re-renders the views after a change to the state. */
+  readonly update: () => void;
+  /** Downloads the rows shown as CSV. */
+  readonly exportCsv: () => void;
+  /** Removes every brushed interval from the parallel chart. */
+  readonly clearBrush: () => void;
+};
+
+/** Creates the table's toolbar and table in `section`; returns how to render it. */
+export function mountTable(section: HTMLElement, act: TableActions): { render: (v: View) => void } {
+  const filter = h('input', {
+    id: 'filter', type: 'search', placeholder: 'filter: relu 0.2 failed…', 'aria-label': 'filter trials', autocomplete: 'off', spellcheck: 'false',
+  });
+  filter.value = act.state.filter;
+  filter.addEventListener('input', () => { act.state.filter = filter.value; act.update(); });
+  const clear = h('button', { id: 'clear-brush', type: 'button', hidden: true }, 'clear brush');
+  clear.addEventListener('click', () => act.clearBrush());
+  const exportButton = h('button', { id: 'export-csv', type: 'button', title: 'the rows shown, every column' }, 'Export CSV');
+  exportButton.addEventListener('click', () => act.exportCsv());
+  const table = h('table', { id: 'trials' }, h('thead'), h('tbody'));
+  section.append(
+    h('div', { class: 'toolbar' }, filter, h('span', { id: 'trial-count', class: 'muted', 'aria-live': 'polite' }), clear, exportButton),
+    h('div', { class: 'table-wrap' }, table),
+  );
+  table.tHead!.addEventListener('click', (e) => {
+    const th = (e.target as Element).closest('th[data-key]');
+    if (!th) return;
+    const key = th.getAttribute('data-key')!;
+    const { sort } = act.state;
+    // A first click puts results best or largest first (a loss smallest first), and hyperparameters,
+    // status and trial ids in ascending order; a second click reverses.
+    act.state.sort = sort.key === key ? { key, dir: sort.dir === 1 ? -1 : 1 } : { key, dir: key === 'val_loss' || key === 'trial' || key === 'status' || key.startsWith('hp:') ? 1 : -1 };
+    act.update();
+    table.tHead!.querySelector<HTMLButtonElement>(`th[data-key="${CSS.escape(key)}"] button`)?.focus();
+  });
+  table.tBodies[0].addEventListener('change', (e) => {
+    const box = e.target as HTMLInputElement;
+    if (!box.matches('input[data-compare]')) return;
+    act.state.compare = toggleCompare(act.state.compare, Number(box.getAttribute('data-compare')), box.checked);
+    act.update();
+  });
+  return {
+    render: (v) => {
+      const cols = columns(v.data.sweep);
+      renderHead(table.tHead!, cols, v.state.sort);
+      const body = table.tBodies[0];
+      // A row whose markup has not changed is kept, not replaced (see reconcile).
+      const old = new Map([...body.rows].map((r) => [r.getAttribute('data-trial-id'), r]));
+      const rows = v.shown.map((t) => {
+        const fresh = row(t, cols, v);
+        const prev = old.get(String(t.id));
+        return prev && prev.outerHTML === fresh.outerHTML ? prev : fresh;
+      });
+      reconcile(body, rows.length > 0 ? rows : [h('tr', { class: 'empty' }, h('td', { colspan: cols.length + 1 }, 'no trial matches'))]);
+      for (const box of body.querySelectorAll<HTMLInputElement>('input[data-compare]')) {
+        box.checked = v.state.compare.includes(Number(box.getAttribute('data-compare')));
+      }
+      const total = v.data.sweep.trials.length;
+      byId('trial-count').textContent = v.shown.length === total ? `${total} trials` : `${v.shown.length} of ${total} trials shown`;
+      clear.hidden = !brushed(v.state.brush);
+    },
+  };
+}
+
+function renderHead(thead: HTMLTableSectionElement, cols: readonly Column[], sort: UiState['sort']): void {
+  const focused = document.activeElement?.closest('th')?.getAttribute('data-key');
+  replace(thead, h('tr', {},
+    ...cols.map((c) => {
+      const on = c.key === sort.key;
+      return h('th', {
+        'data-key': c.key, class: c.numeric ? 'num' : null, title: c.title, scope: 'col',
+        'aria-sort': on ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none',
+      }, h('button', { type: 'button' }, c.label, h('span', { class: 'sort', 'aria-hidden': 'true' }, on ? (sort.dir === 1 ? '▲' : '▼') : '')));
+    }),
+    h('th', { scope: 'col', title: 'pick two trials to compare them' }, 'compare'),
+  ));
+  if (focused) thead.querySelector<HTMLButtonElement>(`th[data-key="${CSS.escape(focused)}"] button`)?.focus();
+}
+
+function row(t: TrialView, cols: readonly Column[], v: View): HTMLTableRowElement {
+  const best = t.id === v.bestId;
+  const tr = h('tr', {
+    'data-trial-id': t.id, 'data-status': t.status, class: `status-${t.status}${best ? ' best' : ''}`,
+    title: t.pruned ?? (t.error ? `failed: ${t.error}` : null),
+  });
+  for (const c of cols) {
+    if (c.key === 'status') tr.append(h('td', { class: 'status-cell' }, statusCell(t)));
+    else tr.append(h('td', { class: c.numeric ? 'num' : null }, c.text(t), c.key === 'trial' && best ? h('span', { class: 'best-mark', title: 'best completed trial' }, ' ★') : null));
+  }
+  tr.append(h('td', { class: 'compare-cell' }, h('input', {
+    // Its `checked` is set as a property after rendering, so that the markup does not depend on it.
+    type: 'checkbox', 'data-compare': t.id, 'aria-label': `compare trial ${t.id}`,
+  })));
+  return tr;
+}
+
+/** The status as a badge; a failed trial's error under it; a pruned trial's reason on hover (the row's title). */
+function statusCell(t: TrialView): DocumentFragment {
+  const f = document.createDocumentFragment();
+  f.append(h('span', { class: `badge badge-${t.status}`, title: t.pruned ?? t.error ?? null }, t.status));
+  if (t.status === 'failed' && t.error) f.append(h('div', { class: 'error', title: t.error }, t.error));
+  return f;
+}
