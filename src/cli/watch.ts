@@ -1,5 +1,6 @@
 import { splitSizes } from '../data/split.js';
 import { parseSpec } from '../spec/load-spec.js';
+import { prunedLine } from '../schedule/describe.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import type { SweepRecord } from '../types.js';
@@ -66,6 +67,8 @@ async function fromDatabase(store: Store, sweep: SweepRecord, now: number): Prom
     now,
     trials,
     planned: Math.max(trials.length, search(sweep)?.trials ?? 0),
+    prunedWhy: Object.fromEntries((await store.decisions(sweep.id))
+      .filter((d) => d.verdict === 'prune').map((d) => [d.trialId, prunedLine(d, sweep.metric)])),
     stopping: false,
     finished: null,
   };

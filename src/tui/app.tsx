@@ -5,6 +5,7 @@ import { Failures } from './failures.js';
 import { Header } from './header.js';
 import { Leaderboard, sortKeys, type SortKey } from './leaderboard.js';
 import { Progress } from './progress.js';
+import { Pruned } from './pruned.js';
 import { RunningTrials } from './running-trials.js';
 import { Summary } from './summary.js';
 import { useTerminalSize } from './use-terminal-size.js';
@@ -20,7 +21,7 @@ type Props = {
   readonly onInterrupt: () => void;
 };
 
-/** The live screen: header, progress, running trials, leaderboard, failures, keys. */
+/** The live screen: header, progress, running trials, leaderboard, pruned and failed trials, keys. */
 export function App({ store, onQuit, onInterrupt }: Props) {
   const s = useViewState(store);
   const { columns, rows } = useTerminalSize();
@@ -30,6 +31,7 @@ export function App({ store, onQuit, onInterrupt }: Props) {
   const ranked = s.trials.filter((t) => t.status === 'completed').sort((a, b) => score(s, b) - score(s, a) || a.id - b.id);
   const running = s.trials.filter((t) => t.status === 'running');
   const failed = s.trials.filter((t) => t.status === 'failed');
+  const pruned = s.trials.filter((t) => t.status === 'pruned');
   const width = Math.max(20, columns - 1);
   const st = stats(s);
   // A watched sweep has no end event: it is done when nothing is left to run.
@@ -47,7 +49,7 @@ export function App({ store, onQuit, onInterrupt }: Props) {
   });
 
   // Lines everything but the leaderboard's rows takes; the leaderboard gets the rest.
-  const fixed = 1 + 2 + (running.length ? running.length + 1 : 0) + 3 + 1 + (failed.length ? 1 : 0) + 1 + (done ? 4 : 0);
+  const fixed = 1 + 2 + (running.length ? running.length + 1 : 0) + 3 + 1 + (failed.length ? 1 : 0) + (pruned.length ? 1 : 0) + 1 + (done ? 4 : 0);
   const height = Math.max(3, rows - fixed);
   const footer = s.finished
     ? null
@@ -60,6 +62,7 @@ export function App({ store, onQuit, onInterrupt }: Props) {
       <Progress stats={st} width={width} />
       <RunningTrials trials={running} keys={keys} width={width} />
       <Leaderboard ranked={ranked} keys={keys} sort={sort} offset={offset} width={width} height={height} />
+      <Pruned pruned={pruned} why={s.prunedWhy} width={width} />
       <Failures failed={failed} width={width} />
       {done ? <Summary sweep={s.header.sweep} result={s.finished} best={best(s)} keys={keys} width={width} /> : null}
       {footer ? <Text dimColor>{truncate(footer, width)}</Text> : null}

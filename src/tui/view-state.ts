@@ -1,4 +1,5 @@
 import { varyingKeys } from '../grid/expand.js';
+import { prunedLine } from '../schedule/describe.js';
 import { metricScore, type Metric } from '../spec/schema.js';
 import type { SweepEvent, SweepResult } from '../sweep/run-sweep.js';
 import type { TrialConfig, TrialSnapshot } from '../types.js';
@@ -26,6 +27,8 @@ export type ViewState = {
   readonly trials: readonly TrialSnapshot[];
   /** How many trials the sweep will have: more than `trials` while a strategy still proposes (TPE). */
   readonly planned: number;
+  /** Why each pruned trial was stopped, in words ("pruned after epoch 3 (asha rung 1: …)"), by trial id. */
+  readonly prunedWhy: Readonly<Record<number, string>>;
   readonly stopping: boolean;
   readonly finished: SweepResult | null;
 };
@@ -33,7 +36,7 @@ export type ViewState = {
 export type ViewAction = SweepEvent | { type: 'tick'; now: number } | { type: 'stopping' };
 
 export function initialState(header: ViewHeader, now: number): ViewState {
-  return { header, metric: 'val_accuracy', trainSamples: 0, startedAt: now, now, trials: [], planned: 0, stopping: false, finished: null };
+  return { header, metric: 'val_accuracy', trainSamples: 0, startedAt: now, now, trials: [], planned: 0, prunedWhy: {}, stopping: false, finished: null };
 }
 
 /** The state after one controller event (or a clock tick). */
@@ -70,7 +73,9 @@ export function reduce(s: ViewState, a: ViewAction): ViewState {
       };
     case 'trial-end':
       return {
-        ...s, trials: update(a.trialId, (t) => ({
+        ...s,
+        prunedWhy: a.status === 'pruned' ? { ...s.prunedWhy, [a.trialId]: prunedLine(a.pruned, s.metric) } : s.prunedWhy,
+        trials: update(a.trialId, (t) => ({
           ...t, status: a.status, error: a.error ?? null,
           ...(a.outcome ? {
             valAccuracy: a.outcome.valAccuracy, valLoss: a.outcome.valLoss, testAccuracy: a.outcome.testAccuracy,

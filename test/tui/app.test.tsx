@@ -54,6 +54,17 @@ describe('App', () => {
     expect(f).toContain('q stop  ·  ↑↓/j k scroll  ·  s sort (score)');
   });
 
+  it('counts a pruned trial apart and says why the rule stopped it', async () => {
+    const app = show(runningSweep());
+    const config = app.store.getState().trials[4].config;
+    app.store.dispatch({
+      type: 'trial-end', trialId: 5, config, status: 'pruned', best: null,
+      pruned: { epoch: 1, scheduler: 'asha', rung: 0, bracket: null, value: 0.85, threshold: 0.881, compared: [0.85, 0.881], verdict: 'prune' },
+    });
+    await frameWhere(() => expect(app.frame()).toContain('1 pruned · latest: trial 5 pruned after epoch 1 (asha rung 0: val_accuracy 85.00% short of 88.10%)'));
+    expect(app.frame()).toMatch(/5\/6 trials +\(3 completed, 1 pruned, 1 failed, 0 running, 1 pending\)/);
+  });
+
   it('re-orders the leaderboard as trials finish', async () => {
     const app = show(runningSweep());
     const outcome = { backend: 'wasm', valAccuracy: 0.9, valLoss: 0.1, testAccuracy: 0.88, testLoss: 0.3, params: 1, seconds: 30, epochs: [], weightsSha256: 'w' };
