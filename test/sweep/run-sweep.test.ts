@@ -180,6 +180,44 @@ grid:
     await store.close();
   });
 
+  it('Hyperband: every decision names its trial\'s bracket and compares only with that bracket\'s values at the rung', async () => {
+    const store = await newStore();
+    const text = ASHA.replace('{type: asha, reductionFactor: 2}', '{type: hyperband, reductionFactor: 2}');
+    const result = await sweep(store, text, [], undefined, { workers: 1 });
+    expect(result.completed + result.pruned).toBe(6);
+    const decisions = await select(store, 'SELECT * FROM decisions ORDER BY trial_id, epoch') as (Decision & { bracket: number; scheduler: string })[];
+    expect(decisions.length).toBeGreaterThan(0);
+    expect(decisions.every((d) => d.scheduler === 'hyperband' && d.bracket !== null)).toBe(true);
+    for (const d of decisions) {
+      // One worker: what it was compared with is exactly the earlier values of its own bracket at its rung, and its own.
+      const earlier = decisions.filter((x) => x.trial_id < d.trial_id && x.bracket === d.bracket && x.rung === d.rung).map((x) => x.value);
+      expect(JSON.parse(d.compared).sort()).toEqual([...earlier, d.value].sort());
+    }
+    // A trial keeps one bracket throughout.
+    for (const id of new Set(decisions.map((d) => d.trial_id))) expect(new Set(decisions.filter((d) => d.trial_id === id).map((d) => d.bracket)).size).toBe(1);
+    await store.close();
+  });
+
+  it('median: nothing is pruned before the start-up trials completed; after, exactly the trials whose best is below the completed ones\' median', async () => {
+    const store = await newStore();
+    const text = ASHA.replace('{type: asha, reductionFactor: 2}', '{type: median, startupTrials: 2}');
+    await sweep(store, text, [], undefined, { workers: 1 });
+    const decisions = await select(store, 'SELECT trial_id, epoch, value, threshold, verdict, compared FROM decisions ORDER BY trial_id, epoch') as
+      { trial_id: number; epoch: number; value: number; threshold: number | null; verdict: string; compared: string }[];
+    // Trials 1 and 2 run before two trials completed: never pruned, nothing compared.
+    expect(decisions.filter((d) => d.trial_id <= 2).every((d) => d.verdict === 'continue' && d.threshold === null)).toBe(true);
+    const judged = decisions.filter((d) => d.threshold !== null);
+    expect(judged.length).toBeGreaterThan(0);
+    for (const d of judged) {
+      const sorted = (JSON.parse(d.compared) as number[]).sort((a, b) => a - b);
+      const mid = sorted.length / 2;
+      const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
+      expect(d.threshold).toBeCloseTo(median, 12);
+      expect(d.verdict).toBe(d.value < median ? 'prune' : 'continue');
+    }
+    await store.close();
+  });
+
   it('random search: trial k is numbered k and records it; the same spec samples the same trials in any database', async () => {
     const text = `name: random
 seed: 3

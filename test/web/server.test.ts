@@ -71,3 +71,52 @@ describe('sweep serve', () => {
     controller.abort();
   });
 });
+
+describe('sweep serve on PostgreSQL', () => {
+  it('serves a sweep copied there, and pushes it again when a worker records an epoch (the change token polled)', async () => {
+    const { createTestDb } = await import('../store/pg-test-db.js');
+    const { PostgresStore } = await import('../../src/store/postgres.js');
+    const { sweep } = await import('../cli/run-cli.js');
+    const made = await createTestDb();
+    try {
+      expect((await sweep('copy', '--from', fixture.db, '--to', made.url, '--sweep', 'real')).code).toBe(0);
+      const reader = await PostgresStore.open(made.url, { readonly: true });
+      const served = await serveDashboard({ store: reader, host: '127.0.0.1', port: 0, pollMs: 100 });
+      try {
+        const page = embedded(await (await fetch(new URL('/sweep/real', served.url))).text());
+        expect(page.sweep.trials).toHaveLength(REAL_TRIALS);
+        const controller = new AbortController();
+        const res = await fetch(new URL(page.live!.events, served.url), { signal: controller.signal });
+        const reader2 = res.body!.getReader();
+        // Events until one shows the epoch: the claim, a change of its own, may be pushed first.
+        let claimedId = -1;
+        const withEpoch = (async () => {
+          let text = '';
+          for (;;) {
+            text += new TextDecoder().decode((await reader2.read()).value);
+            for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
+              const data = JSON.parse(/^data: (.*)$/m.exec(text.slice(0, end))![1]) as DashboardData;
+              text = text.slice(end + 2);
+              if (data.sweep.trials.find((t) => t.id === claimedId)?.epochs.length) return data;
+            }
+          }
+        })();
+        // The copied running trial arrives interrupted: a worker claims it and records its first epoch again.
+        const writer = await PostgresStore.open(made.url);
+        const sweepId = (await writer.sweep('real'))!.id;
+        const claim = (await writer.claimNext(sweepId, 'w', (await writer.trials(sweepId)).map((t) => t.configId)))!;
+        claimedId = claim.trial.id;
+        await writer.recordEpoch(claim, { epoch: 1, loss: 0.5, accuracy: 0.6, valLoss: 0.7, valAccuracy: 0.61, seconds: 1 }, 'wasm');
+        await writer.close();
+        const data = await Promise.race([withEpoch, new Promise<never>((_, no) => setTimeout(() => no(new Error('no event within 3 s')), 3000))]);
+        expect(data.sweep.trials.find((t) => t.id === claim.trial.id)).toMatchObject({ status: 'running', epochs: [{ epoch: 1, valAccuracy: 0.61 }] });
+        controller.abort();
+      } finally {
+        await served.close();
+        await reader.close();
+      }
+    } finally {
+      await made.drop();
+    }
+  });
+});
