@@ -97,19 +97,20 @@ describe('sweep serve on PostgreSQL', () => {
             for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
               const data = JSON.parse(/^data: (.*)$/m.exec(text.slice(0, end))![1]) as DashboardData;
               text = text.slice(end + 2);
-              if (data.sweep.trials.find((t) => t.id === claimedId)?.epochs.length) return data;
+              if (data.sweep.trials.find((t) => t.id === claimedId)?.epochs.some((e) => e.valAccuracy === 0.6123)) return data;
             }
           }
         })();
-        // The copied running trial arrives interrupted: a worker claims it and records its first epoch again.
+        // The copied running trial arrives interrupted: a worker claims it, starts it over and records its first epoch.
         const writer = await PostgresStore.open(made.url);
         const sweepId = (await writer.sweep('real'))!.id;
         const claim = (await writer.claimNext(sweepId, 'w', (await writer.trials(sweepId)).map((t) => t.configId)))!;
         claimedId = claim.trial.id;
-        await writer.recordEpoch(claim, { epoch: 1, loss: 0.5, accuracy: 0.6, valLoss: 0.7, valAccuracy: 0.61, seconds: 1 }, 'wasm');
+        await writer.resumeAt(claim, [], 'wasm');
+        await writer.recordEpoch(claim, { epoch: 1, loss: 0.5, accuracy: 0.6, valLoss: 0.7, valAccuracy: 0.6123, seconds: 1 }, 'wasm');
         await writer.close();
         const data = await Promise.race([withEpoch, new Promise<never>((_, no) => setTimeout(() => no(new Error('no event within 3 s')), 3000))]);
-        expect(data.sweep.trials.find((t) => t.id === claim.trial.id)).toMatchObject({ status: 'running', epochs: [{ epoch: 1, valAccuracy: 0.61 }] });
+        expect(data.sweep.trials.find((t) => t.id === claim.trial.id)).toMatchObject({ status: 'running', epochs: [{ epoch: 1, valAccuracy: 0.6123 }] });
         controller.abort();
       } finally {
         await served.close();
