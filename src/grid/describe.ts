@@ -1,4 +1,4 @@
-import { REGISTRY, type HyperparameterKey } from '../spec/hyperparameters.js';
+import { REGISTRY, valueOf, type HyperparameterKey } from '../spec/hyperparameters.js';
 import type { TrialConfig } from '../types.js';
 
 /** Short display name of a hyperparameter, as columns and log lines show it. */
@@ -7,7 +7,7 @@ export const LABEL = Object.fromEntries(
 ) as Record<HyperparameterKey, string>;
 
 /** A value as tables and log lines show it: lists joined by "-", drawn numbers to 4 significant digits. */
-export function formatValue(v: TrialConfig[HyperparameterKey]): string {
+export function formatValue(v: unknown): string {
   if (v === undefined) return '-';
   if (typeof v === 'number' && !Number.isInteger(v)) return String(Number(v.toPrecision(4)));
   return Array.isArray(v) ? v.join('-') : String(v);
@@ -15,5 +15,5 @@ export function formatValue(v: TrialConfig[HyperparameterKey]): string {
 
 /** "dropout=0.2 units=128" for the keys that distinguish this configuration. */
 export function describeConfig(c: TrialConfig, keys: readonly HyperparameterKey[]): string {
-  return keys.filter((k) => c[k] !== undefined).map((k) => `${LABEL[k]}=${formatValue(c[k])}`).join(' ');
+  return keys.filter((k) => valueOf(c, k) !== undefined).map((k) => `${LABEL[k]}=${formatValue(valueOf(c, k))}`).join(' ');
 }

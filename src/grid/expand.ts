@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Trial, TrialConfig } from '../types.js';
-import { HYPERPARAMETERS, type HyperparameterKey } from '../spec/hyperparameters.js';
+import { canonicalConfig, HYPERPARAMETERS, valueOf, type HyperparameterKey } from '../spec/hyperparameters.js';
 import { isRange, kindAxes } from '../spec/axes.js';
 import type { DataSettings, ModelKind, SweepSpec } from '../spec/schema.js';
 
@@ -33,9 +33,10 @@ export function expandGrid(spec: SweepSpec): Trial[] {
     const keys = Object.keys(axes).sort();
     const index = keys.map(() => 0);
     for (;;) {
-      const config = { model: kind } as Record<string, unknown>;
-      keys.forEach((k, i) => { config[k] = axes[k][index[i]]; });
-      const trial = { configId: configId(config as TrialConfig, spec.seed, spec.data), config: config as TrialConfig };
+      const full = { model: kind } as Record<string, unknown>;
+      keys.forEach((k, i) => { full[k] = axes[k][index[i]]; });
+      const config = canonicalConfig(full) as TrialConfig;
+      const trial = { configId: configId(config, spec.seed, spec.data), config };
       if (!seen.has(trial.configId)) {
         seen.add(trial.configId);
         out.push(trial);
@@ -64,5 +65,5 @@ export function canonicalJson(value: unknown): string {
 
 /** The hyperparameters whose values differ across these configurations, in table order. */
 export function varyingKeys(configs: readonly TrialConfig[]): HyperparameterKey[] {
-  return HYPERPARAMETERS.filter((key) => new Set(configs.map((c) => JSON.stringify(c[key]))).size > 1);
+  return HYPERPARAMETERS.filter((key) => new Set(configs.map((c) => JSON.stringify(valueOf(c, key)))).size > 1);
 }

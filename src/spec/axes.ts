@@ -24,7 +24,7 @@ export function kindAxes(spec: SweepSpec): KindAxes[] {
   return kinds.map(([kind, sub]) => {
     const axes: Record<string, Axis> = {};
     for (const key of kindKeys(kind)) axes[key] = [REGISTRY[key].default];
-    for (const [key, value] of Object.entries(spec.train)) axes[key] = [value];
+    for (const [key, value] of Object.entries(spec.train)) if (value !== undefined) axes[key] = [value];
     for (const [key, values] of Object.entries(shared)) {
       if (values !== undefined && KIND_AXES[kind].includes(key)) axes[key] = values;
     }

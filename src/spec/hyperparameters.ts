@@ -5,8 +5,9 @@ import { z } from 'zod';
  * values it takes, its default, its column in the database, its short label and its line in
  * the schema doc. The spec schema, the grid, the search space, the labels, the store's
  * columns and docs/database.md are all derived from this table; test/spec/hyperparameters.test.ts
- * holds the migrations to it. To add one: add an entry here and a migration adding its column
- * (null for trials recorded before it), and the tests say what else is missing.
+ * holds the migrations to it. To add one: add an entry here (with `optional: true`) and a
+ * migration adding its column with the default for trials recorded before it; the tests say
+ * what else is missing.
  */
 
 export const ACTIVATIONS = [
@@ -39,6 +40,11 @@ const CNN = ['cnn'] as const;
 type Entry = {
   /** The model kinds that have it; a configuration of another kind leaves it out. */
   readonly kinds: readonly ModelKind[];
+  /**
+   * Added after sweeps were recorded: a configuration holds it only where it differs from its
+   * default, so every configuration that does not use it keeps the config id it always had.
+   */
+  readonly optional?: true;
   /** One value, validated. */
   readonly value: z.ZodType;
   /** Whether a spec may give it a range (`{min, max, log}`) for random search and TPE, and of which numbers. */
@@ -109,16 +115,29 @@ export const REGISTRY = {
     kinds: BOTH, value: posInt(60000), range: 'int', default: 32, train: true,
     column: 'batch_size', sql: 'INTEGER', label: 'batch', doc: 'examples per training step',
   },
+  labelSmoothing: {
+    kinds: BOTH, optional: true, value: z.number().gte(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)'), range: 'float',
+    default: 0, train: true, column: 'label_smoothing', sql: 'REAL', label: 'smooth',
+    doc: 'label smoothing ε of the training loss, as Keras applies it (0: none)',
+  },
 } as const satisfies Record<string, Entry>;
 
 type Registry = typeof REGISTRY;
 export type HyperparameterKey = keyof Registry;
 type ValueOf<K extends HyperparameterKey> = K extends 'model' ? ModelKind : z.output<Registry[K]['value']>;
-type Shared = { [K in HyperparameterKey as 'ann' extends Registry[K]['kinds'][number] ? K : never]: ValueOf<K> };
-type KindOnly = { [K in HyperparameterKey as 'ann' extends Registry[K]['kinds'][number] ? never : K]?: ValueOf<K> };
+type IsOptional<K extends HyperparameterKey> = Registry[K] extends { optional: true } ? true : false;
+type Shared = {
+  [K in HyperparameterKey as 'ann' extends Registry[K]['kinds'][number] ? IsOptional<K> extends true ? never : K : never]: ValueOf<K>
+};
+type Sometimes = {
+  [K in HyperparameterKey as 'ann' extends Registry[K]['kinds'][number] ? IsOptional<K> extends true ? K : never : K]?: ValueOf<K>
+};
 
-/** One fully resolved configuration: everything that decides what is trained (kind-only keys absent elsewhere). */
-export type TrialConfig = Shared & KindOnly;
+/**
+ * One fully resolved configuration: everything that decides what is trained. Kind-only keys
+ * are absent from other kinds' configurations, optional ones wherever they have their default.
+ */
+export type TrialConfig = Shared & Sometimes;
 
 /** The hyperparameters in table order. */
 export const HYPERPARAMETERS = Object.keys(REGISTRY) as HyperparameterKey[];
@@ -136,9 +155,26 @@ export function kindKeys(kind: ModelKind): HyperparameterKey[] {
 /** The keys the spec's `train:` section may fix. */
 export const TRAIN_KEYS = HYPERPARAMETERS.filter((k) => REGISTRY[k].train);
 
+/** Whether `key` is left out of a configuration where it has its default (see Entry.optional). */
+export function isOptional(key: HyperparameterKey): boolean {
+  return (REGISTRY[key] as Entry).optional === true;
+}
+
+/** A configuration's value of `key`: an optional key it leaves out has its default; a key its kind lacks is undefined. */
+export function valueOf(config: TrialConfig, key: HyperparameterKey): unknown {
+  const v = (config as Record<string, unknown>)[key];
+  return v === undefined && isOptional(key) ? REGISTRY[key].default : v;
+}
+
+/** A configuration as stored and hashed: optional keys at their default left out. */
+export function canonicalConfig<T extends Record<string, unknown>>(config: T): T {
+  return Object.fromEntries(Object.entries(config).filter(([k, v]) =>
+    !(k in REGISTRY && isOptional(k as HyperparameterKey) && JSON.stringify(v) === JSON.stringify(REGISTRY[k as HyperparameterKey].default)))) as T;
+}
+
 /** A configuration's value for its column: lists as JSON text, a key its kind lacks as NULL. */
 export function columnValue(config: TrialConfig, key: HyperparameterKey): string | number | null {
-  const v = (config as Record<string, unknown>)[key];
+  const v = valueOf(config, key);
   if (v === undefined) return null;
   return Array.isArray(v) ? JSON.stringify(v) : (v as string | number);
 }

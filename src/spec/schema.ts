@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  HYPERPARAMETERS, MODEL_KINDS, REGISTRY, TRAIN_KEYS, kindKeys, posInt,
+  HYPERPARAMETERS, MODEL_KINDS, REGISTRY, TRAIN_KEYS, isOptional, kindKeys, posInt,
   type HyperparameterKey, type ModelKind,
 } from './hyperparameters.js';
 
@@ -89,10 +89,13 @@ const allAxes = Object.fromEntries(
 ) as Record<string, z.ZodOptional<z.ZodType>>;
 const grid = z.strictObject({ ...allAxes, model: modelAxis.optional() }) as unknown as z.ZodType<GridSpec>;
 
-const train = z.strictObject(Object.fromEntries(
-  TRAIN_KEYS.map((k) => [k, (REGISTRY[k].value as z.ZodType).default(REGISTRY[k].default)]),
-) as Record<string, z.ZodType>);
-const trainDefaults = Object.fromEntries(TRAIN_KEYS.map((k) => [k, REGISTRY[k].default]));
+// An optional key (see hyperparameters.ts) gets no default here: a spec that does not name it
+// leaves it out of its configurations, and their config ids stay what they were.
+const train = z.strictObject(Object.fromEntries(TRAIN_KEYS.map((k) => {
+  const value = REGISTRY[k].value as z.ZodType;
+  return [k, isOptional(k) ? value.optional() : value.default(REGISTRY[k].default)];
+})) as Record<string, z.ZodType>);
+const trainDefaults = Object.fromEntries(TRAIN_KEYS.filter((k) => !isOptional(k)).map((k) => [k, REGISTRY[k].default]));
 
 const data = z.strictObject({
   validationSplit: z.number().gt(0, 'must be in (0, 0.5]').lte(0.5, 'must be in (0, 0.5]').default(0.1),

@@ -9,7 +9,7 @@
  *
  *     npm run build && node scripts/update-schema-doc.mjs
  */
-import { HYPERPARAMETERS, REGISTRY } from '../spec/hyperparameters.js';
+import { HYPERPARAMETERS, REGISTRY, isOptional } from '../spec/hyperparameters.js';
 
 export type ColumnDoc = {
   readonly name: string;
@@ -60,7 +60,7 @@ const TRIALS: RelationDoc = {
     col('data_json', 'the data settings (JSON)'),
     col('status', '`pending`, `running`, `completed`, `failed`, `interrupted` or `pruned` (stopped early by the sweep\'s rule, after `epochs_done` epochs)'),
     col('seed', 'the seed its weights, dropout masks and shuffling derive from'),
-    ...HYPERPARAMETERS.map((k) => col(REGISTRY[k].column, REGISTRY[k].doc)),
+    ...HYPERPARAMETERS.filter((k) => !isOptional(k)).map((k) => col(REGISTRY[k].column, REGISTRY[k].doc)),
     col('backend', 'the TensorFlow.js backend that actually ran it (`tensorflow`, `wasm`, `cpu`)'),
     col('started_at', 'when its last attempt started (ISO-8601 UTC)'),
     col('finished_at', 'when its last attempt completed, failed or was interrupted (ISO-8601 UTC)'),
@@ -81,6 +81,8 @@ const TRIALS: RelationDoc = {
     col('repro_of', 'for a trial made by `sweep repro`: the id of the trial it reproduces'),
     col('number', 'its number in the sweep: 0, 1, … in the order trials were added (random search\'s trial k is number k)'),
     col('search_json', 'how the search proposed it (TPE: the numbers of the trials it saw, by state), JSON; NULL for grid trials'),
+    // Hyperparameters added later are columns added later, at the table's end, in the registry's order.
+    ...HYPERPARAMETERS.filter(isOptional).map((k) => col(REGISTRY[k].column, REGISTRY[k].doc)),
   ],
 };
 

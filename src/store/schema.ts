@@ -6,15 +6,14 @@
  * grow); test/spec/hyperparameters.test.ts holds the result to the registry.
  */
 
-/** The views as of v5 (earlier migrations keep their own text: history does not change). */
-const VIEWS = `
+/** The views over the hyperparameter columns listed (each migration keeps its own list: history does not change). */
+const views = (columns: string) => `
   CREATE VIEW leaderboard AS
   SELECT s.name AS sweep,
          RANK() OVER (PARTITION BY t.sweep_id
                       ORDER BY CASE s.metric WHEN 'val_loss' THEN -t.val_loss ELSE t.val_accuracy END DESC) AS rank,
          t.id AS trial_id, t.config_id,
-         t.model, t.epochs, t.activation, t.units, t.dropout, t.filters, t.kernel_size, t.pooling,
-         t.optimizer, t.learning_rate, t.batch_size,
+         ${columns},
          t.val_accuracy, t.val_loss, t.test_accuracy, t.test_loss,
          t.params, t.seconds, t.backend, t.finished_at
   FROM trials t JOIN sweeps s ON s.id = t.sweep_id
@@ -25,11 +24,13 @@ const VIEWS = `
 
   CREATE VIEW learning_curves AS
   SELECT s.name AS sweep, t.id AS trial_id, t.config_id, t.status,
-         t.model, t.epochs, t.activation, t.units, t.dropout, t.filters, t.kernel_size, t.pooling,
-         t.optimizer, t.learning_rate, t.batch_size,
+         ${columns},
          e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds
   FROM epochs e JOIN trials t ON t.id = e.trial_id JOIN sweeps s ON s.id = t.sweep_id;
 `;
+
+const V5_COLUMNS = `t.model, t.epochs, t.activation, t.units, t.dropout, t.filters, t.kernel_size, t.pooling,
+         t.optimizer, t.learning_rate, t.batch_size`;
 
 export const MIGRATIONS: readonly string[] = [
   `
@@ -211,7 +212,16 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (trial_id, epoch)
   ) WITHOUT ROWID;
 
-  ${VIEWS}
+  ${views(V5_COLUMNS)}
+  `,
+  // v6: label smoothing, the first hyperparameter added after sweeps were recorded: earlier
+  // trials trained without it (0), and the views list it with the others.
+  `
+  ALTER TABLE trials ADD COLUMN label_smoothing REAL NOT NULL DEFAULT 0;
+  DROP VIEW learning_curves;
+  DROP VIEW best_per_sweep;
+  DROP VIEW leaderboard;
+  ${views(`${V5_COLUMNS}, t.label_smoothing`)}
   `,
 ];
 

@@ -41,6 +41,7 @@ export class TrainingStopped extends Error {
  */
 export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { model: tf.LayersModel; resumedFrom: number }> {
   const { config, seed, splits } = opts;
+  const smoothing = config.labelSmoothing ?? 0;
   const started = performance.now();
   const model = buildModel(config, seed);
   const optimizer = makeOptimizer(config.optimizer, config.learningRate);
@@ -61,12 +62,12 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
     for (let epoch = resumedFrom + 1; epoch <= config.epochs; epoch++) {
       const t0 = performance.now();
       shuffleInPlace(order, shuffle);
-      const { loss, accuracy } = await trainEpoch(model, optimizer, splits.train, order, config.batchSize);
+      const { loss, accuracy } = await trainEpoch(model, optimizer, splits.train, order, config.batchSize, smoothing);
       // Some backends' clip turns NaN probabilities into finite losses, so the weights are checked too.
       if (!Number.isFinite(loss) || !weightsFinite(model)) {
         throw new Error(`training diverged in epoch ${epoch}: ${Number.isFinite(loss) ? 'weights' : 'loss'} became NaN or infinite`);
       }
-      const val = evaluate(model, splits.val);
+      const val = evaluate(model, splits.val, smoothing);
       const m: EpochMetrics = {
         epoch, loss, accuracy, valLoss: val.loss, valAccuracy: val.accuracy, seconds: (performance.now() - t0) / 1000,
       };
@@ -79,7 +80,7 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
       if ((await opts.onEpoch?.(m, checkpoint)) === 'stop') throw new TrainingStopped(epochs);
     }
     const last = epochs[epochs.length - 1];
-    const test = evaluate(model, splits.test);
+    const test = evaluate(model, splits.test, smoothing);
     const earlier = epochs.slice(0, resumedFrom).reduce((sum, e) => sum + e.seconds, 0);
     return {
       backend: opts.backend, valAccuracy: last.valAccuracy, valLoss: last.valLoss,
@@ -96,7 +97,7 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
 }
 
 async function trainEpoch(
-  model: tf.LayersModel, optimizer: tf.Optimizer, data: Split, order: Int32Array, batchSize: number,
+  model: tf.LayersModel, optimizer: tf.Optimizer, data: Split, order: Int32Array, batchSize: number, smoothing: number,
 ): Promise<{ loss: number; accuracy: number }> {
   // Sums stay on the backend: one read per epoch instead of a sync per step.
   let lossSum = tf.scalar(0);
@@ -111,7 +112,7 @@ async function trainEpoch(
       const cost = optimizer.minimize(() => {
         const probs = model.apply(xb, { training: true }) as tf.Tensor2D;
         hits = tf.keep(countHits(probs, yb));
-        return sparseCrossEntropy(probs, yb);
+        return sparseCrossEntropy(probs, yb, smoothing);
       }, true)!;
       const out = [tf.add(lossSum, tf.mul(cost, idx.length)), tf.add(correct, hits!)];
       hits!.dispose();
@@ -128,7 +129,7 @@ async function trainEpoch(
 }
 
 /** Loss and accuracy in inference mode (no dropout), in batches. */
-export function evaluate(model: tf.LayersModel, data: Split): { loss: number; accuracy: number } {
+export function evaluate(model: tf.LayersModel, data: Split, smoothing = 0): { loss: number; accuracy: number } {
   let loss = 0;
   let hits = 0;
   for (let start = 0; start < data.count; start += EVAL_BATCH) {
@@ -138,7 +139,7 @@ export function evaluate(model: tf.LayersModel, data: Split): { loss: number; ac
       const yb = data.y.slice(start, size);
       const probs = model.predict(xb) as tf.Tensor2D;
       return [
-        tf.mul(sparseCrossEntropy(probs, yb), size).dataSync()[0],
+        tf.mul(sparseCrossEntropy(probs, yb, smoothing), size).dataSync()[0],
         countHits(probs, yb).dataSync()[0],
       ];
     });

@@ -6,7 +6,7 @@ import { importance } from '../analysis/importance.js';
 import { formatValue, LABEL } from '../grid/describe.js';
 import { varyingKeys } from '../grid/expand.js';
 import { isRange, kindAxes } from '../spec/axes.js';
-import type { HyperparameterKey } from '../spec/hyperparameters.js';
+import { valueOf, type HyperparameterKey } from '../spec/hyperparameters.js';
 import { parseSpec } from '../spec/load-spec.js';
 import { metricValue, type SweepSpec } from '../spec/schema.js';
 import type { Store } from '../store/store.js';
@@ -33,13 +33,13 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
   const keys = varyingKeys(snapshot.map((t) => t.config));
   const axes = keys.map((k) => axisOf(k, snapshot.map((t) => t.config), spec));
   const numeric = new Set(axes.filter((a) => a.type !== 'category').map((a) => a.key));
-  const valueOf = (c: TrialConfig, k: HyperparameterKey): number | string =>
-    numeric.has(k) ? (c[k] as number) : formatValue(c[k]);
+  const axisValue = (c: TrialConfig, k: HyperparameterKey): number | string =>
+    numeric.has(k) ? (valueOf(c, k) as number) : formatValue(valueOf(c, k));
   const pruneOf = new Map(decisions.filter((d) => d.verdict === 'prune').map((d) => [d.trialId, prunedLine(d, record.metric)]));
 
   const trials: TrialView[] = snapshot.map((t) => ({
     id: t.id, number: byId.get(t.id)?.number ?? 0, status: t.status,
-    values: Object.fromEntries(keys.map((k) => [k, valueOf(t.config, k)])),
+    values: Object.fromEntries(keys.map((k) => [k, axisValue(t.config, k)])),
     config: t.config, valAccuracy: t.valAccuracy, valLoss: t.valLoss, testAccuracy: t.testAccuracy,
     seconds: t.seconds, error: t.error, epochs: t.epochs, pruned: pruneOf.get(t.id) ?? null,
   }));
@@ -81,7 +81,7 @@ function specOf(record: SweepRecord): SweepSpec | undefined {
  * as categories, every level the spec's grid lists included.
  */
 function axisOf(key: HyperparameterKey, configs: readonly TrialConfig[], spec: SweepSpec | undefined): Axis {
-  const values = configs.map((c) => c[key]);
+  const values = configs.map((c) => valueOf(c, key));
   const label = LABEL[key];
   const specAxes = spec ? kindAxes(spec).map((k) => k.axes[key]).filter((a) => a !== undefined) : [];
   if (values.every((v) => typeof v === 'number')) {

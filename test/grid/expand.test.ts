@@ -65,6 +65,17 @@ describe('expandGrid', () => {
     expect(expandGrid(spec('  dropout: [0.1]\n', head))[0].configId).not.toBe(expandGrid(spec('  dropout: [0.1]\n'))[0].configId);
   });
 
+  it('keeps the ids of configurations that leave a later hyperparameter at its default (labelSmoothing)', () => {
+    const before = expandGrid(spec('  dropout: [0.1]\n'))[0];
+    const atDefault = expandGrid(spec('  dropout: [0.1]\n  labelSmoothing: [0]\n'))[0];
+    expect(atDefault).toEqual(before);
+    expect(atDefault.config).not.toHaveProperty('labelSmoothing');
+    const [plain, smoothed] = expandGrid(spec('  dropout: [0.1]\n  labelSmoothing: [0, 0.1]\n'));
+    expect(plain.configId).toBe(before.configId);
+    expect(smoothed.config.labelSmoothing).toBe(0.1);
+    expect(smoothed.configId).not.toBe(before.configId);
+  });
+
   it('lists a value given twice once', () => {
     expect(expandGrid(spec('  dropout: [0.1, 0.1]\n'))).toHaveLength(1);
   });

@@ -49,3 +49,19 @@ describe('sparse cross-entropy and hits', () => {
     expect(profile.kernels.map((k) => k.name)).toEqual(['SweepSparseCrossEntropy', 'SweepCountHits']);
   });
 });
+
+describe('label smoothing', () => {
+  it('is cross-entropy against (1 − ε)·one-hot + ε/K, the probabilities clipped as without it', () => {
+    const eps = 0.1;
+    // By hand, row by row: −Σ_k t_k log(clip(p_k)), t = 0.9·one-hot + 0.1/3.
+    const clip = (p: number) => Math.min(Math.max(p, 1e-7), 1 - 1e-7);
+    const expected = PROBS.map((row, i) => -row.reduce((sum, p, k) => sum + ((k === LABELS[i] ? 1 - eps : 0) + eps / 3) * Math.log(clip(p)), 0))
+      .reduce((a, b) => a + b, 0) / PROBS.length;
+    const got = tf.tidy(() => sparseCrossEntropy(tf.tensor2d(PROBS), tf.tensor1d(LABELS, 'int32'), eps).dataSync()[0]);
+    expect(got).toBeCloseTo(expected, 5);
+    // ε = 0 is the plain loss (the fused kernel's), to the bit.
+    const plain = tf.tidy(() => sparseCrossEntropy(tf.tensor2d(PROBS), tf.tensor1d(LABELS, 'int32')).dataSync()[0]);
+    expect(tf.tidy(() => sparseCrossEntropy(tf.tensor2d(PROBS), tf.tensor1d(LABELS, 'int32'), 0).dataSync()[0])).toBe(plain);
+    expect(got).not.toBeCloseTo(plain, 2);
+  });
+});

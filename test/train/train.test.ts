@@ -76,4 +76,13 @@ describe('trainTrial', () => {
     expect(a.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(b.getWeights().map((w) => Array.from(w.dataSync())));
     expect(Array.from(buildModel(c, 6).getWeights()[0].dataSync())).not.toEqual(Array.from(a.getWeights()[0].dataSync()));
   });
+
+  it('trains with label smoothing: a different loss, the same data and seed, and deterministic', async () => {
+    const plain = await train(config('  epochs: [1]\n  units: [[16]]\n'), 3);
+    const smoothed = await train(config('  epochs: [1]\n  units: [[16]]\n  labelSmoothing: [0.1]\n'), 3);
+    // Smoothed targets never reach a loss of 0: the loss is higher for the same model quality.
+    expect(smoothed.epochs[0].loss).toBeGreaterThan(plain.epochs[0].loss);
+    expect(smoothed.weightsSha256).not.toBe(plain.weightsSha256);
+    expect((await train(config('  epochs: [1]\n  units: [[16]]\n  labelSmoothing: [0.1]\n'), 3)).weightsSha256).toBe(smoothed.weightsSha256);
+  });
 });
