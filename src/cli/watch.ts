@@ -1,5 +1,5 @@
 import { splitSizes } from '../data/split.js';
-import { parseSpec } from '../spec/load-spec.js';
+import { recordedSpec } from '../spec/load-spec.js';
 import { prunedLine } from '../schedule/describe.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
@@ -66,19 +66,10 @@ async function fromDatabase(store: Store, sweep: SweepRecord, now: number): Prom
     startedAt: Date.parse(sweep.updatedAt),
     now,
     trials,
-    planned: Math.max(trials.length, search(sweep)?.trials ?? 0),
+    planned: Math.max(trials.length, recordedSpec(sweep)?.search.trials ?? 0),
     prunedWhy: Object.fromEntries((await store.decisions(sweep.id))
       .filter((d) => d.verdict === 'prune').map((d) => [d.trialId, prunedLine(d, sweep.metric)])),
     stopping: false,
     finished: null,
   };
-}
-
-/** The recorded spec's search settings (how many trials TPE will propose), if its text still parses. */
-function search(sweep: SweepRecord) {
-  try {
-    return parseSpec(sweep.specYaml, sweep.specPath ?? sweep.name).search;
-  } catch {
-    return undefined;
-  }
 }

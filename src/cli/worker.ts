@@ -56,16 +56,15 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
       for (const summary of sweeps) {
         const record = (await store.sweep(summary.name))!;
         const spec = parseSpec(record.specYaml, `the spec of sweep ${record.name} in ${store.location}`);
-        const strategy = makeStrategy(spec);
         // A TPE sweep is open while it has trials left to propose, as well as to claim.
-        const proposing = strategy.propose !== undefined && summary.total < strategy.planned;
-        if (summary.pending > 0 || summary.running > 0 || proposing) open.push({ record, spec, strategy });
+        const proposing = spec.search.method === 'tpe' && summary.total < spec.search.trials!;
+        if (summary.pending > 0 || summary.running > 0 || proposing) open.push({ record, spec });
       }
       if (open.length === 0 && !values.wait) break;
       let trained = 0;
-      for (const { record, spec, strategy } of open) {
+      for (const { record, spec } of open) {
         if (stop.signal.aborted) break;
-        const log = progressLog(out, strategy.keys, spec.metric);
+        const log = progressLog(out, makeStrategy(spec).keys, spec.metric);
         const result = await runSweep({
           spec, specText: record.specYaml, specPath: record.specPath, store, dataset, backend: values.backend, joining: true,
           workers: values.workers ?? availableParallelism(), signal: stop.signal,

@@ -30,6 +30,18 @@ export function loadSpec(file: string): { spec: SweepSpec; text: string; notes: 
   return { ...parseSpecWithNotes(text, file), text };
 }
 
+/**
+ * The spec a sweep was recorded with, for views (`watch`, the dashboard); undefined where its
+ * text no longer parses (a sweep recorded by an older `sweep`).
+ */
+export function recordedSpec(record: { specYaml: string; specPath: string | null; name: string }): SweepSpec | undefined {
+  try {
+    return parseSpec(record.specYaml, record.specPath ?? record.name);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parses spec text (native or W&B); every error names the file, line, column and the field's path. */
 export function parseSpec(text: string, file: string): SweepSpec {
   return parseSpecWithNotes(text, file).spec;

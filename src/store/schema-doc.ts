@@ -10,6 +10,7 @@
  *     npm run build && node scripts/update-schema-doc.mjs
  */
 import { HYPERPARAMETERS, REGISTRY, isOptional } from '../spec/hyperparameters.js';
+import { HYPERPARAMETER_COLUMNS } from './rows.js';
 
 export type ColumnDoc = {
   readonly name: string;
@@ -140,8 +141,6 @@ const DECISIONS: RelationDoc = {
   ],
 };
 
-/** The hyperparameter columns the views repeat from `trials`, from the registry. */
-const HYPERPARAMETER_COLUMNS = HYPERPARAMETERS.map((k) => REGISTRY[k].column);
 
 /** A view's column that means what the column of the same name in `from` means. */
 function inherit(from: RelationDoc, name: string): ColumnDoc {

@@ -419,16 +419,18 @@ export class SqliteStore implements Store {
 
   /** Inserts a trial as 'pending' with the sweep's next number, unless its config id is there; 1 if it was added. */
   private insertTrial(sweepId: number, seed: number, dataJson: string, t: Trial): number {
-    const columns: [string, unknown][] = [
-      ['sweep_id', sweepId], ['config_id', t.configId], ['config_json', JSON.stringify(t.config)], ['data_json', dataJson],
-      ['seed', seed], ['number', this.nextNumber(sweepId)], ['search_json', t.search ? JSON.stringify(t.search) : null],
-      ...HYPERPARAMETER_COLUMNS.map((c, i): [string, unknown] => [c, hyperparameterValues(t.config)[i]]),
-    ];
-    return this.db.prepare(
-      `INSERT INTO trials (${columns.map(([c]) => c).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
+    // Prepared once: a grid of thousands is inserted one row at a time.
+    this.insertTrialStmt ??= this.db.prepare(
+      `INSERT INTO trials (sweep_id, config_id, config_json, data_json, seed, number, search_json, ${HYPERPARAMETER_COLUMNS.join(', ')})
+       VALUES (${Array(7 + HYPERPARAMETER_COLUMNS.length).fill('?').join(', ')})
        ON CONFLICT (sweep_id, config_id) DO NOTHING`,
-    ).run(...columns.map(([, v]) => v)).changes;
+    );
+    return this.insertTrialStmt.run(
+      sweepId, t.configId, JSON.stringify(t.config), dataJson, seed, this.nextNumber(sweepId),
+      t.search ? JSON.stringify(t.search) : null, ...hyperparameterValues(t.config),
+    ).changes;
   }
+  private insertTrialStmt: Database.Statement | undefined;
 
   private nextNumber(sweepId: number): number {
     return (this.db.prepare('SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE sweep_id = ?').get(sweepId) as { n: number }).n;

@@ -7,12 +7,12 @@ import { formatValue, LABEL } from '../grid/describe.js';
 import { varyingKeys } from '../grid/expand.js';
 import { isRange, kindAxes } from '../spec/axes.js';
 import { valueOf, type HyperparameterKey } from '../spec/hyperparameters.js';
-import { parseSpec } from '../spec/load-spec.js';
-import { metricValue, type SweepSpec } from '../spec/schema.js';
+import { recordedSpec } from '../spec/load-spec.js';
+import { metricValue, type Axis } from '../spec/schema.js';
 import type { Store } from '../store/store.js';
 import { prunedLine } from '../schedule/describe.js';
 import type { SweepRecord, TrialConfig, TrialRecord } from '../types.js';
-import type { Axis, BestView, DashboardData, SweepView, TrialView } from './model.js';
+import type { Axis as AxisView, BestView, DashboardData, SweepView, TrialView } from './model.js';
 
 export type BuildOptions = {
   /** Served live: where the page's event stream is. */
@@ -28,10 +28,13 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
   const [summaries, snapshot, records, decisions] = await Promise.all([
     store.sweeps(), store.snapshot(record.id), store.trials(record.id), store.decisions(record.id),
   ]);
-  const spec = specOf(record);
+  const spec = recordedSpec(record);
   const byId = new Map(records.map((r) => [r.id, r]));
   const keys = varyingKeys(snapshot.map((t) => t.config));
-  const axes = keys.map((k) => axisOf(k, snapshot.map((t) => t.config), spec));
+  // Each key's axes in the spec (one per model kind that has it): its listed values, or its range.
+  const kinds = spec ? kindAxes(spec) : [];
+  const specAxes = (k: HyperparameterKey) => kinds.map((kind) => kind.axes[k]).filter((a) => a !== undefined);
+  const axes = keys.map((k) => axisOf(k, snapshot.map((t) => t.config), specAxes(k)));
   const numeric = new Set(axes.filter((a) => a.type !== 'category').map((a) => a.key));
   const axisValue = (c: TrialConfig, k: HyperparameterKey): number | string =>
     numeric.has(k) ? (valueOf(c, k) as number) : formatValue(valueOf(c, k));
@@ -46,7 +49,7 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
 
   const completed = trials.filter((t) => t.status === 'completed');
   const levels = Object.fromEntries(keys.flatMap((k) => {
-    const listed = gridLevels(k, spec);
+    const listed = gridLevels(specAxes(k));
     return listed ? [[k, listed]] : [];
   }));
   const top = records.find((r) => r.status === 'completed');
@@ -66,43 +69,31 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
   };
 }
 
-/** The recorded spec, if its text still parses (a spec from an older sweep may not). */
-function specOf(record: SweepRecord): SweepSpec | undefined {
-  try {
-    return parseSpec(record.specYaml, record.specPath ?? record.name);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * A swept hyperparameter's axis: numbers on a value axis (log for a log range, or a learning
  * rate spanning a factor of 10 or more), anything else (lists, names, a key some trials lack)
  * as categories, every level the spec's grid lists included.
  */
-function axisOf(key: HyperparameterKey, configs: readonly TrialConfig[], spec: SweepSpec | undefined): Axis {
+function axisOf(key: HyperparameterKey, configs: readonly TrialConfig[], specAxes: readonly Axis[]): AxisView {
   const values = configs.map((c) => valueOf(c, key));
   const label = LABEL[key];
-  const specAxes = spec ? kindAxes(spec).map((k) => k.axes[key]).filter((a) => a !== undefined) : [];
   if (values.every((v) => typeof v === 'number')) {
     const nums = values as number[];
     const wide = Math.min(...nums) > 0 && Math.max(...nums) / Math.min(...nums) >= 10;
     const logRange = specAxes.some((a) => isRange(a) && a.log);
     return { key, label, type: logRange || (key === 'learningRate' && wide) ? 'log' : 'value' };
   }
-  const listed = specAxes.flatMap((a) => (isRange(a) ? [] : a.map((v) => formatValue(v as TrialConfig[HyperparameterKey]))));
+  const listed = specAxes.flatMap((a) => (isRange(a) ? [] : a.map(formatValue)));
   const seen = values.map((v) => formatValue(v));
   const categories = [...new Set([...listed, ...seen])].sort(byNumberThenText);
   return { key, label, type: 'category', categories };
 }
 
-/** The levels a grid lists for `key`, as the trials' values read as text (`String(value)`); undefined for a range. */
-function gridLevels(key: HyperparameterKey, spec: SweepSpec | undefined): string[] | undefined {
-  if (!spec) return undefined;
-  const axes = kindAxes(spec).map((k) => k.axes[key]).filter((a) => a !== undefined);
-  if (axes.length === 0 || axes.some(isRange)) return undefined;
-  const text = (v: unknown) => (typeof v === 'number' ? String(v) : formatValue(v as TrialConfig[HyperparameterKey]));
-  return [...new Set(axes.flatMap((a) => (a as readonly unknown[]).map(text)))];
+/** The levels a key's grid lists, as the trials' values read as text (`String(value)`); undefined for a range or no spec. */
+function gridLevels(specAxes: readonly Axis[]): string[] | undefined {
+  if (specAxes.length === 0 || specAxes.some(isRange)) return undefined;
+  const text = (v: unknown) => (typeof v === 'number' ? String(v) : formatValue(v));
+  return [...new Set(specAxes.flatMap((a) => (a as readonly unknown[]).map(text)))];
 }
 
 /** "64" before "128" before "256-128" before "relu": numeric prefixes in order, then text. */

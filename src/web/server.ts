@@ -77,11 +77,17 @@ export async function serveDashboard(o: ServeOptions): Promise<Serving> {
     polling = true;
     try {
       const token = await o.store.changeToken();
+      // Each changed sweep is read once, however many pages show it.
+      const events = new Map<string, Promise<string | null>>();
+      const eventOf = (sweep: string) => events.get(sweep) ?? events.set(sweep, (async () => {
+        const record = await o.store.sweep(sweep);
+        return record ? `event: data\ndata: ${JSON.stringify(await build(record))}\n\n` : null;
+      })()).get(sweep)!;
       for (const s of [...streams]) {
         if (s.token === token) continue;
         s.token = token;
-        const record = await o.store.sweep(s.sweep);
-        if (record) s.res.write(`event: data\ndata: ${JSON.stringify(await build(record))}\n\n`);
+        const event = await eventOf(s.sweep);
+        if (event) s.res.write(event);
       }
     } catch {
       // A busy or restarting database: the next poll tries again.
