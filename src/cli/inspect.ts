@@ -6,7 +6,6 @@ import { dbOption, defineCommand, jsonOption, type Io } from './command.js';
 import { formatValue, LABEL } from '../grid/describe.js';
 import { formatMetric } from '../spec/schema.js';
 import { bestSpec, specYaml } from '../spec/one-config.js';
-import { valueOf } from '../spec/hyperparameters.js';
 import { prunedLine } from '../schedule/describe.js';
 import { formatTable, pct } from './table.js';
 import type { SweepRecord } from '../types.js';
@@ -91,7 +90,7 @@ export function show(name: string, values: Options, { out }: Io): Promise<number
     out(formatTable(
       ['rank', 'trial', 'status', ...keys.map((k) => LABEL[k]), 'val_acc', 'val_loss', 'test_acc', 'epochs', 'seconds', 'backend'],
       trials.map((t, i) => [
-        t.status === 'completed' ? ++rank : null, t.id, t.status, ...keys.map((k) => formatValue(valueOf(configs[i], k))),
+        t.status === 'completed' ? ++rank : null, t.id, t.status, ...keys.map((k) => formatValue(configs[i][k])),
         pct(t.valAccuracy), t.valLoss?.toFixed(4) ?? null, pct(t.testAccuracy),
         `${t.epochsDone}/${configs[i].epochs}`, t.seconds?.toFixed(1) ?? null, t.backend,
       ]),

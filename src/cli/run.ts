@@ -3,7 +3,7 @@ import { loadFashionMnist } from '../data/fashion-mnist.js';
 import { UserError } from '../errors.js';
 import { countConfigs } from '../grid/expand.js';
 import { makeStrategy } from '../search/strategy.js';
-import { HYPERPARAMETERS, valueOf } from '../spec/hyperparameters.js';
+import { HYPERPARAMETERS } from '../spec/hyperparameters.js';
 import { nodeBackendInstalled } from '../pool/node-backend.js';
 import type { BackendChoice } from '../pool/protocol.js';
 import { loadSpec } from '../spec/load-spec.js';
@@ -74,9 +74,9 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
       out(`TPE proposes each trial from the results before it: the first ${Math.min(count, 10)} are random search's.`);
       return 0;
     }
-    const shown = HYPERPARAMETERS.filter((k) => trials.some((t) => valueOf(t.config, k) !== undefined));
+    const shown = HYPERPARAMETERS.filter((k) => trials.some((t) => t.config[k] !== undefined));
     out(formatTable(['#', 'config', ...shown.map((k) => LABEL[k])],
-      trials.map((t, i) => [i + 1, t.configId, ...shown.map((k) => formatValue(valueOf(t.config, k)))])));
+      trials.map((t, i) => [i + 1, t.configId, ...shown.map((k) => formatValue(t.config[k]))])));
     return 0;
   }
 

@@ -1,4 +1,4 @@
-import { REGISTRY, valueOf, type HyperparameterKey } from '../spec/hyperparameters.js';
+import { REGISTRY, type HyperparameterKey } from '../spec/hyperparameters.js';
 import type { TrialConfig } from '../types.js';
 
 /** Short display name of a hyperparameter, as columns and log lines show it. */
@@ -15,5 +15,5 @@ export function formatValue(v: unknown): string {
 
 /** "dropout=0.2 units=128" for the keys that distinguish this configuration. */
 export function describeConfig(c: TrialConfig, keys: readonly HyperparameterKey[]): string {
-  return keys.filter((k) => valueOf(c, k) !== undefined).map((k) => `${LABEL[k]}=${formatValue(valueOf(c, k))}`).join(' ');
+  return keys.filter((k) => c[k] !== undefined).map((k) => `${LABEL[k]}=${formatValue(c[k])}`).join(' ');
 }

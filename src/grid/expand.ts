@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Trial, TrialConfig } from '../types.js';
-import { canonicalConfig, HYPERPARAMETERS, valueOf, type HyperparameterKey } from '../spec/hyperparameters.js';
+import { canonicalConfig, HYPERPARAMETERS, type HyperparameterKey } from '../spec/hyperparameters.js';
 import { isRange, kindAxes } from '../spec/axes.js';
 import type { DataSettings, ModelKind, SweepSpec } from '../spec/schema.js';
 
@@ -33,10 +33,9 @@ export function expandGrid(spec: SweepSpec): Trial[] {
     const keys = Object.keys(axes).sort();
     const index = keys.map(() => 0);
     for (;;) {
-      const full = { model: kind } as Record<string, unknown>;
-      keys.forEach((k, i) => { full[k] = axes[k][index[i]]; });
-      const config = canonicalConfig(full) as TrialConfig;
-      const trial = { configId: configId(config, spec.seed, spec.data), config };
+      const config = { model: kind } as Record<string, unknown>;
+      keys.forEach((k, i) => { config[k] = axes[k][index[i]]; });
+      const trial = { configId: configId(config as TrialConfig, spec.seed, spec.data), config: config as TrialConfig };
       if (!seen.has(trial.configId)) {
         seen.add(trial.configId);
         out.push(trial);
@@ -49,9 +48,9 @@ export function expandGrid(spec: SweepSpec): Trial[] {
   return out;
 }
 
-/** A stable id for a configuration trained with a seed on a data split. */
+/** A stable id for a configuration trained with a seed on a data split (optional keys at their default not counted: see the registry). */
 export function configId(config: TrialConfig, seed: number, data: DataSettings): string {
-  return createHash('sha256').update(canonicalJson({ config, seed, data })).digest('hex').slice(0, 16);
+  return createHash('sha256').update(canonicalJson({ config: canonicalConfig(config), seed, data })).digest('hex').slice(0, 16);
 }
 
 /** JSON with object keys sorted at every depth, so equal values give equal text. */
@@ -65,5 +64,5 @@ export function canonicalJson(value: unknown): string {
 
 /** The hyperparameters whose values differ across these configurations, in table order. */
 export function varyingKeys(configs: readonly TrialConfig[]): HyperparameterKey[] {
-  return HYPERPARAMETERS.filter((key) => new Set(configs.map((c) => JSON.stringify(valueOf(c, key)))).size > 1);
+  return HYPERPARAMETERS.filter((key) => new Set(configs.map((c) => JSON.stringify(c[key]))).size > 1);
 }

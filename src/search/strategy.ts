@@ -5,7 +5,7 @@
  * sweep has recorded, under the store's proposal lock.
  */
 import { configId, expandGrid, varyingKeys } from '../grid/expand.js';
-import { canonicalConfig, HYPERPARAMETERS, kindKeys, valueOf, type HyperparameterKey } from '../spec/hyperparameters.js';
+import { HYPERPARAMETERS, type HyperparameterKey } from '../spec/hyperparameters.js';
 import { metricScore, type SweepSpec } from '../spec/schema.js';
 import type { Trial, TrialConfig, TrialRecord } from '../types.js';
 import { sampleRandom } from './random.js';
@@ -34,7 +34,7 @@ const RETRIES = 20;
 export function makeStrategy(spec: SweepSpec): SearchStrategy {
   const { method, trials: cap } = spec.search;
   const toTrial = (s: Sample, search?: Record<string, unknown>): Trial => {
-    const config = canonicalConfig(s as unknown as Record<string, unknown>) as TrialConfig;
+    const config = s as unknown as TrialConfig;
     return { configId: configId(config, spec.seed, spec.data), config, ...(search ? { search } : {}) };
   };
   if (method === 'grid') {
@@ -79,8 +79,7 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
  * failed trials are left out, as Optuna leaves out FAIL.
  */
 function observe(spec: SweepSpec, t: TrialRecord): Observation[] {
-  // A configuration leaves out an optional key at its default (canonicalConfig): TPE sees the value.
-  const config = Object.fromEntries(kindKeys(t.config.model).map((k) => [k, valueOf(t.config, k)]).concat([['model', t.config.model]])) as unknown as Sample;
+  const config = t.config as unknown as Sample;
   switch (t.status) {
     case 'completed':
       return [{ number: t.number, config, state: 'complete', score: metricScore(spec.metric, t) }];

@@ -41,8 +41,9 @@ type Entry = {
   /** The model kinds that have it; a configuration of another kind leaves it out. */
   readonly kinds: readonly ModelKind[];
   /**
-   * Added after sweeps were recorded: a configuration holds it only where it differs from its
-   * default, so every configuration that does not use it keeps the config id it always had.
+   * Added after sweeps were recorded: a configuration's id is hashed without it where it has its
+   * default (`canonicalConfig`), so every configuration that does not use it keeps the id it
+   * always had; configurations recorded before it are read with its default (`withDefaults`).
    */
   readonly optional?: true;
   /** One value, validated. */
@@ -125,19 +126,11 @@ export const REGISTRY = {
 type Registry = typeof REGISTRY;
 export type HyperparameterKey = keyof Registry;
 type ValueOf<K extends HyperparameterKey> = K extends 'model' ? ModelKind : z.output<Registry[K]['value']>;
-type IsOptional<K extends HyperparameterKey> = Registry[K] extends { optional: true } ? true : false;
-type Shared = {
-  [K in HyperparameterKey as 'ann' extends Registry[K]['kinds'][number] ? IsOptional<K> extends true ? never : K : never]: ValueOf<K>
-};
-type Sometimes = {
-  [K in HyperparameterKey as 'ann' extends Registry[K]['kinds'][number] ? IsOptional<K> extends true ? K : never : K]?: ValueOf<K>
-};
+type Shared = { [K in HyperparameterKey as 'ann' extends Registry[K]['kinds'][number] ? K : never]: ValueOf<K> };
+type KindOnly = { [K in HyperparameterKey as 'ann' extends Registry[K]['kinds'][number] ? never : K]?: ValueOf<K> };
 
-/**
- * One fully resolved configuration: everything that decides what is trained. Kind-only keys
- * are absent from other kinds' configurations, optional ones wherever they have their default.
- */
-export type TrialConfig = Shared & Sometimes;
+/** One fully resolved configuration: everything that decides what is trained (kind-only keys absent elsewhere). */
+export type TrialConfig = Shared & KindOnly;
 
 /** The hyperparameters in table order. */
 export const HYPERPARAMETERS = Object.keys(REGISTRY) as HyperparameterKey[];
@@ -160,21 +153,21 @@ export function isOptional(key: HyperparameterKey): boolean {
   return (REGISTRY[key] as Entry).optional === true;
 }
 
-/** A configuration's value of `key`: an optional key it leaves out has its default; a key its kind lacks is undefined. */
-export function valueOf(config: TrialConfig, key: HyperparameterKey): unknown {
-  const v = (config as Record<string, unknown>)[key];
-  return v === undefined && isOptional(key) ? REGISTRY[key].default : v;
-}
-
-/** A configuration as stored and hashed: optional keys at their default left out. */
+/** A configuration as its id hashes it: optional keys at their default left out, as configurations recorded before them had. */
 export function canonicalConfig<T extends Record<string, unknown>>(config: T): T {
   return Object.fromEntries(Object.entries(config).filter(([k, v]) =>
     !(k in REGISTRY && isOptional(k as HyperparameterKey) && JSON.stringify(v) === JSON.stringify(REGISTRY[k as HyperparameterKey].default)))) as T;
 }
 
+/** A configuration as recorded, whole: the optional keys it was recorded without, at their default. */
+export function withDefaults(config: TrialConfig): TrialConfig {
+  const missing = kindKeys(config.model).filter((k) => isOptional(k) && !(k in config));
+  return missing.length === 0 ? config : { ...Object.fromEntries(missing.map((k) => [k, REGISTRY[k].default])), ...config } as TrialConfig;
+}
+
 /** A configuration's value for its column: lists as JSON text, a key its kind lacks as NULL. */
 export function columnValue(config: TrialConfig, key: HyperparameterKey): string | number | null {
-  const v = valueOf(config, key);
+  const v = (config as Record<string, unknown>)[key];
   if (v === undefined) return null;
   return Array.isArray(v) ? JSON.stringify(v) : (v as string | number);
 }

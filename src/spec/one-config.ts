@@ -1,11 +1,12 @@
 import { Document, isSeq, visit } from 'yaml';
-import { TRAIN_KEYS } from './hyperparameters.js';
+import { canonicalConfig, TRAIN_KEYS } from './hyperparameters.js';
 import type { DataSettings } from './schema.js';
 import type { SweepRecord, TrialConfig } from '../types.js';
 
 /** A spec whose grid is exactly one configuration: it expands to the same config id. */
 export function bestSpec(sweep: Pick<SweepRecord, 'name' | 'metric'>, seed: number, data: DataSettings, c: TrialConfig) {
-  const { model, ...rest } = c;
+  // Optional keys at their default left out, as the spec that trained it may not have named them.
+  const { model, ...rest } = canonicalConfig(c);
   const isTrain = ([k]: [string, unknown]) => (TRAIN_KEYS as string[]).includes(k);
   const entries = Object.entries(rest);
   return {

@@ -6,7 +6,7 @@ import type {
 } from '../types.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { PG_MIGRATIONS } from './schema-postgres.js';
-import { HYPERPARAMETERS, REGISTRY } from '../spec/hyperparameters.js';
+import { HYPERPARAMETERS, REGISTRY, withDefaults } from '../spec/hyperparameters.js';
 import {
   copiedTrialColumns, DECISION_COLUMNS, DECISIONS_OF_SWEEP, decisionValues, HYPERPARAMETER_COLUMNS, hyperparameterValues, REFUSED, toDecision,
   toSweep, toTrial, type DecisionRow, type SweepRow, type TrialRow,
@@ -432,7 +432,7 @@ export class PostgresStore implements Store {
       epochs.get(trialId)!.push(m);
     }
     return trials.map((t) => ({
-      id: t.id, configId: t.config_id, config: JSON.parse(t.config_json) as TrialConfig, status: t.status,
+      id: t.id, configId: t.config_id, config: withDefaults(JSON.parse(t.config_json) as TrialConfig), status: t.status,
       backend: t.backend, epochs: epochs.get(t.id) ?? [], valAccuracy: t.val_accuracy, valLoss: t.val_loss,
       testAccuracy: t.test_accuracy, seconds: t.seconds, startedAt: t.started_at, error: t.error,
     }));

@@ -4,7 +4,7 @@
  * Only `store/` imports this; rows never leave it.
  */
 import type { DataSettings, Metric } from '../spec/schema.js';
-import { HYPERPARAMETERS, REGISTRY, columnValue } from '../spec/hyperparameters.js';
+import { HYPERPARAMETERS, REGISTRY, columnValue, withDefaults } from '../spec/hyperparameters.js';
 import type { DecisionRecord, SweepRecord, TrialConfig, TrialRecord, TrialStatus } from '../types.js';
 import type { TrialCopy } from './store.js';
 
@@ -34,7 +34,7 @@ export function toSweep(r: SweepRow): SweepRecord {
 
 export function toTrial(r: TrialRow): TrialRecord {
   return {
-    id: r.id, sweepId: r.sweep_id, configId: r.config_id, config: JSON.parse(r.config_json) as TrialConfig,
+    id: r.id, sweepId: r.sweep_id, configId: r.config_id, config: withDefaults(JSON.parse(r.config_json) as TrialConfig),
     data: JSON.parse(r.data_json) as DataSettings, seed: r.seed, status: r.status, backend: r.backend,
     startedAt: r.started_at, finishedAt: r.finished_at, epochsDone: r.epochs_done, attempts: r.attempts,
     owner: r.owner, resumedFrom: r.resumed_from, valAccuracy: r.val_accuracy, valLoss: r.val_loss,

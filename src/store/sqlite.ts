@@ -7,6 +7,7 @@ import { failpoint } from '../failpoint.js';
 import type {
   DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot,
 } from '../types.js';
+import { withDefaults } from '../spec/hyperparameters.js';
 import { refuseNetworkFilesystem } from './filesystem.js';
 import {
   copiedTrialColumns, DECISION_COLUMNS, DECISIONS_OF_SWEEP, decisionValues, HYPERPARAMETER_COLUMNS, hyperparameterValues, REFUSED, toDecision,
@@ -337,7 +338,7 @@ export class SqliteStore implements Store {
       epochs.get(trialId)!.push(m);
     }
     return this.rankedRows(sweepId).map((t) => ({
-      id: t.id, configId: t.config_id, config: JSON.parse(t.config_json) as TrialConfig, status: t.status,
+      id: t.id, configId: t.config_id, config: withDefaults(JSON.parse(t.config_json) as TrialConfig), status: t.status,
       backend: t.backend, epochs: epochs.get(t.id) ?? [], valAccuracy: t.val_accuracy, valLoss: t.val_loss,
       testAccuracy: t.test_accuracy, seconds: t.seconds, startedAt: t.started_at, error: t.error,
     }));

@@ -41,7 +41,7 @@ export class TrainingStopped extends Error {
  */
 export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { model: tf.LayersModel; resumedFrom: number }> {
   const { config, seed, splits } = opts;
-  const smoothing = config.labelSmoothing ?? 0;
+  const smoothing = config.labelSmoothing;
   const started = performance.now();
   const model = buildModel(config, seed);
   const optimizer = makeOptimizer(config.optimizer, config.learningRate);

@@ -1,6 +1,5 @@
 import { Box, Text } from 'ink';
 import { formatValue, LABEL } from '../grid/describe.js';
-import { valueOf } from '../spec/hyperparameters.js';
 import { duration, percent, sparkline, truncate } from './format.js';
 import type { TrialConfig, TrialSnapshot } from '../types.js';
 
@@ -33,7 +32,7 @@ export function sortTrials(ranked: readonly TrialSnapshot[], sort: SortKey): Tri
       case 'test_acc': return -(t.testAccuracy ?? 0);
       case 'time': return t.seconds ?? 0;
       default: {
-        const v = valueOf(t.config, sort);
+        const v = t.config[sort];
         return typeof v === 'number' ? v : formatValue(v);
       }
     }
@@ -51,7 +50,7 @@ export function Leaderboard({ ranked, keys, sort, offset, width, height }: Props
   const columns: Column[] = [
     { title: '#', sortKey: 'score', align: 'right', cell: (_t, r) => String(r) },
     { title: 'trial', align: 'right', cell: (t) => String(t.id) },
-    ...keys.map((k): Column => ({ title: LABEL[k], sortKey: k, align: 'left', cell: (t) => formatValue(valueOf(t.config, k)) })),
+    ...keys.map((k): Column => ({ title: LABEL[k], sortKey: k, align: 'left', cell: (t) => formatValue(t.config[k]) })),
     { title: 'val_acc', sortKey: 'val_acc', align: 'right', cell: (t) => percent(t.valAccuracy) },
     { title: 'test_acc', sortKey: 'test_acc', align: 'right', cell: (t) => percent(t.testAccuracy) },
     { title: 'epochs', align: 'right', cell: (t) => String(t.epochs.length) },

@@ -6,7 +6,7 @@ import { importance } from '../analysis/importance.js';
 import { formatValue, LABEL } from '../grid/describe.js';
 import { varyingKeys } from '../grid/expand.js';
 import { isRange, kindAxes } from '../spec/axes.js';
-import { valueOf, type HyperparameterKey } from '../spec/hyperparameters.js';
+import type { HyperparameterKey } from '../spec/hyperparameters.js';
 import { recordedSpec } from '../spec/load-spec.js';
 import { metricValue, type Axis } from '../spec/schema.js';
 import type { Store } from '../store/store.js';
@@ -37,7 +37,7 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
   const axes = keys.map((k) => axisOf(k, snapshot.map((t) => t.config), specAxes(k)));
   const numeric = new Set(axes.filter((a) => a.type !== 'category').map((a) => a.key));
   const axisValue = (c: TrialConfig, k: HyperparameterKey): number | string =>
-    numeric.has(k) ? (valueOf(c, k) as number) : formatValue(valueOf(c, k));
+    numeric.has(k) ? (c[k] as number) : formatValue(c[k]);
   const pruneOf = new Map(decisions.filter((d) => d.verdict === 'prune').map((d) => [d.trialId, prunedLine(d, record.metric)]));
 
   const trials: TrialView[] = snapshot.map((t) => ({
@@ -75,7 +75,7 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
  * as categories, every level the spec's grid lists included.
  */
 function axisOf(key: HyperparameterKey, configs: readonly TrialConfig[], specAxes: readonly Axis[]): AxisView {
-  const values = configs.map((c) => valueOf(c, key));
+  const values = configs.map((c) => c[key]);
   const label = LABEL[key];
   if (values.every((v) => typeof v === 'number')) {
     const nums = values as number[];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, configId, countConfigs, expandGrid, varyingKeys } from '../../src/grid/expand.js';
-import { parseSpec } from '../../src/spec/load-spec.js';
+import { loadSpec, parseSpec } from '../../src/spec/load-spec.js';
 
 const spec = (grid: string, head = 'name: g\nseed: 1\n') => parseSpec(`${head}grid:\n${grid}`, 'g.yaml');
 
@@ -9,8 +9,14 @@ describe('expandGrid', () => {
     const trials = expandGrid(parseSpec('name: g\n', 'g.yaml'));
     expect(trials.map((t) => t.config)).toEqual([{
       model: 'ann', epochs: 7, activation: 'relu', units: [128], dropout: 0.2,
-      optimizer: 'adam', learningRate: 0.001, batchSize: 32,
+      optimizer: 'adam', learningRate: 0.001, batchSize: 32, labelSmoothing: 0,
     }]);
+  });
+
+  it('gives the dropout sweep the config ids it was recorded with before labelSmoothing existed', () => {
+    // From a database the dropout sweep wrote before the key was added: its trials must be found again, not retrained.
+    const ids = expandGrid(loadSpec('sweeps/dropout.yaml').spec).map((t) => t.configId);
+    expect(ids.slice(0, 2)).toEqual(['f5de340046ec4e61', 'a8a9ed9aee301e64']);
   });
 
   it('takes the cartesian product over sorted keys, the last varying fastest', () => {
@@ -69,7 +75,7 @@ describe('expandGrid', () => {
     const before = expandGrid(spec('  dropout: [0.1]\n'))[0];
     const atDefault = expandGrid(spec('  dropout: [0.1]\n  labelSmoothing: [0]\n'))[0];
     expect(atDefault).toEqual(before);
-    expect(atDefault.config).not.toHaveProperty('labelSmoothing');
+    expect(atDefault.config.labelSmoothing).toBe(0);
     const [plain, smoothed] = expandGrid(spec('  dropout: [0.1]\n  labelSmoothing: [0, 0.1]\n'));
     expect(plain.configId).toBe(before.configId);
     expect(smoothed.config.labelSmoothing).toBe(0.1);
