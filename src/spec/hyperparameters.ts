@@ -26,6 +26,29 @@ export type OptimizerName = (typeof OPTIMIZERS)[number];
 export const POOLINGS = ['max', 'avg', 'none'] as const;
 export type Pooling = (typeof POOLINGS)[number];
 
+export const SCHEDULES = ['constant', 'cosine', 'step', 'onecycle'] as const;
+export type Schedule = (typeof SCHEDULES)[number];
+
+export const HEADS = ['flatten', 'gap'] as const;
+export type Head = (typeof HEADS)[number];
+
+/** The augmentations `augment` combines with `+`, in the order they apply to an image. */
+export const AUGMENTATIONS = ['shift', 'flip', 'erase'] as const;
+export type Augmentation = (typeof AUGMENTATIONS)[number];
+
+// `none`, or augmentations joined by `+` in any order: kept in canonical order (shift, flip,
+// erase), so `flip+shift` and `shift+flip` are one configuration with one id.
+const augment = z.string().transform((text, ctx) => {
+  if (text === 'none') return text;
+  const parts = text.split('+');
+  const bad = parts.find((p) => !(AUGMENTATIONS as readonly string[]).includes(p));
+  if (bad !== undefined || new Set(parts).size !== parts.length) {
+    ctx.addIssue({ code: 'custom', message: `must be none, or ${AUGMENTATIONS.join(', ')} joined by + (such as shift+flip)` });
+    return z.NEVER;
+  }
+  return AUGMENTATIONS.filter((a) => parts.includes(a)).join('+');
+});
+
 // Upper bounds keep a typo (epochs: 70000) from becoming a week of compute or an
 // out-of-memory crash deep inside a worker.
 export const posInt = (max: number) =>
@@ -121,6 +144,35 @@ export const REGISTRY = {
     default: 0, train: true, column: 'label_smoothing', sql: 'REAL', label: 'smooth',
     doc: 'label smoothing ε of the training loss, as Keras applies it (0: none)',
   },
+  batchNorm: {
+    kinds: BOTH, optional: true, value: z.boolean({ error: 'must be true or false' }), range: null, default: false, train: true,
+    column: 'batch_norm', sql: 'INTEGER', label: 'bn',
+    doc: '1 where batch normalization follows each conv and hidden Dense layer, else 0',
+  },
+  augment: {
+    kinds: BOTH, optional: true, value: augment, range: null, default: 'none', train: true,
+    column: 'augment', sql: 'TEXT', label: 'augment',
+    doc: 'the training images\' seeded augmentation: `none`, or `shift`, `flip`, `erase` joined by `+`',
+  },
+  schedule: {
+    kinds: BOTH, optional: true, value: oneOf(SCHEDULES), range: null, default: 'constant', train: true,
+    column: 'schedule', sql: 'TEXT', label: 'schedule',
+    doc: 'the learning-rate schedule: `constant`, `cosine`, `step` or `onecycle`',
+  },
+  weightDecay: {
+    kinds: BOTH, optional: true, value: z.number().gte(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)'), range: 'float',
+    default: 0, train: true, column: 'weight_decay', sql: 'REAL', label: 'wd',
+    doc: 'decoupled weight decay of the kernels, as AdamW applies it (0: none)',
+  },
+  blocks: {
+    kinds: CNN, optional: true, value: posInt(4), range: 'int', default: 1, train: false,
+    column: 'blocks', sql: 'INTEGER', label: 'blocks', doc: 'conv layers per block before each pooling (CNN only, else NULL)',
+  },
+  head: {
+    kinds: CNN, optional: true, value: oneOf(HEADS), range: null, default: 'flatten', train: false,
+    column: 'head', sql: 'TEXT', label: 'head',
+    doc: 'what follows the convs: `flatten` or `gap`, global average pooling (CNN only, else NULL)',
+  },
 } as const satisfies Record<string, Entry>;
 
 type Registry = typeof REGISTRY;
@@ -165,9 +217,10 @@ export function withDefaults(config: TrialConfig): TrialConfig {
   return missing.length === 0 ? config : { ...Object.fromEntries(missing.map((k) => [k, REGISTRY[k].default])), ...config } as TrialConfig;
 }
 
-/** A configuration's value for its column: lists as JSON text, a key its kind lacks as NULL. */
+/** A configuration's value for its column: lists as JSON text, booleans as 1 or 0, a key its kind lacks as NULL. */
 export function columnValue(config: TrialConfig, key: HyperparameterKey): string | number | null {
   const v = (config as Record<string, unknown>)[key];
   if (v === undefined) return null;
+  if (typeof v === 'boolean') return v ? 1 : 0;
   return Array.isArray(v) ? JSON.stringify(v) : (v as string | number);
 }

@@ -57,6 +57,10 @@ const ROUND = `
   END $$;
 `;
 
+// The hyperparameter columns the views listed at v6.
+const V6_COLUMNS = `t.model, t.epochs, t.activation, t.units, t.dropout, t.filters, t.kernel_size, t.pooling,
+         t.optimizer, t.learning_rate, t.batch_size, t.label_smoothing`;
+
 export const PG_MIGRATIONS: readonly string[] = [
   `
   ${ROUND}
@@ -228,4 +232,40 @@ export const PG_MIGRATIONS: readonly string[] = [
          e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds
   FROM epochs e JOIN trials t ON t.id = e.trial_id JOIN sweeps s ON s.id = t.sweep_id;
   `,
+  // v7: the rest of the model space (see schema.ts), and the views made again with it.
+  `
+  ALTER TABLE trials ADD COLUMN batch_norm bigint NOT NULL DEFAULT 0;
+  ALTER TABLE trials ADD COLUMN augment text COLLATE "C" NOT NULL DEFAULT 'none';
+  ALTER TABLE trials ADD COLUMN schedule text COLLATE "C" NOT NULL DEFAULT 'constant';
+  ALTER TABLE trials ADD COLUMN weight_decay double precision NOT NULL DEFAULT 0;
+  ALTER TABLE trials ADD COLUMN blocks bigint;
+  ALTER TABLE trials ADD COLUMN head text COLLATE "C";
+  UPDATE trials SET blocks = 1, head = 'flatten' WHERE model = 'cnn';
+  DROP VIEW learning_curves;
+  DROP VIEW best_per_sweep;
+  DROP VIEW leaderboard;
+  ${views(`${V6_COLUMNS}, t.batch_norm, t.augment, t.schedule, t.weight_decay, t.blocks, t.head`)}
+  `,
 ];
+
+/** The three views over the hyperparameter columns `columns` (each as `t.name`), as v7 made them. */
+function views(columns: string): string {
+  return `
+  CREATE VIEW leaderboard AS
+  SELECT s.name AS sweep,
+         RANK() OVER (PARTITION BY t.sweep_id
+                      ORDER BY CASE s.metric WHEN 'val_loss' THEN -t.val_loss ELSE t.val_accuracy END DESC NULLS LAST) AS rank,
+         t.id AS trial_id, t.config_id,
+         ${columns},
+         t.val_accuracy, t.val_loss, t.test_accuracy, t.test_loss,
+         t.params, t.seconds, t.backend, t.finished_at
+  FROM trials t JOIN sweeps s ON s.id = t.sweep_id
+  WHERE t.status = 'completed';
+  CREATE VIEW best_per_sweep AS
+  SELECT * FROM leaderboard WHERE rank = 1;
+  CREATE VIEW learning_curves AS
+  SELECT s.name AS sweep, t.id AS trial_id, t.config_id, t.status,
+         ${columns},
+         e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds
+  FROM epochs e JOIN trials t ON t.id = e.trial_id JOIN sweeps s ON s.id = t.sweep_id;`;
+}

@@ -32,6 +32,16 @@ const views = (columns: string) => `
 const V5_COLUMNS = `t.model, t.epochs, t.activation, t.units, t.dropout, t.filters, t.kernel_size, t.pooling,
          t.optimizer, t.learning_rate, t.batch_size`;
 
+const V7_COLUMNS = 't.batch_norm, t.augment, t.schedule, t.weight_decay, t.blocks, t.head';
+const V7_ADD = `
+  ALTER TABLE trials ADD COLUMN batch_norm INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE trials ADD COLUMN augment TEXT NOT NULL DEFAULT 'none';
+  ALTER TABLE trials ADD COLUMN schedule TEXT NOT NULL DEFAULT 'constant';
+  ALTER TABLE trials ADD COLUMN weight_decay REAL NOT NULL DEFAULT 0;
+  ALTER TABLE trials ADD COLUMN blocks INTEGER;
+  ALTER TABLE trials ADD COLUMN head TEXT;
+  UPDATE trials SET blocks = 1, head = 'flatten' WHERE model = 'cnn';`;
+
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE sweeps (
@@ -222,6 +232,16 @@ export const MIGRATIONS: readonly string[] = [
   DROP VIEW best_per_sweep;
   DROP VIEW leaderboard;
   ${views(`${V5_COLUMNS}, t.label_smoothing`)}
+  `,
+  // v7: the rest of the model space (batch normalization, augmentation, the learning-rate
+  // schedule, weight decay, conv blocks and the head). Earlier trials trained without each, and
+  // their CNNs had one conv per block and a flatten head.
+  `
+  ${V7_ADD}
+  DROP VIEW learning_curves;
+  DROP VIEW best_per_sweep;
+  DROP VIEW leaderboard;
+  ${views(`${V5_COLUMNS}, t.label_smoothing, ${V7_COLUMNS}`)}
   `,
 ];
 

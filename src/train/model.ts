@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import type { Activation, OptimizerName } from '../spec/schema.js';
 import { FusedAdam } from './kernels/adam.js';
+import { SweepBatchNorm } from './batch-norm.js';
 import { SeededDropout } from './seeded-dropout.js';
 import type { TrialConfig } from '../types.js';
 
@@ -17,53 +18,71 @@ const ACTIVATION: Record<Exclude<Activation, 'leaky_relu'>, string> = {
 
 /**
  * Builds the configuration's model with weights drawn from `seed`: an ANN
- * (Flatten → Dense… → Dropout → Dense(10, softmax)) or a CNN (Conv → Pool… → Flatten →
- * Dense… → Dropout → Dense(10, softmax)). Same config and seed, same initial weights.
+ * (Flatten → Dense… → Dropout → Dense(10, softmax)) or a CNN (blocks of Conv… → Pool, then
+ * Flatten or global average pooling → Dense… → Dropout → Dense(10, softmax)), with batch
+ * normalization before each hidden activation where asked. Same config and seed, same initial weights.
  */
 export function buildModel(config: TrialConfig, seed: number): tf.Sequential {
   const rng = seedrandom(`init:${seed}`);
   const nextSeed = () => Math.floor(rng() * 2 ** 31);
   const init = () => tf.initializers.glorotUniform({ seed: nextSeed() });
   const model = tf.sequential();
-  const activated = (layer: (a: string) => tf.layers.Layer) => {
-    if (config.activation === 'leaky_relu') {
-      model.add(layer('linear'));
-      model.add(tf.layers.leakyReLU({ alpha: 0.3 }));
-    } else {
-      model.add(layer(ACTIVATION[config.activation]));
-    }
+  const bn = config.batchNorm;
+  // A layer, then its activation: inside the layer, or (with batch normalization, which goes
+  // between the two, or leaky_relu, a layer of its own in tfjs) as layers after it.
+  const activated = (layer: (activation: string, useBias: boolean) => tf.layers.Layer) => {
+    const separate = bn || config.activation === 'leaky_relu';
+    // Batch normalization's beta is the bias: the layer before it needs none (as Keras models do it).
+    model.add(layer(separate ? 'linear' : ACTIVATION[config.activation as keyof typeof ACTIVATION], !bn));
+    if (bn) model.add(new SweepBatchNorm({}));
+    if (config.activation === 'leaky_relu') model.add(tf.layers.leakyReLU({ alpha: 0.3 }));
+    else if (bn) model.add(tf.layers.activation({ activation: ACTIVATION[config.activation] as 'relu' }));
   };
 
   if (config.model === 'cnn') {
     let size: number = IMAGE_SHAPE[0];
+    const blocks = config.blocks ?? 1;
     (config.filters ?? []).forEach((filters, i) => {
-      activated((activation) => tf.layers.conv2d({
-        ...(i === 0 ? { inputShape: [...IMAGE_SHAPE] } : {}),
-        filters, kernelSize: config.kernelSize ?? 3, padding: 'same',
-        activation: activation as 'relu', kernelInitializer: init(),
-      }));
+      for (let b = 0; b < blocks; b++) {
+        activated((activation, useBias) => tf.layers.conv2d({
+          ...(i === 0 && b === 0 ? { inputShape: [...IMAGE_SHAPE] } : {}),
+          filters, kernelSize: config.kernelSize ?? 3, padding: 'same', useBias,
+          activation: activation as 'relu', kernelInitializer: init(),
+        }));
+      }
       if (config.pooling !== 'none') {
-        if (size < 2) throw new Error(`the CNN's conv layer ${i + 1} has a ${size}×${size} input: too small to pool; use fewer conv layers or pooling: none`);
+        if (size < 2) throw new Error(`the CNN's conv block ${i + 1} has a ${size}×${size} input: too small to pool; use fewer conv layers or pooling: none`);
         size = Math.floor(size / 2);
         model.add(config.pooling === 'avg'
           ? tf.layers.averagePooling2d({ poolSize: 2 })
           : tf.layers.maxPooling2d({ poolSize: 2 }));
       }
     });
-    model.add(tf.layers.flatten());
+    model.add(config.head === 'gap' ? tf.layers.globalAveragePooling2d({}) : tf.layers.flatten());
   } else {
     model.add(tf.layers.flatten({ inputShape: [...IMAGE_SHAPE] }));
   }
   config.units.forEach((units) => {
-    activated((activation) => tf.layers.dense({ units, activation: activation as 'relu', kernelInitializer: init() }));
+    activated((activation, useBias) => tf.layers.dense({ units, useBias, activation: activation as 'relu', kernelInitializer: init() }));
     if (config.dropout > 0) model.add(new SeededDropout({ rate: config.dropout, seed: nextSeed() }));
   });
   model.add(tf.layers.dense({ units: CLASSES, activation: 'softmax', kernelInitializer: init() }));
   return model;
 }
 
-/** The optimizer a configuration names, at its learning rate. */
-export function makeOptimizer(name: OptimizerName, learningRate: number): tf.Optimizer {
+/**
+ * The optimizer a configuration names, at its learning rate, with decoupled weight decay where
+ * `weightDecay` > 0: before each update every kernel (weights of rank 2 or more; biases and batch
+ * normalization's scales and offsets are left alone) is multiplied by 1 − lr·weightDecay, lr the
+ * step's scheduled rate, as PyTorch's AdamW does (Loshchilov & Hutter); with adam, that is AdamW.
+ */
+export function makeOptimizer(name: OptimizerName, learningRate: number, weightDecay = 0): tf.Optimizer {
+  const optimizer = baseOptimizer(name, learningRate);
+  if (weightDecay > 0) decoupleWeightDecay(optimizer, weightDecay);
+  return optimizer;
+}
+
+function baseOptimizer(name: OptimizerName, learningRate: number): tf.Optimizer {
   switch (name) {
     // tfjs's defaults (tf.train.adam), with the update fused into one kernel per variable.
     case 'adam': return new FusedAdam(learningRate, 0.9, 0.999);
@@ -71,4 +90,30 @@ export function makeOptimizer(name: OptimizerName, learningRate: number): tf.Opt
     case 'rmsprop': return tf.train.rmsprop(learningRate);
     case 'adagrad': return tf.train.adagrad(learningRate);
   }
+}
+
+type WithRate = tf.Optimizer & { learningRate: number; setLearningRate?: (lr: number) => void };
+
+/** Sets the rate the optimizer's next update uses (tfjs's SGD keeps it as a tensor, the others as a number). */
+export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
+  const o = optimizer as WithRate;
+  if (o.learningRate === learningRate) return;
+  if (o.setLearningRate) o.setLearningRate(learningRate);
+  else o.learningRate = learningRate;
+}
+
+function decoupleWeightDecay(optimizer: tf.Optimizer, weightDecay: number): void {
+  const o = optimizer as WithRate;
+  const apply = optimizer.applyGradients.bind(optimizer);
+  o.applyGradients = (grads) => {
+    const names = Array.isArray(grads) ? grads.map((g) => g.name) : Object.keys(grads);
+    tf.tidy(() => {
+      const keep = Math.fround(1 - o.learningRate * weightDecay);
+      for (const name of names) {
+        const v = tf.engine().registeredVariables[name];
+        if (v.rank >= 2) v.assign(tf.mul(v, keep));
+      }
+    });
+    apply(grads);
+  };
 }

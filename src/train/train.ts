@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { countHits, sparseCrossEntropy } from './loss.js';
-import { buildModel, makeOptimizer } from './model.js';
+import { augmentations, augmentBatch, augmentParams } from './augment.js';
+import { buildModel, makeOptimizer, setLearningRate } from './model.js';
+import { learningRateAt } from './schedule.js';
 import { encodeCheckpoint, restoreCheckpoint } from './checkpoint.js';
 import type { Split, Splits } from './tensors.js';
 import type { EpochMetrics, TrialConfig, TrialOutcome } from '../types.js';
@@ -36,15 +38,16 @@ export class TrainingStopped extends Error {
 /**
  * Trains one configuration and evaluates it: per-epoch training and validation metrics,
  * then the test set once. Deterministic for a config, seed and backend: seeded weights,
- * seeded dropout, seeded shuffling; resuming from a checkpoint restores all of these, so
- * a resumed trial ends exactly as an uninterrupted one. A non-finite loss throws.
+ * seeded dropout, seeded shuffling, augmentation and learning rate a function of the seed and
+ * the step; resuming from a checkpoint restores all of these, so a resumed trial ends exactly
+ * as an uninterrupted one. A non-finite loss throws.
  */
 export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { model: tf.LayersModel; resumedFrom: number }> {
   const { config, seed, splits } = opts;
   const smoothing = config.labelSmoothing;
   const started = performance.now();
   const model = buildModel(config, seed);
-  const optimizer = makeOptimizer(config.optimizer, config.learningRate);
+  const optimizer = makeOptimizer(config.optimizer, config.learningRate, config.weightDecay);
   let shuffle = shuffleGenerator(seed);
   let order: Int32Array = Int32Array.from({ length: splits.train.count }, (_, i) => i);
   let epochs: EpochMetrics[] = [];
@@ -62,7 +65,7 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
     for (let epoch = resumedFrom + 1; epoch <= config.epochs; epoch++) {
       const t0 = performance.now();
       shuffleInPlace(order, shuffle);
-      const { loss, accuracy } = await trainEpoch(model, optimizer, splits.train, order, config.batchSize, smoothing);
+      const { loss, accuracy } = await trainEpoch(model, optimizer, splits.train, order, { config, seed, epoch });
       // Some backends' clip turns NaN probabilities into finite losses, so the weights are checked too.
       if (!Number.isFinite(loss) || !weightsFinite(model)) {
         throw new Error(`training diverged in epoch ${epoch}: ${Number.isFinite(loss) ? 'weights' : 'loss'} became NaN or infinite`);
@@ -97,16 +100,29 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
 }
 
 async function trainEpoch(
-  model: tf.LayersModel, optimizer: tf.Optimizer, data: Split, order: Int32Array, batchSize: number, smoothing: number,
+  model: tf.LayersModel, optimizer: tf.Optimizer, data: Split, order: Int32Array,
+  at: { config: TrialConfig; seed: number; epoch: number },
 ): Promise<{ loss: number; accuracy: number }> {
+  const { config, seed, epoch } = at;
+  const { batchSize, labelSmoothing: smoothing } = config;
+  const augment = augmentations(config.augment);
+  const stepsPerEpoch = Math.ceil(data.count / batchSize);
+  const [, height, width] = data.x.shape;
   // Sums stay on the backend: one read per epoch instead of a sync per step.
   let lossSum = tf.scalar(0);
   let correct = tf.scalar(0, 'int32');
-  for (let start = 0; start < data.count; start += batchSize) {
+  for (let start = 0, step = 0; start < data.count; start += batchSize, step++) {
+    if (config.schedule !== 'constant') {
+      setLearningRate(optimizer, learningRateAt(config.schedule, config.learningRate, {
+        step: (epoch - 1) * stepsPerEpoch + step, epoch: epoch - 1, stepsPerEpoch, epochs: config.epochs,
+      }));
+    }
     const idx = order.subarray(start, Math.min(start + batchSize, data.count));
     const [nextLoss, nextCorrect] = tf.tidy(() => {
       const indices = tf.tensor1d(idx, 'int32');
-      const xb = tf.gather(data.x, indices);
+      const gathered = tf.gather(data.x, indices);
+      const xb = augment.length === 0 ? gathered
+        : augmentBatch(gathered, augmentParams(augment, seed, epoch, start, idx.length, height, width));
       const yb = tf.gather(data.y, indices);
       let hits: tf.Tensor | undefined;
       const cost = optimizer.minimize(() => {

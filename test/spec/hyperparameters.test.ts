@@ -64,7 +64,7 @@ describe('the hyperparameter registry', () => {
       expect(Object.keys(config).sort()).toEqual(['model', ...kindKeys(kind)].sort());
       for (const key of kindKeys(kind)) expect(config[key], key).toEqual(REGISTRY[key].default);
     }
-    expect(ann).toEqual({ model: 'ann', epochs: 7, activation: 'relu', units: [128], dropout: 0.2, optimizer: 'adam', learningRate: 0.001, batchSize: 32, labelSmoothing: 0 });
+    expect(ann).toEqual({ model: 'ann', epochs: 7, activation: 'relu', units: [128], dropout: 0.2, optimizer: 'adam', learningRate: 0.001, batchSize: 32, labelSmoothing: 0, batchNorm: false, augment: 'none', schedule: 'constant', weightDecay: 0 });
   });
 
   it.each(HYPERPARAMETERS.filter((k) => k !== 'model'))('%s: a spec may list it, it has a label, and its values are validated', (key) => {
@@ -74,5 +74,13 @@ describe('the hyperparameter registry', () => {
     expect(trials[0].config[key]).toEqual(REGISTRY[key].default);
     expect(LABEL[key]).toMatch(/^[a-z_]+$/);
     expect(() => parseSpec(`name: k\ngrid:\n  model: [${kind}]\n  ${key}: [{}]\n`, 'k.yaml')).toThrow(new RegExp(`grid\\.${key}`));
+  });
+
+  it('augment: augmentations joined by + in any order are one configuration, in canonical order; anything else is refused', () => {
+    const trials = expandGrid(parseSpec('name: a\ngrid:\n  augment: [flip+shift, shift+flip, erase+flip+shift, none]\n', 'a.yaml'));
+    expect(trials.map((t) => t.config.augment)).toEqual(['shift+flip', 'shift+flip+erase', 'none']);
+    for (const bad of ['shift+shift', 'rotate', 'shift+', 'None']) {
+      expect(() => parseSpec(`name: a\ngrid:\n  augment: [${bad}]\n`, 'a.yaml')).toThrow(/augment.*must be none, or shift, flip, erase joined by \+/);
+    }
   });
 });

@@ -887,6 +887,9 @@ describe('PostgresStore only', () => {
       columns: ['sweep_id', 'id', 'number'], rows: [[1, 2, 0], [1, 4, 1], [2, 1, 0], [2, 3, 1], [2, 5, 2]],
     });
     expect((await store.query('SELECT COUNT(*) FROM epochs')).rows).toEqual([[3]]);
+    // v7: trials recorded before the new hyperparameters trained without them (ANNs: no blocks or head).
+    expect((await store.query('SELECT DISTINCT batch_norm, augment, schedule, weight_decay, blocks, head FROM trials')).rows)
+      .toEqual([[0, 'none', 'constant', 0, null, null]]);
     await withPg(url, (c) => c.query(`UPDATE trials SET status = 'pruned' WHERE id = 1`));
     expect((await store.sweeps()).find((x) => x.name === 'b')).toMatchObject({ pruned: 1, completed: 2 });
   });

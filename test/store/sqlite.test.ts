@@ -273,3 +273,26 @@ describe('migrating to schema v5 (early stopping), whose trials table is rebuilt
     after.close();
   });
 });
+
+describe('migrating to schema v7 (the rest of the model space)', () => {
+  it('gives earlier trials the values they trained with: no batch norm, augmentation, schedule or decay; a CNN one conv per block and a flatten head', async () => {
+    const { MIGRATIONS } = await import('../../src/store/schema.js');
+    const path = join(tmp(), 'v6.db');
+    const db = new Database(path);
+    for (const m of MIGRATIONS.slice(0, 6)) db.exec(m);
+    db.pragma('user_version = 6');
+    db.exec(`INSERT INTO sweeps VALUES (1, 'old', 'val_accuracy', 1, NULL, 'name: old', 't', 't');
+      INSERT INTO trials (id, sweep_id, config_id, config_json, data_json, status, seed, model, epochs, activation, units, dropout,
+        filters, kernel_size, pooling, optimizer, learning_rate, batch_size, number, val_accuracy) VALUES
+        (1, 1, 'a', '{}', '{}', 'completed', 1, 'ann', 2, 'relu', '[128]', 0.1, NULL, NULL, NULL, 'adam', 0.001, 32, 0, 0.9),
+        (2, 1, 'c', '{}', '{}', 'completed', 1, 'cnn', 2, 'relu', '[128]', 0.1, '[32,64]', 3, 'max', 'adam', 0.001, 32, 1, 0.91);`);
+    db.close();
+    await (await SqliteStore.open(path)).close();
+    const after = sql(path);
+    expect(after.prepare('SELECT model, batch_norm, augment, schedule, weight_decay, blocks, head FROM leaderboard ORDER BY trial_id').all()).toEqual([
+      { model: 'ann', batch_norm: 0, augment: 'none', schedule: 'constant', weight_decay: 0, blocks: null, head: null },
+      { model: 'cnn', batch_norm: 0, augment: 'none', schedule: 'constant', weight_decay: 0, blocks: 1, head: 'flatten' },
+    ]);
+    after.close();
+  });
+});

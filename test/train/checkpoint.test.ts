@@ -49,6 +49,28 @@ describe('checkpoints', () => {
     expect(metrics(resumed)).toEqual(metrics(whole));
   });
 
+  // Batch normalization's moving statistics are weights; augmentation and the learning rate are
+  // functions of the seed and the step, and weight decay of the rate: nothing else to save.
+  it.each([
+    ['adam', 'cosine', 'ann'],
+    ['sgd', 'onecycle', 'cnn'],
+    ['rmsprop', 'step', 'ann'],
+  ])('a trial with batch normalization, augmentation, weight decay and a schedule resumes exactly (%s, %s, %s)', async (optimizer, schedule, model) => {
+    const c = expandGrid(parseSpec(`name: c
+train: {optimizer: ${optimizer}, schedule: ${schedule}, weightDecay: 0.05, augment: shift+flip+erase, batchNorm: true}
+grid:
+  model:
+    ${model}: {epochs: [4], units: [[24]], dropout: [0.2]${model === 'cnn' ? ', filters: [[4, 8]], blocks: [2], head: [gap]' : ''}}
+`, 'c.yaml'))[0].config;
+    const whole = await train(c);
+    const saved: Saved = { latest: null };
+    await expect(train(c, saved, 2)).rejects.toThrow('killed');
+    const resumed = await train(c, saved);
+    expect(resumed.resumedFrom).toBe(2);
+    expect(metrics(resumed)).toEqual(metrics(whole));
+    expect(resumed.weightsSha256).toBe(whole.weightsSha256);
+  });
+
   it('ignores a checkpoint of another configuration, or a damaged one, and starts from scratch', async () => {
     const c = config('adam');
     const saved: Saved = { latest: null };

@@ -85,4 +85,37 @@ describe('trainTrial', () => {
     expect(smoothed.weightsSha256).not.toBe(plain.weightsSha256);
     expect((await train(config('  epochs: [1]\n  units: [[16]]\n  labelSmoothing: [0.1]\n'), 3)).weightsSha256).toBe(smoothed.weightsSha256);
   });
+
+  it('builds the model the new keys describe: blocks of convs, batch normalization before each activation, a pooled head', () => {
+    const m = buildModel(config('  model:\n    cnn: {filters: [[8, 16]], blocks: [2], head: [gap], units: [[32]], batchNorm: [true], activation: [leaky_relu]}\n'), 1);
+    const names = m.layers.map((l) => l.getClassName());
+    expect(names).toEqual([
+      'Conv2D', 'BatchNormalization', 'LeakyReLU', 'Conv2D', 'BatchNormalization', 'LeakyReLU', 'MaxPooling2D',
+      'Conv2D', 'BatchNormalization', 'LeakyReLU', 'Conv2D', 'BatchNormalization', 'LeakyReLU', 'MaxPooling2D',
+      'GlobalAveragePooling2D', 'Dense', 'BatchNormalization', 'LeakyReLU', 'Dropout', 'Dense',
+    ]);
+    // The layers before batch normalization have no bias (its beta is one); the output layer has.
+    expect(m.layers.filter((l) => l.getClassName() === 'Conv2D').every((l) => l.getWeights().length === 1)).toBe(true);
+    expect(m.layers[m.layers.length - 1].getWeights()).toHaveLength(2);
+    expect(m.outputShape).toEqual([null, 10]);
+    // Without the new keys: the model every earlier trial trained, layer for layer.
+    expect(buildModel(config('  model:\n    cnn: {filters: [[8, 16]]}\n'), 1).layers.map((l) => l.getClassName()))
+      .toEqual(['Conv2D', 'MaxPooling2D', 'Conv2D', 'MaxPooling2D', 'Flatten', 'Dense', 'Dropout', 'Dense']);
+  });
+
+  it('trains with weight decay: a different run, with smaller kernels than without', async () => {
+    const plain = await train(config('  epochs: [2]\n  units: [[16]]\n'), 3);
+    const decayed = await train(config('  epochs: [2]\n  units: [[16]]\n  weightDecay: [0.5]\n'), 3);
+    expect(decayed.weightsSha256).not.toBe(plain.weightsSha256);
+    const norm = async (c: TrialConfig) => {
+      const { model } = await trainTrial({ config: c, seed: 3, splits, backend });
+      const [kernel] = model.getWeights();
+      const value = tf.tidy(() => tf.norm(kernel).dataSync()[0]);
+      model.dispose();
+      return value;
+    };
+    // 76 steps at lr 0.01: each multiplies the kernels by 1 − 0.01·0.9, about 0.5 in all.
+    const fast = '  epochs: [2]\n  units: [[16]]\n  learningRate: [0.01]\n';
+    expect(await norm(config(`${fast}  weightDecay: [0.9]\n`))).toBeLessThan(0.8 * await norm(config(fast)));
+  });
 });

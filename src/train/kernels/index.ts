@@ -1,4 +1,6 @@
 import { registerWasmAdam } from './adam.js';
+import { registerWasmAugment } from './augment.js';
+import { registerWasmBatchNorm } from './batch-norm.js';
 import { registerWasmConvGradients } from './conv-gradients.js';
 import { registerWasmCrossEntropy } from './cross-entropy.js';
 import { registerWasmGather } from './gather.js';
@@ -8,7 +10,8 @@ import { registerWasmMaxPoolGrad } from './max-pool-grad.js';
 /**
  * Registers sweep's kernels for backend 'wasm' on top of the built-in ones: the missing and
  * slow conv gradients, transposed matrix products on XNNPACK, a fused Adam update, a row-copying gather,
- * a one-pass MaxPoolGrad and a one-kernel sparse cross-entropy with its accuracy. Idempotent.
+ * a one-pass MaxPoolGrad, a one-kernel sparse cross-entropy with its accuracy, and fused
+ * training-mode batch norm with its gradient, and a one-pass augmentation of a batch. Idempotent.
  */
 export function registerWasmKernels(): void {
   registerWasmConvGradients();
@@ -17,4 +20,6 @@ export function registerWasmKernels(): void {
   registerWasmGather();
   registerWasmMaxPoolGrad();
   registerWasmCrossEntropy();
+  registerWasmBatchNorm();
+  registerWasmAugment();
 }

@@ -9,6 +9,19 @@ export type SimdKernels = {
   ): void;
   /** c = a·b, c [m×n] and b [k×n] row-major; a's (i, p) at a + 4·(i·sai + p·sap); n % 4 = 0. */
   gemm(a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sap: number): void;
+  /**
+   * Batch norm over the last axis of a row-major [m×c] x, training mode: writes y [m×c], the
+   * batch's mean [c] and biased variance [c]. tmp: c floats of scratch.
+   */
+  bn_forward(
+    x: number, gamma: number, beta: number, y: number, mean: number, variance: number, tmp: number,
+    m: number, c: number, eps: number,
+  ): void;
+  /** bn_forward's gradient: writes dx [m×c], dgamma [c], dbeta [c]. tmp: 2·c floats of scratch. */
+  bn_backward(
+    dy: number, x: number, gamma: number, mean: number, variance: number,
+    dx: number, dgamma: number, dbeta: number, tmp: number, m: number, c: number, eps: number,
+  ): void;
 };
 
 let module: WebAssembly.Module | undefined;

@@ -2,7 +2,8 @@
 ;; backend's own memory, so they read and write tensors in place with no copies.
 ;; Pointers are byte offsets into that memory; lengths count float32 elements.
 ;; Every operation is IEEE float32 as in tfjs's kernels, in the same order, so results match
-;; the stock kernels bit for bit. `npm run build:wasm` assembles this file into simd-module.ts.
+;; the stock kernels bit for bit; batch normalisation, which has no stock fused kernel to match,
+;; is the exception: it sums in its own fixed order (see there). `npm run build:wasm` assembles this file into simd-module.ts.
 (module
   (import "env" "memory" (memory 1))
 
@@ -184,4 +185,292 @@
         (br $inner)))
     (v128.store (i32.add (local.get $c)
       (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))) (local.get $acc)))
+
+  ;; Batch normalisation over the last axis, in training mode. Tensors are row-major [m, c]: c
+  ;; channels (the last axis) by m rows (every other axis). Rows are read in order, 4 channels
+  ;; to a lane group, so each pass streams through memory once.
+  ;; Per-channel sums are blocked: up to 256 rows are summed into a partial (in the caller's
+  ;; scratch), which is then added to the total. Float32 error then grows with 256 + m/256 terms
+  ;; rather than m, and the order is fixed, so results depend on the inputs alone. A channel gets
+  ;; the same float32 operations whether it sits in a SIMD lane or in the scalar tail.
+
+  ;; mean = Σx/m; variance = Σ(x − mean)²/m (biased, two passes, as tf.moments);
+  ;; y = (x − mean)·(gamma·invstd) + beta with invstd = 1/sqrt(variance + eps).
+  ;; tmp: c floats of scratch (block partials, then gamma·invstd).
+  (func (export "bn_forward")
+    (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32)
+    (param $mean i32) (param $variance i32) (param $tmp i32)
+    (param $m i32) (param $c i32) (param $eps f32)
+    (local $j i32) (local $end i32) (local $row i32) (local $rowbytes i32) (local $fm f32)
+    (local.set $fm (f32.convert_i32_u (local.get $m)))
+    (local.set $rowbytes (i32.shl (local.get $c) (i32.const 2)))
+    (call $reduce (i32.const 0) (local.get $x) (local.get $x) (local.get $mean)
+      (local.get $mean) (local.get $mean) (local.get $tmp) (local.get $tmp) (local.get $m) (local.get $c))
+    (call $div_by (local.get $mean) (local.get $c) (local.get $fm))
+    (call $reduce (i32.const 1) (local.get $x) (local.get $x) (local.get $mean)
+      (local.get $variance) (local.get $variance) (local.get $tmp) (local.get $tmp) (local.get $m) (local.get $c))
+    (call $div_by (local.get $variance) (local.get $c) (local.get $fm))
+    ;; tmp = gamma·invstd, once per channel.
+    (block $sdone
+      (loop $scale
+        (br_if $sdone (i32.ge_u (local.get $j) (local.get $rowbytes)))
+        (f32.store (i32.add (local.get $tmp) (local.get $j))
+          (f32.mul (f32.load (i32.add (local.get $gamma) (local.get $j)))
+            (f32.div (f32.const 1)
+              (f32.sqrt (f32.add (f32.load (i32.add (local.get $variance) (local.get $j))) (local.get $eps))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $scale)))
+    (block $rdone
+      (loop $rows
+        (br_if $rdone (i32.ge_u (local.get $row) (local.get $m)))
+        (call $row_norm (local.get $y) (local.get $x) (local.get $mean) (local.get $tmp) (local.get $beta) (local.get $c))
+        (local.set $x (i32.add (local.get $x) (local.get $rowbytes)))
+        (local.set $y (i32.add (local.get $y) (local.get $rowbytes)))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $rows))))
+
+  ;; With xhat = (x − mean)·invstd: dbeta = Σdy; dgamma = Σdy·xhat (as invstd·Σdy·(x − mean));
+  ;; dx = (gamma·invstd/m)·(m·dy − dbeta − xhat·dgamma).
+  ;; tmp: 2c floats of scratch (two block partials, then invstd and gamma·invstd/m).
+  (func (export "bn_backward")
+    (param $dy i32) (param $x i32) (param $gamma i32) (param $mean i32) (param $variance i32)
+    (param $dx i32) (param $dgamma i32) (param $dbeta i32) (param $tmp i32)
+    (param $m i32) (param $c i32) (param $eps f32)
+    (local $j i32) (local $row i32) (local $rowbytes i32) (local $k i32) (local $fm f32) (local $invstd f32)
+    (local.set $fm (f32.convert_i32_u (local.get $m)))
+    (local.set $rowbytes (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $k (i32.add (local.get $tmp) (local.get $rowbytes)))
+    (call $reduce (i32.const 2) (local.get $dy) (local.get $x) (local.get $mean)
+      (local.get $dbeta) (local.get $dgamma) (local.get $tmp) (local.get $k) (local.get $m) (local.get $c))
+    ;; Per channel: tmp = invstd, dgamma ·= invstd, k = gamma·invstd/m.
+    (block $cdone
+      (loop $chan
+        (br_if $cdone (i32.ge_u (local.get $j) (local.get $rowbytes)))
+        (local.set $invstd (f32.div (f32.const 1)
+          (f32.sqrt (f32.add (f32.load (i32.add (local.get $variance) (local.get $j))) (local.get $eps)))))
+        (f32.store (i32.add (local.get $tmp) (local.get $j)) (local.get $invstd))
+        (f32.store (i32.add (local.get $dgamma) (local.get $j))
+          (f32.mul (f32.load (i32.add (local.get $dgamma) (local.get $j))) (local.get $invstd)))
+        (f32.store (i32.add (local.get $k) (local.get $j))
+          (f32.div (f32.mul (f32.load (i32.add (local.get $gamma) (local.get $j))) (local.get $invstd)) (local.get $fm)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $chan)))
+    (block $rdone
+      (loop $rows
+        (br_if $rdone (i32.ge_u (local.get $row) (local.get $m)))
+        (call $row_dx (local.get $dx) (local.get $dy) (local.get $x) (local.get $mean) (local.get $tmp)
+          (local.get $dbeta) (local.get $dgamma) (local.get $k) (local.get $fm) (local.get $c))
+        (local.set $dx (i32.add (local.get $dx) (local.get $rowbytes)))
+        (local.set $dy (i32.add (local.get $dy) (local.get $rowbytes)))
+        (local.set $x (i32.add (local.get $x) (local.get $rowbytes)))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $rows))))
+
+  ;; Blocked per-channel sums over m rows of a (and b), into totals t1 (and t2), via partials
+  ;; p1 (and p2). kind 0: t1 = Σa. kind 1: t1 = Σ(a − mean)². kind 2: t1 = Σa, t2 = Σa·(b − mean).
+  (func $reduce
+    (param $kind i32) (param $a i32) (param $b i32) (param $mean i32)
+    (param $t1 i32) (param $t2 i32) (param $p1 i32) (param $p2 i32) (param $m i32) (param $c i32)
+    (local $row i32) (local $stop i32) (local $rowbytes i32)
+    (local.set $rowbytes (i32.shl (local.get $c) (i32.const 2)))
+    (call $fill0 (local.get $t1) (local.get $c))
+    (if (i32.eq (local.get $kind) (i32.const 2)) (then (call $fill0 (local.get $t2) (local.get $c))))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_u (local.get $row) (local.get $m)))
+        (local.set $stop (i32.add (local.get $row) (i32.const 256)))
+        (if (i32.gt_u (local.get $stop) (local.get $m)) (then (local.set $stop (local.get $m))))
+        (call $fill0 (local.get $p1) (local.get $c))
+        (if (i32.eq (local.get $kind) (i32.const 2)) (then (call $fill0 (local.get $p2) (local.get $c))))
+        (block $bdone
+          (loop $rows
+            (br_if $bdone (i32.ge_u (local.get $row) (local.get $stop)))
+            (if (i32.eqz (local.get $kind))
+              (then (call $row_sum (local.get $p1) (local.get $a) (local.get $c)))
+              (else
+                (if (i32.eq (local.get $kind) (i32.const 1))
+                  (then (call $row_sqdev (local.get $p1) (local.get $a) (local.get $mean) (local.get $c)))
+                  (else (call $row_grad_sums (local.get $p1) (local.get $p2) (local.get $a) (local.get $b)
+                    (local.get $mean) (local.get $c))))))
+            (local.set $a (i32.add (local.get $a) (local.get $rowbytes)))
+            (local.set $b (i32.add (local.get $b) (local.get $rowbytes)))
+            (local.set $row (i32.add (local.get $row) (i32.const 1)))
+            (br $rows)))
+        (call $add_into (local.get $t1) (local.get $p1) (local.get $c))
+        (if (i32.eq (local.get $kind) (i32.const 2)) (then (call $add_into (local.get $t2) (local.get $p2) (local.get $c))))
+        (br $blocks))))
+
+  ;; acc[j] += p[j] for one row of c channels.
+  (func $row_sum (param $acc i32) (param $p i32) (param $c i32)
+    (local $i i32) (local $end i32)
+    (local.set $end (i32.shl (i32.and (local.get $c) (i32.const -4)) (i32.const 2)))
+    (block $vdone
+      (loop $v
+        (br_if $vdone (i32.ge_u (local.get $i) (local.get $end)))
+        (v128.store (i32.add (local.get $acc) (local.get $i))
+          (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $i))) (v128.load (i32.add (local.get $p) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $v)))
+    (local.set $end (i32.shl (local.get $c) (i32.const 2)))
+    (block $sdone
+      (loop $s
+        (br_if $sdone (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $acc) (local.get $i))
+          (f32.add (f32.load (i32.add (local.get $acc) (local.get $i))) (f32.load (i32.add (local.get $p) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $s))))
+
+  ;; acc[j] += (p[j] − mean[j])² for one row.
+  (func $row_sqdev (param $acc i32) (param $p i32) (param $mean i32) (param $c i32)
+    (local $i i32) (local $end i32) (local $dv v128) (local $ds f32)
+    (local.set $end (i32.shl (i32.and (local.get $c) (i32.const -4)) (i32.const 2)))
+    (block $vdone
+      (loop $v
+        (br_if $vdone (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $dv (f32x4.sub (v128.load (i32.add (local.get $p) (local.get $i))) (v128.load (i32.add (local.get $mean) (local.get $i)))))
+        (v128.store (i32.add (local.get $acc) (local.get $i))
+          (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $i))) (f32x4.mul (local.get $dv) (local.get $dv))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $v)))
+    (local.set $end (i32.shl (local.get $c) (i32.const 2)))
+    (block $sdone
+      (loop $s
+        (br_if $sdone (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $ds (f32.sub (f32.load (i32.add (local.get $p) (local.get $i))) (f32.load (i32.add (local.get $mean) (local.get $i)))))
+        (f32.store (i32.add (local.get $acc) (local.get $i))
+          (f32.add (f32.load (i32.add (local.get $acc) (local.get $i))) (f32.mul (local.get $ds) (local.get $ds))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $s))))
+
+  ;; sdy[j] += dy[j]; sdyx[j] += dy[j]·(x[j] − mean[j]) for one row.
+  (func $row_grad_sums (param $sdy i32) (param $sdyx i32) (param $dy i32) (param $x i32) (param $mean i32) (param $c i32)
+    (local $i i32) (local $end i32) (local $gv v128) (local $gs f32)
+    (local.set $end (i32.shl (i32.and (local.get $c) (i32.const -4)) (i32.const 2)))
+    (block $vdone
+      (loop $v
+        (br_if $vdone (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $gv (v128.load (i32.add (local.get $dy) (local.get $i))))
+        (v128.store (i32.add (local.get $sdy) (local.get $i))
+          (f32x4.add (v128.load (i32.add (local.get $sdy) (local.get $i))) (local.get $gv)))
+        (v128.store (i32.add (local.get $sdyx) (local.get $i))
+          (f32x4.add (v128.load (i32.add (local.get $sdyx) (local.get $i)))
+            (f32x4.mul (local.get $gv)
+              (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $i))) (v128.load (i32.add (local.get $mean) (local.get $i)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $v)))
+    (local.set $end (i32.shl (local.get $c) (i32.const 2)))
+    (block $sdone
+      (loop $s
+        (br_if $sdone (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $gs (f32.load (i32.add (local.get $dy) (local.get $i))))
+        (f32.store (i32.add (local.get $sdy) (local.get $i))
+          (f32.add (f32.load (i32.add (local.get $sdy) (local.get $i))) (local.get $gs)))
+        (f32.store (i32.add (local.get $sdyx) (local.get $i))
+          (f32.add (f32.load (i32.add (local.get $sdyx) (local.get $i)))
+            (f32.mul (local.get $gs)
+              (f32.sub (f32.load (i32.add (local.get $x) (local.get $i))) (f32.load (i32.add (local.get $mean) (local.get $i)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $s))))
+
+  ;; y[j] = (x[j] − mean[j])·s[j] + beta[j] for one row.
+  (func $row_norm (param $y i32) (param $x i32) (param $mean i32) (param $s i32) (param $beta i32) (param $c i32)
+    (local $i i32) (local $end i32)
+    (local.set $end (i32.shl (i32.and (local.get $c) (i32.const -4)) (i32.const 2)))
+    (block $vdone
+      (loop $v
+        (br_if $vdone (i32.ge_u (local.get $i) (local.get $end)))
+        (v128.store (i32.add (local.get $y) (local.get $i))
+          (f32x4.add
+            (f32x4.mul
+              (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $i))) (v128.load (i32.add (local.get $mean) (local.get $i))))
+              (v128.load (i32.add (local.get $s) (local.get $i))))
+            (v128.load (i32.add (local.get $beta) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $v)))
+    (local.set $end (i32.shl (local.get $c) (i32.const 2)))
+    (block $sdone
+      (loop $s
+        (br_if $sdone (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $y) (local.get $i))
+          (f32.add
+            (f32.mul
+              (f32.sub (f32.load (i32.add (local.get $x) (local.get $i))) (f32.load (i32.add (local.get $mean) (local.get $i))))
+              (f32.load (i32.add (local.get $s) (local.get $i))))
+            (f32.load (i32.add (local.get $beta) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $s))))
+
+  ;; dx[j] = k[j]·((fm·dy[j] − dbeta[j]) − ((x[j] − mean[j])·invstd[j])·dgamma[j]) for one row.
+  (func $row_dx
+    (param $dx i32) (param $dy i32) (param $x i32) (param $mean i32) (param $invstd i32)
+    (param $dbeta i32) (param $dgamma i32) (param $k i32) (param $fm f32) (param $c i32)
+    (local $i i32) (local $end i32) (local $fmv v128)
+    (local.set $fmv (f32x4.splat (local.get $fm)))
+    (local.set $end (i32.shl (i32.and (local.get $c) (i32.const -4)) (i32.const 2)))
+    (block $vdone
+      (loop $v
+        (br_if $vdone (i32.ge_u (local.get $i) (local.get $end)))
+        (v128.store (i32.add (local.get $dx) (local.get $i))
+          (f32x4.mul (v128.load (i32.add (local.get $k) (local.get $i)))
+            (f32x4.sub
+              (f32x4.sub (f32x4.mul (local.get $fmv) (v128.load (i32.add (local.get $dy) (local.get $i))))
+                (v128.load (i32.add (local.get $dbeta) (local.get $i))))
+              (f32x4.mul
+                (f32x4.mul
+                  (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $i))) (v128.load (i32.add (local.get $mean) (local.get $i))))
+                  (v128.load (i32.add (local.get $invstd) (local.get $i))))
+                (v128.load (i32.add (local.get $dgamma) (local.get $i)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $v)))
+    (local.set $end (i32.shl (local.get $c) (i32.const 2)))
+    (block $sdone
+      (loop $s
+        (br_if $sdone (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $dx) (local.get $i))
+          (f32.mul (f32.load (i32.add (local.get $k) (local.get $i)))
+            (f32.sub
+              (f32.sub (f32.mul (local.get $fm) (f32.load (i32.add (local.get $dy) (local.get $i))))
+                (f32.load (i32.add (local.get $dbeta) (local.get $i))))
+              (f32.mul
+                (f32.mul
+                  (f32.sub (f32.load (i32.add (local.get $x) (local.get $i))) (f32.load (i32.add (local.get $mean) (local.get $i))))
+                  (f32.load (i32.add (local.get $invstd) (local.get $i))))
+                (f32.load (i32.add (local.get $dgamma) (local.get $i)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $s))))
+
+  ;; p[0..n) = 0
+  (func $fill0 (param $p i32) (param $n i32)
+    (local $i i32) (local $end i32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $p) (local.get $i)) (f32.const 0))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $l))))
+
+  ;; dst[0..n) += src[0..n)
+  (func $add_into (param $dst i32) (param $src i32) (param $n i32)
+    (local $i i32) (local $end i32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $dst) (local.get $i))
+          (f32.add (f32.load (i32.add (local.get $dst) (local.get $i))) (f32.load (i32.add (local.get $src) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $l))))
+
+  ;; p[0..n) /= d
+  (func $div_by (param $p i32) (param $n i32) (param $d f32)
+    (local $i i32) (local $end i32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $p) (local.get $i))
+          (f32.div (f32.load (i32.add (local.get $p) (local.get $i))) (local.get $d)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $l))))
 )

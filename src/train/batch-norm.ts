@@ -1,0 +1,49 @@
+import * as tf from '@tensorflow/tfjs';
+import { fusedBatchNorm } from './kernels/batch-norm.js';
+
+type BatchNormArgs = NonNullable<Parameters<typeof tf.layers.batchNormalization>[0]>;
+type Kwargs = Record<string, unknown>;
+
+/** The fields of tfjs's BatchNormalization that its TypeScript declarations mark private. */
+type BatchNormState = {
+  axis: number; momentum: number; epsilon: number; center: boolean; scale: boolean;
+  gamma: tf.LayerVariable; beta: tf.LayerVariable; movingMean: tf.LayerVariable; movingVariance: tf.LayerVariable;
+};
+
+// tfjs does not export its BatchNormalization class, only the factory.
+const BatchNormalization = Object.getPrototypeOf(tf.layers.batchNormalization({})).constructor as new (
+  args?: BatchNormArgs,
+) => tf.layers.Layer;
+
+/** variable ← variable − (variable − value)·(1 − momentum), with tfjs's ops in tfjs's order. */
+function movingAverage(variable: tf.LayerVariable, value: tf.Tensor, momentum: number): void {
+  tf.tidy(() => {
+    const orig = variable.read();
+    variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value), 1 - momentum)));
+  });
+}
+
+/**
+ * tfjs's BatchNormalization whose training pass over the last axis runs as one fused kernel
+ * (and one for its gradient) where the backend has them (wasm); everything else is tfjs's own.
+ * Same weights, same moving averages; it serialises as a plain `BatchNormalization`.
+ */
+export class SweepBatchNorm extends BatchNormalization {
+  static className = 'BatchNormalization';
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    const s = this as unknown as BatchNormState;
+    const input = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
+    // As tfjs: a missing `training` means inference.
+    if (!kwargs.training || input === undefined || input.rank < 2 || !s.center || !s.scale) return super.call(inputs, kwargs);
+    if (s.axis !== -1 && s.axis !== input.rank - 1) return super.call(inputs, kwargs);
+    return tf.tidy(() => {
+      const fused = fusedBatchNorm(input, s.gamma.read() as tf.Tensor1D, s.beta.read() as tf.Tensor1D, s.epsilon);
+      if (fused === null) return super.call(inputs, kwargs);
+      const [y, mean, variance] = fused;
+      movingAverage(s.movingMean, mean, s.momentum);
+      movingAverage(s.movingVariance, variance, s.momentum);
+      return y;
+    });
+  }
+}

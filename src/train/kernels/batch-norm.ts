@@ -1,0 +1,106 @@
+// Why: tfjs's BatchNormalization in training mode is tf.moments (Means, a Sub, a Square,
+// reshapes) and a batchNorm, and autodiff through them adds dozens more kernels: about 60
+// kernels per layer per training step, many of them full passes over the activations (165 ms
+// for a [32, 28, 28, 32] forward and backward on wasm). Here the forward pass is one kernel
+// (3 passes over x) and the backward one (2 passes over x and dy), both in simd.wat: ~4 ms.
+import * as tf from '@tensorflow/tfjs';
+// Side effect: the wasm backend registers its own kernels first.
+import '@tensorflow/tfjs-backend-wasm';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdKernels, type SimdKernels } from './simd.js';
+import { heapOffset, type KernelArgs } from './wasm-kernel.js';
+
+export const BN_TRAIN = 'SweepBatchNormTrain';
+export const BN_GRAD = 'SweepBatchNormGrad';
+
+type BatchNormAttrs = { epsilon: number };
+
+/** The SIMD kernels, or an error: the kernels are only reached where fusedBatchNorm saw them. */
+function kernelsOf(backend: BackendWasm, name: string): SimdKernels {
+  const simd = simdKernels(backend);
+  if (simd === null) throw new Error(`${name}: this wasm backend's memory can't host sweep's SIMD kernels`);
+  return simd;
+}
+
+/** [rows, channels] of a tensor normalised over its last axis. */
+function dims(x: tf.TensorInfo): [number, number] {
+  const c = x.shape[x.shape.length - 1] ?? 1;
+  return [c === 0 ? 0 : tf.util.sizeFromShape(x.shape) / c, c];
+}
+
+/** inputs x [..., C], gamma [C], beta [C] → [y, mean [C], variance [C]]. */
+function batchNormTrainWasm(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as BackendWasm;
+  const { x, gamma, beta } = args.inputs as Record<string, tf.TensorInfo>;
+  const { epsilon } = args.attrs as unknown as BatchNormAttrs;
+  const simd = kernelsOf(backend, BN_TRAIN);
+  const [m, c] = dims(x);
+  const y = backend.makeOutput([...x.shape], 'float32');
+  const mean = backend.makeOutput([c], 'float32');
+  const variance = backend.makeOutput([c], 'float32');
+  const tmp = backend.makeOutput([c], 'float32');
+  const at = (t: tf.TensorInfo) => heapOffset(backend, t);
+  simd.bn_forward(at(x), at(gamma), at(beta), at(y), at(mean), at(variance), at(tmp), m, c, Math.fround(epsilon));
+  backend.disposeData(tmp.dataId);
+  return [y, mean, variance];
+}
+
+/** inputs dy, x, gamma, mean, variance → [dx, dgamma, dbeta]. */
+function batchNormGradWasm(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as BackendWasm;
+  const { dy, x, gamma, mean, variance } = args.inputs as Record<string, tf.TensorInfo>;
+  const { epsilon } = args.attrs as unknown as BatchNormAttrs;
+  const simd = kernelsOf(backend, BN_GRAD);
+  const [m, c] = dims(x);
+  const dx = backend.makeOutput([...x.shape], 'float32');
+  const dgamma = backend.makeOutput([c], 'float32');
+  const dbeta = backend.makeOutput([c], 'float32');
+  const tmp = backend.makeOutput([2 * c], 'float32');
+  const at = (t: tf.TensorInfo) => heapOffset(backend, t);
+  simd.bn_backward(
+    at(dy), at(x), at(gamma), at(mean), at(variance), at(dx), at(dgamma), at(dbeta), at(tmp), m, c, Math.fround(epsilon),
+  );
+  backend.disposeData(tmp.dataId);
+  return [dx, dgamma, dbeta];
+}
+
+/**
+ * Registers the fused batch-norm kernels for backend 'wasm' and the forward kernel's gradient
+ * (which runs the backward kernel). Idempotent.
+ */
+export function registerWasmBatchNorm(): void {
+  if (tf.getKernel(BN_TRAIN, 'wasm') !== undefined) return;
+  tf.registerKernel({ kernelName: BN_TRAIN, backendName: 'wasm', kernelFunc: batchNormTrainWasm as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: BN_GRAD, backendName: 'wasm', kernelFunc: batchNormGradWasm as unknown as tf.KernelFunc });
+  tf.registerGradient({
+    kernelName: BN_TRAIN,
+    inputsToSave: ['x', 'gamma'],
+    outputsToSave: [false, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      // Gradients reaching mean and variance are dropped: those outputs only feed the moving
+      // averages, which are not differentiated.
+      const dy = (dys as tf.Tensor[])[0];
+      const [x, gamma, mean, variance] = saved;
+      // One kernel gives all three; run it here, not in the thunks, which the engine runs one by
+      // one in separate tidies (the outputs a thunk doesn't return would be disposed).
+      const [dx, dgamma, dbeta] = tf.engine().runKernel(BN_GRAD, { dy, x, gamma, mean, variance }, attrs) as tf.Tensor[];
+      return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+    },
+  });
+}
+
+/**
+ * Batch norm over x's last axis with the batch's statistics, as [y, mean, variance] (the
+ * biased variance, as tf.moments), in one kernel with a one-kernel gradient; null where the
+ * current backend lacks it (then use tf.moments and tf.batchNorm).
+ */
+export function fusedBatchNorm(
+  x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number,
+): [tf.Tensor, tf.Tensor1D, tf.Tensor1D] | null {
+  if (tf.getKernel(BN_TRAIN, tf.getBackend()) === undefined || simdKernels(tf.backend() as BackendWasm) === null) return null;
+  const c = x.shape[x.rank - 1];
+  if (x.rank < 1 || x.size === 0 || [x, gamma, beta].some((t) => t.dtype !== 'float32')) return null;
+  if (!tf.util.arraysEqual(gamma.shape, [c]) || !tf.util.arraysEqual(beta.shape, [c])) return null;
+  const attrs: BatchNormAttrs = { epsilon };
+  return tf.engine().runKernel(BN_TRAIN, { x, gamma, beta }, attrs as unknown as tf.NamedAttrMap) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+}
