@@ -172,7 +172,7 @@ early_terminate: {type: hyperband, min_iter: 1, eta: 2}
     writeFileSync(join(dir, 'fail.yaml'), SPEC.replace(/grid:[\s\S]*/, 'grid:\n  epochs: [1]\n  model:\n    cnn: {filters: [[2, 2, 2, 2, 2, 2]]}\n'));
     const r = await sweep('run', join(dir, 'fail.yaml'), '--db', join(dir, 'x.db'));
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/FAILED: the CNN's conv layer 5 has a 1×1 input: too small to pool/);
+    expect(r.out).toMatch(/FAILED: the CNN's conv block 5 has a 1×1 input: too small to pool/);
     expect(r.out).toMatch(/sweep cli finished in [\d.]+s: 0 completed, 1 failed/);
   });
 

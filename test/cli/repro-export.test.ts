@@ -28,6 +28,17 @@ grid:
   dropout: [0.0, 0.2]
 `);
   expect((await sweep('run', join(dir, 'r.yaml'), '--db', db)).code).toBe(0);
+  // The model space's new pieces, all at once: conv blocks, batch normalization, a pooled head,
+  // augmentation, a schedule, weight decay and label smoothing.
+  writeFileSync(join(dir, 'bn.yaml'), `name: bn
+seed: 3
+data: {validationSplit: 0.2, trainLimit: 1500, testLimit: 500}
+train: {batchNorm: true, augment: shift+flip+erase, schedule: onecycle, weightDecay: 0.01, labelSmoothing: 0.1}
+grid:
+  model:
+    cnn: {epochs: [2], filters: [[4, 8]], blocks: [2], head: [gap], units: [[16]]}
+`);
+  expect((await sweep('run', join(dir, 'bn.yaml'), '--db', db)).code).toBe(0);
 });
 
 describe('reproduce', () => {
@@ -71,6 +82,12 @@ describe('reproduce', () => {
     sql(`UPDATE trials SET weights_sha256 = ? WHERE id = ? RETURNING id`, t.weights_sha256, t.id);
   });
 
+  it('`sweep repro` reproduces a CNN with batch normalization, augmentation and a schedule exactly', async () => {
+    const r = await sweep('repro', 'bn', '--db', db);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/reproduced exactly: trial \d+ matches trial \d+ in all 2 epochs' metrics, the test metrics, and the weights' SHA-256/);
+  });
+
   it('`sweep best > best.yaml && sweep run best.yaml` reproduces the best trial exactly', async () => {
     const best = await sweep('best', 'r', '--db', db);
     writeFileSync(join(dir, 'best.yaml'), best.out);
@@ -84,13 +101,18 @@ describe('reproduce', () => {
 });
 
 describe('export and predict', () => {
-  it('exports a model that plain @tensorflow/tfjs loads in a separate script, with the recorded test accuracy', async () => {
-    const out = join(dir, 'export');
-    const r = await sweep('export', 'r', '--out', out, '--db', db);
+  it.each([
+    ['r', { units: [32] }, ['Dense']],
+    ['bn', { batchNorm: true, blocks: 2, head: 'gap' }, ['BatchNormalization', 'GlobalAveragePooling2D', 'Activation']],
+  ] as const)('exports %s: a model that plain @tensorflow/tfjs loads in a separate script, with the recorded test accuracy', async (name, config, layers) => {
+    const out = join(dir, `export-${name}`);
+    const r = await sweep('export', name, '--out', out, '--db', db);
     expect(r.code).toBe(0);
     expect(['model.json', 'weights.bin', 'card.json'].every((f) => existsSync(join(out, f)))).toBe(true);
     const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8'));
-    expect(card).toMatchObject({ sweep: 'r', config: { units: [32] }, data: { testLimit: 500 }, classes: expect.arrayContaining(['Ankle boot']) });
+    expect(card).toMatchObject({ sweep: name, config, data: { testLimit: 500 }, classes: expect.arrayContaining(['Ankle boot']) });
+    const classNames = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).modelTopology.config.layers.map((l: { class_name: string }) => l.class_name);
+    expect(classNames).toEqual(expect.arrayContaining([...layers]));
     expect(card.environment.dataset['t10k-labels-idx1-ubyte.gz']).toMatch(/^[0-9a-f]{64}$/);
     // A user's own script: plain tfjs, its own IDX reading, nothing from sweep.
     const script = `
@@ -116,7 +138,7 @@ describe('export and predict', () => {
   });
 
   it('`sweep predict` prints the accuracy, a confusion matrix with class names, and the worst pairs', async () => {
-    const out = join(dir, 'export');
+    const out = join(dir, 'export-r');
     const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8'));
     const r = await sweep('predict', out, '--limit', '500');
     expect(r.code).toBe(0);
@@ -129,7 +151,7 @@ describe('export and predict', () => {
   });
 
   it('`sweep predict --images/--labels` classifies IDX files given on the command line', async () => {
-    const out = join(dir, 'export');
+    const out = join(dir, 'export-r');
     const images = 'data/fashion-mnist/t10k-images-idx3-ubyte.gz';
     const labelled = await sweep('predict', out, '--limit', '500', '--images', images, '--labels', 'data/fashion-mnist/t10k-labels-idx1-ubyte.gz');
     const viaTestSet = await sweep('predict', out, '--limit', '500');

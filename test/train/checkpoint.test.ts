@@ -37,16 +37,21 @@ async function train(c: TrialConfig, saved?: Saved, killAfter?: number, configId
 const metrics = (o: { epochs: { seconds: number }[]; testAccuracy: number; testLoss: number }) =>
   ({ epochs: o.epochs.map(({ seconds: _, ...m }) => m), test: [o.testAccuracy, o.testLoss] });
 
+/** Killed after epoch 2 and resumed from its checkpoint, `c` ends as an uninterrupted run: metrics and weights. */
+async function expectResumesExactly(c: TrialConfig): Promise<void> {
+  const whole = await train(c);
+  const saved: Saved = { latest: null };
+  await expect(train(c, saved, 2)).rejects.toThrow('killed');
+  const resumed = await train(c, saved);
+  expect(resumed.resumedFrom).toBe(2);
+  expect(metrics(resumed)).toEqual(metrics(whole));
+  expect(resumed.weightsSha256).toBe(whole.weightsSha256);
+}
+
 describe('checkpoints', () => {
   // Weights, optimizer state, shuffling and dropout generators are all restored.
   it.each(['adam', 'sgd', 'rmsprop', 'adagrad'])('a trial resumed from a checkpoint ends exactly as an uninterrupted one (%s)', async (optimizer) => {
-    const c = config(optimizer);
-    const whole = await train(c);
-    const saved: Saved = { latest: null };
-    await expect(train(c, saved, 2)).rejects.toThrow('killed');
-    const resumed = await train(c, saved);
-    expect(resumed.resumedFrom).toBe(2);
-    expect(metrics(resumed)).toEqual(metrics(whole));
+    await expectResumesExactly(config(optimizer));
   });
 
   // Batch normalization's moving statistics are weights; augmentation and the learning rate are
@@ -62,13 +67,7 @@ grid:
   model:
     ${model}: {epochs: [4], units: [[24]], dropout: [0.2]${model === 'cnn' ? ', filters: [[4, 8]], blocks: [2], head: [gap]' : ''}}
 `, 'c.yaml'))[0].config;
-    const whole = await train(c);
-    const saved: Saved = { latest: null };
-    await expect(train(c, saved, 2)).rejects.toThrow('killed');
-    const resumed = await train(c, saved);
-    expect(resumed.resumedFrom).toBe(2);
-    expect(metrics(resumed)).toEqual(metrics(whole));
-    expect(resumed.weightsSha256).toBe(whole.weightsSha256);
+    await expectResumesExactly(c);
   });
 
   it('ignores a checkpoint of another configuration, or a damaged one, and starts from scratch', async () => {
