@@ -212,25 +212,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   DROP VIEW learning_curves;
   DROP VIEW best_per_sweep;
   DROP VIEW leaderboard;
-  CREATE VIEW leaderboard AS
-  SELECT s.name AS sweep,
-         RANK() OVER (PARTITION BY t.sweep_id
-                      ORDER BY CASE s.metric WHEN 'val_loss' THEN -t.val_loss ELSE t.val_accuracy END DESC NULLS LAST) AS rank,
-         t.id AS trial_id, t.config_id,
-         t.model, t.epochs, t.activation, t.units, t.dropout, t.filters, t.kernel_size, t.pooling,
-         t.optimizer, t.learning_rate, t.batch_size, t.label_smoothing,
-         t.val_accuracy, t.val_loss, t.test_accuracy, t.test_loss,
-         t.params, t.seconds, t.backend, t.finished_at
-  FROM trials t JOIN sweeps s ON s.id = t.sweep_id
-  WHERE t.status = 'completed';
-  CREATE VIEW best_per_sweep AS
-  SELECT * FROM leaderboard WHERE rank = 1;
-  CREATE VIEW learning_curves AS
-  SELECT s.name AS sweep, t.id AS trial_id, t.config_id, t.status,
-         t.model, t.epochs, t.activation, t.units, t.dropout, t.filters, t.kernel_size, t.pooling,
-         t.optimizer, t.learning_rate, t.batch_size, t.label_smoothing,
-         e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds
-  FROM epochs e JOIN trials t ON t.id = e.trial_id JOIN sweeps s ON s.id = t.sweep_id;
+  ${views(V6_COLUMNS)}
   `,
   // v7: the rest of the model space (see schema.ts), and the views made again with it.
   `
@@ -248,7 +230,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/** The three views over the hyperparameter columns `columns` (each as `t.name`), as v7 made them. */
+/** The three views over the hyperparameter columns `columns` (each as `t.name`), as v6 and later make them. */
 function views(columns: string): string {
   return `
   CREATE VIEW leaderboard AS
