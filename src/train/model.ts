@@ -3,6 +3,7 @@ import seedrandom from 'seedrandom';
 import type { Activation, OptimizerName } from '../spec/schema.js';
 import { FusedAdam } from './kernels/adam.js';
 import { SweepBatchNorm } from './batch-norm.js';
+import { SweepConv2D } from './conv2d.js';
 import { SeededDropout } from './seeded-dropout.js';
 import type { TrialConfig } from '../types.js';
 
@@ -44,7 +45,7 @@ export function buildModel(config: TrialConfig, seed: number): tf.Sequential {
     const blocks = config.blocks ?? 1;
     (config.filters ?? []).forEach((filters, i) => {
       for (let b = 0; b < blocks; b++) {
-        activated((activation, useBias) => tf.layers.conv2d({
+        activated((activation, useBias) => new SweepConv2D({
           ...(i === 0 && b === 0 ? { inputShape: [...IMAGE_SHAPE] } : {}),
           filters, kernelSize: config.kernelSize ?? 3, padding: 'same', useBias,
           activation: activation as 'relu', kernelInitializer: init(),

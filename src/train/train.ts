@@ -5,6 +5,7 @@ import { countHits, sparseCrossEntropy } from './loss.js';
 import { augmentations, augmentBatch, augmentParams } from './augment.js';
 import { buildModel, makeOptimizer, setLearningRate } from './model.js';
 import { learningRateAt } from './schedule.js';
+import { withDefaults } from '../spec/hyperparameters.js';
 import { encodeCheckpoint, restoreCheckpoint } from './checkpoint.js';
 import type { Split, Splits } from './tensors.js';
 import type { EpochMetrics, TrialConfig, TrialOutcome } from '../types.js';
@@ -43,7 +44,9 @@ export class TrainingStopped extends Error {
  * as an uninterrupted one. A non-finite loss throws.
  */
 export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { model: tf.LayersModel; resumedFrom: number }> {
-  const { config, seed, splits } = opts;
+  const { seed, splits } = opts;
+  // Whole: a caller's configuration may leave the optional keys out, as recorded ones do.
+  const config = withDefaults(opts.config);
   const smoothing = config.labelSmoothing;
   const started = performance.now();
   const model = buildModel(config, seed);

@@ -3,7 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { type KernelArgs, onHeap, overrideWasmKernel, runWasmKernel as run } from './wasm-kernel.js';
+import { im2colRows } from './conv2d.js';
+import { type ConvGeometry, simdKernels } from './simd.js';
+import { heapOffset, type KernelArgs, onHeap, overrideWasmKernel, runWasmKernel as run } from './wasm-kernel.js';
 
 /** NHWC conv geometry (dilation 1) shared by both gradient kernels. */
 interface Geom {
@@ -301,6 +303,28 @@ let builtinInput: tf.KernelConfig | undefined;
 
 type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
 
+function geometry(g: Geom): ConvGeometry {
+  return [g.N, g.H, g.W, g.CI, g.OH, g.OW, g.CO, g.KH, g.KW, g.SH, g.SW, g.PT, g.PL];
+}
+
+/**
+ * The filter gradient as im2col and sweep's GEMM in simd.wat, a chunk of output positions at a
+ * time: dW [KH·KW·CI × CO] = Σ patchᵀ·dy, summed in order. Null where it can't run (no SIMD
+ * kernels here, or CO not a multiple of 4).
+ */
+function filterGradByGemm(backend: BackendWasm, x: tf.TensorInfo, dy: tf.TensorInfo, g: Geom, filterShape: number[]): tf.TensorInfo | null {
+  const simd = simdKernels(backend);
+  if (simd === null || g.CO % 4 !== 0) return null;
+  const k = g.KH * g.KW * g.CI;
+  const rows = im2colRows(k);
+  const dw = backend.makeOutput([...filterShape], 'float32');
+  const col = backend.makeOutput([rows * k], 'float32');
+  const at = (t: tf.TensorInfo) => heapOffset(backend, t);
+  simd.conv_filter_grad(at(x), at(dy), at(dw), at(col), rows, ...geometry(g));
+  backend.disposeData(col.dataId);
+  return dw;
+}
+
 /**
  * The filter gradient as one forward convolution on XNNPACK:
  * dW[kh,kw,ci,co] = Σ x[n, oh·s+kh−PT, ow·s+kw−PL, ci] · dy[n,oh,ow,co] is the convolution of
@@ -357,7 +381,8 @@ function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const { filterShape } = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   const { backend, geom } = prepare('Conv2DBackpropFilter', args, x, dy, x.shape, filterShape);
-  return filterGradByConv(backend, x, dy, geom)
+  return filterGradByGemm(backend, x, dy, geom, filterShape)
+    ?? filterGradByConv(backend, x, dy, geom)
     ?? onHeap(backend, filterShape, [x, dy], ([xv, dyv], dwv) => conv2dFilterGrad(xv, dyv, dwv, geom));
 }
 

@@ -1,19 +1,24 @@
 import { registerWasmAdam } from './adam.js';
 import { registerWasmAugment } from './augment.js';
 import { registerWasmBatchNorm } from './batch-norm.js';
+import { registerWasmConv2D } from './conv2d.js';
 import { registerWasmConvGradients } from './conv-gradients.js';
 import { registerWasmCrossEntropy } from './cross-entropy.js';
 import { registerWasmGather } from './gather.js';
+import { registerWasmIdentity } from './identity.js';
 import { registerWasmMatMul } from './matmul.js';
 import { registerWasmMaxPoolGrad } from './max-pool-grad.js';
+import { registerWasmReluGrad } from './relu-grad.js';
 
 /**
- * Registers sweep's kernels for backend 'wasm' on top of the built-in ones: the missing and
- * slow conv gradients, transposed matrix products on XNNPACK, a fused Adam update, a row-copying gather,
+ * Registers sweep's kernels for backend 'wasm' on top of the built-in ones: an im2col Conv2D on
+ * sweep's GEMM, the missing and slow conv gradients, transposed matrix products on XNNPACK, a fused Adam update, a row-copying gather,
  * a one-pass MaxPoolGrad, a one-kernel sparse cross-entropy with its accuracy, and fused
- * training-mode batch norm with its gradient, and a one-pass augmentation of a batch. Idempotent.
+ * training-mode batch norm with its gradient, a one-pass augmentation of a batch, ReLU's gradient
+ * in one pass, and an Identity that shares its input's data instead of copying it. Idempotent.
  */
 export function registerWasmKernels(): void {
+  registerWasmConv2D();
   registerWasmConvGradients();
   registerWasmMatMul();
   registerWasmAdam();
@@ -22,4 +27,6 @@ export function registerWasmKernels(): void {
   registerWasmCrossEntropy();
   registerWasmBatchNorm();
   registerWasmAugment();
+  registerWasmReluGrad();
+  registerWasmIdentity();
 }

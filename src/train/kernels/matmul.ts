@@ -73,7 +73,7 @@ function untransposed(args: KernelArgs, backend: BackendWasm, a: tf.TensorInfo, 
     return builtinMatMul!.kernelFunc(args) as tf.TensorInfo;
   }
   const out = backend.makeOutput([...(ar >= br ? a.shape : b.shape).slice(0, -2), m, n], 'float32');
-  simd.gemm(heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, out), m, k, n, k, 1);
+  simd.gemm(heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, out), m, k, n, k, 1, 0);
   return out;
 }
 

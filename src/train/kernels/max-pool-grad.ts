@@ -1,11 +1,14 @@
 // Why: tfjs-backend-wasm 4.22's MaxPoolGrad, for every input pixel, rescans every window that
 // covers it: ~10 ms per call on a 32×28×28×32 batch, more than the convolutions around it.
-// This one finds each window's maximum once and adds its gradient there.
+// This one finds each window's maximum once and adds its gradient there: in SIMD, 4 channels at
+// a time (max_pool_grad in simd.wat), where the channels come in fours, else in JavaScript. Both
+// give the same floats.
 import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { type KernelArgs, onHeap, overrideWasmKernel } from './wasm-kernel.js';
+import { simdKernels } from './simd.js';
+import { heapOffset, type KernelArgs, onHeap, overrideWasmKernel } from './wasm-kernel.js';
 
 let best = new Float32Array(0);
 let where = new Int32Array(0);
@@ -14,7 +17,7 @@ let where = new Int32Array(0);
  * dx for max pooling, NHWC: each window's gradient goes to its first maximum in row-major
  * order (tfjs's rule, so ties resolve as on the cpu backend); padding never wins.
  */
-function maxPoolGradValues(x: Float32Array, dy: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
+export function maxPoolGradValues(x: Float32Array, dy: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
   const { strideHeight: SH, strideWidth: SW, filterHeight: KH, filterWidth: KW } = info;
   const { top: PT, left: PL } = info.padInfo;
@@ -58,6 +61,17 @@ function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   const info = tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode,
   );
+  const simd = simdKernels(backend);
+  if (simd !== null && info.inChannels % 4 === 0 && input.dtype === 'float32' && dy.dtype === 'float32') {
+    const dx = backend.makeOutput([...input.shape], 'float32');
+    const at = (t: tf.TensorInfo) => heapOffset(backend, t);
+    simd.max_pool_grad(
+      at(input), at(dy), at(dx), info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+      info.outHeight, info.outWidth, info.strideHeight, info.strideWidth, info.filterHeight, info.filterWidth,
+      info.padInfo.top, info.padInfo.left,
+    );
+    return dx;
+  }
   return onHeap(backend, input.shape, [input, dy], ([x, dyv], dx) => maxPoolGradValues(x, dyv, dx, info));
 }
 

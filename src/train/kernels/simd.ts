@@ -7,8 +7,25 @@ export type SimdKernels = {
     w0: number, m0: number, v0: number, g: number, w1: number, m1: number, v1: number, n: number,
     b1: number, c1: number, b2: number, c2: number, oma1: number, oma2: number, eps: number, nlr: number,
   ): void;
-  /** c = a·b, c [m×n] and b [k×n] row-major; a's (i, p) at a + 4·(i·sai + p·sap); n % 4 = 0. */
-  gemm(a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sap: number): void;
+  /**
+   * c = a·b (acc = 0) or c += a·b (acc = 1), c [m×n] and b [k×n] row-major; a's (i, p) at
+   * a + 4·(i·sai + p·sap); n % 4 = 0.
+   */
+  gemm(a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sap: number, acc: number): void;
+  /**
+   * The filter gradient of a dilation-1 NHWC convolution, dw [KH·KW·CI × CO] = im2col(x)ᵀ·dy, built
+   * `rows` output positions at a time in `col` (rows·KH·KW·CI floats of scratch). CO % 4 = 0.
+   */
+  conv_filter_grad(x: number, dy: number, dw: number, col: number, rows: number, ...geometry: ConvGeometry): void;
+  /** The convolution itself, y [N·OH·OW × CO] = im2col(x)·w, with the same scratch. CO % 4 = 0. */
+  conv_forward(x: number, w: number, y: number, col: number, rows: number, ...geometry: ConvGeometry): void;
+  /** Max pooling's gradient, NHWC, C % 4 = 0: each window's dy to its first maximum. */
+  max_pool_grad(
+    x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    sh: number, sw: number, kh: number, kw: number, pt: number, pl: number,
+  ): void;
+  /** dx = dy·(x > 0 ? 1 : 0) over n floats. */
+  relu_grad(dy: number, x: number, dx: number, n: number): void;
   /**
    * Batch norm over the last axis of a row-major [m×c] x, training mode: writes y [m×c], the
    * batch's mean [c] and biased variance [c]. tmp: c floats of scratch.
@@ -23,6 +40,12 @@ export type SimdKernels = {
     dx: number, dgamma: number, dbeta: number, tmp: number, m: number, c: number, eps: number,
   ): void;
 };
+
+/** N, H, W, CI, OH, OW, CO, KH, KW, SH, SW, PT, PL. */
+export type ConvGeometry = [
+  n: number, h: number, w: number, ci: number, oh: number, ow: number, co: number,
+  kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
+];
 
 let module: WebAssembly.Module | undefined;
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();

@@ -75,9 +75,10 @@
   ;; C = A·B for row-major C [m×n] and B [k×n]; A's element (i, p) is at a + 4·(i·sai + p·sap),
   ;; so A may be stored transposed (sai = 1, sap = m). n must be a multiple of 4. Blocks of 4
   ;; rows × 8 columns keep 8 accumulators in registers; no packing, so a fresh B costs nothing.
-  (func (export "gemm")
+  ;; acc = 1: C += A·B (each block's accumulators start from C), for products blocked over k.
+  (func $gemm (export "gemm")
     (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
-    (param $sai i32) (param $sap i32)
+    (param $sai i32) (param $sap i32) (param $acc i32)
     (local $i i32) (local $j i32)
     (block $rows_done
       (loop $rows
@@ -87,19 +88,19 @@
           (loop $cols
             (br_if $cols_done (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $n)))
             (call $block4x8 (local.get $a) (local.get $b) (local.get $c) (local.get $i) (local.get $j)
-              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap))
+              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
             (local.set $j (i32.add (local.get $j) (i32.const 8)))
             (br $cols)))
         (if (i32.lt_u (local.get $j) (local.get $n))
           (then
             (call $block1x4 (local.get $a) (local.get $b) (local.get $c) (local.get $i) (local.get $j)
-              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap))
+              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
             (call $block1x4 (local.get $a) (local.get $b) (local.get $c) (i32.add (local.get $i) (i32.const 1)) (local.get $j)
-              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap))
+              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
             (call $block1x4 (local.get $a) (local.get $b) (local.get $c) (i32.add (local.get $i) (i32.const 2)) (local.get $j)
-              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap))
+              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
             (call $block1x4 (local.get $a) (local.get $b) (local.get $c) (i32.add (local.get $i) (i32.const 3)) (local.get $j)
-              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap))))
+              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $rows)))
     ;; The last m mod 4 rows, 4 columns at a time.
@@ -111,7 +112,7 @@
           (loop $tcols
             (br_if $tcols_done (i32.ge_u (local.get $j) (local.get $n)))
             (call $block1x4 (local.get $a) (local.get $b) (local.get $c) (local.get $i) (local.get $j)
-              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap))
+              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
             (local.set $j (i32.add (local.get $j) (i32.const 4)))
             (br $tcols)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -120,11 +121,27 @@
   ;; C[i..i+3, j..j+7] = A[i..i+3, :]·B[:, j..j+7]
   (func $block4x8
     (param $a i32) (param $b i32) (param $c i32) (param $i i32) (param $j i32)
-    (param $k i32) (param $n i32) (param $sai i32) (param $sap i32)
+    (param $k i32) (param $n i32) (param $sai i32) (param $sap i32) (param $acc i32)
     (local $p i32) (local $pa i32) (local $pb i32) (local $rowa i32) (local $stepa i32) (local $rowb i32)
     (local $b0 v128) (local $b1 v128) (local $x v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (if (local.get $acc)
+      (then
+        (local.set $pb (i32.add (local.get $c)
+          (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
+        (local.set $rowb (i32.shl (local.get $n) (i32.const 2)))
+        (local.set $c00 (v128.load (local.get $pb)))
+        (local.set $c01 (v128.load offset=16 (local.get $pb)))
+        (local.set $pb (i32.add (local.get $pb) (local.get $rowb)))
+        (local.set $c10 (v128.load (local.get $pb)))
+        (local.set $c11 (v128.load offset=16 (local.get $pb)))
+        (local.set $pb (i32.add (local.get $pb) (local.get $rowb)))
+        (local.set $c20 (v128.load (local.get $pb)))
+        (local.set $c21 (v128.load offset=16 (local.get $pb)))
+        (local.set $pb (i32.add (local.get $pb) (local.get $rowb)))
+        (local.set $c30 (v128.load (local.get $pb)))
+        (local.set $c31 (v128.load offset=16 (local.get $pb)))))
     (local.set $pa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $sai)) (i32.const 2))))
     (local.set $rowa (i32.shl (local.get $sai) (i32.const 2)))
     (local.set $stepa (i32.shl (local.get $sap) (i32.const 2)))
@@ -168,8 +185,11 @@
   ;; C[i, j..j+3] = A[i, :]·B[:, j..j+3]
   (func $block1x4
     (param $a i32) (param $b i32) (param $c i32) (param $i i32) (param $j i32)
-    (param $k i32) (param $n i32) (param $sai i32) (param $sap i32)
+    (param $k i32) (param $n i32) (param $sai i32) (param $sap i32) (param $accumulate i32)
     (local $p i32) (local $pa i32) (local $pb i32) (local $stepa i32) (local $rowb i32) (local $acc v128)
+    (if (local.get $accumulate)
+      (then (local.set $acc (v128.load (i32.add (local.get $c)
+        (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2)))))))
     (local.set $pa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $sai)) (i32.const 2))))
     (local.set $stepa (i32.shl (local.get $sap) (i32.const 2)))
     (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
@@ -473,4 +493,220 @@
           (f32.div (f32.load (i32.add (local.get $p) (local.get $i))) (local.get $d)))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $l))))
+
+  ;; Convolutions (NHWC input, HWIO filter, dilation 1) as im2col and the GEMM above, `rows`
+  ;; output positions at a time: each chunk's patch matrix (rows × K, K = KH·KW·CI, in HWIO
+  ;; order) is built in `col` (the caller's scratch, rows·K floats) while it still fits in cache,
+  ;; then multiplied. Sums run in a fixed order, so results depend on the inputs alone.
+
+  ;; col[r × K] = the patches of output positions p0 … p0+r−1 (p = (b·OH + oh)·OW + ow); padding is 0.
+  (func $im2col_rows
+    (param $x i32) (param $col i32) (param $p0 i32) (param $r i32)
+    (param $h i32) (param $w i32) (param $ci i32) (param $oh i32) (param $ow i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (local $p i32) (local $end i32) (local $rem i32) (local $img i32) (local $ih0 i32) (local $iw0 i32)
+    (local $ih i32) (local $iw i32) (local $i i32) (local $j i32) (local $bytes i32) (local $rowbytes i32)
+    (local $dst i32) (local $interior i32) (local $plane i32)
+    (local.set $bytes (i32.shl (local.get $ci) (i32.const 2)))
+    (local.set $rowbytes (i32.mul (local.get $kw) (local.get $bytes)))
+    (local.set $plane (i32.mul (local.get $oh) (local.get $ow)))
+    (local.set $dst (local.get $col))
+    (local.set $p (local.get $p0))
+    (local.set $end (i32.add (local.get $p0) (local.get $r)))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $rem (i32.rem_u (local.get $p) (local.get $plane)))
+        (local.set $img (i32.add (local.get $x) (i32.mul (i32.div_u (local.get $p) (local.get $plane))
+          (i32.mul (i32.mul (local.get $h) (local.get $w)) (local.get $bytes)))))
+        (local.set $ih0 (i32.sub (i32.mul (i32.div_u (local.get $rem) (local.get $ow)) (local.get $sh)) (local.get $pt)))
+        (local.set $iw0 (i32.sub (i32.mul (i32.rem_u (local.get $rem) (local.get $ow)) (local.get $sw)) (local.get $pl)))
+        (local.set $interior (i32.and (i32.ge_s (local.get $iw0) (i32.const 0))
+          (i32.le_s (i32.add (local.get $iw0) (local.get $kw)) (local.get $w))))
+        (local.set $i (i32.const 0))
+        (block $kh_done
+          (loop $krows
+            (br_if $kh_done (i32.ge_u (local.get $i) (local.get $kh)))
+            (local.set $ih (i32.add (local.get $ih0) (local.get $i)))
+            (if (i32.ge_u (local.get $ih) (local.get $h))
+              (then (memory.fill (local.get $dst) (i32.const 0) (local.get $rowbytes)))
+              (else
+                (if (local.get $interior)
+                  (then
+                    (memory.copy (local.get $dst)
+                      (i32.add (local.get $img) (i32.mul (i32.add (i32.mul (local.get $ih) (local.get $w)) (local.get $iw0)) (local.get $bytes)))
+                      (local.get $rowbytes)))
+                  (else
+                    (local.set $j (i32.const 0))
+                    (block $kw_done
+                      (loop $kcols
+                        (br_if $kw_done (i32.ge_u (local.get $j) (local.get $kw)))
+                        (local.set $iw (i32.add (local.get $iw0) (local.get $j)))
+                        (if (i32.ge_u (local.get $iw) (local.get $w))
+                          (then (memory.fill (i32.add (local.get $dst) (i32.mul (local.get $j) (local.get $bytes))) (i32.const 0) (local.get $bytes)))
+                          (else (memory.copy (i32.add (local.get $dst) (i32.mul (local.get $j) (local.get $bytes)))
+                            (i32.add (local.get $img) (i32.mul (i32.add (i32.mul (local.get $ih) (local.get $w)) (local.get $iw)) (local.get $bytes)))
+                            (local.get $bytes))))
+                        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                        (br $kcols)))))))
+            (local.set $dst (i32.add (local.get $dst) (local.get $rowbytes)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $krows)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $rows))))
+
+  ;; The filter gradient dw [K × co] = im2col(x)ᵀ·dy, summed over the output positions in order,
+  ;; `rows` at a time (C += A·B per chunk). co must be a multiple of 4.
+  (func (export "conv_filter_grad")
+    (param $x i32) (param $dy i32) (param $dw i32) (param $col i32) (param $rows i32)
+    (param $n i32) (param $h i32) (param $w i32) (param $ci i32) (param $oh i32) (param $ow i32) (param $co i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (local $k i32) (local $p0 i32) (local $r i32) (local $total i32)
+    (local.set $k (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $ci)))
+    (local.set $total (i32.mul (local.get $n) (i32.mul (local.get $oh) (local.get $ow))))
+    (memory.fill (local.get $dw) (i32.const 0) (i32.shl (i32.mul (local.get $k) (local.get $co)) (i32.const 2)))
+    (block $done
+      (loop $chunks
+        (br_if $done (i32.ge_u (local.get $p0) (local.get $total)))
+        (local.set $r (select (local.get $rows) (i32.sub (local.get $total) (local.get $p0))
+          (i32.lt_u (local.get $rows) (i32.sub (local.get $total) (local.get $p0)))))
+        (call $im2col_rows (local.get $x) (local.get $col) (local.get $p0) (local.get $r)
+          (local.get $h) (local.get $w) (local.get $ci) (local.get $oh) (local.get $ow)
+          (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $pt) (local.get $pl))
+        (call $gemm (local.get $col)
+          (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $p0) (local.get $co)) (i32.const 2)))
+          (local.get $dw) (local.get $k) (local.get $r) (local.get $co) (i32.const 1) (local.get $k) (i32.const 1))
+        (local.set $p0 (i32.add (local.get $p0) (local.get $r)))
+        (br $chunks))))
+
+  ;; The convolution y [P × co] = im2col(x)·w, `rows` output positions at a time. co % 4 = 0.
+  (func (export "conv_forward")
+    (param $x i32) (param $wt i32) (param $y i32) (param $col i32) (param $rows i32)
+    (param $n i32) (param $h i32) (param $w i32) (param $ci i32) (param $oh i32) (param $ow i32) (param $co i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (local $k i32) (local $p0 i32) (local $r i32) (local $total i32)
+    (local.set $k (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $ci)))
+    (local.set $total (i32.mul (local.get $n) (i32.mul (local.get $oh) (local.get $ow))))
+    (block $done
+      (loop $chunks
+        (br_if $done (i32.ge_u (local.get $p0) (local.get $total)))
+        (local.set $r (select (local.get $rows) (i32.sub (local.get $total) (local.get $p0))
+          (i32.lt_u (local.get $rows) (i32.sub (local.get $total) (local.get $p0)))))
+        (call $im2col_rows (local.get $x) (local.get $col) (local.get $p0) (local.get $r)
+          (local.get $h) (local.get $w) (local.get $ci) (local.get $oh) (local.get $ow)
+          (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $pt) (local.get $pl))
+        (call $gemm (local.get $col) (local.get $wt)
+          (i32.add (local.get $y) (i32.shl (i32.mul (local.get $p0) (local.get $co)) (i32.const 2)))
+          (local.get $r) (local.get $k) (local.get $co) (local.get $k) (i32.const 1) (i32.const 0))
+        (local.set $p0 (i32.add (local.get $p0) (local.get $r)))
+        (br $chunks))))
+
+  ;; dx for max pooling, NHWC, c a multiple of 4 (4 channels to a lane group): each window's
+  ;; gradient goes to its first maximum in row-major order (strict >, so NaN never wins and ties
+  ;; keep the first), added into dx in output order: the same float32 sums as the JavaScript loop.
+  (func (export "max_pool_grad")
+    (param $x i32) (param $dy i32) (param $dx i32)
+    (param $n i32) (param $h i32) (param $w i32) (param $c i32) (param $oh i32) (param $ow i32)
+    (param $sh i32) (param $sw i32) (param $kh i32) (param $kw i32) (param $pt i32) (param $pl i32)
+    (local $b i32) (local $y i32) (local $xo i32) (local $cc i32) (local $ih i32) (local $iw i32)
+    (local $h0 i32) (local $h1 i32) (local $w0 i32) (local $w1 i32) (local $off i32) (local $o i32)
+    (local $cbytes i32) (local $best v128) (local $where v128) (local $v v128) (local $gt v128) (local $e i32)
+    (local.set $cbytes (i32.shl (local.get $c) (i32.const 2)))
+    (memory.fill (local.get $dx) (i32.const 0)
+      (i32.mul (i32.mul (i32.mul (local.get $n) (local.get $h)) (local.get $w)) (local.get $cbytes)))
+    (local.set $o (local.get $dy))
+    (block $b_done (loop $batch
+      (br_if $b_done (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $y (i32.const 0))
+      (block $y_done (loop $outrows
+        (br_if $y_done (i32.ge_u (local.get $y) (local.get $oh)))
+        (local.set $h0 (i32.sub (i32.mul (local.get $y) (local.get $sh)) (local.get $pt)))
+        (local.set $h1 (i32.add (local.get $h0) (local.get $kh)))
+        (if (i32.lt_s (local.get $h0) (i32.const 0)) (then (local.set $h0 (i32.const 0))))
+        (if (i32.gt_s (local.get $h1) (local.get $h)) (then (local.set $h1 (local.get $h))))
+        (local.set $xo (i32.const 0))
+        (block $x_done (loop $outcols
+          (br_if $x_done (i32.ge_u (local.get $xo) (local.get $ow)))
+          (local.set $w0 (i32.sub (i32.mul (local.get $xo) (local.get $sw)) (local.get $pl)))
+          (local.set $w1 (i32.add (local.get $w0) (local.get $kw)))
+          (if (i32.lt_s (local.get $w0) (i32.const 0)) (then (local.set $w0 (i32.const 0))))
+          (if (i32.gt_s (local.get $w1) (local.get $w)) (then (local.set $w1 (local.get $w))))
+          (local.set $cc (i32.const 0))
+          (block $c_done (loop $chans
+            (br_if $c_done (i32.ge_u (local.get $cc) (local.get $cbytes)))
+            (local.set $best (f32x4.splat (f32.const -inf)))
+            (local.set $where (i32x4.splat (i32.const -1)))
+            (local.set $ih (local.get $h0))
+            (block $ih_done (loop $wrows
+              (br_if $ih_done (i32.ge_s (local.get $ih) (local.get $h1)))
+              (local.set $iw (local.get $w0))
+              (block $iw_done (loop $wcols
+                (br_if $iw_done (i32.ge_s (local.get $iw) (local.get $w1)))
+                (local.set $off (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h))
+                  (local.get $ih)) (local.get $w)) (local.get $iw)) (local.get $cbytes)) (local.get $cc)))
+                (local.set $v (v128.load (i32.add (local.get $x) (local.get $off))))
+                (local.set $gt (f32x4.gt (local.get $v) (local.get $best)))
+                (local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $gt)))
+                (local.set $where (v128.bitselect
+                  (i32x4.add (i32x4.splat (local.get $off)) (v128.const i32x4 0 4 8 12))
+                  (local.get $where) (local.get $gt)))
+                (local.set $iw (i32.add (local.get $iw) (i32.const 1)))
+                (br $wcols)))
+              (local.set $ih (i32.add (local.get $ih) (i32.const 1)))
+              (br $wrows)))
+            (local.set $e (i32x4.extract_lane 0 (local.get $where)))
+            (if (i32.ge_s (local.get $e) (i32.const 0)) (then
+              (f32.store (i32.add (local.get $dx) (local.get $e))
+                (f32.add (f32.load (i32.add (local.get $dx) (local.get $e))) (f32.load (local.get $o))))))
+            (local.set $e (i32x4.extract_lane 1 (local.get $where)))
+            (if (i32.ge_s (local.get $e) (i32.const 0)) (then
+              (f32.store (i32.add (local.get $dx) (local.get $e))
+                (f32.add (f32.load (i32.add (local.get $dx) (local.get $e))) (f32.load offset=4 (local.get $o))))))
+            (local.set $e (i32x4.extract_lane 2 (local.get $where)))
+            (if (i32.ge_s (local.get $e) (i32.const 0)) (then
+              (f32.store (i32.add (local.get $dx) (local.get $e))
+                (f32.add (f32.load (i32.add (local.get $dx) (local.get $e))) (f32.load offset=8 (local.get $o))))))
+            (local.set $e (i32x4.extract_lane 3 (local.get $where)))
+            (if (i32.ge_s (local.get $e) (i32.const 0)) (then
+              (f32.store (i32.add (local.get $dx) (local.get $e))
+                (f32.add (f32.load (i32.add (local.get $dx) (local.get $e))) (f32.load offset=12 (local.get $o))))))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (local.set $cc (i32.add (local.get $cc) (i32.const 16)))
+            (br $chans)))
+          (local.set $xo (i32.add (local.get $xo) (i32.const 1)))
+          (br $outcols)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $outrows)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $batch))))
+
+  ;; ReLU's gradient as tfjs computes it on wasm, dy·cast(step(x)): dx = dy·s with s = 1 where
+  ;; x > 0, x where x is NaN (step passes NaN on), else 0.
+  (func (export "relu_grad") (param $dy i32) (param $x i32) (param $dx i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $vend i32) (local $v v128) (local $s f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vend (i32.and (local.get $end) (i32.const -16)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get $vend)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $i))))
+        (v128.store (i32.add (local.get $dx) (local.get $i))
+          (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $i)))
+            (v128.bitselect (local.get $v)
+              (v128.bitselect (f32x4.splat (f32.const 1)) (f32x4.splat (f32.const 0))
+                (f32x4.gt (local.get $v) (f32x4.splat (f32.const 0))))
+              (f32x4.ne (local.get $v) (local.get $v)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $l)))
+    (block $tdone
+      (loop $t
+        (br_if $tdone (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $s (f32.load (i32.add (local.get $x) (local.get $i))))
+        (f32.store (i32.add (local.get $dx) (local.get $i))
+          (f32.mul (f32.load (i32.add (local.get $dy) (local.get $i)))
+            (select (local.get $s)
+              (select (f32.const 1) (f32.const 0) (f32.gt (local.get $s) (f32.const 0)))
+              (f32.ne (local.get $s) (local.get $s)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $t))))
 )

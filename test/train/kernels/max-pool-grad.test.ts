@@ -2,6 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from '../../../src/train/kernels/index.js';
+import { maxPoolGradValues } from '../../../src/train/kernels/max-pool-grad.js';
 import { expectClose, randomValues, runKernelOn } from './compare.js';
 
 beforeAll(async () => {
@@ -28,6 +29,25 @@ describe('MaxPoolGrad on wasm', () => {
     const actual = await runKernelOn('wasm', 'MaxPoolGrad', { dy, input, output: { values: new Float32Array(0), shape: [0] } }, attrs);
     if (stride >= pool) expect(Array.from(actual)).toEqual(Array.from(expected)); // each dx gets at most one dy: exact
     else expectClose(actual, expected);
+    expect(actual.some((v) => v !== 0)).toBe(true);
+  });
+});
+
+describe('MaxPoolGrad on wasm, the SIMD path (channels in fours)', () => {
+  it.each([
+    ['3×3/2 same, overlapping windows', [2, 9, 8, 8], 3, 2, 'same' as const],
+    ['2×2/2 valid', [3, 6, 6, 12], 2, 2, 'valid' as const],
+  ])('%s: the same floats as the JavaScript loop, NaN and −∞ never winning', async (_, shape, pool, stride, pad) => {
+    const xv = randomValues(tf.util.sizeFromShape(shape), `simd${shape}`, 0.3);
+    for (let i = 0; i < xv.length; i += 7) xv[i] = i % 2 === 0 ? NaN : -Infinity;
+    const info = tf.backend_util.computePool2DInfo(shape as [number, number, number, number], pool, stride, 1, pad);
+    const dyv = randomValues(tf.util.sizeFromShape(info.outShape), `simd-dy${shape}`);
+    const expected = new Float32Array(xv.length);
+    maxPoolGradValues(xv, dyv, expected, info);
+    const actual = await runKernelOn('wasm', 'MaxPoolGrad', {
+      dy: { values: dyv, shape: info.outShape }, input: { values: xv, shape }, output: { values: new Float32Array(0), shape: [0] },
+    }, { filterSize: pool, strides: stride, pad, dimRoundingMode: undefined });
+    expect(Array.from(actual)).toEqual(Array.from(expected));
     expect(actual.some((v) => v !== 0)).toBe(true);
   });
 });
