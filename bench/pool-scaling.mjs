@@ -2,6 +2,8 @@
 // BENCH_WORKERS="1,2,4"): each run trains 3 one-epoch ANN trials per worker on 30,000 images
 // through the whole pipeline, and reports trials/s, samples/s, speed-up over one worker, and the
 // process's peak resident memory, whose growth per worker shows the dataset is shared, not copied.
+// First, as the command line does: relaxed SIMD on before any WebAssembly compiles (fused multiply-adds in the convolutions).
+import '../dist/cli/startup.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -4,6 +4,8 @@
 // repetitions; medians and ratios to a table and runs/bench.json. Also: whether sweep's path
 // reaches stock model.fit's test accuracy over the same seeds, and what the orchestration
 // (pool dispatch, SQLite writes, events) costs per trial.
+// First, as the command line does: relaxed SIMD on before any WebAssembly compiles (fused multiply-adds in the convolutions).
+import '../dist/cli/startup.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

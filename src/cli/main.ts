@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './startup.js';
 import type { Io } from './command.js';
 import { main } from './program.js';
 

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { fusedMultiplyAdd } from '../train/kernels/simd.js';
 
 const require = createRequire(import.meta.url);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -15,6 +16,11 @@ export type Environment = {
   commit: string | null;
   /** SHA-256 of each decompressed dataset file. */
   dataset: Record<string, string>;
+  /**
+   * Whether the wasm convolutions fused their multiply-adds (relaxed SIMD): their floats depend
+   * on it. Absent in trials recorded before sweep had them, which ran without.
+   */
+  fma?: boolean;
 };
 
 /** This process's environment (without reading tfjs itself: only its package.json). */
@@ -32,6 +38,7 @@ export function currentEnvironment(dataset: Record<string, string>): Environment
     sweep: version(`${ROOT}package.json`),
     commit,
     dataset,
+    fma: fusedMultiplyAdd(),
   };
 }
 
@@ -39,6 +46,8 @@ export function currentEnvironment(dataset: Record<string, string>): Environment
 export function environmentDiff(a: Environment, b: Environment): string[] {
   const out: string[] = [];
   for (const k of ['node', 'tfjs', 'sweep'] as const) if (a[k] !== b[k]) out.push(`${k} ${a[k]} → ${b[k]}`);
+  const fma = (e: Environment) => (e.fma === true ? 'on' : 'off');
+  if (fma(a) !== fma(b)) out.push(`fused multiply-add in the wasm convolutions ${fma(a)} → ${fma(b)}`);
   for (const f of Object.keys({ ...a.dataset, ...b.dataset })) {
     if (a.dataset[f] !== b.dataset[f]) out.push(`dataset ${f} checksum ${a.dataset[f]?.slice(0, 12) ?? '-'} → ${b.dataset[f]?.slice(0, 12) ?? '-'}`);
   }

@@ -1,5 +1,5 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { SIMD_WASM_BASE64 } from './simd-module.js';
+import { SIMD_FMA_WASM_BASE64, SIMD_WASM_BASE64 } from './simd-module.js';
 
 /** The exports of simd.wat; pointers are byte offsets into the backend's memory. */
 export type SimdKernels = {
@@ -47,22 +47,45 @@ export type ConvGeometry = [
   kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
 ];
 
-let module: WebAssembly.Module | undefined;
-const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+const BYTES = { exact: SIMD_WASM_BASE64, fma: SIMD_FMA_WASM_BASE64 };
+type Variant = keyof typeof BYTES;
+const modules: Partial<Record<Variant, WebAssembly.Module>> = {};
+const instances = { exact: new WeakMap<WebAssembly.Memory, SimdKernels>(), fma: new WeakMap<WebAssembly.Memory, SimdKernels>() };
+let fmaAvailable: boolean | undefined;
+
+/**
+ * Whether this engine has relaxed SIMD, so the convolutions' GEMM runs with fused multiply-adds:
+ * Node 22 by default, Node 20 once `enableRelaxedSimd` has run before any WebAssembly compiled.
+ * A fused multiply-add rounds once where a multiply and an add round twice, so a convolution's
+ * floats differ (by rounding) from the unfused kernels'; the choice is recorded with each trial.
+ */
+export function fusedMultiplyAdd(recheck = false): boolean {
+  if (recheck || fmaAvailable === undefined) fmaAvailable = WebAssembly.validate(Buffer.from(BYTES.fma, 'base64'));
+  return fmaAvailable;
+}
+
+function instantiate(backend: BackendWasm, variant: Variant): SimdKernels | null {
+  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } } | undefined)?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer)) return null;
+  let kernels = instances[variant].get(memory);
+  if (kernels === undefined) {
+    modules[variant] ??= new WebAssembly.Module(Buffer.from(BYTES[variant], 'base64'));
+    kernels = new WebAssembly.Instance(modules[variant]!, { env: { memory } }).exports as unknown as SimdKernels;
+    instances[variant].set(memory, kernels);
+  }
+  return kernels;
+}
 
 /**
  * sweep's SIMD kernels bound to this wasm backend's memory, or null where they can't be (a
  * threaded build's shared memory, or an emscripten layout that hides the memory): callers then
- * use the stock kernels.
+ * use the stock kernels. Their floats are those of the stock kernels they replace.
  */
 export function simdKernels(backend: BackendWasm): SimdKernels | null {
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } } | undefined)?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer)) return null;
-  let kernels = instances.get(memory);
-  if (kernels === undefined) {
-    module ??= new WebAssembly.Module(Buffer.from(SIMD_WASM_BASE64, 'base64'));
-    kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdKernels;
-    instances.set(memory, kernels);
-  }
-  return kernels;
+  return instantiate(backend, 'exact');
+}
+
+/** The kernels the convolutions use: with fused multiply-adds where the engine has relaxed SIMD, else `simdKernels`. */
+export function convKernels(backend: BackendWasm): SimdKernels | null {
+  return instantiate(backend, fusedMultiplyAdd() ? 'fma' : 'exact');
 }

@@ -1,0 +1,28 @@
+import { describe, it, expect } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const SCRIPT = fileURLToPath(new URL('./fma-check.mjs', import.meta.url));
+type Report = { fma: boolean; stats: { diff: number; max: number; differs: number; n: number; sha: string }[] };
+const check = (flags: string[]): Report => JSON.parse(execFileSync(process.execPath, [...flags, SCRIPT], { encoding: 'utf8' })) as Report;
+const node20 = Number(process.versions.node.split('.')[0]) < 22;
+
+// Reads dist/: `npm test` builds it first.
+describe('convolutions with fused multiply-adds (relaxed SIMD)', () => {
+  const on = check(node20 ? ['--experimental-wasm-relaxed-simd'] : []);
+
+  it('run where the engine has relaxed SIMD, within float rounding of cpu', () => {
+    expect(on.fma).toBe(true);
+    // The forward pass and the filter gradient of a [4, 14, 14, 32] → 64 convolution.
+    for (const s of on.stats) expect(s.diff).toBeLessThanOrEqual(1e-5 * s.max);
+  }, 60_000);
+
+  it.runIf(node20)('fall back to the unfused kernels without the flag: other floats, as close', () => {
+    const off = check([]);
+    expect(off.fma).toBe(false);
+    off.stats.forEach((s, i) => {
+      expect(s.diff).toBeLessThanOrEqual(1e-5 * s.max);
+      expect(s.sha).not.toBe(on.stats[i].sha);
+    });
+  }, 60_000);
+});
