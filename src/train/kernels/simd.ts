@@ -24,6 +24,8 @@ export type SimdKernels = {
     x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
     sh: number, sw: number, kh: number, kw: number, pt: number, pl: number,
   ): void;
+  /** a·b + c in the GEMM's multiply-add for values where fusing shows: ≠ 0 where it fuses. */
+  fma_probe(): number;
   /** dx = dy·(x > 0 ? 1 : 0) over n floats. */
   relu_grad(dy: number, x: number, dx: number, n: number): void;
   /**
@@ -54,13 +56,20 @@ const instances = { exact: new WeakMap<WebAssembly.Memory, SimdKernels>(), fma: 
 let fmaAvailable: boolean | undefined;
 
 /**
- * Whether this engine has relaxed SIMD, so the convolutions' GEMM runs with fused multiply-adds:
- * Node 22 by default, Node 20 once `enableRelaxedSimd` has run before any WebAssembly compiled.
+ * Whether the convolutions' GEMM runs with fused multiply-adds: where the engine has relaxed SIMD
+ * (Node 22 by default, Node 20 once `enableRelaxedSimd` has run before any WebAssembly compiled)
+ * and the machine fuses (x86 with FMA3, ARM64).
  * A fused multiply-add rounds once where a multiply and an add round twice, so a convolution's
  * floats differ (by rounding) from the unfused kernels'; the choice is recorded with each trial.
  */
 export function fusedMultiplyAdd(recheck = false): boolean {
-  if (recheck || fmaAvailable === undefined) fmaAvailable = WebAssembly.validate(Buffer.from(BYTES.fma, 'base64'));
+  if (recheck || fmaAvailable === undefined) {
+    const bytes = Buffer.from(BYTES.fma, 'base64');
+    // Relaxed SIMD allows an engine on a CPU without FMA to multiply, then add: ask the machine.
+    fmaAvailable = WebAssembly.validate(bytes) && (new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+      env: { memory: new WebAssembly.Memory({ initial: 1 }) },
+    }).exports as unknown as SimdKernels).fma_probe() !== 0;
+  }
   return fmaAvailable;
 }
 

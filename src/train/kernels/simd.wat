@@ -118,6 +118,16 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $tail))))
 
+  ;; a·b + c for a = b = 1 + 2⁻¹², c = −(1 + 2⁻¹¹), in the GEMM's multiply-add: 2⁻²⁴ where it is
+  ;; fused (rounded once), 0 where the product rounds first. The fused build asks whether the
+  ;; machine really fuses: relaxed SIMD lets an engine without FMA hardware multiply, then add.
+  (func $fma_probe (export "fma_probe") (result f32)
+    (local $a v128) (local $acc v128)
+    (local.set $a (f32x4.splat (f32.const 0x1.001p+0)))
+    (local.set $acc (f32x4.splat (f32.const -0x1.002p+0)))
+    (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $a) (local.get $a))))
+    (f32x4.extract_lane 0 (local.get $acc)))
+
   ;; C[i..i+3, j..j+7] = A[i..i+3, :]·B[:, j..j+7]
   (func $block4x8
     (param $a i32) (param $b i32) (param $c i32) (param $i i32) (param $j i32)

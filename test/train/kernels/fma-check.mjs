@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../dist/train/backend.js';
-import { fusedMultiplyAdd } from '../../../dist/train/kernels/simd.js';
+import { fusedMultiplyAdd, simdKernels } from '../../../dist/train/kernels/simd.js';
 
 let state = 7;
 const values = (n) => Float32Array.from({ length: n }, () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 30) - 1);
@@ -29,4 +29,6 @@ const stats = cpu.map((ref, i) => {
   const sha = createHash('sha256').update(wasm[i]).digest('hex');
   return { diff, max, differs, n: ref.length, sha };
 });
-console.log(JSON.stringify({ fma: fusedMultiplyAdd(), stats }));
+// The unfused build's probe: its multiply and add round twice.
+const exactProbe = simdKernels(tf.backend()).fma_probe();
+console.log(JSON.stringify({ fma: fusedMultiplyAdd(), exactProbe, stats }));
