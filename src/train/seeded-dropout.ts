@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 
 type DropoutArgs = { rate: number; seed: number; name?: string };
-type DropoutLayer = tf.layers.Layer & { seed?: number };
+type DropoutLayer = tf.layers.Layer & { seed?: number; rate: number; noiseShape?: number[] };
 
 // tfjs does not export its Dropout class, only the factory.
 const Dropout = Object.getPrototypeOf(tf.layers.dropout({ rate: 0.5 })).constructor as new (
@@ -36,11 +36,40 @@ export class SeededDropout extends Dropout {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
-    if (kwargs.training === true) this.seed = Math.floor(this.next() * 2 ** 31);
-    return super.call(inputs, kwargs);
+    if (kwargs.training !== true) return super.call(inputs, kwargs);
+    this.seed = Math.floor(this.next() * 2 ** 31);
+    if (!(this.rate > 0 && this.rate < 1) || this.noiseShape != null) return super.call(inputs, kwargs);
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      return tf.mul(x, dropoutMultiplier(x.shape, this.rate, this.seed!));
+    });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), seed: this.baseSeed };
   }
+}
+
+/**
+ * The multiplier tfjs's `tf.dropout(x, rate, undefined, seed)` builds (floor(u + keep) / keep, u
+ * from `randomUniform`'s seeded alea), to the bit, computed in one loop here instead of a
+ * JavaScript generator call per value and three more kernels (add, floor, div): the same
+ * generator inlined and the same float32 roundings, so training takes the same steps.
+ */
+export function dropoutMultiplier(shape: number[], rate: number, seed: number): tf.Tensor {
+  // randomUniform's UniformRandom seeds alea with the seed's decimal text.
+  let { c, s0, s1, s2 } = seedrandom.alea(String(seed), { state: true }).state();
+  const keep = Math.fround(1 - rate);
+  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < out.length; i++) {
+    // seedrandom's alea step (lib/alea.js), inlined.
+    const t = 2091639 * s0 + c * 2.3283064365386963e-10;
+    s0 = s1;
+    s1 = s2;
+    c = t | 0;
+    s2 = t - c;
+    // u stored as float32, then add, floor and div as float32 kernels do.
+    out[i] = Math.fround(Math.floor(Math.fround(Math.fround(s2) + keep)) / keep);
+  }
+  return tf.tensor(out, shape);
 }

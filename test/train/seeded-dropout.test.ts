@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/train/backend.js';
-import { SeededDropout } from '../../src/train/seeded-dropout.js';
+import seedrandom from 'seedrandom';
+import { dropoutMultiplier, SeededDropout } from '../../src/train/seeded-dropout.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -45,5 +46,39 @@ describe('SeededDropout', () => {
     layer.apply(tf.ones([1, 4]), { training: true });
     expect(layer.getClassName()).toBe('Dropout');
     expect(layer.getConfig()).toMatchObject({ rate: 0.3, seed: 5 });
+  });
+
+  // The layer builds its mask in one loop (dropoutMultiplier) instead of tf.dropout's
+  // randomUniform, add, floor and div: the same floats, so training takes the same steps.
+  it('gives tf.dropout\'s output to the bit, for the seeds it draws', () => {
+    for (const [rate, shape] of [[0.1, [32, 128]], [0.2, [7, 33]], [0.5, [3, 5, 4]], [0.3, [1, 1]], [0.999, [64, 16]]] as const) {
+      const layer = new SeededDropout({ rate, seed: 11 });
+      const draws = seedrandom('dropout:11', { state: true });
+      const x = tf.randomNormal([...shape], 0, 3, 'float32', 4);
+      for (let step = 0; step < 3; step++) {
+        const ours = (layer.apply(x, { training: true }) as tf.Tensor).dataSync();
+        const theirs = tf.dropout(x, rate, undefined, Math.floor(draws() * 2 ** 31)).dataSync();
+        expect(Array.from(ours, (v, i) => Object.is(v, theirs[i])).every(Boolean)).toBe(true);
+      }
+    }
+  });
+
+  it('builds the same multiplier as tf.dropout on ones, across seeds and near the rounding edges', () => {
+    for (const seed of [0, 1, 255, 2 ** 31 - 1, 123456789]) {
+      for (const rate of [0.05, 0.25, 0.5, 0.75, 1 - 2 ** -20]) {
+        const ones = tf.ones([40, 50]);
+        const theirs = tf.dropout(ones, rate, undefined, seed).dataSync();
+        const ours = dropoutMultiplier([40, 50], rate, seed).dataSync();
+        expect(Array.from(ours)).toEqual(Array.from(theirs));
+      }
+    }
+  });
+
+  it('passes gradients through the kept units only, scaled as tf.dropout\'s are', () => {
+    const x = tf.randomNormal([16, 32], 0, 1, 'float32', 9);
+    const grad = (f: (t: tf.Tensor) => tf.Tensor) => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), tf.range(0, 512).reshape([16, 32]))))(x).dataSync();
+    const ours = grad((t) => tf.mul(t, dropoutMultiplier([16, 32], 0.4, 77)));
+    const theirs = grad((t) => tf.dropout(t, 0.4, undefined, 77));
+    expect(Array.from(ours)).toEqual(Array.from(theirs));
   });
 });
