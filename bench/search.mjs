@@ -7,63 +7,30 @@
 // test accuracy, and checks the headline: ASHA within 0.3 points of the grid's best validation
 // accuracy on at most 40% of its epochs. Writes runs/bench-search.json.
 // BENCH_WORKERS (default 1, a per-core comparison): sweep's workers and PyTorch's threads. BENCH_SPEC: another spec.
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
+import { optunaAvailable, optunaSearch, sweepCli } from './peers.mjs';
 
 const SPEC = process.env.BENCH_SPEC ?? 'sweeps/asha-grid.yaml';
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
-const PYTHON = '/usr/bin/python3';
 const dir = mkdtempSync(join(tmpdir(), 'sweep-bench-search-'));
-
-/** Runs `sweep run` on a spec object; wall seconds and what the database then holds. */
-async function sweepRun(name, spec) {
-  const file = join(dir, `${name}.yaml`);
-  const db = join(dir, `${name}.db`);
-  writeFileSync(file, stringify({ ...spec, name }));
-  const started = performance.now();
-  const code = await new Promise((done) => {
-    const child = spawn(process.execPath, ['dist/cli/main.js', 'run', file, '--db', db, '--no-tui', '--workers', String(WORKERS)], { stdio: ['ignore', 'ignore', 'inherit'] });
-    child.on('exit', done);
-  });
-  const wall = (performance.now() - started) / 1000;
-  if (code !== 0) throw new Error(`sweep run ${name} exited ${code}`);
-  const d = new Database(db, { readonly: true });
-  const trials = d.prepare(`SELECT status, epochs_done, val_accuracy, test_accuracy, config_json FROM trials`).all();
-  d.close();
-  const best = trials.filter((t) => t.status === 'completed').sort((a, b) => b.val_accuracy - a.val_accuracy)[0];
-  return {
-    run: name, wall, trials: trials.length, pruned: trials.filter((t) => t.status === 'pruned').length,
-    epochs: trials.reduce((s, t) => s + t.epochs_done, 0),
-    best: { valAccuracy: best.val_accuracy, testAccuracy: best.test_accuracy, config: JSON.parse(best.config_json) },
-  };
-}
+const sweepRun = (name, spec) => sweepCli(dir, name, spec, WORKERS);
 
 /** Optuna + PyTorch on the same grid with SuccessiveHalvingPruner(r, η, s) from the spec's ASHA. */
 function optuna(spec) {
-  if (spawnSync(PYTHON, ['-c', 'import optuna, torch'], { stdio: 'ignore' }).status !== 0) {
+  if (!optunaAvailable()) {
     console.log('optuna: skipped (apt-get install python3-optuna python3-torch libopenblas0-pthread)');
     return null;
   }
   const es = spec.search.earlyStopping;
   const { model: _model, ...grid } = spec.grid;
-  const config = {
+  return optunaSearch('optuna+pytorch, SuccessiveHalvingPruner', {
     grid, trainLimit: spec.data.trainLimit, validationSplit: spec.data.validationSplit, testLimit: spec.data.testLimit,
     seed: spec.seed, sampler: 'grid', order: 'grid', threads: WORKERS,
     pruner: { type: 'successive_halving', min_resource: es.minEpochs, reduction_factor: es.reductionFactor, min_early_stopping_rate: es.minEarlyStoppingRate },
-  };
-  const started = performance.now();
-  const r = spawnSync(PYTHON, ['bench/optuna_search.py', 'data/fashion-mnist', JSON.stringify(config)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const wall = (performance.now() - started) / 1000;
-  if (r.status !== 0) throw new Error(`optuna_search.py exited ${r.status}`);
-  const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
-  return {
-    run: 'optuna+pytorch, SuccessiveHalvingPruner', wall, trials: out.trials, pruned: out.pruned, epochs: out.epochs_trained,
-    best: { valAccuracy: out.best.val_accuracy, testAccuracy: out.best.test_accuracy, config: out.best.params },
-  };
+  });
 }
 
 try {
@@ -76,7 +43,7 @@ try {
   const grid = await sweepRun(`${spec.name}-full-grid`, plain);
   const asha = await sweepRun(`${spec.name}-asha`, spec);
   const peer = optuna(spec);
-  const rows = [grid, asha, ...(peer ? [peer] : [])];
+  const rows = [grid, asha, ...(peer ? [{ ...peer, out: undefined }] : [])];
   const pct = (x) => (x * 100).toFixed(2);
   console.log(`\n${SPEC}: ${grid.trials} configurations, ${grid.epochs} epochs as a full grid; ${WORKERS} workers/threads\n`);
   console.log(['run', 'trials', 'pruned', 'epochs', 'of grid', 'wall s', 'best val %', 'its test %', 'best configuration'].join(' | '));

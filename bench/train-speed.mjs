@@ -2,12 +2,16 @@
 // as it ships, in a child process: bench/stock-fit.mjs) on the same backend and against PyTorch
 // (one thread, OpenBLAS), on the real Fashion-MNIST images, interleaved over several
 // repetitions; medians and ratios to a table and runs/bench.json. Also: whether sweep's path
-// reaches stock model.fit's test accuracy over the same seeds, and what the orchestration
-// (pool dispatch, SQLite writes, events) costs per trial.
+// reaches stock model.fit's test accuracy over the same seeds, what the orchestration
+// (pool dispatch, SQLite writes, events) costs per trial, and the whole dropout sweep as a user
+// waits for it (`sweep run sweeps/dropout.yaml`, 1 and 2 workers) against Optuna + PyTorch on the
+// same grid (bench/peers.mjs), interleaved. BENCH_REPS (3; 0 skips the per-step
+// table and the orchestration), BENCH_E2E_REPS (3; 0 skips the
+// sweeps), BENCH_E2E_SPEC (sweeps/dropout.yaml), BENCH_PARITY=0 skips the accuracy check.
 // First, as the command line does: relaxed SIMD on before any WebAssembly compiles (fused multiply-adds in the convolutions).
 import '../dist/cli/startup.js';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,9 +25,13 @@ import { initBackend } from '../dist/train/backend.js';
 import { makeSplits, disposeSplits } from '../dist/train/tensors.js';
 import { buildModel } from '../dist/train/model.js';
 import { trainTrial } from '../dist/train/train.js';
+import { parse } from 'yaml';
 import { fitInSweepOrder } from './fit-in-order.mjs';
+import { optunaAvailable, optunaSearch, sweepCli } from './peers.mjs';
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
+const E2E_REPS = Number(process.env.BENCH_E2E_REPS ?? 3);
+const E2E_SPEC = process.env.BENCH_E2E_SPEC ?? 'sweeps/dropout.yaml';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const base = { epochs: 1, activation: 'relu', dropout: 0.2, optimizer: 'adam', learningRate: 0.001 };
 const CASES = [
@@ -126,6 +134,39 @@ async function accuracyParity(dataset) {
   return out;
 }
 
+/**
+ * The whole sweep of E2E_SPEC, end to end: `sweep run` with 1 and with 2 workers, and Optuna's
+ * GridSampler + PyTorch on one thread over the same grid, the same data split and the same
+ * training settings, interleaved; wall seconds per repetition and each one's best trial.
+ */
+async function endToEnd() {
+  const spec = parse(readFileSync(`${ROOT}${E2E_SPEC}`, 'utf8'));
+  if (spec.search || spec.grid?.model?.cnn || spec.grid?.model?.ann) throw new Error(`${E2E_SPEC}: the end-to-end bench takes a plain grid`);
+  const data = { validationSplit: 0.1, trainLimit: 60000, testLimit: 10000, ...spec.data };
+  const peerConfig = {
+    grid: spec.grid, ...spec.train, ...data, seed: spec.seed ?? 42, sampler: 'grid', order: 'grid', pruner: null, threads: 1,
+  };
+  const withPeer = optunaAvailable();
+  if (!withPeer) console.log('Optuna + PyTorch are not available here (python3-optuna, python3-torch, libopenblas0-pthread): the end-to-end peer is skipped.');
+  const dir = mkdtempSync(join(tmpdir(), 'sweep-bench-e2e-'));
+  const runs = { sweep1: [], sweep2: [], peer: [] };
+  try {
+    for (let rep = 1; rep <= E2E_REPS; rep++) {
+      runs.sweep1.push(await sweepCli(dir, `e2e-1-${rep}`, spec, 1));
+      if (withPeer) runs.peer.push(optunaSearch('optuna+pytorch, GridSampler, 1 thread', peerConfig));
+      runs.sweep2.push(await sweepCli(dir, `e2e-2-${rep}`, spec, 2));
+      console.log(`end to end: repetition ${rep}/${E2E_REPS} done`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const summary = (xs) => xs.length === 0 ? null : {
+    medianWall: median(xs.map((r) => r.wall)), walls: xs.map((r) => r.wall), trials: xs[0].trials, epochs: xs[0].epochs,
+    best: xs.map((r) => ({ valAccuracy: r.best.valAccuracy, testAccuracy: r.best.testAccuracy, config: r.best.config })),
+  };
+  return { spec: E2E_SPEC, reps: E2E_REPS, sweep1: summary(runs.sweep1), sweep2: summary(runs.sweep2), peer: summary(runs.peer) };
+}
+
 const dataset = await loadFashionMnist();
 const backend = await initBackend('wasm');
 const withTorch = torchAvailable();
@@ -146,22 +187,23 @@ for (let rep = 1; rep <= REPS; rep++) {
   console.log(`repetition ${rep}/${REPS} done`);
 }
 
-const rows = CASES.map((c) => {
+const rows = REPS === 0 ? [] : CASES.map((c) => {
   const r = results[c.name];
   const [o, f, p] = [median(r.ours), median(r.fit), withTorch ? median(r.torch) : null];
   return { case: c.name, steps: c.steps, ours: o, stockFit: f, torch: p, oursVsFit: o / f, oursVsTorch: p ? o / p : null, runs: r };
 });
 const overheadDir = mkdtempSync(join(tmpdir(), 'sweep-bench-'));
-const overhead = await orchestration(await SqliteStore.open(join(overheadDir, 'sweeps.db')), dataset);
+const overhead = REPS === 0 ? null : await orchestration(await SqliteStore.open(join(overheadDir, 'sweeps.db')), dataset);
 rmSync(overheadDir, { recursive: true, force: true });
 const parity = process.env.BENCH_PARITY === '0' ? [] : await accuracyParity(dataset);
+const e2e = E2E_REPS > 0 ? await endToEnd() : null;
 
 const fmt = (v, d = 0) => (v == null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
-console.log(`\nsamples/s, median of ${REPS} interleaved repetitions; backend ${backend}, 1 thread; PyTorch ${torchInfo?.torch ?? 'skipped'}`);
-console.log('stock model.fit: tfjs as it ships, in its own process (for the CNN, plus sweep\'s Conv2DBackpropFilter, which the wasm backend lacks)');
-console.log(['case', 'sweep', 'stock model.fit', 'PyTorch', 'sweep/fit', 'sweep/PyTorch'].join(' | '));
+if (REPS > 0) console.log(`\nsamples/s, median of ${REPS} interleaved repetitions; backend ${backend}, 1 thread; PyTorch ${torchInfo?.torch ?? 'skipped'}`);
+if (REPS > 0) console.log('stock model.fit: tfjs as it ships, in its own process (for the CNN, plus sweep\'s Conv2DBackpropFilter, which the wasm backend lacks)');
+if (REPS > 0) console.log(['case', 'sweep', 'stock model.fit', 'PyTorch', 'sweep/fit', 'sweep/PyTorch'].join(' | '));
 for (const r of rows) console.log([r.case, fmt(r.ours), fmt(r.stockFit), fmt(r.torch), `${fmt(r.oursVsFit, 2)}×`, r.oursVsTorch == null ? '-' : `${fmt(r.oursVsTorch, 3)}×`].join(' | '));
-console.log(`\norchestration, ${overhead.trials} one-epoch full-data ANN trials through the pipeline: ${fmt(overhead.perTrialOverheadSeconds * 1000, 0)} ms per trial besides training = ${fmt(overhead.overheadFraction * 100, 2)}% of a ${fmt(overhead.meanTrialSeconds, 2)} s trial; the worker's one-time start (backend, dataset tensors) ${fmt(overhead.workerStartSeconds, 2)} s`);
+if (overhead) console.log(`\norchestration, ${overhead.trials} one-epoch full-data ANN trials through the pipeline: ${fmt(overhead.perTrialOverheadSeconds * 1000, 0)} ms per trial besides training = ${fmt(overhead.overheadFraction * 100, 2)}% of a ${fmt(overhead.meanTrialSeconds, 2)} s trial; the worker's one-time start (backend, dataset tensors) ${fmt(overhead.workerStartSeconds, 2)} s`);
 if (parity.length > 0) {
   console.log('\ntest accuracy (%), same seeds and batches: sweep | stock model.fit | mean gap (points) | max |Δweight| after 20 identical steps');
   for (const p of parity) {
@@ -169,6 +211,21 @@ if (parity.length > 0) {
     console.log(`${p.case}, seeds ${p.seeds.join('/')} | ${pct(p.ours)} | ${pct(p.stockFit)} | ${p.gapPoints >= 0 ? '+' : ''}${fmt(p.gapPoints, 2)}${p.withinHalfPoint ? '' : '  (outside ±0.5)'} | ${p.stepWeightsMaxDiff.toExponential(1)}`);
   }
 }
+if (e2e) {
+  const { sweep1, sweep2, peer } = e2e;
+  const grid = parse(readFileSync(`${ROOT}${e2e.spec}`, 'utf8')).grid;
+  const varied = Object.keys(grid).filter((k) => grid[k].length > 1);
+  const best = (s) => {
+    const b = s.best[0];
+    return `${varied.map((k) => `${k} ${JSON.stringify(b.config[k])}`).join(', ')}: val ${fmt(b.valAccuracy * 100, 2)}%, test ${fmt(b.testAccuracy * 100, 2)}%`;
+  };
+  console.log(`\nthe whole sweep, ${e2e.spec} (${sweep1.trials} trials, ${sweep1.epochs} epochs), wall seconds from start to exit, median of ${e2e.reps} interleaved; ratio = peer's wall / sweep's`);
+  console.log(['run', 'wall s', 'runs', 'vs Optuna + PyTorch, 1 thread', 'best trial (by validation)'].join(' | '));
+  for (const [label, s] of [['sweep run --workers 1', sweep1], ['sweep run --workers 2', sweep2], ['Optuna 3.1 GridSampler + PyTorch 1.13, 1 thread', peer]]) {
+    if (!s) continue;
+    console.log([label, fmt(s.medianWall, 1), s.walls.map((w) => fmt(w, 1)).join('/'), peer ? `${fmt(peer.medianWall / s.medianWall, 2)}×` : '-', best(s)].join(' | '));
+  }
+}
 mkdirSync(`${ROOT}runs`, { recursive: true });
-writeFileSync(`${ROOT}runs/bench.json`, `${JSON.stringify({ date: new Date().toISOString(), backend, reps: REPS, torch: torchInfo && { version: torchInfo.torch, threads: torchInfo.threads }, cases: rows, orchestration: overhead, accuracy: parity }, null, 2)}\n`);
+writeFileSync(`${ROOT}runs/bench.json`, `${JSON.stringify({ date: new Date().toISOString(), backend, reps: REPS, torch: torchInfo && { version: torchInfo.torch, threads: torchInfo.threads }, cases: rows, orchestration: overhead, accuracy: parity, endToEnd: e2e }, null, 2)}\n`);
 console.log('written: runs/bench.json');

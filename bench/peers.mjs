@@ -1,0 +1,60 @@
+// Whole sweeps, timed as a user waits for them: `sweep run` on a spec (a fresh process, its own
+// database) and the Optuna 3.1 + PyTorch peer (bench/optuna_search.py) on the same grid. Each
+// wall time runs from spawning the process to its exit: start-up, data, training, validation,
+// test and writes included. Used by bench/train-speed.mjs (npm run bench) and bench/search.mjs.
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { stringify } from 'yaml';
+
+const PYTHON = '/usr/bin/python3';
+
+/**
+ * Runs `sweep run` (dist/cli/main.js, from the current directory) on a spec object written to
+ * dir/NAME.yaml with its database dir/NAME.db; its wall seconds and what the database then holds.
+ */
+export async function sweepCli(dir, name, spec, workers) {
+  const file = join(dir, `${name}.yaml`);
+  const db = join(dir, `${name}.db`);
+  writeFileSync(file, stringify({ ...spec, name }));
+  const started = performance.now();
+  const code = await new Promise((done) => {
+    const child = spawn(process.execPath, ['dist/cli/main.js', 'run', file, '--db', db, '--no-tui', '--workers', String(workers)], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('exit', done);
+  });
+  const wall = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`sweep run ${name} exited ${code}`);
+  const d = new Database(db, { readonly: true });
+  const trials = d.prepare('SELECT status, epochs_done, val_accuracy, test_accuracy, config_json FROM trials').all();
+  d.close();
+  const best = trials.filter((t) => t.status === 'completed').sort((a, b) => b.val_accuracy - a.val_accuracy)[0];
+  return {
+    run: name, wall, trials: trials.length, pruned: trials.filter((t) => t.status === 'pruned').length,
+    epochs: trials.reduce((s, t) => s + t.epochs_done, 0),
+    best: { valAccuracy: best.val_accuracy, testAccuracy: best.test_accuracy, config: JSON.parse(best.config_json) },
+  };
+}
+
+/** Whether the Optuna peer can run here: Debian's python3-optuna, python3-torch and OpenBLAS. */
+export function optunaAvailable() {
+  return spawnSync(PYTHON, ['-c', 'import optuna, torch'], { stdio: 'ignore' }).status === 0
+    && spawnSync('dpkg', ['-s', 'libopenblas0-pthread'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Runs bench/optuna_search.py with CONFIG (see its docstring) on the vendored images; the same
+ * summary as sweepCli, plus the script's own JSON as `out`.
+ */
+export function optunaSearch(name, config) {
+  const started = performance.now();
+  const r = spawnSync(PYTHON, ['bench/optuna_search.py', 'data/fashion-mnist', JSON.stringify(config)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const wall = (performance.now() - started) / 1000;
+  if (r.status !== 0) throw new Error(`optuna_search.py exited ${r.status}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
+  return {
+    run: name, wall, trials: out.trials, pruned: out.pruned, epochs: out.epochs_trained,
+    best: { valAccuracy: out.best.val_accuracy, testAccuracy: out.best.test_accuracy, config: out.best.params },
+    out,
+  };
+}
