@@ -26,12 +26,16 @@ export async function sweepCli(dir, name, spec, workers) {
   const wall = (performance.now() - started) / 1000;
   if (code !== 0) throw new Error(`sweep run ${name} exited ${code}`);
   const d = new Database(db, { readonly: true });
-  const trials = d.prepare('SELECT status, epochs_done, val_accuracy, test_accuracy, config_json FROM trials').all();
+  const trials = d.prepare('SELECT status, epochs_done, val_accuracy, test_accuracy, config_json, seconds FROM trials').all();
+  const { epochSeconds } = d.prepare('SELECT sum(seconds) AS epochSeconds FROM epochs').get();
   d.close();
   const best = trials.filter((t) => t.status === 'completed').sort((a, b) => b.val_accuracy - a.val_accuracy)[0];
   return {
     run: name, wall, trials: trials.length, pruned: trials.filter((t) => t.status === 'pruned').length,
     epochs: trials.reduce((s, t) => s + t.epochs_done, 0),
+    // Where the wall time went: the epochs (training and validation), the rest of each trial
+    // (building the model, the test set), and outside the trials (start-up, the pool, writes).
+    epochSeconds, trialSeconds: trials.reduce((s, t) => s + (t.seconds ?? 0), 0),
     best: { valAccuracy: best.val_accuracy, testAccuracy: best.test_accuracy, config: JSON.parse(best.config_json) },
   };
 }
@@ -54,6 +58,7 @@ export function optunaSearch(name, config) {
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
   return {
     run: name, wall, trials: out.trials, pruned: out.pruned, epochs: out.epochs_trained,
+    trialSeconds: out.per_trial.reduce((s, t) => s + t.seconds, 0),
     best: { valAccuracy: out.best.val_accuracy, testAccuracy: out.best.test_accuracy, config: out.best.params },
     out,
   };

@@ -13,7 +13,7 @@ import '../dist/cli/startup.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { loadFashionMnist, VENDORED_DIR } from '../dist/data/fashion-mnist.js';
@@ -140,7 +140,7 @@ async function accuracyParity(dataset) {
  * training settings, interleaved; wall seconds per repetition and each one's best trial.
  */
 async function endToEnd() {
-  const spec = parse(readFileSync(`${ROOT}${E2E_SPEC}`, 'utf8'));
+  const spec = parse(readFileSync(resolve(ROOT, E2E_SPEC), 'utf8'));
   if (spec.search || spec.grid?.model?.cnn || spec.grid?.model?.ann) throw new Error(`${E2E_SPEC}: the end-to-end bench takes a plain grid`);
   const data = { validationSplit: 0.1, trainLimit: 60000, testLimit: 10000, ...spec.data };
   const peerConfig = {
@@ -162,6 +162,8 @@ async function endToEnd() {
   }
   const summary = (xs) => xs.length === 0 ? null : {
     medianWall: median(xs.map((r) => r.wall)), walls: xs.map((r) => r.wall), trials: xs[0].trials, epochs: xs[0].epochs,
+    medianTrialSeconds: median(xs.map((r) => r.trialSeconds)),
+    medianEpochSeconds: xs[0].epochSeconds == null ? null : median(xs.map((r) => r.epochSeconds)),
     best: xs.map((r) => ({ valAccuracy: r.best.valAccuracy, testAccuracy: r.best.testAccuracy, config: r.best.config })),
   };
   return { spec: E2E_SPEC, reps: E2E_REPS, sweep1: summary(runs.sweep1), sweep2: summary(runs.sweep2), peer: summary(runs.peer) };
@@ -213,17 +215,17 @@ if (parity.length > 0) {
 }
 if (e2e) {
   const { sweep1, sweep2, peer } = e2e;
-  const grid = parse(readFileSync(`${ROOT}${e2e.spec}`, 'utf8')).grid;
+  const grid = parse(readFileSync(resolve(ROOT, e2e.spec), 'utf8')).grid;
   const varied = Object.keys(grid).filter((k) => grid[k].length > 1);
   const best = (s) => {
     const b = s.best[0];
     return `${varied.map((k) => `${k} ${JSON.stringify(b.config[k])}`).join(', ')}: val ${fmt(b.valAccuracy * 100, 2)}%, test ${fmt(b.testAccuracy * 100, 2)}%`;
   };
   console.log(`\nthe whole sweep, ${e2e.spec} (${sweep1.trials} trials, ${sweep1.epochs} epochs), wall seconds from start to exit, median of ${e2e.reps} interleaved; ratio = peer's wall / sweep's`);
-  console.log(['run', 'wall s', 'runs', 'vs Optuna + PyTorch, 1 thread', 'best trial (by validation)'].join(' | '));
+  console.log(['run', 'wall s', 'runs', 'in trials s', 'in epochs s', 'vs Optuna + PyTorch, 1 thread', 'best trial (by validation)'].join(' | '));
   for (const [label, s] of [['sweep run --workers 1', sweep1], ['sweep run --workers 2', sweep2], ['Optuna 3.1 GridSampler + PyTorch 1.13, 1 thread', peer]]) {
     if (!s) continue;
-    console.log([label, fmt(s.medianWall, 1), s.walls.map((w) => fmt(w, 1)).join('/'), peer ? `${fmt(peer.medianWall / s.medianWall, 2)}×` : '-', best(s)].join(' | '));
+    console.log([label, fmt(s.medianWall, 1), s.walls.map((w) => fmt(w, 1)).join('/'), fmt(s.medianTrialSeconds, 1), fmt(s.medianEpochSeconds, 1), peer ? `${fmt(peer.medianWall / s.medianWall, 2)}×` : '-', best(s)].join(' | '));
   }
 }
 mkdirSync(`${ROOT}runs`, { recursive: true });
