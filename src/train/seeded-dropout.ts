@@ -60,7 +60,7 @@ export function dropoutMultiplier(shape: number[], rate: number, seed: number): 
   // randomUniform's UniformRandom seeds alea with the seed's decimal text.
   let { c, s0, s1, s2 } = seedrandom.alea(String(seed), { state: true }).state();
   const keep = Math.fround(1 - rate);
-  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  const out = new Float32Array(tf.util.sizeFromShape(shape));
   for (let i = 0; i < out.length; i++) {
     // seedrandom's alea step (lib/alea.js), inlined.
     const t = 2091639 * s0 + c * 2.3283064365386963e-10;

@@ -64,13 +64,17 @@ let fmaAvailable: boolean | undefined;
  */
 export function fusedMultiplyAdd(recheck = false): boolean {
   if (recheck || fmaAvailable === undefined) {
-    const bytes = Buffer.from(BYTES.fma, 'base64');
     // Relaxed SIMD allows an engine on a CPU without FMA to multiply, then add: ask the machine.
-    fmaAvailable = WebAssembly.validate(bytes) && (new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+    fmaAvailable = WebAssembly.validate(Buffer.from(BYTES.fma, 'base64')) && (new WebAssembly.Instance(compiled('fma'), {
       env: { memory: new WebAssembly.Memory({ initial: 1 }) },
     }).exports as unknown as SimdKernels).fma_probe() !== 0;
   }
   return fmaAvailable;
+}
+
+/** The variant's module, compiled once per process. */
+function compiled(variant: Variant): WebAssembly.Module {
+  return (modules[variant] ??= new WebAssembly.Module(Buffer.from(BYTES[variant], 'base64')));
 }
 
 function instantiate(backend: BackendWasm, variant: Variant): SimdKernels | null {
@@ -78,8 +82,7 @@ function instantiate(backend: BackendWasm, variant: Variant): SimdKernels | null
   if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer)) return null;
   let kernels = instances[variant].get(memory);
   if (kernels === undefined) {
-    modules[variant] ??= new WebAssembly.Module(Buffer.from(BYTES[variant], 'base64'));
-    kernels = new WebAssembly.Instance(modules[variant]!, { env: { memory } }).exports as unknown as SimdKernels;
+    kernels = new WebAssembly.Instance(compiled(variant), { env: { memory } }).exports as unknown as SimdKernels;
     instances[variant].set(memory, kernels);
   }
   return kernels;
