@@ -4,6 +4,7 @@ import type { Activation, OptimizerName } from '../spec/schema.js';
 import { FusedAdam } from './kernels/adam.js';
 import { SweepBatchNorm } from './batch-norm.js';
 import { SweepConv2D } from './conv2d.js';
+import { SweepDense } from './dense.js';
 import { SeededDropout } from './seeded-dropout.js';
 import type { TrialConfig } from '../types.js';
 
@@ -64,10 +65,10 @@ export function buildModel(config: TrialConfig, seed: number): tf.Sequential {
     model.add(tf.layers.flatten({ inputShape: [...IMAGE_SHAPE] }));
   }
   config.units.forEach((units) => {
-    activated((activation, useBias) => tf.layers.dense({ units, useBias, activation: activation as 'relu', kernelInitializer: init() }));
+    activated((activation, useBias) => new SweepDense({ units, useBias, activation: activation as 'relu', kernelInitializer: init() }));
     if (config.dropout > 0) model.add(new SeededDropout({ rate: config.dropout, seed: nextSeed() }));
   });
-  model.add(tf.layers.dense({ units: CLASSES, activation: 'softmax', kernelInitializer: init() }));
+  model.add(new SweepDense({ units: CLASSES, activation: 'softmax', kernelInitializer: init() }));
   return model;
 }
 

@@ -4,6 +4,7 @@ import { registerWasmBatchNorm } from './batch-norm.js';
 import { registerWasmConv2D } from './conv2d.js';
 import { registerWasmConvGradients } from './conv-gradients.js';
 import { registerWasmCrossEntropy } from './cross-entropy.js';
+import { registerWasmDense } from './dense.js';
 import { registerWasmGather } from './gather.js';
 import { registerWasmIdentity } from './identity.js';
 import { registerWasmMatMul } from './matmul.js';
@@ -15,7 +16,8 @@ import { registerWasmReluGrad } from './relu-grad.js';
  * sweep's GEMM, the missing and slow conv gradients, transposed matrix products on XNNPACK, a fused Adam update, a row-copying gather,
  * a one-pass MaxPoolGrad, a one-kernel sparse cross-entropy with its accuracy, and fused
  * training-mode batch norm with its gradient, a one-pass augmentation of a batch, ReLU's gradient
- * in one pass, and an Identity that shares its input's data instead of copying it. Idempotent.
+ * in one pass, an Identity that shares its input's data instead of copying it, and dense layers
+ * as one kernel forward and one per gradient. Idempotent.
  */
 export function registerWasmKernels(): void {
   registerWasmConv2D();
@@ -29,4 +31,5 @@ export function registerWasmKernels(): void {
   registerWasmAugment();
   registerWasmReluGrad();
   registerWasmIdentity();
+  registerWasmDense();
 }

@@ -9,7 +9,7 @@ export type SimdKernels = {
   ): void;
   /**
    * c = a·b (acc = 0) or c += a·b (acc = 1), c [m×n] and b [k×n] row-major; a's (i, p) at
-   * a + 4·(i·sai + p·sap); n % 4 = 0.
+   * a + 4·(i·sai + p·sap). Fastest where n % 8 = 0; the last n mod 4 columns are scalar.
    */
   gemm(a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sap: number, acc: number): void;
   /**
@@ -26,6 +26,12 @@ export type SimdKernels = {
   ): void;
   /** a·b + c in the GEMM's multiply-add for values where fusing shows: ≠ 0 where it fuses. */
   fma_probe(): number;
+  /** y [m×n] = b in every row: a fused dense layer's sums start from its bias. */
+  fill_rows(y: number, b: number, m: number, n: number): void;
+  /** y [m×n] += b per row where b ≠ 0 (a pointer), then relu (x < 0 ? 0 : x) in place where relu = 1. */
+  dense_epilogue(y: number, b: number, m: number, n: number, relu: number): void;
+  /** db [n] = the sum of dz [m×n]'s rows, in order, from 0. */
+  col_sums(dz: number, db: number, m: number, n: number): void;
   /** dx = dy·(x > 0 ? 1 : 0) over n floats. */
   relu_grad(dy: number, x: number, dx: number, n: number): void;
   /**

@@ -73,8 +73,10 @@
         (br $sloop))))
 
   ;; C = A·B for row-major C [m×n] and B [k×n]; A's element (i, p) is at a + 4·(i·sai + p·sap),
-  ;; so A may be stored transposed (sai = 1, sap = m). n must be a multiple of 4. Blocks of 4
-  ;; rows × 8 columns keep 8 accumulators in registers; no packing, so a fresh B costs nothing.
+  ;; so A may be stored transposed (sai = 1, sap = m). Blocks of 4 rows × 8 columns keep 8
+  ;; accumulators in registers; no packing, so a fresh B costs nothing. The last n mod 8 columns
+  ;; go 4 at a time, then one at a time. Every C[i, j] is Σ A[i, p]·B[p, j] in order of p, each
+  ;; product rounded, then added, whichever block computes it.
   ;; acc = 1: C += A·B (each block's accumulators start from C), for products blocked over k.
   (func $gemm (export "gemm")
     (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
@@ -91,32 +93,43 @@
               (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
             (local.set $j (i32.add (local.get $j) (i32.const 8)))
             (br $cols)))
-        (if (i32.lt_u (local.get $j) (local.get $n))
-          (then
-            (call $block1x4 (local.get $a) (local.get $b) (local.get $c) (local.get $i) (local.get $j)
-              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
-            (call $block1x4 (local.get $a) (local.get $b) (local.get $c) (i32.add (local.get $i) (i32.const 1)) (local.get $j)
-              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
-            (call $block1x4 (local.get $a) (local.get $b) (local.get $c) (i32.add (local.get $i) (i32.const 2)) (local.get $j)
-              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
-            (call $block1x4 (local.get $a) (local.get $b) (local.get $c) (i32.add (local.get $i) (i32.const 3)) (local.get $j)
-              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))))
+        (call $row_tail (local.get $a) (local.get $b) (local.get $c) (local.get $i) (local.get $j)
+          (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
+        (call $row_tail (local.get $a) (local.get $b) (local.get $c) (i32.add (local.get $i) (i32.const 1)) (local.get $j)
+          (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
+        (call $row_tail (local.get $a) (local.get $b) (local.get $c) (i32.add (local.get $i) (i32.const 2)) (local.get $j)
+          (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
+        (call $row_tail (local.get $a) (local.get $b) (local.get $c) (i32.add (local.get $i) (i32.const 3)) (local.get $j)
+          (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $rows)))
-    ;; The last m mod 4 rows, 4 columns at a time.
+    ;; The last m mod 4 rows.
     (block $tail_done
       (loop $tail
         (br_if $tail_done (i32.ge_u (local.get $i) (local.get $m)))
-        (local.set $j (i32.const 0))
-        (block $tcols_done
-          (loop $tcols
-            (br_if $tcols_done (i32.ge_u (local.get $j) (local.get $n)))
-            (call $block1x4 (local.get $a) (local.get $b) (local.get $c) (local.get $i) (local.get $j)
-              (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
-            (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (br $tcols)))
+        (call $row_tail (local.get $a) (local.get $b) (local.get $c) (local.get $i) (i32.const 0)
+          (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $tail))))
+
+  ;; C[i, j..n−1]: 4 columns at a time, then one at a time.
+  (func $row_tail
+    (param $a i32) (param $b i32) (param $c i32) (param $i i32) (param $j i32)
+    (param $k i32) (param $n i32) (param $sai i32) (param $sap i32) (param $acc i32)
+    (block $quads_done
+      (loop $quads
+        (br_if $quads_done (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
+        (call $block1x4 (local.get $a) (local.get $b) (local.get $c) (local.get $i) (local.get $j)
+          (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $quads)))
+    (block $ones_done
+      (loop $ones
+        (br_if $ones_done (i32.ge_u (local.get $j) (local.get $n)))
+        (call $block1x1 (local.get $a) (local.get $b) (local.get $c) (local.get $i) (local.get $j)
+          (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $ones))))
 
   ;; a·b + c for a = b = 1 + 2⁻¹², c = −(1 + 2⁻¹¹), in the GEMM's multiply-add: 2⁻²⁴ where it is
   ;; fused (rounded once), 0 where the product rounds first. The fused build asks whether the
@@ -215,6 +228,28 @@
         (br $inner)))
     (v128.store (i32.add (local.get $c)
       (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))) (local.get $acc)))
+
+  ;; C[i, j] = A[i, :]·B[:, j] in scalar float32: the steps of one SIMD lane of $block1x4.
+  (func $block1x1
+    (param $a i32) (param $b i32) (param $c i32) (param $i i32) (param $j i32)
+    (param $k i32) (param $n i32) (param $sai i32) (param $sap i32) (param $accumulate i32)
+    (local $p i32) (local $pa i32) (local $pb i32) (local $pc i32) (local $stepa i32) (local $rowb i32) (local $acc f32)
+    (local.set $pc (i32.add (local.get $c)
+      (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
+    (if (local.get $accumulate) (then (local.set $acc (f32.load (local.get $pc)))))
+    (local.set $pa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $sai)) (i32.const 2))))
+    (local.set $stepa (i32.shl (local.get $sap) (i32.const 2)))
+    (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+    (local.set $rowb (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $inner
+        (br_if $done (i32.ge_u (local.get $p) (local.get $k)))
+        (local.set $acc (f32.add (local.get $acc) (f32.mul (f32.load (local.get $pa)) (f32.load (local.get $pb)))))
+        (local.set $pa (i32.add (local.get $pa) (local.get $stepa)))
+        (local.set $pb (i32.add (local.get $pb) (local.get $rowb)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $inner)))
+    (f32.store (local.get $pc) (local.get $acc)))
 
   ;; Batch normalisation over the last axis, in training mode. Tensors are row-major [m, c]: c
   ;; channels (the last axis) by m rows (every other axis). Rows are read in order, 4 channels
@@ -480,15 +515,41 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $l))))
 
-  ;; dst[0..n) += src[0..n)
+  ;; dst[0..n) += src[0..n), 4 at a time, then one at a time (the same float32 adds either way)
   (func $add_into (param $dst i32) (param $src i32) (param $n i32)
-    (local $i i32) (local $end i32)
+    (local $i i32) (local $end i32) (local $vend i32)
     (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vend (i32.and (local.get $end) (i32.const -16)))
+    (block $vdone
+      (loop $v
+        (br_if $vdone (i32.ge_u (local.get $i) (local.get $vend)))
+        (v128.store (i32.add (local.get $dst) (local.get $i))
+          (f32x4.add (v128.load (i32.add (local.get $dst) (local.get $i))) (v128.load (i32.add (local.get $src) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $v)))
     (block $done
       (loop $l
         (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
         (f32.store (i32.add (local.get $dst) (local.get $i))
           (f32.add (f32.load (i32.add (local.get $dst) (local.get $i))) (f32.load (i32.add (local.get $src) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $l))))
+
+  ;; dst[0..n) = src[0..n)
+  (func $copy (param $dst i32) (param $src i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $vend i32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vend (i32.and (local.get $end) (i32.const -16)))
+    (block $vdone
+      (loop $v
+        (br_if $vdone (i32.ge_u (local.get $i) (local.get $vend)))
+        (v128.store (i32.add (local.get $dst) (local.get $i)) (v128.load (i32.add (local.get $src) (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $v)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (i32.store (i32.add (local.get $dst) (local.get $i)) (i32.load (i32.add (local.get $src) (local.get $i))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $l))))
 
@@ -689,6 +750,64 @@
         (br $outrows)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $batch))))
+
+  ;; A dense layer's pieces around the GEMM. Rows are [m×n] row-major; n need not be a multiple of 4.
+
+  ;; y[i, :] = b for each of m rows: the accumulators of a fused layer start from its bias, as
+  ;; XNNPACK's fully connected operator (tfjs's _FusedMatMul on wasm) starts them.
+  (func (export "fill_rows") (param $y i32) (param $b i32) (param $m i32) (param $n i32)
+    (local $i i32) (local $row i32)
+    (local.set $row (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get $m)))
+        (call $copy (local.get $y) (local.get $b) (local.get $n))
+        (local.set $y (i32.add (local.get $y) (local.get $row)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l))))
+
+  ;; y[i, j] = y[i, j] + b[j] where b ≠ 0 (tfjs's Add), then, where relu ≠ 0, x < 0 ? 0 : x
+  ;; (tfjs's Relu on wasm: −0 and NaN pass).
+  (func (export "dense_epilogue") (param $y i32) (param $b i32) (param $m i32) (param $n i32) (param $relu i32)
+    (local $i i32) (local $end i32) (local $x v128)
+    (if (local.get $b)
+      (then
+        (block $rows_done
+          (loop $rows
+            (br_if $rows_done (i32.ge_u (local.get $i) (local.get $m)))
+            (call $add_into (i32.add (local.get $y) (i32.shl (i32.mul (local.get $i) (local.get $n)) (i32.const 2)))
+              (local.get $b) (local.get $n))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $rows)))))
+    (if (local.get $relu)
+      (then
+        (local.set $end (i32.add (local.get $y) (i32.shl (i32.mul (local.get $m) (local.get $n)) (i32.const 2))))
+        (block $vdone
+          (loop $v
+            (br_if $vdone (i32.gt_u (i32.add (local.get $y) (i32.const 16)) (local.get $end)))
+            (local.set $x (v128.load (local.get $y)))
+            (v128.store (local.get $y)
+              (v128.bitselect (f32x4.splat (f32.const 0)) (local.get $x) (f32x4.lt (local.get $x) (f32x4.splat (f32.const 0)))))
+            (local.set $y (i32.add (local.get $y) (i32.const 16)))
+            (br $v)))
+        (block $done
+          (loop $l
+            (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+            (if (f32.lt (f32.load (local.get $y)) (f32.const 0)) (then (f32.store (local.get $y) (f32.const 0))))
+            (local.set $y (i32.add (local.get $y) (i32.const 4)))
+            (br $l))))))
+
+  ;; db[j] = Σ dz[i, j] over the m rows in order, from 0: tfjs's Sum over the batch axis.
+  (func (export "col_sums") (param $dz i32) (param $db i32) (param $m i32) (param $n i32)
+    (local $i i32)
+    (call $fill0 (local.get $db) (local.get $n))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get $m)))
+        (call $add_into (local.get $db) (i32.add (local.get $dz) (i32.shl (i32.mul (local.get $i) (local.get $n)) (i32.const 2)))
+          (local.get $n))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l))))
 
   ;; ReLU's gradient as tfjs computes it on wasm, dy·cast(step(x)): dx = dy·s with s = 1 where
   ;; x > 0, x where x is NaN (step passes NaN on), else 0.
