@@ -10,15 +10,15 @@ const DIR = fileURLToPath(new URL('../src/train/kernels/', import.meta.url));
 export const WAT = `${DIR}simd.wat`;
 export const MODULE_TS = `${DIR}simd-module.ts`;
 
-/** `text` with each `(f32x4.add ACC (f32x4.mul A B))` of the GEMM's two blocks (and of fma_probe) as `(f32x4.relaxed_madd A B ACC)`. */
+/** `text` with each `(f32x4.add ACC (f32x4.mul A B))` of the GEMM's three blocks (and of fma_probe) as `(f32x4.relaxed_madd A B ACC)`. */
 export function fuseGemm(text) {
   let fused = 0;
-  const out = text.replace(/\(func \$(block4x8|block1x4|fma_probe)[\s\S]*?(?=\n  \(func |\n  ;;)/g, (fn) => fn.replace(
+  const out = text.replace(/\(func \$(block4x8|block1x4|block1xt|fma_probe)[\s\S]*?(?=\n  \(func |\n  ;;)/g, (fn) => fn.replace(
     /\(f32x4\.add (\(local\.get \$\w+\))\s+\(f32x4\.mul ((?:\((?:[^()]|\([^()]*\))*\)\s*){2})\)\)/g,
     (_, acc, ab) => { fused += 1; return `(f32x4.relaxed_madd ${ab.trim()} ${acc})`; },
   ));
-  // 8 accumulators in the 4×8 block, 1 in the 1×4, 1 in the probe: the build fails if the .wat's shape changes.
-  if (fused !== 10) throw new Error(`fuseGemm: expected 10 multiply-adds in $block4x8, $block1x4 and $fma_probe, found ${fused}`);
+  // 8 accumulators in the 4×8 block, 1 in the 1×4, 1 in the 1×t, 1 in the probe: the build fails if the .wat's shape changes.
+  if (fused !== 11) throw new Error(`fuseGemm: expected 11 multiply-adds in $block4x8, $block1x4, $block1xt and $fma_probe, found ${fused}`);
   return out;
 }
 

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { im2colRows } from './conv2d.js';
-import { type ConvGeometry, convKernels } from './simd.js';
+import { type ConvGeometry, productKernels } from './simd.js';
 import { heapOffset, type KernelArgs, onHeap, overrideWasmKernel, runWasmKernel as run } from './wasm-kernel.js';
 
 /** NHWC conv geometry (dilation 1) shared by both gradient kernels. */
@@ -313,7 +313,7 @@ function geometry(g: Geom): ConvGeometry {
  * kernels here, or CO not a multiple of 4).
  */
 function filterGradByGemm(backend: BackendWasm, x: tf.TensorInfo, dy: tf.TensorInfo, g: Geom, filterShape: number[]): tf.TensorInfo | null {
-  const simd = convKernels(backend);
+  const simd = productKernels(backend);
   if (simd === null || g.CO % 4 !== 0) return null;
   const k = g.KH * g.KW * g.CI;
   const rows = im2colRows(k);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { convKernels } from './simd.js';
+import { productKernels } from './simd.js';
 import { heapOffset, type KernelArgs, overrideWasmKernel } from './wasm-kernel.js';
 
 let builtin: tf.KernelConfig | undefined;
@@ -21,7 +21,7 @@ function conv2dWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as tf.Conv2DAttrs;
-  const simd = convKernels(backend);
+  const simd = productKernels(backend);
   const dilated = (Array.isArray(dilations) ? dilations : [dilations, dilations]).some((d) => d !== 1);
   if (simd === null || dataFormat === 'NCHW' || dilated || x.dtype !== 'float32' || filter.dtype !== 'float32'
     || x.shape.length !== 4 || filter.shape.length !== 4 || filter.shape[3] % 4 !== 0) {

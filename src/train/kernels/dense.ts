@@ -4,12 +4,14 @@
 // each costing more in bookkeeping than a batch of 32 costs in arithmetic, and the broadcast add
 // and Sum are slow loops on wasm. Here a layer is one kernel forward and one per gradient it
 // needs (none for the images' own gradient), with the same float32 operations in the same order
-// as the stock kernels, so training takes the same steps, bit for bit.
+// as the stock kernels, so training takes the same steps, bit for bit; except that where the
+// engine has relaxed SIMD the products fuse their multiply-adds (productKernels), as the
+// convolutions do: one rounding instead of two, 1.3-1.4x faster GEMMs.
 import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { simdKernels } from './simd.js';
+import { productKernels, simdKernels } from './simd.js';
 import { heapOffset, type KernelArgs, runWasmKernel } from './wasm-kernel.js';
 
 export const DENSE = 'SweepDense';
@@ -33,7 +35,7 @@ function denseWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const [m, k] = x.shape;
   const n = kernel.shape[1];
   const y = b.makeOutput([m, n], 'float32');
-  const simd = simdKernels(b)!;
+  const simd = productKernels(b)!;
   const at = (t: tf.TensorInfo) => heapOffset(b, t);
   const relu = activation === 'relu' ? 1 : 0;
   if (bias !== undefined && biasFirst) {
@@ -77,7 +79,7 @@ function kernelGradWasm(args: KernelArgs): tf.TensorInfo {
     const [m, k] = x.shape;
     const n = dz.shape[1];
     const dw = b.makeOutput([k, n], 'float32');
-    simdKernels(b)!.gemm(heapOffset(b, x), heapOffset(b, dz), heapOffset(b, dw), k, m, n, 1, k, 0);
+    productKernels(b)!.gemm(heapOffset(b, x), heapOffset(b, dz), heapOffset(b, dw), k, m, n, 1, k, 0);
     return dw;
   });
 }
@@ -101,7 +103,7 @@ function inputGradWasm(args: KernelArgs): tf.TensorInfo {
     const kernel = args.inputs.kernel as tf.TensorInfo;
     const [k, n] = kernel.shape;
     const m = dz.shape[0];
-    const simd = simdKernels(b)!;
+    const simd = productKernels(b)!;
     const at = (t: tf.TensorInfo) => heapOffset(b, t);
     const transpose = (t: tf.TensorInfo) => runWasmKernel(b, 'Transpose', { x: t }, { perm: [1, 0] });
     if (k * n <= m * n + m * k) {

@@ -62,10 +62,10 @@ const instances = { exact: new WeakMap<WebAssembly.Memory, SimdKernels>(), fma: 
 let fmaAvailable: boolean | undefined;
 
 /**
- * Whether the convolutions' GEMM runs with fused multiply-adds: where the engine has relaxed SIMD
+ * Whether the products' GEMM (convolutions, dense layers) runs with fused multiply-adds: where the engine has relaxed SIMD
  * (Node 22 by default, Node 20 once `enableRelaxedSimd` has run before any WebAssembly compiled)
  * and the machine fuses (x86 with FMA3, ARM64).
- * A fused multiply-add rounds once where a multiply and an add round twice, so a convolution's
+ * A fused multiply-add rounds once where a multiply and an add round twice, so a product's
  * floats differ (by rounding) from the unfused kernels'; the choice is recorded with each trial.
  */
 export function fusedMultiplyAdd(recheck = false): boolean {
@@ -103,7 +103,10 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
   return instantiate(backend, 'exact');
 }
 
-/** The kernels the convolutions use: with fused multiply-adds where the engine has relaxed SIMD, else `simdKernels`. */
-export function convKernels(backend: BackendWasm): SimdKernels | null {
+/**
+ * The kernels the products use (convolutions and dense layers): with fused multiply-adds where
+ * the engine has relaxed SIMD, else `simdKernels`. Only the GEMM's blocks differ between the two.
+ */
+export function productKernels(backend: BackendWasm): SimdKernels | null {
   return instantiate(backend, fusedMultiplyAdd() ? 'fma' : 'exact');
 }

@@ -75,8 +75,8 @@
   ;; C = A·B for row-major C [m×n] and B [k×n]; A's element (i, p) is at a + 4·(i·sai + p·sap),
   ;; so A may be stored transposed (sai = 1, sap = m). Blocks of 4 rows × 8 columns keep 8
   ;; accumulators in registers; no packing, so a fresh B costs nothing. The last n mod 8 columns
-  ;; go 4 at a time, then one at a time. Every C[i, j] is Σ A[i, p]·B[p, j] in order of p, each
-  ;; product rounded, then added, whichever block computes it.
+  ;; go 4 at a time, then the last n mod 4 together. Every C[i, j] is Σ A[i, p]·B[p, j] in order
+  ;; of p, each product rounded, then added (fused, in the relaxed build), whichever block computes it.
   ;; acc = 1: C += A·B (each block's accumulators start from C), for products blocked over k.
   (func $gemm (export "gemm")
     (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
@@ -112,7 +112,7 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $tail))))
 
-  ;; C[i, j..n−1]: 4 columns at a time, then one at a time.
+  ;; C[i, j..n−1]: 4 columns at a time, then the last n mod 4 together.
   (func $row_tail
     (param $a i32) (param $b i32) (param $c i32) (param $i i32) (param $j i32)
     (param $k i32) (param $n i32) (param $sai i32) (param $sap i32) (param $acc i32)
@@ -123,13 +123,10 @@
           (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $quads)))
-    (block $ones_done
-      (loop $ones
-        (br_if $ones_done (i32.ge_u (local.get $j) (local.get $n)))
-        (call $block1x1 (local.get $a) (local.get $b) (local.get $c) (local.get $i) (local.get $j)
-          (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc))
-        (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br $ones))))
+    (if (i32.lt_u (local.get $j) (local.get $n))
+      (then
+        (call $block1xt (local.get $a) (local.get $b) (local.get $c) (local.get $i) (local.get $j)
+          (local.get $k) (local.get $n) (local.get $sai) (local.get $sap) (local.get $acc) (i32.sub (local.get $n) (local.get $j))))))
 
   ;; a·b + c for a = b = 1 + 2⁻¹², c = −(1 + 2⁻¹¹), in the GEMM's multiply-add: 2⁻²⁴ where it is
   ;; fused (rounded once), 0 where the product rounds first. The fused build asks whether the
@@ -229,14 +226,16 @@
     (v128.store (i32.add (local.get $c)
       (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))) (local.get $acc)))
 
-  ;; C[i, j] = A[i, :]·B[:, j] in scalar float32: the steps of one SIMD lane of $block1x4.
-  (func $block1x1
+  ;; C[i, j..j+t−1] = A[i, :]·B[:, j..j+t−1] for the last t < 4 columns: $block1x4 on vectors
+  ;; whose lanes past t are 0, loaded and stored a lane at a time (nothing past column n−1 is touched).
+  (func $block1xt
     (param $a i32) (param $b i32) (param $c i32) (param $i i32) (param $j i32)
-    (param $k i32) (param $n i32) (param $sai i32) (param $sap i32) (param $accumulate i32)
-    (local $p i32) (local $pa i32) (local $pb i32) (local $pc i32) (local $stepa i32) (local $rowb i32) (local $acc f32)
+    (param $k i32) (param $n i32) (param $sai i32) (param $sap i32) (param $accumulate i32) (param $t i32)
+    (local $p i32) (local $pa i32) (local $pb i32) (local $pc i32) (local $stepa i32) (local $rowb i32)
+    (local $acc v128) (local $bv v128)
     (local.set $pc (i32.add (local.get $c)
       (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
-    (if (local.get $accumulate) (then (local.set $acc (f32.load (local.get $pc)))))
+    (if (local.get $accumulate) (then (local.set $acc (call $load_lanes (local.get $pc) (local.get $t)))))
     (local.set $pa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $sai)) (i32.const 2))))
     (local.set $stepa (i32.shl (local.get $sap) (i32.const 2)))
     (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
@@ -244,12 +243,23 @@
     (block $done
       (loop $inner
         (br_if $done (i32.ge_u (local.get $p) (local.get $k)))
-        (local.set $acc (f32.add (local.get $acc) (f32.mul (f32.load (local.get $pa)) (f32.load (local.get $pb)))))
+        (local.set $bv (call $load_lanes (local.get $pb) (local.get $t)))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load32_splat (local.get $pa)) (local.get $bv))))
         (local.set $pa (i32.add (local.get $pa) (local.get $stepa)))
         (local.set $pb (i32.add (local.get $pb) (local.get $rowb)))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $inner)))
-    (f32.store (local.get $pc) (local.get $acc)))
+    (v128.store32_lane 0 (local.get $pc) (local.get $acc))
+    (if (i32.gt_u (local.get $t) (i32.const 1)) (then (v128.store32_lane offset=4 1 (local.get $pc) (local.get $acc))))
+    (if (i32.gt_u (local.get $t) (i32.const 2)) (then (v128.store32_lane offset=8 2 (local.get $pc) (local.get $acc)))))
+
+  ;; The t ≤ 3 floats at p in lanes 0 … t−1; the other lanes 0.
+  (func $load_lanes (param $p i32) (param $t i32) (result v128)
+    (local $v v128)
+    (local.set $v (v128.load32_zero (local.get $p)))
+    (if (i32.gt_u (local.get $t) (i32.const 1)) (then (local.set $v (v128.load32_lane offset=4 1 (local.get $p) (local.get $v)))))
+    (if (i32.gt_u (local.get $t) (i32.const 2)) (then (local.set $v (v128.load32_lane offset=8 2 (local.get $p) (local.get $v)))))
+    (local.get $v))
 
   ;; Batch normalisation over the last axis, in training mode. Tensors are row-major [m, c]: c
   ;; channels (the last axis) by m rows (every other axis). Rows are read in order, 4 channels
