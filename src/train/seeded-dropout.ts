@@ -37,12 +37,22 @@ export class SeededDropout extends Dropout {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
     if (kwargs.training !== true) return super.call(inputs, kwargs);
-    this.seed = Math.floor(this.next() * 2 ** 31);
-    if (!(this.rate > 0 && this.rate < 1) || this.noiseShape != null) return super.call(inputs, kwargs);
+    this.seed = this.drawSeed();
+    if (!this.masksInOneLoop()) return super.call(inputs, kwargs);
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       return tf.mul(x, dropoutMultiplier(x.shape, this.rate, this.seed!));
     });
+  }
+
+  /** The seed of the next training call's mask: each training call draws one. */
+  drawSeed(): number {
+    return Math.floor(this.next() * 2 ** 31);
+  }
+
+  /** Whether a training call's mask is `dropoutMask`'s (else tfjs's Dropout makes it). */
+  masksInOneLoop(): boolean {
+    return this.rate > 0 && this.rate < 1 && this.noiseShape == null;
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -57,10 +67,14 @@ export class SeededDropout extends Dropout {
  * generator inlined and the same float32 roundings, so training takes the same steps.
  */
 export function dropoutMultiplier(shape: number[], rate: number, seed: number): tf.Tensor {
+  return tf.tensor(dropoutMask(new Float32Array(tf.util.sizeFromShape(shape)), rate, seed), shape);
+}
+
+/** Fills `out` with dropoutMultiplier's values, in place, and returns it. */
+export function dropoutMask(out: Float32Array, rate: number, seed: number): Float32Array {
   // randomUniform's UniformRandom seeds alea with the seed's decimal text.
   let { c, s0, s1, s2 } = seedrandom.alea(String(seed), { state: true }).state();
   const keep = Math.fround(1 - rate);
-  const out = new Float32Array(tf.util.sizeFromShape(shape));
   for (let i = 0; i < out.length; i++) {
     // seedrandom's alea step (lib/alea.js), inlined.
     const t = 2091639 * s0 + c * 2.3283064365386963e-10;
@@ -71,5 +85,5 @@ export function dropoutMultiplier(shape: number[], rate: number, seed: number): 
     // u stored as float32, then add, floor and div as float32 kernels do.
     out[i] = Math.fround(Math.floor(Math.fround(Math.fround(s2) + keep)) / keep);
   }
-  return tf.tensor(out, shape);
+  return out;
 }

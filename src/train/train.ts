@@ -5,6 +5,7 @@ import { countHits, sparseCrossEntropy } from './loss.js';
 import { augmentations, augmentBatch, augmentParams } from './augment.js';
 import { buildModel, makeOptimizer, setLearningRate } from './model.js';
 import { learningRateAt } from './schedule.js';
+import { MlpStep } from './mlp-step.js';
 import { withDefaults } from '../spec/hyperparameters.js';
 import { encodeCheckpoint, restoreCheckpoint } from './checkpoint.js';
 import type { Split, Splits } from './tensors.js';
@@ -117,15 +118,27 @@ async function trainEpoch(
   const augment = augmentations(config.augment);
   const stepsPerEpoch = Math.ceil(data.count / batchSize);
   const [, height, width] = data.x.shape;
+  const schedule = (step: number) => {
+    if (config.schedule === 'constant') return;
+    setLearningRate(optimizer, learningRateAt(config.schedule, config.learningRate, {
+      step: (epoch - 1) * stepsPerEpoch + step, epoch: epoch - 1, stepsPerEpoch, epochs: config.epochs,
+    }));
+  };
+  // The notebook's kind of ANN steps as direct kernel calls, to the same floats (mlp-step.ts).
+  const direct = augment.length === 0 ? MlpStep.for(model, optimizer, config) : null;
+  if (direct !== null) {
+    for (let start = 0, step = 0; start < data.count; start += batchSize, step++) {
+      schedule(step);
+      direct.run(data, order.subarray(start, Math.min(start + batchSize, data.count)));
+    }
+    const { lossSum, hits } = direct.takeSums();
+    return { loss: lossSum / data.count, accuracy: hits / data.count };
+  }
   // Sums stay on the backend: one read per epoch instead of a sync per step.
   let lossSum = tf.scalar(0);
   let correct = tf.scalar(0, 'int32');
   for (let start = 0, step = 0; start < data.count; start += batchSize, step++) {
-    if (config.schedule !== 'constant') {
-      setLearningRate(optimizer, learningRateAt(config.schedule, config.learningRate, {
-        step: (epoch - 1) * stepsPerEpoch + step, epoch: epoch - 1, stepsPerEpoch, epochs: config.epochs,
-      }));
-    }
+    schedule(step);
     const idx = order.subarray(start, Math.min(start + batchSize, data.count));
     const [nextLoss, nextCorrect] = tf.tidy(() => {
       const indices = tf.tensor1d(idx, 'int32');

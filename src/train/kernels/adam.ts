@@ -14,11 +14,12 @@ const f = Math.fround;
 
 type AdamAttrs = { beta1: number; beta2: number; epsilon: number; learningRate: number };
 
-function adamUpdateWasm(args: KernelArgs): tf.TensorInfo[] {
+/** The kernel; with `into`, it writes the new value and moments there (in place) instead of new outputs. */
+function adamUpdateWasm(args: KernelArgs, into?: tf.TensorInfo[]): tf.TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const { value, m, v, gradient, accBeta1, accBeta2 } = args.inputs as Record<string, tf.TensorInfo>;
   const { beta1, beta2, epsilon, learningRate } = args.attrs as unknown as AdamAttrs;
-  const outs = [value, m, v].map((t) => backend.makeOutput([...t.shape], 'float32'));
+  const outs = into ?? [value, m, v].map((t) => backend.makeOutput([...t.shape], 'float32'));
   const a1 = (backend.typedArrayFromHeap(accBeta1) as Float32Array)[0];
   const a2 = (backend.typedArrayFromHeap(accBeta2) as Float32Array)[0];
   const at = (t: tf.TensorInfo) => heapOffset(backend, t);
@@ -33,7 +34,7 @@ function adamUpdateWasm(args: KernelArgs): tf.TensorInfo[] {
 /** Registers the fused Adam update for backend 'wasm'. Idempotent. */
 export function registerWasmAdam(): void {
   if (tf.getKernel(KERNEL, 'wasm') === undefined) {
-    tf.registerKernel({ kernelName: KERNEL, backendName: 'wasm', kernelFunc: adamUpdateWasm as unknown as tf.KernelFunc });
+    tf.registerKernel({ kernelName: KERNEL, backendName: 'wasm', kernelFunc: ((args: KernelArgs) => adamUpdateWasm(args)) as unknown as tf.KernelFunc });
   }
 }
 
@@ -65,11 +66,8 @@ export class FusedAdam extends tf.AdamOptimizer {
     tf.tidy(() => {
       named.forEach(({ name, tensor: gradient }, i) => {
         const value = tf.engine().registeredVariables[name];
-        s.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        s.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        const [m, v] = this.moments(i, value);
         if (gradient == null) return;
-        const m = s.accumulatedFirstMoment[i].variable;
-        const v = s.accumulatedSecondMoment[i].variable;
         const [w1, m1, v1] = tf.engine().runKernel<tf.Tensor[]>(KERNEL, {
           value, m, v, gradient, accBeta1: s.accBeta1, accBeta2: s.accBeta2,
         }, attrs);
@@ -77,6 +75,57 @@ export class FusedAdam extends tf.AdamOptimizer {
         v.assign(v1);
         value.assign(w1);
       });
+    });
+    this.advance();
+  }
+
+  /**
+   * The same update from gradients that are backend data, not tensors (sweep's direct training
+   * step, src/train/mlp-step.ts): variables in the order tfjs's minimize would give them. The
+   * moments are written in place where no other tensor shares their data (allocation and
+   * bookkeeping saved); the value always goes to new data, as assign does, since the backend
+   * caches operators by a weight's data (XNNPACK's packed weights in predict) and would not see
+   * it change in place.
+   */
+  applyGradientData(grads: readonly { variable: tf.Variable; gradient: tf.TensorInfo }[]): void {
+    const backend = tf.backend() as BackendWasm;
+    const s = this as unknown as AdamState;
+    const attrs = { beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon, learningRate: s.learningRate } as unknown as tf.NamedAttrMap;
+    const own = (t: tf.Tensor) => backend.refCount(t.dataId) === 1;
+    grads.forEach(({ variable, gradient }, i) => {
+      const [m, v] = this.moments(i, variable);
+      const inputs = { value: variable, m, v, gradient, accBeta1: s.accBeta1, accBeta2: s.accBeta2 };
+      const inPlace = own(m) && own(v);
+      const outs = adamUpdateWasm({ inputs, backend, attrs }, [
+        backend.makeOutput([...variable.shape], 'float32'),
+        ...(inPlace ? [m, v] : [m, v].map((t) => backend.makeOutput([...t.shape], 'float32'))),
+      ]);
+      const replace = (target: tf.Variable, info: tf.TensorInfo) => {
+        const t = tf.engine().makeTensorFromTensorInfo(info);
+        target.assign(t);
+        t.dispose();
+      };
+      replace(variable, outs[0]);
+      if (!inPlace) {
+        replace(m, outs[1]);
+        replace(v, outs[2]);
+      }
+    });
+    this.advance();
+  }
+
+  /** The i-th variable's moments, made (zeros) on its first update, as tfjs's AdamOptimizer makes them. */
+  private moments(i: number, value: tf.Variable): [tf.Variable, tf.Variable] {
+    const s = this as unknown as AdamState;
+    s.accumulatedFirstMoment[i] ??= { originalName: `${value.name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+    s.accumulatedSecondMoment[i] ??= { originalName: `${value.name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+    return [s.accumulatedFirstMoment[i].variable, s.accumulatedSecondMoment[i].variable];
+  }
+
+  /** After each update: β₁ᵗ and β₂ᵗ, then the iteration count. */
+  private advance(): void {
+    const s = this as unknown as AdamState;
+    tf.tidy(() => {
       s.accBeta1.assign(tf.mul(s.accBeta1, s.beta1));
       s.accBeta2.assign(tf.mul(s.accBeta2, s.beta2));
     });

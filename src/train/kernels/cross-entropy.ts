@@ -13,7 +13,7 @@ const LO = Math.fround(EPSILON);
 const HI = Math.fround(1 - EPSILON);
 
 export const LOSS = 'SweepSparseCrossEntropy';
-const LOSS_GRAD = 'SweepSparseCrossEntropyGrad';
+export const LOSS_GRAD = 'SweepSparseCrossEntropyGrad';
 export const HITS = 'SweepCountHits';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];

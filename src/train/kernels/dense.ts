@@ -15,9 +15,9 @@ import { productKernels, simdKernels } from './simd.js';
 import { heapOffset, type KernelArgs, runWasmKernel } from './wasm-kernel.js';
 
 export const DENSE = 'SweepDense';
-const GRAD_X = 'SweepDenseGradInput';
-const GRAD_W = 'SweepDenseGradKernel';
-const GRAD_B = 'SweepDenseGradBias';
+export const DENSE_GRAD_INPUT = 'SweepDenseGradInput';
+export const DENSE_GRAD_KERNEL = 'SweepDenseGradKernel';
+export const DENSE_GRAD_BIAS = 'SweepDenseGradBias';
 
 /**
  * relu: y = relu(x·W + b), the sum rounded before the bias is added (tfjs's unfused path, which
@@ -138,7 +138,7 @@ export function sweepDense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1
 export function registerWasmDense(): void {
   if (tf.getKernel(DENSE, 'wasm') !== undefined) return;
   const kernels: [string, (args: KernelArgs) => tf.TensorInfo][] = [
-    [DENSE, denseWasm], [GRAD_X, inputGradWasm], [GRAD_W, kernelGradWasm], [GRAD_B, biasGradWasm],
+    [DENSE, denseWasm], [DENSE_GRAD_INPUT, inputGradWasm], [DENSE_GRAD_KERNEL, kernelGradWasm], [DENSE_GRAD_BIAS, biasGradWasm],
   ];
   for (const [kernelName, kernelFunc] of kernels) {
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
@@ -152,9 +152,9 @@ export function registerWasmDense(): void {
       const [x, kernel, y] = saved;
       const run = (name: string, inputs: tf.NamedTensorMap) => () => tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
       return {
-        x: run(GRAD_X, { dy: dy as tf.Tensor, y, kernel }),
-        kernel: run(GRAD_W, { dy: dy as tf.Tensor, y, x }),
-        bias: run(GRAD_B, { dy: dy as tf.Tensor, y }),
+        x: run(DENSE_GRAD_INPUT, { dy: dy as tf.Tensor, y, kernel }),
+        kernel: run(DENSE_GRAD_KERNEL, { dy: dy as tf.Tensor, y, x }),
+        bias: run(DENSE_GRAD_BIAS, { dy: dy as tf.Tensor, y }),
       };
     },
   });

@@ -10,14 +10,15 @@ import { registerWasmIdentity } from './identity.js';
 import { registerWasmMatMul } from './matmul.js';
 import { registerWasmMaxPoolGrad } from './max-pool-grad.js';
 import { registerWasmReluGrad } from './relu-grad.js';
+import { registerWasmSoftmaxGrad } from './softmax-grad.js';
 
 /**
  * Registers sweep's kernels for backend 'wasm' on top of the built-in ones: an im2col Conv2D on
  * sweep's GEMM, the missing and slow conv gradients, transposed matrix products on XNNPACK, a fused Adam update, a row-copying gather,
  * a one-pass MaxPoolGrad, a one-kernel sparse cross-entropy with its accuracy, and fused
  * training-mode batch norm with its gradient, a one-pass augmentation of a batch, ReLU's gradient
- * in one pass, an Identity that shares its input's data instead of copying it, and dense layers
- * as one kernel forward and one per gradient. Idempotent.
+ * in one pass, an Identity that shares its input's data instead of copying it, dense layers
+ * as one kernel forward and one per gradient, and softmax's gradient in one kernel. Idempotent.
  */
 export function registerWasmKernels(): void {
   registerWasmConv2D();
@@ -32,4 +33,5 @@ export function registerWasmKernels(): void {
   registerWasmReluGrad();
   registerWasmIdentity();
   registerWasmDense();
+  registerWasmSoftmaxGrad();
 }

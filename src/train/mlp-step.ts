@@ -1,0 +1,166 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { FusedAdam } from './kernels/adam.js';
+import { HITS, LOSS, LOSS_GRAD } from './kernels/cross-entropy.js';
+import { DENSE, DENSE_GRAD_BIAS, DENSE_GRAD_INPUT, DENSE_GRAD_KERNEL, denseKernelAvailable, type DenseAttrs } from './kernels/dense.js';
+import { SOFTMAX_GRAD } from './kernels/softmax-grad.js';
+import { SweepDense } from './dense.js';
+import { dropoutMask, SeededDropout } from './seeded-dropout.js';
+import type { Split } from './tensors.js';
+
+type DenseState = { kernel: tf.LayerVariable; bias: tf.LayerVariable | null; activation: { getClassName(): string } };
+type Hidden = { dense: SweepDense; dropout: SeededDropout | null };
+
+const RELU: DenseAttrs = { activation: 'relu', biasFirst: false };
+// The output layer's product and bias, before its softmax (SweepDense's path for softmax).
+const LINEAR: DenseAttrs = { activation: 'linear', biasFirst: false };
+
+/**
+ * One training step of the notebook's kind of ANN (Flatten → [Dense relu → Dropout?]… → Dense
+ * softmax, sparse cross-entropy, Adam) on wasm, as direct calls of the kernels that tfjs's
+ * tape would run for `optimizer.minimize`, with the same inputs in the same order: the same
+ * floats, bit for bit, without the engine's bookkeeping around each of ~40 kernels a step (the
+ * tape, tidy, tensor tracking), which cost more than the arithmetic at batch 32.
+ * `MlpStep.for` says whether a model and optimizer are of that kind; anything else trains
+ * through tfjs.
+ */
+export class MlpStep {
+  private lossSum = 0;
+  private hits = 0;
+
+  private constructor(
+    private readonly backend: BackendWasm,
+    private readonly hidden: readonly Hidden[],
+    private readonly output: SweepDense,
+    private readonly optimizer: FusedAdam,
+    /** The model's trainable variables in the order tfjs's minimize hands them to the optimizer. */
+    private readonly variables: readonly tf.Variable[],
+  ) {}
+
+  /**
+   * The step for this model and optimizer, trained with this label smoothing and weight decay,
+   * or null where they are not of its kind (or not on wasm).
+   */
+  static for(model: tf.LayersModel, optimizer: tf.Optimizer, loss: { labelSmoothing: number; weightDecay: number }): MlpStep | null {
+    // tfjs's Optimizer answers instanceof for any optimizer: the prototype says which it is.
+    if (Object.getPrototypeOf(optimizer) !== FusedAdam.prototype || loss.weightDecay !== 0 || loss.labelSmoothing !== 0) return null;
+    if (!denseKernelAvailable()) return null;
+    if (tf.getKernel(SOFTMAX_GRAD, 'wasm') === undefined || tf.getKernel(LOSS, 'wasm') === undefined) return null;
+    const layers = [...model.layers];
+    if (layers.shift()?.getClassName() !== 'Flatten' || model.inputs.length !== 1) return null;
+    const output = layers.pop();
+    const activation = (l: tf.layers.Layer) => (l as unknown as DenseState).activation.getClassName();
+    if (!(output instanceof SweepDense) || activation(output) !== 'softmax') return null;
+    const hidden: Hidden[] = [];
+    for (let i = 0; i < layers.length; i++) {
+      const dense = layers[i];
+      if (!(dense instanceof SweepDense) || activation(dense) !== 'relu') return null;
+      const next = layers[i + 1];
+      const dropout = next instanceof SeededDropout ? next : null;
+      if (dropout !== null) {
+        if (!dropout.masksInOneLoop()) return null;
+        i++;
+      }
+      hidden.push({ dense, dropout });
+    }
+    // tfjs's minimize differentiates every trainable variable, in the order they were made.
+    const own = new Set(model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+    const variables = Object.values(tf.engine().registeredVariables).filter((v) => own.has(v));
+    if (variables.length !== own.size) return null;
+    return new MlpStep(tf.backend() as BackendWasm, hidden, output, optimizer as FusedAdam, variables);
+  }
+
+  /** Trains on the rows `idx` of `data`: one step. */
+  run(data: Split, idx: Int32Array): void {
+    const b = this.backend;
+    const temps: tf.TensorInfo[] = [];
+    const temp = (t: tf.TensorInfo) => (temps.push(t), t);
+    const call = (name: string, inputs: Record<string, tf.TensorInfo>, attrs: object = {}) => temp(
+      tf.getKernel(name, 'wasm')!.kernelFunc({ inputs, backend: b, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo);
+    try {
+      const [x, labels] = this.batch(data, idx, temp);
+      const grads = new Map<tf.Variable, tf.TensorInfo>();
+      const weights = (l: SweepDense) => {
+        const s = l as unknown as DenseState;
+        const kernel = s.kernel.read() as tf.Variable;
+        const bias = (s.bias?.read() ?? null) as tf.Variable | null;
+        const inputs = (input: tf.TensorInfo): Record<string, tf.TensorInfo> => (bias === null ? { x: input, kernel } : { x: input, kernel, bias });
+        return { kernel, bias, inputs };
+      };
+
+      // Forward: each hidden layer's input, output (what its gradients read) and dropout's mask.
+      const saved: { input: tf.TensorInfo; y: tf.TensorInfo; mask: tf.TensorInfo | null }[] = [];
+      let h = x;
+      for (const { dense, dropout } of this.hidden) {
+        const input = h;
+        const y = call(DENSE, weights(dense).inputs(input), RELU);
+        let mask: tf.TensorInfo | null = null;
+        h = y;
+        if (dropout !== null) {
+          // As SeededDropout.call: a fresh seed per training call, then its mask.
+          const seed = dropout.drawSeed();
+          (dropout as unknown as { seed: number }).seed = seed;
+          mask = temp(b.makeOutput([...y.shape], 'float32'));
+          dropoutMask(b.typedArrayFromHeap(mask) as Float32Array, dropout.rate, seed);
+          h = call('Multiply', { a: y, b: mask });
+        }
+        saved.push({ input, y, mask });
+      }
+      const out = weights(this.output);
+      const logits = call(DENSE, out.inputs(h), LINEAR);
+      const probs = call('Softmax', { logits }, { dim: 1 });
+      const cost = call(LOSS, { probs, labels });
+      const hits = call(HITS, { probs, labels });
+      this.lossSum = Math.fround(this.lossSum + Math.fround((b.typedArrayFromHeap(cost) as Float32Array)[0] * idx.length));
+      this.hits += (b.typedArrayFromHeap(hits) as Int32Array)[0];
+
+      // Backward, as the tape runs it from d(loss) = 1.
+      const one = temp(b.makeOutput([], 'float32'));
+      (b.typedArrayFromHeap(one) as Float32Array)[0] = 1;
+      const dprobs = call(LOSS_GRAD, { probs, labels, dy: one });
+      const dlogits = call(SOFTMAX_GRAD, { dy: dprobs, y: probs });
+      grads.set(out.kernel, call(DENSE_GRAD_KERNEL, { dy: dlogits, y: logits, x: h }, LINEAR));
+      if (out.bias !== null) grads.set(out.bias, call(DENSE_GRAD_BIAS, { dy: dlogits, y: logits }, LINEAR));
+      let dh = call(DENSE_GRAD_INPUT, { dy: dlogits, y: logits, kernel: out.kernel }, LINEAR);
+      for (let l = this.hidden.length - 1; l >= 0; l--) {
+        const { input, y, mask } = saved[l];
+        // Dropout's gradient: dy·cast(mask), the cast of a float32 mask a copy.
+        const dy = mask === null ? dh : call('Multiply', { a: dh, b: mask });
+        const w = weights(this.hidden[l].dense);
+        grads.set(w.kernel, call(DENSE_GRAD_KERNEL, { dy, y, x: input }, RELU));
+        if (w.bias !== null) grads.set(w.bias, call(DENSE_GRAD_BIAS, { dy, y }, RELU));
+        if (l > 0) dh = call(DENSE_GRAD_INPUT, { dy, y, kernel: w.kernel }, RELU);
+      }
+      this.optimizer.applyGradientData(this.variables.map((variable) => ({ variable, gradient: grads.get(variable)! })));
+    } finally {
+      for (const t of temps) b.disposeData(t.dataId);
+    }
+  }
+
+  /** The loss summed over the samples trained since the last call (float32, as tfjs would sum it), and the hits; then both restart from 0. */
+  takeSums(): { lossSum: number; hits: number } {
+    const sums = { lossSum: this.lossSum, hits: this.hits };
+    this.lossSum = 0;
+    this.hits = 0;
+    return sums;
+  }
+
+  /** The batch's images [n×784] and labels, copied row by row from the split (tf.gather's values). */
+  private batch(data: Split, idx: Int32Array, temp: (t: tf.TensorInfo) => tf.TensorInfo): [tf.TensorInfo, tf.TensorInfo] {
+    const b = this.backend;
+    const pixels = tf.util.sizeFromShape(data.x.shape.slice(1));
+    const x = temp(b.makeOutput([idx.length, pixels], 'float32'));
+    const labels = temp(b.makeOutput([idx.length], 'int32'));
+    // Views after the outputs are made: growing the heap detaches older ones.
+    const images = b.typedArrayFromHeap(data.x) as Float32Array;
+    const classes = b.typedArrayFromHeap(data.y) as Int32Array;
+    const [xs, ys] = [b.typedArrayFromHeap(x) as Float32Array, b.typedArrayFromHeap(labels) as Int32Array];
+    for (let i = 0; i < idx.length; i++) {
+      const r = idx[i];
+      if (!(r >= 0 && r < data.count)) throw new Error(`batch index ${r} is not in [0, ${data.count - 1}]`);
+      xs.set(images.subarray(r * pixels, (r + 1) * pixels), i * pixels);
+      ys[i] = classes[r];
+    }
+    return [x, labels];
+  }
+}

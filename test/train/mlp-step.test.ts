@@ -1,0 +1,94 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadFashionMnist } from '../../src/data/fashion-mnist.js';
+import { expandGrid } from '../../src/grid/expand.js';
+import { parseSpec } from '../../src/spec/load-spec.js';
+import { initBackend } from '../../src/train/backend.js';
+import { buildModel, makeOptimizer } from '../../src/train/model.js';
+import { MlpStep } from '../../src/train/mlp-step.js';
+import { disposeSplits, makeSplits, type Splits } from '../../src/train/tensors.js';
+import { trainTrial } from '../../src/train/train.js';
+import type { TrialConfig } from '../../src/types.js';
+
+// 1,201 training images: the last batch is partial at every batch size below.
+const DATA = { validationSplit: 0.2, trainLimit: 1501, testLimit: 300 };
+let splits: Splits;
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  splits = makeSplits(await loadFashionMnist(), DATA);
+});
+afterAll(() => disposeSplits(splits));
+
+/** The first configuration of a grid given as `key: [values]` lines. */
+const config = (grid: string): TrialConfig => expandGrid(parseSpec(
+  `name: t\ngrid:\n${grid.split('\n').map((l) => `  ${l.trim()}`).join('\n')}`, 't.yaml',
+))[0].config;
+
+/** A trial's results and final weights, trained with the direct step or (tfjs: true) through tfjs's tape. */
+async function train(c: TrialConfig, tfjs: boolean) {
+  const spy = tfjs ? vi.spyOn(MlpStep, 'for').mockReturnValue(null) : vi.spyOn(MlpStep.prototype, 'run');
+  try {
+    const { model, seconds: _, epochs, ...outcome } = await trainTrial({ config: c, seed: 7, splits, backend: 'wasm' });
+    if (!tfjs) expect(spy).toHaveBeenCalledTimes(Math.ceil(splits.train.count / c.batchSize) * c.epochs);
+    const weights = model.getWeights().map((w) => Array.from(new Uint32Array((w.dataSync() as Float32Array).slice().buffer)));
+    model.dispose();
+    return { outcome, epochs: epochs.map(({ seconds: __, ...e }) => e), weights };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('MlpStep', () => {
+  it.each([
+    ['the notebook ANN', 'model: [ann]\n  epochs: [2]\n  units: [[128]]\n  dropout: [0.2]'],
+    ['two hidden layers, batch 50, a cosine schedule', 'model: [ann]\n  epochs: [2]\n  units: [[64, 32]]\n  dropout: [0.3]\n  batchSize: [50]\n  schedule: [cosine]'],
+    ['no dropout, batch 128', 'model: [ann]\n  epochs: [2]\n  units: [[40]]\n  dropout: [0]\n  batchSize: [128]'],
+  ])('%s: trains to the same weights and metrics as the tfjs path, bit for bit', async (_, grid) => {
+    const c = config(grid);
+    const [direct, tfjs] = [await train(c, false), await train(c, true)];
+    expect(direct.epochs).toEqual(tfjs.epochs);
+    expect(direct.outcome).toEqual(tfjs.outcome);
+    expect(direct.weights).toEqual(tfjs.weights);
+  }, 60_000);
+
+  it('takes the notebook kind of ANN, and leaves every other model to tfjs', () => {
+    const kinds: [string, boolean][] = [
+      ['model: [ann]\n  units: [[128]]', true],
+      ['model: [ann]\n  units: [[128, 64]]\n  dropout: [0]', true],
+      ['model: [ann]\n  activation: [tanh]', false],
+      ['model: [ann]\n  optimizer: [sgd]', false],
+      ['model: [ann]\n  labelSmoothing: [0.1]', false],
+      ['model: [ann]\n  weightDecay: [0.0001]', false],
+      ['model: [ann]\n  batchNorm: [true]', false],
+      ['model: [cnn]\n  filters: [[8]]', false],
+    ];
+    for (const [grid, expected] of kinds) {
+      const c = config(grid);
+      const model = buildModel(c, 1);
+      const optimizer = makeOptimizer(c.optimizer, c.learningRate, c.weightDecay);
+      expect({ grid, direct: MlpStep.for(model, optimizer, { labelSmoothing: c.labelSmoothing ?? 0, weightDecay: c.weightDecay ?? 0 }) !== null }).toEqual({ grid, direct: expected });
+      model.dispose();
+      optimizer.dispose();
+    }
+  });
+
+  it("updates Adam's moments in place only where no other tensor shares their data", async () => {
+    const c = config('model: [ann]\n  epochs: [1]\n  units: [[16]]');
+    const model = buildModel(c, 1);
+    const optimizer = makeOptimizer('adam', 0.01);
+    const step = MlpStep.for(model, optimizer, { labelSmoothing: 0, weightDecay: 0 })!;
+    const idx = Int32Array.from({ length: 32 }, (_, i) => i);
+    step.run(splits.train, idx);
+    const moments = (await optimizer.getWeights()).slice(1).map((w) => w.tensor as tf.Variable);
+    // A clone shares its source's data (sweep's Identity on wasm): it must keep the values it had.
+    const clones = moments.map((m) => tf.clone(m));
+    const before = clones.map((t) => Array.from(t.dataSync()));
+    step.run(splits.train, idx);
+    expect(clones.map((t) => Array.from(t.dataSync()))).toEqual(before);
+    expect(moments.map((m) => Array.from(m.dataSync()))).not.toEqual(before);
+    tf.dispose(clones);
+    model.dispose();
+    optimizer.dispose();
+  });
+});
