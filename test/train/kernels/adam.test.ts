@@ -61,4 +61,21 @@ describe('FusedAdam', () => {
       await tf.setBackend('wasm');
     }
   });
+
+  it('gives the same weights as tf.train.adam for gradients at the edges of float32', () => {
+    // Zeros of both signs, subnormals, the smallest normal, huge and tiny values.
+    const edges = [0, -0, 1e-45, -3e-44, 1.1754943508222875e-38, 5.8e-39, 1e-30, -1e-20, 3e30, -7.5, 1];
+    const shape = [edges.length * 3];
+    const grads = (step: number) => Float32Array.from({ length: shape[0] }, (_, i) => edges[(i + step) % edges.length] * (i < edges.length ? 1 : 1 + i / 64));
+    const run = (optimizer: tf.Optimizer) => {
+      const v = tf.variable(tf.tensor(Float32Array.from({ length: shape[0] }, (_, i) => edges[i % edges.length]), shape));
+      for (let step = 0; step < 12; step++) {
+        const g = tf.tensor(grads(step), shape);
+        optimizer.applyGradients([{ name: v.name, tensor: g }]);
+        g.dispose();
+      }
+      return v;
+    };
+    expect(bits([run(new FusedAdam(0.01, 0.9, 0.999))])).toEqual(bits([run(tf.train.adam(0.01))]));
+  });
 });
