@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { FusedAdam } from './kernels/adam.js';
 import { HITS, LOSS, LOSS_GRAD } from './kernels/cross-entropy.js';
-import { DENSE, DENSE_GRAD_BIAS, DENSE_GRAD_INPUT, DENSE_GRAD_KERNEL, denseKernelAvailable, type DenseAttrs } from './kernels/dense.js';
+import { DENSE, DENSE_GRAD_BIAS, DENSE_GRAD_INPUT, DENSE_GRAD_KERNEL, denseInference, denseKernelAvailable, type DenseAttrs } from './kernels/dense.js';
+import { heapOffset } from './kernels/wasm-kernel.js';
 import { SOFTMAX_GRAD } from './kernels/softmax-grad.js';
 import { SweepDense } from './dense.js';
 import { dropoutMask, SeededDropout } from './seeded-dropout.js';
@@ -14,6 +15,76 @@ type Hidden = { dense: SweepDense; dropout: SeededDropout | null };
 const RELU: DenseAttrs = { activation: 'relu', biasFirst: false };
 // The output layer's product and bias, before its softmax (SweepDense's path for softmax).
 const LINEAR: DenseAttrs = { activation: 'linear', biasFirst: false };
+
+/**
+ * The notebook's kind of ANN, Flatten → [SweepDense relu → SeededDropout?]… → SweepDense
+ * softmax, as its layers; null for any other model, or off wasm.
+ */
+function plainMlp(model: tf.LayersModel): { hidden: Hidden[]; output: SweepDense } | null {
+  if (!denseKernelAvailable() || tf.getKernel(SOFTMAX_GRAD, 'wasm') === undefined || tf.getKernel(LOSS, 'wasm') === undefined) return null;
+  const layers = [...model.layers];
+  if (layers.shift()?.getClassName() !== 'Flatten' || model.inputs.length !== 1) return null;
+  const output = layers.pop();
+  const activation = (l: tf.layers.Layer) => (l as unknown as DenseState).activation.getClassName();
+  if (!(output instanceof SweepDense) || activation(output) !== 'softmax') return null;
+  const hidden: Hidden[] = [];
+  for (let i = 0; i < layers.length; i++) {
+    const dense = layers[i];
+    if (!(dense instanceof SweepDense) || activation(dense) !== 'relu') return null;
+    const next = layers[i + 1];
+    const dropout = next instanceof SeededDropout ? next : null;
+    if (dropout !== null) {
+      if (!dropout.masksInOneLoop()) return null;
+      i++;
+    }
+    hidden.push({ dense, dropout });
+  }
+  return { hidden, output };
+}
+
+/** A Dense layer's kernel and bias. */
+function weightsOf(layer: SweepDense): { kernel: tf.Variable; bias: tf.Variable | null } {
+  const s = layer as unknown as DenseState;
+  return { kernel: s.kernel.read() as tf.Variable, bias: (s.bias?.read() ?? null) as tf.Variable | null };
+}
+
+/**
+ * evaluate()'s sums for the notebook's kind of ANN on wasm (the loss of each slice of `rows`
+ * images times its size, and the hits), by direct kernel calls: what model.predict computes,
+ * the same floats, then the loss and hit kernels. Null for any other model.
+ */
+export function evaluateMlp(model: tf.LayersModel, data: Split, rows: number): { loss: number; hits: number } | null {
+  const mlp = plainMlp(model);
+  if (mlp === null) return null;
+  const b = tf.backend() as BackendWasm;
+  const kernel = (name: string, inputs: Record<string, tf.TensorInfo>, attrs: object = {}) =>
+    tf.getKernel(name, 'wasm')!.kernelFunc({ inputs, backend: b, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+  const pixels = tf.util.sizeFromShape(data.x.shape.slice(1));
+  let [loss, hits] = [0, 0];
+  for (let start = 0; start < data.count; start += rows) {
+    const size = Math.min(rows, data.count - start);
+    const temps: tf.TensorInfo[] = [];
+    const temp = (t: tf.TensorInfo) => (temps.push(t), t);
+    try {
+      const labels = temp(b.makeOutput([size], 'int32'));
+      (b.typedArrayFromHeap(labels) as Int32Array).set((b.typedArrayFromHeap(data.y) as Int32Array).subarray(start, start + size));
+      // The slice of images in place: the first layer reads it where the split keeps it.
+      let x = heapOffset(b, data.x) + 4 * start * pixels;
+      for (const { dense } of mlp.hidden) {
+        const w = weightsOf(dense);
+        x = heapOffset(b, temp(denseInference(b, x, size, w.kernel, w.bias, 'relu')));
+      }
+      const w = weightsOf(mlp.output);
+      const logits = temp(denseInference(b, x, size, w.kernel, w.bias, 'product-then-bias'));
+      const probs = temp(kernel('Softmax', { logits }, { dim: 1 }));
+      loss += Math.fround((b.typedArrayFromHeap(temp(kernel(LOSS, { probs, labels }))) as Float32Array)[0] * size);
+      hits += (b.typedArrayFromHeap(temp(kernel(HITS, { probs, labels }))) as Int32Array)[0];
+    } finally {
+      for (const t of temps) b.disposeData(t.dataId);
+    }
+  }
+  return { loss, hits };
+}
 
 /**
  * One training step of the notebook's kind of ANN (Flatten → [Dense relu → Dropout?]… → Dense
@@ -44,30 +115,13 @@ export class MlpStep {
   static for(model: tf.LayersModel, optimizer: tf.Optimizer, loss: { labelSmoothing: number; weightDecay: number }): MlpStep | null {
     // tfjs's Optimizer answers instanceof for any optimizer: the prototype says which it is.
     if (Object.getPrototypeOf(optimizer) !== FusedAdam.prototype || loss.weightDecay !== 0 || loss.labelSmoothing !== 0) return null;
-    if (!denseKernelAvailable()) return null;
-    if (tf.getKernel(SOFTMAX_GRAD, 'wasm') === undefined || tf.getKernel(LOSS, 'wasm') === undefined) return null;
-    const layers = [...model.layers];
-    if (layers.shift()?.getClassName() !== 'Flatten' || model.inputs.length !== 1) return null;
-    const output = layers.pop();
-    const activation = (l: tf.layers.Layer) => (l as unknown as DenseState).activation.getClassName();
-    if (!(output instanceof SweepDense) || activation(output) !== 'softmax') return null;
-    const hidden: Hidden[] = [];
-    for (let i = 0; i < layers.length; i++) {
-      const dense = layers[i];
-      if (!(dense instanceof SweepDense) || activation(dense) !== 'relu') return null;
-      const next = layers[i + 1];
-      const dropout = next instanceof SeededDropout ? next : null;
-      if (dropout !== null) {
-        if (!dropout.masksInOneLoop()) return null;
-        i++;
-      }
-      hidden.push({ dense, dropout });
-    }
+    const mlp = plainMlp(model);
+    if (mlp === null) return null;
     // tfjs's minimize differentiates every trainable variable, in the order they were made.
     const own = new Set(model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
     const variables = Object.values(tf.engine().registeredVariables).filter((v) => own.has(v));
     if (variables.length !== own.size) return null;
-    return new MlpStep(tf.backend() as BackendWasm, hidden, output, optimizer as FusedAdam, variables);
+    return new MlpStep(tf.backend() as BackendWasm, mlp.hidden, mlp.output, optimizer as FusedAdam, variables);
   }
 
   /** Trains on the rows `idx` of `data`: one step. */
@@ -81,9 +135,7 @@ export class MlpStep {
       const [x, labels] = this.batch(data, idx, temp);
       const grads = new Map<tf.Variable, tf.TensorInfo>();
       const weights = (l: SweepDense) => {
-        const s = l as unknown as DenseState;
-        const kernel = s.kernel.read() as tf.Variable;
-        const bias = (s.bias?.read() ?? null) as tf.Variable | null;
+        const { kernel, bias } = weightsOf(l);
         const inputs = (input: tf.TensorInfo): Record<string, tf.TensorInfo> => (bias === null ? { x: input, kernel } : { x: input, kernel, bias });
         return { kernel, bias, inputs };
       };

@@ -5,7 +5,8 @@ import { expandGrid } from '../../src/grid/expand.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { initBackend } from '../../src/train/backend.js';
 import { buildModel, makeOptimizer } from '../../src/train/model.js';
-import { MlpStep } from '../../src/train/mlp-step.js';
+import { evaluateMlp, MlpStep } from '../../src/train/mlp-step.js';
+import { countHits, sparseCrossEntropy } from '../../src/train/loss.js';
 import { disposeSplits, makeSplits, type Splits } from '../../src/train/tensors.js';
 import { trainTrial } from '../../src/train/train.js';
 import type { TrialConfig } from '../../src/types.js';
@@ -91,4 +92,25 @@ describe('MlpStep', () => {
     model.dispose();
     optimizer.dispose();
   });
+
+  it("evaluates to model.predict's loss and hits, bit for bit", async () => {
+    for (const grid of ['model: [ann]\n  units: [[128]]', 'model: [ann]\n  units: [[48, 24]]\n  dropout: [0]']) {
+      // A model trained two epochs, so its biases are not zeros.
+      const c = { ...config(grid), epochs: 2 };
+      const { model } = await trainTrial({ config: c, seed: 3, splits, backend: 'wasm' });
+      // The stock computation: predict in batches of 256 within slices of 128 (the last partial), as evaluate() did.
+      let [loss, hits] = [0, 0];
+      for (let start = 0; start < splits.val.count; start += 128) {
+        const size = Math.min(128, splits.val.count - start);
+        tf.tidy(() => {
+          const probs = model.predict(splits.val.x.slice(start, size), { batchSize: 256 }) as tf.Tensor2D;
+          const labels = splits.val.y.slice(start, size);
+          loss += tf.mul(sparseCrossEntropy(probs, labels), size).dataSync()[0];
+          hits += countHits(probs, labels).dataSync()[0];
+        });
+      }
+      expect(evaluateMlp(model, splits.val, 128)).toEqual({ loss, hits });
+      model.dispose();
+    }
+  }, 60_000);
 });

@@ -28,7 +28,10 @@ export type SimdKernels = {
   fma_probe(): number;
   /** y [m×n] = b in every row: a fused dense layer's sums start from its bias. */
   fill_rows(y: number, b: number, m: number, n: number): void;
-  /** y [m×n] += b per row where b ≠ 0 (a pointer), then relu (x < 0 ? 0 : x) in place where relu = 1. */
+  /**
+   * y [m×n] += b per row where b ≠ 0 (a pointer), then in place relu = 1: x < 0 ? 0 : x (tfjs's
+   * Relu); relu = 2: x > 0 ? x : 0 (XNNPACK's clamp, model.predict's fused ReLU).
+   */
   dense_epilogue(y: number, b: number, m: number, n: number, relu: number): void;
   /** db [n] = the sum of dz [m×n]'s rows, in order, from 0. */
   col_sums(dz: number, db: number, m: number, n: number): void;

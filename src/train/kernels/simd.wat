@@ -776,8 +776,8 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $l))))
 
-  ;; y[i, j] = y[i, j] + b[j] where b ≠ 0 (tfjs's Add), then, where relu ≠ 0, x < 0 ? 0 : x
-  ;; (tfjs's Relu on wasm: −0 and NaN pass).
+  ;; y[i, j] = y[i, j] + b[j] where b ≠ 0 (tfjs's Add), then, where relu = 1, x < 0 ? 0 : x
+  ;; (tfjs's Relu on wasm: −0 and NaN pass); relu = 2: see below.
   (func (export "dense_epilogue") (param $y i32) (param $b i32) (param $m i32) (param $n i32) (param $relu i32)
     (local $i i32) (local $end i32) (local $x v128)
     (if (local.get $b)
@@ -789,7 +789,7 @@
               (local.get $b) (local.get $n))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $rows)))))
-    (if (local.get $relu)
+    (if (i32.eq (local.get $relu) (i32.const 1))
       (then
         (local.set $end (i32.add (local.get $y) (i32.shl (i32.mul (local.get $m) (local.get $n)) (i32.const 2))))
         (block $vdone
@@ -805,7 +805,25 @@
             (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
             (if (f32.lt (f32.load (local.get $y)) (f32.const 0)) (then (f32.store (local.get $y) (f32.const 0))))
             (local.set $y (i32.add (local.get $y) (i32.const 4)))
-            (br $l))))))
+            (br $l)))))
+    ;; relu = 2: XNNPACK's clamp to [0, ∞) (model.predict's fused ReLU on wasm): x > 0 ? x : 0.
+    (if (i32.eq (local.get $relu) (i32.const 2))
+      (then
+        (local.set $end (i32.add (local.get $y) (i32.shl (i32.mul (local.get $m) (local.get $n)) (i32.const 2))))
+        (block $vdone2
+          (loop $v2
+            (br_if $vdone2 (i32.gt_u (i32.add (local.get $y) (i32.const 16)) (local.get $end)))
+            (local.set $x (v128.load (local.get $y)))
+            (v128.store (local.get $y)
+              (v128.bitselect (local.get $x) (f32x4.splat (f32.const 0)) (f32x4.gt (local.get $x) (f32x4.splat (f32.const 0)))))
+            (local.set $y (i32.add (local.get $y) (i32.const 16)))
+            (br $v2)))
+        (block $done2
+          (loop $l2
+            (br_if $done2 (i32.ge_u (local.get $y) (local.get $end)))
+            (if (i32.eqz (f32.gt (f32.load (local.get $y)) (f32.const 0))) (then (f32.store (local.get $y) (f32.const 0))))
+            (local.set $y (i32.add (local.get $y) (i32.const 4)))
+            (br $l2))))))
 
   ;; db[j] = Σ dz[i, j] over the m rows in order, from 0: tfjs's Sum over the batch axis.
   (func (export "col_sums") (param $dz i32) (param $db i32) (param $m i32) (param $n i32)
