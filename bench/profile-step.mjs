@@ -3,7 +3,10 @@
 // (default 300) of CONFIG (default: the notebook's ANN at batch 32) three times unprofiled for the
 // step's wall time, then once under tf.profile for each kernel's time and count. The step's wall
 // time less its kernels' time is what runs outside any kernel: the tape, tidy, tensor
-// bookkeeping and JavaScript between kernels. Writes runs/profile-step.json.
+// bookkeeping and JavaScript between kernels. A configuration that trains by direct kernel calls
+// (src/train/mlp-step.ts, the notebook's kind of ANN) runs no kernel through the engine, which is
+// what tf.profile sees: its kernels are profiled on the tfjs path (the same kernels, same inputs),
+// and both paths' steps are timed. Writes runs/profile-step.json.
 import '../dist/cli/startup.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +15,9 @@ import { loadFashionMnist } from '../dist/data/fashion-mnist.js';
 import { initBackend } from '../dist/train/backend.js';
 import { makeSplits, disposeSplits } from '../dist/train/tensors.js';
 import { trainTrial } from '../dist/train/train.js';
+import { MlpStep } from '../dist/train/mlp-step.js';
+import { buildModel, makeOptimizer } from '../dist/train/model.js';
+import { withDefaults } from '../dist/spec/hyperparameters.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const config = {
@@ -28,10 +34,26 @@ const epochSeconds = async () => {
   model.dispose();
   return epochs[0].seconds;
 };
-await epochSeconds(); // warm-up
-const walls = [await epochSeconds(), await epochSeconds(), await epochSeconds()].sort((a, b) => a - b);
-const stepMs = (walls[1] * 1000) / steps;
+const medianStepMs = async () => {
+  await epochSeconds(); // warm-up
+  const walls = [await epochSeconds(), await epochSeconds(), await epochSeconds()].sort((a, b) => a - b);
+  return (walls[1] * 1000) / steps;
+};
+const probe = (() => {
+  const c = withDefaults(config);
+  const [model, optimizer] = [buildModel(c, 1), makeOptimizer(c.optimizer, c.learningRate, c.weightDecay)];
+  const direct = c.augment === 'none' && MlpStep.for(model, optimizer, c) !== null;
+  model.dispose();
+  optimizer.dispose();
+  return direct;
+})();
+const directStepMs = probe ? await medianStepMs() : null;
+// The tfjs path from here on (for a direct configuration; otherwise it is the only path).
+const forDirect = MlpStep.for;
+MlpStep.for = () => null;
+const stepMs = await medianStepMs();
 const profile = await tf.profile(epochSeconds);
+MlpStep.for = forDirect;
 disposeSplits(splits);
 
 // Kernels the profiler saw, per step. Each epoch also evaluates and reads its sums once; spread
@@ -54,10 +76,14 @@ const calls = rows.filter((r) => !wrapper(r)).reduce((s, r) => s + r.callsPerSte
 const stepUs = stepMs * 1000;
 
 const fmt = (v, d = 0) => v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-console.log(`${JSON.stringify(config)}, ${steps} steps of ${config.batchSize}: a step takes ${fmt(stepUs)} µs unprofiled (median of 3), ${fmt((config.batchSize * 1e6) / stepUs)} samples/s`);
+console.log(`${JSON.stringify(config)}, ${steps} steps of ${config.batchSize}: a step through tfjs's engine takes ${fmt(stepUs)} µs unprofiled (median of 3), ${fmt((config.batchSize * 1e6) / stepUs)} samples/s`);
+if (directStepMs !== null) {
+  const directUs = directStepMs * 1000;
+  console.log(`by direct kernel calls (mlp-step.ts), as sweep trains it: ${fmt(directUs)} µs, ${fmt((config.batchSize * 1e6) / directUs)} samples/s; the table below is the tfjs path's, whose kernels the direct step calls too, less the tape's own (Identity, Reshape, Cast, GatherV2, the loss sums' Add and Multiply)`);
+}
 console.log(`kernels: ${fmt(calls, 1)} calls per step, ${fmt(kernelUs)} µs (${fmt((100 * kernelUs) / stepUs, 1)}% of the step); outside kernels: ${fmt(stepUs - kernelUs)} µs (${fmt((100 * (stepUs - kernelUs)) / stepUs, 1)}%), ${fmt((stepUs - kernelUs) / calls, 1)} µs per kernel call`);
 console.log(['kernel', 'calls/step', 'µs/step', '% of step'].join(' | '));
 for (const r of rows) console.log([wrapper(r) ? `(${r.name}, around the kernels it runs)` : r.name, fmt(r.callsPerStep, 1), fmt(r.usPerStep, 1), fmt((100 * r.usPerStep) / stepUs, 1)].join(' | '));
 mkdirSync(`${ROOT}runs`, { recursive: true });
-writeFileSync(`${ROOT}runs/profile-step.json`, `${JSON.stringify({ date: new Date().toISOString(), config, steps, stepUs, kernelUs, callsPerStep: calls, kernels: rows }, null, 2)}\n`);
+writeFileSync(`${ROOT}runs/profile-step.json`, `${JSON.stringify({ date: new Date().toISOString(), config, steps, stepUs, directStepUs: directStepMs === null ? null : directStepMs * 1000, kernelUs, callsPerStep: calls, kernels: rows }, null, 2)}\n`);
 console.log('written: runs/profile-step.json');

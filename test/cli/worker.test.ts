@@ -68,7 +68,7 @@ describe('sweep worker', () => {
     const dir = tempDir('sweep-worker-');
     const db = join(dir, 'sweeps.db');
     // Trials of several seconds under a one-second lease: only a heartbeat well inside it keeps them.
-    writeFileSync(join(dir, 'shared.yaml'), SPEC.replace('trainLimit: 600', 'trainLimit: 10000').replace('epochs: [2]', 'epochs: [6]').replace('[0.0, 0.1, 0.2, 0.3]', '[0.0, 0.1]'));
+    writeFileSync(join(dir, 'shared.yaml'), SPEC.replace('trainLimit: 600', 'trainLimit: 20000').replace('epochs: [2]', 'epochs: [6]').replace('[0.0, 0.1, 0.2, 0.3]', '[0.0, 0.1]'));
     const { SqliteStore } = await import('../../src/store/sqlite.js');
     const { parseSpec } = await import('../../src/spec/load-spec.js');
     const { expandGrid } = await import('../../src/grid/expand.js');
