@@ -67,8 +67,9 @@ describe('sweep worker', () => {
   it('keeps its trials under a lease shorter than a trial: the heartbeat beats within it', async () => {
     const dir = tempDir('sweep-worker-');
     const db = join(dir, 'sweeps.db');
-    // Trials of several seconds under a one-second lease: only a heartbeat well inside it keeps them.
-    writeFileSync(join(dir, 'shared.yaml'), SPEC.replace('trainLimit: 600', 'trainLimit: 20000').replace('epochs: [2]', 'epochs: [6]').replace('[0.0, 0.1, 0.2, 0.3]', '[0.0, 0.1]'));
+    // Trials of several seconds (the notebook's width on 16,000 images, 6 epochs) under a one-second
+    // lease: only a heartbeat well inside it keeps them.
+    writeFileSync(join(dir, 'shared.yaml'), SPEC.replace('trainLimit: 600', 'trainLimit: 20000').replace('units: [[8]]', 'units: [[128]]').replace('epochs: [2]', 'epochs: [6]').replace('[0.0, 0.1, 0.2, 0.3]', '[0.0, 0.1]'));
     const { SqliteStore } = await import('../../src/store/sqlite.js');
     const { parseSpec } = await import('../../src/spec/load-spec.js');
     const { expandGrid } = await import('../../src/grid/expand.js');
