@@ -11,6 +11,7 @@ import { registerWasmMatMul } from './matmul.js';
 import { registerWasmMaxPoolGrad } from './max-pool-grad.js';
 import { registerWasmReluGrad } from './relu-grad.js';
 import { registerWasmSoftmaxGrad } from './softmax-grad.js';
+import { registerWasmSum } from './sum.js';
 
 /**
  * Registers sweep's kernels for backend 'wasm' on top of the built-in ones: an im2col Conv2D on
@@ -18,7 +19,8 @@ import { registerWasmSoftmaxGrad } from './softmax-grad.js';
  * a one-pass MaxPoolGrad, a one-kernel sparse cross-entropy with its accuracy, and fused
  * training-mode batch norm with its gradient, a one-pass augmentation of a batch, ReLU's gradient
  * in one pass, an Identity that shares its input's data instead of copying it, dense layers
- * as one kernel forward and one per gradient, and softmax's gradient in one kernel. Idempotent.
+ * as one kernel forward and one per gradient, softmax's gradient in one kernel, and
+ * sums over leading axes (a bias's gradient) without a transpose. Idempotent.
  */
 export function registerWasmKernels(): void {
   registerWasmConv2D();
@@ -34,4 +36,5 @@ export function registerWasmKernels(): void {
   registerWasmIdentity();
   registerWasmDense();
   registerWasmSoftmaxGrad();
+  registerWasmSum();
 }
