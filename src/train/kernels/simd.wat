@@ -682,6 +682,71 @@
         (local.set $p0 (i32.add (local.get $p0) (local.get $r)))
         (br $chunks))))
 
+  ;; max_pool_grad for 2×2 windows at stride 2 without padding (the CNN's pooling), where each
+  ;; input is in at most one window: each window's four inputs are compared in row-major order
+  ;; (the first maximum wins, as above) and all four of its dx written at once, 0 + dy at the
+  ;; winner (so −0 becomes 0, as the scatter's sum makes it) and +0 elsewhere; no scatter, and no
+  ;; fill unless a last row or column is outside every window.
+  (func $max_pool_grad_2x2
+    (param $x i32) (param $dy i32) (param $dx i32)
+    (param $n i32) (param $h i32) (param $w i32) (param $c i32) (param $oh i32) (param $ow i32)
+    (local $cbytes i32) (local $row i32) (local $b i32) (local $y i32) (local $xo i32) (local $cc i32)
+    (local $off i32) (local $o i32)
+    (local $p0 v128) (local $p1 v128) (local $p2 v128) (local $p3 v128) (local $best v128)
+    (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128) (local $d v128)
+    (local.set $cbytes (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $row (i32.mul (local.get $w) (local.get $cbytes)))
+    (if (i32.and (i32.or (local.get $h) (local.get $w)) (i32.const 1))
+      (then (memory.fill (local.get $dx) (i32.const 0)
+        (i32.mul (i32.mul (local.get $n) (local.get $h)) (local.get $row)))))
+    (local.set $o (local.get $dy))
+    (block $b_done (loop $batch
+      (br_if $b_done (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $y (i32.const 0))
+      (block $y_done (loop $outrows
+        (br_if $y_done (i32.ge_u (local.get $y) (local.get $oh)))
+        (local.set $xo (i32.const 0))
+        (block $x_done (loop $outcols
+          (br_if $x_done (i32.ge_u (local.get $xo) (local.get $ow)))
+          ;; the window's top-left input, channel 0
+          (local.set $off (i32.add
+            (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (i32.shl (local.get $y) (i32.const 1))) (local.get $row))
+            (i32.mul (i32.shl (local.get $xo) (i32.const 1)) (local.get $cbytes))))
+          (local.set $cc (i32.const 0))
+          (block $c_done (loop $chans
+            (br_if $c_done (i32.ge_u (local.get $cc) (local.get $cbytes)))
+            (local.set $p0 (v128.load (i32.add (local.get $x) (local.get $off))))
+            (local.set $p1 (v128.load (i32.add (i32.add (local.get $x) (local.get $off)) (local.get $cbytes))))
+            (local.set $p2 (v128.load (i32.add (i32.add (local.get $x) (local.get $off)) (local.get $row))))
+            (local.set $p3 (v128.load (i32.add (i32.add (i32.add (local.get $x) (local.get $off)) (local.get $row)) (local.get $cbytes))))
+            (local.set $g0 (f32x4.gt (local.get $p0) (f32x4.splat (f32.const -inf))))
+            (local.set $best (v128.bitselect (local.get $p0) (f32x4.splat (f32.const -inf)) (local.get $g0)))
+            (local.set $g1 (f32x4.gt (local.get $p1) (local.get $best)))
+            (local.set $best (v128.bitselect (local.get $p1) (local.get $best) (local.get $g1)))
+            (local.set $g2 (f32x4.gt (local.get $p2) (local.get $best)))
+            (local.set $best (v128.bitselect (local.get $p2) (local.get $best) (local.get $g2)))
+            (local.set $g3 (f32x4.gt (local.get $p3) (local.get $best)))
+            ;; the last that beat the best so far is the first maximum: clear the earlier ones
+            (local.set $g2 (v128.andnot (local.get $g2) (local.get $g3)))
+            (local.set $g1 (v128.andnot (v128.andnot (local.get $g1) (local.get $g3)) (local.get $g2)))
+            (local.set $g0 (v128.andnot (v128.andnot (v128.andnot (local.get $g0) (local.get $g3)) (local.get $g2)) (local.get $g1)))
+            (local.set $d (f32x4.add (f32x4.splat (f32.const 0)) (v128.load (local.get $o))))
+            (v128.store (i32.add (local.get $dx) (local.get $off)) (v128.and (local.get $d) (local.get $g0)))
+            (v128.store (i32.add (i32.add (local.get $dx) (local.get $off)) (local.get $cbytes)) (v128.and (local.get $d) (local.get $g1)))
+            (v128.store (i32.add (i32.add (local.get $dx) (local.get $off)) (local.get $row)) (v128.and (local.get $d) (local.get $g2)))
+            (v128.store (i32.add (i32.add (i32.add (local.get $dx) (local.get $off)) (local.get $row)) (local.get $cbytes))
+              (v128.and (local.get $d) (local.get $g3)))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (local.set $off (i32.add (local.get $off) (i32.const 16)))
+            (local.set $cc (i32.add (local.get $cc) (i32.const 16)))
+            (br $chans)))
+          (local.set $xo (i32.add (local.get $xo) (i32.const 1)))
+          (br $outcols)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $outrows)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $batch))))
+
   ;; dx for max pooling, NHWC, c a multiple of 4 (4 channels to a lane group): each window's
   ;; gradient goes to its first maximum in row-major order (strict >, so NaN never wins and ties
   ;; keep the first), added into dx in output order: the same float32 sums as the JavaScript loop.
@@ -692,6 +757,15 @@
     (local $b i32) (local $y i32) (local $xo i32) (local $cc i32) (local $ih i32) (local $iw i32)
     (local $h0 i32) (local $h1 i32) (local $w0 i32) (local $w1 i32) (local $off i32) (local $o i32)
     (local $cbytes i32) (local $best v128) (local $where v128) (local $v v128) (local $gt v128) (local $e i32)
+    (if (i32.and (i32.and (i32.and (i32.eq (local.get $kh) (i32.const 2)) (i32.eq (local.get $kw) (i32.const 2)))
+          (i32.and (i32.eq (local.get $sh) (i32.const 2)) (i32.eq (local.get $sw) (i32.const 2))))
+        (i32.and (i32.and (i32.eqz (local.get $pt)) (i32.eqz (local.get $pl)))
+          (i32.and (i32.eq (local.get $oh) (i32.shr_u (local.get $h) (i32.const 1)))
+            (i32.eq (local.get $ow) (i32.shr_u (local.get $w) (i32.const 1))))))
+      (then
+        (call $max_pool_grad_2x2 (local.get $x) (local.get $dy) (local.get $dx)
+          (local.get $n) (local.get $h) (local.get $w) (local.get $c) (local.get $oh) (local.get $ow))
+        (return)))
     (local.set $cbytes (i32.shl (local.get $c) (i32.const 2)))
     (memory.fill (local.get $dx) (i32.const 0)
       (i32.mul (i32.mul (i32.mul (local.get $n) (local.get $h)) (local.get $w)) (local.get $cbytes)))

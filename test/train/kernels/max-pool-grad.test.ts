@@ -37,17 +37,21 @@ describe('MaxPoolGrad on wasm, the SIMD path (channels in fours)', () => {
   it.each([
     ['3×3/2 same, overlapping windows', [2, 9, 8, 8], 3, 2, 'same' as const],
     ['2×2/2 valid', [3, 6, 6, 12], 2, 2, 'valid' as const],
+    ['2×2/2 valid, a last row and column outside every window', [2, 7, 9, 8], 2, 2, 'valid' as const],
+    ['2×2/2 same, even size (no padding)', [1, 8, 6, 4], 2, 2, 'same' as const],
   ])('%s: the same floats as the JavaScript loop, NaN and −∞ never winning', async (_, shape, pool, stride, pad) => {
     const xv = randomValues(tf.util.sizeFromShape(shape), `simd${shape}`, 0.3);
     for (let i = 0; i < xv.length; i += 7) xv[i] = i % 2 === 0 ? NaN : -Infinity;
     const info = tf.backend_util.computePool2DInfo(shape as [number, number, number, number], pool, stride, 1, pad);
     const dyv = randomValues(tf.util.sizeFromShape(info.outShape), `simd-dy${shape}`);
+    for (let i = 0; i < dyv.length; i += 5) dyv[i] = -0; // a winner's dx is 0 + dy: +0
     const expected = new Float32Array(xv.length);
     maxPoolGradValues(xv, dyv, expected, info);
     const actual = await runKernelOn('wasm', 'MaxPoolGrad', {
       dy: { values: dyv, shape: info.outShape }, input: { values: xv, shape }, output: { values: new Float32Array(0), shape: [0] },
     }, { filterSize: pool, strides: stride, pad, dimRoundingMode: undefined });
-    expect(Array.from(actual)).toEqual(Array.from(expected));
+    // Bit patterns, so −0 and +0 differ.
+    expect(Array.from(new Uint32Array(actual.buffer))).toEqual(Array.from(new Uint32Array(expected.buffer)));
     expect(actual.some((v) => v !== 0)).toBe(true);
   });
 });
