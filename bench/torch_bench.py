@@ -75,6 +75,10 @@ def main():
     y = torch.from_numpy(labels.astype(np.int64))
     out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'cases': {}}
     for case in cases:
+        # A process's first run of a case is not timed: on the 2-core machine it ran 2-3x slower
+        # than the runs after it (8-16k against 20-40k samples/s for the notebook's ANN), even
+        # when it warmed up for 3 s first; sweep's side is timed warm too.
+        run(case, x, y)
         runs = [run(case, x, y) for _ in range(case['reps'])]
         out['cases'][case['name']] = {'median': statistics.median(runs), 'runs': runs}
     print(json.dumps(out))

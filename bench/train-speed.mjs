@@ -173,7 +173,9 @@ const dataset = await loadFashionMnist();
 const backend = await initBackend('wasm');
 const withTorch = torchAvailable();
 if (!withTorch) console.log('PyTorch is not available here (python3-torch / libopenblas0-pthread): its column is skipped.');
-await ours(dataset, { ...CASES[0], steps: 20 }); // warm-up: first kernels, first allocations
+// Every column is timed warm: here each case trains once untimed (first kernels, JIT, allocations);
+// stock-fit.mjs and torch_bench.py warm each case in their own processes the same way.
+for (const c of CASES) await ours(dataset, c);
 
 const results = Object.fromEntries(CASES.map((c) => [c.name, { ours: [], fit: [], torch: [] }]));
 let torchInfo = null;
