@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { splitSizes } from '../data/split.js';
 import type { SharedDataset } from '../pool/protocol.js';
 import type { DataSettings } from '../spec/schema.js';
@@ -10,15 +11,31 @@ export type Splits = { readonly train: Split; readonly val: Split; readonly test
 
 const PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1];
 
+/** Each byte's float, byte / 255 rounded to float32, looked up rather than divided. */
+const UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
 /**
  * The model's input for images start … start+count-1 of raw IDX bytes (28×28, 0-255): N×28×28×1 floats in [0, 1].
  * Training and prediction both build theirs here, so the two cannot preprocess differently.
+ * On wasm the floats are written straight into the backend's memory: a JavaScript array first,
+ * then its copy, touched twice as many fresh pages, which cost more than the conversion (for a
+ * worker's 60,000 training images, 1.5 s against 0.5 s on the 2-core machine).
  */
 export function modelInput(images: Uint8Array, start: number, count: number): tf.Tensor4D {
-  const pixels = new Float32Array(count * PIXELS);
+  const shape: [number, number, number, number] = [count, ...IMAGE_SHAPE];
   const src = images.subarray(start * PIXELS, (start + count) * PIXELS);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = src[i] / 255;
-  return tf.tensor4d(pixels, [count, ...IMAGE_SHAPE]);
+  const fill = (pixels: Float32Array) => {
+    for (let i = 0; i < pixels.length; i++) pixels[i] = UNIT[src[i]];
+  };
+  if (tf.getBackend() === 'wasm' && count > 0) {
+    const backend = tf.backend() as BackendWasm;
+    const info = backend.makeOutput(shape, 'float32');
+    fill(backend.typedArrayFromHeap(info) as Float32Array);
+    return tf.engine().makeTensorFromTensorInfo(info, backend) as tf.Tensor4D;
+  }
+  const pixels = new Float32Array(count * PIXELS);
+  fill(pixels);
+  return tf.tensor4d(pixels, shape);
 }
 
 /**

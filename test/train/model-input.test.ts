@@ -4,7 +4,7 @@ import { loadFashionMnist, type FashionMnist } from '../../src/data/fashion-mnis
 import { initBackend } from '../../src/train/backend.js';
 import { saveModel } from '../../src/train/model-files.js';
 import { classifyExported } from '../../src/train/predict.js';
-import { disposeSplits, makeSplits } from '../../src/train/tensors.js';
+import { disposeSplits, makeSplits, modelInput } from '../../src/train/tensors.js';
 import { tempDir } from '../temp-dir.js';
 
 let data: FashionMnist;
@@ -46,5 +46,31 @@ describe('model input', () => {
     const bytes = data.test.images.subarray(0, count * 784);
     expect(trained.findIndex((v, i) => v !== Math.fround(bytes[i] / 255))).toBe(-1);
     disposeSplits(splits);
+  });
+
+  it("is built in the wasm backend's memory with the floats the cpu backend gets, and freed with the tensor", async () => {
+    const [start, count] = [123, 321];
+    const before = tf.memory();
+    const buffers = tf.engine().backend.numDataIds();
+    const onWasm = modelInput(data.train.images, start, count);
+    expect(tf.memory().numTensors).toBe(before.numTensors + 1);
+    expect(tf.memory().numBytes).toBe(before.numBytes + count * 784 * 4);
+    const wasmValues = onWasm.dataSync().slice();
+    expect(onWasm.shape).toEqual([count, 28, 28, 1]);
+    onWasm.dispose();
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    expect(tf.getBackend()).toBe('wasm');
+    await tf.setBackend('cpu');
+    try {
+      const onCpu = modelInput(data.train.images, start, count);
+      const bits = (v: Float32Array) => new Uint32Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+      expect(bits(onCpu.dataSync() as Float32Array)).toEqual(bits(wasmValues as Float32Array));
+      onCpu.dispose();
+      expect(modelInput(data.train.images, 0, 0).shape).toEqual([0, 28, 28, 1]);
+    } finally {
+      await tf.setBackend('wasm');
+    }
+    expect(modelInput(data.train.images, 0, 0).shape).toEqual([0, 28, 28, 1]);
   });
 });
