@@ -4,15 +4,23 @@ images for a fixed number of steps on one thread, and prints samples/s as JSON.
 Usage: python3 torch_bench.py DATA_DIR CASES_JSON
 CASES_JSON: [{"name", "model": "ann"|"cnn", "units": [..], "filters": [..], "dropout", "batch", "steps", "reps"}]
 """
-import gzip
-import json
-import statistics
+import os
 import sys
-import time
 
-import numpy as np
-import torch
-from torch import nn
+# One thread, OpenBLAS's too, set before torch loads it (as bench/optuna_search.py does): without
+# OPENBLAS_NUM_THREADS its pthread build ran the notebook's ANN slower and less evenly here (19-29k
+# against 30-38k samples/s at batch 32).
+for var in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS'):
+    os.environ[var] = '1'
+
+import gzip  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 torch.set_num_threads(1)
 torch.manual_seed(0)
