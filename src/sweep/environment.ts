@@ -18,8 +18,8 @@ export type Environment = {
   dataset: Record<string, string>;
   /**
    * Whether the wasm products (convolutions; dense layers too, since they have their own kernel)
-   * fused their multiply-adds (relaxed SIMD): their floats depend on it. Absent in trials
-   * recorded before sweep had them, which ran without.
+   * fused their multiply-adds (relaxed SIMD), and with them Adam took PyTorch's form of its update:
+   * their floats depend on it. Absent in trials recorded before sweep had them, which ran without.
    */
   fma?: boolean;
 };
@@ -48,7 +48,7 @@ export function environmentDiff(a: Environment, b: Environment): string[] {
   const out: string[] = [];
   for (const k of ['node', 'tfjs', 'sweep'] as const) if (a[k] !== b[k]) out.push(`${k} ${a[k]} → ${b[k]}`);
   const fma = (e: Environment) => (e.fma === true ? 'on' : 'off');
-  if (fma(a) !== fma(b)) out.push(`fused multiply-add in the wasm products ${fma(a)} → ${fma(b)}`);
+  if (fma(a) !== fma(b)) out.push(`fused multiply-add arithmetic (wasm products, Adam) ${fma(a)} → ${fma(b)}`);
   for (const f of Object.keys({ ...a.dataset, ...b.dataset })) {
     if (a.dataset[f] !== b.dataset[f]) out.push(`dataset ${f} checksum ${a.dataset[f]?.slice(0, 12) ?? '-'} → ${b.dataset[f]?.slice(0, 12) ?? '-'}`);
   }

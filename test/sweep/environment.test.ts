@@ -12,8 +12,8 @@ describe('the recorded environment', () => {
   it('names a change of fused multiply-adds, reading an older record without the field as off', () => {
     const older: Environment = { ...now, fma: undefined };
     const fused: Environment = { ...now, fma: true };
-    expect(environmentDiff(older, fused)).toEqual(['fused multiply-add in the wasm products off → on']);
-    expect(environmentDiff(fused, { ...now, fma: false })).toEqual(['fused multiply-add in the wasm products on → off']);
+    expect(environmentDiff(older, fused)).toEqual(['fused multiply-add arithmetic (wasm products, Adam) off → on']);
+    expect(environmentDiff(fused, { ...now, fma: false })).toEqual(['fused multiply-add arithmetic (wasm products, Adam) on → off']);
     expect(environmentDiff(older, { ...now, fma: false })).toEqual([]);
   });
 });

@@ -7,6 +7,11 @@ export type SimdKernels = {
     w0: number, m0: number, v0: number, g: number, w1: number, m1: number, v1: number, n: number,
     b1: number, c1: number, b2: number, c2: number, oma1: number, oma2: number, eps: number, nlr: number,
   ): void;
+  /** Adam in PyTorch's form (one division, one square root): s1 = nlr/oma1, s2 = 1/sqrt(oma2). */
+  adam_fast(
+    w0: number, m0: number, v0: number, g: number, w1: number, m1: number, v1: number, n: number,
+    b1: number, c1: number, b2: number, c2: number, s1: number, s2: number, eps: number,
+  ): void;
   /**
    * c = a·b (acc = 0) or c += a·b (acc = 1), c [m×n] and b [k×n] row-major; a's (i, p) at
    * a + 4·(i·sai + p·sap). Fastest where n % 8 = 0; the last n mod 4 columns are scalar.
@@ -69,7 +74,8 @@ let fmaAvailable: boolean | undefined;
  * (Node 22 by default, Node 20 once `enableRelaxedSimd` has run before any WebAssembly compiled)
  * and the machine fuses (x86 with FMA3, ARM64).
  * A fused multiply-add rounds once where a multiply and an add round twice, so a product's
- * floats differ (by rounding) from the unfused kernels'; the choice is recorded with each trial.
+ * floats differ (by rounding) from the unfused kernels'; the same switch gives Adam PyTorch's form
+ * of its update (src/train/kernels/adam.ts). The choice is recorded with each trial.
  */
 export function fusedMultiplyAdd(recheck = false): boolean {
   if (recheck || fmaAvailable === undefined) {
