@@ -3,6 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { FusedAdam } from '../../../src/train/kernels/adam.js';
 import { registerWasmKernels } from '../../../src/train/kernels/index.js';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdKernels } from '../../../src/train/kernels/simd.js';
+import { heapOffset } from '../../../src/train/kernels/wasm-kernel.js';
 import { randomValues } from './compare.js';
 
 beforeAll(async () => {
@@ -77,5 +80,43 @@ describe('FusedAdam', () => {
       return v;
     };
     expect(bits([run(new FusedAdam(0.01, 0.9, 0.999))])).toEqual(bits([run(tf.train.adam(0.01))]));
+  });
+});
+
+describe('Adam in PyTorch form (adam_fast, where products fuse multiply-adds)', () => {
+  const f = Math.fround;
+  const TINY = 2 ** -126; // float32's smallest normal
+  // Lanes: normal values; a first moment decaying into subnormals (gradient 0); a second moment
+  // already subnormal; a NaN gradient; then three more in the scalar tail (7 is not a multiple of 4).
+  const w0 = [0.5, -0.25, 0.125, 0.3, 0.7, -0.1, 0];
+  const m0 = [1e-3, 1.2e-38, 2e-3, 0, 1.1e-38, 3e-4, -1e-38];
+  const v0 = [1e-6, 1e-8, 5e-39, 1e-6, 1e-7, 2e-39, 1e-8];
+  const g = [0.01, 0, 0, NaN, 0, -0.02, 0];
+  const [b1, c1, b2, c2, s1, s2, eps] = [0.9, 0.1, 0.999, 0.001, -0.001 / 0.1, 1 / Math.sqrt(0.001), 1e-7].map(f);
+
+  function run(): { w1: Float32Array; m1: Float32Array; v1: Float32Array } {
+    const backend = tf.backend() as unknown as BackendWasm;
+    const ins = [w0, m0, v0, g].map((a) => tf.tensor1d(a));
+    const outs = [0, 1, 2].map(() => tf.zeros([w0.length]));
+    const at = (t: tf.Tensor) => heapOffset(backend, t);
+    simdKernels(backend)!.adam_fast(...ins.map(at) as [number, number, number, number], ...outs.map(at) as [number, number, number], w0.length, b1, c1, b2, c2, s1, s2, eps);
+    const [w1, m1, v1] = outs.map((t) => t.dataSync().slice() as Float32Array);
+    tf.dispose([...ins, ...outs]);
+    return { w1, m1, v1 };
+  }
+
+  it("computes w + (m·s1)/(√v·s2 + ε) in float32, moments below float32's normal range as 0, NaN kept", () => {
+    const { w1, m1, v1 } = run();
+    const flush = (x: number) => (Math.abs(x) < TINY ? 0 : x);
+    for (let i = 0; i < w0.length; i++) {
+      const m = flush(f(f(f(m0[i]) * b1) + f(f(g[i]) * c1)));
+      const v = flush(f(f(f(v0[i]) * b2) + f(f(f(g[i]) * f(g[i])) * c2)));
+      const w = f(f(f(m * s1) / f(f(f(Math.sqrt(v)) * s2) + eps)) + f(w0[i]));
+      expect([m1[i], v1[i], w1[i]], `lane ${i}`).toEqual([m, v, w]);
+    }
+    // The decaying and subnormal moments were flushed; the NaN gradient shows in all three.
+    expect([m1[1], m1[4], m1[6], v1[2]]).toEqual([0, 0, 0, 0]);
+    expect([m1[3], v1[3], w1[3]].every(Number.isNaN)).toBe(true);
+    expect(m1[0]).not.toBe(0);
   });
 });
