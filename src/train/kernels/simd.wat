@@ -431,7 +431,7 @@
           (loop $rows
             (br_if $bdone (i32.ge_u (local.get $row) (local.get $stop)))
             (if (i32.eqz (local.get $kind))
-              (then (call $row_sum (local.get $p1) (local.get $a) (local.get $c)))
+              (then (call $add_into (local.get $p1) (local.get $a) (local.get $c)))
               (else
                 (if (i32.eq (local.get $kind) (i32.const 1))
                   (then (call $row_sqdev (local.get $p1) (local.get $a) (local.get $mean) (local.get $c)))
@@ -444,26 +444,6 @@
         (call $add_into (local.get $t1) (local.get $p1) (local.get $c))
         (if (i32.eq (local.get $kind) (i32.const 2)) (then (call $add_into (local.get $t2) (local.get $p2) (local.get $c))))
         (br $blocks))))
-
-  ;; acc[j] += p[j] for one row of c channels.
-  (func $row_sum (param $acc i32) (param $p i32) (param $c i32)
-    (local $i i32) (local $end i32)
-    (local.set $end (i32.shl (i32.and (local.get $c) (i32.const -4)) (i32.const 2)))
-    (block $vdone
-      (loop $v
-        (br_if $vdone (i32.ge_u (local.get $i) (local.get $end)))
-        (v128.store (i32.add (local.get $acc) (local.get $i))
-          (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $i))) (v128.load (i32.add (local.get $p) (local.get $i)))))
-        (local.set $i (i32.add (local.get $i) (i32.const 16)))
-        (br $v)))
-    (local.set $end (i32.shl (local.get $c) (i32.const 2)))
-    (block $sdone
-      (loop $s
-        (br_if $sdone (i32.ge_u (local.get $i) (local.get $end)))
-        (f32.store (i32.add (local.get $acc) (local.get $i))
-          (f32.add (f32.load (i32.add (local.get $acc) (local.get $i))) (f32.load (i32.add (local.get $p) (local.get $i)))))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $s))))
 
   ;; acc[j] += (p[j] − mean[j])² for one row.
   (func $row_sqdev (param $acc i32) (param $p i32) (param $mean i32) (param $c i32)
