@@ -1,4 +1,5 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { nativeAddon } from './native.js';
 import { SIMD_FMA_WASM_BASE64, SIMD_WASM_BASE64 } from './simd-module.js';
 
 /** The exports of simd.wat; pointers are byte offsets into the backend's memory. */
@@ -67,6 +68,7 @@ const BYTES = { exact: SIMD_WASM_BASE64, fma: SIMD_FMA_WASM_BASE64 };
 type Variant = keyof typeof BYTES;
 const modules: Partial<Record<Variant, WebAssembly.Module>> = {};
 const instances = { exact: new WeakMap<WebAssembly.Memory, SimdKernels>(), fma: new WeakMap<WebAssembly.Memory, SimdKernels>() };
+const withNative = new WeakMap<WebAssembly.Memory, SimdKernels>();
 let fmaAvailable: boolean | undefined;
 
 /**
@@ -92,9 +94,15 @@ function compiled(variant: Variant): WebAssembly.Module {
   return (modules[variant] ??= new WebAssembly.Module(Buffer.from(BYTES[variant], 'base64')));
 }
 
-function instantiate(backend: BackendWasm, variant: Variant): SimdKernels | null {
+/** The backend's memory, where it is a plain (unshared) WebAssembly.Memory; else null. */
+function wasmMemory(backend: BackendWasm): WebAssembly.Memory | null {
   const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } } | undefined)?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer)) return null;
+  return memory instanceof WebAssembly.Memory && memory.buffer instanceof ArrayBuffer ? memory : null;
+}
+
+function instantiate(backend: BackendWasm, variant: Variant): SimdKernels | null {
+  const memory = wasmMemory(backend);
+  if (memory === null) return null;
   let kernels = instances[variant].get(memory);
   if (kernels === undefined) {
     kernels = new WebAssembly.Instance(compiled(variant), { env: { memory } }).exports as unknown as SimdKernels;
@@ -113,9 +121,32 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
 }
 
 /**
- * The kernels the products use (convolutions and dense layers): with fused multiply-adds where
- * the engine has relaxed SIMD, else `simdKernels`. Only the GEMM's blocks differ between the two.
+ * The wasm kernels the products use (convolutions and dense layers): with fused multiply-adds
+ * where the engine has relaxed SIMD, else `simdKernels`. Only the GEMM's blocks differ.
+ */
+export function wasmProductKernels(backend: BackendWasm): SimdKernels | null {
+  return instantiate(backend, fusedMultiplyAdd() ? 'fma' : 'exact');
+}
+
+/**
+ * The kernels the products use: `wasmProductKernels`, except that where the fused build runs and
+ * the native addon is built, the GEMM and the convolutions built on it are native (AVX-512 or
+ * AVX2): the same floats, bit for bit, with wider vectors (native.ts).
  */
 export function productKernels(backend: BackendWasm): SimdKernels | null {
-  return instantiate(backend, fusedMultiplyAdd() ? 'fma' : 'exact');
+  const kernels = wasmProductKernels(backend);
+  const native = fusedMultiplyAdd() ? nativeAddon() : null;
+  if (kernels === null || native === null) return kernels;
+  const memory = wasmMemory(backend) as WebAssembly.Memory;
+  let out = withNative.get(memory);
+  if (out === undefined) {
+    out = {
+      ...kernels,
+      gemm: (...args) => native.gemm(memory.buffer, ...args),
+      conv_forward: (...args) => native.conv_forward(memory.buffer, ...args),
+      conv_filter_grad: (...args) => native.conv_filter_grad(memory.buffer, ...args),
+    };
+    withNative.set(memory, out);
+  }
+  return out;
 }

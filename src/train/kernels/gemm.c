@@ -1,0 +1,271 @@
+// sweep's native GEMM: the same products as simd.wat's fused build (relaxed SIMD), with 512- or
+// 256-bit vectors where the CPU has them. Every C[i, j] is fma(A[i, p], B[p, j], acc) in order of
+// p, from 0 (or from C when accumulating), whichever block or lane computes it: the floats of the
+// wasm GEMM with fused multiply-adds, bit for bit (test/train/kernels/native.test.ts).
+//
+// It works in place on the wasm backend's memory: pointers are byte offsets into that
+// ArrayBuffer, as for the wasm kernels. Loaded from src/train/kernels/native.ts; built at install
+// by node-gyp (binding.gyp), and where it cannot build the wasm kernels run.
+#include <immintrin.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#ifndef NO_NAPI
+#include <node_api.h>
+#endif
+
+#define T512 __attribute__((target("avx512f")))
+#define T256 __attribute__((target("avx2,fma")))
+
+// C[0..8, 0..cols) for cols ≤ 32: 8 rows × 2 vectors of 16 accumulators, masked at the right
+// edge. The accumulators are indexed by constants only, so they stay in registers.
+T512 static inline void block512x8(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sai, ptrdiff_t sap, __mmask16 m0, __mmask16 m1, int accumulate) {
+  __m512 acc[8][2];
+#define LOAD512(r) if (accumulate) { acc[r][0] = _mm512_maskz_loadu_ps(m0, c + (ptrdiff_t)(r) * n); acc[r][1] = _mm512_maskz_loadu_ps(m1, c + (ptrdiff_t)(r) * n + 16); } else { acc[r][0] = _mm512_setzero_ps(); acc[r][1] = _mm512_setzero_ps(); }
+  LOAD512(0) LOAD512(1) LOAD512(2) LOAD512(3) LOAD512(4) LOAD512(5) LOAD512(6) LOAD512(7)
+  for (int p = 0; p < k; p++, a += sap, b += n) {
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);
+#define ROW512(r) { const __m512 x = _mm512_set1_ps(a[(r) * sai]); acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]); acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]); }
+    ROW512(0) ROW512(1) ROW512(2) ROW512(3) ROW512(4) ROW512(5) ROW512(6) ROW512(7)
+  }
+#define STORE512(r) { _mm512_mask_storeu_ps(c + (ptrdiff_t)(r) * n, m0, acc[r][0]); _mm512_mask_storeu_ps(c + (ptrdiff_t)(r) * n + 16, m1, acc[r][1]); }
+  STORE512(0) STORE512(1) STORE512(2) STORE512(3) STORE512(4) STORE512(5) STORE512(6) STORE512(7)
+}
+
+// One row of the same: the last m mod 8 rows.
+T512 static inline void block512x1(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sap, __mmask16 m0, __mmask16 m1, int accumulate) {
+  __m512 acc0 = accumulate ? _mm512_maskz_loadu_ps(m0, c) : _mm512_setzero_ps();
+  __m512 acc1 = accumulate ? _mm512_maskz_loadu_ps(m1, c + 16) : _mm512_setzero_ps();
+  for (int p = 0; p < k; p++, a += sap, b += n) {
+    const __m512 x = _mm512_set1_ps(*a);
+    acc0 = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(m0, b), acc0);
+    acc1 = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(m1, b + 16), acc1);
+  }
+  _mm512_mask_storeu_ps(c, m0, acc0);
+  _mm512_mask_storeu_ps(c + 16, m1, acc1);
+}
+
+T512 static void gemm512(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
+  for (int j = 0; j < n; j += 32) {
+    const int cols = n - j < 32 ? n - j : 32;
+    const __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
+    const __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
+    int i = 0;
+    for (; i + 8 <= m; i += 8) block512x8(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sai, sap, m0, m1, accumulate);
+    for (; i < m; i++) block512x1(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sap, m0, m1, accumulate);
+  }
+}
+
+// 256-bit loads and stores of 8 floats; where masked, only the lanes of mask (the rest load 0).
+#define LD256(p, mask) (masked ? _mm256_maskload_ps((p), (mask)) : _mm256_loadu_ps(p))
+#define ST256(p, mask, v) { if (masked) _mm256_maskstore_ps((p), (mask), (v)); else _mm256_storeu_ps((p), (v)); }
+
+// C[0..6, 0..16) with 256-bit vectors: 6 rows × 2 vectors, indexed by constants; masked at the
+// right edge (fewer than 16 columns). Inlined with masked a constant, so each case is its own loop.
+T256 static inline void block256x6(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int masked, __m256i m0, __m256i m1, int accumulate) {
+  __m256 acc[6][2];
+#define LOAD256(r) if (accumulate) { acc[r][0] = LD256(c + (ptrdiff_t)(r) * n, m0); acc[r][1] = LD256(c + (ptrdiff_t)(r) * n + 8, m1); } else { acc[r][0] = _mm256_setzero_ps(); acc[r][1] = _mm256_setzero_ps(); }
+  LOAD256(0) LOAD256(1) LOAD256(2) LOAD256(3) LOAD256(4) LOAD256(5)
+  for (int p = 0; p < k; p++, a += sap, b += n) {
+    const __m256 b0 = LD256(b, m0), b1 = LD256(b + 8, m1);
+#define ROW256(r) { const __m256 x = _mm256_broadcast_ss(a + (r) * sai); acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]); acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]); }
+    ROW256(0) ROW256(1) ROW256(2) ROW256(3) ROW256(4) ROW256(5)
+  }
+#define STORE256(r) { ST256(c + (ptrdiff_t)(r) * n, m0, acc[r][0]) ST256(c + (ptrdiff_t)(r) * n + 8, m1, acc[r][1]) }
+  STORE256(0) STORE256(1) STORE256(2) STORE256(3) STORE256(4) STORE256(5)
+}
+
+// One row of the same: the last m mod 6 rows.
+T256 static inline void block256x1(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sap, int masked, __m256i m0, __m256i m1, int accumulate) {
+  __m256 acc0 = accumulate ? LD256(c, m0) : _mm256_setzero_ps();
+  __m256 acc1 = accumulate ? LD256(c + 8, m1) : _mm256_setzero_ps();
+  for (int p = 0; p < k; p++, a += sap, b += n) {
+    const __m256 x = _mm256_broadcast_ss(a);
+    acc0 = _mm256_fmadd_ps(x, LD256(b, m0), acc0);
+    acc1 = _mm256_fmadd_ps(x, LD256(b + 8, m1), acc1);
+  }
+  ST256(c, m0, acc0)
+  ST256(c + 8, m1, acc1)
+}
+
+// Columns j … j+15 (masked: the last n − j < 16), every row.
+T256 static inline void columns256(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int j, int masked, int accumulate) {
+  const int cols = n - j;
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  // Lane l of m0 is set where l < cols, of m1 where l + 8 < cols.
+  const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lane);
+  const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols - 8), lane);
+  int i = 0;
+  for (; i + 6 <= m; i += 6) block256x6(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sai, sap, masked, m0, m1, accumulate);
+  for (; i < m; i++) block256x1(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sap, masked, m0, m1, accumulate);
+}
+
+T256 static void gemm256(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
+  int j = 0;
+  for (; j + 16 <= n; j += 16) columns256(a, b, c, m, k, n, sai, sap, j, 0, accumulate);
+  if (j < n) columns256(a, b, c, m, k, n, sai, sap, j, 1, accumulate);
+}
+
+typedef void (*gemm_fn)(const float*, const float*, float*, int, int, int, ptrdiff_t, ptrdiff_t, int);
+static gemm_fn chosen(const char** name) {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) { *name = "avx512"; return gemm512; }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) { *name = "avx2"; return gemm256; }
+  *name = "none";
+  return NULL;
+}
+
+// Convolutions as in simd.wat (NHWC input, HWIO filter, dilation 1): im2col a chunk of `rows`
+// output positions into col (rows × K, K = KH·KW·CI), then the GEMM; the same patches and the
+// same products in the same order, so the same floats.
+typedef struct { int64_t n, h, w, ci, oh, ow, co, kh, kw, sh, sw, pt, pl; } geometry;
+
+// col[r × K] = the patches of output positions p0 … p0+r−1 (p = (b·OH + oh)·OW + ow); padding is 0.
+static void im2col_rows(const float* x, float* col, int64_t p0, int64_t r, const geometry* g) {
+  const int64_t plane = g->oh * g->ow, rowfloats = g->kw * g->ci;
+  float* dst = col;
+  for (int64_t p = p0; p < p0 + r; p++) {
+    const int64_t rem = p % plane;
+    const float* img = x + (p / plane) * g->h * g->w * g->ci;
+    const int64_t ih0 = (rem / g->ow) * g->sh - g->pt, iw0 = (rem % g->ow) * g->sw - g->pl;
+    const int interior = iw0 >= 0 && iw0 + g->kw <= g->w;
+    for (int64_t i = 0; i < g->kh; i++, dst += rowfloats) {
+      const int64_t ih = ih0 + i;
+      if (ih < 0 || ih >= g->h) { memset(dst, 0, 4 * rowfloats); continue; }
+      if (interior) { memcpy(dst, img + (ih * g->w + iw0) * g->ci, 4 * rowfloats); continue; }
+      for (int64_t j = 0; j < g->kw; j++) {
+        const int64_t iw = iw0 + j;
+        if (iw < 0 || iw >= g->w) memset(dst + j * g->ci, 0, 4 * g->ci);
+        else memcpy(dst + j * g->ci, img + (ih * g->w + iw) * g->ci, 4 * g->ci);
+      }
+    }
+  }
+}
+
+// y [P × CO] = im2col(x)·w, `rows` output positions at a time.
+static void conv_forward(gemm_fn gemm, const float* x, const float* w, float* y, float* col, int64_t rows, const geometry* g) {
+  const int64_t k = g->kh * g->kw * g->ci, total = g->n * g->oh * g->ow;
+  for (int64_t p0 = 0; p0 < total; p0 += rows) {
+    const int64_t r = total - p0 < rows ? total - p0 : rows;
+    im2col_rows(x, col, p0, r, g);
+    gemm(col, w, y + p0 * g->co, (int)r, (int)k, (int)g->co, k, 1, 0);
+  }
+}
+
+// dw [K × CO] = im2col(x)ᵀ·dy, summed over the output positions in order, `rows` at a time.
+static void conv_filter_grad(gemm_fn gemm, const float* x, const float* dy, float* dw, float* col, int64_t rows, const geometry* g) {
+  const int64_t k = g->kh * g->kw * g->ci, total = g->n * g->oh * g->ow;
+  memset(dw, 0, 4 * k * g->co);
+  for (int64_t p0 = 0; p0 < total; p0 += rows) {
+    const int64_t r = total - p0 < rows ? total - p0 : rows;
+    im2col_rows(x, col, p0, r, g);
+    gemm(col, dy + p0 * g->co, dw, (int)k, (int)r, (int)g->co, 1, k, 1);
+  }
+}
+
+#ifndef NO_NAPI
+// The JavaScript side. Every call: (memory: ArrayBuffer, …byte offsets and sizes, isa?), where
+// isa "avx2" forces the 256-bit kernel (to test it on an AVX-512 machine). Offsets and sizes are
+// checked against the buffer before anything is read or written.
+
+typedef struct { char* base; size_t length; gemm_fn gemm; int64_t v[20]; } call;
+
+// Reads argv[0] (the buffer), then count integers, then the optional isa.
+static int read_call(napi_env env, napi_callback_info info, size_t count, call* out) {
+  size_t argc = 22;
+  napi_value argv[22];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < count + 1) {
+    napi_throw_type_error(env, NULL, "sweep native: too few arguments");
+    return 0;
+  }
+  void* data;
+  if (napi_get_arraybuffer_info(env, argv[0], &data, &out->length) != napi_ok) {
+    napi_throw_type_error(env, NULL, "sweep native: the first argument must be the memory's ArrayBuffer");
+    return 0;
+  }
+  out->base = (char*)data;
+  for (size_t i = 0; i < count; i++) {
+    if (napi_get_value_int64(env, argv[i + 1], &out->v[i]) != napi_ok || out->v[i] < 0) {
+      napi_throw_type_error(env, NULL, "sweep native: offsets and sizes must be non-negative numbers");
+      return 0;
+    }
+  }
+  const char* name;
+  out->gemm = chosen(&name);
+  if (argc > count + 1) {
+    char isa[16] = {0};
+    size_t len;
+    if (napi_get_value_string_utf8(env, argv[count + 1], isa, sizeof isa, &len) == napi_ok && strcmp(isa, "avx2") == 0
+        && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) out->gemm = gemm256;
+  }
+  if (out->gemm == NULL) {
+    napi_throw_error(env, NULL, "sweep native: this CPU has neither AVX-512 nor AVX2 with FMA");
+    return 0;
+  }
+  return 1;
+}
+
+// Whether floats [offset, offset + count) lie in the buffer.
+static int inside(napi_env env, const call* c, int64_t offset, int64_t count) {
+  if (offset % 4 == 0 && offset + 4 * count <= (int64_t)c->length) return 1;
+  napi_throw_range_error(env, NULL, "sweep native: an operand lies outside the memory");
+  return 0;
+}
+
+// gemm(memory, a, b, c, m, k, n, sai, sap, acc[, isa]): as simd.wat's gemm.
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  call c;
+  if (!read_call(env, info, 9, &c)) return NULL;
+  const int64_t a = c.v[0], b = c.v[1], out = c.v[2], m = c.v[3], k = c.v[4], n = c.v[5], sai = c.v[6], sap = c.v[7];
+  if (m == 0 || n == 0) return NULL;
+  if (m > INT32_MAX || k > INT32_MAX || n > INT32_MAX) { napi_throw_range_error(env, NULL, "sweep native: gemm too large"); return NULL; }
+  const int64_t aFloats = k == 0 ? 0 : (m - 1) * sai + (k - 1) * sap + 1;
+  if (!inside(env, &c, a, aFloats) || !inside(env, &c, b, k * n) || !inside(env, &c, out, m * n)) return NULL;
+  c.gemm((const float*)(c.base + a), (const float*)(c.base + b), (float*)(c.base + out), (int)m, (int)k, (int)n, (ptrdiff_t)sai, (ptrdiff_t)sap, c.v[8] != 0);
+  return NULL;
+}
+
+// conv_forward / conv_filter_grad(memory, x, w|dy, y|dw, col, rows, n, h, w, ci, oh, ow, co, kh, kw, sh, sw, pt, pl[, isa]).
+static napi_value js_conv(napi_env env, napi_callback_info info, int filter_grad) {
+  call c;
+  if (!read_call(env, info, 18, &c)) return NULL;
+  const int64_t* v = c.v;
+  const geometry g = { v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16], v[17] };
+  const int64_t k = g.kh * g.kw * g.ci, positions = g.n * g.oh * g.ow, rows = v[4];
+  if (rows == 0 || k > INT32_MAX || positions > INT32_MAX || g.co > INT32_MAX || g.sh == 0 || g.sw == 0) {
+    napi_throw_range_error(env, NULL, "sweep native: bad convolution geometry");
+    return NULL;
+  }
+  if (!inside(env, &c, v[0], g.n * g.h * g.w * g.ci) || !inside(env, &c, v[3], rows * k)
+      || !inside(env, &c, v[1], filter_grad ? positions * g.co : k * g.co)
+      || !inside(env, &c, v[2], filter_grad ? k * g.co : positions * g.co)) return NULL;
+  float* f[4];
+  for (int i = 0; i < 4; i++) f[i] = (float*)(c.base + v[i]);
+  if (positions > 0 || filter_grad) (filter_grad ? conv_filter_grad : conv_forward)(c.gemm, f[0], f[1], f[2], f[3], rows, &g);
+  return NULL;
+}
+static napi_value js_conv_forward(napi_env env, napi_callback_info info) { return js_conv(env, info, 0); }
+static napi_value js_conv_filter_grad(napi_env env, napi_callback_info info) { return js_conv(env, info, 1); }
+
+// isa(): "avx512", "avx2" or "none".
+static napi_value js_isa(napi_env env, napi_callback_info info) {
+  (void)info;
+  const char* name;
+  chosen(&name);
+  napi_value out;
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  const struct { const char* name; napi_callback cb; } fns[] = {
+    { "gemm", js_gemm }, { "conv_forward", js_conv_forward }, { "conv_filter_grad", js_conv_filter_grad }, { "isa", js_isa },
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value fn;
+    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &fn);
+    napi_set_named_property(env, exports, fns[i].name, fn);
+  }
+  return exports;
+}
+#endif

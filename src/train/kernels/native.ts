@@ -1,0 +1,37 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { ConvGeometry } from './simd.js';
+
+/**
+ * The native addon's exports (gemm.c): simd.wat's functions of the same names with the
+ * memory's buffer first; pointers are byte offsets into it. isa 'avx2' forces the 256-bit GEMM.
+ */
+export type NativeAddon = {
+  gemm(memory: ArrayBuffer, a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sap: number, acc: number, isa?: 'avx2'): void;
+  conv_forward(memory: ArrayBuffer, x: number, w: number, y: number, col: number, rows: number, ...geometry: [...ConvGeometry, isa?: 'avx2']): void;
+  conv_filter_grad(memory: ArrayBuffer, x: number, dy: number, dw: number, col: number, rows: number, ...geometry: [...ConvGeometry, isa?: 'avx2']): void;
+  /** Which GEMM runs here: 512-bit, 256-bit, or none (neither AVX-512 nor AVX2 with FMA). */
+  isa(): 'avx512' | 'avx2' | 'none';
+};
+
+/** Where `npm ci` builds the addon (binding.gyp, scripts/build-native.mjs); the same from src/ and dist/. */
+export const NATIVE_ADDON = fileURLToPath(new URL('../../../build/Release/sweep_native.node', import.meta.url));
+
+let addon: NativeAddon | null | undefined;
+
+/**
+ * The native GEMM where it was built and the CPU has AVX-512 or AVX2 with FMA, else null (the
+ * wasm GEMM runs). SWEEP_NATIVE=0 turns it off. Its floats are those of the wasm GEMM's fused
+ * build, bit for bit, so callers use it only where that build runs (relaxed SIMD with FMA).
+ */
+export function nativeAddon(): NativeAddon | null {
+  if (addon === undefined) {
+    addon = null;
+    if (process.env.SWEEP_NATIVE !== '0' && existsSync(NATIVE_ADDON)) {
+      const loaded = createRequire(import.meta.url)(NATIVE_ADDON) as NativeAddon;
+      if (loaded.isa() !== 'none') addon = loaded;
+    }
+  }
+  return addon;
+}

@@ -1,0 +1,78 @@
+// Run by native.test.ts in a child process, `node --experimental-wasm-relaxed-simd` (Node 20) or
+// plain node (22): the native GEMM and convolutions (gemm.c), with each of the machine's
+// vector widths, against the wasm GEMM's fused build on the same memory, float for float.
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../../dist/train/backend.js';
+import { fusedMultiplyAdd, productKernels, wasmProductKernels } from '../../../dist/train/kernels/simd.js';
+import { nativeAddon } from '../../../dist/train/kernels/native.js';
+import { heapOffset } from '../../../dist/train/kernels/wasm-kernel.js';
+
+await initBackend('wasm');
+const backend = tf.backend();
+const native = nativeAddon();
+const wasm = wasmProductKernels(backend);
+const memory = () => backend.wasm.asm.memory.buffer;
+const isas = native === null ? [] : native.isa() === 'avx512' ? ['avx512', 'avx2'] : ['avx2'];
+let state = 11;
+const values = (n) => Float32Array.from({ length: n }, () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 30) - 1);
+const at = (t) => heapOffset(backend, t);
+// Bit patterns, so that -0 and NaN compare as themselves.
+const bits = (t) => new Uint32Array(t.dataSync().slice().buffer);
+const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+const out = { fma: fusedMultiplyAdd(), isa: native?.isa() ?? 'none', dispatched: false, gemm: [], conv: [], rangeError: null };
+
+// GEMMs: every edge of the blocks (rows mod 8 and 6, columns mod 32 and 16, k = 0 and 1), A
+// stored plain and transposed, C written and accumulated.
+for (const [m, k, n] of [[1, 1, 1], [5, 7, 3], [8, 64, 16], [9, 33, 17], [13, 5, 31], [16, 100, 32], [17, 20, 33], [33, 128, 10], [32, 784, 128], [6, 0, 40], [7, 3, 130]]) {
+  for (const transposed of [false, true]) {
+    for (const acc of [0, 1]) {
+      const a = tf.tensor1d(values(m * k));
+      const b = tf.tensor1d(values(k * n));
+      const c0 = values(m * n);
+      const [sai, sap] = transposed ? [1, m] : [k, 1];
+      const reference = tf.tensor1d(c0);
+      wasm.gemm(at(a), at(b), at(reference), m, k, n, sai, sap, acc);
+      const want = bits(reference);
+      for (const isa of isas) {
+        const c = tf.tensor1d(c0);
+        native.gemm(memory(), at(a), at(b), at(c), m, k, n, sai, sap, acc, ...(isa === 'avx2' ? ['avx2'] : []));
+        out.gemm.push({ m, k, n, transposed, acc, isa, same: same(bits(c), want) });
+      }
+    }
+  }
+}
+
+// Convolutions: 'same' and 'valid' padding, strides 1 and 2, one input channel (the first layer)
+// and many; chunks that split the positions unevenly.
+for (const [n, h, w, ci, co, kh, kw, s, pad, rows] of [
+  [2, 28, 28, 1, 32, 3, 3, 1, 'same', 3640], [2, 14, 14, 32, 64, 3, 3, 1, 'same', 113], [3, 9, 11, 3, 8, 5, 3, 2, 'same', 7], [2, 8, 8, 4, 4, 3, 3, 2, 'valid', 5],
+]) {
+  const info = tf.backend_util.computeConv2DInfo([n, h, w, ci], [kh, kw, ci, co], s, 1, pad, undefined, false, 'channelsLast');
+  const geometry = [n, h, w, ci, info.outHeight, info.outWidth, co, kh, kw, s, s, info.padInfo.top, info.padInfo.left];
+  const x = tf.tensor1d(values(n * h * w * ci));
+  const filter = tf.tensor1d(values(kh * kw * ci * co));
+  const dy = tf.tensor1d(values(n * info.outHeight * info.outWidth * co));
+  const col = tf.tensor1d(new Float32Array(rows * kh * kw * ci));
+  const [y0, dw0] = [tf.zeros([n * info.outHeight * info.outWidth * co]), tf.zeros([kh * kw * ci * co])];
+  wasm.conv_forward(at(x), at(filter), at(y0), at(col), rows, ...geometry);
+  wasm.conv_filter_grad(at(x), at(dy), at(dw0), at(col), rows, ...geometry);
+  for (const isa of isas) {
+    const [y, dw] = [tf.zeros(y0.shape), tf.fill(dw0.shape, 7)];
+    const extra = isa === 'avx2' ? ['avx2'] : [];
+    native.conv_forward(memory(), at(x), at(filter), at(y), at(col), rows, ...geometry, ...extra);
+    native.conv_filter_grad(memory(), at(x), at(dy), at(dw), at(col), rows, ...geometry, ...extra);
+    out.conv.push({ geometry, rows, isa, forward: same(bits(y), bits(y0)), filterGrad: same(bits(dw), bits(dw0)) });
+  }
+}
+
+if (native !== null) {
+  // The kernels sweep trains with are the native ones here.
+  out.dispatched = productKernels(backend).gemm !== wasm.gemm;
+  // An operand past the end of the memory is refused, not read.
+  try {
+    native.gemm(memory(), memory().byteLength - 32, 0, 0, 4, 4, 4, 4, 1, 0); // A: 16 floats from 8 before the end
+  } catch (e) {
+    out.rangeError = `${e.name}: ${e.message}`;
+  }
+}
+console.log(JSON.stringify(out));
