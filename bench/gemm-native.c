@@ -1,4 +1,4 @@
-// The native side of docs/speed.md's "A native path: measured, not built": sweep's GEMM as C with
+// The first native measurement in docs/speed.md's "The native GEMM" (2026-11-28): sweep's GEMM as C with
 // AVX2 intrinsics, 6×16 blocks, each product rounded, then added (no FMA), so its floats match the
 // sequential loop and sweep's wasm GEMM. Run alternately with bench/gemm-wasm.mjs:
 //   gcc -O3 -mavx2 -ffp-contract=off bench/gemm-native.c -o /tmp/gemm-native && /tmp/gemm-native

@@ -22,6 +22,8 @@ import { SqliteStore } from '../dist/store/sqlite.js';
 import { orchestration } from './orchestration.mjs';
 import { runSweep } from '../dist/sweep/run-sweep.js';
 import { initBackend } from '../dist/train/backend.js';
+import { nativeAddon } from '../dist/train/kernels/native.js';
+import { fusedMultiplyAdd } from '../dist/train/kernels/simd.js';
 import { makeSplits, disposeSplits } from '../dist/train/tensors.js';
 import { buildModel } from '../dist/train/model.js';
 import { trainTrial } from '../dist/train/train.js';
@@ -171,6 +173,8 @@ async function endToEnd() {
 
 const dataset = await loadFashionMnist();
 const backend = await initBackend('wasm');
+// Which GEMM the products ran on: the native addon (SWEEP_NATIVE=0 turns it off), or wasm.
+const products = !fusedMultiplyAdd() ? 'wasm GEMM' : nativeAddon() ? `native GEMM (${nativeAddon().isa()})` : 'wasm GEMM, fused multiply-adds';
 const withTorch = torchAvailable();
 if (!withTorch) console.log('PyTorch is not available here (python3-torch / libopenblas0-pthread): its column is skipped.');
 // Every column is timed warm: here each case trains once untimed (first kernels, JIT, allocations);
@@ -203,7 +207,7 @@ const parity = process.env.BENCH_PARITY === '0' ? [] : await accuracyParity(data
 const e2e = E2E_REPS > 0 ? await endToEnd() : null;
 
 const fmt = (v, d = 0) => (v == null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
-if (REPS > 0) console.log(`\nsamples/s, median of ${REPS} interleaved repetitions; backend ${backend}, 1 thread; PyTorch ${torchInfo?.torch ?? 'skipped'}`);
+if (REPS > 0) console.log(`\nsamples/s, median of ${REPS} interleaved repetitions; backend ${backend} with the ${products}, 1 thread; PyTorch ${torchInfo?.torch ?? 'skipped'}`);
 if (REPS > 0) console.log('stock model.fit: tfjs as it ships, in its own process (for the CNN, plus sweep\'s Conv2DBackpropFilter, which the wasm backend lacks)');
 if (REPS > 0) console.log(['case', 'sweep', 'stock model.fit', 'PyTorch', 'sweep/fit', 'sweep/PyTorch'].join(' | '));
 for (const r of rows) console.log([r.case, fmt(r.ours), fmt(r.stockFit), fmt(r.torch), `${fmt(r.oursVsFit, 2)}×`, r.oursVsTorch == null ? '-' : `${fmt(r.oursVsTorch, 3)}×`].join(' | '));
@@ -231,5 +235,5 @@ if (e2e) {
   }
 }
 mkdirSync(`${ROOT}runs`, { recursive: true });
-writeFileSync(`${ROOT}runs/bench.json`, `${JSON.stringify({ date: new Date().toISOString(), backend, reps: REPS, torch: torchInfo && { version: torchInfo.torch, threads: torchInfo.threads }, cases: rows, orchestration: overhead, accuracy: parity, endToEnd: e2e }, null, 2)}\n`);
+writeFileSync(`${ROOT}runs/bench.json`, `${JSON.stringify({ date: new Date().toISOString(), backend, products, reps: REPS, torch: torchInfo && { version: torchInfo.torch, threads: torchInfo.threads }, cases: rows, orchestration: overhead, accuracy: parity, endToEnd: e2e }, null, 2)}\n`);
 console.log('written: runs/bench.json');
