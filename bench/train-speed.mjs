@@ -22,7 +22,7 @@ import { SqliteStore } from '../dist/store/sqlite.js';
 import { orchestration } from './orchestration.mjs';
 import { runSweep } from '../dist/sweep/run-sweep.js';
 import { initBackend } from '../dist/train/backend.js';
-import { nativeAddon } from '../dist/train/kernels/native.js';
+import { nativeAddon, nativeStatus } from '../dist/train/kernels/native.js';
 import { fusedMultiplyAdd } from '../dist/train/kernels/simd.js';
 import { makeSplits, disposeSplits } from '../dist/train/tensors.js';
 import { buildModel } from '../dist/train/model.js';
@@ -174,7 +174,7 @@ async function endToEnd() {
 const dataset = await loadFashionMnist();
 const backend = await initBackend('wasm');
 // Which GEMM the products ran on: the native addon (SWEEP_NATIVE=0 turns it off), or wasm.
-const products = !fusedMultiplyAdd() ? 'wasm GEMM' : nativeAddon() ? `native GEMM (${nativeAddon().isa()})` : 'wasm GEMM, fused multiply-adds';
+const products = !fusedMultiplyAdd() ? 'wasm GEMM' : nativeAddon() ? `native GEMM (${nativeStatus()})` : `wasm GEMM, fused multiply-adds (native: ${nativeStatus()})`;
 const withTorch = torchAvailable();
 if (!withTorch) console.log('PyTorch is not available here (python3-torch / libopenblas0-pthread): its column is skipped.');
 // Every column is timed warm: here each case trains once untimed (first kernels, JIT, allocations);

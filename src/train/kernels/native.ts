@@ -19,19 +19,35 @@ export type NativeAddon = {
 export const NATIVE_ADDON = fileURLToPath(new URL('../../../build/Release/sweep_native.node', import.meta.url));
 
 let addon: NativeAddon | null | undefined;
+let status = '';
 
 /**
  * The native GEMM where it was built and the CPU has AVX-512 or AVX2 with FMA, else null (the
  * wasm GEMM runs). SWEEP_NATIVE=0 turns it off. Its floats are those of the wasm GEMM's fused
- * build, bit for bit, so callers use it only where that build runs (relaxed SIMD with FMA).
+ * build, bit for bit, so callers use it only where that build runs (relaxed SIMD with FMA). A
+ * built addon that does not load (copied from another machine, say) leaves the wasm GEMM running,
+ * with the same floats; `nativeStatus` says why.
  */
 export function nativeAddon(): NativeAddon | null {
   if (addon === undefined) {
     addon = null;
-    if (process.env.SWEEP_NATIVE !== '0' && existsSync(NATIVE_ADDON)) {
-      const loaded = createRequire(import.meta.url)(NATIVE_ADDON) as NativeAddon;
-      if (loaded.isa() !== 'none') addon = loaded;
+    if (process.env.SWEEP_NATIVE === '0') status = 'off (SWEEP_NATIVE=0)';
+    else if (!existsSync(NATIVE_ADDON)) status = 'not built';
+    else {
+      try {
+        const loaded = createRequire(import.meta.url)(NATIVE_ADDON) as NativeAddon;
+        status = loaded.isa();
+        if (status !== 'none') addon = loaded;
+      } catch (e) {
+        status = `failed to load: ${(e as Error).message.split('\n')[0]}`;
+      }
     }
   }
   return addon;
+}
+
+/** The native GEMM's state in a few words: 'avx512', 'avx2', 'none' (the CPU has neither), 'not built', …. */
+export function nativeStatus(): string {
+  nativeAddon();
+  return status;
 }

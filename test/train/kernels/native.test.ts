@@ -1,6 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NATIVE_ADDON } from '../../../src/train/kernels/native.js';
 
@@ -39,5 +41,22 @@ describe.runIf(process.arch === 'x64' && process.platform === 'linux')('the nati
 
   it('refuses an operand outside the memory', () => {
     expect(report.rangeError).toMatch(/^RangeError: .*outside the memory/);
+  });
+
+  it('leaves the wasm GEMM running, and says why, where the built addon does not load', () => {
+    // native.js in a tree of its own whose build/Release/sweep_native.node is not a shared library.
+    const root = mkdtempSync(join(tmpdir(), 'sweep-native-'));
+    try {
+      mkdirSync(join(root, 'dist/train/kernels'), { recursive: true });
+      mkdirSync(join(root, 'build/Release'), { recursive: true });
+      cpSync(fileURLToPath(new URL('../../../dist/train/kernels/native.js', import.meta.url)), join(root, 'dist/train/kernels/native.js'));
+      writeFileSync(join(root, 'build/Release/sweep_native.node'), 'not an ELF file');
+      const probe = `import(${JSON.stringify(join(root, 'dist/train/kernels/native.js'))}).then((m) => console.log(JSON.stringify([m.nativeAddon(), m.nativeStatus()])))`;
+      const [addon, status] = JSON.parse(execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' })) as [unknown, string];
+      expect(addon).toBeNull();
+      expect(status).toMatch(/^failed to load: .*sweep_native\.node/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 }, 60_000);
