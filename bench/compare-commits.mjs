@@ -4,7 +4,7 @@
 // Prints the medians and their ratio and writes runs/bench-compare.json. For before/after
 // figures of a change; `npm run bench` compares against stock tfjs and PyTorch.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,8 @@ try {
   execFileSync('git', ['worktree', 'add', '--detach', other, rev], { cwd: ROOT, stdio: 'ignore' });
   symlinkSync(join(ROOT, 'node_modules'), join(other, 'node_modules'));
   execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: other, stdio: 'inherit' });
+  // Its native kernels too, where it has them (as npm ci would build them); else it runs on wasm.
+  if (existsSync(join(other, 'scripts/build-native.mjs'))) execFileSync(process.execPath, [join(other, 'scripts/build-native.mjs')], { cwd: other, stdio: 'inherit' });
   const probe = (root, c) => Number(execFileSync(process.execPath, [join(ROOT, 'bench/train-probe.mjs'), root, JSON.stringify(c.config), String(c.steps)], { encoding: 'utf8' }).trim());
   const rows = [];
   for (const c of CASES) {

@@ -1,5 +1,5 @@
 // The products of docs/speed.md's "The native GEMM": sweep's wasm GEMM, unfused and fused
-// (relaxed SIMD), and the native addon's (src/train/kernels/gemm.c) where it is built, on the backend's
+// (relaxed SIMD), and the native addon's (src/train/kernels/native.c) where it is built, on the backend's
 // memory, from JavaScript, best of 9 × 300 calls. The first three shapes are bench/gemm-native.c's.
 // node bench/gemm-wasm.mjs (after npm run build)
 import '../dist/cli/startup.js';

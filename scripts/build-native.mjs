@@ -1,4 +1,4 @@
-// `npm ci`'s install step: builds the native GEMM (src/train/kernels/gemm.c, binding.gyp) with node-gyp, as
+// `npm ci`'s install step: builds the native kernels (src/train/kernels/native.c, binding.gyp) with node-gyp, as
 // better-sqlite3 builds its own. Where it cannot build (no compiler, not x86-64, no Node headers)
 // it says so in one line and the wasm kernels run instead: the install never fails for it.
 import { spawnSync } from 'node:child_process';
@@ -21,8 +21,8 @@ if (!gyp) {
 }
 const result = gyp ? spawnSync(process.execPath, [gyp, ...args], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' }) : null;
 if (result?.status === 0) {
-  console.log('sweep: built the native GEMM (build/Release/sweep_native.node)');
+  console.log('sweep: built the native kernels (build/Release/sweep_native.node)');
 } else {
   const why = result === null ? 'node-gyp not found' : (result.stderr.split('\n').find((l) => /error/i.test(l)) ?? `node-gyp exited ${result.status}`);
-  console.log(`sweep: the native GEMM did not build (${why.trim()}); the wasm kernels will run`);
+  console.log(`sweep: the native kernels did not build (${why.trim()}); the wasm kernels will run`);
 }

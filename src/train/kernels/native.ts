@@ -4,13 +4,17 @@ import { fileURLToPath } from 'node:url';
 import type { ConvGeometry } from './simd.js';
 
 /**
- * The native addon's exports (gemm.c): simd.wat's functions of the same names with the
+ * The native addon's exports (native.c): simd.wat's functions of the same names with the
  * memory's buffer first; pointers are byte offsets into it. isa 'avx2' forces the 256-bit GEMM.
  */
 export type NativeAddon = {
   gemm(memory: ArrayBuffer, a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sap: number, acc: number, isa?: 'avx2'): void;
   conv_forward(memory: ArrayBuffer, x: number, w: number, y: number, col: number, rows: number, ...geometry: [...ConvGeometry, isa?: 'avx2']): void;
   conv_filter_grad(memory: ArrayBuffer, x: number, dy: number, dw: number, col: number, rows: number, ...geometry: [...ConvGeometry, isa?: 'avx2']): void;
+  adam_fast(
+    memory: ArrayBuffer, w0: number, m0: number, v0: number, g: number, w1: number, m1: number, v1: number, n: number,
+    b1: number, c1: number, b2: number, c2: number, s1: number, s2: number, eps: number, isa?: 'avx2',
+  ): void;
   /** Which GEMM runs here: 512-bit, 256-bit, or none (neither AVX-512 nor AVX2 with FMA). */
   isa(): 'avx512' | 'avx2' | 'none';
 };
@@ -22,11 +26,11 @@ let addon: NativeAddon | null | undefined;
 let status = '';
 
 /**
- * The native GEMM where it was built and the CPU has AVX-512 or AVX2 with FMA, else null (the
- * wasm GEMM runs). SWEEP_NATIVE=0 turns it off. Its floats are those of the wasm GEMM's fused
- * build, bit for bit, so callers use it only where that build runs (relaxed SIMD with FMA). A
- * built addon that does not load (copied from another machine, say) leaves the wasm GEMM running,
- * with the same floats; `nativeStatus` says why.
+ * The native kernels where they were built and the CPU has AVX-512 or AVX2 with FMA, else null
+ * (the wasm kernels run). SWEEP_NATIVE=0 turns them off. Their floats are those of the wasm
+ * kernels' fused build (the GEMM, adam_fast), bit for bit, so callers use them only where that
+ * build runs (relaxed SIMD with FMA). A built addon that does not load (copied from another
+ * machine, say) leaves the wasm kernels running, with the same floats; `nativeStatus` says why.
  */
 export function nativeAddon(): NativeAddon | null {
   if (addon === undefined) {

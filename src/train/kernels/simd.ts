@@ -129,9 +129,10 @@ export function wasmProductKernels(backend: BackendWasm): SimdKernels | null {
 }
 
 /**
- * The kernels the products use: `wasmProductKernels`, except that where the fused build runs and
- * the native addon is built, the GEMM and the convolutions built on it are native (AVX-512 or
- * AVX2): the same floats, bit for bit, with wider vectors (native.ts).
+ * The kernels the products (and Adam in PyTorch's form) use: `wasmProductKernels`, except that
+ * where the fused build runs and the native addon is built, the GEMM, the convolutions built on
+ * it and adam_fast are native (AVX-512 or AVX2): the same floats, bit for bit, with wider
+ * vectors (native.ts).
  */
 export function productKernels(backend: BackendWasm): SimdKernels | null {
   const kernels = wasmProductKernels(backend);
@@ -145,6 +146,7 @@ export function productKernels(backend: BackendWasm): SimdKernels | null {
       gemm: (...args) => native.gemm(memory.buffer, ...args),
       conv_forward: (...args) => native.conv_forward(memory.buffer, ...args),
       conv_filter_grad: (...args) => native.conv_filter_grad(memory.buffer, ...args),
+      adam_fast: (...args) => native.adam_fast(memory.buffer, ...args),
     };
     withNative.set(memory, out);
   }

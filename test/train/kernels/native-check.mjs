@@ -1,6 +1,6 @@
 // Run by native.test.ts in a child process, `node --experimental-wasm-relaxed-simd` (Node 20) or
-// plain node (22): the native GEMM and convolutions (gemm.c), with each of the machine's
-// vector widths, against the wasm GEMM's fused build on the same memory, float for float.
+// plain node (22): the native GEMM, convolutions and Adam (native.c), with each of the machine's
+// vector widths, against the wasm kernels' fused build on the same memory, float for float.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../dist/train/backend.js';
 import { fusedMultiplyAdd, productKernels, wasmProductKernels } from '../../../dist/train/kernels/simd.js';
@@ -19,7 +19,7 @@ const at = (t) => heapOffset(backend, t);
 // Bit patterns, so that -0 and NaN compare as themselves.
 const bits = (t) => new Uint32Array(t.dataSync().slice().buffer);
 const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
-const out = { fma: fusedMultiplyAdd(), isa: native?.isa() ?? 'none', dispatched: false, gemm: [], conv: [], rangeError: null };
+const out = { fma: fusedMultiplyAdd(), isa: native?.isa() ?? 'none', dispatched: false, gemm: [], conv: [], adam: [], rangeError: null };
 
 // GEMMs: every edge of the blocks (rows mod 8 and 6, columns mod 32 and 16, k = 0 and 1), A
 // stored plain and transposed, C written and accumulated.
@@ -65,9 +65,40 @@ for (const [n, h, w, ci, co, kh, kw, s, pad, rows] of [
   }
 }
 
+// Adam in PyTorch's form: every tail length of both widths, in place and not, with moments that
+// fall below 2⁻¹²⁶ (flushed to 0), zero and subnormal gradients, and a NaN gradient (NaN kept).
+const f = Math.fround;
+for (const n of [1, 7, 8, 15, 16, 17, 33, 1000, 100355]) {
+  for (const inPlace of [false, true]) {
+    const g = values(n).map((x, i) => (i % 11 === 0 ? 0 : i % 13 === 0 ? 1e-40 : x * 0.01));
+    if (n > 20) g[19] = NaN;
+    const m0 = values(n).map((x, i) => (i % 5 === 0 ? x * 1e-37 : x * 0.01));
+    const v0 = values(n).map((x, i) => (i % 7 === 0 ? Math.abs(x) * 1e-37 : x * x * 1e-4));
+    const scalars = [f(0.9), f(0.1), f(0.999), f(f(1) - f(0.999)), f(f(-0.001) / f(1 - 0.9 ** 3)), f(1 / Math.sqrt(f(1 - 0.999 ** 3))), f(1e-7)];
+    const run = (adam) => {
+      const [w, gt, mt, vt] = [values(n), g, m0, v0].map((a) => tf.tensor1d(a));
+      const w1 = tf.zeros([n]);
+      const [m1, v1] = inPlace ? [mt, vt] : [tf.zeros([n]), tf.zeros([n])];
+      adam(at(w), at(mt), at(vt), at(gt), at(w1), at(m1), at(v1), n, ...scalars);
+      return [w1, m1, v1].map(bits);
+    };
+    state = 5 + n;
+    const want = run((...args) => wasm.adam_fast(...args));
+    for (const isa of isas) {
+      state = 5 + n;
+      const got = run((...args) => native.adam_fast(memory(), ...args, ...(isa === 'avx2' ? ['avx2'] : [])));
+      // NaN as NaN (its payload is the engine's), everything else bit for bit.
+      const nan = (u) => (u & 0x7f800000) === 0x7f800000 && (u & 0x7fffff) !== 0;
+      const sameOrNaN = (a, b) => a.length === b.length && a.every((v, i) => v === b[i] || (nan(v) && nan(b[i])));
+      const flushed = want[1].filter((u) => u === 0).length;
+      out.adam.push({ n, inPlace, isa, same: got.every((a, i) => sameOrNaN(a, want[i])), flushed, nan: want[0].some(nan) });
+    }
+  }
+}
+
 if (native !== null) {
   // The kernels sweep trains with are the native ones here.
-  out.dispatched = productKernels(backend).gemm !== wasm.gemm;
+  out.dispatched = productKernels(backend).gemm !== wasm.gemm && productKernels(backend).adam_fast !== wasm.adam_fast;
   // An operand past the end of the memory is refused, not read.
   try {
     native.gemm(memory(), memory().byteLength - 32, 0, 0, 4, 4, 4, 4, 1, 0); // A: 16 floats from 8 before the end

@@ -12,10 +12,11 @@ type Report = {
   fma: boolean; isa: string; dispatched: boolean; rangeError: string | null;
   gemm: { m: number; k: number; n: number; transposed: boolean; acc: number; isa: string; same: boolean }[];
   conv: { geometry: number[]; rows: number; isa: string; forward: boolean; filterGrad: boolean }[];
+  adam: { n: number; inPlace: boolean; isa: string; same: boolean; flushed: number; nan: boolean }[];
 };
 
 // Reads dist/ and build/: `npm ci` builds the addon, `npm test` dist/.
-describe.runIf(process.arch === 'x64' && process.platform === 'linux')('the native GEMM (gemm.c)', () => {
+describe.runIf(process.arch === 'x64' && process.platform === 'linux')('the native kernels (native.c)', () => {
   it('is built by npm ci on this machine', () => {
     expect(existsSync(NATIVE_ADDON)).toBe(true);
   });
@@ -37,6 +38,14 @@ describe.runIf(process.arch === 'x64' && process.platform === 'linux')('the nati
   it('convolves and takes filter gradients as the wasm kernels do, bit for bit', () => {
     expect(report.conv.length).toBeGreaterThanOrEqual(4);
     expect(report.conv.filter((c) => !c.forward || !c.filterGrad)).toEqual([]);
+  });
+
+  it('updates Adam\'s weights and moments as the wasm adam_fast does, bit for bit, flush and NaN included', () => {
+    expect(report.adam.length).toBeGreaterThanOrEqual(18);
+    expect(report.adam.filter((a) => !a.same)).toEqual([]);
+    // The cases hold what they claim: flushed moments, and a NaN carried into the weights.
+    expect(report.adam.some((a) => a.flushed > 0 && a.nan)).toBe(true);
+    expect(new Set(report.adam.map((a) => a.isa))).toContain('avx2');
   });
 
   it('refuses an operand outside the memory', () => {

@@ -1,13 +1,16 @@
-// sweep's native GEMM: the same products as simd.wat's fused build (relaxed SIMD), with 512- or
-// 256-bit vectors where the CPU has them. Every C[i, j] is fma(A[i, p], B[p, j], acc) in order of
+// sweep's native kernels: the GEMM (and the convolutions built on it) and Adam's update in
+// PyTorch's form, the same arithmetic as simd.wat's fused build (relaxed SIMD), with 512- or
+// 256-bit vectors where the CPU has them. The GEMM: Every C[i, j] is fma(A[i, p], B[p, j], acc) in order of
 // p, from 0 (or from C when accumulating), whichever block or lane computes it: the floats of the
-// wasm GEMM with fused multiply-adds, bit for bit (test/train/kernels/native.test.ts).
+// wasm GEMM with fused multiply-adds, bit for bit; Adam's floats are adam_fast's, weight for
+// weight (test/train/kernels/native.test.ts).
 //
 // It works in place on the wasm backend's memory: pointers are byte offsets into that
 // ArrayBuffer, as for the wasm kernels. Loaded from src/train/kernels/native.ts; built at install
 // by node-gyp (binding.gyp), and where it cannot build the wasm kernels run.
 #include <immintrin.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #ifndef NO_NAPI
@@ -163,18 +166,73 @@ static void conv_filter_grad(gemm_fn gemm, const float* x, const float* dy, floa
   }
 }
 
+// Adam in PyTorch's form, as simd.wat's adam_fast, each weight's floats the same whichever
+// width computes it (each step one IEEE operation, never contracted):
+//   m1 = m0·b1 + g·c1,  v1 = v0·b2 + (g·g)·c2,  each 0 where below 2⁻¹²⁶ in magnitude (NaN kept),
+//   w1 = (m1·s1) / (√v1·s2 + eps) + w0.
+// m1 and v1 may be m0 and v0 (in place).
+typedef struct { float b1, c1, b2, c2, s1, s2, eps; } adam_scalars;
+
+static void adam_scalar(const float* w0, const float* m0, const float* v0, const float* g, float* w1, float* m1, float* v1, int64_t i, int64_t n, const adam_scalars* k) {
+  for (; i < n; i++) {
+    const float gs = g[i];
+    float ms = m0[i] * k->b1 + gs * k->c1;
+    float vs = v0[i] * k->b2 + (gs * gs) * k->c2;
+    if (fabsf(ms) < 0x1p-126f) ms = 0.0f;
+    if (fabsf(vs) < 0x1p-126f) vs = 0.0f;
+    m1[i] = ms;
+    v1[i] = vs;
+    w1[i] = (ms * k->s1) / (sqrtf(vs) * k->s2 + k->eps) + w0[i];
+  }
+}
+
+T512 static void adam512(const float* w0, const float* m0, const float* v0, const float* g, float* w1, float* m1, float* v1, int64_t n, const adam_scalars* k) {
+  const __m512 b1 = _mm512_set1_ps(k->b1), c1 = _mm512_set1_ps(k->c1), b2 = _mm512_set1_ps(k->b2), c2 = _mm512_set1_ps(k->c2);
+  const __m512 s1 = _mm512_set1_ps(k->s1), s2 = _mm512_set1_ps(k->s2), eps = _mm512_set1_ps(k->eps), tiny = _mm512_set1_ps(0x1p-126f);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 gv = _mm512_loadu_ps(g + i);
+    __m512 mv = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(m0 + i), b1), _mm512_mul_ps(gv, c1));
+    __m512 vv = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(v0 + i), b2), _mm512_mul_ps(_mm512_mul_ps(gv, gv), c2));
+    mv = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_abs_ps(mv), tiny, _CMP_NLT_UQ), mv);
+    vv = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_abs_ps(vv), tiny, _CMP_NLT_UQ), vv);
+    _mm512_storeu_ps(m1 + i, mv);
+    _mm512_storeu_ps(v1 + i, vv);
+    _mm512_storeu_ps(w1 + i, _mm512_add_ps(_mm512_div_ps(_mm512_mul_ps(mv, s1), _mm512_add_ps(_mm512_mul_ps(_mm512_sqrt_ps(vv), s2), eps)), _mm512_loadu_ps(w0 + i)));
+  }
+  adam_scalar(w0, m0, v0, g, w1, m1, v1, i, n, k);
+}
+
+T256 static void adam256(const float* w0, const float* m0, const float* v0, const float* g, float* w1, float* m1, float* v1, int64_t n, const adam_scalars* k) {
+  const __m256 b1 = _mm256_set1_ps(k->b1), c1 = _mm256_set1_ps(k->c1), b2 = _mm256_set1_ps(k->b2), c2 = _mm256_set1_ps(k->c2);
+  const __m256 s1 = _mm256_set1_ps(k->s1), s2 = _mm256_set1_ps(k->s2), eps = _mm256_set1_ps(k->eps), tiny = _mm256_set1_ps(0x1p-126f);
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 gv = _mm256_loadu_ps(g + i);
+    __m256 mv = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(m0 + i), b1), _mm256_mul_ps(gv, c1));
+    __m256 vv = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(v0 + i), b2), _mm256_mul_ps(_mm256_mul_ps(gv, gv), c2));
+    mv = _mm256_andnot_ps(_mm256_cmp_ps(_mm256_andnot_ps(sign, mv), tiny, _CMP_LT_OQ), mv);
+    vv = _mm256_andnot_ps(_mm256_cmp_ps(_mm256_andnot_ps(sign, vv), tiny, _CMP_LT_OQ), vv);
+    _mm256_storeu_ps(m1 + i, mv);
+    _mm256_storeu_ps(v1 + i, vv);
+    _mm256_storeu_ps(w1 + i, _mm256_add_ps(_mm256_div_ps(_mm256_mul_ps(mv, s1), _mm256_add_ps(_mm256_mul_ps(_mm256_sqrt_ps(vv), s2), eps)), _mm256_loadu_ps(w0 + i)));
+  }
+  adam_scalar(w0, m0, v0, g, w1, m1, v1, i, n, k);
+}
+
 #ifndef NO_NAPI
 // The JavaScript side. Every call: (memory: ArrayBuffer, …byte offsets and sizes, isa?), where
 // isa "avx2" forces the 256-bit kernel (to test it on an AVX-512 machine). Offsets and sizes are
 // checked against the buffer before anything is read or written.
 
-typedef struct { char* base; size_t length; gemm_fn gemm; int64_t v[20]; } call;
+typedef struct { char* base; size_t length; gemm_fn gemm; int avx2; int64_t v[20]; double d[8]; } call;
 
-// Reads argv[0] (the buffer), then count integers, then the optional isa.
-static int read_call(napi_env env, napi_callback_info info, size_t count, call* out) {
+// Reads argv[0] (the buffer), then count integers, then reals numbers, then the optional isa.
+static int read_call(napi_env env, napi_callback_info info, size_t count, size_t reals, call* out) {
   size_t argc = 22;
   napi_value argv[22];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < count + 1) {
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < count + reals + 1) {
     napi_throw_type_error(env, NULL, "sweep native: too few arguments");
     return 0;
   }
@@ -190,13 +248,23 @@ static int read_call(napi_env env, napi_callback_info info, size_t count, call* 
       return 0;
     }
   }
+  for (size_t i = 0; i < reals; i++) {
+    if (napi_get_value_double(env, argv[count + 1 + i], &out->d[i]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "sweep native: expected a number");
+      return 0;
+    }
+  }
   const char* name;
   out->gemm = chosen(&name);
-  if (argc > count + 1) {
+  out->avx2 = out->gemm == gemm256;
+  if (argc > count + reals + 1) {
     char isa[16] = {0};
     size_t len;
-    if (napi_get_value_string_utf8(env, argv[count + 1], isa, sizeof isa, &len) == napi_ok && strcmp(isa, "avx2") == 0
-        && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) out->gemm = gemm256;
+    if (napi_get_value_string_utf8(env, argv[count + reals + 1], isa, sizeof isa, &len) == napi_ok && strcmp(isa, "avx2") == 0
+        && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+      out->gemm = gemm256;
+      out->avx2 = 1;
+    }
   }
   if (out->gemm == NULL) {
     napi_throw_error(env, NULL, "sweep native: this CPU has neither AVX-512 nor AVX2 with FMA");
@@ -215,7 +283,7 @@ static int inside(napi_env env, const call* c, int64_t offset, int64_t count) {
 // gemm(memory, a, b, c, m, k, n, sai, sap, acc[, isa]): as simd.wat's gemm.
 static napi_value js_gemm(napi_env env, napi_callback_info info) {
   call c;
-  if (!read_call(env, info, 9, &c)) return NULL;
+  if (!read_call(env, info, 9, 0, &c)) return NULL;
   const int64_t a = c.v[0], b = c.v[1], out = c.v[2], m = c.v[3], k = c.v[4], n = c.v[5], sai = c.v[6], sap = c.v[7];
   if (m == 0 || n == 0) return NULL;
   if (m > INT32_MAX || k > INT32_MAX || n > INT32_MAX) { napi_throw_range_error(env, NULL, "sweep native: gemm too large"); return NULL; }
@@ -228,7 +296,7 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
 // conv_forward / conv_filter_grad(memory, x, w|dy, y|dw, col, rows, n, h, w, ci, oh, ow, co, kh, kw, sh, sw, pt, pl[, isa]).
 static napi_value js_conv(napi_env env, napi_callback_info info, int filter_grad) {
   call c;
-  if (!read_call(env, info, 18, &c)) return NULL;
+  if (!read_call(env, info, 18, 0, &c)) return NULL;
   const int64_t* v = c.v;
   const geometry g = { v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16], v[17] };
   const int64_t k = g.kh * g.kw * g.ci, positions = g.n * g.oh * g.ow, rows = v[4];
@@ -247,6 +315,19 @@ static napi_value js_conv(napi_env env, napi_callback_info info, int filter_grad
 static napi_value js_conv_forward(napi_env env, napi_callback_info info) { return js_conv(env, info, 0); }
 static napi_value js_conv_filter_grad(napi_env env, napi_callback_info info) { return js_conv(env, info, 1); }
 
+// adam_fast(memory, w0, m0, v0, g, w1, m1, v1, n, b1, c1, b2, c2, s1, s2, eps[, isa]): as simd.wat's.
+static napi_value js_adam_fast(napi_env env, napi_callback_info info) {
+  call c;
+  if (!read_call(env, info, 8, 7, &c)) return NULL;
+  const int64_t n = c.v[7];
+  for (int i = 0; i < 7; i++) if (!inside(env, &c, c.v[i], n)) return NULL;
+  const adam_scalars k = { (float)c.d[0], (float)c.d[1], (float)c.d[2], (float)c.d[3], (float)c.d[4], (float)c.d[5], (float)c.d[6] };
+  float* p[7];
+  for (int i = 0; i < 7; i++) p[i] = (float*)(c.base + c.v[i]);
+  (c.avx2 ? adam256 : adam512)(p[0], p[1], p[2], p[3], p[4], p[5], p[6], n, &k);
+  return NULL;
+}
+
 // isa(): "avx512", "avx2" or "none".
 static napi_value js_isa(napi_env env, napi_callback_info info) {
   (void)info;
@@ -259,7 +340,8 @@ static napi_value js_isa(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   const struct { const char* name; napi_callback cb; } fns[] = {
-    { "gemm", js_gemm }, { "conv_forward", js_conv_forward }, { "conv_filter_grad", js_conv_filter_grad }, { "isa", js_isa },
+    { "gemm", js_gemm }, { "conv_forward", js_conv_forward }, { "conv_filter_grad", js_conv_filter_grad },
+    { "adam_fast", js_adam_fast }, { "isa", js_isa },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;
