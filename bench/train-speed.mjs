@@ -173,8 +173,8 @@ async function endToEnd() {
 
 const dataset = await loadFashionMnist();
 const backend = await initBackend('wasm');
-// Which GEMM the products ran on: the native addon (SWEEP_NATIVE=0 turns it off), or wasm.
-const products = !fusedMultiplyAdd() ? 'wasm GEMM' : nativeAddon() ? `native GEMM (${nativeStatus()})` : `wasm GEMM, fused multiply-adds (native: ${nativeStatus()})`;
+// Which kernels the products and Adam ran on: the native addon (SWEEP_NATIVE=0 turns it off), or wasm.
+const products = !fusedMultiplyAdd() ? 'wasm GEMM' : nativeAddon() ? `native kernels (${nativeStatus()})` : `wasm GEMM, fused multiply-adds (native kernels: ${nativeStatus()})`;
 const withTorch = torchAvailable();
 if (!withTorch) console.log('PyTorch is not available here (python3-torch / libopenblas0-pthread): its column is skipped.');
 // Every column is timed warm: here each case trains once untimed (first kernels, JIT, allocations);
@@ -207,7 +207,7 @@ const parity = process.env.BENCH_PARITY === '0' ? [] : await accuracyParity(data
 const e2e = E2E_REPS > 0 ? await endToEnd() : null;
 
 const fmt = (v, d = 0) => (v == null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
-if (REPS > 0) console.log(`\nsamples/s, median of ${REPS} interleaved repetitions; backend ${backend} with the ${products}, 1 thread; PyTorch ${torchInfo?.torch ?? 'skipped'}`);
+if (REPS > 0) console.log(`\nsamples/s, median of ${REPS} interleaved repetitions; backend ${backend}, products on the ${products}, 1 thread; PyTorch ${torchInfo?.torch ?? 'skipped'}`);
 if (REPS > 0) console.log('stock model.fit: tfjs as it ships, in its own process (for the CNN, plus sweep\'s Conv2DBackpropFilter, which the wasm backend lacks)');
 if (REPS > 0) console.log(['case', 'sweep', 'stock model.fit', 'PyTorch', 'sweep/fit', 'sweep/PyTorch'].join(' | '));
 for (const r of rows) console.log([r.case, fmt(r.ours), fmt(r.stockFit), fmt(r.torch), `${fmt(r.oursVsFit, 2)}×`, r.oursVsTorch == null ? '-' : `${fmt(r.oursVsTorch, 3)}×`].join(' | '));
