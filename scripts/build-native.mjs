@@ -23,6 +23,9 @@ const result = gyp ? spawnSync(process.execPath, [gyp, ...args], { stdio: ['igno
 if (result?.status === 0) {
   console.log('sweep: built the native kernels (build/Release/sweep_native.node)');
 } else {
-  const why = result === null ? 'node-gyp not found' : (result.stderr.split('\n').find((l) => /error/i.test(l)) ?? `node-gyp exited ${result.status}`);
-  console.log(`sweep: the native kernels did not build (${why.trim()}); the wasm kernels will run`);
+  // The line that says most: a missing tool or a compiler's error, else node-gyp's own error.
+  const lines = result === null ? [] : `${result.stderr}\n${result.stdout}`.split('\n').map((l) => l.replace(/^gyp ERR! (stack |find Python )?/, '').trim());
+  const why = result === null ? 'node-gyp not found'
+    : lines.find((l) => /not found|No such file|You need to install| error: /i.test(l)) ?? lines.find((l) => /^Error: /.test(l)) ?? `node-gyp exited ${result.status}`;
+  console.log(`sweep: the native kernels did not build (${why}); the wasm kernels will run`);
 }

@@ -1,12 +1,13 @@
 import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NATIVE_ADDON } from '../../../src/train/kernels/native.js';
 
 const SCRIPT = fileURLToPath(new URL('./native-check.mjs', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const node20 = Number(process.versions.node.split('.')[0]) < 22;
 type Report = {
   fma: boolean; isa: string; dispatched: boolean; rangeError: string | null;
@@ -64,6 +65,23 @@ describe.runIf(process.arch === 'x64' && process.platform === 'linux')('the nati
       const [addon, status] = JSON.parse(execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' })) as [unknown, string];
       expect(addon).toBeNull();
       expect(status).toMatch(/^failed to load: .*sweep_native\.node/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves the install working, in one line, where it cannot build (here: no Python, no compiler on the PATH)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'sweep-native-install-'));
+    try {
+      for (const f of ['binding.gyp', 'scripts/build-native.mjs', 'src/train/kernels/native.c']) cpSync(join(ROOT, f), join(root, f), { recursive: true });
+      mkdirSync(join(root, 'bin'));
+      symlinkSync(process.execPath, join(root, 'bin/node'));
+      const out = execFileSync(join(root, 'bin/node'), ['scripts/build-native.mjs'], {
+        cwd: root, encoding: 'utf8', env: { PATH: join(root, 'bin'), HOME: root },
+      });
+      expect(out.trim().split('\n')).toHaveLength(1);
+      expect(out).toMatch(/^sweep: the native kernels did not build \(.+\); the wasm kernels will run$/m);
+      expect(existsSync(join(root, 'build/Release/sweep_native.node'))).toBe(false);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
