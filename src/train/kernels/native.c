@@ -1,16 +1,16 @@
 // sweep's native kernels: the GEMM (and the convolutions built on it) and Adam's update in
-// PyTorch's form, the same arithmetic as simd.wat's fused build (relaxed SIMD), with 512- or
-// 256-bit vectors where the CPU has them. The GEMM: Every C[i, j] is fma(A[i, p], B[p, j], acc) in order of
-// p, from 0 (or from C when accumulating), whichever block or lane computes it: the floats of the
-// wasm GEMM with fused multiply-adds, bit for bit; Adam's floats are adam_fast's, weight for
+// PyTorch's form, the same arithmetic as simd.wat's fused build (relaxed SIMD), on 512- or 256-bit
+// vectors where the CPU has them. In the GEMM every C[i, j] is fma(A[i, p], B[p, j], acc) in order
+// of p, from 0 (or from C when accumulating), whichever block or lane computes it: the floats of
+// the wasm GEMM with fused multiply-adds, bit for bit. Adam's floats are adam_fast's, weight for
 // weight (test/train/kernels/native.test.ts).
 //
 // It works in place on the wasm backend's memory: pointers are byte offsets into that
 // ArrayBuffer, as for the wasm kernels. Loaded from src/train/kernels/native.ts; built at install
-// by node-gyp (binding.gyp), and where it cannot build the wasm kernels run.
+// by node-gyp (binding.gyp, scripts/build-native.mjs); where it cannot build the wasm kernels run.
 #include <immintrin.h>
-#include <stddef.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #ifndef NO_NAPI
