@@ -13,9 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#ifndef NO_NAPI
 #include <node_api.h>
-#endif
 
 #define T512 __attribute__((target("avx512f")))
 #define T256 __attribute__((target("avx2,fma")))
@@ -110,12 +108,13 @@ T256 static void gemm256(const float* a, const float* b, float* c, int m, int k,
 }
 
 typedef void (*gemm_fn)(const float*, const float*, float*, int, int, int, ptrdiff_t, ptrdiff_t, int);
-static gemm_fn chosen(const char** name) {
+
+// What this CPU runs, read once when the addon loads: 512-bit kernels, 256-bit ones, or none.
+static int has_avx512, has_avx2;
+static void detect(void) {
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) { *name = "avx512"; return gemm512; }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) { *name = "avx2"; return gemm256; }
-  *name = "none";
-  return NULL;
+  has_avx512 = __builtin_cpu_supports("avx512f");
+  has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
 // Convolutions as in simd.wat (NHWC input, HWIO filter, dilation 1): im2col a chunk of `rows`
@@ -221,12 +220,11 @@ T256 static void adam256(const float* w0, const float* m0, const float* v0, cons
   adam_scalar(w0, m0, v0, g, w1, m1, v1, i, n, k);
 }
 
-#ifndef NO_NAPI
 // The JavaScript side. Every call: (memory: ArrayBuffer, …byte offsets and sizes, isa?), where
 // isa "avx2" forces the 256-bit kernel (to test it on an AVX-512 machine). Offsets and sizes are
 // checked against the buffer before anything is read or written.
 
-typedef struct { char* base; size_t length; gemm_fn gemm; int avx2; int64_t v[20]; double d[8]; } call;
+typedef struct { char* base; size_t length; int wide; int64_t v[20]; double d[8]; } call;  // wide: the 512-bit kernels
 
 // Reads argv[0] (the buffer), then count integers, then reals numbers, then the optional isa.
 static int read_call(napi_env env, napi_callback_info info, size_t count, size_t reals, call* out) {
@@ -254,19 +252,13 @@ static int read_call(napi_env env, napi_callback_info info, size_t count, size_t
       return 0;
     }
   }
-  const char* name;
-  out->gemm = chosen(&name);
-  out->avx2 = out->gemm == gemm256;
+  out->wide = has_avx512;
   if (argc > count + reals + 1) {
     char isa[16] = {0};
     size_t len;
-    if (napi_get_value_string_utf8(env, argv[count + reals + 1], isa, sizeof isa, &len) == napi_ok && strcmp(isa, "avx2") == 0
-        && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-      out->gemm = gemm256;
-      out->avx2 = 1;
-    }
+    if (napi_get_value_string_utf8(env, argv[count + reals + 1], isa, sizeof isa, &len) == napi_ok && strcmp(isa, "avx2") == 0) out->wide = 0;
   }
-  if (out->gemm == NULL) {
+  if (!out->wide && !has_avx2) {
     napi_throw_error(env, NULL, "sweep native: this CPU has neither AVX-512 nor AVX2 with FMA");
     return 0;
   }
@@ -289,7 +281,7 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
   if (m > INT32_MAX || k > INT32_MAX || n > INT32_MAX) { napi_throw_range_error(env, NULL, "sweep native: gemm too large"); return NULL; }
   const int64_t aFloats = k == 0 ? 0 : (m - 1) * sai + (k - 1) * sap + 1;
   if (!inside(env, &c, a, aFloats) || !inside(env, &c, b, k * n) || !inside(env, &c, out, m * n)) return NULL;
-  c.gemm((const float*)(c.base + a), (const float*)(c.base + b), (float*)(c.base + out), (int)m, (int)k, (int)n, (ptrdiff_t)sai, (ptrdiff_t)sap, c.v[8] != 0);
+  (c.wide ? gemm512 : gemm256)((const float*)(c.base + a), (const float*)(c.base + b), (float*)(c.base + out), (int)m, (int)k, (int)n, (ptrdiff_t)sai, (ptrdiff_t)sap, c.v[8] != 0);
   return NULL;
 }
 
@@ -309,7 +301,7 @@ static napi_value js_conv(napi_env env, napi_callback_info info, int filter_grad
       || !inside(env, &c, v[2], filter_grad ? k * g.co : positions * g.co)) return NULL;
   float* f[4];
   for (int i = 0; i < 4; i++) f[i] = (float*)(c.base + v[i]);
-  if (positions > 0 || filter_grad) (filter_grad ? conv_filter_grad : conv_forward)(c.gemm, f[0], f[1], f[2], f[3], rows, &g);
+  (filter_grad ? conv_filter_grad : conv_forward)(c.wide ? gemm512 : gemm256, f[0], f[1], f[2], f[3], rows, &g);
   return NULL;
 }
 static napi_value js_conv_forward(napi_env env, napi_callback_info info) { return js_conv(env, info, 0); }
@@ -324,21 +316,20 @@ static napi_value js_adam_fast(napi_env env, napi_callback_info info) {
   const adam_scalars k = { (float)c.d[0], (float)c.d[1], (float)c.d[2], (float)c.d[3], (float)c.d[4], (float)c.d[5], (float)c.d[6] };
   float* p[7];
   for (int i = 0; i < 7; i++) p[i] = (float*)(c.base + c.v[i]);
-  (c.avx2 ? adam256 : adam512)(p[0], p[1], p[2], p[3], p[4], p[5], p[6], n, &k);
+  (c.wide ? adam512 : adam256)(p[0], p[1], p[2], p[3], p[4], p[5], p[6], n, &k);
   return NULL;
 }
 
 // isa(): "avx512", "avx2" or "none".
 static napi_value js_isa(napi_env env, napi_callback_info info) {
   (void)info;
-  const char* name;
-  chosen(&name);
   napi_value out;
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &out);
+  napi_create_string_utf8(env, has_avx512 ? "avx512" : has_avx2 ? "avx2" : "none", NAPI_AUTO_LENGTH, &out);
   return out;
 }
 
 NAPI_MODULE_INIT() {
+  detect();
   const struct { const char* name; napi_callback cb; } fns[] = {
     { "gemm", js_gemm }, { "conv_forward", js_conv_forward }, { "conv_filter_grad", js_conv_filter_grad },
     { "adam_fast", js_adam_fast }, { "isa", js_isa },
@@ -350,4 +341,3 @@ NAPI_MODULE_INIT() {
   }
   return exports;
 }
-#endif

@@ -50,7 +50,7 @@ export function nativeAddon(): NativeAddon | null {
   return addon;
 }
 
-/** The native GEMM's state in a few words: 'avx512', 'avx2', 'none' (the CPU has neither), 'not built', …. */
+/** The native kernels' state in a few words: 'avx512', 'avx2', 'none' (the CPU has neither), 'not built', …. */
 export function nativeStatus(): string {
   nativeAddon();
   return status;
