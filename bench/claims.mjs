@@ -7,7 +7,7 @@
 // there), by default postgres://postgres@127.0.0.1:5432/postgres.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { expandGrid } from '../dist/grid/expand.js';
+import { expandGrid } from '../dist/search/grid.js';
 import { parseSpec } from '../dist/spec/load-spec.js';
 import { PostgresStore } from '../dist/store/postgres.js';
 

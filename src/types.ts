@@ -44,7 +44,7 @@ export type TrialOutcome = {
 /** `pruned`: stopped early by the sweep's early-stopping rule; it keeps its epochs and counts as done. */
 export type TrialStatus = 'pending' | 'running' | 'completed' | 'failed' | 'interrupted' | 'pruned';
 
-/** An early-stopping decision, as recorded after the epoch it followed (see src/schedule/). */
+/** An early-stopping decision, as recorded after the epoch it followed (see src/early-stop/). */
 export type DecisionRecord = {
   trialId: number;
   /** The trial's number in its sweep. */

@@ -1,12 +1,12 @@
 import { UserError } from '../errors.js';
-import { varyingKeys } from '../grid/expand.js';
+import { varyingKeys } from '../spec/labels.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { dbOption, defineCommand, jsonOption, type Io } from './command.js';
-import { formatValue, LABEL } from '../grid/describe.js';
+import { formatValue, LABEL } from '../spec/labels.js';
 import { formatMetric } from '../spec/schema.js';
 import { bestSpec, specYaml } from '../spec/one-config.js';
-import { prunedLine } from '../schedule/describe.js';
+import { prunedLine } from '../early-stop/describe.js';
 import { formatTable, pct } from './table.js';
 import type { SweepRecord } from '../types.js';
 

@@ -1,8 +1,8 @@
 import type { SweepEvent } from '../sweep/run-sweep.js';
-import { describeConfig } from '../grid/describe.js';
+import { describeConfig } from '../spec/labels.js';
 import { pct } from './table.js';
 import { formatMetric, type Metric } from '../spec/schema.js';
-import { prunedLine } from '../schedule/describe.js';
+import { prunedLine } from '../early-stop/describe.js';
 import type { TrialConfig } from '../types.js';
 
 /**

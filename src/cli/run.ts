@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { loadFashionMnist } from '../data/fashion-mnist.js';
 import { UserError } from '../errors.js';
-import { countConfigs } from '../grid/expand.js';
+import { countConfigs } from '../search/grid.js';
 import { makeStrategy } from '../search/strategy.js';
 import { HYPERPARAMETERS } from '../spec/hyperparameters.js';
 import { nodeBackendInstalled } from '../pool/node-backend.js';
@@ -12,7 +12,7 @@ import { currentEnvironment } from '../sweep/environment.js';
 import { runSweep } from '../sweep/run-sweep.js';
 import { Option } from 'commander';
 import { backendOption, dataOption, dbOption, defineCommand, integer, workersOption, type Io } from './command.js';
-import { formatValue, LABEL } from '../grid/describe.js';
+import { formatValue, LABEL } from '../spec/labels.js';
 import { progressLog } from './progress-log.js';
 import { lostLine, userStop } from './user-stop.js';
 import { formatTable } from './table.js';

@@ -1,6 +1,6 @@
 import { splitSizes } from '../data/split.js';
 import { recordedSpec } from '../spec/load-spec.js';
-import { prunedLine } from '../schedule/describe.js';
+import { prunedLine } from '../early-stop/describe.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import type { SweepRecord } from '../types.js';

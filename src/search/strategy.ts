@@ -4,7 +4,9 @@
  * search is a pure function of the seed and k); TPE proposes one at a time from what the
  * sweep has recorded, under the store's proposal lock.
  */
-import { configId, expandGrid, varyingKeys } from '../grid/expand.js';
+import { configId } from '../spec/config-id.js';
+import { expandGrid } from '../search/grid.js';
+import { varyingKeys } from '../spec/labels.js';
 import { HYPERPARAMETERS, type HyperparameterKey } from '../spec/hyperparameters.js';
 import { metricScore, type SweepSpec } from '../spec/schema.js';
 import type { Trial, TrialConfig, TrialRecord } from '../types.js';

@@ -1,10 +1,9 @@
 import { Document, isSeq, visit } from 'yaml';
-import { canonicalConfig, TRAIN_KEYS } from './hyperparameters.js';
+import { canonicalConfig, TRAIN_KEYS, type TrialConfig } from './hyperparameters.js';
 import type { DataSettings } from './schema.js';
-import type { SweepRecord, TrialConfig } from '../types.js';
 
 /** A spec whose grid is exactly one configuration: it expands to the same config id. */
-export function bestSpec(sweep: Pick<SweepRecord, 'name' | 'metric'>, seed: number, data: DataSettings, c: TrialConfig) {
+export function bestSpec(sweep: { readonly name: string; readonly metric: unknown }, seed: number, data: DataSettings, c: TrialConfig) {
   // Optional keys at their default left out, as the spec that trained it may not have named them.
   const { model, ...rest } = canonicalConfig(c);
   const isTrain = ([k]: [string, unknown]) => (TRAIN_KEYS as string[]).includes(k);

@@ -1,6 +1,6 @@
 import { TrainingPool } from '../pool/pool.js';
-import { makeScheduler } from '../schedule/index.js';
-import type { DecisionInput, Scheduler } from '../schedule/scheduler.js';
+import { makeScheduler } from '../early-stop/index.js';
+import type { DecisionInput, Scheduler } from '../early-stop/scheduler.js';
 import { maxEpochs, searchSpace } from '../search/space.js';
 import { makeStrategy, type SearchStrategy } from '../search/strategy.js';
 import type { BackendChoice, SharedDataset } from '../pool/protocol.js';

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { formatValue, LABEL } from '../grid/describe.js';
+import { formatValue, LABEL } from '../spec/labels.js';
 import { duration, percent, sparkline, truncate } from './format.js';
 import type { TrialConfig, TrialSnapshot } from '../types.js';
 

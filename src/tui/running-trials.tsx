@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { describeConfig } from '../grid/describe.js';
+import { describeConfig } from '../spec/labels.js';
 import { bar, percent, truncate } from './format.js';
 import type { TrialConfig, TrialSnapshot } from '../types.js';
 

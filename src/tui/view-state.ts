@@ -1,5 +1,5 @@
-import { varyingKeys } from '../grid/expand.js';
-import { prunedLine } from '../schedule/describe.js';
+import { varyingKeys } from '../spec/labels.js';
+import { prunedLine } from '../early-stop/describe.js';
 import { metricScore, type Metric } from '../spec/schema.js';
 import type { SweepEvent, SweepResult } from '../sweep/run-sweep.js';
 import type { TrialConfig, TrialSnapshot } from '../types.js';

@@ -3,14 +3,14 @@
  * `sweep report` and `sweep serve`. Reads only.
  */
 import { importance } from '../analysis/importance.js';
-import { formatValue, LABEL } from '../grid/describe.js';
-import { varyingKeys } from '../grid/expand.js';
+import { formatValue, LABEL } from '../spec/labels.js';
+import { varyingKeys } from '../spec/labels.js';
 import { isRange, kindAxes } from '../spec/axes.js';
 import type { HyperparameterKey } from '../spec/hyperparameters.js';
 import { recordedSpec } from '../spec/load-spec.js';
 import { metricValue, type Axis } from '../spec/schema.js';
 import type { Store } from '../store/store.js';
-import { prunedLine } from '../schedule/describe.js';
+import { prunedLine } from '../early-stop/describe.js';
 import type { SweepRecord, TrialConfig, TrialRecord } from '../types.js';
 import type { Axis as AxisView, BestView, DashboardData, SweepView, TrialView } from './model.js';
 

@@ -72,7 +72,7 @@ describe('sweep worker', () => {
     writeFileSync(join(dir, 'shared.yaml'), SPEC.replace('trainLimit: 600', 'trainLimit: 20000').replace('units: [[8]]', 'units: [[128]]').replace('epochs: [2]', 'epochs: [6]').replace('[0.0, 0.1, 0.2, 0.3]', '[0.0, 0.1]'));
     const { SqliteStore } = await import('../../src/store/sqlite.js');
     const { parseSpec } = await import('../../src/spec/load-spec.js');
-    const { expandGrid } = await import('../../src/grid/expand.js');
+    const { expandGrid } = await import('../../src/search/grid.js');
     const spec = parseSpec(readFileSync(join(dir, 'shared.yaml'), 'utf8'), 'shared.yaml');
     const store = await SqliteStore.open(db);
     const id = await store.upsertSweep({ name: spec.name, metric: spec.metric, seed: spec.seed, specPath: null, specYaml: readFileSync(join(dir, 'shared.yaml'), 'utf8') });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pct } from '../../src/cli/table.js';
-import { expandGrid } from '../../src/grid/expand.js';
+import { expandGrid } from '../../src/search/grid.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import {

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { LABEL } from '../../src/grid/describe.js';
-import { expandGrid } from '../../src/grid/expand.js';
+import { LABEL } from '../../src/spec/labels.js';
+import { expandGrid } from '../../src/search/grid.js';
 import { HYPERPARAMETERS, MODEL_KINDS, REGISTRY, kindKeys } from '../../src/spec/hyperparameters.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { MIGRATIONS } from '../../src/store/schema.js';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expandGrid } from '../../src/grid/expand.js';
+import { expandGrid } from '../../src/search/grid.js';
 import { makeStrategy } from '../../src/search/strategy.js';
 import { loadSpec, parseSpec, parseSpecWithNotes, SpecError } from '../../src/spec/load-spec.js';
 import { tempDir } from '../temp-dir.js';

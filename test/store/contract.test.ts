@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { UserError } from '../../src/errors.js';
-import { expandGrid } from '../../src/grid/expand.js';
+import { expandGrid } from '../../src/search/grid.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { SCHEMA_DOC } from '../../src/store/schema-doc.js';

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
-import { expandGrid } from '../../src/grid/expand.js';
+import { expandGrid } from '../../src/search/grid.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { ownerToken } from '../../src/store/owner.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { loadFashionMnist } from '../../src/data/fashion-mnist.js';
-import { expandGrid } from '../../src/grid/expand.js';
+import { expandGrid } from '../../src/search/grid.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';

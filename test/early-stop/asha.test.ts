@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { asha, rungAt } from '../../src/schedule/asha.js';
-import type { DecisionInput, Direction, RecordedDecision } from '../../src/schedule/scheduler.js';
+import { asha, rungAt } from '../../src/early-stop/asha.js';
+import type { DecisionInput, Direction, RecordedDecision } from '../../src/early-stop/scheduler.js';
 
 /** Another trial's decision at `rung` (plain ASHA records bracket null). */
 const at = (rung: number, value: number, bracket: number | null = null): RecordedDecision =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { median } from '../../src/schedule/median.js';
-import type { DecisionInput, Direction } from '../../src/schedule/scheduler.js';
+import { median } from '../../src/early-stop/median.js';
+import type { DecisionInput, Direction } from '../../src/early-stop/scheduler.js';
 
 /** A trial after epoch values.length, with completed trials' curves. */
 const input = (values: readonly number[], completed: readonly (readonly number[])[], direction: Direction = 'minimize'): DecisionInput => ({

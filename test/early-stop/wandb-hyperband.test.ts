@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DecisionInput, Direction } from '../../src/schedule/scheduler.js';
-import { wandbBands, wandbHyperband, type WandbHyperbandOptions } from '../../src/schedule/wandb-hyperband.js';
+import type { DecisionInput, Direction } from '../../src/early-stop/scheduler.js';
+import { wandbBands, wandbHyperband, type WandbHyperbandOptions } from '../../src/early-stop/wandb-hyperband.js';
 
 /**
  * A trial after epoch values.length; `others` are other trials' decisions as [epoch, metric at that epoch].

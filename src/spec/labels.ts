@@ -1,5 +1,4 @@
-import { REGISTRY, type HyperparameterKey } from '../spec/hyperparameters.js';
-import type { TrialConfig } from '../types.js';
+import { HYPERPARAMETERS, REGISTRY, type HyperparameterKey, type TrialConfig } from './hyperparameters.js';
 
 /** Short display name of a hyperparameter, as columns and log lines show it. */
 export const LABEL = Object.fromEntries(
@@ -16,4 +15,9 @@ export function formatValue(v: unknown): string {
 /** "dropout=0.2 units=128" for the keys that distinguish this configuration. */
 export function describeConfig(c: TrialConfig, keys: readonly HyperparameterKey[]): string {
   return keys.filter((k) => c[k] !== undefined).map((k) => `${LABEL[k]}=${formatValue(c[k])}`).join(' ');
+}
+
+/** The hyperparameters whose values differ across these configurations, in table order. */
+export function varyingKeys(configs: readonly TrialConfig[]): HyperparameterKey[] {
+  return HYPERPARAMETERS.filter((key) => new Set(configs.map((c) => JSON.stringify(c[key]))).size > 1);
 }

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Trial, TrialConfig } from '../types.js';
-import { canonicalConfig, HYPERPARAMETERS, type HyperparameterKey } from '../spec/hyperparameters.js';
+import { configId } from '../spec/config-id.js';
 import { isRange, kindAxes } from '../spec/axes.js';
 import type { DataSettings, ModelKind, SweepSpec } from '../spec/schema.js';
 
@@ -46,23 +45,4 @@ export function expandGrid(spec: SweepSpec): Trial[] {
     }
   }
   return out;
-}
-
-/** A stable id for a configuration trained with a seed on a data split (optional keys at their default not counted: see the registry). */
-export function configId(config: TrialConfig, seed: number, data: DataSettings): string {
-  return createHash('sha256').update(canonicalJson({ config: canonicalConfig(config), seed, data })).digest('hex').slice(0, 16);
-}
-
-/** JSON with object keys sorted at every depth, so equal values give equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
-
-/** The hyperparameters whose values differ across these configurations, in table order. */
-export function varyingKeys(configs: readonly TrialConfig[]): HyperparameterKey[] {
-  return HYPERPARAMETERS.filter((key) => new Set(configs.map((c) => JSON.stringify(c[key]))).size > 1);
 }

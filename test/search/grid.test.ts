@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, configId, countConfigs, expandGrid, varyingKeys } from '../../src/grid/expand.js';
+import { canonicalJson, configId } from '../../src/spec/config-id.js';
+import { countConfigs, expandGrid } from '../../src/search/grid.js';
+import { varyingKeys } from '../../src/spec/labels.js';
 import { loadSpec, parseSpec } from '../../src/spec/load-spec.js';
 
 const spec = (grid: string, head = 'name: g\nseed: 1\n') => parseSpec(`${head}grid:\n${grid}`, 'g.yaml');

@@ -1,8 +1,8 @@
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { bracketBudgets, bracketOf, hyperband } from '../../src/schedule/hyperband.js';
-import { makeScheduler } from '../../src/schedule/index.js';
-import type { DecisionInput, RecordedDecision, Scheduler } from '../../src/schedule/scheduler.js';
+import { bracketBudgets, bracketOf, hyperband } from '../../src/early-stop/hyperband.js';
+import { makeScheduler } from '../../src/early-stop/index.js';
+import type { DecisionInput, RecordedDecision, Scheduler } from '../../src/early-stop/scheduler.js';
 
 const o27 = { minEpochs: 1, maxEpochs: 27, reductionFactor: 3 };
 
