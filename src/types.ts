@@ -3,7 +3,8 @@
  * metrics, a trial's outcome, and sweeps and trials as the store returns them (parsed, in
  * camelCase: no raw database row leaves `store/`).
  */
-import type { DataSettings, Metric } from './spec/schema.js';
+import type { Goal } from './metrics/registry.js';
+import type { DataSettings } from './spec/schema.js';
 import type { TrialConfig } from './spec/hyperparameters.js';
 
 /** One fully resolved configuration (derived from the hyperparameter registry). */
@@ -25,6 +26,8 @@ export type EpochMetrics = {
   valLoss: number;
   valAccuracy: number;
   seconds: number;
+  /** Values the trial reported at this epoch under names of its own (see src/metrics/registry.ts). */
+  reported?: Readonly<Record<string, number>>;
 };
 
 /** What a completed trial reports. */
@@ -39,6 +42,8 @@ export type TrialOutcome = {
   epochs: EpochMetrics[];
   /** SHA-256 of the trained weights' bytes, in layer order: equal hashes, identical models. */
   weightsSha256: string;
+  /** Values the trial reported once it ended, under names of its own (recorded at its last epoch). */
+  reported?: Readonly<Record<string, number>>;
 };
 
 /** `pruned`: stopped early by the sweep's early-stopping rule; it keeps its epochs and counts as done. */
@@ -67,15 +72,15 @@ export type DecisionRecord = {
   metricAtEpoch: number;
 };
 
-/** A sweep as recorded. */
+/** A sweep as recorded: `metric` is the name of what it ranks on, `goal` which way. */
 export type SweepRecord = {
-  id: number; name: string; metric: Metric; seed: number;
+  id: number; name: string; metric: string; goal: Goal; seed: number;
   specPath: string | null; specYaml: string; createdAt: string; updatedAt: string;
 };
 
 /** A sweep with its trial counts and its best value of its metric (completed trials only). */
 export type SweepSummary = {
-  name: string; metric: Metric; createdAt: string; updatedAt: string; total: number;
+  name: string; metric: string; goal: Goal; createdAt: string; updatedAt: string; total: number;
   completed: number; failed: number; pruned: number; running: number; pending: number; best: number | null;
 };
 
@@ -93,6 +98,11 @@ export type TrialRecord = {
   owner: string | null; resumedFrom: number | null;
   valAccuracy: number | null; valLoss: number | null; testAccuracy: number | null; testLoss: number | null;
   params: number | null; seconds: number | null; error: string | null;
+  /**
+   * The sweep's metric for this trial, what it is ranked by: its value at the trial's last epoch
+   * (a completed trial's final value, a pruned one's where it stopped); null before then or where there is none.
+   */
+  metricValue: number | null;
   weightsSha256: string | null;
   /** The environment it was trained in (versions, dataset checksums), for `sweep repro`. */
   environment: Record<string, unknown> | null;
@@ -105,6 +115,8 @@ export type TrialSnapshot = {
   id: number; configId: string; config: TrialConfig; status: TrialStatus; backend: string | null;
   epochs: EpochMetrics[]; valAccuracy: number | null; valLoss: number | null; testAccuracy: number | null;
   seconds: number | null; startedAt: string | null; error: string | null;
+  /** As TrialRecord's: the sweep's metric for this trial, what it is ranked by. */
+  metricValue: number | null;
 };
 
 /** A trained model in the TensorFlow.js layers format: `model.json`'s text and `weights.bin`'s bytes. */

@@ -43,7 +43,7 @@ export async function copy(values: CopyOptions, { out }: Io): Promise<number> {
         throw new UserError(`sweep "${name}" is in ${target.location} already, ranked by ${existing.metric}, not ${sweep.metric}: not copied`);
       }
       const sweepId = existing?.id ?? await target.upsertSweep({
-        name, metric: sweep.metric, seed: sweep.seed, specPath: sweep.specPath, specYaml: sweep.specYaml,
+        name, metric: sweep.metric, goal: sweep.goal, seed: sweep.seed, specPath: sweep.specPath, specYaml: sweep.specYaml,
       });
       let added = 0;
       const trials = await source.trials(sweep.id);

@@ -4,7 +4,7 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { dbOption, defineCommand, jsonOption, type Io } from './command.js';
 import { formatValue, LABEL } from '../spec/labels.js';
-import { formatMetric } from '../spec/schema.js';
+import { formatMetric } from '../metrics/registry.js';
 import { bestSpec, specYaml } from '../spec/one-config.js';
 import { prunedLine } from '../early-stop/describe.js';
 import { formatTable, pct } from './table.js';

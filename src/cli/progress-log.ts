@@ -1,7 +1,7 @@
 import type { SweepEvent } from '../sweep/run-sweep.js';
 import { describeConfig } from '../spec/labels.js';
 import { pct } from './table.js';
-import { formatMetric, type Metric } from '../spec/schema.js';
+import { formatMetric } from '../metrics/registry.js';
 import { prunedLine } from '../early-stop/describe.js';
 import type { TrialConfig } from '../types.js';
 
@@ -9,7 +9,7 @@ import type { TrialConfig } from '../types.js';
  * The plain view of a running sweep: one line per finished epoch and trial, with the
  * running best. Readable in log files and CI.
  */
-export function progressLog(write: (line: string) => void, keys: readonly (keyof TrialConfig)[], metric: Metric) {
+export function progressLog(write: (line: string) => void, keys: readonly (keyof TrialConfig)[], metric: string) {
   let done = 0;
   let total = 0;
   const name = (id: number, c: TrialConfig) => `trial ${id}${keys.length ? ` [${describeConfig(c, keys)}]` : ''}`;

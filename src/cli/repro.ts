@@ -57,7 +57,7 @@ export async function repro(ref: string, values: ReproOptions, { out }: Io): Pro
     const backend = original.backend === 'tensorflow' ? 'node' : original.backend === 'cpu' ? 'cpu' : 'wasm';
     const result = await runSweep({
       spec, specText: stringify(spec), specPath: null, store, dataset, workers: 1, backend,
-      environment: now, onEvent: progressLog(out, [], spec.metric),
+      environment: now, onEvent: progressLog(out, [], spec.metric.name),
     });
     if (result.completed !== 1) throw new UserError(`the reproduction did not complete (${result.failed} failed, ${result.interrupted} interrupted)`);
     const copy = (await store.trials((await store.sweep(name))!.id)).find((t) => t.configId === original.configId)!;

@@ -69,7 +69,7 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
   const keys = strategy.keys;
 
   if (values.dryRun) {
-    out(`${specPath}: sweep "${spec.name}", ${count} ${method === 'grid' ? 'configurations' : `trials of ${method} search`} (seed ${spec.seed}, metric ${spec.metric})${spec.search.earlyStopping ? `, early stopping: ${spec.search.earlyStopping.type}` : ''}`);
+    out(`${specPath}: sweep "${spec.name}", ${count} ${method === 'grid' ? 'configurations' : `trials of ${method} search`} (seed ${spec.seed}, metric ${spec.metric.name})${spec.search.earlyStopping ? `, early stopping: ${spec.search.earlyStopping.type}` : ''}`);
     if (strategy.propose) {
       out(`TPE proposes each trial from the results before it: the first ${Math.min(count, 10)} are random search's.`);
       return 0;
@@ -91,7 +91,7 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
   const stop = userStop(io, view ? () => view.dispatch({ type: 'stopping' }, true) : undefined);
   const screen = tui && view ? tui.mount(view, { onQuit: () => stop.request(0, 'q'), onInterrupt: () => stop.request(130, 'SIGINT') }) : null;
   try {
-    const log = progressLog(out, keys, spec.metric);
+    const log = progressLog(out, keys, spec.metric.name);
     if (!view) out(`data: Fashion-MNIST (${dataset.source}, ${dataset.dir}); database: ${store.location}`);
     const result = await runSweep({
       spec, specText: text, specPath, store, dataset, workers, backend, signal: stop.signal,

@@ -60,7 +60,7 @@ async function fromDatabase(store: Store, sweep: SweepRecord, now: number): Prom
   const first = trials.length ? await store.trial(trials[0].id) : undefined;
   return {
     header: { sweep: sweep.name, specPath: sweep.specPath, dbPath: store.location, backend: latest?.backend ?? '-', workers: null, mode: 'watch' },
-    metric: sweep.metric,
+    metric: { name: sweep.metric, goal: sweep.goal },
     trainSamples: first ? splitSizes(first.data).train : 0,
     // The last `sweep run` of this spec started when it updated the sweep.
     startedAt: Date.parse(sweep.updatedAt),

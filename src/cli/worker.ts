@@ -64,7 +64,7 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
       let trained = 0;
       for (const { record, spec } of open) {
         if (stop.signal.aborted) break;
-        const log = progressLog(out, makeStrategy(spec).keys, spec.metric);
+        const log = progressLog(out, makeStrategy(spec).keys, spec.metric.name);
         const result = await runSweep({
           spec, specText: record.specYaml, specPath: record.specPath, store, dataset, backend: values.backend, joining: true,
           workers: values.workers ?? availableParallelism(), signal: stop.signal,

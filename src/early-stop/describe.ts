@@ -1,4 +1,4 @@
-import { formatMetric, type Metric } from '../spec/schema.js';
+import { formatMetric } from '../metrics/registry.js';
 
 /** A decision as recorded, enough to say it in words. */
 type Decided = {
@@ -7,7 +7,7 @@ type Decided = {
 };
 
 /** "pruned after epoch 3 (asha rung 1: val_accuracy 85.10% short of 86.02%)". */
-export function prunedLine(d: Decided | undefined, metric: Metric): string {
+export function prunedLine(d: Decided | undefined, metric: string): string {
   if (!d) return 'pruned';
   const where = d.rung === null ? d.scheduler : `${d.scheduler} rung ${d.rung}${d.bracket === null ? '' : ` of bracket ${d.bracket}`}`;
   const short = d.threshold === null ? '' : ` short of ${formatMetric(metric, d.threshold)}`;

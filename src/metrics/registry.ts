@@ -34,6 +34,8 @@ export type MetricDef = {
   readonly when: 'epoch' | 'end';
   /** Whether a sweep may rank and search on it. Never the test set's: it is evaluated once and chooses nothing. */
   readonly objective: boolean;
+  /** Why it may not, where it may not: said when a spec asks for it. */
+  readonly notObjective?: string;
   /** Where the built-in models' records hold it: an epoch's field, and a finished trial's. */
   readonly epochField?: EpochField;
   readonly trialField?: TrialField;
@@ -53,30 +55,37 @@ export const BUILT_IN_METRICS: readonly MetricDef[] = [
   },
   {
     name: 'accuracy', goal: 'maximize', format: 'percent', measuredBy: 'sweep', when: 'epoch', objective: false,
+    notObjective: 'it is measured on the training images, where overfitting scores best',
     epochField: 'accuracy', doc: 'training accuracy over the epoch',
   },
   {
     name: 'loss', goal: 'minimize', format: 'loss', measuredBy: 'sweep', when: 'epoch', objective: false,
+    notObjective: 'it is measured on the training images, where overfitting scores best',
     epochField: 'loss', doc: 'training loss over the epoch (with label smoothing where the trial has it)',
   },
   {
     name: 'epoch_seconds', goal: 'minimize', format: 'seconds', measuredBy: 'sweep', when: 'epoch', objective: false,
+    notObjective: 'it is what one epoch cost, not how good the model is',
     epochField: 'seconds', doc: 'seconds the epoch took, its validation included',
   },
   {
     name: 'test_accuracy', goal: 'maximize', format: 'percent', measuredBy: 'sweep', when: 'end', objective: false,
+    notObjective: 'the test set is evaluated once and chooses nothing',
     trialField: 'testAccuracy', doc: 'accuracy on the test split, evaluated once after the last epoch',
   },
   {
     name: 'test_loss', goal: 'minimize', format: 'loss', measuredBy: 'sweep', when: 'end', objective: false,
+    notObjective: 'the test set is evaluated once and chooses nothing',
     trialField: 'testLoss', doc: 'cross-entropy on the test split, evaluated once after the last epoch',
   },
   {
     name: 'train_seconds', goal: 'minimize', format: 'seconds', measuredBy: 'sweep', when: 'end', objective: false,
+    notObjective: 'a cost alone ranks the smallest model first, whatever its accuracy',
     trialField: 'seconds', doc: 'seconds the trial trained, every attempt\'s epochs counted once',
   },
   {
     name: 'params', goal: 'minimize', format: 'count', measuredBy: 'sweep', when: 'end', objective: false,
+    notObjective: 'a cost alone ranks the smallest model first, whatever its accuracy',
     trialField: 'params', doc: 'the model\'s number of weights',
   },
 ];
@@ -109,18 +118,29 @@ export function isBuiltInMetric(name: string): boolean {
  * `name` with `goal` as a sweep's objective, or why it cannot be one: a built-in metric whose
  * goal is the other way, the test set's, or a metric of the trial's own without a goal.
  */
-export function checkObjective(name: string, goal: Goal | undefined): Objective | { readonly problem: string } {
+export function checkObjective(
+  name: string, goal: Goal | undefined,
+): Objective | { readonly problem: string; readonly field: 'name' | 'goal' } {
   const def = BY_NAME.get(name);
   if (def === undefined) {
-    if (goal === undefined) return { problem: `"${name}" is not a metric sweep measures; give its goal (maximize or minimize) to use it` };
+    if (goal === undefined) return { problem: `"${name}" is not a metric sweep measures: give its goal (maximize or minimize)`, field: 'name' };
     return { name, goal };
   }
   if (!def.objective) {
-    const why = def.name.startsWith('test_') ? 'the test set chooses nothing' : 'it cannot rank trials by itself';
-    return { problem: `${name} cannot be the objective (${why}): use ${objectiveNames().join(' or ')}` };
+    return { problem: `${name} cannot be what the sweep ranks on (${def.notObjective}): use ${objectiveNames().join(' or ')}`, field: 'name' };
   }
-  if (goal !== undefined && goal !== def.goal) return { problem: `sweep can only ${def.goal} ${name}, not ${goal} it` };
+  if (goal !== undefined && goal !== def.goal) return { problem: `sweep can only ${def.goal} ${name}, not ${goal} it: write \`goal: ${def.goal}\``, field: 'goal' };
   return { name, goal: def.goal! };
+}
+
+/**
+ * Why `name` cannot rank a sweep of the built-in models (which report only the registry's
+ * metrics), or undefined where it can.
+ */
+export function builtInObjectiveProblem(name: string): string | undefined {
+  if (!BY_NAME.has(name)) return `must be ${objectiveNames().join(' or ')}, the metrics sweep records (got ${JSON.stringify(name)})`;
+  const checked = checkObjective(name, undefined);
+  return 'problem' in checked ? checked.problem : undefined;
 }
 
 /** The built-in metrics a sweep may rank on. */

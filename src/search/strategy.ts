@@ -8,7 +8,8 @@ import { configId } from '../spec/config-id.js';
 import { expandGrid } from '../search/grid.js';
 import { varyingKeys } from '../spec/labels.js';
 import { HYPERPARAMETERS, type HyperparameterKey } from '../spec/hyperparameters.js';
-import { metricScore, type SweepSpec } from '../spec/schema.js';
+import { score } from '../metrics/registry.js';
+import type { SweepSpec } from '../spec/schema.js';
 import type { Trial, TrialConfig, TrialRecord } from '../types.js';
 import { sampleRandom } from './random.js';
 import { searchSpace, type Observation, type Sample } from './space.js';
@@ -84,9 +85,9 @@ function observe(spec: SweepSpec, t: TrialRecord): Observation[] {
   const config = t.config as unknown as Sample;
   switch (t.status) {
     case 'completed':
-      return [{ number: t.number, config, state: 'complete', score: metricScore(spec.metric, t) }];
+      return [{ number: t.number, config, state: 'complete', score: score(spec.metric.goal, t.metricValue) }];
     case 'pruned':
-      return [{ number: t.number, config, state: 'pruned', score: metricScore(spec.metric, t), epochs: t.epochsDone }];
+      return [{ number: t.number, config, state: 'pruned', score: score(spec.metric.goal, t.metricValue), epochs: t.epochsDone }];
     case 'failed':
       return [];
     default:

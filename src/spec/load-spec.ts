@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isPair, isScalar, parseDocument, type Node } from 'yaml';
 import type { core } from 'zod';
 import { UserError } from '../errors.js';
+import { builtInObjectiveProblem } from '../metrics/registry.js';
 import { KIND_AXES, MODEL_KINDS, specSchema, type SweepSpec } from './schema.js';
 import { fromWandb, isWandbConfig } from './wandb.js';
 
@@ -107,6 +108,10 @@ export function parseSpecWithNotes(text: string, file: string): { spec: SweepSpe
     return fail(issue.path, key === undefined ? friendly(issue) : `unknown key "${key}"`, key);
   }
   const spec = parsed.data;
+
+  // The built-in models report the registry's metrics only: a metric of the trial's own would never arrive.
+  const notBuiltIn = builtInObjectiveProblem(spec.metric.name);
+  if (notBuiltIn !== undefined) fail(typeof native.metric === 'string' ? ['metric'] : ['metric', 'name'], notBuiltIn);
 
   // Random search and TPE draw a bounded number of trials; a grid takes lists, not ranges.
   const { method } = spec.search;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkObjective, DEFAULT_OBJECTIVE, GOALS, type Objective } from '../metrics/registry.js';
 import {
   HYPERPARAMETERS, MODEL_KINDS, REGISTRY, TRAIN_KEYS, isOptional, kindKeys, posInt,
   type HyperparameterKey, type ModelKind,
@@ -15,29 +16,8 @@ export {
   type Activation, type ModelKind, type OptimizerName, type Pooling,
 } from './hyperparameters.js';
 
-export const METRICS = ['val_accuracy', 'val_loss'] as const;
-export type Metric = (typeof METRICS)[number];
-
 export const METHODS = ['grid', 'random', 'tpe'] as const;
 export type Method = (typeof METHODS)[number];
-
-type Validation = { valAccuracy: number | null; valLoss: number | null };
-
-/** A result's score under a metric, higher is better: val_accuracy is maximised, val_loss minimised. For ranking only: show `metricValue`. */
-export function metricScore(metric: Metric, r: Validation): number {
-  return metric === 'val_loss' ? -(r.valLoss ?? Infinity) : r.valAccuracy ?? -Infinity;
-}
-
-/** The metric's own value for a result, as recorded (NaN when missing). */
-export function metricValue(metric: Metric, r: Validation): number {
-  return (metric === 'val_loss' ? r.valLoss : r.valAccuracy) ?? NaN;
-}
-
-/** A metric's value as every view prints it: an accuracy as a percentage ("88.92%"), a loss with 4 decimals ("0.3123"); null or NaN as "-". */
-export function formatMetric(metric: Metric, value: number | null): string {
-  if (value === null || Number.isNaN(value)) return '-';
-  return metric === 'val_loss' ? value.toFixed(4) : `${(value * 100).toFixed(2)}%`;
-}
 
 const list = <T extends z.ZodType>(item: T) =>
   z.array(item, { error: 'must be a list' }).min(1, 'must list at least one value');
@@ -145,10 +125,27 @@ const search = z.strictObject({
   earlyStopping: earlyStopping.optional(),
 });
 
+/**
+ * What the sweep ranks on: a metric's name (`val_loss`), or `{name, goal}`; the goal of a
+ * metric sweep measures comes from the registry, and one given must agree with it.
+ */
+const metric = z.union([
+  z.string(),
+  z.strictObject({ name: z.string(), goal: z.enum(GOALS, { error: 'must be maximize or minimize' }).optional() }),
+], { error: 'must be a metric\'s name, or {name, goal}' }).transform((m, ctx): Objective => {
+  const [name, goal] = typeof m === 'string' ? [m, undefined] : [m.name, m.goal];
+  const checked = checkObjective(name, goal);
+  if ('problem' in checked) {
+    ctx.addIssue({ code: 'custom', message: checked.problem, path: typeof m === 'string' ? [] : [checked.field] });
+    return z.NEVER;
+  }
+  return checked;
+});
+
 export const specSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-"'),
   description: z.string().optional(),
-  metric: z.enum(METRICS, { error: `must be one of ${METRICS.join(', ')}` }).default('val_accuracy'),
+  metric: metric.default(DEFAULT_OBJECTIVE),
   seed: z.number().int('must be an integer').gte(0, 'must be in [0, 2147483647]').lte(2147483647, 'must be in [0, 2147483647]').default(42),
   data: data.default({ validationSplit: 0.1, trainLimit: 60000, testLimit: 10000 }),
   train: train.default(trainDefaults),

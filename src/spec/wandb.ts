@@ -10,6 +10,7 @@
  * enumerates) and `hyperband_stopping.py`; the docs' "Sweep configuration options"
  * (https://docs.wandb.ai/guides/sweeps/sweep-config-keys) for what each distribution draws.
  */
+import { builtInObjectiveProblem, metricDef } from '../metrics/registry.js';
 import { HYPERPARAMETERS, REGISTRY, type HyperparameterKey } from './hyperparameters.js';
 
 type Path = readonly PropertyKey[];
@@ -87,10 +88,13 @@ type Origin = { readonly name: string; readonly form: 'value' | 'values' | 'rang
 
 const isMap = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Whether a raw spec is a W&B sweep configuration: it has W&B's top-level keys and neither `grid` nor `search`. */
+/**
+ * Whether a raw spec is a W&B sweep configuration: it has W&B's top-level keys and neither `grid`
+ * nor `search`. A `metric` mapping alone is not one: native specs write `{name, goal}` too.
+ */
 export function isWandbConfig(raw: Raw): boolean {
   if ('grid' in raw || 'search' in raw) return false;
-  return ['method', 'parameters', 'early_terminate', 'run_cap'].some((k) => k in raw) || isMap(raw.metric);
+  return ['method', 'parameters', 'early_terminate', 'run_cap'].some((k) => k in raw);
 }
 
 /** The native raw spec for a W&B configuration; anything sweep cannot honour is refused through `src.refuse`. */
@@ -138,8 +142,12 @@ function wandbMethod(m: unknown, src: WandbSource): WandbMethod {
   return m as WandbMethod;
 }
 
-/** The native metric, or undefined where W&B has none and needs none (grid and random: sweep then ranks by val_accuracy). */
-function wandbMetric(w: Raw, method: WandbMethod, src: WandbSource): string | undefined {
+/**
+ * The native metric `{name, goal}`, or undefined where W&B has none and needs none (grid and
+ * random: sweep then ranks by val_accuracy). Which names sweep can rank on is the native
+ * schema's to say; here only W&B's own defaults and keys.
+ */
+function wandbMetric(w: Raw, method: WandbMethod, src: WandbSource): Raw | undefined {
   const m = w.metric;
   const shape = '{name: val_accuracy, goal: maximize} or {name: val_loss, goal: minimize}';
   if (m === undefined) {
@@ -156,18 +164,17 @@ function wandbMetric(w: Raw, method: WandbMethod, src: WandbSource): string | un
     }
     if (key !== 'name' && key !== 'goal') src.refuse(['metric'], `unknown key "${key}" (a metric has name and goal)`, key);
   }
-  if (m.name !== 'val_accuracy' && m.name !== 'val_loss') {
-    src.refuse(['metric', 'name'], `must be val_accuracy or val_loss, the metrics sweep records (got ${JSON.stringify(m.name)})`);
-  }
+  if (typeof m.name !== 'string') src.refuse(m.name === undefined ? ['metric'] : ['metric', 'name'], `needs a metric's name: ${shape}`);
+  // Said before the rest of the file is read: it is why most W&B files written for a script of one's own cannot run here.
+  const notBuiltIn = builtInObjectiveProblem(m.name as string);
+  if (notBuiltIn !== undefined) src.refuse(['metric', 'name'], notBuiltIn);
   if (m.goal !== undefined && m.goal !== 'minimize' && m.goal !== 'maximize') src.refuse(['metric', 'goal'], 'must be minimize or maximize');
-  const goal = m.goal ?? 'minimize'; // schema.json's default
-  const wanted = m.name === 'val_accuracy' ? 'maximize' : 'minimize';
-  if (goal !== wanted) {
-    const why = m.goal === undefined ? ' (W&B\'s goal defaults to minimize)' : '';
-    src.refuse(m.goal === undefined ? ['metric'] : ['metric', 'goal'],
-      `sweep can only ${wanted} ${m.name}, not ${goal} it${why}: write \`goal: ${wanted}\``);
+  // W&B's goal defaults to minimize (schema.json): a metric sweep knows to go the other way says so here.
+  const wanted = metricDef(m.name as string).goal;
+  if (m.goal === undefined && wanted === 'maximize') {
+    src.refuse(['metric'], `sweep can only maximize ${m.name as string}, not minimize it (W&B's goal defaults to minimize): write \`goal: maximize\``);
   }
-  return m.name as string;
+  return { name: m.name, goal: m.goal ?? 'minimize' };
 }
 
 /** The native grid for W&B's `parameters`, with where each axis came from. */
@@ -316,7 +323,7 @@ function wandbEarlyTerminate(e: unknown, src: WandbSource): Raw | undefined {
 /** The W&B path a native path came from: grid axes to their parameters, search to method, run_cap and early_terminate. */
 function origin(path: Path, origins: ReadonlyMap<string, Origin>): Path {
   const [head, key, ...rest] = path;
-  if (head === 'metric') return ['metric', 'name'];
+  if (head === 'metric') return key === 'goal' ? ['metric', 'goal'] : ['metric', 'name'];
   if (head === 'search') {
     if (key === 'trials') return ['run_cap'];
     if (key !== 'earlyStopping') return ['method'];

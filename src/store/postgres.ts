@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { UserError } from '../errors.js';
-import type { DataSettings, Metric } from '../spec/schema.js';
+import type { DataSettings } from '../spec/schema.js';
 import type {
   DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot, TrialStatus,
 } from '../types.js';
@@ -8,10 +8,11 @@ import { SCHEMA_VERSION } from './schema.js';
 import { PG_MIGRATIONS } from './schema-postgres.js';
 import { HYPERPARAMETERS, REGISTRY, withDefaults } from '../spec/hyperparameters.js';
 import {
-  copiedTrialColumns, DECISION_COLUMNS, DECISIONS_OF_SWEEP, decisionValues, HYPERPARAMETER_COLUMNS, hyperparameterValues, REFUSED, toDecision,
-  toSweep, toTrial, type DecisionRow, type SweepRow, type TrialRow,
+  copiedTrialColumns, DECISION_COLUMNS, DECISIONS_OF_SWEEP, decisionValues, HYPERPARAMETER_COLUMNS, hyperparameterValues, paramRows,
+  paramRowsOfColumns,   REFUSED, reportedByStep, reportedRows, toDecision, toSweep, toTrial, type DecisionRow, type SweepRow, type TrialRow,
 } from './rows.js';
-import { leaseMs, type Claim, type EpochDecision, type QueryResult, type Store, type TrialCopy, type Value } from './store.js';
+import { METRIC_VALUE_OF } from './schema-v8.js';
+import { leaseMs, type Claim, type EpochDecision, type NewSweep, type QueryResult, type Store, type TrialCopy, type Value } from './store.js';
 
 /** Connections per store: the controller's claims, writes and heartbeats, a few at once. */
 const POOL_SIZE = 4;
@@ -43,7 +44,7 @@ const leaseOver = (n: number) =>
 const CLAIM = `
   UPDATE trials SET status = 'running', owner = $2, heartbeat_at = ${NOW}, started_at = ${NOW},
     attempts = attempts + 1, finished_at = NULL, val_accuracy = NULL, val_loss = NULL, test_accuracy = NULL,
-    test_loss = NULL, params = NULL, seconds = NULL, error = NULL, resumed_from = NULL
+    test_loss = NULL, params = NULL, seconds = NULL, error = NULL, resumed_from = NULL, metric_value = NULL
   WHERE id = (
     SELECT id FROM trials
     WHERE sweep_id = $1 AND config_id = ANY($3::text[])
@@ -56,8 +57,11 @@ const CLAIM = `
 /** The sweep's trials, completed ones best first by its metric, then the rest by id (as SQLite orders them). */
 const RANKED = `
   SELECT t.* FROM trials t JOIN sweeps s ON s.id = t.sweep_id WHERE t.sweep_id = $1
-  ORDER BY t.status <> 'completed',
-    CASE s.metric WHEN 'val_loss' THEN -t.val_loss ELSE t.val_accuracy END DESC NULLS LAST, t.id`;
+  ORDER BY t.status <> 'completed', t.metric_value IS NULL,
+    CASE s.goal WHEN 'minimize' THEN t.metric_value ELSE -t.metric_value END, t.id`;
+
+/** Sets a trial's ($1) metric_value: its sweep's metric at its last epoch (schema-v8.ts). */
+const SET_METRIC_VALUE = `UPDATE trials SET metric_value = ${METRIC_VALUE_OF('trials')} WHERE id = $1`;
 
 const MULTIPLE = 'the SQL holds more than one statement; give exactly one (a single SELECT, WITH … SELECT, VALUES or TABLE)';
 
@@ -136,16 +140,23 @@ export class PostgresStore implements Store {
     await this.pool.end();
   }
 
-  async upsertSweep(s: { name: string; metric: Metric; seed: number; specPath: string | null; specYaml: string }): Promise<number> {
-    const r = await this.run((c) => c.query<{ id: number }>(
-      `INSERT INTO sweeps (name, metric, seed, spec_path, spec_yaml, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, ${NOW}, ${NOW})
-       ON CONFLICT (name) DO UPDATE SET metric = excluded.metric, seed = excluded.seed,
-         spec_path = excluded.spec_path, spec_yaml = excluded.spec_yaml, updated_at = excluded.updated_at
-       RETURNING id`,
-      [s.name, s.metric, s.seed, s.specPath, s.specYaml],
-    ));
-    return r.rows[0].id;
+  async upsertSweep(s: NewSweep): Promise<number> {
+    return this.transaction(async (c) => {
+      const before = await c.query<{ metric: string }>('SELECT metric FROM sweeps WHERE name = $1 FOR UPDATE', [s.name]);
+      const r = await c.query<{ id: number }>(
+        `INSERT INTO sweeps (name, metric, goal, seed, spec_path, spec_yaml, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, ${NOW}, ${NOW})
+         ON CONFLICT (name) DO UPDATE SET metric = excluded.metric, goal = excluded.goal, seed = excluded.seed,
+           spec_path = excluded.spec_path, spec_yaml = excluded.spec_yaml, updated_at = excluded.updated_at
+         RETURNING id`,
+        [s.name, s.metric, s.goal, s.seed, s.specPath, s.specYaml],
+      );
+      const id = r.rows[0].id;
+      if (before.rows[0] && before.rows[0].metric !== s.metric) {
+        await c.query(`UPDATE trials SET metric_value = ${METRIC_VALUE_OF('trials')} WHERE sweep_id = $1 AND status IN ('completed', 'pruned')`, [id]);
+      }
+      return id;
+    });
   }
 
   /**
@@ -230,6 +241,7 @@ export class PostgresStore implements Store {
     return this.fenced(claim, 'running', async (c) => {
       await c.query('DELETE FROM epochs WHERE trial_id = $1 AND epoch > $2', [claim.trial.id, resumed.length]);
       await c.query('DELETE FROM decisions WHERE trial_id = $1 AND epoch > $2', [claim.trial.id, resumed.length]);
+      await c.query('DELETE FROM reported_metrics WHERE trial_id = $1 AND step > $2', [claim.trial.id, resumed.length]);
       await insertEpochs(c, claim.trial.id, resumed);
       await c.query('UPDATE trials SET epochs_done = $2, resumed_from = $3, backend = $4 WHERE id = $1',
         [claim.trial.id, resumed.length, resumed.length > 0 ? resumed.length : null, backend]);
@@ -258,6 +270,7 @@ export class PostgresStore implements Store {
              seconds = (SELECT SUM(seconds) FROM epochs WHERE trial_id = $1) WHERE id = $1`,
           [id, real(m.valAccuracy), real(m.valLoss)],
         );
+        await c.query(SET_METRIC_VALUE, [id]);
       } else if (checkpoint) {
         await c.query(
           `INSERT INTO checkpoints (trial_id, epoch, data) VALUES ($1, $2, $3)
@@ -287,6 +300,8 @@ export class PostgresStore implements Store {
         [claim.trial.id, r.backend, real(r.valAccuracy), real(r.valLoss), real(r.testAccuracy), real(r.testLoss),
           r.params, real(r.seconds), r.weightsSha256, environment ? JSON.stringify(environment) : null, r.epochs.length],
       );
+      await insertReported(c, reportedRows(claim.trial.id, r.epochs.length, r.reported));
+      await c.query(SET_METRIC_VALUE, [claim.trial.id]);
     });
   }
 
@@ -317,9 +332,10 @@ export class PostgresStore implements Store {
     await this.transaction(async (c) => {
       await c.query('DELETE FROM epochs WHERE trial_id = $1', [trialId]);
       await c.query('DELETE FROM decisions WHERE trial_id = $1', [trialId]);
+      await c.query('DELETE FROM reported_metrics WHERE trial_id = $1', [trialId]);
       await c.query('DELETE FROM checkpoints WHERE trial_id = $1', [trialId]);
       await c.query('DELETE FROM models WHERE trial_id = $1', [trialId]);
-      await c.query(`UPDATE trials SET status = 'pending', epochs_done = 0, error = NULL WHERE id = $1`, [trialId]);
+      await c.query(`UPDATE trials SET status = 'pending', epochs_done = 0, error = NULL, metric_value = NULL WHERE id = $1`, [trialId]);
     });
   }
 
@@ -337,6 +353,7 @@ export class PostgresStore implements Store {
       const id = r.rows[0]?.id;
       if (id === undefined) return null;
       await insertEpochs(c, id, t.epochs);
+      await insertParams(c, paramRows(Number(id), t.record.config));
       for (const d of t.decisions) {
         await c.query(`INSERT INTO decisions (${DECISION_COLUMNS.join(', ')}) VALUES (${DECISION_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
           decisionValues(id, d));
@@ -393,12 +410,12 @@ export class PostgresStore implements Store {
 
   async sweeps(): Promise<SweepSummary[]> {
     const r = await this.run((c) => c.query<SweepSummary>(
-      `SELECT s.name, s.metric, s.created_at AS "createdAt", s.updated_at AS "updatedAt", COUNT(t.id) AS total,
+      `SELECT s.name, s.metric, s.goal, s.created_at AS "createdAt", s.updated_at AS "updatedAt", COUNT(t.id) AS total,
          COUNT(*) FILTER (WHERE t.status = 'completed') AS completed, COUNT(*) FILTER (WHERE t.status = 'failed') AS failed,
          COUNT(*) FILTER (WHERE t.status = 'pruned') AS pruned, COUNT(*) FILTER (WHERE t.status = 'running') AS running,
          COUNT(*) FILTER (WHERE t.status IN ('pending', 'interrupted')) AS pending,
-         CASE s.metric WHEN 'val_loss' THEN MIN(t.val_loss) FILTER (WHERE t.status = 'completed')
-                       ELSE MAX(t.val_accuracy) FILTER (WHERE t.status = 'completed') END AS best
+         CASE s.goal WHEN 'minimize' THEN MIN(t.metric_value) FILTER (WHERE t.status = 'completed')
+                     ELSE MAX(t.metric_value) FILTER (WHERE t.status = 'completed') END AS best
        FROM sweeps s LEFT JOIN trials t ON t.sweep_id = s.id
        GROUP BY s.id ORDER BY s.created_at, s.id`,
     ));
@@ -417,7 +434,7 @@ export class PostgresStore implements Store {
 
   /** Both reads in one snapshot (REPEATABLE READ): a trial completed between them is seen whole or not at all. */
   async snapshot(sweepId: number): Promise<TrialSnapshot[]> {
-    const [trials, epochRows] = await this.transaction(async (c) => [
+    const [trials, epochRows, reportedList] = await this.transaction(async (c) => [
       (await c.query<TrialRow>(RANKED, [sweepId])).rows,
       (await c.query<EpochMetrics & { trialId: number }>(
         `SELECT e.trial_id AS "trialId", e.epoch, e.loss, e.accuracy, e.val_loss AS "valLoss",
@@ -425,26 +442,35 @@ export class PostgresStore implements Store {
          FROM epochs e JOIN trials t ON t.id = e.trial_id WHERE t.sweep_id = $1 ORDER BY e.trial_id, e.epoch`,
         [sweepId],
       )).rows,
+      (await c.query<ReportedRow>(
+        'SELECT r.* FROM reported_metrics r JOIN trials t ON t.id = r.trial_id WHERE t.sweep_id = $1', [sweepId],
+      )).rows,
     ] as const, 'ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const reported = reportedByStep(reportedList);
     const epochs = new Map<number, EpochMetrics[]>();
     for (const { trialId, ...m } of epochRows) {
       if (!epochs.has(trialId)) epochs.set(trialId, []);
-      epochs.get(trialId)!.push(m);
+      const values = reported.get(trialId)?.get(m.epoch);
+      epochs.get(trialId)!.push(values ? { ...m, reported: values } : m);
     }
     return trials.map((t) => ({
       id: t.id, configId: t.config_id, config: withDefaults(JSON.parse(t.config_json) as TrialConfig), status: t.status,
       backend: t.backend, epochs: epochs.get(t.id) ?? [], valAccuracy: t.val_accuracy, valLoss: t.val_loss,
-      testAccuracy: t.test_accuracy, seconds: t.seconds, startedAt: t.started_at, error: t.error,
+      testAccuracy: t.test_accuracy, seconds: t.seconds, startedAt: t.started_at, error: t.error, metricValue: t.metric_value,
     }));
   }
 
   async epochs(trialId: number): Promise<EpochMetrics[]> {
-    const r = await this.run((c) => c.query<EpochMetrics>(
-      `SELECT epoch, loss, accuracy, val_loss AS "valLoss", val_accuracy AS "valAccuracy", seconds
-       FROM epochs WHERE trial_id = $1 ORDER BY epoch`,
-      [trialId],
-    ));
-    return r.rows;
+    const [rows, reportedList] = await this.transaction(async (c) => [
+      (await c.query<EpochMetrics>(
+        `SELECT epoch, loss, accuracy, val_loss AS "valLoss", val_accuracy AS "valAccuracy", seconds
+         FROM epochs WHERE trial_id = $1 ORDER BY epoch`,
+        [trialId],
+      )).rows,
+      (await c.query<ReportedRow>('SELECT * FROM reported_metrics WHERE trial_id = $1', [trialId])).rows,
+    ] as const, 'ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const reported = reportedByStep(reportedList).get(trialId);
+    return reported ? rows.map((m) => (reported.has(m.epoch) ? { ...m, reported: reported.get(m.epoch)! } : m)) : rows;
   }
 
   /**
@@ -570,6 +596,11 @@ async function migrate(client: pg.PoolClient, location: string, readonly: boolea
     const current = await schemaVersion(client);
     if (current > SCHEMA_VERSION) throw newer(current);
     for (let v = current; v < SCHEMA_VERSION; v++) await client.query(PG_MIGRATIONS[v]);
+    // v8's parameters as rows, for the trials recorded before it: from each one's configuration.
+    if (current < 8) {
+      const trials = await client.query<(string | number | null)[]>({ text: `SELECT id, ${HYPERPARAMETER_COLUMNS.join(', ')} FROM trials`, rowMode: 'array' });
+      await insertParams(client, trials.rows.flatMap(([id, ...values]) => paramRowsOfColumns(Number(id), values)));
+    }
     await client.query('DELETE FROM sweep_schema');
     await client.query('INSERT INTO sweep_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
     await client.query('COMMIT');
@@ -593,6 +624,7 @@ const PROPOSAL_LOCK = `SELECT pg_advisory_xact_lock(${0x53575050}, $1::integer)`
 
 /** Inserts the trials the sweep lacks, numbered on from its last number in the order given; how many. */
 async function insertTrials(c: pg.PoolClient, sweepId: number, seed: number, data: DataSettings, trials: readonly Trial[]): Promise<number> {
+  if (trials.length === 0) return 0;
   const values = trials.map((t) => hyperparameterValues(t.config));
   const columns = HYPERPARAMETER_COLUMNS.map((col, i) => ({ col, type: PG_TYPE[REGISTRY_SQL[i]], values: values.map((v) => v[i]) }));
   const r = await c.query(
@@ -604,14 +636,43 @@ async function insertTrials(c: pg.PoolClient, sweepId: number, seed: number, dat
        WITH ORDINALITY AS x(config_id, config_json, search_json, ${HYPERPARAMETER_COLUMNS.join(', ')}, n)
      WHERE NOT EXISTS (SELECT 1 FROM trials t WHERE t.sweep_id = $1 AND t.config_id = x.config_id)
      ORDER BY n
-     ON CONFLICT (sweep_id, config_id) DO NOTHING`,
+     ON CONFLICT (sweep_id, config_id) DO NOTHING
+     RETURNING id, config_id`,
     [
       sweepId, JSON.stringify(data), seed, trials.map((t) => t.configId), trials.map((t) => JSON.stringify(t.config)),
       trials.map((t) => (t.search ? JSON.stringify(t.search) : null)), ...columns.map((x) => x.values),
     ],
   );
+  const configOf = new Map(trials.map((t) => [t.configId, t.config]));
+  await insertParams(c, r.rows.flatMap((row: { id: number; config_id: string }) => paramRows(Number(row.id), configOf.get(row.config_id)!)));
   return r.rowCount ?? 0;
 }
+
+/** Inserts `param_values` rows (trial_id, name, value, number), in one statement. */
+async function insertParams(c: pg.PoolClient, rows: readonly [number, string, string, number | null][]): Promise<void> {
+  if (rows.length === 0) return;
+  await c.query(
+    `INSERT INTO param_values (trial_id, name, value, number)
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::float8[])
+     ON CONFLICT (trial_id, name) DO UPDATE SET value = excluded.value, number = excluded.number`,
+    [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
+  );
+}
+
+/** Inserts or replaces `reported_metrics` rows (trial_id, name, step, value), in one statement. */
+async function insertReported(c: pg.PoolClient, rows: readonly [number, string, number, number | null][]): Promise<void> {
+  // One row per name and step, the last given winning: ON CONFLICT cannot touch a row twice.
+  const unique = [...new Map(rows.map((r) => [`${r[1]}\u0000${r[2]}`, r])).values()];
+  if (unique.length === 0) return;
+  await c.query(
+    `INSERT INTO reported_metrics (trial_id, name, step, value)
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::float8[])
+     ON CONFLICT (trial_id, name, step) DO UPDATE SET value = excluded.value`,
+    [unique.map((r) => r[0]), unique.map((r) => r[1]), unique.map((r) => r[2]), unique.map((r) => r[3])],
+  );
+}
+
+type ReportedRow = { trial_id: number; name: string; step: number; value: number | null };
 
 const PG_TYPE = { INTEGER: 'bigint', REAL: 'float8', TEXT: 'text' } as const;
 const REGISTRY_SQL = HYPERPARAMETERS.map((k) => REGISTRY[k].sql);
@@ -628,6 +689,7 @@ async function insertEpochs(c: pg.PoolClient, trialId: number, epochs: readonly 
     [trialId, rows.map((e) => e.epoch), rows.map((e) => real(e.loss)), rows.map((e) => real(e.accuracy)),
       rows.map((e) => real(e.valLoss)), rows.map((e) => real(e.valAccuracy)), rows.map((e) => real(e.seconds))],
   );
+  await insertReported(c, rows.flatMap((e) => reportedRows(trialId, e.epoch, e.reported)));
 }
 
 /** NaN as NULL, as SQLite stores it, so that both backends read back alike. */

@@ -3,7 +3,8 @@
  * parsing into records, the per-hyperparameter columns, and the words of a refused query.
  * Only `store/` imports this; rows never leave it.
  */
-import type { DataSettings, Metric } from '../spec/schema.js';
+import type { Goal } from '../metrics/registry.js';
+import type { DataSettings } from '../spec/schema.js';
 import { HYPERPARAMETERS, REGISTRY, columnValue, withDefaults } from '../spec/hyperparameters.js';
 import type { DecisionRecord, SweepRecord, TrialConfig, TrialRecord, TrialStatus } from '../types.js';
 import type { TrialCopy } from './store.js';
@@ -16,18 +17,18 @@ export type TrialRow = {
   resumed_from: number | null; weights_sha256: string | null; env_json: string | null; repro_of: number | null;
   val_accuracy: number | null; val_loss: number | null; test_accuracy: number | null;
   test_loss: number | null; params: number | null; seconds: number | null; error: string | null;
-  number: number; search_json: string | null;
+  number: number; search_json: string | null; metric_value: number | null;
 };
 
 /** A `sweeps` row. */
 export type SweepRow = {
-  id: number; name: string; metric: Metric; seed: number;
+  id: number; name: string; metric: string; goal: Goal; seed: number;
   spec_path: string | null; spec_yaml: string; created_at: string; updated_at: string;
 };
 
 export function toSweep(r: SweepRow): SweepRecord {
   return {
-    id: r.id, name: r.name, metric: r.metric, seed: r.seed, specPath: r.spec_path, specYaml: r.spec_yaml,
+    id: r.id, name: r.name, metric: r.metric, goal: r.goal, seed: r.seed, specPath: r.spec_path, specYaml: r.spec_yaml,
     createdAt: r.created_at, updatedAt: r.updated_at,
   };
 }
@@ -40,7 +41,7 @@ export function toTrial(r: TrialRow): TrialRecord {
     owner: r.owner, resumedFrom: r.resumed_from, valAccuracy: r.val_accuracy, valLoss: r.val_loss,
     testAccuracy: r.test_accuracy, testLoss: r.test_loss, params: r.params, seconds: r.seconds, error: r.error,
     weightsSha256: r.weights_sha256, environment: r.env_json ? JSON.parse(r.env_json) : null, reproOf: r.repro_of,
-    number: r.number, search: r.search_json ? JSON.parse(r.search_json) : null,
+    number: r.number, search: r.search_json ? JSON.parse(r.search_json) : null, metricValue: r.metric_value,
   };
 }
 
@@ -69,7 +70,7 @@ export function copiedTrialColumns(sweepId: number, t: TrialCopy, reproOf: numbe
     ['attempts', r.attempts], ['owner', r.status === 'running' ? null : r.owner], ['resumed_from', r.resumedFrom], ['weights_sha256', r.weightsSha256],
     ['env_json', r.environment ? JSON.stringify(r.environment) : null], ['repro_of', reproOf],
     ['val_accuracy', r.valAccuracy], ['val_loss', r.valLoss], ['test_accuracy', r.testAccuracy], ['test_loss', r.testLoss],
-    ['params', r.params], ['seconds', r.seconds], ['error', r.error],
+    ['params', r.params], ['seconds', r.seconds], ['error', r.error], ['metric_value', r.metricValue],
   ];
 }
 
@@ -78,9 +79,9 @@ export function copiedTrialColumns(sweepId: number, t: TrialCopy, reproOf: numbe
  * (`$1` or `?`: the sweep's id). The same text on both backends.
  */
 export const DECISIONS_OF_SWEEP = (param: string) => `
-  SELECT d.*, t.number, CASE s.metric WHEN 'val_loss' THEN e.val_loss ELSE e.val_accuracy END AS metric_at_epoch
+  SELECT d.*, t.number,
+    (SELECT m.value FROM trial_metrics m WHERE m.trial_id = d.trial_id AND m.name = s.metric AND m.step = d.epoch) AS metric_at_epoch
   FROM decisions d JOIN trials t ON t.id = d.trial_id JOIN sweeps s ON s.id = t.sweep_id
-    LEFT JOIN epochs e ON e.trial_id = d.trial_id AND e.epoch = d.epoch
   WHERE t.sweep_id = ${param} ORDER BY d.trial_id, d.epoch`;
 
 /** A `decisions` row joined with its trial's number. */
@@ -107,6 +108,40 @@ export function decisionValues(trialId: number, d: Omit<DecisionRecord, 'trialId
   const num = (v: number | null) => (v === null || Number.isNaN(v) ? null : v);
   return [trialId, d.epoch, d.scheduler, d.bracket, d.rung, num(d.value), num(d.threshold),
     JSON.stringify(d.compared.map(num)), d.verdict];
+}
+
+/** A `param_values` row: trial id, name, value as text, value as a number (or null). */
+export type ParamRow = [number, string, string, number | null];
+
+/** A trial's `param_values` rows: each hyperparameter it has, named by its column, as its column holds it. */
+export function paramRows(trialId: number, config: TrialConfig): ParamRow[] {
+  return paramRowsOfColumns(trialId, hyperparameterValues(withDefaults(config)));
+}
+
+/** The same from a trial's hyperparameter columns as stored (in HYPERPARAMETER_COLUMNS' order): how v8 fills in older trials. */
+export function paramRowsOfColumns(trialId: number, values: readonly (string | number | null)[]): ParamRow[] {
+  return HYPERPARAMETER_COLUMNS.flatMap((name, i) => {
+    const v = values[i];
+    return v === null || v === undefined ? [] : [[trialId, name, String(v), typeof v === 'number' ? v : null] as ParamRow];
+  });
+}
+
+/** The `reported_metrics` rows of an epoch's (or a trial's end's) reported values at `step`. */
+export function reportedRows(trialId: number, step: number, reported: Readonly<Record<string, number>> | undefined): [number, string, number, number | null][] {
+  return Object.entries(reported ?? {}).map(([name, v]) => [trialId, name, step, Number.isNaN(v) ? null : v]);
+}
+
+/** Reported rows read back, by trial and step, for EpochMetrics.reported. */
+export function reportedByStep(rows: readonly { trial_id: number; name: string; step: number; value: number | null }[]): Map<number, Map<number, Record<string, number>>> {
+  const out = new Map<number, Map<number, Record<string, number>>>();
+  for (const r of rows) {
+    const steps = out.get(r.trial_id) ?? new Map<number, Record<string, number>>();
+    out.set(r.trial_id, steps);
+    const at = steps.get(r.step) ?? {};
+    steps.set(r.step, at);
+    at[r.name] = r.value ?? NaN;
+  }
+  return out;
 }
 
 /** `Store.query`'s refusal of anything that would write or change the connection. */

@@ -9,6 +9,7 @@
  *
  *     npm run build && node scripts/update-schema-doc.mjs
  */
+import { BUILT_IN_METRICS } from '../metrics/registry.js';
 import { HYPERPARAMETERS, REGISTRY, isOptional } from '../spec/hyperparameters.js';
 import { HYPERPARAMETER_COLUMNS } from './rows.js';
 
@@ -40,12 +41,13 @@ const SWEEPS: RelationDoc = {
   columns: [
     col('id', 'the sweep\'s id (`trials.sweep_id` refers to it)'),
     col('name', 'the sweep\'s name, from its spec (unique)'),
-    col('metric', 'what ranks its trials: `val_accuracy` (maximised) or `val_loss` (minimised)'),
+    col('metric', 'the metric that ranks its trials, such as `val_accuracy` (a name in `trial_metrics`)'),
     col('seed', 'the spec\'s seed'),
     col('spec_path', 'the spec file it was last run from'),
     col('spec_yaml', 'the spec\'s text as last run'),
     col('created_at', 'when it was first run (ISO-8601 UTC)'),
     col('updated_at', 'when it was last run (ISO-8601 UTC)'),
+    col('goal', 'which way `metric` is better: `maximize` or `minimize`'),
   ],
 };
 
@@ -84,6 +86,8 @@ const TRIALS: RelationDoc = {
     col('search_json', 'how the search proposed it (TPE: the numbers of the trials it saw, by state), JSON; NULL for grid trials'),
     // Hyperparameters added later are columns added later, at the table's end, in the registry's order.
     ...HYPERPARAMETERS.filter(isOptional).map((k) => col(REGISTRY[k].column, REGISTRY[k].doc)),
+    // Added at v8, after the hyperparameters above; a hyperparameter added later is a column after it.
+    col('metric_value', 'its sweep\'s metric at its last epoch, what it is ranked by (NULL until it completes or is pruned)'),
   ],
 };
 
@@ -142,6 +146,30 @@ const DECISIONS: RelationDoc = {
 };
 
 
+const PARAM_VALUES: RelationDoc = {
+  name: 'param_values',
+  kind: 'table',
+  description: 'one row per hyperparameter of each trial; read it through `trial_params`.',
+  columns: [
+    col('trial_id', 'its trial (`trials.id`)'),
+    col('name', 'the hyperparameter: for the built-in models, its column\'s name in `trials` (`learning_rate`)'),
+    col('value', 'its value as text, as its column holds it: lists as JSON (`[256,128]`), booleans as 1 or 0'),
+    col('number', 'its value where it is a number (booleans as 1 or 0), else NULL: compare numbers here, not in `value`'),
+  ],
+};
+
+const REPORTED_METRICS: RelationDoc = {
+  name: 'reported_metrics',
+  kind: 'table',
+  description: 'one row per value a trial reported under a name of its own at a step; read it through `trial_metrics`.',
+  columns: [
+    col('trial_id', 'its trial (`trials.id`)'),
+    col('name', 'the name the trial reported it under'),
+    col('step', 'the step (epoch) it was reported at'),
+    col('value', 'the value (NULL where it was not a number)'),
+  ],
+};
+
 /** A view's column that means what the column of the same name in `from` means. */
 function inherit(from: RelationDoc, name: string): ColumnDoc {
   const c = from.columns.find((x) => x.name === name);
@@ -159,7 +187,7 @@ const LEADERBOARD: RelationDoc = {
     col('trial_id', 'the trial (`trials.id`)'),
     inherit(TRIALS, 'config_id'),
     ...HYPERPARAMETER_COLUMNS.map((h) => inherit(TRIALS, h)),
-    ...['val_accuracy', 'val_loss', 'test_accuracy', 'test_loss', 'params', 'seconds', 'backend', 'finished_at']
+    ...['val_accuracy', 'val_loss', 'test_accuracy', 'test_loss', 'params', 'seconds', 'backend', 'finished_at', 'metric_value']
       .map((h) => inherit(TRIALS, h)),
   ],
 };
@@ -185,8 +213,30 @@ const LEARNING_CURVES: RelationDoc = {
   ],
 };
 
+const TRIAL_PARAMS: RelationDoc = {
+  name: 'trial_params',
+  kind: 'view',
+  description: 'one row per hyperparameter of every trial, whatever trained it (MLflow\'s `params`): `SELECT name, value FROM trial_params WHERE trial_id = 7`.',
+  columns: PARAM_VALUES.columns.map((c) => inherit(PARAM_VALUES, c.name)),
+};
+
+const TRIAL_METRICS: RelationDoc = {
+  name: 'trial_metrics',
+  kind: 'view',
+  description: 'one row per value every trial recorded, by name and step (MLflow\'s `metrics`); NULLs left out.',
+  columns: [
+    col('trial_id', 'the trial (`trials.id`)'),
+    col('name', `the metric: ${BUILT_IN_METRICS.map((m) => `\`${m.name}\` (${m.doc})`).join('; ')}; or a name the trial reported`),
+    col('step', 'the epoch it was recorded after; a value of the whole trial (test, time, size) is at its last epoch'),
+    col('value', 'the value'),
+  ],
+};
+
 /** Every table and view, in the order docs/database.md describes them. */
-export const SCHEMA_DOC: readonly RelationDoc[] = [SWEEPS, TRIALS, EPOCHS, CHECKPOINTS, MODELS, DECISIONS, LEADERBOARD, BEST_PER_SWEEP, LEARNING_CURVES];
+export const SCHEMA_DOC: readonly RelationDoc[] = [
+  SWEEPS, TRIALS, EPOCHS, CHECKPOINTS, MODELS, DECISIONS, PARAM_VALUES, REPORTED_METRICS,
+  LEADERBOARD, BEST_PER_SWEEP, LEARNING_CURVES, TRIAL_PARAMS, TRIAL_METRICS,
+];
 
 /**
  * The schema as Markdown: per table or view, a bold name line and one bullet per column,

@@ -17,6 +17,8 @@
  *   `WHERE started_at >= '2024-05-01'` compares alike. The lease arithmetic casts
  *   `heartbeat_at` to timestamptz where it needs to (postgres.ts).
  */
+import { POSTGRES_TYPES, v8 } from './schema-v8.js';
+
 
 /**
  * SQLite's two-argument ROUND takes a REAL; PostgreSQL has round(numeric, int) only, so
@@ -228,6 +230,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   DROP VIEW leaderboard;
   ${views(`${V6_COLUMNS}, t.batch_norm, t.augment, t.schedule, t.weight_decay, t.blocks, t.head`)}
   `,
+  // v8: metrics and parameters as data, written once for both backends (schema-v8.ts).
+  v8(POSTGRES_TYPES),
 ];
 
 /** The three views over the hyperparameter columns `columns` (each as `t.name`), as v6 and later make them. */

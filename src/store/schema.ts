@@ -6,6 +6,8 @@
  * grow); test/spec/hyperparameters.test.ts holds the result to the registry.
  */
 
+import { SQLITE_TYPES, v8 } from './schema-v8.js';
+
 /** The views over the hyperparameter columns listed (each migration keeps its own list: history does not change). */
 const views = (columns: string) => `
   CREATE VIEW leaderboard AS
@@ -243,6 +245,9 @@ export const MIGRATIONS: readonly string[] = [
   DROP VIEW leaderboard;
   ${views(`${V5_COLUMNS}, t.label_smoothing, ${V7_COLUMNS}`)}
   `,
+  // v8: metrics and parameters as data (schema-v8.ts, the same on both backends). After it runs, the
+  // store writes each existing trial's `param_values` from its configuration (backfillParams).
+  v8(SQLITE_TYPES),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../errors.js';
-import type { DataSettings, Metric } from '../spec/schema.js';
+import type { DataSettings } from '../spec/schema.js';
 import { failpoint } from '../failpoint.js';
 import type {
   DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot,
@@ -10,12 +10,13 @@ import type {
 import { withDefaults } from '../spec/hyperparameters.js';
 import { refuseNetworkFilesystem } from './filesystem.js';
 import {
-  copiedTrialColumns, DECISION_COLUMNS, DECISIONS_OF_SWEEP, decisionValues, HYPERPARAMETER_COLUMNS, hyperparameterValues, REFUSED, toDecision,
-  toSweep, toTrial, type DecisionRow, type SweepRow, type TrialRow,
+  copiedTrialColumns, DECISION_COLUMNS, DECISIONS_OF_SWEEP, decisionValues, HYPERPARAMETER_COLUMNS, hyperparameterValues, paramRows,
+  paramRowsOfColumns,   REFUSED, reportedByStep, reportedRows, toDecision, toSweep, toTrial, type DecisionRow, type SweepRow, type TrialRow,
 } from './rows.js';
 import { ownerAlive } from './owner.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
-import { leaseMs, type Claim, type EpochDecision, type QueryResult, type Store, type TrialCopy, type Value } from './store.js';
+import { METRIC_VALUE_OF } from './schema-v8.js';
+import { leaseMs, type Claim, type EpochDecision, type NewSweep, type QueryResult, type Store, type TrialCopy, type Value } from './store.js';
 
 const BUSY_TIMEOUT_MS = 10_000;
 
@@ -95,6 +96,12 @@ export class SqliteStore implements Store {
           const current = db.pragma('user_version', { simple: true }) as number;
           checkVersion(current);
           for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+          // v8's parameters as rows, for the trials recorded before it: from each one's configuration.
+          if (current < 8) {
+            const insert = db.prepare('INSERT OR IGNORE INTO param_values (trial_id, name, value, number) VALUES (?, ?, ?, ?)');
+            const trials = db.prepare(`SELECT id, ${HYPERPARAMETER_COLUMNS.join(', ')} FROM trials`).raw().all() as [number, ...(string | number | null)[]][];
+            for (const [id, ...values] of trials) for (const row of paramRowsOfColumns(id, values)) insert.run(...row);
+          }
           const broken = db.pragma('foreign_key_check') as unknown[];
           if (broken.length > 0) throw new Error(`migration broke ${broken.length} foreign keys`);
           db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -113,16 +120,22 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 
-  async upsertSweep(s: { name: string; metric: Metric; seed: number; specPath: string | null; specYaml: string }): Promise<number> {
+  async upsertSweep(s: NewSweep): Promise<number> {
     const t = now();
-    const row = this.db.prepare(
-      `INSERT INTO sweeps (name, metric, seed, spec_path, spec_yaml, created_at, updated_at)
-       VALUES (@name, @metric, @seed, @specPath, @specYaml, @t, @t)
-       ON CONFLICT (name) DO UPDATE SET metric = excluded.metric, seed = excluded.seed,
-         spec_path = excluded.spec_path, spec_yaml = excluded.spec_yaml, updated_at = excluded.updated_at
-       RETURNING id`,
-    ).get({ ...s, t }) as { id: number };
-    return row.id;
+    return this.db.transaction(() => {
+      const before = this.db.prepare('SELECT metric FROM sweeps WHERE name = ?').get(s.name) as { metric: string } | undefined;
+      const row = this.db.prepare(
+        `INSERT INTO sweeps (name, metric, goal, seed, spec_path, spec_yaml, created_at, updated_at)
+         VALUES (@name, @metric, @goal, @seed, @specPath, @specYaml, @t, @t)
+         ON CONFLICT (name) DO UPDATE SET metric = excluded.metric, goal = excluded.goal, seed = excluded.seed,
+           spec_path = excluded.spec_path, spec_yaml = excluded.spec_yaml, updated_at = excluded.updated_at
+         RETURNING id`,
+      ).get({ ...s, t }) as { id: number };
+      if (before && before.metric !== s.metric) {
+        this.db.prepare(`UPDATE trials SET metric_value = ${METRIC_VALUE_OF('trials')} WHERE sweep_id = ? AND status IN ('completed', 'pruned')`).run(row.id);
+      }
+      return row.id;
+    }).immediate();
   }
 
   async addTrials(sweepId: number, seed: number, data: DataSettings, trials: readonly Trial[]): Promise<number> {
@@ -176,7 +189,7 @@ export class SqliteStore implements Store {
       const row = this.db.prepare(
         `UPDATE trials SET status = 'running', owner = ?, heartbeat_at = ?, started_at = ?, attempts = attempts + 1,
            finished_at = NULL, val_accuracy = NULL, val_loss = NULL, test_accuracy = NULL, test_loss = NULL,
-           params = NULL, seconds = NULL, error = NULL, resumed_from = NULL
+           params = NULL, seconds = NULL, error = NULL, resumed_from = NULL, metric_value = NULL
          WHERE id = ? RETURNING *`,
       ).get(owner, t, t, next.id) as TrialRow;
       failpoint('claim');
@@ -193,6 +206,7 @@ export class SqliteStore implements Store {
     return this.fenced(claim, () => {
       this.db.prepare('DELETE FROM epochs WHERE trial_id = ? AND epoch > ?').run(claim.trial.id, resumed.length);
       this.db.prepare('DELETE FROM decisions WHERE trial_id = ? AND epoch > ?').run(claim.trial.id, resumed.length);
+      this.db.prepare('DELETE FROM reported_metrics WHERE trial_id = ? AND step > ?').run(claim.trial.id, resumed.length);
       for (const e of resumed) this.insertEpoch(claim.trial.id, e);
       this.db.prepare('UPDATE trials SET epochs_done = ?, resumed_from = ?, backend = ? WHERE id = ?')
         .run(resumed.length, resumed.length > 0 ? resumed.length : null, backend, claim.trial.id);
@@ -217,6 +231,7 @@ export class SqliteStore implements Store {
           `UPDATE trials SET status = 'pruned', finished_at = ?, val_accuracy = ?, val_loss = ?, error = NULL,
              seconds = (SELECT SUM(seconds) FROM epochs WHERE trial_id = ?) WHERE id = ?`,
         ).run(now(), m.valAccuracy, m.valLoss, id, id);
+        this.setMetricValue(id);
       } else if (checkpoint) {
         this.db.prepare('INSERT OR REPLACE INTO checkpoints (trial_id, epoch, data) VALUES (?, ?, ?)').run(id, m.epoch, checkpoint);
       }
@@ -239,6 +254,8 @@ export class SqliteStore implements Store {
          WHERE id = ?`,
       ).run(now(), r.backend, r.valAccuracy, r.valLoss, r.testAccuracy, r.testLoss, r.params, r.seconds,
         r.weightsSha256, environment ? JSON.stringify(environment) : null, r.epochs.length, claim.trial.id);
+      this.insertReported(claim.trial.id, r.epochs.length, r.reported);
+      this.setMetricValue(claim.trial.id);
       failpoint('trial-write');
     });
   }
@@ -267,9 +284,10 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM epochs WHERE trial_id = ?').run(trialId);
       this.db.prepare('DELETE FROM decisions WHERE trial_id = ?').run(trialId);
+      this.db.prepare('DELETE FROM reported_metrics WHERE trial_id = ?').run(trialId);
       this.db.prepare('DELETE FROM checkpoints WHERE trial_id = ?').run(trialId);
       this.db.prepare('DELETE FROM models WHERE trial_id = ?').run(trialId);
-      this.db.prepare(`UPDATE trials SET status = 'pending', epochs_done = 0, error = NULL WHERE id = ?`).run(trialId);
+      this.db.prepare(`UPDATE trials SET status = 'pending', epochs_done = 0, error = NULL, metric_value = NULL WHERE id = ?`).run(trialId);
     }).immediate();
   }
 
@@ -286,6 +304,7 @@ export class SqliteStore implements Store {
       ).get(...columns.map(([, v]) => v)) as { id: number } | undefined;
       if (!row) return null;
       for (const e of t.epochs) this.insertEpoch(row.id, e);
+      this.insertParams(row.id, t.record.config);
       const decision = this.db.prepare(`INSERT INTO decisions (${DECISION_COLUMNS.join(', ')}) VALUES (${DECISION_COLUMNS.map(() => '?').join(', ')})`);
       for (const d of t.decisions) decision.run(...decisionValues(row.id, d));
       if (t.checkpoint) this.db.prepare('INSERT INTO checkpoints (trial_id, epoch, data) VALUES (?, ?, ?)').run(row.id, t.record.epochsDone, t.checkpoint);
@@ -306,12 +325,12 @@ export class SqliteStore implements Store {
 
   async sweeps(): Promise<SweepSummary[]> {
     return this.db.prepare(
-      `SELECT s.name, s.metric, s.created_at AS createdAt, s.updated_at AS updatedAt, COUNT(t.id) AS total,
+      `SELECT s.name, s.metric, s.goal, s.created_at AS createdAt, s.updated_at AS updatedAt, COUNT(t.id) AS total,
          COALESCE(SUM(t.status = 'completed'), 0) AS completed, COALESCE(SUM(t.status = 'failed'), 0) AS failed,
          COALESCE(SUM(t.status = 'pruned'), 0) AS pruned,
          COALESCE(SUM(t.status = 'running'), 0) AS running, COALESCE(SUM(t.status IN ('pending', 'interrupted')), 0) AS pending,
-         CASE s.metric WHEN 'val_loss' THEN MIN(CASE WHEN t.status = 'completed' THEN t.val_loss END)
-                       ELSE MAX(CASE WHEN t.status = 'completed' THEN t.val_accuracy END) END AS best
+         CASE s.goal WHEN 'minimize' THEN MIN(CASE WHEN t.status = 'completed' THEN t.metric_value END)
+                     ELSE MAX(CASE WHEN t.status = 'completed' THEN t.metric_value END) END AS best
        FROM sweeps s LEFT JOIN trials t ON t.sweep_id = s.id
        GROUP BY s.id ORDER BY s.created_at, s.id`,
     ).all() as SweepSummary[];
@@ -333,22 +352,29 @@ export class SqliteStore implements Store {
          e.val_accuracy AS valAccuracy, e.seconds
        FROM epochs e JOIN trials t ON t.id = e.trial_id WHERE t.sweep_id = ? ORDER BY e.trial_id, e.epoch`,
     ).all(sweepId) as (EpochMetrics & { trialId: number })[];
+    const reported = reportedByStep(this.db.prepare(
+      'SELECT r.* FROM reported_metrics r JOIN trials t ON t.id = r.trial_id WHERE t.sweep_id = ?',
+    ).all(sweepId) as { trial_id: number; name: string; step: number; value: number | null }[]);
     for (const { trialId, ...m } of rows) {
       if (!epochs.has(trialId)) epochs.set(trialId, []);
-      epochs.get(trialId)!.push(m);
+      const values = reported.get(trialId)?.get(m.epoch);
+      epochs.get(trialId)!.push(values ? { ...m, reported: values } : m);
     }
     return this.rankedRows(sweepId).map((t) => ({
       id: t.id, configId: t.config_id, config: withDefaults(JSON.parse(t.config_json) as TrialConfig), status: t.status,
       backend: t.backend, epochs: epochs.get(t.id) ?? [], valAccuracy: t.val_accuracy, valLoss: t.val_loss,
-      testAccuracy: t.test_accuracy, seconds: t.seconds, startedAt: t.started_at, error: t.error,
+      testAccuracy: t.test_accuracy, seconds: t.seconds, startedAt: t.started_at, error: t.error, metricValue: t.metric_value,
     }));
   }
 
   async epochs(trialId: number): Promise<EpochMetrics[]> {
-    return this.db.prepare(
+    const rows = this.db.prepare(
       `SELECT epoch, loss, accuracy, val_loss AS valLoss, val_accuracy AS valAccuracy, seconds
        FROM epochs WHERE trial_id = ? ORDER BY epoch`,
     ).all(trialId) as EpochMetrics[];
+    const reported = reportedByStep(this.db.prepare('SELECT * FROM reported_metrics WHERE trial_id = ?')
+      .all(trialId) as { trial_id: number; name: string; step: number; value: number | null }[]).get(trialId);
+    return reported ? rows.map((m) => (reported.has(m.epoch) ? { ...m, reported: reported.get(m.epoch)! } : m)) : rows;
   }
 
   async changeToken(): Promise<string> {
@@ -413,8 +439,8 @@ export class SqliteStore implements Store {
   private rankedRows(sweepId: number): TrialRow[] {
     return this.db.prepare(
       `SELECT t.* FROM trials t JOIN sweeps s ON s.id = t.sweep_id WHERE t.sweep_id = ?
-       ORDER BY t.status <> 'completed',
-         CASE s.metric WHEN 'val_loss' THEN -t.val_loss ELSE t.val_accuracy END DESC, t.id`,
+       ORDER BY t.status <> 'completed', t.metric_value IS NULL,
+         CASE s.goal WHEN 'minimize' THEN t.metric_value ELSE -t.metric_value END, t.id`,
     ).all(sweepId) as TrialRow[];
   }
 
@@ -426,10 +452,27 @@ export class SqliteStore implements Store {
        VALUES (${Array(7 + HYPERPARAMETER_COLUMNS.length).fill('?').join(', ')})
        ON CONFLICT (sweep_id, config_id) DO NOTHING`,
     );
-    return this.insertTrialStmt.run(
+    const result = this.insertTrialStmt.run(
       sweepId, t.configId, JSON.stringify(t.config), dataJson, seed, this.nextNumber(sweepId),
       t.search ? JSON.stringify(t.search) : null, ...hyperparameterValues(t.config),
-    ).changes;
+    );
+    if (result.changes > 0) this.insertParams(Number(result.lastInsertRowid), t.config);
+    return result.changes;
+  }
+
+  private insertParams(trialId: number, config: TrialConfig): void {
+    const insert = this.db.prepare('INSERT OR REPLACE INTO param_values (trial_id, name, value, number) VALUES (?, ?, ?, ?)');
+    for (const row of paramRows(trialId, config)) insert.run(...row);
+  }
+
+  private insertReported(trialId: number, step: number, reported: Readonly<Record<string, number>> | undefined): void {
+    const insert = this.db.prepare('INSERT OR REPLACE INTO reported_metrics (trial_id, name, step, value) VALUES (?, ?, ?, ?)');
+    for (const row of reportedRows(trialId, step, reported)) insert.run(...row);
+  }
+
+  /** The trial's `metric_value`: its sweep's metric at its last epoch (schema-v8.ts). */
+  private setMetricValue(trialId: number): void {
+    this.db.prepare(`UPDATE trials SET metric_value = ${METRIC_VALUE_OF('trials')} WHERE id = ?`).run(trialId);
   }
   private insertTrialStmt: Database.Statement | undefined;
 
@@ -442,6 +485,7 @@ export class SqliteStore implements Store {
       `INSERT OR REPLACE INTO epochs (trial_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ).run(trialId, m.epoch, m.loss, m.accuracy, m.valLoss, m.valAccuracy, m.seconds);
+    this.insertReported(trialId, m.epoch, m.reported);
   }
 }
 

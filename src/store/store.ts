@@ -1,5 +1,6 @@
 import { UserError } from '../errors.js';
-import type { DataSettings, Metric } from '../spec/schema.js';
+import type { Goal } from '../metrics/registry.js';
+import type { DataSettings } from '../spec/schema.js';
 import type {
   DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialOutcome, TrialRecord, TrialSnapshot,
 } from '../types.js';
@@ -27,6 +28,11 @@ import type {
  *   gone loses its trials at once (see `owner.ts`); on PostgreSQL the lease alone decides,
  *   since a pid means nothing on another host.
  * - **What readers see.** Committed writes only; never a half-recorded trial.
+ * - **Parameters and metrics as rows.** Every trial's hyperparameters are in the `trial_params`
+ *   view; every value it recorded is in `trial_metrics`: the built-in metrics after each epoch and
+ *   at its end, and whatever it reported under names of its own (`EpochMetrics.reported`,
+ *   `TrialOutcome.reported`). A trial's `metricValue` is the sweep's metric at its last epoch,
+ *   set by the write that completes or prunes it; ranking reads that and the sweep's goal.
  *
  * Errors a user can cause (a path or URL that cannot be opened, a file that is not a
  * database, a schema from a newer `sweep`, a refused query) are `UserError`s.
@@ -40,8 +46,11 @@ export interface Store {
 
   // --- Writes: the controller's (src/sweep/), and `repro`'s bookkeeping ---
 
-  /** Creates the sweep, or updates the spec of the sweep with this name; returns its id. */
-  upsertSweep(s: { name: string; metric: Metric; seed: number; specPath: string | null; specYaml: string }): Promise<number>;
+  /**
+   * Creates the sweep, or updates the spec of the sweep with this name; returns its id. A new
+   * metric re-ranks its trials: each one's `metricValue` becomes the new metric's at its last epoch.
+   */
+  upsertSweep(s: NewSweep): Promise<number>;
   /**
    * Adds the trials this sweep does not have yet (by config id), as 'pending', numbered on
    * from the sweep's last number in the order given; returns how many were new.
@@ -132,6 +141,9 @@ export interface Store {
    */
   query(sql: string): Promise<QueryResult>;
 }
+
+/** A sweep as `upsertSweep` records it: `metric` is what it ranks on, `goal` which way. */
+export type NewSweep = { name: string; metric: string; goal: Goal; seed: number; specPath: string | null; specYaml: string };
 
 /** A trial as `sweep copy` carries it from one store to another. */
 export type TrialCopy = {

@@ -6,7 +6,8 @@ import { makeStrategy, type SearchStrategy } from '../search/strategy.js';
 import type { BackendChoice, SharedDataset } from '../pool/protocol.js';
 import { splitSizes } from '../data/split.js';
 import { failpoint } from '../failpoint.js';
-import { metricScore, metricValue, type Metric, type SweepSpec } from '../spec/schema.js';
+import { epochValue, score, trialValue, type Objective } from '../metrics/registry.js';
+import type { SweepSpec } from '../spec/schema.js';
 import type { Store } from '../store/store.js';
 import type { Environment } from './environment.js';
 import { ownerToken } from '../store/owner.js';
@@ -16,7 +17,7 @@ import type { Claim, EpochDecision } from '../store/store.js';
 /** What the controller tells its views (the line log now, the live leaderboard later). */
 export type SweepEvent =
   | {
-      type: 'start'; sweep: string; metric: Metric; total: number; todo: number; done: number; notInGrid: number; workers: number;
+      type: 'start'; sweep: string; metric: Objective; total: number; todo: number; done: number; notInGrid: number; workers: number;
       /** Samples per training epoch, for throughput. */
       trainSamples: number;
       /** Every trial in the grid as recorded so far (earlier runs' results included). */
@@ -96,7 +97,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const scheduler = spec.search.earlyStopping && makeScheduler(spec.search.earlyStopping, maxEpochs(searchSpace(spec)));
   const recorded = o.joining ? await store.sweep(spec.name) : undefined;
   const sweepId = recorded?.id ?? await store.upsertSweep({
-    name: spec.name, metric: spec.metric, seed: spec.seed, specPath: o.specPath, specYaml: o.specText,
+    name: spec.name, metric: spec.metric.name, goal: spec.metric.goal, seed: spec.seed, specPath: o.specPath, specYaml: o.specText,
   });
   if (!recorded) await store.addTrials(sweepId, spec.seed, spec.data, trials);
   if (o.retryFailed) await store.retryFailed(sweepId);
@@ -111,7 +112,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const unproposed = strategy.propose ? Math.max(0, strategy.planned - all.length) : 0;
   const todo = rows.filter((r) => r.status === 'pending' || r.status === 'interrupted').length + unproposed;
   const bestRow = rows.find((r) => r.status === 'completed');
-  let best: Best | null = bestRow ? bestOf(spec.metric, bestRow.id, bestRow, bestRow.config) : null;
+  let best: Best | null = bestRow ? bestOf(spec.metric, bestRow.id, bestRow.metricValue ?? NaN, bestRow.config) : null;
 
   const result: SweepResult = {
     sweep: spec.name, completed: 0, failed: 0, interrupted: 0, pruned: 0, epochsTrained: 0,
@@ -188,10 +189,10 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
             },
             (e, reply) => {
               if (e.type === 'started') {
-                values.push(...e.epochs.map((m) => metricValue(spec.metric, m)));
+                values.push(...e.epochs.map((m) => epochValue(spec.metric.name, m)));
                 if (!fresh || e.epochs.length > 0) write(() => store.resumeAt(claim, e.epochs, e.backend)).catch(recordedByFail);
               } else {
-                values.push(metricValue(spec.metric, e.metrics));
+                values.push(epochValue(spec.metric.name, e.metrics));
                 const judged = values.slice();
                 write(async () => {
                   let decision: EpochDecision | undefined;
@@ -227,7 +228,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
             await write(() => store.completeTrial(claim, r.outcome, o.environment ?? null, r.model));
             if (lost) throw new Error('claim lost');
             result.completed++;
-            const candidate = bestOf(spec.metric, trialId, r.outcome, config);
+            const candidate = bestOf(spec.metric, trialId, trialValue(spec.metric.name, r.outcome), config);
             if (!best || candidate.score > best.score) best = candidate;
             emit({ type: 'trial-end', trialId, config, status: 'completed', outcome: r.outcome, best });
           } else {
@@ -276,11 +277,11 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
       const recordedDecisions = await store.decisions(sweepId);
       // Only the median rule and W&B's look at completed trials' curves: a larger read, skipped otherwise.
       const completed = s.name === 'median' || s.name === 'wandb-hyperband'
-        ? (await store.snapshot(sweepId)).filter((t) => t.status === 'completed').map((t) => t.epochs.map((m) => metricValue(spec.metric, m)))
+        ? (await store.snapshot(sweepId)).filter((t) => t.status === 'completed').map((t) => t.epochs.map((m) => epochValue(spec.metric.name, m)))
         : [];
       const input: DecisionInput = {
         trialId: id, number, epoch, values: judged, maxEpochs: config.epochs, sweep: spec.name,
-        direction: spec.metric === 'val_loss' ? 'minimize' : 'maximize',
+        direction: spec.metric.goal,
         decisions: recordedDecisions.filter((d) => d.trialId !== id && d.scheduler === s.name).map(asRecorded),
         completed,
       };
@@ -306,6 +307,6 @@ function asRecorded(d: DecisionRecord) {
   return { trialId: d.trialId, number: d.number, epoch: d.epoch, rung: d.rung, bracket: d.bracket, value: d.metricAtEpoch };
 }
 
-function bestOf(metric: Metric, trialId: number, r: { valAccuracy: number | null; valLoss: number | null }, config: TrialConfig): Best {
-  return { trialId, score: metricScore(metric, r), value: metricValue(metric, r), config };
+function bestOf(metric: Objective, trialId: number, value: number, config: TrialConfig): Best {
+  return { trialId, score: score(metric.goal, value), value, config };
 }

@@ -1,6 +1,6 @@
 import { varyingKeys } from '../spec/labels.js';
 import { prunedLine } from '../early-stop/describe.js';
-import { metricScore, type Metric } from '../spec/schema.js';
+import { DEFAULT_OBJECTIVE, epochValue, score as scoreOf, trialValue, type Objective } from '../metrics/registry.js';
 import type { SweepEvent, SweepResult } from '../sweep/run-sweep.js';
 import type { TrialConfig, TrialSnapshot } from '../types.js';
 
@@ -20,7 +20,7 @@ export type ViewHeader = {
 
 export type ViewState = {
   readonly header: ViewHeader;
-  readonly metric: Metric;
+  readonly metric: Objective;
   readonly trainSamples: number;
   readonly startedAt: number;
   readonly now: number;
@@ -36,7 +36,7 @@ export type ViewState = {
 export type ViewAction = SweepEvent | { type: 'tick'; now: number } | { type: 'stopping' };
 
 export function initialState(header: ViewHeader, now: number): ViewState {
-  return { header, metric: 'val_accuracy', trainSamples: 0, startedAt: now, now, trials: [], planned: 0, prunedWhy: {}, stopping: false, finished: null };
+  return { header, metric: DEFAULT_OBJECTIVE, trainSamples: 0, startedAt: now, now, trials: [], planned: 0, prunedWhy: {}, stopping: false, finished: null };
 }
 
 /** The state after one controller event (or a clock tick). */
@@ -57,12 +57,12 @@ export function reduce(s: ViewState, a: ViewAction): ViewState {
       if (!s.trials.some((t) => t.id === a.trialId)) {
         s = { ...s, trials: [...s.trials, {
           id: a.trialId, configId: a.configId, config: a.config, status: 'pending', backend: null, epochs: [],
-          valAccuracy: null, valLoss: null, testAccuracy: null, seconds: null, startedAt: null, error: null,
+          valAccuracy: null, valLoss: null, testAccuracy: null, seconds: null, startedAt: null, error: null, metricValue: null,
         }] };
       }
       return {
         ...s, trials: update(a.trialId, (t) => ({
-          ...t, status: 'running', epochs: [], valAccuracy: null, valLoss: null, testAccuracy: null, seconds: null, error: null,
+          ...t, status: 'running', epochs: [], valAccuracy: null, valLoss: null, testAccuracy: null, seconds: null, error: null, metricValue: null,
           startedAt: new Date(s.now).toISOString(),
         })),
       };
@@ -74,13 +74,16 @@ export function reduce(s: ViewState, a: ViewAction): ViewState {
     case 'trial-end':
       return {
         ...s,
-        prunedWhy: a.status === 'pruned' ? { ...s.prunedWhy, [a.trialId]: prunedLine(a.pruned, s.metric) } : s.prunedWhy,
+        prunedWhy: a.status === 'pruned' ? { ...s.prunedWhy, [a.trialId]: prunedLine(a.pruned, s.metric.name) } : s.prunedWhy,
         trials: update(a.trialId, (t) => ({
           ...t, status: a.status, error: a.error ?? null,
           ...(a.outcome ? {
             valAccuracy: a.outcome.valAccuracy, valLoss: a.outcome.valLoss, testAccuracy: a.outcome.testAccuracy,
             seconds: a.outcome.seconds, backend: a.outcome.backend, epochs: a.outcome.epochs,
+            metricValue: trialValue(s.metric.name, a.outcome),
           } : {}),
+          // A pruned trial is ranked by its metric where it stopped, as the store ranks it.
+          ...(a.status === 'pruned' && t.epochs.length > 0 ? { metricValue: epochValue(s.metric.name, t.epochs[t.epochs.length - 1]) } : {}),
         })),
       };
     case 'end':
@@ -119,7 +122,7 @@ export function stats(s: ViewState): ViewStats {
 
 /** A trial's score under the sweep's metric, higher is better. */
 export function score(s: Pick<ViewState, 'metric'>, t: TrialSnapshot): number {
-  return metricScore(s.metric, t);
+  return scoreOf(s.metric.goal, t.metricValue);
 }
 
 /** The hyperparameters that tell this sweep's trials apart. */

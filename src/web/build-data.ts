@@ -8,7 +8,7 @@ import { varyingKeys } from '../spec/labels.js';
 import { isRange, kindAxes } from '../spec/axes.js';
 import type { HyperparameterKey } from '../spec/hyperparameters.js';
 import { recordedSpec } from '../spec/load-spec.js';
-import { metricValue, type Axis } from '../spec/schema.js';
+import type { Axis } from '../spec/schema.js';
 import type { Store } from '../store/store.js';
 import { prunedLine } from '../early-stop/describe.js';
 import type { SweepRecord, TrialConfig, TrialRecord } from '../types.js';
@@ -39,12 +39,14 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
   const axisValue = (c: TrialConfig, k: HyperparameterKey): number | string =>
     numeric.has(k) ? (c[k] as number) : formatValue(c[k]);
   const pruneOf = new Map(decisions.filter((d) => d.verdict === 'prune').map((d) => [d.trialId, prunedLine(d, record.metric)]));
+  const metric = { name: record.metric, goal: record.goal };
 
   const trials: TrialView[] = snapshot.map((t) => ({
     id: t.id, number: byId.get(t.id)?.number ?? 0, status: t.status,
     values: Object.fromEntries(keys.map((k) => [k, axisValue(t.config, k)])),
     config: t.config, valAccuracy: t.valAccuracy, valLoss: t.valLoss, testAccuracy: t.testAccuracy,
     seconds: t.seconds, error: t.error, epochs: t.epochs, pruned: pruneOf.get(t.id) ?? null,
+    metricValue: t.metricValue,
   }));
 
   const completed = trials.filter((t) => t.status === 'completed');
@@ -54,11 +56,11 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
   }));
   const top = records.find((r) => r.status === 'completed');
   const view: SweepView = {
-    name: record.name, metric: record.metric,
+    name: record.name, metric,
     method: spec?.search.method ?? 'grid', earlyStopping: spec?.search.earlyStopping?.type ?? null,
     axes, trials,
     importance: importance(
-      completed.map((t) => ({ values: t.values, value: metricValue(record.metric, t) })), keys, levels,
+      completed.map((t) => ({ values: t.values, value: t.metricValue ?? NaN })), keys, levels,
     ),
     best: top && o.best ? (await o.best(top, record)) ?? null : null,
   };

@@ -4,7 +4,7 @@
  * (src/web/page/) only renders it; it never computes results of its own beyond sorting,
  * filtering and what the charts need.
  */
-import type { Metric } from '../spec/schema.js';
+import type { Objective } from '../metrics/registry.js';
 import type { TrialStatus } from '../types.js';
 import type { Importance } from '../analysis/importance.js';
 
@@ -56,6 +56,8 @@ export type TrialView = {
   readonly epochs: readonly EpochPoint[];
   /** A pruned trial: after which epoch, and why, in one line. */
   readonly pruned: string | null;
+  /** The sweep's metric for this trial, what it is ranked by (see TrialRecord.metricValue). */
+  readonly metricValue: number | null;
 };
 
 /** The best completed trial on the test set: what it gets wrong. */
@@ -72,7 +74,8 @@ export type BestView = {
 
 export type SweepView = {
   readonly name: string;
-  readonly metric: Metric;
+  /** What the sweep ranks on, and which way. */
+  readonly metric: Objective;
   /** 'grid', 'random' or 'tpe', and the early-stopping rule if any, for the header. */
   readonly method: string;
   readonly earlyStopping: string | null;

@@ -75,7 +75,7 @@ describe('sweep worker', () => {
     const { expandGrid } = await import('../../src/search/grid.js');
     const spec = parseSpec(readFileSync(join(dir, 'shared.yaml'), 'utf8'), 'shared.yaml');
     const store = await SqliteStore.open(db);
-    const id = await store.upsertSweep({ name: spec.name, metric: spec.metric, seed: spec.seed, specPath: null, specYaml: readFileSync(join(dir, 'shared.yaml'), 'utf8') });
+    const id = await store.upsertSweep({ name: spec.name, metric: spec.metric.name, goal: spec.metric.goal, seed: spec.seed, specPath: null, specYaml: readFileSync(join(dir, 'shared.yaml'), 'utf8') });
     await store.addTrials(id, spec.seed, spec.data, expandGrid(spec));
     await store.close();
     const env = { ...process.env, CI: '1', SWEEP_LEASE_SECONDS: '1' };
@@ -101,7 +101,7 @@ describe('sweep worker', () => {
     // Recorded as a run records it before training, with no trial proposed yet.
     const { SqliteStore } = await import('../../src/store/sqlite.js');
     const store = await SqliteStore.open(db);
-    await store.upsertSweep({ name: 'shared', metric: 'val_accuracy', seed: 5, specPath: null, specYaml: text });
+    await store.upsertSweep({ name: 'shared', metric: 'val_accuracy', goal: 'maximize', seed: 5, specPath: null, specYaml: text });
     await store.close();
     const r = await sweep('worker', '--db', db, '--workers', '2');
     expect(r.code).toBe(0);

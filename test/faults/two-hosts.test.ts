@@ -175,7 +175,7 @@ describe.skipIf(CANNOT !== null)(`two workers as two hosts${CANNOT ? ` (skipped:
     const store = await PostgresStore.open(cluster.url(topo.hosts[0], db));
     try {
       const spec = parseSpec(specText, 'spec.yaml');
-      const id = await store.upsertSweep({ name: spec.name, metric: spec.metric, seed: spec.seed, specPath: null, specYaml: specText });
+      const id = await store.upsertSweep({ name: spec.name, metric: spec.metric.name, goal: spec.metric.goal, seed: spec.seed, specPath: null, specYaml: specText });
       await store.addTrials(id, spec.seed, spec.data, expandGrid(spec));
     } finally {
       await store.close();

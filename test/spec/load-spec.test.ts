@@ -15,11 +15,19 @@ describe('parseSpec', () => {
   it('fills in defaults', () => {
     const spec = parseSpec('name: t\n', 'x.yaml');
     expect(spec).toMatchObject({
-      name: 't', metric: 'val_accuracy', seed: 42,
+      name: 't', metric: { name: 'val_accuracy', goal: 'maximize' }, seed: 42,
       data: { validationSplit: 0.1, trainLimit: 60000, testLimit: 10000 },
       train: { optimizer: 'adam', learningRate: 0.001, batchSize: 32 },
       grid: {},
     });
+  });
+
+  it.each([
+    ['val_loss', { name: 'val_loss', goal: 'minimize' }],
+    ['{name: val_loss}', { name: 'val_loss', goal: 'minimize' }],
+    ['{name: val_accuracy, goal: maximize}', { name: 'val_accuracy', goal: 'maximize' }],
+  ])('reads metric: %s as its name and the registry\'s goal', (text, objective) => {
+    expect(parseSpec(`name: t\nmetric: ${text}\n`, 'x.yaml').metric).toEqual(objective);
   });
 
   it.each(readdirSync('sweeps').map((f) => [f]))('accepts the shipped spec %s', (file) => {
@@ -57,6 +65,12 @@ describe('parseSpec', () => {
     ['a range over a list-only key', `${VALID}  activation: {min: 1, max: 2}\nsearch: {method: random, trials: 5}\n`, 'x.yaml:6:15 grid.activation: must be a list'],
     ['an unknown early-stopping rule', `${VALID}search: {earlyStopping: {type: sha}}\n`, 'x.yaml:6:32 search.earlyStopping.type: must be one of asha, hyperband, median, wandb-hyperband'],
     ['W&B hyperband given max_iter without s', `${VALID}search: {earlyStopping: {type: wandb-hyperband, maxIter: 27}}\n`, 'maxIter needs s'],
+    // The metric: the registry's, which way it goes, and what the built-in models report.
+    ['a metric maximised the wrong way', `${VALID}metric: {name: val_loss, goal: maximize}\n`, 'x.yaml:6:32 metric.goal: sweep can only minimize val_loss, not maximize it: write `goal: minimize`'],
+    ['the test set as the metric', `${VALID}metric: test_accuracy\n`, 'x.yaml:6:9 metric: test_accuracy cannot be what the sweep ranks on (the test set is evaluated once and chooses nothing)'],
+    ['a metric the built-in models do not report', `${VALID}metric: {name: f1, goal: maximize}\n`, 'x.yaml:6:16 metric.name: must be val_accuracy or val_loss, the metrics sweep records (got "f1")'],
+    ['a goal that is no goal', `${VALID}metric: {name: val_loss, goal: lowest}\n`, 'x.yaml:6:32 metric.goal: must be maximize or minimize'],
+    ['a metric map with an unknown key', `${VALID}metric: {name: val_loss, target: 0.1}\n`, 'x.yaml:6:26 metric.target: unknown key "target"'],
   ])('rejects %s', (_what, text, message) => {
     expect(() => parseSpec(text, 'x.yaml')).toThrow(SpecError);
     expect(() => parseSpec(text, 'x.yaml')).toThrow(message);

@@ -134,7 +134,7 @@ grid:
   it('refuses the random example as written: no name, then its metric, then a learning rate of 0', () => {
     expect(message(RANDOM)).toBe('x.yaml:1:1 name: sweep needs a name: add `name: my-sweep` (letters, digits, ".", "_" or "-")');
     const named = `name: random-example\nrun_cap: 10\n${RANDOM.replace('fc_layer_size', 'units')}`;
-    expect(message(named)).toBe('x.yaml:7:9 metric.name: must be val_accuracy or val_loss, the metrics sweep records (got "loss")');
+    expect(message(named)).toBe('x.yaml:7:9 metric.name: loss cannot be what the sweep ranks on (it is measured on the training images, where overfitting scores best): use val_accuracy or val_loss');
     // A schema error on the converted spec points at the W&B key: learning_rate's `min: 0`, line 23.
     expect(message(named.replace('name: loss', 'name: val_loss'))).toBe('x.yaml:23:10 parameters.learning_rate.min: must be positive');
   });

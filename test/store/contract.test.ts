@@ -12,6 +12,8 @@ import { parseSpec } from '../../src/spec/load-spec.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { SCHEMA_DOC } from '../../src/store/schema-doc.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
+import { HYPERPARAMETER_COLUMNS } from '../../src/store/rows.js';
+import { BUILT_IN_METRICS } from '../../src/metrics/registry.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Claim, Store } from '../../src/store/store.js';
 import type { EpochMetrics, Trial, TrialOutcome } from '../../src/types.js';
@@ -31,6 +33,8 @@ type Db = {
   open(options?: OpenOptions): Promise<Store>;
   /** Runs SQL on a connection of its own (with write access); the rows, if any. */
   raw(sql: string): Promise<Row[]>;
+  /** Runs several statements at once, on a connection of its own. */
+  exec(sql: string): Promise<void>;
   setSchemaVersion(version: number): Promise<void>;
 };
 
@@ -74,6 +78,14 @@ async function freshSqlite(): Promise<Db> {
   return {
     open: (o) => tracked(SqliteStore.open(path, o)),
     raw,
+    exec: async (sql) => {
+      const db = new Database(path);
+      try {
+        db.exec(sql);
+      } finally {
+        db.close();
+      }
+    },
     setSchemaVersion: async (v) => void (await raw(`PRAGMA user_version = ${v}`)),
   };
 }
@@ -101,6 +113,7 @@ async function freshPostgresWithUrl(): Promise<{ db: Db; url: string; name: stri
     db: {
       open: (o) => tracked(PostgresStore.open(made.url, o)),
       raw,
+      exec: async (sql) => void (await conn.query(sql)),
       setSchemaVersion: async (v) => void (await raw(`UPDATE sweep_schema SET version = ${v}`)),
     },
   };
@@ -121,7 +134,7 @@ async function seeded(db: Db, n = 3, options: OpenOptions & { metric?: 'val_accu
   const store = await db.open(options);
   const { spec, trials } = grid(n, options.name);
   const sweepId = await store.upsertSweep({
-    name: spec.name, metric: options.metric ?? 'val_accuracy', seed: spec.seed, specPath: `${spec.name}.yaml`, specYaml: `name: ${spec.name}`,
+    name: spec.name, metric: options.metric ?? 'val_accuracy', goal: options.metric === 'val_loss' ? 'minimize' : 'maximize', seed: spec.seed, specPath: `${spec.name}.yaml`, specYaml: `name: ${spec.name}`,
   });
   expect(await store.addTrials(sweepId, spec.seed, spec.data, trials)).toBe(n);
   return { store, sweepId, trials, eligible: trials.map((t) => t.configId), spec };
@@ -130,9 +143,10 @@ async function seeded(db: Db, n = 3, options: OpenOptions & { metric?: 'val_accu
 const epoch = (n: number, valAccuracy = 0.5 + n / 64): EpochMetrics =>
   ({ epoch: n, loss: 1 / n, accuracy: 0.5 + n / 32, valLoss: 1 / (n + 1), valAccuracy, seconds: 1.5 });
 
+/** A completed trial's outcome: its validation metrics are its last epoch's, as a trained trial's are. */
 const outcome = (valAccuracy: number, valLoss: number, epochs = 2): TrialOutcome => ({
   backend: 'wasm', valAccuracy, valLoss, testAccuracy: valAccuracy - 1 / 128, testLoss: 0.5, params: 101770, seconds: 3,
-  weightsSha256: 'w', epochs: Array.from({ length: epochs }, (_, i) => epoch(i + 1, valAccuracy)),
+  weightsSha256: 'w', epochs: Array.from({ length: epochs }, (_, i) => ({ ...epoch(i + 1, valAccuracy), ...(i === epochs - 1 ? { valLoss } : {}) })),
 });
 
 /** Claims the next eligible trial for `owner`, which must exist. */
@@ -158,7 +172,8 @@ async function until<T>(probe: () => Promise<T | undefined | false>, ms = 5_000,
 async function state(db: Db): Promise<Row[][]> {
   const tables = [];
   for (const sql of ['SELECT * FROM sweeps ORDER BY id', 'SELECT * FROM trials ORDER BY id', 'SELECT * FROM epochs ORDER BY trial_id, epoch',
-    'SELECT * FROM checkpoints ORDER BY trial_id', 'SELECT * FROM models ORDER BY trial_id']) {
+    'SELECT * FROM checkpoints ORDER BY trial_id', 'SELECT * FROM models ORDER BY trial_id',
+    'SELECT * FROM param_values ORDER BY trial_id, name', 'SELECT * FROM reported_metrics ORDER BY trial_id, name, step']) {
     tables.push(await db.raw(sql));
   }
   return tables;
@@ -206,7 +221,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       const reader = await db.open({ readonly: true });
       expect(await reader.sweeps()).toEqual([expect.objectContaining({ name: 's', total: 3, completed: 1, pending: 2 })]);
       const before = await state(db);
-      await expect(reader.upsertSweep({ name: 'x', metric: 'val_accuracy', seed: 1, specPath: null, specYaml: '' })).rejects.toThrow();
+      await expect(reader.upsertSweep({ name: 'x', metric: 'val_accuracy', goal: 'maximize', seed: 1, specPath: null, specYaml: '' })).rejects.toThrow();
       await expect(reader.claimNext(sweepId, 'me', (await reader.trials(sweepId)).map((t) => t.configId))).rejects.toThrow();
       expect(await state(db)).toEqual(before);
     });
@@ -216,7 +231,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
     it('upsertSweep creates a sweep once and updates its spec; addTrials adds each configuration once, pending', async () => {
       const db = await fresh();
       const { store, sweepId, trials, spec } = await seeded(db, 3);
-      expect(await store.upsertSweep({ name: 's', metric: 'val_loss', seed: 4, specPath: null, specYaml: 'changed' })).toBe(sweepId);
+      expect(await store.upsertSweep({ name: 's', metric: 'val_loss', goal: 'minimize', seed: 4, specPath: null, specYaml: 'changed' })).toBe(sweepId);
       expect(await store.sweep('s')).toMatchObject({ id: sweepId, metric: 'val_loss', seed: 4, specPath: null, specYaml: 'changed' });
       expect(await store.addTrials(sweepId, spec.seed, spec.data, trials)).toBe(0);
       const more = grid(5).trials;
@@ -243,7 +258,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       expect(await store.completeTrial(c, outcome(0.75, 0.25, 3), { node: '20.1', data: { sha: 'x' } })).toBe(true);
       const sweep = await store.sweep('s');
       expect(sweep).toEqual({
-        id: sweepId, name: 's', metric: 'val_accuracy', seed: 3, specPath: 's.yaml', specYaml: 'name: s',
+        id: sweepId, name: 's', metric: 'val_accuracy', goal: 'maximize', seed: 3, specPath: 's.yaml', specYaml: 'name: s',
         createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), updatedAt: sweep!.createdAt,
       });
       expect(await store.sweepById(sweepId)).toEqual(sweep);
@@ -255,6 +270,8 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
         epochsDone: 3, attempts: 1, owner: 'host:1:2', resumedFrom: null, valAccuracy: 0.75, valLoss: 0.25,
         testAccuracy: 0.75 - 1 / 128, testLoss: 0.5, params: 101770, seconds: 3, error: null, weightsSha256: 'w',
         environment: { node: '20.1', data: { sha: 'x' } }, reproOf: null, number: 0, search: null,
+        // The sweep ranks on val_accuracy: its value at the last epoch.
+        metricValue: 0.75,
       });
       expect(await store.trial(999)).toBeUndefined();
       expect(await store.epochs(c.trial.id)).toEqual(outcome(0.75, 0.25, 3).epochs);
@@ -617,15 +634,15 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
     it('sweeps(): every sweep, oldest first, with its counts and best value', async () => {
       const { store } = await ranked('val_loss');
       const other = grid(2, 'acc');
-      const accId = await store.upsertSweep({ name: 'acc', metric: 'val_accuracy', seed: 3, specPath: null, specYaml: '' });
+      const accId = await store.upsertSweep({ name: 'acc', metric: 'val_accuracy', goal: 'maximize', seed: 3, specPath: null, specYaml: '' });
       await store.addTrials(accId, 3, other.spec.data, other.trials);
       expect(await store.completeTrial(await claim(store, accId), outcome(0.625, 0.125), null)).toBe(true);
-      await store.upsertSweep({ name: 'empty', metric: 'val_accuracy', seed: 1, specPath: null, specYaml: '' });
+      await store.upsertSweep({ name: 'empty', metric: 'val_accuracy', goal: 'maximize', seed: 1, specPath: null, specYaml: '' });
       const stamp = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(await store.sweeps()).toEqual([
-        { name: 's', metric: 'val_loss', createdAt: stamp, updatedAt: stamp, total: 6, completed: 3, failed: 1, pruned: 0, running: 1, pending: 1, best: 0.125 },
-        { name: 'acc', metric: 'val_accuracy', createdAt: stamp, updatedAt: stamp, total: 2, completed: 1, failed: 0, pruned: 0, running: 0, pending: 1, best: 0.625 },
-        { name: 'empty', metric: 'val_accuracy', createdAt: stamp, updatedAt: stamp, total: 0, completed: 0, failed: 0, pruned: 0, running: 0, pending: 0, best: null },
+        { name: 's', metric: 'val_loss', goal: 'minimize', createdAt: stamp, updatedAt: stamp, total: 6, completed: 3, failed: 1, pruned: 0, running: 1, pending: 1, best: 0.125 },
+        { name: 'acc', metric: 'val_accuracy', goal: 'maximize', createdAt: stamp, updatedAt: stamp, total: 2, completed: 1, failed: 0, pruned: 0, running: 0, pending: 1, best: 0.625 },
+        { name: 'empty', metric: 'val_accuracy', goal: 'maximize', createdAt: stamp, updatedAt: stamp, total: 0, completed: 0, failed: 0, pruned: 0, running: 0, pending: 0, best: null },
       ]);
     });
 
@@ -638,6 +655,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
         expect(snap[i]).toEqual({
           id: t.id, configId: t.configId, config: t.config, status: t.status, backend: t.backend, epochs: await store.epochs(t.id),
           valAccuracy: t.valAccuracy, valLoss: t.valLoss, testAccuracy: t.testAccuracy, seconds: t.seconds, startedAt: t.startedAt, error: t.error,
+          metricValue: t.metricValue,
         });
       }
       expect(snap.find((t) => t.id === ids[0])?.epochs).toEqual(outcome(0.875, 0.5).epochs);
@@ -735,6 +753,132 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       await store.interruptTrial(again);
       await store.requeue(c.trial.id);
       expect(await store.decisions(sweepId)).toEqual([]);
+    });
+  });
+
+  describe('parameters and metrics as data', () => {
+    const metricsOf = async (store: Store, trialId: number) =>
+      rowsOf(await store.query(`SELECT name, step, value FROM trial_metrics WHERE trial_id = ${trialId} ORDER BY name, step`));
+
+    it('trial_params holds every hyperparameter of every trial, as its column holds it; number where it is one', async () => {
+      const { store, sweepId } = await seeded(await fresh(), 2);
+      const t = (await store.trials(sweepId)).find((x) => x.config.dropout !== 0)!;
+      const params = rowsOf(await store.query(`SELECT name, value, number FROM trial_params WHERE trial_id = ${t.id} ORDER BY name`));
+      const [columns] = rowsOf(await store.query(`SELECT * FROM trials WHERE id = ${t.id}`));
+      // Every hyperparameter the ANN has, and none it lacks (filters, kernel_size, pooling, blocks, head are NULL).
+      const expected = HYPERPARAMETER_COLUMNS.filter((c) => columns[c] !== null)
+        .map((c) => ({ name: c, value: String(columns[c]), number: typeof columns[c] === 'number' ? columns[c] : null }))
+        .sort((a, b) => (a.name < b.name ? -1 : 1));
+      expect(params).toEqual(expected);
+      expect(params).toContainEqual({ name: 'dropout', value: String(t.config.dropout), number: t.config.dropout });
+      expect(params).toContainEqual({ name: 'units', value: '[128]', number: null });
+      expect(params).toContainEqual({ name: 'batch_norm', value: '0', number: 0 });
+      expect(params.map((p) => p.name)).not.toContain('filters');
+      // A numeric comparison needs no JSON functions and no casts, on either backend.
+      expect(rowsOf(await store.query(`SELECT COUNT(*) AS n FROM trial_params WHERE name = 'dropout' AND number > 0`))).toEqual([{ n: 1 }]);
+    });
+
+    it('trial_metrics holds every value a trial recorded by name and step: built-in ones per epoch and at its end, and its own', async () => {
+      const { store, sweepId } = await seeded(await fresh(), 1);
+      const c = await claim(store, sweepId);
+      const o = outcome(0.75, 0.25, 2);
+      const reported: TrialOutcome = {
+        ...o, reported: { calibration: 0.125 },
+        epochs: o.epochs.map((e, i) => ({ ...e, reported: { f1: [0.5, 0.625][i], nan: NaN } })),
+      };
+      expect(await store.completeTrial(c, reported, null)).toBe(true);
+      const at = (name: string, step: number, value: number) => ({ name, step, value });
+      const rows = await metricsOf(store, c.trial.id);
+      expect(rows).toEqual([
+        at('accuracy', 1, o.epochs[0].accuracy), at('accuracy', 2, o.epochs[1].accuracy),
+        at('calibration', 2, 0.125),
+        at('epoch_seconds', 1, 1.5), at('epoch_seconds', 2, 1.5),
+        at('f1', 1, 0.5), at('f1', 2, 0.625),
+        at('loss', 1, o.epochs[0].loss), at('loss', 2, o.epochs[1].loss),
+        at('params', 2, 101770),
+        at('test_accuracy', 2, o.testAccuracy), at('test_loss', 2, 0.5),
+        at('train_seconds', 2, 3),
+        at('val_accuracy', 1, 0.75), at('val_accuracy', 2, 0.75),
+        at('val_loss', 1, o.epochs[0].valLoss), at('val_loss', 2, 0.25),
+      ]);
+      // Every built-in metric of the registry is there: a new one needs a column and a migration.
+      expect(BUILT_IN_METRICS.map((m) => m.name).filter((n) => !rows.some((r) => r.name === n))).toEqual([]);
+      // Read back on the epochs they were reported with (NaN kept as NaN), the trial's end values on its last.
+      expect((await store.epochs(c.trial.id)).map((e) => e.reported)).toEqual([{ f1: 0.5, nan: NaN }, { f1: 0.625, nan: NaN, calibration: 0.125 }]);
+    });
+
+    it('ranks a sweep by a metric its trials report, the way the spec\'s goal says: trials(), leaderboard, sweeps()', async () => {
+      const db = await fresh();
+      const store = await db.open();
+      const { spec, trials } = grid(4, 'own');
+      // Lower is better: ranking by accuracy, or by the highest value, would order them otherwise.
+      const sweepId = await store.upsertSweep({ name: 'own', metric: 'error_rate', goal: 'minimize', seed: 3, specPath: null, specYaml: '' });
+      await store.addTrials(sweepId, spec.seed, spec.data, trials);
+      const ids: number[] = [];
+      for (const [accuracy, errorRate] of [[0.9, 0.3], [0.7, 0.1], [0.8, 0.2]]) {
+        const c = await claim(store, sweepId);
+        ids.push(c.trial.id);
+        const o = outcome(accuracy, 0.5, 2);
+        await store.completeTrial(c, { ...o, epochs: o.epochs.map((e) => ({ ...e, reported: { error_rate: errorRate + (2 - e.epoch) } })) }, null);
+      }
+      expect((await store.trials(sweepId)).map((t) => [t.id, t.metricValue])).toEqual([[ids[1], 0.1], [ids[2], 0.2], [ids[0], 0.3], [4, null]]);
+      expect(rowsOf(await store.query('SELECT trial_id, rank, metric_value FROM leaderboard ORDER BY rank'))).toEqual([
+        { trial_id: ids[1], rank: 1, metric_value: 0.1 }, { trial_id: ids[2], rank: 2, metric_value: 0.2 }, { trial_id: ids[0], rank: 3, metric_value: 0.3 },
+      ]);
+      expect(await store.sweeps()).toMatchObject([{ name: 'own', metric: 'error_rate', goal: 'minimize', best: 0.1 }]);
+    });
+
+    it('a pruned trial is ranked by its metric where it stopped; a new metric re-ranks the finished trials', async () => {
+      const { store, sweepId, ids } = await (async () => {
+        const { store, sweepId } = await seeded(await fresh(), 4);
+        const c = [];
+        for (let i = 0; i < 3; i++) c.push(await claim(store, sweepId));
+        await store.completeTrial(c[0], outcome(0.875, 0.5), null);
+        await store.completeTrial(c[1], outcome(0.625, 0.125), null);
+        await store.recordEpoch(c[2], { ...epoch(1, 0.75), valLoss: 0.25 }, 'wasm', null,
+          { scheduler: 'asha', rung: 0, bracket: null, value: 0.75, threshold: 0.8, compared: [], verdict: 'prune' });
+        return { store, sweepId, ids: c.map((x) => x.trial.id) };
+      })();
+      expect((await store.trials(sweepId)).map((t) => [t.id, t.status, t.metricValue])).toEqual([
+        [ids[0], 'completed', 0.875], [ids[1], 'completed', 0.625], [ids[2], 'pruned', 0.75], [4, 'pending', null],
+      ]);
+      await store.upsertSweep({ name: 's', metric: 'val_loss', goal: 'minimize', seed: 3, specPath: null, specYaml: '' });
+      expect((await store.trials(sweepId)).map((t) => [t.id, t.metricValue])).toEqual([[ids[1], 0.125], [ids[0], 0.5], [ids[2], 0.25], [4, null]]);
+      expect((await store.decisions(sweepId))[0].metricAtEpoch).toBe(0.25);
+    });
+
+    it('migrates a database of schema v7 in place: goals, metric values, and its parameters and metrics as rows', async () => {
+      const db = await fresh();
+      const { MIGRATIONS } = await import('../../src/store/schema.js');
+      const { PG_MIGRATIONS } = await import('../../src/store/schema-postgres.js');
+      for (const m of (isPg ? PG_MIGRATIONS : MIGRATIONS).slice(0, 7)) await db.exec(m);
+      await db.exec(isPg ? 'CREATE TABLE sweep_schema (version integer NOT NULL); INSERT INTO sweep_schema VALUES (7)' : 'PRAGMA user_version = 7');
+      // Two sweeps as v7 recorded them, one ranked on val_accuracy, one on val_loss.
+      const trial = (id: number, sweep: number, status: string, done: number, acc: number | null, loss: number | null) =>
+        `(${id}, ${sweep}, 'c${id}', '{}', '{}', '${status}', 1, 'ann', 2, 'relu', '[128]', 0.${id}, 'adam', 0.001, 32, ${id}, ${done}, ${acc ?? 'NULL'}, ${loss ?? 'NULL'})`;
+      const epochRow = (id: number, e: number, acc: number, loss: number) => `(${id}, ${e}, 0.5, 0.75, ${loss}, ${acc}, 2)`;
+      await db.exec(`
+        INSERT INTO sweeps (id, name, metric, seed, spec_yaml, created_at, updated_at) VALUES (1, 'acc', 'val_accuracy', 1, '', 't', 't'), (2, 'loss', 'val_loss', 1, '', 't', 't');
+        INSERT INTO trials (id, sweep_id, config_id, config_json, data_json, status, seed, model, epochs, activation, units, dropout,
+          optimizer, learning_rate, batch_size, number, epochs_done, val_accuracy, val_loss) VALUES
+          ${[trial(1, 1, 'completed', 2, 0.875, 0.375), trial(2, 1, 'pruned', 1, 0.75, 0.5), trial(3, 2, 'completed', 2, 0.625, 0.25),
+            trial(4, 2, 'completed', 2, 0.875, 0.5), trial(5, 2, 'pending', 0, null, null)].join(', ')};
+        INSERT INTO epochs (trial_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds) VALUES
+          ${[epochRow(1, 1, 0.75, 0.5), epochRow(1, 2, 0.875, 0.375), epochRow(2, 1, 0.75, 0.5), epochRow(3, 1, 0.5, 0.5),
+            epochRow(3, 2, 0.625, 0.25), epochRow(4, 1, 0.75, 0.625), epochRow(4, 2, 0.875, 0.5)].join(', ')};`);
+      const store = await db.open();
+      expect((await store.sweeps()).map((s) => [s.name, s.goal, s.best])).toEqual([['acc', 'maximize', 0.875], ['loss', 'minimize', 0.25]]);
+      expect((await store.trials(1)).map((t) => [t.id, t.metricValue])).toEqual([[1, 0.875], [2, 0.75]]);
+      // The val_loss sweep ranks its lowest loss first, though trial 4 has the higher accuracy.
+      expect((await store.trials(2)).map((t) => [t.id, t.metricValue])).toEqual([[3, 0.25], [4, 0.5], [5, null]]);
+      expect(rowsOf(await store.query(`SELECT trial_id, rank FROM leaderboard WHERE sweep = 'loss' ORDER BY rank`))).toEqual([{ trial_id: 3, rank: 1 }, { trial_id: 4, rank: 2 }]);
+      const params = rowsOf(await store.query('SELECT name, value, number FROM trial_params WHERE trial_id = 2 ORDER BY name'));
+      expect(params.map((p) => p.name)).toEqual(['activation', 'augment', 'batch_norm', 'batch_size', 'dropout', 'epochs', 'label_smoothing',
+        'learning_rate', 'model', 'optimizer', 'schedule', 'units', 'weight_decay']);
+      expect(params).toContainEqual({ name: 'dropout', value: '0.2', number: 0.2 });
+      expect(await metricsOf(store, 3)).toContainEqual({ name: 'val_loss', step: 2, value: 0.25 });
+      // Users' queries over today's columns answer as before.
+      expect(rowsOf(await store.query(`SELECT trial_id, val_accuracy FROM best_per_sweep WHERE sweep = 'acc'`))).toEqual([{ trial_id: 1, val_accuracy: 0.875 }]);
     });
   });
 
@@ -979,7 +1123,7 @@ describe('PostgresStore only', () => {
       const proxy = await replyCutter();
       const store = await tracked(PostgresStore.open(proxy.url(name)));
       const { spec, trials } = grid(3);
-      const sweepId = await store.upsertSweep({ name: 's', metric: 'val_accuracy', seed: 3, specPath: null, specYaml: '' });
+      const sweepId = await store.upsertSweep({ name: 's', metric: 'val_accuracy', goal: 'maximize', seed: 3, specPath: null, specYaml: '' });
       await store.addTrials(sweepId, spec.seed, spec.data, trials);
       const eligible = trials.map((t) => t.configId);
       proxy.arm('SKIP LOCKED');
@@ -998,7 +1142,7 @@ describe('PostgresStore only', () => {
       const proxy = await replyCutter();
       const store = await tracked(PostgresStore.open(proxy.url(name)));
       const { spec, trials } = grid(1);
-      const sweepId = await store.upsertSweep({ name: 's', metric: 'val_accuracy', seed: 3, specPath: null, specYaml: '' });
+      const sweepId = await store.upsertSweep({ name: 's', metric: 'val_accuracy', goal: 'maximize', seed: 3, specPath: null, specYaml: '' });
       await store.addTrials(sweepId, spec.seed, spec.data, trials);
       const c = await claim(store, sweepId, 'A');
       proxy.arm('COMMIT');
@@ -1099,7 +1243,7 @@ function docExamples(): { question: string; sql: string }[] {
 async function docsData(store: Store): Promise<void> {
   const text = 'name: widths-dropout\nseed: 7\ndata: {validationSplit: 0.2, trainLimit: 800, testLimit: 200}\ngrid:\n  epochs: [3]\n  activation: [relu, tanh]\n  units: [[64], [256]]\n  dropout: [0.0, 0.3]\n';
   const spec = parseSpec(text, 'widths-dropout.yaml');
-  const id = await store.upsertSweep({ name: spec.name, metric: 'val_accuracy', seed: spec.seed, specPath: 'widths-dropout.yaml', specYaml: text });
+  const id = await store.upsertSweep({ name: spec.name, metric: 'val_accuracy', goal: 'maximize', seed: spec.seed, specPath: 'widths-dropout.yaml', specYaml: text });
   const trials: Trial[] = expandGrid(spec);
   await store.addTrials(id, spec.seed, spec.data, trials);
   const eligible = trials.map((t) => t.configId);
@@ -1126,7 +1270,7 @@ async function docsData(store: Store): Promise<void> {
     }, null);
   }
   const other = grid(3, 'losses');
-  const lossId = await store.upsertSweep({ name: 'losses', metric: 'val_loss', seed: 3, specPath: null, specYaml: '' });
+  const lossId = await store.upsertSweep({ name: 'losses', metric: 'val_loss', goal: 'minimize', seed: 3, specPath: null, specYaml: '' });
   await store.addTrials(lossId, 3, other.spec.data, other.trials);
   for (const [i, loss] of [0.25, 0.125, 0.5].entries()) {
     await store.completeTrial((await store.claimNext(lossId, 'docs', other.trials.map((t) => t.configId)))!, outcome(0.5 + i / 16, loss), null);

@@ -17,7 +17,8 @@ const SPEC = parseSpec('name: s\nseed: 3\ngrid:\n  dropout: [0.0, 0.2, 0.5]\n', 
 const outcome = (valAccuracy: number, valLoss = 1 - valAccuracy) => ({
   backend: 'wasm', valAccuracy, valLoss, testAccuracy: valAccuracy - 0.01, testLoss: 0.5,
   params: 101770, seconds: 3, weightsSha256: 'w',
-  epochs: [1, 2].map((epoch) => ({ epoch, loss: 0.5 / epoch, accuracy: 0.8, valLoss: 0.4, valAccuracy, seconds: 1.5 })),
+  // The last epoch's validation metrics are the trial's, as a trained trial's are.
+  epochs: [1, 2].map((epoch) => ({ epoch, loss: 0.5 / epoch, accuracy: 0.8, valLoss: epoch === 2 ? valLoss : 0.4, valAccuracy, seconds: 1.5 })),
 });
 
 const ALL = expandGrid(SPEC).map((t) => t.configId);
@@ -39,7 +40,7 @@ function inTimedSleep(pid: number): boolean {
 
 async function seeded(path = join(tmp(), 'db', 'sweeps.db')) {
   const store = await SqliteStore.open(path);
-  const sweepId = await store.upsertSweep({ name: 's', metric: 'val_accuracy', seed: 3, specPath: 's.yaml', specYaml: 'name: s' });
+  const sweepId = await store.upsertSweep({ name: 's', metric: 'val_accuracy', goal: 'maximize', seed: 3, specPath: 's.yaml', specYaml: 'name: s' });
   await store.addTrials(sweepId, SPEC.seed, SPEC.data, expandGrid(SPEC));
   return { store, sweepId, path, db: sql(path) };
 }
@@ -50,13 +51,14 @@ describe('SqliteStore', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const names = db.prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') ORDER BY name`).pluck().all();
-    expect(names).toEqual(['best_per_sweep', 'checkpoints', 'decisions', 'epochs', 'leaderboard', 'learning_curves', 'models', 'sweeps', 'trials']);
+    expect(names).toEqual(['best_per_sweep', 'checkpoints', 'decisions', 'epochs', 'leaderboard', 'learning_curves', 'models', 'param_values',
+      'reported_metrics', 'sweeps', 'trial_metrics', 'trial_params', 'trials']);
   });
 
   it('adds each configuration once, however often the spec is re-run', async () => {
     const { store, sweepId } = await seeded();
     expect(await store.addTrials(sweepId, SPEC.seed, SPEC.data, expandGrid(SPEC))).toBe(0);
-    expect(await store.upsertSweep({ name: 's', metric: 'val_accuracy', seed: 3, specPath: 's.yaml', specYaml: 'changed' })).toBe(sweepId);
+    expect(await store.upsertSweep({ name: 's', metric: 'val_accuracy', goal: 'maximize', seed: 3, specPath: 's.yaml', specYaml: 'changed' })).toBe(sweepId);
     expect((await store.trials(sweepId)).map((t) => t.status)).toEqual(['pending', 'pending', 'pending']);
     expect((await store.sweep('s'))?.specYaml).toBe('changed');
   });
@@ -91,7 +93,7 @@ describe('SqliteStore', () => {
 
   it('ranks by lowest val_loss when that is the metric', async () => {
     const { store, sweepId, db } = await seeded();
-    await store.upsertSweep({ name: 's', metric: 'val_loss', seed: 3, specPath: null, specYaml: '' });
+    await store.upsertSweep({ name: 's', metric: 'val_loss', goal: 'minimize', seed: 3, specPath: null, specYaml: '' });
     const [a, b] = [await claim(store, sweepId), await claim(store, sweepId)];
     // a has the higher accuracy and the higher loss, b the lower loss: ranking by accuracy or by
     // the highest loss puts a first; only the lowest val_loss puts b first, with 0.1 the best.

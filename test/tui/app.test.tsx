@@ -4,7 +4,8 @@ import { App } from '../../src/tui/app.js';
 import { Leaderboard } from '../../src/tui/leaderboard.js';
 import { createViewStore } from '../../src/tui/view-store.js';
 import { reduce, type ViewState } from '../../src/tui/view-state.js';
-import { runningSweep, trial } from './fixtures.js';
+import { DEFAULT_OBJECTIVE } from '../../src/metrics/registry.js';
+import { runningSweep, trial, VAL_LOSS } from './fixtures.js';
 
 let instances: { unmount: () => void }[] = [];
 afterEach(() => {
@@ -75,7 +76,7 @@ describe('App', () => {
   it('sorts by the next column on s, scrolls on j/k, and stops on q or Ctrl-C', async () => {
     // A val_loss sweep: the fixtures' losses rank the trials 3, 1, 2 and their val accuracies
     // 2, 3, 1, so sorting by val_acc visibly moves the rows.
-    const app = show({ ...runningSweep(), metric: 'val_loss' });
+    const app = show(runningSweep(60_000, VAL_LOSS));
     const rankAndTrial = () => boardRows(app.frame()).map((l) => l.trim().split(/ +/).slice(0, 2));
     expect(app.frame()).toMatch(/#▼ +trial/);
     expect(rankAndTrial()).toEqual([['1', '3'], ['2', '1'], ['3', '2']]);
@@ -93,7 +94,7 @@ describe('App', () => {
 
   it('fits a small terminal: "+N more", scrolling, and lines cut to the width on resize', async () => {
     const many = reduce(runningSweep(), {
-      type: 'start', sweep: 'dropout', metric: 'val_accuracy', total: 30, todo: 0, done: 30, notInGrid: 0, workers: 2, trainSamples: 54000,
+      type: 'start', sweep: 'dropout', metric: DEFAULT_OBJECTIVE, total: 30, todo: 0, done: 30, notInGrid: 0, workers: 2, trainSamples: 54000,
       trials: Array.from({ length: 30 }, (_, i) => trial(i + 1, 'completed', i / 100, 0.8 + i / 1000)),
     });
     const app = show(many);

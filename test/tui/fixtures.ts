@@ -1,3 +1,4 @@
+import { DEFAULT_OBJECTIVE, trialValue, type Objective } from '../../src/metrics/registry.js';
 import { initialState, reduce, type ViewState } from '../../src/tui/view-state.js';
 import type { TrialConfig, TrialSnapshot } from '../../src/types.js';
 
@@ -22,6 +23,7 @@ export function trial(
     valAccuracy: status === 'completed' ? val : null, valLoss: status === 'completed' ? valLoss : null,
     testAccuracy: status === 'completed' ? (val ?? 0) - 0.005 : null, seconds: status === 'completed' ? 31 : null,
     startedAt: status === 'pending' ? null : '2026-11-25T12:00:00.000Z', error,
+    metricValue: status === 'completed' ? val : null,
   };
 }
 
@@ -33,10 +35,12 @@ export function trial(
  * ranks a val_loss sweep by accuracy, or by the highest loss, shows another order and
  * another best than the right one.
  */
-export function runningSweep(now = 60_000): ViewState {
+/** The view of that sweep ranked on `metric`: the store gives each trial its value of the sweep's metric. */
+export const VAL_LOSS: Objective = { name: 'val_loss', goal: 'minimize' };
+export function runningSweep(now = 60_000, metric: Objective = DEFAULT_OBJECTIVE): ViewState {
   const s = initialState({ sweep: 'dropout', specPath: 'sweeps/dropout.yaml', dbPath: 'runs/sweeps.db', backend: 'auto', workers: 2, mode: 'run' }, 0);
   return reduce(reduce(s, {
-    type: 'start', sweep: 'dropout', metric: 'val_accuracy', total: 6, todo: 6, done: 0, notInGrid: 0, workers: 2, trainSamples: 54000,
+    type: 'start', sweep: 'dropout', metric, total: 6, todo: 6, done: 0, notInGrid: 0, workers: 2, trainSamples: 54000,
     trials: [
       trial(1, 'completed', 0.0, 0.881, 3, null, 0.32),
       trial(2, 'completed', 0.1, 0.889, 3, null, 0.34),
@@ -44,6 +48,6 @@ export function runningSweep(now = 60_000): ViewState {
       trial(4, 'failed', 0.3, null, 1, 'training diverged in epoch 2: loss became NaN or infinite'),
       trial(5, 'running', 0.4, 0.85, 1),
       trial(6, 'pending', 0.5, null, 0),
-    ],
+    ].map((t) => ({ ...t, metricValue: t.status === 'completed' ? trialValue(metric.name, t) : null })),
   }), { type: 'tick', now });
 }

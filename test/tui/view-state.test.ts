@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { best, reduce, stats } from '../../src/tui/view-state.js';
-import { runningSweep } from './fixtures.js';
+import { runningSweep, VAL_LOSS } from './fixtures.js';
 
 describe('view state', () => {
   it('counts trials by status', () => {
@@ -36,7 +36,7 @@ describe('view state', () => {
   });
 
   it('ranks by lowest val_loss when that is the metric', () => {
-    const s = { ...runningSweep(), metric: 'val_loss' as const };
+    const s = runningSweep(60_000, VAL_LOSS);
     // Trial 3 has the lowest val loss; trial 2, the best val accuracy, also has the highest
     // loss, so ranking by accuracy or by the highest loss would both pick 2.
     expect(best(s)?.id).toBe(3);

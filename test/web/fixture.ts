@@ -78,7 +78,7 @@ export function additiveShares(): { dropout: number; learningRate: number } {
 
 async function addAdditive(store: Store): Promise<void> {
   const spec = parseSpec(ADDITIVE, 'additive.yaml');
-  const sweepId = await store.upsertSweep({ name: 'additive', metric: 'val_accuracy', seed: 1, specPath: 'additive.yaml', specYaml: ADDITIVE });
+  const sweepId = await store.upsertSweep({ name: 'additive', metric: 'val_accuracy', goal: 'maximize', seed: 1, specPath: 'additive.yaml', specYaml: ADDITIVE });
   const trials = expandGrid(spec);
   await store.addTrials(sweepId, spec.seed, spec.data, trials);
   for (const t of trials) {

@@ -9,7 +9,7 @@ import { jsonText, loadAssets, renderPage, type PageAssets } from '../../src/web
 import type { DashboardData, TrialView } from '../../src/web/model.js';
 
 const trial = (id: number, over: Partial<TrialView> = {}): TrialView => ({
-  id, number: id, status: 'completed', values: { dropout: id / 10, activation: 'relu' }, config: { model: 'ann', dropout: id / 10, activation: 'relu' },
+  id, number: id, status: 'completed', metricValue: 0.8 + id / 100, values: { dropout: id / 10, activation: 'relu' }, config: { model: 'ann', dropout: id / 10, activation: 'relu' },
   valAccuracy: 0.8 + id / 100, valLoss: 0.5 - id / 100, testAccuracy: 0.79 + id / 100, seconds: 10 + id, error: null,
   epochs: [{ epoch: 1, loss: 0.6, accuracy: 0.78, valLoss: 0.55, valAccuracy: 0.8, seconds: 5 }], pruned: null, ...over,
 });
@@ -21,7 +21,7 @@ const DATA: DashboardData = {
   live: null,
   sweeps: [{ name: 'drop<out> & "more"', href: '#', total: 3, completed: 2 }],
   sweep: {
-    name: 'drop<out> & "more"', metric: 'val_accuracy', method: 'grid', earlyStopping: null,
+    name: 'drop<out> & "more"', metric: { name: 'val_accuracy', goal: 'maximize' }, method: 'grid', earlyStopping: null,
     axes: [{ key: 'dropout', label: 'dropout', type: 'value' }, { key: 'activation', label: 'activation', type: 'category', categories: ['relu', 'tanh'] }],
     trials: [
       trial(1),

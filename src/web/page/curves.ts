@@ -42,7 +42,7 @@ export function mountCurves(section: HTMLElement, act: { readonly state: UiState
       const best = v.data.sweep.trials.find((t) => t.id === v.bestId);
       caption.textContent = [
         `${drawn.length} ${drawn.length === 1 ? 'trial' : 'trials'} drawn`,
-        best ? `best: trial ${best.id} ${describe(best, v)} (${v.data.sweep.metric} ${metricText(v.data.sweep.metric, metricOf(v.data.sweep.metric, best))})` : 'no completed trial yet',
+        best ? `best: trial ${best.id} ${describe(best, v)} (${v.data.sweep.metric.name} ${metricText(v.data.sweep.metric, metricOf(best))})` : 'no completed trial yet',
         best && !drawn.includes(best) ? 'not drawn: filtered out' : '',
       ].filter((s) => s !== '').join(' · ');
     },

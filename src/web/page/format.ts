@@ -1,7 +1,9 @@
-/** How the page writes numbers: as the terminal views do (src/spec/schema.ts formatMetric, the leaderboard). */
-import type { SweepView, TrialView } from '../model.js';
+/** How the page writes numbers: as the terminal views do (src/metrics/registry.ts formatMetric, the leaderboard). */
+import { bestFirst as valuesBestFirst, formatMetric, metricDef, type Objective } from '../../metrics/registry.js';
+import type { TrialView } from '../model.js';
 
-export type Metric = SweepView['metric'];
+export { goalNote } from '../../metrics/registry.js';
+export type { Objective } from '../../metrics/registry.js';
 
 /** An accuracy as a percentage ("88.92%"); null or NaN as "-". */
 export function percent(value: number | null): string {
@@ -13,24 +15,37 @@ export function loss(value: number | null): string {
   return value === null || Number.isNaN(value) ? '-' : value.toFixed(4);
 }
 
-/** A metric's value as every view prints it. */
-export function metricText(metric: Metric, value: number | null): string {
-  return metric === 'val_loss' ? loss(value) : percent(value);
+/** A metric's value as every view prints it (the registry's format, as the terminal views print it). */
+export function metricText(metric: Objective, value: number | null): string {
+  return formatMetric(metric.name, value);
 }
 
-/** The sweep's metric for a trial, as recorded; null where it has none yet. */
-export function metricOf(metric: Metric, t: TrialView): number | null {
-  const v = metric === 'val_loss' ? t.valLoss : t.valAccuracy;
+/** The sweep's metric for a trial, what it is ranked by; null where it has none yet. */
+export function metricOf(t: TrialView): number | null {
+  const v = t.metricValue;
   return v === null || Number.isNaN(v) ? null : v;
 }
 
-/** Orders trials best first under the metric (val_accuracy is maximised, val_loss minimised); trials without it last. */
-export function bestFirst(metric: Metric): (a: TrialView, b: TrialView) => number {
-  return (a, b) => {
-    const [x, y] = [metricOf(metric, a), metricOf(metric, b)];
-    if (x === null || y === null) return x === null ? (y === null ? a.id - b.id : 1) : -1;
-    return (metric === 'val_loss' ? x - y : y - x) || a.id - b.id;
-  };
+/** Orders trials best first under the sweep's metric (the registry says which way), trials without it last. */
+export function bestFirst(metric: Objective): (a: TrialView, b: TrialView) => number {
+  const order = valuesBestFirst(metric.goal);
+  return (a, b) => order(metricOf(a), metricOf(b)) || a.id - b.id;
+}
+
+/** Where `v` lies between the worst and the best of [lo, hi] under the goal: 0 worst, 1 best (1 where all are equal). */
+export function quality(metric: Objective, v: number, lo: number, hi: number): number {
+  if (!(hi > lo)) return 1;
+  return metric.goal === 'minimize' ? (hi - v) / (hi - lo) : (v - lo) / (hi - lo);
+}
+
+/** How a first click sorts a metric's column: best first (smallest first where lower is better). */
+export function bestFirstDirection(name: string): 1 | -1 {
+  return metricDef(name).goal === 'minimize' ? 1 : -1;
+}
+
+/** Whether the metric reads as a percentage on an axis (an accuracy), else as a plain number. */
+export function isFraction(metric: Objective): boolean {
+  return metricDef(metric.name).format === 'percent';
 }
 
 /** Seconds as the leaderboard shows them: "42s", "1m14s", "2h05m". */

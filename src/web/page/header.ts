@@ -20,7 +20,7 @@ export function mountHeader(header: HTMLElement): { readonly render: (d: Dashboa
       name.textContent = s.name;
       const counts = STATUS_ORDER.map((st) => [st, s.trials.filter((t) => t.status === st).length] as const).filter(([, n]) => n > 0);
       replace(facts,
-        fact('metric', s.metric), fact('method', s.method), fact('early stopping', s.earlyStopping ?? 'none'),
+        fact('metric', `${s.metric.name} (${s.metric.goal})`), fact('method', s.method), fact('early stopping', s.earlyStopping ?? 'none'),
         fact('trials', `${s.trials.length}${counts.length > 0 ? ` (${counts.map(([st, n]) => `${n} ${st}`).join(', ')})` : ''}`),
       );
       const at = new Date(d.generatedAt);

@@ -8,7 +8,7 @@ import type { DashboardData, Importance, Marginal, PairMeans } from '../model.js
 import { AXIS_TEXT, BEST_COLOUR, TOOLTIP, chartIn, dispose, tooltipBox, type Chart } from './charts.js';
 import { paint } from './colour.js';
 import { h, replace } from './dom.js';
-import { metricText, type Metric } from './format.js';
+import { goalNote, isFraction, metricText, quality, type Objective } from './format.js';
 
 export type ImportanceView = {
   /** The marginal-means charts, one per hyperparameter, by key. */
@@ -36,7 +36,7 @@ export function mountImportance(section: HTMLElement): ImportanceView {
       const marginals = imp.kind === 'none' ? [] : imp.marginals;
       renderMarginals(multiples, charts, marginals, d.sweep.metric, label);
       marginalsTitle.hidden = marginals.length === 0;
-      marginalsTitle.textContent = `Mean ${d.sweep.metric} at each value${d.sweep.metric === 'val_loss' ? ' (lower is better)' : ''}`;
+      marginalsTitle.textContent = `Mean ${d.sweep.metric.name} at each value${goalNote(d.sweep.metric.goal)}`;
       renderPair(pair, imp.kind === 'none' ? null : imp.pair, d.sweep.metric, label);
     },
   };
@@ -70,7 +70,7 @@ function renderBars(el: HTMLElement, imp: Importance, label: (key: string) => st
   );
 }
 
-function renderMarginals(el: HTMLElement, charts: Map<string, Chart>, marginals: readonly Marginal[], metric: Metric, label: (key: string) => string): void {
+function renderMarginals(el: HTMLElement, charts: Map<string, Chart>, marginals: readonly Marginal[], metric: Objective, label: (key: string) => string): void {
   const keys = new Set(marginals.map((m) => m.key));
   for (const [key, chart] of charts) {
     if (!keys.has(key)) { dispose(chart); charts.delete(key); }
@@ -90,13 +90,13 @@ function renderMarginals(el: HTMLElement, charts: Map<string, Chart>, marginals:
         ...TOOLTIP, trigger: 'item',
         formatter: (p: unknown) => {
           const l = m.levels[(p as { dataIndex: number }).dataIndex];
-          return tooltipBox(`${label(m.key)} = ${l.value}`, `mean ${metric} ${metricText(metric, l.mean)}`, `over ${l.n} ${l.n === 1 ? 'trial' : 'trials'}`);
+          return tooltipBox(`${label(m.key)} = ${l.value}`, `mean ${metric.name} ${metricText(metric, l.mean)}`, `over ${l.n} ${l.n === 1 ? 'trial' : 'trials'}`);
         },
       },
       xAxis: { type: 'category', data: m.levels.map((l) => l.value), axisLabel: { ...AXIS_TEXT, hideOverlap: true } },
       yAxis: {
         type: 'value', scale: true, splitNumber: 3, splitLine: { lineStyle: { color: '#e9ecef' } },
-        axisLabel: { ...AXIS_TEXT, formatter: (x: number) => (metric === 'val_loss' ? x.toFixed(3) : `${(x * 100).toFixed(1)}%`) },
+        axisLabel: { ...AXIS_TEXT, formatter: (x: number) => (isFraction(metric) ? `${(x * 100).toFixed(1)}%` : x.toFixed(3)) },
       },
       series: [{ type: 'line', data: m.levels.map((l) => l.mean), symbolSize: 6, lineStyle: { color: BEST_COLOUR, width: 2 }, itemStyle: { color: BEST_COLOUR } }],
     }, { notMerge: true });
@@ -104,18 +104,18 @@ function renderMarginals(el: HTMLElement, charts: Map<string, Chart>, marginals:
 }
 
 /** The joint means as an HTML heat map: cells shaded from worse (light) to better (dark), the text in each. */
-function renderPair(el: HTMLElement, pair: PairMeans | null, metric: Metric, label: (key: string) => string): void {
+function renderPair(el: HTMLElement, pair: PairMeans | null, metric: Objective, label: (key: string) => string): void {
   if (!pair) return void replace(el);
   const means = pair.means.flat().filter((v): v is number => v !== null);
   const [lo, hi] = [Math.min(...means), Math.max(...means)];
-  const q = (v: number) => (hi > lo ? (metric === 'val_loss' ? (hi - v) / (hi - lo) : (v - lo) / (hi - lo)) : 1);
+  const q = (v: number) => quality(metric, v, lo, hi);
   const cell = (v: number | null) => {
     const td = h('td', { class: v === null ? 'empty' : 'num', title: v === null ? 'no completed trial' : null }, v === null ? '–' : metricText(metric, v));
     if (v !== null) paint(td, q(v));
     return td;
   };
   replace(el,
-    h('h3', {}, `Mean ${metric} by ${label(pair.x)} and ${label(pair.y)}`),
+    h('h3', {}, `Mean ${metric.name} by ${label(pair.x)} and ${label(pair.y)}`),
     h('table', { class: 'heatmap', id: 'pair-heatmap' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col', class: 'corner' }, `${label(pair.y)} \\ ${label(pair.x)}`), ...pair.xLevels.map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', {}, ...pair.yLevels.map((y, j) => h('tr', {}, h('th', { scope: 'row' }, y), ...pair.xLevels.map((_, i) => cell(pair.means[i][j]))))),

@@ -8,7 +8,7 @@
 import type { Axis, DashboardData, SweepView, TrialView } from '../model.js';
 import { AXIS_TEXT, BEST_COLOUR, TEXT_COLOUR, TOOLTIP, chartIn, tooltipBox, type Chart, type ChartOption } from './charts.js';
 import { h } from './dom.js';
-import { metricOf, metricText, value } from './format.js';
+import { isFraction, metricOf, metricText, quality, value } from './format.js';
 import { bestTrialId, type Coordinate, type Interval, type UiState } from './state.js';
 
 /** The metric axis's id (each hyperparameter's axis has its key as id). */
@@ -70,10 +70,10 @@ export function mountParallel(section: HTMLElement, act: { readonly state: UiSta
       // The action leaves its axis's brush rectangles undrawn (ECharts draws those the mouse made); a plain update draws them.
       chart.setOption({});
     }
-    const missing = d.sweep.trials.filter((t) => metricOf(d.sweep.metric, t) === null).length;
+    const missing = d.sweep.trials.filter((t) => metricOf(t) === null).length;
     note.textContent = [
       'Drag along an axis to select a range (several axes: trials in every range); click the axis to clear it.',
-      missing > 0 ? `${missing} ${missing === 1 ? 'trial has' : 'trials have'} no ${d.sweep.metric} yet: dashed, at the bottom of its axis.` : '',
+      missing > 0 ? `${missing} ${missing === 1 ? 'trial has' : 'trials have'} no ${d.sweep.metric.name} yet: dashed, at the bottom of its axis.` : '',
     ].filter((s) => s !== '').join(' ');
   };
 
@@ -122,21 +122,23 @@ function hyperparameterAxis(a: Axis, trials: readonly TrialView[]): AxisDef {
  */
 function metricAxis(sweep: SweepView): AxisDef {
   const { metric } = sweep;
-  const loss = metric === 'val_loss';
-  const values = sweep.trials.map((t) => metricOf(metric, t)).filter((v): v is number => v !== null);
+  // The better end on top: a metric to minimize (a loss) runs down its axis.
+  const inverse = metric.goal === 'minimize';
+  const fraction = isFraction(metric);
+  const values = sweep.trials.map(metricOf).filter((v): v is number => v !== null);
   const [lo, hi] = values.length > 0 ? [Math.min(...values), Math.max(...values)] : [0, 1];
   // Ends on round numbers a little past the data, so that their labels do not crowd the ticks.
-  const step = niceStep(Math.max(hi - lo, loss ? 0.01 : 0.002) / 5);
+  const step = niceStep(Math.max(hi - lo, fraction ? 0.002 : 0.01) / 5);
   const min = Math.max(0, Math.floor((lo - step / 2) / step) * step);
-  const max = loss ? Math.ceil((hi + step / 2) / step) * step : Math.min(1, Math.ceil((hi + step / 2) / step) * step);
-  const worst = loss ? max : min;
-  const v = (t: TrialView) => metricOf(metric, t) ?? worst;
+  const max = fraction ? Math.min(1, Math.ceil((hi + step / 2) / step) * step) : Math.ceil((hi + step / 2) / step) * step;
+  const worst = inverse ? max : min;
+  const v = (t: TrialView) => metricOf(t) ?? worst;
   return {
     id: METRIC_AXIS,
     option: {
-      id: METRIC_AXIS, name: metric, type: 'value', min, max, interval: step, inverse: loss,
+      id: METRIC_AXIS, name: metric.name, type: 'value', min, max, interval: step, inverse,
       nameTextStyle: { ...AXIS_TEXT, fontWeight: 'bold' },
-      axisLabel: { ...AXIS_TEXT, formatter: (x: number) => (loss ? x.toFixed(decimals(step)) : `${(x * 100).toFixed(Math.max(0, decimals(step) - 2))}%`) },
+      axisLabel: { ...AXIS_TEXT, formatter: (x: number) => (fraction ? `${(x * 100).toFixed(Math.max(0, decimals(step) - 2))}%` : x.toFixed(decimals(step))) },
     },
     datum: v, coordinate: v,
   };
@@ -156,13 +158,13 @@ function decimals(step: number): number {
 function option(d: DashboardData, axes: readonly AxisDef[]): ChartOption {
   const { sweep } = d;
   const bestId = bestTrialId(d);
-  const values = sweep.trials.map((t) => metricOf(sweep.metric, t)).filter((v): v is number => v !== null);
+  const values = sweep.trials.map(metricOf).filter((v): v is number => v !== null);
   const [lo, hi] = [Math.min(...values), Math.max(...values)];
   // Lines shade from light (worse) to dark blue (better); the best is orange and thick.
   const shade = (t: TrialView): string => {
-    const m = metricOf(sweep.metric, t);
+    const m = metricOf(t);
     if (m === null) return '#adb5bd';
-    const q = hi > lo ? (sweep.metric === 'val_loss' ? (hi - m) / (hi - lo) : (m - lo) / (hi - lo)) : 1;
+    const q = quality(sweep.metric, m, lo, hi);
     const mix = (a: number, b: number) => Math.round(a + (b - a) * q);
     return `rgb(${mix(165, 24)},${mix(196, 100)},${mix(230, 171)})`;
   };
@@ -186,7 +188,7 @@ function option(d: DashboardData, axes: readonly AxisDef[]): ChartOption {
       emphasis: { lineStyle: { width: 3 } },
       data: ordered.map((t) => {
         const best = t.id === bestId;
-        const m = metricOf(sweep.metric, t);
+        const m = metricOf(t);
         return {
           name: `trial ${t.id}`,
           value: axes.map((a) => a.datum(t)),
@@ -198,7 +200,7 @@ function option(d: DashboardData, axes: readonly AxisDef[]): ChartOption {
           const t = ordered[(p as { dataIndex: number }).dataIndex];
           return tooltipBox(`trial ${t.id}${t.id === bestId ? ' (best)' : ''} · ${t.status}`,
             ...sweep.axes.map((a) => `${a.label}: ${value(t.values[a.key])}`),
-            `${sweep.metric}: ${metricText(sweep.metric, metricOf(sweep.metric, t))}`);
+            `${sweep.metric.name}: ${metricText(sweep.metric, metricOf(t))}`);
         },
       },
     }],

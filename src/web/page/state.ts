@@ -4,7 +4,7 @@
  * pure functions that turn data and choices into the trials each view shows.
  */
 import type { DashboardData, TrialView } from '../model.js';
-import { bestFirst, metricOf, value } from './format.js';
+import { bestFirst, bestFirstDirection, metricOf, value } from './format.js';
 
 /** A brushed range on one parallel axis, in the axis's own units (a category's index on a category axis). */
 export type Interval = readonly [number, number];
@@ -25,7 +25,7 @@ export type UiState = {
 /** The first state: best first under the metric (the metric column's "better" direction), nothing filtered. */
 export function initialState(data: DashboardData): UiState {
   return {
-    sort: { key: data.sweep.metric, dir: data.sweep.metric === 'val_loss' ? 1 : -1 },
+    sort: { key: data.sweep.metric.name, dir: bestFirstDirection(data.sweep.metric.name) },
     filter: '', brush: new Map(), topK: 0, compare: [],
   };
 }
@@ -72,7 +72,7 @@ export function matchesFilter(t: TrialView, labels: ReadonlyMap<string, string>,
 /** The best completed trial: the one the server analysed, else the best completed under the metric; null before any. */
 export function bestTrialId(data: DashboardData): number | null {
   if (data.sweep.best) return data.sweep.best.trialId;
-  const done = data.sweep.trials.filter((t) => t.status === 'completed' && metricOf(data.sweep.metric, t) !== null);
+  const done = data.sweep.trials.filter((t) => t.status === 'completed' && metricOf(t) !== null);
   return done.length === 0 ? null : [...done].sort(bestFirst(data.sweep.metric))[0].id;
 }
 

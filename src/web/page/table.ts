@@ -5,7 +5,8 @@
  */
 import type { SweepView, TrialView } from '../model.js';
 import { byId, h, reconcile, replace } from './dom.js';
-import { duration, loss, percent, value } from './format.js';
+import { bestFirstDirection, duration, metricOf, value } from './format.js';
+import { formatMetric, isBuiltInMetric } from '../../metrics/registry.js';
 import type { View } from './view.js';
 import { brushed, toggleCompare, type UiState } from './state.js';
 
@@ -21,6 +22,8 @@ export type Column = {
   readonly text: (t: TrialView) => string;
   /** What sorting compares, where it differs from `raw` (a category's position in the axis). */
   readonly order?: (t: TrialView) => number | string | null;
+  /** A metric's column: a first click sorts it best first. */
+  readonly metric?: true;
 };
 
 // A running trial is the one to watch; a failed one sorts to the end of the list.
@@ -43,14 +46,22 @@ export function columns(sweep: SweepView): Column[] {
       key: 'status', label: 'status', title: 'completed, running, pruned, interrupted, pending or failed', numeric: false,
       raw: (t) => t.status, text: (t) => t.status, order: (t) => STATUS_ORDER.indexOf(t.status),
     },
-    { key: 'val_accuracy', label: 'val_acc', title: 'validation accuracy (last epoch)', numeric: true, raw: num((t) => t.valAccuracy), text: (t) => percent(t.valAccuracy) },
-    { key: 'val_loss', label: 'val_loss', title: 'validation loss (last epoch)', numeric: true, raw: num((t) => t.valLoss), text: (t) => loss(t.valLoss) },
-    { key: 'test_accuracy', label: 'test_acc', title: 'test accuracy (completed trials)', numeric: true, raw: num((t) => t.testAccuracy), text: (t) => percent(t.testAccuracy) },
+    // The sweep's metric has a column of its own where it is not one of the built-in ones below.
+    ...(isBuiltInMetric(sweep.metric.name) ? [] : [metricColumn(sweep.metric.name, sweep.metric.name, 'the sweep\'s metric', metricOf)]),
+    metricColumn('val_accuracy', 'val_acc', 'validation accuracy (last epoch)', (t) => t.valAccuracy),
+    metricColumn('val_loss', 'val_loss', 'validation loss (last epoch)', (t) => t.valLoss),
+    metricColumn('test_accuracy', 'test_acc', 'test accuracy (completed trials)', (t) => t.testAccuracy),
     { key: 'epochs', label: 'epochs', title: 'epochs trained', numeric: true, raw: (t) => t.epochs.length, text: (t) => String(t.epochs.length) },
     { key: 'seconds', label: 'seconds', title: 'training time', numeric: true, raw: num((t) => t.seconds), text: (t) => duration(t.seconds) },
     // A trial's id is what the CLI calls it ("trial 12", `sweep repro 12`); TrialView.number is only its place in the sweep.
     { key: 'trial', label: 'trial', title: 'the trial\'s id, as the CLI names it', numeric: true, raw: (t) => t.id, text: (t) => String(t.id) },
   ];
+}
+
+/** A metric's column: its value as the registry formats it, sorted best first on a first click. */
+function metricColumn(key: string, label: string, title: string, read: (t: TrialView) => number | null): Column {
+  const raw = (t: TrialView) => { const v = read(t); return v === null || Number.isNaN(v) ? null : v; };
+  return { key, label, title, numeric: true, raw, text: (t) => formatMetric(key, raw(t)), metric: true };
 }
 
 /** The trials in the table's order: by the sort column (nulls last either way), ties by trial id. */
@@ -87,6 +98,9 @@ export function mountTable(section: HTMLElement, act: TableActions): { render: (
   const exportButton = h('button', { id: 'export-csv', type: 'button', title: 'the rows shown, every column' }, 'Export CSV');
   exportButton.addEventListener('click', () => act.exportCsv());
   const table = h('table', { id: 'trials' }, h('thead'), h('tbody'));
+  // The columns last rendered, for the header's clicks.
+  let shownColumns: readonly Column[] = [];
+  const columnFor = (key: string) => shownColumns.find((c) => c.key === key);
   section.append(
     h('div', { class: 'toolbar' }, filter, h('span', { id: 'trial-count', class: 'muted', 'aria-live': 'polite' }), clear, exportButton),
     h('div', { class: 'table-wrap' }, table),
@@ -96,9 +110,10 @@ export function mountTable(section: HTMLElement, act: TableActions): { render: (
     if (!th) return;
     const key = th.getAttribute('data-key')!;
     const { sort } = act.state;
-    // A first click puts results best or largest first (a loss smallest first), and hyperparameters,
-    // status and trial ids in ascending order; a second click reverses.
-    act.state.sort = sort.key === key ? { key, dir: sort.dir === 1 ? -1 : 1 } : { key, dir: key === 'val_loss' || key === 'trial' || key === 'status' || key.startsWith('hp:') ? 1 : -1 };
+    // A first click puts a metric best first (the registry's goal), other results largest first, and
+    // hyperparameters, status and trial ids in ascending order; a second click reverses.
+    const first = columnFor(key)?.metric ? bestFirstDirection(key) : key === 'trial' || key === 'status' || key.startsWith('hp:') ? 1 : -1;
+    act.state.sort = sort.key === key ? { key, dir: sort.dir === 1 ? -1 : 1 } : { key, dir: first };
     act.update();
     table.tHead!.querySelector<HTMLButtonElement>(`th[data-key="${CSS.escape(key)}"] button`)?.focus();
   });
@@ -111,6 +126,7 @@ export function mountTable(section: HTMLElement, act: TableActions): { render: (
   return {
     render: (v) => {
       const cols = columns(v.data.sweep);
+      shownColumns = cols;
       renderHead(table.tHead!, cols, v.state.sort);
       const body = table.tBodies[0];
       // A row whose markup has not changed is kept, not replaced (see reconcile).
