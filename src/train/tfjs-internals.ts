@@ -5,6 +5,8 @@
 // written for one tfjs version, and the backend does not start on another (checkTfjsVersions).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { UserError } from '../errors.js';
 
 /** The tfjs version every accessor here was written against. */
@@ -50,4 +52,30 @@ export function checkTfjsVersions(read: (name: TfjsPackage) => string | null = r
     `${wrong.join(' and ')} ${wrong.length === 1 ? 'is' : 'are'} installed; sweep's kernels reach into tfjs internals `
     + `written for ${TFJS_VERSION} (src/train/tfjs-internals.ts): install ${TFJS_VERSION} (npm ci)`,
   );
+}
+
+// The wasm backend's memory: where tfjs-backend-wasm keeps each tensor, and the emscripten
+// module's own views of it.
+
+/** A tensor's byte offset in the wasm backend's memory (its private TensorData). */
+export function heapOffset(backend: BackendWasm, t: tf.TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset;
+}
+
+/** The backend's whole memory as bytes: a view that growing the heap detaches, so take it after allocating. */
+export function wasmHeap(backend: BackendWasm): Uint8Array {
+  return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8;
+}
+
+/** The backend's memory, where it is a plain (unshared) WebAssembly.Memory; else null. */
+export function wasmMemory(backend: BackendWasm): WebAssembly.Memory | null {
+  const memory = (backend.wasm as { asm?: { memory?: unknown } } | undefined)?.asm?.memory;
+  return memory instanceof WebAssembly.Memory && memory.buffer instanceof ArrayBuffer ? memory : null;
+}
+
+// Kernels.
+
+/** A kernel's (or a gradient's) attributes as the fields tfjs's kernel of that name takes, such as tf.Conv2DAttrs. */
+export function kernelAttrs<T>(attrs: tf.NamedAttrMap | undefined): T {
+  return attrs as unknown as T;
 }

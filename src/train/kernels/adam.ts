@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { kernelAttrs } from '../tfjs-internals.js';
 import { fusedMultiplyAdd, productKernels, simdKernels } from './simd.js';
 import { heapOffset, type KernelArgs } from './wasm-kernel.js';
 
@@ -26,7 +27,7 @@ type AdamAttrs = { beta1: number; beta2: number; epsilon: number; learningRate: 
 function adamUpdateWasm(args: KernelArgs, into?: tf.TensorInfo[]): tf.TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const { value, m, v, gradient, accBeta1, accBeta2 } = args.inputs as Record<string, tf.TensorInfo>;
-  const { beta1, beta2, epsilon, learningRate } = args.attrs as unknown as AdamAttrs;
+  const { beta1, beta2, epsilon, learningRate } = kernelAttrs<AdamAttrs>(args.attrs);
   const outs = into ?? [value, m, v].map((t) => backend.makeOutput([...t.shape], 'float32'));
   const a1 = (backend.typedArrayFromHeap(accBeta1) as Float32Array)[0];
   const a2 = (backend.typedArrayFromHeap(accBeta2) as Float32Array)[0];
@@ -49,7 +50,7 @@ function adamUpdateWasm(args: KernelArgs, into?: tf.TensorInfo[]): tf.TensorInfo
 /** Registers the fused Adam update for backend 'wasm'. Idempotent. */
 export function registerWasmAdam(): void {
   if (tf.getKernel(KERNEL, 'wasm') === undefined) {
-    tf.registerKernel({ kernelName: KERNEL, backendName: 'wasm', kernelFunc: ((args: KernelArgs) => adamUpdateWasm(args)) as unknown as tf.KernelFunc });
+    tf.registerKernel({ kernelName: KERNEL, backendName: 'wasm', kernelFunc: (args: KernelArgs) => adamUpdateWasm(args) });
   }
 }
 
@@ -106,7 +107,7 @@ export class FusedAdam extends tf.AdamOptimizer {
   applyGradientData(grads: readonly { variable: tf.Variable; gradient: tf.TensorInfo }[]): void {
     const backend = tf.backend() as BackendWasm;
     const s = this as unknown as AdamState;
-    const attrs = { beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon, learningRate: s.learningRate } as unknown as tf.NamedAttrMap;
+    const attrs = { beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon, learningRate: s.learningRate };
     const own = (t: tf.Tensor) => backend.refCount(t.dataId) === 1;
     grads.forEach(({ variable, gradient }, i) => {
       const [m, v] = this.moments(i, variable);
