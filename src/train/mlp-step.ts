@@ -7,9 +7,9 @@ import { heapOffset } from './kernels/wasm-kernel.js';
 import { SOFTMAX_GRAD } from './kernels/softmax-grad.js';
 import { SweepDense } from './dense.js';
 import { dropoutMask, SeededDropout } from './seeded-dropout.js';
+import { denseState, dropoutState, madeBy, registeredVariables, variableOf } from './tfjs-internals.js';
 import type { Split } from './tensors.js';
 
-type DenseState = { kernel: tf.LayerVariable; bias: tf.LayerVariable | null; activation: { getClassName(): string } };
 type Hidden = { dense: SweepDense; dropout: SeededDropout | null };
 
 const RELU: DenseAttrs = { activation: 'relu', biasFirst: false };
@@ -25,7 +25,7 @@ function plainMlp(model: tf.LayersModel): { hidden: Hidden[]; output: SweepDense
   const layers = [...model.layers];
   if (layers.shift()?.getClassName() !== 'Flatten' || model.inputs.length !== 1) return null;
   const output = layers.pop();
-  const activation = (l: tf.layers.Layer) => (l as unknown as DenseState).activation.getClassName();
+  const activation = (l: tf.layers.Layer) => denseState(l).activation.getClassName();
   if (!(output instanceof SweepDense) || activation(output) !== 'softmax') return null;
   const hidden: Hidden[] = [];
   for (let i = 0; i < layers.length; i++) {
@@ -44,7 +44,7 @@ function plainMlp(model: tf.LayersModel): { hidden: Hidden[]; output: SweepDense
 
 /** A Dense layer's kernel and bias. */
 function weightsOf(layer: SweepDense): { kernel: tf.Variable; bias: tf.Variable | null } {
-  const s = layer as unknown as DenseState;
+  const s = denseState(layer);
   return { kernel: s.kernel.read() as tf.Variable, bias: (s.bias?.read() ?? null) as tf.Variable | null };
 }
 
@@ -113,15 +113,14 @@ export class MlpStep {
    * or null where they are not of its kind (or not on wasm).
    */
   static for(model: tf.LayersModel, optimizer: tf.Optimizer, loss: { labelSmoothing: number; weightDecay: number }): MlpStep | null {
-    // tfjs's Optimizer answers instanceof for any optimizer: the prototype says which it is.
-    if (Object.getPrototypeOf(optimizer) !== FusedAdam.prototype || loss.weightDecay !== 0 || loss.labelSmoothing !== 0) return null;
+    if (!madeBy(optimizer, FusedAdam) || loss.weightDecay !== 0 || loss.labelSmoothing !== 0) return null;
     const mlp = plainMlp(model);
     if (mlp === null) return null;
     // tfjs's minimize differentiates every trainable variable, in the order they were made.
-    const own = new Set(model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
-    const variables = Object.values(tf.engine().registeredVariables).filter((v) => own.has(v));
+    const own = new Set(model.trainableWeights.map(variableOf));
+    const variables = registeredVariables().filter((v) => own.has(v));
     if (variables.length !== own.size) return null;
-    return new MlpStep(tf.backend() as BackendWasm, mlp.hidden, mlp.output, optimizer as FusedAdam, variables);
+    return new MlpStep(tf.backend() as BackendWasm, mlp.hidden, mlp.output, optimizer, variables);
   }
 
   /** Trains on the rows `idx` of `data`: one step. */
@@ -151,9 +150,10 @@ export class MlpStep {
         if (dropout !== null) {
           // As SeededDropout.call: a fresh seed per training call, then its mask.
           const seed = dropout.drawSeed();
-          (dropout as unknown as { seed: number }).seed = seed;
+          const s = dropoutState(dropout);
+          s.seed = seed;
           mask = temp(b.makeOutput([...y.shape], 'float32'));
-          dropoutMask(b.typedArrayFromHeap(mask) as Float32Array, dropout.rate, seed);
+          dropoutMask(b.typedArrayFromHeap(mask) as Float32Array, s.rate, seed);
           h = call('Multiply', { a: y, b: mask });
         }
         saved.push({ input, y, mask });
