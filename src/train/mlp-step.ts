@@ -9,12 +9,44 @@ import { SweepDense } from './dense.js';
 import { dropoutMask, SeededDropout } from './seeded-dropout.js';
 import { denseState, dropoutState, madeBy, registeredVariables, variableOf } from './tfjs-internals.js';
 import type { Split } from './tensors.js';
+import { withDefaults } from '../spec/hyperparameters.js';
+import type { TrialConfig } from '../types.js';
 
 type Hidden = { dense: SweepDense; dropout: SeededDropout | null };
 
 const RELU: DenseAttrs = { activation: 'relu', biasFirst: false };
 // The output layer's product and bias, before its softmax (SweepDense's path for softmax).
 const LINEAR: DenseAttrs = { activation: 'linear', biasFirst: false };
+
+/** Whether a configuration takes the direct step, or why it trains through tfjs. */
+export type DirectStep = { eligible: true } | { eligible: false; why: string };
+
+// What the direct step is: the notebook's kind of ANN, unsmoothed sparse cross-entropy, a plain
+// Adam update, the images as they are. Each rule names the value that leaves it, or says null.
+const RULES: readonly ((c: TrialConfig) => string | null)[] = [
+  (c) => (c.model === 'ann' ? null : `model ${c.model}: the direct step trains an ANN`),
+  (c) => (c.activation === 'relu' ? null : `activation ${c.activation}: the direct step's hidden layers are Dense relu`),
+  (c) => (c.batchNorm ? 'batchNorm true: the direct step has no batch normalization' : null),
+  (c) => (c.optimizer === 'adam' ? null : `optimizer ${c.optimizer}: the direct step updates by Adam`),
+  (c) => (c.weightDecay === 0 ? null : `weightDecay ${c.weightDecay}: the direct step's Adam update has no decay`),
+  (c) => (c.labelSmoothing === 0 ? null : `labelSmoothing ${c.labelSmoothing}: the loss kernel has no smoothing`),
+  (c) => (c.augment === 'none' ? null : `augment ${c.augment}: the direct step trains on the images as they are`),
+];
+
+/**
+ * Whether `config` trains by MlpStep (where the backend is wasm with sweep's kernels), or the
+ * first reason it trains through tfjs: the one place that says which configurations do. Any
+ * epochs, units, dropout, learning rate, batch size and schedule keep it; the CNN-only
+ * hyperparameters come with model cnn, which leaves it.
+ */
+export function directStep(config: TrialConfig): DirectStep {
+  const c = withDefaults(config);
+  for (const rule of RULES) {
+    const why = rule(c);
+    if (why !== null) return { eligible: false, why };
+  }
+  return { eligible: true };
+}
 
 /**
  * The notebook's kind of ANN, Flatten → [SweepDense relu → SeededDropout?]… → SweepDense
@@ -51,9 +83,11 @@ function weightsOf(layer: SweepDense): { kernel: tf.Variable; bias: tf.Variable 
 /**
  * evaluate()'s sums for the notebook's kind of ANN on wasm (the loss of each slice of `rows`
  * images times its size, and the hits), by direct kernel calls: what model.predict computes,
- * the same floats, then the loss and hit kernels. Null for any other model.
+ * the same floats, then the loss and hit kernels. Null for any other model, or with label
+ * smoothing (the loss kernel has none); the rest of directStep's rules are the training step's.
  */
-export function evaluateMlp(model: tf.LayersModel, data: Split, rows: number): { loss: number; hits: number } | null {
+export function evaluateMlp(model: tf.LayersModel, data: Split, rows: number, labelSmoothing = 0): { loss: number; hits: number } | null {
+  if (labelSmoothing !== 0) return null;
   const mlp = plainMlp(model);
   if (mlp === null) return null;
   const b = tf.backend() as BackendWasm;
@@ -92,8 +126,8 @@ export function evaluateMlp(model: tf.LayersModel, data: Split, rows: number): {
  * tape would run for `optimizer.minimize`, with the same inputs in the same order: the same
  * floats, bit for bit, without the engine's bookkeeping around each of ~40 kernels a step (the
  * tape, tidy, tensor tracking), which cost more than the arithmetic at batch 32.
- * `MlpStep.for` says whether a model and optimizer are of that kind; anything else trains
- * through tfjs.
+ * `directStep` says which configurations are of that kind, and `MlpStep.for` also checks the
+ * model and optimizer built from one; anything else trains through tfjs.
  */
 export class MlpStep {
   private lossSum = 0;
@@ -109,11 +143,12 @@ export class MlpStep {
   ) {}
 
   /**
-   * The step for this model and optimizer, trained with this label smoothing and weight decay,
-   * or null where they are not of its kind (or not on wasm).
+   * The step for the model and optimizer built from `config`, or null where directStep says the
+   * configuration trains through tfjs, or the model or optimizer turn out not to be of its kind
+   * (or the backend is not wasm).
    */
-  static for(model: tf.LayersModel, optimizer: tf.Optimizer, loss: { labelSmoothing: number; weightDecay: number }): MlpStep | null {
-    if (!madeBy(optimizer, FusedAdam) || loss.weightDecay !== 0 || loss.labelSmoothing !== 0) return null;
+  static for(model: tf.LayersModel, optimizer: tf.Optimizer, config: TrialConfig): MlpStep | null {
+    if (!directStep(config).eligible || !madeBy(optimizer, FusedAdam)) return null;
     const mlp = plainMlp(model);
     if (mlp === null) return null;
     // tfjs's minimize differentiates every trainable variable, in the order they were made.
