@@ -2,12 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import { nodeBackendInstalled } from '../pool/node-backend.js';
 import type { BackendChoice } from '../pool/protocol.js';
 import { registerWasmKernels } from './kernels/index.js';
+import { checkTfjsVersions } from './tfjs-internals.js';
 
 /**
  * Makes `choice` this thread's TensorFlow.js backend and returns the one that runs:
- * auto tries tfjs-node, then wasm, then cpu; an explicit choice that fails throws.
+ * auto tries tfjs-node, then wasm, then cpu; an explicit choice that fails throws. A tfjs
+ * installed at another version than sweep's internals were written for throws a UserError first.
  */
 export async function initBackend(choice: BackendChoice): Promise<string> {
+  checkTfjsVersions();
   // PROD silences tfjs's console banners ("install our node backend"), which would
   // interleave with the progress log; `sweep` reports the backend itself.
   tf.env().set('PROD', true);

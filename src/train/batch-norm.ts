@@ -1,19 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { fusedBatchNorm } from './kernels/batch-norm.js';
+import { batchNormClass, batchNormState } from './tfjs-internals.js';
 
-type BatchNormArgs = NonNullable<Parameters<typeof tf.layers.batchNormalization>[0]>;
 type Kwargs = Record<string, unknown>;
-
-/** The fields of tfjs's BatchNormalization that its TypeScript declarations mark private. */
-type BatchNormState = {
-  axis: number; momentum: number; epsilon: number; center: boolean; scale: boolean;
-  gamma: tf.LayerVariable; beta: tf.LayerVariable; movingMean: tf.LayerVariable; movingVariance: tf.LayerVariable;
-};
-
-// tfjs does not export its BatchNormalization class, only the factory.
-const BatchNormalization = Object.getPrototypeOf(tf.layers.batchNormalization({})).constructor as new (
-  args?: BatchNormArgs,
-) => tf.layers.Layer;
 
 /** variable ← variable − (variable − value)·(1 − momentum), with tfjs's ops in tfjs's order. */
 function movingAverage(variable: tf.LayerVariable, value: tf.Tensor, momentum: number): void {
@@ -28,11 +17,11 @@ function movingAverage(variable: tf.LayerVariable, value: tf.Tensor, momentum: n
  * (and one for its gradient) where the backend has them (wasm); everything else is tfjs's own.
  * Same weights, same moving averages; it serialises as a plain `BatchNormalization`.
  */
-export class SweepBatchNorm extends BatchNormalization {
+export class SweepBatchNorm extends batchNormClass() {
   static className = 'BatchNormalization';
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    const s = this as unknown as BatchNormState;
+    const s = batchNormState(this);
     const input = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
     // As tfjs: a missing `training` means inference.
     if (!kwargs.training || input === undefined || input.rank < 2 || !s.center || !s.scale) return super.call(inputs, kwargs);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type seedrandom from 'seedrandom';
 import { SeededDropout } from './seeded-dropout.js';
+import { betaPowers } from './tfjs-internals.js';
 import type { EpochMetrics } from '../types.js';
 
 /** Everything besides the weights that training needs to go on exactly as if never stopped. */
@@ -38,12 +39,12 @@ export async function encodeCheckpoint(
   // By position: layer names carry a per-process counter, so they differ after a restart.
   const modelWeights = await tf.io.encodeWeights(model.weights.map((w, i) => ({ name: `w${i}`, tensor: w.read() })));
   const optimizerWeights = await tf.io.encodeWeights(await optimizer.getWeights());
-  const adam = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  const adam = betaPowers(optimizer);
   const parts = [modelWeights.data, optimizerWeights.data].map((d) => new Uint8Array(d as ArrayBuffer));
   const meta: Meta = {
     version: 1, configId, epoch: state.epoch, epochs: state.epochs, shuffle: state.shuffle,
     dropout: dropoutLayers(model).map((l) => l.rngState()),
-    accBeta: adam.accBeta1 && adam.accBeta2 ? [adam.accBeta1.dataSync()[0], adam.accBeta2.dataSync()[0]] : null,
+    accBeta: adam ? [adam.accBeta1.dataSync()[0], adam.accBeta2.dataSync()[0]] : null,
     modelSpecs: modelWeights.specs, optimizerSpecs: optimizerWeights.specs,
     modelBytes: parts[0].byteLength, optimizerBytes: parts[1].byteLength,
   };
@@ -84,8 +85,8 @@ export async function restoreCheckpoint(
   const opt = tf.io.decodeWeights(slice(meta.modelBytes, meta.optimizerBytes), meta.optimizerSpecs);
   await optimizer.setWeights(meta.optimizerSpecs.map((s) => ({ name: s.name, tensor: opt[s.name] })));
   tf.dispose(Object.values(opt));
-  const adam = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
-  if (meta.accBeta && adam.accBeta1 && adam.accBeta2) {
+  const adam = betaPowers(optimizer);
+  if (meta.accBeta && adam) {
     adam.accBeta1.assign(tf.scalar(meta.accBeta[0]));
     adam.accBeta2.assign(tf.scalar(meta.accBeta[1]));
   }

@@ -1,18 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { conv2dClass, conv2dState } from './tfjs-internals.js';
 
-type Conv2DArgs = NonNullable<Parameters<typeof tf.layers.conv2d>[0]>;
 type Kwargs = Record<string, unknown>;
-
-/** The fields of tfjs's Conv2D that its TypeScript declarations mark protected. */
-type Conv2DState = {
-  kernel: tf.LayerVariable; bias: tf.LayerVariable | null; activation: { getClassName(): string };
-  strides: [number, number]; padding: 'same' | 'valid'; dataFormat: string; dilationRate: [number, number];
-};
-
-// tfjs does not export its Conv2D class, only the factory.
-const Conv2D = Object.getPrototypeOf(tf.layers.conv2d({ filters: 1, kernelSize: 1 })).constructor as new (
-  args: Conv2DArgs,
-) => tf.layers.Layer;
 
 /**
  * tfjs's Conv2D that, with no bias and a linear activation (the layers batch normalization
@@ -22,11 +11,11 @@ const Conv2D = Object.getPrototypeOf(tf.layers.conv2d({ filters: 1, kernelSize: 
  * the backward pass of the notebook's CNN). tf.conv2d's gradient is computed only where used.
  * Same weights; it serialises as a plain `Conv2D`.
  */
-export class SweepConv2D extends Conv2D {
+export class SweepConv2D extends conv2dClass() {
   static className = 'Conv2D';
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    const s = this as unknown as Conv2DState;
+    const s = conv2dState(this);
     const input = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
     const plain = input !== undefined && input.rank === 4 && s.bias === null && s.dataFormat === 'channelsLast'
       && s.activation.getClassName() === 'linear';

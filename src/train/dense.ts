@@ -1,18 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { denseKernelAvailable, sweepDense } from './kernels/dense.js';
+import { denseClass, denseState, gradientDepth } from './tfjs-internals.js';
 
-type DenseArgs = NonNullable<Parameters<typeof tf.layers.dense>[0]>;
 type Kwargs = Record<string, unknown>;
-
-/** The fields of tfjs's Dense that its TypeScript declarations mark protected. */
-type DenseState = {
-  kernel: tf.LayerVariable; bias: tf.LayerVariable | null;
-  activation: { getClassName(): string; apply(x: tf.Tensor): tf.Tensor };
-  invokeCallHook(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): void;
-};
-
-// tfjs does not export its Dense class, only the factory.
-const Dense = Object.getPrototypeOf(tf.layers.dense({ units: 1 })).constructor as new (args: DenseArgs) => tf.layers.Layer;
 
 /**
  * tfjs's Dense that, while gradients are recorded (training) on the wasm backend, computes its
@@ -22,11 +12,11 @@ const Dense = Object.getPrototypeOf(tf.layers.dense({ units: 1 })).constructor a
  * bias add, then the activation. Elsewhere, and in inference, it is tfjs's Dense. Same weights;
  * it serialises as a plain `Dense`.
  */
-export class SweepDense extends Dense {
+export class SweepDense extends denseClass() {
   static className = 'Dense';
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    const s = this as unknown as DenseState;
+    const s = denseState(this);
     const input = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
     if (input === undefined || input.rank !== 2 || input.dtype !== 'float32' || !recordingGradients() || !denseKernelAvailable()) {
       return super.call(inputs, kwargs);
@@ -46,5 +36,5 @@ export class SweepDense extends Dense {
 
 /** Whether tfjs is recording gradients: then it computes a Dense layer unfused (see tfjs's fused matMul). */
 function recordingGradients(): boolean {
-  return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
+  return gradientDepth() > 0;
 }

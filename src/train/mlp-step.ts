@@ -7,14 +7,46 @@ import { heapOffset } from './kernels/wasm-kernel.js';
 import { SOFTMAX_GRAD } from './kernels/softmax-grad.js';
 import { SweepDense } from './dense.js';
 import { dropoutMask, SeededDropout } from './seeded-dropout.js';
+import { denseState, dropoutState, madeBy, registeredVariables, variableOf } from './tfjs-internals.js';
 import type { Split } from './tensors.js';
+import { withDefaults } from '../spec/hyperparameters.js';
+import type { TrialConfig } from '../types.js';
 
-type DenseState = { kernel: tf.LayerVariable; bias: tf.LayerVariable | null; activation: { getClassName(): string } };
 type Hidden = { dense: SweepDense; dropout: SeededDropout | null };
 
 const RELU: DenseAttrs = { activation: 'relu', biasFirst: false };
 // The output layer's product and bias, before its softmax (SweepDense's path for softmax).
 const LINEAR: DenseAttrs = { activation: 'linear', biasFirst: false };
+
+/** Whether a configuration takes the direct step, or why it trains through tfjs. */
+export type DirectStep = { eligible: true } | { eligible: false; why: string };
+
+// What the direct step is: the notebook's kind of ANN, unsmoothed sparse cross-entropy, a plain
+// Adam update, the images as they are. Each rule names the value that leaves it, or says null.
+const RULES: readonly ((c: TrialConfig) => string | null)[] = [
+  (c) => (c.model === 'ann' ? null : `model ${c.model}: the direct step trains an ANN`),
+  (c) => (c.activation === 'relu' ? null : `activation ${c.activation}: the direct step's hidden layers are Dense relu`),
+  (c) => (c.batchNorm ? 'batchNorm true: the direct step has no batch normalization' : null),
+  (c) => (c.optimizer === 'adam' ? null : `optimizer ${c.optimizer}: the direct step updates by Adam`),
+  (c) => (c.weightDecay === 0 ? null : `weightDecay ${c.weightDecay}: the direct step's Adam update has no decay`),
+  (c) => (c.labelSmoothing === 0 ? null : `labelSmoothing ${c.labelSmoothing}: the loss kernel has no smoothing`),
+  (c) => (c.augment === 'none' ? null : `augment ${c.augment}: the direct step trains on the images as they are`),
+];
+
+/**
+ * Whether `config` trains by MlpStep (where the backend is wasm with sweep's kernels), or the
+ * first reason it trains through tfjs: the one place that says which configurations do. Any
+ * epochs, units, dropout, learning rate, batch size and schedule keep it; the CNN-only
+ * hyperparameters come with model cnn, which leaves it.
+ */
+export function directStep(config: TrialConfig): DirectStep {
+  const c = withDefaults(config);
+  for (const rule of RULES) {
+    const why = rule(c);
+    if (why !== null) return { eligible: false, why };
+  }
+  return { eligible: true };
+}
 
 /**
  * The notebook's kind of ANN, Flatten → [SweepDense relu → SeededDropout?]… → SweepDense
@@ -25,7 +57,7 @@ function plainMlp(model: tf.LayersModel): { hidden: Hidden[]; output: SweepDense
   const layers = [...model.layers];
   if (layers.shift()?.getClassName() !== 'Flatten' || model.inputs.length !== 1) return null;
   const output = layers.pop();
-  const activation = (l: tf.layers.Layer) => (l as unknown as DenseState).activation.getClassName();
+  const activation = (l: tf.layers.Layer) => denseState(l).activation.getClassName();
   if (!(output instanceof SweepDense) || activation(output) !== 'softmax') return null;
   const hidden: Hidden[] = [];
   for (let i = 0; i < layers.length; i++) {
@@ -44,16 +76,18 @@ function plainMlp(model: tf.LayersModel): { hidden: Hidden[]; output: SweepDense
 
 /** A Dense layer's kernel and bias. */
 function weightsOf(layer: SweepDense): { kernel: tf.Variable; bias: tf.Variable | null } {
-  const s = layer as unknown as DenseState;
+  const s = denseState(layer);
   return { kernel: s.kernel.read() as tf.Variable, bias: (s.bias?.read() ?? null) as tf.Variable | null };
 }
 
 /**
  * evaluate()'s sums for the notebook's kind of ANN on wasm (the loss of each slice of `rows`
  * images times its size, and the hits), by direct kernel calls: what model.predict computes,
- * the same floats, then the loss and hit kernels. Null for any other model.
+ * the same floats, then the loss and hit kernels. Null for any other model, or with label
+ * smoothing (the loss kernel has none); the rest of directStep's rules are the training step's.
  */
-export function evaluateMlp(model: tf.LayersModel, data: Split, rows: number): { loss: number; hits: number } | null {
+export function evaluateMlp(model: tf.LayersModel, data: Split, rows: number, labelSmoothing = 0): { loss: number; hits: number } | null {
+  if (labelSmoothing !== 0) return null;
   const mlp = plainMlp(model);
   if (mlp === null) return null;
   const b = tf.backend() as BackendWasm;
@@ -92,8 +126,8 @@ export function evaluateMlp(model: tf.LayersModel, data: Split, rows: number): {
  * tape would run for `optimizer.minimize`, with the same inputs in the same order: the same
  * floats, bit for bit, without the engine's bookkeeping around each of ~40 kernels a step (the
  * tape, tidy, tensor tracking), which cost more than the arithmetic at batch 32.
- * `MlpStep.for` says whether a model and optimizer are of that kind; anything else trains
- * through tfjs.
+ * `directStep` says which configurations are of that kind, and `MlpStep.for` also checks the
+ * model and optimizer built from one; anything else trains through tfjs.
  */
 export class MlpStep {
   private lossSum = 0;
@@ -109,19 +143,19 @@ export class MlpStep {
   ) {}
 
   /**
-   * The step for this model and optimizer, trained with this label smoothing and weight decay,
-   * or null where they are not of its kind (or not on wasm).
+   * The step for the model and optimizer built from `config`, or null where directStep says the
+   * configuration trains through tfjs, or the model or optimizer turn out not to be of its kind
+   * (or the backend is not wasm).
    */
-  static for(model: tf.LayersModel, optimizer: tf.Optimizer, loss: { labelSmoothing: number; weightDecay: number }): MlpStep | null {
-    // tfjs's Optimizer answers instanceof for any optimizer: the prototype says which it is.
-    if (Object.getPrototypeOf(optimizer) !== FusedAdam.prototype || loss.weightDecay !== 0 || loss.labelSmoothing !== 0) return null;
+  static for(model: tf.LayersModel, optimizer: tf.Optimizer, config: TrialConfig): MlpStep | null {
+    if (!directStep(config).eligible || !madeBy(optimizer, FusedAdam)) return null;
     const mlp = plainMlp(model);
     if (mlp === null) return null;
     // tfjs's minimize differentiates every trainable variable, in the order they were made.
-    const own = new Set(model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
-    const variables = Object.values(tf.engine().registeredVariables).filter((v) => own.has(v));
+    const own = new Set(model.trainableWeights.map(variableOf));
+    const variables = registeredVariables().filter((v) => own.has(v));
     if (variables.length !== own.size) return null;
-    return new MlpStep(tf.backend() as BackendWasm, mlp.hidden, mlp.output, optimizer as FusedAdam, variables);
+    return new MlpStep(tf.backend() as BackendWasm, mlp.hidden, mlp.output, optimizer, variables);
   }
 
   /** Trains on the rows `idx` of `data`: one step. */
@@ -151,9 +185,10 @@ export class MlpStep {
         if (dropout !== null) {
           // As SeededDropout.call: a fresh seed per training call, then its mask.
           const seed = dropout.drawSeed();
-          (dropout as unknown as { seed: number }).seed = seed;
+          const s = dropoutState(dropout);
+          s.seed = seed;
           mask = temp(b.makeOutput([...y.shape], 'float32'));
-          dropoutMask(b.typedArrayFromHeap(mask) as Float32Array, dropout.rate, seed);
+          dropoutMask(b.typedArrayFromHeap(mask) as Float32Array, s.rate, seed);
           h = call('Multiply', { a: y, b: mask });
         }
         saved.push({ input, y, mask });

@@ -6,6 +6,7 @@ import { SweepBatchNorm } from './batch-norm.js';
 import { SweepConv2D } from './conv2d.js';
 import { SweepDense } from './dense.js';
 import { SeededDropout } from './seeded-dropout.js';
+import { registeredVariable, withRate } from './tfjs-internals.js';
 import type { TrialConfig } from '../types.js';
 
 export const IMAGE_SHAPE = [28, 28, 1] as const;
@@ -94,25 +95,23 @@ function baseOptimizer(name: OptimizerName, learningRate: number): tf.Optimizer 
   }
 }
 
-type WithRate = tf.Optimizer & { learningRate: number; setLearningRate?: (lr: number) => void };
-
 /** Sets the rate the optimizer's next update uses (tfjs's SGD keeps it as a tensor, the others as a number). */
 export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
-  const o = optimizer as WithRate;
+  const o = withRate(optimizer);
   if (o.learningRate === learningRate) return;
   if (o.setLearningRate) o.setLearningRate(learningRate);
   else o.learningRate = learningRate;
 }
 
 function decoupleWeightDecay(optimizer: tf.Optimizer, weightDecay: number): void {
-  const o = optimizer as WithRate;
+  const o = withRate(optimizer);
   const apply = optimizer.applyGradients.bind(optimizer);
   o.applyGradients = (grads) => {
     const names = Array.isArray(grads) ? grads.map((g) => g.name) : Object.keys(grads);
     tf.tidy(() => {
       const keep = Math.fround(1 - o.learningRate * weightDecay);
       for (const name of names) {
-        const v = tf.engine().registeredVariables[name];
+        const v = registeredVariable(name);
         if (v.rank >= 2) v.assign(tf.mul(v, keep));
       }
     });

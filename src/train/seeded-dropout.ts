@@ -1,13 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
+import { dropoutClass, dropoutState } from './tfjs-internals.js';
 
 type DropoutArgs = { rate: number; seed: number; name?: string };
-type DropoutLayer = tf.layers.Layer & { seed?: number; rate: number; noiseShape?: number[] };
-
-// tfjs does not export its Dropout class, only the factory.
-const Dropout = Object.getPrototypeOf(tf.layers.dropout({ rate: 0.5 })).constructor as new (
-  args: { rate: number; seed?: number; name?: string },
-) => DropoutLayer;
 
 /**
  * Dropout whose masks are reproducible and still random. A tfjs Dropout given a `seed`
@@ -15,7 +10,7 @@ const Dropout = Object.getPrototypeOf(tf.layers.dropout({ rate: 0.5 })).construc
  * Math.random. This one draws a fresh seed per call from its own seeded generator.
  * It serialises as a plain `Dropout`, so saved models load anywhere.
  */
-export class SeededDropout extends Dropout {
+export class SeededDropout extends dropoutClass() {
   static className = 'Dropout';
   private readonly baseSeed: number;
   private next: seedrandom.StatefulPRNG<seedrandom.State.Arc4>;
@@ -37,11 +32,13 @@ export class SeededDropout extends Dropout {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
     if (kwargs.training !== true) return super.call(inputs, kwargs);
-    this.seed = this.drawSeed();
+    const s = dropoutState(this);
+    const seed = this.drawSeed();
+    s.seed = seed;
     if (!this.masksInOneLoop()) return super.call(inputs, kwargs);
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      return tf.mul(x, dropoutMultiplier(x.shape, this.rate, this.seed!));
+      return tf.mul(x, dropoutMultiplier(x.shape, s.rate, seed));
     });
   }
 
@@ -52,7 +49,8 @@ export class SeededDropout extends Dropout {
 
   /** Whether a training call's mask is `dropoutMask`'s (else tfjs's Dropout makes it). */
   masksInOneLoop(): boolean {
-    return this.rate > 0 && this.rate < 1 && this.noiseShape == null;
+    const { rate, noiseShape } = dropoutState(this);
+    return rate > 0 && rate < 1 && noiseShape == null;
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -125,7 +125,7 @@ async function trainEpoch(
     }));
   };
   // The notebook's kind of ANN steps as direct kernel calls, to the same floats (mlp-step.ts).
-  const direct = augment.length === 0 ? MlpStep.for(model, optimizer, config) : null;
+  const direct = MlpStep.for(model, optimizer, config);
   if (direct !== null) {
     for (let start = 0, step = 0; start < data.count; start += batchSize, step++) {
       schedule(step);
@@ -169,7 +169,7 @@ async function trainEpoch(
 /** Loss and accuracy in inference mode (no dropout), in batches. */
 export function evaluate(model: tf.LayersModel, data: Split, smoothing = 0): { loss: number; accuracy: number } {
   // The notebook's kind of ANN by direct kernel calls: the same floats as below.
-  const direct = smoothing === 0 ? evaluateMlp(model, data, EVAL_BATCH) : null;
+  const direct = evaluateMlp(model, data, EVAL_BATCH, smoothing);
   if (direct !== null) return { loss: direct.loss / data.count, accuracy: direct.hits / data.count };
   let loss = 0;
   let hits = 0;

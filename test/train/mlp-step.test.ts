@@ -53,32 +53,11 @@ describe('MlpStep', () => {
     expect(direct.weights).toEqual(tfjs.weights);
   }, 60_000);
 
-  it('takes the notebook kind of ANN, and leaves every other model to tfjs', () => {
-    const kinds: [string, boolean][] = [
-      ['model: [ann]\n  units: [[128]]', true],
-      ['model: [ann]\n  units: [[128, 64]]\n  dropout: [0]', true],
-      ['model: [ann]\n  activation: [tanh]', false],
-      ['model: [ann]\n  optimizer: [sgd]', false],
-      ['model: [ann]\n  labelSmoothing: [0.1]', false],
-      ['model: [ann]\n  weightDecay: [0.0001]', false],
-      ['model: [ann]\n  batchNorm: [true]', false],
-      ['model: [cnn]\n  filters: [[8]]', false],
-    ];
-    for (const [grid, expected] of kinds) {
-      const c = config(grid);
-      const model = buildModel(c, 1);
-      const optimizer = makeOptimizer(c.optimizer, c.learningRate, c.weightDecay);
-      expect({ grid, direct: MlpStep.for(model, optimizer, { labelSmoothing: c.labelSmoothing ?? 0, weightDecay: c.weightDecay ?? 0 }) !== null }).toEqual({ grid, direct: expected });
-      model.dispose();
-      optimizer.dispose();
-    }
-  });
-
   it("updates Adam's moments in place only where no other tensor shares their data", async () => {
     const c = config('model: [ann]\n  epochs: [1]\n  units: [[16]]');
     const model = buildModel(c, 1);
     const optimizer = makeOptimizer('adam', 0.01);
-    const step = MlpStep.for(model, optimizer, { labelSmoothing: 0, weightDecay: 0 })!;
+    const step = MlpStep.for(model, optimizer, c)!;
     const idx = Int32Array.from({ length: 32 }, (_, i) => i);
     step.run(splits.train, idx);
     const moments = (await optimizer.getWeights()).slice(1).map((w) => w.tensor as tf.Variable);

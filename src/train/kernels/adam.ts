@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { adamState, kernelAttrs, registeredVariable } from '../tfjs-internals.js';
 import { fusedMultiplyAdd, productKernels, simdKernels } from './simd.js';
 import { heapOffset, type KernelArgs } from './wasm-kernel.js';
 
@@ -26,7 +27,7 @@ type AdamAttrs = { beta1: number; beta2: number; epsilon: number; learningRate: 
 function adamUpdateWasm(args: KernelArgs, into?: tf.TensorInfo[]): tf.TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const { value, m, v, gradient, accBeta1, accBeta2 } = args.inputs as Record<string, tf.TensorInfo>;
-  const { beta1, beta2, epsilon, learningRate } = args.attrs as unknown as AdamAttrs;
+  const { beta1, beta2, epsilon, learningRate } = kernelAttrs<AdamAttrs>(args.attrs);
   const outs = into ?? [value, m, v].map((t) => backend.makeOutput([...t.shape], 'float32'));
   const a1 = (backend.typedArrayFromHeap(accBeta1) as Float32Array)[0];
   const a2 = (backend.typedArrayFromHeap(accBeta2) as Float32Array)[0];
@@ -49,18 +50,11 @@ function adamUpdateWasm(args: KernelArgs, into?: tf.TensorInfo[]): tf.TensorInfo
 /** Registers the fused Adam update for backend 'wasm'. Idempotent. */
 export function registerWasmAdam(): void {
   if (tf.getKernel(KERNEL, 'wasm') === undefined) {
-    tf.registerKernel({ kernelName: KERNEL, backendName: 'wasm', kernelFunc: ((args: KernelArgs) => adamUpdateWasm(args)) as unknown as tf.KernelFunc });
+    tf.registerKernel({ kernelName: KERNEL, backendName: 'wasm', kernelFunc: (args: KernelArgs) => adamUpdateWasm(args) });
   }
 }
 
 type Gradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
-type Slot = { originalName: string; variable: tf.Variable };
-/** The fields of tfjs's AdamOptimizer that its TypeScript declarations mark private. */
-type AdamState = {
-  accBeta1: tf.Variable; accBeta2: tf.Variable;
-  accumulatedFirstMoment: Slot[]; accumulatedSecondMoment: Slot[];
-  beta1: number; beta2: number; epsilon: number; learningRate: number;
-};
 
 /**
  * tfjs's Adam, with the per-variable update done by one fused kernel where the backend has it
@@ -74,14 +68,14 @@ export class FusedAdam extends tf.AdamOptimizer {
       super.applyGradients(variableGradients);
       return;
     }
-    const s = this as unknown as AdamState;
+    const s = adamState(this);
     const named: { name: string; tensor: tf.Tensor }[] = Array.isArray(variableGradients)
       ? variableGradients
       : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
     const attrs = { beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon, learningRate: s.learningRate };
     tf.tidy(() => {
       named.forEach(({ name, tensor: gradient }, i) => {
-        const value = tf.engine().registeredVariables[name];
+        const value = registeredVariable(name);
         const [m, v] = this.moments(i, value);
         if (gradient == null) return;
         const [w1, m1, v1] = tf.engine().runKernel<tf.Tensor[]>(KERNEL, {
@@ -105,8 +99,8 @@ export class FusedAdam extends tf.AdamOptimizer {
    */
   applyGradientData(grads: readonly { variable: tf.Variable; gradient: tf.TensorInfo }[]): void {
     const backend = tf.backend() as BackendWasm;
-    const s = this as unknown as AdamState;
-    const attrs = { beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon, learningRate: s.learningRate } as unknown as tf.NamedAttrMap;
+    const s = adamState(this);
+    const attrs = { beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon, learningRate: s.learningRate };
     const own = (t: tf.Tensor) => backend.refCount(t.dataId) === 1;
     grads.forEach(({ variable, gradient }, i) => {
       const [m, v] = this.moments(i, variable);
@@ -132,7 +126,7 @@ export class FusedAdam extends tf.AdamOptimizer {
 
   /** The i-th variable's moments, made (zeros) on its first update, as tfjs's AdamOptimizer makes them. */
   private moments(i: number, value: tf.Variable): [tf.Variable, tf.Variable] {
-    const s = this as unknown as AdamState;
+    const s = adamState(this);
     s.accumulatedFirstMoment[i] ??= { originalName: `${value.name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
     s.accumulatedSecondMoment[i] ??= { originalName: `${value.name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
     return [s.accumulatedFirstMoment[i].variable, s.accumulatedSecondMoment[i].variable];
@@ -140,7 +134,7 @@ export class FusedAdam extends tf.AdamOptimizer {
 
   /** After each update: β₁ᵗ and β₂ᵗ, then the iteration count. */
   private advance(): void {
-    const s = this as unknown as AdamState;
+    const s = adamState(this);
     tf.tidy(() => {
       s.accBeta1.assign(tf.mul(s.accBeta1, s.beta1));
       s.accBeta2.assign(tf.mul(s.accBeta2, s.beta2));

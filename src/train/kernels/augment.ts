@@ -54,6 +54,6 @@ function augmentWasm(args: KernelArgs): tf.TensorInfo {
 /** Registers the one-pass augmentation for backend 'wasm'. Idempotent. */
 export function registerWasmAugment(): void {
   if (tf.getKernel(AUGMENT_KERNEL, 'wasm') === undefined) {
-    tf.registerKernel({ kernelName: AUGMENT_KERNEL, backendName: 'wasm', kernelFunc: augmentWasm as unknown as tf.KernelFunc });
+    tf.registerKernel({ kernelName: AUGMENT_KERNEL, backendName: 'wasm', kernelFunc: augmentWasm });
   }
 }

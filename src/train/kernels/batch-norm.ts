@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { kernelAttrs } from '../tfjs-internals.js';
 import { simdKernels, type SimdKernels } from './simd.js';
 import { heapOffset, type KernelArgs } from './wasm-kernel.js';
 
@@ -32,7 +33,7 @@ function dims(x: tf.TensorInfo): [number, number] {
 function batchNormTrainWasm(args: KernelArgs): tf.TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const { x, gamma, beta } = args.inputs as Record<string, tf.TensorInfo>;
-  const { epsilon } = args.attrs as unknown as BatchNormAttrs;
+  const { epsilon } = kernelAttrs<BatchNormAttrs>(args.attrs);
   const simd = kernelsOf(backend, BN_TRAIN);
   const [m, c] = dims(x);
   const y = backend.makeOutput([...x.shape], 'float32');
@@ -49,7 +50,7 @@ function batchNormTrainWasm(args: KernelArgs): tf.TensorInfo[] {
 function batchNormGradWasm(args: KernelArgs): tf.TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const { dy, x, gamma, mean, variance } = args.inputs as Record<string, tf.TensorInfo>;
-  const { epsilon } = args.attrs as unknown as BatchNormAttrs;
+  const { epsilon } = kernelAttrs<BatchNormAttrs>(args.attrs);
   const simd = kernelsOf(backend, BN_GRAD);
   const [m, c] = dims(x);
   const dx = backend.makeOutput([...x.shape], 'float32');
@@ -70,8 +71,8 @@ function batchNormGradWasm(args: KernelArgs): tf.TensorInfo[] {
  */
 export function registerWasmBatchNorm(): void {
   if (tf.getKernel(BN_TRAIN, 'wasm') !== undefined) return;
-  tf.registerKernel({ kernelName: BN_TRAIN, backendName: 'wasm', kernelFunc: batchNormTrainWasm as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: BN_GRAD, backendName: 'wasm', kernelFunc: batchNormGradWasm as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: BN_TRAIN, backendName: 'wasm', kernelFunc: batchNormTrainWasm });
+  tf.registerKernel({ kernelName: BN_GRAD, backendName: 'wasm', kernelFunc: batchNormGradWasm });
   tf.registerGradient({
     kernelName: BN_TRAIN,
     inputsToSave: ['x', 'gamma'],
@@ -102,5 +103,5 @@ export function fusedBatchNorm(
   if (x.rank < 1 || x.size === 0 || [x, gamma, beta].some((t) => t.dtype !== 'float32')) return null;
   if (!tf.util.arraysEqual(gamma.shape, [c]) || !tf.util.arraysEqual(beta.shape, [c])) return null;
   const attrs: BatchNormAttrs = { epsilon };
-  return tf.engine().runKernel(BN_TRAIN, { x, gamma, beta }, attrs as unknown as tf.NamedAttrMap) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+  return tf.engine().runKernel(BN_TRAIN, { x, gamma, beta }, attrs) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
 }

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { kernelAttrs } from '../tfjs-internals.js';
 import { im2colRows } from './conv2d.js';
 import { type ConvGeometry, productKernels } from './simd.js';
 import { heapOffset, type KernelArgs, onHeap, overrideWasmKernel, runWasmKernel as run } from './wasm-kernel.js';
@@ -370,7 +371,7 @@ function prepare(
   name: string, args: KernelArgs, other: tf.TensorInfo, dy: tf.TensorInfo,
   xShape: readonly number[], filterShape: readonly number[],
 ): { backend: BackendWasm; geom: Geom } {
-  const attrs = args.attrs as unknown as Parameters<typeof convGeom>[3];
+  const attrs = kernelAttrs<Parameters<typeof convGeom>[3]>(args.attrs);
   checkFloat32(name, other, dy);
   const { geom, outShape } = convGeom(name, xShape, filterShape, attrs);
   checkDy(name, dy, outShape);
@@ -379,7 +380,7 @@ function prepare(
 
 function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const { filterShape } = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const { filterShape } = kernelAttrs<tf.Conv2DBackpropFilterAttrs>(args.attrs);
   const { backend, geom } = prepare('Conv2DBackpropFilter', args, x, dy, x.shape, filterShape);
   return filterGradByGemm(backend, x, dy, geom, filterShape)
     ?? filterGradByConv(backend, x, dy, geom)
@@ -388,7 +389,7 @@ function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
 
 function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const { inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const { inputShape } = kernelAttrs<tf.Conv2DBackpropInputAttrs>(args.attrs);
   const { backend, geom: g } = prepare('Conv2DBackpropInput', args, filter, dy, inputShape, filter.shape);
   const padsFit = Math.min(g.KH - 1 - g.PT, g.KH - 1 - g.PB, g.KW - 1 - g.PL, g.KW - 1 - g.PR) >= 0;
   if (g.SH === 1 && g.SW === 1 && padsFit) return inputGradByConv(backend, dy, filter, g);

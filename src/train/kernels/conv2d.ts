@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { kernelAttrs } from '../tfjs-internals.js';
 import { productKernels } from './simd.js';
 import { heapOffset, type KernelArgs, overrideWasmKernel } from './wasm-kernel.js';
 
@@ -20,7 +21,7 @@ export function im2colRows(k: number): number {
 function conv2dWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-  const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as tf.Conv2DAttrs;
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = kernelAttrs<tf.Conv2DAttrs>(args.attrs);
   const simd = productKernels(backend);
   const dilated = (Array.isArray(dilations) ? dilations : [dilations, dilations]).some((d) => d !== 1);
   if (simd === null || dataFormat === 'NCHW' || dilated || x.dtype !== 'float32' || filter.dtype !== 'float32'

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { kernelAttrs } from '../tfjs-internals.js';
 import { productKernels, simdKernels } from './simd.js';
 import { heapOffset, type KernelArgs, runWasmKernel } from './wasm-kernel.js';
 
@@ -31,7 +32,7 @@ type Inputs = Record<string, tf.TensorInfo | undefined>;
 function denseWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const b = backend as BackendWasm;
   const { x, kernel, bias } = inputs as Inputs as { x: tf.TensorInfo; kernel: tf.TensorInfo; bias?: tf.TensorInfo };
-  const { activation, biasFirst } = attrs as unknown as DenseAttrs;
+  const { activation, biasFirst } = kernelAttrs<DenseAttrs>(attrs);
   const [m, k] = x.shape;
   const n = kernel.shape[1];
   const y = b.makeOutput([m, n], 'float32');
@@ -64,7 +65,7 @@ function preActivationGrad(b: BackendWasm, dy: tf.TensorInfo, y: tf.TensorInfo, 
 function withDz<T>(args: KernelArgs, compute: (b: BackendWasm, dz: tf.TensorInfo) => T): T {
   const b = args.backend as BackendWasm;
   const { dy, y } = args.inputs as { dy: tf.TensorInfo; y: tf.TensorInfo };
-  const dz = preActivationGrad(b, dy, y, (args.attrs as unknown as DenseAttrs).activation);
+  const dz = preActivationGrad(b, dy, y, kernelAttrs<DenseAttrs>(args.attrs).activation);
   try {
     return compute(b, dz);
   } finally {
@@ -162,7 +163,7 @@ export function denseKernelAvailable(): boolean {
 /** The layer's output (see DenseAttrs) as one kernel, differentiable: one kernel per gradient, each only where needed. */
 export function sweepDense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D | null, attrs: DenseAttrs): tf.Tensor2D {
   const inputs: tf.NamedTensorMap = bias === null ? { x, kernel } : { x, kernel, bias };
-  return tf.engine().runKernel(DENSE, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  return tf.engine().runKernel(DENSE, inputs, attrs) as tf.Tensor2D;
 }
 
 /** Registers the dense kernels (wasm) and the gradient of `sweepDense`. Idempotent. */
@@ -172,7 +173,7 @@ export function registerWasmDense(): void {
     [DENSE, denseWasm], [DENSE_GRAD_INPUT, inputGradWasm], [DENSE_GRAD_KERNEL, kernelGradWasm], [DENSE_GRAD_BIAS, biasGradWasm],
   ];
   for (const [kernelName, kernelFunc] of kernels) {
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
   }
   tf.registerGradient({
     kernelName: DENSE,

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { kernelAttrs, wasmHeap } from '../tfjs-internals.js';
 import { heapOffset, type KernelArgs, overrideWasmKernel } from './wasm-kernel.js';
 
 let builtin: tf.KernelConfig | undefined;
@@ -14,7 +15,7 @@ const ROW_DTYPES = new Set(['float32', 'int32', 'bool']);
 function gatherWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
-  const { axis, batchDims } = args.attrs as unknown as tf.GatherV2Attrs;
+  const { axis, batchDims } = kernelAttrs<tf.GatherV2Attrs>(args.attrs);
   // Rows of a tensor by a vector of indices (tf.gather(x, idx)); anything else: the built-in.
   if (tf.util.parseAxisParam(axis, x.shape)[0] !== 0 || (batchDims ?? 0) !== 0 || indices.shape.length !== 1
     || !ROW_DTYPES.has(x.dtype) || indices.dtype !== 'int32') {
@@ -25,7 +26,7 @@ function gatherWasm(args: KernelArgs): tf.TensorInfo {
   const out = backend.makeOutput([indices.shape[0], ...rowShape], x.dtype);
   const rowBytes = tf.util.sizeFromShape(rowShape) * (x.dtype === 'bool' ? 1 : 4);
   // Views after makeOutput: growing the heap detaches older ones.
-  const heap = (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8;
+  const heap = wasmHeap(backend);
   const idx = backend.typedArrayFromHeap(indices) as Int32Array;
   const [src, dst] = [heapOffset(backend, x), heapOffset(backend, out)];
   for (let i = 0; i < idx.length; i++) {

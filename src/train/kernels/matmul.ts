@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { kernelAttrs } from '../tfjs-internals.js';
 import { simdKernels } from './simd.js';
 import { heapOffset, type KernelArgs, overrideWasmKernel, runWasmKernel } from './wasm-kernel.js';
 
@@ -31,7 +32,7 @@ function transpose(backend: BackendWasm, x: tf.TensorInfo): tf.TensorInfo {
 function batchMatMulWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-  const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
+  const { transposeA, transposeB } = kernelAttrs<tf.BatchMatMulAttrs>(args.attrs);
   const [ar, br] = [a.shape.length, b.shape.length];
   // Batched products keep the built-in path.
   if (size(a.shape.slice(0, -2)) !== 1 || size(b.shape.slice(0, -2)) !== 1 || a.dtype !== 'float32' || b.dtype !== 'float32') {

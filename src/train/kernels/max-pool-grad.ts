@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { kernelAttrs } from '../tfjs-internals.js';
 import { simdKernels } from './simd.js';
 import { heapOffset, type KernelArgs, onHeap, overrideWasmKernel } from './wasm-kernel.js';
 
@@ -57,7 +58,7 @@ export function maxPoolGradValues(x: Float32Array, dy: Float32Array, dx: Float32
 function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
+  const { filterSize, strides, pad, dimRoundingMode } = kernelAttrs<tf.MaxPoolGradAttrs>(args.attrs);
   const info = tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode,
   );

@@ -28,7 +28,7 @@ function fused(dy: tf.Tensor, x: tf.Tensor): boolean {
 /** Registers the one-pass ReLU gradient (wasm) and ReLU's gradient that uses it. Idempotent. */
 export function registerWasmReluGrad(): void {
   if (tf.getKernel(RELU_GRAD, 'wasm') !== undefined) return;
-  tf.registerKernel({ kernelName: RELU_GRAD, backendName: 'wasm', kernelFunc: reluGradWasm as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: RELU_GRAD, backendName: 'wasm', kernelFunc: reluGradWasm });
   tf.registerGradient({
     kernelName: 'Relu',
     inputsToSave: ['x'],

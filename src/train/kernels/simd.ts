@@ -1,4 +1,5 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { wasmMemory } from '../tfjs-internals.js';
 import { nativeAddon } from './native.js';
 import { SIMD_FMA_WASM_BASE64, SIMD_WASM_BASE64 } from './simd-module.js';
 
@@ -84,7 +85,7 @@ export function fusedMultiplyAdd(recheck = false): boolean {
     // Relaxed SIMD allows an engine on a CPU without FMA to multiply, then add: ask the machine.
     fmaAvailable = WebAssembly.validate(Buffer.from(BYTES.fma, 'base64')) && (new WebAssembly.Instance(compiled('fma'), {
       env: { memory: new WebAssembly.Memory({ initial: 1 }) },
-    }).exports as unknown as SimdKernels).fma_probe() !== 0;
+    }).exports as SimdKernels).fma_probe() !== 0;
   }
   return fmaAvailable;
 }
@@ -94,18 +95,12 @@ function compiled(variant: Variant): WebAssembly.Module {
   return (modules[variant] ??= new WebAssembly.Module(Buffer.from(BYTES[variant], 'base64')));
 }
 
-/** The backend's memory, where it is a plain (unshared) WebAssembly.Memory; else null. */
-function wasmMemory(backend: BackendWasm): WebAssembly.Memory | null {
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } } | undefined)?.asm?.memory;
-  return memory instanceof WebAssembly.Memory && memory.buffer instanceof ArrayBuffer ? memory : null;
-}
-
 function instantiate(backend: BackendWasm, variant: Variant): SimdKernels | null {
   const memory = wasmMemory(backend);
   if (memory === null) return null;
   let kernels = instances[variant].get(memory);
   if (kernels === undefined) {
-    kernels = new WebAssembly.Instance(compiled(variant), { env: { memory } }).exports as unknown as SimdKernels;
+    kernels = new WebAssembly.Instance(compiled(variant), { env: { memory } }).exports as SimdKernels;
     instances[variant].set(memory, kernels);
   }
   return kernels;

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { kernelAttrs } from '../tfjs-internals.js';
 import { type KernelArgs, onHeap } from './wasm-kernel.js';
 
 export const SOFTMAX_GRAD = 'SweepSoftmaxGrad';
@@ -27,14 +28,14 @@ function softmaxGradWasm({ inputs, backend }: KernelArgs): tf.TensorInfo {
 /** Registers the one-kernel softmax gradient (wasm, last axis) and Softmax's gradient that uses it. Idempotent. */
 export function registerWasmSoftmaxGrad(): void {
   if (tf.getKernel(SOFTMAX_GRAD, 'wasm') !== undefined) return;
-  tf.registerKernel({ kernelName: SOFTMAX_GRAD, backendName: 'wasm', kernelFunc: softmaxGradWasm as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: SOFTMAX_GRAD, backendName: 'wasm', kernelFunc: softmaxGradWasm });
   tf.registerGradient({
     kernelName: 'Softmax',
     outputsToSave: [true],
     gradFunc: (dy, saved, attrs) => {
       const [y] = saved;
       const d = dy as tf.Tensor;
-      const dim = (attrs as unknown as { dim: number }).dim;
+      const { dim } = kernelAttrs<tf.SoftmaxAttrs>(attrs);
       const lastAxis = dim === -1 || dim === y.rank - 1;
       if (tf.getBackend() === 'wasm' && lastAxis && y.dtype === 'float32' && d.dtype === 'float32') {
         return { logits: () => tf.engine().runKernel(SOFTMAX_GRAD, { dy: d, y }) as tf.Tensor };

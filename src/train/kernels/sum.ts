@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { kernelAttrs } from '../tfjs-internals.js';
 import { simdKernels } from './simd.js';
 import { heapOffset, type KernelArgs, overrideWasmKernel } from './wasm-kernel.js';
 
@@ -23,7 +24,7 @@ function leadingAxes(axis: number | number[], shape: readonly number[]): number 
 function sumWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x } = args.inputs as { x: tf.TensorInfo };
-  const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
+  const { axis, keepDims } = kernelAttrs<tf.SumAttrs>(args.attrs);
   const lead = x.dtype === 'float32' ? leadingAxes(axis, x.shape) : 0;
   const simd = simdKernels(backend);
   if (lead === 0 || simd === null || tf.util.sizeFromShape(x.shape) === 0) return builtin!.kernelFunc(args) as tf.TensorInfo;

@@ -5,12 +5,10 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-export type KernelArgs = Parameters<tf.KernelFunc>[0];
+// Kept beside the kernels' other tools; the backend's private bookkeeping it reads is tfjs-internals.ts's.
+export { heapOffset } from '../tfjs-internals.js';
 
-/** A tensor's byte offset in the wasm backend's memory. */
-export function heapOffset(backend: BackendWasm, t: tf.TensorInfo): number {
-  return (backend.dataIdMap.get(t.dataId) as unknown as { memoryOffset: number }).memoryOffset;
-}
+export type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 /**
  * Allocates a float32 output, then hands `compute` views of the inputs and of the output.
