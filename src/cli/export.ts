@@ -5,7 +5,7 @@ import { Option } from 'commander';
 import { UserError } from '../errors.js';
 import { isPostgresUrl } from '../store/open.js';
 import type { Store } from '../store/store.js';
-import type { SweepRecord, TrialRecord } from '../types.js';
+import type { SweepRecord, TrialRecord } from '../trial/types.js';
 import { MODEL_FILES, MODEL_JSON, writeModelFiles } from '../train/model-format.js';
 import { dbOption, defineCommand, type Io } from './command.js';
 import { findSweep, withStore } from './inspect.js';

@@ -8,7 +8,7 @@ import { formatMetric } from '../metrics/registry.js';
 import { bestSpec, specYaml } from '../spec/one-config.js';
 import { prunedLine } from '../early-stop/describe.js';
 import { formatTable, pct } from './table.js';
-import type { SweepRecord } from '../types.js';
+import type { SweepRecord } from '../trial/types.js';
 
 type Options = { db: string; json?: boolean };
 

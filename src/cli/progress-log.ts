@@ -1,9 +1,9 @@
-import type { SweepEvent } from '../sweep/run-sweep.js';
+import type { SweepEvent } from '../sweep/events.js';
 import { describeConfig } from '../spec/labels.js';
 import { pct } from './table.js';
 import { formatMetric } from '../metrics/registry.js';
 import { prunedLine } from '../early-stop/describe.js';
-import type { TrialConfig } from '../types.js';
+import type { TrialConfig } from '../trial/types.js';
 
 /**
  * The plain view of a running sweep: one line per finished epoch and trial, with the

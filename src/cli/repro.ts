@@ -9,7 +9,7 @@ import { dataOption, dbOption, defineCommand, type Io } from './command.js';
 import { resolveTrial } from './export.js';
 import { bestSpec } from '../spec/one-config.js';
 import { progressLog } from './progress-log.js';
-import type { EpochMetrics } from '../types.js';
+import type { EpochMetrics } from '../trial/types.js';
 
 type ReproOptions = { db: string; data?: string };
 

@@ -3,7 +3,7 @@ import { recordedSpec } from '../spec/load-spec.js';
 import { prunedLine } from '../early-stop/describe.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
-import type { SweepRecord } from '../types.js';
+import type { SweepRecord } from '../trial/types.js';
 import type { ViewState } from '../tui/index.js';
 import { dbOption, defineCommand, type Io } from './command.js';
 import { findSweep, show } from './inspect.js';

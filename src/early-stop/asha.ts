@@ -1,4 +1,6 @@
-import type { Decision, DecisionInput, Direction, Scheduler } from './scheduler.js';
+import { z } from 'zod';
+import { count, factor, positiveInt } from './options.js';
+import type { Decision, DecisionInput, Direction, EarlyStoppingRule, Scheduler } from './scheduler.js';
 
 /**
  * Asynchronous successive halving, as Optuna's SuccessiveHalvingPruner
@@ -15,10 +17,23 @@ export type AshaOptions = {
 export function asha(o: AshaOptions): Scheduler {
   return {
     name: 'asha',
+    readsCompletedCurves: false,
     decidesAfter: (_trial, epoch, maxEpochs) => epoch < maxEpochs && rungAt(o, epoch) !== null,
     decide: (input) => judgeAtRung(o, input, null),
   };
 }
+
+/** `earlyStopping: {type: asha, minEpochs, reductionFactor, minEarlyStoppingRate}` (Optuna's defaults but η = 3). */
+export const ashaRule: EarlyStoppingRule<AshaOptions & { type: 'asha' }> = {
+  type: 'asha',
+  schema: z.strictObject({
+    type: z.literal('asha'),
+    minEpochs: positiveInt(1000).default(1),
+    reductionFactor: factor.default(3),
+    minEarlyStoppingRate: count.default(0),
+  }),
+  make: (o) => asha(o),
+};
 
 /** The rung that ends at `epoch`, or null where no rung ends there. */
 export function rungAt(o: AshaOptions, epoch: number): number | null {

@@ -1,6 +1,8 @@
 import { crc32 } from 'node:zlib';
 import { judgeAtRung, rungAt, type AshaOptions } from './asha.js';
-import type { Scheduler } from './scheduler.js';
+import { z } from 'zod';
+import { factor, positiveInt } from './options.js';
+import type { EarlyStoppingRule, Scheduler } from './scheduler.js';
 
 /**
  * Hyperband as Optuna's HyperbandPruner (optuna/optuna `optuna/pruners/_hyperband.py`, commit 0458a7c3):
@@ -19,6 +21,7 @@ export function hyperband(o: HyperbandOptions): Scheduler {
     ({ minEpochs: o.minEpochs, reductionFactor: o.reductionFactor, minEarlyStoppingRate: bracket });
   return {
     name: 'hyperband',
+    readsCompletedCurves: false,
     decidesAfter: (trial, epoch, maxEpochs) =>
       // _hyperband.py: with no bracket (maxEpochs < minEpochs) `prune` always returns False.
       budgets.length > 0 && epoch < maxEpochs && rungAt(sha(bracketIn(budgets, trial.sweep, trial.number)), epoch) !== null,
@@ -29,6 +32,18 @@ export function hyperband(o: HyperbandOptions): Scheduler {
     },
   };
 }
+
+/** `earlyStopping: {type: hyperband, minEpochs, maxEpochs, reductionFactor}`; maxEpochs defaults to the space's longest trial. */
+export const hyperbandRule: EarlyStoppingRule<{ type: 'hyperband'; minEpochs: number; maxEpochs?: number; reductionFactor: number }> = {
+  type: 'hyperband',
+  schema: z.strictObject({
+    type: z.literal('hyperband'),
+    minEpochs: positiveInt(1000).default(1),
+    maxEpochs: positiveInt(1000).optional(),
+    reductionFactor: factor.default(3),
+  }),
+  make: (o, context) => hyperband({ minEpochs: o.minEpochs, maxEpochs: o.maxEpochs ?? context.maxEpochs, reductionFactor: o.reductionFactor }),
+};
 
 /** Each bracket's share of trials (Optuna's trial allocation budget), bracket 0 first; empty where maxEpochs < minEpochs. */
 export function bracketBudgets(o: HyperbandOptions): number[] {

@@ -1,4 +1,6 @@
-import type { Decision, Direction, Scheduler } from './scheduler.js';
+import { z } from 'zod';
+import { count } from './options.js';
+import type { Decision, Direction, EarlyStoppingRule, Scheduler } from './scheduler.js';
 
 /**
  * The median stopping rule as Optuna's MedianPruner, which is PercentilePruner(50) with interval_steps 1
@@ -14,6 +16,8 @@ export type MedianOptions = {
 export function median(o: MedianOptions): Scheduler {
   return {
     name: 'median',
+    // It compares with completed trials at the same epoch.
+    readsCompletedCurves: true,
     // _percentile.py: `if step < n_warmup_steps: return False`, and its docs say the feature assumes
     // `step` starts at zero. Epoch e is step e − 1 there, so e − 1 < warmup ⇔ e ≤ warmup: with
     // warmupEpochs 2 the first judgement comes after epoch 3, as Optuna's after its third report.
@@ -42,6 +46,13 @@ export function median(o: MedianOptions): Scheduler {
     },
   };
 }
+
+/** `earlyStopping: {type: median, startupTrials, warmupEpochs}` (Optuna's MedianPruner defaults). */
+export const medianRule: EarlyStoppingRule<MedianOptions & { type: 'median' }> = {
+  type: 'median',
+  schema: z.strictObject({ type: z.literal('median'), startupTrials: count.default(5), warmupEpochs: count.default(0) }),
+  make: (o) => median(o),
+};
 
 /** np.nanmax / np.nanmin: the best non-NaN value, NaN where there is none. */
 function bestSoFar(values: readonly number[], direction: Direction): number {

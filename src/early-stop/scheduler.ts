@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+
 /**
  * Early stopping: a scheduler sees a trial's metrics after an epoch and advises continue or
  * prune. It only advises: the controller (src/sweep/) records the decision and acts on it.
@@ -54,8 +56,13 @@ export type Decision = {
 };
 
 export interface Scheduler {
-  /** The rule's name as recorded with each decision: 'asha', 'hyperband', 'median', 'wandb-hyperband'. */
+  /** The rule's name as recorded with each decision: its spec `type` ('asha', 'hyperband', …). */
   readonly name: string;
+  /**
+   * Whether `decide` reads completed trials' curves (`DecisionInput.completed`): a larger read,
+   * which the controller makes only for rules that ask.
+   */
+  readonly readsCompletedCurves: boolean;
   /**
    * Whether the trial needs a decision after `epoch` (the worker waits for one only then).
    * Never after the trial's last epoch: a trial that reaches it completes.
@@ -65,16 +72,22 @@ export interface Scheduler {
   decide(input: DecisionInput): Decision;
 }
 
+/** A spec's early-stopping rule, validated by its rule's options schema (defaults filled in). The resource is epochs. */
+export type EarlyStopping = { readonly type: string } & Readonly<Record<string, unknown>>;
+
+/** What a rule may know of the sweep when its scheduler is made. */
+export type RuleContext = {
+  /** The most epochs any trial of the search space trains: the largest resource. */
+  readonly maxEpochs: number;
+};
+
 /**
- * A spec's early-stopping rule, validated (spec/ fills the defaults). The resource is epochs.
- * - asha: Optuna's SuccessiveHalvingPruner: rung k at epoch minEpochs·η^(s+k).
- * - hyperband: Optuna's HyperbandPruner over ASHA; maxEpochs is the space's longest trial unless given.
- * - median: Optuna's MedianPruner.
- * - wandb-hyperband: W&B's `early_terminate: {type: hyperband}` (wandb/sweeps, hyperband_stopping.py);
- *   exactly one of minIter and maxIter.
+ * An early-stopping rule as the registry (registry.ts) holds it: its `type` in specs, the schema
+ * of its spec entry (zod, strict, `type: z.literal(type)` included, defaults filled in), and its
+ * scheduler for a validated entry. A rule whose options cannot work in this sweep throws a UserError from `make`.
  */
-export type EarlyStopping =
-  | { readonly type: 'asha'; readonly minEpochs: number; readonly reductionFactor: number; readonly minEarlyStoppingRate: number }
-  | { readonly type: 'hyperband'; readonly minEpochs: number; readonly maxEpochs?: number; readonly reductionFactor: number }
-  | { readonly type: 'median'; readonly startupTrials: number; readonly warmupEpochs: number }
-  | { readonly type: 'wandb-hyperband'; readonly minIter?: number; readonly maxIter?: number; readonly eta: number; readonly s: number; readonly strict: boolean };
+export interface EarlyStoppingRule<O extends EarlyStopping = EarlyStopping> {
+  readonly type: string;
+  readonly schema: z.ZodType<O>;
+  make(options: O, context: RuleContext): Scheduler;
+}

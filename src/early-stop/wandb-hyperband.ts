@@ -1,5 +1,7 @@
 import { UserError } from '../errors.js';
-import type { Decision, Scheduler } from './scheduler.js';
+import { z } from 'zod';
+import { count, factor, positiveInt } from './options.js';
+import type { Decision, EarlyStoppingRule, Scheduler } from './scheduler.js';
 
 /**
  * W&B's `early_terminate: {type: hyperband}`, as wandb/sweeps `src/sweeps/hyperband_stopping.py`
@@ -25,6 +27,8 @@ export function wandbHyperband(o: WandbHyperbandOptions): Scheduler {
   const bands = wandbBands(o);
   return {
     name: 'wandb-hyperband',
+    // A completed trial whose last epoch is a band gives its value there.
+    readsCompletedCurves: true,
     // W&B's controller re-runs the check on every poll, so a run may be stopped at any step once past
     // its first band, as the band's threshold moves with other runs. Deciding after each epoch from
     // the first band on is that poll, taken whenever the trial has something new.
@@ -68,6 +72,25 @@ export function wandbHyperband(o: WandbHyperbandOptions): Scheduler {
     },
   };
 }
+
+/**
+ * `earlyStopping: {type: wandb-hyperband, minIter | maxIter with s, eta, strict}`, what a W&B file's
+ * `early_terminate: {type: hyperband}` becomes; eta 3 and strict true are W&B's schema.json defaults.
+ */
+export const wandbHyperbandRule: EarlyStoppingRule<WandbHyperbandOptions & { type: 'wandb-hyperband' }> = {
+  type: 'wandb-hyperband',
+  schema: z.strictObject({
+    type: z.literal('wandb-hyperband'),
+    minIter: positiveInt(1000).optional(),
+    maxIter: positiveInt(1000).optional(),
+    eta: factor.default(3),
+    s: count.optional(),
+    strict: z.boolean().default(true),
+  }).refine((w) => (w.minIter === undefined) !== (w.maxIter === undefined), 'needs exactly one of minIter and maxIter')
+    .refine((w) => w.maxIter === undefined || (w.s ?? 0) >= 1, 'maxIter needs s, how many bands below it (at least 1)')
+    .transform((w) => ({ ...w, s: w.s ?? 0 })),
+  make: (o) => wandbHyperband(o),
+};
 
 /** The epochs W&B judges at, ascending: min_iter·η^k (k < 100), or ⌊max_iter/η^i⌋ for i = 1…s while at least 1. */
 export function wandbBands(o: WandbHyperbandOptions): number[] {

@@ -4,7 +4,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { DataSettings } from '../spec/schema.js';
 import type { BackendChoice, SharedDataset, TrainResult, Verdict, WorkerEvent, WorkerInit } from './protocol.js';
-import type { TrialConfig } from '../types.js';
+import type { TrialConfig } from '../trial/types.js';
 
 /** The compiled worker; under vitest (running src/*.ts) the build in dist/ is used. */
 function workerFile(): string {

@@ -4,7 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { DataSettings } from '../spec/schema.js';
-import type { EpochMetrics, ModelFiles, TrialConfig, TrialOutcome } from '../types.js';
+import type { EpochMetrics, ModelFiles, TrialConfig, TrialOutcome } from '../trial/types.js';
 
 export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendChoice[] = ['auto', 'node', 'wasm', 'cpu'];

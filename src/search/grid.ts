@@ -1,4 +1,4 @@
-import type { Trial, TrialConfig } from '../types.js';
+import type { Trial, TrialConfig } from '../trial/types.js';
 import { configId } from '../spec/config-id.js';
 import { isRange, kindAxes } from '../spec/axes.js';
 import type { DataSettings, ModelKind, SweepSpec } from '../spec/schema.js';

@@ -10,7 +10,7 @@ import { varyingKeys } from '../spec/labels.js';
 import { HYPERPARAMETERS, type HyperparameterKey } from '../spec/hyperparameters.js';
 import { score } from '../metrics/registry.js';
 import type { SweepSpec } from '../spec/schema.js';
-import type { Trial, TrialConfig, TrialRecord } from '../types.js';
+import type { Trial, TrialConfig, TrialRecord } from '../trial/types.js';
 import { sampleRandom } from './random.js';
 import { searchSpace, type Observation, type Sample } from './space.js';
 import { proposeTpe } from './tpe.js';

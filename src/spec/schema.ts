@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { earlyStoppingSchema } from '../early-stop/registry.js';
 import { checkObjective, DEFAULT_OBJECTIVE, GOALS, type Objective } from '../metrics/registry.js';
 import {
   HYPERPARAMETERS, MODEL_KINDS, REGISTRY, TRAIN_KEYS, isOptional, kindKeys, posInt,
@@ -83,40 +84,16 @@ const data = z.strictObject({
   testLimit: posInt(10000).default(10000),
 });
 
-const count = z.number().int('must be an integer').gte(0, 'must be at least 0');
-const factor = z.number().int('must be an integer').gte(2, 'must be an integer of at least 2');
-
-/** Early stopping: Optuna's pruners (asha, hyperband, median), and W&B's hyperband rule. */
-const earlyStopping = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('asha'),
-    minEpochs: posInt(1000).default(1),
-    reductionFactor: factor.default(3),
-    minEarlyStoppingRate: count.default(0),
-  }),
-  z.strictObject({
-    type: z.literal('hyperband'),
-    minEpochs: posInt(1000).default(1),
-    maxEpochs: posInt(1000).optional(),
-    reductionFactor: factor.default(3),
-  }),
-  z.strictObject({
-    type: z.literal('median'),
-    startupTrials: count.default(5),
-    warmupEpochs: count.default(0),
-  }),
-  z.strictObject({
-    type: z.literal('wandb-hyperband'),
-    minIter: posInt(1000).optional(),
-    maxIter: posInt(1000).optional(),
-    eta: factor.default(3),
-    s: count.optional(),
-    // W&B's schema.json defaults strict to true.
-    strict: z.boolean().default(true),
-  }).refine((w) => (w.minIter === undefined) !== (w.maxIter === undefined), 'needs exactly one of minIter and maxIter')
-    .refine((w) => w.maxIter === undefined || (w.s ?? 0) >= 1, 'maxIter needs s, how many bands below it (at least 1)')
-    .transform((w) => ({ ...w, s: w.s ?? 0 })),
-], { error: 'must be one of asha, hyperband, median, wandb-hyperband' });
+/**
+ * Each rule's keys and defaults are the rule's own (src/early-stop/registry.ts): its schema is
+ * asked for at each parse, so a rule registered after this module loaded is taken too.
+ */
+const earlyStopping = z.unknown().transform((value, ctx) => {
+  const parsed = earlyStoppingSchema().safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+});
 
 const search = z.strictObject({
   method: z.enum(METHODS, { error: `must be one of ${METHODS.join(', ')}` }).default('grid'),

@@ -3,7 +3,7 @@ import { UserError } from '../errors.js';
 import type { DataSettings } from '../spec/schema.js';
 import type {
   DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot, TrialStatus,
-} from '../types.js';
+} from '../trial/types.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { PG_MIGRATIONS } from './schema-postgres.js';
 import { HYPERPARAMETERS, REGISTRY, withDefaults } from '../spec/hyperparameters.js';

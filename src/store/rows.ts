@@ -6,7 +6,7 @@
 import type { Goal } from '../metrics/registry.js';
 import type { DataSettings } from '../spec/schema.js';
 import { HYPERPARAMETERS, REGISTRY, columnValue, withDefaults } from '../spec/hyperparameters.js';
-import type { DecisionRecord, SweepRecord, TrialConfig, TrialRecord, TrialStatus } from '../types.js';
+import type { DecisionRecord, SweepRecord, TrialConfig, TrialRecord, TrialStatus } from '../trial/types.js';
 import type { TrialCopy } from './store.js';
 
 /** A `trials` row (integers as numbers). */

@@ -6,7 +6,7 @@ import type { DataSettings } from '../spec/schema.js';
 import { failpoint } from '../failpoint.js';
 import type {
   DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot,
-} from '../types.js';
+} from '../trial/types.js';
 import { withDefaults } from '../spec/hyperparameters.js';
 import { refuseNetworkFilesystem } from './filesystem.js';
 import {

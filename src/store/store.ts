@@ -3,7 +3,7 @@ import type { Goal } from '../metrics/registry.js';
 import type { DataSettings } from '../spec/schema.js';
 import type {
   DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialOutcome, TrialRecord, TrialSnapshot,
-} from '../types.js';
+} from '../trial/types.js';
 
 /**
  * The results store: sweeps, their trials, and every epoch's metrics. Two backends keep

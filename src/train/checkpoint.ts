@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type seedrandom from 'seedrandom';
 import { SeededDropout } from './seeded-dropout.js';
 import { betaPowers } from './tfjs-internals.js';
-import type { EpochMetrics } from '../types.js';
+import type { EpochMetrics } from '../trial/types.js';
 
 /** Everything besides the weights that training needs to go on exactly as if never stopped. */
 export type TrainingState = {

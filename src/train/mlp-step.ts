@@ -10,7 +10,7 @@ import { dropoutMask, SeededDropout } from './seeded-dropout.js';
 import { denseState, dropoutState, madeBy, registeredVariables, variableOf } from './tfjs-internals.js';
 import type { Split } from './tensors.js';
 import { withDefaults } from '../spec/hyperparameters.js';
-import type { TrialConfig } from '../types.js';
+import type { TrialConfig } from '../trial/types.js';
 
 type Hidden = { dense: SweepDense; dropout: SeededDropout | null };
 

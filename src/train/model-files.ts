@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { ModelFiles } from '../types.js';
+import type { ModelFiles } from '../trial/types.js';
 import { MODEL_JSON, WEIGHTS_BIN, writeModelFiles } from './model-format.js';
 
 /**

@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModelFiles } from '../types.js';
+import type { ModelFiles } from '../trial/types.js';
 
 /**
  * The file names of a saved model (TensorFlow.js layers format), and writing them. Kept

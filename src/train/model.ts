@@ -7,7 +7,7 @@ import { SweepConv2D } from './conv2d.js';
 import { SweepDense } from './dense.js';
 import { SeededDropout } from './seeded-dropout.js';
 import { registeredVariable, withRate } from './tfjs-internals.js';
-import type { TrialConfig } from '../types.js';
+import type { TrialConfig } from '../trial/types.js';
 
 export const IMAGE_SHAPE = [28, 28, 1] as const;
 export const CLASSES = 10;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ModelFiles } from '../types.js';
+import type { ModelFiles } from '../trial/types.js';
 import { decodeModel, loadModel } from './model-files.js';
 import { modelInput } from './tensors.js';
 

@@ -9,7 +9,7 @@ import { evaluateMlp, MlpStep } from './mlp-step.js';
 import { withDefaults } from '../spec/hyperparameters.js';
 import { encodeCheckpoint, restoreCheckpoint } from './checkpoint.js';
 import type { Split, Splits } from './tensors.js';
-import type { EpochMetrics, TrialConfig, TrialOutcome } from '../types.js';
+import type { EpochMetrics, TrialConfig, TrialOutcome } from '../trial/types.js';
 
 const EVAL_BATCH = 1000;
 /**

@@ -9,7 +9,7 @@ import { initBackend } from './backend.js';
 import { disposeSplits, makeSplits, type Splits } from './tensors.js';
 import { encodeModel } from './model-files.js';
 import { TrainingStopped, trainTrial } from './train.js';
-import type { EpochMetrics } from '../types.js';
+import type { EpochMetrics } from '../trial/types.js';
 
 const init = workerData as WorkerInit;
 let backend: Promise<string> | undefined;

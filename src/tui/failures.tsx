@@ -1,6 +1,6 @@
 import { Text } from 'ink';
 import { truncate } from './format.js';
-import type { TrialSnapshot } from '../types.js';
+import type { TrialSnapshot } from '../trial/types.js';
 
 type Props = { readonly failed: readonly TrialSnapshot[]; readonly width: number };
 

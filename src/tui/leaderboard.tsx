@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { formatValue, LABEL } from '../spec/labels.js';
 import { duration, percent, sparkline, truncate } from './format.js';
-import type { TrialConfig, TrialSnapshot } from '../types.js';
+import type { TrialConfig, TrialSnapshot } from '../trial/types.js';
 
 /** Columns the leaderboard can be sorted by: the sweep's metric first. */
 export type SortKey = 'score' | 'val_acc' | 'test_acc' | 'time' | keyof TrialConfig;

@@ -1,6 +1,6 @@
 import { Text } from 'ink';
 import { truncate } from './format.js';
-import type { TrialSnapshot } from '../types.js';
+import type { TrialSnapshot } from '../trial/types.js';
 
 type Props = { readonly pruned: readonly TrialSnapshot[]; readonly why: Readonly<Record<number, string>>; readonly width: number };
 

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { describeConfig } from '../spec/labels.js';
 import { bar, percent, truncate } from './format.js';
-import type { TrialConfig, TrialSnapshot } from '../types.js';
+import type { TrialConfig, TrialSnapshot } from '../trial/types.js';
 
 type Props = {
   readonly trials: readonly TrialSnapshot[];

@@ -1,8 +1,8 @@
 import { Box, Text } from 'ink';
 import { describeConfig } from '../spec/labels.js';
-import type { SweepResult } from '../sweep/run-sweep.js';
+import type { SweepResult } from '../sweep/events.js';
 import { duration, percent, truncate } from './format.js';
-import type { TrialConfig, TrialSnapshot } from '../types.js';
+import type { TrialConfig, TrialSnapshot } from '../trial/types.js';
 
 type Props = {
   readonly sweep: string;

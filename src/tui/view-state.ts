@@ -1,8 +1,8 @@
 import { varyingKeys } from '../spec/labels.js';
 import { prunedLine } from '../early-stop/describe.js';
 import { DEFAULT_OBJECTIVE, epochValue, score as scoreOf, trialValue, type Objective } from '../metrics/registry.js';
-import type { SweepEvent, SweepResult } from '../sweep/run-sweep.js';
-import type { TrialConfig, TrialSnapshot } from '../types.js';
+import type { SweepEvent, SweepResult } from '../sweep/events.js';
+import type { TrialConfig, TrialSnapshot } from '../trial/types.js';
 
 /**
  * The one state object the terminal view renders: built from the controller's events

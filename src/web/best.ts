@@ -7,7 +7,7 @@ import { testSetReport } from '../analysis/confusion.js';
 import { CLASS_NAMES, loadFashionMnist, type FashionMnist } from '../data/fashion-mnist.js';
 import { bestSpec, specYaml } from '../spec/one-config.js';
 import type { Store } from '../store/store.js';
-import type { SweepRecord, TrialRecord } from '../types.js';
+import type { SweepRecord, TrialRecord } from '../trial/types.js';
 import type { BestView } from './model.js';
 
 /** How many of the most confidently wrong test images the page shows. */

@@ -11,7 +11,7 @@ import { recordedSpec } from '../spec/load-spec.js';
 import type { Axis } from '../spec/schema.js';
 import type { Store } from '../store/store.js';
 import { prunedLine } from '../early-stop/describe.js';
-import type { SweepRecord, TrialConfig, TrialRecord } from '../types.js';
+import type { SweepRecord, TrialConfig, TrialRecord } from '../trial/types.js';
 import type { Axis as AxisView, BestView, DashboardData, SweepView, TrialView } from './model.js';
 
 export type BuildOptions = {

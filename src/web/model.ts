@@ -5,7 +5,7 @@
  * filtering and what the charts need.
  */
 import type { Objective } from '../metrics/registry.js';
-import type { TrialStatus } from '../types.js';
+import type { TrialStatus } from '../trial/status.js';
 import type { Importance } from '../analysis/importance.js';
 
 export type { Importance, Marginal, PairMeans } from '../analysis/importance.js';

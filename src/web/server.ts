@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Store } from '../store/store.js';
-import type { SweepRecord } from '../types.js';
+import type { SweepRecord } from '../trial/types.js';
 import { buildDashboard, type BuildOptions } from './build-data.js';
 import { loadAssets, renderPage } from './html.js';
 

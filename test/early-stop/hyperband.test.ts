@@ -1,7 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { bracketBudgets, bracketOf, hyperband } from '../../src/early-stop/hyperband.js';
-import { makeScheduler } from '../../src/early-stop/index.js';
 import type { DecisionInput, RecordedDecision, Scheduler } from '../../src/early-stop/scheduler.js';
 
 const o27 = { minEpochs: 1, maxEpochs: 27, reductionFactor: 3 };
@@ -80,26 +79,5 @@ describe('hyperband decisions', () => {
     };
     expect(hyperband(o27).decide(input)).toEqual(
       { verdict: 'prune', rung: 0, bracket: 1, value: 0.6, threshold: 0.5, compared: [0.5, 0.6] });
-  });
-});
-
-describe('makeScheduler', () => {
-  // study_9 is in bracket 3 of (1,27,3), which never stops a 27-epoch trial; with maxEpochs 81 the
-  // budgets are [81, 34, 15, 8, 5] (total 143), 1815072696 % 143 = 8 → bracket 0: rungs 1, 3, 9.
-  it.each([
-    [undefined, []],
-    [81, [1, 3, 9]],
-  ])("gives Hyperband the space's longest trial unless maxEpochs is %s", (maxEpochs, epochs) => {
-    const s = makeScheduler({ type: 'hyperband', minEpochs: 1, reductionFactor: 3, ...(maxEpochs ? { maxEpochs } : {}) }, 27);
-    expect(decidingEpochs(s, 9, 27)).toEqual(epochs);
-  });
-
-  it.each([
-    [{ type: 'asha', minEpochs: 2, reductionFactor: 2, minEarlyStoppingRate: 0 } as const, 'asha', [2, 4, 8]],
-    [{ type: 'median', startupTrials: 5, warmupEpochs: 7 } as const, 'median', [8, 9]],
-    [{ type: 'wandb-hyperband', minIter: 3, eta: 3, s: 0, strict: false } as const, 'wandb-hyperband', [3, 4, 5, 6, 7, 8, 9]],
-  ])('builds %j as %s with its options', (spec, name, epochs) => {
-    const s = makeScheduler(spec, 10);
-    expect([s.name, decidingEpochs(s, 0, 10)]).toEqual([name, epochs]);
   });
 });

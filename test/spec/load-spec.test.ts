@@ -63,7 +63,7 @@ describe('parseSpec', () => {
     ['a log range from 0', `${VALID}search: {method: random, trials: 5}\n`.replace('[0.0, 0.2]', '{min: 0, max: 0.5, log: true}'), 'grid.dropout.min: must be positive for a log range'],
     ['a range out of the values', `${VALID}search: {method: random, trials: 5}\n`.replace('[0.0, 0.2]', '{min: 0, max: 1.5}'), 'grid.dropout.max: must be in [0, 1)'],
     ['a range over a list-only key', `${VALID}  activation: {min: 1, max: 2}\nsearch: {method: random, trials: 5}\n`, 'x.yaml:6:15 grid.activation: must be a list'],
-    ['an unknown early-stopping rule', `${VALID}search: {earlyStopping: {type: sha}}\n`, 'x.yaml:6:32 search.earlyStopping.type: must be one of asha, hyperband, median, wandb-hyperband'],
+    ['an unknown early-stopping rule', `${VALID}search: {earlyStopping: {type: sha}}\n`, 'x.yaml:6:32 search.earlyStopping.type: must be one of asha, hyperband, median, patience, wandb-hyperband'],
     ['W&B hyperband given max_iter without s', `${VALID}search: {earlyStopping: {type: wandb-hyperband, maxIter: 27}}\n`, 'maxIter needs s'],
     // The metric: the registry's, which way it goes, and what the built-in models report.
     ['a metric maximised the wrong way', `${VALID}metric: {name: val_loss, goal: maximize}\n`, 'x.yaml:6:32 metric.goal: sweep can only minimize val_loss, not maximize it: write `goal: minimize`'],

@@ -16,7 +16,7 @@ import { HYPERPARAMETER_COLUMNS } from '../../src/store/rows.js';
 import { BUILT_IN_METRICS } from '../../src/metrics/registry.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Claim, Store } from '../../src/store/store.js';
-import type { EpochMetrics, Trial, TrialOutcome } from '../../src/types.js';
+import type { EpochMetrics, Trial, TrialOutcome } from '../../src/trial/types.js';
 import { createTestDb, dbUrl, PG_SERVER, withPg } from './pg-test-db.js';
 
 /**

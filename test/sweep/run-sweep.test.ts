@@ -5,7 +5,8 @@ import { loadFashionMnist, type FashionMnist } from '../../src/data/fashion-mnis
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
-import { runSweep, type RunSweepOptions, type SweepEvent } from '../../src/sweep/run-sweep.js';
+import type { SweepEvent } from '../../src/sweep/events.js';
+import { runSweep, type RunSweepOptions } from '../../src/sweep/run-sweep.js';
 import { tempDir } from '../temp-dir.js';
 
 let dataset: FashionMnist;
@@ -215,6 +216,29 @@ grid:
       expect(d.threshold).toBeCloseTo(median, 12);
       expect(d.verdict).toBe(d.value < median ? 'prune' : 'continue');
     }
+    await store.close();
+  });
+
+  it('patience, a rule the controller never names: on a val_loss sweep each trial stops on its own history, lower being better', async () => {
+    const store = await newStore();
+    const text = `${ASHA.replace('{type: asha, reductionFactor: 2}', '{type: patience, patience: 0}')}metric: val_loss\n`;
+    const result = await sweep(store, text, [], undefined, { workers: 1 });
+    expect(result.completed + result.pruned).toBe(6);
+    const curves = await select(store, 'SELECT trial_id, epoch, val_loss FROM epochs ORDER BY trial_id, epoch') as { trial_id: number; epoch: number; val_loss: number }[];
+    const decisions = await select(store, 'SELECT trial_id, epoch, scheduler, verdict FROM decisions ORDER BY trial_id, epoch') as
+      { trial_id: number; epoch: number; scheduler: string; verdict: string }[];
+    expect(decisions.length).toBeGreaterThan(0);
+    for (const d of decisions) {
+      // Patience 0: prune exactly where the loss did not fall below its best so far.
+      const losses = curves.filter((c) => c.trial_id === d.trial_id && c.epoch <= d.epoch).map((c) => c.val_loss);
+      const best = Math.min(...losses.slice(0, -1));
+      expect(d.scheduler).toBe('patience');
+      expect(d.verdict).toBe(d.epoch > 1 && !(losses[losses.length - 1] < best) ? 'prune' : 'continue');
+    }
+    // Ranked by the lowest val_loss: the leaderboard's best is the smallest loss.
+    const board = await column(store, `SELECT val_loss FROM leaderboard WHERE sweep = 'asha' ORDER BY rank`) as number[];
+    expect(board).toEqual([...board].sort((x, y) => x - y));
+    expect(result.best?.value).toBe(board[0]);
     await store.close();
   });
 

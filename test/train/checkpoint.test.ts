@@ -5,7 +5,7 @@ import { parseSpec } from '../../src/spec/load-spec.js';
 import { initBackend } from '../../src/train/backend.js';
 import { disposeSplits, makeSplits, type Splits } from '../../src/train/tensors.js';
 import { trainTrial } from '../../src/train/train.js';
-import type { TrialConfig } from '../../src/types.js';
+import type { TrialConfig } from '../../src/trial/types.js';
 
 let splits: Splits;
 let backend: string;

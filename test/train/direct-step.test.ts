@@ -10,7 +10,7 @@ import { initBackend } from '../../src/train/backend.js';
 import { buildModel, makeOptimizer } from '../../src/train/model.js';
 import { directStep, evaluateMlp, MlpStep } from '../../src/train/mlp-step.js';
 import type { Split } from '../../src/train/tensors.js';
-import type { TrialConfig } from '../../src/types.js';
+import type { TrialConfig } from '../../src/trial/types.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

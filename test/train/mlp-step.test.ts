@@ -9,7 +9,7 @@ import { evaluateMlp, MlpStep } from '../../src/train/mlp-step.js';
 import { countHits, sparseCrossEntropy } from '../../src/train/loss.js';
 import { disposeSplits, makeSplits, type Splits } from '../../src/train/tensors.js';
 import { trainTrial } from '../../src/train/train.js';
-import type { TrialConfig } from '../../src/types.js';
+import type { TrialConfig } from '../../src/trial/types.js';
 
 // 1,201 training images: the last batch is partial at every batch size below.
 const DATA = { validationSplit: 0.2, trainLimit: 1501, testLimit: 300 };

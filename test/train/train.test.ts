@@ -7,7 +7,7 @@ import { initBackend } from '../../src/train/backend.js';
 import { buildModel } from '../../src/train/model.js';
 import { disposeSplits, makeSplits, type Splits } from '../../src/train/tensors.js';
 import { evaluate, trainTrial } from '../../src/train/train.js';
-import type { TrialConfig } from '../../src/types.js';
+import type { TrialConfig } from '../../src/trial/types.js';
 
 const DATA = { validationSplit: 0.2, trainLimit: 1500, testLimit: 500 };
 let splits: Splits;

@@ -13,7 +13,7 @@ import { parseSpec } from '../../src/spec/load-spec.js';
 import { openStore } from '../../src/store/open.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
-import type { TrialStatus } from '../../src/types.js';
+import type { TrialStatus } from '../../src/trial/types.js';
 import { bestAnalyzer } from '../../src/web/best.js';
 import type { DashboardData } from '../../src/web/model.js';
 import { serveDashboard, type Serving } from '../../src/web/server.js';

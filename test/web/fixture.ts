@@ -10,7 +10,7 @@ import { parseSpec } from '../../src/spec/load-spec.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { runSweep } from '../../src/sweep/run-sweep.js';
-import type { EpochMetrics, TrialOutcome } from '../../src/types.js';
+import type { EpochMetrics, TrialOutcome } from '../../src/trial/types.js';
 
 export const REAL = `name: real
 seed: 11

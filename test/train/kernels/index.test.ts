@@ -5,7 +5,7 @@ import { registerWasmKernels } from '../../../src/train/kernels/index.js';
 import { countHits, sparseCrossEntropy } from '../../../src/train/loss.js';
 import { buildModel, makeOptimizer } from '../../../src/train/model.js';
 import { randomValues } from './compare.js';
-import type { TrialConfig } from '../../../src/types.js';
+import type { TrialConfig } from '../../../src/trial/types.js';
 
 beforeAll(async () => {
   registerWasmKernels();

@@ -1,14 +1,15 @@
 /**
- * The domain's types, in one place every layer imports: a trial's configuration, an epoch's
+ * What a trial is, as every layer above spec/ sees it: its configuration, an epoch's
  * metrics, a trial's outcome, and sweeps and trials as the store returns them (parsed, in
  * camelCase: no raw database row leaves `store/`).
  */
-import type { Goal } from './metrics/registry.js';
-import type { DataSettings } from './spec/schema.js';
-import type { TrialConfig } from './spec/hyperparameters.js';
+import type { Goal } from '../metrics/registry.js';
+import type { TrialStatus } from './status.js';
+import type { DataSettings } from '../spec/schema.js';
+import type { TrialConfig } from '../spec/hyperparameters.js';
 
 /** One fully resolved configuration (derived from the hyperparameter registry). */
-export type { TrialConfig } from './spec/hyperparameters.js';
+export type { TrialConfig } from '../spec/hyperparameters.js';
 
 /** A configuration to train, as a search strategy proposes it. */
 export type Trial = {
@@ -46,8 +47,7 @@ export type TrialOutcome = {
   reported?: Readonly<Record<string, number>>;
 };
 
-/** `pruned`: stopped early by the sweep's early-stopping rule; it keeps its epochs and counts as done. */
-export type TrialStatus = 'pending' | 'running' | 'completed' | 'failed' | 'interrupted' | 'pruned';
+export type { TrialStatus } from './status.js';
 
 /** An early-stopping decision, as recorded after the epoch it followed (see src/early-stop/). */
 export type DecisionRecord = {

@@ -1,0 +1,40 @@
+/** What the controller tells its views (the line log, the live screen), and what a run returns. */
+import type { Objective } from '../metrics/registry.js';
+import type { EpochDecision } from '../store/store.js';
+import type { EpochMetrics, TrialConfig, TrialOutcome, TrialSnapshot } from '../trial/types.js';
+
+export type SweepEvent =
+  | {
+      type: 'start'; sweep: string; metric: Objective; total: number; todo: number; done: number; notInGrid: number; workers: number;
+      /** Samples per training epoch, for throughput. */
+      trainSamples: number;
+      /** Every trial in the grid as recorded so far (earlier runs' results included). */
+      trials: TrialSnapshot[];
+    }
+  | { type: 'trial-start'; trialId: number; configId: string; config: TrialConfig }
+  | { type: 'epoch'; trialId: number; config: TrialConfig; backend: string; metrics: EpochMetrics }
+  | {
+      type: 'trial-end'; trialId: number; config: TrialConfig; status: 'completed' | 'failed' | 'interrupted' | 'pruned';
+      outcome?: TrialOutcome; error?: string; best: Best | null;
+      /** Interrupted because another worker took the trial over (this one's lease expired): nothing of this attempt was kept. */
+      lost?: true;
+      /** Pruned: the decision that stopped it, after `epoch`. */
+      pruned?: EpochDecision & { epoch: number };
+    }
+  | { type: 'end'; summary: SweepResult };
+
+/** The best trial so far: `score` ranks (higher is better), `value` is the metric as recorded (a loss stays a loss). */
+export type Best = { trialId: number; score: number; value: number; config: TrialConfig };
+
+export type SweepResult = {
+  sweep: string; completed: number; failed: number; interrupted: number;
+  /** Trials stopped early by the sweep's rule (they count as done). */
+  pruned: number;
+  /** Epochs this run trained (resumed trials: only the epochs after their checkpoint). */
+  epochsTrained: number;
+  /** Trials of the grid done (completed, failed or pruned) before this run. */
+  skipped: number;
+  /** Trials recorded for this sweep whose configuration the spec no longer has: kept, not run. */
+  notInGrid: number;
+  seconds: number; best: Best | null;
+};

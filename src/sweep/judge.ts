@@ -1,0 +1,66 @@
+/**
+ * The judge of a sweep's epochs: it records each finished epoch, and where the trial awaits a
+ * verdict it first asks the sweep's early-stopping rule, from what the sweep has recorded, so the
+ * epoch and its decision are written together. The rule only advises; the judge never names one.
+ */
+import type { Scheduler, DecisionInput } from '../early-stop/scheduler.js';
+import { failpoint } from '../failpoint.js';
+import { epochValue, type Objective } from '../metrics/registry.js';
+import type { Claim, EpochDecision, Store } from '../store/store.js';
+import type { DecisionRecord, EpochMetrics, TrialRecord } from '../trial/types.js';
+
+export type Judge = {
+  /** The epochs after which `trial` waits for a verdict: none without a rule, never its last. */
+  verdictEpochs(trial: TrialRecord): number[];
+  /** The sweep's metric in an epoch's record (NaN where it has none). */
+  valueOf(m: EpochMetrics): number;
+  /**
+   * Records `m` for the claimed trial, with the rule's decision on it when `awaitsVerdict`:
+   * `values` is the trial's metric after each epoch so far, this one included. `kept` is false
+   * when the claim no longer held (nothing was written).
+   */
+  record(claim: Claim, m: EpochMetrics, at: { backend: string; checkpoint: Uint8Array | null; awaitsVerdict: boolean }, values: readonly number[]):
+    Promise<{ kept: boolean; decision?: EpochDecision }>;
+};
+
+export function makeJudge(rule: Scheduler | undefined, o: { store: Store; sweepId: number; sweep: string; metric: Objective }): Judge {
+  const { store, sweepId } = o;
+  /** The rule's verdict on a trial after `epoch`, from what the sweep has recorded now. */
+  const decide = async (s: Scheduler, claim: Claim, epoch: number, values: readonly number[]): Promise<EpochDecision> => {
+    const { id, number, config } = claim.trial;
+    const recorded = await store.decisions(sweepId);
+    // Completed trials' curves are a larger read: only for a rule that asks for them.
+    const completed = s.readsCompletedCurves
+      ? (await store.snapshot(sweepId)).filter((t) => t.status === 'completed').map((t) => t.epochs.map((m) => epochValue(o.metric.name, m)))
+      : [];
+    const input: DecisionInput = {
+      trialId: id, number, epoch, values, maxEpochs: config.epochs, sweep: o.sweep, direction: o.metric.goal,
+      decisions: recorded.filter((d) => d.trialId !== id && d.scheduler === s.name).map(asRecorded),
+      completed,
+    };
+    const d = s.decide(input);
+    return { scheduler: s.name, rung: d.rung, bracket: d.bracket, value: d.value, threshold: d.threshold, compared: d.compared, verdict: d.verdict };
+  };
+  return {
+    verdictEpochs: (trial) => (rule
+      ? Array.from({ length: trial.config.epochs - 1 }, (_, i) => i + 1)
+        .filter((e) => rule.decidesAfter({ number: trial.number, sweep: o.sweep }, e, trial.config.epochs))
+      : []),
+    valueOf: (m) => epochValue(o.metric.name, m),
+    record: async (claim, m, at, values) => {
+      let decision: EpochDecision | undefined;
+      if (at.awaitsVerdict && rule) {
+        decision = await decide(rule, claim, m.epoch, values);
+        // Crash point between an epoch's metrics and its decision: neither is recorded yet.
+        failpoint('before-decision');
+      }
+      const kept = await store.recordEpoch(claim, m, at.backend, at.checkpoint, decision);
+      return { kept, decision };
+    },
+  };
+}
+
+/** A recorded decision as the rules compare with it: the metric at its epoch. */
+function asRecorded(d: DecisionRecord) {
+  return { trialId: d.trialId, number: d.number, epoch: d.epoch, rung: d.rung, bracket: d.bracket, value: d.metricAtEpoch };
+}

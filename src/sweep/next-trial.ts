@@ -1,0 +1,37 @@
+/**
+ * Where a worker's next trial comes from: a queued one of the sweep's (pending, interrupted, or
+ * running on an expired lease), else a new proposal of a strategy that proposes as it goes (TPE),
+ * made under the store's proposal lock.
+ */
+import type { SearchStrategy } from '../search/strategy.js';
+import type { DataSettings } from '../spec/schema.js';
+import type { Claim, Store } from '../store/store.js';
+
+export type NextTrialOptions = {
+  readonly store: Store;
+  readonly sweepId: number;
+  readonly owner: string;
+  readonly strategy: SearchStrategy;
+  readonly seed: number;
+  readonly data: DataSettings;
+  /** The config ids this run may claim; proposals and other processes' trials join it. */
+  readonly eligible: string[];
+};
+
+/** A function that claims the next trial for `owner`, or resolves undefined when there is none. */
+export function nextTrial(o: NextTrialOptions): () => Promise<Claim | undefined> {
+  const { store, sweepId, owner, strategy, eligible } = o;
+  return async () => {
+    const queued = await store.claimNext(sweepId, owner, eligible);
+    if (queued || !strategy.propose) return queued;
+    const added = await store.proposeTrial(sweepId, o.seed, o.data, (t, n) => strategy.propose!(t, n));
+    if (added) {
+      eligible.push(added.configId);
+    } else {
+      // The sweep has all its trials; another process's unfinished ones may still be claimable.
+      const all = await store.trials(sweepId);
+      eligible.push(...all.map((r) => r.configId).filter((id) => !eligible.includes(id)));
+    }
+    return store.claimNext(sweepId, owner, eligible);
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * One claimed trial's run: dispatched to the worker pool, its epochs recorded in order as they
+ * arrive (through the judge), and its end written: completed, failed, pruned or interrupted.
+ * Every write names the claim; a refused one means another worker took the trial over, and this
+ * run stops and keeps nothing more.
+ */
+import { failpoint } from '../failpoint.js';
+import { trialValue, type Objective } from '../metrics/registry.js';
+import type { TrainingPool } from '../pool/pool.js';
+import type { Claim, EpochDecision, Store } from '../store/store.js';
+import type { EpochMetrics, TrialOutcome, TrialRecord } from '../trial/types.js';
+import type { Environment } from './environment.js';
+import type { Judge } from './judge.js';
+
+/** How one attempt at a trial ended. */
+export type TrialEnd =
+  | { readonly status: 'completed'; readonly outcome: TrialOutcome; readonly value: number }
+  | { readonly status: 'failed'; readonly error: string }
+  | { readonly status: 'pruned'; readonly decision?: EpochDecision & { epoch: number } }
+  /** `lost`: another worker took the trial over (this one's lease expired); nothing of this attempt was kept. */
+  | { readonly status: 'interrupted'; readonly lost?: true };
+
+export type TrialRunContext = {
+  readonly store: Store;
+  readonly pool: TrainingPool;
+  readonly judge: Judge;
+  readonly metric: Objective;
+  /** The whole sweep's stop: the user's, or a failed write's. */
+  readonly stop: AbortSignal;
+  /** Hands a failed write (disk full) to the sweep, which stops. */
+  readonly fail: (err: unknown) => void;
+  /** Whether the sweep is stopping because a write failed (then nothing more is written). */
+  readonly failed: () => boolean;
+  /** Take a checkpoint after each epoch and keep the trained model. */
+  readonly keep: boolean;
+  readonly environment: Environment | null;
+  /** Called for each epoch the store kept. */
+  readonly onEpoch: (trial: TrialRecord, backend: string, m: EpochMetrics) => void;
+};
+
+/** Trains `claim`'s trial on the pool and records it; resolves with how it ended, rejects only where a write failed. */
+export async function runTrial(claim: Claim, c: TrialRunContext): Promise<TrialEnd> {
+  const { store, judge } = c;
+  const trial = claim.trial;
+  // The trial's metric after each epoch so far (restored ones included), for the rule.
+  const values: number[] = [];
+  // Stops this trial alone: the sweep's stop, or the claim lost to another worker.
+  const trialStop = new AbortController();
+  const onStop = () => trialStop.abort();
+  c.stop.addEventListener('abort', onStop);
+  let lost = false;
+  // Writes for one trial run in order (its resume before its epochs). A refused one means the
+  // claim is gone; a failed one (disk full) stops the sweep, and its caller sees it.
+  let writes = Promise.resolve();
+  const write = (w: () => Promise<boolean>): Promise<void> => {
+    const next = writes.then(async () => {
+      if (lost) return;
+      if (!(await w())) {
+        lost = true;
+        trialStop.abort();
+      }
+    });
+    writes = next.catch(c.fail);
+    return next;
+  };
+  // For the event handler's calls: the chain's own catch has handed any error to `fail`.
+  const handedToFail = () => {};
+  let lastDecision: (EpochDecision & { epoch: number }) | undefined;
+  try {
+    // A trial no attempt recorded an epoch of has no checkpoint and nothing to drop: two round trips saved.
+    const fresh = trial.epochsDone === 0;
+    const r = await c.pool.run(
+      {
+        trialId: trial.id, configId: trial.configId, config: trial.config, seed: trial.seed, data: trial.data,
+        keep: c.keep, resumeFrom: c.keep && !fresh ? await store.checkpoint(trial.id) : null, verdictAfter: judge.verdictEpochs(trial),
+      },
+      (e, reply) => {
+        if (e.type === 'started') {
+          values.push(...e.epochs.map(judge.valueOf));
+          if (!fresh || e.epochs.length > 0) write(() => store.resumeAt(claim, e.epochs, e.backend)).catch(handedToFail);
+          return;
+        }
+        values.push(judge.valueOf(e.metrics));
+        const judged = values.slice();
+        write(async () => {
+          const { kept, decision } = await judge.record(claim, e.metrics, e, judged);
+          if (kept) {
+            c.onEpoch(trial, e.backend, e.metrics);
+            if (decision) {
+              lastDecision = { ...decision, epoch: e.metrics.epoch };
+              reply({ type: 'verdict', epoch: e.metrics.epoch, stop: decision.verdict === 'prune' });
+            }
+          }
+          // Crash point mid-epoch: this epoch is committed, the worker is training the next.
+          failpoint('epoch-recorded');
+          return kept;
+        }).catch(handedToFail);
+      },
+      trialStop.signal,
+    );
+    await writes;
+    if (lost) return { status: 'interrupted', lost: true };
+    // A prune decision ended the trial in the store with its epoch (recordEpoch).
+    if (r.ok === 'stopped') return { status: 'pruned', decision: lastDecision };
+    if (r.ok) {
+      await write(() => store.completeTrial(claim, r.outcome, c.environment, r.model));
+      if (lost) return { status: 'interrupted', lost: true };
+      return { status: 'completed', outcome: r.outcome, value: trialValue(c.metric.name, r.outcome) };
+    }
+    await write(() => store.failTrial(claim, r.error, r.epochs, r.backend ?? undefined));
+    if (lost) return { status: 'interrupted', lost: true };
+    return { status: 'failed', error: r.error };
+  } catch (err) {
+    await writes;
+    if (lost) return { status: 'interrupted', lost: true };
+    if (c.stop.aborted) {
+      if (!c.failed()) await store.interruptTrial(claim).catch(c.fail);
+      return { status: 'interrupted' };
+    }
+    // The worker itself died (out of memory, a crash in native code): still a failed trial.
+    await write(() => store.failTrial(claim, `worker died: ${(err as Error).message}`, []));
+    return { status: 'failed', error: (err as Error).message };
+  } finally {
+    c.stop.removeEventListener('abort', onStop);
+  }
+}
