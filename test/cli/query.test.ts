@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { columnValue, HYPERPARAMETERS, REGISTRY, type TrialConfig } from '../../src/spec/hyperparameters.js';
 import { renderSchemaDoc } from '../../src/store/schema-doc.js';
 import { tempDir } from '../temp-dir.js';
 import { sweep } from './run-cli.js';
@@ -169,6 +170,29 @@ const CHECKS: Record<string, (rows: Row[]) => void> = {
     expect(rows).toEqual(shown.filter((t) => t.status === 'failed').map((t) => ({
       sweep: SWEEP, id: t.id, config_json: JSON.stringify(t.config), epochs_done: t.epochsDone, error: t.error,
     })).sort(byKeys('id')));
+  },
+
+  'Which hyperparameters did the best trial run with? (trial_params holds every trial\'s, whatever trained it)': (rows) => {
+    const best = Math.max(...completed().map((t) => t.valAccuracy!));
+    const expected = completed().filter((t) => t.valAccuracy === best).flatMap((t) => {
+      const config = t.config as unknown as TrialConfig;
+      return HYPERPARAMETERS.filter((k) => config[k] !== undefined)
+        .map((k) => ({ id: t.id, name: REGISTRY[k].column, value: String(columnValue(config, k)) }));
+    })
+      .sort(byKeys('id', 'name')).map(({ name, value }) => ({ name, value }));
+    expect(expected.length).toBeGreaterThanOrEqual(13);
+    expect(rows).toEqual(expected);
+  },
+
+  'How does validation loss fall, epoch by epoch, at each dropout rate? (trial_metrics by step, beside trial_params)': (rows) => {
+    const points = completed().flatMap((t) => t.epochs.map((e) => ({ dropout: String(t.config.dropout), epoch: e.epoch, valLoss: e.valLoss })));
+    const groups = groupBy(points, (p) => JSON.stringify([p.dropout, p.epoch]));
+    expect(rows.map((r) => JSON.stringify([r.dropout, r.epoch]))).toEqual([...groups.keys()].sort());
+    for (const r of rows) {
+      const g = groups.get(JSON.stringify([r.dropout, r.epoch]))!;
+      expect(r.trials).toBe(g.length);
+      expectRounded(r.mean_val_loss, mean(g.map((p) => p.valLoss)), 4);
+    }
   },
 
   'Which trials needed more than one attempt, and where did they resume?': (rows) => {
