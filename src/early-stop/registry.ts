@@ -17,7 +17,8 @@ const RULES = new Map<string, EarlyStoppingRule>();
 /** Adds a rule; a second rule of the same type is a bug. */
 export function registerRule<O extends EarlyStopping>(rule: EarlyStoppingRule<O>): void {
   if (RULES.has(rule.type)) throw new Error(`an early-stopping rule of type "${rule.type}" is registered already`);
-  RULES.set(rule.type, rule as unknown as EarlyStoppingRule);
+  // Its schema made the options it is given, so they are its own.
+  RULES.set(rule.type, { type: rule.type, schema: rule.schema, make: (o, context) => rule.make(o as O, context) });
 }
 
 registerRule(ashaRule);
@@ -32,13 +33,23 @@ export function ruleTypes(): string[] {
 }
 
 /**
- * The schema of a spec's `earlyStopping`: one of the registered rules' entries, picked by `type`,
- * defaults filled in. Made when a spec is parsed, so a rule registered later is taken too.
+ * The schema of a spec's `earlyStopping`: the entry of the registered rule its `type` names,
+ * checked by that rule's schema, defaults filled in. The rules are looked up at each parse, so
+ * a rule registered after this module loaded is taken too.
  */
-export function earlyStoppingSchema(): z.ZodType<EarlyStopping> {
-  const schemas = [...RULES.values()].map((r) => r.schema);
-  return z.discriminatedUnion('type', schemas as never, { error: `must be one of ${ruleTypes().join(', ')}` }) as unknown as z.ZodType<EarlyStopping>;
-}
+export const EARLY_STOPPING: z.ZodType<EarlyStopping> = z.unknown().transform((value, ctx) => {
+  const type = value !== null && typeof value === 'object' ? (value as { type?: unknown }).type : undefined;
+  const rule = typeof type === 'string' ? RULES.get(type) : undefined;
+  if (!rule) {
+    const where = value !== null && typeof value === 'object' ? ['type'] : [];
+    ctx.addIssue({ code: 'custom', path: where, message: `must be one of ${ruleTypes().join(', ')}` });
+    return z.NEVER;
+  }
+  const parsed = rule.schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+});
 
 /** The scheduler for a validated early-stopping spec. */
 export function makeScheduler(es: EarlyStopping, context: RuleContext): Scheduler {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { earlyStoppingSchema } from '../early-stop/registry.js';
+import { EARLY_STOPPING } from '../early-stop/registry.js';
 import { checkObjective, DEFAULT_OBJECTIVE, GOALS, type Objective } from '../metrics/registry.js';
 import {
   HYPERPARAMETERS, MODEL_KINDS, REGISTRY, TRAIN_KEYS, isOptional, kindKeys, posInt,
@@ -84,22 +84,12 @@ const data = z.strictObject({
   testLimit: posInt(10000).default(10000),
 });
 
-/**
- * Each rule's keys and defaults are the rule's own (src/early-stop/registry.ts): its schema is
- * asked for at each parse, so a rule registered after this module loaded is taken too.
- */
-const earlyStopping = z.unknown().transform((value, ctx) => {
-  const parsed = earlyStoppingSchema().safeParse(value);
-  if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
-  return z.NEVER;
-});
-
 const search = z.strictObject({
   method: z.enum(METHODS, { error: `must be one of ${METHODS.join(', ')}` }).default('grid'),
   /** How many trials: required for random and tpe; for a grid, the first N configurations. */
   trials: posInt(100_000).optional(),
-  earlyStopping: earlyStopping.optional(),
+  // Each rule's keys and defaults are the rule's own (src/early-stop/registry.ts).
+  earlyStopping: EARLY_STOPPING.optional(),
 });
 
 /**

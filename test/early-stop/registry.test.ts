@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { earlyStoppingSchema, makeScheduler, registerRule, ruleTypes } from '../../src/early-stop/registry.js';
+import { EARLY_STOPPING, makeScheduler, registerRule, ruleTypes } from '../../src/early-stop/registry.js';
 import type { Scheduler } from '../../src/early-stop/scheduler.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 
@@ -30,7 +30,7 @@ describe('the early-stopping registry', () => {
 
   it('gives the spec every registered rule, each with its own keys and defaults', () => {
     expect(ruleTypes()).toEqual(['asha', 'hyperband', 'median', 'patience', 'wandb-hyperband']);
-    const schema = earlyStoppingSchema();
+    const schema = EARLY_STOPPING;
     expect(schema.parse({ type: 'patience' })).toEqual({ type: 'patience', patience: 0, minDelta: 0, startFromEpoch: 0 });
     expect(schema.parse({ type: 'asha' })).toEqual({ type: 'asha', minEpochs: 1, reductionFactor: 3, minEarlyStoppingRate: 0 });
     expect(schema.safeParse({ type: 'asha', patience: 2 }).success).toBe(false);
