@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isPair, isScalar, parseDocument, type Node } from 'yaml';
 import type { core } from 'zod';
+import { checkSettings } from '../data/registry.js';
 import { UserError } from '../errors.js';
 import { KIND_AXES, MODEL_KINDS, specSchema, type SweepSpec } from './schema.js';
 import { fromWandb, isWandbConfig } from './wandb.js';
@@ -106,7 +107,8 @@ export function parseSpecWithNotes(text: string, file: string): { spec: SweepSpe
     const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
     return fail(issue.path, key === undefined ? friendly(issue) : `unknown key "${key}"`, key);
   }
-  const spec = parsed.data;
+  // The dataset's own keys and sizes, which the (browser-safe) schema does not know.
+  const spec = { ...parsed.data, data: checkSettings(parsed.data.data, (path, problem) => fail(['data', ...path], problem)) };
 
   // Random search and TPE draw a bounded number of trials; a grid takes lists, not ranges.
   const { method } = spec.search;

@@ -3,7 +3,8 @@ import { makeScheduler } from '../early-stop/index.js';
 import type { DecisionInput, Scheduler } from '../early-stop/scheduler.js';
 import { maxEpochs, searchSpace } from '../search/space.js';
 import { makeStrategy, type SearchStrategy } from '../search/strategy.js';
-import type { BackendChoice, SharedDataset } from '../pool/protocol.js';
+import type { BackendChoice } from '../pool/protocol.js';
+import type { DatasetArrays } from '../data/dataset.js';
 import { splitSizes } from '../data/split.js';
 import { failpoint } from '../failpoint.js';
 import { metricScore, metricValue, type Metric, type SweepSpec } from '../spec/schema.js';
@@ -55,7 +56,7 @@ export type RunSweepOptions = {
   readonly specText: string;
   readonly specPath: string | null;
   readonly store: Store;
-  readonly dataset: SharedDataset;
+  readonly dataset: DatasetArrays;
   readonly workers: number;
   readonly backend: BackendChoice;
   /** Take a checkpoint after each epoch and keep each trained model, in the store (default true). */

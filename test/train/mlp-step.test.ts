@@ -66,7 +66,7 @@ describe('MlpStep', () => {
     ];
     for (const [grid, expected] of kinds) {
       const c = config(grid);
-      const model = buildModel(c, 1);
+      const model = buildModel(c, 1, splits.shape, splits.classes);
       const optimizer = makeOptimizer(c.optimizer, c.learningRate, c.weightDecay);
       expect({ grid, direct: MlpStep.for(model, optimizer, { labelSmoothing: c.labelSmoothing ?? 0, weightDecay: c.weightDecay ?? 0 }) !== null }).toEqual({ grid, direct: expected });
       model.dispose();
@@ -76,7 +76,7 @@ describe('MlpStep', () => {
 
   it("updates Adam's moments in place only where no other tensor shares their data", async () => {
     const c = config('model: [ann]\n  epochs: [1]\n  units: [[16]]');
-    const model = buildModel(c, 1);
+    const model = buildModel(c, 1, splits.shape, splits.classes);
     const optimizer = makeOptimizer('adam', 0.01);
     const step = MlpStep.for(model, optimizer, { labelSmoothing: 0, weightDecay: 0 })!;
     const idx = Int32Array.from({ length: 32 }, (_, i) => i);
