@@ -167,8 +167,18 @@ early_terminate: {type: hyperband, min_iter: 1, eta: 2}
     expect(bestJson).toMatchObject({ sweep: 'cli', configId, valAccuracy: json[0].valAccuracy, spec: { name: 'cli-best' } });
   });
 
+  it('exits 1 with a summary when every trial fails', async () => {
+    const dir = tmp();
+    // A dense layer past any typed array: refused by the worker at once, as out of memory.
+    writeFileSync(join(dir, 'fail.yaml'), SPEC.replace(/grid:[\s\S]*/, 'grid:\n  epochs: [1]\n  model:\n    cnn: {filters: [[1024]], pooling: [none], units: [[65536]]}\n'));
+    const r = await sweep('run', join(dir, 'fail.yaml'), '--db', join(dir, 'x.db'));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/FAILED: out of memory: /);
+    expect(r.out).toMatch(/sweep cli finished in [\d.]+s: 0 completed, 1 failed/);
+  });
+
   it('refuses a CNN that pools the images away before training, in one line, with nothing recorded', async () => {
-    // (Until the data could change shape this was a failed trial per configuration; runSweep still records one so.)
+    // (It was a failed trial per configuration; runSweep, which does not check, still records one so.)
     const dir = tmp();
     writeFileSync(join(dir, 'fail.yaml'), SPEC.replace(/grid:[\s\S]*/, 'grid:\n  epochs: [1]\n  model:\n    cnn: {filters: [[2, 2, 2, 2, 2, 2]]}\n'));
     const r = await sweep('run', join(dir, 'fail.yaml'), '--db', join(dir, 'x.db'));

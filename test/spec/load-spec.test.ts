@@ -57,9 +57,25 @@ describe('parseSpec', () => {
     ['a range over a list-only key', `${VALID}  activation: {min: 1, max: 2}\nsearch: {method: random, trials: 5}\n`, 'x.yaml:6:15 grid.activation: must be a list'],
     ['an unknown early-stopping rule', `${VALID}search: {earlyStopping: {type: sha}}\n`, 'x.yaml:6:32 search.earlyStopping.type: must be one of asha, hyperband, median, wandb-hyperband'],
     ['W&B hyperband given max_iter without s', `${VALID}search: {earlyStopping: {type: wandb-hyperband, maxIter: 27}}\n`, 'maxIter needs s'],
+    ['an unknown dataset', 'name: t\ndata: {dataset: cifar}\n', 'x.yaml:2:17 data.dataset: must be one of fashion-mnist, idx'],
+    ['an IDX dataset without its folder', 'name: t\ndata: {dataset: idx}\n', 'x.yaml:2:7 data: the idx dataset needs `path`, the folder of its files'],
+    ['a path for Fashion-MNIST', 'name: t\ndata: {path: ./d}\n', 'x.yaml:2:14 data.path: the fashion-mnist dataset takes no path'],
+    ['class names for Fashion-MNIST', 'name: t\ndata: {classes: [a, b]}\n', 'x.yaml:2:17 data.classes: the fashion-mnist dataset takes no classes'],
+    ['more training images than Fashion-MNIST has', 'name: t\ndata: {trainLimit: 70000}\n', 'x.yaml:2:20 data.trainLimit: must be at most 60000'],
+    ['a class named twice', 'name: t\ndata: {dataset: idx, path: d, classes: [a, b, a]}\n', 'x.yaml:2:47 data.classes[2]: "a" is named twice'],
+    ['one class', 'name: t\ndata: {dataset: idx, path: d, classes: [a]}\n', 'x.yaml:2:40 data.classes: must name at least two classes'],
+    ['a checksum that is none', 'name: t\ndata: {dataset: idx, path: d, sha256: abc}\n', 'x.yaml:2:39 data.sha256: must be a SHA-256: 64 lower-case hex digits'],
   ])('rejects %s', (_what, text, message) => {
     expect(() => parseSpec(text, 'x.yaml')).toThrow(SpecError);
     expect(() => parseSpec(text, 'x.yaml')).toThrow(message);
+  });
+
+  it("writes Fashion-MNIST's data settings as its trials always recorded them, named or not, and keeps an IDX dataset's keys", () => {
+    const fashion = { validationSplit: 0.2, trainLimit: 60000, testLimit: 500 };
+    expect(parseSpec('name: t\ndata: {validationSplit: 0.2, testLimit: 500}\n', 'x.yaml').data).toEqual(fashion);
+    expect(parseSpec('name: t\ndata: {dataset: fashion-mnist, validationSplit: 0.2, testLimit: 500}\n', 'x.yaml').data).toEqual(fashion);
+    expect(parseSpec('name: t\ndata: {dataset: idx, path: ./digits, classes: [a, b], trainLimit: 90000}\n', 'x.yaml').data)
+      .toEqual({ dataset: 'idx', path: './digits', classes: ['a', 'b'], validationSplit: 0.1, trainLimit: 90000 });
   });
 
   it('refuses a YAML alias bomb instead of expanding it', () => {
