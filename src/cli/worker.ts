@@ -7,7 +7,7 @@ import { datasetOpener } from '../data/registry.js';
 import { UserError } from '../errors.js';
 import type { BackendChoice } from '../pool/protocol.js';
 import { parseSpec } from '../spec/load-spec.js';
-import type { SweepSpec } from '../spec/schema.js';
+import type { DataSettings, SweepSpec } from '../spec/schema.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { currentEnvironment } from '../sweep/environment.js';
@@ -39,7 +39,8 @@ export const workerCommand = defineCommand<WorkerOptions>({
 
 /**
  * `sweep worker`: trains the trials of every sweep in the database that has some left (or
- * of `--sweep` only), each sweep by the spec recorded with it, until every trial is done.
+ * of `--sweep` only), each sweep by the spec recorded with it, on the data its trials recorded
+ * (refused in one line where its checksum differs), until every trial is done.
  * While other workers hold the last trials it keeps watching, so that a trial whose worker
  * died (its lease expired) is taken over. With `--wait` it also waits for new sweeps.
  */
@@ -108,7 +109,7 @@ function specName(record: SweepRecord, store: Store): string {
  * and its checksum, which the data found there must match), and the folder a relative path in them
  * is relative to. A sweep with no trial yet (TPE before its first proposal) has only its spec's.
  */
-async function recordedData(store: Store, record: SweepRecord, spec: SweepSpec): Promise<{ settings: SweepSpec['data']; base: string }> {
+async function recordedData(store: Store, record: SweepRecord, spec: SweepSpec): Promise<{ settings: DataSettings; base: string }> {
   const trials = await store.trials(record.id);
   const latest = trials.reduce<(typeof trials)[number] | undefined>((a, t) => (a && a.id > t.id ? a : t), undefined);
   return { settings: latest?.data ?? spec.data, base: record.specPath ? dirname(record.specPath) : '.' };

@@ -5,6 +5,7 @@
  */
 import { testSetReport } from '../analysis/confusion.js';
 import { datasetOpener } from '../data/registry.js';
+import { UserError } from '../errors.js';
 import { bestSpec, specYaml } from '../spec/one-config.js';
 import type { Store } from '../store/store.js';
 import type { SweepRecord, TrialRecord } from '../types.js';
@@ -13,8 +14,13 @@ import type { BestView } from './model.js';
 /** How many of the most confidently wrong test images the page shows. */
 const WRONG = 12;
 
-/** A function that builds a completed trial's BestView, or undefined where its model was not kept. */
-export function bestAnalyzer(store: Store, dataDir: string | undefined): (trial: TrialRecord, sweep: SweepRecord) => Promise<BestView | undefined> {
+/**
+ * A function that builds a completed trial's BestView, or undefined where its model was not kept or
+ * its data cannot be had as it recorded it (moved, changed): `warn` hears why, once a trial.
+ */
+export function bestAnalyzer(
+  store: Store, dataDir: string | undefined, warn: (line: string) => void = () => {},
+): (trial: TrialRecord, sweep: SweepRecord) => Promise<BestView | undefined> {
   // Each trial's dataset, as the trial recorded it (where it lies, its checksum), opened once.
   const open = datasetOpener({ dataDir });
   const done = new Map<string, BestView | undefined>();
@@ -23,8 +29,14 @@ export function bestAnalyzer(store: Store, dataDir: string | undefined): (trial:
     if (done.has(key)) return done.get(key);
     const files = await store.model(trial.id);
     let view: BestView | undefined;
-    if (files) {
-      const { test, shape, classes: names } = await open(trial.data);
+    const dataset = files && await open(trial.data).catch((err: unknown) => {
+      // The page is still worth having without this view; our bugs still surface.
+      if (!(err instanceof UserError)) throw err;
+      warn(`${err.message}: trial ${trial.id}'s test-set view is left out`);
+      return undefined;
+    });
+    if (files && dataset) {
+      const { test, shape, classes: names } = dataset;
       const { initBackend } = await import('../train/backend.js');
       const { probabilities } = await import('../train/predict.js');
       await initBackend('auto');

@@ -85,6 +85,13 @@ describe('buildDashboard', () => {
       expect(best.confusion.flat().reduce((a, b) => a + b, 0)).toBe(90);
       expect(best.wrong.length).toBeGreaterThan(0);
       expect(best.wrong.every((w) => Buffer.from(w.pixels, 'base64').length === 64)).toBe(true);
+
+      // Data changed since: the page goes without this view, and says why.
+      writeIdxDataset(join(dir, 'shapes'), { seed: 5 });
+      const warned: string[] = [];
+      const again = await buildDashboard(store, (await store.sweep('shapes'))!, { live: null, href: (s) => `${s}.html`, best: bestAnalyzer(store, undefined, (l) => warned.push(l)) });
+      expect(again.sweep.best).toBeNull();
+      expect(warned).toEqual([expect.stringMatching(new RegExp(`^IDX data in \\S+shapes: its contents' SHA-256 is .*: trial ${best.trialId}'s test-set view is left out$`))]);
     } finally {
       await store.close();
     }
