@@ -1,7 +1,7 @@
 /**
  * The datasets `sweep` knows, by the name a spec's `data.dataset` gives. Adding one is writing its
- * DatasetKind (see dataset.ts) and listing it here: the spec's schema, the CLI and the workers
- * reach every dataset through this file.
+ * DatasetKind (see dataset.ts) and listing it here: the spec's data keys (load-spec.ts), the CLI,
+ * the workers and the dashboard reach every dataset through this file.
  */
 import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
@@ -19,11 +19,6 @@ const KINDS = new Map<string, DatasetKind>([fashionMnist, idxFolder].map((k) => 
 export function registerDataset(kind: DatasetKind): void {
   if (KINDS.has(kind.name)) throw new Error(`a dataset named "${kind.name}" is registered already`);
   KINDS.set(kind.name, kind);
-}
-
-/** The implementation a name stands for, or undefined. */
-export function datasetKind(name: string): DatasetKind | undefined {
-  return KINDS.get(name);
 }
 
 /** Every registered name, the default first. */

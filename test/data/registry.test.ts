@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contentChecksum, type Dataset, type DatasetKind, type Split } from '../../src/data/dataset.js';
+import { INFO, SHA256, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS } from '../../src/data/fashion-mnist.js';
 import { datasetNames, describeDataset, openDataset, registerDataset } from '../../src/data/registry.js';
 import { UserError } from '../../src/errors.js';
 import { expandGrid } from '../../src/search/grid.js';
@@ -81,6 +82,16 @@ describe('the dataset registry', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('describes Fashion-MNIST without reading a file (its contents are pinned), and opens it as loadFashionMnist finds it', async () => {
+    const nowhere = join(tempDir('sweep-registry-'), 'nowhere');
+    expect(await describeDataset({}, { dataDir: nowhere })).toBe(INFO);
+    expect(INFO.checksum).toBe(contentChecksum([SHA256[TRAIN_IMAGES], SHA256[TRAIN_LABELS], SHA256[TEST_IMAGES], SHA256[TEST_LABELS]]));
+    await expect(openDataset({}, { dataDir: nowhere })).rejects.toThrow(`data directory ${nowhere} (from --data) does not exist`);
+    const opened = await openDataset({});
+    expect(opened).toMatchObject({ ...INFO, label: 'Fashion-MNIST', origin: expect.any(String), files: SHA256 });
+    expect(opened.train.count).toBe(60000);
   });
 
   it('refuses a name taken, and names every dataset when a spec names none of them', () => {
