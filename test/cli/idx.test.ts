@@ -55,6 +55,22 @@ function checksumOf(folder: string): { files: Record<string, string>; sha256: st
   return { files, sha256: createHash('sha256').update(Object.values(files).join('\n')).digest('hex') };
 }
 
+/** A sweep on data of its own in `dir/name/`, as a run records it before training: its trials pending, for workers to take. */
+async function recordPending(name: string) {
+  const own = join(dir, name);
+  const owned = writeIdxDataset(join(own, 'digits'));
+  const file = join(own, 'digits.yaml');
+  const spec = resolveSpec(parseSpec(SPEC, file), await openIdxFolder(owned), file);
+  const store = await SqliteStore.open(join(own, 'sweeps.db'));
+  try {
+    const id = await store.upsertSweep({ name: spec.name, metric: spec.metric, seed: spec.seed, specPath: file, specYaml: SPEC });
+    await store.addTrials(id, spec.seed, spec.data, expandGrid(spec));
+  } finally {
+    await store.close();
+  }
+  return { own, owned, spec };
+}
+
 beforeAll(async () => {
   // Three classes of 8×8 images: 300 to train on, 90 to test; the images gzipped, the labels not.
   writeIdxDataset(data);
@@ -124,16 +140,18 @@ describe('sweep run on an IDX dataset at a path', () => {
     expect((await sweep('predict', out, '--images', big)).err).toBe(`sweep: ${out}: the model takes 8×8×1 images, not the 10×10×1 images given\n`);
   });
 
+  it('`sweep worker` trains a recorded sweep on the data its trials recorded', async () => {
+    const { own } = await recordPending('working');
+    const r = await sweep('worker', '--db', join(own, 'sweeps.db'), '--workers', '1');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`worker: data IDX data in ${join(own, 'digits')}\n`);
+    const trials = query<{ status: string; data_json: string }>(join(own, 'sweeps.db'), 'SELECT status, data_json FROM trials');
+    expect(trials.map((t) => t.status)).toEqual(['completed', 'completed']);
+    expect(JSON.parse(trials[0].data_json)).toMatchObject({ path: join(own, 'digits'), sha256: checksumOf(join(own, 'digits')).sha256 });
+  });
+
   it('refuses, in one line and training nothing, to work on a sweep whose data changed since it was recorded, or to run a spec pinned to the old data', async () => {
-    const own = join(dir, 'changing');
-    const owned = writeIdxDataset(join(own, 'digits'));
-    const file = join(own, 'digits.yaml');
-    const store = await SqliteStore.open(join(own, 'sweeps.db'));
-    // A sweep as a run records it before training: its trials pending, for workers to take.
-    const spec = resolveSpec(parseSpec(SPEC, file), await openIdxFolder(owned), file);
-    const id = await store.upsertSweep({ name: spec.name, metric: spec.metric, seed: spec.seed, specPath: file, specYaml: SPEC });
-    await store.addTrials(id, spec.seed, spec.data, expandGrid(spec));
-    await store.close();
+    const { own, owned, spec } = await recordPending('changing');
     writeFileSync(join(own, 'best.yaml'), (await sweep('best', 'digits', '--db', db)).out.replace(data, owned));
 
     writeIdxDataset(owned, { seed: 9 });
