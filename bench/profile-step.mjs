@@ -41,7 +41,7 @@ const medianStepMs = async () => {
 };
 const probe = (() => {
   const c = withDefaults(config);
-  const [model, optimizer] = [buildModel(c, 1), makeOptimizer(c.optimizer, c.learningRate, c.weightDecay)];
+  const [model, optimizer] = [buildModel(c, 1, splits.shape, splits.classes), makeOptimizer(c.optimizer, c.learningRate, c.weightDecay)];
   const direct = c.augment === 'none' && MlpStep.for(model, optimizer, c) !== null;
   model.dispose();
   optimizer.dispose();

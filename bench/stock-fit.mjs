@@ -23,7 +23,7 @@ const data = job.mode === 'speed'
   ? { validationSplit: 1e-9, trainLimit: job.steps * job.config.batchSize + 1, testLimit: 1 }
   : job.data;
 const splits = makeSplits(dataset, data);
-const model = buildModel(job.config, job.seed ?? 1);
+const model = buildModel(job.config, job.seed ?? 1, splits.shape, splits.classes);
 model.compile({ optimizer: tf.train.adam(job.config.learningRate), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
 const y = splits.train.y.cast('float32');
 if (job.mode === 'speed') {

@@ -92,7 +92,7 @@ async function sameSteps(dataset, config) {
   const steps = 20;
   const splits = makeSplits(dataset, { validationSplit: 1e-9, trainLimit: steps * config.batchSize + 1, testLimit: 1 });
   const r = await trainTrial({ config: { ...config, epochs: 1 }, seed: 1, splits, backend: tf.getBackend() });
-  const model = buildModel(config, 1);
+  const model = buildModel(config, 1, splits.shape, splits.classes);
   model.compile({ optimizer: tf.train.adam(config.learningRate), loss: 'sparseCategoricalCrossentropy' });
   const y = splits.train.y.cast('float32');
   await fitInSweepOrder(model, splits.train.x, y, { seed: 1, epochs: 1, batchSize: config.batchSize });

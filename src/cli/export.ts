@@ -1,12 +1,12 @@
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CLASS_NAMES } from '../data/fashion-mnist.js';
+import { describeDataset } from '../data/registry.js';
 import { Option } from 'commander';
 import { UserError } from '../errors.js';
 import { isPostgresUrl } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import type { SweepRecord, TrialRecord } from '../trial/types.js';
-import { MODEL_FILES, MODEL_JSON, writeModelFiles } from '../train/model-format.js';
+import { MODEL_FILES, MODEL_JSON, modelInputShape, writeModelFiles } from '../train/model-format.js';
 import { dbOption, defineCommand, type Io } from './command.js';
 import { findSweep, withStore } from './inspect.js';
 
@@ -37,12 +37,15 @@ export async function resolveTrial(store: Store, ref: string): Promise<{ trial: 
 /**
  * `sweep export`: writes a completed trial's trained model in the TensorFlow.js layers
  * format (model.json + weights.bin, loadable by tf.loadLayersModel in Node and browsers)
- * and a card.json with its configuration, metrics, dataset checksums and versions.
+ * and a card.json with its configuration, its data settings (which name its dataset), metrics,
+ * dataset checksums, versions, and the input shape and class names the model takes.
  */
 export function exportTrial(ref: string, values: ExportOptions, { out }: Io): Promise<number> {
   return withStore(values.db, async (store) => {
     const { trial, sweep } = await resolveTrial(store, ref);
     if (trial.status !== 'completed') throw new UserError(`trial ${trial.id} is ${trial.status}, not completed: nothing to export`);
+    // Its class names as the trial recorded them (Fashion-MNIST's are fixed), known before anything is written.
+    const classes = trial.data.classes ?? (await describeDataset(trial.data)).classes;
     const model = await store.model(trial.id);
     const legacy = legacyModelDir(values.db, sweep.name, trial.configId);
     if (model) writeModelFiles(values.out, model);
@@ -52,6 +55,8 @@ export function exportTrial(ref: string, values: ExportOptions, { out }: Io): Pr
     } else {
       throw new UserError(`trial ${trial.id}: no saved model (trials completed before models were kept have none; \`sweep repro ${trial.id}\` trains it again)`);
     }
+    // The shape of the trial's images, as its model was built for them: the data need not be here.
+    const shape = modelInputShape(readFileSync(join(values.out, MODEL_JSON), 'utf8'));
     const card = {
       sweep: sweep.name, trial: trial.id, configId: trial.configId, config: trial.config,
       seed: trial.seed, data: trial.data, backend: trial.backend,
@@ -61,8 +66,8 @@ export function exportTrial(ref: string, values: ExportOptions, { out }: Io): Pr
       },
       params: trial.params, weightsSha256: trial.weightsSha256,
       environment: trial.environment,
-      input: { shape: [28, 28, 1], pixels: 'grayscale byte / 255' },
-      classes: CLASS_NAMES,
+      input: { shape, pixels: shape?.[2] === 1 ? 'grayscale byte / 255' : 'byte / 255, channels last' },
+      classes,
     };
     writeFileSync(join(values.out, 'card.json'), `${JSON.stringify(card, null, 2)}\n`);
     out(`exported trial ${trial.id} of sweep ${sweep.name} (test accuracy ${((trial.testAccuracy ?? 0) * 100).toFixed(2)}%) to ${values.out}: ${[...MODEL_FILES, 'card.json'].join(', ')}`);

@@ -22,11 +22,11 @@ export const reportCommand = defineCommand<ReportOptions>({
  * `sweep report SWEEP`: one HTML file with its data, JavaScript and CSS inline, that makes no
  * network request and opens from file:// (to mail, or attach to a paper).
  */
-export function report(name: string, values: ReportOptions, { out }: Io): Promise<number> {
+export function report(name: string, values: ReportOptions, { out, err }: Io): Promise<number> {
   return withStore(values.db, async (store) => {
     const sweep = await findSweep(store, name);
     const data = await buildDashboard(store, sweep, {
-      live: null, href: (s) => `${s}.html`, best: bestAnalyzer(store, values.data),
+      live: null, href: (s) => `${s}.html`, best: bestAnalyzer(store, values.data, err),
     });
     const file = values.out ?? `${sweep.name}.html`;
     mkdirSync(dirname(file), { recursive: true });

@@ -1,9 +1,10 @@
 import { stringify } from 'yaml';
-import { loadFashionMnist } from '../data/fashion-mnist.js';
+import { openDataset } from '../data/registry.js';
 import { UserError } from '../errors.js';
 import { specSchema } from '../spec/schema.js';
 import { openStore } from '../store/open.js';
 import { currentEnvironment, environmentDiff, type Environment } from '../sweep/environment.js';
+import { resolveSpec } from '../sweep/resolve-spec.js';
 import { runSweep } from '../sweep/run-sweep.js';
 import { dataOption, dbOption, defineCommand, type Io } from './command.js';
 import { resolveTrial } from './export.js';
@@ -41,15 +42,17 @@ export async function repro(ref: string, values: ReproOptions, { out }: Io): Pro
     const { trial: original, sweep } = await resolveTrial(store, ref);
     if (original.status !== 'completed') throw new UserError(`trial ${original.id} is ${original.status}: only completed trials can be reproduced`);
     const config = original.config;
-    const dataset = await loadFashionMnist({ dir: values.data, log: out });
-    const now = currentEnvironment(dataset.sha256);
+    // The data the trial recorded (where it lay, and its checksum, which the data found must match).
+    const dataset = await openDataset(original.data, { dataDir: values.data, log: out });
+    const now = currentEnvironment(dataset.files);
     const recorded = original.environment as Environment | null;
     const differences = recorded ? environmentDiff(recorded, now) : ['no environment recorded for the original'];
     out(`reproducing trial ${original.id} of sweep ${sweep.name} (config ${original.configId}, backend ${original.backend})`);
     out(differences.length ? `environment differs: ${differences.join('; ')}` : 'environment: same Node, TensorFlow.js, sweep and dataset checksums');
 
     const name = `${sweep.name}~repro`;
-    const spec = { ...specSchema.parse({ ...bestSpec(sweep, original.seed, original.data, config), name: 'repro' }), name };
+    const written = { ...specSchema.parse({ ...bestSpec(sweep, original.seed, original.data, config), name: 'repro' }), name };
+    const spec = resolveSpec(written, dataset, `trial ${original.id}`);
     // Always from scratch: an earlier reproduction of this configuration is reset, its checkpoint and model dropped.
     const reproSweep = await store.sweep(name);
     const earlier = reproSweep && (await store.trials(reproSweep.id)).find((t) => t.configId === original.configId);

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { loadFashionMnist } from '../data/fashion-mnist.js';
+import { dirname } from 'node:path';
+import { describeDataset, openDataset } from '../data/registry.js';
 import { UserError } from '../errors.js';
 import { countConfigs } from '../search/grid.js';
 import { makeStrategy } from '../search/strategy.js';
@@ -7,8 +8,11 @@ import { HYPERPARAMETERS } from '../spec/hyperparameters.js';
 import { nodeBackendInstalled } from '../pool/node-backend.js';
 import type { BackendChoice } from '../pool/protocol.js';
 import { loadSpec } from '../spec/load-spec.js';
+import type { SweepSpec } from '../spec/schema.js';
+import { datasetLine, type DatasetInfo } from '../data/dataset.js';
 import { openStore } from '../store/open.js';
 import { currentEnvironment } from '../sweep/environment.js';
+import { resolveSpec } from '../sweep/resolve-spec.js';
 import { runSweep } from '../sweep/run-sweep.js';
 import { Option } from 'commander';
 import { backendOption, dataOption, dbOption, defineCommand, integer, workersOption, type Io } from './command.js';
@@ -54,33 +58,30 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
   // tfjs-node's addon cannot load in a second worker thread; it uses the cores itself.
   if (backend === 'node' || (backend === 'auto' && nodeBackendInstalled())) workers = 1;
 
-  const { spec, text, notes } = loadSpec(specPath);
+  const { spec: written, text, notes } = loadSpec(specPath);
   // A W&B file's keys that only launch W&B's own agents (program, command, …): said once.
   for (const note of notes) io.err(note);
   // Counted before anything is built: a grid of millions is refused, not materialised.
-  const { method, trials: cap } = spec.search;
-  const count = method === 'grid' ? Math.min(countConfigs(spec), cap ?? Infinity) : cap!;
+  const { method, trials: cap } = written.search;
+  const count = method === 'grid' ? Math.min(countConfigs(written), cap ?? Infinity) : cap!;
   if (count > maxTrials) {
     const what = method === 'grid' ? 'the grid has' : `search.trials asks for`;
     throw new UserError(`${specPath}: ${what} ${count.toLocaleString('en-US')} configurations, more than ${maxTrials.toLocaleString('en-US')}; shrink it or pass --max-trials ${count}`);
   }
-  const strategy = makeStrategy(spec);
-  const trials = strategy.initial();
-  const keys = strategy.keys;
-
-  if (values.dryRun) {
-    out(`${specPath}: sweep "${spec.name}", ${count} ${method === 'grid' ? 'configurations' : `trials of ${method} search`} (seed ${spec.seed}, metric ${spec.metric.name})${spec.search.earlyStopping ? `, early stopping: ${spec.search.earlyStopping.type}` : ''}`);
-    if (strategy.propose) {
-      out(`TPE proposes each trial from the results before it: the first ${Math.min(count, 10)} are random search's.`);
-      return 0;
-    }
-    const shown = HYPERPARAMETERS.filter((k) => trials.some((t) => t.config[k] !== undefined));
-    out(formatTable(['#', 'config', ...shown.map((k) => LABEL[k])],
-      trials.map((t, i) => [i + 1, t.configId, ...shown.map((k) => formatValue(t.config[k]))])));
-    return 0;
+  if (values.data !== undefined && written.data.dataset !== undefined) {
+    throw new UserError(`--data ${values.data}: that finds Fashion-MNIST, but ${specPath} trains on the ${written.data.dataset} dataset (its data.path)`);
   }
+  // The data is checked, and its identity known, before any config id is made or anything recorded.
+  const from = { base: dirname(specPath), dataDir: values.data, log: out };
+  // A dry run needs only that identity: Fashion-MNIST's is pinned, so it is not even read.
+  if (values.dryRun) {
+    const info = await describeDataset(written.data, from);
+    return dryRun(specPath, resolveSpec(written, info, specPath), info, count, out);
+  }
+  const dataset = await openDataset(written.data, from);
+  const spec = resolveSpec(written, dataset, specPath);
+  const { keys } = makeStrategy(spec);
 
-  const dataset = await loadFashionMnist({ dir: values.data, log: out });
   const store = await openStore(values.db);
   const live = values.tui && io.interactive;
   // Ink takes ~0.4 s to load: only when the screen is shown.
@@ -92,11 +93,11 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
   const screen = tui && view ? tui.mount(view, { onQuit: () => stop.request(0, 'q'), onInterrupt: () => stop.request(130, 'SIGINT') }) : null;
   try {
     const log = progressLog(out, keys, spec.metric.name);
-    if (!view) out(`data: Fashion-MNIST (${dataset.source}, ${dataset.dir}); database: ${store.location}`);
+    if (!view) out(`data: ${datasetLine(dataset)}; database: ${store.location}`);
     const result = await runSweep({
       spec, specText: text, specPath, store, dataset, workers, backend, signal: stop.signal,
       retryFailed: values.retryFailed ?? false,
-      environment: currentEnvironment(dataset.sha256),
+      environment: currentEnvironment(dataset.files),
       onEvent: (e) => {
         // A worker that was cut off long enough for another to take its trial over says so.
         if (e.type === 'trial-end' && e.lost) io.err(lostLine(e.trialId));
@@ -114,4 +115,22 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
     stop.dispose();
     await store.close();
   }
+}
+
+/** `sweep run --dry-run`: the data, and the configurations with their config ids, trained on nothing. */
+function dryRun(specPath: string, spec: SweepSpec, data: DatasetInfo, count: number, out: (line: string) => void): number {
+  const { method } = spec.search;
+  const strategy = makeStrategy(spec);
+  out(`${specPath}: sweep "${spec.name}", ${count} ${method === 'grid' ? 'configurations' : `trials of ${method} search`} (seed ${spec.seed}, metric ${spec.metric.name})${spec.search.earlyStopping ? `, early stopping: ${spec.search.earlyStopping.type}` : ''}`);
+  const [height, width, channels] = data.shape;
+  out(`data: ${data.label}: ${data.counts.train} training and ${data.counts.test} test images of ${height}×${width}×${channels}, ${data.classes.length} classes, SHA-256 ${data.checksum.slice(0, 16)}…`);
+  if (strategy.propose) {
+    out(`TPE proposes each trial from the results before it: the first ${Math.min(count, 10)} are random search's.`);
+    return 0;
+  }
+  const trials = strategy.initial();
+  const shown = HYPERPARAMETERS.filter((k) => trials.some((t) => t.config[k] !== undefined));
+  out(formatTable(['#', 'config', ...shown.map((k) => LABEL[k])],
+    trials.map((t, i) => [i + 1, t.configId, ...shown.map((k) => formatValue(t.config[k]))])));
+  return 0;
 }

@@ -28,7 +28,7 @@ export async function serve(values: ServeOptions, io: Io): Promise<number> {
   const store = await openStore(values.db, { readonly: true });
   const stop = userStop(io, () => io.out('stopping'));
   try {
-    const serving = await serveDashboard({ store, host: values.host, port: values.port, best: bestAnalyzer(store, values.data) })
+    const serving = await serveDashboard({ store, host: values.host, port: values.port, best: bestAnalyzer(store, values.data, io.err) })
       .catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
           throw new UserError(`--host ${values.host} --port ${values.port}: cannot listen there (${err.code})`);

@@ -1,13 +1,19 @@
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Option } from 'commander';
-import { loadFashionMnist } from '../data/fashion-mnist.js';
+import { datasetLine } from '../data/dataset.js';
+import { datasetOpener } from '../data/registry.js';
 import { UserError } from '../errors.js';
 import type { BackendChoice } from '../pool/protocol.js';
 import { parseSpec } from '../spec/load-spec.js';
+import type { DataSettings, SweepSpec } from '../spec/schema.js';
 import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import { currentEnvironment } from '../sweep/environment.js';
+import { resolveSpec } from '../sweep/resolve-spec.js';
 import { runSweep } from '../sweep/run-sweep.js';
+import type { SweepRecord } from '../trial/types.js';
 import { makeStrategy } from '../search/strategy.js';
 import { backendOption, dataOption, dbOption, defineCommand, workersOption, type Io } from './command.js';
 import { progressLog } from './progress-log.js';
@@ -33,7 +39,8 @@ export const workerCommand = defineCommand<WorkerOptions>({
 
 /**
  * `sweep worker`: trains the trials of every sweep in the database that has some left (or
- * of `--sweep` only), each sweep by the spec recorded with it, until every trial is done.
+ * of `--sweep` only), each sweep by the spec recorded with it, on the data its trials recorded
+ * (refused in one line where its checksum differs), until every trial is done.
  * While other workers hold the last trials it keeps watching, so that a trial whose worker
  * died (its lease expired) is taken over. With `--wait` it also waits for new sweeps.
  */
@@ -43,32 +50,35 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
   const stop = userStop(io);
   // Often enough to take over a dead worker's trial soon after its lease ends.
   const pollMs = Math.min(5_000, store.leaseMs / 2);
+  const open = datasetOpener({ dataDir: values.data, log: out }, (d) => out(`worker: data ${datasetLine(d)}`));
   try {
-    const dataset = await loadFashionMnist({ dir: values.data, log: out });
-    const environment = currentEnvironment(dataset.sha256);
-    out(`worker: database ${store.location}${values.sweep ? `, sweep ${values.sweep}` : ''}; data: Fashion-MNIST (${dataset.source})`);
+    out(`worker: database ${store.location}${values.sweep ? `, sweep ${values.sweep}` : ''}`);
     while (!stop.signal.aborted) {
       const sweeps = (await store.sweeps()).filter((s) => values.sweep === undefined || s.name === values.sweep);
       if (values.sweep !== undefined && sweeps.length === 0 && !values.wait) {
         throw new UserError(`no sweep named "${values.sweep}" in ${store.location}`);
       }
-      const open = [];
+      const todo = [];
       for (const summary of sweeps) {
         const record = (await store.sweep(summary.name))!;
-        const spec = parseSpec(record.specYaml, `the spec of sweep ${record.name} in ${store.location}`);
+        const spec = parseSpec(record.specYaml, specName(record, store));
         // A TPE sweep is open while it has trials left to propose, as well as to claim.
         const proposing = spec.search.method === 'tpe' && summary.total < spec.search.trials!;
-        if (summary.pending > 0 || summary.running > 0 || proposing) open.push({ record, spec });
+        if (summary.pending > 0 || summary.running > 0 || proposing) todo.push({ record, written: spec });
       }
-      if (open.length === 0 && !values.wait) break;
+      if (todo.length === 0 && !values.wait) break;
       let trained = 0;
-      for (const { record, spec } of open) {
+      for (const { record, written } of todo) {
         if (stop.signal.aborted) break;
+        const { settings, base } = await recordedData(store, record, written);
+        const dataset = await open(settings, base);
+        // Resolved against the data its trials were recorded with, the spec names them by the ids they have.
+        const spec = resolveSpec(written, dataset, specName(record, store));
         const log = progressLog(out, makeStrategy(spec).keys, spec.metric.name);
         const result = await runSweep({
           spec, specText: record.specYaml, specPath: record.specPath, store, dataset, backend: values.backend, joining: true,
           workers: values.workers ?? availableParallelism(), signal: stop.signal,
-          environment,
+          environment: currentEnvironment(dataset.files),
           onEvent: (e) => {
             if (e.type === 'trial-end' && e.lost) io.err(lostLine(e.trialId));
             // A sweep with nothing to claim is not news: it says nothing.
@@ -88,4 +98,19 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
     stop.dispose();
     await store.close();
   }
+}
+
+function specName(record: SweepRecord, store: Store): string {
+  return `the spec of sweep ${record.name} in ${store.location}`;
+}
+
+/**
+ * The data settings a sweep's trials were recorded with (its latest trial's: where the data lay
+ * and its checksum, which the data found there must match), and the folder a relative path in them
+ * is relative to. A sweep with no trial yet (TPE before its first proposal) has only its spec's.
+ */
+async function recordedData(store: Store, record: SweepRecord, spec: SweepSpec): Promise<{ settings: DataSettings; base: string }> {
+  const trials = await store.trials(record.id);
+  const latest = trials.reduce<(typeof trials)[number] | undefined>((a, t) => (a && a.id > t.id ? a : t), undefined);
+  return { settings: latest?.data ?? spec.data, base: record.specPath ? dirname(record.specPath) : '.' };
 }

@@ -4,12 +4,10 @@ import { mkdir, open, readFile, realpath, rename, stat, unlink, writeFile } from
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { createGunzip, gunzip as gunzipCb } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { UserError } from '../errors.js';
-import { TEST_IMAGES_COUNT, TRAIN_IMAGES_COUNT } from './split.js';
-
-const gunzip = promisify(gunzipCb);
+import { contentChecksum, type Dataset, type DatasetInfo, type DatasetKind, type ImageShape } from './dataset.js';
+import { display, errorText, gunzipFile } from './files.js';
 
 export const TRAIN_IMAGES = 'train-images-idx3-ubyte.gz';
 export const TRAIN_LABELS = 'train-labels-idx1-ubyte.gz';
@@ -43,6 +41,10 @@ export const CLASS_NAMES = [
   'Bag',
   'Ankle boot',
 ] as const;
+
+/** Its split sizes. */
+export const TRAIN_IMAGES_COUNT = 60000;
+export const TEST_IMAGES_COUNT = 10000;
 
 export const IMAGE_ROWS = 28;
 export const IMAGE_COLS = 28;
@@ -90,33 +92,8 @@ export interface ResolvedDataDir {
   dir: string;
 }
 
-export interface Split {
-  /** count x 28 x 28 pixels, 0-255, row-major; backed by a SharedArrayBuffer. */
-  images: Uint8Array;
-  /** count labels, 0-9 (see CLASS_NAMES); backed by a SharedArrayBuffer. */
-  labels: Uint8Array;
-  count: number;
-}
-
-export interface FashionMnist extends ResolvedDataDir {
-  train: Split;
-  test: Split;
-  /** Verified digest of each file's decompressed bytes. */
-  sha256: Record<FashionMnistFile, string>;
-}
-
-/** Paths under the working directory read better relative, like the user probably typed them. */
-function display(p: string): string {
-  const rel = path.relative(process.cwd(), p);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
-}
-
-function errorText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  // fetch() reports every network failure as "fetch failed"; the useful part is in `cause`.
-  const cause = (err as { cause?: unknown }).cause;
-  return cause instanceof Error ? `${err.message}: ${cause.message}` : err.message;
-}
+/** Fashion-MNIST opened: where its files were found, and the dataset. */
+export type FashionMnist = ResolvedDataDir & Dataset;
 
 async function isFile(p: string): Promise<boolean> {
   try {
@@ -149,14 +126,6 @@ function cacheDirOf(opts: DataOptions): string {
 /** A temporary name beside `name`, so that renaming it over `name` is atomic: readers see the old file or the new one. */
 function partPath(dir: string, name: string): string {
   return path.join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
-}
-
-async function gunzipFile(gz: Uint8Array, file: string): Promise<Buffer> {
-  try {
-    return await gunzip(gz);
-  } catch (err) {
-    throw new UserError(`${file}: corrupt or truncated gzip data (${errorText(err)})`);
-  }
 }
 
 function checkDigest(actual: string, name: FashionMnistFile, file: string): void {
@@ -338,6 +307,20 @@ async function loadFile(dir: string, name: FashionMnistFile, record: VerifiedRec
   return { data, verified: hash ? ([real, { stat: key, sha256: SHA256[name] }] as const) : undefined };
 }
 
+export const IMAGE_SHAPE: ImageShape = [IMAGE_ROWS, IMAGE_COLS, 1];
+
+/** What Fashion-MNIST is, known without opening it: its files are pinned. */
+export const INFO: DatasetInfo = {
+  name: 'fashion-mnist',
+  label: 'Fashion-MNIST',
+  shape: IMAGE_SHAPE,
+  classes: CLASS_NAMES,
+  counts: { train: TRAIN_IMAGES_COUNT, test: TEST_IMAGES_COUNT },
+  checksum: contentChecksum([SHA256[TRAIN_IMAGES], SHA256[TRAIN_LABELS], SHA256[TEST_IMAGES], SHA256[TEST_LABELS]]),
+  // None: its trials' data settings, and config ids, are those recorded before there were other datasets.
+  identity: {},
+};
+
 /**
  * Locates (see resolveDataDir), verifies and decodes Fashion-MNIST. The arrays are backed by
  * SharedArrayBuffers so the pool can hand them to worker threads without copying 55 MB per worker.
@@ -352,11 +335,21 @@ export async function loadFashionMnist(opts: DataOptions = {}): Promise<FashionM
   if (fresh.length > 0) await writeVerified(cacheDir, { ...record, ...Object.fromEntries(fresh) });
   const [trainImages, trainLabels, testImages, testLabels] = files.map((f) => f.data);
   return {
+    ...INFO,
+    origin: `${source}, ${dir}`,
     source,
     dir,
     train: { images: trainImages, labels: trainLabels, count: TRAIN_IMAGES_COUNT },
     test: { images: testImages, labels: testLabels, count: TEST_IMAGES_COUNT },
     // Every file matched its digest, this time or in the version the record vouched for.
-    sha256: { ...SHA256 },
+    files: { ...SHA256 },
   };
 }
+
+/** Fashion-MNIST behind the dataset seam: found by --data DIR (or as resolveDataDir finds it), never by a spec's path. */
+export const fashionMnist: DatasetKind = {
+  name: INFO.name,
+  keys: { sizes: INFO.counts },
+  open: (_settings, options) => loadFashionMnist({ dir: options.dataDir, log: options.log }),
+  describe: async () => INFO,
+};

@@ -1,15 +1,13 @@
 import type { DataSettings } from '../spec/schema.js';
 
-/** Fashion-MNIST's split sizes. */
-export const TRAIN_IMAGES_COUNT = 60000;
-export const TEST_IMAGES_COUNT = 10000;
-
 /**
  * How many images train, validate and test under these settings: the first `trainLimit`
- * training images, of which the last `validationSplit` fraction validates.
+ * training images (all where it is absent), of which the last `validationSplit` fraction
+ * validates, and the first `testLimit` test images. Settings resolved against their dataset
+ * (src/sweep/resolve-spec.ts) have limits within it, so they need no `available`.
  */
-export function splitSizes(data: DataSettings, available = { train: TRAIN_IMAGES_COUNT, test: TEST_IMAGES_COUNT }) {
-  const trainCount = Math.min(data.trainLimit, available.train);
+export function splitSizes(data: DataSettings, available = { train: Infinity, test: Infinity }) {
+  const trainCount = Math.min(data.trainLimit ?? available.train, available.train);
   const val = Math.max(1, Math.floor(trainCount * data.validationSplit));
-  return { train: trainCount - val, val, test: Math.min(data.testLimit, available.test) };
+  return { train: trainCount - val, val, test: Math.min(data.testLimit ?? available.test, available.test) };
 }

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { datasetArrays, type DatasetArrays } from '../data/dataset.js';
 import type { DataSettings } from '../spec/schema.js';
-import type { BackendChoice, SharedDataset, TrainResult, Verdict, WorkerEvent, WorkerInit } from './protocol.js';
+import type { BackendChoice, TrainResult, Verdict, WorkerEvent, WorkerInit } from './protocol.js';
 import type { TrialConfig } from '../trial/types.js';
 
 /** The compiled worker; under vitest (running src/*.ts) the build in dist/ is used. */
@@ -18,7 +19,7 @@ function workerFile(): string {
 export type PoolOptions = {
   readonly workers: number;
   readonly backend: BackendChoice;
-  readonly dataset: SharedDataset;
+  readonly dataset: DatasetArrays;
   /** Each worker's JS heap limit. */
   readonly heapLimitMb?: number;
 };
@@ -42,7 +43,7 @@ export class TrainingPool {
     if (!Number.isInteger(options.workers) || options.workers < 1) {
       throw new RangeError('options.workers must be a positive integer');
     }
-    const init: WorkerInit = { dataset: options.dataset, backend: options.backend };
+    const init: WorkerInit = { dataset: datasetArrays(options.dataset), backend: options.backend };
     this.piscina = new Piscina({
       filename: workerFile(),
       minThreads: options.workers,

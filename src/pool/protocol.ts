@@ -3,18 +3,15 @@
  * carries in, what a worker reports while it trains, and what it returns.
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { DatasetArrays } from '../data/dataset.js';
 import type { DataSettings } from '../spec/schema.js';
 import type { EpochMetrics, ModelFiles, TrialConfig, TrialOutcome } from '../trial/types.js';
 
 export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendChoice[] = ['auto', 'node', 'wasm', 'cpu'];
 
-/** Fashion-MNIST as raw bytes on SharedArrayBuffers: every worker reads the same memory. */
-export type SharedSplit = { readonly images: Uint8Array; readonly labels: Uint8Array; readonly count: number };
-export type SharedDataset = { readonly train: SharedSplit; readonly test: SharedSplit };
-
-/** Given to each worker once, at its start. */
-export type WorkerInit = { readonly dataset: SharedDataset; readonly backend: BackendChoice };
+/** Given to each worker once, at its start: the dataset's bytes are shared, not copied, and its shape and classes build the models. */
+export type WorkerInit = { readonly dataset: DatasetArrays; readonly backend: BackendChoice };
 
 /** One trial to train. `port` is transferred; the worker posts WorkerEvents on it. */
 export type TrainTask = {

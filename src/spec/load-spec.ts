@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isPair, isScalar, parseDocument, type Node } from 'yaml';
 import type { core } from 'zod';
+import { checkSettings } from '../data/registry.js';
 import { UserError } from '../errors.js';
 import { builtInObjectiveProblem } from '../metrics/registry.js';
 import { KIND_AXES, MODEL_KINDS, specSchema, type SweepSpec } from './schema.js';
@@ -107,7 +108,8 @@ export function parseSpecWithNotes(text: string, file: string): { spec: SweepSpe
     const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
     return fail(issue.path, key === undefined ? friendly(issue) : `unknown key "${key}"`, key);
   }
-  const spec = parsed.data;
+  // The dataset's own keys and sizes, which the (browser-safe) schema does not know.
+  const spec = { ...parsed.data, data: checkSettings(parsed.data.data, (path, problem) => fail(['data', ...path], problem)) };
 
   // The built-in models report the registry's metrics only: a metric of the trial's own would never arrive.
   const notBuiltIn = builtInObjectiveProblem(spec.metric.name);

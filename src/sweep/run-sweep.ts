@@ -1,7 +1,8 @@
 import { makeScheduler } from '../early-stop/registry.js';
+import type { DatasetArrays } from '../data/dataset.js';
 import { splitSizes } from '../data/split.js';
 import { failpoint } from '../failpoint.js';
-import type { BackendChoice, SharedDataset } from '../pool/protocol.js';
+import type { BackendChoice } from '../pool/protocol.js';
 import { TrainingPool } from '../pool/pool.js';
 import { maxEpochs, searchSpace } from '../search/space.js';
 import { makeStrategy } from '../search/strategy.js';
@@ -20,7 +21,7 @@ export type RunSweepOptions = {
   readonly specText: string;
   readonly specPath: string | null;
   readonly store: Store;
-  readonly dataset: SharedDataset;
+  readonly dataset: DatasetArrays;
   readonly workers: number;
   readonly backend: BackendChoice;
   /** Take a checkpoint after each epoch and keep each trained model, in the store (default true). */

@@ -19,3 +19,11 @@ export function writeModelFiles(dir: string, files: ModelFiles): void {
   renameSync(join(dir, `${WEIGHTS_BIN}.tmp`), join(dir, WEIGHTS_BIN));
   renameSync(join(dir, `${MODEL_JSON}.tmp`), join(dir, MODEL_JSON));
 }
+
+type Topology = { modelTopology?: { config?: { layers?: { config?: { batch_input_shape?: (number | null)[] } }[] } } };
+
+/** The images a saved model takes, [height, width, channels] (its first layer's batch_input_shape less the batch), read without tfjs. */
+export function modelInputShape(modelJson: string): number[] | undefined {
+  const layers = (JSON.parse(modelJson) as Topology).modelTopology?.config?.layers ?? [];
+  return layers.find((l) => l.config?.batch_input_shape)?.config?.batch_input_shape?.slice(1) as number[] | undefined;
+}

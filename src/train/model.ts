@@ -1,16 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
+import type { ImageShape } from '../data/dataset.js';
 import type { Activation, OptimizerName } from '../spec/schema.js';
 import { FusedAdam } from './kernels/adam.js';
 import { SweepBatchNorm } from './batch-norm.js';
 import { SweepConv2D } from './conv2d.js';
 import { SweepDense } from './dense.js';
+import { inputProblem } from './input-fit.js';
 import { SeededDropout } from './seeded-dropout.js';
 import { registeredVariable, withRate } from './tfjs-internals.js';
 import type { TrialConfig } from '../trial/types.js';
-
-export const IMAGE_SHAPE = [28, 28, 1] as const;
-export const CLASSES = 10;
 
 // Keras-style names in the spec → tfjs names; leaky_relu is a layer of its own in tfjs.
 const ACTIVATION: Record<Exclude<Activation, 'leaky_relu'>, string> = {
@@ -20,12 +19,14 @@ const ACTIVATION: Record<Exclude<Activation, 'leaky_relu'>, string> = {
 };
 
 /**
- * Builds the configuration's model with weights drawn from `seed`: an ANN
- * (Flatten → Dense… → Dropout → Dense(10, softmax)) or a CNN (blocks of Conv… → Pool, then
- * Flatten or global average pooling → Dense… → Dropout → Dense(10, softmax)), with batch
- * normalization before each hidden activation where asked. Same config and seed, same initial weights.
+ * Builds the configuration's model for images of `shape` and `classes` classes, with weights drawn
+ * from `seed`: an ANN (Flatten → Dense… → Dropout → Dense(classes, softmax)) or a CNN (blocks of
+ * Conv… → Pool, then Flatten or global average pooling → Dense… → Dropout → Dense(classes, softmax)),
+ * with batch normalization before each hidden activation where asked. Same config and seed, same initial weights.
  */
-export function buildModel(config: TrialConfig, seed: number): tf.Sequential {
+export function buildModel(config: TrialConfig, seed: number, shape: ImageShape, classes: number): tf.Sequential {
+  const problem = inputProblem(config, shape);
+  if (problem) throw new Error(problem);
   const rng = seedrandom(`init:${seed}`);
   const nextSeed = () => Math.floor(rng() * 2 ** 31);
   const init = () => tf.initializers.glorotUniform({ seed: nextSeed() });
@@ -43,19 +44,16 @@ export function buildModel(config: TrialConfig, seed: number): tf.Sequential {
   };
 
   if (config.model === 'cnn') {
-    let size: number = IMAGE_SHAPE[0];
     const blocks = config.blocks ?? 1;
     (config.filters ?? []).forEach((filters, i) => {
       for (let b = 0; b < blocks; b++) {
         activated((activation, useBias) => new SweepConv2D({
-          ...(i === 0 && b === 0 ? { inputShape: [...IMAGE_SHAPE] } : {}),
+          ...(i === 0 && b === 0 ? { inputShape: [...shape] } : {}),
           filters, kernelSize: config.kernelSize ?? 3, padding: 'same', useBias,
           activation: activation as 'relu', kernelInitializer: init(),
         }));
       }
       if (config.pooling !== 'none') {
-        if (size < 2) throw new Error(`the CNN's conv block ${i + 1} has a ${size}×${size} input: too small to pool; use fewer conv layers or pooling: none`);
-        size = Math.floor(size / 2);
         model.add(config.pooling === 'avg'
           ? tf.layers.averagePooling2d({ poolSize: 2 })
           : tf.layers.maxPooling2d({ poolSize: 2 }));
@@ -63,13 +61,13 @@ export function buildModel(config: TrialConfig, seed: number): tf.Sequential {
     });
     model.add(config.head === 'gap' ? tf.layers.globalAveragePooling2d({}) : tf.layers.flatten());
   } else {
-    model.add(tf.layers.flatten({ inputShape: [...IMAGE_SHAPE] }));
+    model.add(tf.layers.flatten({ inputShape: [...shape] }));
   }
   config.units.forEach((units) => {
     activated((activation, useBias) => new SweepDense({ units, useBias, activation: activation as 'relu', kernelInitializer: init() }));
     if (config.dropout > 0) model.add(new SeededDropout({ rate: config.dropout, seed: nextSeed() }));
   });
-  model.add(new SweepDense({ units: CLASSES, activation: 'softmax', kernelInitializer: init() }));
+  model.add(new SweepDense({ units: classes, activation: 'softmax', kernelInitializer: init() }));
   return model;
 }
 

@@ -56,7 +56,7 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
   const config = withDefaults(opts.config);
   const smoothing = config.labelSmoothing;
   const started = performance.now();
-  const model = buildModel(config, seed);
+  const model = buildModel(config, seed, splits.shape, splits.classes);
   const optimizer = makeOptimizer(config.optimizer, config.learningRate, config.weightDecay);
   let shuffle = shuffleGenerator(seed);
   let order: Int32Array = Int32Array.from({ length: splits.train.count }, (_, i) => i);

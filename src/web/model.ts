@@ -64,9 +64,11 @@ export type TrialView = {
 export type BestView = {
   readonly trialId: number;
   readonly classNames: readonly string[];
+  /** The images' [height, width, channels], as its dataset has them. */
+  readonly shape: readonly [number, number, number];
   /** confusion[true][predicted], over the test images it was evaluated on. */
   readonly confusion: readonly (readonly number[])[];
-  /** The test images it gets most wrong (highest confidence in a wrong class), with their 784 pixels base64-encoded. */
+  /** The test images it gets most wrong (highest confidence in a wrong class), with their pixels (height × width × channels bytes) base64-encoded. */
   readonly wrong: readonly { readonly index: number; readonly label: number; readonly predicted: number; readonly confidence: number; readonly pixels: string }[];
   /** Its configuration as a runnable one-configuration spec (YAML), as `sweep best` prints it. */
   readonly spec: string;

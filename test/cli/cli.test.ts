@@ -169,11 +169,23 @@ early_terminate: {type: hyperband, min_iter: 1, eta: 2}
 
   it('exits 1 with a summary when every trial fails', async () => {
     const dir = tmp();
+    // A dense layer past any typed array: refused by the worker at once, as out of memory.
+    writeFileSync(join(dir, 'fail.yaml'), SPEC.replace(/grid:[\s\S]*/, 'grid:\n  epochs: [1]\n  model:\n    cnn: {filters: [[1024]], pooling: [none], units: [[65536]]}\n'));
+    const r = await sweep('run', join(dir, 'fail.yaml'), '--db', join(dir, 'x.db'));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/FAILED: out of memory: /);
+    expect(r.out).toMatch(/sweep cli finished in [\d.]+s: 0 completed, 1 failed/);
+  });
+
+  it('refuses a CNN that pools the images away before training, in one line, with nothing recorded', async () => {
+    // (It was a failed trial per configuration; runSweep, which does not check, still records one so.)
+    const dir = tmp();
     writeFileSync(join(dir, 'fail.yaml'), SPEC.replace(/grid:[\s\S]*/, 'grid:\n  epochs: [1]\n  model:\n    cnn: {filters: [[2, 2, 2, 2, 2, 2]]}\n'));
     const r = await sweep('run', join(dir, 'fail.yaml'), '--db', join(dir, 'x.db'));
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/FAILED: the CNN's conv block 5 has a 1×1 input: too small to pool/);
-    expect(r.out).toMatch(/sweep cli finished in [\d.]+s: 0 completed, 1 failed/);
+    expect(r.err).toBe(`sweep: ${join(dir, 'fail.yaml')}: filters [2, 2, 2, 2, 2, 2] with pooling max do not fit the 28×28 images of Fashion-MNIST: the CNN's conv block 5 has a 1×1 input: too small to pool; use fewer conv layers or pooling: none\n`);
+    expect(r.out).toBe('');
+    expect(existsSync(join(dir, 'x.db'))).toBe(false);
   });
 
   it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('stops gracefully on %s: exit %i, the running trial interrupted, nothing lost', async (signal, exitCode) => {

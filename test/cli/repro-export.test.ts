@@ -142,7 +142,7 @@ describe('export and predict', () => {
     const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8'));
     const r = await sweep('predict', out, '--limit', '500');
     expect(r.code).toBe(0);
-    expect(r.out).toContain(`accuracy ${(card.metrics.testAccuracy * 100).toFixed(2)}% on the first 500 Fashion-MNIST test images`);
+    expect(r.out).toContain(`accuracy ${(card.metrics.testAccuracy * 100).toFixed(2)}% on the first 500 test images of Fashion-MNIST`);
     const rows = r.out.split('\n').filter((l) => /^(T-shirt\/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot) +\d/.test(l));
     expect(rows).toHaveLength(10);
     const total = rows.reduce((sum, l) => sum + l.replace(/^[A-Za-z/ -]+?(?= +\d)/, '').trim().split(/ +/).map(Number).reduce((a, b) => a + b, 0), 0);

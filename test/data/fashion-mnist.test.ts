@@ -59,7 +59,7 @@ describe('loadFashionMnist on the vendored data', () => {
     const data = await loadFashionMnist(hermetic());
     expect(data.source).toBe('vendored');
     expect(data.dir).toBe(VENDORED_DIR);
-    expect(data.sha256).toEqual(SHA256);
+    expect(data.files).toEqual(SHA256);
 
     for (const [split, count] of [
       [data.train, 60000],
@@ -184,7 +184,7 @@ describe('the record of verified files', () => {
     const again = loadFashionMnist(hermetic({ cacheDir }));
     expect(await hashes(again)).toBe(0);
     const data = await again;
-    expect(data.sha256).toEqual(SHA256);
+    expect(data.files).toEqual(SHA256);
     expect(data.train.labels[0]).toBe(9);
     // The record is by real path: a directory of links to the same files needs no hashing either.
     expect(await hashes(loadFashionMnist(hermetic({ cacheDir, dir: await dataDir() })))).toBe(0);

@@ -1,16 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { parseIdx } from '../../src/data/idx.js';
 import { UserError } from '../../src/errors.js';
+import { idx } from './idx-files.js';
 
-/** Builds an IDX file of unsigned bytes: magic, dims, then the payload. */
-function idx(dims: number[], payload: number[], magic = 0x00000800 | dims.length): Uint8Array {
-  const bytes = new Uint8Array(4 + 4 * dims.length + payload.length);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, magic);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d));
-  bytes.set(payload, 4 + 4 * dims.length);
-  return bytes;
-}
 
 function errorOf(fn: () => unknown): UserError {
   try {

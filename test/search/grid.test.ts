@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, configId } from '../../src/spec/config-id.js';
 import { countConfigs, expandGrid } from '../../src/search/grid.js';
@@ -19,6 +20,16 @@ describe('expandGrid', () => {
   it('gives the dropout sweep the config ids it was recorded with before labelSmoothing existed', () => {
     // From a database the dropout sweep wrote before the key was added: its trials must be found again, not retrained.
     const ids = expandGrid(loadSpec('sweeps/dropout.yaml').spec).map((t) => t.configId);
+    expect(ids.slice(0, 2)).toEqual(['f5de340046ec4e61', 'a8a9ed9aee301e64']);
+  });
+
+  it('gives Fashion-MNIST configurations the ids they were recorded with, whether the spec names the dataset or not', () => {
+    // Datasets came later: Fashion-MNIST's data settings hash as they did before, with no dataset key.
+    const text = readFileSync('sweeps/dropout.yaml', 'utf8');
+    const named = text.replace(/^data: \{/m, 'data: {dataset: fashion-mnist, ');
+    expect(named).not.toBe(text);
+    const ids = expandGrid(parseSpec(named, 'dropout.yaml')).map((t) => t.configId);
+    expect(ids).toEqual(expandGrid(loadSpec('sweeps/dropout.yaml').spec).map((t) => t.configId));
     expect(ids.slice(0, 2)).toEqual(['f5de340046ec4e61', 'a8a9ed9aee301e64']);
   });
 
@@ -103,6 +114,12 @@ describe('configId and canonicalJson', () => {
     const shuffled = Object.fromEntries(Object.entries(c).reverse()) as typeof c;
     const data = { validationSplit: 0.1, trainLimit: 60000, testLimit: 10000 };
     expect(configId(shuffled, 1, data)).toBe(configId(c, 1, data));
+  });
+
+  it('refuses data settings not yet resolved against their dataset: they would name other trials', () => {
+    const c = expandGrid(spec('  dropout: [0.1]\n'))[0].config;
+    expect(() => configId(c, 1, { dataset: 'idx', path: 'd', validationSplit: 0.1 })).toThrow(/unresolved data settings/);
+    expect(() => configId(c, 1, { validationSplit: 0.1, trainLimit: 100 })).toThrow(/unresolved data settings/);
   });
 });
 

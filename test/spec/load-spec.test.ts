@@ -71,9 +71,25 @@ describe('parseSpec', () => {
     ['a metric the built-in models do not report', `${VALID}metric: {name: f1, goal: maximize}\n`, 'x.yaml:6:16 metric.name: must be val_accuracy or val_loss, the metrics sweep records (got "f1")'],
     ['a goal that is no goal', `${VALID}metric: {name: val_loss, goal: lowest}\n`, 'x.yaml:6:32 metric.goal: must be maximize or minimize'],
     ['a metric map with an unknown key', `${VALID}metric: {name: val_loss, target: 0.1}\n`, 'x.yaml:6:26 metric.target: unknown key "target"'],
+    ['an unknown dataset', 'name: t\ndata: {dataset: cifar}\n', 'x.yaml:2:17 data.dataset: must be one of fashion-mnist, idx'],
+    ['an IDX dataset without its folder', 'name: t\ndata: {dataset: idx}\n', 'x.yaml:2:7 data: the idx dataset needs `path`, the folder of its files'],
+    ['a path for Fashion-MNIST', 'name: t\ndata: {path: ./d}\n', 'x.yaml:2:14 data.path: the fashion-mnist dataset takes no path'],
+    ['class names for Fashion-MNIST', 'name: t\ndata: {classes: [a, b]}\n', 'x.yaml:2:17 data.classes: the fashion-mnist dataset takes no classes'],
+    ['more training images than Fashion-MNIST has', 'name: t\ndata: {trainLimit: 70000}\n', 'x.yaml:2:20 data.trainLimit: must be at most 60000'],
+    ['a class named twice', 'name: t\ndata: {dataset: idx, path: d, classes: [a, b, a]}\n', 'x.yaml:2:47 data.classes[2]: "a" is named twice'],
+    ['one class', 'name: t\ndata: {dataset: idx, path: d, classes: [a]}\n', 'x.yaml:2:40 data.classes: must name at least two classes'],
+    ['a checksum that is none', 'name: t\ndata: {dataset: idx, path: d, sha256: abc}\n', 'x.yaml:2:39 data.sha256: must be a SHA-256: 64 lower-case hex digits'],
   ])('rejects %s', (_what, text, message) => {
     expect(() => parseSpec(text, 'x.yaml')).toThrow(SpecError);
     expect(() => parseSpec(text, 'x.yaml')).toThrow(message);
+  });
+
+  it("writes Fashion-MNIST's data settings as its trials always recorded them, named or not, and keeps an IDX dataset's keys", () => {
+    const fashion = { validationSplit: 0.2, trainLimit: 60000, testLimit: 500 };
+    expect(parseSpec('name: t\ndata: {validationSplit: 0.2, testLimit: 500}\n', 'x.yaml').data).toEqual(fashion);
+    expect(parseSpec('name: t\ndata: {dataset: fashion-mnist, validationSplit: 0.2, testLimit: 500}\n', 'x.yaml').data).toEqual(fashion);
+    expect(parseSpec('name: t\ndata: {dataset: idx, path: ./digits, classes: [a, b], trainLimit: 90000}\n', 'x.yaml').data)
+      .toEqual({ dataset: 'idx', path: './digits', classes: ['a', 'b'], validationSplit: 0.1, trainLimit: 90000 });
   });
 
   it('refuses a YAML alias bomb instead of expanding it', () => {

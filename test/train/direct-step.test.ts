@@ -82,7 +82,7 @@ describe('directStep', () => {
     expect(verdict.eligible).toBe(eligible);
     // The reason names the value that leaves: a CNN-only hyperparameter's configuration is a CNN.
     if (!verdict.eligible) expect(verdict.why.split(': ')[0]).toBe(cnnOnly(key) ? 'model cnn' : `${key} ${String(value)}`);
-    const model = buildModel(config, 1);
+    const model = buildModel(config, 1, [28, 28, 1], 10);
     const optimizer = makeOptimizer(config.optimizer, config.learningRate, config.weightDecay);
     try {
       expect(MlpStep.for(model, optimizer, config) !== null).toBe(eligible);
@@ -96,7 +96,7 @@ describe('directStep', () => {
     const split: Split = { x: tf.zeros([3, 28, 28, 1]), y: tf.tensor1d([0, 1, 2], 'int32'), count: 3 };
     for (const [key, value, direct] of [['optimizer', 'sgd', true], ['augment', 'flip', true], ['labelSmoothing', 0.1, false]] as const) {
       const config = configWith(key, value);
-      const model = buildModel(config, 1);
+      const model = buildModel(config, 1, [28, 28, 1], 10);
       expect({ key, direct: evaluateMlp(model, split, 2, config.labelSmoothing) !== null }).toEqual({ key, direct });
       model.dispose();
     }

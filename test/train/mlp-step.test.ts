@@ -55,7 +55,7 @@ describe('MlpStep', () => {
 
   it("updates Adam's moments in place only where no other tensor shares their data", async () => {
     const c = config('model: [ann]\n  epochs: [1]\n  units: [[16]]');
-    const model = buildModel(c, 1);
+    const model = buildModel(c, 1, splits.shape, splits.classes);
     const optimizer = makeOptimizer('adam', 0.01);
     const step = MlpStep.for(model, optimizer, c)!;
     const idx = Int32Array.from({ length: 32 }, (_, i) => i);

@@ -30,7 +30,7 @@ describe('model input', () => {
       return predict.call(this, x, args);
     });
     try {
-      expect(await classifyExported(dir, data.test.images, count)).toHaveLength(count);
+      expect((await classifyExported(dir, data.test.images, count, data.shape)).predicted).toHaveLength(count);
     } finally {
       spy.mockRestore();
     }
@@ -52,7 +52,7 @@ describe('model input', () => {
     const [start, count] = [123, 321];
     const before = tf.memory();
     const buffers = tf.engine().backend.numDataIds();
-    const onWasm = modelInput(data.train.images, start, count);
+    const onWasm = modelInput(data.train.images, start, count, data.shape);
     expect(tf.memory().numTensors).toBe(before.numTensors + 1);
     expect(tf.memory().numBytes).toBe(before.numBytes + count * 784 * 4);
     const wasmValues = onWasm.dataSync().slice();
@@ -63,14 +63,14 @@ describe('model input', () => {
     expect(tf.getBackend()).toBe('wasm');
     await tf.setBackend('cpu');
     try {
-      const onCpu = modelInput(data.train.images, start, count);
+      const onCpu = modelInput(data.train.images, start, count, data.shape);
       const bits = (v: Float32Array) => new Uint32Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
       expect(bits(onCpu.dataSync() as Float32Array)).toEqual(bits(wasmValues as Float32Array));
       onCpu.dispose();
-      expect(modelInput(data.train.images, 0, 0).shape).toEqual([0, 28, 28, 1]);
+      expect(modelInput(data.train.images, 0, 0, data.shape).shape).toEqual([0, 28, 28, 1]);
     } finally {
       await tf.setBackend('wasm');
     }
-    expect(modelInput(data.train.images, 0, 0).shape).toEqual([0, 28, 28, 1]);
+    expect(modelInput(data.train.images, 0, 0, data.shape).shape).toEqual([0, 28, 28, 1]);
   });
 });

@@ -72,9 +72,9 @@ describe('trainTrial', () => {
 
   it('builds the same initial weights from the same seed', () => {
     const c = config('  units: [[16]]\n');
-    const [a, b] = [buildModel(c, 5), buildModel(c, 5)];
+    const [a, b] = [buildModel(c, 5, splits.shape, splits.classes), buildModel(c, 5, splits.shape, splits.classes)];
     expect(a.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(b.getWeights().map((w) => Array.from(w.dataSync())));
-    expect(Array.from(buildModel(c, 6).getWeights()[0].dataSync())).not.toEqual(Array.from(a.getWeights()[0].dataSync()));
+    expect(Array.from(buildModel(c, 6, splits.shape, splits.classes).getWeights()[0].dataSync())).not.toEqual(Array.from(a.getWeights()[0].dataSync()));
   });
 
   it('trains with label smoothing: a different loss, the same data and seed, and deterministic', async () => {
@@ -87,7 +87,7 @@ describe('trainTrial', () => {
   });
 
   it('builds the model the new keys describe: blocks of convs, batch normalization before each activation, a pooled head', () => {
-    const m = buildModel(config('  model:\n    cnn: {filters: [[8, 16]], blocks: [2], head: [gap], units: [[32]], batchNorm: [true], activation: [leaky_relu]}\n'), 1);
+    const m = buildModel(config('  model:\n    cnn: {filters: [[8, 16]], blocks: [2], head: [gap], units: [[32]], batchNorm: [true], activation: [leaky_relu]}\n'), 1, splits.shape, splits.classes);
     const names = m.layers.map((l) => l.getClassName());
     expect(names).toEqual([
       'Conv2D', 'BatchNormalization', 'LeakyReLU', 'Conv2D', 'BatchNormalization', 'LeakyReLU', 'MaxPooling2D',
@@ -99,7 +99,7 @@ describe('trainTrial', () => {
     expect(m.layers[m.layers.length - 1].getWeights()).toHaveLength(2);
     expect(m.outputShape).toEqual([null, 10]);
     // Without the new keys: the model every earlier trial trained, layer for layer.
-    expect(buildModel(config('  model:\n    cnn: {filters: [[8, 16]]}\n'), 1).layers.map((l) => l.getClassName()))
+    expect(buildModel(config('  model:\n    cnn: {filters: [[8, 16]]}\n'), 1, splits.shape, splits.classes).layers.map((l) => l.getClassName()))
       .toEqual(['Conv2D', 'MaxPooling2D', 'Conv2D', 'MaxPooling2D', 'Flatten', 'Dense', 'Dropout', 'Dense']);
   });
 
@@ -126,8 +126,8 @@ describe('evaluate', () => {
   // and test accuracies would change with the batch.
   it('gives each image the same outputs in a batch of 256 as in batches of 32, ANN and CNN with batch norm', async () => {
     const models = [
-      buildModel(config('  model: [ann]\n  units: [[256, 128]]\n  batchNorm: [true]\n'), 3),
-      buildModel(config('  model: [cnn]\n  filters: [[8, 16]]\n  units: [[32]]\n  batchNorm: [true]\n'), 3),
+      buildModel(config('  model: [ann]\n  units: [[256, 128]]\n  batchNorm: [true]\n'), 3, splits.shape, splits.classes),
+      buildModel(config('  model: [cnn]\n  filters: [[8, 16]]\n  units: [[32]]\n  batchNorm: [true]\n'), 3, splits.shape, splits.classes),
     ];
     const x = splits.val.x.slice(0, 300);
     for (const m of models) {

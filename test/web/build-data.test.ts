@@ -1,9 +1,15 @@
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { openIdxFolder } from '../../src/data/idx-folder.js';
+import { parseSpec } from '../../src/spec/load-spec.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { resolveSpec } from '../../src/sweep/resolve-spec.js';
+import { runSweep } from '../../src/sweep/run-sweep.js';
 import type { Store } from '../../src/store/store.js';
 import { buildDashboard } from '../../src/web/build-data.js';
 import { bestAnalyzer } from '../../src/web/best.js';
 import { tempDir } from '../temp-dir.js';
+import { writeIdxDataset } from '../data/idx-files.js';
 import { additiveShares, makeFixture, REAL_TRIALS } from './fixture.js';
 
 let fixture: Awaited<ReturnType<typeof makeFixture>>;
@@ -62,5 +68,32 @@ describe('buildDashboard', () => {
     expect(best.wrong.every((w) => w.label !== w.predicted && Buffer.from(w.pixels, 'base64').length === 784)).toBe(true);
     expect(best.wrong.map((w) => w.confidence)).toEqual([...best.wrong.map((w) => w.confidence)].sort((a, b) => b - a));
     expect(best.spec).toMatch(/^name: real-best$/m);
+  });
+
+  it("shows the best trial of a sweep on other data with that data's class names and image size", async () => {
+    const dir = tempDir('sweep-web-idx-');
+    const text = 'name: shapes\nseed: 1\ndata: {dataset: idx, path: ./shapes, classes: [row, column, diagonal]}\ngrid:\n  epochs: [2]\n  units: [[8]]\n';
+    const dataset = await openIdxFolder(writeIdxDataset(join(dir, 'shapes')), ['row', 'column', 'diagonal']);
+    const spec = resolveSpec(parseSpec(text, join(dir, 'shapes.yaml')), dataset, 'shapes.yaml');
+    const store = await SqliteStore.open(join(dir, 'sweeps.db'));
+    try {
+      await runSweep({ spec, specText: text, specPath: null, store, dataset, workers: 1, backend: 'wasm' });
+      const d = await buildDashboard(store, (await store.sweep('shapes'))!, { live: null, href: (s) => `${s}.html`, best: bestAnalyzer(store, undefined) });
+      const best = d.sweep.best!;
+      expect(best).toMatchObject({ classNames: ['row', 'column', 'diagonal'], shape: [8, 8, 1] });
+      expect(best.confusion.map((row) => row.length)).toEqual([3, 3, 3]);
+      expect(best.confusion.flat().reduce((a, b) => a + b, 0)).toBe(90);
+      expect(best.wrong.length).toBeGreaterThan(0);
+      expect(best.wrong.every((w) => Buffer.from(w.pixels, 'base64').length === 64)).toBe(true);
+
+      // Data changed since: the page goes without this view, and says why.
+      writeIdxDataset(join(dir, 'shapes'), { seed: 5 });
+      const warned: string[] = [];
+      const again = await buildDashboard(store, (await store.sweep('shapes'))!, { live: null, href: (s) => `${s}.html`, best: bestAnalyzer(store, undefined, (l) => warned.push(l)) });
+      expect(again.sweep.best).toBeNull();
+      expect(warned).toEqual([expect.stringMatching(new RegExp(`^IDX data in \\S+shapes: its contents' SHA-256 is .*: trial ${best.trialId}'s test-set view is left out$`))]);
+    } finally {
+      await store.close();
+    }
   });
 });

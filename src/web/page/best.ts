@@ -6,8 +6,6 @@ import type { BestView, DashboardData } from '../model.js';
 import { paint } from './colour.js';
 import { h, replace } from './dom.js';
 
-const SIDE = 28;
-
 export function mountBest(section: HTMLElement): { readonly render: (data: DashboardData) => void } {
   const body = h('div', { class: 'best-body' });
   section.append(body);
@@ -58,7 +56,7 @@ function confusion(best: BestView): HTMLTableElement {
 function wrong(best: BestView): HTMLElement {
   if (best.wrong.length === 0) return h('p', { class: 'muted' }, 'It gets none wrong.');
   return h('div', { class: 'wrong' }, ...best.wrong.map((w) => h('figure', { 'data-index': w.index },
-    picture(w.pixels),
+    picture(w.pixels, best.shape),
     h('figcaption', {},
       h('span', { class: 'true' }, `true: ${best.classNames[w.label] ?? w.label}`),
       h('span', { class: 'predicted' }, `predicted: ${best.classNames[w.predicted] ?? w.predicted}`),
@@ -66,16 +64,19 @@ function wrong(best: BestView): HTMLElement {
   )));
 }
 
-/** A 28×28 Fashion-MNIST image (784 bytes, 0 black … 255 white) on a canvas; CSS scales it ×3 with crisp pixels. */
-function picture(base64: string): HTMLCanvasElement {
-  const canvas = h('canvas', { width: SIDE, height: SIDE, class: 'digit' });
+/**
+ * An image as the dataset has it (height × width × channels bytes, 0 black … 255 full) on a canvas,
+ * grey from one channel, colour from three; CSS scales it ×3 with crisp pixels.
+ */
+function picture(base64: string, [height, width, channels]: BestView['shape']): HTMLCanvasElement {
+  const canvas = h('canvas', { width, height, class: 'digit' });
   const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
   const ctx = canvas.getContext('2d');
   if (!ctx) return canvas;
-  const img = ctx.createImageData(SIDE, SIDE);
-  for (let i = 0; i < SIDE * SIDE; i++) {
-    const v = bytes[i] ?? 0;
-    img.data.set([v, v, v, 255], i * 4);
+  const img = ctx.createImageData(width, height);
+  for (let i = 0; i < width * height; i++) {
+    const at = (c: number) => bytes[i * channels + (channels >= 3 ? c : 0)] ?? 0;
+    img.data.set([at(0), at(1), at(2), 255], i * 4);
   }
   ctx.putImageData(img, 0, 0);
   return canvas;

@@ -20,7 +20,7 @@ const configs = [
 
 describe('sweep’s wasm kernels in a training step', () => {
   it.each(configs)('leave no tensor or backend buffer behind ($model)', (config) => {
-    const model = buildModel(config, 1);
+    const model = buildModel(config, 1, [28, 28, 1], 10);
     const optimizer = makeOptimizer(config.optimizer, config.learningRate);
     const data = tf.tensor4d(randomValues(64 * 784, 'x').map((v) => (v + 1) / 2), [64, 28, 28, 1]);
     const labels = tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 10), 'int32');
