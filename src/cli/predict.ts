@@ -9,6 +9,7 @@ import { UsageError, UserError } from '../errors.js';
 import { MODEL_JSON } from '../train/model-format.js';
 import { defineCommand, integer, type Io } from './command.js';
 import { formatTable } from './table.js';
+import { checkTfjsVersions } from '../train/tfjs-version.js';
 
 type PredictOptions = { limit?: number; data?: string; images?: string; labels?: string };
 
@@ -47,6 +48,7 @@ function readCard(dir: string): Card | undefined {
 export async function predict(dir: string, values: PredictOptions, { out }: Io): Promise<number> {
   if (!existsSync(join(dir, MODEL_JSON))) throw new UserError(`${dir}: no ${MODEL_JSON} here (make one with \`sweep export\`)`);
   if (values.labels && !values.images) throw new UsageError('--labels needs --images');
+  checkTfjsVersions();
   const card = readCard(dir);
   const input = values.images ? readImages(values.images, values.labels) : await testSet(card?.data ?? {}, values.data);
   const count = Math.min(values.limit ?? input.count, input.count);

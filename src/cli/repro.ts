@@ -11,6 +11,7 @@ import { resolveTrial } from './export.js';
 import { bestSpec } from '../spec/one-config.js';
 import { progressLog } from './progress-log.js';
 import type { EpochMetrics } from '../trial/types.js';
+import { checkTfjsVersions } from '../train/tfjs-version.js';
 
 type ReproOptions = { db: string; data?: string };
 
@@ -37,6 +38,7 @@ export const ACCURACY_TOLERANCE = 0.005;
  * metrics and the final weights. Exit 0 only when it reproduced.
  */
 export async function repro(ref: string, values: ReproOptions, { out }: Io): Promise<number> {
+  checkTfjsVersions();
   const store = await openStore(values.db);
   try {
     const { trial: original, sweep } = await resolveTrial(store, ref);

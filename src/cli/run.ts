@@ -20,6 +20,7 @@ import { formatValue, LABEL } from '../spec/labels.js';
 import { progressLog } from './progress-log.js';
 import { lostLine, userStop } from './user-stop.js';
 import { formatTable } from './table.js';
+import { checkTfjsVersions } from '../train/tfjs-version.js';
 
 /** Grids larger than this are refused unless --max-trials allows them: likely a typo, not a plan. */
 export const DEFAULT_MAX_TRIALS = 10_000;
@@ -78,6 +79,8 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
     const info = await describeDataset(written.data, from);
     return dryRun(specPath, resolveSpec(written, info, specPath), info, count, out);
   }
+  // Another TensorFlow.js than the kernels were written for would fail every trial: said once, first.
+  checkTfjsVersions();
   const dataset = await openDataset(written.data, from);
   const spec = resolveSpec(written, dataset, specPath);
   const { keys } = makeStrategy(spec);

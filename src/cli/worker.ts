@@ -18,6 +18,7 @@ import { makeStrategy } from '../search/strategy.js';
 import { backendOption, dataOption, dbOption, defineCommand, workersOption, type Io } from './command.js';
 import { progressLog } from './progress-log.js';
 import { lostLine, userStop } from './user-stop.js';
+import { checkTfjsVersions } from '../train/tfjs-version.js';
 
 type WorkerOptions = { db: string; sweep?: string; workers?: number; backend: BackendChoice; data?: string; wait?: boolean };
 
@@ -46,6 +47,7 @@ export const workerCommand = defineCommand<WorkerOptions>({
  */
 export async function worker(values: WorkerOptions, io: Io): Promise<number> {
   const { out } = io;
+  checkTfjsVersions();
   const store = await openStore(values.db);
   const stop = userStop(io);
   // Often enough to take over a dead worker's trial soon after its lease ends.

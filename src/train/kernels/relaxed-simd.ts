@@ -1,5 +1,5 @@
 import v8 from 'node:v8';
-import { fusedMultiplyAdd } from './simd.js';
+import { fusedMultiplyAdd } from './fma.js';
 
 /**
  * Turns on WebAssembly relaxed SIMD where the engine has it behind a flag (Node 20), so the

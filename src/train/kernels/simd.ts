@@ -1,7 +1,9 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { wasmMemory } from '../tfjs-internals.js';
 import { nativeAddon } from './native.js';
-import { SIMD_FMA_WASM_BASE64, SIMD_WASM_BASE64 } from './simd-module.js';
+import { compiled, fusedMultiplyAdd, type Variant } from './fma.js';
+
+export { fusedMultiplyAdd } from './fma.js';
 
 /** The exports of simd.wat; pointers are byte offsets into the backend's memory. */
 export type SimdKernels = {
@@ -65,35 +67,8 @@ export type ConvGeometry = [
   kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
 ];
 
-const BYTES = { exact: SIMD_WASM_BASE64, fma: SIMD_FMA_WASM_BASE64 };
-type Variant = keyof typeof BYTES;
-const modules: Partial<Record<Variant, WebAssembly.Module>> = {};
 const instances = { exact: new WeakMap<WebAssembly.Memory, SimdKernels>(), fma: new WeakMap<WebAssembly.Memory, SimdKernels>() };
 const withNative = new WeakMap<WebAssembly.Memory, SimdKernels>();
-let fmaAvailable: boolean | undefined;
-
-/**
- * Whether the products' GEMM (convolutions, dense layers) runs with fused multiply-adds: where the engine has relaxed SIMD
- * (Node 22 by default, Node 20 once `enableRelaxedSimd` has run before any WebAssembly compiled)
- * and the machine fuses (x86 with FMA3, ARM64).
- * A fused multiply-add rounds once where a multiply and an add round twice, so a product's
- * floats differ (by rounding) from the unfused kernels'; the same switch gives Adam PyTorch's form
- * of its update (src/train/kernels/adam.ts). The choice is recorded with each trial.
- */
-export function fusedMultiplyAdd(recheck = false): boolean {
-  if (recheck || fmaAvailable === undefined) {
-    // Relaxed SIMD allows an engine on a CPU without FMA to multiply, then add: ask the machine.
-    fmaAvailable = WebAssembly.validate(Buffer.from(BYTES.fma, 'base64')) && (new WebAssembly.Instance(compiled('fma'), {
-      env: { memory: new WebAssembly.Memory({ initial: 1 }) },
-    }).exports as SimdKernels).fma_probe() !== 0;
-  }
-  return fmaAvailable;
-}
-
-/** The variant's module, compiled once per process. */
-function compiled(variant: Variant): WebAssembly.Module {
-  return (modules[variant] ??= new WebAssembly.Module(Buffer.from(BYTES[variant], 'base64')));
-}
 
 function instantiate(backend: BackendWasm, variant: Variant): SimdKernels | null {
   const memory = wasmMemory(backend);
