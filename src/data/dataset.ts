@@ -4,7 +4,7 @@
  * registry.ts finds an implementation by the name a spec's `data.dataset` gives.
  */
 import { createHash } from 'node:crypto';
-import type { DataSettings } from '../spec/schema.js';
+import type { DataSettings } from './settings.js';
 
 /** One split's images and labels, as bytes on SharedArrayBuffers: worker threads read the same memory, uncopied. */
 export type Split = {

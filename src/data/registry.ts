@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import type { DataSettings } from '../spec/schema.js';
+import type { DataSettings } from './settings.js';
 import type { Dataset, DatasetIdentity, DatasetInfo, DatasetKind, OpenOptions } from './dataset.js';
 import { fashionMnist } from './fashion-mnist.js';
 import { idxFolder } from './idx-folder.js';

@@ -1,4 +1,4 @@
-import type { DataSettings } from '../spec/schema.js';
+import type { DataSettings } from './settings.js';
 
 /**
  * How many images train, validate and test under these settings: the first `trainLimit`

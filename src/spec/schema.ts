@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EARLY_STOPPING } from '../early-stop/registry.js';
+import { dataSettings } from '../data/settings.js';
 import { checkObjective, DEFAULT_OBJECTIVE, GOALS, type Objective } from '../metrics/registry.js';
 import {
   HYPERPARAMETERS, MODEL_KINDS, REGISTRY, TRAIN_KEYS, isOptional, kindKeys, posInt,
@@ -78,46 +79,6 @@ const train = z.strictObject(Object.fromEntries(TRAIN_KEYS.map((k) => {
 })) as Record<string, z.ZodType>);
 const trainDefaults = Object.fromEntries(TRAIN_KEYS.filter((k) => !isOptional(k)).map((k) => [k, REGISTRY[k].default]));
 
-/**
- * A trial's data: the split, and for a dataset other than Fashion-MNIST what it is (see
- * DatasetIdentity in src/data/dataset.ts). A spec gives the split and where the data is (load-spec
- * checks them against the dataset named); before any config id is made, src/sweep/resolve-spec.ts
- * completes them from the opened dataset: its checksum, class names and sizes, its folder absolute.
- */
-export type DataSettings = {
-  /** Its name in src/data/registry.ts; absent: Fashion-MNIST (as in every trial recorded before there were others). */
-  dataset?: string;
-  /** Its folder: in a spec, relative to the spec file's; resolved, absolute. */
-  path?: string;
-  classes?: string[];
-  /** SHA-256 of its contents; a spec that gives it refuses other data. */
-  sha256?: string;
-  validationSplit: number;
-  /** Use only the first N training (test) images; absent: all of them. */
-  trainLimit?: number;
-  testLimit?: number;
-};
-
-/** The most images a limit may name: past any IDX dataset's size (EMNIST ByClass trains on 697,932), short of a typo's. */
-const MAX_LIMIT = 10_000_000;
-
-// The keys every dataset may have; which it takes, and its fixed sizes, are its own (checked in
-// load-spec.ts against src/data/registry.ts, which this browser-safe file cannot import).
-const data = z.strictObject({
-  dataset: z.string({ error: 'must be a dataset name' }).optional(),
-  path: z.string({ error: 'must be a folder' }).min(1, 'must name a folder').optional(),
-  classes: z.array(z.string({ error: 'must be a class name' }).min(1, 'must not be empty'), { error: 'must be a list' })
-    .min(2, 'must name at least two classes').max(256, 'must name at most 256 classes (labels are bytes)')
-    .superRefine((names, ctx) => names.forEach((c, i) => {
-      if (names.indexOf(c) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `"${c}" is named twice` });
-    }))
-    .optional(),
-  sha256: z.string({ error: 'must be a SHA-256' }).regex(/^[0-9a-f]{64}$/, 'must be a SHA-256: 64 lower-case hex digits').optional(),
-  validationSplit: z.number().gt(0, 'must be in (0, 0.5]').lte(0.5, 'must be in (0, 0.5]').default(0.1),
-  trainLimit: posInt(MAX_LIMIT).optional(),
-  testLimit: posInt(MAX_LIMIT).optional(),
-}) satisfies z.ZodType<DataSettings>;
-
 const search = z.strictObject({
   method: z.enum(METHODS, { error: `must be one of ${METHODS.join(', ')}` }).default('grid'),
   /** How many trials: required for random and tpe; for a grid, the first N configurations. */
@@ -148,11 +109,13 @@ export const specSchema = z.strictObject({
   description: z.string().optional(),
   metric: metric.default(DEFAULT_OBJECTIVE),
   seed: z.number().int('must be an integer').gte(0, 'must be in [0, 2147483647]').lte(2147483647, 'must be in [0, 2147483647]').default(42),
-  data: data.default({ validationSplit: 0.1 }),
+  data: dataSettings.default({ validationSplit: 0.1 }),
   train: train.default(trainDefaults),
   search: search.default({ method: 'grid' }),
   grid: grid.default({}),
 });
+
+export type { DataSettings } from '../data/settings.js';
 
 /** A validated sweep spec, defaults filled in. */
 export type SweepSpec = z.infer<typeof specSchema>;

@@ -5,7 +5,7 @@
  */
 import type { Goal } from '../metrics/registry.js';
 import type { TrialStatus } from './status.js';
-import type { DataSettings } from '../spec/schema.js';
+import type { DataSettings } from '../data/settings.js';
 import type { TrialConfig } from '../spec/hyperparameters.js';
 
 /** One fully resolved configuration (derived from the hyperparameter registry). */
