@@ -11,7 +11,7 @@ import {
   copiedTrialColumns, DECISION_COLUMNS, DECISIONS_OF_SWEEP, decisionValues, HYPERPARAMETER_COLUMNS, hyperparameterValues, paramRows,
   paramRowsOfColumns,   REFUSED, reportedByStep, reportedRows, toDecision, toSweep, toTrial, type DecisionRow, type SweepRow, type TrialRow,
 } from './rows.js';
-import { METRIC_VALUE_OF } from './schema-v8.js';
+import { METRIC_VALUE_OF } from './schema.js';
 import { leaseMs, type Claim, type EpochDecision, type NewSweep, type QueryResult, type Store, type TrialCopy, type Value } from './store.js';
 
 /** Connections per store: the controller's claims, writes and heartbeats, a few at once. */

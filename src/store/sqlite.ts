@@ -15,7 +15,7 @@ import {
 } from './rows.js';
 import { ownerAlive } from './owner.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
-import { METRIC_VALUE_OF } from './schema-v8.js';
+import { METRIC_VALUE_OF } from './schema.js';
 import { leaseMs, type Claim, type EpochDecision, type NewSweep, type QueryResult, type Store, type TrialCopy, type Value } from './store.js';
 
 const BUSY_TIMEOUT_MS = 10_000;
