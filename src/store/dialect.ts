@@ -56,8 +56,16 @@ export function render(statement: Sql, placeholder: (n: number) => string): { te
 /** Several statements without values, run as one script: a migration. */
 export type Script = { readonly script: string };
 
-/** What a dialect runs: one statement, or a script. */
-export type Step = Sql | Script;
+/**
+ * Rows for one table at once (`columns`' values, row by row), in one statement or a few,
+ * each ending in `tail` (ON CONFLICT…, RETURNING…): how a dialect inserts many rows is its own.
+ */
+export type Insert = {
+  readonly insert: string; readonly columns: readonly string[]; readonly rows: readonly (readonly unknown[])[]; readonly tail: Sql;
+};
+
+/** What a dialect runs: one statement, a script, or a bulk insert. */
+export type Step = Sql | Script | Insert;
 
 export type Row = Record<string, unknown>;
 /** What a statement gave back: its rows (a write's, with RETURNING), and how many rows it changed or returned. */
@@ -88,6 +96,26 @@ export function* exec(statement: Sql): Steps<number> {
 /** Runs a script of several statements. */
 export function* script(text: string): Steps<void> {
   yield { script: text };
+}
+
+/** Inserts `rows` into `table` (see `Insert`); the rows `tail` returns. */
+export function* insert<R = never>(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], tail = raw('')): Steps<R[]> {
+  if (rows.length === 0) return [];
+  return (yield { insert: table, columns, rows, tail }).rows as R[];
+}
+
+/**
+ * An insert as multi-row VALUES statements of at most `maxParams` bound values each: the form
+ * every engine takes (PostgreSQL gives the VALUES the table's column types).
+ */
+export function valuesStatements(step: Insert, maxParams: number): Sql[] {
+  const per = Math.max(1, Math.floor(maxParams / step.columns.length));
+  const statements: Sql[] = [];
+  for (let i = 0; i < step.rows.length; i += per) {
+    const values = join(step.rows.slice(i, i + per).map((r) => sql`(${list(r)})`));
+    statements.push(sql`INSERT INTO ${raw(step.insert)} (${raw(step.columns.join(', '))}) VALUES ${values} ${step.tail}`);
+  }
+  return statements;
 }
 
 /**

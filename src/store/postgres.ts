@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { UserError } from '../errors.js';
-import { raw, render, sql, type Dialect, type Lock, type Result, type RowLock, type Sql, type Step, type Steps } from './dialect.js';
+import {
+  join, raw, render, sql, valuesStatements, type Dialect, type Insert, type Lock, type Result, type RowLock, type Sql, type Step, type Steps,
+} from './dialect.js';
 import { REFUSED } from './rows.js';
 import { POSTGRES_TYPES } from './schema-postgres.js';
 import { SqlStore } from './sql-store.js';
@@ -74,6 +76,8 @@ const ROW_LOCKS: Record<RowLock, string> = { update: 'FOR UPDATE', 'no key updat
  */
 class PostgresDialect implements Dialect {
   readonly types = POSTGRES_TYPES;
+  /** Each table's column types, for bulk inserts' arrays: read from the catalog once. */
+  private readonly columnTypes = new Map<string, ReadonlyMap<string, string>>();
 
   constructor(private readonly pool: pg.Pool, readonly location: string, private readonly clock: Clock | undefined) {}
 
@@ -201,9 +205,30 @@ class PostgresDialect implements Dialect {
       await c.query(step.script);
       return { rows: [], count: 0 };
     }
+    if ('insert' in step) return this.execute(c, step.rows.length === 1 ? valuesStatements(step, Infinity)[0] : await this.unnest(c, step));
     const { text, params } = render(step, (n) => `$${n}`);
     const r = await c.query(text, params.map(toParam));
     return { rows: r.rows, count: r.rowCount ?? 0 };
+  }
+
+  /**
+   * Many rows in one statement, a bound array per column: twice as fast as VALUES for a grid
+   * of thousands (whose every value PostgreSQL would type on its own), and in the order given.
+   * One row keeps VALUES, where a blob travels as bytes rather than as hex in an array.
+   */
+  private async unnest(c: pg.PoolClient, step: Insert): Promise<Sql> {
+    let types = this.columnTypes.get(step.insert);
+    if (!types) {
+      const r = await c.query<{ attname: string; type: string }>(
+        `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+         WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`, [step.insert]);
+      types = new Map(r.rows.map((x) => [x.attname, x.type]));
+      this.columnTypes.set(step.insert, types);
+    }
+    const columns = raw(step.columns.join(', '));
+    const arrays = join(step.columns.map((col, i) => sql`${step.rows.map((row) => row[i])}::${raw(types.get(col)!)}[]`));
+    return sql`INSERT INTO ${raw(step.insert)} (${columns})
+      SELECT ${columns} FROM unnest(${arrays}) WITH ORDINALITY AS x(${columns}, sweep_row) ORDER BY sweep_row ${step.tail}`;
   }
 
   /**
@@ -244,6 +269,7 @@ class PostgresDialect implements Dialect {
 
 /** A bound value as the server should have it: NaN as NULL (as SQLite stores it, so both read back alike), bytes as a Buffer. */
 function toParam(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(toParam);
   if (typeof v === 'number' && Number.isNaN(v)) return null;
   if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   return v;

@@ -1,6 +1,6 @@
 /**
- * What both backends share between their tables and the domain types: the row shapes, their
- * parsing into records, the per-hyperparameter columns, and the words of a refused query.
+ * Between the tables and the domain types: the row shapes, their parsing into records, the
+ * per-hyperparameter columns, and the words of a refused query (every dialect's `query`).
  * Only `store/` imports this; rows never leave it.
  */
 import type { Goal } from '../metrics/registry.js';

@@ -5,7 +5,7 @@ import type { DataSettings } from '../spec/schema.js';
 import type {
   DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot, TrialStatus,
 } from '../types.js';
-import { all, exec, first, join, list, raw, script, sql, type Dialect, type Sql, type Steps } from './dialect.js';
+import { all, exec, first, insert, list, raw, script, sql, type Dialect, type Sql, type Steps } from './dialect.js';
 import {
   copiedTrialColumns, DECISION_COLUMNS, decisionValues, HYPERPARAMETER_COLUMNS, hyperparameterValues, paramRows, paramRowsOfColumns,
   reportedByStep, reportedRows, toDecision, toSweep, toTrial, type DecisionRow, type ParamRow, type SweepRow, type TrialRow,
@@ -139,7 +139,7 @@ export class SqlStore implements Store {
       yield* exec(sql`UPDATE trials SET epochs_done = ${atLeast('epochs_done', m.epoch)}, backend = COALESCE(${backend ?? null}, backend)
         WHERE id = ${id}`);
       if (decision) {
-        yield* insertRows('decisions', DECISION_COLUMNS, [decisionValues(id, { ...decision, epoch: m.epoch })], upsert('trial_id, epoch', DECISION_COLUMNS.slice(2)));
+        yield* insert('decisions', DECISION_COLUMNS, [decisionValues(id, { ...decision, epoch: m.epoch })], upsert('trial_id, epoch', DECISION_COLUMNS.slice(2)));
       }
       if (decision?.verdict === 'prune') {
         yield* exec(sql`DELETE FROM checkpoints WHERE trial_id = ${id}`);
@@ -149,7 +149,7 @@ export class SqlStore implements Store {
           WHERE id = ${id}`);
         yield* setMetricValue(id);
       } else if (checkpoint) {
-        yield* insertRows('checkpoints', CHECKPOINT_COLUMNS, [[id, m.epoch, checkpoint]], upsert('trial_id', ['epoch', 'data']));
+        yield* insert('checkpoints', CHECKPOINT_COLUMNS, [[id, m.epoch, checkpoint]], upsert('trial_id', ['epoch', 'data']));
       }
       failpoint('epoch-write');
     });
@@ -161,7 +161,7 @@ export class SqlStore implements Store {
     return this.fenced(claim, 'completed', function* () {
       yield* insertEpochs(id, r.epochs);
       yield* exec(sql`DELETE FROM checkpoints WHERE trial_id = ${id}`);
-      if (model) yield* insertRows('models', MODEL_COLUMNS, [[id, model.modelJson, model.weights]], upsert('trial_id', ['model_json', 'weights']));
+      if (model) yield* insert('models', MODEL_COLUMNS, [[id, model.modelJson, model.weights]], upsert('trial_id', ['model_json', 'weights']));
       yield* exec(sql`
         UPDATE trials SET status = 'completed', finished_at = ${d.now()}, backend = ${r.backend}, val_accuracy = ${r.valAccuracy},
           val_loss = ${r.valLoss}, test_accuracy = ${r.testAccuracy}, test_loss = ${r.testLoss}, params = ${r.params},
@@ -213,14 +213,14 @@ export class SqlStore implements Store {
   async importTrial(sweepId: number, t: TrialCopy, reproOf: number | null): Promise<number | null> {
     return this.d.transaction({ proposals: sweepId }, function* () {
       const columns = copiedTrialColumns(sweepId, t, reproOf, yield* nextNumber(sweepId));
-      const [row] = yield* insertRows<{ id: number }>('trials', columns.map(([c]) => c), [columns.map(([, v]) => v)],
+      const [row] = yield* insert<{ id: number }>('trials', columns.map(([c]) => c), [columns.map(([, v]) => v)],
         sql`ON CONFLICT (sweep_id, config_id) DO NOTHING RETURNING id`);
       if (!row) return null;
       yield* insertEpochs(row.id, t.epochs);
       yield* insertParams(paramRows(row.id, t.record.config));
-      yield* insertRows('decisions', DECISION_COLUMNS, t.decisions.map((x) => decisionValues(row.id, x)));
-      if (t.checkpoint) yield* insertRows('checkpoints', CHECKPOINT_COLUMNS, [[row.id, t.record.epochsDone, t.checkpoint]]);
-      if (t.model) yield* insertRows('models', MODEL_COLUMNS, [[row.id, t.model.modelJson, t.model.weights]]);
+      yield* insert('decisions', DECISION_COLUMNS, t.decisions.map((x) => decisionValues(row.id, x)));
+      if (t.checkpoint) yield* insert('checkpoints', CHECKPOINT_COLUMNS, [[row.id, t.record.epochsDone, t.checkpoint]]);
+      if (t.model) yield* insert('models', MODEL_COLUMNS, [[row.id, t.model.modelJson, t.model.weights]]);
       return row.id;
     });
   }
@@ -413,12 +413,6 @@ const MODEL_COLUMNS = ['trial_id', 'model_json', 'weights'];
 const EPOCH_COLUMNS = ['trial_id', 'epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'seconds'];
 const TRIAL_COLUMNS = ['sweep_id', 'config_id', 'config_json', 'data_json', 'seed', 'number', 'search_json', ...HYPERPARAMETER_COLUMNS];
 
-/**
- * Bound values in one statement at most: under SQLite's limit (32,766), the lower of the two;
- * a bulk insert is cut into statements this size.
- */
-const MAX_PARAMS = 32_766;
-
 /** The sweep's trials: completed ones best first by its metric and goal, then the rest by id. */
 const ranked = (sweepId: number) => sql`
   SELECT t.* FROM trials t JOIN sweeps s ON s.id = t.sweep_id WHERE t.sweep_id = ${sweepId}
@@ -433,21 +427,6 @@ const atLeast = (column: string, value: number) => sql`CASE WHEN ${raw(column)} 
 /** An upsert's tail: on a row with this `key`, the new values of `columns` replace the old. */
 const upsert = (key: string, columns: readonly string[]) =>
   raw(`ON CONFLICT (${key}) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}`);
-
-/**
- * Inserts `rows` (values in `columns`' order) into `table`, as few multi-row INSERTs as the
- * bound-value limit allows, each ending in `tail` (ON CONFLICT…, RETURNING…); the rows returned.
- * One form serves both engines: PostgreSQL takes the VALUES' types from the table's columns.
- */
-function* insertRows<R = never>(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], tail: Sql = raw('')): Steps<R[]> {
-  const returned: R[] = [];
-  const per = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
-  for (let i = 0; i < rows.length; i += per) {
-    const values = join(rows.slice(i, i + per).map((r) => sql`(${list(r)})`));
-    returned.push(...(yield* all<R>(sql`INSERT INTO ${raw(table)} (${raw(columns.join(', '))}) VALUES ${values} ${tail}`)));
-  }
-  return returned;
-}
 
 function* nextNumber(sweepId: number): Steps<number> {
   return (yield* first<{ n: number }>(sql`SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE sweep_id = ${sweepId}`))!.n;
@@ -464,7 +443,7 @@ function* insertTrials(sweepId: number, seed: number, dataJson: string, trials: 
   }
   if (fresh.length === 0) return 0;
   const next = yield* nextNumber(sweepId);
-  const added = yield* insertRows<{ id: number; config_id: string }>('trials', TRIAL_COLUMNS, fresh.map((t, i) => [
+  const added = yield* insert<{ id: number; config_id: string }>('trials', TRIAL_COLUMNS, fresh.map((t, i) => [
     sweepId, t.configId, JSON.stringify(t.config), dataJson, seed, next + i, t.search ? JSON.stringify(t.search) : null, ...hyperparameterValues(t.config),
   ]), sql`ON CONFLICT (sweep_id, config_id) DO NOTHING RETURNING id, config_id`);
   const configOf = new Map(fresh.map((t) => [t.configId, t.config]));
@@ -473,21 +452,21 @@ function* insertTrials(sweepId: number, seed: number, dataJson: string, trials: 
 }
 
 function* insertParams(rows: readonly ParamRow[]): Steps<void> {
-  yield* insertRows('param_values', ['trial_id', 'name', 'value', 'number'], rows, upsert('trial_id, name', ['value', 'number']));
+  yield* insert('param_values', ['trial_id', 'name', 'value', 'number'], rows, upsert('trial_id, name', ['value', 'number']));
 }
 
 /** Inserts or replaces `reported_metrics` rows (trial, name, step, value). */
 function* insertReported(rows: readonly (readonly [number, string, number, number | null])[]): Steps<void> {
   // One row per name and step, the last given winning: an upsert cannot touch a row twice in one statement.
   const unique = [...new Map(rows.map((r) => [`${r[1]}\u0000${r[2]}`, r])).values()];
-  yield* insertRows('reported_metrics', ['trial_id', 'name', 'step', 'value'], unique, upsert('trial_id, name, step', ['value']));
+  yield* insert('reported_metrics', ['trial_id', 'name', 'step', 'value'], unique, upsert('trial_id, name, step', ['value']));
 }
 
 /** Inserts or replaces a trial's epoch rows, with the values each reported. */
 function* insertEpochs(trialId: number, epochs: readonly EpochMetrics[]): Steps<void> {
   // One row per epoch, the last given winning, as for reported values.
   const unique = [...new Map(epochs.map((e) => [e.epoch, e])).values()];
-  yield* insertRows('epochs', EPOCH_COLUMNS, unique.map((e) => [trialId, e.epoch, e.loss, e.accuracy, e.valLoss, e.valAccuracy, e.seconds]),
+  yield* insert('epochs', EPOCH_COLUMNS, unique.map((e) => [trialId, e.epoch, e.loss, e.accuracy, e.valLoss, e.valAccuracy, e.seconds]),
     upsert('trial_id, epoch', EPOCH_COLUMNS.slice(2)));
   yield* insertReported(unique.flatMap((e) => reportedRows(trialId, e.epoch, e.reported)));
 }
