@@ -62,7 +62,7 @@ export class PostgresStore extends SqlStore {
 
 type Work<T> = (client: pg.PoolClient, again: boolean) => Promise<T>;
 
-/** How each transaction begins, and the advisory lock it then takes, if any. */
+/** How each kind of transaction begins (a sweep's proposals: as a write, then its advisory lock). */
 const BEGIN = { read: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', write: 'BEGIN', schema: 'BEGIN' } as const;
 
 const ROW_LOCKS: Record<RowLock, string> = { update: 'FOR UPDATE', 'no key update': 'FOR NO KEY UPDATE', 'skip locked': 'FOR UPDATE SKIP LOCKED' };

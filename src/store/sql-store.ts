@@ -331,6 +331,7 @@ export class SqlStore implements Store {
           LIMIT 1
           ${d.lockRows('skip locked')})
         RETURNING *`);
+      // Before the claim commits, where it is a transaction (SQLite's).
       failpoint('claim');
       return row;
     });
