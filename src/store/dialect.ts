@@ -149,7 +149,10 @@ export interface Dialect {
   /** Runs one statement on its own. */
   run(statement: Sql): Promise<Result>;
 
-  /** The store's clock now, as ISO-8601 UTC text with milliseconds: every timestamp the store writes. */
+  /**
+   * The store's clock now, as ISO-8601 UTC text with milliseconds: every timestamp the store
+   * writes. The engine's own clock (never a caller's), run ahead by the open's test `Clock`, if any.
+   */
   now(): Sql;
   /** Whether the timestamp in `column` lies more than `ms` before the store's now: a lease's end. */
   before(column: string, ms: number): Sql;
@@ -162,6 +165,7 @@ export interface Dialect {
 
   /** The schema version recorded in the database; 0 where there is no schema yet. */
   schemaVersion(): Steps<number>;
+  /** Records the schema version, inside the migrating transaction. */
   setSchemaVersion(version: number): Steps<void>;
 
   /** `Store.changeToken`: a token that changes when another connection commits a change. */
