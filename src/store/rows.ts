@@ -1,6 +1,6 @@
 /**
- * What both backends share between their tables and the domain types: the row shapes, their
- * parsing into records, the per-hyperparameter columns, and the words of a refused query.
+ * Between the tables and the domain types: the row shapes, their parsing into records, the
+ * per-hyperparameter columns, and the words of a refused query (every dialect's `query`).
  * Only `store/` imports this; rows never leave it.
  */
 import type { Goal } from '../metrics/registry.js';
@@ -73,16 +73,6 @@ export function copiedTrialColumns(sweepId: number, t: TrialCopy, reproOf: numbe
     ['params', r.params], ['seconds', r.seconds], ['error', r.error], ['metric_value', r.metricValue],
   ];
 }
-
-/**
- * Every decision of a sweep, with its trial's number and the sweep's metric at that epoch
- * (`$1` or `?`: the sweep's id). The same text on both backends.
- */
-export const DECISIONS_OF_SWEEP = (param: string) => `
-  SELECT d.*, t.number,
-    (SELECT m.value FROM trial_metrics m WHERE m.trial_id = d.trial_id AND m.name = s.metric AND m.step = d.epoch) AS metric_at_epoch
-  FROM decisions d JOIN trials t ON t.id = d.trial_id JOIN sweeps s ON s.id = t.sweep_id
-  WHERE t.sweep_id = ${param} ORDER BY d.trial_id, d.epoch`;
 
 /** A `decisions` row joined with its trial's number. */
 export type DecisionRow = {

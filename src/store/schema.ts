@@ -1,26 +1,71 @@
 /**
- * The database schema, as migrations applied in order; `PRAGMA user_version` says how
- * many have run. Table, column and view names are a user interface (people write SQL
- * against them): add, never rename. docs/database.md describes each one. Migrations are
- * history, written out in full, never derived from the hyperparameter registry (which will
- * grow); test/spec/hyperparameters.test.ts holds the result to the registry.
+ * The database schema, as migrations applied in order, written once for every backend over
+ * `SchemaTypes`, the words a dialect spells its own way. Each backend records how many have run
+ * (SQLite in `PRAGMA user_version`, PostgreSQL in `sweep_schema`), so both have the same version
+ * numbers and the same tables, columns (in the same order) and views, and docs/database.md's
+ * queries run unchanged on either. Table, column and view names are a user interface (people
+ * write SQL against them): add, never rename. docs/database.md describes each one.
+ *
+ * Migrations are history: databases were made by them, SQLite keeps each CREATE's text verbatim,
+ * and PostgreSQL databases exist at every version. So never edit one (append another), and write
+ * each out in full, never derived from the hyperparameter registry (which will grow);
+ * test/store/migrations.test.ts holds them to their texts as first written, and
+ * test/spec/hyperparameters.test.ts the result to the registry.
  */
+import { BUILT_IN_METRICS } from '../metrics/registry.js';
 
-import { SQLITE_TYPES, v8 } from './schema-v8.js';
+/** What a dialect spells its own way in the schema's DDL. */
+export type SchemaTypes = {
+  readonly integer: string;
+  readonly real: string;
+  readonly text: string;
+  readonly blob: string;
+  /** An integer primary key that numbers new rows itself. */
+  readonly rowId: string;
+  /** After a table's closing parenthesis (SQLite's `WITHOUT ROWID`), or nothing. */
+  readonly withoutRowid: string;
+  /** Descending with NULLs last, as SQLite always sorts them. */
+  readonly descNullsLast: string;
+  /** A text literal that unions and compares with the text columns. */
+  readonly literal: (text: string) => string;
+  /** DDL run first, at v1: functions users' queries need that the engine lacks, or nothing. */
+  readonly functions: string;
+  /** v2's indexes for the claim's scan and an owner's heartbeat, where the engine gains from them, or nothing. */
+  readonly claimIndexes: string;
+  /** A statement storing a blob column uncompressed (weights hardly compress), or nothing. */
+  readonly uncompressed: (table: string, column: string) => string;
+  /** Whether a CHECK constraint can be replaced in place; otherwise v5 rebuilds `trials`. */
+  readonly altersConstraints: boolean;
+};
 
-/** The views over the hyperparameter columns listed (each migration keeps its own list: history does not change). */
-const views = (columns: string) => `
+/** SQLite's spelling: `MIGRATIONS`, as SQLite runs them, is the text its databases keep. */
+export const SQLITE_TYPES: SchemaTypes = {
+  integer: 'INTEGER', real: 'REAL', text: 'TEXT', blob: 'BLOB', rowId: 'INTEGER PRIMARY KEY', withoutRowid: ' WITHOUT ROWID',
+  descNullsLast: 'DESC', literal: (s) => `'${s}'`, functions: '', claimIndexes: '', uncompressed: () => '', altersConstraints: false,
+};
+
+// The hyperparameter columns the views list, as each version had them.
+const V1_COLUMNS = `t.model, t.epochs, t.activation, t.units, t.dropout, t.filters, t.kernel_size, t.pooling,
+         t.optimizer, t.learning_rate, t.batch_size`;
+const V6_COLUMNS = `${V1_COLUMNS}, t.label_smoothing`;
+const V7_COLUMNS = `${V6_COLUMNS}, t.batch_norm, t.augment, t.schedule, t.weight_decay, t.blocks, t.head`;
+
+// How `leaderboard` ranked before v8: on val_loss (lowest first) or val_accuracy.
+const V1_RANK = (t: SchemaTypes) => `CASE s.metric WHEN 'val_loss' THEN -t.val_loss ELSE t.val_accuracy END ${t.descNullsLast}`;
+
+const leaderboard = (columns: string, rank: string, extra = '') => `
   CREATE VIEW leaderboard AS
   SELECT s.name AS sweep,
          RANK() OVER (PARTITION BY t.sweep_id
-                      ORDER BY CASE s.metric WHEN 'val_loss' THEN -t.val_loss ELSE t.val_accuracy END DESC) AS rank,
+                      ORDER BY ${rank}) AS rank,
          t.id AS trial_id, t.config_id,
          ${columns},
          t.val_accuracy, t.val_loss, t.test_accuracy, t.test_loss,
-         t.params, t.seconds, t.backend, t.finished_at
+         t.params, t.seconds, t.backend, t.finished_at${extra}
   FROM trials t JOIN sweeps s ON s.id = t.sweep_id
-  WHERE t.status = 'completed';
+  WHERE t.status = 'completed';`;
 
+const otherViews = (columns: string) => `
   CREATE VIEW best_per_sweep AS
   SELECT * FROM leaderboard WHERE rank = 1;
 
@@ -28,226 +73,253 @@ const views = (columns: string) => `
   SELECT s.name AS sweep, t.id AS trial_id, t.config_id, t.status,
          ${columns},
          e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds
-  FROM epochs e JOIN trials t ON t.id = e.trial_id JOIN sweeps s ON s.id = t.sweep_id;
-`;
+  FROM epochs e JOIN trials t ON t.id = e.trial_id JOIN sweeps s ON s.id = t.sweep_id;`;
 
-const V5_COLUMNS = `t.model, t.epochs, t.activation, t.units, t.dropout, t.filters, t.kernel_size, t.pooling,
-         t.optimizer, t.learning_rate, t.batch_size`;
+/** The three views over `columns`, ranked by `rank`, made again (a view's columns cannot be inserted in place). */
+const views = (columns: string, rank: string, extra = '') => `${leaderboard(columns, rank, extra)}
+${otherViews(columns)}`;
 
-const V7_COLUMNS = 't.batch_norm, t.augment, t.schedule, t.weight_decay, t.blocks, t.head';
-const V7_ADD = `
-  ALTER TABLE trials ADD COLUMN batch_norm INTEGER NOT NULL DEFAULT 0;
-  ALTER TABLE trials ADD COLUMN augment TEXT NOT NULL DEFAULT 'none';
-  ALTER TABLE trials ADD COLUMN schedule TEXT NOT NULL DEFAULT 'constant';
-  ALTER TABLE trials ADD COLUMN weight_decay REAL NOT NULL DEFAULT 0;
-  ALTER TABLE trials ADD COLUMN blocks INTEGER;
-  ALTER TABLE trials ADD COLUMN head TEXT;
-  UPDATE trials SET blocks = 1, head = 'flatten' WHERE model = 'cnn';`;
+const DROP_VIEWS = `
+  DROP VIEW learning_curves;
+  DROP VIEW best_per_sweep;
+  DROP VIEW leaderboard;`;
 
-export const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE sweeps (
-    id          INTEGER PRIMARY KEY,
-    name        TEXT NOT NULL UNIQUE,
-    metric      TEXT NOT NULL,
-    seed        INTEGER NOT NULL,
-    spec_path   TEXT,
-    spec_yaml   TEXT NOT NULL,
-    created_at  TEXT NOT NULL,
-    updated_at  TEXT NOT NULL
-  );
+const STATUSES = `'pending', 'running', 'completed', 'failed', 'interrupted'`;
 
-  CREATE TABLE trials (
-    id             INTEGER PRIMARY KEY,
-    sweep_id       INTEGER NOT NULL REFERENCES sweeps(id),
-    config_id      TEXT NOT NULL,
-    config_json    TEXT NOT NULL,
-    data_json      TEXT NOT NULL,
-    status         TEXT NOT NULL DEFAULT 'pending'
-                   CHECK (status IN ('pending', 'running', 'completed', 'failed', 'interrupted')),
-    seed           INTEGER NOT NULL,
-    model          TEXT NOT NULL,
-    epochs         INTEGER NOT NULL,
-    activation     TEXT NOT NULL,
-    units          TEXT NOT NULL,
-    dropout        REAL NOT NULL,
-    filters        TEXT,
-    kernel_size    INTEGER,
-    pooling        TEXT,
-    optimizer      TEXT NOT NULL,
-    learning_rate  REAL NOT NULL,
-    batch_size     INTEGER NOT NULL,
-    backend        TEXT,
-    started_at     TEXT,
-    finished_at    TEXT,
-    epochs_done    INTEGER NOT NULL DEFAULT 0,
-    val_accuracy   REAL,
-    val_loss       REAL,
-    test_accuracy  REAL,
-    test_loss      REAL,
-    params         INTEGER,
-    seconds        REAL,
-    error          TEXT,
+/** `trials` as v1 made it, under `name`, with the statuses allowed and the columns later versions add before its UNIQUE. */
+const trialsTable = (t: SchemaTypes, name: string, statuses: string, later = '') => `
+  CREATE TABLE ${name} (
+    id             ${t.rowId},
+    sweep_id       ${t.integer} NOT NULL REFERENCES sweeps(id),
+    config_id      ${t.text} NOT NULL,
+    config_json    ${t.text} NOT NULL,
+    data_json      ${t.text} NOT NULL,
+    status         ${t.text} NOT NULL DEFAULT 'pending'
+                   CHECK (status IN (${statuses})),
+    seed           ${t.integer} NOT NULL,
+    model          ${t.text} NOT NULL,
+    epochs         ${t.integer} NOT NULL,
+    activation     ${t.text} NOT NULL,
+    units          ${t.text} NOT NULL,
+    dropout        ${t.real} NOT NULL,
+    filters        ${t.text},
+    kernel_size    ${t.integer},
+    pooling        ${t.text},
+    optimizer      ${t.text} NOT NULL,
+    learning_rate  ${t.real} NOT NULL,
+    batch_size     ${t.integer} NOT NULL,
+    backend        ${t.text},
+    started_at     ${t.text},
+    finished_at    ${t.text},
+    epochs_done    ${t.integer} NOT NULL DEFAULT 0,
+    val_accuracy   ${t.real},
+    val_loss       ${t.real},
+    test_accuracy  ${t.real},
+    test_loss      ${t.real},
+    params         ${t.integer},
+    seconds        ${t.real},
+    error          ${t.text},${later}
     UNIQUE (sweep_id, config_id)
+  );`;
+
+const v1 = (t: SchemaTypes) => `${t.functions}
+  CREATE TABLE sweeps (
+    id          ${t.rowId},
+    name        ${t.text} NOT NULL UNIQUE,
+    metric      ${t.text} NOT NULL,
+    seed        ${t.integer} NOT NULL,
+    spec_path   ${t.text},
+    spec_yaml   ${t.text} NOT NULL,
+    created_at  ${t.text} NOT NULL,
+    updated_at  ${t.text} NOT NULL
   );
+${trialsTable(t, 'trials', STATUSES)}
   CREATE INDEX trials_status ON trials (sweep_id, status);
 
   CREATE TABLE epochs (
-    trial_id      INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
-    epoch         INTEGER NOT NULL CHECK (epoch >= 1),
-    loss          REAL,
-    accuracy      REAL,
-    val_loss      REAL,
-    val_accuracy  REAL,
-    seconds       REAL,
+    trial_id      ${t.integer} NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+    epoch         ${t.integer} NOT NULL CHECK (epoch >= 1),
+    loss          ${t.real},
+    accuracy      ${t.real},
+    val_loss      ${t.real},
+    val_accuracy  ${t.real},
+    seconds       ${t.real},
     PRIMARY KEY (trial_id, epoch)
-  ) WITHOUT ROWID;
+  )${t.withoutRowid};
+${leaderboard(V1_COLUMNS, V1_RANK(t))}
+  `;
 
-  CREATE VIEW leaderboard AS
-  SELECT s.name AS sweep,
-         RANK() OVER (PARTITION BY t.sweep_id
-                      ORDER BY CASE s.metric WHEN 'val_loss' THEN -t.val_loss ELSE t.val_accuracy END DESC) AS rank,
-         t.id AS trial_id, t.config_id,
-         t.model, t.epochs, t.activation, t.units, t.dropout, t.filters, t.kernel_size, t.pooling,
-         t.optimizer, t.learning_rate, t.batch_size,
-         t.val_accuracy, t.val_loss, t.test_accuracy, t.test_loss,
-         t.params, t.seconds, t.backend, t.finished_at
-  FROM trials t JOIN sweeps s ON s.id = t.sweep_id
-  WHERE t.status = 'completed';
-  `,
-  // v2: leases, so that two processes can share a sweep and a dead one's trials are re-run.
-  `
-  ALTER TABLE trials ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
-  ALTER TABLE trials ADD COLUMN owner TEXT;
-  ALTER TABLE trials ADD COLUMN heartbeat_at TEXT;
-  ALTER TABLE trials ADD COLUMN resumed_from INTEGER;
+// v2: leases, so that several processes (on several hosts) can share a sweep and a dead one's trials are re-run.
+const v2 = (t: SchemaTypes) => `
+  ALTER TABLE trials ADD COLUMN attempts ${t.integer} NOT NULL DEFAULT 0;
+  ALTER TABLE trials ADD COLUMN owner ${t.text};
+  ALTER TABLE trials ADD COLUMN heartbeat_at ${t.text};
+  ALTER TABLE trials ADD COLUMN resumed_from ${t.integer};
   UPDATE trials SET status = 'interrupted' WHERE status = 'running';
-  `,
-  // v3: what reproducing a trial needs, and views for the common questions.
-  `
-  ALTER TABLE trials ADD COLUMN weights_sha256 TEXT;
-  ALTER TABLE trials ADD COLUMN env_json TEXT;
-  ALTER TABLE trials ADD COLUMN repro_of INTEGER REFERENCES trials(id);
+  ${t.claimIndexes}`;
 
-  CREATE VIEW best_per_sweep AS
-  SELECT * FROM leaderboard WHERE rank = 1;
+// v3: what reproducing a trial needs, and views for the common questions.
+const v3 = (t: SchemaTypes) => `
+  ALTER TABLE trials ADD COLUMN weights_sha256 ${t.text};
+  ALTER TABLE trials ADD COLUMN env_json ${t.text};
+  ALTER TABLE trials ADD COLUMN repro_of ${t.integer} REFERENCES trials(id);
+${otherViews(V1_COLUMNS)}
+  `;
 
-  CREATE VIEW learning_curves AS
-  SELECT s.name AS sweep, t.id AS trial_id, t.config_id, t.status,
-         t.model, t.epochs, t.activation, t.units, t.dropout, t.filters, t.kernel_size, t.pooling,
-         t.optimizer, t.learning_rate, t.batch_size,
-         e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds
-  FROM epochs e JOIN trials t ON t.id = e.trial_id JOIN sweeps s ON s.id = t.sweep_id;
-  `,
-  // v4: checkpoints and trained models in the database, where every worker (on any host) reads them.
-  `
+// v4: checkpoints and trained models in the database, where every worker (on any host) reads them.
+const v4 = (t: SchemaTypes) => `
   CREATE TABLE checkpoints (
-    trial_id  INTEGER PRIMARY KEY REFERENCES trials(id) ON DELETE CASCADE,
-    epoch     INTEGER NOT NULL,
-    data      BLOB NOT NULL
+    trial_id  ${t.integer} PRIMARY KEY REFERENCES trials(id) ON DELETE CASCADE,
+    epoch     ${t.integer} NOT NULL,
+    data      ${t.blob} NOT NULL
   );
   CREATE TABLE models (
-    trial_id    INTEGER PRIMARY KEY REFERENCES trials(id) ON DELETE CASCADE,
-    model_json  TEXT NOT NULL,
-    weights     BLOB NOT NULL
+    trial_id    ${t.integer} PRIMARY KEY REFERENCES trials(id) ON DELETE CASCADE,
+    model_json  ${t.text} NOT NULL,
+    weights     ${t.blob} NOT NULL
   );
-  `,
-  // v5: early stopping and search. A trial may end 'pruned'; each has a number (its order in
-  // the sweep) and what the search strategy saw when it proposed it; every early-stopping
-  // decision is kept. SQLite cannot change a CHECK constraint in place, so the table is
-  // rebuilt as sqlite.org/lang_altertable.html describes (the runner turns foreign keys off
-  // around migrations, so dropping the old table cascades nothing), its views with it.
-  `
-  DROP VIEW learning_curves;
-  DROP VIEW best_per_sweep;
-  DROP VIEW leaderboard;
+  ${t.uncompressed('checkpoints', 'data')}
+  ${t.uncompressed('models', 'weights')}
+  `;
 
-  CREATE TABLE trials_v5 (
-    id             INTEGER PRIMARY KEY,
-    sweep_id       INTEGER NOT NULL REFERENCES sweeps(id),
-    config_id      TEXT NOT NULL,
-    config_json    TEXT NOT NULL,
-    data_json      TEXT NOT NULL,
-    status         TEXT NOT NULL DEFAULT 'pending'
-                   CHECK (status IN ('pending', 'running', 'completed', 'failed', 'interrupted', 'pruned')),
-    seed           INTEGER NOT NULL,
-    model          TEXT NOT NULL,
-    epochs         INTEGER NOT NULL,
-    activation     TEXT NOT NULL,
-    units          TEXT NOT NULL,
-    dropout        REAL NOT NULL,
-    filters        TEXT,
-    kernel_size    INTEGER,
-    pooling        TEXT,
-    optimizer      TEXT NOT NULL,
-    learning_rate  REAL NOT NULL,
-    batch_size     INTEGER NOT NULL,
-    backend        TEXT,
-    started_at     TEXT,
-    finished_at    TEXT,
-    epochs_done    INTEGER NOT NULL DEFAULT 0,
-    val_accuracy   REAL,
-    val_loss       REAL,
-    test_accuracy  REAL,
-    test_loss      REAL,
-    params         INTEGER,
-    seconds        REAL,
-    error          TEXT,
-    attempts       INTEGER NOT NULL DEFAULT 0,
-    owner          TEXT,
-    heartbeat_at   TEXT,
-    resumed_from   INTEGER,
-    weights_sha256 TEXT,
-    env_json       TEXT,
-    repro_of       INTEGER REFERENCES trials(id),
-    number         INTEGER NOT NULL,
-    search_json    TEXT,
-    UNIQUE (sweep_id, config_id)
-  );
+// v5: early stopping and search. A trial may end 'pruned'; each has a number (its order in the
+// sweep) and what the search strategy saw when it proposed it; every early-stopping decision is
+// kept. Where a CHECK constraint cannot be replaced (SQLite), the table is rebuilt as
+// sqlite.org/lang_altertable.html describes (the runner turns foreign keys off around migrations,
+// so dropping the old table cascades nothing), its views with it.
+const v5 = (t: SchemaTypes) => `${t.altersConstraints ? `
+  ALTER TABLE trials DROP CONSTRAINT trials_status_check;
+  ALTER TABLE trials ADD CONSTRAINT trials_status_check
+    CHECK (status IN (${STATUSES}, 'pruned'));
+  ALTER TABLE trials ADD COLUMN number ${t.integer};
+  UPDATE trials t SET number = n.number
+    FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY sweep_id ORDER BY id) - 1 AS number FROM trials) n
+    WHERE n.id = t.id;
+  ALTER TABLE trials ALTER COLUMN number SET NOT NULL;
+  ALTER TABLE trials ADD COLUMN search_json ${t.text};
+  CREATE UNIQUE INDEX trials_number ON trials (sweep_id, number);
+` : `${DROP_VIEWS}
+${trialsTable(t, 'trials_v5', `${STATUSES}, 'pruned'`, `
+    attempts       ${t.integer} NOT NULL DEFAULT 0,
+    owner          ${t.text},
+    heartbeat_at   ${t.text},
+    resumed_from   ${t.integer},
+    weights_sha256 ${t.text},
+    env_json       ${t.text},
+    repro_of       ${t.integer} REFERENCES trials(id),
+    number         ${t.integer} NOT NULL,
+    search_json    ${t.text},`)}
   INSERT INTO trials_v5
   SELECT *, ROW_NUMBER() OVER (PARTITION BY sweep_id ORDER BY id) - 1, NULL FROM trials;
   DROP TABLE trials;
   ALTER TABLE trials_v5 RENAME TO trials;
   CREATE INDEX trials_status ON trials (sweep_id, status);
   CREATE UNIQUE INDEX trials_number ON trials (sweep_id, number);
-
+`}
   CREATE TABLE decisions (
-    trial_id   INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
-    epoch      INTEGER NOT NULL CHECK (epoch >= 1),
-    scheduler  TEXT NOT NULL,
-    bracket    INTEGER,
-    rung       INTEGER,
-    value      REAL,
-    threshold  REAL,
-    compared   TEXT NOT NULL,
-    verdict    TEXT NOT NULL CHECK (verdict IN ('continue', 'prune')),
+    trial_id   ${t.integer} NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+    epoch      ${t.integer} NOT NULL CHECK (epoch >= 1),
+    scheduler  ${t.text} NOT NULL,
+    bracket    ${t.integer},
+    rung       ${t.integer},
+    value      ${t.real},
+    threshold  ${t.real},
+    compared   ${t.text} NOT NULL,
+    verdict    ${t.text} NOT NULL CHECK (verdict IN ('continue', 'prune')),
     PRIMARY KEY (trial_id, epoch)
-  ) WITHOUT ROWID;
+  )${t.withoutRowid};
+${t.altersConstraints ? '' : views(V1_COLUMNS, V1_RANK(t))}
+  `;
 
-  ${views(V5_COLUMNS)}
-  `,
-  // v6: label smoothing, the first hyperparameter added after sweeps were recorded: earlier
-  // trials trained without it (0), and the views list it with the others.
-  `
-  ALTER TABLE trials ADD COLUMN label_smoothing REAL NOT NULL DEFAULT 0;
-  DROP VIEW learning_curves;
-  DROP VIEW best_per_sweep;
-  DROP VIEW leaderboard;
-  ${views(`${V5_COLUMNS}, t.label_smoothing`)}
-  `,
-  // v7: the rest of the model space (batch normalization, augmentation, the learning-rate
-  // schedule, weight decay, conv blocks and the head). Earlier trials trained without each, and
-  // their CNNs had one conv per block and a flatten head.
-  `
-  ${V7_ADD}
-  DROP VIEW learning_curves;
-  DROP VIEW best_per_sweep;
-  DROP VIEW leaderboard;
-  ${views(`${V5_COLUMNS}, t.label_smoothing, ${V7_COLUMNS}`)}
-  `,
-  // v8: metrics and parameters as data (schema-v8.ts, the same on both backends). After it runs, the
-  // store writes each existing trial's `param_values` from its configuration (backfillParams).
-  v8(SQLITE_TYPES),
-];
+// v6: label smoothing, the first hyperparameter added after sweeps were recorded: earlier
+// trials trained without it (0), and the views list it with the others.
+const v6 = (t: SchemaTypes) => `
+  ALTER TABLE trials ADD COLUMN label_smoothing ${t.real} NOT NULL DEFAULT 0;${DROP_VIEWS}
+${views(V6_COLUMNS, V1_RANK(t))}
+  `;
 
-export const SCHEMA_VERSION = MIGRATIONS.length;
+// v7: the rest of the model space (batch normalization, augmentation, the learning-rate
+// schedule, weight decay, conv blocks and the head). Earlier trials trained without each, and
+// their CNNs had one conv per block and a flatten head.
+const v7 = (t: SchemaTypes) => `
+  ALTER TABLE trials ADD COLUMN batch_norm ${t.integer} NOT NULL DEFAULT 0;
+  ALTER TABLE trials ADD COLUMN augment ${t.text} NOT NULL DEFAULT 'none';
+  ALTER TABLE trials ADD COLUMN schedule ${t.text} NOT NULL DEFAULT 'constant';
+  ALTER TABLE trials ADD COLUMN weight_decay ${t.real} NOT NULL DEFAULT 0;
+  ALTER TABLE trials ADD COLUMN blocks ${t.integer};
+  ALTER TABLE trials ADD COLUMN head ${t.text};
+  UPDATE trials SET blocks = 1, head = 'flatten' WHERE model = 'cnn';${DROP_VIEWS}
+${views(V7_COLUMNS, V1_RANK(t))}
+  `;
+
+// Where each built-in metric is recorded at v8: an epoch's column (step: the epoch), or the trial's
+// (step: its last epoch). History: the registry may grow, these lines do not.
+const EPOCH_COLUMNS: Record<string, string> = {
+  val_accuracy: 'val_accuracy', val_loss: 'val_loss', accuracy: 'accuracy', loss: 'loss', epoch_seconds: 'seconds',
+};
+const TRIAL_COLUMNS: Record<string, string> = {
+  test_accuracy: 'test_accuracy', test_loss: 'test_loss', train_seconds: 'seconds', params: 'params',
+};
+
+/**
+ * The value of the sweep's metric at the trial `t` ('trials' in an UPDATE) reached last: what
+ * `metric_value` holds, and what ranking uses. One definition for the migration and every write.
+ */
+export const METRIC_VALUE_OF = (t: string) => `(SELECT m.value FROM trial_metrics m JOIN sweeps s ON s.id = ${t}.sweep_id
+    WHERE m.trial_id = ${t}.id AND m.name = s.metric AND m.step = ${t}.epochs_done)`;
+
+// v8: the sweep's goal, each trial's value of the sweep's metric, and parameters and metrics as
+// rows (`trial_params`, `trial_metrics`), whatever trained the trial. After it runs, the store
+// writes each existing trial's `param_values` from its configuration (sql-store.ts, migrate).
+const v8 = (t: SchemaTypes) => {
+  const epochRows = Object.entries(EPOCH_COLUMNS).map(([name, col]) =>
+    `SELECT trial_id, ${t.literal(name)} AS name, epoch AS step, ${col} AS value FROM epochs WHERE ${col} IS NOT NULL`);
+  const trialRows = Object.entries(TRIAL_COLUMNS).map(([name, col]) =>
+    `SELECT id, ${t.literal(name)}, epochs_done, ${col} FROM trials WHERE ${col} IS NOT NULL AND status IN ('completed', 'pruned')`);
+  if (BUILT_IN_METRICS.some((m) => !(m.name in EPOCH_COLUMNS) && !(m.name in TRIAL_COLUMNS))) {
+    throw new Error('a built-in metric has no column in schema.ts: add a migration that records it');
+  }
+  return `
+  ALTER TABLE sweeps ADD COLUMN goal ${t.text} NOT NULL DEFAULT 'maximize' CHECK (goal IN ('maximize', 'minimize'));
+  -- Before v8 a sweep ranked on val_accuracy (maximized) or val_loss (minimized).
+  UPDATE sweeps SET goal = 'minimize' WHERE metric = 'val_loss';
+  ALTER TABLE trials ADD COLUMN metric_value ${t.real};
+
+  CREATE TABLE param_values (
+    trial_id  ${t.integer} NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+    name      ${t.text} NOT NULL,
+    value     ${t.text} NOT NULL,
+    number    ${t.real},
+    PRIMARY KEY (trial_id, name)
+  )${t.withoutRowid};
+
+  CREATE TABLE reported_metrics (
+    trial_id  ${t.integer} NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+    name      ${t.text} NOT NULL,
+    step      ${t.integer} NOT NULL,
+    value     ${t.real},
+    PRIMARY KEY (trial_id, name, step)
+  )${t.withoutRowid};
+
+  CREATE VIEW trial_params AS
+  SELECT trial_id, name, value, number FROM param_values;
+
+  CREATE VIEW trial_metrics AS
+  ${[...epochRows, ...trialRows, 'SELECT trial_id, name, step, value FROM reported_metrics WHERE value IS NOT NULL'].join('\n  UNION ALL ')};
+
+  UPDATE trials SET metric_value = ${METRIC_VALUE_OF('trials')} WHERE status IN ('completed', 'pruned');
+${DROP_VIEWS}${views(V7_COLUMNS, `t.metric_value IS NULL, CASE s.goal WHEN 'minimize' THEN t.metric_value ELSE -t.metric_value END`, ', t.metric_value')}
+  `;
+};
+
+const HISTORY: readonly ((t: SchemaTypes) => string)[] = [v1, v2, v3, v4, v5, v6, v7, v8];
+
+export const SCHEMA_VERSION = HISTORY.length;
+
+/** Every migration, v1 first, as a dialect with these types runs it. */
+export function migrations(t: SchemaTypes): string[] {
+  return HISTORY.map((m) => m(t));
+}
+
+/** The migrations as SQLite runs them. */
+export const MIGRATIONS: readonly string[] = migrations(SQLITE_TYPES);

@@ -23,7 +23,7 @@ import type {
  * - **Which clock decides a lease.** A claim holds its trial for the lease (60 s, or
  *   `SWEEP_LEASE_SECONDS`); `heartbeat` extends all of an owner's leases. The store's own
  *   clock decides: PostgreSQL's `now()`, never a worker's; SQLite's host, which every
- *   process sharing the file is on. A running trial whose lease expired is claimable
+ *   process sharing the file is on (a test may run it ahead: `Clock`). A running trial whose lease expired is claimable
  *   again, resuming from its checkpoint. On SQLite an owner on this host whose process is
  *   gone loses its trials at once (see `owner.ts`); on PostgreSQL the lease alone decides,
  *   since a pid means nothing on another host.
@@ -141,6 +141,22 @@ export interface Store {
    */
   query(sql: string): Promise<QueryResult>;
 }
+
+/**
+ * A test's hand on the store's clock. The store never takes the time from its caller: SQLite
+ * reads the host's clock, PostgreSQL the server's `now()`, never a worker's. A test clock only
+ * runs that clock ahead: `aheadMs()` is added to it for every timestamp the store writes and
+ * every lease it judges (claims, heartbeats, `releaseExpired`). On PostgreSQL it is added inside
+ * the statement, to the server's `now()`, so the server still stamps every row and decides every
+ * lease, and two stores given one clock agree, as two workers do. So a test advances time
+ * instead of waiting for a lease to run out. Production passes none: nothing is added.
+ */
+export interface Clock {
+  aheadMs(): number;
+}
+
+/** What a backend's `open` takes: read-only (never creates or migrates), the lease (else `leaseMs()`), a test's clock. */
+export type OpenOptions = { readonly?: boolean; leaseMs?: number; clock?: Clock };
 
 /** A sweep as `upsertSweep` records it: `metric` is what it ranks on, `goal` which way. */
 export type NewSweep = { name: string; metric: string; goal: Goal; seed: number; specPath: string | null; specYaml: string };

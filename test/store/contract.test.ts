@@ -15,7 +15,7 @@ import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { HYPERPARAMETER_COLUMNS } from '../../src/store/rows.js';
 import { BUILT_IN_METRICS } from '../../src/metrics/registry.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import type { Claim, Store } from '../../src/store/store.js';
+import type { Claim, Clock, Store } from '../../src/store/store.js';
 import type { EpochMetrics, Trial, TrialOutcome } from '../../src/trial/types.js';
 import { createTestDb, dbUrl, PG_SERVER, withPg } from './pg-test-db.js';
 
@@ -26,7 +26,7 @@ import { createTestDb, dbUrl, PG_SERVER, withPg } from './pg-test-db.js';
  */
 
 type Row = Record<string, unknown>;
-type OpenOptions = { leaseMs?: number; readonly?: boolean };
+type OpenOptions = { leaseMs?: number; readonly?: boolean; clock?: Clock };
 
 /** A fresh, empty database: stores opened on it (as separate processes would), and SQL run behind their backs. */
 type Db = {
@@ -155,6 +155,17 @@ async function claim(store: Store, sweepId: number, owner = 'me', eligible?: rea
   const c = await store.claimNext(sweepId, owner, ids);
   expect(c, `a claim for ${owner}`).toBeDefined();
   return c!;
+}
+
+/** A clock a test moves on by hand: the store's own clock (the host's, the server's), run ahead by what the test advanced. */
+class TestClock implements Clock {
+  private ahead = 0;
+  aheadMs(): number {
+    return this.ahead;
+  }
+  advance(ms: number): void {
+    this.ahead += ms;
+  }
 }
 
 /** Polls `probe` until it gives something other than undefined/false, for at most `ms`. */
@@ -388,60 +399,79 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
   });
 
   describe('leases', () => {
-    const LEASE = 300;
+    // A minute, as in production: each test moves the store's clock on instead of waiting.
+    const LEASE = 60_000;
+    // What the tests leave between a lease's end and the time they look: the real time a test
+    // takes (the store's own clock still ticks under a test clock) stays far below it.
+    const MARGIN = 10_000;
 
     it("a claim holds its trial for the lease, then anyone may take it over; the late owner's writes are refused", async () => {
       const db = await fresh();
-      const { store: a, sweepId, eligible } = await seeded(db, 1, { leaseMs: LEASE });
-      const b = await db.open({ leaseMs: LEASE });
-      const started = Date.now();
+      const clock = new TestClock();
+      const { store: a, sweepId, eligible } = await seeded(db, 1, { leaseMs: LEASE, clock });
+      const b = await db.open({ leaseMs: LEASE, clock });
       const first = await claim(a, sweepId, 'A', eligible);
       expect(await b.claimNext(sweepId, 'B', eligible)).toBeUndefined();
-      const second = await until(() => b.claimNext(sweepId, 'B', eligible));
-      expect(Date.now() - started).toBeGreaterThanOrEqual(LEASE - 5);
+      clock.advance(LEASE - MARGIN);
+      expect(await b.claimNext(sweepId, 'B', eligible)).toBeUndefined();
+      clock.advance(2 * MARGIN);
+      const second = await b.claimNext(sweepId, 'B', eligible);
       expect(second).toMatchObject({ attempt: 2, trial: { id: first.trial.id, owner: 'B', status: 'running' } });
       expect(await a.recordEpoch(first, epoch(1))).toBe(false);
-      expect(await b.recordEpoch(second, epoch(1))).toBe(true);
+      expect(await b.recordEpoch(second!, epoch(1))).toBe(true);
     });
 
     it("a heartbeat extends all of its owner's leases", async () => {
       const db = await fresh();
-      const { store: a, sweepId, eligible } = await seeded(db, 2, { leaseMs: LEASE });
-      const b = await db.open({ leaseMs: LEASE });
+      const clock = new TestClock();
+      const { store: a, sweepId, eligible } = await seeded(db, 2, { leaseMs: LEASE, clock });
+      const b = await db.open({ leaseMs: LEASE, clock });
       const held = [await claim(a, sweepId, 'A', eligible), await claim(a, sweepId, 'A', eligible)];
-      // Four leases' worth of time, a heartbeat every third of one: nothing to take.
-      const until4 = Date.now() + 4 * LEASE;
-      while (Date.now() < until4) {
+      // Four leases' worth of time, a heartbeat every half of one: nothing to take.
+      for (let beat = 0; beat < 8; beat++) {
+        clock.advance(LEASE / 2);
         await a.heartbeat('A');
         expect(await b.claimNext(sweepId, 'B', eligible)).toBeUndefined();
         expect(await b.releaseExpired(sweepId)).toBe(0);
-        await new Promise((r) => setTimeout(r, LEASE / 3));
       }
-      // Another owner's heartbeat does not count.
-      const stop = Date.now();
-      const taken = await until(async () => {
-        await b.heartbeat('B');
-        return b.claimNext(sweepId, 'B', eligible);
-      });
-      expect(Date.now() - stop).toBeGreaterThanOrEqual(LEASE / 2);
-      expect(held.map((c) => c.trial.id)).toContain(taken.trial.id);
+      // Another owner's heartbeat does not count: a lease after A's last, its trials are taken.
+      clock.advance(LEASE - MARGIN);
+      await b.heartbeat('B');
+      expect(await b.claimNext(sweepId, 'B', eligible)).toBeUndefined();
+      clock.advance(2 * MARGIN);
+      await b.heartbeat('B');
+      const taken = await b.claimNext(sweepId, 'B', eligible);
+      expect(held.map((c) => c.trial.id)).toContain(taken?.trial.id);
     });
 
     it('releaseExpired re-queues, as interrupted, the running trials whose lease is over, and only those', async () => {
       const db = await fresh();
-      const { store, sweepId, eligible } = await seeded(db, 3, { leaseMs: LEASE });
+      const clock = new TestClock();
+      const { store, sweepId, eligible } = await seeded(db, 3, { leaseMs: LEASE, clock });
       const [silent, alive] = [await claim(store, sweepId, 'silent', eligible), await claim(store, sweepId, 'alive', eligible)];
       expect(await store.releaseExpired(sweepId)).toBe(0);
-      const started = Date.now();
-      await until(async () => {
-        await store.heartbeat('alive');
-        return (await store.releaseExpired(sweepId)) === 1;
-      });
-      expect(Date.now() - started).toBeGreaterThanOrEqual(LEASE / 2);
+      clock.advance(LEASE / 2 + MARGIN);
+      await store.heartbeat('alive');
+      expect(await store.releaseExpired(sweepId)).toBe(0);
+      clock.advance(LEASE / 2 + MARGIN);
+      expect(await store.releaseExpired(sweepId)).toBe(1);
       expect(await store.trial(silent.trial.id)).toMatchObject({ status: 'interrupted', owner: null });
       expect(await store.trial(alive.trial.id)).toMatchObject({ status: 'running', owner: 'alive' });
       expect((await store.trials(sweepId)).map((t) => t.status).sort()).toEqual(['interrupted', 'pending', 'running']);
       expect(await store.recordEpoch(silent, epoch(1))).toBe(false);
+    });
+
+    it(`without a test clock a lease runs out on ${isPg ? "the server's" : "the host's"} own clock`, async () => {
+      // The one test that waits for a lease, a short one.
+      const SHORT = 100;
+      const db = await fresh();
+      const { store: a, sweepId, eligible } = await seeded(db, 1, { leaseMs: SHORT });
+      const b = await db.open({ leaseMs: SHORT });
+      const started = Date.now();
+      const first = await claim(a, sweepId, 'A', eligible);
+      const second = await until(() => b.claimNext(sweepId, 'B', eligible), 5_000, 10);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(SHORT - 5);
+      expect(second).toMatchObject({ attempt: 2, trial: { id: first.trial.id, owner: 'B' } });
     });
 
     it(`an owner on this host whose process is gone: ${isPg ? 'its lease still holds (a pid means nothing across hosts)' : 'its trials are taken at once'}`, async () => {
@@ -1083,6 +1113,26 @@ describe('PostgresStore only', () => {
         await db.db.raw(`UPDATE trials SET heartbeat_at = to_char((now() - interval '61 seconds') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
         expect(await store.claimNext(sweepId, 'B', eligible)).toMatchObject({ trial: { id: c.trial.id, owner: 'B' } });
       }
+    });
+
+    it('a test clock runs the server\'s clock ahead: the server still stamps and judges, ahead by what the test advanced', async () => {
+      const db = await freshPostgresWithUrl();
+      const clock = new TestClock();
+      const { store, sweepId, eligible } = await seeded(db.db, 2, { leaseMs: 60_000, clock });
+      vi.useFakeTimers({ toFake: ['Date'] });
+      onTestFinished(() => void vi.useRealTimers());
+      // The worker's clock stands a day behind; only the server's, an hour ahead, counts.
+      vi.setSystemTime(Date.now() - 86_400_000);
+      clock.advance(3_600_000);
+      const before = await serverNow(db.url);
+      const c = await claim(store, sweepId, 'A', eligible);
+      const after = await serverNow(db.url);
+      const claimed = Date.parse((await store.trial(c.trial.id))!.startedAt!);
+      expect(claimed).toBeGreaterThanOrEqual(before + 3_600_000 - 1);
+      expect(claimed).toBeLessThanOrEqual(after + 3_600_000);
+      // A claim made at the server's real now() (here, behind the clock) has a lease long over.
+      await db.db.raw(`UPDATE trials SET heartbeat_at = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+      expect(await store.releaseExpired(sweepId)).toBe(1);
     });
   });
 

@@ -1,0 +1,494 @@
+import { UserError } from '../errors.js';
+import { failpoint } from '../failpoint.js';
+import { withDefaults } from '../spec/hyperparameters.js';
+import type { DataSettings } from '../spec/schema.js';
+import type {
+  DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot, TrialStatus,
+} from '../trial/types.js';
+import { all, exec, first, insert, list, raw, script, sql, type Dialect, type Sql, type Steps } from './dialect.js';
+import {
+  copiedTrialColumns, DECISION_COLUMNS, decisionValues, HYPERPARAMETER_COLUMNS, hyperparameterValues, paramRows, paramRowsOfColumns,
+  reportedByStep, reportedRows, toDecision, toSweep, toTrial, type DecisionRow, type ParamRow, type SweepRow, type TrialRow,
+} from './rows.js';
+import { METRIC_VALUE_OF, migrations, SCHEMA_VERSION } from './schema.js';
+import {
+  leaseMs, type Claim, type EpochDecision, type NewSweep, type OpenOptions, type QueryResult, type Store, type TrialCopy,
+} from './store.js';
+
+/**
+ * The Store, once, over a `Dialect` (dialect.ts): every promise of the contract in store.ts is
+ * kept here, in SQL both engines take; sqlite.ts and postgres.ts only open a connection and say
+ * how their engine runs it. Any write may be run twice by a dialect that retries after losing a
+ * connection (`again`): each is safe so (see `fenced` and `claimNext`).
+ */
+export class SqlStore implements Store {
+  readonly location: string;
+  readonly leaseMs: number;
+  /**
+   * `trial:attempt` of the claims this store handed out and that may still be running: a
+   * claim retried after its reply was lost takes back the trial its first try claimed
+   * (running under the same owner, not in here) instead of claiming a second one.
+   */
+  private readonly handedOut = new Set<string>();
+  /** Claims run one at a time per store, so that a retried one knows any unknown trial of its owner is its own. */
+  private claiming: Promise<unknown> = Promise.resolve();
+
+  protected constructor(protected readonly d: Dialect, lease: number) {
+    this.location = d.location;
+    this.leaseMs = lease;
+  }
+
+  /** The lease `options` give, else `SWEEP_LEASE_SECONDS`'s: read before opening anything, as it may be a UserError. */
+  protected static lease(options: OpenOptions): number {
+    return options.leaseMs ?? leaseMs();
+  }
+
+  /**
+   * Sets `d` up and brings its schema up to date (unless read-only: then it must be current).
+   * On failure `d` is closed and the error is a UserError naming the location.
+   */
+  protected static async ready(d: Dialect, readonly: boolean): Promise<void> {
+    try {
+      await d.setUp?.();
+      await migrate(d, readonly);
+    } catch (err) {
+      await d.close().catch(() => {});
+      if (err instanceof UserError) throw err;
+      throw new UserError(`${d.location}: cannot use the database (${d.describe(err)})`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.d.close();
+  }
+
+  async upsertSweep(s: NewSweep): Promise<number> {
+    const { d } = this;
+    return d.transaction('write', function* () {
+      const before = yield* first<{ metric: string }>(sql`SELECT metric FROM sweeps WHERE name = ${s.name} ${d.lockRows('update')}`);
+      const now = d.now();
+      const { id } = (yield* first<{ id: number }>(sql`
+        INSERT INTO sweeps (name, metric, goal, seed, spec_path, spec_yaml, created_at, updated_at)
+        VALUES (${list([s.name, s.metric, s.goal, s.seed, s.specPath, s.specYaml, now, now])})
+        ON CONFLICT (name) DO UPDATE SET metric = excluded.metric, goal = excluded.goal, seed = excluded.seed,
+          spec_path = excluded.spec_path, spec_yaml = excluded.spec_yaml, updated_at = excluded.updated_at
+        RETURNING id`))!;
+      if (before && before.metric !== s.metric) {
+        yield* exec(sql`UPDATE trials SET metric_value = ${METRIC_VALUE} WHERE sweep_id = ${id} AND status IN ('completed', 'pruned')`);
+      }
+      return id;
+    });
+  }
+
+  /** Under the sweep's proposal lock, so that two processes adding trials at once number them apart; a retry adds none twice. */
+  async addTrials(sweepId: number, seed: number, data: DataSettings, trials: readonly Trial[]): Promise<number> {
+    return this.d.transaction({ proposals: sweepId }, () => insertTrials(sweepId, seed, JSON.stringify(data), trials));
+  }
+
+  async proposeTrial(
+    sweepId: number, seed: number, data: DataSettings,
+    propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined,
+  ): Promise<TrialRecord | undefined> {
+    return this.d.transaction({ proposals: sweepId }, function* () {
+      const rows = (yield* all<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} ORDER BY number`)).map(toTrial);
+      const trial = propose(rows, rows.length === 0 ? 0 : rows[rows.length - 1].number + 1);
+      if (!trial || (yield* insertTrials(sweepId, seed, JSON.stringify(data), [trial])) === 0) return undefined;
+      return toTrial((yield* first<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} AND config_id = ${trial.configId}`))!);
+    });
+  }
+
+  async retryFailed(sweepId: number): Promise<number> {
+    return (await this.d.run(sql`UPDATE trials SET status = 'pending', error = NULL WHERE sweep_id = ${sweepId} AND status = 'failed'`)).count;
+  }
+
+  async releaseExpired(sweepId: number): Promise<number> {
+    return (await this.d.run(sql`
+      UPDATE trials SET status = 'interrupted', owner = NULL
+      WHERE sweep_id = ${sweepId} AND status = 'running' AND ${this.leaseOver()}`)).count;
+  }
+
+  claimNext(sweepId: number, owner: string, eligible: readonly string[]): Promise<Claim | undefined> {
+    const next = this.claiming.then(() => this.claimOnce(sweepId, owner, eligible));
+    this.claiming = next.catch(() => {});
+    return next;
+  }
+
+  async heartbeat(owner: string): Promise<void> {
+    await this.d.run(sql`UPDATE trials SET heartbeat_at = ${this.d.now()} WHERE owner = ${owner} AND status = 'running'`);
+  }
+
+  async resumeAt(claim: Claim, resumed: readonly EpochMetrics[], backend: string): Promise<boolean> {
+    const id = claim.trial.id;
+    const n = resumed.length;
+    return this.fenced(claim, 'running', function* () {
+      yield* exec(sql`DELETE FROM epochs WHERE trial_id = ${id} AND epoch > ${n}`);
+      yield* exec(sql`DELETE FROM decisions WHERE trial_id = ${id} AND epoch > ${n}`);
+      yield* exec(sql`DELETE FROM reported_metrics WHERE trial_id = ${id} AND step > ${n}`);
+      yield* insertEpochs(id, resumed);
+      yield* exec(sql`UPDATE trials SET epochs_done = ${n}, resumed_from = ${n > 0 ? n : null}, backend = ${backend} WHERE id = ${id}`);
+    });
+  }
+
+  async recordEpoch(
+    claim: Claim, m: EpochMetrics, backend?: string, checkpoint?: Uint8Array | null, decision?: EpochDecision,
+  ): Promise<boolean> {
+    const { d } = this;
+    const id = claim.trial.id;
+    return this.fenced(claim, decision?.verdict === 'prune' ? 'pruned' : 'running', function* () {
+      yield* insertEpochs(id, [m]);
+      yield* exec(sql`UPDATE trials SET epochs_done = ${atLeast('epochs_done', m.epoch)}, backend = COALESCE(${backend ?? null}, backend)
+        WHERE id = ${id}`);
+      if (decision) {
+        yield* insert('decisions', DECISION_COLUMNS, [decisionValues(id, { ...decision, epoch: m.epoch })], upsert('trial_id, epoch', DECISION_COLUMNS.slice(2)));
+      }
+      if (decision?.verdict === 'prune') {
+        yield* exec(sql`DELETE FROM checkpoints WHERE trial_id = ${id}`);
+        yield* exec(sql`
+          UPDATE trials SET status = 'pruned', finished_at = ${d.now()}, val_accuracy = ${m.valAccuracy}, val_loss = ${m.valLoss},
+            error = NULL, seconds = (SELECT SUM(seconds) FROM epochs WHERE trial_id = ${id})
+          WHERE id = ${id}`);
+        yield* setMetricValue(id);
+      } else if (checkpoint) {
+        yield* insert('checkpoints', CHECKPOINT_COLUMNS, [[id, m.epoch, checkpoint]], upsert('trial_id', ['epoch', 'data']));
+      }
+      failpoint('epoch-write');
+    });
+  }
+
+  async completeTrial(claim: Claim, r: TrialOutcome, environment: object | null, model?: ModelFiles | null): Promise<boolean> {
+    const { d } = this;
+    const id = claim.trial.id;
+    return this.fenced(claim, 'completed', function* () {
+      yield* insertEpochs(id, r.epochs);
+      yield* exec(sql`DELETE FROM checkpoints WHERE trial_id = ${id}`);
+      if (model) yield* insert('models', MODEL_COLUMNS, [[id, model.modelJson, model.weights]], upsert('trial_id', ['model_json', 'weights']));
+      yield* exec(sql`
+        UPDATE trials SET status = 'completed', finished_at = ${d.now()}, backend = ${r.backend}, val_accuracy = ${r.valAccuracy},
+          val_loss = ${r.valLoss}, test_accuracy = ${r.testAccuracy}, test_loss = ${r.testLoss}, params = ${r.params},
+          seconds = ${r.seconds}, error = NULL, weights_sha256 = ${r.weightsSha256},
+          env_json = ${environment ? JSON.stringify(environment) : null}, epochs_done = ${r.epochs.length}
+        WHERE id = ${id}`);
+      yield* insertReported(reportedRows(id, r.epochs.length, r.reported));
+      yield* setMetricValue(id);
+      failpoint('trial-write');
+    });
+  }
+
+  async failTrial(claim: Claim, error: string, epochs: readonly EpochMetrics[], backend?: string): Promise<boolean> {
+    const { d } = this;
+    const id = claim.trial.id;
+    return this.fenced(claim, 'failed', function* () {
+      yield* insertEpochs(id, epochs);
+      yield* exec(sql`
+        UPDATE trials SET status = 'failed', finished_at = ${d.now()}, error = ${error}, backend = COALESCE(${backend ?? null}, backend),
+          epochs_done = ${atLeast('epochs_done', epochs.length)}
+        WHERE id = ${id}`);
+    });
+  }
+
+  async interruptTrial(claim: Claim): Promise<boolean> {
+    const { d } = this;
+    return this.fenced(claim, 'interrupted', function* () {
+      yield* exec(sql`UPDATE trials SET status = 'interrupted', finished_at = ${d.now()}, owner = NULL WHERE id = ${claim.trial.id}`);
+    });
+  }
+
+  async releaseOwned(owner: string): Promise<void> {
+    await this.d.run(sql`UPDATE trials SET status = 'interrupted', owner = NULL WHERE owner = ${owner} AND status = 'running'`);
+  }
+
+  async requeue(trialId: number): Promise<void> {
+    await this.d.transaction('write', function* () {
+      for (const table of ['epochs', 'decisions', 'reported_metrics', 'checkpoints', 'models']) {
+        yield* exec(sql`DELETE FROM ${raw(table)} WHERE trial_id = ${trialId}`);
+      }
+      yield* exec(sql`UPDATE trials SET status = 'pending', epochs_done = 0, error = NULL, metric_value = NULL WHERE id = ${trialId}`);
+    });
+  }
+
+  async markReproduction(trialId: number, originalId: number): Promise<void> {
+    await this.d.run(sql`UPDATE trials SET repro_of = ${originalId} WHERE id = ${trialId}`);
+  }
+
+  async importTrial(sweepId: number, t: TrialCopy, reproOf: number | null): Promise<number | null> {
+    return this.d.transaction({ proposals: sweepId }, function* () {
+      const columns = copiedTrialColumns(sweepId, t, reproOf, yield* nextNumber(sweepId));
+      const [row] = yield* insert<{ id: number }>('trials', columns.map(([c]) => c), [columns.map(([, v]) => v)],
+        sql`ON CONFLICT (sweep_id, config_id) DO NOTHING RETURNING id`);
+      if (!row) return null;
+      yield* insertEpochs(row.id, t.epochs);
+      yield* insertParams(paramRows(row.id, t.record.config));
+      yield* insert('decisions', DECISION_COLUMNS, t.decisions.map((x) => decisionValues(row.id, x)));
+      if (t.checkpoint) yield* insert('checkpoints', CHECKPOINT_COLUMNS, [[row.id, t.record.epochsDone, t.checkpoint]]);
+      if (t.model) yield* insert('models', MODEL_COLUMNS, [[row.id, t.model.modelJson, t.model.weights]]);
+      return row.id;
+    });
+  }
+
+  async sweep(name: string): Promise<SweepRecord | undefined> {
+    const row = await this.first<SweepRow>(sql`SELECT * FROM sweeps WHERE name = ${name}`);
+    return row && toSweep(row);
+  }
+
+  async sweepById(id: number): Promise<SweepRecord | undefined> {
+    const row = await this.first<SweepRow>(sql`SELECT * FROM sweeps WHERE id = ${id}`);
+    return row && toSweep(row);
+  }
+
+  async sweeps(): Promise<SweepSummary[]> {
+    const count = (statuses: string) => raw(`COUNT(*) FILTER (WHERE t.status IN (${statuses}))`);
+    return this.all<SweepSummary>(sql`
+      SELECT s.name, s.metric, s.goal, s.created_at AS "createdAt", s.updated_at AS "updatedAt", COUNT(t.id) AS total,
+        ${count(`'completed'`)} AS completed, ${count(`'failed'`)} AS failed, ${count(`'pruned'`)} AS pruned,
+        ${count(`'running'`)} AS running, ${count(`'pending', 'interrupted'`)} AS pending,
+        CASE s.goal WHEN 'minimize' THEN MIN(t.metric_value) FILTER (WHERE t.status = 'completed')
+                    ELSE MAX(t.metric_value) FILTER (WHERE t.status = 'completed') END AS best
+      FROM sweeps s LEFT JOIN trials t ON t.sweep_id = s.id
+      GROUP BY s.id ORDER BY s.created_at, s.id`);
+  }
+
+  async trial(id: number): Promise<TrialRecord | undefined> {
+    const row = await this.first<TrialRow>(sql`SELECT * FROM trials WHERE id = ${id}`);
+    return row && toTrial(row);
+  }
+
+  async trials(sweepId: number): Promise<TrialRecord[]> {
+    return (await this.all<TrialRow>(ranked(sweepId))).map(toTrial);
+  }
+
+  /** The trials and their epochs in one snapshot: a trial completed meanwhile is seen whole or not at all. */
+  async snapshot(sweepId: number): Promise<TrialSnapshot[]> {
+    const { trials, epochs } = await this.d.transaction('read', function* () {
+      const trials = yield* all<TrialRow>(ranked(sweepId));
+      const epochs = yield* epochsOf(sql`JOIN trials t ON t.id = e.trial_id WHERE t.sweep_id = ${sweepId}`);
+      return { trials, epochs };
+    });
+    return trials.map((t) => ({
+      id: t.id, configId: t.config_id, config: withDefaults(JSON.parse(t.config_json) as TrialConfig), status: t.status,
+      backend: t.backend, epochs: epochs.get(t.id) ?? [], valAccuracy: t.val_accuracy, valLoss: t.val_loss,
+      testAccuracy: t.test_accuracy, seconds: t.seconds, startedAt: t.started_at, error: t.error, metricValue: t.metric_value,
+    }));
+  }
+
+  async epochs(trialId: number): Promise<EpochMetrics[]> {
+    const epochs = await this.d.transaction('read', () => epochsOf(sql`WHERE e.trial_id = ${trialId}`));
+    return epochs.get(trialId) ?? [];
+  }
+
+  async changeToken(): Promise<string> {
+    return this.d.changeToken();
+  }
+
+  async decisions(sweepId: number): Promise<DecisionRecord[]> {
+    return (await this.all<DecisionRow>(sql`
+      SELECT d.*, t.number,
+        (SELECT m.value FROM trial_metrics m WHERE m.trial_id = d.trial_id AND m.name = s.metric AND m.step = d.epoch) AS metric_at_epoch
+      FROM decisions d JOIN trials t ON t.id = d.trial_id JOIN sweeps s ON s.id = t.sweep_id
+      WHERE t.sweep_id = ${sweepId} ORDER BY d.trial_id, d.epoch`)).map(toDecision);
+  }
+
+  async checkpoint(trialId: number): Promise<Uint8Array | null> {
+    const row = await this.first<{ data: Uint8Array }>(sql`SELECT data FROM checkpoints WHERE trial_id = ${trialId}`);
+    return row ? new Uint8Array(row.data) : null;
+  }
+
+  async model(trialId: number): Promise<ModelFiles | undefined> {
+    const row = await this.first<{ model_json: string; weights: Uint8Array }>(sql`SELECT model_json, weights FROM models WHERE trial_id = ${trialId}`);
+    return row && { modelJson: row.model_json, weights: new Uint8Array(row.weights) };
+  }
+
+  async query(text: string): Promise<QueryResult> {
+    return this.d.query(text);
+  }
+
+  private async claimOnce(sweepId: number, owner: string, eligible: readonly string[]): Promise<Claim | undefined> {
+    const { d, handedOut } = this;
+    const leaseOver = () => this.leaseOver();
+    const row = await d.transaction('claim', function* (again) {
+      if (again) {
+        // The first try may have claimed a trial and lost only its reply: that trial runs under
+        // `owner`, and no claim of this store names it. Take it back rather than claim another,
+        // which would leave it running, heartbeats and all, with no one training it.
+        const mine = yield* all<TrialRow>(sql`
+          SELECT * FROM trials WHERE sweep_id = ${sweepId} AND owner = ${owner} AND status = 'running' AND ${d.oneOf('config_id', eligible)}
+          ORDER BY id`);
+        const lost = mine.find((r) => !handedOut.has(claimKey(r.id, r.attempts)));
+        if (lost) return lost;
+      }
+      // The first eligible trial by id, locked as it is picked (where the engine locks rows) and
+      // re-checked on its latest version, so that a trial another claimer just took is not
+      // taken again; SKIP LOCKED passes over one another claimer holds. What outlives a crash is the lease.
+      const now = d.now();
+      const row = yield* first<TrialRow>(sql`
+        UPDATE trials SET status = 'running', owner = ${owner}, heartbeat_at = ${now}, started_at = ${now},
+          attempts = attempts + 1, finished_at = NULL, val_accuracy = NULL, val_loss = NULL, test_accuracy = NULL,
+          test_loss = NULL, params = NULL, seconds = NULL, error = NULL, resumed_from = NULL, metric_value = NULL
+        WHERE id = (
+          SELECT id FROM trials
+          WHERE sweep_id = ${sweepId} AND ${d.oneOf('config_id', eligible)}
+            AND (status IN ('pending', 'interrupted') OR (status = 'running' AND ${leaseOver()}))
+          ORDER BY id
+          LIMIT 1
+          ${d.lockRows('skip locked')})
+        RETURNING *`);
+      // Before the claim commits, where it is a transaction (SQLite's).
+      failpoint('claim');
+      return row;
+    });
+    if (!row) return undefined;
+    this.handedOut.add(claimKey(row.id, row.attempts));
+    const trial = toTrial(row);
+    return { trial, attempt: trial.attempts };
+  }
+
+  /**
+   * Runs `write` in one transaction if `claim` still holds its trial (running, at its
+   * attempt), holding the trial's row until it commits; whether it ran. A retry after a lost
+   * reply finds the trial already in `done` at this attempt when the first try committed:
+   * that write happened, and no other claim could have made it.
+   */
+  private async fenced(claim: Claim, done: TrialStatus, write: () => Steps<void>): Promise<boolean> {
+    const { d } = this;
+    const ok = await d.transaction('write', function* (again) {
+      const row = yield* first<{ status: TrialStatus }>(sql`
+        SELECT status FROM trials WHERE id = ${claim.trial.id} AND attempts = ${claim.attempt} ${d.lockRows('no key update')}`);
+      if (row?.status === 'running') {
+        yield* write();
+        return true;
+      }
+      return again && row?.status === done;
+    });
+    // A claim that ended, or was lost, cannot be a retried claim's lost trial: forget it.
+    if (!ok || done !== 'running') this.handedOut.delete(claimKey(claim.trial.id, claim.attempt));
+    return ok;
+  }
+
+  /**
+   * A running trial's lease is over: no owner or heartbeat, a heartbeat older than the lease on
+   * the store's clock, or (where the dialect can know it) an owner whose process is gone.
+   */
+  private leaseOver(): Sql {
+    const gone = this.d.ownerGone('owner');
+    return sql`(owner IS NULL OR heartbeat_at IS NULL OR ${this.d.before('heartbeat_at', this.leaseMs)}${gone ? sql` OR ${gone}` : raw('')})`;
+  }
+
+  private async all<T>(statement: Sql): Promise<T[]> {
+    return (await this.d.run(statement)).rows as T[];
+  }
+
+  private async first<T>(statement: Sql): Promise<T | undefined> {
+    return (await this.all<T>(statement))[0];
+  }
+}
+
+/** Brings the schema at `d` up to date under the schema lock, or (read-only) checks that it is. */
+async function migrate(d: Dialect, readonly: boolean): Promise<void> {
+  const newer = (version: number) =>
+    new UserError(`${d.location}: written by a newer sweep (schema version ${version}, this one knows up to ${SCHEMA_VERSION})`);
+  const version = await d.transaction('read', () => d.schemaVersion());
+  if (version > SCHEMA_VERSION) throw newer(version);
+  if (version === SCHEMA_VERSION) return;
+  if (readonly) {
+    if (version === 0) throw new UserError(`${d.location}: no sweep database here yet (run \`sweep run SPEC --db ${d.location}\` first)`);
+    throw new UserError(`${d.location}: schema version ${version} is older than ${SCHEMA_VERSION}; run \`sweep run\` on it once to upgrade`);
+  }
+  const steps = migrations(d.types);
+  await d.transaction('schema', function* () {
+    // Read again under the lock: another process may have migrated meanwhile.
+    const current = yield* d.schemaVersion();
+    if (current > SCHEMA_VERSION) throw newer(current);
+    for (let v = current; v < SCHEMA_VERSION; v++) yield* script(steps[v]);
+    // v8's parameters as rows, for the trials recorded before it: from each one's configuration.
+    if (current < 8) {
+      const trials = yield* all<Record<string, string | number | null> & { id: number }>(
+        sql`SELECT id, ${raw(HYPERPARAMETER_COLUMNS.join(', '))} FROM trials`);
+      yield* insertParams(trials.flatMap((t) => paramRowsOfColumns(t.id, HYPERPARAMETER_COLUMNS.map((c) => t[c]))));
+    }
+    yield* d.setSchemaVersion(SCHEMA_VERSION);
+  });
+}
+
+const METRIC_VALUE = raw(METRIC_VALUE_OF('trials'));
+const CHECKPOINT_COLUMNS = ['trial_id', 'epoch', 'data'];
+const MODEL_COLUMNS = ['trial_id', 'model_json', 'weights'];
+const EPOCH_COLUMNS = ['trial_id', 'epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'seconds'];
+const TRIAL_COLUMNS = ['sweep_id', 'config_id', 'config_json', 'data_json', 'seed', 'number', 'search_json', ...HYPERPARAMETER_COLUMNS];
+
+/** The sweep's trials: completed ones best first by its metric and goal, then the rest by id. */
+const ranked = (sweepId: number) => sql`
+  SELECT t.* FROM trials t JOIN sweeps s ON s.id = t.sweep_id WHERE t.sweep_id = ${sweepId}
+  ORDER BY t.status <> 'completed', t.metric_value IS NULL,
+    CASE s.goal WHEN 'minimize' THEN t.metric_value ELSE -t.metric_value END, t.id`;
+
+const claimKey = (trialId: number, attempt: number) => `${trialId}:${attempt}`;
+
+/** `column`, or `value` where that is greater. */
+const atLeast = (column: string, value: number) => sql`CASE WHEN ${raw(column)} > ${value} THEN ${raw(column)} ELSE ${value} END`;
+
+/** An upsert's tail: on a row with this `key`, the new values of `columns` replace the old. */
+const upsert = (key: string, columns: readonly string[]) =>
+  raw(`ON CONFLICT (${key}) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}`);
+
+function* nextNumber(sweepId: number): Steps<number> {
+  return (yield* first<{ n: number }>(sql`SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE sweep_id = ${sweepId}`))!.n;
+}
+
+/** Inserts, as 'pending', the trials the sweep lacks (by config id), numbered on from its last number in the order given; how many. */
+function* insertTrials(sweepId: number, seed: number, dataJson: string, trials: readonly Trial[]): Steps<number> {
+  const have = new Set((yield* all<{ config_id: string }>(sql`SELECT config_id FROM trials WHERE sweep_id = ${sweepId}`)).map((r) => r.config_id));
+  const fresh: Trial[] = [];
+  for (const t of trials) {
+    if (have.has(t.configId)) continue;
+    have.add(t.configId);
+    fresh.push(t);
+  }
+  if (fresh.length === 0) return 0;
+  const next = yield* nextNumber(sweepId);
+  const added = yield* insert<{ id: number; config_id: string }>('trials', TRIAL_COLUMNS, fresh.map((t, i) => [
+    sweepId, t.configId, JSON.stringify(t.config), dataJson, seed, next + i, t.search ? JSON.stringify(t.search) : null, ...hyperparameterValues(t.config),
+  ]), sql`ON CONFLICT (sweep_id, config_id) DO NOTHING RETURNING id, config_id`);
+  const configOf = new Map(fresh.map((t) => [t.configId, t.config]));
+  yield* insertParams(added.flatMap((r) => paramRows(r.id, configOf.get(r.config_id)!)));
+  return added.length;
+}
+
+function* insertParams(rows: readonly ParamRow[]): Steps<void> {
+  yield* insert('param_values', ['trial_id', 'name', 'value', 'number'], rows, upsert('trial_id, name', ['value', 'number']));
+}
+
+/** Inserts or replaces `reported_metrics` rows (trial, name, step, value). */
+function* insertReported(rows: readonly (readonly [number, string, number, number | null])[]): Steps<void> {
+  // One row per name and step, the last given winning: an upsert cannot touch a row twice in one statement.
+  const unique = [...new Map(rows.map((r) => [`${r[1]}\u0000${r[2]}`, r])).values()];
+  yield* insert('reported_metrics', ['trial_id', 'name', 'step', 'value'], unique, upsert('trial_id, name, step', ['value']));
+}
+
+/** Inserts or replaces a trial's epoch rows, with the values each reported. */
+function* insertEpochs(trialId: number, epochs: readonly EpochMetrics[]): Steps<void> {
+  // One row per epoch, the last given winning, as for reported values.
+  const unique = [...new Map(epochs.map((e) => [e.epoch, e])).values()];
+  yield* insert('epochs', EPOCH_COLUMNS, unique.map((e) => [trialId, e.epoch, e.loss, e.accuracy, e.valLoss, e.valAccuracy, e.seconds]),
+    upsert('trial_id, epoch', EPOCH_COLUMNS.slice(2)));
+  yield* insertReported(unique.flatMap((e) => reportedRows(trialId, e.epoch, e.reported)));
+}
+
+/** Sets the trial's `metric_value`: its sweep's metric at its last epoch. */
+function* setMetricValue(trialId: number): Steps<void> {
+  yield* exec(sql`UPDATE trials SET metric_value = ${METRIC_VALUE} WHERE id = ${trialId}`);
+}
+
+/** The epochs (`e`) that `where` picks, each with the values it reported, by trial, in epoch order. */
+function* epochsOf(where: Sql): Steps<Map<number, EpochMetrics[]>> {
+  const rows = yield* all<EpochMetrics & { trialId: number }>(sql`
+    SELECT e.trial_id AS "trialId", e.epoch, e.loss, e.accuracy, e.val_loss AS "valLoss", e.val_accuracy AS "valAccuracy", e.seconds
+    FROM epochs e ${where} ORDER BY e.trial_id, e.epoch`);
+  const reported = reportedByStep(yield* all<{ trial_id: number; name: string; step: number; value: number | null }>(sql`
+    SELECT e.* FROM reported_metrics e ${where}`));
+  const epochs = new Map<number, EpochMetrics[]>();
+  for (const { trialId, ...m } of rows) {
+    if (!epochs.has(trialId)) epochs.set(trialId, []);
+    const values = reported.get(trialId)?.get(m.epoch);
+    epochs.get(trialId)!.push(values ? { ...m, reported: values } : m);
+  }
+  return epochs;
+}
