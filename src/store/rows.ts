@@ -78,15 +78,20 @@ export function copiedTrialColumns(sweepId: number, t: TrialCopy, reproOf: numbe
 export type DecisionRow = {
   trial_id: number; number: number; epoch: number; scheduler: string; bracket: number | null; rung: number | null;
   value: number | null; threshold: number | null; compared: string; verdict: 'continue' | 'prune';
-  metric_at_epoch: number | null;
 };
 
-export function toDecision(r: DecisionRow): DecisionRecord {
+/** An `epochs` row's metric columns. */
+export type EpochColumns = {
+  loss: number | null; accuracy: number | null; val_loss: number | null; val_accuracy: number | null; seconds: number | null;
+};
+
+/** A decision as recorded, with the sweep's metric after its epoch (NaN where there is none). */
+export function toDecision(r: DecisionRow, metricAtEpoch: number): DecisionRecord {
   return {
     trialId: r.trial_id, number: r.number, epoch: r.epoch, scheduler: r.scheduler, bracket: r.bracket, rung: r.rung,
     value: r.value ?? NaN, threshold: r.threshold,
     compared: (JSON.parse(r.compared) as (number | null)[]).map((v) => v ?? NaN), verdict: r.verdict,
-    metricAtEpoch: r.metric_at_epoch ?? NaN,
+    metricAtEpoch,
   };
 }
 
