@@ -43,12 +43,18 @@ export function report(step, metrics = {}) {
     if (name === '') throw new TypeError('report: a metric\'s name must not be empty');
     if (STEP_NAMES.includes(name)) throw new TypeError(`report: "${name}" would be read as the step; give the step first, and name the metric otherwise`);
     if (typeof value !== 'number') throw new TypeError(`report: metric "${name}" must be a number, not ${JSON.stringify(value) ?? String(value)}`);
-    members.push(`${JSON.stringify(name)}: ${Number.isFinite(value) ? JSON.stringify(value) : Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity'}`);
+    members.push(`${JSON.stringify(name)}: ${numberText(value)}`);
   }
   return new Promise((resolve) => {
     // A failed write is process.stdout's 'error', as for console.log: not a second error here.
     process.stdout.write(`{${members.join(', ')}}\n`, () => resolve());
   });
+}
+
+/** A number as Python's json writes it: NaN, Infinity and -Infinity bare, which sweep reads. */
+function numberText(value) {
+  if (Number.isFinite(value)) return JSON.stringify(value);
+  return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
 }
 
 /**

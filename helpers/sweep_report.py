@@ -1,4 +1,5 @@
-"""Talk to sweep from a trial program, with nothing installed: the standard library of Python 3.8 or later (tested on 3.11).
+"""Talk to sweep from a trial program, with nothing installed: Python 3.8 or later, its
+standard library only (tested on Debian's 3.11).
 
 Copy this file next to your script, or put sweep's helpers/ folder on PYTHONPATH:
 

@@ -14,7 +14,10 @@ export type CollectPatterns = { readonly filter?: RegExp; readonly step?: RegExp
 
 const OPTIONS = ['filter', 'step'] as const;
 /** How many groups each pattern needs, and what the message says they are for. */
-const GROUPS = { filter: [2, 'two groups: the name, then the value, as in (\\w+)=([-+.\\deE]+)'], step: [1, 'a group: the step number, as in Epoch (\\d+)'] } as const;
+const GROUPS = {
+  filter: [2, 'two groups: the name, then the value, as in (\\w+)=([-+.\\deE]+)'],
+  step: [1, 'a group: the step number, as in Epoch (\\d+)'],
+} as const;
 
 /**
  * The first problem with a spec's `collect` value (undefined: none), with the path it is at

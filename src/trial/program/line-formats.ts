@@ -12,7 +12,7 @@ export type Reading = {
 
 // A number as programs print one: Katib's DefaultFilter's (`[+-]?\d*(\.\d+)?([Ee][+-]?\d+)?`,
 // kubeflow/katib 33c8ff4 pkg/metricscollector/v1beta1/common/const.go) without its empty match,
-// with `1.` (C's %g), and with the words for the values training goes to when it diverges:
+// with `1.`, and with the words for the values training goes to when it diverges:
 // Python and NumPy print `nan`, `inf`, `-inf`; JavaScript `NaN`, `Infinity`; Go `+Inf`.
 const NUMBER = String.raw`[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|[+-]?(?:nan|inf(?:inity)?)`;
 const WHOLE_NUMBER = new RegExp(`^(?:${NUMBER})$`, 'i');
