@@ -100,7 +100,7 @@ export function buildLaunch(s: LaunchSettings, params: ParamValues, o: LaunchCon
     // Then _command_run: `if c.startswith("${") and c.endswith("}")`, the whole element is a macro.
     const name = wholeMacro(text);
     if (name === undefined) argv.push(text);
-    else if (name in vars) argv.push(...vars[name]);
+    else if (Object.hasOwn(vars, name)) argv.push(...vars[name]);
     // Only a variable's value can get here (checkCommand saw the rest); W&B would drop the element.
     else throw commandError(command, { index, problem: `the environment made it ${JSON.stringify(text)}, not a macro sweep knows` });
   });
@@ -167,5 +167,9 @@ function wholeMacro(text: string): string | undefined {
 }
 
 function commandError(command: readonly unknown[], p: CommandProblem): UserError {
-  return new UserError(`command element ${p.index} ${JSON.stringify(pythonStr(command[p.index]))}: ${p.problem}`);
+  const el = command[p.index];
+  const shown = ['string', 'number', 'boolean'].includes(typeof el) ? pythonStr(el) : String(JSON.stringify(el) ?? el);
+  // A macro's name may hold a newline, and the message must stay on one line.
+  const problem = p.problem.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  return new UserError(`command element ${p.index} ${JSON.stringify(shown)}: ${problem}`);
 }

@@ -107,7 +107,7 @@ describe('the launch macros', () => {
 });
 
 describe('${envvar:NAME}', () => {
-  const env = { DATA: '/data', EMPTY: '', ARGS: '${args}', TYPO: '${argz}' };
+  const env = { DATA: '/data', EMPTY: '', ARGS: '${args}' };
   it.each<[string, string, string[], string[]]>([
     ['a whole element', '${envvar:DATA}', ['/data'], []],
     // `for m in matches[::-1]: ... command[i] = f"{command[i][: m.start()]}{_var}{command[i][m.end() :]}"`
@@ -127,8 +127,11 @@ describe('${envvar:NAME}', () => {
     expect(launch.unsetVars).toEqual(unset);
   });
 
-  it('refuses a value that reads as an unknown macro, where W&B would drop it', () => {
-    expect(() => argvOf(['run', '${envvar:TYPO}'], {}, { env })).toThrow(/^command element 1 "\$\{envvar:TYPO\}": the environment made it "\$\{argz\}", not a macro sweep knows$/);
+  it.each([
+    ['${argz}', /^command element 1 "\$\{envvar:X\}": the environment made it "\$\{argz\}", not a macro sweep knows$/],
+    ['${toString}', /the environment made it "\$\{toString\}"/],
+  ])('refuses a value that reads as an unknown macro, %s, where W&B would drop it', (value, message) => {
+    expect(() => argvOf(['run', '${envvar:X}'], {}, { env: { X: value } })).toThrow(message);
   });
 });
 
@@ -223,6 +226,14 @@ describe('checkCommand', () => {
     const build = () => argvOf(['python', '${program}', '${argz}'], { lr: 0.1 });
     expect(build).toThrow(UserError);
     expect(build).toThrow(/^command element 2 "\$\{argz\}": unknown macro \$\{argz\} [^\n]*$/);
+  });
+
+  it.each<[string, unknown]>([
+    ['a macro name with a newline', '${a\nb}'],
+    ['an element that is no text', { a: 1 }],
+    ['an undefined element', undefined],
+  ])('keeps the UserError on one line for %s', (_, element) => {
+    expect(() => argvOf(['python', element] as string[], {})).toThrow(/^command element 1 [^\n]+$/);
   });
 
   it('refuses a command that comes to nothing', () => {
