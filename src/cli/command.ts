@@ -1,5 +1,7 @@
 import { InvalidArgumentError, Option } from 'commander';
+import { dirname, join, resolve } from 'node:path';
 import { BACKENDS } from '../pool/protocol.js';
+import { isPostgresUrl } from '../store/location.js';
 
 /**
  * What a command may touch of the outside world. The real process gives its stdout and
@@ -40,6 +42,11 @@ export const DEFAULT_DB = 'runs/sweeps.db';
 
 /** `--db PATH|URL`, on every command that reads or writes results; `SWEEP_DB` when absent. */
 export const dbOption = () => new Option('--db <path>', 'the SQLite file, or postgres://USER@HOST:PORT/DB').env('SWEEP_DB').default(DEFAULT_DB);
+
+/** Where a sweep of a program keeps its trials' folders: beside the SQLite database, or under ./runs for PostgreSQL. */
+export function trialsFolder(db: string, sweep: string): string {
+  return join(isPostgresUrl(db) ? resolve('runs') : dirname(resolve(db)), 'trials', sweep);
+}
 
 /** `--json`, on every command that prints a table. */
 export const jsonOption = () => new Option('--json', 'print JSON instead of a table');

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { describeDataset } from '../data/registry.js';
 import { Option } from 'commander';
 import { UserError } from '../errors.js';
+import { isCodeConfig } from '../spec/code.js';
 import { isPostgresUrl } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import type { SweepRecord, TrialRecord } from '../trial/types.js';
@@ -44,6 +45,9 @@ export function exportTrial(ref: string, values: ExportOptions, { out }: Io): Pr
   return withStore(values.db, async (store) => {
     const { trial, sweep } = await resolveTrial(store, ref);
     if (trial.status !== 'completed') throw new UserError(`trial ${trial.id} is ${trial.status}, not completed: nothing to export`);
+    if (isCodeConfig(trial.config)) {
+      throw new UserError(`trial ${trial.id} ran your ${trial.config.model}: sweep keeps no model of it to export (what it saved is in its trial folder, SWEEP_TRIAL_DIR)`);
+    }
     // Its class names as the trial recorded them (Fashion-MNIST's are fixed), known before anything is written.
     const classes = trial.data.classes ?? (await describeDataset(trial.data)).classes;
     const model = await store.model(trial.id);

@@ -1,9 +1,10 @@
 import { UserError } from '../errors.js';
-import { varyingKeys } from '../spec/labels.js';
+import { formatValue, labelOf, paramsOf, plannedSteps, varyingKeys } from '../spec/labels.js';
+import { isCodeConfig } from '../spec/code.js';
+import { recordedSpec } from '../spec/load-spec.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { dbOption, defineCommand, jsonOption, type Io } from './command.js';
-import { formatValue, LABEL } from '../spec/labels.js';
 import { formatMetric } from '../metrics/registry.js';
 import { bestSpec, specYaml } from '../spec/one-config.js';
 import { prunedLine } from '../early-stop/describe.js';
@@ -86,13 +87,15 @@ export function show(name: string, values: Options, { out }: Io): Promise<number
     }
     const configs = trials.map((t) => t.config);
     const keys = varyingKeys(configs);
+    // The user's code reports its own metrics: the sweep's is its column; sweep's models have their three.
+    const code = configs.some(isCodeConfig);
     let rank = 0;
     out(formatTable(
-      ['rank', 'trial', 'status', ...keys.map((k) => LABEL[k]), 'val_acc', 'val_loss', 'test_acc', 'epochs', 'seconds', 'backend'],
+      ['rank', 'trial', 'status', ...keys.map(labelOf), ...(code ? [sweep.metric] : ['val_acc', 'val_loss', 'test_acc']), code ? 'steps' : 'epochs', 'seconds', 'backend'],
       trials.map((t, i) => [
-        t.status === 'completed' ? ++rank : null, t.id, t.status, ...keys.map((k) => formatValue(configs[i][k])),
-        pct(t.valAccuracy), t.valLoss?.toFixed(4) ?? null, pct(t.testAccuracy),
-        `${t.epochsDone}/${configs[i].epochs}`, t.seconds?.toFixed(1) ?? null, t.backend,
+        t.status === 'completed' ? ++rank : null, t.id, t.status, ...keys.map((k) => formatValue(paramsOf(configs[i])[k])),
+        ...(code ? [formatMetric(sweep.metric, t.metricValue)] : [pct(t.valAccuracy), t.valLoss?.toFixed(4) ?? null, pct(t.testAccuracy)]),
+        `${t.epochsDone}/${plannedSteps(configs[i]) ?? '?'}`, t.seconds?.toFixed(1) ?? null, t.backend,
       ]),
     ));
     const failed = trials.filter((t) => t.status === 'failed');
@@ -109,7 +112,7 @@ export function best(name: string, values: Options, { out }: Io): Promise<number
     const sweep = await findSweep(store, name);
     const top = (await store.trials(sweep.id)).find((t) => t.status === 'completed');
     if (!top) throw new UserError(`sweep "${sweep.name}" has no completed trial yet`);
-    const spec = bestSpec(sweep, top.seed, top.data, top.config);
+    const spec = bestSpec(sweep, top.seed, top.data, top.config, recordedSpec(sweep)?.code);
     if (values.json) {
       out(JSON.stringify({
         sweep: sweep.name, trial: top.id, configId: top.configId, metric: sweep.metric,
@@ -117,7 +120,9 @@ export function best(name: string, values: Options, { out }: Io): Promise<number
       }, null, 2));
       return 0;
     }
-    out(`# The best trial (${top.id}, config ${top.configId}) of sweep "${sweep.name}": val_accuracy ${pct(top.valAccuracy)}%, test_accuracy ${pct(top.testAccuracy)}%.`);
+    const scores = isCodeConfig(top.config) ? `${sweep.metric} ${formatMetric(sweep.metric, top.metricValue)}`
+      : `val_accuracy ${pct(top.valAccuracy)}%, test_accuracy ${pct(top.testAccuracy)}%`;
+    out(`# The best trial (${top.id}, config ${top.configId}) of sweep "${sweep.name}": ${scores}.`);
     out(specYaml(spec));
     return 0;
   });

@@ -6,6 +6,7 @@ import { completionScript, SHELLS, type Shell } from './completion.js';
 import { copyCommand } from './copy.js';
 import { exportCommand } from './export.js';
 import { bestCommand, lsCommand, showCommand } from './inspect.js';
+import { logsCommand } from './logs.js';
 import { predictCommand } from './predict.js';
 import { queryCommand } from './query.js';
 import { reproCommand } from './repro.js';
@@ -17,7 +18,7 @@ import { workerCommand } from './worker.js';
 
 /** Every command, in the order `sweep --help` lists them. A new command is declared in its file and added here. */
 export const COMMANDS: readonly CommandDef[] = [
-  runCommand, workerCommand, lsCommand, showCommand, bestCommand, watchCommand, queryCommand, reproCommand, exportCommand,
+  runCommand, workerCommand, lsCommand, showCommand, bestCommand, logsCommand, watchCommand, queryCommand, reproCommand, exportCommand,
   predictCommand, copyCommand, reportCommand, serveCommand,
 ];
 

@@ -1,18 +1,19 @@
 import type { SweepEvent } from '../sweep/events.js';
-import { describeConfig } from '../spec/labels.js';
+import { describeConfig, plannedSteps } from '../spec/labels.js';
+import { isCodeConfig } from '../spec/code.js';
 import { pct } from './table.js';
-import { formatMetric } from '../metrics/registry.js';
+import { epochValues, formatMetric, outcomeValue } from '../metrics/registry.js';
 import { prunedLine } from '../early-stop/describe.js';
-import type { TrialConfig } from '../trial/types.js';
+import type { AnyConfig, EpochMetrics } from '../trial/types.js';
 
 /**
  * The plain view of a running sweep: one line per finished epoch and trial, with the
  * running best. Readable in log files and CI.
  */
-export function progressLog(write: (line: string) => void, keys: readonly (keyof TrialConfig)[], metric: string) {
+export function progressLog(write: (line: string) => void, keys: readonly string[], metric: string) {
   let done = 0;
   let total = 0;
-  const name = (id: number, c: TrialConfig) => `trial ${id}${keys.length ? ` [${describeConfig(c, keys)}]` : ''}`;
+  const name = (id: number, c: AnyConfig) => `trial ${id}${keys.length ? ` [${describeConfig(c, keys)}]` : ''}`;
   return (e: SweepEvent): void => {
     switch (e.type) {
       case 'start':
@@ -26,13 +27,17 @@ export function progressLog(write: (line: string) => void, keys: readonly (keyof
         break;
       case 'epoch': {
         const m = e.metrics;
-        write(`${name(e.trialId, e.config)} epoch ${m.epoch}/${e.config.epochs}: loss ${m.loss.toFixed(4)} acc ${pct(m.accuracy)}% val_loss ${m.valLoss.toFixed(4)} val_acc ${pct(m.valAccuracy)}% (${m.seconds.toFixed(1)}s, ${e.backend})`);
+        const code = isCodeConfig(e.config);
+        write(`${name(e.trialId, e.config)} ${code ? 'step' : 'epoch'} ${m.epoch}/${plannedSteps(e.config) ?? '?'}: ${code ? reported(m) : builtIn(m)} (${m.seconds.toFixed(1)}s, ${e.backend})`);
         break;
       }
       case 'trial-end': {
         done += e.status === 'interrupted' ? 0 : 1;
+        const scores = e.outcome && (isCodeConfig(e.config)
+          ? `${metric} ${formatMetric(metric, outcomeValue(metric, e.outcome))}`
+          : `val_acc ${pct(e.outcome.valAccuracy)}% test_acc ${pct(e.outcome.testAccuracy)}%`);
         const what = e.status === 'completed'
-          ? `completed: val_acc ${pct(e.outcome!.valAccuracy)}% test_acc ${pct(e.outcome!.testAccuracy)}% in ${e.outcome!.seconds.toFixed(1)}s`
+          ? `completed: ${scores} in ${e.outcome!.seconds.toFixed(1)}s`
           : e.status === 'failed' ? `FAILED: ${e.error}`
             : e.status === 'pruned' ? prunedLine(e.pruned, metric) : 'interrupted';
         const best = e.best ? `; best: trial ${e.best.trialId} ${metric} ${formatMetric(metric, e.best.value)}` : '';
@@ -47,4 +52,15 @@ export function progressLog(write: (line: string) => void, keys: readonly (keyof
       }
     }
   };
+}
+
+/** A built-in model's epoch: its four metrics. */
+function builtIn(m: EpochMetrics): string {
+  return `loss ${m.loss.toFixed(4)} acc ${pct(m.accuracy)}% val_loss ${m.valLoss.toFixed(4)} val_acc ${pct(m.valAccuracy)}%`;
+}
+
+/** A step of the user's code: what it reported, as the registry formats each (its own time aside: the line ends with it). */
+function reported(m: EpochMetrics): string {
+  const { epoch_seconds: _, ...values } = epochValues(m);
+  return Object.entries(values).map(([k, v]) => `${k} ${formatMetric(k, v)}`).join(' ');
 }

@@ -1,23 +1,30 @@
+import { rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { openDataset } from '../data/registry.js';
 import { UserError } from '../errors.js';
+import { isCodeConfig } from '../spec/code.js';
+import { recordedSpec } from '../spec/load-spec.js';
+import { epochValues } from '../metrics/registry.js';
 import { specSchema } from '../spec/schema.js';
 import { openStore } from '../store/open.js';
 import { currentEnvironment, environmentDiff, type Environment } from '../sweep/environment.js';
 import { resolveSpec } from '../sweep/resolve-spec.js';
 import { runSweep } from '../sweep/run-sweep.js';
-import { dataOption, dbOption, defineCommand, type Io } from './command.js';
+import { dataOption, dbOption, defineCommand, trialsFolder, type Io } from './command.js';
 import { resolveTrial } from './export.js';
 import { bestSpec } from '../spec/one-config.js';
 import { progressLog } from './progress-log.js';
-import type { EpochMetrics } from '../trial/types.js';
+import type { Store } from '../store/store.js';
+import type { EpochMetrics, SweepRecord, TrialRecord } from '../trial/types.js';
+import { checkLaunch, programSha256 } from '../trial/program/runner.js';
 import { checkTfjsVersions } from '../train/tfjs-version.js';
 
 type ReproOptions = { db: string; data?: string };
 
 export const reproCommand = defineCommand<ReproOptions>({
   name: 'repro',
-  summary: "train a completed trial again from scratch and compare every epoch and the weights",
+  summary: "train a completed trial again from scratch and compare every epoch and the weights (a program's: run it again, compare its metrics)",
   args: ['<trial|sweep>'],
   options: [dbOption(), dataOption()],
   example: 'sweep repro dropout',
@@ -44,6 +51,7 @@ export async function repro(ref: string, values: ReproOptions, { out }: Io): Pro
     const { trial: original, sweep } = await resolveTrial(store, ref);
     if (original.status !== 'completed') throw new UserError(`trial ${original.id} is ${original.status}: only completed trials can be reproduced`);
     const config = original.config;
+    if (isCodeConfig(config)) return await reproProgram(original, sweep, store, values, out);
     // The data the trial recorded (where it lay, and its checksum, which the data found must match).
     const dataset = await openDataset(original.data, { dataDir: values.data, log: out });
     const now = currentEnvironment(dataset.files);
@@ -102,4 +110,65 @@ function compare(a: EpochMetrics[], b: EpochMetrics[], ta: { testAccuracy: numbe
     { metric: 'test accuracy', diff: Math.abs((ta.testAccuracy ?? NaN) - (tb.testAccuracy ?? NaN)) },
     { metric: 'test loss', diff: Math.abs((ta.testLoss ?? NaN) - (tb.testLoss ?? NaN)) },
   ];
+}
+
+/**
+ * `sweep repro` on a trial of the user's program: runs the program again with the same
+ * parameters, in a fresh trial folder (sweep `<name>~repro`), and compares every value it
+ * reported at every step. Exit 0 only where all came out the same: a program that seeds its
+ * generators reproduces; one that does not is shown by how much it moved.
+ */
+async function reproProgram(original: TrialRecord, sweep: SweepRecord, store: Store, values: ReproOptions, out: (line: string) => void): Promise<number> {
+  const recorded = recordedSpec(sweep);
+  if (!recorded?.code || recorded.code.kind !== 'program') throw new UserError(`trial ${original.id}: the spec recorded with sweep ${sweep.name} names no program to run`);
+  const name = `${sweep.name}~repro`;
+  const spec = { ...specSchema.parse({ ...bestSpec(sweep, original.seed, original.data, original.config, recorded.code), name: 'repro' }), name };
+  const specDir = dirname(resolve(sweep.specPath ?? '.'));
+  checkLaunch(spec.code!, specDir, isCodeConfig(original.config) ? original.config.params : {});
+  const program = resolve(specDir, spec.code!.program!);
+  const sha = programSha256(program);
+  out(`reproducing trial ${original.id} of sweep ${sweep.name}: ${program} with its parameters`);
+  if (sweep.programSha256 !== null && sha !== sweep.programSha256) out(`the program differs from the one the sweep ran (SHA-256 ${sha?.slice(0, 12)}… now, ${sweep.programSha256.slice(0, 12)}… then)`);
+  // From scratch: an earlier reproduction's record and folder go.
+  const trialsDir = trialsFolder(values.db, name);
+  const reproSweep = await store.sweep(name);
+  const earlier = reproSweep && (await store.trials(reproSweep.id)).find((t) => t.configId === original.configId);
+  if (earlier) await store.requeue(earlier.id);
+  rmSync(join(trialsDir, original.configId), { recursive: true, force: true });
+  const result = await runSweep({
+    spec, specText: stringify(spec), specPath: sweep.specPath, store, program: { specDir, trialsDir, warn: out }, workers: 1, backend: 'auto',
+    onEvent: progressLog(out, [], spec.metric.name),
+  });
+  const copy = (await store.trials((await store.sweep(name))!.id)).find((t) => t.configId === original.configId)!;
+  if (result.completed !== 1) throw new UserError(`the reproduction did not complete: trial ${copy.id} ${copy.status}${copy.error ? ` (${copy.error})` : ''}`);
+  await store.markReproduction(copy.id, original.id);
+  const diffs = compareReports(await store.epochs(original.id), await store.epochs(copy.id));
+  if (diffs.length === 0) {
+    out(`reproduced exactly: trial ${copy.id} matches trial ${original.id} in every value at every step`);
+    return 0;
+  }
+  for (const d of diffs) out(`  ${d}`);
+  out(`NOT reproduced: trial ${copy.id} differs from trial ${original.id} (does the program seed its random generators?)`);
+  return 1;
+}
+
+/** Where two runs' records differ: a step one lacks, or each metric's largest difference over the steps. */
+function compareReports(a: readonly EpochMetrics[], b: readonly EpochMetrics[]): string[] {
+  // Its own time aside: no run takes the same time twice.
+  const values = (e: EpochMetrics): Record<string, number> => {
+    const { epoch_seconds: _, ...v } = epochValues(e);
+    return v;
+  };
+  const steps = (x: readonly EpochMetrics[]) => x.map((e) => e.epoch).join(',');
+  if (steps(a) !== steps(b)) return [`steps differ: ${steps(a) || 'none'} then, ${steps(b) || 'none'} now`];
+  const worst = new Map<string, number>();
+  a.forEach((e, i) => {
+    const [x, y] = [values(e), values(b[i])];
+    for (const name of new Set([...Object.keys(x), ...Object.keys(y)])) {
+      const [u, v] = [x[name], y[name]];
+      const same = Object.is(u, v) || (Number.isNaN(u ?? NaN) && Number.isNaN(v ?? NaN));
+      if (!same) worst.set(name, Math.max(worst.get(name) ?? 0, Math.abs((u ?? NaN) - (v ?? NaN)) || Infinity));
+    }
+  });
+  return [...worst].map(([name, d]) => `${name}: max difference ${Number.isFinite(d) ? d.toExponential(2) : 'one run has none'}`);
 }

@@ -1,22 +1,23 @@
 import { availableParallelism } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describeDataset, openDataset } from '../data/registry.js';
 import { UserError } from '../errors.js';
 import { countConfigs } from '../search/grid.js';
 import { makeStrategy } from '../search/strategy.js';
-import { HYPERPARAMETERS } from '../spec/hyperparameters.js';
 import { nodeBackendInstalled } from '../pool/node-backend.js';
 import type { BackendChoice } from '../pool/protocol.js';
 import { loadSpec } from '../spec/load-spec.js';
 import type { SweepSpec } from '../spec/schema.js';
-import { datasetLine, type DatasetInfo } from '../data/dataset.js';
+import { datasetLine, type Dataset, type DatasetInfo } from '../data/dataset.js';
 import { openStore } from '../store/open.js';
 import { currentEnvironment } from '../sweep/environment.js';
 import { resolveSpec } from '../sweep/resolve-spec.js';
-import { runSweep } from '../sweep/run-sweep.js';
+import { runSweep, type RunSweepOptions } from '../sweep/run-sweep.js';
+import { isCodeConfig } from '../spec/code.js';
+import { checkLaunch } from '../trial/program/runner.js';
 import { Option } from 'commander';
-import { backendOption, dataOption, dbOption, defineCommand, integer, workersOption, type Io } from './command.js';
-import { formatValue, LABEL } from '../spec/labels.js';
+import { backendOption, dataOption, dbOption, defineCommand, integer, trialsFolder, workersOption, type Io } from './command.js';
+import { formatValue, labelOf, paramsOf, shownKeys } from '../spec/labels.js';
 import { progressLog } from './progress-log.js';
 import { lostLine, userStop } from './user-stop.js';
 import { formatTable } from './table.js';
@@ -69,6 +70,7 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
     const what = method === 'grid' ? 'the grid has' : `search.trials asks for`;
     throw new UserError(`${specPath}: ${what} ${count.toLocaleString('en-US')} configurations, more than ${maxTrials.toLocaleString('en-US')}; shrink it or pass --max-trials ${count}`);
   }
+  if (written.code) return runCode(specPath, written, text, count, values, io);
   if (values.data !== undefined && written.data.dataset !== undefined) {
     throw new UserError(`--data ${values.data}: that finds Fashion-MNIST, but ${specPath} trains on the ${written.data.dataset} dataset (its data.path)`);
   }
@@ -83,8 +85,37 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
   checkTfjsVersions();
   const dataset = await openDataset(written.data, from);
   const spec = resolveSpec(written, dataset, specPath);
-  const { keys } = makeStrategy(spec);
+  return runWith({ specPath, spec, text, values, io, workers, dataset, head: `data: ${datasetLine(dataset)}` });
+}
 
+/**
+ * `sweep run` on a spec of the user's program: nothing of the data or TensorFlow.js; the program
+ * and its command are checked before anything is recorded, and each trial keeps a folder under
+ * the database's (trials/SWEEP/CONFIG-ID).
+ */
+async function runCode(specPath: string, spec: SweepSpec, text: string, count: number, values: RunOptions, io: Io): Promise<number> {
+  const code = spec.code!;
+  if (code.kind === 'objective') throw new UserError(`${specPath}: \`objective:\` modules cannot run yet; run your code as a \`program:\``);
+  const specDir = dirname(resolve(specPath));
+  const trials = makeStrategy(spec).initial();
+  checkLaunch(code, specDir, trials[0] && isCodeConfig(trials[0].config) ? trials[0].config.params : {});
+  if (values.dryRun) return dryRunCode(specPath, spec, count, io.out);
+  const trialsDir = trialsFolder(values.db, spec.name);
+  return runWith({
+    specPath, spec, text, values, io, workers: values.workers ?? availableParallelism(),
+    program: { specDir, trialsDir, warn: io.err }, head: `program: ${resolve(specDir, code.program!)}; trial folders: ${trialsDir}`,
+  });
+}
+
+/** Runs the sweep with the live screen or log lines, until done or stopped; the exit code. */
+async function runWith(r: {
+  specPath: string; spec: SweepSpec; text: string; values: RunOptions; io: Io; workers: number; head: string;
+  dataset?: Dataset; program?: RunSweepOptions['program'];
+}): Promise<number> {
+  const { specPath, spec, text, values, io, workers, dataset } = r;
+  const { out } = io;
+  const { backend } = values;
+  const { keys } = makeStrategy(spec);
   const store = await openStore(values.db);
   const live = values.tui && io.interactive;
   // Ink takes ~0.4 s to load: only when the screen is shown.
@@ -96,11 +127,11 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
   const screen = tui && view ? tui.mount(view, { onQuit: () => stop.request(0, 'q'), onInterrupt: () => stop.request(130, 'SIGINT') }) : null;
   try {
     const log = progressLog(out, keys, spec.metric.name);
-    if (!view) out(`data: ${datasetLine(dataset)}; database: ${store.location}`);
+    if (!view) out(`${r.head}; database: ${store.location}`);
     const result = await runSweep({
-      spec, specText: text, specPath, store, dataset, workers, backend, signal: stop.signal,
+      spec, specText: text, specPath, store, dataset, program: r.program, workers, backend, signal: stop.signal,
       retryFailed: values.retryFailed ?? false,
-      environment: currentEnvironment(dataset.files),
+      environment: currentEnvironment(dataset?.files ?? {}),
       onEvent: (e) => {
         // A worker that was cut off long enough for another to take its trial over says so.
         if (e.type === 'trial-end' && e.lost) io.err(lostLine(e.trialId));
@@ -132,8 +163,22 @@ function dryRun(specPath: string, spec: SweepSpec, data: DatasetInfo, count: num
     return 0;
   }
   const trials = strategy.initial();
-  const shown = HYPERPARAMETERS.filter((k) => trials.some((t) => t.config[k] !== undefined));
-  out(formatTable(['#', 'config', ...shown.map((k) => LABEL[k])],
-    trials.map((t, i) => [i + 1, t.configId, ...shown.map((k) => formatValue(t.config[k]))])));
+  const shown = shownKeys(trials.map((t) => t.config));
+  out(formatTable(['#', 'config', ...shown.map(labelOf)],
+    trials.map((t, i) => [i + 1, t.configId, ...shown.map((k) => formatValue(paramsOf(t.config)[k]))])));
+  return 0;
+}
+
+/** `sweep run --dry-run` on a program's spec: the trials, with their parameters, and the command the first one runs. */
+function dryRunCode(specPath: string, spec: SweepSpec, count: number, out: (line: string) => void): number {
+  const code = spec.code!;
+  const { method } = spec.search;
+  out(`${specPath}: sweep "${spec.name}" of ${code.program}, ${count} ${method === 'grid' ? 'configurations' : `trials of ${method} search`} (seed ${spec.seed}, metric ${spec.metric.name}, ${spec.metric.goal}d)${spec.search.earlyStopping ? `, early stopping: ${spec.search.earlyStopping.type}` : ''}`);
+  const strategy = makeStrategy(spec);
+  if (strategy.propose) out(`TPE proposes each trial from the results before it: the first ${Math.min(count, 10)} are random search's.`);
+  const trials = strategy.initial();
+  const shown = shownKeys(trials.map((t) => t.config));
+  out(formatTable(['#', 'config', ...shown.map(labelOf)],
+    trials.map((t, i) => [i + 1, t.configId, ...shown.map((k) => formatValue(paramsOf(t.config)[k]))])));
   return 0;
 }

@@ -1,4 +1,5 @@
 import { splitSizes } from '../data/split.js';
+import { isCodeConfig } from '../spec/code.js';
 import { recordedSpec } from '../spec/load-spec.js';
 import { prunedLine } from '../early-stop/describe.js';
 import { openStore } from '../store/open.js';
@@ -61,7 +62,7 @@ async function fromDatabase(store: Store, sweep: SweepRecord, now: number): Prom
   return {
     header: { sweep: sweep.name, specPath: sweep.specPath, dbPath: store.location, backend: latest?.backend ?? '-', workers: null, mode: 'watch' },
     metric: { name: sweep.metric, goal: sweep.goal },
-    trainSamples: first ? splitSizes(first.data).train : 0,
+    trainSamples: first && !isCodeConfig(first.config) ? splitSizes(first.data).train : 0,
     // The last `sweep run` of this spec started when it updated the sweep.
     startedAt: Date.parse(sweep.updatedAt),
     now,

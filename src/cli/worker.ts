@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Option } from 'commander';
-import { datasetLine } from '../data/dataset.js';
+import { datasetLine, type Dataset } from '../data/dataset.js';
 import { datasetOpener } from '../data/registry.js';
 import { UserError } from '../errors.js';
 import type { BackendChoice } from '../pool/protocol.js';
@@ -12,10 +12,11 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { currentEnvironment } from '../sweep/environment.js';
 import { resolveSpec } from '../sweep/resolve-spec.js';
-import { runSweep } from '../sweep/run-sweep.js';
+import { runSweep, type RunSweepOptions } from '../sweep/run-sweep.js';
+import { checkLaunch, programSha256 } from '../trial/program/runner.js';
 import type { SweepRecord } from '../trial/types.js';
 import { makeStrategy } from '../search/strategy.js';
-import { backendOption, dataOption, dbOption, defineCommand, workersOption, type Io } from './command.js';
+import { backendOption, dataOption, dbOption, defineCommand, trialsFolder, workersOption, type Io } from './command.js';
 import { progressLog } from './progress-log.js';
 import { lostLine, userStop } from './user-stop.js';
 import { checkTfjsVersions } from '../train/tfjs-version.js';
@@ -72,15 +73,15 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
       let trained = 0;
       for (const { record, written } of todo) {
         if (stop.signal.aborted) break;
-        const { settings, base } = await recordedData(store, record, written);
-        const dataset = await open(settings, base);
-        // Resolved against the data its trials were recorded with, the spec names them by the ids they have.
-        const spec = resolveSpec(written, dataset, specName(record, store));
+        const trains = written.code
+          ? { spec: written, program: programOf(record, written, values.db, io), dataset: undefined }
+          : await onData(store, record, written, open);
+        const { spec, dataset } = trains;
         const log = progressLog(out, makeStrategy(spec).keys, spec.metric.name);
         const result = await runSweep({
-          spec, specText: record.specYaml, specPath: record.specPath, store, dataset, backend: values.backend, joining: true,
-          workers: values.workers ?? availableParallelism(), signal: stop.signal,
-          environment: currentEnvironment(dataset.files),
+          spec, specText: record.specYaml, specPath: record.specPath, store, dataset, program: trains.program, backend: values.backend,
+          joining: true, workers: values.workers ?? availableParallelism(), signal: stop.signal,
+          environment: currentEnvironment(dataset?.files ?? {}),
           onEvent: (e) => {
             if (e.type === 'trial-end' && e.lost) io.err(lostLine(e.trialId));
             // A sweep with nothing to claim is not news: it says nothing.
@@ -100,6 +101,33 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
     stop.dispose();
     await store.close();
   }
+}
+
+
+/**
+ * A sweep of a program: run from the folder of the spec it was started with (its path as
+ * recorded, from this worker's folder), checked before any trial is claimed; a program that is
+ * not the file the sweep started with is said once, and run.
+ */
+function programOf(record: SweepRecord, spec: SweepSpec, db: string, io: Io): NonNullable<RunSweepOptions['program']> {
+  const code = spec.code!;
+  if (code.kind !== 'program') throw new UserError(`sweep ${record.name}: \`objective:\` modules cannot run yet`);
+  const specDir = dirname(resolve(record.specPath ?? '.'));
+  checkLaunch(code, specDir, {});
+  const sha = programSha256(resolve(specDir, code.program!));
+  if (record.programSha256 !== null && sha !== record.programSha256) {
+    io.err(`worker: ${resolve(specDir, code.program!)} is not the program sweep ${record.name} started with (SHA-256 ${sha?.slice(0, 12)}… here, ${record.programSha256.slice(0, 12)}… recorded)`);
+  }
+  return { specDir, trialsDir: trialsFolder(db, record.name), warn: io.err };
+}
+
+/** A sweep of sweep's models, on the data its trials were recorded with (by which the spec names them). */
+async function onData(
+  store: Store, record: SweepRecord, written: SweepSpec, open: (settings: DataSettings, base: string) => Promise<Dataset>,
+): Promise<{ spec: SweepSpec; dataset: Dataset; program?: undefined }> {
+  const { settings, base } = await recordedData(store, record, written);
+  const dataset = await open(settings, base);
+  return { spec: resolveSpec(written, dataset, specName(record, store)), dataset };
 }
 
 function specName(record: SweepRecord, store: Store): string {

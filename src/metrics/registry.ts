@@ -119,9 +119,16 @@ export function isBuiltInMetric(name: string): boolean {
  * goal is the other way, the test set's, or a metric of the trial's own without a goal.
  */
 export function checkObjective(
-  name: string, goal: Goal | undefined,
+  name: string, goal: Goal | undefined, reported = false,
 ): Objective | { readonly problem: string; readonly field: 'name' | 'goal' } {
   const def = BY_NAME.get(name);
+  // The user's code reports the metric itself: under a built-in name it is still its own, and
+  // its goal the spec's, or the registry's where the spec gives none.
+  if (reported) {
+    const chosen = goal ?? def?.goal ?? undefined;
+    if (chosen === undefined) return { problem: `"${name}" is a metric of your program's: give its goal (maximize or minimize)`, field: 'name' };
+    return { name, goal: chosen };
+  }
   if (def === undefined) {
     if (goal === undefined) return { problem: `"${name}" is not a metric sweep measures: give its goal (maximize or minimize)`, field: 'name' };
     return { name, goal };
@@ -199,4 +206,44 @@ export function formatMetric(name: string, value: number | null | undefined): st
 /** A short note for a chart's title where lower is better ("(lower is better)"), else "". */
 export function goalNote(goal: Goal): string {
   return goal === 'minimize' ? ' (lower is better)' : '';
+}
+
+/**
+ * Values a trial's code reported at one step, as an epoch's record: each built-in epoch metric
+ * (`loss`, `val_accuracy`, …) in its own field, where the views and `trial_metrics` read it,
+ * every other name as reported; a field nothing filled is NaN. `seconds` is the step's own
+ * time unless the code reported `epoch_seconds`.
+ */
+export function epochOfReport(step: number, values: Readonly<Record<string, number>>, seconds: number):
+  Record<EpochField, number> & { epoch: number; reported?: Record<string, number> } {
+  const fields: Record<EpochField, number> = { loss: NaN, accuracy: NaN, valLoss: NaN, valAccuracy: NaN, seconds };
+  const reported: Record<string, number> = {};
+  for (const [name, value] of Object.entries(values)) {
+    const field = BY_NAME.get(name)?.epochField;
+    if (field !== undefined) fields[field] = value;
+    else reported[name] = value;
+  }
+  return { epoch: step, ...fields, ...(Object.keys(reported).length > 0 ? { reported } : {}) };
+}
+
+/** Every value an epoch's record holds, by metric name: each built-in epoch metric it measured (not NaN), then the reported ones. */
+export function epochValues(m: Partial<Record<EpochField, number | null>> & Reported): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const def of BUILT_IN_METRICS) {
+    const v = def.epochField === undefined ? undefined : m[def.epochField];
+    if (v !== undefined && v !== null && !Number.isNaN(v)) out[def.name] = v;
+  }
+  return { ...out, ...m.reported };
+}
+
+/**
+ * A finished trial's value of `name`, as ranking reads it: the trial's own (test metrics, time,
+ * size), else its last epoch's (a metric the user's code reported at each step).
+ */
+export function outcomeValue(
+  name: string, r: Partial<Record<TrialField, number | null>> & Reported & { readonly epochs: readonly (Partial<Record<EpochField, number | null>> & Reported)[] },
+): number {
+  const v = trialValue(name, r);
+  const last = r.epochs[r.epochs.length - 1];
+  return Number.isNaN(v) && last !== undefined ? epochValue(name, last) : v;
 }

@@ -3,9 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { datasetArrays, type DatasetArrays } from '../data/dataset.js';
-import type { DataSettings } from '../spec/schema.js';
-import type { BackendChoice, TrainResult, Verdict, WorkerEvent, WorkerInit } from './protocol.js';
-import type { TrialConfig } from '../trial/types.js';
+import { isCodeConfig } from '../spec/code.js';
+import type { RunJob, TrialRunner } from '../trial/runner.js';
+import type { BackendChoice, TrainResult, TrainTask, Verdict, WorkerEvent, WorkerInit } from './protocol.js';
 
 /** The compiled worker; under vitest (running src/*.ts) the build in dist/ is used. */
 function workerFile(): string {
@@ -24,19 +24,8 @@ export type PoolOptions = {
   readonly heapLimitMb?: number;
 };
 
-export type TrialJob = {
-  readonly trialId: number;
-  readonly configId: string;
-  readonly keep: boolean;
-  readonly resumeFrom: Uint8Array | null;
-  readonly config: TrialConfig;
-  readonly seed: number;
-  readonly data: DataSettings;
-  readonly verdictAfter: readonly number[];
-};
-
-/** A pool of training workers; each keeps its backend and tensors between trials. */
-export class TrainingPool {
+/** A pool of training workers for sweep's built-in models; each keeps its backend and tensors between trials. */
+export class TrainingPool implements TrialRunner {
   private readonly piscina: Piscina;
 
   constructor(options: PoolOptions) {
@@ -64,13 +53,22 @@ export class TrainingPool {
    * trial included); rejects only if the worker itself died.
    */
   async run(
-    job: TrialJob, onEvent: (e: WorkerEvent, reply: (v: Verdict) => void) => void, signal?: AbortSignal,
+    job: RunJob, onEvent: (e: WorkerEvent, reply: (v: Verdict) => void) => void, signal?: AbortSignal,
   ): Promise<TrainResult> {
+    const { trial } = job;
+    const config = trial.config;
+    if (isCodeConfig(config)) throw new Error(`trial ${trial.id} runs the user's code, not a model the pool trains`);
+    const task: Omit<TrainTask, 'port'> = {
+      trialId: trial.id, configId: trial.configId, config, seed: trial.seed, data: trial.data, keep: job.keep,
+      resumeFrom: job.resumeFrom,
+      // The worker waits for a verdict after these epochs; never after the last, which completes the trial.
+      verdictAfter: Array.from({ length: config.epochs - 1 }, (_, i) => i + 1).filter(job.decidesAfter),
+    };
     const { port1, port2 } = new MessageChannel();
     const reply = (v: Verdict) => port1.postMessage(v);
     port1.on('message', (e: WorkerEvent) => onEvent(e, reply));
     try {
-      return await this.piscina.run({ ...job, port: port2 }, { transferList: [port2], signal });
+      return await this.piscina.run({ ...task, port: port2 }, { transferList: [port2], signal });
     } finally {
       // Events posted just before the result may still be queued on the port.
       await new Promise((resolve) => setImmediate(resolve));

@@ -5,7 +5,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { DatasetArrays } from '../data/dataset.js';
 import type { DataSettings } from '../spec/schema.js';
-import type { EpochMetrics, ModelFiles, TrialConfig, TrialOutcome } from '../trial/types.js';
+import type { EpochMetrics, ModelFiles, TrialConfig, TrialLogs, TrialOutcome } from '../trial/types.js';
 
 export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendChoice[] = ['auto', 'node', 'wasm', 'cpu'];
@@ -44,8 +44,12 @@ export type WorkerEvent =
     };
 
 /** A trial that failed inside training comes back as data, not as a rejected task. */
-export type TrainResult =
+export type TrainResult = (
   | { ok: true; outcome: TrialOutcome; model: ModelFiles | null }
   /** Stopped by a Verdict after its last epoch in `epochs`: no test evaluation, no model. */
   | { ok: 'stopped'; backend: string; epochs: EpochMetrics[] }
-  | { ok: false; error: string; backend: string | null; epochs: EpochMetrics[] };
+  | { ok: false; error: string; backend: string | null; epochs: EpochMetrics[] }
+) & {
+  /** What a program wrote on stdout and stderr (a program's trials only). */
+  logs?: TrialLogs;
+};

@@ -1,4 +1,5 @@
-import type { Trial, TrialConfig } from '../trial/types.js';
+import type { AnyConfig, Trial } from '../trial/types.js';
+import { CODE_KINDS, type CodeKind } from '../spec/code.js';
 import { configId } from '../spec/config-id.js';
 import { isRange, kindAxes } from '../spec/axes.js';
 import type { DataSettings, ModelKind, SweepSpec } from '../spec/schema.js';
@@ -6,7 +7,7 @@ import type { DataSettings, ModelKind, SweepSpec } from '../spec/schema.js';
 type Lists = Record<string, readonly unknown[]>;
 
 /** The grid's lists per model kind (a range here is a spec bug that load-spec refuses first). */
-function kindLists(spec: SweepSpec): { kind: ModelKind; axes: Lists }[] {
+function kindLists(spec: SweepSpec): { kind: ModelKind | CodeKind; axes: Lists }[] {
   return kindAxes(spec).map(({ kind, axes }) => {
     for (const [key, a] of Object.entries(axes)) {
       if (isRange(a)) throw new Error(`grid search over a range (${key}): the spec should have been refused`);
@@ -32,9 +33,10 @@ export function expandGrid(spec: SweepSpec): Trial[] {
     const keys = Object.keys(axes).sort();
     const index = keys.map(() => 0);
     for (;;) {
-      const config = { model: kind } as Record<string, unknown>;
-      keys.forEach((k, i) => { config[k] = axes[k][index[i]]; });
-      const trial = { configId: configId(config as TrialConfig, spec.seed, spec.data), config: config as TrialConfig };
+      const values = Object.fromEntries(keys.map((k, i) => [k, axes[k][index[i]]]));
+      // The user's code takes its parameters apart from the kind: any name is free, `model` too.
+      const config = ((CODE_KINDS as readonly string[]).includes(kind) ? { model: kind, params: values } : { model: kind, ...values }) as AnyConfig;
+      const trial = { configId: configId(config, spec.seed, spec.data), config };
       if (!seen.has(trial.configId)) {
         seen.add(trial.configId);
         out.push(trial);

@@ -3,6 +3,7 @@
  * Built from a validated spec by `spec/` code; strategies (grid, random, TPE) only read it.
  */
 import { isRange, kindAxes } from '../spec/axes.js';
+import { CODE_KINDS, isCodeConfig, type AnyConfig, type CodeKind } from '../spec/code.js';
 import { REGISTRY, type HyperparameterKey } from '../spec/hyperparameters.js';
 import type { ModelKind, SweepSpec } from '../spec/schema.js';
 
@@ -19,14 +20,34 @@ export type Domain =
   | { readonly type: 'int'; readonly min: number; readonly max: number; readonly log: boolean; readonly q?: number }
   | { readonly type: 'categorical'; readonly choices: readonly unknown[] };
 
-/** One model kind's part of the space: a domain for every hyperparameter that kind has (besides `model`). */
-export type KindSpace = { readonly kind: ModelKind; readonly params: Readonly<Record<string, Domain>> };
+/** One model kind's part of the space (or the user's code's): a domain for every hyperparameter that kind has (besides `model`). */
+export type KindSpace = { readonly kind: ModelKind | CodeKind; readonly params: Readonly<Record<string, Domain>> };
 
 /** The whole space: one or more model kinds (in the spec's order), each with its own hyperparameters. */
 export type SearchSpace = readonly KindSpace[];
 
-/** A configuration as a strategy proposes it: `model` plus one value per hyperparameter of that kind. */
-export type Sample = { readonly model: ModelKind } & Readonly<Record<string, unknown>>;
+/**
+ * A configuration as a strategy proposes it: `model` (the kind) plus one value per hyperparameter
+ * of that kind. A parameter of the user's code is keyed by its name after `:` (CODE_KEY), which no
+ * name has, so that a parameter called `model` is never taken for the kind.
+ */
+export type Sample = { readonly model: ModelKind | CodeKind } & Readonly<Record<string, unknown>>;
+
+/** How a Sample keys a parameter of the user's code. */
+export const CODE_KEY = (name: string) => `:${name}`;
+
+/** A strategy's sample as the configuration a trial records. */
+export function configOf(s: Sample): AnyConfig {
+  const { model, ...values } = s;
+  if (!(CODE_KINDS as readonly string[]).includes(model)) return s as unknown as AnyConfig;
+  return { model: model as CodeKind, params: Object.fromEntries(Object.entries(values).map(([k, v]) => [k.slice(1), v])) };
+}
+
+/** A recorded configuration as the strategies see it (see Sample). */
+export function sampleOf(c: AnyConfig): Sample {
+  if (!isCodeConfig(c)) return c as unknown as Sample;
+  return { model: c.model, ...Object.fromEntries(Object.entries(c.params).map(([k, v]) => [CODE_KEY(k), v])) };
+}
 
 /**
  * A trial of the sweep as a model-based strategy (TPE) sees it. `score` is the sweep's metric
@@ -45,11 +66,26 @@ export function searchSpace(spec: SweepSpec): SearchSpace {
   return kindAxes(spec).map(({ kind, axes }) => ({
     kind,
     params: Object.fromEntries(Object.entries(axes).map(([key, axis]): [string, Domain] => {
-      if (!isRange(axis)) return [key, { type: 'categorical', choices: axis }];
-      const type = REGISTRY[key as HyperparameterKey].range === 'int' ? 'int' : 'float';
-      return [key, { type, min: axis.min, max: axis.max, log: axis.log, ...(axis.step === undefined ? {} : { q: axis.step }) }];
+      const at = spec.code ? CODE_KEY(key) : key;
+      if (!isRange(axis)) return [at, { type: 'categorical', choices: axis }];
+      // A code parameter's range says its type; a hyperparameter's is the registry's.
+      const type = axis.type ?? (REGISTRY[key as HyperparameterKey].range === 'int' ? 'int' : 'float');
+      return [at, { type, min: axis.min, max: axis.max, log: axis.log, ...(axis.step === undefined ? {} : { q: axis.step }) }];
     })),
   }));
+}
+
+/**
+ * The most steps any trial of the sweep trains: early stopping's largest resource. For the user's
+ * code: its `trial.steps`, else the largest value of a parameter named `epochs`, else unknown.
+ */
+export function maxSteps(spec: SweepSpec): number | undefined {
+  if (!spec.code) return maxEpochs(searchSpace(spec));
+  if (spec.code.trial.steps !== undefined) return spec.code.trial.steps;
+  const d = searchSpace(spec)[0].params[CODE_KEY('epochs')];
+  if (!d) return undefined;
+  const most = d.type === 'categorical' ? Math.max(...d.choices.filter((c): c is number => typeof c === 'number')) : d.max;
+  return Number.isInteger(most) && most > 0 ? most : undefined;
 }
 
 /** The most epochs any trial of the space trains: early stopping's largest resource. */

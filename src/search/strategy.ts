@@ -7,17 +7,17 @@
 import { configId } from '../spec/config-id.js';
 import { expandGrid } from '../search/grid.js';
 import { varyingKeys } from '../spec/labels.js';
-import { HYPERPARAMETERS, type HyperparameterKey } from '../spec/hyperparameters.js';
+import { HYPERPARAMETERS } from '../spec/hyperparameters.js';
 import { score } from '../metrics/registry.js';
 import type { SweepSpec } from '../spec/schema.js';
-import type { Trial, TrialConfig, TrialRecord } from '../trial/types.js';
+import type { Trial, TrialRecord } from '../trial/types.js';
 import { sampleRandom } from './random.js';
-import { searchSpace, type Observation, type Sample } from './space.js';
+import { CODE_KEY, configOf, sampleOf, searchSpace, type Observation, type Sample } from './space.js';
 import { proposeTpe } from './tpe.js';
 
 export interface SearchStrategy {
-  /** The hyperparameters that tell this search's trials apart, in table order. */
-  readonly keys: HyperparameterKey[];
+  /** The hyperparameters (or the code's parameters) that tell this search's trials apart, in table order. */
+  readonly keys: string[];
   /** The trials known before any result, in order: the whole grid (or its first `trials`), or random search's draws. */
   initial(): Trial[];
   /** How many trials the sweep has when complete (the grid's size, or `trials`). */
@@ -37,7 +37,7 @@ const RETRIES = 20;
 export function makeStrategy(spec: SweepSpec): SearchStrategy {
   const { method, trials: cap } = spec.search;
   const toTrial = (s: Sample, search?: Record<string, unknown>): Trial => {
-    const config = s as unknown as TrialConfig;
+    const config = configOf(s);
     return { configId: configId(config, spec.seed, spec.data), config, ...(search ? { search } : {}) };
   };
   if (method === 'grid') {
@@ -47,8 +47,10 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
   }
   const space = searchSpace(spec);
   const n = cap!; // load-spec requires `trials` for random and tpe
-  const keys = HYPERPARAMETERS.filter((k) => (k === 'model' ? space.length > 1 : space.some(({ params }) =>
-    params[k] !== undefined && (params[k].type !== 'categorical' || params[k].choices.length > 1))));
+  const varies = (key: string) => space.some(({ params }) => params[key] !== undefined && (params[key].type !== 'categorical' || params[key].choices.length > 1));
+  const keys = spec.code
+    ? Object.keys(spec.code.grid).filter((name) => varies(CODE_KEY(name)))
+    : HYPERPARAMETERS.filter((k) => (k === 'model' ? space.length > 1 : varies(k)));
   if (method === 'random') {
     // A configuration drawn twice trains once: its config id is its identity in the store.
     const trials = Array.from({ length: n }, (_, k) => toTrial(sampleRandom(space, spec.seed, k), { method, k }));
@@ -82,7 +84,7 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
  * failed trials are left out, as Optuna leaves out FAIL.
  */
 function observe(spec: SweepSpec, t: TrialRecord): Observation[] {
-  const config = t.config as unknown as Sample;
+  const config = sampleOf(t.config);
   switch (t.status) {
     case 'completed':
       return [{ number: t.number, config, state: 'complete', score: score(spec.metric.goal, t.metricValue) }];

@@ -1,8 +1,9 @@
+import type { CodeKind } from './code.js';
 import { REGISTRY, kindKeys, type ModelKind } from './hyperparameters.js';
 import { KIND_AXES, type Axis, type GridSpec, type Range, type SweepSpec } from './schema.js';
 
-/** Every hyperparameter of one model kind, each with its values to try or its range. */
-export type KindAxes = { readonly kind: ModelKind; readonly axes: Readonly<Record<string, Axis>> };
+/** Every hyperparameter of one model kind (or every parameter of the user's code), each with its values to try or its range. */
+export type KindAxes = { readonly kind: ModelKind | CodeKind; readonly axes: Readonly<Record<string, Axis>> };
 
 /** Whether an axis is a range (random search and TPE) rather than a list of values. */
 export function isRange(a: Axis): a is Range {
@@ -15,6 +16,8 @@ export function isRange(a: Axis): a is Range {
  * then the kind's own sub-grid (each later one wins).
  */
 export function kindAxes(spec: SweepSpec): KindAxes[] {
+  // The user's code is one kind: its parameters, as the spec lists them.
+  if (spec.code) return [{ kind: spec.code.kind, axes: spec.code.grid }];
   const { model, ...shared } = spec.grid as GridSpec;
   const kinds: [ModelKind, Record<string, Axis | undefined>][] = model === undefined
     ? [['ann', {}]]

@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
-import { canonicalConfig, type TrialConfig } from './hyperparameters.js';
+import { isCodeConfig, type AnyConfig } from './code.js';
+import { canonicalConfig } from './hyperparameters.js';
 import type { DataSettings } from './schema.js';
 
 /**
  * A stable id for a configuration trained with a seed on a dataset's split (optional keys at their
  * default not counted: see the registry). The data settings must be resolved (src/sweep/resolve-spec.ts).
  */
-export function configId(config: TrialConfig, seed: number, data: DataSettings): string {
-  return createHash('sha256').update(canonicalJson({ config: canonicalConfig(config), seed, data: dataIdentity(data) })).digest('hex').slice(0, 16);
+export function configId(config: AnyConfig, seed: number, data: DataSettings): string {
+  // The user's code loads its own data: its trials are its parameters and the seed.
+  const identity = isCodeConfig(config) ? { config, seed } : { config: canonicalConfig(config), seed, data: dataIdentity(data) };
+  return createHash('sha256').update(canonicalJson(identity)).digest('hex').slice(0, 16);
 }
 
 /**

@@ -96,7 +96,7 @@ const widths = z.preprocess(
 export const REGISTRY = {
   model: {
     kinds: BOTH, value: oneOf(MODEL_KINDS), range: null, default: 'ann', train: false,
-    column: 'model', sql: 'TEXT', label: 'model', doc: 'the kind of model, `ann` or `cnn`',
+    column: 'model', sql: 'TEXT', label: 'model', doc: 'the kind of model, `ann` or `cnn`; `program` or `objective` for a trial of your own code',
   },
   epochs: {
     kinds: BOTH, value: posInt(1000), range: 'int', default: 7, train: false,

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, isMap, isPair, isScalar, parseDocument, type Node } from 'yaml';
+import { LineCounter, isMap, isPair, isScalar, parseDocument, type Document, type Node } from 'yaml';
 import type { core } from 'zod';
 import { checkSettings } from '../data/registry.js';
 import { UserError } from '../errors.js';
 import { builtInObjectiveProblem } from '../metrics/registry.js';
+import { type CodeRange, type CodeSpec } from './code.js';
+import { checkCollect } from './collect.js';
 import { KIND_AXES, MODEL_KINDS, specSchema, type SweepSpec } from './schema.js';
 import { fromWandb, isWandbConfig } from './wandb.js';
 
@@ -105,9 +107,14 @@ export function parseSpecWithNotes(text: string, file: string): { spec: SweepSpe
   const parsed = specSchema.safeParse(native);
   if (!parsed.success) {
     const issue = deepestIssue(parsed.error.issues);
+    if (issue.code === 'custom' && issue.params?.atKey) {
+      // A problem with a key itself (a parameter's name): pointed at the key, not its value.
+      return fail(issue.path.slice(0, -1), issue.message, String(issue.path[issue.path.length - 1]));
+    }
     const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
     return fail(issue.path, key === undefined ? friendly(issue) : `unknown key "${key}"`, key);
   }
+  if (parsed.data.code) return { spec: checkCode(parsed.data, parsed.data.code, { fail, isIntLiteral: (path) => intLiteral(doc, origin(path)) }), notes };
   // The dataset's own keys and sizes, which the (browser-safe) schema does not know.
   const spec = { ...parsed.data, data: checkSettings(parsed.data.data, (path, problem) => fail(['data', ...path], problem)) };
 
@@ -144,6 +151,45 @@ export function parseSpecWithNotes(text: string, file: string): { spec: SweepSpe
 // A number written as an integer (`32`, `0x20`; not `32.0` or `1e3`): YAML's int forms, which W&B's loader reads as int.
 const INT_LITERAL = /^[-+]?(?:[0-9]+|0x[0-9a-fA-F]+|0o[0-7]+)$/;
 
+/** Whether the YAML number at `path` is written as an integer. */
+function intLiteral(doc: Document, path: Path): boolean {
+  const node: unknown = doc.getIn(path, true);
+  return isScalar(node) && typeof node.value === 'number' && INT_LITERAL.test(node.source ?? '');
+}
+
+/**
+ * A code spec, checked past its schema: ranges only for random search and TPE, each range's
+ * type (int where its bounds are written as integers, as W&B infers int_uniform, unless `type`
+ * says), and a `collect` whose patterns work.
+ */
+function checkCode(
+  spec: SweepSpec, code: CodeSpec, src: { fail: (path: Path, problem: string, key?: string) => never; isIntLiteral: (path: Path) => boolean },
+): SweepSpec {
+  const grid: Record<string, readonly unknown[] | CodeRange> = {};
+  for (const [name, axis] of Object.entries(code.grid)) {
+    if (Array.isArray(axis)) {
+      grid[name] = axis;
+      continue;
+    }
+    const range = axis as CodeRange;
+    if (spec.search.method === 'grid') src.fail(['grid'], 'a range needs `search.method: random` or `tpe`; a grid takes a list of values', name);
+    const type = range.type ?? (src.isIntLiteral(['grid', name, 'min']) && src.isIntLiteral(['grid', name, 'max']) ? 'int' : 'float');
+    if (type === 'int' && (!Number.isInteger(range.min) || !Number.isInteger(range.max))) src.fail(['grid', name], 'an int range needs integer min and max', 'type');
+    grid[name] = { ...range, type };
+  }
+  if (spec.search.method !== 'grid' && spec.search.trials === undefined) src.fail(['search'], `${spec.search.method} search needs \`trials: N\`, how many trials to run`, 'method');
+  if (spec.search.earlyStopping && !code.metricDeclared) {
+    src.fail(['search', 'earlyStopping'], 'early stopping judges the metric your program reports: name it, as in `metric: {name: val_loss, goal: minimize}`');
+  }
+  // ASHA's and Hyperband's rungs are fractions of the longest trial: its steps must be known.
+  if (spec.search.earlyStopping && code.trial.steps === undefined && !('epochs' in grid)) {
+    src.fail(['search', 'earlyStopping'], 'early stopping needs to know how many steps a trial reports: add `trial: {steps: N}`, or a parameter `epochs`');
+  }
+  const bad = checkCollect(code.collect);
+  if (bad) src.fail(bad.path.split('.'), bad.problem);
+  return { ...spec, code: { ...code, grid } };
+}
+
 /** Every axis of the grid with its path: shared keys, then each kind's own. */
 function gridAxes(spec: SweepSpec): [PropertyKey[], unknown][] {
   const { model, ...shared } = spec.grid;
@@ -156,6 +202,9 @@ function gridAxes(spec: SweepSpec): [PropertyKey[], unknown][] {
   return out;
 }
 
+const depth = (branch: readonly core.$ZodIssue[]) => Math.max(...branch.map((i) => i.path.length));
+const typed = (branch: readonly core.$ZodIssue[]) => (branch.some((i) => i.code !== 'invalid_type') ? 1 : 0);
+
 /** Of a union's alternatives, report the one that got furthest into the value. */
 function deepestIssue(issues: readonly core.$ZodIssue[]): core.$ZodIssue {
   const first = issues[0];
@@ -163,11 +212,13 @@ function deepestIssue(issues: readonly core.$ZodIssue[]): core.$ZodIssue {
   if (first.code !== 'invalid_union' || first.errors.length === 0) return first;
   const branches = first.errors
     .map((branch) => branch.map((i) => ({ ...i, path: [...first.path, ...i.path] }) as core.$ZodIssue))
-    .sort((a, b) => Math.max(...b.map((i) => i.path.length)) - Math.max(...a.map((i) => i.path.length)));
+    // The deepest first; at one depth, one that took the value's type (a finite-number check failing, say).
+    .sort((a, b) => depth(b) - depth(a) || typed(b) - typed(a));
   const best = branches[0];
-  // Every alternative failed at the top: the value has the wrong shape altogether.
+  // Every alternative failed at the top: the value has the wrong shape altogether (the union's own words, where it has them).
   if (best.every((i) => i.path.length === first.path.length && i.code === 'invalid_type')) {
-    return { ...first, message: 'must be a list of model kinds or a map from kind to its grid' };
+    const own = first.message !== 'Invalid input' ? first.message : 'must be a list of model kinds or a map from kind to its grid';
+    return { ...first, message: own };
   }
   return deepestIssue(best);
 }

@@ -1,9 +1,28 @@
 import { Document, isSeq, visit } from 'yaml';
-import { canonicalConfig, TRAIN_KEYS, type TrialConfig } from './hyperparameters.js';
+import { isCodeConfig, type AnyConfig, type CodeSpec } from './code.js';
+import { canonicalConfig, TRAIN_KEYS } from './hyperparameters.js';
 import type { DataSettings } from './schema.js';
 
-/** A spec whose grid is exactly one configuration: it expands to the same config id. */
-export function bestSpec(sweep: { readonly name: string; readonly metric: unknown }, seed: number, data: DataSettings, c: TrialConfig) {
+/**
+ * A spec whose grid is exactly one configuration: it expands to the same config id. A trial of
+ * the user's code needs the code's settings, `code` (its sweep's recorded spec's).
+ */
+export function bestSpec(
+  sweep: { readonly name: string; readonly metric: string; readonly goal: string }, seed: number, data: DataSettings, c: AnyConfig,
+  code?: CodeSpec,
+) {
+  if (isCodeConfig(c)) {
+    if (!code) throw new Error(`trial of ${sweep.name} runs the user's code: bestSpec needs the code's settings`);
+    const { kind: _, grid: __, metricDeclared, trial, ...how } = code;
+    return {
+      name: `${sweep.name}-best`,
+      ...(metricDeclared ? { metric: { name: sweep.metric, goal: sweep.goal } } : {}),
+      seed,
+      ...how,
+      trial,
+      grid: Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, [v]])),
+    };
+  }
   // Optional keys at their default left out, as the spec that trained it may not have named them.
   const { model, ...rest } = canonicalConfig(c);
   const isTrain = ([k]: [string, unknown]) => (TRAIN_KEYS as string[]).includes(k);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EARLY_STOPPING } from '../early-stop/registry.js';
-import { dataSettings } from '../data/settings.js';
+import { dataSettings, type DataSettings } from '../data/settings.js';
+import { codeGrid, codeSettings, type CodeSpec } from './code.js';
 import { checkObjective, DEFAULT_OBJECTIVE, GOALS, type Objective } from '../metrics/registry.js';
 import {
   HYPERPARAMETERS, MODEL_KINDS, REGISTRY, TRAIN_KEYS, isOptional, kindKeys, posInt,
@@ -29,7 +30,7 @@ const list = <T extends z.ZodType>(item: T) =>
  * log-uniform with `log: true`; `step` rounds each draw to a multiple of it. Integer
  * hyperparameters draw integers.
  */
-export type Range = { min: number; max: number; log: boolean; step?: number };
+export type Range = { min: number; max: number; log: boolean; step?: number; type?: 'int' | 'float' };
 
 function range(key: HyperparameterKey, type: 'int' | 'float'): z.ZodType<Range> {
   const value = REGISTRY[key].value as z.ZodType<number>;
@@ -94,31 +95,104 @@ const search = z.strictObject({
 const metric = z.union([
   z.string(),
   z.strictObject({ name: z.string(), goal: z.enum(GOALS, { error: 'must be maximize or minimize' }).optional() }),
-], { error: 'must be a metric\'s name, or {name, goal}' }).transform((m, ctx): Objective => {
+], { error: 'must be a metric\'s name, or {name, goal}' });
+
+/** The spec's metric as an Objective, checked by the registry (for the user's code, a metric it reports); NEVER where it cannot be one. */
+function objective(m: z.infer<typeof metric> | undefined, reported: boolean, ctx: z.RefinementCtx): Objective {
+  if (m === undefined) return DEFAULT_OBJECTIVE;
   const [name, goal] = typeof m === 'string' ? [m, undefined] : [m.name, m.goal];
-  const checked = checkObjective(name, goal);
+  const checked = checkObjective(name, goal, reported);
   if ('problem' in checked) {
-    ctx.addIssue({ code: 'custom', message: checked.problem, path: typeof m === 'string' ? [] : [checked.field] });
+    ctx.addIssue({ code: 'custom', message: checked.problem, path: typeof m === 'string' ? ['metric'] : ['metric', checked.field] });
     return z.NEVER;
   }
   return checked;
-});
+}
 
-export const specSchema = z.strictObject({
+const specObject = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-"'),
   description: z.string().optional(),
-  metric: metric.default(DEFAULT_OBJECTIVE),
+  metric: metric.optional(),
   seed: z.number().int('must be an integer').gte(0, 'must be in [0, 2147483647]').lte(2147483647, 'must be in [0, 2147483647]').default(42),
-  data: dataSettings.default({ validationSplit: 0.1 }),
-  train: train.default(trainDefaults),
+  // The sections below depend on what trains (sweep's models, or the user's code): checked, and
+  // their defaults filled, once that is known.
+  data: z.unknown().optional(),
+  train: z.unknown().optional(),
   search: search.default({ method: 'grid' }),
-  grid: grid.default({}),
+  grid: z.unknown().optional(),
+  ...codeSettings,
+});
+
+/** Runs `schema` on the value at `key` (or its default), its issues reported under `key`; NEVER where it fails. */
+function section<T>(schema: z.ZodType<T>, value: unknown, key: string, ctx: z.RefinementCtx): T | typeof z.NEVER {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [key, ...issue.path] } as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+}
+
+/**
+ * The spec: a sweep of sweep's built-in models (its `grid` over the hyperparameter registry, with
+ * `train` and `data`), or of the user's own code (a `program` or an `objective`, its `grid` over
+ * parameters of its own; no `train` or `data`: the code has its own).
+ */
+export const specSchema = specObject.transform((s, ctx): SweepSpec => {
+  const { program, command, interpreter, objective: module, collect, trial, data, train: trainSection, grid: gridSection, metric: m, ...rest } = s;
+  const code = program !== undefined || module !== undefined;
+  const metric = objective(m, code, ctx);
+  if (!code) {
+    for (const [key, value] of [['command', command], ['collect', collect], ['trial', trial]] as const) {
+      if (value !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `only a sweep of a program takes \`${key}\`: name it with \`program: train.py\`` });
+    }
+    return {
+      ...rest, metric,
+      data: section(dataSettings.default({ validationSplit: 0.1 }), data, 'data', ctx),
+      train: section(train.default(trainDefaults), trainSection, 'train', ctx),
+      grid: section(grid.default({}), gridSection, 'grid', ctx),
+    } as SweepSpec;
+  }
+  if (program !== undefined && module !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['objective'], message: 'a sweep runs a program or an objective module, not both' });
+  }
+  for (const [key, value] of [['data', data], ['train', trainSection]] as const) {
+    if (value !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `\`${key}\` is for sweep's built-in models: ${program !== undefined ? 'a program' : 'an objective'} trains on its own` });
+    }
+  }
+  if (module !== undefined) {
+    for (const [key, value] of [['command', command], ['collect', collect]] as const) {
+      if (value !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `an objective module reports through \`trial.report\`: \`${key}\` is for a program` });
+    }
+  }
+  const settings: CodeSpec = {
+    kind: program !== undefined ? 'program' : 'objective',
+    ...(program === undefined ? {} : { program }), ...(command === undefined ? {} : { command }),
+    interpreter: interpreter ?? 'python3', ...(module === undefined ? {} : { objective: module }),
+    ...(collect === undefined ? {} : { collect }),
+    trial: trial ?? { grace: 30 },
+    metricDeclared: m !== undefined,
+    grid: section(codeGrid.default({}), gridSection, 'grid', ctx),
+  };
+  return { ...rest, metric, data: { validationSplit: 0.1 }, train: trainDefaults, grid: {}, code: settings } as SweepSpec;
 });
 
 export type { DataSettings } from '../data/settings.js';
 
-/** A validated sweep spec, defaults filled in. */
-export type SweepSpec = z.infer<typeof specSchema>;
+/**
+ * A validated sweep spec, defaults filled in. `code` is set for a sweep of the user's own code
+ * (its parameters in `code.grid`; `grid`, `train` and `data` then hold their defaults, unused).
+ */
+export type SweepSpec = {
+  name: string;
+  description?: string;
+  metric: Objective;
+  seed: number;
+  data: DataSettings;
+  train: z.infer<typeof train>;
+  search: z.infer<typeof search>;
+  grid: GridSpec;
+  code?: CodeSpec;
+};
 export type SearchSettings = SweepSpec['search'];
 /** One hyperparameter's place in the grid: the values to try, or a range to draw from. */
 export type Axis = readonly unknown[] | Range;

@@ -36,9 +36,9 @@ export type WandbSpec = {
 };
 
 // sweep's own top-level keys, allowed in a W&B file and passed through (W&B has name and description too).
-const PASSED = ['name', 'description', 'seed', 'data', 'train'];
+const PASSED = ['name', 'description', 'seed', 'data', 'train', 'program', 'command', 'interpreter', 'collect', 'trial'];
 // W&B keys about launching its agents and where its runs are stored: sweep trains and records runs itself.
-const IGNORED = ['program', 'command', 'project', 'entity', 'job', 'image_uri', 'controller', 'apiVersion', 'kind'];
+const IGNORED = ['project', 'entity', 'job', 'image_uri', 'controller', 'apiVersion', 'kind'];
 const CONVERTED = ['method', 'metric', 'parameters', 'early_terminate', 'run_cap'];
 const UNHONOURED: Record<string, string> = {
   metrics: 'cannot honour `metrics`: sweep optimises a single metric',
@@ -110,8 +110,10 @@ export function fromWandb(w: Raw, src: WandbSource): WandbSpec {
   if (w.name === undefined) src.refuse(['name'], 'sweep needs a name: add `name: my-sweep` (letters, digits, ".", "_" or "-")');
 
   const method = wandbMethod(w.method, src);
-  const metric = wandbMetric(w, method, src);
-  const { grid, origins } = wandbParameters(w.parameters, method, src);
+  // A W&B sweep of a program (its `program:`) has parameters of the program's own; else they are sweep's hyperparameters.
+  const free = w.program !== undefined;
+  const metric = wandbMetric(w, method, src, free);
+  const { grid, origins } = wandbParameters(w.parameters, method, src, free);
   const earlyStopping = wandbEarlyTerminate(w.early_terminate, src);
   // W&B runs random and Bayesian search until someone stops it; sweep plans a number of trials.
   if (method !== 'grid' && w.run_cap === undefined) {
@@ -147,7 +149,7 @@ function wandbMethod(m: unknown, src: WandbSource): WandbMethod {
  * random: sweep then ranks by val_accuracy). Which names sweep can rank on is the native
  * schema's to say; here only W&B's own defaults and keys.
  */
-function wandbMetric(w: Raw, method: WandbMethod, src: WandbSource): Raw | undefined {
+function wandbMetric(w: Raw, method: WandbMethod, src: WandbSource, free: boolean): Raw | undefined {
   const m = w.metric;
   const shape = '{name: val_accuracy, goal: maximize} or {name: val_loss, goal: minimize}';
   if (m === undefined) {
@@ -166,7 +168,7 @@ function wandbMetric(w: Raw, method: WandbMethod, src: WandbSource): Raw | undef
   }
   if (typeof m.name !== 'string') src.refuse(m.name === undefined ? ['metric'] : ['metric', 'name'], `needs a metric's name: ${shape}`);
   // Said before the rest of the file is read: it is why most W&B files written for a script of one's own cannot run here.
-  const notBuiltIn = builtInObjectiveProblem(m.name as string);
+  const notBuiltIn = free ? undefined : builtInObjectiveProblem(m.name as string);
   if (notBuiltIn !== undefined) src.refuse(['metric', 'name'], notBuiltIn);
   if (m.goal !== undefined && m.goal !== 'minimize' && m.goal !== 'maximize') src.refuse(['metric', 'goal'], 'must be minimize or maximize');
   // W&B's goal defaults to minimize (schema.json): a metric sweep knows to go the other way says so here.
@@ -178,7 +180,7 @@ function wandbMetric(w: Raw, method: WandbMethod, src: WandbSource): Raw | undef
 }
 
 /** The native grid for W&B's `parameters`, with where each axis came from. */
-function wandbParameters(p: unknown, method: WandbMethod, src: WandbSource): { grid: Raw; origins: Map<string, Origin> } {
+function wandbParameters(p: unknown, method: WandbMethod, src: WandbSource, free: boolean): { grid: Raw; origins: Map<string, Origin> } {
   if (p === undefined) src.refuse(['parameters'], 'a W&B sweep needs `parameters`');
   if (!isMap(p) || Object.keys(p).length === 0) {
     src.refuse(['parameters'], 'must map hyperparameter names to `value`, `values`, or a `distribution` with `min` and `max`');
@@ -189,7 +191,8 @@ function wandbParameters(p: unknown, method: WandbMethod, src: WandbSource): { g
     if (isMap(cfg) && 'parameters' in cfg) {
       src.refuse(['parameters', name], 'cannot honour nested parameters: sweep\'s hyperparameters are flat', 'parameters');
     }
-    const key = NAMES.get(name);
+    // A program's parameters keep the file's names; sweep's own hyperparameters are looked up.
+    const key = free ? name : NAMES.get(name);
     if (key === undefined) {
       const known = HYPERPARAMETERS.map((k) => REGISTRY[k].column).join(', ');
       src.refuse(['parameters'], `unknown hyperparameter "${name}": sweep has ${known} (or their camelCase keys)`, name);
@@ -197,7 +200,7 @@ function wandbParameters(p: unknown, method: WandbMethod, src: WandbSource): { g
     const before = origins.get(key);
     if (before !== undefined) src.refuse(['parameters'], `"${name}" is "${before.name}" again`, name);
     if (!isMap(cfg)) src.refuse(['parameters', name], 'must be a mapping: `value`, `values`, or a `distribution` with `min` and `max`');
-    const { axis, form } = wandbParameter(name, key, cfg, method, src);
+    const { axis, form } = wandbParameter(name, free ? null : key as HyperparameterKey, cfg, method, src);
     grid[key] = axis;
     origins.set(key, { name, form });
   }
@@ -206,7 +209,7 @@ function wandbParameters(p: unknown, method: WandbMethod, src: WandbSource): { g
 
 /** One parameter as a native axis: a list (value, values, or a grid's enumerated range) or a range. */
 function wandbParameter(
-  name: string, key: HyperparameterKey, cfg: Raw, method: WandbMethod, src: WandbSource,
+  name: string, key: HyperparameterKey | null, cfg: Raw, method: WandbMethod, src: WandbSource,
 ): { axis: unknown; form: Origin['form'] } {
   const at = ['parameters', name];
   if ('probabilities' in cfg) src.refuse(at, 'cannot honour `probabilities`: sweep draws values uniformly', 'probabilities');
@@ -234,7 +237,8 @@ function wandbParameter(
     return { axis: cfg.values, form: 'values' };
   }
 
-  const { range } = REGISTRY[key];
+  // A program's parameter takes what its distribution draws: integers from int_uniform, else real numbers.
+  const range = key === null ? (dist === 'int_uniform' ? 'int' : 'float') : REGISTRY[key].range;
   if (range === null) src.refuse(dAt, `${dist} draws numbers and ${name} takes named values: give \`values\``);
   for (const k of ['min', 'max', 'q']) {
     if (k in cfg && (typeof cfg[k] !== 'number' || !Number.isFinite(cfg[k]))) src.refuse([...at, k], 'must be a number');
@@ -279,6 +283,7 @@ function wandbParameter(
       max: exponents ? Math.exp(max) : max,
       log: dist.includes('log'),
       ...(dist.startsWith('q_') ? { step: q } : {}),
+      ...(key === null ? { type: range } : {}),
     },
     form: 'range',
   };

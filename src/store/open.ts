@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { SqliteStore } from './sqlite.js';
+import { isPostgresUrl } from './location.js';
 import type { Store } from './store.js';
 
-/** Whether `location` names a PostgreSQL database rather than a SQLite file. */
-export const isPostgresUrl = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location);
+export { isPostgresUrl } from './location.js';
 
 /**
  * Opens the store at `location`: a `postgres://` URL, or a SQLite file path. Read-only opens

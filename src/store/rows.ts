@@ -6,7 +6,8 @@
 import type { Goal } from '../metrics/registry.js';
 import type { DataSettings } from '../spec/schema.js';
 import { HYPERPARAMETERS, REGISTRY, columnValue, withDefaults } from '../spec/hyperparameters.js';
-import type { DecisionRecord, SweepRecord, TrialConfig, TrialRecord, TrialStatus } from '../trial/types.js';
+import { isCodeConfig } from '../spec/code.js';
+import type { AnyConfig, DecisionRecord, SweepRecord, TrialRecord, TrialStatus } from '../trial/types.js';
 import type { TrialCopy } from './store.js';
 
 /** A `trials` row (integers as numbers). */
@@ -23,19 +24,25 @@ export type TrialRow = {
 /** A `sweeps` row. */
 export type SweepRow = {
   id: number; name: string; metric: string; goal: Goal; seed: number;
-  spec_path: string | null; spec_yaml: string; created_at: string; updated_at: string;
+  spec_path: string | null; spec_yaml: string; created_at: string; updated_at: string; program_sha256: string | null;
 };
 
 export function toSweep(r: SweepRow): SweepRecord {
   return {
     id: r.id, name: r.name, metric: r.metric, goal: r.goal, seed: r.seed, specPath: r.spec_path, specYaml: r.spec_yaml,
-    createdAt: r.created_at, updatedAt: r.updated_at,
+    createdAt: r.created_at, updatedAt: r.updated_at, programSha256: r.program_sha256,
   };
+}
+
+/** A configuration as stored: a built-in model's with the defaults of keys added since filled in; the user's code's as given. */
+export function parseConfig(json: string): AnyConfig {
+  const config = JSON.parse(json) as AnyConfig;
+  return isCodeConfig(config) ? config : withDefaults(config);
 }
 
 export function toTrial(r: TrialRow): TrialRecord {
   return {
-    id: r.id, sweepId: r.sweep_id, configId: r.config_id, config: withDefaults(JSON.parse(r.config_json) as TrialConfig),
+    id: r.id, sweepId: r.sweep_id, configId: r.config_id, config: parseConfig(r.config_json),
     data: JSON.parse(r.data_json) as DataSettings, seed: r.seed, status: r.status, backend: r.backend,
     startedAt: r.started_at, finishedAt: r.finished_at, epochsDone: r.epochs_done, attempts: r.attempts,
     owner: r.owner, resumedFrom: r.resumed_from, valAccuracy: r.val_accuracy, valLoss: r.val_loss,
@@ -48,8 +55,13 @@ export function toTrial(r: TrialRow): TrialRecord {
 /** The per-hyperparameter columns of `trials`, in table order (from the registry). */
 export const HYPERPARAMETER_COLUMNS: readonly string[] = HYPERPARAMETERS.map((k) => REGISTRY[k].column);
 
-/** A trial's value in each hyperparameter column, in `HYPERPARAMETER_COLUMNS`' order, so that `WHERE dropout > 0.2` needs no JSON functions. */
-export function hyperparameterValues(c: TrialConfig): (string | number | null)[] {
+/**
+ * A trial's value in each hyperparameter column, in `HYPERPARAMETER_COLUMNS`' order, so that
+ * `WHERE dropout > 0.2` needs no JSON functions. A trial of the user's code has only `model`
+ * ('program' or 'objective'); its parameters are rows of `param_values`.
+ */
+export function hyperparameterValues(c: AnyConfig): (string | number | null)[] {
+  if (isCodeConfig(c)) return HYPERPARAMETERS.map((k) => (k === 'model' ? c.model : null));
   return HYPERPARAMETERS.map((k) => columnValue(c, k));
 }
 
@@ -108,9 +120,18 @@ export function decisionValues(trialId: number, d: Omit<DecisionRecord, 'trialId
 /** A `param_values` row: trial id, name, value as text, value as a number (or null). */
 export type ParamRow = [number, string, string, number | null];
 
-/** A trial's `param_values` rows: each hyperparameter it has, named by its column, as its column holds it. */
-export function paramRows(trialId: number, config: TrialConfig): ParamRow[] {
-  return paramRowsOfColumns(trialId, hyperparameterValues(withDefaults(config)));
+/**
+ * A trial's `param_values` rows: each hyperparameter it has, named by its column, as its column
+ * holds it; or each parameter of the user's code under the spec's name (text as given, numbers
+ * and booleans as numbers too, lists and mappings as JSON).
+ */
+export function paramRows(trialId: number, config: AnyConfig): ParamRow[] {
+  if (!isCodeConfig(config)) return paramRowsOfColumns(trialId, hyperparameterValues(withDefaults(config)));
+  return Object.entries(config.params).map(([name, v]): ParamRow => {
+    if (typeof v === 'number') return [trialId, name, String(v), v];
+    if (typeof v === 'boolean') return [trialId, name, String(v), v ? 1 : 0];
+    return [trialId, name, typeof v === 'string' ? v : JSON.stringify(v), null];
+  });
 }
 
 /** The same from a trial's hyperparameter columns as stored (in HYPERPARAMETER_COLUMNS' order): how v8 fills in older trials. */

@@ -48,13 +48,14 @@ const SWEEPS: RelationDoc = {
     col('created_at', 'when it was first run (ISO-8601 UTC)'),
     col('updated_at', 'when it was last run (ISO-8601 UTC)'),
     col('goal', 'which way `metric` is better: `maximize` or `minimize`'),
+    col('program_sha256', 'for a sweep of a program: SHA-256 of the program file when the sweep last ran; else NULL'),
   ],
 };
 
 const TRIALS: RelationDoc = {
   name: 'trials',
   kind: 'table',
-  description: 'one row per configuration of a sweep, with one column per hyperparameter, so `WHERE dropout > 0.2` needs no JSON functions.',
+  description: 'one row per configuration of a sweep, with one column per built-in hyperparameter, so `WHERE dropout > 0.2` needs no JSON functions. A trial of your own code (`model` is `program` or `objective`) has NULL in every other hyperparameter column: its parameters are in `trial_params`.',
   columns: [
     col('id', 'the trial\'s id (the number `sweep show` prints)'),
     col('sweep_id', 'its sweep (`sweeps.id`)'),
@@ -97,7 +98,7 @@ const EPOCHS: RelationDoc = {
   description: 'one row per finished epoch of a trial.',
   columns: [
     col('trial_id', 'its trial (`trials.id`)'),
-    col('epoch', 'the epoch, from 1'),
+    col('epoch', 'the epoch, from 1; for your own code, the step it reported (which may start at 0)'),
     col('loss', 'training loss, with dropout active, averaged over the epoch'),
     col('accuracy', 'training accuracy, with dropout active, averaged over the epoch'),
     col('val_loss', 'validation loss after the epoch'),
@@ -128,6 +129,19 @@ const MODELS: RelationDoc = {
   ],
 };
 
+const TRIAL_LOGS: RelationDoc = {
+  name: 'trial_logs',
+  kind: 'table',
+  description: 'what each attempt at a program trial wrote on stdout and stderr (`sweep logs TRIAL` prints it).',
+  columns: [
+    col('trial_id', 'its trial (`trials.id`)'),
+    col('attempt', 'the attempt (`trials.attempts` at the time): 1 for the first run'),
+    col('stream', '`stdout` or `stderr`'),
+    col('text', 'what it wrote, as UTF-8 text; past 512 KiB, its first 64 KiB and last 448 KiB around a line saying how many bytes were left out'),
+    col('bytes', 'how many bytes it wrote in all'),
+  ],
+};
+
 const DECISIONS: RelationDoc = {
   name: 'decisions',
   kind: 'table',
@@ -152,7 +166,7 @@ const PARAM_VALUES: RelationDoc = {
   description: 'one row per hyperparameter of each trial; read it through `trial_params`.',
   columns: [
     col('trial_id', 'its trial (`trials.id`)'),
-    col('name', 'the hyperparameter: for the built-in models, its column\'s name in `trials` (`learning_rate`)'),
+    col('name', 'the hyperparameter: for the built-in models, its column\'s name in `trials` (`learning_rate`); for your own code, the name the spec gives it'),
     col('value', 'its value as text, as its column holds it: lists as JSON (`[256,128]`), booleans as 1 or 0'),
     col('number', 'its value where it is a number (booleans as 1 or 0), else NULL: compare numbers here, not in `value`'),
   ],
@@ -234,7 +248,7 @@ const TRIAL_METRICS: RelationDoc = {
 
 /** Every table and view, in the order docs/database.md describes them. */
 export const SCHEMA_DOC: readonly RelationDoc[] = [
-  SWEEPS, TRIALS, EPOCHS, CHECKPOINTS, MODELS, DECISIONS, PARAM_VALUES, REPORTED_METRICS,
+  SWEEPS, TRIALS, EPOCHS, CHECKPOINTS, MODELS, DECISIONS, PARAM_VALUES, REPORTED_METRICS, TRIAL_LOGS,
   LEADERBOARD, BEST_PER_SWEEP, LEARNING_CURVES, TRIAL_PARAMS, TRIAL_METRICS,
 ];
 

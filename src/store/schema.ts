@@ -271,11 +271,20 @@ export const METRIC_VALUE_OF = (t: string) => `(SELECT m.value FROM trial_metric
 // v8: the sweep's goal, each trial's value of the sweep's metric, and parameters and metrics as
 // rows (`trial_params`, `trial_metrics`), whatever trained the trial. After it runs, the store
 // writes each existing trial's `param_values` from its configuration (sql-store.ts, migrate).
-const v8 = (t: SchemaTypes) => {
+/** v8's `trial_metrics`: every built-in metric from its column, and every reported value. */
+const trialMetricsView = (t: SchemaTypes) => {
   const epochRows = Object.entries(EPOCH_COLUMNS).map(([name, col]) =>
     `SELECT trial_id, ${t.literal(name)} AS name, epoch AS step, ${col} AS value FROM epochs WHERE ${col} IS NOT NULL`);
   const trialRows = Object.entries(TRIAL_COLUMNS).map(([name, col]) =>
     `SELECT id, ${t.literal(name)}, epochs_done, ${col} FROM trials WHERE ${col} IS NOT NULL AND status IN ('completed', 'pruned')`);
+  return `  CREATE VIEW trial_metrics AS
+  ${[...epochRows, ...trialRows, 'SELECT trial_id, name, step, value FROM reported_metrics WHERE value IS NOT NULL'].join('\n  UNION ALL ')};`;
+};
+
+// How `leaderboard` ranks from v8: on each trial's metric_value, by the sweep's goal.
+const V8_RANK = `t.metric_value IS NULL, CASE s.goal WHEN 'minimize' THEN t.metric_value ELSE -t.metric_value END`;
+
+const v8 = (t: SchemaTypes) => {
   if (BUILT_IN_METRICS.some((m) => !(m.name in EPOCH_COLUMNS) && !(m.name in TRIAL_COLUMNS))) {
     throw new Error('a built-in metric has no column in schema.ts: add a migration that records it');
   }
@@ -304,15 +313,112 @@ const v8 = (t: SchemaTypes) => {
   CREATE VIEW trial_params AS
   SELECT trial_id, name, value, number FROM param_values;
 
-  CREATE VIEW trial_metrics AS
-  ${[...epochRows, ...trialRows, 'SELECT trial_id, name, step, value FROM reported_metrics WHERE value IS NOT NULL'].join('\n  UNION ALL ')};
+${trialMetricsView(t)}
 
   UPDATE trials SET metric_value = ${METRIC_VALUE_OF('trials')} WHERE status IN ('completed', 'pruned');
-${DROP_VIEWS}${views(V7_COLUMNS, `t.metric_value IS NULL, CASE s.goal WHEN 'minimize' THEN t.metric_value ELSE -t.metric_value END`, ', t.metric_value')}
+${DROP_VIEWS}${views(V7_COLUMNS, V8_RANK, ', t.metric_value')}
   `;
 };
 
-const HISTORY: readonly ((t: SchemaTypes) => string)[] = [v1, v2, v3, v4, v5, v6, v7, v8];
+// The hyperparameter columns that were NOT NULL until v9 (v1's and v6-v7's with defaults).
+const V9_NULLABLE = ['epochs', 'activation', 'units', 'dropout', 'optimizer', 'learning_rate', 'batch_size',
+  'label_smoothing', 'batch_norm', 'augment', 'schedule', 'weight_decay'];
+
+// v9: trials of the user's own code (a program, or an objective module). Such a trial has no
+// built-in hyperparameters: its columns are NULL but `model` ('program' or 'objective'), and its
+// parameters are rows of `param_values`. Its steps are the code's own, which may count from 0
+// (`for epoch in range(n)`): an epoch row may be step 0. Each attempt's stdout and stderr are kept (capped) in
+// `trial_logs`, and the sweep records its program's SHA-256. SQLite cannot drop a NOT NULL in
+// place: `trials` and `epochs` are rebuilt, with every view over them, as v5 did.
+const v9 = (t: SchemaTypes) => `${t.altersConstraints
+    ? `${V9_NULLABLE.map((c) => `\n  ALTER TABLE trials ALTER COLUMN ${c} DROP NOT NULL;`).join('')}
+  ALTER TABLE epochs DROP CONSTRAINT epochs_epoch_check;
+  ALTER TABLE epochs ADD CONSTRAINT epochs_epoch_check CHECK (epoch >= 0);`
+    : `${DROP_VIEWS}
+  DROP VIEW trial_metrics;
+  CREATE TABLE trials_v9 (
+    id             ${t.rowId},
+    sweep_id       ${t.integer} NOT NULL REFERENCES sweeps(id),
+    config_id      ${t.text} NOT NULL,
+    config_json    ${t.text} NOT NULL,
+    data_json      ${t.text} NOT NULL,
+    status         ${t.text} NOT NULL DEFAULT 'pending'
+                   CHECK (status IN (${STATUSES}, 'pruned')),
+    seed           ${t.integer} NOT NULL,
+    model          ${t.text} NOT NULL,
+    epochs         ${t.integer},
+    activation     ${t.text},
+    units          ${t.text},
+    dropout        ${t.real},
+    filters        ${t.text},
+    kernel_size    ${t.integer},
+    pooling        ${t.text},
+    optimizer      ${t.text},
+    learning_rate  ${t.real},
+    batch_size     ${t.integer},
+    backend        ${t.text},
+    started_at     ${t.text},
+    finished_at    ${t.text},
+    epochs_done    ${t.integer} NOT NULL DEFAULT 0,
+    val_accuracy   ${t.real},
+    val_loss       ${t.real},
+    test_accuracy  ${t.real},
+    test_loss      ${t.real},
+    params         ${t.integer},
+    seconds        ${t.real},
+    error          ${t.text},
+    attempts       ${t.integer} NOT NULL DEFAULT 0,
+    owner          ${t.text},
+    heartbeat_at   ${t.text},
+    resumed_from   ${t.integer},
+    weights_sha256 ${t.text},
+    env_json       ${t.text},
+    repro_of       ${t.integer} REFERENCES trials(id),
+    number         ${t.integer} NOT NULL,
+    search_json    ${t.text},
+    label_smoothing ${t.real} DEFAULT 0,
+    batch_norm     ${t.integer} DEFAULT 0,
+    augment        ${t.text} DEFAULT 'none',
+    schedule       ${t.text} DEFAULT 'constant',
+    weight_decay   ${t.real} DEFAULT 0,
+    blocks         ${t.integer},
+    head           ${t.text},
+    metric_value   ${t.real},
+    UNIQUE (sweep_id, config_id)
+  );
+  INSERT INTO trials_v9 SELECT * FROM trials;
+  DROP TABLE trials;
+  ALTER TABLE trials_v9 RENAME TO trials;
+  CREATE INDEX trials_status ON trials (sweep_id, status);
+  CREATE UNIQUE INDEX trials_number ON trials (sweep_id, number);
+  CREATE TABLE epochs_v9 (
+    trial_id      ${t.integer} NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+    epoch         ${t.integer} NOT NULL CHECK (epoch >= 0),
+    loss          ${t.real},
+    accuracy      ${t.real},
+    val_loss      ${t.real},
+    val_accuracy  ${t.real},
+    seconds       ${t.real},
+    PRIMARY KEY (trial_id, epoch)
+  )${t.withoutRowid};
+  INSERT INTO epochs_v9 SELECT * FROM epochs;
+  DROP TABLE epochs;
+  ALTER TABLE epochs_v9 RENAME TO epochs;
+${trialMetricsView(t)}
+${views(V7_COLUMNS, V8_RANK, ', t.metric_value')}`}
+  ALTER TABLE sweeps ADD COLUMN program_sha256 ${t.text};
+
+  CREATE TABLE trial_logs (
+    trial_id  ${t.integer} NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+    attempt   ${t.integer} NOT NULL,
+    stream    ${t.text} NOT NULL CHECK (stream IN ('stdout', 'stderr')),
+    text      ${t.text} NOT NULL,
+    bytes     ${t.integer} NOT NULL,
+    PRIMARY KEY (trial_id, attempt, stream)
+  )${t.withoutRowid};
+  `;
+
+const HISTORY: readonly ((t: SchemaTypes) => string)[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9];
 
 export const SCHEMA_VERSION = HISTORY.length;
 

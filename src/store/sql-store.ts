@@ -1,14 +1,13 @@
 import { UserError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import { epochValue } from '../metrics/registry.js';
-import { withDefaults } from '../spec/hyperparameters.js';
 import type { DataSettings } from '../spec/schema.js';
 import type {
-  DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialConfig, TrialOutcome, TrialRecord, TrialSnapshot, TrialStatus,
+  DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialLogRecord, TrialLogs, TrialOutcome, TrialRecord, TrialSnapshot, TrialStatus,
 } from '../trial/types.js';
 import { all, exec, first, insert, list, raw, script, sql, type Dialect, type Sql, type Steps } from './dialect.js';
 import {
-  copiedTrialColumns, DECISION_COLUMNS, decisionValues, HYPERPARAMETER_COLUMNS, hyperparameterValues, paramRows, paramRowsOfColumns,
+  copiedTrialColumns, DECISION_COLUMNS, decisionValues, HYPERPARAMETER_COLUMNS, hyperparameterValues, paramRows, paramRowsOfColumns, parseConfig,
   reportedByStep, reportedRows, toDecision, toSweep, toTrial, type DecisionRow, type EpochColumns, type ParamRow, type SweepRow, type TrialRow,
 } from './rows.js';
 import { METRIC_VALUE_OF, migrations, SCHEMA_VERSION } from './schema.js';
@@ -69,10 +68,11 @@ export class SqlStore implements Store {
       const before = yield* first<{ metric: string }>(sql`SELECT metric FROM sweeps WHERE name = ${s.name} ${d.lockRows('update')}`);
       const now = d.now();
       const { id } = (yield* first<{ id: number }>(sql`
-        INSERT INTO sweeps (name, metric, goal, seed, spec_path, spec_yaml, created_at, updated_at)
-        VALUES (${list([s.name, s.metric, s.goal, s.seed, s.specPath, s.specYaml, now, now])})
+        INSERT INTO sweeps (name, metric, goal, seed, spec_path, spec_yaml, created_at, updated_at, program_sha256)
+        VALUES (${list([s.name, s.metric, s.goal, s.seed, s.specPath, s.specYaml, now, now, s.programSha256 ?? null])})
         ON CONFLICT (name) DO UPDATE SET metric = excluded.metric, goal = excluded.goal, seed = excluded.seed,
-          spec_path = excluded.spec_path, spec_yaml = excluded.spec_yaml, updated_at = excluded.updated_at
+          spec_path = excluded.spec_path, spec_yaml = excluded.spec_yaml, updated_at = excluded.updated_at,
+          program_sha256 = excluded.program_sha256
         RETURNING id`))!;
       if (before && before.metric !== s.metric) {
         yield* exec(sql`UPDATE trials SET metric_value = ${METRIC_VALUE} WHERE sweep_id = ${id} AND status IN ('completed', 'pruned')`);
@@ -120,13 +120,14 @@ export class SqlStore implements Store {
 
   async resumeAt(claim: Claim, resumed: readonly EpochMetrics[], backend: string): Promise<boolean> {
     const id = claim.trial.id;
-    const n = resumed.length;
+    // The last step kept (a program's steps may start at 0); -1: none.
+    const n = resumed.length > 0 ? resumed[resumed.length - 1].epoch : -1;
     return this.fenced(claim, 'running', function* () {
       yield* exec(sql`DELETE FROM epochs WHERE trial_id = ${id} AND epoch > ${n}`);
       yield* exec(sql`DELETE FROM decisions WHERE trial_id = ${id} AND epoch > ${n}`);
       yield* exec(sql`DELETE FROM reported_metrics WHERE trial_id = ${id} AND step > ${n}`);
       yield* insertEpochs(id, resumed);
-      yield* exec(sql`UPDATE trials SET epochs_done = ${n}, resumed_from = ${n > 0 ? n : null}, backend = ${backend} WHERE id = ${id}`);
+      yield* exec(sql`UPDATE trials SET epochs_done = ${Math.max(n, 0)}, resumed_from = ${n > 0 ? n : null}, backend = ${backend} WHERE id = ${id}`);
     });
   }
 
@@ -145,7 +146,7 @@ export class SqlStore implements Store {
       if (decision?.verdict === 'prune') {
         yield* exec(sql`DELETE FROM checkpoints WHERE trial_id = ${id}`);
         yield* exec(sql`
-          UPDATE trials SET status = 'pruned', finished_at = ${d.now()}, val_accuracy = ${m.valAccuracy}, val_loss = ${m.valLoss},
+          UPDATE trials SET status = 'pruned', finished_at = ${d.now()}, val_accuracy = ${num(m.valAccuracy)}, val_loss = ${num(m.valLoss)},
             error = NULL, seconds = (SELECT SUM(seconds) FROM epochs WHERE trial_id = ${id})
           WHERE id = ${id}`);
         yield* setMetricValue(id);
@@ -164,12 +165,12 @@ export class SqlStore implements Store {
       yield* exec(sql`DELETE FROM checkpoints WHERE trial_id = ${id}`);
       if (model) yield* insert('models', MODEL_COLUMNS, [[id, model.modelJson, model.weights]], upsert('trial_id', ['model_json', 'weights']));
       yield* exec(sql`
-        UPDATE trials SET status = 'completed', finished_at = ${d.now()}, backend = ${r.backend}, val_accuracy = ${r.valAccuracy},
-          val_loss = ${r.valLoss}, test_accuracy = ${r.testAccuracy}, test_loss = ${r.testLoss}, params = ${r.params},
-          seconds = ${r.seconds}, error = NULL, weights_sha256 = ${r.weightsSha256},
-          env_json = ${environment ? JSON.stringify(environment) : null}, epochs_done = ${r.epochs.length}
+        UPDATE trials SET status = 'completed', finished_at = ${d.now()}, backend = ${r.backend}, val_accuracy = ${num(r.valAccuracy)},
+          val_loss = ${num(r.valLoss)}, test_accuracy = ${num(r.testAccuracy)}, test_loss = ${num(r.testLoss)}, params = ${num(r.params)},
+          seconds = ${num(r.seconds)}, error = NULL, weights_sha256 = ${r.weightsSha256},
+          env_json = ${environment ? JSON.stringify(environment) : null}, epochs_done = ${lastStep(r.epochs)}
         WHERE id = ${id}`);
-      yield* insertReported(reportedRows(id, r.epochs.length, r.reported));
+      yield* insertReported(reportedRows(id, lastStep(r.epochs), r.reported));
       yield* setMetricValue(id);
       failpoint('trial-write');
     });
@@ -182,7 +183,7 @@ export class SqlStore implements Store {
       yield* insertEpochs(id, epochs);
       yield* exec(sql`
         UPDATE trials SET status = 'failed', finished_at = ${d.now()}, error = ${error}, backend = COALESCE(${backend ?? null}, backend),
-          epochs_done = ${atLeast('epochs_done', epochs.length)}
+          epochs_done = ${atLeast('epochs_done', lastStep(epochs))}
         WHERE id = ${id}`);
     });
   }
@@ -194,13 +195,25 @@ export class SqlStore implements Store {
     });
   }
 
+  async recordLogs(claim: Claim, logs: TrialLogs): Promise<boolean> {
+    const id = claim.trial.id;
+    return this.d.transaction('write', function* () {
+      const row = yield* first<{ attempts: number }>(sql`SELECT attempts FROM trials WHERE id = ${id}`);
+      if (row?.attempts !== claim.attempt) return false;
+      yield* insert('trial_logs', ['trial_id', 'attempt', 'stream', 'text', 'bytes'],
+        (['stdout', 'stderr'] as const).map((stream) => [id, claim.attempt, stream, logs[stream].text, logs[stream].bytes]),
+        upsert('trial_id, attempt, stream', ['text', 'bytes']));
+      return true;
+    });
+  }
+
   async releaseOwned(owner: string): Promise<void> {
     await this.d.run(sql`UPDATE trials SET status = 'interrupted', owner = NULL WHERE owner = ${owner} AND status = 'running'`);
   }
 
   async requeue(trialId: number): Promise<void> {
     await this.d.transaction('write', function* () {
-      for (const table of ['epochs', 'decisions', 'reported_metrics', 'checkpoints', 'models']) {
+      for (const table of ['epochs', 'decisions', 'reported_metrics', 'checkpoints', 'models', 'trial_logs']) {
         yield* exec(sql`DELETE FROM ${raw(table)} WHERE trial_id = ${trialId}`);
       }
       yield* exec(sql`UPDATE trials SET status = 'pending', epochs_done = 0, error = NULL, metric_value = NULL WHERE id = ${trialId}`);
@@ -265,7 +278,7 @@ export class SqlStore implements Store {
       return { trials, epochs };
     });
     return trials.map((t) => ({
-      id: t.id, configId: t.config_id, config: withDefaults(JSON.parse(t.config_json) as TrialConfig), status: t.status,
+      id: t.id, configId: t.config_id, config: parseConfig(t.config_json), status: t.status,
       backend: t.backend, epochs: epochs.get(t.id) ?? [], valAccuracy: t.val_accuracy, valLoss: t.val_loss,
       testAccuracy: t.test_accuracy, seconds: t.seconds, startedAt: t.started_at, error: t.error, metricValue: t.metric_value,
     }));
@@ -307,6 +320,18 @@ export class SqlStore implements Store {
   async model(trialId: number): Promise<ModelFiles | undefined> {
     const row = await this.first<{ model_json: string; weights: Uint8Array }>(sql`SELECT model_json, weights FROM models WHERE trial_id = ${trialId}`);
     return row && { modelJson: row.model_json, weights: new Uint8Array(row.weights) };
+  }
+
+  async logs(trialId: number): Promise<TrialLogRecord[]> {
+    const rows = await this.all<{ attempt: number; stream: 'stdout' | 'stderr'; text: string; bytes: number }>(
+      sql`SELECT attempt, stream, text, bytes FROM trial_logs WHERE trial_id = ${trialId} ORDER BY attempt, stream`);
+    const attempts = [...new Set(rows.map((r) => r.attempt))];
+    const empty = { text: '', bytes: 0 };
+    return attempts.map((attempt) => {
+      const of = (stream: string) => rows.find((r) => r.attempt === attempt && r.stream === stream);
+      const text = (r: (typeof rows)[number] | undefined) => (r ? { text: r.text, bytes: Number(r.bytes) } : empty);
+      return { attempt: Number(attempt), stdout: text(of('stdout')), stderr: text(of('stderr')) };
+    });
   }
 
   async query(text: string): Promise<QueryResult> {
@@ -479,10 +504,16 @@ function* insertReported(rows: readonly (readonly [number, string, number, numbe
 function* insertEpochs(trialId: number, epochs: readonly EpochMetrics[]): Steps<void> {
   // One row per epoch, the last given winning, as for reported values.
   const unique = [...new Map(epochs.map((e) => [e.epoch, e])).values()];
-  yield* insert('epochs', EPOCH_COLUMNS, unique.map((e) => [trialId, e.epoch, e.loss, e.accuracy, e.valLoss, e.valAccuracy, e.seconds]),
+  yield* insert('epochs', EPOCH_COLUMNS, unique.map((e) => [trialId, e.epoch, num(e.loss), num(e.accuracy), num(e.valLoss), num(e.valAccuracy), num(e.seconds)]),
     upsert('trial_id, epoch', EPOCH_COLUMNS.slice(2)));
   yield* insertReported(unique.flatMap((e) => reportedRows(trialId, e.epoch, e.reported)));
 }
+
+/** The last step of a trial's epochs, in order (its count where they are 1, 2, …); 0 for none. */
+const lastStep = (epochs: readonly EpochMetrics[]): number => (epochs.length > 0 ? epochs[epochs.length - 1].epoch : 0);
+
+/** A value as a column holds it: NaN (a metric not measured, a program's NaN) as NULL, which both databases keep alike. */
+const num = (v: number | null | undefined): number | null => (v === undefined || v === null || Number.isNaN(v) ? null : v);
 
 /** Sets the trial's `metric_value`: its sweep's metric at its last epoch. */
 function* setMetricValue(trialId: number): Steps<void> {
@@ -497,8 +528,10 @@ function* epochsOf(where: Sql): Steps<Map<number, EpochMetrics[]>> {
   const reported = reportedByStep(yield* all<{ trial_id: number; name: string; step: number; value: number | null }>(sql`
     SELECT e.* FROM reported_metrics e ${where}`));
   const epochs = new Map<number, EpochMetrics[]>();
-  for (const { trialId, ...m } of rows) {
+  for (const { trialId, ...row } of rows) {
     if (!epochs.has(trialId)) epochs.set(trialId, []);
+    // A metric the trial did not measure (a program's) is NULL in its column, NaN here.
+    const m = { ...row, loss: row.loss ?? NaN, accuracy: row.accuracy ?? NaN, valLoss: row.valLoss ?? NaN, valAccuracy: row.valAccuracy ?? NaN, seconds: row.seconds ?? NaN };
     const values = reported.get(trialId)?.get(m.epoch);
     epochs.get(trialId)!.push(values ? { ...m, reported: values } : m);
   }

@@ -2,7 +2,8 @@ import { UserError } from '../errors.js';
 import type { Goal } from '../metrics/registry.js';
 import type { DataSettings } from '../spec/schema.js';
 import type {
-  DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialOutcome, TrialRecord, TrialSnapshot,
+  DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialLogRecord, TrialLogs, TrialOutcome, TrialRecord,
+  TrialSnapshot,
 } from '../trial/types.js';
 
 /**
@@ -97,6 +98,12 @@ export interface Store {
   failTrial(claim: Claim, error: string, epochs: readonly EpochMetrics[], backend?: string): Promise<boolean>;
   /** A running trial stopped by the user: 'interrupted', to run again next time. */
   interruptTrial(claim: Claim): Promise<boolean>;
+  /**
+   * Keeps what an attempt's program wrote on stdout and stderr (replacing what that attempt
+   * kept before). Fenced by the attempt alone, not the status: a trial's logs are written after
+   * its end (a pruned program is still stopping). False where a later attempt has begun.
+   */
+  recordLogs(claim: Claim, logs: TrialLogs): Promise<boolean>;
   /** Re-queues every trial `owner` is running (after a failed write, before giving up). */
   releaseOwned(owner: string): Promise<void>;
   /** Puts a trial back in the queue to train again from scratch, its epochs, decisions and checkpoint dropped. */
@@ -134,6 +141,8 @@ export interface Store {
   checkpoint(trialId: number): Promise<Uint8Array | null>;
   /** A completed trial's trained model; undefined: none kept. */
   model(trialId: number): Promise<ModelFiles | undefined>;
+  /** What each attempt at a program trial wrote, the first attempt first. */
+  logs(trialId: number): Promise<TrialLogRecord[]>;
   /**
    * Runs one statement that only reads (`sweep query`) and returns its rows. Anything that
    * would write, change the connection, or is more than one statement is refused
@@ -159,7 +168,11 @@ export interface Clock {
 export type OpenOptions = { readonly?: boolean; leaseMs?: number; clock?: Clock };
 
 /** A sweep as `upsertSweep` records it: `metric` is what it ranks on, `goal` which way. */
-export type NewSweep = { name: string; metric: string; goal: Goal; seed: number; specPath: string | null; specYaml: string };
+export type NewSweep = {
+  name: string; metric: string; goal: Goal; seed: number; specPath: string | null; specYaml: string;
+  /** A sweep of a program: its file's SHA-256 when this run began (null: not a program's sweep). */
+  programSha256?: string | null;
+};
 
 /** A trial as `sweep copy` carries it from one store to another. */
 export type TrialCopy = {

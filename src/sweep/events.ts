@@ -1,7 +1,7 @@
 /** What the controller tells its views (the line log, the live screen), and what a run returns. */
 import type { Objective } from '../metrics/registry.js';
 import type { EpochDecision } from '../store/store.js';
-import type { EpochMetrics, TrialConfig, TrialOutcome, TrialSnapshot } from '../trial/types.js';
+import type { AnyConfig, EpochMetrics, TrialOutcome, TrialSnapshot } from '../trial/types.js';
 
 export type SweepEvent =
   | {
@@ -11,10 +11,10 @@ export type SweepEvent =
       /** Every trial in the grid as recorded so far (earlier runs' results included). */
       trials: TrialSnapshot[];
     }
-  | { type: 'trial-start'; trialId: number; configId: string; config: TrialConfig }
-  | { type: 'epoch'; trialId: number; config: TrialConfig; backend: string; metrics: EpochMetrics }
+  | { type: 'trial-start'; trialId: number; configId: string; config: AnyConfig }
+  | { type: 'epoch'; trialId: number; config: AnyConfig; backend: string; metrics: EpochMetrics }
   | {
-      type: 'trial-end'; trialId: number; config: TrialConfig; status: 'completed' | 'failed' | 'interrupted' | 'pruned';
+      type: 'trial-end'; trialId: number; config: AnyConfig; status: 'completed' | 'failed' | 'interrupted' | 'pruned';
       outcome?: TrialOutcome; error?: string; best: Best | null;
       /** Interrupted because another worker took the trial over (this one's lease expired): nothing of this attempt was kept. */
       lost?: true;
@@ -24,7 +24,7 @@ export type SweepEvent =
   | { type: 'end'; summary: SweepResult };
 
 /** The best trial so far: `score` ranks (higher is better), `value` is the metric as recorded (a loss stays a loss). */
-export type Best = { trialId: number; score: number; value: number; config: TrialConfig };
+export type Best = { trialId: number; score: number; value: number; config: AnyConfig };
 
 export type SweepResult = {
   sweep: string; completed: number; failed: number; interrupted: number;

@@ -6,12 +6,13 @@
 import type { Scheduler, DecisionInput } from '../early-stop/scheduler.js';
 import { failpoint } from '../failpoint.js';
 import { epochValue, type Objective } from '../metrics/registry.js';
+import { plannedSteps } from '../spec/labels.js';
 import type { Claim, EpochDecision, Store } from '../store/store.js';
 import type { DecisionRecord, EpochMetrics, TrialRecord } from '../trial/types.js';
 
 export type Judge = {
-  /** The epochs after which `trial` waits for a verdict: none without a rule, never its last. */
-  verdictEpochs(trial: TrialRecord): number[];
+  /** Whether `trial` waits for a verdict after an epoch: never without a rule, nor after its last. */
+  decidesAfter(trial: TrialRecord): (epoch: number) => boolean;
   /** The sweep's metric in an epoch's record (NaN where it has none). */
   valueOf(m: EpochMetrics): number;
   /**
@@ -23,18 +24,26 @@ export type Judge = {
     Promise<{ kept: boolean; decision?: EpochDecision }>;
 };
 
-export function makeJudge(rule: Scheduler | undefined, o: { store: Store; sweepId: number; sweep: string; metric: Objective }): Judge {
+/**
+ * The judge of a sweep's epochs by `rule` (none: every epoch recorded, none judged). `steps`: how
+ * many steps a trial of the user's code reports, where its spec says (see plannedSteps).
+ */
+export function makeJudge(
+  rule: Scheduler | undefined, o: { store: Store; sweepId: number; sweep: string; metric: Objective; steps?: number },
+): Judge {
   const { store, sweepId } = o;
+  // A trial of the user's code whose length nothing says has no last epoch to spare.
+  const lastEpoch = (trial: TrialRecord) => plannedSteps(trial.config, o.steps) ?? Infinity;
   /** The rule's verdict on a trial after `epoch`, from what the sweep has recorded now. */
   const decide = async (s: Scheduler, claim: Claim, epoch: number, values: readonly number[]): Promise<EpochDecision> => {
-    const { id, number, config } = claim.trial;
+    const { id, number } = claim.trial;
     const recorded = await store.decisions(sweepId);
     // Completed trials' curves are a larger read: only for a rule that asks for them.
     const completed = s.readsCompletedCurves
       ? (await store.snapshot(sweepId)).filter((t) => t.status === 'completed').map((t) => t.epochs.map((m) => epochValue(o.metric.name, m)))
       : [];
     const input: DecisionInput = {
-      trialId: id, number, epoch, values, maxEpochs: config.epochs, sweep: o.sweep, direction: o.metric.goal,
+      trialId: id, number, epoch, values, maxEpochs: lastEpoch(claim.trial), sweep: o.sweep, direction: o.metric.goal,
       decisions: recorded.filter((d) => d.trialId !== id && d.scheduler === s.name).map(asRecorded),
       completed,
     };
@@ -42,10 +51,10 @@ export function makeJudge(rule: Scheduler | undefined, o: { store: Store; sweepI
     return { scheduler: s.name, rung: d.rung, bracket: d.bracket, value: d.value, threshold: d.threshold, compared: d.compared, verdict: d.verdict };
   };
   return {
-    verdictEpochs: (trial) => (rule
-      ? Array.from({ length: trial.config.epochs - 1 }, (_, i) => i + 1)
-        .filter((e) => rule.decidesAfter({ number: trial.number, sweep: o.sweep }, e, trial.config.epochs))
-      : []),
+    decidesAfter: (trial) => {
+      const last = lastEpoch(trial);
+      return (epoch) => rule !== undefined && rule.decidesAfter({ number: trial.number, sweep: o.sweep }, epoch, last);
+    },
     valueOf: (m) => epochValue(o.metric.name, m),
     record: async (claim, m, at, values) => {
       let decision: EpochDecision | undefined;

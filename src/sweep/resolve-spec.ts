@@ -36,6 +36,7 @@ export function resolveData(data: DataSettings, info: DatasetInfo, file: string)
  */
 function checkModelsFit(spec: SweepSpec, info: DatasetInfo, file: string): void {
   for (const { kind, axes } of kindAxes(spec)) {
+    if (kind !== 'ann' && kind !== 'cnn') continue;
     // filters and pooling are lists, never ranges (their registry entries take none).
     for (const filters of (axes.filters ?? []) as number[][]) {
       for (const pooling of (axes.pooling ?? []) as Pooling[]) {

@@ -1,10 +1,13 @@
+import { resolve } from 'node:path';
 import { makeScheduler } from '../early-stop/registry.js';
 import type { DatasetArrays } from '../data/dataset.js';
 import { splitSizes } from '../data/split.js';
 import { failpoint } from '../failpoint.js';
 import type { BackendChoice } from '../pool/protocol.js';
 import { TrainingPool } from '../pool/pool.js';
-import { maxEpochs, searchSpace } from '../search/space.js';
+import { ProgramRunner, programSha256 } from '../trial/program/runner.js';
+import type { TrialRunner } from '../trial/runner.js';
+import { maxSteps } from '../search/space.js';
 import { makeStrategy } from '../search/strategy.js';
 import type { SweepSpec } from '../spec/schema.js';
 import { ownerToken } from '../store/owner.js';
@@ -21,7 +24,10 @@ export type RunSweepOptions = {
   readonly specText: string;
   readonly specPath: string | null;
   readonly store: Store;
-  readonly dataset: DatasetArrays;
+  /** The data sweep's built-in models train on; a sweep of the user's code has none. */
+  readonly dataset?: DatasetArrays;
+  /** A sweep of a program: where it runs and keeps its trials' folders (src/trial/program/runner.ts). */
+  readonly program?: { readonly specDir: string; readonly trialsDir: string; readonly warn?: (line: string) => void };
   readonly workers: number;
   readonly backend: BackendChoice;
   /** Take a checkpoint after each epoch and keep each trained model, in the store (default true). */
@@ -59,10 +65,11 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const strategy = makeStrategy(spec);
   const trials = strategy.initial();
   // Made before anything is recorded: a rule that cannot work (W&B bands that do not exist) is refused first.
-  const rule = spec.search.earlyStopping && makeScheduler(spec.search.earlyStopping, { maxEpochs: maxEpochs(searchSpace(spec)) });
+  const rule = spec.search.earlyStopping && makeScheduler(spec.search.earlyStopping, { maxEpochs: maxSteps(spec) ?? Infinity });
   const recorded = o.joining ? await store.sweep(spec.name) : undefined;
   const sweepId = recorded?.id ?? await store.upsertSweep({
     name: spec.name, metric: spec.metric.name, goal: spec.metric.goal, seed: spec.seed, specPath: o.specPath, specYaml: o.specText,
+    programSha256: spec.code?.program !== undefined && o.program ? programSha256(resolve(o.program.specDir, spec.code.program)) : null,
   });
   if (!recorded) await store.addTrials(sweepId, spec.seed, spec.data, trials);
   if (o.retryFailed) await store.retryFailed(sweepId);
@@ -86,7 +93,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const workers = Math.max(1, Math.min(o.workers, todo));
   emit({
     type: 'start', sweep: spec.name, metric: spec.metric, total: rows.length + unproposed, todo, done: tally.result.skipped,
-    notInGrid: tally.result.notInGrid, workers, trainSamples: splitSizes(spec.data).train,
+    notInGrid: tally.result.notInGrid, workers, trainSamples: spec.code ? 0 : splitSizes(spec.data).train,
     trials: (await store.snapshot(sweepId)).filter((t) => inGrid.has(t.configId)),
   });
 
@@ -102,15 +109,15 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   };
   if (todo > 0 && !stop.signal.aborted) {
     const owner = ownerToken();
-    const pool = new TrainingPool({ workers, backend: o.backend, dataset: o.dataset, heapLimitMb: o.workerHeapMb });
+    const runner = makeRunner(o, workers);
     // Three beats to a lease, every 5 s at most: one lost beat never costs a healthy worker its trial.
     const heartbeat = setInterval(() => {
       store.heartbeat(owner).catch(() => { /* a busy or restarting database: the next beat will do */ });
     }, Math.min(5_000, store.leaseMs / 3));
     const next = nextTrial({ store, sweepId, owner, strategy, seed: spec.seed, data: spec.data, eligible });
     const context = {
-      store, pool, metric: spec.metric, stop: stop.signal, fail, failed: () => fatal !== undefined,
-      judge: makeJudge(rule || undefined, { store, sweepId, sweep: spec.name, metric: spec.metric }),
+      store, runner, metric: spec.metric, stop: stop.signal, fail, failed: () => fatal !== undefined,
+      judge: makeJudge(rule || undefined, { store, sweepId, sweep: spec.name, metric: spec.metric, steps: spec.code?.trial.steps }),
       keep: o.checkpoints ?? true, environment: o.environment ?? null,
       onEpoch: tally.epoch.bind(tally),
     };
@@ -126,11 +133,22 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     };
     await Promise.all(Array.from({ length: workers }, () => worker().catch(fail)));
     clearInterval(heartbeat);
-    await pool.close();
+    await runner.close();
     // Trials a failed write left claimed go back to the queue.
     if (fatal) await store.releaseOwned(owner).catch(() => { /* the database is what failed */ });
   }
   o.signal?.removeEventListener('abort', onAbort);
   if (fatal) throw fatal;
   return tally.finish((performance.now() - started) / 1000);
+}
+
+/** What trains this sweep's trials: the user's program, or the worker pool on the sweep's data. */
+function makeRunner(o: RunSweepOptions, workers: number): TrialRunner {
+  const { spec } = o;
+  if (spec.code) {
+    if (spec.code.kind !== 'program' || !o.program) throw new Error(`a sweep of ${spec.code.kind === 'program' ? 'a program needs RunSweepOptions.program' : 'an objective module cannot run yet'}`);
+    return new ProgramRunner({ code: spec.code, sweep: spec.name, metric: spec.metric, ...o.program });
+  }
+  if (!o.dataset) throw new Error('a sweep of built-in models needs its dataset');
+  return new TrainingPool({ workers, backend: o.backend, dataset: o.dataset, heapLimitMb: o.workerHeapMb });
 }

@@ -3,7 +3,7 @@
  * receive. It decides nothing; the controller tells it what happened.
  */
 import { score, type Objective } from '../metrics/registry.js';
-import type { EpochMetrics, TrialConfig, TrialRecord } from '../trial/types.js';
+import type { AnyConfig, EpochMetrics, TrialRecord } from '../trial/types.js';
 import type { Best, SweepEvent, SweepResult } from './events.js';
 import type { TrialEnd } from './trial-run.js';
 
@@ -15,7 +15,7 @@ export class Tally {
   constructor(
     private readonly metric: Objective,
     private readonly emit: (e: SweepEvent) => void,
-    start: { sweep: string; skipped: number; notInGrid: number; best: { trialId: number; value: number; config: TrialConfig } | null },
+    start: { sweep: string; skipped: number; notInGrid: number; best: { trialId: number; value: number; config: AnyConfig } | null },
   ) {
     this.best = start.best && { ...start.best, score: score(metric.goal, start.best.value) };
     this.result = {

@@ -5,9 +5,10 @@
  * run stops and keeps nothing more.
  */
 import { failpoint } from '../failpoint.js';
-import { trialValue, type Objective } from '../metrics/registry.js';
-import type { TrainingPool } from '../pool/pool.js';
+import { outcomeValue, type Objective } from '../metrics/registry.js';
+import type { TrialRunner } from '../trial/runner.js';
 import type { Claim, EpochDecision, Store } from '../store/store.js';
+import { isCodeConfig } from '../spec/code.js';
 import type { EpochMetrics, TrialOutcome, TrialRecord } from '../trial/types.js';
 import type { Environment } from './environment.js';
 import type { Judge } from './judge.js';
@@ -22,7 +23,8 @@ export type TrialEnd =
 
 export type TrialRunContext = {
   readonly store: Store;
-  readonly pool: TrainingPool;
+  /** What trains the trials: the worker pool, or the user's code. */
+  readonly runner: TrialRunner;
   readonly judge: Judge;
   readonly metric: Objective;
   /** The whole sweep's stop: the user's, or a failed write's. */
@@ -69,10 +71,11 @@ export async function runTrial(claim: Claim, c: TrialRunContext): Promise<TrialE
   try {
     // A trial no attempt recorded an epoch of has no checkpoint and nothing to drop: two round trips saved.
     const fresh = trial.epochsDone === 0;
-    const r = await c.pool.run(
+    const r = await c.runner.run(
       {
-        trialId: trial.id, configId: trial.configId, config: trial.config, seed: trial.seed, data: trial.data,
-        keep: c.keep, resumeFrom: c.keep && !fresh ? await store.checkpoint(trial.id) : null, verdictAfter: judge.verdictEpochs(trial),
+        trial, keep: c.keep, resumeFrom: c.keep && !fresh && !isCodeConfig(trial.config) ? await store.checkpoint(trial.id) : null,
+        recorded: !fresh && isCodeConfig(trial.config) ? await store.epochs(trial.id) : [],
+        decidesAfter: judge.decidesAfter(trial),
       },
       (e, reply) => {
         if (e.type === 'started') {
@@ -100,12 +103,14 @@ export async function runTrial(claim: Claim, c: TrialRunContext): Promise<TrialE
     );
     await writes;
     if (lost) return { status: 'interrupted', lost: true };
+    // A program's output, kept with its attempt however it ended.
+    if (r.logs) await store.recordLogs(claim, r.logs).catch(c.fail);
     // A prune decision ended the trial in the store with its epoch (recordEpoch).
     if (r.ok === 'stopped') return { status: 'pruned', decision: lastDecision };
     if (r.ok) {
       await write(() => store.completeTrial(claim, r.outcome, c.environment, r.model));
       if (lost) return { status: 'interrupted', lost: true };
-      return { status: 'completed', outcome: r.outcome, value: trialValue(c.metric.name, r.outcome) };
+      return { status: 'completed', outcome: r.outcome, value: outcomeValue(c.metric.name, r.outcome) };
     }
     await write(() => store.failTrial(claim, r.error, r.epochs, r.backend ?? undefined));
     if (lost) return { status: 'interrupted', lost: true };

@@ -7,15 +7,17 @@ import type { Goal } from '../metrics/registry.js';
 import type { TrialStatus } from './status.js';
 import type { DataSettings } from '../data/settings.js';
 import type { TrialConfig } from '../spec/hyperparameters.js';
+import type { AnyConfig } from '../spec/code.js';
 
-/** One fully resolved configuration (derived from the hyperparameter registry). */
+/** One fully resolved configuration of a built-in model (derived from the hyperparameter registry). */
 export type { TrialConfig } from '../spec/hyperparameters.js';
+export type { AnyConfig, CodeConfig } from '../spec/code.js';
 
 /** A configuration to train, as a search strategy proposes it. */
 export type Trial = {
   /** Stable id: a hash of the configuration, the seed and the data settings. */
   configId: string;
-  config: TrialConfig;
+  config: AnyConfig;
   /** How the strategy came to it (TPE: the trials it saw), recorded with the trial. */
   search?: Record<string, unknown>;
 };
@@ -41,13 +43,22 @@ export type TrialOutcome = {
   params: number;
   seconds: number;
   epochs: EpochMetrics[];
-  /** SHA-256 of the trained weights' bytes, in layer order: equal hashes, identical models. */
-  weightsSha256: string;
+  /** SHA-256 of the trained weights' bytes, in layer order: equal hashes, identical models (null: the user's code trained it). */
+  weightsSha256: string | null;
   /** Values the trial reported once it ended, under names of its own (recorded at its last epoch). */
   reported?: Readonly<Record<string, number>>;
 };
 
 export type { TrialStatus } from './status.js';
+
+/** One output stream of a trial's program, as kept: its text (its head and tail where it was longer than the cap) and how many bytes it wrote. */
+export type CappedText = { readonly text: string; readonly bytes: number };
+
+/** What one attempt at a program trial wrote on its stdout and stderr. */
+export type TrialLogs = { readonly stdout: CappedText; readonly stderr: CappedText };
+
+/** A trial's logs as recorded, one per attempt. */
+export type TrialLogRecord = TrialLogs & { readonly attempt: number };
 
 /** An early-stopping decision, as recorded after the epoch it followed (see src/early-stop/). */
 export type DecisionRecord = {
@@ -76,6 +87,8 @@ export type DecisionRecord = {
 export type SweepRecord = {
   id: number; name: string; metric: string; goal: Goal; seed: number;
   specPath: string | null; specYaml: string; createdAt: string; updatedAt: string;
+  /** A sweep of a program: its file's SHA-256 when it last ran; else null. */
+  programSha256: string | null;
 };
 
 /** A sweep with its trial counts and its best value of its metric (completed trials only). */
@@ -86,7 +99,7 @@ export type SweepSummary = {
 
 /** A trial as recorded: its configuration, state, ownership and outcome. */
 export type TrialRecord = {
-  id: number; sweepId: number; configId: string; config: TrialConfig; data: DataSettings; seed: number;
+  id: number; sweepId: number; configId: string; config: AnyConfig; data: DataSettings; seed: number;
   /** Its number in the sweep: 0, 1, … in the order trials were added. */
   number: number;
   /** How the search strategy came to it, as recorded (null for grid trials). */
@@ -112,7 +125,7 @@ export type TrialRecord = {
 
 /** A trial as views show it: its configuration, state, outcome and every recorded epoch. */
 export type TrialSnapshot = {
-  id: number; configId: string; config: TrialConfig; status: TrialStatus; backend: string | null;
+  id: number; configId: string; config: AnyConfig; status: TrialStatus; backend: string | null;
   epochs: EpochMetrics[]; valAccuracy: number | null; valLoss: number | null; testAccuracy: number | null;
   seconds: number | null; startedAt: string | null; error: string | null;
   /** As TrialRecord's: the sweep's metric for this trial, what it is ranked by. */

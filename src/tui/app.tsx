@@ -3,7 +3,8 @@ import { useState } from 'react';
 import { truncate } from './format.js';
 import { Failures } from './failures.js';
 import { Header } from './header.js';
-import { Leaderboard, sortKeys, type SortKey } from './leaderboard.js';
+import { isCodeConfig } from '../spec/code.js';
+import { Leaderboard, sortKeys, sortName, type SortKey } from './leaderboard.js';
 import { Progress } from './progress.js';
 import { Pruned } from './pruned.js';
 import { RunningTrials } from './running-trials.js';
@@ -43,7 +44,7 @@ export function App({ store, onQuit, onInterrupt }: Props) {
     else if (key.upArrow || input === 'k') setOffset((o) => Math.max(0, o - 1));
     else if (key.downArrow || input === 'j') setOffset((o) => Math.min(Math.max(0, ranked.length - 1), o + 1));
     else if (input === 's') {
-      const all = sortKeys(keys);
+      const all = sortKeys(keys, s.trials.some((t) => isCodeConfig(t.config)));
       setSort((k) => all[(all.indexOf(k) + 1) % all.length]);
     }
   });
@@ -55,16 +56,16 @@ export function App({ store, onQuit, onInterrupt }: Props) {
     ? null
     : s.stopping
       ? 'stopping: running trials are interrupted and will run again next time…'
-      : `q ${s.header.mode === 'watch' ? 'quit' : 'stop'}  ·  ↑↓/j k scroll  ·  s sort (${sort})`;
+      : `q ${s.header.mode === 'watch' ? 'quit' : 'stop'}  ·  ↑↓/j k scroll  ·  s sort (${sortName(sort)})`;
   return (
     <Box flexDirection="column">
       <Header header={s.header} width={width} />
       <Progress stats={st} width={width} />
-      <RunningTrials trials={running} keys={keys} width={width} />
-      <Leaderboard ranked={ranked} keys={keys} sort={sort} offset={offset} width={width} height={height} />
+      <RunningTrials trials={running} keys={keys} metric={s.metric} width={width} />
+      <Leaderboard ranked={ranked} keys={keys} metric={s.metric} sort={sort} offset={offset} width={width} height={height} />
       <Pruned pruned={pruned} why={s.prunedWhy} width={width} />
       <Failures failed={failed} width={width} />
-      {done ? <Summary sweep={s.header.sweep} result={s.finished} best={best(s)} keys={keys} width={width} /> : null}
+      {done ? <Summary sweep={s.header.sweep} result={s.finished} best={best(s)} keys={keys} metric={s.metric} width={width} /> : null}
       {footer ? <Text dimColor>{truncate(footer, width)}</Text> : null}
     </Box>
   );

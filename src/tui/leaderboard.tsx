@@ -1,19 +1,29 @@
 import { Box, Text } from 'ink';
-import { formatValue, LABEL } from '../spec/labels.js';
+import { epochValue, formatMetric, type Objective } from '../metrics/registry.js';
+import { isCodeConfig } from '../spec/code.js';
+import { formatValue, labelOf, paramsOf } from '../spec/labels.js';
 import { duration, percent, sparkline, truncate } from './format.js';
-import type { TrialConfig, TrialSnapshot } from '../trial/types.js';
+import type { TrialSnapshot } from '../trial/types.js';
 
-/** Columns the leaderboard can be sorted by: the sweep's metric first. */
-export type SortKey = 'score' | 'val_acc' | 'test_acc' | 'time' | keyof TrialConfig;
+/** Columns the leaderboard can be sorted by: the sweep's metric first, then results, then each parameter by its key. */
+export type SortKey = 'score' | 'val_acc' | 'test_acc' | 'time' | `param:${string}`;
 
-export function sortKeys(keys: readonly (keyof TrialConfig)[]): SortKey[] {
-  return ['score', 'val_acc', 'test_acc', 'time', ...keys];
+/** The sort keys in the order `s` cycles through them: a sweep of the user's code has no val_acc or test_acc. */
+export function sortKeys(keys: readonly string[], code = false): SortKey[] {
+  return ['score', ...(code ? [] : ['val_acc', 'test_acc'] as const), 'time', ...keys.map((k): SortKey => `param:${k}`)];
+}
+
+/** A sort key's name as the footer says it. */
+export function sortName(key: SortKey): string {
+  return key.startsWith('param:') ? labelOf(key.slice('param:'.length)) : key;
 }
 
 type Props = {
   /** Completed trials, best first. */
   readonly ranked: readonly TrialSnapshot[];
-  readonly keys: readonly (keyof TrialConfig)[];
+  readonly keys: readonly string[];
+  /** What the sweep ranks on: a sweep of the user's code shows it in place of val_acc and test_acc. */
+  readonly metric: Objective;
   readonly sort: SortKey;
   readonly offset: number;
   readonly width: number;
@@ -32,7 +42,7 @@ export function sortTrials(ranked: readonly TrialSnapshot[], sort: SortKey): Tri
       case 'test_acc': return -(t.testAccuracy ?? 0);
       case 'time': return t.seconds ?? 0;
       default: {
-        const v = t.config[sort];
+        const v = paramsOf(t.config)[sort.slice('param:'.length)];
         return typeof v === 'number' ? v : formatValue(v);
       }
     }
@@ -44,18 +54,26 @@ export function sortTrials(ranked: readonly TrialSnapshot[], sort: SortKey): Tri
 }
 
 /** Completed trials ranked by the sweep's metric, fitted to the terminal; the best row stands out. */
-export function Leaderboard({ ranked, keys, sort, offset, width, height }: Props) {
+export function Leaderboard({ ranked, keys, metric, sort, offset, width, height }: Props) {
   const rankOf = new Map(ranked.map((t, i) => [t.id, i + 1]));
   const rows = sortTrials(ranked, sort);
+  const code = ranked.some((t) => isCodeConfig(t.config));
   const columns: Column[] = [
     { title: '#', sortKey: 'score', align: 'right', cell: (_t, r) => String(r) },
     { title: 'trial', align: 'right', cell: (t) => String(t.id) },
-    ...keys.map((k): Column => ({ title: LABEL[k], sortKey: k, align: 'left', cell: (t) => formatValue(t.config[k]) })),
-    { title: 'val_acc', sortKey: 'val_acc', align: 'right', cell: (t) => percent(t.valAccuracy) },
-    { title: 'test_acc', sortKey: 'test_acc', align: 'right', cell: (t) => percent(t.testAccuracy) },
-    { title: 'epochs', align: 'right', cell: (t) => String(t.epochs.length) },
+    ...keys.map((k): Column => ({ title: labelOf(k), sortKey: `param:${k}`, align: 'left', cell: (t) => formatValue(paramsOf(t.config)[k]) })),
+    ...(code ? [
+      { title: metric.name, align: 'right', cell: (t) => formatMetric(metric.name, t.metricValue) } satisfies Column,
+      { title: 'steps', align: 'right', cell: (t) => String(t.epochs.length) } satisfies Column,
+    ] : [
+      { title: 'val_acc', sortKey: 'val_acc', align: 'right', cell: (t) => percent(t.valAccuracy) } satisfies Column,
+      { title: 'test_acc', sortKey: 'test_acc', align: 'right', cell: (t) => percent(t.testAccuracy) } satisfies Column,
+      { title: 'epochs', align: 'right', cell: (t) => String(t.epochs.length) } satisfies Column,
+    ]),
     { title: 'time', sortKey: 'time', align: 'right', cell: (t) => duration(t.seconds) },
-    { title: 'val_acc by epoch', align: 'left', cell: (t) => sparkline(t.epochs.map((e) => e.valAccuracy)) },
+    code
+      ? { title: `${metric.name} by step`, align: 'left', cell: (t) => sparkline(t.epochs.map((e) => epochValue(metric.name, e)).filter(Number.isFinite)) }
+      : { title: 'val_acc by epoch', align: 'left', cell: (t) => sparkline(t.epochs.map((e) => e.valAccuracy)) },
   ];
   const title = (c: Column) => (c.sortKey === sort ? `${c.title}▼` : c.title);
   const widthOf = (cols: Column[]) => cols.reduce((sum, c) => sum + Math.max(title(c).length, ...rows.map((t) => c.cell(t, rankOf.get(t.id)!).length)) + 2, -2);

@@ -9,7 +9,9 @@ export function Progress({ stats: s, width }: Props) {
   const done = s.completed + s.failed + s.pruned;
   const pruned = s.pruned ? `, ${s.pruned} pruned` : '';
   const counts = `${done}/${s.total} trials  (${s.completed} completed${pruned}, ${s.failed} failed, ${s.running} running, ${s.pending} pending)`;
-  const timing = `elapsed ${duration(s.elapsed)}  ·  ETA ${s.eta === null ? '-' : duration(s.eta)}  ·  ${s.samplesPerSecond === null ? '-' : Math.round(s.samplesPerSecond).toLocaleString('en-US')} samples/s`;
+  // A program's trials have no samples sweep can count: their rate is not shown.
+  const rate = !s.countsSamples ? '' : `  ·  ${s.samplesPerSecond === null ? '-' : Math.round(s.samplesPerSecond).toLocaleString('en-US')} samples/s`;
+  const timing = `elapsed ${duration(s.elapsed)}  ·  ETA ${s.eta === null ? '-' : duration(s.eta)}${rate}`;
   const barWidth = Math.max(10, Math.min(40, width - counts.length - 2));
   return (
     <Box flexDirection="column">

@@ -1,8 +1,8 @@
-import { varyingKeys } from '../spec/labels.js';
+import { plannedSteps, varyingKeys } from '../spec/labels.js';
 import { prunedLine } from '../early-stop/describe.js';
-import { DEFAULT_OBJECTIVE, epochValue, score as scoreOf, trialValue, type Objective } from '../metrics/registry.js';
+import { DEFAULT_OBJECTIVE, epochValue, score as scoreOf, outcomeValue, type Objective } from '../metrics/registry.js';
 import type { SweepEvent, SweepResult } from '../sweep/events.js';
-import type { TrialConfig, TrialSnapshot } from '../trial/types.js';
+import type { TrialSnapshot } from '../trial/types.js';
 
 /**
  * The one state object the terminal view renders: built from the controller's events
@@ -80,7 +80,7 @@ export function reduce(s: ViewState, a: ViewAction): ViewState {
           ...(a.outcome ? {
             valAccuracy: a.outcome.valAccuracy, valLoss: a.outcome.valLoss, testAccuracy: a.outcome.testAccuracy,
             seconds: a.outcome.seconds, backend: a.outcome.backend, epochs: a.outcome.epochs,
-            metricValue: trialValue(s.metric.name, a.outcome),
+            metricValue: outcomeValue(s.metric.name, a.outcome),
           } : {}),
           // A pruned trial is ranked by its metric where it stopped, as the store ranks it.
           ...(a.status === 'pruned' && t.epochs.length > 0 ? { metricValue: epochValue(s.metric.name, t.epochs[t.epochs.length - 1]) } : {}),
@@ -94,6 +94,8 @@ export function reduce(s: ViewState, a: ViewAction): ViewState {
 export type ViewStats = {
   total: number; completed: number; failed: number; pruned: number; running: number; pending: number;
   elapsed: number; eta: number | null; samplesPerSecond: number | null;
+  /** Whether sweep counts the samples its trials train on (not a program's). */
+  countsSamples: boolean;
 };
 
 /** Counts, elapsed time, an ETA from the measured seconds per epoch, and current throughput. */
@@ -102,9 +104,11 @@ export function stats(s: ViewState): ViewStats {
   const running = s.trials.filter((t) => t.status === 'running');
   const epochSeconds = s.trials.flatMap((t) => t.epochs.map((e) => e.seconds));
   const mean = epochSeconds.length ? epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length : null;
+  // Where nothing says how many steps a trial of the user's code reports, those it reported so far.
+  const planned = (t: TrialSnapshot) => plannedSteps(t.config) ?? t.epochs.length;
   const remaining = s.trials.reduce((sum, t) =>
-    sum + (t.status === 'pending' || t.status === 'interrupted' ? t.config.epochs
-      : t.status === 'running' ? t.config.epochs - t.epochs.length : 0), 0);
+    sum + (t.status === 'pending' || t.status === 'interrupted' ? planned(t)
+      : t.status === 'running' ? Math.max(0, planned(t) - t.epochs.length) : 0), 0);
   const parallel = Math.max(1, s.header.workers ?? running.length);
   const rates = running.filter((t) => t.epochs.length > 0).map((t) => s.trainSamples / t.epochs[t.epochs.length - 1].seconds);
   return {
@@ -117,6 +121,7 @@ export function stats(s: ViewState): ViewStats {
     elapsed: (s.now - s.startedAt) / 1000,
     eta: s.finished ? 0 : mean === null ? null : (remaining * mean) / parallel,
     samplesPerSecond: rates.length ? rates.reduce((a, b) => a + b, 0) : null,
+    countsSamples: s.trainSamples > 0,
   };
 }
 
@@ -126,7 +131,7 @@ export function score(s: Pick<ViewState, 'metric'>, t: TrialSnapshot): number {
 }
 
 /** The hyperparameters that tell this sweep's trials apart. */
-export function distinguishing(s: ViewState): (keyof TrialConfig)[] {
+export function distinguishing(s: ViewState): string[] {
   return varyingKeys(s.trials.map((t) => t.config));
 }
 

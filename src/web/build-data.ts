@@ -3,15 +3,15 @@
  * `sweep report` and `sweep serve`. Reads only.
  */
 import { importance } from '../analysis/importance.js';
-import { formatValue, LABEL } from '../spec/labels.js';
-import { varyingKeys } from '../spec/labels.js';
+import { formatValue, labelOf, paramsOf, varyingKeys } from '../spec/labels.js';
 import { isRange, kindAxes } from '../spec/axes.js';
-import type { HyperparameterKey } from '../spec/hyperparameters.js';
 import { recordedSpec } from '../spec/load-spec.js';
 import type { Axis } from '../spec/schema.js';
 import type { Store } from '../store/store.js';
 import { prunedLine } from '../early-stop/describe.js';
-import type { SweepRecord, TrialConfig, TrialRecord } from '../trial/types.js';
+import type { AnyConfig, SweepRecord, TrialRecord } from '../trial/types.js';
+import { epochValues } from '../metrics/registry.js';
+import { isCodeConfig } from '../spec/code.js';
 import type { Axis as AxisView, BestView, DashboardData, SweepView, TrialView } from './model.js';
 
 export type BuildOptions = {
@@ -33,18 +33,18 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
   const keys = varyingKeys(snapshot.map((t) => t.config));
   // Each key's axes in the spec (one per model kind that has it): its listed values, or its range.
   const kinds = spec ? kindAxes(spec) : [];
-  const specAxes = (k: HyperparameterKey) => kinds.map((kind) => kind.axes[k]).filter((a) => a !== undefined);
+  const specAxes = (k: string) => kinds.map((kind) => kind.axes[k]).filter((a) => a !== undefined);
   const axes = keys.map((k) => axisOf(k, snapshot.map((t) => t.config), specAxes(k)));
   const numeric = new Set(axes.filter((a) => a.type !== 'category').map((a) => a.key));
-  const axisValue = (c: TrialConfig, k: HyperparameterKey): number | string =>
-    numeric.has(k) ? (c[k] as number) : formatValue(c[k]);
+  const axisValue = (c: AnyConfig, k: string): number | string =>
+    numeric.has(k) ? (paramsOf(c)[k] as number) : formatValue(paramsOf(c)[k]);
   const pruneOf = new Map(decisions.filter((d) => d.verdict === 'prune').map((d) => [d.trialId, prunedLine(d, record.metric)]));
   const metric = { name: record.metric, goal: record.goal };
 
   const trials: TrialView[] = snapshot.map((t) => ({
     id: t.id, number: byId.get(t.id)?.number ?? 0, status: t.status,
     values: Object.fromEntries(keys.map((k) => [k, axisValue(t.config, k)])),
-    config: t.config, valAccuracy: t.valAccuracy, valLoss: t.valLoss, testAccuracy: t.testAccuracy,
+    config: paramsOf(t.config), valAccuracy: t.valAccuracy, valLoss: t.valLoss, testAccuracy: t.testAccuracy,
     seconds: t.seconds, error: t.error, epochs: t.epochs, pruned: pruneOf.get(t.id) ?? null,
     metricValue: t.metricValue,
   }));
@@ -55,14 +55,22 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
     return listed ? [[k, listed]] : [];
   }));
   const top = records.find((r) => r.status === 'completed');
+  const code = spec?.code !== undefined || snapshot.some((t) => isCodeConfig(t.config));
+  // The names recorded at steps, the sweep's metric first (a step's own time is not a curve).
+  const recorded = new Set(snapshot.flatMap((t) => t.epochs.flatMap((e) => Object.keys(epochValues(e)))));
+  recorded.delete('epoch_seconds');
+  const metrics = [...new Set([record.metric, ...[...recorded].sort()])].filter((m) => m === record.metric || recorded.has(m));
   const view: SweepView = {
-    name: record.name, metric,
+    name: record.name, metric, code, metrics,
     method: spec?.search.method ?? 'grid', earlyStopping: spec?.search.earlyStopping?.type ?? null,
     axes, trials,
     importance: importance(
       completed.map((t) => ({ values: t.values, value: t.metricValue ?? NaN })), keys, levels,
     ),
-    best: top && o.best ? (await o.best(top, record)) ?? null : null,
+    best: top && o.best && !isCodeConfig(top.config) ? (await o.best(top, record)) ?? null : null,
+    bestNote: top && isCodeConfig(top.config)
+      ? `Trial ${top.id} ran your ${top.config.model}: sweep keeps no model of it, so there is no confusion matrix or test images here (what it saved is in its trial folder).`
+      : null,
   };
   return {
     generatedAt: new Date().toISOString(), source: store.location, live: o.live,
@@ -76,9 +84,9 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
  * rate spanning a factor of 10 or more), anything else (lists, names, a key some trials lack)
  * as categories, every level the spec's grid lists included.
  */
-function axisOf(key: HyperparameterKey, configs: readonly TrialConfig[], specAxes: readonly Axis[]): AxisView {
-  const values = configs.map((c) => c[key]);
-  const label = LABEL[key];
+function axisOf(key: string, configs: readonly AnyConfig[], specAxes: readonly Axis[]): AxisView {
+  const values = configs.map((c) => paramsOf(c)[key]);
+  const label = labelOf(key);
   if (values.every((v) => typeof v === 'number')) {
     const nums = values as number[];
     const wide = Math.min(...nums) > 0 && Math.max(...nums) / Math.min(...nums) >= 10;

@@ -46,7 +46,7 @@ export type TrialView = {
   readonly status: TrialStatus;
   /** Each swept hyperparameter's value as the axes take it: a number, or the category's text. */
   readonly values: Readonly<Record<string, number | string>>;
-  /** The full configuration, as recorded. */
+  /** The full configuration, as recorded (the user's code's: its parameters). */
   readonly config: Readonly<Record<string, unknown>>;
   readonly valAccuracy: number | null;
   readonly valLoss: number | null;
@@ -86,4 +86,10 @@ export type SweepView = {
   readonly importance: Importance;
   /** Null until a trial has completed with a model kept. */
   readonly best: BestView | null;
+  /** Why the best trial has no test-set view where it is plain (a program's trial keeps no model), else null. */
+  readonly bestNote: string | null;
+  /** Whether the user's code trains the trials (their parameters and metrics are its own), not sweep's models. */
+  readonly code: boolean;
+  /** Every metric the trials recorded at their steps, the sweep's first: what the curves can draw. */
+  readonly metrics: readonly string[];
 };

@@ -105,10 +105,11 @@ describe('sweep CLI', () => {
     expect(r.out.split('\n').filter((l) => /^\d+ +[0-9a-f]{16} +(ann|cnn)/.test(l))).toHaveLength(3);
   });
 
+  // Without `program:`: a W&B file of sweep's own hyperparameters (with one, it sweeps that program: test/cli/program.test.ts).
   it('takes a W&B sweep file: says once which of its keys it ignores, and trains it with early stopping', async () => {
     const dir = tmp();
-    writeFileSync(join(dir, 'wandb.yaml'), `program: train.py
-project: fashion
+    writeFileSync(join(dir, 'wandb.yaml'), `project: fashion
+entity: me
 name: wb
 method: random
 run_cap: 3
@@ -122,7 +123,7 @@ early_terminate: {type: hyperband, min_iter: 1, eta: 2}
 `);
     const r = await sweep('run', join(dir, 'wandb.yaml'), '--db', join(dir, 'w.db'), '--workers', '1');
     expect(r.code).toBe(0);
-    expect(r.err.match(/W&B keys program, project ignored/g)).toHaveLength(1);
+    expect(r.err.match(/W&B keys project, entity ignored/g)).toHaveLength(1);
     expect(r.out).toMatch(/sweep wb: 3 configurations/);
     const shown = await sweep('query', '--db', join(dir, 'w.db'), 'SELECT COUNT(DISTINCT scheduler) AS n, MIN(scheduler) AS s FROM decisions');
     expect(shown.out).toMatch(/\b1 +wandb-hyperband\b/);

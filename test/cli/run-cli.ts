@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { main } from '../../src/cli/program.js';
 
@@ -27,4 +27,20 @@ export async function sweep(...args: string[]): Promise<CliResult> {
 export function sweepProcess(...args: string[]): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/**
+ * Runs the built binary with `args` (in `cwd`) and sends it SIGTERM as soon as its stdout
+ * matches `stopAt`: a run stopped partway, as a user stops it. Resolves with its exit code.
+ */
+export function stoppedRun(args: readonly string[], stopAt: RegExp, cwd?: string): Promise<number | null> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } });
+  let out = '';
+  return new Promise((done) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!child.killed && stopAt.test(out)) child.kill('SIGTERM');
+    });
+    child.on('exit', done);
+  });
 }

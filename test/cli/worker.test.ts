@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../temp-dir.js';
-import { BIN, sweep } from './run-cli.js';
+import { BIN, stoppedRun, sweep } from './run-cli.js';
 
 const SPEC = `name: shared
 seed: 5
@@ -21,17 +21,7 @@ describe('sweep worker', () => {
     const db = join(dir, 'sweeps.db');
     writeFileSync(join(dir, 'shared.yaml'), SPEC);
     // A run stopped right after its first trial: three are left, one of them interrupted.
-    const child = spawn(process.execPath, [BIN, 'run', join(dir, 'shared.yaml'), '--db', db, '--workers', '1'], {
-      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' },
-    });
-    let out = '';
-    const code = await new Promise<number | null>((done) => {
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (!child.killed && /trial 1 .*completed/.test(out)) child.kill('SIGTERM');
-      });
-      child.on('exit', done);
-    });
+    const code = await stoppedRun(['run', join(dir, 'shared.yaml'), '--db', db, '--workers', '1'], /trial 1 .*completed/);
     expect(code).toBe(143);
     const updated = () => { const x = new Database(db, { readonly: true }); try { return x.prepare('SELECT updated_at FROM sweeps').pluck().get(); } finally { x.close(); } };
     const runUpdated = updated();

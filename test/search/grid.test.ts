@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { builtInConfig } from '../../src/spec/code.js';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, configId } from '../../src/spec/config-id.js';
 import { countConfigs, expandGrid } from '../../src/search/grid.js';
@@ -35,7 +36,7 @@ describe('expandGrid', () => {
 
   it('takes the cartesian product over sorted keys, the last varying fastest', () => {
     const trials = expandGrid(spec('  epochs: [5, 10]\n  dropout: [0.2, 0.4]\n'));
-    expect(trials.map((t) => [t.config.dropout, t.config.epochs])).toEqual([[0.2, 5], [0.2, 10], [0.4, 5], [0.4, 10]]);
+    expect(trials.map((t) => [builtInConfig(t.config).dropout, builtInConfig(t.config).epochs])).toEqual([[0.2, 5], [0.2, 10], [0.4, 5], [0.4, 10]]);
   });
 
   it('gives each model kind only its own keys: no "ann with 64 filters"', () => {
@@ -46,24 +47,24 @@ describe('expandGrid', () => {
     cnn: {filters: [[32, 64]], kernelSize: [3], units: [[128]]}
 `));
     expect(trials).toHaveLength(2 * 2 * 2 + 2 * 2 * 1);
-    expect(trials.filter((t) => t.config.model === 'ann').every((t) => t.config.filters === undefined)).toBe(true);
-    expect(trials.filter((t) => t.config.model === 'cnn').map((t) => t.config.filters)).toEqual(Array(4).fill([32, 64]));
+    expect(trials.filter((t) => builtInConfig(t.config).model === 'ann').every((t) => builtInConfig(t.config).filters === undefined)).toBe(true);
+    expect(trials.filter((t) => builtInConfig(t.config).model === 'cnn').map((t) => builtInConfig(t.config).filters)).toEqual(Array(4).fill([32, 64]));
   });
 
   it('applies top-level CNN keys to CNNs only, and gives each kind its defaults', () => {
     const trials = expandGrid(spec('  model: [ann, cnn]\n  filters: [[8], [16]]\n'));
-    expect(trials.map((t) => [t.config.model, t.config.filters, t.config.kernelSize, t.config.pooling])).toEqual([
+    expect(trials.map((t) => [builtInConfig(t.config).model, builtInConfig(t.config).filters, builtInConfig(t.config).kernelSize, builtInConfig(t.config).pooling])).toEqual([
       ['ann', undefined, undefined, undefined], ['cnn', [8], 3, 'max'], ['cnn', [16], 3, 'max'],
     ]);
   });
 
   it('lets a sub-grid override the shared grid, and grid override train settings', () => {
     const trials = expandGrid(spec('  dropout: [0.1]\n  batchSize: [64, 128]\n  model:\n    ann: {dropout: [0.5]}\n'));
-    expect(trials.map((t) => [t.config.dropout, t.config.batchSize])).toEqual([[0.5, 64], [0.5, 128]]);
+    expect(trials.map((t) => [builtInConfig(t.config).dropout, builtInConfig(t.config).batchSize])).toEqual([[0.5, 64], [0.5, 128]]);
   });
 
   it('reads a bare width as a one-layer network', () => {
-    expect(expandGrid(spec('  units: [64, [32, 16]]\n')).map((t) => t.config.units)).toEqual([[64], [32, 16]]);
+    expect(expandGrid(spec('  units: [64, [32, 16]]\n')).map((t) => builtInConfig(t.config).units)).toEqual([[64], [32, 16]]);
   });
 
   it('is deterministic: the same spec gives the same ids in the same order', () => {
@@ -89,10 +90,10 @@ describe('expandGrid', () => {
     const before = expandGrid(spec('  dropout: [0.1]\n'))[0];
     const atDefault = expandGrid(spec('  dropout: [0.1]\n  labelSmoothing: [0]\n'))[0];
     expect(atDefault).toEqual(before);
-    expect(atDefault.config.labelSmoothing).toBe(0);
+    expect(builtInConfig(atDefault.config).labelSmoothing).toBe(0);
     const [plain, smoothed] = expandGrid(spec('  dropout: [0.1]\n  labelSmoothing: [0, 0.1]\n'));
     expect(plain.configId).toBe(before.configId);
-    expect(smoothed.config.labelSmoothing).toBe(0.1);
+    expect(builtInConfig(smoothed.config).labelSmoothing).toBe(0.1);
     expect(smoothed.configId).not.toBe(before.configId);
   });
 

@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3';
+import { builtInConfig } from '../../src/spec/code.js';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/spec/labels.js';
 import { expandGrid } from '../../src/search/grid.js';
-import { HYPERPARAMETERS, MODEL_KINDS, REGISTRY, kindKeys } from '../../src/spec/hyperparameters.js';
+import { HYPERPARAMETERS, REGISTRY, kindKeys } from '../../src/spec/hyperparameters.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { MIGRATIONS } from '../../src/store/schema.js';
 import { PG_MIGRATIONS } from '../../src/store/schema-postgres.js';
@@ -12,10 +13,11 @@ import { createTestDb } from '../store/pg-test-db.js';
 // The registry is the one declaration; everything below is derived from it, except the
 // migrations, which are history. These tests hold that history to the registry.
 const PG_TYPE = { INTEGER: 'bigint', REAL: 'double precision', TEXT: 'text' } as const;
-const nullable = (key: keyof typeof REGISTRY) => !MODEL_KINDS.every((k) => (REGISTRY[key].kinds as readonly string[]).includes(k));
+// Every hyperparameter column but `model` is NULL-able: a trial of the user's code has none (v9).
+const nullable = (key: keyof typeof REGISTRY) => key !== 'model';
 
 describe('the hyperparameter registry', () => {
-  it('SQLite: `trials` has a column per hyperparameter, of its type, NULL-able exactly where some model kind lacks it; the views show them in registry order', () => {
+  it('SQLite: `trials` has a column per hyperparameter, of its type, NULL-able but model (the user\'s code has none); the views show them in registry order', () => {
     const db = new Database(':memory:');
     for (const m of MIGRATIONS) db.exec(m);
     const cols = new Map((db.pragma('table_info(trials)') as { name: string; type: string; notnull: number }[]).map((c) => [c.name, c]));
@@ -59,7 +61,7 @@ describe('the hyperparameter registry', () => {
   });
 
   it('an empty spec trains each kind on every key it has, at the registry defaults: the notebook ANN and a two-conv CNN', () => {
-    const [ann, cnn] = expandGrid(parseSpec('name: d\ngrid:\n  model: [ann, cnn]\n', 'd.yaml')).map((t) => t.config);
+    const [ann, cnn] = expandGrid(parseSpec('name: d\ngrid:\n  model: [ann, cnn]\n', 'd.yaml')).map((t) => builtInConfig(t.config));
     for (const [config, kind] of [[ann, 'ann'], [cnn, 'cnn']] as const) {
       expect(Object.keys(config).sort()).toEqual(['model', ...kindKeys(kind)].sort());
       for (const key of kindKeys(kind)) expect(config[key], key).toEqual(REGISTRY[key].default);
@@ -71,14 +73,14 @@ describe('the hyperparameter registry', () => {
     const value = JSON.stringify(REGISTRY[key].default);
     const kind = (REGISTRY[key].kinds as readonly string[]).includes('ann') ? 'ann' : 'cnn';
     const trials = expandGrid(parseSpec(`name: k\ngrid:\n  model: [${kind}]\n  ${key}: [${value}]\n`, 'k.yaml'));
-    expect(trials[0].config[key]).toEqual(REGISTRY[key].default);
+    expect(builtInConfig(trials[0].config)[key]).toEqual(REGISTRY[key].default);
     expect(LABEL[key]).toMatch(/^[a-z_]+$/);
     expect(() => parseSpec(`name: k\ngrid:\n  model: [${kind}]\n  ${key}: [{}]\n`, 'k.yaml')).toThrow(new RegExp(`grid\\.${key}`));
   });
 
   it('augment: augmentations joined by + in any order are one configuration, in canonical order; anything else is refused', () => {
     const trials = expandGrid(parseSpec('name: a\ngrid:\n  augment: [flip+shift, shift+flip, erase+flip+shift, none]\n', 'a.yaml'));
-    expect(trials.map((t) => t.config.augment)).toEqual(['shift+flip', 'shift+flip+erase', 'none']);
+    expect(trials.map((t) => builtInConfig(t.config).augment)).toEqual(['shift+flip', 'shift+flip+erase', 'none']);
     for (const bad of ['shift+shift', 'rotate', 'shift+', 'None']) {
       expect(() => parseSpec(`name: a\ngrid:\n  augment: [${bad}]\n`, 'a.yaml')).toThrow(/augment.*must be none, or shift, flip, erase joined by \+/);
     }

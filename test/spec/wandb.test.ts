@@ -5,29 +5,14 @@ import { expandGrid } from '../../src/search/grid.js';
 import { makeStrategy } from '../../src/search/strategy.js';
 import { loadSpec, parseSpec, parseSpecWithNotes, SpecError } from '../../src/spec/load-spec.js';
 import { tempDir } from '../temp-dir.js';
+import { builtInConfig } from '../../src/spec/code.js';
+import { SWEEPDEMO } from './wandb-docs.js';
 
 // W&B's own example configurations, verbatim (trailing spaces included) from "Define a sweep
 // configuration", https://docs.wandb.ai/guides/sweeps/define-sweep-configuration
 // (wandb/docs content/en/guides/models/sweeps/define-sweep-configuration/_index.md).
 
-/** "Basic structure", the YAML tab. */
-const SWEEPDEMO = `program: train.py
-name: sweepdemo
-method: bayes
-metric:
-  goal: minimize
-  name: validation_loss
-parameters:
-  learning_rate:
-    min: 0.0001
-    max: 0.1
-  batch_size:
-    values: [16, 32, 64]
-  epochs:
-    values: [5, 10, 15]
-  optimizer:
-    values: ["adam", "sgd"]
-`;
+// "Basic structure", the YAML tab: SWEEPDEMO, in wandb-docs.ts (the program examples quote it too).
 
 /** "Sweep configuration examples", the CLI tab. */
 const RANDOM = `program: train.py
@@ -96,6 +81,9 @@ const MAX_ITER = `early_terminate:
   s: 2
 `;
 
+/** A W&B file without its `program:`: a sweep of sweep's own models, its parameters sweep's hyperparameters. */
+const builtIn = (text: string) => text.replace('program: train.py\n', '');
+
 const message = (text: string): string => {
   try {
     parseSpec(text, 'x.yaml');
@@ -107,17 +95,30 @@ const message = (text: string): string => {
 };
 
 describe('W&B sweep configurations: the docs\' examples', () => {
-  it('refuses sweepdemo as written: its metric is one sweep does not record', () => {
-    expect(message(SWEEPDEMO)).toBe('x.yaml:6:9 metric.name: must be val_accuracy or val_loss, the metrics sweep records (got "validation_loss")');
+  it('takes sweepdemo as written, a sweep of its program, once it has a run_cap: W&B runs bayes until stopped', () => {
+    expect(message(SWEEPDEMO)).toBe('x.yaml:3:9 method: bayes search needs `run_cap: N`, how many trials to run (W&B would run it until stopped)');
+    const wandb = parseSpec(`${SWEEPDEMO}run_cap: 20\n`, 'w.yaml');
+    const native = parseSpec(`name: sweepdemo
+program: train.py
+metric: {name: validation_loss, goal: minimize}
+search: {method: tpe, trials: 20}
+grid:
+  learning_rate: {min: 0.0001, max: 0.1}
+  batch_size: [16, 32, 64]
+  epochs: [5, 10, 15]
+  optimizer: [adam, sgd]
+`, 'n.yaml');
+    expect(wandb).toEqual(native);
+    expect(wandb.code).toMatchObject({ kind: 'program', program: 'train.py', grid: { learning_rate: { min: 0.0001, max: 0.1, log: false, type: 'float' } } });
+    expect(makeStrategy(wandb).propose!([], 0)).toEqual(makeStrategy(native).propose!([], 0));
   });
 
-  it('refuses sweepdemo with val_loss until it has a run_cap: W&B runs bayes until stopped', () => {
-    expect(message(SWEEPDEMO.replace('validation_loss', 'val_loss')))
-      .toBe('x.yaml:3:9 method: bayes search needs `run_cap: N`, how many trials to run (W&B would run it until stopped)');
+  it('refuses sweepdemo without its program (a sweep of sweep\'s models) for its metric, which they do not record', () => {
+    expect(message(builtIn(SWEEPDEMO))).toBe('x.yaml:5:9 metric.name: must be val_accuracy or val_loss, the metrics sweep records (got "validation_loss")');
   });
 
-  it('runs sweepdemo (val_loss, run_cap 20) as the native TPE spec it means, proposing the same first trial', () => {
-    const wandb = parseSpec(`${SWEEPDEMO.replace('validation_loss', 'val_loss')}run_cap: 20\n`, 'w.yaml');
+  it('runs sweepdemo without its program (val_loss, run_cap 20) as the native TPE spec it means, proposing the same first trial', () => {
+    const wandb = parseSpec(`${builtIn(SWEEPDEMO).replace('validation_loss', 'val_loss')}run_cap: 20\n`, 'w.yaml');
     const native = parseSpec(`name: sweepdemo
 metric: val_loss
 search: {method: tpe, trials: 20}
@@ -131,17 +132,27 @@ grid:
     expect(makeStrategy(wandb).propose!([], 0)).toEqual(makeStrategy(native).propose!([], 0));
   });
 
-  it('refuses the random example as written: no name, then its metric, then a learning rate of 0', () => {
+  it('takes the random example as written, given a name and a run_cap: a sweep of its program, learning rate 0 allowed', () => {
     expect(message(RANDOM)).toBe('x.yaml:1:1 name: sweep needs a name: add `name: my-sweep` (letters, digits, ".", "_" or "-")');
-    const named = `name: random-example\nrun_cap: 10\n${RANDOM.replace('fc_layer_size', 'units')}`;
-    expect(message(named)).toBe('x.yaml:7:9 metric.name: loss cannot be what the sweep ranks on (it is measured on the training images, where overfitting scores best): use val_accuracy or val_loss');
+    const spec = parseSpec(`name: random-example\nrun_cap: 10\n${RANDOM}`, 'x.yaml');
+    expect(spec.metric).toEqual({ name: 'loss', goal: 'minimize' });
+    expect(spec.code?.grid).toEqual({
+      batch_size: { min: 32, max: 256, log: true, step: 8, type: 'float' }, dropout: [0.3, 0.4, 0.5], epochs: [1],
+      fc_layer_size: [128, 256, 512], learning_rate: { min: 0, max: 0.1, log: false, type: 'float' }, optimizer: ['adam', 'sgd'],
+    });
+  });
+
+  it('refuses the random example without its program: no name, then its metric, then a learning rate of 0', () => {
+    expect(message(builtIn(RANDOM))).toBe('x.yaml:1:1 name: sweep needs a name: add `name: my-sweep` (letters, digits, ".", "_" or "-")');
+    const named = `name: random-example\nrun_cap: 10\n${builtIn(RANDOM).replace('fc_layer_size', 'units')}`;
+    expect(message(named)).toBe('x.yaml:6:9 metric.name: loss cannot be what the sweep ranks on (it is measured on the training images, where overfitting scores best): use val_accuracy or val_loss');
     // A schema error on the converted spec points at the W&B key: learning_rate's `min: 0`, line 23.
-    expect(message(named.replace('name: loss', 'name: val_loss'))).toBe('x.yaml:23:10 parameters.learning_rate.min: must be positive');
+    expect(message(named.replace('name: loss', 'name: val_loss'))).toBe('x.yaml:22:10 parameters.learning_rate.min: must be positive');
   });
 
   // Adapted: a name and a run_cap added, loss → val_loss, fc_layer_size → units (sweep's hidden
   // width), and learning_rate's min 0 → 0.0001 (sweep refuses a learning rate of 0, above).
-  const RANDOM_ADAPTED = `name: random-example\nrun_cap: 10\n${RANDOM
+  const RANDOM_ADAPTED = `name: random-example\nrun_cap: 10\n${builtIn(RANDOM)
     .replace('name: loss', 'name: val_loss').replace('fc_layer_size', 'units').replace('min: 0\n', 'min: 0.0001\n')}`;
 
   it('runs the random example as the native spec it means, drawing the same trials', () => {
@@ -162,18 +173,24 @@ grid:
     expect(trials).toEqual(makeStrategy(native).initial());
     expect(trials).toHaveLength(10);
     // q_log_uniform_values with q 8: multiples of 8 in [32, 256].
-    for (const { config } of trials) expect(config.batchSize % 8 === 0 && config.batchSize >= 32 && config.batchSize <= 256).toBe(true);
+    for (const { batchSize } of trials.map((t) => builtInConfig(t.config))) expect(batchSize % 8 === 0 && batchSize >= 32 && batchSize <= 256).toBe(true);
   });
 
-  it('refuses the Bayes hyperband example as written: hidden_layer_size is not sweep\'s', () => {
-    expect(message(`name: bh\nrun_cap: 30\n${BAYES_HYPERBAND}`)).toBe(
-      'x.yaml:11:3 parameters.hidden_layer_size: unknown hyperparameter "hidden_layer_size": sweep has model, epochs, activation, units, dropout, filters, kernel_size, pooling, optimizer, learning_rate, batch_size, label_smoothing, batch_norm, augment, schedule, weight_decay, blocks, head (or their camelCase keys)',
+  it('takes the Bayes hyperband example as written (given a name and a run_cap), a sweep of its program with W&B\'s hyperband', () => {
+    const spec = parseSpec(`name: bh\nrun_cap: 30\n${BAYES_HYPERBAND}`, 'x.yaml');
+    expect(Object.keys(spec.code!.grid)).toEqual(['dropout', 'hidden_layer_size', 'layer_1_size', 'layer_2_size', 'learn_rate', 'decay', 'momentum', 'epochs']);
+    expect(spec.search).toEqual({ method: 'tpe', trials: 30, earlyStopping: { type: 'wandb-hyperband', maxIter: 27, s: 2, eta: 3, strict: true } });
+  });
+
+  it('refuses the Bayes hyperband example without its program: hidden_layer_size is not sweep\'s', () => {
+    expect(message(`name: bh\nrun_cap: 30\n${builtIn(BAYES_HYPERBAND)}`)).toBe(
+      'x.yaml:10:3 parameters.hidden_layer_size: unknown hyperparameter "hidden_layer_size": sweep has model, epochs, activation, units, dropout, filters, kernel_size, pooling, optimizer, learning_rate, batch_size, label_smoothing, batch_norm, augment, schedule, weight_decay, blocks, head (or their camelCase keys)',
     );
   });
 
   // Adapted: a name added; hidden_layer_size → units, learn_rate → learning_rate; layer_1_size,
   // layer_2_size, decay and momentum dropped (sweep has no such hyperparameters).
-  const HYPERBAND_ADAPTED = `name: bayes-hyperband\n${BAYES_HYPERBAND
+  const HYPERBAND_ADAPTED = `name: bayes-hyperband\n${builtIn(BAYES_HYPERBAND)
     .replace('hidden_layer_size', 'units').replace('learn_rate', 'learning_rate')
     .replace(/ {2}(layer_1_size|layer_2_size|decay|momentum):\n.*\n/g, '')}`;
   const HYPERBAND_NATIVE = `name: bayes-hyperband
@@ -303,8 +320,8 @@ describe('W&B refusals', () => {
 
 describe('W&B notes', () => {
   it('says once which W&B keys it ignores', () => {
-    const { notes } = parseSpecWithNotes(`${SWEEPDEMO.replace('validation_loss', 'val_loss')}run_cap: 20\nproject: demo\nentity: me\ncommand: ["\${program}"]\n`, 'sweeps/x.yaml');
-    expect(notes).toEqual(['sweeps/x.yaml: W&B keys program, project, entity, command ignored (sweep runs its own training and records its own results)']);
+    const { notes } = parseSpecWithNotes(`${SWEEPDEMO}run_cap: 20\nproject: demo\nentity: me\ncommand: ["\${program}"]\n`, 'sweeps/x.yaml');
+    expect(notes).toEqual(['sweeps/x.yaml: W&B keys project, entity ignored (sweep runs its own training and records its own results)']);
   });
 
   it('has none for a W&B file without such keys, or for a native spec', () => {
@@ -314,9 +331,9 @@ describe('W&B notes', () => {
 
   it('are returned by loadSpec with the spec', () => {
     const file = join(tempDir('sweep-wandb-'), 'w.yaml');
-    writeFileSync(file, `program: train.py\n${MIN_ITER}name: t\nmethod: grid\nmetric: {name: val_loss, goal: minimize}\nparameters:\n  epochs: {value: 1}\n`);
+    writeFileSync(file, `project: demo\n${MIN_ITER}name: t\nmethod: grid\nmetric: {name: val_loss, goal: minimize}\nparameters:\n  epochs: {value: 1}\n`);
     const { spec, notes } = loadSpec(file);
     expect(spec.search.earlyStopping).toMatchObject({ type: 'wandb-hyperband', minIter: 3 });
-    expect(notes).toEqual([`${file}: W&B key program ignored (sweep runs its own training and records its own results)`]);
+    expect(notes).toEqual([`${file}: W&B key project ignored (sweep runs its own training and records its own results)`]);
   });
 });

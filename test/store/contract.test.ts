@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { builtInConfig } from '../../src/spec/code.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import net from 'node:net';
@@ -269,7 +270,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       expect(await store.completeTrial(c, outcome(0.75, 0.25, 3), { node: '20.1', data: { sha: 'x' } })).toBe(true);
       const sweep = await store.sweep('s');
       expect(sweep).toEqual({
-        id: sweepId, name: 's', metric: 'val_accuracy', goal: 'maximize', seed: 3, specPath: 's.yaml', specYaml: 'name: s',
+        id: sweepId, name: 's', metric: 'val_accuracy', goal: 'maximize', seed: 3, specPath: 's.yaml', specYaml: 'name: s', programSha256: null,
         createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), updatedAt: sweep!.createdAt,
       });
       expect(await store.sweepById(sweepId)).toEqual(sweep);
@@ -533,7 +534,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       expect(await store.recordEpoch(c, epoch(1), 'cpu')).toBe(true);
       // The last epoch breaks a constraint (epoch >= 1): the whole completion is rolled back.
       const broken = outcome(0.75, 0.25, 3);
-      broken.epochs.push({ ...epoch(1), epoch: 0 });
+      broken.epochs.push({ ...epoch(1), epoch: -1 });
       const before = await state(db);
       await expect(store.completeTrial(c, broken, { node: '20' })).rejects.toThrow();
       expect(await state(db)).toEqual(before);
@@ -580,7 +581,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       const { store, sweepId } = await seeded(db, 1);
       const c = await claim(store, sweepId);
       const before = await state(db);
-      await expect(store.failTrial(c, 'NaN', [epoch(1), { ...epoch(2), epoch: 0 }], 'cpu')).rejects.toThrow();
+      await expect(store.failTrial(c, 'NaN', [epoch(1), { ...epoch(2), epoch: -1 }], 'cpu')).rejects.toThrow();
       expect(await state(db)).toEqual(before);
       expect(await store.failTrial(c, 'loss became NaN in epoch 3', [epoch(1), epoch(2)], 'cpu')).toBe(true);
       expect(await store.trial(c.trial.id)).toMatchObject({
@@ -595,8 +596,8 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       const c = await claim(store, sweepId);
       expect(await store.recordEpoch(c, epoch(1), 'wasm')).toBe(true);
       const before = await state(db);
-      await expect(store.recordEpoch(c, { ...epoch(2), epoch: 0 }, 'cpu')).rejects.toThrow();
-      await expect(store.resumeAt(c, [epoch(1), { ...epoch(2), epoch: 0 }], 'cpu')).rejects.toThrow();
+      await expect(store.recordEpoch(c, { ...epoch(2), epoch: -1 }, 'cpu')).rejects.toThrow();
+      await expect(store.resumeAt(c, [epoch(1), { ...epoch(2), epoch: -1 }], 'cpu')).rejects.toThrow();
       expect(await state(db)).toEqual(before);
     });
   });
@@ -790,9 +791,66 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
     const metricsOf = async (store: Store, trialId: number) =>
       rowsOf(await store.query(`SELECT name, step, value FROM trial_metrics WHERE trial_id = ${trialId} ORDER BY name, step`));
 
+    it('a trial of the user\'s code: NULL in every hyperparameter column but model, its parameters by their names, its steps from 0, NaN as NULL', async () => {
+      const store = await (await fresh()).open();
+      const sweepId = await store.upsertSweep({
+        name: 'p', metric: 'validation_loss', goal: 'minimize', seed: 1, specPath: 'p.yaml', specYaml: 'name: p', programSha256: 'ab'.repeat(32),
+      });
+      const config = { model: 'program' as const, params: { lr: 0.01, layers: [64, 32], name: 'a b', flag: true } };
+      expect(await store.addTrials(sweepId, 1, { validationSplit: 0.1 }, [{ configId: 'code1', config }])).toBe(1);
+      expect((await store.sweep('p'))!.programSha256).toBe('ab'.repeat(32));
+      const c = await claim(store, sweepId);
+      expect(c.trial.config).toEqual(config);
+      const [columns] = rowsOf(await store.query(`SELECT * FROM trials WHERE id = ${c.trial.id}`));
+      expect(HYPERPARAMETER_COLUMNS.filter((k) => columns[k] !== null)).toEqual(['model']);
+      expect(columns.model).toBe('program');
+      expect(rowsOf(await store.query(`SELECT name, value, number FROM trial_params WHERE trial_id = ${c.trial.id} ORDER BY name`))).toEqual([
+        { name: 'flag', value: 'true', number: 1 }, { name: 'layers', value: '[64,32]', number: null },
+        { name: 'lr', value: '0.01', number: 0.01 }, { name: 'name', value: 'a b', number: null },
+      ]);
+      // Steps as the code counts them, from 0; a metric it did not report (NaN) is no row.
+      const step = (n: number, v: number): EpochMetrics => ({ epoch: n, loss: NaN, accuracy: NaN, valLoss: NaN, valAccuracy: NaN, seconds: 0.5, reported: { validation_loss: v } });
+      expect(await store.recordEpoch(c, step(0, 0.9), 'program')).toBe(true);
+      expect(await store.recordEpoch(c, step(1, NaN), 'program')).toBe(true);
+      const done: TrialOutcome = {
+        backend: 'program', valAccuracy: NaN, valLoss: NaN, testAccuracy: NaN, testLoss: NaN, params: NaN, seconds: 1,
+        weightsSha256: null, epochs: [step(0, 0.9), step(1, NaN), step(2, 0.5)],
+      };
+      expect(await store.completeTrial(c, done, null)).toBe(true);
+      expect(await metricsOf(store, c.trial.id)).toEqual([
+        { name: 'epoch_seconds', step: 0, value: 0.5 }, { name: 'epoch_seconds', step: 1, value: 0.5 }, { name: 'epoch_seconds', step: 2, value: 0.5 },
+        { name: 'train_seconds', step: 2, value: 1 },
+        { name: 'validation_loss', step: 0, value: 0.9 }, { name: 'validation_loss', step: 2, value: 0.5 },
+      ]);
+      const t = (await store.trial(c.trial.id))!;
+      expect(t).toMatchObject({ status: 'completed', epochsDone: 2, metricValue: 0.5, valAccuracy: null, weightsSha256: null });
+      expect((await store.epochs(t.id)).map((e) => [e.epoch, e.loss, e.reported?.validation_loss])).toEqual([[0, NaN, 0.9], [1, NaN, NaN], [2, NaN, 0.5]]);
+    });
+
+    it('recordLogs keeps each attempt\'s output apart, replaces an attempt\'s own, and writes nothing once a later attempt began', async () => {
+      const { store, sweepId } = await seeded(await fresh(), 1);
+      const first = await claim(store, sweepId);
+      const logs = (out: string, err: string) => ({ stdout: { text: out, bytes: out.length + 100 }, stderr: { text: err, bytes: err.length } });
+      expect(await store.recordLogs(first, logs('a', 'x'))).toBe(true);
+      expect(await store.recordLogs(first, logs('ab', 'xy'))).toBe(true);
+      // Logs are kept after the attempt ended (a pruned program is still stopping when they come).
+      expect(await store.failTrial(first, 'boom', [])).toBe(true);
+      expect(await store.recordLogs(first, logs('abc', 'xyz'))).toBe(true);
+      await store.retryFailed(sweepId);
+      const second = await claim(store, sweepId);
+      expect(await store.recordLogs(first, logs('late', ''))).toBe(false);
+      expect(await store.recordLogs(second, logs('2', ''))).toBe(true);
+      expect(await store.logs(second.trial.id)).toEqual([
+        { attempt: 1, stdout: { text: 'abc', bytes: 103 }, stderr: { text: 'xyz', bytes: 3 } },
+        { attempt: 2, stdout: { text: '2', bytes: 101 }, stderr: { text: '', bytes: 0 } },
+      ]);
+      await store.requeue(second.trial.id);
+      expect(await store.logs(second.trial.id)).toEqual([]);
+    });
+
     it('trial_params holds every hyperparameter of every trial, as its column holds it; number where it is one', async () => {
       const { store, sweepId } = await seeded(await fresh(), 2);
-      const t = (await store.trials(sweepId)).find((x) => x.config.dropout !== 0)!;
+      const t = (await store.trials(sweepId)).find((x) => builtInConfig(x.config).dropout !== 0)!;
       const params = rowsOf(await store.query(`SELECT name, value, number FROM trial_params WHERE trial_id = ${t.id} ORDER BY name`));
       const [columns] = rowsOf(await store.query(`SELECT * FROM trials WHERE id = ${t.id}`));
       // Every hyperparameter the ANN has, and none it lacks (filters, kernel_size, pooling, blocks, head are NULL).
@@ -800,7 +858,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
         .map((c) => ({ name: c, value: String(columns[c]), number: typeof columns[c] === 'number' ? columns[c] : null }))
         .sort((a, b) => (a.name < b.name ? -1 : 1));
       expect(params).toEqual(expected);
-      expect(params).toContainEqual({ name: 'dropout', value: String(t.config.dropout), number: t.config.dropout });
+      expect(params).toContainEqual({ name: 'dropout', value: String(builtInConfig(t.config).dropout), number: builtInConfig(t.config).dropout });
       expect(params).toContainEqual({ name: 'units', value: '[128]', number: null });
       expect(params).toContainEqual({ name: 'batch_norm', value: '0', number: 0 });
       expect(params.map((p) => p.name)).not.toContain('filters');

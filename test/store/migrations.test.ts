@@ -34,24 +34,32 @@ const V1_DATA = `
 const TABLES = ['sweeps', 'trials', 'epochs', 'checkpoints', 'models', 'decisions', 'param_values', 'reported_metrics'];
 
 describe('the migrations, written once for both backends, make what their old texts made', () => {
-  it('has the old texts of every version', () => {
-    expect([BEFORE.sqlite.length, BEFORE.postgres.length]).toEqual([SCHEMA_VERSION, SCHEMA_VERSION]);
+  // Versions after v8 were written for both backends at once: they are checked on what they do (below, and in the contract tests).
+  const WRITTEN_APART = 8;
+
+  it('has the old texts of every version written before the dialects were one', () => {
+    expect([BEFORE.sqlite.length, BEFORE.postgres.length]).toEqual([WRITTEN_APART, WRITTEN_APART]);
+    expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(WRITTEN_APART);
   });
 
   it('SQLite: the same sqlite_schema, to the byte, after every version, and the same data after the last', () => {
     const [old, now] = [new Database(':memory:'), new Database(':memory:')];
     // The text of every table, index and view as SQLite keeps it, verbatim: whitespace included.
     const schema = (db: Database.Database) => db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name').all();
-    for (let v = 0; v < SCHEMA_VERSION; v++) {
+    for (let v = 0; v < WRITTEN_APART; v++) {
       old.exec(BEFORE.sqlite[v]);
       now.exec(MIGRATIONS[v]);
       if (v === 0) for (const db of [old, now]) db.exec(V1_DATA);
       expect(schema(now), `v${v + 1}`).toEqual(schema(old));
     }
     expect(schema(now).length).toBeGreaterThan(10);
+    // The later versions keep every row (v9 rebuilds `trials`).
+    for (let v = WRITTEN_APART; v < SCHEMA_VERSION; v++) now.exec(MIGRATIONS[v]);
     for (const table of TABLES) {
       const rows = (db: Database.Database) => db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
-      expect(rows(now), table).toEqual(rows(old));
+      // (Later versions may add columns: the old ones hold the same values.)
+      expect(rows(now), table).toMatchObject(rows(old));
+      expect(rows(now), table).toHaveLength(rows(old).length);
     }
     expect(now.prepare('SELECT COUNT(*) AS n FROM param_values').get()).toEqual({ n: 0 });
     old.close();
@@ -63,7 +71,7 @@ describe('the migrations, written once for both backends, make what their old te
     const [old, now] = made.map((m) => new pg.Client({ connectionString: m.url }));
     await Promise.all([old.connect(), now.connect()]);
     try {
-      for (let v = 0; v < SCHEMA_VERSION; v++) {
+      for (let v = 0; v < WRITTEN_APART; v++) {
         await old.query(BEFORE.postgres[v]);
         await now.query(PG_MIGRATIONS[v]);
         if (v === 0) for (const c of [old, now]) await c.query(V1_DATA);
@@ -73,9 +81,11 @@ describe('the migrations, written once for both backends, make what their old te
         expect(b, `v${v + 1}`).toEqual(a);
       }
       expect(Object.keys(await catalog(now))).toHaveLength(7);
+      for (let v = WRITTEN_APART; v < SCHEMA_VERSION; v++) await now.query(PG_MIGRATIONS[v]);
       for (const table of TABLES) {
         const rows = async (c: pg.Client) => (await c.query(`SELECT * FROM ${table} ORDER BY 1, 2`)).rows;
-        expect(await rows(now), table).toEqual(await rows(old));
+        expect(await rows(now), table).toMatchObject(await rows(old));
+        expect(await rows(now), table).toHaveLength((await rows(old)).length);
       }
     } finally {
       await Promise.all([old.end(), now.end()]);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { builtInConfig } from '../../src/spec/code.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +53,7 @@ describe('SqliteStore', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const names = db.prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') ORDER BY name`).pluck().all();
     expect(names).toEqual(['best_per_sweep', 'checkpoints', 'decisions', 'epochs', 'leaderboard', 'learning_curves', 'models', 'param_values',
-      'reported_metrics', 'sweeps', 'trial_metrics', 'trial_params', 'trials']);
+      'reported_metrics', 'sweeps', 'trial_logs', 'trial_metrics', 'trial_params', 'trials']);
   });
 
   it('adds each configuration once, however often the spec is re-run', async () => {
@@ -84,8 +85,8 @@ describe('SqliteStore', () => {
     expect((await store.epochs(a.trial.id)).map((e) => e.epoch)).toEqual([1, 2]);
     const board = db.prepare(`SELECT rank, trial_id, dropout, val_accuracy, test_accuracy FROM leaderboard WHERE sweep = 's'`).all();
     expect(board).toEqual([
-      { rank: 1, trial_id: b.trial.id, dropout: b.trial.config.dropout, val_accuracy: 0.9, test_accuracy: 0.9 - 0.01 },
-      { rank: 2, trial_id: a.trial.id, dropout: a.trial.config.dropout, val_accuracy: 0.8, test_accuracy: 0.8 - 0.01 },
+      { rank: 1, trial_id: b.trial.id, dropout: builtInConfig(b.trial.config).dropout, val_accuracy: 0.9, test_accuracy: 0.9 - 0.01 },
+      { rank: 2, trial_id: a.trial.id, dropout: builtInConfig(a.trial.config).dropout, val_accuracy: 0.8, test_accuracy: 0.8 - 0.01 },
     ]);
     expect(await store.sweeps()).toEqual([expect.objectContaining({ name: 's', total: 3, completed: 2, failed: 1, pending: 0, best: 0.9 })]);
     expect((await store.trials(sweepId)).map((t) => t.status)).toEqual(['completed', 'completed', 'failed']);

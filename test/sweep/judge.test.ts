@@ -25,7 +25,7 @@ describe('the judge', () => {
     const { store, sweepId, claim } = await setup();
     const rule = makeScheduler({ type: 'patience', patience: 0, minDelta: 0, startFromEpoch: 0 }, { maxEpochs: 4 });
     const judge = makeJudge(rule, { store, sweepId, sweep: 'j', metric: { name: 'val_loss', goal: 'minimize' } });
-    expect(judge.verdictEpochs(claim.trial)).toEqual([1, 2, 3]);
+    expect([1, 2, 3, 4].filter(judge.decidesAfter(claim.trial))).toEqual([1, 2, 3]);
     expect(judge.valueOf(epoch(1, 0.5))).toBe(0.5);
     const at = { backend: 'wasm', checkpoint: null, awaitsVerdict: true };
     expect(await judge.record(claim, epoch(1, 0.5), at, [0.5])).toMatchObject({ kept: true, decision: { scheduler: 'patience', verdict: 'continue' } });
@@ -54,7 +54,7 @@ describe('the judge', () => {
       { store: counting, sweepId, sweep: 'j', metric }).record(claim, epoch(2, 0.4), at, [0.5, 0.4]);
     expect(snapshots).toBe(1);
     const none = makeJudge(undefined, { store, sweepId, sweep: 'j', metric });
-    expect(none.verdictEpochs(claim.trial)).toEqual([]);
+    expect([1, 2, 3, 4].filter(none.decidesAfter(claim.trial))).toEqual([]);
     expect(await none.record(claim, epoch(3, 0.3), at, [0.5, 0.4, 0.3])).toEqual({ kept: true, decision: undefined });
     await store.close();
   });

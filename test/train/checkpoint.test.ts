@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtInConfig } from '../../src/spec/code.js';
 import { loadFashionMnist } from '../../src/data/fashion-mnist.js';
 import { expandGrid } from '../../src/search/grid.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
@@ -16,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => disposeSplits(splits));
 
 const config = (optimizer: string): TrialConfig =>
-  expandGrid(parseSpec(`name: c\ntrain: {optimizer: ${optimizer}}\ngrid:\n  epochs: [4]\n  units: [[24, 12]]\n  dropout: [0.3]\n`, 'c.yaml'))[0].config;
+  builtInConfig(expandGrid(parseSpec(`name: c\ntrain: {optimizer: ${optimizer}}\ngrid:\n  epochs: [4]\n  units: [[24, 12]]\n  dropout: [0.3]\n`, 'c.yaml'))[0].config);
 
 /** Where a test's checkpoints go: the latest one, as the store keeps it. */
 type Saved = { latest: Uint8Array | null };
@@ -61,12 +62,12 @@ describe('checkpoints', () => {
     ['sgd', 'onecycle', 'cnn'],
     ['rmsprop', 'step', 'ann'],
   ])('a trial with batch normalization, augmentation, weight decay and a schedule resumes exactly (%s, %s, %s)', async (optimizer, schedule, model) => {
-    const c = expandGrid(parseSpec(`name: c
+    const c = builtInConfig(expandGrid(parseSpec(`name: c
 train: {optimizer: ${optimizer}, schedule: ${schedule}, weightDecay: 0.05, augment: shift+flip+erase, batchNorm: true}
 grid:
   model:
     ${model}: {epochs: [4], units: [[24]], dropout: [0.2]${model === 'cnn' ? ', filters: [[4, 8]], blocks: [2], head: [gap]' : ''}}
-`, 'c.yaml'))[0].config;
+`, 'c.yaml'))[0].config);
     await expectResumesExactly(c);
   });
 

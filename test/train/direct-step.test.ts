@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { builtInConfig } from '../../src/spec/code.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { expandGrid } from '../../src/search/grid.js';
@@ -52,7 +53,7 @@ const cnnOnly = (key: HyperparameterKey) => !(REGISTRY[key].kinds as readonly st
 function configWith(key: HyperparameterKey, value: unknown): TrialConfig {
   const kind = key === 'model' ? value : cnnOnly(key) ? 'cnn' : 'ann';
   const lines = [`model: [${kind}]`, ...(key === 'model' ? [] : [`${key}: [${JSON.stringify(value)}]`])];
-  return expandGrid(parseSpec(`name: t\ngrid:\n${lines.map((l) => `  ${l}`).join('\n')}`, 't.yaml'))[0].config;
+  return builtInConfig(expandGrid(parseSpec(`name: t\ngrid:\n${lines.map((l) => `  ${l}`).join('\n')}`, 't.yaml'))[0].config);
 }
 
 const ROWS = KEYS.flatMap((key) => [

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { builtInConfig } from '../../src/spec/code.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadFashionMnist } from '../../src/data/fashion-mnist.js';
 import { expandGrid } from '../../src/search/grid.js';
@@ -22,9 +23,9 @@ beforeAll(async () => {
 afterAll(() => disposeSplits(splits));
 
 /** The first configuration of a grid given as `key: [values]` lines. */
-const config = (grid: string): TrialConfig => expandGrid(parseSpec(
+const config = (grid: string): TrialConfig => builtInConfig(expandGrid(parseSpec(
   `name: t\ngrid:\n${grid.split('\n').map((l) => `  ${l.trim()}`).join('\n')}`, 't.yaml',
-))[0].config;
+))[0].config);
 
 /** A trial's results and final weights, trained with the direct step or (tfjs: true) through tfjs's tape. */
 async function train(c: TrialConfig, tfjs: boolean) {

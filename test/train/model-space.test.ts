@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtInConfig } from '../../src/spec/code.js';
 import { loadFashionMnist } from '../../src/data/fashion-mnist.js';
 import { expandGrid } from '../../src/search/grid.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
@@ -19,7 +20,7 @@ const CNN = 'filters: [[8, 16]], units: [[64]], epochs: [10], batchSize: [64], l
 
 async function testAccuracy(extra: string): Promise<number> {
   const [trial] = expandGrid(parseSpec(`name: m\ngrid:\n  model:\n    cnn: {${CNN}${extra}}\n`, 'm.yaml'));
-  const { model, ...o } = await trainTrial({ config: trial.config, seed: 1, splits, backend });
+  const { model, ...o } = await trainTrial({ config: builtInConfig(trial.config), seed: 1, splits, backend });
   model.dispose();
   return o.testAccuracy;
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { builtInConfig } from '../../src/spec/code.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFashionMnist } from '../../src/data/fashion-mnist.js';
 import { expandGrid } from '../../src/search/grid.js';
@@ -20,7 +21,7 @@ beforeAll(async () => {
 afterAll(() => disposeSplits(splits));
 
 const config = (grid: string): TrialConfig =>
-  expandGrid(parseSpec(`name: t\ngrid:\n${grid}`, 't.yaml'))[0].config;
+  builtInConfig(expandGrid(parseSpec(`name: t\ngrid:\n${grid}`, 't.yaml'))[0].config);
 const train = (c: TrialConfig, seed: number) => trainTrial({ config: c, seed, splits, backend }).then(({ model, ...o }) => {
   model.dispose();
   return o;

@@ -129,11 +129,11 @@ describe('App', () => {
 describe('Leaderboard', () => {
   it('cuts every line to a narrow width and drops the sparkline first', () => {
     const ranked = [trial(2, 'completed', 0.1, 0.889), trial(1, 'completed', 0, 0.881)];
-    const f = render(<Leaderboard ranked={ranked} keys={['dropout']} sort="score" offset={0} width={30} height={5} />).lastFrame() ?? '';
+    const f = render(<Leaderboard ranked={ranked} keys={['dropout']} metric={{ name: 'val_accuracy', goal: 'maximize' }} sort="score" offset={0} width={30} height={5} />).lastFrame() ?? '';
     expect(f.split('\n').every((l) => l.length <= 30)).toBe(true);
     expect(f).toMatch(/…/);
     expect(f).not.toMatch(/[▁▂▃▄▅▆▇█]/);
-    const wide = render(<Leaderboard ranked={ranked} keys={['dropout']} sort="score" offset={0} width={120} height={5} />).lastFrame() ?? '';
+    const wide = render(<Leaderboard ranked={ranked} keys={['dropout']} metric={{ name: 'val_accuracy', goal: 'maximize' }} sort="score" offset={0} width={120} height={5} />).lastFrame() ?? '';
     expect(wide).toMatch(/ 1 +2 +0\.1 +88\.90% +88\.40% +3 +31s +[▁-█]{3}/);
   });
 });

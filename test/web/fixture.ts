@@ -4,6 +4,7 @@
  * metric is additive in its two hyperparameters, so its importances are known exactly.
  */
 import { join } from 'node:path';
+import { builtInConfig } from '../../src/spec/code.js';
 import { loadFashionMnist } from '../../src/data/fashion-mnist.js';
 import { expandGrid } from '../../src/search/grid.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
@@ -83,8 +84,8 @@ async function addAdditive(store: Store): Promise<void> {
   await store.addTrials(sweepId, spec.seed, spec.data, trials);
   for (const t of trials) {
     const c = (await store.claimNext(sweepId, 'fixture', [t.configId]))!;
-    const i = [0, 0.2, 0.4].indexOf(t.config.dropout);
-    const j = [0.0001, 0.001, 0.01].indexOf(t.config.learningRate);
+    const i = [0, 0.2, 0.4].indexOf(builtInConfig(t.config).dropout);
+    const j = [0.0001, 0.001, 0.01].indexOf(builtInConfig(t.config).learningRate);
     const acc = 0.5 + DROPOUT_EFFECT[i] + LR_EFFECT[j];
     await store.completeTrial(c, outcome(acc), null);
   }

@@ -32,7 +32,7 @@ const DATA: DashboardData = {
       }),
     ],
     importance: { kind: 'none', reason: 'only 2 completed trials' },
-    best: null,
+    best: null, bestNote: null, code: false, metrics: ['val_accuracy', 'val_loss'],
   },
 };
 

@@ -23,11 +23,11 @@
  *   nni/trial.py, `_intermediate_seq`).
  */
 import { UserError } from '../../errors.js';
-import { compileCollect, type CollectSpec } from './collect-spec.js';
+import { compileCollect, type CollectSpec } from '../../spec/collect.js';
 import { readBuiltIn, readFilter, readStepPattern, type Reading } from './line-formats.js';
 import { OutputLines, type OutputLine } from './output-lines.js';
 
-export { checkCollect, type CollectSpec } from './collect-spec.js';
+export type { CollectSpec } from '../../spec/collect.js';
 
 /** A step's values so far, as of the line that last added to them. */
 export type Report = { readonly step: number; readonly values: Readonly<Record<string, number>> };

@@ -14,11 +14,11 @@ export function mountBest(section: HTMLElement): { readonly render: (data: Dashb
   return {
     render: (d) => {
       const best = d.sweep.best;
-      section.hidden = best === null;
-      const key = JSON.stringify(best);
+      section.hidden = best === null && d.sweep.bestNote === null;
+      const key = JSON.stringify([best, d.sweep.bestNote]);
       if (key === shown) return;
       shown = key;
-      if (!best) return void replace(body);
+      if (!best) return void replace(body, d.sweep.bestNote === null ? null : h('p', { id: 'best-note', class: 'muted' }, d.sweep.bestNote));
       const trial = d.sweep.trials.find((t) => t.id === best.trialId);
       replace(body,
         h('p', { class: 'muted' }, trial ? `Trial ${trial.id}, on the ${total(best)} test images it was evaluated on.` : `Trial ${best.trialId}.`),

@@ -1,11 +1,13 @@
 /**
  * Two trials side by side (picked with the table's compare boxes): their configurations, the
- * differences highlighted, their results, and their val_accuracy curves overlaid.
+ * differences highlighted, their results, and their val_accuracy curves overlaid (a sweep of the
+ * user's code: its metric's).
  */
 import type { TrialView } from '../model.js';
 import { AXIS_TEXT, TOOLTIP, chartIn, tooltipBox, type Chart, type LineSeries } from './charts.js';
 import { h, replace } from './dom.js';
-import { duration, loss, percent, value } from './format.js';
+import { duration, loss, metricOf, metricText, percent, value } from './format.js';
+import { epochValue, formatMetric, metricDef } from '../../metrics/registry.js';
 import type { View } from './view.js';
 
 const COLOURS = ['#1971c2', '#e8590c'] as const;
@@ -16,7 +18,8 @@ export function mountCompare(section: HTMLElement, act: { readonly clear: () => 
   clear.addEventListener('click', () => act.clear());
   const table = h('div', { id: 'compare-table' });
   const chartEl = h('div', { id: 'compare-chart', class: 'chart' });
-  section.append(h('div', { class: 'toolbar' }, intro, clear), h('div', { class: 'pair' }, table, h('div', { class: 'chart-box' }, h('h3', {}, 'val_accuracy'), chartEl)));
+  const title = h('h3', {}, 'val_accuracy');
+  section.append(h('div', { class: 'toolbar' }, intro, clear), h('div', { class: 'pair' }, table, h('div', { class: 'chart-box' }, title, chartEl)));
   // Always laid out (an empty chart until trials are picked): ECharts cannot size a hidden box.
   const chart = chartIn(chartEl);
   return {
@@ -29,7 +32,13 @@ export function mountCompare(section: HTMLElement, act: { readonly clear: () => 
           ? `Trial ${picked[0].id}: tick one more trial's compare box in the table.`
           : 'Tick two trials\' compare boxes in the table to see them side by side.';
       clear.hidden = picked.length === 0;
-      replace(table, picked.length > 0 ? sideBySide(picked) : null);
+      const { code, metric } = v.data.sweep;
+      // The curve compared: sweep's models' validation accuracy; the user's code's own metric.
+      const name = code ? metric.name : 'val_accuracy';
+      const text = (x: number) => formatMetric(name, x);
+      const isPercent = metricDef(name).format === 'percent';
+      title.textContent = name;
+      replace(table, picked.length > 0 ? sideBySide(picked, v) : null);
       chart.setOption({
         animation: false,
         grid: { left: 56, right: 16, top: 16, bottom: 36 },
@@ -37,13 +46,13 @@ export function mountCompare(section: HTMLElement, act: { readonly clear: () => 
           ...TOOLTIP, trigger: 'axis',
           formatter: (p: unknown) => {
             const items = p as { seriesName: string; value: [number, number] }[];
-            return tooltipBox(`epoch ${items[0]?.value[0] ?? ''}`, ...items.map((it) => `${it.seriesName}: ${percent(it.value[1])}`));
+            return tooltipBox(`${code ? 'step' : 'epoch'} ${items[0]?.value[0] ?? ''}`, ...items.map((it) => `${it.seriesName}: ${text(it.value[1])}`));
           },
         },
-        xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 24, minInterval: 1, min: 'dataMin', max: 'dataMax', axisLabel: AXIS_TEXT, nameTextStyle: AXIS_TEXT },
-        yAxis: { type: 'value', scale: true, splitLine: { lineStyle: { color: '#e9ecef' } }, axisLabel: { ...AXIS_TEXT, formatter: (x: number) => `${(x * 100).toFixed(1)}%` } },
+        xAxis: { type: 'value', name: code ? 'step' : 'epoch', nameLocation: 'middle', nameGap: 24, minInterval: 1, min: 'dataMin', max: 'dataMax', axisLabel: AXIS_TEXT, nameTextStyle: AXIS_TEXT },
+        yAxis: { type: 'value', scale: true, splitLine: { lineStyle: { color: '#e9ecef' } }, axisLabel: { ...AXIS_TEXT, formatter: isPercent ? (x: number) => `${(x * 100).toFixed(1)}%` : (x: number) => x.toFixed(2) } },
         series: picked.map((t, i): LineSeries => ({
-          type: 'line', id: `compare-${t.id}`, name: `trial ${t.id}`, data: t.epochs.map((e) => [e.epoch, e.valAccuracy]),
+          type: 'line', id: `compare-${t.id}`, name: `trial ${t.id}`, data: t.epochs.map((e) => [e.epoch, epochValue(name, e)]),
           symbolSize: 5, lineStyle: { color: COLOURS[i], width: 2 }, itemStyle: { color: COLOURS[i] },
         })),
       }, { notMerge: true });
@@ -52,12 +61,15 @@ export function mountCompare(section: HTMLElement, act: { readonly clear: () => 
 }
 
 /** One row per configuration key either trial has (then the results): a row whose values differ is marked. */
-function sideBySide(trials: readonly TrialView[]): HTMLTableElement {
+function sideBySide(trials: readonly TrialView[], v: View): HTMLTableElement {
   const keys = [...new Set(trials.flatMap((t) => Object.keys(t.config)))];
-  const results: [string, (t: TrialView) => string][] = [
-    ['status', (t) => t.status], ['val_acc', (t) => percent(t.valAccuracy)], ['val_loss', (t) => loss(t.valLoss)],
-    ['test_acc', (t) => percent(t.testAccuracy)], ['epochs', (t) => String(t.epochs.length)], ['seconds', (t) => duration(t.seconds)],
-  ];
+  const { code, metric } = v.data.sweep;
+  const results: [string, (t: TrialView) => string][] = code
+    ? [['status', (t) => t.status], [metric.name, (t) => metricText(metric, metricOf(t))], ['steps', (t) => String(t.epochs.length)], ['seconds', (t) => duration(t.seconds)]]
+    : [
+      ['status', (t) => t.status], ['val_acc', (t) => percent(t.valAccuracy)], ['val_loss', (t) => loss(t.valLoss)],
+      ['test_acc', (t) => percent(t.testAccuracy)], ['epochs', (t) => String(t.epochs.length)], ['seconds', (t) => duration(t.seconds)],
+    ];
   const row = (name: string, cells: readonly string[], diff: boolean) =>
     h('tr', { class: diff ? 'diff' : null }, h('th', { scope: 'row' }, name), ...cells.map((c) => h('td', {}, c)));
   return h('table', { class: 'compare' },

@@ -38,9 +38,10 @@ export function quality(metric: Objective, v: number, lo: number, hi: number): n
   return metric.goal === 'minimize' ? (hi - v) / (hi - lo) : (v - lo) / (hi - lo);
 }
 
-/** How a first click sorts a metric's column: best first (smallest first where lower is better). */
-export function bestFirstDirection(name: string): 1 | -1 {
-  return metricDef(name).goal === 'minimize' ? 1 : -1;
+/** How a first click sorts a metric's column: best first (smallest first where lower is better); the sweep's own metric by the sweep's goal. */
+export function bestFirstDirection(name: string, sweepMetric?: Objective): 1 | -1 {
+  const goal = sweepMetric?.name === name ? sweepMetric.goal : metricDef(name).goal;
+  return goal === 'minimize' ? 1 : -1;
 }
 
 /** Whether the metric reads as a percentage on an axis (an accuracy), else as a plain number. */

@@ -25,7 +25,7 @@ export type UiState = {
 /** The first state: best first under the metric (the metric column's "better" direction), nothing filtered. */
 export function initialState(data: DashboardData): UiState {
   return {
-    sort: { key: data.sweep.metric.name, dir: bestFirstDirection(data.sweep.metric.name) },
+    sort: { key: data.sweep.metric.name, dir: bestFirstDirection(data.sweep.metric.name, data.sweep.metric) },
     filter: '', brush: new Map(), topK: 0, compare: [],
   };
 }

@@ -46,12 +46,17 @@ export function columns(sweep: SweepView): Column[] {
       key: 'status', label: 'status', title: 'completed, running, pruned, interrupted, pending or failed', numeric: false,
       raw: (t) => t.status, text: (t) => t.status, order: (t) => STATUS_ORDER.indexOf(t.status),
     },
-    // The sweep's metric has a column of its own where it is not one of the built-in ones below.
-    ...(isBuiltInMetric(sweep.metric.name) ? [] : [metricColumn(sweep.metric.name, sweep.metric.name, 'the sweep\'s metric', metricOf)]),
-    metricColumn('val_accuracy', 'val_acc', 'validation accuracy (last epoch)', (t) => t.valAccuracy),
-    metricColumn('val_loss', 'val_loss', 'validation loss (last epoch)', (t) => t.valLoss),
-    metricColumn('test_accuracy', 'test_acc', 'test accuracy (completed trials)', (t) => t.testAccuracy),
-    { key: 'epochs', label: 'epochs', title: 'epochs trained', numeric: true, raw: (t) => t.epochs.length, text: (t) => String(t.epochs.length) },
+    // The sweep's metric has a column of its own where it is not one of the built-in ones below; the
+    // user's code has only its own.
+    ...(isBuiltInMetric(sweep.metric.name) && !sweep.code ? [] : [metricColumn(sweep.metric.name, sweep.metric.name, 'the sweep\'s metric', metricOf)]),
+    ...(sweep.code ? [] : [
+      metricColumn('val_accuracy', 'val_acc', 'validation accuracy (last epoch)', (t) => t.valAccuracy),
+      metricColumn('val_loss', 'val_loss', 'validation loss (last epoch)', (t) => t.valLoss),
+      metricColumn('test_accuracy', 'test_acc', 'test accuracy (completed trials)', (t) => t.testAccuracy),
+    ]),
+    sweep.code
+      ? { key: 'epochs', label: 'steps', title: 'steps reported', numeric: true, raw: (t) => t.epochs.length, text: (t) => String(t.epochs.length) }
+      : { key: 'epochs', label: 'epochs', title: 'epochs trained', numeric: true, raw: (t) => t.epochs.length, text: (t) => String(t.epochs.length) },
     { key: 'seconds', label: 'seconds', title: 'training time', numeric: true, raw: num((t) => t.seconds), text: (t) => duration(t.seconds) },
     // A trial's id is what the CLI calls it ("trial 12", `sweep repro 12`); TrialView.number is only its place in the sweep.
     { key: 'trial', label: 'trial', title: 'the trial\'s id, as the CLI names it', numeric: true, raw: (t) => t.id, text: (t) => String(t.id) },
@@ -100,6 +105,7 @@ export function mountTable(section: HTMLElement, act: TableActions): { render: (
   const table = h('table', { id: 'trials' }, h('thead'), h('tbody'));
   // The columns last rendered, for the header's clicks.
   let shownColumns: readonly Column[] = [];
+  let shownMetric: SweepView['metric'] | undefined;
   const columnFor = (key: string) => shownColumns.find((c) => c.key === key);
   section.append(
     h('div', { class: 'toolbar' }, filter, h('span', { id: 'trial-count', class: 'muted', 'aria-live': 'polite' }), clear, exportButton),
@@ -112,7 +118,7 @@ export function mountTable(section: HTMLElement, act: TableActions): { render: (
     const { sort } = act.state;
     // A first click puts a metric best first (the registry's goal), other results largest first, and
     // hyperparameters, status and trial ids in ascending order; a second click reverses.
-    const first = columnFor(key)?.metric ? bestFirstDirection(key) : key === 'trial' || key === 'status' || key.startsWith('hp:') ? 1 : -1;
+    const first = columnFor(key)?.metric ? bestFirstDirection(key, shownMetric) : key === 'trial' || key === 'status' || key.startsWith('hp:') ? 1 : -1;
     act.state.sort = sort.key === key ? { key, dir: sort.dir === 1 ? -1 : 1 } : { key, dir: first };
     act.update();
     table.tHead!.querySelector<HTMLButtonElement>(`th[data-key="${CSS.escape(key)}"] button`)?.focus();
@@ -127,6 +133,7 @@ export function mountTable(section: HTMLElement, act: TableActions): { render: (
     render: (v) => {
       const cols = columns(v.data.sweep);
       shownColumns = cols;
+      shownMetric = v.data.sweep.metric;
       renderHead(table.tHead!, cols, v.state.sort);
       const body = table.tBodies[0];
       // A row whose markup has not changed is kept, not replaced (see reconcile).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkCollect } from '../../../src/trial/program/collect.js';
+import { checkCollect } from '../../src/spec/collect.js';
 
 describe('checkCollect: a spec\'s collect section', () => {
   it.each([

@@ -5,7 +5,7 @@
  * `Epoch 3/7`). Patterns are JavaScript regular expressions without flags, and without the
  * `u` flag's strictness, so Katib's own `{metricName: ([\w|-]+), ...}` is accepted as written.
  */
-import { UserError } from '../../errors.js';
+import { UserError } from '../errors.js';
 
 export type CollectSpec = { readonly filter?: string; readonly step?: string };
 
