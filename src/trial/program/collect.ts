@@ -26,11 +26,12 @@ import { UserError } from '../../errors.js';
 import { compileCollect, type CollectSpec } from '../../spec/collect.js';
 import { readBuiltIn, readFilter, readStepPattern, type Reading } from './line-formats.js';
 import { OutputLines, type OutputLine } from './output-lines.js';
+import type { Report } from '../steps.js';
 
 export type { CollectSpec } from '../../spec/collect.js';
 
 /** A step's values so far, as of the line that last added to them. */
-export type Report = { readonly step: number; readonly values: Readonly<Record<string, number>> };
+export type { Report } from '../steps.js';
 
 /** How much of a line an error quotes: enough to find it in the program's log. */
 const QUOTED = 200;

@@ -16,11 +16,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
-import { epochOfReport, type Objective } from '../../metrics/registry.js';
+import type { Objective } from '../../metrics/registry.js';
 import type { TrainResult, Verdict, WorkerEvent } from '../../pool/protocol.js';
 import { isCodeConfig, type CodeSpec } from '../../spec/code.js';
 import type { RunJob, TrialRunner } from '../runner.js';
-import type { EpochMetrics, TrialLogs, TrialOutcome } from '../types.js';
+import { Steps } from '../steps.js';
+import type { TrialLogs } from '../types.js';
 import { MetricCollector, type Report } from './collect.js';
 import { buildLaunch, type Launch } from './command.js';
 import { startProgram, type KeptOutput, type ProgramExit, type RunningProgram } from './process.js';
@@ -31,11 +32,6 @@ export const PROGRAM_BACKEND = 'program';
 
 /** How much of each output stream an attempt's record keeps: its start, and its end (where a traceback is). */
 const KEEP = { headBytes: 64 * 1024, tailBytes: 448 * 1024 };
-
-/** Metrics of the whole trial a program may report; recorded on the trial, not on a step. */
-const TRIAL_METRICS: Readonly<Record<string, 'testAccuracy' | 'testLoss' | 'params'>> = {
-  test_accuracy: 'testAccuracy', test_loss: 'testLoss', params: 'params',
-};
 
 export type ProgramRunnerOptions = {
   readonly code: CodeSpec;
@@ -85,7 +81,7 @@ export class ProgramRunner implements TrialRunner {
     for (const name of launch.unsetVars) this.o.warn?.(`command: \${envvar:${name}} is not set; W&B's agent passes its name, "${name}", and so does sweep`);
     writeFileSync(join(dir, 'params.json'), launch.paramsFileText);
 
-    const steps = new Steps(job, this.o.metric.name, onEvent);
+    const steps = new Steps(job, this.o.metric.name, PROGRAM_BACKEND, onEvent);
     const collector = new MetricCollector(code.collect);
     let broken: string | undefined;
     let program: RunningProgram;
@@ -162,126 +158,11 @@ export class ProgramRunner implements TrialRunner {
       return failed(`the program ${how}${tail ? `: ${tail}` : ' (nothing on stderr)'}`);
     }
     if (code.metricDeclared && !steps.reportedObjective) return failed(neverReported(this.o.metric.name, steps.names(), logs));
-    const outcome: TrialOutcome = {
-      backend: PROGRAM_BACKEND, valAccuracy: last(epochs, 'valAccuracy'), valLoss: last(epochs, 'valLoss'),
-      testAccuracy: steps.trialValue('testAccuracy'), testLoss: steps.trialValue('testLoss'), params: steps.trialValue('params'),
-      seconds: epochs.reduce((s, e) => s + (Number.isFinite(e.seconds) ? e.seconds : 0), 0), epochs, weightsSha256: null,
-    };
-    return { ok: true, outcome, model: null, logs };
+    return { ok: true, outcome: steps.outcome(PROGRAM_BACKEND), model: null, logs };
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.running].map((p) => p.stop(this.o.code.trial.grace * 1000)));
-  }
-}
-
-/**
- * One attempt's steps: each report kept as its step's latest values, and each step passed on
- * once, as an epoch, where it has the sweep's metric (so the rule judges it at once) or where a
- * later step or the end shows it complete. Steps go on in order: while one awaits its verdict,
- * the next waits. The record at the end has every value each step got.
- */
-class Steps {
-  /** Steps recorded by earlier attempts and still kept (set by the first report, or at the end). */
-  private kept: EpochMetrics[] | undefined;
-  private readonly mine: { step: number; values: Readonly<Record<string, number>>; seconds: number; sent: boolean }[] = [];
-  private readonly trialValues: Partial<Record<'testAccuracy' | 'testLoss' | 'params', number>> = {};
-  private readonly seen = new Set<string>();
-  private queue: Promise<void> = Promise.resolve();
-  /** Ends the wait for the verdict now awaited, if any. */
-  private waiting: (() => void) | undefined;
-  private abandoned = false;
-  private lastAt = performance.now();
-  pruned = false;
-  reportedObjective = false;
-  onPrune: () => void = () => {};
-
-  constructor(
-    private readonly job: RunJob, private readonly objective: string,
-    private readonly onEvent: (e: WorkerEvent, reply: (v: Verdict) => void) => void,
-  ) {}
-
-  report(r: Report): void {
-    if (this.pruned) return;
-    const now = performance.now();
-    if (this.kept === undefined) this.start(r.step);
-    const values: Record<string, number> = {};
-    for (const [name, v] of Object.entries(r.values)) {
-      this.seen.add(name);
-      const field = TRIAL_METRICS[name];
-      if (field !== undefined) this.trialValues[field] = v;
-      else values[name] = v;
-    }
-    let at = this.mine[this.mine.length - 1];
-    if (at === undefined || at.step !== r.step) {
-      // A new step shows the one before complete.
-      if (at !== undefined && !at.sent) this.send(at);
-      at = { step: r.step, values: {}, seconds: (now - this.lastAt) / 1000, sent: false };
-      this.mine.push(at);
-    } else {
-      at.seconds += (now - this.lastAt) / 1000;
-    }
-    this.lastAt = now;
-    at.values = values;
-    if (this.objective in values) this.reportedObjective = true;
-    if (!at.sent && this.objective in values) this.send(at);
-  }
-
-  /** Resolves once every step passed on has been handled (its verdict given, where it awaited one). */
-  settled(): Promise<void> {
-    return this.queue;
-  }
-
-  /** At the program's end: the last step, if not yet passed on; no verdict is awaited on it (nothing is left to stop). */
-  finish(): void {
-    if (this.pruned) return;
-    if (this.kept === undefined) this.start(Infinity);
-    const at = this.mine[this.mine.length - 1];
-    if (at !== undefined && !at.sent) this.send(at, true);
-  }
-
-  /** No verdict will come: the waits end, and nothing more is passed on. */
-  abandon(): void {
-    this.abandoned = true;
-    this.waiting?.();
-  }
-
-  /** The attempt's record: the steps kept from before, then its own, with every value each got. */
-  epochs(): EpochMetrics[] {
-    return [...(this.kept ?? this.job.recorded), ...this.mine.map((m) => epochOfReport(m.step, m.values, m.seconds))];
-  }
-
-  names(): string[] {
-    return [...this.seen].sort();
-  }
-
-  trialValue(field: 'testAccuracy' | 'testLoss' | 'params'): number {
-    return this.trialValues[field] ?? NaN;
-  }
-
-  private start(first: number): void {
-    this.kept = this.job.recorded.filter((e) => e.epoch < first);
-    this.onEvent({ type: 'started', trialId: this.job.trial.id, backend: PROGRAM_BACKEND, resumedFrom: this.kept.length, epochs: this.kept }, () => {});
-  }
-
-  private send(at: { step: number; values: Readonly<Record<string, number>>; seconds: number; sent: boolean }, last = false): void {
-    at.sent = true;
-    const metrics = epochOfReport(at.step, at.values, at.seconds);
-    const awaitsVerdict = !last && this.job.decidesAfter(at.step);
-    this.queue = this.queue.then(() => new Promise<void>((done) => {
-      if (this.pruned || this.abandoned) return done();
-      this.waiting = done;
-      this.onEvent({ type: 'epoch', trialId: this.job.trial.id, backend: PROGRAM_BACKEND, metrics, checkpoint: null, awaitsVerdict }, (v) => {
-        if (v.stop && !this.pruned) {
-          this.pruned = true;
-          this.onPrune();
-        }
-        done();
-      });
-      if (!awaitsVerdict) done();
-    }).finally(() => {
-      this.waiting = undefined;
-    }));
   }
 }
 
@@ -301,10 +182,6 @@ function neverReported(metric: string, names: readonly string[], logs: TrialLogs
     ? `it reported ${names.join(', ')}`
     : logs.stdout.bytes === 0 ? 'it printed nothing on stdout' : 'no line of its stdout was a report (name=value pairs or a JSON object)';
   return `the program exited 0 without reporting ${metric}, the sweep's metric (${what})`;
-}
-
-function last(epochs: readonly EpochMetrics[], field: 'valAccuracy' | 'valLoss'): number {
-  return epochs.length > 0 ? epochs[epochs.length - 1][field] : NaN;
 }
 
 function abortError(): Error {
