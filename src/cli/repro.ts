@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { openDataset } from '../data/registry.js';
 import { UserError } from '../errors.js';
-import { isCodeConfig } from '../spec/code.js';
+import { codeFile, isCodeConfig } from '../spec/code.js';
 import { recordedSpec } from '../spec/load-spec.js';
 import { epochValues } from '../metrics/registry.js';
 import { specSchema } from '../spec/schema.js';
@@ -17,7 +17,8 @@ import { bestSpec } from '../spec/one-config.js';
 import { progressLog } from './progress-log.js';
 import type { Store } from '../store/store.js';
 import type { EpochMetrics, SweepRecord, TrialRecord } from '../trial/types.js';
-import { checkLaunch, programSha256 } from '../trial/program/runner.js';
+import { checkCode } from '../trial/check-code.js';
+import { programSha256 } from '../trial/program/runner.js';
 import { checkTfjsVersions } from '../train/tfjs-version.js';
 
 type ReproOptions = { db: string; data?: string };
@@ -51,7 +52,7 @@ export async function repro(ref: string, values: ReproOptions, { out }: Io): Pro
     const { trial: original, sweep } = await resolveTrial(store, ref);
     if (original.status !== 'completed') throw new UserError(`trial ${original.id} is ${original.status}: only completed trials can be reproduced`);
     const config = original.config;
-    if (isCodeConfig(config)) return await reproProgram(original, sweep, store, values, out);
+    if (isCodeConfig(config)) return await reproCode(original, sweep, store, values, out);
     // The data the trial recorded (where it lay, and its checksum, which the data found must match).
     const dataset = await openDataset(original.data, { dataDir: values.data, log: out });
     const now = currentEnvironment(dataset.files);
@@ -113,22 +114,22 @@ function compare(a: EpochMetrics[], b: EpochMetrics[], ta: { testAccuracy: numbe
 }
 
 /**
- * `sweep repro` on a trial of the user's program: runs the program again with the same
- * parameters, in a fresh trial folder (sweep `<name>~repro`), and compares every value it
- * reported at every step. Exit 0 only where all came out the same: a program that seeds its
- * generators reproduces; one that does not is shown by how much it moved.
+ * `sweep repro` on a trial of the user's code (a program, an objective module): runs it again
+ * with the same parameters, in a fresh trial folder (sweep `<name>~repro`), and compares every
+ * value it reported at every step. Exit 0 only where all came out the same: code that seeds its
+ * generators reproduces; code that does not is shown by how much it moved.
  */
-async function reproProgram(original: TrialRecord, sweep: SweepRecord, store: Store, values: ReproOptions, out: (line: string) => void): Promise<number> {
+async function reproCode(original: TrialRecord, sweep: SweepRecord, store: Store, values: ReproOptions, out: (line: string) => void): Promise<number> {
   const recorded = recordedSpec(sweep);
-  if (!recorded?.code || recorded.code.kind !== 'program') throw new UserError(`trial ${original.id}: the spec recorded with sweep ${sweep.name} names no program to run`);
+  if (!recorded?.code) throw new UserError(`trial ${original.id}: the spec recorded with sweep ${sweep.name} names no code of yours to run`);
   const name = `${sweep.name}~repro`;
   const spec = { ...specSchema.parse({ ...bestSpec(sweep, original.seed, original.data, original.config, recorded.code), name: 'repro' }), name };
   const specDir = dirname(resolve(sweep.specPath ?? '.'));
-  checkLaunch(spec.code!, specDir, isCodeConfig(original.config) ? original.config.params : {});
-  const program = resolve(specDir, spec.code!.program!);
+  await checkCode(spec.code!, specDir, isCodeConfig(original.config) ? original.config.params : {});
+  const program = resolve(specDir, codeFile(spec.code!));
   const sha = programSha256(program);
   out(`reproducing trial ${original.id} of sweep ${sweep.name}: ${program} with its parameters`);
-  if (sweep.programSha256 !== null && sha !== sweep.programSha256) out(`the program differs from the one the sweep ran (SHA-256 ${sha?.slice(0, 12)}… now, ${sweep.programSha256.slice(0, 12)}… then)`);
+  if (sweep.programSha256 !== null && sha !== sweep.programSha256) out(`the ${spec.code!.kind} differs from the one the sweep ran (SHA-256 ${sha?.slice(0, 12)}… now, ${sweep.programSha256.slice(0, 12)}… then)`);
   // From scratch: an earlier reproduction's record and folder go.
   const trialsDir = trialsFolder(values.db, name);
   const reproSweep = await store.sweep(name);
@@ -136,7 +137,7 @@ async function reproProgram(original: TrialRecord, sweep: SweepRecord, store: St
   if (earlier) await store.requeue(earlier.id);
   rmSync(join(trialsDir, original.configId), { recursive: true, force: true });
   const result = await runSweep({
-    spec, specText: stringify(spec), specPath: sweep.specPath, store, program: { specDir, trialsDir, warn: out }, workers: 1, backend: 'auto',
+    spec, specText: stringify(spec), specPath: sweep.specPath, store, code: { specDir, trialsDir, warn: out }, workers: 1, backend: 'auto',
     onEvent: progressLog(out, [], spec.metric.name),
   });
   const copy = (await store.trials((await store.sweep(name))!.id)).find((t) => t.configId === original.configId)!;

@@ -13,8 +13,8 @@ import { openStore } from '../store/open.js';
 import { currentEnvironment } from '../sweep/environment.js';
 import { resolveSpec } from '../sweep/resolve-spec.js';
 import { runSweep, type RunSweepOptions } from '../sweep/run-sweep.js';
-import { isCodeConfig } from '../spec/code.js';
-import { checkLaunch } from '../trial/program/runner.js';
+import { codeFile, isCodeConfig } from '../spec/code.js';
+import { checkCode } from '../trial/check-code.js';
 import { Option } from 'commander';
 import { backendOption, dataOption, dbOption, defineCommand, integer, trialsFolder, workersOption, type Io } from './command.js';
 import { formatValue, labelOf, paramsOf, shownKeys } from '../spec/labels.js';
@@ -89,28 +89,27 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
 }
 
 /**
- * `sweep run` on a spec of the user's program: nothing of the data or TensorFlow.js; the program
- * and its command are checked before anything is recorded, and each trial keeps a folder under
- * the database's (trials/SWEEP/CONFIG-ID).
+ * `sweep run` on a spec of the user's code (a program, an objective module): nothing of the data
+ * or TensorFlow.js; the code is checked before anything is recorded, and each trial keeps a
+ * folder under the database's (trials/SWEEP/CONFIG-ID).
  */
 async function runCode(specPath: string, spec: SweepSpec, text: string, count: number, values: RunOptions, io: Io): Promise<number> {
   const code = spec.code!;
-  if (code.kind === 'objective') throw new UserError(`${specPath}: \`objective:\` modules cannot run yet; run your code as a \`program:\``);
   const specDir = dirname(resolve(specPath));
   const trials = makeStrategy(spec).initial();
-  checkLaunch(code, specDir, trials[0] && isCodeConfig(trials[0].config) ? trials[0].config.params : {});
+  await checkCode(code, specDir, trials[0] && isCodeConfig(trials[0].config) ? trials[0].config.params : {});
   if (values.dryRun) return dryRunCode(specPath, spec, count, io.out);
   const trialsDir = trialsFolder(values.db, spec.name);
   return runWith({
     specPath, spec, text, values, io, workers: values.workers ?? availableParallelism(),
-    program: { specDir, trialsDir, warn: io.err }, head: `program: ${resolve(specDir, code.program!)}; trial folders: ${trialsDir}`,
+    code: { specDir, trialsDir, warn: io.err }, head: `${code.kind}: ${resolve(specDir, codeFile(code))}; trial folders: ${trialsDir}`,
   });
 }
 
 /** Runs the sweep with the live screen or log lines, until done or stopped; the exit code. */
 async function runWith(r: {
   specPath: string; spec: SweepSpec; text: string; values: RunOptions; io: Io; workers: number; head: string;
-  dataset?: Dataset; program?: RunSweepOptions['program'];
+  dataset?: Dataset; code?: RunSweepOptions['code'];
 }): Promise<number> {
   const { specPath, spec, text, values, io, workers, dataset } = r;
   const { out } = io;
@@ -129,7 +128,7 @@ async function runWith(r: {
     const log = progressLog(out, keys, spec.metric.name);
     if (!view) out(`${r.head}; database: ${store.location}`);
     const result = await runSweep({
-      spec, specText: text, specPath, store, dataset, program: r.program, workers, backend, signal: stop.signal,
+      spec, specText: text, specPath, store, dataset, code: r.code, workers, backend, signal: stop.signal,
       retryFailed: values.retryFailed ?? false,
       environment: currentEnvironment(dataset?.files ?? {}),
       onEvent: (e) => {
@@ -173,7 +172,7 @@ function dryRun(specPath: string, spec: SweepSpec, data: DatasetInfo, count: num
 function dryRunCode(specPath: string, spec: SweepSpec, count: number, out: (line: string) => void): number {
   const code = spec.code!;
   const { method } = spec.search;
-  out(`${specPath}: sweep "${spec.name}" of ${code.program}, ${count} ${method === 'grid' ? 'configurations' : `trials of ${method} search`} (seed ${spec.seed}, metric ${spec.metric.name}, ${spec.metric.goal}d)${spec.search.earlyStopping ? `, early stopping: ${spec.search.earlyStopping.type}` : ''}`);
+  out(`${specPath}: sweep "${spec.name}" of ${codeFile(code)}, ${count} ${method === 'grid' ? 'configurations' : `trials of ${method} search`} (seed ${spec.seed}, metric ${spec.metric.name}, ${spec.metric.goal}d)${spec.search.earlyStopping ? `, early stopping: ${spec.search.earlyStopping.type}` : ''}`);
   const strategy = makeStrategy(spec);
   if (strategy.propose) out(`TPE proposes each trial from the results before it: the first ${Math.min(count, 10)} are random search's.`);
   const trials = strategy.initial();

@@ -13,7 +13,9 @@ import type { Store } from '../store/store.js';
 import { currentEnvironment } from '../sweep/environment.js';
 import { resolveSpec } from '../sweep/resolve-spec.js';
 import { runSweep, type RunSweepOptions } from '../sweep/run-sweep.js';
-import { checkLaunch, programSha256 } from '../trial/program/runner.js';
+import { codeFile } from '../spec/code.js';
+import { checkCode } from '../trial/check-code.js';
+import { programSha256 } from '../trial/program/runner.js';
 import type { SweepRecord } from '../trial/types.js';
 import { makeStrategy } from '../search/strategy.js';
 import { backendOption, dataOption, dbOption, defineCommand, trialsFolder, workersOption, type Io } from './command.js';
@@ -74,12 +76,12 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
       for (const { record, written } of todo) {
         if (stop.signal.aborted) break;
         const trains = written.code
-          ? { spec: written, program: programOf(record, written, values.db, io), dataset: undefined }
+          ? { spec: written, code: await codeOf(record, written, values.db, io), dataset: undefined }
           : await onData(store, record, written, open);
         const { spec, dataset } = trains;
         const log = progressLog(out, makeStrategy(spec).keys, spec.metric.name);
         const result = await runSweep({
-          spec, specText: record.specYaml, specPath: record.specPath, store, dataset, program: trains.program, backend: values.backend,
+          spec, specText: record.specYaml, specPath: record.specPath, store, dataset, code: trains.code, backend: values.backend,
           joining: true, workers: values.workers ?? availableParallelism(), signal: stop.signal,
           environment: currentEnvironment(dataset?.files ?? {}),
           onEvent: (e) => {
@@ -105,18 +107,18 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
 
 
 /**
- * A sweep of a program: run from the folder of the spec it was started with (its path as
- * recorded, from this worker's folder), checked before any trial is claimed; a program that is
- * not the file the sweep started with is said once, and run.
+ * A sweep of the user's code: run from the folder of the spec it was started with (its path as
+ * recorded, from this worker's folder), checked before any trial is claimed; code that is not
+ * the file the sweep started with is said once, and run.
  */
-function programOf(record: SweepRecord, spec: SweepSpec, db: string, io: Io): NonNullable<RunSweepOptions['program']> {
+async function codeOf(record: SweepRecord, spec: SweepSpec, db: string, io: Io): Promise<NonNullable<RunSweepOptions['code']>> {
   const code = spec.code!;
-  if (code.kind !== 'program') throw new UserError(`sweep ${record.name}: \`objective:\` modules cannot run yet`);
   const specDir = dirname(resolve(record.specPath ?? '.'));
-  checkLaunch(code, specDir, {});
-  const sha = programSha256(resolve(specDir, code.program!));
+  await checkCode(code, specDir, {});
+  const file = resolve(specDir, codeFile(code));
+  const sha = programSha256(file);
   if (record.programSha256 !== null && sha !== record.programSha256) {
-    io.err(`worker: ${resolve(specDir, code.program!)} is not the program sweep ${record.name} started with (SHA-256 ${sha?.slice(0, 12)}… here, ${record.programSha256.slice(0, 12)}… recorded)`);
+    io.err(`worker: ${file} is not the ${code.kind} sweep ${record.name} started with (SHA-256 ${sha?.slice(0, 12)}… here, ${record.programSha256.slice(0, 12)}… recorded)`);
   }
   return { specDir, trialsDir: trialsFolder(db, record.name), warn: io.err };
 }
@@ -124,7 +126,7 @@ function programOf(record: SweepRecord, spec: SweepSpec, db: string, io: Io): No
 /** A sweep of sweep's models, on the data its trials were recorded with (by which the spec names them). */
 async function onData(
   store: Store, record: SweepRecord, written: SweepSpec, open: (settings: DataSettings, base: string) => Promise<Dataset>,
-): Promise<{ spec: SweepSpec; dataset: Dataset; program?: undefined }> {
+): Promise<{ spec: SweepSpec; dataset: Dataset; code?: undefined }> {
   const { settings, base } = await recordedData(store, record, written);
   const dataset = await open(settings, base);
   return { spec: resolveSpec(written, dataset, specName(record, store)), dataset };

@@ -1,20 +1,11 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { datasetArrays, type DatasetArrays } from '../data/dataset.js';
 import { isCodeConfig } from '../spec/code.js';
 import type { RunJob, TrialRunner } from '../trial/runner.js';
+import { workerFile } from '../worker-file.js';
 import type { BackendChoice, TrainResult, TrainTask, Verdict, WorkerEvent, WorkerInit } from './protocol.js';
 
-/** The compiled worker; under vitest (running src/*.ts) the build in dist/ is used. */
-function workerFile(): string {
-  const sibling = fileURLToPath(new URL('../train/worker.js', import.meta.url));
-  if (existsSync(sibling)) return sibling;
-  const built = fileURLToPath(new URL('../../dist/train/worker.js', import.meta.url));
-  if (existsSync(built)) return built;
-  throw new Error(`training worker not found at ${sibling} or ${built}: run \`npm run build\``);
-}
 
 export type PoolOptions = {
   readonly workers: number;
@@ -34,7 +25,7 @@ export class TrainingPool implements TrialRunner {
     }
     const init: WorkerInit = { dataset: datasetArrays(options.dataset), backend: options.backend };
     this.piscina = new Piscina({
-      filename: workerFile(),
+      filename: workerFile(import.meta.url, '../train/worker.js'),
       minThreads: options.workers,
       maxThreads: options.workers,
       // Each worker runs one trial at a time: two on one thread would only interleave.

@@ -105,6 +105,11 @@ export type CodeSpec = {
   readonly grid: Readonly<Record<string, readonly unknown[] | CodeRange>>;
 };
 
+/** The file of the user's code, as the spec names it: the program, or the objective module. */
+export function codeFile(code: CodeSpec): string {
+  return code.program ?? code.objective!;
+}
+
 /** Whether a configuration is one of the user's code (not a built-in model's). */
 export function isCodeConfig(config: { readonly model: string }): config is CodeConfig {
   return (CODE_KINDS as readonly string[]).includes(config.model);

@@ -6,6 +6,8 @@ import { failpoint } from '../failpoint.js';
 import type { BackendChoice } from '../pool/protocol.js';
 import { TrainingPool } from '../pool/pool.js';
 import { ProgramRunner, programSha256 } from '../trial/program/runner.js';
+import { ObjectiveRunner } from '../trial/objective/runner.js';
+import { codeFile } from '../spec/code.js';
 import type { TrialRunner } from '../trial/runner.js';
 import { maxSteps } from '../search/space.js';
 import { makeStrategy } from '../search/strategy.js';
@@ -26,8 +28,8 @@ export type RunSweepOptions = {
   readonly store: Store;
   /** The data sweep's built-in models train on; a sweep of the user's code has none. */
   readonly dataset?: DatasetArrays;
-  /** A sweep of a program: where it runs and keeps its trials' folders (src/trial/program/runner.ts). */
-  readonly program?: { readonly specDir: string; readonly trialsDir: string; readonly warn?: (line: string) => void };
+  /** A sweep of the user's code (a program, an objective module): where it runs and keeps its trials' folders. */
+  readonly code?: { readonly specDir: string; readonly trialsDir: string; readonly warn?: (line: string) => void };
   readonly workers: number;
   readonly backend: BackendChoice;
   /** Take a checkpoint after each epoch and keep each trained model, in the store (default true). */
@@ -69,7 +71,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const recorded = o.joining ? await store.sweep(spec.name) : undefined;
   const sweepId = recorded?.id ?? await store.upsertSweep({
     name: spec.name, metric: spec.metric.name, goal: spec.metric.goal, seed: spec.seed, specPath: o.specPath, specYaml: o.specText,
-    programSha256: spec.code?.program !== undefined && o.program ? programSha256(resolve(o.program.specDir, spec.code.program)) : null,
+    programSha256: spec.code && o.code ? programSha256(resolve(o.code.specDir, codeFile(spec.code))) : null,
   });
   if (!recorded) await store.addTrials(sweepId, spec.seed, spec.data, trials);
   if (o.retryFailed) await store.retryFailed(sweepId);
@@ -142,12 +144,13 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   return tally.finish((performance.now() - started) / 1000);
 }
 
-/** What trains this sweep's trials: the user's program, or the worker pool on the sweep's data. */
+/** What trains this sweep's trials: the user's program or objective module, or the worker pool on the sweep's data. */
 function makeRunner(o: RunSweepOptions, workers: number): TrialRunner {
   const { spec } = o;
   if (spec.code) {
-    if (spec.code.kind !== 'program' || !o.program) throw new Error(`a sweep of ${spec.code.kind === 'program' ? 'a program needs RunSweepOptions.program' : 'an objective module cannot run yet'}`);
-    return new ProgramRunner({ code: spec.code, sweep: spec.name, metric: spec.metric, ...o.program });
+    if (!o.code) throw new Error('a sweep of the user\'s code needs RunSweepOptions.code');
+    const settings = { code: spec.code, sweep: spec.name, metric: spec.metric, ...o.code };
+    return spec.code.kind === 'program' ? new ProgramRunner(settings) : new ObjectiveRunner({ ...settings, workers });
   }
   if (!o.dataset) throw new Error('a sweep of built-in models needs its dataset');
   return new TrainingPool({ workers, backend: o.backend, dataset: o.dataset, heapLimitMb: o.workerHeapMb });

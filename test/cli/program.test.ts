@@ -126,6 +126,26 @@ describe('the examples', () => {
     expect(repro.code).toBe(0);
   });
 
+  it('examples/tfjs: an objective module in sweep\'s worker threads, TensorFlow.js inside, pruned by ASHA', async () => {
+    // The example's layout around it: the repository's data and packages, as its imports find them.
+    const root = tempDir('sweep-objective-');
+    cpSync(join(EXAMPLES, 'tfjs'), join(root, 'examples', 'tfjs'), { recursive: true });
+    symlinkSync(resolve('data'), join(root, 'data'));
+    symlinkSync(resolve('node_modules'), join(root, 'node_modules'));
+    const dir = join(root, 'examples', 'tfjs');
+    const db = join(root, 'runs', 'sweeps.db');
+    writeFileSync(join(dir, 'sweep.yaml'), readFileSync(join(dir, 'sweep.yaml'), 'utf8').replace('trials: 6', 'trials: 3').replace('epochs: [3]', 'epochs: [3]\n  limit: [600]'));
+    const r = await sweep('run', join(dir, 'sweep.yaml'), '--db', db, '--workers', '2');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/sweep tfjs-ann finished in .*: [1-3] completed(, \d pruned)?, 0 failed/);
+    const trials = rows<{ status: string; backend: string; epochs_done: number }>(db, 'SELECT status, backend, epochs_done FROM trials');
+    expect(trials).toHaveLength(3);
+    for (const t of trials) expect([t.backend, t.status === 'completed' ? t.epochs_done === 3 : t.status === 'pruned']).toEqual(['objective', true]);
+    // Each trial kept its weights in its own folder.
+    expect(readdirSync(join(root, 'runs', 'trials', 'tfjs-ann')).every((f) => existsSync(join(root, 'runs', 'trials', 'tfjs-ann', f, 'weights.json')))).toBe(true);
+  });
+
   it.runIf(TORCH_PYTHON)('examples/keras-log: Keras\'s model.fit progress bar, read by the spec\'s filter, one step per epoch', async () => {
     const { dir, db } = example('keras-log');
     cpSync(join(EXAMPLES, 'pytorch'), join(dir, '..', 'pytorch'), { recursive: true });
