@@ -15,6 +15,7 @@ import { resolveSpec } from '../sweep/resolve-spec.js';
 import { runSweep, type RunSweepOptions } from '../sweep/run-sweep.js';
 import { codeFile, isCodeConfig } from '../spec/code.js';
 import { checkCode } from '../trial/check-code.js';
+import { buildLaunch } from '../trial/program/command.js';
 import { Option } from 'commander';
 import { backendOption, dataOption, dbOption, defineCommand, integer, trialsFolder, workersOption, type Io } from './command.js';
 import { formatValue, labelOf, paramsOf, shownKeys } from '../spec/labels.js';
@@ -98,7 +99,7 @@ async function runCode(specPath: string, spec: SweepSpec, text: string, count: n
   const specDir = dirname(resolve(specPath));
   const trials = makeStrategy(spec).initial();
   await checkCode(code, specDir, trials[0] && isCodeConfig(trials[0].config) ? trials[0].config.params : {});
-  if (values.dryRun) return dryRunCode(specPath, spec, count, io.out);
+  if (values.dryRun) return dryRunCode(specPath, specDir, spec, count, io.out);
   const trialsDir = trialsFolder(values.db, spec.name);
   return runWith({
     specPath, spec, text, values, io, workers: values.workers ?? availableParallelism(),
@@ -169,15 +170,25 @@ function dryRun(specPath: string, spec: SweepSpec, data: DatasetInfo, count: num
 }
 
 /** `sweep run --dry-run` on a program's spec: the trials, with their parameters, and the command the first one runs. */
-function dryRunCode(specPath: string, spec: SweepSpec, count: number, out: (line: string) => void): number {
+function dryRunCode(specPath: string, specDir: string, spec: SweepSpec, count: number, out: (line: string) => void): number {
   const code = spec.code!;
   const { method } = spec.search;
-  out(`${specPath}: sweep "${spec.name}" of ${codeFile(code)}, ${count} ${method === 'grid' ? 'configurations' : `trials of ${method} search`} (seed ${spec.seed}, metric ${spec.metric.name}, ${spec.metric.goal}d)${spec.search.earlyStopping ? `, early stopping: ${spec.search.earlyStopping.type}` : ''}`);
+  out(`${specPath}: sweep "${spec.name}" of ${codeFile(code)}, ${count} ${method === 'grid' ? 'configurations' : `trials of ${method} search`} (seed ${spec.seed}, ${code.metricDeclared ? `metric ${spec.metric.name}, ${spec.metric.goal}d` : 'no metric: a trial completes on exit 0'})${spec.search.earlyStopping ? `, early stopping: ${spec.search.earlyStopping.type}` : ''}`);
   const strategy = makeStrategy(spec);
-  if (strategy.propose) out(`TPE proposes each trial from the results before it: the first ${Math.min(count, 10)} are random search's.`);
+  if (strategy.propose) {
+    out(`TPE proposes each trial from the results before it: the first ${Math.min(count, 10)} are random search's.`);
+    return 0;
+  }
   const trials = strategy.initial();
   const shown = shownKeys(trials.map((t) => t.config));
   out(formatTable(['#', 'config', ...shown.map(labelOf)],
     trials.map((t, i) => [i + 1, t.configId, ...shown.map((k) => formatValue(paramsOf(t.config)[k]))])));
+  const first = trials[0]?.config;
+  if (code.kind === 'program' && first && isCodeConfig(first)) {
+    const { argv } = buildLaunch({ program: resolve(specDir, code.program!), command: code.command, interpreter: code.interpreter }, first.params, {
+      paramsFile: '$SWEEP_PARAMS_FILE', env: process.env,
+    });
+    out(`trial 1 runs: ${argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')}`);
+  }
   return 0;
 }
