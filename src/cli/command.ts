@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { dirname, join, resolve } from 'node:path';
 import { BACKENDS } from '../pool/protocol.js';
+import { UserError } from '../errors.js';
 import { isPostgresUrl } from '../store/location.js';
 
 /**
@@ -69,4 +70,16 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
     }
     return n;
   };
+}
+
+/**
+ * How many failed trials, with none completed or pruned, stop a run (runSweep's `giveUpAfter`): W&B's agent's
+ * MAX_INITIAL_FAILURES (5), or SWEEP_MAX_INITIAL_FAILURES (0: never).
+ */
+export function maxInitialFailures(): number {
+  const text = process.env.SWEEP_MAX_INITIAL_FAILURES;
+  if (text === undefined || text === '') return 5;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`SWEEP_MAX_INITIAL_FAILURES must be a whole number (0: never stop), got "${text}"`);
+  return n;
 }

@@ -17,10 +17,10 @@ import { codeFile, isCodeConfig } from '../spec/code.js';
 import { checkCode } from '../trial/check-code.js';
 import { buildLaunch } from '../trial/program/command.js';
 import { Option } from 'commander';
-import { backendOption, dataOption, dbOption, defineCommand, integer, trialsFolder, workersOption, type Io } from './command.js';
+import { backendOption, dataOption, dbOption, defineCommand, integer, maxInitialFailures, trialsFolder, workersOption, type Io } from './command.js';
 import { formatValue, labelOf, paramsOf, shownKeys } from '../spec/labels.js';
 import { progressLog } from './progress-log.js';
-import { lostLine, userStop } from './user-stop.js';
+import { giveUpLine, lostLine, userStop } from './user-stop.js';
 import { formatTable } from './table.js';
 import { checkTfjsVersions } from '../train/tfjs-version.js';
 
@@ -116,6 +116,7 @@ async function runWith(r: {
   const { out } = io;
   const { backend } = values;
   const { keys } = makeStrategy(spec);
+  const giveUpAfter = maxInitialFailures();
   const store = await openStore(values.db);
   const live = values.tui && io.interactive;
   // Ink takes ~0.4 s to load: only when the screen is shown.
@@ -130,7 +131,7 @@ async function runWith(r: {
     if (!view) out(`${r.head}; database: ${store.location}`);
     const result = await runSweep({
       spec, specText: text, specPath, store, dataset, code: r.code, workers, backend, signal: stop.signal,
-      retryFailed: values.retryFailed ?? false,
+      retryFailed: values.retryFailed ?? false, giveUpAfter,
       environment: currentEnvironment(dataset?.files ?? {}),
       onEvent: (e) => {
         // A worker that was cut off long enough for another to take its trial over says so.
@@ -139,10 +140,12 @@ async function runWith(r: {
         else log(e);
       },
     });
+    if (result.gaveUpAfter !== undefined) io.err(giveUpLine(spec.name, result.gaveUpAfter));
     if (!view && result.best) {
       out(`best: trial ${result.best.trialId}; \`sweep best ${spec.name}\` prints its configuration`);
     }
     if (stop.signal.aborted) return stop.code;
+    if (result.gaveUpAfter !== undefined) return 1;
     return result.failed > 0 && result.completed === 0 && result.skipped === 0 ? 1 : 0;
   } finally {
     await screen?.close();

@@ -43,6 +43,10 @@ export function userStop(io: Io, announce?: () => void): UserStop {
   };
 }
 
+/** What `run` and `worker` say when a sweep's first trials all failed and no more were started. */
+export const giveUpLine = (sweep: string, failed: number) =>
+  `sweep ${sweep}: its first ${failed} trials all failed, so no more were started (\`sweep show ${sweep}\` has their errors; SWEEP_MAX_INITIAL_FAILURES=0 never stops)`;
+
 /** What a worker that lost its trial to another (its lease expired while it was cut off) says. */
 export const lostLine = (trialId: number) =>
   `sweep: trial ${trialId} was taken over by another worker (this one's lease expired); nothing of this attempt was recorded`;

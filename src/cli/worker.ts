@@ -18,9 +18,9 @@ import { checkCode } from '../trial/check-code.js';
 import { programSha256 } from '../trial/program/runner.js';
 import type { SweepRecord } from '../trial/types.js';
 import { makeStrategy } from '../search/strategy.js';
-import { backendOption, dataOption, dbOption, defineCommand, trialsFolder, workersOption, type Io } from './command.js';
+import { backendOption, dataOption, dbOption, defineCommand, maxInitialFailures, trialsFolder, workersOption, type Io } from './command.js';
 import { progressLog } from './progress-log.js';
-import { lostLine, userStop } from './user-stop.js';
+import { giveUpLine, lostLine, userStop } from './user-stop.js';
 import { checkTfjsVersions } from '../train/tfjs-version.js';
 
 type WorkerOptions = { db: string; sweep?: string; workers?: number; backend: BackendChoice; data?: string; wait?: boolean };
@@ -51,11 +51,14 @@ export const workerCommand = defineCommand<WorkerOptions>({
 export async function worker(values: WorkerOptions, io: Io): Promise<number> {
   const { out } = io;
   checkTfjsVersions();
+  const giveUpAfter = maxInitialFailures();
   const store = await openStore(values.db);
   const stop = userStop(io);
   // Often enough to take over a dead worker's trial soon after its lease ends.
   const pollMs = Math.min(5_000, store.leaseMs / 2);
   const open = datasetOpener({ dataDir: values.data, log: out }, (d) => out(`worker: data ${datasetLine(d)}`));
+  // Sweeps whose first trials all failed here: this worker starts no more of theirs.
+  const gaveUpOn = new Set<string>();
   try {
     out(`worker: database ${store.location}${values.sweep ? `, sweep ${values.sweep}` : ''}`);
     while (!stop.signal.aborted) {
@@ -65,6 +68,7 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
       }
       const todo = [];
       for (const summary of sweeps) {
+        if (gaveUpOn.has(summary.name)) continue;
         const record = (await store.sweep(summary.name))!;
         const spec = parseSpec(record.specYaml, specName(record, store));
         // A TPE sweep is open while it has trials left to propose, as well as to claim.
@@ -82,7 +86,7 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
         const log = progressLog(out, makeStrategy(spec).keys, spec.metric.name);
         const result = await runSweep({
           spec, specText: record.specYaml, specPath: record.specPath, store, dataset, code: trains.code, backend: values.backend,
-          joining: true, workers: values.workers ?? availableParallelism(), signal: stop.signal,
+          joining: true, giveUpAfter, workers: values.workers ?? availableParallelism(), signal: stop.signal,
           environment: currentEnvironment(dataset?.files ?? {}),
           onEvent: (e) => {
             if (e.type === 'trial-end' && e.lost) io.err(lostLine(e.trialId));
@@ -93,12 +97,16 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
           },
         });
         trained += result.completed + result.failed + result.interrupted + result.pruned;
+        if (result.gaveUpAfter !== undefined) {
+          io.err(giveUpLine(spec.name, result.gaveUpAfter));
+          gaveUpOn.add(spec.name);
+        }
       }
       // The rest is held by other workers (or there is none, with --wait): look again in a while.
       if (trained === 0) await sleep(pollMs, undefined, { signal: stop.signal }).catch(() => {});
     }
     out(stop.signal.aborted ? 'worker: stopped' : 'worker: no trials left');
-    return stop.code;
+    return stop.code || (gaveUpOn.size > 0 ? 1 : 0);
   } finally {
     stop.dispose();
     await store.close();

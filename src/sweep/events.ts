@@ -37,4 +37,9 @@ export type SweepResult = {
   /** Trials recorded for this sweep whose configuration the spec no longer has: kept, not run. */
   notInGrid: number;
   seconds: number; best: Best | null;
+  /**
+   * Set where this run stopped because its first trials all failed (W&B's agent stops so after
+   * 5): how many. Their trials are recorded failed; the rest wait, pending.
+   */
+  gaveUpAfter?: number;
 };

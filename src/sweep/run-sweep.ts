@@ -45,6 +45,11 @@ export type RunSweepOptions = {
   readonly joining?: boolean;
   /** Re-queue the sweep's failed trials first. */
   readonly retryFailed?: boolean;
+  /**
+   * Where this many trials failed and none completed or was pruned, no more are started (W&B's
+   * agent's MAX_INITIAL_FAILURES is 5): the CLI's `maxInitialFailures()`. Unset or 0: never.
+   */
+  readonly giveUpAfter?: number;
   /** Aborting stops new trials and interrupts running ones; they run again next time. */
   readonly signal?: AbortSignal;
   readonly onEvent?: (e: SweepEvent) => void;
@@ -66,6 +71,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const { spec, store } = o;
   const strategy = makeStrategy(spec);
   const trials = strategy.initial();
+  const giveUpAfter = o.giveUpAfter ?? 0;
   // Made before anything is recorded: a rule that cannot work (W&B bands that do not exist) is refused first.
   const rule = spec.search.earlyStopping && makeScheduler(spec.search.earlyStopping, { maxEpochs: maxSteps(spec) ?? Infinity });
   const recorded = o.joining ? await store.sweep(spec.name) : undefined;
@@ -109,6 +115,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     fatal ??= err;
     stop.abort();
   };
+  let gaveUp: number | undefined;
   if (todo > 0 && !stop.signal.aborted) {
     const owner = ownerToken();
     const runner = makeRunner(o, workers);
@@ -124,13 +131,17 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
       onEpoch: tally.epoch.bind(tally),
     };
     const worker = async (): Promise<void> => {
-      while (!stop.signal.aborted) {
+      // Giving up starts no new trial; those running finish (a stop would interrupt them).
+      while (!stop.signal.aborted && gaveUp === undefined) {
         // Crash point before each claim; the first is at startup: the sweep and its trials recorded, none claimed.
         failpoint('before-claim');
         const claim = await next();
         if (!claim) return;
         tally.started(claim.trial);
         tally.ended(claim.trial, await runTrial(claim, context));
+        // Code that cannot run fails every trial alike: after the first few, no more are started.
+        const { completed, failed, pruned } = tally.result;
+        if (giveUpAfter > 0 && completed + pruned === 0 && failed >= giveUpAfter && gaveUp === undefined) gaveUp = failed;
       }
     };
     await Promise.all(Array.from({ length: workers }, () => worker().catch(fail)));
@@ -141,7 +152,8 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   }
   o.signal?.removeEventListener('abort', onAbort);
   if (fatal) throw fatal;
-  return tally.finish((performance.now() - started) / 1000);
+  const result = tally.finish((performance.now() - started) / 1000);
+  return gaveUp === undefined ? result : { ...result, gaveUpAfter: gaveUp };
 }
 
 /** What trains this sweep's trials: the user's program or objective module, or the worker pool on the sweep's data. */

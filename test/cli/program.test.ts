@@ -12,7 +12,7 @@ import { createTestDb } from '../store/pg-test-db.js';
 import { SWEEPDEMO } from '../spec/wandb-docs.js';
 import { tempDir } from '../temp-dir.js';
 import { alive } from '../trial/program/proc.js';
-import { stoppedRun, sweep } from './run-cli.js';
+import { stoppedRun, sweep, sweepProcess } from './run-cli.js';
 
 const EXAMPLES = resolve('examples');
 
@@ -246,6 +246,76 @@ print("epoch=1 score=1")
     const r = await sweep('run', spec, '--db', db);
     expect(r.out).toMatch(/FAILED: the program exited 0 without reporting score, the sweep's metric \(it reported accuracy\)/);
     expect(r.code).toBe(1);
+  });
+});
+
+describe('a program that cannot run: like W&B\'s agent, the sweep gives up after its first 5 trials fail', () => {
+  const failing = () => programSpec('import sys\nsys.exit("no GPU here")\n', '  x: [1, 2, 3, 4, 5, 6, 7, 8]\n');
+  const statuses = (db: string) => rows<{ status: string; n: number }>(db, 'SELECT status, COUNT(*) AS n FROM trials GROUP BY status ORDER BY status');
+
+  it('sweep run: 5 failed, 3 left pending, one line and exit 1; a second run, and SWEEP_MAX_INITIAL_FAILURES=0, run the rest', async () => {
+    const { spec, db } = failing();
+    let r = await sweep('run', spec, '--db', db, '--workers', '1');
+    expect(r.err).toBe('sweep p: its first 5 trials all failed, so no more were started (`sweep show p` has their errors; SWEEP_MAX_INITIAL_FAILURES=0 never stops)\n');
+    expect(r.out).toMatch(/trial 1 \[x=1\] FAILED: the program exited with code 1: no GPU here/);
+    expect(r.code).toBe(1);
+    expect(statuses(db)).toEqual([{ status: 'failed', n: 5 }, { status: 'pending', n: 3 }]);
+    // The failures already recorded do not count again: the next run tries the 3 left.
+    r = await sweep('run', spec, '--db', db, '--workers', '1');
+    expect(r.err).toBe('');
+    expect(statuses(db)).toEqual([{ status: 'failed', n: 8 }]);
+    // Never giving up: all 8 run again.
+    process.env.SWEEP_MAX_INITIAL_FAILURES = '0';
+    try {
+      r = await sweep('run', spec, '--db', db, '--retry-failed');
+    } finally {
+      delete process.env.SWEEP_MAX_INITIAL_FAILURES;
+    }
+    expect(r.err).toBe('');
+    expect(rows(db, 'SELECT SUM(attempts) AS n FROM trials')).toEqual([{ n: 16 }]);
+  });
+
+  it('a trial that completes first: the failures after it are only failures', async () => {
+    const { spec, db } = programSpec('import os, sys\nif os.environ["SWEEP_PARAM_X"] != "1": sys.exit(2)\nprint("score=1")\n', '  x: [1, 2, 3, 4, 5, 6, 7]\n');
+    const r = await sweep('run', spec, '--db', db, '--workers', '1');
+    expect(r.err).toBe('');
+    expect(statuses(db)).toEqual([{ status: 'completed', n: 1 }, { status: 'failed', n: 6 }]);
+  });
+
+  it('a bad SWEEP_MAX_INITIAL_FAILURES: one line, nothing run', async () => {
+    const { spec, db } = failing();
+    process.env.SWEEP_MAX_INITIAL_FAILURES = 'some';
+    try {
+      const r = await sweep('run', spec, '--db', db);
+      expect(r.err).toBe('sweep: SWEEP_MAX_INITIAL_FAILURES must be a whole number (0: never stop), got "some"\n');
+      expect(r.code).toBe(1);
+    } finally {
+      delete process.env.SWEEP_MAX_INITIAL_FAILURES;
+    }
+    expect(existsSync(db)).toBe(false);
+  });
+
+  it('sweep worker: gives that sweep up, says so, and exits 1 instead of retrying it forever', async () => {
+    const { dir, spec, db } = failing();
+    // Recorded, none run: a run killed before its first claim.
+    process.env.SWEEP_FAILPOINT = 'before-claim';
+    try {
+      expect(sweepProcess('run', spec, '--db', db).code).toBe(null);
+    } finally {
+      delete process.env.SWEEP_FAILPOINT;
+    }
+    expect(statuses(db)).toEqual([{ status: 'pending', n: 8 }]);
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const r = await sweep('worker', '--db', db, '--workers', '1');
+      expect(r.err).toMatch(/^sweep p: its first 5 trials all failed, so no more were started/);
+      expect(r.out).toMatch(/worker: no trials left/);
+      expect(r.code).toBe(1);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(statuses(db)).toEqual([{ status: 'failed', n: 5 }, { status: 'pending', n: 3 }]);
   });
 });
 
