@@ -52,12 +52,18 @@ export function sampleOf(c: AnyConfig): Sample {
 /**
  * A trial of the sweep as a model-based strategy (TPE) sees it. `score` is the sweep's metric
  * turned so that higher is better (val_accuracy as is, val_loss negated).
- * - complete: `score` is its final score.
+ * - complete: `score` is its final score. In a sweep of several objectives, `values` holds
+ *   each of them, in the spec's order, turned to be minimized (src/pareto/'s convention:
+ *   val_accuracy negated, train_seconds as is); with constraints, `violation` is by how much
+ *   the trial breaks them, summed (0: feasible; src/spec/constraints.ts).
  * - pruned: `score` is its score at `epochs`, the epoch it was stopped after.
  * - running: no score yet (TPE's constant liar counts it among the worse trials).
  */
 export type Observation =
-  | { readonly number: number; readonly config: Sample; readonly state: 'complete'; readonly score: number }
+  | {
+    readonly number: number; readonly config: Sample; readonly state: 'complete'; readonly score: number;
+    readonly values?: readonly number[]; readonly violation?: number;
+  }
   | { readonly number: number; readonly config: Sample; readonly state: 'pruned'; readonly score: number; readonly epochs: number }
   | { readonly number: number; readonly config: Sample; readonly state: 'running' };
 
