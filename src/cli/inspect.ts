@@ -4,14 +4,17 @@ import { isCodeConfig } from '../spec/code.js';
 import { recordedSpec } from '../spec/load-spec.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
-import { dbOption, defineCommand, jsonOption, type Io } from './command.js';
+import { Option } from 'commander';
+import { dbOption, defineCommand, integer, jsonOption, type Io } from './command.js';
 import { formatMetric } from '../metrics/registry.js';
 import { bestSpec, specYaml } from '../spec/one-config.js';
 import { prunedLine } from '../early-stop/describe.js';
 import { formatTable, pct } from './table.js';
-import type { SweepRecord } from '../trial/types.js';
+import type { SweepRecord, TrialRecord } from '../trial/types.js';
+import type { SweepSpec } from '../spec/schema.js';
+import { hasFronts } from '../sweep/fronts.js';
 
-type Options = { db: string; json?: boolean };
+type Options = { db: string; json?: boolean; trial?: number };
 
 export const lsCommand = defineCommand<Options>({
   name: 'ls',
@@ -33,9 +36,9 @@ export const showCommand = defineCommand<Options>({
 
 export const bestCommand = defineCommand<Options>({
   name: 'best',
-  summary: "a sweep's best trial as a runnable one-configuration spec",
+  summary: "a sweep's best trial (or --trial N, of a sweep of several objectives) as a runnable one-configuration spec",
   args: ['<sweep>'],
-  options: [dbOption(), jsonOption()],
+  options: [dbOption(), jsonOption(), new Option('--trial <id>', 'this trial of the sweep, such as one of its first front').argParser(integer(1))],
   example: 'sweep best dropout > best.yaml && sweep run best.yaml',
   action: ([sweep], opts, io) => best(sweep, opts, io),
 });
@@ -85,6 +88,8 @@ export function show(name: string, values: Options, { out }: Io): Promise<number
       out(JSON.stringify(trials.map((t) => ({ ...t, epochs: epochs.get(t.id) ?? [] })), null, 2));
       return 0;
     }
+    const spec = recordedSpec(sweep);
+    if (spec && hasFronts(spec)) return showFronts(spec, trials, out);
     const configs = trials.map((t) => t.config);
     const keys = varyingKeys(configs);
     // The user's code reports its own metrics: the sweep's is its column; sweep's models have their three.
@@ -106,13 +111,55 @@ export function show(name: string, values: Options, { out }: Io): Promise<number
   });
 }
 
+/**
+ * `sweep show` of a sweep of several objectives or with constraints: its completed trials by
+ * front (the first front's marked `*`), each objective's value, then the rest; below, the
+ * first front in a line, and the constraints each infeasible trial breaks.
+ */
+function showFronts(spec: SweepSpec, trials: readonly TrialRecord[], out: (line: string) => void): number {
+  const order = [...trials].sort((a, b) => (a.front ?? Infinity) - (b.front ?? Infinity) || 0);
+  const configs = order.map((t) => t.config);
+  const keys = varyingKeys(configs);
+  const arrow = (goal: string) => (goal === 'maximize' ? '↑' : '↓');
+  out(formatTable(
+    ['front', 'trial', 'status', ...keys.map(labelOf), ...spec.objectives.map((o) => `${o.name} ${arrow(o.goal)}`), 'steps', 'seconds'],
+    order.map((t, i) => [
+      t.front === undefined ? null : `${t.front}${t.front === 1 && t.violation === 0 ? ' *' : ''}`, t.id, t.status,
+      ...keys.map((k) => formatValue(paramsOf(configs[i])[k])),
+      ...spec.objectives.map((o, j) => (t.objectiveValues ? formatMetric(o.name, t.objectiveValues[j]) : null)),
+      `${t.epochsDone}/${plannedSteps(configs[i]) ?? '?'}`, t.seconds?.toFixed(1) ?? null,
+    ]),
+  ));
+  const first = order.filter((t) => t.front === 1 && t.violation === 0);
+  out(first.length > 0
+    ? `first front: ${first.length} ${first.length === 1 ? 'trial' : 'trials'} (${first.map((t) => t.id).join(', ')}), none better in every objective${spec.constraints.length > 0 ? ' among those that meet the constraints' : ''}`
+    : 'first front: none yet (no completed trial meets the constraints)');
+  for (const t of order.filter((x) => (x.violation ?? 0) > 0)) {
+    out(`trial ${t.id} infeasible: ${(t.broken ?? []).map((b) => `${b.text} (${b.by === null ? 'no value' : `by ${formatValue(Number(b.by.toPrecision(4)))}`})`).join(', ')}`);
+  }
+  for (const t of order.filter((x) => x.status === 'failed')) out(`trial ${t.id} failed: ${t.error}`);
+  return 0;
+}
+
 /** `sweep best SWEEP`: the best trial as a runnable one-configuration spec (YAML on stdout). */
 export function best(name: string, values: Options, { out }: Io): Promise<number> {
   return withStore(values.db, async (store) => {
     const sweep = await findSweep(store, name);
-    const top = (await store.trials(sweep.id)).find((t) => t.status === 'completed');
+    const trials = await store.trials(sweep.id);
+    const recorded = recordedSpec(sweep);
+    let top = trials.find((t) => t.status === 'completed');
+    if (values.trial !== undefined) {
+      top = trials.find((t) => t.id === values.trial);
+      if (!top || top.status !== 'completed') {
+        throw new UserError(`sweep "${sweep.name}" has no completed trial ${values.trial}${top ? ` (it is ${top.status})` : ''}`);
+      }
+    } else if (recorded && hasFronts(recorded) && top) {
+      // Of several objectives, the best is the front: the user chooses the trade-off.
+      const first = trials.filter((t) => t.front === 1 && t.violation === 0).map((t) => t.id);
+      throw new UserError(`sweep "${sweep.name}" ranks on ${recorded.objectives.map((o) => o.name).join(' and ')}${recorded.constraints.length > 0 ? ' under constraints' : ''}: its best is a front, trials ${first.join(', ') || 'none yet'} (\`sweep show ${sweep.name}\`); name one with --trial N`);
+    }
     if (!top) throw new UserError(`sweep "${sweep.name}" has no completed trial yet`);
-    const spec = bestSpec(sweep, top.seed, top.data, top.config, recordedSpec(sweep)?.code);
+    const spec = bestSpec(sweep, top.seed, top.data, top.config, recorded?.code);
     if (values.json) {
       out(JSON.stringify({
         sweep: sweep.name, trial: top.id, configId: top.configId, metric: sweep.metric,
@@ -122,7 +169,7 @@ export function best(name: string, values: Options, { out }: Io): Promise<number
     }
     const scores = isCodeConfig(top.config) ? `${sweep.metric} ${formatMetric(sweep.metric, top.metricValue)}`
       : `val_accuracy ${pct(top.valAccuracy)}%, test_accuracy ${pct(top.testAccuracy)}%`;
-    out(`# The best trial (${top.id}, config ${top.configId}) of sweep "${sweep.name}": ${scores}.`);
+    out(`# ${values.trial === undefined ? 'The best trial' : 'Trial'} (${top.id}, config ${top.configId}) of sweep "${sweep.name}": ${scores}.`);
     out(specYaml(spec));
     return 0;
   });

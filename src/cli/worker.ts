@@ -71,8 +71,8 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
         if (gaveUpOn.has(summary.name)) continue;
         const record = (await store.sweep(summary.name))!;
         const spec = parseSpec(record.specYaml, specName(record, store));
-        // A TPE sweep is open while it has trials left to propose, as well as to claim.
-        const proposing = spec.search.method === 'tpe' && summary.total < spec.search.trials!;
+        // A sweep that proposes as it goes (TPE, NSGA-II) is open while it has trials left to propose, as well as to claim.
+        const proposing = makeStrategy(spec).propose !== undefined && summary.total < spec.search.trials!;
         if (summary.pending > 0 || summary.running > 0 || proposing) todo.push({ record, written: spec });
       }
       if (todo.length === 0 && !values.wait) break;

@@ -45,8 +45,14 @@ export const EARLY_STOPPING: z.ZodType<EarlyStopping> = z.unknown().transform((v
     ctx.addIssue({ code: 'custom', path: where, message: `must be one of ${ruleTypes().join(', ')}` });
     return z.NEVER;
   }
-  const parsed = rule.schema.safeParse(value);
-  if (parsed.success) return parsed.data;
+  // `metric`, which objective the rule judges in a sweep of several, is every rule's: the spec checks it.
+  const { metric, ...options } = value as Record<string, unknown>;
+  if (metric !== undefined && typeof metric !== 'string') {
+    ctx.addIssue({ code: 'custom', path: ['metric'], message: 'must be the name of one of the sweep\'s objectives' });
+    return z.NEVER;
+  }
+  const parsed = rule.schema.safeParse(options);
+  if (parsed.success) return metric === undefined ? parsed.data : { ...parsed.data, metric };
   for (const issue of parsed.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
   return z.NEVER;
 });

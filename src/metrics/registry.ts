@@ -36,6 +36,11 @@ export type MetricDef = {
   readonly objective: boolean;
   /** Why it may not, where it may not: said when a spec asks for it. */
   readonly notObjective?: string;
+  /**
+   * A cost (time, size): not an objective alone, as it would rank the smallest model first, but
+   * one of a sweep's several objectives beside one that is (accuracy against cost).
+   */
+  readonly cost?: boolean;
   /** Where the built-in models' records hold it: an epoch's field, and a finished trial's. */
   readonly epochField?: EpochField;
   readonly trialField?: TrialField;
@@ -79,12 +84,12 @@ export const BUILT_IN_METRICS: readonly MetricDef[] = [
     trialField: 'testLoss', doc: 'cross-entropy on the test split, evaluated once after the last epoch',
   },
   {
-    name: 'train_seconds', goal: 'minimize', format: 'seconds', measuredBy: 'sweep', when: 'end', objective: false,
+    name: 'train_seconds', goal: 'minimize', format: 'seconds', measuredBy: 'sweep', when: 'end', objective: false, cost: true,
     notObjective: 'a cost alone ranks the smallest model first, whatever its accuracy',
     trialField: 'seconds', doc: 'seconds the trial trained, every attempt\'s epochs counted once',
   },
   {
-    name: 'params', goal: 'minimize', format: 'count', measuredBy: 'sweep', when: 'end', objective: false,
+    name: 'params', goal: 'minimize', format: 'count', measuredBy: 'sweep', when: 'end', objective: false, cost: true,
     notObjective: 'a cost alone ranks the smallest model first, whatever its accuracy',
     trialField: 'params', doc: 'the model\'s number of weights',
   },
@@ -115,11 +120,11 @@ export function isBuiltInMetric(name: string): boolean {
 }
 
 /**
- * `name` with `goal` as a sweep's objective, or why it cannot be one: a built-in metric whose
+ * `name` with `goal` as a sweep's objective (one of `several`, where a cost may be one), or why it cannot be one: a built-in metric whose
  * goal is the other way, the test set's, or a metric of the trial's own without a goal.
  */
 export function checkObjective(
-  name: string, goal: Goal | undefined, reported = false,
+  name: string, goal: Goal | undefined, reported = false, several = false,
 ): Objective | { readonly problem: string; readonly field: 'name' | 'goal' } {
   const def = BY_NAME.get(name);
   // The user's code reports the metric itself: under a built-in name it is still its own, and
@@ -133,7 +138,8 @@ export function checkObjective(
     if (goal === undefined) return { problem: `"${name}" is not a metric sweep measures: give its goal (maximize or minimize)`, field: 'name' };
     return { name, goal };
   }
-  if (!def.objective) {
+  if (!def.objective && !(several && def.cost)) {
+    if (def.cost) return { problem: `${name} is a cost: list it in \`metrics:\` beside what it costs, e.g. [val_accuracy, ${name}] (alone, ${def.notObjective})`, field: 'name' };
     return { problem: `${name} cannot be what the sweep ranks on (${def.notObjective}): use ${objectiveNames().join(' or ')}`, field: 'name' };
   }
   if (goal !== undefined && goal !== def.goal) return { problem: `sweep can only ${def.goal} ${name}, not ${goal} it: write \`goal: ${def.goal}\``, field: 'goal' };

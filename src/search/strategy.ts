@@ -14,6 +14,8 @@ import type { Trial, TrialRecord } from '../trial/types.js';
 import { sampleRandom } from './random.js';
 import { CODE_KEY, configOf, sampleOf, searchSpace, type Observation, type Sample } from './space.js';
 import { proposeTpe } from './tpe.js';
+import { proposeNsga2, type MoObservation } from './nsga2.js';
+import { minimized } from '../pareto/minimized.js';
 
 export interface SearchStrategy {
   /** The hyperparameters (or the code's parameters) that tell this search's trials apart, in table order. */
@@ -56,6 +58,26 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
     const trials = Array.from({ length: n }, (_, k) => toTrial(sampleRandom(space, spec.seed, k), { method, k }));
     return { initial: () => trials, planned: n, keys };
   }
+  if (method === 'nsga2') {
+    const options = spec.search.population === undefined ? {} : { populationSize: spec.search.population };
+    return {
+      initial: () => [],
+      planned: n,
+      keys,
+      propose(recorded, number) {
+        if (recorded.length >= n) return undefined;
+        const population = recorded.map((t) => observeMo(spec, t));
+        const have = new Set(recorded.map((t) => t.configId));
+        for (let attempt = 0; attempt < RETRIES; attempt++) {
+          const k = number + attempt * 1_000_000;
+          const p = proposeNsga2(space, population, k, spec.seed, options);
+          const trial = toTrial(p.sample, { method, k, generation: p.generation, parents: p.parents, bredFrom: p.bredFrom });
+          if (!have.has(trial.configId)) return trial;
+        }
+        return undefined;
+      },
+    };
+  }
   return {
     initial: () => [],
     planned: n,
@@ -87,7 +109,7 @@ function observe(spec: SweepSpec, t: TrialRecord): Observation[] {
   const config = sampleOf(t.config);
   switch (t.status) {
     case 'completed':
-      return [{ number: t.number, config, state: 'complete', score: score(spec.metric.goal, t.metricValue) }];
+      return [{ number: t.number, config, state: 'complete', score: score(spec.metric.goal, t.metricValue), ...goals(spec, t) }];
     case 'pruned':
       return [{ number: t.number, config, state: 'pruned', score: score(spec.metric.goal, t.metricValue), epochs: t.epochsDone }];
     case 'failed':
@@ -95,6 +117,26 @@ function observe(spec: SweepSpec, t: TrialRecord): Observation[] {
     default:
       return [{ number: t.number, config, state: 'running' }];
   }
+}
+
+/** A completed trial's objectives (minimized) where the sweep has several, and its violation where it has constraints. */
+function goals(spec: SweepSpec, t: TrialRecord): { values?: number[]; violation?: number } {
+  return {
+    ...(spec.objectives.length > 1 ? { values: spec.objectives.map((o, i) => minimized(o.goal, t.objectiveValues?.[i])) } : {}),
+    ...(spec.constraints.length > 0 ? { violation: t.violation ?? 0 } : {}),
+  };
+}
+
+/** A recorded trial as NSGA-II sees it: its state, its objectives (minimized) once complete, and the generation its proposal recorded. */
+function observeMo(spec: SweepSpec, t: TrialRecord): MoObservation {
+  const state = t.status === 'completed' ? 'complete' : t.status === 'pruned' ? 'pruned' : t.status === 'failed' ? 'failed' : 'running';
+  const generation = typeof t.search?.generation === 'number' ? t.search.generation : undefined;
+  const parents = Array.isArray(t.search?.parents) ? (t.search.parents as number[]) : undefined;
+  return {
+    number: t.number, config: sampleOf(t.config), state,
+    ...(state === 'complete' ? { values: spec.objectives.map((o, i) => minimized(o.goal, t.objectiveValues?.[i] ?? (i === 0 ? t.metricValue : null))), violation: t.violation ?? 0 } : {}),
+    ...(generation === undefined ? {} : { generation }), ...(parents === undefined ? {} : { parents }),
+  };
 }
 
 const numbers = (h: readonly Observation[], state: Observation['state']) => h.filter((o) => o.state === state).map((o) => o.number);

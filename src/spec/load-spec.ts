@@ -3,9 +3,10 @@ import { LineCounter, isMap, isPair, isScalar, parseDocument, type Document, typ
 import type { core } from 'zod';
 import { checkSettings } from '../data/registry.js';
 import { UserError } from '../errors.js';
-import { builtInObjectiveProblem } from '../metrics/registry.js';
+import { BUILT_IN_METRICS, builtInObjectiveProblem, isBuiltInMetric } from '../metrics/registry.js';
 import { type CodeRange, type CodeSpec } from './code.js';
 import { checkCollect } from './collect.js';
+import { REGISTRY, type HyperparameterKey } from './hyperparameters.js';
 import { KIND_AXES, MODEL_KINDS, specSchema, type SweepSpec } from './schema.js';
 import { fromWandb, isWandbConfig } from './wandb.js';
 
@@ -119,8 +120,23 @@ export function parseSpecWithNotes(text: string, file: string): { spec: SweepSpe
   const spec = { ...parsed.data, data: checkSettings(parsed.data.data, (path, problem) => fail(['data', ...path], problem)) };
 
   // The built-in models report the registry's metrics only: a metric of the trial's own would never arrive.
-  const notBuiltIn = builtInObjectiveProblem(spec.metric.name);
-  if (notBuiltIn !== undefined) fail(typeof native.metric === 'string' ? ['metric'] : ['metric', 'name'], notBuiltIn);
+  if (native.metrics === undefined) {
+    const notBuiltIn = builtInObjectiveProblem(spec.metric.name);
+    if (notBuiltIn !== undefined) fail(typeof native.metric === 'string' ? ['metric'] : ['metric', 'name'], notBuiltIn);
+  }
+  spec.objectives.forEach((o, i) => {
+    if (!isBuiltInMetric(o.name)) {
+      const written = (native.metrics as unknown[])[i];
+      fail(typeof written === 'string' ? ['metrics', i] : ['metrics', i, 'name'], `must be a metric sweep records (${BUILT_IN_METRICS.filter((m) => m.objective || m.cost).map((m) => m.name).join(', ')}), got ${JSON.stringify(o.name)}`);
+    }
+  });
+  // A bound on a metric the built-in models record, or on a numeric hyperparameter.
+  spec.constraints.forEach((c, i) => {
+    const numeric = c.name in REGISTRY && REGISTRY[c.name as HyperparameterKey].range !== null;
+    if (!isBuiltInMetric(c.name) && !numeric) {
+      fail(['constraints', i], `"${c.name}" is neither a metric sweep records nor a numeric hyperparameter (e.g. params, train_seconds, val_accuracy, dropout, epochs)`);
+    }
+  });
 
   // Random search and TPE draw a bounded number of trials; a grid takes lists, not ranges.
   const { method } = spec.search;

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { EARLY_STOPPING } from '../early-stop/registry.js';
 import { dataSettings, type DataSettings } from '../data/settings.js';
 import { codeGrid, codeSettings, type CodeSpec } from './code.js';
-import { checkObjective, DEFAULT_OBJECTIVE, GOALS, type Objective } from '../metrics/registry.js';
+import { checkObjective, DEFAULT_OBJECTIVE, GOALS, metricDef, type Objective } from '../metrics/registry.js';
+import { parseConstraint, type Constraint } from './constraints.js';
 import {
   HYPERPARAMETERS, MODEL_KINDS, REGISTRY, TRAIN_KEYS, isOptional, kindKeys, posInt,
   type HyperparameterKey, type ModelKind,
@@ -19,7 +20,7 @@ export {
   type Activation, type ModelKind, type OptimizerName, type Pooling,
 } from './hyperparameters.js';
 
-export const METHODS = ['grid', 'random', 'tpe'] as const;
+export const METHODS = ['grid', 'random', 'tpe', 'nsga2'] as const;
 export type Method = (typeof METHODS)[number];
 
 const list = <T extends z.ZodType>(item: T) =>
@@ -84,6 +85,8 @@ const search = z.strictObject({
   method: z.enum(METHODS, { error: `must be one of ${METHODS.join(', ')}` }).default('grid'),
   /** How many trials: required for random and tpe; for a grid, the first N configurations. */
   trials: posInt(100_000).optional(),
+  /** NSGA-II's population: the trials of a generation (Optuna's population_size, 50). */
+  population: posInt(10_000).optional(),
   // Each rule's keys and defaults are the rule's own (src/early-stop/registry.ts).
   earlyStopping: EARLY_STOPPING.optional(),
 });
@@ -98,21 +101,83 @@ const metric = z.union([
 ], { error: 'must be a metric\'s name, or {name, goal}' });
 
 /** The spec's metric as an Objective, checked by the registry (for the user's code, a metric it reports); NEVER where it cannot be one. */
-function objective(m: z.infer<typeof metric> | undefined, reported: boolean, ctx: z.RefinementCtx): Objective {
+function objective(
+  m: z.infer<typeof metric> | undefined, reported: boolean, ctx: z.RefinementCtx, at: (string | number)[] = ['metric'], several = false,
+): Objective {
   if (m === undefined) return DEFAULT_OBJECTIVE;
   const [name, goal] = typeof m === 'string' ? [m, undefined] : [m.name, m.goal];
-  const checked = checkObjective(name, goal, reported);
+  const checked = checkObjective(name, goal, reported, several);
   if ('problem' in checked) {
-    ctx.addIssue({ code: 'custom', message: checked.problem, path: typeof m === 'string' ? ['metric'] : ['metric', checked.field] });
+    ctx.addIssue({ code: 'custom', message: checked.problem, path: typeof m === 'string' ? at : [...at, checked.field] });
     return z.NEVER;
   }
   return checked;
+}
+
+/**
+ * A sweep of several objectives (`metrics:`, accuracy against cost): each checked as `metric:`
+ * is, a cost (train_seconds, params) allowed beside a metric that is not one.
+ */
+function objectives(ms: readonly z.infer<typeof metric>[], reported: boolean, ctx: z.RefinementCtx): Objective[] {
+  const checked = ms.map((m, i) => objective(m, reported, ctx, ['metrics', i], true));
+  const names = checked.map((o) => o?.name);
+  names.forEach((name, i) => {
+    if (name !== undefined && names.indexOf(name) < i) ctx.addIssue({ code: 'custom', path: ['metrics', i], message: `lists ${name} twice` });
+  });
+  if (!reported && checked.every((o) => o && metricDef(o.name).cost)) {
+    ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'lists only costs: add what they buy, e.g. val_accuracy' });
+  }
+  return checked;
+}
+
+/**
+ * The metric that ranks and early-stops a sweep of several objectives: the one its early-stopping
+ * rule names (`earlyStopping: {type: asha, metric: val_accuracy}`), else the first listed. A rule
+ * that names none where there are several is refused: ASHA, Hyperband and median judge one metric.
+ */
+function primary(list: readonly Objective[], es: { readonly type: string; readonly metric?: unknown } | undefined, ctx: z.RefinementCtx): Objective {
+  const at = ['search', 'earlyStopping', 'metric'];
+  if (es === undefined) return list[0];
+  if (es.metric === undefined) {
+    if (list.length > 1) {
+      ctx.addIssue({
+        code: 'custom', path: ['search', 'earlyStopping'],
+        message: `${es.type} judges one metric, and this sweep has ${list.length}: name the one it prunes on, e.g. \`earlyStopping: {type: ${es.type}, metric: ${list[0].name}}\``,
+      });
+    }
+    return list[0];
+  }
+  const named = list.find((o) => o.name === es.metric);
+  if (!named) {
+    ctx.addIssue({ code: 'custom', path: at, message: `must be one of the sweep's objectives (${list.map((o) => o.name).join(', ')}), got ${JSON.stringify(es.metric)}` });
+    return list[0];
+  }
+  if (metricDef(named.name).when === 'end') {
+    ctx.addIssue({ code: 'custom', path: at, message: `${named.name} is known only when a trial ends: early stopping needs a metric of every epoch` });
+  }
+  return named;
+}
+
+/** The spec's `constraints:`, each parsed (src/spec/constraints.ts); refused in place where one is not a bound. */
+function constraintsOf(texts: readonly string[] | undefined, ctx: z.RefinementCtx): Constraint[] {
+  return (texts ?? []).flatMap((text, i) => {
+    const c = parseConstraint(text);
+    if ('problem' in c) {
+      ctx.addIssue({ code: 'custom', path: ['constraints', i], message: c.problem });
+      return [];
+    }
+    return [c];
+  });
 }
 
 const specObject = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-"'),
   description: z.string().optional(),
   metric: metric.optional(),
+  /** Several objectives at once: a trial is ranked by the Pareto front it is on. */
+  metrics: z.array(metric, { error: 'must be a list of metrics' }).min(2, 'lists a sweep\'s objectives when it has several: give two or more, or write `metric:` for one').optional(),
+  /** Bounds on metrics or parameters, such as "params <= 200000": a trial that breaks one is infeasible. */
+  constraints: z.array(z.string(), { error: 'must be a list of bounds, such as "params <= 200000"' }).optional(),
   seed: z.number().int('must be an integer').gte(0, 'must be in [0, 2147483647]').lte(2147483647, 'must be in [0, 2147483647]').default(42),
   // The sections below depend on what trains (sweep's models, or the user's code): checked, and
   // their defaults filled, once that is known.
@@ -137,15 +202,21 @@ function section<T>(schema: z.ZodType<T>, value: unknown, key: string, ctx: z.Re
  * parameters of its own; no `train` or `data`: the code has its own).
  */
 export const specSchema = specObject.transform((s, ctx): SweepSpec => {
-  const { program, command, interpreter, objective: module, collect, trial, data, train: trainSection, grid: gridSection, metric: m, ...rest } = s;
+  const {
+    program, command, interpreter, objective: module, collect, trial, data, train: trainSection, grid: gridSection, metric: m,
+    metrics: ms, constraints: cs, ...rest
+  } = s;
   const code = program !== undefined || module !== undefined;
-  const metric = objective(m, code, ctx);
+  if (m !== undefined && ms !== undefined) ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'write `metric:` for one objective or `metrics:` for several, not both' });
+  const list = ms !== undefined ? objectives(ms, code, ctx) : [objective(m, code, ctx)];
+  const metric = primary(list, rest.search.earlyStopping as { type: string; metric?: unknown } | undefined, ctx);
+  const goals = { objectives: list, constraints: constraintsOf(cs, ctx) };
   if (!code) {
     for (const [key, value] of [['command', command], ['collect', collect], ['trial', trial]] as const) {
       if (value !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `only a sweep of a program takes \`${key}\`: name it with \`program: train.py\`` });
     }
     return {
-      ...rest, metric,
+      ...rest, metric, ...goals,
       data: section(dataSettings.default({ validationSplit: 0.1 }), data, 'data', ctx),
       train: section(train.default(trainDefaults), trainSection, 'train', ctx),
       grid: section(grid.default({}), gridSection, 'grid', ctx),
@@ -170,10 +241,10 @@ export const specSchema = specObject.transform((s, ctx): SweepSpec => {
     interpreter: interpreter ?? 'python3', ...(module === undefined ? {} : { objective: module }),
     ...(collect === undefined ? {} : { collect }),
     trial: trial ?? { grace: 30 },
-    metricDeclared: m !== undefined,
+    metricDeclared: m !== undefined || ms !== undefined,
     grid: section(codeGrid.default({}), gridSection, 'grid', ctx),
   };
-  return { ...rest, metric, data: { validationSplit: 0.1 }, train: trainDefaults, grid: {}, code: settings } as SweepSpec;
+  return { ...rest, metric, ...goals, data: { validationSplit: 0.1 }, train: trainDefaults, grid: {}, code: settings } as SweepSpec;
 });
 
 export type { DataSettings } from '../data/settings.js';
@@ -185,7 +256,12 @@ export type { DataSettings } from '../data/settings.js';
 export type SweepSpec = {
   name: string;
   description?: string;
+  /** What ranks the trials and what early stopping judges: the objective, or, of several, the one the rule names (else the first). */
   metric: Objective;
+  /** Every objective, in the spec's order: `[metric]` for a sweep of one. */
+  objectives: readonly Objective[];
+  /** Bounds a feasible trial keeps (none: every trial is feasible). */
+  constraints: readonly Constraint[];
   seed: number;
   data: DataSettings;
   train: z.infer<typeof train>;

@@ -142,6 +142,41 @@ const TRIAL_LOGS: RelationDoc = {
   ],
 };
 
+const SWEEP_OBJECTIVES: RelationDoc = {
+  name: 'sweep_objectives',
+  kind: 'table',
+  description: 'one row per objective of a sweep, in order: one for a sweep of one `metric`, two or more for a sweep of several (`metrics:`, such as accuracy against training time).',
+  columns: [
+    col('sweep_id', 'its sweep (`sweeps.id`)'),
+    col('position', 'its place in the spec\'s list, from 0 (the value\'s place in `trial_objectives`)'),
+    col('name', 'the metric (a name in `trial_metrics`)'),
+    col('goal', '`maximize` or `minimize`'),
+  ],
+};
+
+const TRIAL_OBJECTIVES: RelationDoc = {
+  name: 'trial_objectives',
+  kind: 'table',
+  description: 'a completed trial\'s value of each objective of its sweep, at its last step.',
+  columns: [
+    col('trial_id', 'its trial (`trials.id`)'),
+    col('position', 'the objective (`sweep_objectives.position`)'),
+    col('value', 'the value; NULL where the trial did not report it'),
+  ],
+};
+
+const TRIAL_FRONTS: RelationDoc = {
+  name: 'trial_fronts',
+  kind: 'table',
+  description: 'the Pareto front of each completed trial of a sweep with several objectives or with constraints, ranked again as each trial completes (read it through `pareto`).',
+  columns: [
+    col('trial_id', 'its trial (`trials.id`)'),
+    col('front', '1 for the first front (no feasible trial is better in every objective), 2 for the next, …; infeasible trials come after every feasible one'),
+    col('violation', 'by how much the trial breaks the sweep\'s constraints, summed in their own units; 0: feasible'),
+    col('broken', 'the constraints it breaks, as JSON `[{"text": "params <= 200000", "by": 35210}]` (`by` null where the value was missing); NULL where none'),
+  ],
+};
+
 const DECISIONS: RelationDoc = {
   name: 'decisions',
   kind: 'table',
@@ -227,6 +262,20 @@ const LEARNING_CURVES: RelationDoc = {
   ],
 };
 
+const PARETO: RelationDoc = {
+  name: 'pareto',
+  kind: 'view',
+  description: 'the Pareto front of every ranked trial (see `trial_fronts`): `SELECT * FROM pareto WHERE front = 1` is a sweep\'s best trade-offs.',
+  columns: [
+    col('trial_id', 'its trial (`trials.id`)'),
+    col('sweep_id', 'its sweep (`sweeps.id`)'),
+    col('front', 'as in `trial_fronts`'),
+    col('feasible', '1 where it meets every constraint, else 0'),
+    col('violation', 'as in `trial_fronts`'),
+    col('broken', 'as in `trial_fronts`'),
+  ],
+};
+
 const TRIAL_PARAMS: RelationDoc = {
   name: 'trial_params',
   kind: 'view',
@@ -249,7 +298,8 @@ const TRIAL_METRICS: RelationDoc = {
 /** Every table and view, in the order docs/database.md describes them. */
 export const SCHEMA_DOC: readonly RelationDoc[] = [
   SWEEPS, TRIALS, EPOCHS, CHECKPOINTS, MODELS, DECISIONS, PARAM_VALUES, REPORTED_METRICS, TRIAL_LOGS,
-  LEADERBOARD, BEST_PER_SWEEP, LEARNING_CURVES, TRIAL_PARAMS, TRIAL_METRICS,
+  SWEEP_OBJECTIVES, TRIAL_OBJECTIVES, TRIAL_FRONTS,
+  LEADERBOARD, BEST_PER_SWEEP, LEARNING_CURVES, TRIAL_PARAMS, TRIAL_METRICS, PARETO,
 ];
 
 /**

@@ -418,7 +418,43 @@ ${views(V7_COLUMNS, V8_RANK, ', t.metric_value')}`}
   )${t.withoutRowid};
   `;
 
-const HISTORY: readonly ((t: SchemaTypes) => string)[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9];
+// v10: sweeps of several objectives (accuracy against cost) and constraints. A sweep lists its
+// objectives in `sweep_objectives` (Optuna's study_directions), every sweep at least its one
+// metric; each completed trial keeps its value of each in `trial_objectives`, set when it
+// completes from `trial_metrics` as `metric_value` is. Where a sweep has several objectives or
+// constraints, the controller ranks its completed trials into Pareto fronts after each one
+// completes (src/pareto/), and the store keeps them in `trial_fronts`, shown by the `pareto` view.
+const v10 = (t: SchemaTypes) => `
+  CREATE TABLE sweep_objectives (
+    sweep_id  ${t.integer} NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+    position  ${t.integer} NOT NULL,
+    name      ${t.text} NOT NULL,
+    goal      ${t.text} NOT NULL CHECK (goal IN ('maximize', 'minimize')),
+    PRIMARY KEY (sweep_id, position)
+  )${t.withoutRowid};
+  INSERT INTO sweep_objectives (sweep_id, position, name, goal) SELECT id, 0, metric, goal FROM sweeps;
+
+  CREATE TABLE trial_objectives (
+    trial_id  ${t.integer} NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+    position  ${t.integer} NOT NULL,
+    value     ${t.real},
+    PRIMARY KEY (trial_id, position)
+  )${t.withoutRowid};
+  INSERT INTO trial_objectives (trial_id, position, value) SELECT id, 0, metric_value FROM trials WHERE status = 'completed';
+
+  CREATE TABLE trial_fronts (
+    trial_id   ${t.integer} PRIMARY KEY REFERENCES trials(id) ON DELETE CASCADE,
+    front      ${t.integer} NOT NULL CHECK (front >= 1),
+    violation  ${t.real} NOT NULL CHECK (violation >= 0),
+    broken     ${t.text}
+  );
+
+  CREATE VIEW pareto AS
+  SELECT f.trial_id, t.sweep_id, f.front, CASE WHEN f.violation = 0 THEN 1 ELSE 0 END AS feasible, f.violation, f.broken
+  FROM trial_fronts f JOIN trials t ON t.id = f.trial_id;
+  `;
+
+const HISTORY: readonly ((t: SchemaTypes) => string)[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10];
 
 export const SCHEMA_VERSION = HISTORY.length;
 

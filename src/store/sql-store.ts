@@ -12,7 +12,7 @@ import {
 } from './rows.js';
 import { METRIC_VALUE_OF, migrations, SCHEMA_VERSION } from './schema.js';
 import {
-  leaseMs, type Claim, type EpochDecision, type NewSweep, type OpenOptions, type QueryResult, type Store, type TrialCopy,
+  leaseMs, type Claim, type EpochDecision, type FrontInput, type FrontRow, type NewSweep, type OpenOptions, type QueryResult, type Store, type TrialCopy,
 } from './store.js';
 
 /**
@@ -77,6 +77,7 @@ export class SqlStore implements Store {
       if (before && before.metric !== s.metric) {
         yield* exec(sql`UPDATE trials SET metric_value = ${METRIC_VALUE} WHERE sweep_id = ${id} AND status IN ('completed', 'pruned')`);
       }
+      yield* setObjectives(id, s.objectives ?? [{ name: s.metric, goal: s.goal }]);
       return id;
     });
   }
@@ -91,7 +92,7 @@ export class SqlStore implements Store {
     propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined,
   ): Promise<TrialRecord | undefined> {
     return this.d.transaction({ proposals: sweepId }, function* () {
-      const rows = (yield* all<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} ORDER BY number`)).map(toTrial);
+      const rows = yield* withObjectives(yield* all<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} ORDER BY number`), sweepId);
       const trial = propose(rows, rows.length === 0 ? 0 : rows[rows.length - 1].number + 1);
       if (!trial || (yield* insertTrials(sweepId, seed, JSON.stringify(data), [trial])) === 0) return undefined;
       return toTrial((yield* first<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} AND config_id = ${trial.configId}`))!);
@@ -172,6 +173,7 @@ export class SqlStore implements Store {
         WHERE id = ${id}`);
       yield* insertReported(reportedRows(id, lastStep(r.epochs), r.reported));
       yield* setMetricValue(id);
+      yield* setObjectiveValues(sql`t.id = ${id}`);
       failpoint('trial-write');
     });
   }
@@ -213,7 +215,7 @@ export class SqlStore implements Store {
 
   async requeue(trialId: number): Promise<void> {
     await this.d.transaction('write', function* () {
-      for (const table of ['epochs', 'decisions', 'reported_metrics', 'checkpoints', 'models', 'trial_logs']) {
+      for (const table of ['epochs', 'decisions', 'reported_metrics', 'checkpoints', 'models', 'trial_logs', 'trial_objectives', 'trial_fronts']) {
         yield* exec(sql`DELETE FROM ${raw(table)} WHERE trial_id = ${trialId}`);
       }
       yield* exec(sql`UPDATE trials SET status = 'pending', epochs_done = 0, error = NULL, metric_value = NULL WHERE id = ${trialId}`);
@@ -235,6 +237,7 @@ export class SqlStore implements Store {
       yield* insert('decisions', DECISION_COLUMNS, t.decisions.map((x) => decisionValues(row.id, x)));
       if (t.checkpoint) yield* insert('checkpoints', CHECKPOINT_COLUMNS, [[row.id, t.record.epochsDone, t.checkpoint]]);
       if (t.model) yield* insert('models', MODEL_COLUMNS, [[row.id, t.model.modelJson, t.model.weights]]);
+      if (t.record.status === 'completed') yield* setObjectiveValues(sql`t.id = ${row.id}`);
       return row.id;
     });
   }
@@ -262,12 +265,41 @@ export class SqlStore implements Store {
   }
 
   async trial(id: number): Promise<TrialRecord | undefined> {
-    const row = await this.first<TrialRow>(sql`SELECT * FROM trials WHERE id = ${id}`);
-    return row && toTrial(row);
+    return this.d.transaction('read', function* () {
+      const row = yield* first<TrialRow>(sql`SELECT * FROM trials WHERE id = ${id}`);
+      return row && (yield* withObjectives([row], row.sweep_id))[0];
+    });
   }
 
   async trials(sweepId: number): Promise<TrialRecord[]> {
-    return (await this.all<TrialRow>(ranked(sweepId))).map(toTrial);
+    return this.d.transaction('read', function* () {
+      return yield* withObjectives(yield* all<TrialRow>(ranked(sweepId)), sweepId);
+    });
+  }
+
+  async rankFronts(sweepId: number, names: readonly string[], rank: (trials: readonly FrontInput[]) => readonly FrontRow[]): Promise<void> {
+    await this.d.transaction({ proposals: sweepId }, function* () {
+      const done = sql`t.sweep_id = ${sweepId} AND t.status = 'completed'`;
+      const trials = yield* withObjectives(yield* all<TrialRow>(sql`SELECT * FROM trials t WHERE ${done} ORDER BY t.number`), sweepId);
+      const named = new Map<number, Record<string, number>>();
+      if (names.length > 0) {
+        const rows = yield* all<{ trial_id: number; name: string; value: number | null }>(sql`
+          SELECT m.trial_id, m.name, m.value FROM trial_metrics m JOIN trials t ON t.id = m.trial_id AND m.step = t.epochs_done
+          WHERE ${done} AND m.name IN (${list(names)})
+          UNION ALL
+          SELECT p.trial_id, p.name, p.number FROM param_values p JOIN trials t ON t.id = p.trial_id
+          WHERE ${done} AND p.name IN (${list(names)})`);
+        for (const r of rows) {
+          if (r.value === null) continue;
+          if (!named.has(r.trial_id)) named.set(r.trial_id, {});
+          named.get(r.trial_id)![r.name] ??= r.value;
+        }
+      }
+      const ranked = rank(trials.map((t) => ({ trialId: t.id, number: t.number, values: t.objectiveValues ?? [], named: named.get(t.id) ?? {} })));
+      yield* exec(sql`DELETE FROM trial_fronts WHERE trial_id IN (SELECT id FROM trials WHERE sweep_id = ${sweepId})`);
+      yield* insert('trial_fronts', ['trial_id', 'front', 'violation', 'broken'],
+        ranked.map((r) => [r.trialId, r.front, r.violation, r.broken.length > 0 ? JSON.stringify(r.broken.map((b) => ({ ...b, by: Number.isFinite(b.by) ? b.by : null }))) : null]));
+    });
   }
 
   /** The trials and their epochs in one snapshot: a trial completed meanwhile is seen whole or not at all. */
@@ -514,6 +546,53 @@ const lastStep = (epochs: readonly EpochMetrics[]): number => (epochs.length > 0
 
 /** A value as a column holds it: NaN (a metric not measured, a program's NaN) as NULL, which both databases keep alike. */
 const num = (v: number | null | undefined): number | null => (v === undefined || v === null || Number.isNaN(v) ? null : v);
+
+/**
+ * Records the sweep's objectives, in order, where they changed; the values and fronts its
+ * completed trials had under the old ones are computed again (values) or dropped (fronts: the
+ * next ranking makes them).
+ */
+function* setObjectives(sweepId: number, objectives: readonly { readonly name: string; readonly goal: string }[]): Steps<void> {
+  const had = yield* all<{ name: string; goal: string }>(sql`SELECT name, goal FROM sweep_objectives WHERE sweep_id = ${sweepId} ORDER BY position`);
+  const same = had.length === objectives.length && had.every((o, i) => o.name === objectives[i].name && o.goal === objectives[i].goal);
+  if (same) return;
+  yield* exec(sql`DELETE FROM sweep_objectives WHERE sweep_id = ${sweepId}`);
+  yield* insert('sweep_objectives', ['sweep_id', 'position', 'name', 'goal'], objectives.map((o, i) => [sweepId, i, o.name, o.goal]));
+  yield* exec(sql`DELETE FROM trial_objectives WHERE trial_id IN (SELECT id FROM trials WHERE sweep_id = ${sweepId})`);
+  yield* exec(sql`DELETE FROM trial_fronts WHERE trial_id IN (SELECT id FROM trials WHERE sweep_id = ${sweepId})`);
+  yield* setObjectiveValues(sql`t.sweep_id = ${sweepId} AND t.status = 'completed'`);
+}
+
+/** Sets `trial_objectives` for the trials (`t`) `where` picks: each objective of their sweep at their last step, as `metric_value` is. */
+function* setObjectiveValues(where: Sql): Steps<void> {
+  yield* exec(sql`
+    INSERT INTO trial_objectives (trial_id, position, value)
+    SELECT t.id, o.position, (SELECT m.value FROM trial_metrics m WHERE m.trial_id = t.id AND m.name = o.name AND m.step = t.epochs_done)
+    FROM trials t JOIN sweep_objectives o ON o.sweep_id = t.sweep_id
+    WHERE ${where}
+    ${upsert('trial_id, position', ['value'])}`);
+}
+
+/** `rows` as TrialRecords, each completed one with its objectives' values and each ranked one with its front (`sweepId`'s, read in the same transaction). */
+function* withObjectives(rows: readonly TrialRow[], sweepId: number): Steps<TrialRecord[]> {
+  if (rows.length === 0) return [];
+  const values = new Map<number, (number | null)[]>();
+  for (const r of yield* all<{ trial_id: number; position: number; value: number | null }>(sql`
+    SELECT o.trial_id, o.position, o.value FROM trial_objectives o JOIN trials t ON t.id = o.trial_id
+    WHERE t.sweep_id = ${sweepId} ORDER BY o.trial_id, o.position`)) {
+    if (!values.has(r.trial_id)) values.set(r.trial_id, []);
+    values.get(r.trial_id)![r.position] = r.value;
+  }
+  const fronts = new Map((yield* all<{ trial_id: number; front: number; violation: number; broken: string | null }>(sql`
+    SELECT f.trial_id, f.front, f.violation, f.broken FROM trial_fronts f JOIN trials t ON t.id = f.trial_id WHERE t.sweep_id = ${sweepId}`))
+    .map((f) => [f.trial_id, f]));
+  return rows.map((row) => {
+    const t = toTrial(row);
+    const v = values.get(row.id);
+    const f = fronts.get(row.id);
+    return { ...t, ...(v && row.status === 'completed' ? { objectiveValues: v } : {}), ...(f ? { front: f.front, violation: f.violation, broken: f.broken ? JSON.parse(f.broken) : [] } : {}) };
+  });
+}
 
 /** Sets the trial's `metric_value`: its sweep's metric at its last epoch. */
 function* setMetricValue(trialId: number): Steps<void> {

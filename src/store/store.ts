@@ -116,6 +116,13 @@ export interface Store {
    * has (same config id) is left as it is: returns its new id, or null when it was there.
    */
   importTrial(sweepId: number, t: TrialCopy, reproOf: number | null): Promise<number | null>;
+  /**
+   * Ranks the sweep's completed trials into Pareto fronts: under the sweep's proposal lock, reads
+   * each with its objectives' values and the values of `names` (the metrics and parameters its
+   * constraints bound), asks `rank`, and replaces the sweep's `trial_fronts` with its answer, in
+   * one transaction, so that fronts written by two workers at once are each whole.
+   */
+  rankFronts(sweepId: number, names: readonly string[], rank: (trials: readonly FrontInput[]) => readonly FrontRow[]): Promise<void>;
 
   // --- Reads: parsed domain objects, never rows ---
 
@@ -170,8 +177,24 @@ export type OpenOptions = { readonly?: boolean; leaseMs?: number; clock?: Clock 
 /** A sweep as `upsertSweep` records it: `metric` is what it ranks on, `goal` which way. */
 export type NewSweep = {
   name: string; metric: string; goal: Goal; seed: number; specPath: string | null; specYaml: string;
+  /** Every objective of a sweep of several, in order (the default: `[{metric, goal}]`). */
+  objectives?: readonly { readonly name: string; readonly goal: Goal }[];
   /** A sweep of a program: its file's SHA-256 when this run began (null: not a program's sweep). */
   programSha256?: string | null;
+};
+
+/** A completed trial as `rankFronts` gives it: its objectives' values, in order (null where it has none), and the values its constraints bound. */
+export type FrontInput = {
+  readonly trialId: number; readonly number: number;
+  readonly values: readonly (number | null)[];
+  /** By name: its metrics at its last step and its numeric parameters, as far as `names` asked. */
+  readonly named: Readonly<Record<string, number>>;
+};
+
+/** A trial's place as `rankFronts` records it: its front (1: the first), and the constraints it breaks, by how much (summed: `violation`). */
+export type FrontRow = {
+  readonly trialId: number; readonly front: number; readonly violation: number;
+  readonly broken: readonly { readonly text: string; readonly by: number }[];
 };
 
 /** A trial as `sweep copy` carries it from one store to another. */

@@ -3,6 +3,7 @@ import { makeScheduler } from '../early-stop/registry.js';
 import type { DatasetArrays } from '../data/dataset.js';
 import { splitSizes } from '../data/split.js';
 import { failpoint } from '../failpoint.js';
+import { updateFronts } from './fronts.js';
 import type { BackendChoice } from '../pool/protocol.js';
 import { TrainingPool } from '../pool/pool.js';
 import { ProgramRunner, programSha256 } from '../trial/program/runner.js';
@@ -76,12 +77,14 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const rule = spec.search.earlyStopping && makeScheduler(spec.search.earlyStopping, { maxEpochs: maxSteps(spec) ?? Infinity });
   const recorded = o.joining ? await store.sweep(spec.name) : undefined;
   const sweepId = recorded?.id ?? await store.upsertSweep({
-    name: spec.name, metric: spec.metric.name, goal: spec.metric.goal, seed: spec.seed, specPath: o.specPath, specYaml: o.specText,
+    name: spec.name, metric: spec.metric.name, goal: spec.metric.goal, objectives: spec.objectives, seed: spec.seed, specPath: o.specPath, specYaml: o.specText,
     programSha256: spec.code && o.code ? programSha256(resolve(o.code.specDir, codeFile(spec.code))) : null,
   });
   if (!recorded) await store.addTrials(sweepId, spec.seed, spec.data, trials);
   if (o.retryFailed) await store.retryFailed(sweepId);
   await store.releaseExpired(sweepId);
+  // Fronts a crash left behind the trials that completed are made whole before anything runs.
+  await updateFronts(store, sweepId, spec);
 
   const all = await store.trials(sweepId);
   // The trials this run may claim: the spec's list; with a strategy that proposes as it goes
@@ -138,7 +141,9 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
         const claim = await next();
         if (!claim) return;
         tally.started(claim.trial);
-        tally.ended(claim.trial, await runTrial(claim, context));
+        const end = await runTrial(claim, context);
+        tally.ended(claim.trial, end);
+        if (end.status === 'completed') await updateFronts(store, sweepId, spec);
         // Code that cannot run fails every trial alike: after the first few, no more are started.
         const { completed, failed, pruned } = tally.result;
         if (giveUpAfter > 0 && completed + pruned === 0 && failed >= giveUpAfter && gaveUp === undefined) gaveUp = failed;
@@ -161,7 +166,7 @@ function makeRunner(o: RunSweepOptions, workers: number): TrialRunner {
   const { spec } = o;
   if (spec.code) {
     if (!o.code) throw new Error('a sweep of the user\'s code needs RunSweepOptions.code');
-    const settings = { code: spec.code, sweep: spec.name, metric: spec.metric, ...o.code };
+    const settings = { code: spec.code, sweep: spec.name, metric: spec.metric, objectives: spec.objectives, ...o.code };
     return spec.code.kind === 'program' ? new ProgramRunner(settings) : new ObjectiveRunner({ ...settings, workers });
   }
   if (!o.dataset) throw new Error('a sweep of built-in models needs its dataset');

@@ -96,6 +96,11 @@ export class Steps {
     return [...this.seen].sort();
   }
 
+  /** The names of `objectives` never reported. */
+  missing(objectives: readonly { readonly name: string }[]): string[] {
+    return objectives.map((o) => o.name).filter((name) => !this.seen.has(name));
+  }
+
   /** The completed attempt's outcome: its validation metrics its last step's, the trial's own as reported, its time the steps' sum. */
   outcome(backend: string): TrialOutcome {
     const epochs = this.epochs();

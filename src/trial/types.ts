@@ -116,6 +116,13 @@ export type TrialRecord = {
    * (a completed trial's final value, a pruned one's where it stopped); null before then or where there is none.
    */
   metricValue: number | null;
+  /** A completed trial's value of each of the sweep's objectives, in order (null where it has none); absent until it completes. */
+  objectiveValues?: readonly (number | null)[];
+  /** Its Pareto front (1: the first) and summed constraint violation (0: feasible), in a sweep of several objectives or with constraints; absent until ranked. */
+  front?: number;
+  violation?: number;
+  /** The constraints it breaks, each by how much (null: its value was missing). */
+  broken?: readonly { readonly text: string; readonly by: number | null }[];
   weightsSha256: string | null;
   /** The environment it was trained in (versions, dataset checksums), for `sweep repro`. */
   environment: Record<string, unknown> | null;

@@ -78,7 +78,7 @@ export type SweepView = {
   readonly name: string;
   /** What the sweep ranks on, and which way. */
   readonly metric: Objective;
-  /** 'grid', 'random' or 'tpe', and the early-stopping rule if any, for the header. */
+  /** 'grid', 'random', 'tpe' or 'nsga2', and the early-stopping rule if any, for the header. */
   readonly method: string;
   readonly earlyStopping: string | null;
   readonly axes: readonly Axis[];

@@ -32,10 +32,17 @@ describe('the metric registry', () => {
     expect(checkObjective(name, goal)).toEqual(objective);
   });
 
+  it('takes a cost (params, train_seconds) as one of several objectives, with its own goal, and never the test set\'s metrics', () => {
+    expect(checkObjective('params', undefined, false, true)).toEqual({ name: 'params', goal: 'minimize' });
+    expect(checkObjective('train_seconds', 'minimize', false, true)).toEqual({ name: 'train_seconds', goal: 'minimize' });
+    expect(checkObjective('train_seconds', 'maximize', false, true)).toMatchObject({ field: 'goal' });
+    expect(checkObjective('test_accuracy', undefined, false, true)).toMatchObject({ field: 'name' });
+  });
+
   it.each([
     ['val_accuracy', 'minimize', 'goal', 'sweep can only maximize val_accuracy, not minimize it: write `goal: maximize`'],
     ['test_accuracy', undefined, 'name', 'test_accuracy cannot be what the sweep ranks on (the test set is evaluated once and chooses nothing)'],
-    ['params', undefined, 'name', 'params cannot be what the sweep ranks on (a cost alone ranks the smallest model first'],
+    ['params', undefined, 'name', 'params is a cost: list it in `metrics:` beside what it costs, e.g. [val_accuracy, params] (alone, a cost alone ranks the smallest model first'],
     ['f1', undefined, 'name', '"f1" is not a metric sweep measures: give its goal (maximize or minimize)'],
   ] as const)('refuses %s (goal %s) as an objective, at its %s', (name, goal, field, problem) => {
     const checked = checkObjective(name, goal);

@@ -282,8 +282,8 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
         epochsDone: 3, attempts: 1, owner: 'host:1:2', resumedFrom: null, valAccuracy: 0.75, valLoss: 0.25,
         testAccuracy: 0.75 - 1 / 128, testLoss: 0.5, params: 101770, seconds: 3, error: null, weightsSha256: 'w',
         environment: { node: '20.1', data: { sha: 'x' } }, reproOf: null, number: 0, search: null,
-        // The sweep ranks on val_accuracy: its value at the last epoch.
-        metricValue: 0.75,
+        // The sweep ranks on val_accuracy: its value at the last epoch, its one objective.
+        metricValue: 0.75, objectiveValues: [0.75],
       });
       expect(await store.trial(999)).toBeUndefined();
       expect(await store.epochs(c.trial.id)).toEqual(outcome(0.75, 0.25, 3).epochs);
@@ -967,6 +967,75 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       expect(await metricsOf(store, 3)).toContainEqual({ name: 'val_loss', step: 2, value: 0.25 });
       // Users' queries over today's columns answer as before.
       expect(rowsOf(await store.query(`SELECT trial_id, val_accuracy FROM best_per_sweep WHERE sweep = 'acc'`))).toEqual([{ trial_id: 1, val_accuracy: 0.875 }]);
+    });
+  });
+
+  describe('several objectives and their fronts', () => {
+    /** A sweep of val_accuracy against train_seconds, three trials completed with these values. */
+    async function traded(db: Db) {
+      const store = await db.open();
+      const { spec, trials } = grid(4, 'trade');
+      const sweepId = await store.upsertSweep({
+        name: 'trade', metric: 'val_accuracy', goal: 'maximize', seed: spec.seed, specPath: 'trade.yaml', specYaml: 'name: trade',
+        objectives: [{ name: 'val_accuracy', goal: 'maximize' }, { name: 'train_seconds', goal: 'minimize' }],
+      });
+      await store.addTrials(sweepId, spec.seed, spec.data, trials);
+      const ids: number[] = [];
+      for (const [acc, seconds] of [[0.9, 30], [0.8, 10], [0.7, 20]]) {
+        const c = await claim(store, sweepId);
+        expect(await store.completeTrial(c, { ...outcome(acc, 0.3), seconds }, null)).toBe(true);
+        ids.push(c.trial.id);
+      }
+      return { store, sweepId, ids };
+    }
+
+    it('records the objectives in order, and each completed trial\'s value of each at its last step', async () => {
+      const db = await fresh();
+      const { store, sweepId, ids } = await traded(db);
+      expect(rowsOf(await store.query(`SELECT position, name, goal FROM sweep_objectives WHERE sweep_id = ${sweepId} ORDER BY position`))).toEqual([
+        { position: 0, name: 'val_accuracy', goal: 'maximize' }, { position: 1, name: 'train_seconds', goal: 'minimize' },
+      ]);
+      const trials = await store.trials(sweepId);
+      expect(ids.map((id) => trials.find((t) => t.id === id)!.objectiveValues)).toEqual([[0.9, 30], [0.8, 10], [0.7, 20]]);
+      // Pending trials have none; a sweep of one metric lists that one.
+      expect(trials.filter((t) => t.status === 'pending').map((t) => t.objectiveValues)).toEqual([undefined]);
+      const { store: other, sweepId: one } = await seeded(db, 1, { name: 'one', metric: 'val_loss' });
+      expect(rowsOf(await other.query(`SELECT position, name, goal FROM sweep_objectives WHERE sweep_id = ${one}`))).toEqual([{ position: 0, name: 'val_loss', goal: 'minimize' }]);
+    });
+
+    it('rankFronts gives the trials and the values asked for, and keeps its answer whole in trial_fronts and the pareto view', async () => {
+      const { store, sweepId, ids } = await traded(await fresh());
+      let seen: unknown;
+      await store.rankFronts(sweepId, ['params', 'dropout', 'nothing'], (trials) => {
+        seen = trials;
+        return trials.map((t, i) => ({ trialId: t.trialId, front: i + 1, violation: i === 2 ? 5 : 0, broken: i === 2 ? [{ text: 'params <= 1', by: 5 }] : [] }));
+      });
+      const dropouts = (await store.trials(sweepId)).filter((t) => ids.includes(t.id)).sort((a, b) => a.number - b.number).map((t) => builtInConfig(t.config).dropout);
+      expect(seen).toEqual(ids.map((id, i) => ({
+        trialId: id, number: i, values: [[0.9, 30], [0.8, 10], [0.7, 20]][i], named: { params: 101770, dropout: dropouts[i] },
+      })));
+      expect(rowsOf(await store.query(`SELECT trial_id, sweep_id, front, feasible, violation, broken FROM pareto ORDER BY trial_id`))).toEqual([
+        { trial_id: ids[0], sweep_id: sweepId, front: 1, feasible: 1, violation: 0, broken: null },
+        { trial_id: ids[1], sweep_id: sweepId, front: 2, feasible: 1, violation: 0, broken: null },
+        { trial_id: ids[2], sweep_id: sweepId, front: 3, feasible: 0, violation: 5, broken: '[{"text":"params <= 1","by":5}]' },
+      ]);
+      expect((await store.trial(ids[2]))).toMatchObject({ front: 3, violation: 5, broken: [{ text: 'params <= 1', by: 5 }] });
+      // A second ranking replaces the first whole; a requeued trial leaves it.
+      await store.rankFronts(sweepId, [], (trials) => trials.slice(1).map((t) => ({ trialId: t.trialId, front: 1, violation: 0, broken: [] })));
+      await store.requeue(ids[2]);
+      expect(rowsOf(await store.query('SELECT trial_id, front FROM pareto ORDER BY trial_id'))).toEqual([{ trial_id: ids[1], front: 1 }]);
+      expect((await store.trial(ids[2]))!.objectiveValues).toBeUndefined();
+    });
+
+    it('other objectives for a sweep run again: its trials\' values are read again and its fronts dropped', async () => {
+      const { store, sweepId, ids } = await traded(await fresh());
+      await store.rankFronts(sweepId, [], (trials) => trials.map((t) => ({ trialId: t.trialId, front: 1, violation: 0, broken: [] })));
+      await store.upsertSweep({
+        name: 'trade', metric: 'val_accuracy', goal: 'maximize', seed: 1, specPath: 'trade.yaml', specYaml: 'name: trade',
+        objectives: [{ name: 'val_accuracy', goal: 'maximize' }, { name: 'params', goal: 'minimize' }, { name: 'val_loss', goal: 'minimize' }],
+      });
+      expect((await store.trial(ids[1]))!.objectiveValues).toEqual([0.8, 101770, 0.3]);
+      expect(rowsOf(await store.query('SELECT COUNT(*) AS n FROM pareto'))).toEqual([{ n: 0 }]);
     });
   });
 

@@ -53,7 +53,7 @@ describe('SqliteStore', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const names = db.prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') ORDER BY name`).pluck().all();
     expect(names).toEqual(['best_per_sweep', 'checkpoints', 'decisions', 'epochs', 'leaderboard', 'learning_curves', 'models', 'param_values',
-      'reported_metrics', 'sweeps', 'trial_logs', 'trial_metrics', 'trial_params', 'trials']);
+      'pareto', 'reported_metrics', 'sweep_objectives', 'sweeps', 'trial_fronts', 'trial_logs', 'trial_metrics', 'trial_objectives', 'trial_params', 'trials']);
   });
 
   it('adds each configuration once, however often the spec is re-run', async () => {

@@ -38,6 +38,8 @@ export type ObjectiveRunnerOptions = {
   readonly trialsDir: string;
   readonly sweep: string;
   readonly metric: Objective;
+  /** Every objective of a sweep of several: a trial that returns without one of them fails. */
+  readonly objectives?: readonly Objective[];
   readonly workers: number;
 };
 
@@ -114,6 +116,8 @@ export class ObjectiveRunner implements TrialRunner {
       const names = steps.names();
       return failed(`train() returned without reporting ${metric.name}, the sweep's metric (${names.length ? `it reported ${names.join(', ')}` : 'it called trial.report with nothing'})`);
     }
+    const missing = steps.missing(this.o.objectives ?? []);
+    if (missing.length > 0) return failed(`train() returned without reporting ${missing.join(', ')}, of the sweep's objectives (it reported ${steps.names().join(', ')})`);
     return { ok: true, outcome: steps.outcome(OBJECTIVE_BACKEND), model: null, logs };
   }
 

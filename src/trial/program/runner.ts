@@ -41,6 +41,8 @@ export type ProgramRunnerOptions = {
   readonly trialsDir: string;
   readonly sweep: string;
   readonly metric: Objective;
+  /** Every objective of a sweep of several: a trial that exits without one of them fails. */
+  readonly objectives?: readonly Objective[];
   /** Hears what is worth saying once (a variable `${envvar:…}` found unset, setpriv missing). */
   readonly warn?: (line: string) => void;
 };
@@ -158,6 +160,8 @@ export class ProgramRunner implements TrialRunner {
       return failed(`the program ${how}${tail ? `: ${tail}` : ' (nothing on stderr)'}`);
     }
     if (code.metricDeclared && !steps.reportedObjective) return failed(neverReported(this.o.metric.name, steps.names(), logs));
+    const missing = steps.missing(this.o.objectives ?? []);
+    if (missing.length > 0) return failed(`the program exited 0 without reporting ${missing.join(', ')}, of the sweep's objectives (it reported ${steps.names().join(', ')})`);
     return { ok: true, outcome: steps.outcome(PROGRAM_BACKEND), model: null, logs };
   }
 

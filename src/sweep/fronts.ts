@@ -1,0 +1,44 @@
+/**
+ * The Pareto fronts of a sweep of several objectives or with constraints: after each trial
+ * completes, the controller has the store rank the sweep's completed trials again
+ * (`Store.rankFronts`), with the rule below deciding. Pure: the store reads and writes.
+ */
+import type { Objective } from '../metrics/registry.js';
+import { minimized } from '../pareto/minimized.js';
+import { nonDominatedRanks } from '../pareto/sort.js';
+import type { Constraint } from '../spec/constraints.js';
+import { evaluateConstraints } from '../spec/constraints.js';
+import type { SweepSpec } from '../spec/schema.js';
+import type { FrontInput, FrontRow, Store } from '../store/store.js';
+
+/** Whether a sweep's trials are ranked into fronts: it has several objectives, or constraints. */
+export function hasFronts(spec: Pick<SweepSpec, 'objectives' | 'constraints'>): boolean {
+  return spec.objectives.length > 1 || spec.constraints.length > 0;
+}
+
+/**
+ * The fronts of `trials` under `objectives` and `constraints`: each trial's violation (a bound
+ * on an objective reads the objective's value, any other the value the store gave by name; a
+ * missing value breaks its bound without limit), then constrained non-dominated sorting.
+ */
+export function rankTrials(
+  objectives: readonly Objective[], constraints: readonly Constraint[], trials: readonly FrontInput[],
+): FrontRow[] {
+  const evaluated = trials.map((t) => evaluateConstraints(constraints, (name) => {
+    const i = objectives.findIndex((o) => o.name === name);
+    return (i >= 0 ? t.values[i] : t.named[name]) ?? undefined;
+  }));
+  const fronts = nonDominatedRanks(trials.map((t, k) => ({
+    values: objectives.map((o, i) => minimized(o.goal, t.values[i])),
+    violation: evaluated[k].violation,
+  })));
+  return trials.map((t, k) => ({ trialId: t.trialId, front: fronts[k], violation: evaluated[k].violation, broken: evaluated[k].broken }));
+}
+
+/** Ranks the sweep's completed trials into fronts in the store (nothing where it has none to rank). */
+export async function updateFronts(store: Store, sweepId: number, spec: Pick<SweepSpec, 'objectives' | 'constraints'>): Promise<void> {
+  if (!hasFronts(spec)) return;
+  const objectiveNames = new Set(spec.objectives.map((o) => o.name));
+  const names = [...new Set(spec.constraints.map((c) => c.name))].filter((n) => !objectiveNames.has(n));
+  await store.rankFronts(sweepId, names, (trials) => rankTrials(spec.objectives, spec.constraints, trials));
+}
