@@ -6,11 +6,11 @@ import type { DataSettings, ModelKind, SweepSpec } from '../spec/schema.js';
 
 type Lists = Record<string, readonly unknown[]>;
 
-/** The grid's lists per model kind (a range here is a spec bug that load-spec refuses first). */
+/** The grid's lists per model kind (a range, or probabilities, here is a spec bug that load-spec refuses first). */
 function kindLists(spec: SweepSpec): { kind: ModelKind | CodeKind; axes: Lists }[] {
   return kindAxes(spec).map(({ kind, axes }) => {
     for (const [key, a] of Object.entries(axes)) {
-      if (isRange(a)) throw new Error(`grid search over a range (${key}): the spec should have been refused`);
+      if (!Array.isArray(a)) throw new Error(`grid search over ${isRange(a) ? 'a range' : 'probabilities'} (${key}): the spec should have been refused`);
     }
     return { kind, axes: axes as Lists };
   });

@@ -31,17 +31,22 @@ const EPS = 1e-12;
 
 /**
  * The estimator over `nChoices` choices from the chosen indices `observed` (oldest first): each
- * observation's kernel puts 1 on its choice plus the prior weight spread over all choices.
+ * observation's kernel puts 1 on its choice plus the prior weight spread over all choices, evenly
+ * as Optuna does, or by `weights` (the domain's probabilities, summing to 1) where it has them, so
+ * that the prior is the distribution random search draws from.
  */
-export function categoricalEstimator(observed: readonly number[], nChoices: number, p: ParzenParameters): ParzenEstimator {
+export function categoricalEstimator(
+  observed: readonly number[], nChoices: number, p: ParzenParameters, weights?: readonly number[],
+): ParzenEstimator {
   const mixture = mixtureWeights(observed.length, p);
   let kernels: number[][];
   if (observed.length === 0) {
-    kernels = [Array<number>(nChoices).fill(1 / nChoices)];
+    kernels = [weights ? [...weights] : Array<number>(nChoices).fill(1 / nChoices)];
   } else {
-    // n observation kernels plus the prior kernel; each starts at prior_weight / n_kernels on every choice.
+    // n observation kernels plus the prior kernel; each starts at prior_weight / n_kernels on every choice (times its share, weighted).
     const nKernels = observed.length + 1;
-    kernels = Array.from({ length: nKernels }, () => Array<number>(nChoices).fill(p.priorWeight / nKernels));
+    const start = (c: number) => (weights ? (p.priorWeight / nKernels) * weights[c] * nChoices : p.priorWeight / nKernels);
+    kernels = Array.from({ length: nKernels }, () => Array.from({ length: nChoices }, (_, c) => start(c)));
     observed.forEach((choice, i) => { kernels[i][choice] += 1; });
     kernels = kernels.map(normalize);
   }

@@ -2,9 +2,12 @@
  * Random search. Trial k's configuration is a pure function of (seed, k), so every process that
  * proposes trial k proposes the same one, and trial k does not depend on trials before it.
  * Distributions follow Optuna 4.x's RandomSampler (optuna/samplers/_random.py, which samples
- * uniformly in the space of optuna/_transform.py); `q` follows W&B's q_ distributions.
+ * uniformly in the space of optuna/_transform.py); `q` follows W&B's q_ distributions. A domain
+ * with a prior (normal, log-normal, beta) or with weights draws as W&B's random search does,
+ * `ppf(random.uniform(0, 1))` (wandb/sweeps `src/sweeps/params.py`, `HyperParameter.sample`, b1dfc5f).
  */
 import type { Domain, SearchSpace, Sample } from './space.js';
+import { quantile } from './distributions.js';
 import { seededRng, type Rng } from './rng.js';
 
 /** A `float` or `int` domain. */
@@ -20,12 +23,33 @@ export function sampleRandom(space: SearchSpace, seed: number, k: number): Sampl
   return sample as Sample;
 }
 
-/** One value of `domain`, uniform over it (log-uniform when `log`); a domain of one value gives it without drawing from `rng`. */
+/**
+ * One value of `domain`, uniform over it (log-uniform when `log`), or from its prior or weights;
+ * one number from `rng` each, and none for a domain of one value.
+ */
 export function sampleDomain(domain: Domain, rng: Rng): unknown {
   const fixed = fixedValue(domain);
   if (fixed) return fixed.value;
-  if (domain.type === 'categorical') return domain.choices[Math.floor(rng() * domain.choices.length)];
+  if (domain.type === 'categorical') {
+    return domain.choices[domain.weights ? weightedIndex(domain.weights, rng()) : Math.floor(rng() * domain.choices.length)];
+  }
+  if (domain.prior) return snap(domain, quantile({ log: domain.log, prior: domain.prior }, rng()));
   return snap(domain, drawNumeric(domain, rng()));
+}
+
+/**
+ * The first index whose cumulative weight exceeds u: W&B's categorical_w_probabilities,
+ * `values[np.argmin(u >= np.cumsum(probabilities))]` (params.py, `HyperParameter.ppf`).
+ */
+export function weightedIndex(weights: readonly number[], u: number): number {
+  let cumulative = 0;
+  for (let i = 0; i < weights.length; i++) {
+    cumulative += weights[i];
+    if (u < cumulative) return i;
+  }
+  // u past a sum rounded just below 1: the last value with any weight, not W&B's argmin of all False (the first).
+  for (let i = weights.length - 1; i > 0; i--) if (weights[i] > 0) return i;
+  return 0;
 }
 
 /** The value of a domain that has only one (a one-choice categorical, or min = max); undefined otherwise. */
@@ -36,13 +60,15 @@ export function fixedValue(domain: Domain): { readonly value: unknown } | undefi
 
 /**
  * `x` made a value of `domain`: rounded to a multiple of q (`round(x / q) * q`, W&B's q_ rule),
- * to an integer for `int`, then clipped to [min, max].
+ * to an integer for `int`, then clipped to [min, max] unless the domain has a prior.
  */
 export function snap(domain: NumericDomain, x: number): number {
   let v = x;
   // 3 * 0.1 is 0.30000000000000004 in binary; keeping 15 digits stores and shows the 0.3 that was meant.
   if (domain.q !== undefined) v = Number((Math.round(v / domain.q) * domain.q).toPrecision(15));
   if (domain.type === 'int') v = Math.round(v);
+  // A normal's, log-normal's or beta's draw is W&B's as it is: it has no bounds, and a q_beta may round past 1.
+  if (domain.prior) return v;
   return Math.min(Math.max(v, domain.min), domain.max);
 }
 

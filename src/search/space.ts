@@ -2,23 +2,30 @@
  * A search space as the strategies see it: per model kind, every hyperparameter's domain.
  * Built from a validated spec by `spec/` code; strategies (grid, random, TPE) only read it.
  */
-import { isRange, kindAxes } from '../spec/axes.js';
+import { isRange, isWeighted, kindAxes } from '../spec/axes.js';
 import { CODE_KINDS, isCodeConfig, type AnyConfig, type CodeKind } from '../spec/code.js';
 import { REGISTRY, type HyperparameterKey } from '../spec/hyperparameters.js';
 import type { ModelKind, SweepSpec } from '../spec/schema.js';
+import type { Prior } from './distributions.js';
+
+export type { Prior } from './distributions.js';
 
 /**
  * One hyperparameter's domain.
  * - `float`/`int`: a range [min, max], sampled uniformly, or log-uniformly when `log`;
  *   `q` rounds a sample to the nearest multiple of q (W&B's q_ distributions:
  *   `round(x / q) * q`), then it is clipped to [min, max]. An `int` sample is rounded to an integer.
- * - `categorical`: one of the listed values (numbers, strings, or arrays such as layer widths).
- *   A fixed value is a one-choice categorical.
+ * - `float`/`int` with a `prior`: drawn from it instead (a normal, a log-normal where `log`, or a
+ *   beta), then rounded as above but never clipped, as W&B draws its normal, log_normal and beta
+ *   families; min and max are the distribution's support (±Infinity for a normal).
+ * - `categorical`: one of the listed values (numbers, strings, or arrays such as layer widths),
+ *   uniformly, or with the probabilities `weights` (one per choice, summing to 1). A fixed value
+ *   is a one-choice categorical.
  */
 export type Domain =
-  | { readonly type: 'float'; readonly min: number; readonly max: number; readonly log: boolean; readonly q?: number }
-  | { readonly type: 'int'; readonly min: number; readonly max: number; readonly log: boolean; readonly q?: number }
-  | { readonly type: 'categorical'; readonly choices: readonly unknown[] };
+  | { readonly type: 'float'; readonly min: number; readonly max: number; readonly log: boolean; readonly q?: number; readonly prior?: Prior }
+  | { readonly type: 'int'; readonly min: number; readonly max: number; readonly log: boolean; readonly q?: number; readonly prior?: Prior }
+  | { readonly type: 'categorical'; readonly choices: readonly unknown[]; readonly weights?: readonly number[] };
 
 /** One model kind's part of the space (or the user's code's): a domain for every hyperparameter that kind has (besides `model`). */
 export type KindSpace = { readonly kind: ModelKind | CodeKind; readonly params: Readonly<Record<string, Domain>> };
@@ -67,16 +74,31 @@ export type Observation =
   | { readonly number: number; readonly config: Sample; readonly state: 'pruned'; readonly score: number; readonly epochs: number }
   | { readonly number: number; readonly config: Sample; readonly state: 'running' };
 
-/** The spec's space: each kind's lists as categorical choices, its ranges as numeric domains (integers where the hyperparameter is one). */
+/**
+ * The spec's space: each kind's lists as categorical choices (with their probabilities), its
+ * ranges as numeric domains (integers where the hyperparameter is one), normals and betas with
+ * their prior.
+ */
 export function searchSpace(spec: SweepSpec): SearchSpace {
   return kindAxes(spec).map(({ kind, axes }) => ({
     kind,
     params: Object.fromEntries(Object.entries(axes).map(([key, axis]): [string, Domain] => {
       const at = spec.code ? CODE_KEY(key) : key;
-      if (!isRange(axis)) return [at, { type: 'categorical', choices: axis }];
+      if (!isRange(axis)) {
+        if (!isWeighted(axis)) return [at, { type: 'categorical', choices: axis as readonly unknown[] }];
+        // Normalised: a sum just off 1 (within np.isclose, as W&B accepts) still gives every draw a value.
+        const sum = axis.probabilities.reduce((a, b) => a + b, 0);
+        return [at, { type: 'categorical', choices: axis.values, weights: axis.probabilities.map((p) => p / sum) }];
+      }
       // A code parameter's range says its type; a hyperparameter's is the registry's.
       const type = axis.type ?? (REGISTRY[key as HyperparameterKey].range === 'int' ? 'int' : 'float');
-      return [at, { type, min: axis.min, max: axis.max, log: axis.log, ...(axis.step === undefined ? {} : { q: axis.step }) }];
+      const q = axis.step === undefined ? {} : { q: axis.step };
+      if ('mu' in axis) {
+        const prior = { kind: 'normal', mu: axis.mu, sigma: axis.sigma } as const;
+        return [at, { type, min: axis.log ? 0 : -Infinity, max: Infinity, log: axis.log, prior, ...q }];
+      }
+      if ('a' in axis) return [at, { type, min: 0, max: 1, log: false, prior: { kind: 'beta', a: axis.a, b: axis.b }, ...q }];
+      return [at, { type, min: axis.min, max: axis.max, log: axis.log, ...q }];
     })),
   }));
 }

@@ -7,12 +7,21 @@
  * - `constantLiar` is on by default (off in Optuna 4.x, on in v5), since a sweep's trials run in parallel;
  * - `q` domains are modelled as if continuous (or integer) and the candidates rounded to q before
  *   they are compared ("round after"), where Optuna models a step as a grid from `low`.
+ * - a domain with a prior (normal, log-normal, beta) is modelled in quantile space: its observed
+ *   values mapped through its CDF onto [0, 1], the estimators fitted there as over a float range,
+ *   and the candidates mapped back through its quantile function. That is how W&B's Bayesian search
+ *   treats every parameter (wandb/sweeps `src/sweeps/bayes_search.py` at b1dfc5f: runs normalised by
+ *   `HyperParameter.cdf`, its suggestion turned back by `ppf`). The prior kernel, wide over [0, 1],
+ *   is then close to the distribution itself, an unbounded normal needs no made-up bounds, and
+ *   every candidate is a value the distribution can draw;
+ * - a categorical with weights spreads each kernel's prior weight by them (see categoricalEstimator).
  * The model kind is proposed first, as a categorical over the space's kinds, then that kind's
  * hyperparameters in sorted order, each fitted only from trials that have it (as Optuna does for
  * define-by-run spaces, where a CNN-only parameter exists only in CNN trials).
  */
 import type { ModelKind } from '../spec/schema.js';
 import { categoricalEstimator, numericalEstimator, type ParzenEstimator } from './parzen.js';
+import { cdf, quantile, type Prior } from './distributions.js';
 import { fixedValue, sampleRandom, snap, type NumericDomain } from './random.js';
 import { seededRng, type Rng } from './rng.js';
 import type { Domain, Observation, Sample, SearchSpace } from './space.js';
@@ -131,14 +140,28 @@ function proposeValue(key: string, domain: Domain, groups: Groups, o: TpeOptions
     const keys = domain.choices.map((c) => JSON.stringify(c));
     const indices = (group: readonly Observation[]) =>
       observed(group, key).map((v) => keys.indexOf(JSON.stringify(v))).filter((i) => i >= 0);
-    const l = categoricalEstimator(indices(groups.below), keys.length, o);
-    const g = categoricalEstimator(indices(groups.above), keys.length, o);
+    const l = categoricalEstimator(indices(groups.below), keys.length, o, domain.weights);
+    const g = categoricalEstimator(indices(groups.above), keys.length, o, domain.weights);
     return domain.choices[best(l.sample(rng, o.eiCandidates), l, g)];
   }
+  if (domain.prior) return proposeDrawn(key, { ...domain, prior: domain.prior }, groups, o, rng);
   const values = (group: readonly Observation[]) => observed(group, key).filter((v): v is number => inDomain(v, domain));
   const l = numericalEstimator(values(groups.below), domain, o);
   const g = numericalEstimator(values(groups.above), domain, o);
   return best(l.sample(rng, o.eiCandidates).map((x) => snap(domain, x)), l, g);
+}
+
+// Quantile space: where a domain with a prior is modelled.
+const UNIT: NumericDomain = { type: 'float', min: 0, max: 1, log: false };
+
+/** A domain with a prior, in quantile space: the estimators over CDF(x), each candidate quantile(u) rounded, then judged at its own CDF. */
+function proposeDrawn(key: string, domain: NumericDomain & { readonly prior: Prior }, groups: Groups, o: TpeOptions, rng: Rng): number {
+  const quantiles = (group: readonly Observation[]) =>
+    observed(group, key).filter((v): v is number => typeof v === 'number' && Number.isFinite(v)).map((v) => cdf(domain, v));
+  const l = numericalEstimator(quantiles(groups.below), UNIT, o);
+  const g = numericalEstimator(quantiles(groups.above), UNIT, o);
+  const candidates = l.sample(rng, o.eiCandidates).map((u) => snap(domain, quantile(domain, u)));
+  return best(candidates, l, g, (x) => cdf(domain, x));
 }
 
 /**
@@ -154,12 +177,12 @@ function inDomain(v: unknown, d: NumericDomain): boolean {
   return typeof v === 'number' && v >= d.min && v <= d.max;
 }
 
-/** The candidate with the highest log l(x) - log g(x); the first on ties, as np.argmax. */
-function best(candidates: readonly number[], l: ParzenEstimator, g: ParzenEstimator): number {
+/** The candidate with the highest log l(x) - log g(x) (at `at(x)`, where the estimators model x elsewhere); the first on ties, as np.argmax. */
+function best(candidates: readonly number[], l: ParzenEstimator, g: ParzenEstimator, at: (x: number) => number = (x) => x): number {
   let bestValue = candidates[0];
   let bestScore = -Infinity;
   for (const x of candidates) {
-    const score = l.logPdf(x) - g.logPdf(x);
+    const score = l.logPdf(at(x)) - g.logPdf(at(x));
     if (score > bestScore) [bestValue, bestScore] = [x, score];
   }
   return bestValue;

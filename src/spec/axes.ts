@@ -1,13 +1,23 @@
 import type { CodeKind } from './code.js';
 import { REGISTRY, kindKeys, type ModelKind } from './hyperparameters.js';
-import { KIND_AXES, type Axis, type GridSpec, type Range, type SweepSpec } from './schema.js';
+import { KIND_AXES, type Axis, type BetaRange, type GridSpec, type NormalRange, type Range, type SweepSpec, type Weighted } from './schema.js';
 
 /** Every hyperparameter of one model kind (or every parameter of the user's code), each with its values to try or its range. */
 export type KindAxes = { readonly kind: ModelKind | CodeKind; readonly axes: Readonly<Record<string, Axis>> };
 
-/** Whether an axis is a range (random search and TPE) rather than a list of values. */
-export function isRange(a: Axis): a is Range {
-  return !Array.isArray(a);
+/** Whether an axis is a range (uniform, normal or beta: random search and TPE) rather than values to choose from. */
+export function isRange(a: Axis): a is Range | NormalRange | BetaRange {
+  return !Array.isArray(a) && !('values' in a);
+}
+
+/** Whether an axis lists its values with probabilities (random search and TPE). */
+export function isWeighted(a: Axis): a is Weighted {
+  return !Array.isArray(a) && 'values' in a;
+}
+
+/** The values an axis that is not a range chooses from. */
+export function valuesOf(a: readonly unknown[] | Weighted): readonly unknown[] {
+  return 'probabilities' in a ? a.values : a;
 }
 
 /**

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { CollectSpec } from './collect.js';
 import type { TrialConfig } from './hyperparameters.js';
+import { betaRange, byShape, normalRange, shapeOf, weighted, type BetaRange, type NormalRange, type Range, type Weighted } from './ranges.js';
 
 /** What trains a code trial: a program (a child process) or an objective module (in the worker). */
 export const CODE_KINDS = ['program', 'objective'] as const;
@@ -29,10 +30,11 @@ const jsonValue: z.ZodType<unknown> = z.lazy(() => z.union([
 
 /**
  * A numeric parameter's range, for random search and TPE: uniform over [min, max] (log-uniform
- * with `log: true`), rounded to a multiple of `step`. Its draws are integers where `type` is int:
- * given, or where min and max are written as integers (as W&B infers int_uniform).
+ * with `log: true`), a normal `{mu, sigma}` (log-normal with `log: true`) or a beta `{a, b}`,
+ * each rounded to a multiple of `step`. Its draws are integers where `type` is int: given, or,
+ * for {min, max}, where min and max are written as integers (as W&B infers int_uniform).
  */
-export type CodeRange = { min: number; max: number; log: boolean; step?: number; type?: 'int' | 'float' };
+export type CodeRange = Range | NormalRange | BetaRange;
 
 const codeRange = z.strictObject({
   min: z.number({ error: 'must be a number' }),
@@ -45,11 +47,17 @@ const codeRange = z.strictObject({
   if (r.log && r.min <= 0) ctx.addIssue({ code: 'custom', path: ['min'], message: 'must be positive for a log range' });
 });
 
-/** A parameter in a code spec's grid: the values to try (a list), or a range. */
-const codeAxis = z.union([
-  z.array(jsonValue, { error: 'must be a list' }).min(1, 'must list at least one value'),
-  codeRange,
-], { error: 'must be a list of values, or a range {min, max}' });
+const values = z.array(jsonValue, { error: 'must be a list' }).min(1, 'must list at least one value');
+
+/** A parameter in a code spec's grid: the values to try (a list, or with probabilities), or a range (uniform, normal or beta). */
+const codeAxis = byShape<readonly unknown[] | Weighted | CodeRange>((v) => {
+  switch (shapeOf(v)) {
+    case 'weighted': return weighted(values);
+    case 'normal': return normalRange;
+    case 'beta': return betaRange;
+    default: return z.union([values, codeRange], { error: 'must be a list of values, or a range {min, max}' });
+  }
+});
 
 /** A code spec's `grid`: any parameter names, each with its values or its range. */
 export const codeGrid = z.record(z.string(), codeAxis).superRefine((grid, ctx) => {
@@ -102,7 +110,7 @@ export type CodeSpec = {
    * val_accuracy where they report it.
    */
   readonly metricDeclared: boolean;
-  readonly grid: Readonly<Record<string, readonly unknown[] | CodeRange>>;
+  readonly grid: Readonly<Record<string, readonly unknown[] | Weighted | CodeRange>>;
 };
 
 /** The file of the user's code, as the spec names it: the program, or the objective module. */

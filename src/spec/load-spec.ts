@@ -4,10 +4,11 @@ import type { core } from 'zod';
 import { checkSettings } from '../data/registry.js';
 import { UserError } from '../errors.js';
 import { BUILT_IN_METRICS, builtInObjectiveProblem, isBuiltInMetric } from '../metrics/registry.js';
+import { isWeighted } from './axes.js';
 import { type CodeRange, type CodeSpec } from './code.js';
 import { checkCollect } from './collect.js';
 import { REGISTRY, type HyperparameterKey } from './hyperparameters.js';
-import { KIND_AXES, MODEL_KINDS, specSchema, type SweepSpec } from './schema.js';
+import { KIND_AXES, MODEL_KINDS, specSchema, type Axis, type SweepSpec, type Weighted } from './schema.js';
 import { fromWandb, isWandbConfig } from './wandb.js';
 
 /** A spec that cannot be used; the message reads `file:line:col path: problem`. */
@@ -146,9 +147,7 @@ export function parseSpecWithNotes(text: string, file: string): { spec: SweepSpe
   }
   if (method === 'grid') {
     for (const [path, axis] of gridAxes(spec)) {
-      if (!Array.isArray(axis)) {
-        fail(path.slice(0, -1), 'a range needs `search.method: random` or `tpe`; a grid takes a list of values', String(path[path.length - 1]));
-      }
+      if (!Array.isArray(axis)) fail(path.slice(0, -1), GRID_TAKES_LISTS(axis as Axis), String(path[path.length - 1]));
     }
   }
 
@@ -163,6 +162,11 @@ export function parseSpecWithNotes(text: string, file: string): { spec: SweepSpe
   }
   return { spec, notes };
 }
+
+/** Why a grid refuses an axis that is not a plain list. */
+const GRID_TAKES_LISTS = (axis: Axis) => (isWeighted(axis)
+  ? 'probabilities need `search.method: random` or `tpe`; a grid runs every value once'
+  : 'a range needs `search.method: random` or `tpe`; a grid takes a list of values');
 
 // A number written as an integer (`32`, `0x20`; not `32.0` or `1e3`): YAML's int forms, which W&B's loader reads as int.
 const INT_LITERAL = /^[-+]?(?:[0-9]+|0x[0-9a-fA-F]+|0o[0-7]+)$/;
@@ -181,16 +185,22 @@ function intLiteral(doc: Document, path: Path): boolean {
 function checkCode(
   spec: SweepSpec, code: CodeSpec, src: { fail: (path: Path, problem: string, key?: string) => never; isIntLiteral: (path: Path) => boolean },
 ): SweepSpec {
-  const grid: Record<string, readonly unknown[] | CodeRange> = {};
+  const grid: Record<string, readonly unknown[] | Weighted | CodeRange> = {};
   for (const [name, axis] of Object.entries(code.grid)) {
     if (Array.isArray(axis)) {
       grid[name] = axis;
       continue;
     }
+    if (spec.search.method === 'grid') src.fail(['grid'], GRID_TAKES_LISTS(axis as Axis), name);
+    if ('probabilities' in axis) {
+      grid[name] = axis;
+      continue;
+    }
     const range = axis as CodeRange;
-    if (spec.search.method === 'grid') src.fail(['grid'], 'a range needs `search.method: random` or `tpe`; a grid takes a list of values', name);
-    const type = range.type ?? (src.isIntLiteral(['grid', name, 'min']) && src.isIntLiteral(['grid', name, 'max']) ? 'int' : 'float');
-    if (type === 'int' && (!Number.isInteger(range.min) || !Number.isInteger(range.max))) src.fail(['grid', name], 'an int range needs integer min and max', 'type');
+    // {min, max} written as integers draw integers (W&B's int_uniform); a normal or a beta draws real numbers unless `type` says.
+    const ints = 'min' in range && src.isIntLiteral(['grid', name, 'min']) && src.isIntLiteral(['grid', name, 'max']);
+    const type = range.type ?? (ints ? 'int' : 'float');
+    if (type === 'int' && 'min' in range && (!Number.isInteger(range.min) || !Number.isInteger(range.max))) src.fail(['grid', name], 'an int range needs integer min and max', 'type');
     grid[name] = { ...range, type };
   }
   if (spec.search.method !== 'grid' && spec.search.trials === undefined) src.fail(['search'], `${spec.search.method} search needs \`trials: N\`, how many trials to run`, 'method');

@@ -8,6 +8,7 @@ import {
   HYPERPARAMETERS, MODEL_KINDS, REGISTRY, TRAIN_KEYS, isOptional, kindKeys, posInt,
   type HyperparameterKey, type ModelKind,
 } from './hyperparameters.js';
+import { byShape, shapeOf, weighted, type BetaRange, type NormalRange, type Range, type Weighted } from './ranges.js';
 
 /**
  * The sweep spec's schema: the one place that says which keys a spec may have, which values
@@ -26,13 +27,13 @@ export type Method = (typeof METHODS)[number];
 const list = <T extends z.ZodType>(item: T) =>
   z.array(item, { error: 'must be a list' }).min(1, 'must list at least one value');
 
+export type { BetaRange, NormalRange, Range, Weighted } from './ranges.js';
+
 /**
  * A numeric hyperparameter's range, for random search and TPE: uniform over [min, max], or
  * log-uniform with `log: true`; `step` rounds each draw to a multiple of it. Integer
  * hyperparameters draw integers.
  */
-export type Range = { min: number; max: number; log: boolean; step?: number; type?: 'int' | 'float' };
-
 function range(key: HyperparameterKey, type: 'int' | 'float'): z.ZodType<Range> {
   const value = REGISTRY[key].value as z.ZodType<number>;
   return z.strictObject({
@@ -46,11 +47,23 @@ function range(key: HyperparameterKey, type: 'int' | 'float'): z.ZodType<Range> 
   });
 }
 
-/** A hyperparameter in the grid: a list of values, or (where it is numeric) a range. */
+/**
+ * A hyperparameter in the grid: a list of values, the values with probabilities, or (where it is
+ * numeric) a range. Normals and betas are refused: every hyperparameter takes bounded values
+ * (dropout in [0, 1), epochs from 1), and they draw past any bound.
+ */
 function axis(key: HyperparameterKey) {
   const e = REGISTRY[key];
   const values = list(e.value);
-  return e.range === null ? values : z.union([values, range(key, e.range)]);
+  const plain = e.range === null ? values : z.union([values, range(key, e.range)]);
+  const withProbabilities = weighted(values);
+  const unbounded = z.unknown().superRefine((_, ctx) => {
+    ctx.addIssue({ code: 'custom', message: `${key} takes values between bounds, which a normal or a beta does not keep to: give {min, max} (a program's own parameters take {mu, sigma} and {a, b})` });
+  });
+  return byShape<Axis>((v) => {
+    const shape = shapeOf(v);
+    return shape === 'weighted' ? withProbabilities : shape === 'other' ? plain : unbounded;
+  });
 }
 
 const axes = (kind: ModelKind) =>
@@ -270,8 +283,8 @@ export type SweepSpec = {
   code?: CodeSpec;
 };
 export type SearchSettings = SweepSpec['search'];
-/** One hyperparameter's place in the grid: the values to try, or a range to draw from. */
-export type Axis = readonly unknown[] | Range;
+/** One hyperparameter's place in the grid: the values to try, the values with probabilities, or a range to draw from. */
+export type Axis = readonly unknown[] | Weighted | Range | NormalRange | BetaRange;
 /** The grid as validated: each hyperparameter's axis, and `model` as kinds or per-kind grids. */
 export type GridSpec = { [key: string]: Axis | undefined } & {
   model?: ModelKind[] | Partial<Record<ModelKind, Record<string, Axis | undefined> | null>>;

@@ -4,11 +4,13 @@
  * any other. What W&B would do and sweep cannot is refused here, with the W&B key's position,
  * before anything trains.
  *
- * The rules are W&B's own: wandb/sweeps `src/sweeps/config/schema.json` (keys, defaults, how a
- * parameter's distribution is inferred: the first of its `parameter.anyOf` schemas that fits),
- * `config/schema.py` (`validate_min_max`), `grid_search.py` (which distributions a grid
- * enumerates) and `hyperband_stopping.py`; the docs' "Sweep configuration options"
- * (https://docs.wandb.ai/guides/sweeps/sweep-config-keys) for what each distribution draws.
+ * The rules are W&B's own, read at wandb/sweeps b1dfc5f: `src/sweeps/config/schema.json` (keys,
+ * defaults, how a parameter's distribution is inferred: the first of its `parameter.anyOf` schemas
+ * that fits), `config/schema.py` (`validate_min_max`, `validate_categorical_prob`,
+ * `check_for_deprecated_distributions`), `params.py` (what each distribution draws:
+ * `HyperParameter.ppf`), `grid_search.py` (which distributions a grid enumerates) and
+ * `hyperband_stopping.py`; the docs' "Sweep configuration options"
+ * (https://docs.wandb.ai/guides/sweeps/sweep-config-keys).
  */
 import { builtInObjectiveProblem, metricDef } from '../metrics/registry.js';
 import { HYPERPARAMETERS, REGISTRY, type HyperparameterKey } from './hyperparameters.js';
@@ -48,26 +50,39 @@ const UNHONOURED: Record<string, string> = {
 const METHODS = { grid: 'grid', random: 'random', bayes: 'tpe' } as const;
 type WandbMethod = keyof typeof METHODS;
 
-// W&B's distributions sweep runs, each with the keys it takes besides `distribution` (schema.json).
+// W&B's distributions, each with the keys it takes besides `distribution` (schema.json's param_* definitions).
 const DISTRIBUTIONS = {
   constant: ['value'],
   categorical: ['values'],
+  categorical_w_probabilities: ['values', 'probabilities'],
   int_uniform: ['min', 'max'],
   uniform: ['min', 'max'],
   log_uniform: ['min', 'max'],
   log_uniform_values: ['min', 'max'],
+  inv_log_uniform: ['min', 'max'],
+  inv_log_uniform_values: ['min', 'max'],
   q_uniform: ['min', 'max', 'q'],
   q_log_uniform: ['min', 'max', 'q'],
   q_log_uniform_values: ['min', 'max', 'q'],
+  normal: ['mu', 'sigma'],
+  q_normal: ['mu', 'sigma', 'q'],
+  log_normal: ['mu', 'sigma'],
+  q_log_normal: ['mu', 'sigma', 'q'],
+  beta: ['a', 'b'],
+  q_beta: ['a', 'b', 'q'],
 } as const;
 type Distribution = keyof typeof DISTRIBUTIONS;
-// W&B's others: unbounded, inverted or weighted draws that sweep's ranges and lists cannot express.
-const UNHONOURED_DISTRIBUTIONS = [
-  'inv_log_uniform', 'inv_log_uniform_values', 'normal', 'q_normal', 'log_normal', 'q_log_normal',
-  'beta', 'q_beta', 'categorical_w_probabilities',
-];
+// Keys W&B fills in when they are left out (schema.json's defaults); the others are required.
+const DEFAULTS: Record<string, number> = { q: 1, mu: 0, sigma: 1, a: 1, b: 1 };
 // The ones whose values are real numbers: an integer hyperparameter needs int_uniform or a q_ with a whole q.
-const REAL = ['uniform', 'log_uniform', 'log_uniform_values'];
+const REAL = ['uniform', 'log_uniform', 'log_uniform_values', 'inv_log_uniform', 'inv_log_uniform_values'];
+// Drawn without bounds (a normal), or rounded past them (a q_beta with q 0.6 draws 1.2): every one of
+// sweep's hyperparameters takes values between bounds, so these are for a program's own parameters.
+const UNBOUNDED: Record<string, string> = {
+  normal: 'a normal', q_normal: 'a normal', log_normal: 'a log-normal', q_log_normal: 'a log-normal', beta: 'a beta', q_beta: 'a beta',
+};
+// log_uniform, q_log_uniform and inv_log_uniform take natural-log exponents; W&B's validator flags them (schema.py).
+const EXPONENTS: Record<string, string> = { log_uniform: 'log_uniform_values', q_log_uniform: 'q_log_uniform_values', inv_log_uniform: 'inv_log_uniform_values' };
 // grid_search.py turns these into lists: range(min, max + 1) and np.arange(min, max, q).
 const ENUMERATED = ['int_uniform', 'q_uniform'];
 // A grid axis this long is a typo (int_uniform up to 60000), not a sweep anyone means to run.
@@ -83,8 +98,11 @@ const HYPERBAND_KEYS: Record<string, string> = { min_iter: 'minIter', max_iter: 
 // A native range's keys that W&B spells otherwise (`log` comes from the distribution's name).
 const RANGE_KEYS: Record<string, string> = { step: 'q', log: 'distribution' };
 
-/** How a native grid axis was written in the W&B file, to map its paths back. */
-type Origin = { readonly name: string; readonly form: 'value' | 'values' | 'range' | 'enumerated' };
+/**
+ * How a native grid axis was written in the W&B file, to map its paths back: `inverted` is
+ * inv_log_uniform's range, whose native min comes from W&B's max (e^-max) and max from its min.
+ */
+type Origin = { readonly name: string; readonly form: 'value' | 'values' | 'weighted' | 'range' | 'inverted' | 'enumerated' };
 
 const isMap = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -113,7 +131,7 @@ export function fromWandb(w: Raw, src: WandbSource): WandbSpec {
   // A W&B sweep of a program (its `program:`) has parameters of the program's own; else they are sweep's hyperparameters.
   const free = w.program !== undefined;
   const metric = wandbMetric(w, method, src, free);
-  const { grid, origins } = wandbParameters(w.parameters, method, src, free);
+  const { grid, origins, notes: parameterNotes } = wandbParameters(w.parameters, method, src, free);
   const earlyStopping = wandbEarlyTerminate(w.early_terminate, src);
   // W&B runs random and Bayesian search until someone stops it; sweep plans a number of trials.
   if (method !== 'grid' && w.run_cap === undefined) {
@@ -130,9 +148,9 @@ export function fromWandb(w: Raw, src: WandbSource): WandbSpec {
   };
   raw.grid = grid;
 
-  const notes = ignored.length === 0 ? [] : [
+  const notes = [...(ignored.length === 0 ? [] : [
     `${src.file}: W&B key${ignored.length > 1 ? 's' : ''} ${ignored.join(', ')} ignored (sweep runs its own training and records its own results)`,
-  ];
+  ]), ...parameterNotes];
   return { raw, notes, origin: (path) => origin(path, origins) };
 }
 
@@ -180,13 +198,16 @@ function wandbMetric(w: Raw, method: WandbMethod, src: WandbSource, free: boolea
 }
 
 /** The native grid for W&B's `parameters`, with where each axis came from. */
-function wandbParameters(p: unknown, method: WandbMethod, src: WandbSource, free: boolean): { grid: Raw; origins: Map<string, Origin> } {
+function wandbParameters(
+  p: unknown, method: WandbMethod, src: WandbSource, free: boolean,
+): { grid: Raw; origins: Map<string, Origin>; notes: string[] } {
   if (p === undefined) src.refuse(['parameters'], 'a W&B sweep needs `parameters`');
   if (!isMap(p) || Object.keys(p).length === 0) {
     src.refuse(['parameters'], 'must map hyperparameter names to `value`, `values`, or a `distribution` with `min` and `max`');
   }
   const grid: Raw = {};
   const origins = new Map<string, Origin>();
+  const notes: string[] = [];
   for (const [name, cfg] of Object.entries(p)) {
     if (isMap(cfg) && 'parameters' in cfg) {
       src.refuse(['parameters', name], 'cannot honour nested parameters: sweep\'s hyperparameters are flat', 'parameters');
@@ -200,54 +221,79 @@ function wandbParameters(p: unknown, method: WandbMethod, src: WandbSource, free
     const before = origins.get(key);
     if (before !== undefined) src.refuse(['parameters'], `"${name}" is "${before.name}" again`, name);
     if (!isMap(cfg)) src.refuse(['parameters', name], 'must be a mapping: `value`, `values`, or a `distribution` with `min` and `max`');
-    const { axis, form } = wandbParameter(name, free ? null : key as HyperparameterKey, cfg, method, src);
+    const { axis, form } = wandbParameter(name, free ? null : key as HyperparameterKey, cfg, method, src, notes);
     grid[key] = axis;
     origins.set(key, { name, form });
   }
-  return { grid, origins };
+  return { grid, origins, notes };
 }
 
-/** One parameter as a native axis: a list (value, values, or a grid's enumerated range) or a range. */
+/**
+ * One parameter as a native axis: a list (value, values, or a grid's enumerated range), values
+ * with probabilities, or a range (uniform, normal or beta). What each W&B distribution draws is
+ * params.py's `HyperParameter.ppf`, and the native axis draws the same (src/search/random.ts).
+ */
 function wandbParameter(
-  name: string, key: HyperparameterKey | null, cfg: Raw, method: WandbMethod, src: WandbSource,
+  name: string, key: HyperparameterKey | null, cfg: Raw, method: WandbMethod, src: WandbSource, notes: string[],
 ): { axis: unknown; form: Origin['form'] } {
   const at = ['parameters', name];
-  if ('probabilities' in cfg) src.refuse(at, 'cannot honour `probabilities`: sweep draws values uniformly', 'probabilities');
   const d = cfg.distribution ?? inferred(cfg, at, src);
   // Point at `distribution` where it is written; an inferred one is the parameter's.
   const dAt = cfg.distribution === undefined ? at : [...at, 'distribution'];
   const how = cfg.distribution !== undefined ? ''
-    : d === 'int_uniform' ? ' (inferred from integer min and max)' : ' (inferred: min or max is not an integer)';
+    : d === 'int_uniform' ? ' (inferred from integer min and max)' : d === 'uniform' ? ' (inferred: min or max is not an integer)' : '';
   if (typeof d !== 'string') src.refuse(dAt, `must be one of ${Object.keys(DISTRIBUTIONS).join(', ')}`);
-  if (UNHONOURED_DISTRIBUTIONS.includes(d)) {
-    src.refuse(dAt, `cannot honour distribution "${d}": sweep draws from values, or uniformly or log-uniformly between min and max`);
-  }
-  if (!(d in DISTRIBUTIONS)) src.refuse(dAt, `unknown distribution "${d}": sweep runs ${Object.keys(DISTRIBUTIONS).join(', ')}`);
+  if (!(d in DISTRIBUTIONS)) src.refuse(dAt, `unknown distribution "${d}": W&B's are ${Object.keys(DISTRIBUTIONS).join(', ')}`);
   const dist = d as Distribution;
   const takes: readonly string[] = DISTRIBUTIONS[dist];
   for (const k of Object.keys(cfg)) {
-    if (k !== 'distribution' && !takes.includes(k)) src.refuse(at, `unknown key "${k}": ${dist} takes ${takes.join(', ')}`, k);
+    if (k === 'distribution' || takes.includes(k)) continue;
+    // schema.json's param_categorical has no probabilities: they make the parameter categorical_w_probabilities.
+    const hint = k === 'probabilities' && dist === 'categorical' ? ' (with probabilities it is categorical_w_probabilities: write that, or no distribution)' : '';
+    src.refuse(at, `unknown key "${k}": ${dist} takes ${takes.join(', ')}${hint}`, k);
   }
-  for (const k of takes) if (k !== 'q' && !(k in cfg)) src.refuse(at, `${dist} needs \`${k}\``);
+  for (const k of takes) if (!(k in DEFAULTS) && !(k in cfg)) src.refuse(at, `${dist} needs \`${k}\``);
 
   if (dist === 'constant') return { axis: [cfg.value], form: 'value' };
-  if (dist === 'categorical') {
+  if (dist === 'categorical' || dist === 'categorical_w_probabilities') {
     // schema.json: a non-empty array (checked here so that the list's own errors map to `values`).
     if (!Array.isArray(cfg.values) || cfg.values.length === 0) src.refuse([...at, 'values'], 'must be a list of at least one value');
-    return { axis: cfg.values, form: 'values' };
+    if (dist === 'categorical') return { axis: cfg.values, form: 'values' };
+    const pAt = [...at, 'probabilities'];
+    // grid_search.py: "Specification of probabilities for categorical parameters is disallowed in grid search".
+    if (method === 'grid') src.refuse(pAt, 'grid search runs every value once and takes no probabilities (W&B\'s refuses them too): use method random or bayes');
+    if (key === 'model') src.refuse(pAt, 'cannot honour probabilities for model: sweep draws the model kind uniformly');
+    // Their length, sign and sum (schema.json, schema.py's validate_categorical_prob) are the native schema's to check.
+    return { axis: { values: cfg.values, probabilities: cfg.probabilities }, form: 'weighted' };
   }
 
   // A program's parameter takes what its distribution draws: integers from int_uniform, else real numbers.
   const range = key === null ? (dist === 'int_uniform' ? 'int' : 'float') : REGISTRY[key].range;
   if (range === null) src.refuse(dAt, `${dist} draws numbers and ${name} takes named values: give \`values\``);
-  for (const k of ['min', 'max', 'q']) {
+  for (const k of takes) {
     if (k in cfg && (typeof cfg[k] !== 'number' || !Number.isFinite(cfg[k]))) src.refuse([...at, k], 'must be a number');
   }
+  const q = (cfg.q ?? DEFAULTS.q) as number;
+  if (!(q > 0)) src.refuse([...at, 'q'], 'must be positive');
+  const family = UNBOUNDED[dist];
+  if (family !== undefined && key !== null) {
+    src.refuse(dAt, `cannot honour ${dist} on ${name}: sweep's hyperparameters take values between bounds, which ${family} does not keep to (a program's own parameters take it): use uniform or log_uniform_values`);
+  }
+  if (family !== undefined) {
+    if (method === 'grid') src.refuse(dAt, `grid search takes \`values\` or \`value\` (W&B also enumerates int_uniform and q_uniform): ${dist} needs method random or bayes`);
+    // params.py: norm.ppf(u, mu, sigma), lognorm.ppf(u, s=sigma, scale=e^mu), beta.ppf(u, a, b); q_ rounds each to a multiple of q.
+    // sigma, a and b are the native schema's to check: W&B's schema lets them be 0, where scipy draws NaN.
+    const [p1, p2] = takes;
+    const parameters = { [p1]: cfg[p1] ?? DEFAULTS[p1], [p2]: cfg[p2] ?? DEFAULTS[p2] };
+    return {
+      axis: { ...parameters, ...(p1 === 'mu' ? { log: dist.includes('log') } : {}), ...(dist.startsWith('q_') ? { step: q } : {}), type: range },
+      form: 'range',
+    };
+  }
+
   const min = cfg.min as number;
   const max = cfg.max as number;
-  const q = (cfg.q ?? 1) as number; // schema.json: q defaults to 1
   if (!(min < max)) src.refuse([...at, 'max'], `must be greater than min (${min})`); // schema.py's validate_min_max
-  if (!(q > 0)) src.refuse([...at, 'q'], 'must be positive');
   if (dist === 'int_uniform') {
     for (const k of ['min', 'max']) if (!src.isIntLiteral([...at, k])) src.refuse([...at, k], 'int_uniform takes integers: write it without a decimal point');
     if (range === 'float') {
@@ -256,7 +302,8 @@ function wandbParameter(
     }
   }
   if (range === 'int' && REAL.includes(dist)) {
-    src.refuse(dAt, `${dist}${how} draws real numbers and ${name} takes integers: use int_uniform, or q_${dist} with a whole-number q`);
+    const q_ = dist.startsWith('inv_') ? 'q_log_uniform_values' : `q_${dist}`;
+    src.refuse(dAt, `${dist}${how} draws real numbers and ${name} takes integers: use int_uniform, or ${q_} with a whole-number q`);
   }
   if (range === 'int' && !Number.isInteger(q)) src.refuse([...at, 'q'], `must be a whole number: ${name} takes integers`);
   // An integer range needs integer bounds, and e^min and e^max are not (but for e^0).
@@ -275,28 +322,40 @@ function wandbParameter(
     const step = dist === 'int_uniform' ? 1 : q;
     return { axis: Array.from({ length: n }, (_, i) => Number((min + i * step).toPrecision(15))), form: 'enumerated' };
   }
+  const values = EXPONENTS[dist];
+  if (values !== undefined) {
+    const [lo, hi] = dist === 'inv_log_uniform' ? ['-max', '-min'] : ['min', 'max'];
+    notes.push(`${src.file}: parameters.${name} is ${dist}, whose min and max are natural-log exponents (it draws from e^${lo} to e^${hi}); W&B's validator flags it: ${values} takes the values themselves`);
+  }
   // log_uniform and q_log_uniform take natural-log exponents: their bounds are e^min and e^max.
-  const exponents = dist === 'log_uniform' || dist === 'q_log_uniform';
+  // inv_log_uniform draws exp(-U(min, max)) (params.py's inv_log_uniform_v1_ppf), log-uniform over [e^-max, e^-min];
+  // inv_log_uniform_values is it over [-ln max, -ln min]: log-uniform over [min, max], each u giving the same value.
+  const [lo, hi] = dist === 'log_uniform' || dist === 'q_log_uniform' ? [Math.exp(min), Math.exp(max)]
+    : dist === 'inv_log_uniform' ? [Math.exp(-max), Math.exp(-min)] : [min, max];
   return {
     axis: {
-      min: exponents ? Math.exp(min) : min,
-      max: exponents ? Math.exp(max) : max,
+      min: lo,
+      max: hi,
       log: dist.includes('log'),
       ...(dist.startsWith('q_') ? { step: q } : {}),
       ...(key === null ? { type: range } : {}),
     },
-    form: 'range',
+    form: dist === 'inv_log_uniform' ? 'inverted' : 'range',
   };
 }
 
-/** W&B's inference where `distribution` is omitted: values → categorical, value → constant, integer min and max → int_uniform, other numbers → uniform. */
+/**
+ * W&B's inference where `distribution` is omitted (schema.json's `parameter.anyOf`, first fit):
+ * values → categorical, or categorical_w_probabilities with probabilities; value → constant;
+ * integer min and max → int_uniform, other numbers → uniform.
+ */
 function inferred(cfg: Raw, at: Path, src: WandbSource): Distribution {
-  if ('values' in cfg) return 'categorical';
+  if ('values' in cfg) return 'probabilities' in cfg ? 'categorical_w_probabilities' : 'categorical';
   if ('value' in cfg) return 'constant';
   if ('min' in cfg && 'max' in cfg) {
     return src.isIntLiteral([...at, 'min']) && src.isIntLiteral([...at, 'max']) ? 'int_uniform' : 'uniform';
   }
-  return src.refuse(at, 'needs `value`, `values`, or `min` and `max` (with a `distribution`)');
+  return src.refuse(at, 'needs `value`, `values`, or `min` and `max` (other distributions name themselves with `distribution`)');
 }
 
 /** W&B's hyperband stopping as the native `wandb-hyperband` rule, whose schema checks the values; undefined when absent. */
@@ -343,10 +402,14 @@ function origin(path: Path, origins: ReadonlyMap<string, Origin>): Path {
   switch (o.form) {
     case 'values':
       return [...at, 'values', ...rest];
+    case 'weighted':
+      return [...at, ...rest];
     case 'value':
       return [...at, 'value', ...rest.slice(1)];
     case 'range':
       return [...at, RANGE_KEYS[String(rest[0])] ?? rest[0], ...rest.slice(1)];
+    case 'inverted':
+      return [...at, rest[0] === 'min' ? 'max' : rest[0] === 'max' ? 'min' : RANGE_KEYS[String(rest[0])] ?? rest[0]];
     case 'enumerated':
       // Values run from min up, so a bad first one is min's fault and a bad later one max's.
       return [...at, rest[0] === 0 ? 'min' : 'max'];

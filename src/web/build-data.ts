@@ -4,7 +4,7 @@
  */
 import { importance } from '../analysis/importance.js';
 import { formatValue, labelOf, paramsOf, varyingKeys } from '../spec/labels.js';
-import { isRange, kindAxes } from '../spec/axes.js';
+import { isRange, kindAxes, valuesOf } from '../spec/axes.js';
 import { recordedSpec } from '../spec/load-spec.js';
 import type { Axis } from '../spec/schema.js';
 import type { Store } from '../store/store.js';
@@ -90,10 +90,10 @@ function axisOf(key: string, configs: readonly AnyConfig[], specAxes: readonly A
   if (values.every((v) => typeof v === 'number')) {
     const nums = values as number[];
     const wide = Math.min(...nums) > 0 && Math.max(...nums) / Math.min(...nums) >= 10;
-    const logRange = specAxes.some((a) => isRange(a) && a.log);
+    const logRange = specAxes.some((a) => isRange(a) && 'log' in a && a.log);
     return { key, label, type: logRange || (key === 'learningRate' && wide) ? 'log' : 'value' };
   }
-  const listed = specAxes.flatMap((a) => (isRange(a) ? [] : a.map(formatValue)));
+  const listed = specAxes.flatMap((a) => (isRange(a) ? [] : valuesOf(a).map(formatValue)));
   const seen = values.map((v) => formatValue(v));
   const categories = [...new Set([...listed, ...seen])].sort(byNumberThenText);
   return { key, label, type: 'category', categories };
@@ -103,7 +103,7 @@ function axisOf(key: string, configs: readonly AnyConfig[], specAxes: readonly A
 function gridLevels(specAxes: readonly Axis[]): string[] | undefined {
   if (specAxes.length === 0 || specAxes.some(isRange)) return undefined;
   const text = (v: unknown) => (typeof v === 'number' ? String(v) : formatValue(v));
-  return [...new Set(specAxes.flatMap((a) => (a as readonly unknown[]).map(text)))];
+  return [...new Set(specAxes.flatMap((a) => valuesOf(a as readonly unknown[]).map(text)))];
 }
 
 /** "64" before "128" before "256-128" before "relu": numeric prefixes in order, then text. */

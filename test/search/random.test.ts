@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { betaInc } from '../../src/search/distributions.js';
+import { ndtr } from '../../src/search/parzen.js';
 import { sampleDomain, sampleRandom, snap } from '../../src/search/random.js';
 import { seededRng } from '../../src/search/rng.js';
 import type { Domain, SearchSpace } from '../../src/search/space.js';
@@ -119,6 +121,105 @@ describe('sampleRandom', () => {
   });
 });
 
+/** Pearson's chi-square of observed counts against expected probabilities. */
+function chiSquare(counts: readonly number[], probabilities: readonly number[]): number {
+  const n = counts.reduce((a, b) => a + b, 0);
+  return counts.reduce((sum, c, i) => sum + (c - n * probabilities[i]) ** 2 / (n * probabilities[i]), 0);
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sd = (xs: readonly number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
+const isMultiple = (x: number, q: number) => Math.abs(x / q - Math.round(x / q)) < 1e-9;
+
+// W&B's normal, log_normal, beta, their q_ forms and categorical_w_probabilities, as params.py
+// draws them (`ppf(random.uniform(0, 1))`, wandb/sweeps b1dfc5f): each against its own CDF
+// (Φ from parzen.ts, the beta's checked against SciPy), its moments, and its q grid.
+describe('sampleRandom on a domain with a prior or weights (W&B\'s other distributions)', () => {
+  const n = 10_000;
+  const ks = 1.63 / Math.sqrt(n); // the Kolmogorov–Smirnov statistic's 1% critical value
+  const drawsOf = (d: Domain, seed = 1) => {
+    const one: SearchSpace = [{ kind: 'ann', params: { x: d } }];
+    return range(n).map((k) => sampleRandom(one, seed, k).x as number);
+  };
+
+  it('normal(2, 3): Kolmogorov–Smirnov against Φ((x − 2) / 3), mean 2 and standard deviation 3', () => {
+    const xs = drawsOf({ type: 'float', min: -Infinity, max: Infinity, log: false, prior: { kind: 'normal', mu: 2, sigma: 3 } });
+    expect(ksUniform(xs.map((x) => ndtr((x - 2) / 3)))).toBeLessThan(ks);
+    // Four standard errors: 3/√n for the mean, about 3/√(2n) for the standard deviation.
+    expect(Math.abs(mean(xs) - 2)).toBeLessThan(4 * 3 / Math.sqrt(n));
+    expect(Math.abs(sd(xs) - 3)).toBeLessThan(4 * 3 / Math.sqrt(2 * n));
+  });
+
+  it('log_normal(−3, 0.5): positive, ln x normal(−3, 0.5) (Kolmogorov–Smirnov), its median e^−3', () => {
+    const xs = drawsOf({ type: 'float', min: 0, max: Infinity, log: true, prior: { kind: 'normal', mu: -3, sigma: 0.5 } });
+    expect(xs.every((x) => x > 0)).toBe(true);
+    expect(ksUniform(xs.map((x) => ndtr((Math.log(x) + 3) / 0.5)))).toBeLessThan(ks);
+    expect(Math.abs(mean(xs.map(Math.log)) + 3)).toBeLessThan(4 * 0.5 / Math.sqrt(n));
+  });
+
+  it.each([[2, 5], [0.5, 0.5], [1, 1]])('beta(%d, %d): in [0, 1], Kolmogorov–Smirnov against its CDF, its mean and variance', (a, b) => {
+    const xs = drawsOf({ type: 'float', min: 0, max: 1, log: false, prior: { kind: 'beta', a, b } });
+    expect(xs.every((x) => x >= 0 && x <= 1)).toBe(true);
+    expect(ksUniform(xs.map((x) => betaInc(x, a, b)))).toBeLessThan(ks);
+    const variance = (a * b) / ((a + b) ** 2 * (a + b + 1));
+    expect(Math.abs(mean(xs) - a / (a + b))).toBeLessThan(4 * Math.sqrt(variance / n));
+    expect(Math.abs(sd(xs) ** 2 / variance - 1)).toBeLessThan(0.05);
+  });
+
+  it('q_normal(0, 1, q 0.5): multiples of 0.5, each as often as the normal\'s mass within 0.25 of it (chi-square, 1%)', () => {
+    const xs = drawsOf({ type: 'float', min: -Infinity, max: Infinity, log: false, q: 0.5, prior: { kind: 'normal', mu: 0, sigma: 1 } });
+    expect(xs.every((x) => isMultiple(x, 0.5))).toBe(true);
+    // Cells -1.5 … 1.5, and the two tails beyond them: 9 cells, 8 degrees of freedom (1% critical value 20.09).
+    const cells = [-1.5, -1, -0.5, 0, 0.5, 1, 1.5];
+    const counts = [xs.filter((x) => x < -1.5).length, ...cells.map((c) => xs.filter((x) => x === c).length), xs.filter((x) => x > 1.5).length];
+    const mass = (lo: number, hi: number) => ndtr(hi) - ndtr(lo);
+    const probabilities = [ndtr(-1.75), ...cells.map((c) => mass(c - 0.25, c + 0.25)), 1 - ndtr(1.75)];
+    expect(chiSquare(counts, probabilities)).toBeLessThan(20.09);
+  });
+
+  it('q_log_normal(1, 1, q 1): whole numbers from 0, 0 as often as a log-normal draw below 0.5', () => {
+    const xs = drawsOf({ type: 'float', min: 0, max: Infinity, log: true, q: 1, prior: { kind: 'normal', mu: 1, sigma: 1 } });
+    expect(xs.every((x) => Number.isInteger(x) && x >= 0)).toBe(true);
+    const p0 = ndtr(Math.log(0.5) - 1);
+    expect(Math.abs(xs.filter((x) => x === 0).length / n - p0)).toBeLessThan(4 * Math.sqrt((p0 * (1 - p0)) / n));
+  });
+
+  it('q_beta(2, 2, q 0.25): the five multiples of 0.25 in [0, 1], each as often as its cell\'s mass (chi-square, 1%)', () => {
+    const xs = drawsOf({ type: 'float', min: 0, max: 1, log: false, q: 0.25, prior: { kind: 'beta', a: 2, b: 2 } });
+    const grid = [0, 0.25, 0.5, 0.75, 1];
+    expect(xs.every((x) => grid.includes(x))).toBe(true);
+    const mass = grid.map((g) => betaInc(g + 0.125, 2, 2) - betaInc(g - 0.125, 2, 2));
+    expect(chiSquare(grid.map((g) => xs.filter((x) => x === g).length), mass)).toBeLessThan(13.28); // 4 degrees of freedom
+  });
+
+  it('q_beta(2, 2, q 0.6) rounds past 1 as W&B does, to 1.2, never clipped (round(x / q) * q)', () => {
+    const xs = drawsOf({ type: 'float', min: 0, max: 1, log: false, q: 0.6, prior: { kind: 'beta', a: 2, b: 2 } });
+    expect([...new Set(xs)].sort()).toEqual([0, 0.6, 1.2]);
+    const p = 1 - betaInc(0.9, 2, 2);
+    expect(Math.abs(xs.filter((x) => x === 1.2).length / n - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / n));
+  });
+
+  it('an int domain with a prior draws integers: a normal rounded', () => {
+    const xs = drawsOf({ type: 'int', min: -Infinity, max: Infinity, log: false, prior: { kind: 'normal', mu: 10, sigma: 2 } });
+    expect(xs.every(Number.isInteger)).toBe(true);
+    expect(Math.abs(mean(xs) - 10)).toBeLessThan(4 * 2 / Math.sqrt(n));
+  });
+
+  it('categorical with weights: each choice as often as its probability (chi-square, 1%), one of probability 0 never', () => {
+    const choices = ['adam', 'sgd', 'rmsprop', 'adagrad'];
+    const picks = drawsOf({ type: 'categorical', choices, weights: [0.5, 0.3, 0.2, 0] }) as unknown as string[];
+    expect(picks).not.toContain('adagrad');
+    expect(chiSquare(choices.slice(0, 3).map((c) => picks.filter((p) => p === c).length), [0.5, 0.3, 0.2])).toBeLessThan(9.21);
+  });
+
+  it('is a pure function of (seed, k) as the others are, and different seeds draw differently', () => {
+    const d: Domain = { type: 'float', min: -Infinity, max: Infinity, log: false, prior: { kind: 'normal', mu: 0, sigma: 1 } };
+    const one: SearchSpace = [{ kind: 'ann', params: { x: d } }];
+    expect(sampleRandom(one, 3, 17)).toEqual(sampleRandom(one, 3, 17));
+    expect(sampleRandom(one, 4, 17)).not.toEqual(sampleRandom(one, 3, 17));
+  });
+});
+
 describe('sampleDomain', () => {
   it('continues the stream it is given, so a caller can draw several values from one generator', () => {
     const d: Domain = { type: 'float', min: 0, max: 1, log: false };
@@ -135,6 +236,7 @@ describe('snap', () => {
     { domain: { type: 'int', min: 16, max: 256, log: false, q: 16 }, x: 250, expected: 256, why: 'the nearest multiple of q' },
     { domain: { type: 'int', min: 1, max: 10, log: false }, x: 10.4, expected: 10, why: 'an int rounded' },
     { domain: { type: 'float', min: 0, max: 1, log: false }, x: 1.2, expected: 1, why: 'clipped to max' },
+    { domain: { type: 'float', min: 0, max: 1, log: false, q: 0.6, prior: { kind: 'beta', a: 1, b: 1 } }, x: 0.95, expected: 1.2, why: 'a prior\'s draw never clipped' },
   ] as const)('$x → $expected: $why', ({ domain, x, expected }) => {
     expect(snap(domain, x)).toBe(expected);
   });

@@ -1,8 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { betaInc } from '../../src/search/distributions.js';
 import { expandGrid } from '../../src/search/grid.js';
+import { ndtr } from '../../src/search/parzen.js';
+import { sampleRandom } from '../../src/search/random.js';
+import { searchSpace, type Observation } from '../../src/search/space.js';
 import { makeStrategy } from '../../src/search/strategy.js';
+import { proposeTpe } from '../../src/search/tpe.js';
 import { loadSpec, parseSpec, parseSpecWithNotes, SpecError } from '../../src/spec/load-spec.js';
 import { tempDir } from '../temp-dir.js';
 import { builtInConfig } from '../../src/spec/code.js';
@@ -260,17 +265,149 @@ describe('W&B parameters', () => {
   });
 });
 
+// W&B's distribution list (schema.json's param_* definitions), each as params.py draws it
+// (`HyperParameter.ppf(random.uniform(0, 1))`, wandb/sweeps b1dfc5f), through a program's W&B file.
+describe('W&B\'s distributions', () => {
+  const program = (method: string, parameter: string) =>
+    `name: t\nprogram: train.py\nmethod: ${method}\nrun_cap: 5\nmetric: {name: loss, goal: minimize}\nparameters:\n  x: ${parameter}\n`;
+
+  it.each([
+    ['normal, mu and sigma defaulting to 0 and 1', '{distribution: normal}', { mu: 0, sigma: 1, log: false, type: 'float' }],
+    ['q_normal', '{distribution: q_normal, mu: 10, sigma: 3, q: 2}', { mu: 10, sigma: 3, log: false, step: 2, type: 'float' }],
+    ['log_normal', '{distribution: log_normal, mu: -3}', { mu: -3, sigma: 1, log: true, type: 'float' }],
+    ['q_log_normal, q defaulting to 1', '{distribution: q_log_normal, mu: 2, sigma: 0.5}', { mu: 2, sigma: 0.5, log: true, step: 1, type: 'float' }],
+    ['beta, a and b defaulting to 1', '{distribution: beta}', { a: 1, b: 1, type: 'float' }],
+    ['q_beta', '{distribution: q_beta, a: 2, b: 3, q: 0.1}', { a: 2, b: 3, step: 0.1, type: 'float' }],
+    ['inv_log_uniform: log-uniform over [e^-max, e^-min]', '{distribution: inv_log_uniform, min: -2, max: 3}', { min: Math.exp(-3), max: Math.exp(2), log: true, type: 'float' }],
+    ['inv_log_uniform_values: log-uniform over [min, max]', '{distribution: inv_log_uniform_values, min: 0.01, max: 1}', { min: 0.01, max: 1, log: true, type: 'float' }],
+    ['categorical_w_probabilities', '{distribution: categorical_w_probabilities, values: [1, 2], probabilities: [0.3, 0.7]}', { values: [1, 2], probabilities: [0.3, 0.7] }],
+    ['values with probabilities (inferred categorical_w_probabilities)', '{values: [a, b], probabilities: [0.3, 0.7]}', { values: ['a', 'b'], probabilities: [0.3, 0.7] }],
+  ])('takes %s, as the native axis it means', (_what, parameter, axis) => {
+    expect(parseSpec(program('random', parameter), 'x.yaml').code?.grid.x).toEqual(axis);
+  });
+
+  const n = 5000;
+  const ks = 1.63 / Math.sqrt(n); // the Kolmogorov–Smirnov statistic's 1% critical value
+  const draws = (parameter: string): number[] => {
+    const space = searchSpace(parseSpec(program('random', parameter), 'x.yaml'));
+    return Array.from({ length: n }, (_, k) => sampleRandom(space, 1, k)[':x'] as number);
+  };
+  const ksAgainst = (xs: readonly number[], F: (x: number) => number) => {
+    const us = xs.map(F).sort((a, b) => a - b);
+    return Math.max(...us.map((u, i) => Math.max((i + 1) / us.length - u, u - i / us.length)));
+  };
+  /** Whether the share of draws equal to `x` is within four standard errors of p. */
+  const shareIs = (xs: readonly number[], x: number, p: number) => Math.abs(xs.filter((v) => v === x).length / xs.length - p) < 4 * Math.sqrt((p * (1 - p)) / xs.length);
+  const onGrid = (xs: readonly number[], q: number) => xs.every((x) => Math.abs(x / q - Math.round(x / q)) < 1e-9);
+  const uniformCdf = (lo: number, hi: number) => (x: number) => (x - lo) / (hi - lo);
+
+  // Each W&B distribution against the CDF params.py gives it (HyperParameter.cdf), or for the
+  // q_ ones their grid and the mass of one of its cells.
+  it.each<[string, string, (xs: number[]) => boolean]>([
+    ['constant', '{value: 3}', (xs) => xs.every((x) => x === 3)],
+    ['categorical: each value equally often', '{values: [1, 2, 3, 4]}', (xs) => [1, 2, 3, 4].every((v) => shareIs(xs, v, 0.25))],
+    ['categorical_w_probabilities: each value as often as its probability', '{values: [1, 2, 3], probabilities: [0.6, 0.3, 0.1]}',
+      (xs) => shareIs(xs, 1, 0.6) && shareIs(xs, 2, 0.3) && shareIs(xs, 3, 0.1)],
+    ['int_uniform: each integer of [min, max] equally often', '{min: 1, max: 6}', (xs) => [1, 2, 3, 4, 5, 6].every((v) => shareIs(xs, v, 1 / 6))],
+    ['uniform', '{min: -1.0, max: 2.0}', (xs) => ksAgainst(xs, uniformCdf(-1, 2)) < ks],
+    ['q_uniform: round(U(min, max) / q) * q, the ends half as often', '{distribution: q_uniform, min: 0, max: 1, q: 0.25}',
+      (xs) => onGrid(xs, 0.25) && shareIs(xs, 0, 0.125) && shareIs(xs, 0.5, 0.25) && shareIs(xs, 1, 0.125)],
+    ['log_uniform: e^U(min, max)', '{distribution: log_uniform, min: -2, max: 1}', (xs) => ksAgainst(xs, (x) => (Math.log(x) + 2) / 3) < ks],
+    ['log_uniform_values', '{distribution: log_uniform_values, min: 0.001, max: 1}', (xs) => ksAgainst(xs, (x) => Math.log(x / 0.001) / Math.log(1000)) < ks],
+    ['q_log_uniform: e^U(min, max) rounded to q', '{distribution: q_log_uniform, min: 0, max: 3, q: 1}', (xs) => onGrid(xs, 1) && shareIs(xs, 1, Math.log(1.5) / 3)],
+    ['q_log_uniform_values', '{distribution: q_log_uniform_values, min: 1, max: 100, q: 1}', (xs) => onGrid(xs, 1) && shareIs(xs, 1, Math.log(1.5) / Math.log(100))],
+    // params.py's cdf for inv_log_uniform: 1 - uniform.cdf(log(1/x), min, max - min).
+    ['inv_log_uniform: e^-U(min, max)', '{distribution: inv_log_uniform, min: -2, max: 3}', (xs) => ksAgainst(xs, (x) => 1 - (Math.log(1 / x) + 2) / 5) < ks],
+    ['inv_log_uniform_values', '{distribution: inv_log_uniform_values, min: 0.01, max: 1}',
+      (xs) => ksAgainst(xs, (x) => 1 - (Math.log(1 / x) + Math.log(1)) / (Math.log(1) - Math.log(0.01))) < ks],
+    ['normal', '{distribution: normal, mu: 2, sigma: 3}', (xs) => ksAgainst(xs, (x) => ndtr((x - 2) / 3)) < ks],
+    ['q_normal: multiples of q, the one at mu as often as the normal within q/2 of it', '{distribution: q_normal, mu: 10, sigma: 3, q: 2}',
+      (xs) => onGrid(xs, 2) && shareIs(xs, 10, ndtr(1 / 3) - ndtr(-1 / 3))],
+    ['log_normal: lognorm(s=sigma, scale=e^mu)', '{distribution: log_normal, mu: 1, sigma: 0.5}', (xs) => ksAgainst(xs, (x) => ndtr((Math.log(x) - 1) / 0.5)) < ks],
+    ['q_log_normal: 0 as often as a draw below q/2', '{distribution: q_log_normal, mu: 2, sigma: 1, q: 1}', (xs) => onGrid(xs, 1) && shareIs(xs, 0, ndtr(Math.log(0.5) - 2))],
+    ['beta', '{distribution: beta, a: 2, b: 5}', (xs) => ksAgainst(xs, (x) => betaInc(x, 2, 5)) < ks],
+    ['q_beta: 0 as often as a draw below q/2', '{distribution: q_beta, a: 0.5, b: 0.5, q: 0.1}', (xs) => onGrid(xs, 0.1) && shareIs(xs, 0, betaInc(0.05, 0.5, 0.5))],
+  ])('random search draws %s (5,000 seeded trials)', (_what, parameter, holds) => {
+    expect(holds(draws(parameter))).toBe(true);
+  });
+
+  it('bayes (TPE) proposes values each distribution can draw, past its random start-up', () => {
+    const text = `name: t\nprogram: train.py\nmethod: bayes\nrun_cap: 30\nmetric: {name: loss, goal: minimize}\nparameters:
+  n: {distribution: q_normal, mu: 0, sigma: 1, q: 0.5}
+  l: {distribution: log_normal, mu: -7, sigma: 1}
+  b: {distribution: q_beta, a: 2, b: 2, q: 0.25}
+  i: {distribution: inv_log_uniform_values, min: 0.01, max: 1}
+  o: {values: [adam, sgd, none], probabilities: [0.5, 0.5, 0]}
+`;
+    const space = searchSpace(parseSpec(text, 'x.yaml'));
+    const history: Observation[] = [];
+    for (let k = 0; k < 30; k++) {
+      const s = proposeTpe(space, 2, k, history);
+      expect(Math.abs((s[':n'] as number) * 2 - Math.round((s[':n'] as number) * 2))).toBeLessThan(1e-9);
+      expect(s[':l'] as number).toBeGreaterThan(0);
+      expect([0, 0.25, 0.5, 0.75, 1]).toContain(s[':b']);
+      expect(s[':i'] as number).toBeGreaterThanOrEqual(0.01);
+      expect(s[':i'] as number).toBeLessThanOrEqual(1);
+      expect(['adam', 'sgd']).toContain(s[':o']);
+      history.push({ number: k, config: s, state: 'complete', score: -Math.abs(s[':n'] as number - 1) });
+    }
+  });
+
+  it('says once where a parameter uses a form whose min and max are exponents, as W&B\'s validator does', () => {
+    const text = `name: t\nmethod: random\nrun_cap: 5\nparameters:\n  learning_rate: {distribution: log_uniform, min: -9, max: -2}\n  weight_decay: {distribution: inv_log_uniform, min: 2, max: 9}\n`;
+    expect(parseSpecWithNotes(text, 'x.yaml').notes).toEqual([
+      'x.yaml: parameters.learning_rate is log_uniform, whose min and max are natural-log exponents (it draws from e^min to e^max); W&B\'s validator flags it: log_uniform_values takes the values themselves',
+      'x.yaml: parameters.weight_decay is inv_log_uniform, whose min and max are natural-log exponents (it draws from e^-max to e^-min); W&B\'s validator flags it: inv_log_uniform_values takes the values themselves',
+    ]);
+  });
+
+  // W&B's schema lets sigma, a and b be 0 (minimum 0); scipy then draws NaN, so they are refused.
+  it.each([
+    ['sigma 0', '{distribution: normal, sigma: 0}', 'x.yaml:7:36 parameters.x.sigma: must be positive'],
+    ['a negative sigma', '{distribution: log_normal, mu: 1, sigma: -1}', 'x.yaml:7:47 parameters.x.sigma: must be positive'],
+    ['a beta\'s a of 0', '{distribution: beta, a: 0}', 'x.yaml:7:30 parameters.x.a: must be positive'],
+    ['a q of 0', '{distribution: q_beta, a: 2, b: 3, q: 0}', 'x.yaml:7:44 parameters.x.q: must be positive'],
+    ['a mu that is not a number', '{distribution: normal, mu: x}', 'x.yaml:7:33 parameters.x.mu: must be a number'],
+    ['a key of another distribution', '{distribution: normal, min: 0}', 'x.yaml:7:29 parameters.x.min: unknown key "min": normal takes mu, sigma'],
+    ['an unknown key', '{distribution: beta, a: 2, alpha: 3}', 'x.yaml:7:33 parameters.x.alpha: unknown key "alpha": beta takes a, b'],
+    ['mu and sigma without a distribution (W&B infers none)', '{mu: 0, sigma: 1}', 'x.yaml:7:6 parameters.x: needs `value`, `values`, or `min` and `max` (other distributions name themselves with `distribution`)'],
+    ['probabilities that do not add up to 1', '{values: [a, b], probabilities: [0.3, 0.6]}', 'x.yaml:7:38 parameters.x.probabilities: must add up to 1 (they add up to 0.9)'],
+    ['more probabilities than values', '{values: [a, b], probabilities: [0.3, 0.3, 0.4]}', 'x.yaml:7:38 parameters.x.probabilities: must give one probability per value: 2 values, 3 probabilities'],
+    ['a negative probability', '{values: [a, b], probabilities: [1.3, -0.3]}', 'x.yaml:7:44 parameters.x.probabilities[1]: must not be negative'],
+    ['categorical_w_probabilities without probabilities', '{distribution: categorical_w_probabilities, values: [a, b]}', 'x.yaml:7:6 parameters.x: categorical_w_probabilities needs `probabilities`'],
+    ['probabilities with distribution categorical (no schema of W&B\'s fits)', '{distribution: categorical, values: [1, 2], probabilities: [0.3, 0.7]}',
+      'x.yaml:7:50 parameters.x.probabilities: unknown key "probabilities": categorical takes values (with probabilities it is categorical_w_probabilities: write that, or no distribution)'],
+    ['inv_log_uniform_values from 0', '{distribution: inv_log_uniform_values, min: 0, max: 1}', 'x.yaml:7:50 parameters.x.min: must be positive for a log range'],
+    ['inv_log_uniform_values with min above max', '{distribution: inv_log_uniform_values, min: 2, max: 1}', 'x.yaml:7:58 parameters.x.max: must be greater than min (2)'],
+  ])('refuses %s, at its key', (_what, parameter, expected) => {
+    expect(message(program('random', parameter))).toBe(expected);
+  });
+
+  // grid_search.py allows categorical, constant, int_uniform and q_uniform, and no probabilities.
+  it.each([
+    ['normal', '{distribution: normal}', 'x.yaml:7:21 parameters.x.distribution: grid search takes `values` or `value` (W&B also enumerates int_uniform and q_uniform): normal needs method random or bayes'],
+    ['beta', '{distribution: beta}', 'x.yaml:7:21 parameters.x.distribution: grid search takes `values` or `value` (W&B also enumerates int_uniform and q_uniform): beta needs method random or bayes'],
+    ['inv_log_uniform_values', '{distribution: inv_log_uniform_values, min: 0.1, max: 1}', 'x.yaml:7:21 parameters.x.distribution: grid search takes `values` or `value` (W&B also enumerates int_uniform and q_uniform): inv_log_uniform_values needs method random or bayes'],
+    ['probabilities', '{values: [a, b], probabilities: [0.3, 0.7]}', 'x.yaml:7:38 parameters.x.probabilities: grid search runs every value once and takes no probabilities (W&B\'s refuses them too): use method random or bayes'],
+  ])('a grid refuses %s, as grid_search.py does', (_what, parameter, expected) => {
+    expect(message(program('grid', parameter))).toBe(expected);
+  });
+});
+
 describe('W&B refusals', () => {
   const W = (lines: string) => `name: t\nmethod: random\nrun_cap: 5\nmetric: {name: val_loss, goal: minimize}\n${lines}`;
   const P = (parameter: string) => W(`parameters:\n  ${parameter}\n`);
 
   // Every refusal is one line, `file:line:col path: problem`, at the W&B key it is about.
   it.each([
-    ...['inv_log_uniform', 'inv_log_uniform_values', 'normal', 'q_normal', 'log_normal', 'q_log_normal', 'beta', 'q_beta'].map((d) => [
-      `distribution ${d}`, P(`dropout: {distribution: ${d}}`), `x.yaml:6:27 parameters.dropout.distribution: cannot honour distribution "${d}"`,
+    ...['normal', 'q_normal', 'log_normal', 'q_log_normal', 'beta', 'q_beta'].map((d) => [
+      `${d} on one of sweep's hyperparameters, which are bounded`, P(`dropout: {distribution: ${d}}`),
+      `x.yaml:6:27 parameters.dropout.distribution: cannot honour ${d} on dropout: sweep's hyperparameters take values between bounds, which a`,
     ]),
     ['an unknown distribution', P('dropout: {distribution: triangular, min: 0, max: 0.5}'), 'x.yaml:6:27 parameters.dropout.distribution: unknown distribution "triangular"'],
-    ['probabilities', P('optimizer: {values: [adam, sgd], probabilities: [0.9, 0.1]}'), 'x.yaml:6:36 parameters.optimizer.probabilities: cannot honour `probabilities`: sweep draws values uniformly'],
+    ['probabilities for the model kind', P('model: {values: [ann, cnn], probabilities: [0.9, 0.1]}'), 'x.yaml:6:46 parameters.model.probabilities: cannot honour probabilities for model: sweep draws the model kind uniformly'],
+    ['inv_log_uniform on an integer hyperparameter', P('epochs: {distribution: inv_log_uniform_values, min: 1, max: 9}'), 'x.yaml:6:26 parameters.epochs.distribution: inv_log_uniform_values draws real numbers and epochs takes integers: use int_uniform, or q_log_uniform_values'],
+    ['inv_log_uniform whose e^-min is past the hyperparameter\'s range (at min)', P('dropout: {distribution: inv_log_uniform, min: -1, max: 2}'), 'x.yaml:6:49 parameters.dropout.min: must be in [0, 1)'],
     ['nested parameters', W('parameters:\n  optimizer:\n    parameters:\n      kind: {value: adam}\n'), 'x.yaml:7:5 parameters.optimizer.parameters: cannot honour nested parameters'],
     ['an unknown parameter', P('decay: {values: [0.1]}'), 'x.yaml:6:3 parameters.decay: unknown hyperparameter "decay": sweep has model, epochs,'],
     ['a parameter given twice', W('parameters:\n  learning_rate: {value: 0.1}\n  learningRate: {value: 0.2}\n'), 'x.yaml:7:3 parameters.learningRate: "learningRate" is "learning_rate" again'],

@@ -72,5 +72,9 @@ describe('resolveSpec', () => {
       `${data.label.replace('IDX data in ', '')}: the CNN's conv block 4 has a 1×1 input: too small to pool; use fewer conv layers or pooling: none`);
     expect(resolveSpec(cnn('filters: [[4, 4, 4], [4, 4, 4, 4]], pooling: [none]'), data, 's.yaml').data.dataset).toBe('idx');
     expect(resolveSpec(cnn('filters: [[4, 4, 4]]'), data, 's.yaml').data.dataset).toBe('idx');
+    // Filters listed with probabilities (random search) are checked as a list is.
+    const random = (model: string) => parseSpec(`name: s\ndata: {dataset: idx, path: ./digits}\nsearch: {method: random, trials: 4}\ngrid:\n  model:\n    cnn: {${model}}\n`, 's.yaml');
+    refused(() => resolveSpec(random('filters: {values: [[4, 4, 4], [4, 4, 4, 4]], probabilities: [0.5, 0.5]}'), data, 's.yaml'))
+      .toThrow(/^s\.yaml: filters \[4, 4, 4, 4\] with pooling max do not fit the 8×8 images/);
   });
 });
