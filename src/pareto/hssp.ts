@@ -18,7 +18,7 @@ import { hypervolume } from './hypervolume.js';
  * - in 2-D each point's gain is its rectangle up to its nearest chosen neighbours (`_solve_hssp_2d`,
  *   meant for the points of one non-domination rank); otherwise the gain is recomputed as
  *   hypervolume(chosen + point) − hypervolume(chosen), from 4 objectives on as the point's box less
- *   what the chosen points cover of it (Optuna gets the same values lazily, by submodularity);
+ *   what the chosen points cover of it, each only when it could be the largest (as Optuna);
  * - ties go to the lexicographically smallest point (np.argmax over the sorted distinct points).
  */
 export function selectSubset(points: readonly (readonly number[])[], size: number, reference: readonly number[]): number[] {
@@ -68,29 +68,53 @@ function greedy2d(points: readonly (readonly number[])[], size: number, referenc
   return selected;
 }
 
-/** `_solve_hssp_on_unique_loss_vals` for 1 or 3+ objectives: the first gain is a point's box, then the hypervolume it adds. */
+/**
+ * `_solve_hssp_on_unique_loss_vals` for 1 or 3+ objectives: the first gain is a point's box; after
+ * each choice the gains are updated lazily, as `_lazy_contribs_update` does. A point's gain can only
+ * shrink as points are chosen (submodularity), so an old gain, capped by what the point adds to the
+ * latest choice alone, bounds the new one: points are updated from the largest bound down, and one
+ * whose bound is below the best gain found so far keeps its bound. The point chosen next is the same
+ * as if every gain were recomputed.
+ */
 function greedy(points: readonly (readonly number[])[], size: number, reference: readonly number[]): number[] {
   const box = (p: readonly number[]) => p.reduce((acc, v, d) => acc * (reference[d] - v), 1);
   let remaining = points.map((_, i) => i);
+  let gains = points.map(box);
   const selected: number[] = [];
   // Optuna adds up the chosen gains rather than recomputing the chosen set's hypervolume.
   let hvSelected = 0;
   for (let k = 0; k < size; k++) {
-    const chosenPoints = selected.map((i) => points[i]);
-    // Once the chosen hypervolume is infinite every gain is (`_lazy_contribs_update`), not ∞ − ∞.
-    // Up to 3 objectives the gain is the hypervolume added; from 4 on, as Optuna, the point's box
-    // less the part the chosen points cover (the same number, rounded differently).
-    const gains = remaining.map((i) => {
-      const p = points[i];
-      if (k === 0) return box(p);
-      if (hvSelected === Infinity) return Infinity;
-      if (reference.length <= 3) return hypervolume([...chosenPoints, p], reference) - hvSelected;
-      return box(p) - hypervolume(chosenPoints.map((q) => q.map((v, d) => Math.max(v, p[d]))), reference);
-    });
     const at = argmax(gains);
     hvSelected += gains[at];
     selected.push(remaining[at]);
     remaining = remaining.filter((_, j) => j !== at);
+    gains = gains.filter((_, j) => j !== at);
+    if (k === size - 1) break;
+    // Once the chosen hypervolume is infinite every gain is, not ∞ − ∞.
+    if (hvSelected === Infinity) {
+      gains = gains.map(() => Infinity);
+      continue;
+    }
+    const chosen = selected.map((i) => points[i]);
+    const latest = chosen[chosen.length - 1];
+    const capped = (p: readonly number[]) => p.map((v, d) => Math.max(v, latest[d]));
+    gains = remaining.map((i, j) => Math.min(gains[j], box(points[i]) - box(capped(points[i]))));
+    const order = gains.map((_, j) => j).sort((a, b) => gains[b] - gains[a]);
+    let best = 0;
+    for (const j of order) {
+      const p = points[remaining[j]];
+      if (box(p) === Infinity) {
+        gains[j] = best = Infinity;
+        continue;
+      }
+      if (gains[j] < best) continue;
+      // Up to 3 objectives the gain is the hypervolume added; from 4 on, as Optuna, the point's box
+      // less the part the chosen points cover (the same number, rounded differently).
+      gains[j] = reference.length <= 3
+        ? hypervolume([...chosen, p], reference) - hvSelected
+        : box(p) - hypervolume(chosen.map((q) => q.map((v, d) => Math.max(v, p[d]))), reference);
+      best = Math.max(best, gains[j]);
+    }
   }
   return selected;
 }

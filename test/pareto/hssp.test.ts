@@ -67,6 +67,18 @@ describe('selectSubset (greedy HSSP, as Optuna\'s _solve_hssp)', () => {
     }
   });
 
+  it.each([3, 4])('updates gains lazily without changing a choice: 10 of 30 points of %d objectives', (m) => {
+    // Many points' bounds fall below the best gain and are never recomputed here.
+    const rng = seededRng(`hssp-lazy:${m}`);
+    const points = Array.from({ length: 30 }, () => {
+      const v = Array.from({ length: m }, () => rng() + 0.05);
+      const sum = v.reduce((a, b) => a + b, 0) * (0.9 + 0.2 * rng());
+      return v.map((x) => x / sum);
+    });
+    const reference = referencePoint(points);
+    expect(selectSubset(points, 10, reference)).toEqual(naiveGreedy(points, 10, reference));
+  });
+
   it('counts equal points once: with fewer distinct points than asked, all of them (first copies) and then the earliest copies', () => {
     // Distinct: (1,2) at 0, (2,1) at 1; copies at 2, 3, 4. Three asked: 0, 1 and the first copy, 2.
     const points = [[1, 2], [2, 1], [1, 2], [2, 1], [1, 2]];
