@@ -1,10 +1,16 @@
 /**
  * TPE (Tree-structured Parzen Estimator), as Optuna 4.x's TPESampler in its default univariate
- * mode: optuna/samplers/_tpe/sampler.py (sample_independent, _sample, _split_trials,
- * default_gamma, default_weights), with the estimators of parzen.ts. Differences, all deliberate:
+ * mode: optuna/samplers/_tpe/sampler.py (sample_independent, _sample, default_gamma,
+ * default_weights), with the estimators of parzen.ts and the good/bad split of tpe-split.ts.
+ * With several objectives (complete trials carry `values`) it is Optuna's multi-objective TPE:
+ * the split by non-domination rank and hypervolume subset selection, and the good trials weighted
+ * by hypervolume contribution (v4.9.0); with constraints (trials carry `violation`), infeasible
+ * trials rank after the feasible ones, as `constraints_func` does. Differences, all deliberate:
  * - the proposal is a pure function of (seed, k, history), its generator seeded from `tpe:${seed}:${k}`
  *   (Optuna keeps one generator per sampler), and start-up trials are random search's trial k;
  * - `constantLiar` is on by default (off in Optuna 4.x, on in v5), since a sweep's trials run in parallel;
+ * - with several objectives gamma is not capped at 25 (as v5.0.0-rc1's default_gamma_multiobjective;
+ *   every 4.x caps it), while the weights are 4.x's (v5.0.0-rc1 weighs every good trial 1);
  * - `q` domains are modelled as if continuous (or integer) and the candidates rounded to q before
  *   they are compared ("round after"), where Optuna models a step as a grid from `low`.
  * - a domain with a prior (normal, log-normal, beta) is modelled in quantile space: its observed
@@ -20,11 +26,12 @@
  * define-by-run spaces, where a CNN-only parameter exists only in CNN trials).
  */
 import type { ModelKind } from '../spec/schema.js';
-import { categoricalEstimator, numericalEstimator, type ParzenEstimator } from './parzen.js';
+import { categoricalEstimator, numericalEstimator, type ParzenEstimator, type ParzenParameters } from './parzen.js';
 import { cdf, quantile, type Prior } from './distributions.js';
 import { fixedValue, sampleRandom, snap, type NumericDomain } from './random.js';
 import { seededRng, type Rng } from './rng.js';
 import type { Domain, Observation, Sample, SearchSpace } from './space.js';
+import { historyShape, multiObjectiveWeightsBelow, splitTrials, type Groups as Split } from './tpe-split.js';
 
 /** TPESampler's arguments (Optuna's names in camelCase; consider_prior is always on). */
 export type TpeOptions = {
@@ -34,6 +41,8 @@ export type TpeOptions = {
   readonly eiCandidates: number;
   /** How many of n finished trials form the good group l(x). */
   readonly gamma: (n: number) => number;
+  /** The same with several objectives. */
+  readonly multiObjectiveGamma: (n: number) => number;
   /** Kernel weights of n observations, oldest first. */
   readonly weights: (n: number) => readonly number[];
   readonly priorWeight: number;
@@ -46,6 +55,14 @@ export type TpeOptions = {
 /** Optuna's default_gamma: the best 10% of n trials, at most 25. */
 export function defaultGamma(n: number): number {
   return Math.min(Math.ceil(0.1 * n), 25);
+}
+
+/**
+ * Optuna's default_gamma_multiobjective (v5.0.0-rc1, commit 6fb1032): the best 10% of n trials,
+ * uncapped. Optuna 4.x uses default_gamma for several objectives too.
+ */
+export function defaultMultiObjectiveGamma(n: number): number {
+  return Math.ceil(0.1 * n);
 }
 
 /** Optuna's default_weights: 1 each below 25 observations; from 25, the newest 25 weigh 1 and older ones ramp up from 1/n. */
@@ -62,6 +79,7 @@ export const TPE_DEFAULTS: TpeOptions = {
   startupTrials: 10,
   eiCandidates: 24,
   gamma: defaultGamma,
+  multiObjectiveGamma: defaultMultiObjectiveGamma,
   weights: defaultWeights,
   priorWeight: 1,
   considerMagicClip: true,
@@ -72,6 +90,8 @@ export const TPE_DEFAULTS: TpeOptions = {
 /**
  * Trial `k`'s configuration given the sweep's other trials (in any order): random search's trial k
  * during start-up, then per hyperparameter the candidate from l(x) that maximises log l(x) - log g(x).
+ * The sweep has several objectives when its complete trials carry `values` (2 or more), and
+ * constraints when any carries a `violation` (see tpe-split.ts).
  */
 export function proposeTpe(
   space: SearchSpace,
@@ -87,7 +107,10 @@ export function proposeTpe(
   const n = trials.filter((t) => t.state !== 'running').length;
   if (n < o.startupTrials) return sampleRandom(space, seed, k);
 
-  const groups = splitTrials(trials, o.gamma(n), o.constantLiar);
+  const shape = historyShape(trials);
+  const multiObjective = shape.objectives >= 2;
+  const split = splitTrials(trials, (multiObjective ? o.multiObjectiveGamma : o.gamma)(n), o.constantLiar, shape);
+  const groups: Groups = { ...split, ...(multiObjective ? { weightsBelow: multiObjectiveWeightsBelow(split.below, shape) } : {}) };
   const rng = seededRng(`tpe:${seed}:${k}`);
   const propose = (key: string, domain: Domain) => proposeValue(key, domain, groups, o, rng);
 
@@ -98,34 +121,11 @@ export function proposeTpe(
   return sample as Sample;
 }
 
-type Groups = { readonly below: readonly Observation[]; readonly above: readonly Observation[] };
-type Scored = Extract<Observation, { state: 'complete' | 'pruned' }>;
-
 /**
- * sampler.py's _split_trials: the best `nBelow` complete trials, then (if fewer) the best pruned
- * ones (later epoch first, then score) go below; the rest, and running trials with the liar, above.
- * Each group is in trial-number order, which default_weights relies on.
+ * The two groups in trial-number order; with several objectives, the good trials' kernel weights
+ * (in the same order), else both groups are weighted by `weights`.
  */
-function splitTrials(trials: readonly Observation[], nBelow: number, constantLiar: boolean): Groups {
-  const complete = trials.filter((t): t is Scored => t.state === 'complete').sort(byScore);
-  const pruned = trials
-    .filter((t): t is Extract<Observation, { state: 'pruned' }> => t.state === 'pruned')
-    .sort((a, b) => b.epochs - a.epochs || byScore(a, b));
-  const running = constantLiar ? trials.filter((t) => t.state === 'running') : [];
-  const nComplete = Math.min(nBelow, complete.length);
-  const nPruned = Math.min(nBelow - nComplete, pruned.length);
-  return {
-    below: [...complete.slice(0, nComplete), ...pruned.slice(0, nPruned)].sort(byNumber),
-    above: [...complete.slice(nComplete), ...pruned.slice(nPruned), ...running].sort(byNumber),
-  };
-}
-
-/** Higher score first; a NaN score counts as the worst. */
-function byScore(a: Scored, b: Scored): number {
-  const x = Number.isNaN(a.score) ? -Infinity : a.score;
-  const y = Number.isNaN(b.score) ? -Infinity : b.score;
-  return x > y ? -1 : x < y ? 1 : 0;
-}
+type Groups = Split & { readonly weightsBelow?: readonly number[] };
 
 function byNumber(a: Observation, b: Observation): number {
   return a.number - b.number;
@@ -138,16 +138,22 @@ function proposeValue(key: string, domain: Domain, groups: Groups, o: TpeOptions
   if (domain.type === 'categorical') {
     // Choices can be arrays ([128, 64]) that come back from the store as new objects: compare as JSON.
     const keys = domain.choices.map((c) => JSON.stringify(c));
-    const indices = (group: readonly Observation[]) =>
-      observed(group, key).map((v) => keys.indexOf(JSON.stringify(v))).filter((i) => i >= 0);
-    const l = categoricalEstimator(indices(groups.below), keys.length, o, domain.weights);
-    const g = categoricalEstimator(indices(groups.above), keys.length, o, domain.weights);
+    const index = (v: unknown) => {
+      const i = keys.indexOf(JSON.stringify(v));
+      return i >= 0 ? i : undefined;
+    };
+    const below = fitted(groups.below, groups.weightsBelow, key, index, o);
+    const above = fitted(groups.above, undefined, key, index, o);
+    const l = categoricalEstimator(below.values, keys.length, below.parameters, domain.weights);
+    const g = categoricalEstimator(above.values, keys.length, above.parameters, domain.weights);
     return domain.choices[best(l.sample(rng, o.eiCandidates), l, g)];
   }
   if (domain.prior) return proposeDrawn(key, { ...domain, prior: domain.prior }, groups, o, rng);
-  const values = (group: readonly Observation[]) => observed(group, key).filter((v): v is number => inDomain(v, domain));
-  const l = numericalEstimator(values(groups.below), domain, o);
-  const g = numericalEstimator(values(groups.above), domain, o);
+  const number = (v: unknown) => (inDomain(v, domain) ? v as number : undefined);
+  const below = fitted(groups.below, groups.weightsBelow, key, number, o);
+  const above = fitted(groups.above, undefined, key, number, o);
+  const l = numericalEstimator(below.values, domain, below.parameters);
+  const g = numericalEstimator(above.values, domain, above.parameters);
   return best(l.sample(rng, o.eiCandidates).map((x) => snap(domain, x)), l, g);
 }
 
@@ -156,12 +162,33 @@ const UNIT: NumericDomain = { type: 'float', min: 0, max: 1, log: false };
 
 /** A domain with a prior, in quantile space: the estimators over CDF(x), each candidate quantile(u) rounded, then judged at its own CDF. */
 function proposeDrawn(key: string, domain: NumericDomain & { readonly prior: Prior }, groups: Groups, o: TpeOptions, rng: Rng): number {
-  const quantiles = (group: readonly Observation[]) =>
-    observed(group, key).filter((v): v is number => typeof v === 'number' && Number.isFinite(v)).map((v) => cdf(domain, v));
-  const l = numericalEstimator(quantiles(groups.below), UNIT, o);
-  const g = numericalEstimator(quantiles(groups.above), UNIT, o);
+  const quantile01 = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? cdf(domain, v) : undefined);
+  const below = fitted(groups.below, groups.weightsBelow, key, quantile01, o);
+  const above = fitted(groups.above, undefined, key, quantile01, o);
+  const l = numericalEstimator(below.values, UNIT, below.parameters);
+  const g = numericalEstimator(above.values, UNIT, above.parameters);
   const candidates = l.sample(rng, o.eiCandidates).map((u) => snap(domain, quantile(domain, u)));
   return best(candidates, l, g, (x) => cdf(domain, x));
+}
+
+/**
+ * What an estimator of `key` is fitted from: the group's values that `read` accepts and, where
+ * the group has its own weights, the weights of those trials alone (Optuna's `param_mask_below`);
+ * else the group is weighted by `weights`, over the values kept.
+ */
+function fitted(
+  group: readonly Observation[], weights: readonly number[] | undefined, key: string,
+  read: (v: unknown) => number | undefined, o: TpeOptions,
+): { values: number[]; parameters: ParzenParameters } {
+  const values: number[] = [];
+  const kept: number[] = [];
+  observed(group, key).forEach((v, i) => {
+    const x = read(v);
+    if (x === undefined) return;
+    values.push(x);
+    if (weights) kept.push(weights[i]);
+  });
+  return { values, parameters: weights ? { ...o, weights: () => kept } : o };
 }
 
 /**
