@@ -20,6 +20,7 @@ import { Option } from 'commander';
 import { backendOption, dataOption, dbOption, defineCommand, integer, maxInitialFailures, trialsFolder, workersOption, type Io } from './command.js';
 import { formatValue, labelOf, paramsOf, shownKeys } from '../spec/labels.js';
 import { progressLog } from './progress-log.js';
+import { hasFronts } from '../sweep/fronts.js';
 import { giveUpLine, lostLine, userStop } from './user-stop.js';
 import { formatTable } from './table.js';
 import { checkTfjsVersions } from '../train/tfjs-version.js';
@@ -141,7 +142,12 @@ async function runWith(r: {
       },
     });
     if (result.gaveUpAfter !== undefined) io.err(giveUpLine(spec.name, result.gaveUpAfter));
-    if (!view && result.best) {
+    if (!view && result.best && hasFronts(spec)) {
+      // Of several objectives (or under constraints) the answer is the first front, not one trial.
+      const sweep = await store.sweep(spec.name);
+      const first = sweep ? (await store.trials(sweep.id)).filter((t) => t.front === 1 && t.violation === 0).map((t) => t.id) : [];
+      out(`first front: ${first.length > 0 ? `trials ${first.join(', ')}` : 'none yet'}; \`sweep show ${spec.name}\` lists them, \`sweep best ${spec.name} --trial N\` prints one's configuration`);
+    } else if (!view && result.best) {
       out(`best: trial ${result.best.trialId}; \`sweep best ${spec.name}\` prints its configuration`);
     }
     if (stop.signal.aborted) return stop.code;

@@ -40,6 +40,7 @@ describe('a sweep of accuracy against cost, with a constraint', () => {
     const r = await sweep('run', spec, '--db', db, '--workers', '2');
     expect(r.err).toBe('');
     expect(r.out).toMatch(/10 completed, 0 failed/);
+    expect(r.out).toMatch(/\nfirst front: trials \d+, \d+, \d+, \d+; `sweep show mo` lists them, `sweep best mo --trial N` prints one's configuration\n$/);
     // y = 1 costs more and scores less: only y = 0 is on the first front, and x = 0.9 breaks size <= 800.
     const fronts = rows<{ x: string; y: string; front: number; feasible: number; violation: number }>(db, `
       SELECT MAX(CASE WHEN p.name = 'x' THEN p.value END) AS x, MAX(CASE WHEN p.name = 'y' THEN p.value END) AS y, f.front, f.feasible, f.violation
