@@ -15,13 +15,13 @@
 export type Goal = 'maximize' | 'minimize';
 export const GOALS: readonly Goal[] = ['maximize', 'minimize'];
 
-/** How a value reads: a fraction as a percentage, a loss to 4 decimals, seconds, a count, or a plain number. */
-export type MetricFormat = 'percent' | 'loss' | 'seconds' | 'count' | 'number';
+/** How a value reads: a fraction as a percentage, a loss to 4 decimals, seconds, milliseconds, a count, or a plain number. */
+export type MetricFormat = 'percent' | 'loss' | 'seconds' | 'milliseconds' | 'count' | 'number';
 
 /** The fields of an epoch's record that built-in metrics live in (see EpochMetrics). */
 type EpochField = 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy' | 'seconds';
 /** The fields of a finished trial's record that built-in metrics live in (see TrialOutcome). */
-type TrialField = 'valAccuracy' | 'valLoss' | 'testAccuracy' | 'testLoss' | 'params' | 'seconds';
+type TrialField = 'valAccuracy' | 'valLoss' | 'testAccuracy' | 'testLoss' | 'params' | 'seconds' | 'latencyMs';
 
 export type MetricDef = {
   readonly name: string;
@@ -92,6 +92,12 @@ export const BUILT_IN_METRICS: readonly MetricDef[] = [
     name: 'params', goal: 'minimize', format: 'count', measuredBy: 'sweep', when: 'end', objective: false, cost: true,
     notObjective: 'a cost alone ranks the smallest model first, whatever its accuracy',
     trialField: 'params', doc: 'the model\'s number of weights',
+  },
+  {
+    name: 'latency_ms', goal: 'minimize', format: 'milliseconds', measuredBy: 'sweep', when: 'end', objective: false, cost: true,
+    notObjective: 'a cost alone ranks the smallest model first, whatever its accuracy',
+    trialField: 'latencyMs',
+    doc: 'median milliseconds to classify one test image (a batch of 1, bytes to class) in the worker that trained it, after training: 20 warm-up calls, then the median of 200',
   },
 ];
 
@@ -197,13 +203,15 @@ export function bestFirst(goal: Goal): (a: number | null | undefined, b: number 
   };
 }
 
-/** A metric's value as every view prints it: "88.92%", "0.3123", "4.2s", "101,770"; null or NaN as "-". */
+/** A metric's value as every view prints it: "88.92%", "0.3123", "4.2s", "0.41ms", "101,770"; null or NaN as "-". */
 export function formatMetric(name: string, value: number | null | undefined): string {
   if (value === null || value === undefined || Number.isNaN(value)) return '-';
   switch (metricDef(name).format) {
     case 'percent': return `${(value * 100).toFixed(2)}%`;
     case 'loss': return value.toFixed(4);
     case 'seconds': return `${value.toFixed(1)}s`;
+    // Three significant digits: an ANN classifies in tenths of a millisecond, a wide CNN in several.
+    case 'milliseconds': return `${Number(value.toPrecision(3))}ms`;
     case 'count': return Math.round(value).toLocaleString('en-US');
     case 'number': return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
   }

@@ -18,7 +18,7 @@ export type TrialRow = {
   resumed_from: number | null; weights_sha256: string | null; env_json: string | null; repro_of: number | null;
   val_accuracy: number | null; val_loss: number | null; test_accuracy: number | null;
   test_loss: number | null; params: number | null; seconds: number | null; error: string | null;
-  number: number; search_json: string | null; metric_value: number | null;
+  number: number; search_json: string | null; metric_value: number | null; latency_ms: number | null;
 };
 
 /** A `sweeps` row. */
@@ -49,6 +49,7 @@ export function toTrial(r: TrialRow): TrialRecord {
     testAccuracy: r.test_accuracy, testLoss: r.test_loss, params: r.params, seconds: r.seconds, error: r.error,
     weightsSha256: r.weights_sha256, environment: r.env_json ? JSON.parse(r.env_json) : null, reproOf: r.repro_of,
     number: r.number, search: r.search_json ? JSON.parse(r.search_json) : null, metricValue: r.metric_value,
+    latencyMs: r.latency_ms,
   };
 }
 
@@ -83,6 +84,7 @@ export function copiedTrialColumns(sweepId: number, t: TrialCopy, reproOf: numbe
     ['env_json', r.environment ? JSON.stringify(r.environment) : null], ['repro_of', reproOf],
     ['val_accuracy', r.valAccuracy], ['val_loss', r.valLoss], ['test_accuracy', r.testAccuracy], ['test_loss', r.testLoss],
     ['params', r.params], ['seconds', r.seconds], ['error', r.error], ['metric_value', r.metricValue],
+    ['latency_ms', r.latencyMs],
   ];
 }
 

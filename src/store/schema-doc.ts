@@ -89,6 +89,8 @@ const TRIALS: RelationDoc = {
     ...HYPERPARAMETERS.filter(isOptional).map((k) => col(REGISTRY[k].column, REGISTRY[k].doc)),
     // Added at v8, after the hyperparameters above; a hyperparameter added later is a column after it.
     col('metric_value', 'its sweep\'s metric at its last epoch, what it is ranked by (NULL until it completes or is pruned)'),
+    // Added at v11.
+    col('latency_ms', 'median milliseconds to classify one image with the trained model, measured in its worker after training (`latency_ms` in `trial_metrics`); for your own code, the `latency_ms` it reported; NULL before it completes, and for trials that completed before sweep measured it (schema v11)'),
   ],
 };
 

@@ -271,11 +271,14 @@ export const METRIC_VALUE_OF = (t: string) => `(SELECT m.value FROM trial_metric
 // v8: the sweep's goal, each trial's value of the sweep's metric, and parameters and metrics as
 // rows (`trial_params`, `trial_metrics`), whatever trained the trial. After it runs, the store
 // writes each existing trial's `param_values` from its configuration (sql-store.ts, migrate).
-/** v8's `trial_metrics`: every built-in metric from its column, and every reported value. */
-const trialMetricsView = (t: SchemaTypes) => {
+/**
+ * v8's `trial_metrics`: every built-in metric from its column, and every reported value; from
+ * v11, with the rows of the trial columns `later` versions added, after v8's.
+ */
+const trialMetricsView = (t: SchemaTypes, later: Record<string, string> = {}) => {
   const epochRows = Object.entries(EPOCH_COLUMNS).map(([name, col]) =>
     `SELECT trial_id, ${t.literal(name)} AS name, epoch AS step, ${col} AS value FROM epochs WHERE ${col} IS NOT NULL`);
-  const trialRows = Object.entries(TRIAL_COLUMNS).map(([name, col]) =>
+  const trialRows = Object.entries({ ...TRIAL_COLUMNS, ...later }).map(([name, col]) =>
     `SELECT id, ${t.literal(name)}, epochs_done, ${col} FROM trials WHERE ${col} IS NOT NULL AND status IN ('completed', 'pruned')`);
   return `  CREATE VIEW trial_metrics AS
   ${[...epochRows, ...trialRows, 'SELECT trial_id, name, step, value FROM reported_metrics WHERE value IS NOT NULL'].join('\n  UNION ALL ')};`;
@@ -284,11 +287,7 @@ const trialMetricsView = (t: SchemaTypes) => {
 // How `leaderboard` ranks from v8: on each trial's metric_value, by the sweep's goal.
 const V8_RANK = `t.metric_value IS NULL, CASE s.goal WHEN 'minimize' THEN t.metric_value ELSE -t.metric_value END`;
 
-const v8 = (t: SchemaTypes) => {
-  if (BUILT_IN_METRICS.some((m) => !(m.name in EPOCH_COLUMNS) && !(m.name in TRIAL_COLUMNS))) {
-    throw new Error('a built-in metric has no column in schema.ts: add a migration that records it');
-  }
-  return `
+const v8 = (t: SchemaTypes) => `
   ALTER TABLE sweeps ADD COLUMN goal ${t.text} NOT NULL DEFAULT 'maximize' CHECK (goal IN ('maximize', 'minimize'));
   -- Before v8 a sweep ranked on val_accuracy (maximized) or val_loss (minimized).
   UPDATE sweeps SET goal = 'minimize' WHERE metric = 'val_loss';
@@ -318,7 +317,6 @@ ${trialMetricsView(t)}
   UPDATE trials SET metric_value = ${METRIC_VALUE_OF('trials')} WHERE status IN ('completed', 'pruned');
 ${DROP_VIEWS}${views(V7_COLUMNS, V8_RANK, ', t.metric_value')}
   `;
-};
 
 // The hyperparameter columns that were NOT NULL until v9 (v1's and v6-v7's with defaults).
 const V9_NULLABLE = ['epochs', 'activation', 'units', 'dropout', 'optimizer', 'learning_rate', 'batch_size',
@@ -454,7 +452,25 @@ const v10 = (t: SchemaTypes) => `
   FROM trial_fronts f JOIN trials t ON t.id = f.trial_id;
   `;
 
-const HISTORY: readonly ((t: SchemaTypes) => string)[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10];
+// Built-in metrics recorded on the trial after v8, each in a column a later migration added.
+// History too: a line per migration, never changed after.
+const V11_TRIAL_COLUMNS: Record<string, string> = { latency_ms: 'latency_ms' };
+
+// v11: each built-in trial's inference latency (`latency_ms`), measured in its worker after it
+// trains, and its rows in `trial_metrics`. The view is made again with v8's rows and the new
+// column's (no other view reads it, so dropping it drops nothing else); earlier trials have none.
+const v11 = (t: SchemaTypes) => `
+  ALTER TABLE trials ADD COLUMN latency_ms ${t.real};
+  DROP VIEW trial_metrics;
+${trialMetricsView(t, V11_TRIAL_COLUMNS)}
+  `;
+
+const HISTORY: readonly ((t: SchemaTypes) => string)[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11];
+
+// Every built-in metric has a column the migrations made: a new one needs a migration (as v11) that adds it.
+const RECORDED = new Set([...Object.keys(EPOCH_COLUMNS), ...Object.keys(TRIAL_COLUMNS), ...Object.keys(V11_TRIAL_COLUMNS)]);
+const unrecorded = BUILT_IN_METRICS.filter((m) => !RECORDED.has(m.name)).map((m) => m.name);
+if (unrecorded.length > 0) throw new Error(`built-in metric ${unrecorded.join(', ')} has no column in schema.ts: add a migration that records it`);
 
 export const SCHEMA_VERSION = HISTORY.length;
 

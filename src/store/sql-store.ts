@@ -168,7 +168,7 @@ export class SqlStore implements Store {
       yield* exec(sql`
         UPDATE trials SET status = 'completed', finished_at = ${d.now()}, backend = ${r.backend}, val_accuracy = ${num(r.valAccuracy)},
           val_loss = ${num(r.valLoss)}, test_accuracy = ${num(r.testAccuracy)}, test_loss = ${num(r.testLoss)}, params = ${num(r.params)},
-          seconds = ${num(r.seconds)}, error = NULL, weights_sha256 = ${r.weightsSha256},
+          seconds = ${num(r.seconds)}, latency_ms = ${num(r.latencyMs)}, error = NULL, weights_sha256 = ${r.weightsSha256},
           env_json = ${environment ? JSON.stringify(environment) : null}, epochs_done = ${lastStep(r.epochs)}
         WHERE id = ${id}`);
       yield* insertReported(reportedRows(id, lastStep(r.epochs), r.reported));
@@ -391,7 +391,7 @@ export class SqlStore implements Store {
       const row = yield* first<TrialRow>(sql`
         UPDATE trials SET status = 'running', owner = ${owner}, heartbeat_at = ${now}, started_at = ${now},
           attempts = attempts + 1, finished_at = NULL, val_accuracy = NULL, val_loss = NULL, test_accuracy = NULL,
-          test_loss = NULL, params = NULL, seconds = NULL, error = NULL, resumed_from = NULL, metric_value = NULL
+          test_loss = NULL, params = NULL, seconds = NULL, latency_ms = NULL, error = NULL, resumed_from = NULL, metric_value = NULL
         WHERE id = (
           SELECT id FROM trials
           WHERE sweep_id = ${sweepId} AND ${d.oneOf('config_id', eligible)}

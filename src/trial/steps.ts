@@ -12,8 +12,8 @@ import type { EpochMetrics, TrialOutcome } from './types.js';
 export type Report = { readonly step: number; readonly values: Readonly<Record<string, number>> };
 
 /** Metrics of the whole trial the user's code may report; recorded on the trial, not on a step. */
-const TRIAL_METRICS: Readonly<Record<string, 'testAccuracy' | 'testLoss' | 'params'>> = {
-  test_accuracy: 'testAccuracy', test_loss: 'testLoss', params: 'params',
+const TRIAL_METRICS: Readonly<Record<string, 'testAccuracy' | 'testLoss' | 'params' | 'latencyMs'>> = {
+  test_accuracy: 'testAccuracy', test_loss: 'testLoss', params: 'params', latency_ms: 'latencyMs',
 };
 
 /**
@@ -26,7 +26,7 @@ export class Steps {
   /** Steps recorded by earlier attempts and still kept (set by the first report, or at the end). */
   private kept: EpochMetrics[] | undefined;
   private readonly mine: { step: number; values: Readonly<Record<string, number>>; seconds: number; sent: boolean }[] = [];
-  private readonly trialValues: Partial<Record<'testAccuracy' | 'testLoss' | 'params', number>> = {};
+  private readonly trialValues: Partial<Record<'testAccuracy' | 'testLoss' | 'params' | 'latencyMs', number>> = {};
   private readonly seen = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   /** Ends the wait for the verdict now awaited, if any. */
@@ -109,6 +109,7 @@ export class Steps {
       backend, valAccuracy: last?.valAccuracy ?? NaN, valLoss: last?.valLoss ?? NaN,
       testAccuracy: this.trialValues.testAccuracy ?? NaN, testLoss: this.trialValues.testLoss ?? NaN, params: this.trialValues.params ?? NaN,
       seconds: epochs.reduce((s, e) => s + (Number.isFinite(e.seconds) ? e.seconds : 0), 0), epochs, weightsSha256: null,
+      ...(this.trialValues.latencyMs === undefined ? {} : { latencyMs: this.trialValues.latencyMs }),
     };
   }
 

@@ -47,6 +47,11 @@ export type TrialOutcome = {
   weightsSha256: string | null;
   /** Values the trial reported once it ended, under names of its own (recorded at its last epoch). */
   reported?: Readonly<Record<string, number>>;
+  /**
+   * Median milliseconds to classify one image with the trained model, measured in its worker after
+   * training (src/train/latency.ts); the user's code's own where it reported `latency_ms`; else absent.
+   */
+  latencyMs?: number;
 };
 
 export type { TrialStatus } from './status.js';
@@ -111,6 +116,8 @@ export type TrialRecord = {
   owner: string | null; resumedFrom: number | null;
   valAccuracy: number | null; valLoss: number | null; testAccuracy: number | null; testLoss: number | null;
   params: number | null; seconds: number | null; error: string | null;
+  /** Median milliseconds to classify one image (see TrialOutcome); null where none was measured or reported. */
+  latencyMs: number | null;
   /**
    * The sweep's metric for this trial, what it is ranked by: its value at the trial's last epoch
    * (a completed trial's final value, a pruned one's where it stopped); null before then or where there is none.

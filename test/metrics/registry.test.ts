@@ -35,6 +35,8 @@ describe('the metric registry', () => {
   it('takes a cost (params, train_seconds) as one of several objectives, with its own goal, and never the test set\'s metrics', () => {
     expect(checkObjective('params', undefined, false, true)).toEqual({ name: 'params', goal: 'minimize' });
     expect(checkObjective('train_seconds', 'minimize', false, true)).toEqual({ name: 'train_seconds', goal: 'minimize' });
+    expect(checkObjective('latency_ms', undefined, false, true)).toEqual({ name: 'latency_ms', goal: 'minimize' });
+    expect(checkObjective('latency_ms', undefined)).toMatchObject({ field: 'name' });
     expect(checkObjective('train_seconds', 'maximize', false, true)).toMatchObject({ field: 'goal' });
     expect(checkObjective('test_accuracy', undefined, false, true)).toMatchObject({ field: 'name' });
   });
@@ -80,6 +82,9 @@ describe('the metric registry', () => {
     ['val_loss', 0.312345, '0.3123'],
     ['train_seconds', 42.25, '42.3s'],
     ['params', 101770, '101,770'],
+    // Latency to 3 significant digits: an ANN's tenths of a millisecond, a CNN's several.
+    ['latency_ms', 0.41234, '0.412ms'],
+    ['latency_ms', 12.345, '12.3ms'],
     // A reported metric reads as a plain number, to 4 significant digits.
     ['f1', 0.912345, '0.9123'],
     ['steps', 3, '3'],
@@ -96,6 +101,8 @@ describe('the metric registry', () => {
     expect(epochValue('f1', epoch)).toBe(0.7);
     expect(epochValue('recall', epoch)).toBeNaN();
     expect(trialValue('train_seconds', { seconds: 31 })).toBe(31);
+    expect(trialValue('latency_ms', { latencyMs: 0.25 })).toBe(0.25);
+    expect(trialValue('latency_ms', {})).toBeNaN();
     expect(trialValue('val_accuracy', { valAccuracy: null })).toBeNaN();
     expect(trialValue('f1', { reported: { f1: 0.75 } })).toBe(0.75);
   });

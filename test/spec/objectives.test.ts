@@ -19,6 +19,14 @@ describe('metrics: several objectives', () => {
     expect(spec.constraints).toEqual([]);
   });
 
+  it('takes latency_ms as a cost beside accuracy, and as a constraint; a program\'s own latency_ms goes the registry\'s way', () => {
+    const spec = parseSpec(builtIn('metrics: [val_accuracy, latency_ms]\nconstraints: ["latency_ms <= 1.0"]\n'), 's.yaml');
+    expect(spec.objectives).toEqual([{ name: 'val_accuracy', goal: 'maximize' }, { name: 'latency_ms', goal: 'minimize' }]);
+    expect(spec.constraints).toEqual([{ text: 'latency_ms <= 1.0', name: 'latency_ms', op: '<=', bound: 1 }]);
+    expect(parseSpec(program('metrics:\n  - {name: f1, goal: maximize}\n  - latency_ms\n'), 'p.yaml').objectives)
+      .toEqual([{ name: 'f1', goal: 'maximize' }, { name: 'latency_ms', goal: 'minimize' }]);
+  });
+
   it('a sweep of one metric has it as its one objective', () => {
     const spec = parseSpec(builtIn('metric: val_loss\n'), 's.yaml');
     expect(spec.objectives).toEqual([{ name: 'val_loss', goal: 'minimize' }]);
@@ -37,7 +45,7 @@ describe('metrics: several objectives', () => {
     ['metrics: [val_accuracy, val_accuracy]\n', 's.yaml:2:25 metrics[1]: lists val_accuracy twice'],
     ['metrics: [val_accuracy, test_accuracy]\n', 's.yaml:2:25 metrics[1]: test_accuracy cannot be what the sweep ranks on (the test set is evaluated once and chooses nothing)'],
     ['metrics: [val_accuracy, {name: params, goal: maximize}]\n', 's.yaml:2:46 metrics[1].goal: sweep can only minimize params, not maximize it'],
-    ['metrics: [val_accuracy, {name: f1, goal: maximize}]\n', 's.yaml:2:32 metrics[1].name: must be a metric sweep records (val_accuracy, val_loss, train_seconds, params), got "f1"'],
+    ['metrics: [val_accuracy, {name: f1, goal: maximize}]\n', 's.yaml:2:32 metrics[1].name: must be a metric sweep records (val_accuracy, val_loss, train_seconds, params, latency_ms), got "f1"'],
     ['metric: params\n', 's.yaml:2:9 metric: params is a cost: list it in `metrics:` beside what it costs, e.g. [val_accuracy, params]'],
   ])('refuses %j in one line, where it is', (head, message) => {
     expect(() => parseSpec(builtIn(head), 's.yaml')).toThrow(message);

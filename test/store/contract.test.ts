@@ -147,7 +147,7 @@ const epoch = (n: number, valAccuracy = 0.5 + n / 64): EpochMetrics =>
 /** A completed trial's outcome: its validation metrics are its last epoch's, as a trained trial's are. */
 const outcome = (valAccuracy: number, valLoss: number, epochs = 2): TrialOutcome => ({
   backend: 'wasm', valAccuracy, valLoss, testAccuracy: valAccuracy - 1 / 128, testLoss: 0.5, params: 101770, seconds: 3,
-  weightsSha256: 'w', epochs: Array.from({ length: epochs }, (_, i) => ({ ...epoch(i + 1, valAccuracy), ...(i === epochs - 1 ? { valLoss } : {}) })),
+  latencyMs: 0.375, weightsSha256: 'w', epochs: Array.from({ length: epochs }, (_, i) => ({ ...epoch(i + 1, valAccuracy), ...(i === epochs - 1 ? { valLoss } : {}) })),
 });
 
 /** Claims the next eligible trial for `owner`, which must exist. */
@@ -280,7 +280,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
         id: c.trial.id, sweepId, configId: trials[0].configId, config: trials[0].config, data: spec.data, seed: 3,
         status: 'completed', backend: 'wasm', startedAt: expect.stringMatching(/Z$/), finishedAt: expect.stringMatching(/Z$/),
         epochsDone: 3, attempts: 1, owner: 'host:1:2', resumedFrom: null, valAccuracy: 0.75, valLoss: 0.25,
-        testAccuracy: 0.75 - 1 / 128, testLoss: 0.5, params: 101770, seconds: 3, error: null, weightsSha256: 'w',
+        testAccuracy: 0.75 - 1 / 128, testLoss: 0.5, params: 101770, seconds: 3, latencyMs: 0.375, error: null, weightsSha256: 'w',
         environment: { node: '20.1', data: { sha: 'x' } }, reproOf: null, number: 0, search: null,
         // The sweep ranks on val_accuracy: its value at the last epoch, its one objective.
         metricValue: 0.75, objectiveValues: [0.75],
@@ -882,6 +882,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
         at('calibration', 2, 0.125),
         at('epoch_seconds', 1, 1.5), at('epoch_seconds', 2, 1.5),
         at('f1', 1, 0.5), at('f1', 2, 0.625),
+        at('latency_ms', 2, 0.375),
         at('loss', 1, o.epochs[0].loss), at('loss', 2, o.epochs[1].loss),
         at('params', 2, 101770),
         at('test_accuracy', 2, o.testAccuracy), at('test_loss', 2, 0.5),

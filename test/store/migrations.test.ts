@@ -112,6 +112,48 @@ describe('the migrations, written once for both backends, make what their old te
   });
 });
 
+describe('v11: latency_ms', () => {
+  const BEFORE_V11 = 10;
+  const METRICS = 'SELECT trial_id, name, step, value FROM trial_metrics ORDER BY trial_id, name, step';
+  // Trial 6 of V1_DATA completes again with a latency: its row is at its last epoch, beside params.
+  const LATER = `UPDATE trials SET latency_ms = 0.375, params = 101770 WHERE id = 6`;
+  const added = (rows: Record<string, unknown>[]) => rows.filter((r) => r.name === 'latency_ms' || r.name === 'params');
+
+  it('SQLite: trial_metrics keeps every row it had, and lists the new column\'s', () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = OFF');
+    MIGRATIONS.slice(0, BEFORE_V11).forEach((m, v) => { db.exec(m); if (v === 0) db.exec(V1_DATA); });
+    const before = db.prepare(METRICS).all();
+    for (const m of MIGRATIONS.slice(BEFORE_V11, 11)) db.exec(m);
+    expect(db.prepare(METRICS).all()).toEqual(before);
+    db.exec(LATER);
+    expect(added(db.prepare(METRICS).all() as Record<string, unknown>[])).toEqual([
+      { trial_id: 6, name: 'latency_ms', step: 2, value: 0.375 }, { trial_id: 6, name: 'params', step: 2, value: 101770 },
+    ]);
+    db.close();
+  });
+
+  it('PostgreSQL: the same', async () => {
+    const made = await createTestDb();
+    const c = new pg.Client({ connectionString: made.url });
+    await c.connect();
+    try {
+      for (const [v, m] of PG_MIGRATIONS.slice(0, BEFORE_V11).entries()) { await c.query(m); if (v === 0) await c.query(V1_DATA); }
+      const rows = async () => (await c.query(METRICS)).rows.map((r) => ({ ...r, trial_id: Number(r.trial_id), step: Number(r.step) }));
+      const before = await rows();
+      for (const m of PG_MIGRATIONS.slice(BEFORE_V11, 11)) await c.query(m);
+      expect(await rows()).toEqual(before);
+      await c.query(LATER);
+      expect(added(await rows())).toEqual([
+        { trial_id: 6, name: 'latency_ms', step: 2, value: 0.375 }, { trial_id: 6, name: 'params', step: 2, value: 101770 },
+      ]);
+    } finally {
+      await c.end();
+      await made.drop();
+    }
+  });
+});
+
 /** Everything of the public schema that a migration makes, as PostgreSQL's catalog has it, in a stable order. */
 async function catalog(c: pg.Client): Promise<Record<string, unknown>> {
   const q = async (sql: string) => (await c.query(sql)).rows;

@@ -52,6 +52,15 @@ describe('an objective module', () => {
     expect(result.logs?.stdout.text).toBe(`training with {"x":2} in ${dir}\n`);
   });
 
+  it('reports its own latency_ms, as it may params: a value of the whole trial, on its outcome, not on a step', async () => {
+    const { result, steps } = await runObjective(`
+      export async function train(params, trial) {
+        await trial.report(1, { score: 0.5, latency_ms: 0.75, params: 1234 });
+      }`);
+    expect(steps.map((m) => m.reported)).toEqual([{ score: 0.5 }]);
+    expect(result).toMatchObject({ ok: true, outcome: { latencyMs: 0.75, params: 1234 } });
+  });
+
   it('may be TypeScript: bundled with esbuild, types and all', async () => {
     const { result, steps } = await runObjective(`
       type Params = { x: number };
