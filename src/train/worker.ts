@@ -8,6 +8,7 @@ import type { TrainResult, TrainTask, Verdict, WorkerEvent, WorkerInit } from '.
 import { initBackend } from './backend.js';
 import { disposeSplits, makeSplits, type Splits } from './tensors.js';
 import { encodeModel } from './model-files.js';
+import { measureLatency } from './latency.js';
 import { TrainingStopped, trainTrial } from './train.js';
 import type { EpochMetrics } from '../trial/types.js';
 
@@ -47,7 +48,10 @@ export default async function train(task: TrainTask): Promise<TrainResult> {
         return (await stop) ? 'stop' : undefined;
       },
     });
-    const { model, resumedFrom: _, ...outcome } = trained;
+    const { model, resumedFrom: _, ...trainedOutcome } = trained;
+    // After the training time was taken: classifying does not count as training, and changes nothing trained.
+    const latencyMs = measureLatency(model, init.dataset.test, init.dataset.shape);
+    const outcome = latencyMs === null ? trainedOutcome : { ...trainedOutcome, latencyMs };
     // The trained model goes to the store, in the layers format that tf.loadLayersModel
     // reads in Node and in browsers (`sweep export` hands it out).
     const files = task.keep ? await encodeModel(model) : null;

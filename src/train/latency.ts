@@ -1,0 +1,53 @@
+/**
+ * `latency_ms`: how long a trained model takes to classify one image, measured the same way for
+ * every trial, in the worker that trained it, on the backend and kernels it trained on.
+ *
+ * One call is what a program serving the model does for one request: the image's bytes made
+ * the model's input (`modelInput`, as training and `sweep predict` make theirs), `model.predict`
+ * on a batch of 1, the class read back. The model's floats are not touched and nothing is drawn
+ * from any generator (dropout is off outside training), so measuring changes no trial's weights
+ * or metrics.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ImageShape, Split } from '../data/dataset.js';
+import { modelInput } from './tensors.js';
+
+/** Calls before timing: the first builds the backend's operators and caches for a batch of 1. */
+export const LATENCY_WARMUP = 20;
+/** Timed calls: the median of these is the trial's latency. */
+export const LATENCY_CALLS = 200;
+/** The images classified, in turn: the first of the test set, the same for every trial. */
+export const LATENCY_IMAGES = 10;
+
+/**
+ * The median milliseconds `model` takes to classify one of the first `LATENCY_IMAGES` images of
+ * `images` (bytes, each of `shape`), over `LATENCY_CALLS` calls after `LATENCY_WARMUP` untimed
+ * ones; null where there is no image to classify. `now` is the clock (milliseconds).
+ */
+export function measureLatency(
+  model: tf.LayersModel, images: Split, shape: ImageShape, now: () => number = () => performance.now(),
+): number | null {
+  const count = Math.min(LATENCY_IMAGES, images.count);
+  if (count === 0) return null;
+  const classify = (i: number) => {
+    const x = modelInput(images.images, i % count, 1, shape);
+    const predicted = tf.tidy(() => (model.predict(x) as tf.Tensor).argMax(-1));
+    predicted.dataSync();
+    tf.dispose([x, predicted]);
+  };
+  for (let i = 0; i < LATENCY_WARMUP; i++) classify(i);
+  const times = new Float64Array(LATENCY_CALLS);
+  for (let i = 0; i < LATENCY_CALLS; i++) {
+    const t0 = now();
+    classify(i);
+    times[i] = now() - t0;
+  }
+  return median(times);
+}
+
+/** The middle value of `xs` (the mean of the two middle ones for an even count). */
+export function median(xs: Float64Array): number {
+  const sorted = Float64Array.from(xs).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
