@@ -96,10 +96,11 @@ export function show(name: string, values: Options, { out }: Io): Promise<number
     const code = configs.some(isCodeConfig);
     let rank = 0;
     out(formatTable(
-      ['rank', 'trial', 'status', ...keys.map(labelOf), ...(code ? [sweep.metric] : ['val_acc', 'val_loss', 'test_acc']), code ? 'steps' : 'epochs', 'seconds', 'backend'],
+      ['rank', 'trial', 'status', ...keys.map(labelOf), ...(code ? [sweep.metric] : ['val_acc', 'val_loss', 'test_acc', 'latency']), code ? 'steps' : 'epochs', 'seconds', 'backend'],
       trials.map((t, i) => [
         t.status === 'completed' ? ++rank : null, t.id, t.status, ...keys.map((k) => formatValue(paramsOf(configs[i])[k])),
-        ...(code ? [formatMetric(sweep.metric, t.metricValue)] : [pct(t.valAccuracy), t.valLoss?.toFixed(4) ?? null, pct(t.testAccuracy)]),
+        ...(code ? [formatMetric(sweep.metric, t.metricValue)]
+          : [pct(t.valAccuracy), t.valLoss?.toFixed(4) ?? null, pct(t.testAccuracy), t.latencyMs === null ? null : formatMetric('latency_ms', t.latencyMs)]),
         `${t.epochsDone}/${plannedSteps(configs[i]) ?? '?'}`, t.seconds?.toFixed(1) ?? null, t.backend,
       ]),
     ));
@@ -121,12 +122,15 @@ function showFronts(spec: SweepSpec, trials: readonly TrialRecord[], out: (line:
   const configs = order.map((t) => t.config);
   const keys = varyingKeys(configs);
   const arrow = (goal: string) => (goal === 'maximize' ? '↑' : '↓');
+  // The built-in models' latency beside the objectives, where it is not one: what each choice costs to serve.
+  const latency = spec.code === undefined && !spec.objectives.some((o) => o.name === 'latency_ms');
   out(formatTable(
-    ['front', 'trial', 'status', ...keys.map(labelOf), ...spec.objectives.map((o) => `${o.name} ${arrow(o.goal)}`), 'steps', 'seconds'],
+    ['front', 'trial', 'status', ...keys.map(labelOf), ...spec.objectives.map((o) => `${o.name} ${arrow(o.goal)}`), ...(latency ? ['latency'] : []), 'steps', 'seconds'],
     order.map((t, i) => [
       t.front === undefined ? null : `${t.front}${t.front === 1 && t.violation === 0 ? ' *' : ''}`, t.id, t.status,
       ...keys.map((k) => formatValue(paramsOf(configs[i])[k])),
       ...spec.objectives.map((o, j) => (t.objectiveValues ? formatMetric(o.name, t.objectiveValues[j]) : null)),
+      ...(latency ? [t.latencyMs === null ? null : formatMetric('latency_ms', t.latencyMs)] : []),
       `${t.epochsDone}/${plannedSteps(configs[i]) ?? '?'}`, t.seconds?.toFixed(1) ?? null,
     ]),
   ));

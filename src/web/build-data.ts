@@ -45,7 +45,7 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
     id: t.id, number: byId.get(t.id)?.number ?? 0, status: t.status,
     values: Object.fromEntries(keys.map((k) => [k, axisValue(t.config, k)])),
     config: paramsOf(t.config), valAccuracy: t.valAccuracy, valLoss: t.valLoss, testAccuracy: t.testAccuracy,
-    seconds: t.seconds, error: t.error, epochs: t.epochs, pruned: pruneOf.get(t.id) ?? null,
+    latencyMs: byId.get(t.id)?.latencyMs ?? null, seconds: t.seconds, error: t.error, epochs: t.epochs, pruned: pruneOf.get(t.id) ?? null,
     metricValue: t.metricValue,
   }));
 

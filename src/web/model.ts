@@ -51,6 +51,8 @@ export type TrialView = {
   readonly valAccuracy: number | null;
   readonly valLoss: number | null;
   readonly testAccuracy: number | null;
+  /** Median milliseconds to classify one image (TrialRecord.latencyMs). */
+  readonly latencyMs: number | null;
   readonly seconds: number | null;
   readonly error: string | null;
   readonly epochs: readonly EpochPoint[];

@@ -138,9 +138,15 @@ early_terminate: {type: hyperband, min_iter: 1, eta: 2}
     expect(first.out).toMatch(/epoch 2\/2: loss [\d.]+ acc [\d.]+% val_loss [\d.]+ val_acc [\d.]+%/);
     expect(first.out).toMatch(/sweep cli finished in [\d.]+s: 2 completed, 0 failed/);
 
-    const rows = new Database(db, { readonly: true })
-      .prepare(`SELECT dropout, val_accuracy, test_accuracy FROM leaderboard WHERE sweep = 'cli'`).all();
+    const d = new Database(db, { readonly: true });
+    const rows = d.prepare(`SELECT dropout, val_accuracy, test_accuracy FROM leaderboard WHERE sweep = 'cli'`).all();
     expect(rows).toHaveLength(2);
+    // Each trial's latency, measured in its worker after it trained, and its row in trial_metrics.
+    const latencies = d.prepare(`SELECT t.latency_ms AS trial, m.value AS metric FROM trials t
+      JOIN trial_metrics m ON m.trial_id = t.id AND m.name = 'latency_ms' AND m.step = t.epochs_done`).all() as { trial: number; metric: number }[];
+    d.close();
+    expect(latencies).toHaveLength(2);
+    for (const l of latencies) expect(l.metric === l.trial && l.trial > 0 && l.trial < 100).toBe(true);
 
     const again = await sweep('run', join(dir, 'cli.yaml'), '--db', db);
     expect(again.out).toMatch(/2 configurations, 2 already done, 0 to train/);
@@ -149,8 +155,8 @@ early_terminate: {type: hyperband, min_iter: 1, eta: 2}
     const listed = JSON.parse((await sweep('ls', '--db', db, '--json')).out);
     expect(listed).toMatchObject([{ name: 'cli', total: 2, completed: 2, metric: 'val_accuracy' }]);
     const shown = (await sweep('show', 'cli', '--db', db)).out.split('\n');
-    expect(shown[0]).toMatch(/^rank +trial +status +dropout +val_acc/);
-    expect(shown[2]).toMatch(/^ +1 +\d +completed/);
+    expect(shown[0]).toMatch(/^rank +trial +status +dropout +val_acc +val_loss +test_acc +latency +epochs/);
+    expect(shown[2]).toMatch(/^ +1 +\d +completed .* \d+(\.\d+)?ms +2\/2 /);
     const json = JSON.parse((await sweep('show', 'cli', '--db', db, '--json')).out);
     expect(json).toHaveLength(2);
     expect(json[0].epochs).toHaveLength(2);

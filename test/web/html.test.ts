@@ -10,7 +10,7 @@ import type { DashboardData, TrialView } from '../../src/web/model.js';
 
 const trial = (id: number, over: Partial<TrialView> = {}): TrialView => ({
   id, number: id, status: 'completed', metricValue: 0.8 + id / 100, values: { dropout: id / 10, activation: 'relu' }, config: { model: 'ann', dropout: id / 10, activation: 'relu' },
-  valAccuracy: 0.8 + id / 100, valLoss: 0.5 - id / 100, testAccuracy: 0.79 + id / 100, seconds: 10 + id, error: null,
+  valAccuracy: 0.8 + id / 100, valLoss: 0.5 - id / 100, testAccuracy: 0.79 + id / 100, latencyMs: 0.25, seconds: 10 + id, error: null,
   epochs: [{ epoch: 1, loss: 0.6, accuracy: 0.78, valLoss: 0.55, valAccuracy: 0.8, seconds: 5 }], pruned: null, ...over,
 });
 

@@ -68,7 +68,8 @@ function sideBySide(trials: readonly TrialView[], v: View): HTMLTableElement {
     ? [['status', (t) => t.status], [metric.name, (t) => metricText(metric, metricOf(t))], ['steps', (t) => String(t.epochs.length)], ['seconds', (t) => duration(t.seconds)]]
     : [
       ['status', (t) => t.status], ['val_acc', (t) => percent(t.valAccuracy)], ['val_loss', (t) => loss(t.valLoss)],
-      ['test_acc', (t) => percent(t.testAccuracy)], ['epochs', (t) => String(t.epochs.length)], ['seconds', (t) => duration(t.seconds)],
+      ['test_acc', (t) => percent(t.testAccuracy)], ['latency', (t) => formatMetric('latency_ms', t.latencyMs)],
+      ['epochs', (t) => String(t.epochs.length)], ['seconds', (t) => duration(t.seconds)],
     ];
   const row = (name: string, cells: readonly string[], diff: boolean) =>
     h('tr', { class: diff ? 'diff' : null }, h('th', { scope: 'row' }, name), ...cells.map((c) => h('td', {}, c)));

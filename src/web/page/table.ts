@@ -53,6 +53,7 @@ export function columns(sweep: SweepView): Column[] {
       metricColumn('val_accuracy', 'val_acc', 'validation accuracy (last epoch)', (t) => t.valAccuracy),
       metricColumn('val_loss', 'val_loss', 'validation loss (last epoch)', (t) => t.valLoss),
       metricColumn('test_accuracy', 'test_acc', 'test accuracy (completed trials)', (t) => t.testAccuracy),
+      metricColumn('latency_ms', 'latency', 'median time to classify one image (completed trials)', (t) => t.latencyMs),
     ]),
     sweep.code
       ? { key: 'epochs', label: 'steps', title: 'steps reported', numeric: true, raw: (t) => t.epochs.length, text: (t) => String(t.epochs.length) }
