@@ -14,15 +14,28 @@ import { modelInput } from './tensors.js';
 
 /** Calls before timing: the first builds the backend's operators and caches for a batch of 1. */
 export const LATENCY_WARMUP = 20;
+/**
+ * Calls before timing the first model of its kind (its layers' classes) in a thread: V8 compiles
+ * tfjs's code for these calls as they recur, and until it has the same model classifies 2–6×
+ * slower (on the 2-core machine, a fresh worker's first ANN took 300–500 calls to come down to
+ * 0.08 ms, its first CNN about 100). Without this, the first trial of each worker measured slower
+ * than the same model trained later.
+ */
+export const LATENCY_FIRST_WARMUP = 500;
 /** Timed calls: the median of these is the trial's latency. */
 export const LATENCY_CALLS = 200;
 /** The images classified, in turn: the first of the test set, the same for every trial. */
 export const LATENCY_IMAGES = 10;
 
+/** The kinds of model this thread has measured (see LATENCY_FIRST_WARMUP). */
+const warmedUp = new Set<string>();
+
 /**
  * The median milliseconds `model` takes to classify one of the first `LATENCY_IMAGES` images of
- * `images` (bytes, each of `shape`), over `LATENCY_CALLS` calls after `LATENCY_WARMUP` untimed
- * ones; null where there is no image to classify. `now` is the clock (milliseconds).
+ * `images` (bytes, each of `shape`), over `LATENCY_CALLS` calls after the warm-up (untimed:
+ * `LATENCY_FIRST_WARMUP` calls for the first model of its kind in this thread, `LATENCY_WARMUP`
+ * after), so that every trial is timed on code already compiled; null where there is no image to
+ * classify. `now` is the clock (milliseconds).
  */
 export function measureLatency(
   model: tf.LayersModel, images: Split, shape: ImageShape, now: () => number = () => performance.now(),
@@ -35,7 +48,10 @@ export function measureLatency(
     predicted.dataSync();
     tf.dispose([x, predicted]);
   };
-  for (let i = 0; i < LATENCY_WARMUP; i++) classify(i);
+  const kind = [...new Set(model.layers.map((l) => l.getClassName()))].sort().join(',');
+  const warmup = warmedUp.has(kind) ? LATENCY_WARMUP : LATENCY_FIRST_WARMUP;
+  for (let i = 0; i < warmup; i++) classify(i);
+  warmedUp.add(kind);
   const times = new Float64Array(LATENCY_CALLS);
   for (let i = 0; i < LATENCY_CALLS; i++) {
     const t0 = now();
