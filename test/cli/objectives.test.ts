@@ -92,3 +92,29 @@ describe('method: nsga2', () => {
     for (const t of trials.slice(4)) expect(t.bredFrom.every((n) => t.parents.includes(n))).toBe(true);
   });
 });
+
+describe('latency_ms, measured by sweep', () => {
+  it('is an objective of the built-in models like any other: their values are the trials\' latencies, show lists it as one', async () => {
+    const dir = tempDir('sweep-objectives-');
+    const spec = join(dir, 'lat.yaml');
+    const db = join(dir, 'runs', 'sweeps.db');
+    writeFileSync(spec, `name: lat
+metrics: [val_accuracy, latency_ms]
+data: {validationSplit: 0.2, trainLimit: 600, testLimit: 100}
+grid:
+  epochs: [1]
+  units: [[8], [16]]
+`);
+    const r = await sweep('run', spec, '--db', db, '--workers', '1');
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/2 completed, 0 failed/);
+    const values = rows<{ latency: number; objective: number }>(db, `SELECT t.latency_ms AS latency, o.value AS objective
+      FROM trials t JOIN trial_objectives o ON o.trial_id = t.id AND o.position = 1`);
+    expect(values).toHaveLength(2);
+    for (const v of values) expect(v.objective === v.latency && v.latency > 0).toBe(true);
+    const show = (await sweep('show', 'lat', '--db', db)).out.split('\n');
+    // Its own column, not a second one beside the objectives.
+    expect(show[0]).toMatch(/^front +trial +status +units +val_accuracy ↑ +latency_ms ↓ +steps +seconds$/);
+    expect(show[2]).toMatch(/ \d+(\.\d+)?ms +1\/1 /);
+  });
+});
