@@ -97,7 +97,7 @@ export const BUILT_IN_METRICS: readonly MetricDef[] = [
     name: 'latency_ms', goal: 'minimize', format: 'milliseconds', measuredBy: 'sweep', when: 'end', objective: false, cost: true,
     notObjective: 'a cost alone ranks the smallest model first, whatever its accuracy',
     trialField: 'latencyMs',
-    doc: 'median milliseconds to classify one test image (a batch of 1, bytes to class) in the worker that trained it, after training: the median of 200 calls, after 20 untimed ones (500 for the worker\'s first model of its kind)',
+    doc: 'median milliseconds to classify one test image (a batch of 1, bytes to class) in the worker that trained it, after training: the median of 200 calls, after 20 untimed ones (1000 for the worker\'s first model of its kind)',
   },
 ];
 

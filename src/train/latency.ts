@@ -17,11 +17,11 @@ export const LATENCY_WARMUP = 20;
 /**
  * Calls before timing the first model of its kind (its layers' classes) in a thread: V8 compiles
  * tfjs's code for these calls as they recur, and until it has the same model classifies 2–6×
- * slower (on the 2-core machine, a fresh worker's first ANN took 300–500 calls to come down to
- * 0.08 ms, its first CNN about 100). Without this, the first trial of each worker measured slower
- * than the same model trained later.
+ * slower. On the 2-core machine a fresh thread's first ANN took 500–700 calls to come down to
+ * 0.065–0.08 ms, its first CNN about 100. With 20, the first trial of each worker of a sweep
+ * measured 0.15 ms where the same model later measured 0.08; with 500, still 0.08–0.10 against 0.06.
  */
-export const LATENCY_FIRST_WARMUP = 500;
+export const LATENCY_FIRST_WARMUP = 1000;
 /** Timed calls: the median of these is the trial's latency. */
 export const LATENCY_CALLS = 200;
 /** The images classified, in turn: the first of the test set, the same for every trial. */
