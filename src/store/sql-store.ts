@@ -277,8 +277,8 @@ export class SqlStore implements Store {
     });
   }
 
-  async rankFronts(sweepId: number, names: readonly string[], rank: (trials: readonly FrontInput[]) => readonly FrontRow[]): Promise<void> {
-    await this.d.transaction({ proposals: sweepId }, function* () {
+  async rankFronts(sweepId: number, names: readonly string[], rank: (trials: readonly FrontInput[]) => readonly FrontRow[]): Promise<readonly FrontRow[]> {
+    return this.d.transaction({ proposals: sweepId }, function* () {
       const done = sql`t.sweep_id = ${sweepId} AND t.status = 'completed'`;
       const trials = yield* withObjectives(yield* all<TrialRow>(sql`SELECT * FROM trials t WHERE ${done} ORDER BY t.number`), sweepId);
       const named = new Map<number, Record<string, number>>();
@@ -299,20 +299,25 @@ export class SqlStore implements Store {
       yield* exec(sql`DELETE FROM trial_fronts WHERE trial_id IN (SELECT id FROM trials WHERE sweep_id = ${sweepId})`);
       yield* insert('trial_fronts', ['trial_id', 'front', 'violation', 'broken'],
         ranked.map((r) => [r.trialId, r.front, r.violation, r.broken.length > 0 ? JSON.stringify(r.broken.map((b) => ({ ...b, by: Number.isFinite(b.by) ? b.by : null }))) : null]));
+      return ranked;
     });
   }
 
   /** The trials and their epochs in one snapshot: a trial completed meanwhile is seen whole or not at all. */
   async snapshot(sweepId: number): Promise<TrialSnapshot[]> {
-    const { trials, epochs } = await this.d.transaction('read', function* () {
+    const { trials, epochs, fronts } = await this.d.transaction('read', function* () {
       const trials = yield* all<TrialRow>(ranked(sweepId));
       const epochs = yield* epochsOf(sql`JOIN trials t ON t.id = e.trial_id WHERE t.sweep_id = ${sweepId}`);
-      return { trials, epochs };
+      const fronts = new Map((yield* all<{ trial_id: number; front: number; violation: number }>(sql`
+        SELECT f.trial_id, f.front, f.violation FROM trial_fronts f JOIN trials t ON t.id = f.trial_id WHERE t.sweep_id = ${sweepId}`))
+        .map((f) => [f.trial_id, f]));
+      return { trials, epochs, fronts };
     });
     return trials.map((t) => ({
       id: t.id, configId: t.config_id, config: parseConfig(t.config_json), status: t.status,
       backend: t.backend, epochs: epochs.get(t.id) ?? [], valAccuracy: t.val_accuracy, valLoss: t.val_loss,
       testAccuracy: t.test_accuracy, seconds: t.seconds, startedAt: t.started_at, error: t.error, metricValue: t.metric_value,
+      ...(fronts.has(t.id) ? { front: fronts.get(t.id)!.front, feasible: fronts.get(t.id)!.violation === 0 } : {}),
     }));
   }
 

@@ -122,7 +122,7 @@ export interface Store {
    * constraints bound), asks `rank`, and replaces the sweep's `trial_fronts` with its answer, in
    * one transaction, so that fronts written by two workers at once are each whole.
    */
-  rankFronts(sweepId: number, names: readonly string[], rank: (trials: readonly FrontInput[]) => readonly FrontRow[]): Promise<void>;
+  rankFronts(sweepId: number, names: readonly string[], rank: (trials: readonly FrontInput[]) => readonly FrontRow[]): Promise<readonly FrontRow[]>;
 
   // --- Reads: parsed domain objects, never rows ---
 

@@ -10,6 +10,7 @@ import type { Constraint } from '../spec/constraints.js';
 import { evaluateConstraints } from '../spec/constraints.js';
 import type { SweepSpec } from '../spec/schema.js';
 import type { FrontInput, FrontRow, Store } from '../store/store.js';
+import type { SweepEvent } from './events.js';
 
 /** Whether a sweep's trials are ranked into fronts: it has several objectives, or constraints. */
 export function hasFronts(spec: Pick<SweepSpec, 'objectives' | 'constraints'>): boolean {
@@ -35,10 +36,11 @@ export function rankTrials(
   return trials.map((t, k) => ({ trialId: t.trialId, front: fronts[k], violation: evaluated[k].violation, broken: evaluated[k].broken }));
 }
 
-/** Ranks the sweep's completed trials into fronts in the store (nothing where it has none to rank). */
-export async function updateFronts(store: Store, sweepId: number, spec: Pick<SweepSpec, 'objectives' | 'constraints'>): Promise<void> {
-  if (!hasFronts(spec)) return;
+/** Ranks the sweep's completed trials into fronts in the store: the fronts, as an event for the views (null where the sweep has none). */
+export async function updateFronts(store: Store, sweepId: number, spec: Pick<SweepSpec, 'objectives' | 'constraints'>): Promise<SweepEvent | null> {
+  if (!hasFronts(spec)) return null;
   const objectiveNames = new Set(spec.objectives.map((o) => o.name));
   const names = [...new Set(spec.constraints.map((c) => c.name))].filter((n) => !objectiveNames.has(n));
-  await store.rankFronts(sweepId, names, (trials) => rankTrials(spec.objectives, spec.constraints, trials));
+  const rows = await store.rankFronts(sweepId, names, (trials) => rankTrials(spec.objectives, spec.constraints, trials));
+  return { type: 'fronts', fronts: rows.map((r) => ({ trialId: r.trialId, front: r.front, feasible: r.violation === 0 })) };
 }

@@ -84,7 +84,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   if (o.retryFailed) await store.retryFailed(sweepId);
   await store.releaseExpired(sweepId);
   // Fronts a crash left behind the trials that completed are made whole before anything runs.
-  await updateFronts(store, sweepId, spec);
+  const fronts = await updateFronts(store, sweepId, spec);
 
   const all = await store.trials(sweepId);
   // The trials this run may claim: the spec's list; with a strategy that proposes as it goes
@@ -107,6 +107,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     notInGrid: tally.result.notInGrid, workers, trainSamples: spec.code ? 0 : splitSizes(spec.data).train,
     trials: (await store.snapshot(sweepId)).filter((t) => inGrid.has(t.configId)),
   });
+  if (fronts) emit(fronts);
 
   // The user's stop, or a write that failed (disk full): either way no new trial starts.
   const stop = new AbortController();
@@ -143,7 +144,10 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
         tally.started(claim.trial);
         const end = await runTrial(claim, context);
         tally.ended(claim.trial, end);
-        if (end.status === 'completed') await updateFronts(store, sweepId, spec);
+        if (end.status === 'completed') {
+          const ranked = await updateFronts(store, sweepId, spec);
+          if (ranked) emit(ranked);
+        }
         // Code that cannot run fails every trial alike: after the first few, no more are started.
         const { completed, failed, pruned } = tally.result;
         if (giveUpAfter > 0 && completed + pruned === 0 && failed >= giveUpAfter && gaveUp === undefined) gaveUp = failed;

@@ -137,6 +137,9 @@ export type TrialSnapshot = {
   seconds: number | null; startedAt: string | null; error: string | null;
   /** As TrialRecord's: the sweep's metric for this trial, what it is ranked by. */
   metricValue: number | null;
+  /** In a sweep of several objectives or with constraints, once ranked: its Pareto front (1: the first) and whether it meets every constraint. */
+  front?: number;
+  feasible?: boolean;
 };
 
 /** A trained model in the TensorFlow.js layers format: `model.json`'s text and `weights.bin`'s bytes. */
