@@ -21,7 +21,7 @@ import { backendOption, dataOption, dbOption, defineCommand, integer, maxInitial
 import { formatValue, labelOf, paramsOf, shownKeys } from '../spec/labels.js';
 import { progressLog } from './progress-log.js';
 import { hasFronts } from '../sweep/fronts.js';
-import { giveUpLine, lostLine, userStop } from './user-stop.js';
+import { giveUpLine, lostLine, targetLine, userStop } from './user-stop.js';
 import { formatTable } from './table.js';
 import { checkTfjsVersions } from '../train/tfjs-version.js';
 
@@ -142,6 +142,7 @@ async function runWith(r: {
       },
     });
     if (result.gaveUpAfter !== undefined) io.err(giveUpLine(spec.name, result.gaveUpAfter));
+    if (result.reachedTarget) out(targetLine(spec, result.reachedTarget));
     if (!view && result.best && hasFronts(spec)) {
       // Of several objectives (or under constraints) the answer is the first front, not one trial.
       const sweep = await store.sweep(spec.name);

@@ -9,11 +9,12 @@ import { expandGrid } from '../search/grid.js';
 import { varyingKeys } from '../spec/labels.js';
 import { HYPERPARAMETERS } from '../spec/hyperparameters.js';
 import { score } from '../metrics/registry.js';
-import type { SweepSpec } from '../spec/schema.js';
+import type { Impute, SweepSpec } from '../spec/schema.js';
 import type { Trial, TrialRecord } from '../trial/types.js';
 import { sampleRandom } from './random.js';
 import { CODE_KEY, configOf, sampleOf, searchSpace, type Observation, type Sample } from './space.js';
 import { proposeTpe } from './tpe.js';
+import { imputedValue, type MetricSpan } from './impute.js';
 import { proposeNsga2, type MoObservation } from './nsga2.js';
 import { minimized } from '../pareto/minimized.js';
 
@@ -29,6 +30,8 @@ export interface SearchStrategy {
    * have; undefined when the sweep has all its trials. Only strategies that learn (TPE) have it.
    */
   propose?(trials: readonly TrialRecord[], number: number): Trial | undefined;
+  /** Whether `propose` needs each trial's recorded values of the metric (`TrialRecord.metricSpan`): TPE imputing failed trials. */
+  readonly spans?: boolean;
 }
 
 // A model-based proposal can repeat a configuration already tried (a space of few choices):
@@ -82,9 +85,12 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
     initial: () => [],
     planned: n,
     keys,
+    spans: spec.impute !== undefined || spec.imputeWhileRunning !== undefined,
     propose(recorded, number) {
       if (recorded.length >= n) return undefined;
-      const history = recorded.flatMap((t) => observe(spec, t));
+      // W&B's impute: the values failed (and running) trials count as, from every ended trial's.
+      const ended = recorded.filter((t) => t.status === 'completed' || t.status === 'failed' || t.status === 'pruned').map((t) => t.metricSpan);
+      const history = recorded.flatMap((t) => observe(spec, t, ended));
       const have = new Set(recorded.map((t) => t.configId));
       for (let attempt = 0; attempt < RETRIES; attempt++) {
         const k = number + attempt * 1_000_000;
@@ -105,15 +111,21 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
  * better), pending, running and interrupted ones as still running (the constant liar's);
  * failed trials are left out, as Optuna leaves out FAIL.
  */
-function observe(spec: SweepSpec, t: TrialRecord): Observation[] {
+function observe(spec: SweepSpec, t: TrialRecord, ended: readonly (MetricSpan | undefined)[] = []): Observation[] {
   const config = sampleOf(t.config);
+  const imputed = (how: Impute): Observation[] =>
+    [{ number: t.number, config, state: 'complete', score: score(spec.metric.goal, imputedValue(how, spec.metric.goal, t.metricSpan, ended)) }];
   switch (t.status) {
     case 'completed':
       return [{ number: t.number, config, state: 'complete', score: score(spec.metric.goal, t.metricValue), ...goals(spec, t) }];
     case 'pruned':
       return [{ number: t.number, config, state: 'pruned', score: score(spec.metric.goal, t.metricValue), epochs: t.epochsDone }];
     case 'failed':
-      return [];
+      return spec.impute ? imputed(spec.impute) : [];
+    case 'running':
+      // W&B's impute_while_running: a running trial with recorded values counts as its best so far.
+      if (spec.imputeWhileRunning && t.metricSpan) return [{ number: t.number, config, state: 'complete', score: score(spec.metric.goal, spec.metric.goal === 'maximize' ? t.metricSpan.max : t.metricSpan.min) }];
+      return [{ number: t.number, config, state: 'running' }];
     default:
       return [{ number: t.number, config, state: 'running' }];
   }

@@ -113,9 +113,27 @@ const metric = z.union([
   z.strictObject({ name: z.string(), goal: z.enum(GOALS, { error: 'must be maximize or minimize' }).optional() }),
 ], { error: 'must be a metric\'s name, or {name, goal}' });
 
+/** What TPE counts a failed trial (or, with `imputeWhileRunning`, a running one) as: W&B's `metric.impute`. */
+export const IMPUTES = ['latest', 'best', 'worst'] as const;
+export type Impute = (typeof IMPUTES)[number];
+
+/**
+ * The one metric of `metric:`, which may also carry W&B's `target` (the sweep ends once a trial
+ * reaches it) and `impute` / `imputeWhileRunning` (TPE's values for failed and running trials).
+ */
+const singleMetric = z.union([
+  z.string(),
+  z.strictObject({
+    name: z.string(), goal: z.enum(GOALS, { error: 'must be maximize or minimize' }).optional(),
+    target: z.number({ error: 'must be a number' }).refine(Number.isFinite, 'must be a finite number').optional(),
+    impute: z.enum(IMPUTES, { error: 'must be latest, best or worst' }).optional(),
+    imputeWhileRunning: z.enum(IMPUTES, { error: 'must be latest, best or worst' }).optional(),
+  }),
+], { error: 'must be a metric\'s name, or {name, goal}' });
+
 /** The spec's metric as an Objective, checked by the registry (for the user's code, a metric it reports); NEVER where it cannot be one. */
 function objective(
-  m: z.infer<typeof metric> | undefined, reported: boolean, ctx: z.RefinementCtx, at: (string | number)[] = ['metric'], several = false,
+  m: z.infer<typeof singleMetric> | undefined, reported: boolean, ctx: z.RefinementCtx, at: (string | number)[] = ['metric'], several = false,
 ): Objective {
   if (m === undefined) return DEFAULT_OBJECTIVE;
   const [name, goal] = typeof m === 'string' ? [m, undefined] : [m.name, m.goal];
@@ -171,6 +189,24 @@ function primary(list: readonly Objective[], es: { readonly type: string; readon
   return named;
 }
 
+/**
+ * `metric:`'s `target` and `impute`, as the spec keeps them; `impute` is refused where the
+ * method is not TPE, whose proposals are all it changes.
+ */
+function stopsAndImputes(m: z.infer<typeof singleMetric> | undefined, method: string, ctx: z.RefinementCtx): Pick<SweepSpec, 'target' | 'impute' | 'imputeWhileRunning'> {
+  if (m === undefined || typeof m === 'string') return {};
+  for (const key of ['impute', 'imputeWhileRunning'] as const) {
+    if (m[key] !== undefined && method !== 'tpe') {
+      ctx.addIssue({ code: 'custom', path: ['metric', key], message: `only TPE's proposals use \`${key}\` (this sweep's method is ${method})` });
+    }
+  }
+  return {
+    ...(m.target === undefined ? {} : { target: m.target }),
+    ...(m.impute === undefined ? {} : { impute: m.impute }),
+    ...(m.imputeWhileRunning === undefined ? {} : { imputeWhileRunning: m.imputeWhileRunning }),
+  };
+}
+
 /** The spec's `constraints:`, each parsed (src/spec/constraints.ts); refused in place where one is not a bound. */
 function constraintsOf(texts: readonly string[] | undefined, ctx: z.RefinementCtx): Constraint[] {
   return (texts ?? []).flatMap((text, i) => {
@@ -186,7 +222,7 @@ function constraintsOf(texts: readonly string[] | undefined, ctx: z.RefinementCt
 const specObject = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-"'),
   description: z.string().optional(),
-  metric: metric.optional(),
+  metric: singleMetric.optional(),
   /** Several objectives at once: a trial is ranked by the Pareto front it is on. */
   metrics: z.array(metric, { error: 'must be a list of metrics' }).min(2, 'lists a sweep\'s objectives when it has several: give two or more, or write `metric:` for one').optional(),
   /** Bounds on metrics or parameters, such as "params <= 200000": a trial that breaks one is infeasible. */
@@ -223,7 +259,7 @@ export const specSchema = specObject.transform((s, ctx): SweepSpec => {
   if (m !== undefined && ms !== undefined) ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'write `metric:` for one objective or `metrics:` for several, not both' });
   const list = ms !== undefined ? objectives(ms, code, ctx) : [objective(m, code, ctx)];
   const metric = primary(list, rest.search.earlyStopping as { type: string; metric?: unknown } | undefined, ctx);
-  const goals = { objectives: list, constraints: constraintsOf(cs, ctx) };
+  const goals = { objectives: list, constraints: constraintsOf(cs, ctx), ...stopsAndImputes(m, rest.search.method, ctx) };
   if (!code) {
     for (const [key, value] of [['command', command], ['collect', collect], ['trial', trial]] as const) {
       if (value !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `only a sweep of a program takes \`${key}\`: name it with \`program: train.py\`` });
@@ -275,6 +311,12 @@ export type SweepSpec = {
   objectives: readonly Objective[];
   /** Bounds a feasible trial keeps (none: every trial is feasible). */
   constraints: readonly Constraint[];
+  /** The metric's value at which the sweep ends: once a completed trial reaches it, no more trials start (W&B's `metric.target`). */
+  target?: number;
+  /** What TPE counts a failed trial as (W&B's `metric.impute`); unset, failed trials are left out, as Optuna leaves them. */
+  impute?: Impute;
+  /** What TPE counts a running trial as, where it has epochs (W&B's `impute_while_running`); unset, the constant liar's. */
+  imputeWhileRunning?: Impute;
   seed: number;
   data: DataSettings;
   train: z.infer<typeof train>;

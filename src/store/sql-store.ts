@@ -90,9 +90,11 @@ export class SqlStore implements Store {
   async proposeTrial(
     sweepId: number, seed: number, data: DataSettings,
     propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined,
+    options: { readonly spans?: boolean } = {},
   ): Promise<TrialRecord | undefined> {
     return this.d.transaction({ proposals: sweepId }, function* () {
-      const rows = yield* withObjectives(yield* all<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} ORDER BY number`), sweepId);
+      let rows = yield* withObjectives(yield* all<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} ORDER BY number`), sweepId);
+      if (options.spans) rows = yield* withSpans(rows, sweepId);
       const trial = propose(rows, rows.length === 0 ? 0 : rows[rows.length - 1].number + 1);
       if (!trial || (yield* insertTrials(sweepId, seed, JSON.stringify(data), [trial])) === 0) return undefined;
       return toTrial((yield* first<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} AND config_id = ${trial.configId}`))!);
@@ -597,6 +599,18 @@ function* withObjectives(rows: readonly TrialRow[], sweepId: number): Steps<Tria
     const f = fronts.get(row.id);
     return { ...t, ...(v && row.status === 'completed' ? { objectiveValues: v } : {}), ...(f ? { front: f.front, violation: f.violation, broken: f.broken ? JSON.parse(f.broken) : [] } : {}) };
   });
+}
+
+/** `trials` (of `sweepId`), each that recorded a value of the sweep's metric with its lowest, highest and last (by step). */
+function* withSpans(trials: readonly TrialRecord[], sweepId: number): Steps<TrialRecord[]> {
+  const spans = new Map<number, { min: number; max: number; last: number }>();
+  for (const r of yield* all<{ trial_id: number; value: number }>(sql`
+    SELECT m.trial_id, m.value FROM trial_metrics m JOIN trials t ON t.id = m.trial_id JOIN sweeps s ON s.id = t.sweep_id
+    WHERE t.sweep_id = ${sweepId} AND m.name = s.metric AND m.value IS NOT NULL ORDER BY m.trial_id, m.step`)) {
+    const s = spans.get(r.trial_id);
+    spans.set(r.trial_id, s ? { min: Math.min(s.min, r.value), max: Math.max(s.max, r.value), last: r.value } : { min: r.value, max: r.value, last: r.value });
+  }
+  return trials.map((t) => (spans.has(t.id) ? { ...t, metricSpan: spans.get(t.id)! } : t));
 }
 
 /** Sets the trial's `metric_value`: its sweep's metric at its last epoch. */

@@ -67,6 +67,8 @@ export interface Store {
   proposeTrial(
     sweepId: number, seed: number, data: DataSettings,
     propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined,
+    /** `spans`: give each trial its `metricSpan` (what imputing a failed trial's value needs). */
+    options?: { readonly spans?: boolean },
   ): Promise<TrialRecord | undefined>;
   /** Puts this sweep's failed trials back in the queue; returns how many. */
   retryFailed(sweepId: number): Promise<number>;

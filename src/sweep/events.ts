@@ -44,4 +44,6 @@ export type SweepResult = {
    * 5): how many. Their trials are recorded failed; the rest wait, pending.
    */
   gaveUpAfter?: number;
+  /** Set where a completed trial reached the spec's `metric.target` (now or before this run): no more trials were started. */
+  reachedTarget?: { readonly trialId: number; readonly value: number };
 };
