@@ -38,8 +38,9 @@ export type Parallel = {
 export function mountParallel(section: HTMLElement, act: { readonly state: UiState; readonly onBrush: () => void }): Parallel {
   const el = h('div', { id: 'parallel', class: 'chart chart-tall' });
   const note = h('p', { class: 'muted' });
-  const legend = h('div', { id: 'parallel-legend', class: 'legend', hidden: true, 'aria-label': 'line colours' });
-  section.append(el, legend, note);
+  // In the page only for a sweep ranked into fronts (see renderLegend).
+  const legend = h('div', { id: 'parallel-legend', class: 'legend', 'aria-label': 'line colours' });
+  section.append(el, note);
   const chart = chartIn(el);
   let axes: AxisDef[] = [];
   let data: DashboardData | undefined;
@@ -80,7 +81,7 @@ export function mountParallel(section: HTMLElement, act: { readonly state: UiSta
         ? (missing > 0 ? `A trial without an objective's value yet is dashed, at the bottom of its axis.` : '')
         : missing > 0 ? `${missing} ${missing === 1 ? 'trial has' : 'trials have'} no ${d.sweep.metric.name} yet: dashed, at the bottom of its axis.` : '',
     ].filter((s) => s !== '').join(' ');
-    renderLegend(legend, d.sweep);
+    renderLegend(legend, d.sweep, note);
   };
 
   return {
@@ -94,10 +95,10 @@ export function mountParallel(section: HTMLElement, act: { readonly state: UiSta
   };
 }
 
-/** The line colours of a sweep ranked into fronts, each with how many trials have it; hidden for any other sweep. */
-function renderLegend(el: HTMLElement, sweep: SweepView): void {
-  el.hidden = !sweep.pareto;
-  if (!sweep.pareto) return void el.replaceChildren();
+/** The line colours of a sweep ranked into fronts, each with how many trials have it, above the note; out of the page for any other sweep. */
+function renderLegend(el: HTMLElement, sweep: SweepView, note: HTMLElement): void {
+  if (!sweep.pareto) return void el.remove();
+  if (!el.isConnected) note.before(el);
   el.replaceChildren(...frontLegend(sweep.trials).map((e) => {
     const swatch = h('span', { class: 'swatch' });
     swatch.style.backgroundColor = e.colour;
