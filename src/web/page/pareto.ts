@@ -212,7 +212,8 @@ function hypervolumeOption(pareto: ParetoView): { option: ChartOption; caption: 
 /** What the chart measures, against which reference point, and where it ended. */
 function hypervolumeCaption(pareto: ParetoView, hv: HypervolumeView): string {
   const feasible = hv.feasible;
-  const reference = pareto.objectives.map((o, i) => `${o.name} ${formatMetric(o.name, hv.reference[i])}`).join(', ');
+  // To 4 significant digits (an accuracy as a percentage): the registry's formats round seconds to tenths.
+  const reference = pareto.objectives.map((o, i) => `${o.name} ${isFraction(o) ? formatMetric(o.name, hv.reference[i]) : value(hv.reference[i])}`).join(', ');
   const last = hv.steps[hv.steps.length - 1];
   return [
     `The hypervolume of the first front of the trials completed so far${pareto.constraints.length > 0 ? ' (those that meet the constraints)' : ''}: the region of objective space they dominate, up to the reference point.`,

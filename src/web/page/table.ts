@@ -43,21 +43,22 @@ export function columns(sweep: SweepView): Column[] {
       : undefined,
   }));
   const num = (f: (t: TrialView) => number | null) => (t: TrialView) => { const v = f(t); return v === null || Number.isNaN(v) ? null : v; };
+  const builtIn = sweep.code ? [] : [
+    metricColumn('val_accuracy', 'val_acc', 'validation accuracy (last epoch)', (t) => t.valAccuracy),
+    metricColumn('val_loss', 'val_loss', 'validation loss (last epoch)', (t) => t.valLoss),
+    metricColumn('test_accuracy', 'test_acc', 'test accuracy (completed trials)', (t) => t.testAccuracy),
+  ];
   return [
     ...axes,
     {
       key: 'status', label: 'status', title: 'completed, running, pruned, interrupted, pending or failed', numeric: false,
       raw: (t) => t.status, text: (t) => t.status, order: (t) => STATUS_ORDER.indexOf(t.status),
     },
-    ...(sweep.pareto ? paretoColumns(sweep) : []),
+    ...(sweep.pareto ? paretoColumns(sweep, new Set(builtIn.map((c) => c.key))) : []),
     // The sweep's metric has a column of its own where it is not one of the built-in ones below; the
     // user's code has only its own (a sweep ranked into fronts: its objectives' columns, above).
     ...((isBuiltInMetric(sweep.metric.name) && !sweep.code) || sweep.pareto ? [] : [metricColumn(sweep.metric.name, sweep.metric.name, 'the sweep\'s metric', metricOf)]),
-    ...(sweep.code ? [] : [
-      metricColumn('val_accuracy', 'val_acc', 'validation accuracy (last epoch)', (t) => t.valAccuracy),
-      metricColumn('val_loss', 'val_loss', 'validation loss (last epoch)', (t) => t.valLoss),
-      metricColumn('test_accuracy', 'test_acc', 'test accuracy (completed trials)', (t) => t.testAccuracy),
-    ]),
+    ...builtIn,
     sweep.code
       ? { key: 'epochs', label: 'steps', title: 'steps reported', numeric: true, raw: (t) => t.epochs.length, text: (t) => String(t.epochs.length) }
       : { key: 'epochs', label: 'epochs', title: 'epochs trained', numeric: true, raw: (t) => t.epochs.length, text: (t) => String(t.epochs.length) },
@@ -73,14 +74,11 @@ function metricColumn(key: string, label: string, title: string, read: (t: Trial
   return { key, label, title, numeric: true, raw, text: (t) => formatMetric(key, raw(t)), metric: true };
 }
 
-/** The names sweep's models' own columns show (val_acc, val_loss), which an objective's column would repeat. */
-const BUILT_IN_COLUMNS = new Set(['val_accuracy', 'val_loss']);
-
 /**
  * A sweep ranked into fronts: its front (infeasible trials said so), each objective not already
- * a column, and, under constraints, each trial's summed violation.
+ * a column (`shown`: sweep's models' val_acc and val_loss), and, under constraints, each trial's summed violation.
  */
-function paretoColumns(sweep: SweepView): Column[] {
+function paretoColumns(sweep: SweepView, shown: ReadonlySet<string>): Column[] {
   const pareto = sweep.pareto!;
   const front: Column = {
     key: 'front', label: 'front', numeric: true,
@@ -89,7 +87,7 @@ function paretoColumns(sweep: SweepView): Column[] {
     text: (t) => (t.front === undefined ? '-' : t.violation === 0 ? String(t.front) : `${t.front} infeasible`),
   };
   const objectives = pareto.objectives.flatMap((o, i): Column[] => {
-    if (!sweep.code && BUILT_IN_COLUMNS.has(o.name)) return [];
+    if (shown.has(o.name)) return [];
     const column = metricColumn(o.name, o.name, `objective ${i + 1} of ${pareto.objectives.length}, ${o.goal}d`, (t) => objectiveValue(t, pareto, i, sweep.metric.name));
     return [{ ...column, goal: o.goal }];
   });
