@@ -12,7 +12,11 @@ import { prunedLine } from '../early-stop/describe.js';
 import type { AnyConfig, SweepRecord, TrialRecord } from '../trial/types.js';
 import { epochValues } from '../metrics/registry.js';
 import { isCodeConfig } from '../spec/code.js';
-import type { Axis as AxisView, BestView, DashboardData, SweepView, TrialView } from './model.js';
+import type { SweepSpec } from '../spec/schema.js';
+import { hasFronts } from '../sweep/fronts.js';
+import { hypervolumeHistory } from '../pareto/history.js';
+import { minimized } from '../pareto/minimized.js';
+import type { Axis as AxisView, BestView, DashboardData, ParetoView, SweepView, TrialView } from './model.js';
 
 export type BuildOptions = {
   /** Served live: where the page's event stream is. */
@@ -40,6 +44,7 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
     numeric.has(k) ? (paramsOf(c)[k] as number) : formatValue(paramsOf(c)[k]);
   const pruneOf = new Map(decisions.filter((d) => d.verdict === 'prune').map((d) => [d.trialId, prunedLine(d, record.metric)]));
   const metric = { name: record.metric, goal: record.goal };
+  const pareto = spec && hasFronts(spec) ? spec : undefined;
 
   const trials: TrialView[] = snapshot.map((t) => ({
     id: t.id, number: byId.get(t.id)?.number ?? 0, status: t.status,
@@ -47,6 +52,7 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
     config: paramsOf(t.config), valAccuracy: t.valAccuracy, valLoss: t.valLoss, testAccuracy: t.testAccuracy,
     seconds: t.seconds, error: t.error, epochs: t.epochs, pruned: pruneOf.get(t.id) ?? null,
     metricValue: t.metricValue,
+    ...(pareto ? paretoFields(byId.get(t.id)) : {}),
   }));
 
   const completed = trials.filter((t) => t.status === 'completed');
@@ -54,7 +60,9 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
     const listed = gridLevels(specAxes(k));
     return listed ? [[k, listed]] : [];
   }));
-  const top = records.find((r) => r.status === 'completed');
+  // Of a sweep ranked into fronts, the best by its metric among the feasible first front (an infeasible trial is nobody's best).
+  const top = (pareto && records.find((r) => r.status === 'completed' && r.front === 1 && r.violation === 0))
+    || records.find((r) => r.status === 'completed');
   const code = spec?.code !== undefined || snapshot.some((t) => isCodeConfig(t.config));
   // The names recorded at steps, the sweep's metric first (a step's own time is not a curve).
   const recorded = new Set(snapshot.flatMap((t) => t.epochs.flatMap((e) => Object.keys(epochValues(e)))));
@@ -71,11 +79,54 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
     bestNote: top && isCodeConfig(top.config)
       ? `Trial ${top.id} ran your ${top.config.model}: sweep keeps no model of it, so there is no confusion matrix or test images here (what it saved is in its trial folder).`
       : null,
+    ...(pareto ? { pareto: paretoView(pareto, records) } : {}),
   };
   return {
     generatedAt: new Date().toISOString(), source: store.location, live: o.live,
     sweeps: summaries.map((s) => ({ name: s.name, href: o.href(s.name), total: s.total, completed: s.completed })),
     sweep: view,
+  };
+}
+
+/** A trial's objectives and front as the page takes them (where the store has them: a completed, ranked trial). */
+function paretoFields(r: TrialRecord | undefined): Partial<TrialView> {
+  if (!r) return {};
+  return {
+    ...(r.objectiveValues ? { objectiveValues: r.objectiveValues } : {}),
+    // JSON has no Infinity: a violation without limit (a bounded value missing) goes as null.
+    ...(r.front !== undefined ? { front: r.front, violation: Number.isFinite(r.violation) ? r.violation! : null, broken: r.broken ?? [] } : {}),
+  };
+}
+
+/**
+ * The sweep's objectives and constraints, and the hypervolume of its feasible first front after
+ * each completed trial, in the order they finished, against Optuna's reference point over every
+ * completed feasible trial (src/pareto/history.ts).
+ */
+function paretoView(spec: Pick<SweepSpec, 'objectives' | 'constraints'>, records: readonly TrialRecord[]): ParetoView {
+  const finished = (r: TrialRecord) => (r.finishedAt === null ? Infinity : Date.parse(r.finishedAt));
+  const done = records.filter((r) => r.status === 'completed' && r.objectiveValues !== undefined)
+    .sort((a, b) => finished(a) - finished(b) || a.number - b.number);
+  // A trial completed but not ranked yet (the ranking follows its completion) is feasible where there is nothing to break.
+  const points = done.map((r) => ({
+    values: spec.objectives.map((o, i) => minimized(o.goal, r.objectiveValues![i])),
+    feasible: r.violation === 0 || (r.front === undefined && spec.constraints.length === 0),
+  }));
+  const history = hypervolumeHistory(points);
+  const reference = history.reference;
+  return {
+    objectives: spec.objectives.map((o) => ({ name: o.name, goal: o.goal })),
+    constraints: spec.constraints.map((c) => c.text),
+    hypervolume: reference === null ? null : {
+      // Back in each objective's own units: a maximised objective was negated.
+      reference: spec.objectives.map((o, i) => (o.goal === 'maximize' ? -reference[i] : reference[i])),
+      feasible: points.filter((p) => p.feasible).length,
+      steps: done.map((r, k) => ({ trialId: r.id, hypervolume: history.hypervolumes[k] })),
+    },
+    hypervolumeNote: reference !== null ? null
+      : done.length === 0 ? 'no trial has completed yet'
+        : spec.constraints.length > 0 ? 'no completed trial meets the constraints yet'
+          : 'no completed trial has a value of every objective yet',
   };
 }
 
