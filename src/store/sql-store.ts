@@ -301,6 +301,7 @@ export class SqlStore implements Store {
       yield* exec(sql`DELETE FROM trial_fronts WHERE trial_id IN (SELECT id FROM trials WHERE sweep_id = ${sweepId})`);
       yield* insert('trial_fronts', ['trial_id', 'front', 'violation', 'broken'],
         ranked.map((r) => [r.trialId, r.front, r.violation, r.broken.length > 0 ? JSON.stringify(r.broken.map((b) => ({ ...b, by: Number.isFinite(b.by) ? b.by : null }))) : null]));
+      failpoint('fronts-write');
       return ranked;
     });
   }
