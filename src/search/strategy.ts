@@ -35,8 +35,12 @@ export interface SearchStrategy {
 }
 
 // A model-based proposal can repeat a configuration already tried (a space of few choices):
-// it tries again with another key, this many times at most, then proposes nothing.
+// it tries again with another key, this many times at most; then random search's draw, under
+// keys of its own, takes its place (a space of lists alone, where TPE converges on one
+// configuration, would otherwise end the sweep early), FALLBACKS times at most before the
+// space counts as exhausted and nothing is proposed.
 const RETRIES = 20;
+const FALLBACKS = 200;
 
 /** The strategy a validated spec asks for. */
 export function makeStrategy(spec: SweepSpec): SearchStrategy {
@@ -61,6 +65,15 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
     const trials = Array.from({ length: n }, (_, k) => toTrial(sampleRandom(space, spec.seed, k), { method, k }));
     return { initial: () => trials, planned: n, keys };
   }
+  /** An untried configuration drawn at random, where the method's own proposals all repeat; undefined once none is found. */
+  const untried = (number: number, have: ReadonlySet<string>, search: Record<string, unknown>): Trial | undefined => {
+    for (let attempt = 0; attempt < FALLBACKS; attempt++) {
+      const k = number + (RETRIES + attempt) * 1_000_000;
+      const trial = toTrial(sampleRandom(space, spec.seed, k), { ...search, method, k, fallback: 'random' });
+      if (!have.has(trial.configId)) return trial;
+    }
+    return undefined;
+  };
   if (method === 'nsga2') {
     const options = spec.search.population === undefined ? {} : { populationSize: spec.search.population };
     return {
@@ -71,13 +84,15 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
         if (recorded.length >= n) return undefined;
         const population = recorded.map((t) => observeMo(spec, t));
         const have = new Set(recorded.map((t) => t.configId));
+        let last: ReturnType<typeof proposeNsga2> | undefined;
         for (let attempt = 0; attempt < RETRIES; attempt++) {
           const k = number + attempt * 1_000_000;
-          const p = proposeNsga2(space, population, k, spec.seed, options);
-          const trial = toTrial(p.sample, { method, k, generation: p.generation, parents: p.parents, bredFrom: p.bredFrom });
+          last = proposeNsga2(space, population, k, spec.seed, options);
+          const trial = toTrial(last.sample, { method, k, generation: last.generation, parents: last.parents, bredFrom: last.bredFrom });
           if (!have.has(trial.configId)) return trial;
         }
-        return undefined;
+        // It keeps its generation: the draw counts as a (mutated) child of it.
+        return untried(number, have, { generation: last!.generation, parents: last!.parents, bredFrom: [] });
       },
     };
   }
@@ -92,16 +107,14 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
       const ended = recorded.filter((t) => t.status === 'completed' || t.status === 'failed' || t.status === 'pruned').map((t) => t.metricSpan);
       const history = recorded.flatMap((t) => observe(spec, t, ended));
       const have = new Set(recorded.map((t) => t.configId));
+      // What it saw, by state: the trials its choice depends on.
+      const saw = { complete: numbers(history, 'complete'), pruned: numbers(history, 'pruned'), running: numbers(history, 'running') };
       for (let attempt = 0; attempt < RETRIES; attempt++) {
         const k = number + attempt * 1_000_000;
-        const trial = toTrial(proposeTpe(space, spec.seed, k, history), {
-          method, k,
-          // What it saw, by state: the trials its choice depends on.
-          complete: numbers(history, 'complete'), pruned: numbers(history, 'pruned'), running: numbers(history, 'running'),
-        });
+        const trial = toTrial(proposeTpe(space, spec.seed, k, history), { method, k, ...saw });
         if (!have.has(trial.configId)) return trial;
       }
-      return undefined;
+      return untried(number, have, saw);
     },
   };
 }
