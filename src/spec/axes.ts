@@ -1,9 +1,13 @@
 import type { CodeKind } from './code.js';
+import { gridEntries, isConditional, isNested, type GridNode } from './conditional.js';
 import { REGISTRY, kindKeys, type ModelKind } from './hyperparameters.js';
 import { KIND_AXES, type Axis, type BetaRange, type GridSpec, type NormalRange, type Range, type SweepSpec, type Weighted } from './schema.js';
 
-/** Every hyperparameter of one model kind (or every parameter of the user's code), each with its values to try or its range. */
-export type KindAxes = { readonly kind: ModelKind | CodeKind; readonly axes: Readonly<Record<string, Axis>> };
+/**
+ * Every hyperparameter of one model kind (or every parameter of the user's code), each with its
+ * values to try or its range, or conditional or nested (src/spec/conditional.ts).
+ */
+export type KindAxes = { readonly kind: ModelKind | CodeKind; readonly axes: Readonly<Record<string, GridNode<Axis>>> };
 
 /** Whether an axis is a range (uniform, normal or beta: random search and TPE) rather than values to choose from. */
 export function isRange(a: Axis): a is Range | NormalRange | BetaRange {
@@ -18,6 +22,21 @@ export function isWeighted(a: Axis): a is Weighted {
 /** The values an axis that is not a range chooses from. */
 export function valuesOf(a: readonly unknown[] | Weighted): readonly unknown[] {
   return 'probabilities' in a ? a.values : a;
+}
+
+/**
+ * Every axis parameter `name` has in a grid, under any choice: its values or its range, and for a
+ * conditional parameter its choices as values. A nested parameter has none of its own (its fields
+ * have theirs, which are not parameters of the grid).
+ */
+export function axesNamed(grid: Readonly<Record<string, GridNode<Axis>>>, name: string): Axis[] {
+  const out: Axis[] = [];
+  for (const e of gridEntries(grid)) {
+    if (e.name !== name || e.field) continue;
+    if (isConditional(e.node)) out.push(e.node.branches.map((b) => b.choice));
+    else if (!isNested(e.node)) out.push(e.node as Axis);
+  }
+  return out;
 }
 
 /**

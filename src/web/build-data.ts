@@ -4,7 +4,7 @@
  */
 import { importance } from '../analysis/importance.js';
 import { formatValue, labelOf, paramsOf, varyingKeys } from '../spec/labels.js';
-import { isRange, kindAxes, valuesOf } from '../spec/axes.js';
+import { axesNamed, isRange, kindAxes, valuesOf } from '../spec/axes.js';
 import { recordedSpec } from '../spec/load-spec.js';
 import type { Axis } from '../spec/schema.js';
 import type { Store } from '../store/store.js';
@@ -33,7 +33,7 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
   const keys = varyingKeys(snapshot.map((t) => t.config));
   // Each key's axes in the spec (one per model kind that has it): its listed values, or its range.
   const kinds = spec ? kindAxes(spec) : [];
-  const specAxes = (k: string) => kinds.map((kind) => kind.axes[k]).filter((a) => a !== undefined);
+  const specAxes = (k: string) => kinds.flatMap((kind) => axesNamed(kind.axes, k));
   const axes = keys.map((k) => axisOf(k, snapshot.map((t) => t.config), specAxes(k)));
   const numeric = new Set(axes.filter((a) => a.type !== 'category').map((a) => a.key));
   const axisValue = (c: AnyConfig, k: string): number | string =>
