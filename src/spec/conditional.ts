@@ -67,12 +67,13 @@ export function conditionalSchema<A>(
     for (const [key, value] of Object.entries(m)) {
       const name = choice.safeParse(key);
       if (!name.success) {
-        for (const issue of name.error.issues) ctx.addIssue({ ...issue, path: [key], params: { atKey: true } } as Parameters<typeof ctx.addIssue>[0]);
+        // Pointed at the choice's name (load-spec.ts reads atKey on custom issues).
+        for (const issue of name.error.issues) ctx.addIssue({ code: 'custom', path: [key], params: { atKey: true }, message: issue.message });
         continue;
       }
       const before = seen.get(name.data);
       if (before !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [key], params: { atKey: true }, message: `is the choice "${before}" again (${name.data}): give each choice once` });
+        ctx.addIssue({ code: 'custom', path: [key], params: { atKey: true }, message: `is ${name.data}, as "${before}" is: give each choice once` });
         continue;
       }
       seen.set(name.data, key);

@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { BUILT_IN_METRICS, builtInObjectiveProblem, isBuiltInMetric } from '../metrics/registry.js';
 import { isWeighted } from './axes.js';
 import { type CodeAxis, type CodeRange, type CodeSpec } from './code.js';
-import { gridEntries, isConditional, mapLeaves } from './conditional.js';
+import { gridEntries, isConditional, isLeaf, mapLeaves, type GridNode } from './conditional.js';
 import { checkCollect } from './collect.js';
 import { REGISTRY, type HyperparameterKey } from './hyperparameters.js';
 import { KIND_AXES, MODEL_KINDS, specSchema, type Axis, type SweepSpec, type Weighted } from './schema.js';
@@ -165,13 +165,12 @@ export function parseSpecWithNotes(text: string, file: string): { spec: SweepSpe
     }
   }
 
-  // A CNN-only key at the top of the grid must apply to some CNN in this sweep.
-  const model = spec.grid.model;
+  // A CNN-only key at the top of the grid (or under a choice there) must apply to some CNN in this sweep.
+  const { model, ...shared } = spec.grid;
   const kinds = model === undefined ? ['ann'] : Array.isArray(model) ? model : Object.keys(model);
-  for (const key of Object.keys(spec.grid)) {
-    if (key === 'model') continue;
-    if (!kinds.some((k) => KIND_AXES[k as (typeof MODEL_KINDS)[number]].includes(key))) {
-      fail(['grid'], `only ${MODEL_KINDS.filter((k) => KIND_AXES[k].includes(key)).join(', ')} models take "${key}", and this grid has none`, key);
+  for (const { name, path } of gridEntries(shared as Record<string, GridNode<Axis>>, ['grid'])) {
+    if (!kinds.some((k) => KIND_AXES[k as (typeof MODEL_KINDS)[number]].includes(name))) {
+      fail(path.slice(0, -1), `only ${MODEL_KINDS.filter((k) => KIND_AXES[k].includes(name)).join(', ')} models take "${name}", and this grid has none`, name);
     }
   }
   return { spec, notes };
@@ -223,14 +222,14 @@ function checkCode(
   return { ...spec, code: { ...code, grid } };
 }
 
-/** Every axis of the grid with its path: shared keys, then each kind's own. */
+/** Every axis of the grid with its path: shared keys (and those under their choices), then each kind's own. */
 function gridAxes(spec: SweepSpec): [PropertyKey[], unknown][] {
   const { model, ...shared } = spec.grid;
-  const out: [PropertyKey[], unknown][] = Object.entries(shared).map(([k, v]) => [['grid', k], v]);
+  const leaves = (grid: Record<string, GridNode<Axis> | undefined>, at: PropertyKey[]): [PropertyKey[], unknown][] =>
+    [...gridEntries(grid as Record<string, GridNode<Axis>>, at)].filter((e) => e.node !== undefined && isLeaf(e.node)).map((e) => [[...e.path], e.node]);
+  const out = leaves(shared, ['grid']);
   if (model && !Array.isArray(model)) {
-    for (const [kind, sub] of Object.entries(model)) {
-      for (const [k, v] of Object.entries(sub ?? {})) out.push([['grid', 'model', kind, k], v]);
-    }
+    for (const [kind, sub] of Object.entries(model)) out.push(...leaves(sub ?? {}, ['grid', 'model', kind]));
   }
   return out;
 }

@@ -1,10 +1,15 @@
 /**
- * Conditional and nested parameters in a spec of the user's code: how a grid entry reads, what it
- * becomes, and every mistake refused in one line with its place in the file.
+ * Conditional and nested parameters in a spec: how a grid entry reads, what it becomes (for the
+ * user's code, and for sweep's own hyperparameters), and every mistake refused in one line with its
+ * place in the file.
  */
 import { describe, expect, it } from 'vitest';
+import { expandGrid } from '../../src/search/grid.js';
+import { makeStrategy } from '../../src/search/strategy.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { nameClashes, rawForm, type GridNode } from '../../src/spec/conditional.js';
+import { combinations } from '../../src/spec/axes.js';
+import type { Axis } from '../../src/spec/schema.js';
 
 const HEAD = 'name: c\nprogram: train.py\nmetric: {name: loss, goal: minimize}\n';
 const message = (text: string): string => {
@@ -122,5 +127,86 @@ describe('mistakes, refused in one line with file:line:col', () => {
       b: { branches: [{ choice: 'z', grid: { m: [3] } }] },
     };
     expect(nameClashes(grid, ['grid']).map((c) => c.path.join('.'))).toEqual(['grid.a.x.lr', 'grid.b.z.m']);
+  });
+});
+
+// sweep's own hyperparameters: a choice of a named one (optimizer, activation, pooling, schedule,
+// head, augment) may give others their own axes; every configuration still has every hyperparameter.
+describe('a built-in hyperparameter\'s choices', () => {
+  const configs = (text: string) => expandGrid(parseSpec(text, 'x.yaml')).map((t) => t.config as unknown as Record<string, unknown>);
+  const pick = (c: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, c[k]]));
+
+  it('give a hyperparameter its own axis under each choice, the one it would otherwise have under the others', () => {
+    const got = configs('name: b\ntrain: {learningRate: 0.002}\ngrid:\n  optimizer:\n    adam: {learningRate: [0.001, 0.0003]}\n    sgd: {learningRate: [0.1], batchSize: [64]}\n    rmsprop: null\n');
+    expect(got.map((c) => pick(c, ['optimizer', 'learningRate', 'batchSize']))).toEqual([
+      { optimizer: 'adam', learningRate: 0.001, batchSize: 32 },
+      { optimizer: 'adam', learningRate: 0.0003, batchSize: 32 },
+      { optimizer: 'sgd', learningRate: 0.1, batchSize: 64 },
+      // train: gives rmsprop its learning rate, the default its batch size.
+      { optimizer: 'rmsprop', learningRate: 0.002, batchSize: 32 },
+    ]);
+  });
+
+  it('make ordinary configurations: the same ids as a spec that fixes the same values', () => {
+    const conditional = expandGrid(parseSpec('name: b\ngrid:\n  optimizer:\n    adam: {learningRate: [0.001]}\n    sgd: {learningRate: [0.1]}\n', 'x.yaml'));
+    const flat = expandGrid(parseSpec('name: b\ntrain: {optimizer: sgd, learningRate: 0.1}\n', 'x.yaml'));
+    expect(conditional.map((t) => t.configId)).toContain(flat[0].configId);
+  });
+
+  it('apply per model kind, a kind\'s own sub-grid winning, and a CNN key under a choice only to CNNs', () => {
+    const got = configs(`name: b
+grid:
+  pooling:
+    max: {kernelSize: [3]}
+    none: {kernelSize: [5], filters: [[8]]}
+  learningRate: [0.01]
+  model:
+    ann: {units: [[64]]}
+    cnn: {filters: [[16, 32]]}
+`);
+    expect(got.map((c) => pick(c, ['model', 'pooling', 'kernelSize', 'filters']))).toEqual([
+      { model: 'ann', pooling: undefined, kernelSize: undefined, filters: undefined },
+      // The CNN's own filters win under every choice of the shared pooling.
+      { model: 'cnn', pooling: 'max', kernelSize: 3, filters: [16, 32] },
+      { model: 'cnn', pooling: 'none', kernelSize: 5, filters: [16, 32] },
+    ]);
+  });
+
+  it('let random search and TPE draw a range per choice', () => {
+    const spec = parseSpec('name: b\nsearch: {method: random, trials: 40}\ngrid:\n  optimizer:\n    adam: {learningRate: {min: 0.0001, max: 0.001, log: true}}\n    sgd: {learningRate: {min: 0.05, max: 0.5, log: true}}\n', 'x.yaml');
+    const drawn = makeStrategy(spec).initial().map((t) => t.config as unknown as { optimizer: string; learningRate: number });
+    expect(new Set(drawn.map((c) => c.optimizer))).toEqual(new Set(['adam', 'sgd']));
+    for (const c of drawn) expect(c.optimizer === 'adam' ? c.learningRate <= 0.001 : c.learningRate >= 0.05).toBe(true);
+    expect(makeStrategy(spec).keys).toEqual(['optimizer', 'learningRate']);
+  });
+
+  it.each([
+    ['a hyperparameter both shared and under a choice', 'grid:\n  learningRate: [0.1]\n  optimizer:\n    adam: {learningRate: [0.01]}\n',
+      'x.yaml:5:12 grid.optimizer.adam.learningRate: learningRate is also a parameter of every configuration (grid.learningRate): a parameter is either conditional or not'],
+    ['a choice the hyperparameter does not have', 'grid:\n  optimizer:\n    adamw: {learningRate: [0.01]}\n', 'x.yaml:4:5 grid.optimizer.adamw: must be one of adam, sgd, rmsprop, adagrad'],
+    ['choices on a number', 'grid:\n  dropout:\n    low: {learningRate: [0.01]}\n',
+      'x.yaml:4:5 grid.dropout: only activation, pooling, optimizer, augment, schedule, head (and model) can have hyperparameters under their choices: dropout takes a list or a range'],
+    ['a CNN key under a choice, with no CNN', 'grid:\n  optimizer:\n    adam: {filters: [[8]]}\n', 'x.yaml:4:12 grid.optimizer.adam.filters: only cnn models take "filters", and this grid has none'],
+    ['a CNN key under a choice in the ANN\'s sub-grid', 'grid:\n  model:\n    ann:\n      optimizer:\n        adam: {filters: [[1]]}\n', 'x.yaml:6:16 grid.model.ann.optimizer.adam.filters: unknown key "filters"'],
+    ['a range under a choice in a grid search', 'grid:\n  optimizer:\n    adam: {dropout: {min: 0, max: 0.5}}\n', 'x.yaml:4:12 grid.optimizer.adam.dropout: a range needs `search.method: random` or `tpe`'],
+    ['one choice twice, as augment reads it', 'grid:\n  augment:\n    shift+flip: {dropout: [0.1]}\n    flip+shift: null\n',
+      'x.yaml:5:5 grid.augment.flip+shift: is shift+flip, as "shift+flip" is: give each choice once'],
+    ['nested parameters', 'grid:\n  optimizer: {parameters: {a: [1]}}\n', 'x.yaml:3:14 grid.optimizer: sweep\'s hyperparameters are flat: nested `parameters` are for a program\'s own'],
+  ])('refuse %s', (_what, grid, expected) => {
+    expect(message(`name: b\n${grid}`)).toMatch(new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  });
+});
+
+describe('combinations', () => {
+  it('gives the values keys take together, each choice with its own, without expanding other keys', () => {
+    // pooling none only with one conv layer: a CNN that pools four times never occurs.
+    const grid: Record<string, GridNode<Axis>> = {
+      dropout: [0.1, 0.2],
+      pooling: { branches: [{ choice: 'max', grid: { filters: [[8]] } }, { choice: 'none', grid: { filters: [[8], [8, 8, 8, 8]] } }] },
+      activation: { branches: [{ choice: 'relu', grid: {} }, { choice: 'tanh', grid: { units: [[8]] } }] },
+    };
+    expect(combinations(grid, ['filters', 'pooling'])).toEqual([
+      { filters: [8] }, { filters: [8] }, { filters: [8, 8, 8, 8] },
+    ].map((c, i) => ({ ...c, pooling: i === 0 ? 'max' : 'none' })));
   });
 });
