@@ -14,9 +14,9 @@
  * ```
  *
  * How a mapping reads: with the key `parameters`, nested; else, where any of its values is a
- * mapping or null, conditional (a choice maps to its parameters); else a leaf's own form (a range,
- * a normal, a beta, values with probabilities). Ranges and the like have numbers and lists for
- * values, never mappings, so no spec that was valid before reads otherwise now.
+ * mapping, or null beside a key no leaf has, conditional (a choice maps to its parameters); else a
+ * leaf's own form (a range, a normal, a beta, values with probabilities). Ranges and the like have
+ * numbers and lists for values, never mappings, so no spec that was valid before reads otherwise now.
  */
 import { z } from 'zod';
 
@@ -46,11 +46,19 @@ export function isLeaf<A>(n: GridNode<A>): n is A {
   return !isConditional(n) && !isNested(n);
 }
 
-/** Which form a raw grid entry has (see the file's comment). */
+// The keys of a leaf's own forms: a range, a normal, a beta, values with probabilities.
+const LEAF_KEYS = new Set(['min', 'max', 'log', 'step', 'type', 'mu', 'sigma', 'a', 'b', 'values', 'probabilities']);
+
+/**
+ * Which form a raw grid entry has (see the file's comment). A null among a leaf's own keys alone
+ * (`{min: 0, max: }`, a value left out) is a leaf with a mistake, for its schema to name.
+ */
 export function rawForm(v: unknown): 'nested' | 'conditional' | 'leaf' {
   if (!isMapping(v)) return 'leaf';
   if ('parameters' in v) return 'nested';
-  return Object.values(v).some((x) => x === null || isMapping(x)) ? 'conditional' : 'leaf';
+  if (Object.values(v).some(isMapping)) return 'conditional';
+  const leafKeys = Object.keys(v).every((k) => LEAF_KEYS.has(k));
+  return !leafKeys && Object.values(v).some((x) => x === null) ? 'conditional' : 'leaf';
 }
 
 /**

@@ -32,6 +32,9 @@ describe('how a grid entry reads', () => {
     // Choices named like a range's keys are still choices: their values are mappings.
     [{ a: { x: [1] }, b: {} }, 'conditional'],
     [{ parameters: { lr: [0.1] } }, 'nested'],
+    [{ adam: null, sgd: null }, 'conditional'],
+    // A range with a value left out is a range with a mistake, not choices named min and max.
+    [{ min: 0, max: null }, 'leaf'],
   ])('%j is a %s', (value, form) => {
     expect(rawForm(value)).toBe(form);
   });
