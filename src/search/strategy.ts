@@ -12,7 +12,8 @@ import { score } from '../metrics/registry.js';
 import type { Impute, SweepSpec } from '../spec/schema.js';
 import type { Trial, TrialRecord } from '../trial/types.js';
 import { sampleRandom } from './random.js';
-import { CODE_KEY, configOf, sampleOf, searchSpace, type Observation, type Sample } from './space.js';
+import { allDomains, configOf, sampleOf, searchSpace, type Observation, type Sample, type SearchSpace } from './space.js';
+import { gridEntries } from '../spec/conditional.js';
 import { proposeTpe } from './tpe.js';
 import { imputedValue, type MetricSpan } from './impute.js';
 import { proposeNsga2, type MoObservation } from './nsga2.js';
@@ -56,10 +57,8 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
   }
   const space = searchSpace(spec);
   const n = cap!; // load-spec requires `trials` for random and tpe
-  const varies = (key: string) => space.some(({ params }) => params[key] !== undefined && (params[key].type !== 'categorical' || params[key].choices.length > 1));
-  const keys = spec.code
-    ? Object.keys(spec.code.grid).filter((name) => varies(CODE_KEY(name)))
-    : HYPERPARAMETERS.filter((k) => (k === 'model' ? space.length > 1 : varies(k)));
+  const keys = varyingParams(spec, space);
+  const nested = space.flatMap((k) => k.nested ?? []);
   if (method === 'random') {
     // A configuration drawn twice trains once: its config id is its identity in the store.
     const trials = Array.from({ length: n }, (_, k) => toTrial(sampleRandom(space, spec.seed, k), { method, k }));
@@ -82,7 +81,7 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
       keys,
       propose(recorded, number) {
         if (recorded.length >= n) return undefined;
-        const population = recorded.map((t) => observeMo(spec, t));
+        const population = recorded.map((t) => observeMo(spec, t, nested));
         const have = new Set(recorded.map((t) => t.configId));
         let last: ReturnType<typeof proposeNsga2> | undefined;
         for (let attempt = 0; attempt < RETRIES; attempt++) {
@@ -105,7 +104,7 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
       if (recorded.length >= n) return undefined;
       // W&B's impute: the values failed (and running) trials count as, from every ended trial's.
       const ended = recorded.filter((t) => t.status === 'completed' || t.status === 'failed' || t.status === 'pruned').map((t) => t.metricSpan);
-      const history = recorded.flatMap((t) => observe(spec, t, ended));
+      const history = recorded.flatMap((t) => observe(spec, t, ended, nested));
       const have = new Set(recorded.map((t) => t.configId));
       // What it saw, by state: the trials its choice depends on.
       const saw = { complete: numbers(history, 'complete'), pruned: numbers(history, 'pruned'), running: numbers(history, 'running') };
@@ -120,12 +119,30 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
 }
 
 /**
+ * The parameters that tell a random, TPE or NSGA-II search's trials apart: a built-in
+ * hyperparameter in table order, or a code parameter in the spec's order (depth first), where it
+ * can take more than one value, or exists under some choices only. A nested parameter varies
+ * where any of its fields does.
+ */
+function varyingParams(spec: SweepSpec, space: SearchSpace): string[] {
+  const varying = new Set<string>();
+  for (const { params } of space) {
+    for (const { key, domain, under } of allDomains(params)) {
+      // Under a choice, it has a value in some configurations and none (or another's) in others.
+      if (under.length > 0 || domain.type !== 'categorical' || domain.choices.length > 1) varying.add(spec.code ? key.slice(1).split('/')[0] : key);
+    }
+  }
+  if (spec.code) return [...new Set([...gridEntries(spec.code.grid)].filter((e) => !e.field).map((e) => e.name))].filter((name) => varying.has(name));
+  return HYPERPARAMETERS.filter((k) => (k === 'model' ? space.length > 1 : varying.has(k)));
+}
+
+/**
  * A recorded trial as TPE sees it: completed and pruned ones with their score (higher is
  * better), pending, running and interrupted ones as still running (the constant liar's);
  * failed trials are left out, as Optuna leaves out FAIL.
  */
-function observe(spec: SweepSpec, t: TrialRecord, ended: readonly (MetricSpan | undefined)[] = []): Observation[] {
-  const config = sampleOf(t.config);
+function observe(spec: SweepSpec, t: TrialRecord, ended: readonly (MetricSpan | undefined)[], nested: readonly string[]): Observation[] {
+  const config = sampleOf(t.config, nested);
   const imputed = (how: Impute): Observation[] =>
     [{ number: t.number, config, state: 'complete', score: score(spec.metric.goal, imputedValue(how, spec.metric.goal, t.metricSpan, ended)) }];
   switch (t.status) {
@@ -153,12 +170,12 @@ function goals(spec: SweepSpec, t: TrialRecord): { values?: number[]; violation?
 }
 
 /** A recorded trial as NSGA-II sees it: its state, its objectives (minimized) once complete, and the generation its proposal recorded. */
-function observeMo(spec: SweepSpec, t: TrialRecord): MoObservation {
+function observeMo(spec: SweepSpec, t: TrialRecord, nested: readonly string[]): MoObservation {
   const state = t.status === 'completed' ? 'complete' : t.status === 'pruned' ? 'pruned' : t.status === 'failed' ? 'failed' : 'running';
   const generation = typeof t.search?.generation === 'number' ? t.search.generation : undefined;
   const parents = Array.isArray(t.search?.parents) ? (t.search.parents as number[]) : undefined;
   return {
-    number: t.number, config: sampleOf(t.config), state,
+    number: t.number, config: sampleOf(t.config, nested), state,
     ...(state === 'complete' ? { values: spec.objectives.map((o, i) => minimized(o.goal, t.objectiveValues?.[i] ?? (i === 0 ? t.metricValue : null))), violation: t.violation ?? 0 } : {}),
     ...(generation === undefined ? {} : { generation }), ...(parents === undefined ? {} : { parents }),
   };

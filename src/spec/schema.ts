@@ -9,6 +9,7 @@ import {
   type HyperparameterKey, type ModelKind,
 } from './hyperparameters.js';
 import { byShape, shapeOf, weighted, type BetaRange, type NormalRange, type Range, type Weighted } from './ranges.js';
+import { conditionalSchema, nameClashes, rawForm, type GridNode } from './conditional.js';
 
 /**
  * The sweep spec's schema: the one place that says which keys a spec may have, which values
@@ -66,8 +67,46 @@ function axis(key: HyperparameterKey) {
   });
 }
 
-const axes = (kind: ModelKind) =>
-  Object.fromEntries(kindKeys(kind).map((k) => [k, axis(k).optional()])) as Record<string, z.ZodOptional<z.ZodType>>;
+/**
+ * The hyperparameters of named values whose choices may carry hyperparameters of their own
+ * (`optimizer: {adam: {learningRate: …}, sgd: {learningRate: …}}`, src/spec/conditional.ts), as
+ * `model`'s map gives each kind its own sub-grid. Every configuration still has every
+ * hyperparameter of its kind: a choice's own axis replaces, for that choice, the one it would
+ * otherwise have (the grid's, `train:`'s or the default). Lists, booleans and numbers are no parents.
+ */
+export const CONDITIONAL_KEYS: readonly HyperparameterKey[] = HYPERPARAMETERS.filter(
+  (k) => k !== 'model' && REGISTRY[k].range === null && typeof REGISTRY[k].default === 'string',
+);
+
+// One schema per set of keys (every hyperparameter but model, or one kind's), built once: a choice's grid takes the same keys.
+const levels = new Map<string, z.ZodType<Record<string, GridNode<Axis>>>>();
+function level(keys: readonly HyperparameterKey[]): z.ZodType<Record<string, GridNode<Axis>>> {
+  const id = keys.join(',');
+  let schema = levels.get(id);
+  if (!schema) {
+    schema = z.lazy(() => z.strictObject(Object.fromEntries(keys.map((k) => [k, node(k, keys).optional()])))) as unknown as z.ZodType<Record<string, GridNode<Axis>>>;
+    levels.set(id, schema);
+  }
+  return schema;
+}
+
+/** A hyperparameter in a grid (or under a choice): its axis, or, for one of CONDITIONAL_KEYS, its choices with their own hyperparameters. */
+function node(key: HyperparameterKey, keys: readonly HyperparameterKey[]): z.ZodType<GridNode<Axis>> {
+  const leaf = axis(key);
+  const refused = (message: string) => z.unknown().superRefine((_, ctx) => ctx.addIssue({ code: 'custom', message }));
+  return byShape<GridNode<Axis>>((v) => {
+    switch (rawForm(v)) {
+      case 'conditional':
+        return CONDITIONAL_KEYS.includes(key)
+          ? conditionalSchema(level(keys), REGISTRY[key].value as z.ZodType<string>)
+          : refused(`only ${CONDITIONAL_KEYS.join(', ')} (and model) can have hyperparameters under their choices: ${key} takes ${REGISTRY[key].range === null ? 'a list' : 'a list or a range'}`);
+      case 'nested':
+        return refused('sweep\'s hyperparameters are flat: nested `parameters` are for a program\'s own');
+      default:
+        return leaf;
+    }
+  });
+}
 
 /** Keys each model kind understands in the grid. */
 export const KIND_AXES: Record<ModelKind, readonly string[]> = {
@@ -77,14 +116,25 @@ export const KIND_AXES: Record<ModelKind, readonly string[]> = {
 
 const modelAxis = z.union([
   list(REGISTRY.model.value),
-  z.strictObject({ ann: z.strictObject(axes('ann')).nullish(), cnn: z.strictObject(axes('cnn')).nullish() })
+  z.strictObject({ ann: level(kindKeys('ann')).nullish(), cnn: level(kindKeys('cnn')).nullish() })
     .refine((m) => Object.keys(m).length > 0, 'must name at least one model kind'),
 ]);
 
-const allAxes = Object.fromEntries(
-  HYPERPARAMETERS.filter((k) => k !== 'model').map((k) => [k, axis(k).optional()]),
-) as Record<string, z.ZodOptional<z.ZodType>>;
-const grid = z.strictObject({ ...allAxes, model: modelAxis.optional() }) as unknown as z.ZodType<GridSpec>;
+const SHARED_KEYS = HYPERPARAMETERS.filter((k) => k !== 'model');
+const grid = z.strictObject({
+  ...Object.fromEntries(SHARED_KEYS.map((k) => [k, node(k, SHARED_KEYS).optional()])),
+  model: modelAxis.optional(),
+}).superRefine((g, ctx) => {
+  // No hyperparameter twice in one configuration: at the grid's top, and in each kind's own sub-grid.
+  const { model, ...shared } = g as Record<string, unknown> & { model?: unknown };
+  const clashes = [
+    ...nameClashes(shared as Record<string, GridNode<Axis>>, ['grid']),
+    ...(model && !Array.isArray(model)
+      ? Object.entries(model as Record<string, Record<string, GridNode<Axis>> | null>).flatMap(([kind, sub]) => nameClashes(sub ?? {}, ['grid', 'model', kind]))
+      : []),
+  ];
+  for (const { path, problem } of clashes) ctx.addIssue({ code: 'custom', path: path.slice(1), params: { atKey: true }, message: problem });
+}) as unknown as z.ZodType<GridSpec>;
 
 // An optional key (see hyperparameters.ts) gets no default here: a spec that does not name it
 // leaves it out of its configurations, and their config ids stay what they were.
@@ -327,7 +377,10 @@ export type SweepSpec = {
 export type SearchSettings = SweepSpec['search'];
 /** One hyperparameter's place in the grid: the values to try, the values with probabilities, or a range to draw from. */
 export type Axis = readonly unknown[] | Weighted | Range | NormalRange | BetaRange;
-/** The grid as validated: each hyperparameter's axis, and `model` as kinds or per-kind grids. */
-export type GridSpec = { [key: string]: Axis | undefined } & {
-  model?: ModelKind[] | Partial<Record<ModelKind, Record<string, Axis | undefined> | null>>;
+/**
+ * The grid as validated: each hyperparameter's axis (or, for one of CONDITIONAL_KEYS, its choices
+ * with their own grids), and `model` as kinds or per-kind grids.
+ */
+export type GridSpec = { [key: string]: GridNode<Axis> | undefined } & {
+  model?: ModelKind[] | Partial<Record<ModelKind, Record<string, GridNode<Axis> | undefined> | null>>;
 };

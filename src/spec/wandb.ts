@@ -109,7 +109,7 @@ const RANGE_KEYS: Record<string, string> = { step: 'q', log: 'distribution' };
  * How a native grid axis was written in the W&B file, to map its paths back: `inverted` is
  * inv_log_uniform's range, whose native min comes from W&B's max (e^-max) and max from its min.
  */
-type Origin = { readonly name: string; readonly form: 'value' | 'values' | 'weighted' | 'range' | 'inverted' | 'enumerated' };
+type Origin = { readonly at: Path; readonly form: 'value' | 'values' | 'weighted' | 'range' | 'inverted' | 'enumerated' | 'nested' };
 
 const isMap = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -251,7 +251,13 @@ function wandbMetric(w: Raw, method: WandbMethod, src: WandbSource, free: boolea
   };
 }
 
-/** The native grid for W&B's `parameters`, with where each axis came from. */
+/**
+ * The native grid for W&B's `parameters`, with where each axis came from (keyed by its native
+ * path under `grid`, see originKey). A program's parameter may nest (W&B's param_dict: a mapping
+ * whose only key is `parameters`): it becomes a native nested parameter, each field drawn on its
+ * own as params.py's HyperParameterSet draws the leaves it unnests, the program given one mapping
+ * (params.py's `to_config` renests them under one top-level `{value: {...}}`).
+ */
 function wandbParameters(
   p: unknown, method: WandbMethod, src: WandbSource, free: boolean,
 ): { grid: Raw; origins: Map<string, Origin>; notes: string[] } {
@@ -259,28 +265,41 @@ function wandbParameters(
   if (!isMap(p) || Object.keys(p).length === 0) {
     src.refuse(['parameters'], 'must map hyperparameter names to `value`, `values`, or a `distribution` with `min` and `max`');
   }
-  const grid: Raw = {};
   const origins = new Map<string, Origin>();
   const notes: string[] = [];
-  for (const [name, cfg] of Object.entries(p)) {
-    if (isMap(cfg) && 'parameters' in cfg) {
-      src.refuse(['parameters', name], 'cannot honour nested parameters: sweep\'s hyperparameters are flat', 'parameters');
+  const level = (params: Raw, at: Path, gridAt: Path): Raw => {
+    const grid: Raw = {};
+    const names = new Map<string, string>();
+    for (const [name, cfg] of Object.entries(params)) {
+      if (isMap(cfg) && 'parameters' in cfg) {
+        if (!free) src.refuse([...at, name], 'cannot honour nested parameters: sweep\'s hyperparameters are flat (a program\'s own parameters may nest)', 'parameters');
+        for (const k of Object.keys(cfg)) if (k !== 'parameters') src.refuse([...at, name], `unknown key "${k}": a nested parameter takes only \`parameters\``, k);
+        if (!isMap(cfg.parameters) || Object.keys(cfg.parameters).length === 0) src.refuse([...at, name, 'parameters'], 'must map each nested parameter\'s name to `value`, `values`, or a `distribution`');
+        grid[name] = { parameters: level(cfg.parameters, [...at, name, 'parameters'], [...gridAt, name, 'parameters']) };
+        origins.set(originKey([...gridAt, name]), { at: [...at, name], form: 'nested' });
+        continue;
+      }
+      // A program's parameters keep the file's names; sweep's own hyperparameters are looked up.
+      const key = free ? name : NAMES.get(name);
+      if (key === undefined) {
+        const known = HYPERPARAMETERS.map((k) => REGISTRY[k].column).join(', ');
+        src.refuse(at, `unknown hyperparameter "${name}": sweep has ${known} (or their camelCase keys)`, name);
+      }
+      const before = names.get(key);
+      if (before !== undefined) src.refuse(at, `"${name}" is "${before}" again`, name);
+      if (!isMap(cfg)) src.refuse([...at, name], 'must be a mapping: `value`, `values`, or a `distribution` with `min` and `max`');
+      const { axis, form } = wandbParameter(name, free ? null : key as HyperparameterKey, cfg, method, src, notes, [...at, name]);
+      grid[key] = axis;
+      names.set(key, name);
+      origins.set(originKey([...gridAt, key]), { at: [...at, name], form });
     }
-    // A program's parameters keep the file's names; sweep's own hyperparameters are looked up.
-    const key = free ? name : NAMES.get(name);
-    if (key === undefined) {
-      const known = HYPERPARAMETERS.map((k) => REGISTRY[k].column).join(', ');
-      src.refuse(['parameters'], `unknown hyperparameter "${name}": sweep has ${known} (or their camelCase keys)`, name);
-    }
-    const before = origins.get(key);
-    if (before !== undefined) src.refuse(['parameters'], `"${name}" is "${before.name}" again`, name);
-    if (!isMap(cfg)) src.refuse(['parameters', name], 'must be a mapping: `value`, `values`, or a `distribution` with `min` and `max`');
-    const { axis, form } = wandbParameter(name, free ? null : key as HyperparameterKey, cfg, method, src, notes);
-    grid[key] = axis;
-    origins.set(key, { name, form });
-  }
-  return { grid, origins, notes };
+    return grid;
+  };
+  return { grid: level(p, ['parameters'], []), origins, notes };
 }
+
+/** How origins key a native path under `grid`. */
+const originKey = (path: Path) => JSON.stringify(path.map(String));
 
 /**
  * One parameter as a native axis: a list (value, values, or a grid's enumerated range), values
@@ -288,9 +307,8 @@ function wandbParameters(
  * params.py's `HyperParameter.ppf`, and the native axis draws the same (src/search/random.ts).
  */
 function wandbParameter(
-  name: string, key: HyperparameterKey | null, cfg: Raw, method: WandbMethod, src: WandbSource, notes: string[],
+  name: string, key: HyperparameterKey | null, cfg: Raw, method: WandbMethod, src: WandbSource, notes: string[], at: Path,
 ): { axis: unknown; form: Origin['form'] } {
-  const at = ['parameters', name];
   const d = cfg.distribution ?? inferred(cfg, at, src);
   // Point at `distribution` where it is written; an inferred one is the parameter's.
   const dAt = cfg.distribution === undefined ? at : [...at, 'distribution'];
@@ -379,7 +397,7 @@ function wandbParameter(
   const values = EXPONENTS[dist];
   if (values !== undefined) {
     const [lo, hi] = dist === 'inv_log_uniform' ? ['-max', '-min'] : ['min', 'max'];
-    notes.push(`${src.file}: parameters.${name} is ${dist}, whose min and max are natural-log exponents (it draws from e^${lo} to e^${hi}); W&B's validator flags it: ${values} takes the values themselves`);
+    notes.push(`${src.file}: ${at.map(String).join('.')} is ${dist}, whose min and max are natural-log exponents (it draws from e^${lo} to e^${hi}); W&B's validator flags it: ${values} takes the values themselves`);
   }
   // log_uniform and q_log_uniform take natural-log exponents: their bounds are e^min and e^max.
   // inv_log_uniform draws exp(-U(min, max)) (params.py's inv_log_uniform_v1_ppf), log-uniform over [e^-max, e^-min];
@@ -449,11 +467,21 @@ function origin(path: Path, origins: ReadonlyMap<string, Origin>): Path {
     return ['early_terminate', ...(rest.length === 0 ? [] : [wandbKey ?? rest[0]]), ...rest.slice(1)];
   }
   if (head !== 'grid') return path;
-  const o = key === undefined ? undefined : origins.get(String(key));
+  // The longest native path with an origin: a nested parameter's field before the parameter itself.
+  const under = path.slice(1);
+  let i = under.length;
+  while (i > 0 && !origins.has(originKey(under.slice(0, i)))) i--;
+  const o = origins.get(originKey(under.slice(0, i)));
   if (o === undefined) return ['parameters'];
-  const at = ['parameters', o.name];
-  if (rest.length === 0) return at;
-  switch (o.form) {
+  const at = o.at;
+  const tail = under.slice(i);
+  if (tail.length === 0) return at;
+  return fromNative(at, o.form, tail);
+}
+
+/** The W&B path below a parameter (at `at`) for the native path `rest` below its axis, written as `form`. */
+function fromNative(at: Path, form: Origin['form'], rest: Path): Path {
+  switch (form) {
     case 'values':
       return [...at, 'values', ...rest];
     case 'weighted':
@@ -467,5 +495,8 @@ function origin(path: Path, origins: ReadonlyMap<string, Origin>): Path {
     case 'enumerated':
       // Values run from min up, so a bad first one is min's fault and a bad later one max's.
       return [...at, rest[0] === 0 ? 'min' : 'max'];
+    case 'nested':
+      // `parameters` and a field's name, as the W&B file writes them (a field with an origin was found above).
+      return [...at, ...rest];
   }
 }

@@ -4,7 +4,7 @@
  */
 import { importance } from '../analysis/importance.js';
 import { formatValue, labelOf, paramsOf, varyingKeys } from '../spec/labels.js';
-import { isRange, kindAxes, valuesOf } from '../spec/axes.js';
+import { axesNamed, isRange, kindAxes, valuesOf } from '../spec/axes.js';
 import { recordedSpec } from '../spec/load-spec.js';
 import type { Axis } from '../spec/schema.js';
 import type { Store } from '../store/store.js';
@@ -37,11 +37,14 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
   const keys = varyingKeys(snapshot.map((t) => t.config));
   // Each key's axes in the spec (one per model kind that has it): its listed values, or its range.
   const kinds = spec ? kindAxes(spec) : [];
-  const specAxes = (k: string) => kinds.map((kind) => kind.axes[k]).filter((a) => a !== undefined);
+  const specAxes = (k: string) => kinds.flatMap((kind) => axesNamed(kind.axes, k));
   const axes = keys.map((k) => axisOf(k, snapshot.map((t) => t.config), specAxes(k)));
   const numeric = new Set(axes.filter((a) => a.type !== 'category').map((a) => a.key));
-  const axisValue = (c: AnyConfig, k: string): number | string =>
-    numeric.has(k) ? (paramsOf(c)[k] as number) : formatValue(paramsOf(c)[k]);
+  const axisValue = (c: AnyConfig, k: string): number | string | null => {
+    const v = paramsOf(c)[k];
+    if (v === undefined) return null;
+    return numeric.has(k) ? (v as number) : formatValue(v);
+  };
   const pruneOf = new Map(decisions.filter((d) => d.verdict === 'prune').map((d) => [d.trialId, prunedLine(d, record.metric)]));
   const metric = { name: record.metric, goal: record.goal };
   const pareto = spec && hasFronts(spec) ? spec : undefined;
@@ -132,13 +135,14 @@ function paretoView(spec: Pick<SweepSpec, 'objectives' | 'constraints'>, records
 
 /**
  * A swept hyperparameter's axis: numbers on a value axis (log for a log range, or a learning
- * rate spanning a factor of 10 or more), anything else (lists, names, a key some trials lack)
- * as categories, every level the spec's grid lists included.
+ * rate spanning a factor of 10 or more), anything else (lists, names) as categories, every level
+ * the spec's grid lists included. Trials that lack the key are not counted: they have no value there.
  */
 function axisOf(key: string, configs: readonly AnyConfig[], specAxes: readonly Axis[]): AxisView {
-  const values = configs.map((c) => paramsOf(c)[key]);
+  // A trial without the key (a conditional parameter under another choice) has no point on its axis.
+  const values = configs.map((c) => paramsOf(c)[key]).filter((v) => v !== undefined);
   const label = labelOf(key);
-  if (values.every((v) => typeof v === 'number')) {
+  if (values.length > 0 && values.every((v) => typeof v === 'number')) {
     const nums = values as number[];
     const wide = Math.min(...nums) > 0 && Math.max(...nums) / Math.min(...nums) >= 10;
     const logRange = specAxes.some((a) => isRange(a) && 'log' in a && a.log);

@@ -44,8 +44,11 @@ export type TrialView = {
   readonly id: number;
   readonly number: number;
   readonly status: TrialStatus;
-  /** Each swept hyperparameter's value as the axes take it: a number, or the category's text. */
-  readonly values: Readonly<Record<string, number | string>>;
+  /**
+   * Each swept hyperparameter's value as the axes take it: a number, or the category's text; null
+   * where the trial has no such parameter (a conditional one, under a choice it did not make).
+   */
+  readonly values: Readonly<Record<string, number | string | null>>;
   /** The full configuration, as recorded (the user's code's: its parameters). */
   readonly config: Readonly<Record<string, unknown>>;
   readonly valAccuracy: number | null;

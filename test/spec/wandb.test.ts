@@ -517,3 +517,60 @@ grid:
     expect(message(text)).toMatch(new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   });
 });
+
+// W&B's param_dict (schema.json): a parameter whose only key is `parameters`. params.py's
+// HyperParameterSet.from_config unnests its leaves and draws each as a parameter of its own;
+// `to_config` renests them, so the run gets one top-level `{value: {...}}`: a mapping-valued
+// parameter, with no conditionals (every field exists in every run).
+describe('W&B nested parameters', () => {
+  const program = (method: string, parameters: string) =>
+    `name: t\nprogram: train.py\nmethod: ${method}\nrun_cap: 8\nmetric: {name: loss, goal: minimize}\nparameters:\n${parameters}`;
+  const NESTED = `  optimizer:
+    parameters:
+      lr: {distribution: log_uniform_values, min: 0.0001, max: 0.1}
+      momentum: {values: [0.0, 0.9]}
+  epochs: {value: 3}
+`;
+
+  it('become a native nested parameter, each field its distribution', () => {
+    expect(parseSpec(program('random', NESTED), 'x.yaml').code?.grid).toEqual({
+      optimizer: { parameters: { lr: { min: 0.0001, max: 0.1, log: true, type: 'float' }, momentum: [0, 0.9] } },
+      epochs: [3],
+    });
+  });
+
+  it('give every trial one mapping, every field drawn', () => {
+    const trials = makeStrategy(parseSpec(program('random', NESTED), 'x.yaml')).initial();
+    for (const t of trials) {
+      const params = (t.config as { params: Record<string, { lr: number; momentum: number }> }).params;
+      expect(Object.keys(params.optimizer)).toEqual(['lr', 'momentum']);
+      expect(params.optimizer.lr >= 0.0001 && params.optimizer.lr <= 0.1).toBe(true);
+    }
+  });
+
+  it('are enumerated field by field by a grid, as grid_search.py enumerates the unnested leaves', () => {
+    const spec = parseSpec(program('grid', '  optimizer:\n    parameters:\n      lr: {values: [0.1, 0.01]}\n      nesterov: {value: true}\n'), 'x.yaml');
+    expect(expandGrid(spec).map((t) => (t.config as { params: unknown }).params)).toEqual([
+      { optimizer: { lr: 0.1, nesterov: true } }, { optimizer: { lr: 0.01, nesterov: true } },
+    ]);
+  });
+
+  it('nest again, as param_dict may', () => {
+    const spec = parseSpec(program('grid', '  model:\n    parameters:\n      head:\n        parameters:\n          width: {values: [8, 16]}\n'), 'x.yaml');
+    expect(expandGrid(spec).map((t) => (t.config as { params: unknown }).params)).toEqual([{ model: { head: { width: 8 } } }, { model: { head: { width: 16 } } }]);
+  });
+
+  it.each([
+    ['a field\'s bad range, at the W&B key', '  optimizer:\n    parameters:\n      lr: {min: 0.5, max: 0.1}\n',
+      'x.yaml:9:27 parameters.optimizer.parameters.lr.max: must be greater than min (0.5)'],
+    ['a field\'s bad sigma, found by the native schema, at the W&B key', '  optimizer:\n    parameters:\n      noise: {distribution: normal, sigma: 0}\n',
+      'x.yaml:9:44 parameters.optimizer.parameters.noise.sigma: must be positive'],
+    ['a field\'s bad name, at the W&B key', '  optimizer:\n    parameters:\n      2lr: {value: 1}\n',
+      'x.yaml:9:7 parameters.optimizer.parameters.2lr: "2lr" cannot be a parameter\'s name'],
+    ['a key beside `parameters`', '  optimizer:\n    parameters: {lr: {value: 1}}\n    values: [1]\n',
+      'x.yaml:9:5 parameters.optimizer.values: unknown key "values": a nested parameter takes only `parameters`'],
+    ['no fields', '  optimizer:\n    parameters: {}\n', 'x.yaml:8:17 parameters.optimizer.parameters: must map each nested parameter\'s name'],
+  ])('refuse %s', (_what, parameters, expected) => {
+    expect(message(program('random', parameters))).toMatch(new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  });
+});

@@ -20,7 +20,7 @@ type AxisDef = {
   readonly id: string;
   readonly option: Record<string, unknown>;
   /** The trial's value as the series data gives it to ECharts (a category as its text). */
-  readonly datum: (t: TrialView) => number | string;
+  readonly datum: (t: TrialView) => number | string | null;
   /** The same value as ECharts compares it with a brushed interval (a category as its index). */
   readonly coordinate: (t: TrialView) => number | null;
 };
@@ -80,6 +80,8 @@ export function mountParallel(section: HTMLElement, act: { readonly state: UiSta
       d.sweep.pareto
         ? (missing > 0 ? `A trial without an objective's value yet is dashed, at the bottom of its axis.` : '')
         : missing > 0 ? `${missing} ${missing === 1 ? 'trial has' : 'trials have'} no ${d.sweep.metric.name} yet: dashed, at the bottom of its axis.` : '',
+      d.sweep.trials.some((t) => d.sweep.axes.some((a) => t.values[a.key] === null))
+        ? 'A line passes an axis without a point where its trial has no such parameter (one that exists only under another choice).' : '',
     ].filter((s) => s !== '').join(' ');
     renderLegend(legend, d.sweep, note);
   };
@@ -118,20 +120,29 @@ function axisDefs(sweep: SweepView): AxisDef[] {
 
 function hyperparameterAxis(a: Axis, trials: readonly TrialView[]): AxisDef {
   const base = { id: a.key, name: a.label };
+  // A trial without the parameter (a conditional one, under a choice it did not make) has no point
+  // on its axis: ECharts draws its line past the axis (an empty value), and a brush there leaves it out.
   if (a.type === 'category') {
     // Every level the server listed, and any a trial has that it did not (so no line is left without a point).
     const categories = [...(a.categories ?? [])];
-    for (const t of trials) if (!categories.includes(String(t.values[a.key]))) categories.push(String(t.values[a.key]));
+    for (const t of trials) {
+      const v = t.values[a.key];
+      if (v !== null && !categories.includes(String(v))) categories.push(String(v));
+    }
     return {
       id: a.key, option: { ...base, type: 'category', data: categories },
-      datum: (t) => String(t.values[a.key]),
-      coordinate: (t) => categories.indexOf(String(t.values[a.key])),
+      datum: (t) => (t.values[a.key] === null ? null : String(t.values[a.key])),
+      coordinate: (t) => (t.values[a.key] === null ? null : categories.indexOf(String(t.values[a.key]))),
     };
   }
   const numbers = trials.map((t) => t.values[a.key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-  // A trial without a number here would make a broken line; it sits at the axis's low end.
+  // A trial with a value that is no finite number would make a broken line; it sits at the axis's low end.
   const fallback = numbers.length > 0 ? Math.min(...numbers) : a.type === 'log' ? 1 : 0;
-  const num = (t: TrialView) => { const v = t.values[a.key]; return typeof v === 'number' && Number.isFinite(v) ? v : fallback; };
+  const num = (t: TrialView) => {
+    const v = t.values[a.key];
+    if (v === null) return null;
+    return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
+  };
   return {
     id: a.key,
     option: { ...base, type: a.type, scale: a.type === 'value', axisLabel: { ...AXIS_TEXT, formatter: (v: number) => value(v) } },
