@@ -42,9 +42,13 @@ export type PairMeans = {
 
 /**
  * One completed trial as the analysis sees it: each swept hyperparameter's value (a number, or
- * a category's text) and the metric as recorded.
+ * a category's text; null where the trial has no such parameter, a conditional one under another
+ * choice) and the metric as recorded.
  */
-export type Observation = { readonly values: Readonly<Record<string, number | string>>; readonly value: number };
+export type Observation = { readonly values: Readonly<Record<string, number | string | null>>; readonly value: number };
+
+/** A value's level as text: a missing parameter is a level of its own, "-". */
+const levelOf = (v: number | string | null | undefined) => (v === null || v === undefined ? '-' : String(v));
 
 /** The estimator used where the exact decomposition does not apply, as the page names it. */
 export const ESTIMATE_METHOD =
@@ -59,7 +63,7 @@ const MAX_BINS = 4;
 
 /**
  * The importance of each of `keys` for the metric over `trials`. A trial's level of key k is
- * `String(values[k])`. `levels[k]`, where given, lists every level the sweep's space has for k
+ * `String(values[k])`, or `-` where it has none. `levels[k]`, where given, lists every level the sweep's space has for k
  * (a grid's values), so that a missing or failed cell is seen as missing; a key without listed
  * levels (a range of random search or TPE) is binned. A complete grid (every combination of the
  * listed levels has exactly one trial) gets the exact decomposition; anything else an estimate,
@@ -105,15 +109,15 @@ function gridProblem(trials: readonly Observation[], keys: readonly string[], li
   const problems: string[] = [];
   const outside = keys.flatMap((k) => {
     const known = new Set(listed.get(k));
-    const n = trials.filter((t) => !known.has(String(t.values[k]))).length;
+    const n = trials.filter((t) => !known.has(levelOf(t.values[k]))).length;
     return n > 0 ? [`${k}: ${n}`] : [];
   });
   if (outside.length > 0) problems.push(`trials at levels the grid does not list (${outside.join(', ')})`);
   const cells = keys.reduce((n, k) => n * listed.get(k)!.length, 1);
   const perCell = new Map<string, number>();
   for (const t of trials) {
-    if (keys.some((k) => !listed.get(k)!.includes(String(t.values[k])))) continue;
-    const cell = JSON.stringify(keys.map((k) => String(t.values[k])));
+    if (keys.some((k) => !listed.get(k)!.includes(levelOf(t.values[k])))) continue;
+    const cell = JSON.stringify(keys.map((k) => levelOf(t.values[k])));
     perCell.set(cell, (perCell.get(cell) ?? 0) + 1);
   }
   if (perCell.size < cells) problems.push(`incomplete grid: ${perCell.size} of ${cells} cells have a completed trial`);
@@ -147,10 +151,16 @@ function column(trials: readonly Observation[], key: string, listed: readonly st
   const raw = trials.map((t) => t.values[key]);
   let names: string[];
   let of: number[];
-  if (listed.length === 0 && raw.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-    ({ names, of } = bins(raw as number[]));
+  const given = raw.filter((x) => x !== null && x !== undefined);
+  if (listed.length === 0 && given.length > 0 && given.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    // Numbers in bins; trials without the parameter, if any, in a level of their own after them.
+    const binned = bins(given as number[]);
+    const absent = given.length < raw.length ? binned.names.length : -1;
+    names = absent < 0 ? binned.names : [...binned.names, '-'];
+    let next = 0;
+    of = raw.map((x) => (x === null || x === undefined ? absent : binned.of[next++]));
   } else {
-    const texts = raw.map((x) => String(x));
+    const texts = raw.map(levelOf);
     const present = new Set(texts);
     names = listed.length > 0
       ? [...listed.filter((l) => present.has(l)), ...[...present].filter((l) => !listed.includes(l))]

@@ -4,6 +4,8 @@ import { describeDataset } from '../data/registry.js';
 import { Option } from 'commander';
 import { UserError } from '../errors.js';
 import { isCodeConfig } from '../spec/code.js';
+import { recordedSpec } from '../spec/load-spec.js';
+import { hasFronts } from '../sweep/fronts.js';
 import { isPostgresUrl } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import type { SweepRecord, TrialRecord } from '../trial/types.js';
@@ -22,7 +24,10 @@ export const exportCommand = defineCommand<ExportOptions>({
   action: ([ref], opts, io) => exportTrial(ref, opts, io),
 });
 
-/** A trial by id, or a sweep's best completed trial by the sweep's name. */
+/**
+ * A trial by id, or a sweep's best completed trial by the sweep's name. A sweep ranked into
+ * fronts (several objectives, or constraints) has no one best: the user names the trial.
+ */
 export async function resolveTrial(store: Store, ref: string): Promise<{ trial: TrialRecord; sweep: SweepRecord }> {
   if (/^\d+$/.test(ref)) {
     const trial = await store.trial(Number(ref));
@@ -30,7 +35,13 @@ export async function resolveTrial(store: Store, ref: string): Promise<{ trial: 
     return { trial, sweep: (await store.sweepById(trial.sweepId))! };
   }
   const sweep = await findSweep(store, ref);
-  const trial = (await store.trials(sweep.id)).find((t) => t.status === 'completed');
+  const trials = await store.trials(sweep.id);
+  const spec = recordedSpec(sweep);
+  if (spec && hasFronts(spec)) {
+    const first = trials.filter((t) => t.front === 1 && t.violation === 0).map((t) => t.id);
+    throw new UserError(`sweep "${sweep.name}" ranks on ${spec.objectives.map((o) => o.name).join(' and ')}${spec.constraints.length > 0 ? ' under constraints' : ''}, so it has no one best trial: name one by its id, such as one of its first front (${first.join(', ') || 'none yet'}; \`sweep show ${sweep.name}\`)`);
+  }
+  const trial = trials.find((t) => t.status === 'completed');
   if (!trial) throw new UserError(`sweep "${sweep.name}" has no completed trial yet`);
   return { trial, sweep };
 }

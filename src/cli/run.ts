@@ -21,7 +21,7 @@ import { backendOption, dataOption, dbOption, defineCommand, integer, maxInitial
 import { formatValue, labelOf, paramsOf, shownKeys } from '../spec/labels.js';
 import { progressLog } from './progress-log.js';
 import { hasFronts } from '../sweep/fronts.js';
-import { giveUpLine, lostLine, userStop } from './user-stop.js';
+import { giveUpLine, lostLine, targetLine, userStop } from './user-stop.js';
 import { formatTable } from './table.js';
 import { checkTfjsVersions } from '../train/tfjs-version.js';
 
@@ -142,6 +142,7 @@ async function runWith(r: {
       },
     });
     if (result.gaveUpAfter !== undefined) io.err(giveUpLine(spec.name, result.gaveUpAfter));
+    if (result.reachedTarget) out(targetLine(spec, result.reachedTarget));
     if (!view && result.best && hasFronts(spec)) {
       // Of several objectives (or under constraints) the answer is the first front, not one trial.
       const sweep = await store.sweep(spec.name);
@@ -160,15 +161,31 @@ async function runWith(r: {
   }
 }
 
+/** What a dry run says a sweep that proposes as it goes will do. */
+function proposesLine(spec: SweepSpec, count: number): string {
+  if (spec.search.method === 'nsga2') {
+    const population = spec.search.population ?? 50;
+    return `NSGA-II breeds each generation of ${population} from the best of the last: the first ${Math.min(count, population)} are random search's.`;
+  }
+  return `TPE proposes each trial from the results before it: the first ${Math.min(count, 10)} are random search's.`;
+}
+
+/** What the sweep ranks on, for a dry run's first line: its metric, or its objectives and constraints. */
+function objectivesPhrase(spec: SweepSpec, goals = false): string {
+  const constraints = spec.constraints.length > 0 ? `; constraints ${spec.constraints.map((c) => c.text).join(', ')}` : '';
+  if (spec.objectives.length > 1) return `objectives ${spec.objectives.map((o) => `${o.name} (${o.goal}d)`).join(', ')}${constraints}`;
+  return `metric ${spec.metric.name}${goals ? `, ${spec.metric.goal}d` : ''}${constraints}`;
+}
+
 /** `sweep run --dry-run`: the data, and the configurations with their config ids, trained on nothing. */
 function dryRun(specPath: string, spec: SweepSpec, data: DatasetInfo, count: number, out: (line: string) => void): number {
   const { method } = spec.search;
   const strategy = makeStrategy(spec);
-  out(`${specPath}: sweep "${spec.name}", ${count} ${method === 'grid' ? 'configurations' : `trials of ${method} search`} (seed ${spec.seed}, metric ${spec.metric.name})${spec.search.earlyStopping ? `, early stopping: ${spec.search.earlyStopping.type}` : ''}`);
+  out(`${specPath}: sweep "${spec.name}", ${count} ${method === 'grid' ? 'configurations' : `trials of ${method} search`} (seed ${spec.seed}, ${objectivesPhrase(spec)})${spec.search.earlyStopping ? `, early stopping: ${spec.search.earlyStopping.type}` : ''}`);
   const [height, width, channels] = data.shape;
   out(`data: ${data.label}: ${data.counts.train} training and ${data.counts.test} test images of ${height}×${width}×${channels}, ${data.classes.length} classes, SHA-256 ${data.checksum.slice(0, 16)}…`);
   if (strategy.propose) {
-    out(`TPE proposes each trial from the results before it: the first ${Math.min(count, 10)} are random search's.`);
+    out(proposesLine(spec, count));
     return 0;
   }
   const trials = strategy.initial();
@@ -182,10 +199,10 @@ function dryRun(specPath: string, spec: SweepSpec, data: DatasetInfo, count: num
 function dryRunCode(specPath: string, specDir: string, spec: SweepSpec, count: number, out: (line: string) => void): number {
   const code = spec.code!;
   const { method } = spec.search;
-  out(`${specPath}: sweep "${spec.name}" of ${codeFile(code)}, ${count} ${method === 'grid' ? 'configurations' : `trials of ${method} search`} (seed ${spec.seed}, ${code.metricDeclared ? `metric ${spec.metric.name}, ${spec.metric.goal}d` : 'no metric: a trial completes on exit 0'})${spec.search.earlyStopping ? `, early stopping: ${spec.search.earlyStopping.type}` : ''}`);
+  out(`${specPath}: sweep "${spec.name}" of ${codeFile(code)}, ${count} ${method === 'grid' ? 'configurations' : `trials of ${method} search`} (seed ${spec.seed}, ${code.metricDeclared ? objectivesPhrase(spec, true) : 'no metric: a trial completes on exit 0'})${spec.search.earlyStopping ? `, early stopping: ${spec.search.earlyStopping.type}` : ''}`);
   const strategy = makeStrategy(spec);
   if (strategy.propose) {
-    out(`TPE proposes each trial from the results before it: the first ${Math.min(count, 10)} are random search's.`);
+    out(proposesLine(spec, count));
     return 0;
   }
   const trials = strategy.initial();

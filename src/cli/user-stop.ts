@@ -1,3 +1,4 @@
+import { formatMetric, type Objective } from '../metrics/registry.js';
 import type { Io } from './command.js';
 
 /**
@@ -46,6 +47,11 @@ export function userStop(io: Io, announce?: () => void): UserStop {
 /** What `run` and `worker` say when a sweep's first trials all failed and no more were started. */
 export const giveUpLine = (sweep: string, failed: number) =>
   `sweep ${sweep}: its first ${failed} trials all failed, so no more were started (\`sweep show ${sweep}\` has their errors; SWEEP_MAX_INITIAL_FAILURES=0 never stops)`;
+
+/** What `run` and `worker` say when a trial reached the sweep's `metric.target`, which ends it. */
+export function targetLine(spec: { name: string; metric: Objective; target?: number }, reached: { trialId: number; value: number }): string {
+  return `sweep ${spec.name}: trial ${reached.trialId} reached the target, ${spec.metric.name} ${formatMetric(spec.metric.name, reached.value)} ${spec.metric.goal === 'maximize' ? '≥' : '≤'} ${formatMetric(spec.metric.name, spec.target)}: the sweep has ended, no more trials start (metric.target)`;
+}
 
 /** What a worker that lost its trial to another (its lease expired while it was cut off) says. */
 export const lostLine = (trialId: number) =>

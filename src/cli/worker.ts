@@ -20,7 +20,7 @@ import type { SweepRecord } from '../trial/types.js';
 import { makeStrategy } from '../search/strategy.js';
 import { backendOption, dataOption, dbOption, defineCommand, maxInitialFailures, trialsFolder, workersOption, type Io } from './command.js';
 import { progressLog } from './progress-log.js';
-import { giveUpLine, lostLine, userStop } from './user-stop.js';
+import { giveUpLine, lostLine, targetLine, userStop } from './user-stop.js';
 import { checkTfjsVersions } from '../train/tfjs-version.js';
 
 type WorkerOptions = { db: string; sweep?: string; workers?: number; backend: BackendChoice; data?: string; wait?: boolean };
@@ -59,6 +59,8 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
   const open = datasetOpener({ dataDir: values.data, log: out }, (d) => out(`worker: data ${datasetLine(d)}`));
   // Sweeps whose first trials all failed here: this worker starts no more of theirs.
   const gaveUpOn = new Set<string>();
+  // Sweeps a trial's reaching their target ended (metric.target): nothing more of theirs runs.
+  const ended = new Set<string>();
   try {
     out(`worker: database ${store.location}${values.sweep ? `, sweep ${values.sweep}` : ''}`);
     while (!stop.signal.aborted) {
@@ -68,7 +70,7 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
       }
       const todo = [];
       for (const summary of sweeps) {
-        if (gaveUpOn.has(summary.name)) continue;
+        if (gaveUpOn.has(summary.name) || ended.has(summary.name)) continue;
         const record = (await store.sweep(summary.name))!;
         const spec = parseSpec(record.specYaml, specName(record, store));
         // A sweep that proposes as it goes (TPE, NSGA-II) is open while it has trials left to propose, as well as to claim.
@@ -100,6 +102,10 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
         if (result.gaveUpAfter !== undefined) {
           io.err(giveUpLine(spec.name, result.gaveUpAfter));
           gaveUpOn.add(spec.name);
+        }
+        if (result.reachedTarget) {
+          out(targetLine(spec, result.reachedTarget));
+          ended.add(spec.name);
         }
       }
       // The rest is held by other workers (or there is none, with --wait): look again in a while.

@@ -30,6 +30,12 @@
  *   uniform crossover picks, or from the other parent when the picked one lacks it (another kind, or
  *   a value outside a domain the spec has since changed), and is drawn at random only when neither
  *   has it. Inherited numbers are snapped and clipped to the domain (`snap`).
+ * - Conditional parameters (src/spec/conditional.ts) likewise: a parameter's choice is a gene, and
+ *   the parameters under the child's choice come after it, each from the parent the crossover picks
+ *   or the other, where that parent made the same choices above it, else drawn; so a child whose
+ *   choice differs from its parents' still gets every parameter of its choice, and none of another's. The mutation probability counts the genes that the first parent's
+ *   choices lead to (Optuna counts the child's parameters after the crossover, from a search space
+ *   that leaves conditional parameters out altogether).
  * - A parent population is kept in trial-number order (Optuna's is in elite order for the trial
  *   that selects it and in trial order afterwards, which only changes which draw picks whom).
  */
@@ -38,7 +44,7 @@ import { constrainedDominates, type Candidate } from '../pareto/dominance.js';
 import { nonDominatedRanks } from '../pareto/sort.js';
 import { fixedValue, sampleDomain, sampleRandom, snap } from './random.js';
 import { seededRng, type Rng } from './rng.js';
-import type { Domain, KindSpace, Sample, SearchSpace } from './space.js';
+import { meets, resolveLevel, type Domain, type KindSpace, type Sample, type SearchSpace } from './space.js';
 
 /**
  * A trial of the sweep as NSGA-II sees it.
@@ -245,34 +251,42 @@ function breed(space: SearchSpace, population: readonly Individual[], rng: Rng, 
       kind = kindOf(space, sampleDomain(kinds, rng));
     }
   }
-  const genes = (k: KindSpace) => Object.keys(k.params).sort().filter((key) => !fixedValue(k.params[key]));
-  // Optuna: mutation_prob = 1 / max(1, len(child_params)), counted after the crossover.
-  const mutationProb = o.mutationProb ?? 1 / Math.max(1, genes(kind).length + (space.length > 1 ? 1 : 0));
+  // Optuna: mutation_prob = 1 / max(1, len(child_params)), counted after the crossover: here the
+  // genes of the child's kind that the preferred parent's choices lead to.
+  const mutationProb = o.mutationProb ?? 1 / Math.max(1, genes(kind, mates[0].config) + (space.length > 1 ? 1 : 0));
   if (space.length > 1 && rng() < mutationProb) {
     mutated.push('model');
     kind = kindOf(space, sampleDomain(kinds, rng));
   }
 
-  const sample: Record<string, unknown> = { model: kind.kind };
-  for (const key of Object.keys(kind.params).sort()) {
-    const domain = kind.params[key];
+  // Parents before the parameters under them: a child whose choice differs from a parent's gets
+  // the parameters of its own choice, each from a parent that has it, else drawn.
+  const values = resolveLevel(kind.params, (key, domain, under) => {
     const fixed = fixedValue(domain);
-    if (fixed) {
-      sample[key] = fixed.value;
-      continue;
-    }
-    const inherited = donors().map((t) => valueIn(domain, t.config[key])).find((v) => v !== undefined);
+    if (fixed) return fixed.value;
+    // A parent has the parameter where it made the same choices above it (a same-named parameter of another choice is another parameter).
+    const inherited = donors().map((t) => (meets(t.config, under) ? valueIn(domain, t.config[key]) : undefined)).find((v) => v !== undefined);
     if (rng() < mutationProb) {
       mutated.push(key);
-      sample[key] = sampleDomain(domain, rng);
-    } else if (inherited === undefined) {
-      missing.push(key);
-      sample[key] = sampleDomain(domain, rng);
-    } else {
-      sample[key] = inherited.value;
+      return sampleDomain(domain, rng);
     }
-  }
-  return { sample: sample as Sample, bredFrom: mates.map((t) => t.number), crossover, mutated, missing };
+    if (inherited === undefined) {
+      missing.push(key);
+      return sampleDomain(domain, rng);
+    }
+    return inherited.value;
+  });
+  return { sample: { model: kind.kind, ...values } as Sample, bredFrom: mates.map((t) => t.number), crossover, mutated, missing };
+}
+
+/** How many genes a configuration of `kind` has where it makes `config`'s choices: its parameters with more than one value. */
+function genes(kind: KindSpace, config: Sample): number {
+  let n = 0;
+  resolveLevel(kind.params, (key, domain) => {
+    if (!fixedValue(domain)) n++;
+    return config[key];
+  });
+  return n;
 }
 
 function kindOf(space: SearchSpace, kind: unknown): KindSpace {

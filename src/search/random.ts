@@ -6,21 +6,23 @@
  * with a prior (normal, log-normal, beta) or with weights draws as W&B's random search does,
  * `ppf(random.uniform(0, 1))` (wandb/sweeps `src/sweeps/params.py`, `HyperParameter.sample`, b1dfc5f).
  */
-import type { Domain, SearchSpace, Sample } from './space.js';
+import { resolveLevel, type Domain, type SearchSpace, type Sample } from './space.js';
 import { quantile } from './distributions.js';
 import { seededRng, type Rng } from './rng.js';
 
 /** A `float` or `int` domain. */
 export type NumericDomain = Extract<Domain, { type: 'float' | 'int' }>;
 
-/** Trial `k`'s configuration: a model kind chosen uniformly, then each of its hyperparameters in sorted key order. */
+/**
+ * Trial `k`'s configuration: a model kind chosen uniformly, then each of its hyperparameters in
+ * sorted key order; a conditional parameter's choice, then the parameters of that choice alone
+ * (resolveLevel's order), so nothing is drawn for a parameter the configuration does not have.
+ */
 export function sampleRandom(space: SearchSpace, seed: number, k: number): Sample {
   if (space.length === 0) throw new Error('the search space has no model kind');
   const rng = seededRng(`random:${seed}:${k}`);
   const kind = space.length > 1 ? space[Math.floor(rng() * space.length)] : space[0];
-  const sample: Record<string, unknown> = { model: kind.kind };
-  for (const key of Object.keys(kind.params).sort()) sample[key] = sampleDomain(kind.params[key], rng);
-  return sample as Sample;
+  return { model: kind.kind, ...resolveLevel(kind.params, (_key, domain) => sampleDomain(domain, rng)) } as Sample;
 }
 
 /**

@@ -9,11 +9,13 @@ import { expandGrid } from '../search/grid.js';
 import { varyingKeys } from '../spec/labels.js';
 import { HYPERPARAMETERS } from '../spec/hyperparameters.js';
 import { score } from '../metrics/registry.js';
-import type { SweepSpec } from '../spec/schema.js';
+import type { Impute, SweepSpec } from '../spec/schema.js';
 import type { Trial, TrialRecord } from '../trial/types.js';
 import { sampleRandom } from './random.js';
-import { CODE_KEY, configOf, sampleOf, searchSpace, type Observation, type Sample } from './space.js';
+import { allDomains, configOf, sampleOf, searchSpace, type Observation, type Sample, type SearchSpace } from './space.js';
+import { gridEntries } from '../spec/conditional.js';
 import { proposeTpe } from './tpe.js';
+import { imputedValue, type MetricSpan } from './impute.js';
 import { proposeNsga2, type MoObservation } from './nsga2.js';
 import { minimized } from '../pareto/minimized.js';
 
@@ -29,11 +31,17 @@ export interface SearchStrategy {
    * have; undefined when the sweep has all its trials. Only strategies that learn (TPE) have it.
    */
   propose?(trials: readonly TrialRecord[], number: number): Trial | undefined;
+  /** Whether `propose` needs each trial's recorded values of the metric (`TrialRecord.metricSpan`): TPE imputing failed trials. */
+  readonly spans?: boolean;
 }
 
 // A model-based proposal can repeat a configuration already tried (a space of few choices):
-// it tries again with another key, this many times at most, then proposes nothing.
+// it tries again with another key, this many times at most; then random search's draw, under
+// keys of its own, takes its place (a space of lists alone, where TPE converges on one
+// configuration, would otherwise end the sweep early), FALLBACKS times at most before the
+// space counts as exhausted and nothing is proposed.
 const RETRIES = 20;
+const FALLBACKS = 200;
 
 /** The strategy a validated spec asks for. */
 export function makeStrategy(spec: SweepSpec): SearchStrategy {
@@ -49,15 +57,22 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
   }
   const space = searchSpace(spec);
   const n = cap!; // load-spec requires `trials` for random and tpe
-  const varies = (key: string) => space.some(({ params }) => params[key] !== undefined && (params[key].type !== 'categorical' || params[key].choices.length > 1));
-  const keys = spec.code
-    ? Object.keys(spec.code.grid).filter((name) => varies(CODE_KEY(name)))
-    : HYPERPARAMETERS.filter((k) => (k === 'model' ? space.length > 1 : varies(k)));
+  const keys = varyingParams(spec, space);
+  const nested = space.flatMap((k) => k.nested ?? []);
   if (method === 'random') {
     // A configuration drawn twice trains once: its config id is its identity in the store.
     const trials = Array.from({ length: n }, (_, k) => toTrial(sampleRandom(space, spec.seed, k), { method, k }));
     return { initial: () => trials, planned: n, keys };
   }
+  /** An untried configuration drawn at random, where the method's own proposals all repeat; undefined once none is found. */
+  const untried = (number: number, have: ReadonlySet<string>, search: Record<string, unknown>): Trial | undefined => {
+    for (let attempt = 0; attempt < FALLBACKS; attempt++) {
+      const k = number + (RETRIES + attempt) * 1_000_000;
+      const trial = toTrial(sampleRandom(space, spec.seed, k), { ...search, method, k, fallback: 'random' });
+      if (!have.has(trial.configId)) return trial;
+    }
+    return undefined;
+  };
   if (method === 'nsga2') {
     const options = spec.search.population === undefined ? {} : { populationSize: spec.search.population };
     return {
@@ -66,15 +81,17 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
       keys,
       propose(recorded, number) {
         if (recorded.length >= n) return undefined;
-        const population = recorded.map((t) => observeMo(spec, t));
+        const population = recorded.map((t) => observeMo(spec, t, nested));
         const have = new Set(recorded.map((t) => t.configId));
+        let last: ReturnType<typeof proposeNsga2> | undefined;
         for (let attempt = 0; attempt < RETRIES; attempt++) {
           const k = number + attempt * 1_000_000;
-          const p = proposeNsga2(space, population, k, spec.seed, options);
-          const trial = toTrial(p.sample, { method, k, generation: p.generation, parents: p.parents, bredFrom: p.bredFrom });
+          last = proposeNsga2(space, population, k, spec.seed, options);
+          const trial = toTrial(last.sample, { method, k, generation: last.generation, parents: last.parents, bredFrom: last.bredFrom });
           if (!have.has(trial.configId)) return trial;
         }
-        return undefined;
+        // It keeps its generation: the draw counts as a (mutated) child of it.
+        return untried(number, have, { generation: last!.generation, parents: last!.parents, bredFrom: [] });
       },
     };
   }
@@ -82,22 +99,41 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
     initial: () => [],
     planned: n,
     keys,
+    spans: spec.impute !== undefined || spec.imputeWhileRunning !== undefined,
     propose(recorded, number) {
       if (recorded.length >= n) return undefined;
-      const history = recorded.flatMap((t) => observe(spec, t));
+      // W&B's impute: the values failed (and running) trials count as, from every ended trial's.
+      const ended = recorded.filter((t) => t.status === 'completed' || t.status === 'failed' || t.status === 'pruned').map((t) => t.metricSpan);
+      const history = recorded.flatMap((t) => observe(spec, t, ended, nested));
       const have = new Set(recorded.map((t) => t.configId));
+      // What it saw, by state: the trials its choice depends on.
+      const saw = { complete: numbers(history, 'complete'), pruned: numbers(history, 'pruned'), running: numbers(history, 'running') };
       for (let attempt = 0; attempt < RETRIES; attempt++) {
         const k = number + attempt * 1_000_000;
-        const trial = toTrial(proposeTpe(space, spec.seed, k, history), {
-          method, k,
-          // What it saw, by state: the trials its choice depends on.
-          complete: numbers(history, 'complete'), pruned: numbers(history, 'pruned'), running: numbers(history, 'running'),
-        });
+        const trial = toTrial(proposeTpe(space, spec.seed, k, history), { method, k, ...saw });
         if (!have.has(trial.configId)) return trial;
       }
-      return undefined;
+      return untried(number, have, saw);
     },
   };
+}
+
+/**
+ * The parameters that tell a random, TPE or NSGA-II search's trials apart: a built-in
+ * hyperparameter in table order, or a code parameter in the spec's order (depth first), where it
+ * can take more than one value, or exists under some choices only. A nested parameter varies
+ * where any of its fields does.
+ */
+function varyingParams(spec: SweepSpec, space: SearchSpace): string[] {
+  const varying = new Set<string>();
+  for (const { params } of space) {
+    for (const { key, domain, under } of allDomains(params)) {
+      // Under a choice, it has a value in some configurations and none (or another's) in others.
+      if (under.length > 0 || domain.type !== 'categorical' || domain.choices.length > 1) varying.add(spec.code ? key.slice(1).split('/')[0] : key);
+    }
+  }
+  if (spec.code) return [...new Set([...gridEntries(spec.code.grid)].filter((e) => !e.field).map((e) => e.name))].filter((name) => varying.has(name));
+  return HYPERPARAMETERS.filter((k) => (k === 'model' ? space.length > 1 : varying.has(k)));
 }
 
 /**
@@ -105,15 +141,21 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
  * better), pending, running and interrupted ones as still running (the constant liar's);
  * failed trials are left out, as Optuna leaves out FAIL.
  */
-function observe(spec: SweepSpec, t: TrialRecord): Observation[] {
-  const config = sampleOf(t.config);
+function observe(spec: SweepSpec, t: TrialRecord, ended: readonly (MetricSpan | undefined)[], nested: readonly string[]): Observation[] {
+  const config = sampleOf(t.config, nested);
+  const imputed = (how: Impute): Observation[] =>
+    [{ number: t.number, config, state: 'complete', score: score(spec.metric.goal, imputedValue(how, spec.metric.goal, t.metricSpan, ended)) }];
   switch (t.status) {
     case 'completed':
       return [{ number: t.number, config, state: 'complete', score: score(spec.metric.goal, t.metricValue), ...goals(spec, t) }];
     case 'pruned':
       return [{ number: t.number, config, state: 'pruned', score: score(spec.metric.goal, t.metricValue), epochs: t.epochsDone }];
     case 'failed':
-      return [];
+      return spec.impute ? imputed(spec.impute) : [];
+    case 'running':
+      // W&B's impute_while_running: a running trial with recorded values counts as its best so far.
+      if (spec.imputeWhileRunning && t.metricSpan) return [{ number: t.number, config, state: 'complete', score: score(spec.metric.goal, spec.metric.goal === 'maximize' ? t.metricSpan.max : t.metricSpan.min) }];
+      return [{ number: t.number, config, state: 'running' }];
     default:
       return [{ number: t.number, config, state: 'running' }];
   }
@@ -128,12 +170,12 @@ function goals(spec: SweepSpec, t: TrialRecord): { values?: number[]; violation?
 }
 
 /** A recorded trial as NSGA-II sees it: its state, its objectives (minimized) once complete, and the generation its proposal recorded. */
-function observeMo(spec: SweepSpec, t: TrialRecord): MoObservation {
+function observeMo(spec: SweepSpec, t: TrialRecord, nested: readonly string[]): MoObservation {
   const state = t.status === 'completed' ? 'complete' : t.status === 'pruned' ? 'pruned' : t.status === 'failed' ? 'failed' : 'running';
   const generation = typeof t.search?.generation === 'number' ? t.search.generation : undefined;
   const parents = Array.isArray(t.search?.parents) ? (t.search.parents as number[]) : undefined;
   return {
-    number: t.number, config: sampleOf(t.config), state,
+    number: t.number, config: sampleOf(t.config, nested), state,
     ...(state === 'complete' ? { values: spec.objectives.map((o, i) => minimized(o.goal, t.objectiveValues?.[i] ?? (i === 0 ? t.metricValue : null))), violation: t.violation ?? 0 } : {}),
     ...(generation === undefined ? {} : { generation }), ...(parents === undefined ? {} : { parents }),
   };

@@ -23,14 +23,19 @@
  * - a categorical with weights spreads each kernel's prior weight by them (see categoricalEstimator).
  * The model kind is proposed first, as a categorical over the space's kinds, then that kind's
  * hyperparameters in sorted order, each fitted only from trials that have it (as Optuna does for
- * define-by-run spaces, where a CNN-only parameter exists only in CNN trials).
+ * define-by-run spaces, where a CNN-only parameter exists only in CNN trials). A conditional
+ * parameter's choice is proposed as any categorical, then the parameters under that choice, each
+ * fitted only from the trials that made the same choices above it (its estimators never see a
+ * trial of another branch, even one with a parameter of the same name there): Hyperopt's
+ * tree-structured space, and what Optuna's define-by-run univariate TPE gives where each branch's
+ * parameters have names of their own.
  */
 import type { ModelKind } from '../spec/schema.js';
 import { categoricalEstimator, numericalEstimator, type ParzenEstimator, type ParzenParameters } from './parzen.js';
 import { cdf, quantile, type Prior } from './distributions.js';
 import { fixedValue, sampleRandom, snap, type NumericDomain } from './random.js';
 import { seededRng, type Rng } from './rng.js';
-import type { Domain, Observation, Sample, SearchSpace } from './space.js';
+import { meets, resolveLevel, type Condition, type Domain, type Observation, type Sample, type SearchSpace } from './space.js';
 import { historyShape, multiObjectiveWeightsBelow, splitTrials, type Groups as Split } from './tpe-split.js';
 
 /** TPESampler's arguments (Optuna's names in camelCase; consider_prior is always on). */
@@ -112,13 +117,11 @@ export function proposeTpe(
   const split = splitTrials(trials, (multiObjective ? o.multiObjectiveGamma : o.gamma)(n), o.constantLiar, shape);
   const groups: Groups = { ...split, ...(multiObjective ? { weightsBelow: multiObjectiveWeightsBelow(split.below, shape) } : {}) };
   const rng = seededRng(`tpe:${seed}:${k}`);
-  const propose = (key: string, domain: Domain) => proposeValue(key, domain, groups, o, rng);
+  const propose = (key: string, domain: Domain, under: Condition = []) => proposeValue(key, domain, groups, o, rng, under);
 
   const model = propose('model', { type: 'categorical', choices: space.map((s) => s.kind) }) as ModelKind;
   const kind = space.find((s) => s.kind === model)!; // `model` is one of the choices just given
-  const sample: Record<string, unknown> = { model };
-  for (const key of Object.keys(kind.params).sort()) sample[key] = propose(key, kind.params[key]);
-  return sample as Sample;
+  return { model, ...resolveLevel(kind.params, propose) } as Sample;
 }
 
 /**
@@ -131,8 +134,11 @@ function byNumber(a: Observation, b: Observation): number {
   return a.number - b.number;
 }
 
-/** One hyperparameter's value: fixed if the domain has one value, else the best of `eiCandidates` draws from l. */
-function proposeValue(key: string, domain: Domain, groups: Groups, o: TpeOptions, rng: Rng): unknown {
+/**
+ * One hyperparameter's value: fixed if the domain has one value, else the best of `eiCandidates`
+ * draws from l, both estimators fitted from the trials that meet `under` (the choices it sits under).
+ */
+function proposeValue(key: string, domain: Domain, groups: Groups, o: TpeOptions, rng: Rng, under: Condition): unknown {
   const fixed = fixedValue(domain);
   if (fixed) return fixed.value;
   if (domain.type === 'categorical') {
@@ -142,16 +148,16 @@ function proposeValue(key: string, domain: Domain, groups: Groups, o: TpeOptions
       const i = keys.indexOf(JSON.stringify(v));
       return i >= 0 ? i : undefined;
     };
-    const below = fitted(groups.below, groups.weightsBelow, key, index, o);
-    const above = fitted(groups.above, undefined, key, index, o);
+    const below = fitted(groups.below, groups.weightsBelow, key, under, index, o);
+    const above = fitted(groups.above, undefined, key, under, index, o);
     const l = categoricalEstimator(below.values, keys.length, below.parameters, domain.weights);
     const g = categoricalEstimator(above.values, keys.length, above.parameters, domain.weights);
     return domain.choices[best(l.sample(rng, o.eiCandidates), l, g)];
   }
-  if (domain.prior) return proposeDrawn(key, { ...domain, prior: domain.prior }, groups, o, rng);
+  if (domain.prior) return proposeDrawn(key, { ...domain, prior: domain.prior }, groups, o, rng, under);
   const number = (v: unknown) => (inDomain(v, domain) ? v as number : undefined);
-  const below = fitted(groups.below, groups.weightsBelow, key, number, o);
-  const above = fitted(groups.above, undefined, key, number, o);
+  const below = fitted(groups.below, groups.weightsBelow, key, under, number, o);
+  const above = fitted(groups.above, undefined, key, under, number, o);
   const l = numericalEstimator(below.values, domain, below.parameters);
   const g = numericalEstimator(above.values, domain, above.parameters);
   return best(l.sample(rng, o.eiCandidates).map((x) => snap(domain, x)), l, g);
@@ -161,10 +167,10 @@ function proposeValue(key: string, domain: Domain, groups: Groups, o: TpeOptions
 const UNIT: NumericDomain = { type: 'float', min: 0, max: 1, log: false };
 
 /** A domain with a prior, in quantile space: the estimators over CDF(x), each candidate quantile(u) rounded, then judged at its own CDF. */
-function proposeDrawn(key: string, domain: NumericDomain & { readonly prior: Prior }, groups: Groups, o: TpeOptions, rng: Rng): number {
+function proposeDrawn(key: string, domain: NumericDomain & { readonly prior: Prior }, groups: Groups, o: TpeOptions, rng: Rng, under: Condition): number {
   const quantile01 = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? cdf(domain, v) : undefined);
-  const below = fitted(groups.below, groups.weightsBelow, key, quantile01, o);
-  const above = fitted(groups.above, undefined, key, quantile01, o);
+  const below = fitted(groups.below, groups.weightsBelow, key, under, quantile01, o);
+  const above = fitted(groups.above, undefined, key, under, quantile01, o);
   const l = numericalEstimator(below.values, UNIT, below.parameters);
   const g = numericalEstimator(above.values, UNIT, above.parameters);
   const candidates = l.sample(rng, o.eiCandidates).map((u) => snap(domain, quantile(domain, u)));
@@ -176,13 +182,13 @@ function proposeDrawn(key: string, domain: NumericDomain & { readonly prior: Pri
  * the group has its own weights, the weights of those trials alone (Optuna's `param_mask_below`);
  * else the group is weighted by `weights`, over the values kept.
  */
-function fitted(
-  group: readonly Observation[], weights: readonly number[] | undefined, key: string,
+export function fitted(
+  group: readonly Observation[], weights: readonly number[] | undefined, key: string, under: Condition,
   read: (v: unknown) => number | undefined, o: TpeOptions,
 ): { values: number[]; parameters: ParzenParameters } {
   const values: number[] = [];
   const kept: number[] = [];
-  observed(group, key).forEach((v, i) => {
+  observed(group, key, under).forEach((v, i) => {
     const x = read(v);
     if (x === undefined) return;
     values.push(x);
@@ -193,10 +199,11 @@ function fitted(
 
 /**
  * The values of `key` in a group. A trial of another kind has none (undefined), which matches no
- * value of the domain and is dropped, so a kind's own keys are learnt from that kind's trials only.
+ * value of the domain and is dropped, so a kind's own keys are learnt from that kind's trials only;
+ * so has a trial that does not meet `under`, whose choices above the parameter were others.
  */
-function observed(group: readonly Observation[], key: string): unknown[] {
-  return group.map((t) => t.config[key]);
+function observed(group: readonly Observation[], key: string, under: Condition): unknown[] {
+  return group.map((t) => (meets(t.config, under) ? t.config[key] : undefined));
 }
 
 /** Whether a recorded value lies in the domain: a spec edited between runs can leave values outside it, which tell nothing about it. */

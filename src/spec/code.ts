@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { CollectSpec } from './collect.js';
 import type { TrialConfig } from './hyperparameters.js';
+import { conditionalSchema, nameClashes, rawForm, type GridNode } from './conditional.js';
 import { betaRange, byShape, normalRange, shapeOf, weighted, type BetaRange, type NormalRange, type Range, type Weighted } from './ranges.js';
 
 /** What trains a code trial: a program (a child process) or an objective module (in the worker). */
@@ -59,8 +60,13 @@ const codeAxis = byShape<readonly unknown[] | Weighted | CodeRange>((v) => {
   }
 });
 
-/** A code spec's `grid`: any parameter names, each with its values or its range. */
-export const codeGrid = z.record(z.string(), codeAxis).superRefine((grid, ctx) => {
+/** A parameter of the user's code that is neither conditional nor nested: its values, or its range. */
+export type CodeAxis = readonly unknown[] | Weighted | CodeRange;
+/** A code spec's grid: each parameter's axis, or a conditional or nested parameter (src/spec/conditional.ts). */
+export type CodeGrid = Readonly<Record<string, GridNode<CodeAxis>>>;
+
+/** One level of a code grid: any parameter names, each a parameter, conditional or nested. */
+const codeLevel: z.ZodType<CodeGrid> = z.lazy(() => z.record(z.string(), codeNode).superRefine((grid, ctx) => {
   for (const name of Object.keys(grid)) {
     if (!PARAM_NAME.test(name)) {
       ctx.addIssue({
@@ -68,6 +74,38 @@ export const codeGrid = z.record(z.string(), codeAxis).superRefine((grid, ctx) =
         message: `"${name}" cannot be a parameter's name: a letter or "_", then letters, digits, "_", "." or "-" (64 at most)`,
       });
     }
+  }
+}));
+
+/** W&B's nested parameter: `{parameters: {…}}`, its fields parameters of their own. */
+const nested = z.record(z.string(), z.unknown()).superRefine((m, ctx) => {
+  for (const key of Object.keys(m)) {
+    if (key !== 'parameters') {
+      ctx.addIssue({ code: 'custom', path: [key], params: { atKey: true }, message: `unknown key "${key}": a nested parameter takes only \`parameters\` (a choice cannot be named so)` });
+    }
+  }
+}).pipe(z.object({
+  parameters: z.record(z.string(), z.unknown(), { error: 'must map each field\'s name to its values or range' })
+    .refine((m) => Object.keys(m).length > 0, 'must name at least one field')
+    .pipe(codeLevel as z.ZodType<CodeGrid, Record<string, unknown>>),
+}));
+
+const codeNode: z.ZodType<GridNode<CodeAxis>> = byShape<GridNode<CodeAxis>>((v) => {
+  switch (rawForm(v)) {
+    case 'nested': return nested;
+    case 'conditional': return conditionalSchema(codeLevel);
+    default: return codeAxis;
+  }
+});
+
+/**
+ * A code spec's `grid`: any parameter names, each with its values or its range, or conditional
+ * (`optimizer: {adam: {beta1: …}, sgd: {}}`) or nested (`{parameters: …}`); no name may be set
+ * twice in one configuration (see nameClashes).
+ */
+export const codeGrid: z.ZodType<CodeGrid> = codeLevel.superRefine((grid, ctx) => {
+  for (const { path, problem } of nameClashes(grid, ['grid'])) {
+    ctx.addIssue({ code: 'custom', path: path.slice(1), params: { atKey: true }, message: problem });
   }
 });
 
@@ -110,7 +148,7 @@ export type CodeSpec = {
    * val_accuracy where they report it.
    */
   readonly metricDeclared: boolean;
-  readonly grid: Readonly<Record<string, readonly unknown[] | Weighted | CodeRange>>;
+  readonly grid: CodeGrid;
 };
 
 /** The file of the user's code, as the spec names it: the program, or the objective module. */

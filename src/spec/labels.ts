@@ -34,24 +34,30 @@ export function describeConfig(c: AnyConfig, keys: readonly string[]): string {
   return keys.filter((k) => values[k] !== undefined).map((k) => `${labelOf(k)}=${formatValue(values[k])}`).join(' ');
 }
 
+/** Every parameter name these configurations of the user's code have, sorted (as each configuration lists its own). */
+function codeNames(configs: readonly AnyConfig[]): string[] {
+  return [...new Set(configs.filter(isCodeConfig).flatMap((c) => Object.keys(c.params)))].sort();
+}
+
 /**
  * The keys whose values differ across these configurations: hyperparameters in table order,
- * then code parameters in the order the first configuration lists them.
+ * then code parameters in name order. A parameter some configurations lack (a conditional one)
+ * differs where others have it.
  */
 export function varyingKeys(configs: readonly AnyConfig[]): string[] {
   const code = configs.filter(isCodeConfig);
   const builtIn = configs.filter((c) => !isCodeConfig(c));
   const differ = (list: readonly AnyConfig[], key: string) => new Set(list.map((c) => JSON.stringify(paramsOf(c)[key]))).size > 1;
-  const names = [...new Set(code.flatMap((c) => Object.keys(c.params)))];
+  const names = codeNames(code);
   return [
     ...HYPERPARAMETERS.filter((key) => differ(builtIn, key)),
     ...names.filter((name) => differ(code, name)),
   ];
 }
 
-/** Every key any of these configurations has: hyperparameters in table order, then code parameters as first listed. */
+/** Every key any of these configurations has: hyperparameters in table order, then code parameters in name order. */
 export function shownKeys(configs: readonly AnyConfig[]): string[] {
-  const names = [...new Set(configs.filter(isCodeConfig).flatMap((c) => Object.keys(c.params)))];
+  const names = codeNames(configs);
   const builtIn = configs.filter((c) => !isCodeConfig(c));
   return [...HYPERPARAMETERS.filter((k) => builtIn.some((c) => paramsOf(c)[k] !== undefined)), ...names];
 }

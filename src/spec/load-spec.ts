@@ -5,7 +5,8 @@ import { checkSettings } from '../data/registry.js';
 import { UserError } from '../errors.js';
 import { BUILT_IN_METRICS, builtInObjectiveProblem, isBuiltInMetric } from '../metrics/registry.js';
 import { isWeighted } from './axes.js';
-import { type CodeRange, type CodeSpec } from './code.js';
+import { type CodeAxis, type CodeRange, type CodeSpec } from './code.js';
+import { gridEntries, isConditional, isLeaf, mapLeaves, type GridNode } from './conditional.js';
 import { checkCollect } from './collect.js';
 import { REGISTRY, type HyperparameterKey } from './hyperparameters.js';
 import { KIND_AXES, MODEL_KINDS, specSchema, type Axis, type SweepSpec, type Weighted } from './schema.js';
@@ -116,6 +117,19 @@ export function parseSpecWithNotes(text: string, file: string): { spec: SweepSpe
     const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
     return fail(issue.path, key === undefined ? friendly(issue) : `unknown key "${key}"`, key);
   }
+  // A choice is a name: YAML reads `1:` or `true:` as a number or a boolean, which a program would get as text.
+  for (const { node, path } of gridEntries<unknown>(parsed.data.code?.grid ?? parsed.data.grid as Record<string, never>)) {
+    if (!isConditional(node)) continue;
+    const written: unknown = doc.getIn(['grid', ...path], true);
+    if (!isMap(written)) continue;
+    for (const pair of written.items) {
+      if (!isScalar(pair.key) || typeof pair.key.value === 'string') continue;
+      const at = lines.linePos(pair.key.range?.[0] ?? 0);
+      const text = pair.key.source ?? String(pair.key.value);
+      throw new SpecError(file, at.line, at.col, formatPath(['grid', ...path, text]),
+        `a choice is a name, and YAML reads ${text} as ${pair.key.value === null ? 'null' : `a ${typeof pair.key.value}`}: write it in quotes ("${text}")`);
+    }
+  }
   if (parsed.data.code) return { spec: checkCode(parsed.data, parsed.data.code, { fail, isIntLiteral: (path) => intLiteral(doc, origin(path)) }), notes };
   // The dataset's own keys and sizes, which the (browser-safe) schema does not know.
   const spec = { ...parsed.data, data: checkSettings(parsed.data.data, (path, problem) => fail(['data', ...path], problem)) };
@@ -151,13 +165,12 @@ export function parseSpecWithNotes(text: string, file: string): { spec: SweepSpe
     }
   }
 
-  // A CNN-only key at the top of the grid must apply to some CNN in this sweep.
-  const model = spec.grid.model;
+  // A CNN-only key at the top of the grid (or under a choice there) must apply to some CNN in this sweep.
+  const { model, ...shared } = spec.grid;
   const kinds = model === undefined ? ['ann'] : Array.isArray(model) ? model : Object.keys(model);
-  for (const key of Object.keys(spec.grid)) {
-    if (key === 'model') continue;
-    if (!kinds.some((k) => KIND_AXES[k as (typeof MODEL_KINDS)[number]].includes(key))) {
-      fail(['grid'], `only ${MODEL_KINDS.filter((k) => KIND_AXES[k].includes(key)).join(', ')} models take "${key}", and this grid has none`, key);
+  for (const { name, path } of gridEntries(shared as Record<string, GridNode<Axis>>, ['grid'])) {
+    if (!kinds.some((k) => KIND_AXES[k as (typeof MODEL_KINDS)[number]].includes(name))) {
+      fail(path.slice(0, -1), `only ${MODEL_KINDS.filter((k) => KIND_AXES[k].includes(name)).join(', ')} models take "${name}", and this grid has none`, name);
     }
   }
   return { spec, notes };
@@ -185,24 +198,17 @@ function intLiteral(doc: Document, path: Path): boolean {
 function checkCode(
   spec: SweepSpec, code: CodeSpec, src: { fail: (path: Path, problem: string, key?: string) => never; isIntLiteral: (path: Path) => boolean },
 ): SweepSpec {
-  const grid: Record<string, readonly unknown[] | Weighted | CodeRange> = {};
-  for (const [name, axis] of Object.entries(code.grid)) {
-    if (Array.isArray(axis)) {
-      grid[name] = axis;
-      continue;
-    }
-    if (spec.search.method === 'grid') src.fail(['grid'], GRID_TAKES_LISTS(axis as Axis), name);
-    if ('probabilities' in axis) {
-      grid[name] = axis;
-      continue;
-    }
+  const grid = mapLeaves(code.grid, (axis, path): CodeAxis => {
+    if (Array.isArray(axis)) return axis;
+    if (spec.search.method === 'grid') src.fail(['grid', ...path.slice(0, -1)], GRID_TAKES_LISTS(axis as Axis), String(path[path.length - 1]));
+    if ('probabilities' in axis) return axis;
     const range = axis as CodeRange;
     // {min, max} written as integers draw integers (W&B's int_uniform); a normal or a beta draws real numbers unless `type` says.
-    const ints = 'min' in range && src.isIntLiteral(['grid', name, 'min']) && src.isIntLiteral(['grid', name, 'max']);
+    const ints = 'min' in range && src.isIntLiteral(['grid', ...path, 'min']) && src.isIntLiteral(['grid', ...path, 'max']);
     const type = range.type ?? (ints ? 'int' : 'float');
-    if (type === 'int' && 'min' in range && (!Number.isInteger(range.min) || !Number.isInteger(range.max))) src.fail(['grid', name], 'an int range needs integer min and max', 'type');
-    grid[name] = { ...range, type };
-  }
+    if (type === 'int' && 'min' in range && (!Number.isInteger(range.min) || !Number.isInteger(range.max))) src.fail(['grid', ...path], 'an int range needs integer min and max', 'type');
+    return { ...range, type };
+  });
   if (spec.search.method !== 'grid' && spec.search.trials === undefined) src.fail(['search'], `${spec.search.method} search needs \`trials: N\`, how many trials to run`, 'method');
   if (spec.search.earlyStopping && !code.metricDeclared) {
     src.fail(['search', 'earlyStopping'], 'early stopping judges the metric your program reports: name it, as in `metric: {name: val_loss, goal: minimize}`');
@@ -216,14 +222,14 @@ function checkCode(
   return { ...spec, code: { ...code, grid } };
 }
 
-/** Every axis of the grid with its path: shared keys, then each kind's own. */
+/** Every axis of the grid with its path: shared keys (and those under their choices), then each kind's own. */
 function gridAxes(spec: SweepSpec): [PropertyKey[], unknown][] {
   const { model, ...shared } = spec.grid;
-  const out: [PropertyKey[], unknown][] = Object.entries(shared).map(([k, v]) => [['grid', k], v]);
+  const leaves = (grid: Record<string, GridNode<Axis> | undefined>, at: PropertyKey[]): [PropertyKey[], unknown][] =>
+    [...gridEntries(grid as Record<string, GridNode<Axis>>, at)].filter((e) => e.node !== undefined && isLeaf(e.node)).map((e) => [[...e.path], e.node]);
+  const out = leaves(shared, ['grid']);
   if (model && !Array.isArray(model)) {
-    for (const [kind, sub] of Object.entries(model)) {
-      for (const [k, v] of Object.entries(sub ?? {})) out.push([['grid', 'model', kind, k], v]);
-    }
+    for (const [kind, sub] of Object.entries(model)) out.push(...leaves(sub ?? {}, ['grid', 'model', kind]));
   }
   return out;
 }

@@ -9,6 +9,7 @@ import {
   type HyperparameterKey, type ModelKind,
 } from './hyperparameters.js';
 import { byShape, shapeOf, weighted, type BetaRange, type NormalRange, type Range, type Weighted } from './ranges.js';
+import { conditionalSchema, nameClashes, rawForm, type GridNode } from './conditional.js';
 
 /**
  * The sweep spec's schema: the one place that says which keys a spec may have, which values
@@ -66,8 +67,46 @@ function axis(key: HyperparameterKey) {
   });
 }
 
-const axes = (kind: ModelKind) =>
-  Object.fromEntries(kindKeys(kind).map((k) => [k, axis(k).optional()])) as Record<string, z.ZodOptional<z.ZodType>>;
+/**
+ * The hyperparameters of named values whose choices may carry hyperparameters of their own
+ * (`optimizer: {adam: {learningRate: …}, sgd: {learningRate: …}}`, src/spec/conditional.ts), as
+ * `model`'s map gives each kind its own sub-grid. Every configuration still has every
+ * hyperparameter of its kind: a choice's own axis replaces, for that choice, the one it would
+ * otherwise have (the grid's, `train:`'s or the default). Lists, booleans and numbers are no parents.
+ */
+export const CONDITIONAL_KEYS: readonly HyperparameterKey[] = HYPERPARAMETERS.filter(
+  (k) => k !== 'model' && REGISTRY[k].range === null && typeof REGISTRY[k].default === 'string',
+);
+
+// One schema per set of keys (every hyperparameter but model, or one kind's), built once: a choice's grid takes the same keys.
+const levels = new Map<string, z.ZodType<Record<string, GridNode<Axis>>>>();
+function level(keys: readonly HyperparameterKey[]): z.ZodType<Record<string, GridNode<Axis>>> {
+  const id = keys.join(',');
+  let schema = levels.get(id);
+  if (!schema) {
+    schema = z.lazy(() => z.strictObject(Object.fromEntries(keys.map((k) => [k, node(k, keys).optional()])))) as unknown as z.ZodType<Record<string, GridNode<Axis>>>;
+    levels.set(id, schema);
+  }
+  return schema;
+}
+
+/** A hyperparameter in a grid (or under a choice): its axis, or, for one of CONDITIONAL_KEYS, its choices with their own hyperparameters. */
+function node(key: HyperparameterKey, keys: readonly HyperparameterKey[]): z.ZodType<GridNode<Axis>> {
+  const leaf = axis(key);
+  const refused = (message: string) => z.unknown().superRefine((_, ctx) => ctx.addIssue({ code: 'custom', message }));
+  return byShape<GridNode<Axis>>((v) => {
+    switch (rawForm(v)) {
+      case 'conditional':
+        return CONDITIONAL_KEYS.includes(key)
+          ? conditionalSchema(level(keys), REGISTRY[key].value as z.ZodType<string>)
+          : refused(`only ${CONDITIONAL_KEYS.join(', ')} (and model) can have hyperparameters under their choices: ${key} takes ${REGISTRY[key].range === null ? 'a list' : 'a list or a range'}`);
+      case 'nested':
+        return refused('sweep\'s hyperparameters are flat: nested `parameters` are for a program\'s own');
+      default:
+        return leaf;
+    }
+  });
+}
 
 /** Keys each model kind understands in the grid. */
 export const KIND_AXES: Record<ModelKind, readonly string[]> = {
@@ -77,14 +116,25 @@ export const KIND_AXES: Record<ModelKind, readonly string[]> = {
 
 const modelAxis = z.union([
   list(REGISTRY.model.value),
-  z.strictObject({ ann: z.strictObject(axes('ann')).nullish(), cnn: z.strictObject(axes('cnn')).nullish() })
+  z.strictObject({ ann: level(kindKeys('ann')).nullish(), cnn: level(kindKeys('cnn')).nullish() })
     .refine((m) => Object.keys(m).length > 0, 'must name at least one model kind'),
 ]);
 
-const allAxes = Object.fromEntries(
-  HYPERPARAMETERS.filter((k) => k !== 'model').map((k) => [k, axis(k).optional()]),
-) as Record<string, z.ZodOptional<z.ZodType>>;
-const grid = z.strictObject({ ...allAxes, model: modelAxis.optional() }) as unknown as z.ZodType<GridSpec>;
+const SHARED_KEYS = HYPERPARAMETERS.filter((k) => k !== 'model');
+const grid = z.strictObject({
+  ...Object.fromEntries(SHARED_KEYS.map((k) => [k, node(k, SHARED_KEYS).optional()])),
+  model: modelAxis.optional(),
+}).superRefine((g, ctx) => {
+  // No hyperparameter twice in one configuration: at the grid's top, and in each kind's own sub-grid.
+  const { model, ...shared } = g as Record<string, unknown> & { model?: unknown };
+  const clashes = [
+    ...nameClashes(shared as Record<string, GridNode<Axis>>, ['grid']),
+    ...(model && !Array.isArray(model)
+      ? Object.entries(model as Record<string, Record<string, GridNode<Axis>> | null>).flatMap(([kind, sub]) => nameClashes(sub ?? {}, ['grid', 'model', kind]))
+      : []),
+  ];
+  for (const { path, problem } of clashes) ctx.addIssue({ code: 'custom', path: path.slice(1), params: { atKey: true }, message: problem });
+}) as unknown as z.ZodType<GridSpec>;
 
 // An optional key (see hyperparameters.ts) gets no default here: a spec that does not name it
 // leaves it out of its configurations, and their config ids stay what they were.
@@ -113,9 +163,27 @@ const metric = z.union([
   z.strictObject({ name: z.string(), goal: z.enum(GOALS, { error: 'must be maximize or minimize' }).optional() }),
 ], { error: 'must be a metric\'s name, or {name, goal}' });
 
+/** What TPE counts a failed trial (or, with `imputeWhileRunning`, a running one) as: W&B's `metric.impute`. */
+export const IMPUTES = ['latest', 'best', 'worst'] as const;
+export type Impute = (typeof IMPUTES)[number];
+
+/**
+ * The one metric of `metric:`, which may also carry W&B's `target` (the sweep ends once a trial
+ * reaches it) and `impute` / `imputeWhileRunning` (TPE's values for failed and running trials).
+ */
+const singleMetric = z.union([
+  z.string(),
+  z.strictObject({
+    name: z.string(), goal: z.enum(GOALS, { error: 'must be maximize or minimize' }).optional(),
+    target: z.number({ error: 'must be a number' }).refine(Number.isFinite, 'must be a finite number').optional(),
+    impute: z.enum(IMPUTES, { error: 'must be latest, best or worst' }).optional(),
+    imputeWhileRunning: z.enum(IMPUTES, { error: 'must be latest, best or worst' }).optional(),
+  }),
+], { error: 'must be a metric\'s name, or {name, goal}' });
+
 /** The spec's metric as an Objective, checked by the registry (for the user's code, a metric it reports); NEVER where it cannot be one. */
 function objective(
-  m: z.infer<typeof metric> | undefined, reported: boolean, ctx: z.RefinementCtx, at: (string | number)[] = ['metric'], several = false,
+  m: z.infer<typeof singleMetric> | undefined, reported: boolean, ctx: z.RefinementCtx, at: (string | number)[] = ['metric'], several = false,
 ): Objective {
   if (m === undefined) return DEFAULT_OBJECTIVE;
   const [name, goal] = typeof m === 'string' ? [m, undefined] : [m.name, m.goal];
@@ -171,6 +239,24 @@ function primary(list: readonly Objective[], es: { readonly type: string; readon
   return named;
 }
 
+/**
+ * `metric:`'s `target` and `impute`, as the spec keeps them; `impute` is refused where the
+ * method is not TPE, whose proposals are all it changes.
+ */
+function stopsAndImputes(m: z.infer<typeof singleMetric> | undefined, method: string, ctx: z.RefinementCtx): Pick<SweepSpec, 'target' | 'impute' | 'imputeWhileRunning'> {
+  if (m === undefined || typeof m === 'string') return {};
+  for (const key of ['impute', 'imputeWhileRunning'] as const) {
+    if (m[key] !== undefined && method !== 'tpe') {
+      ctx.addIssue({ code: 'custom', path: ['metric', key], message: `only TPE's proposals use \`${key}\` (this sweep's method is ${method})` });
+    }
+  }
+  return {
+    ...(m.target === undefined ? {} : { target: m.target }),
+    ...(m.impute === undefined ? {} : { impute: m.impute }),
+    ...(m.imputeWhileRunning === undefined ? {} : { imputeWhileRunning: m.imputeWhileRunning }),
+  };
+}
+
 /** The spec's `constraints:`, each parsed (src/spec/constraints.ts); refused in place where one is not a bound. */
 function constraintsOf(texts: readonly string[] | undefined, ctx: z.RefinementCtx): Constraint[] {
   return (texts ?? []).flatMap((text, i) => {
@@ -186,7 +272,7 @@ function constraintsOf(texts: readonly string[] | undefined, ctx: z.RefinementCt
 const specObject = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-"'),
   description: z.string().optional(),
-  metric: metric.optional(),
+  metric: singleMetric.optional(),
   /** Several objectives at once: a trial is ranked by the Pareto front it is on. */
   metrics: z.array(metric, { error: 'must be a list of metrics' }).min(2, 'lists a sweep\'s objectives when it has several: give two or more, or write `metric:` for one').optional(),
   /** Bounds on metrics or parameters, such as "params <= 200000": a trial that breaks one is infeasible. */
@@ -223,7 +309,7 @@ export const specSchema = specObject.transform((s, ctx): SweepSpec => {
   if (m !== undefined && ms !== undefined) ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'write `metric:` for one objective or `metrics:` for several, not both' });
   const list = ms !== undefined ? objectives(ms, code, ctx) : [objective(m, code, ctx)];
   const metric = primary(list, rest.search.earlyStopping as { type: string; metric?: unknown } | undefined, ctx);
-  const goals = { objectives: list, constraints: constraintsOf(cs, ctx) };
+  const goals = { objectives: list, constraints: constraintsOf(cs, ctx), ...stopsAndImputes(m, rest.search.method, ctx) };
   if (!code) {
     for (const [key, value] of [['command', command], ['collect', collect], ['trial', trial]] as const) {
       if (value !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `only a sweep of a program takes \`${key}\`: name it with \`program: train.py\`` });
@@ -275,6 +361,12 @@ export type SweepSpec = {
   objectives: readonly Objective[];
   /** Bounds a feasible trial keeps (none: every trial is feasible). */
   constraints: readonly Constraint[];
+  /** The metric's value at which the sweep ends: once a completed trial reaches it, no more trials start (W&B's `metric.target`). */
+  target?: number;
+  /** What TPE counts a failed trial as (W&B's `metric.impute`); unset, failed trials are left out, as Optuna leaves them. */
+  impute?: Impute;
+  /** What TPE counts a running trial as, where it has epochs (W&B's `impute_while_running`); unset, the constant liar's. */
+  imputeWhileRunning?: Impute;
   seed: number;
   data: DataSettings;
   train: z.infer<typeof train>;
@@ -285,7 +377,10 @@ export type SweepSpec = {
 export type SearchSettings = SweepSpec['search'];
 /** One hyperparameter's place in the grid: the values to try, the values with probabilities, or a range to draw from. */
 export type Axis = readonly unknown[] | Weighted | Range | NormalRange | BetaRange;
-/** The grid as validated: each hyperparameter's axis, and `model` as kinds or per-kind grids. */
-export type GridSpec = { [key: string]: Axis | undefined } & {
-  model?: ModelKind[] | Partial<Record<ModelKind, Record<string, Axis | undefined> | null>>;
+/**
+ * The grid as validated: each hyperparameter's axis (or, for one of CONDITIONAL_KEYS, its choices
+ * with their own grids), and `model` as kinds or per-kind grids.
+ */
+export type GridSpec = { [key: string]: GridNode<Axis> | undefined } & {
+  model?: ModelKind[] | Partial<Record<ModelKind, Record<string, GridNode<Axis> | undefined> | null>>;
 };

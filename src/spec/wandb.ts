@@ -41,10 +41,17 @@ export type WandbSpec = {
 const PASSED = ['name', 'description', 'seed', 'data', 'train', 'program', 'command', 'interpreter', 'collect', 'trial'];
 // W&B keys about launching its agents and where its runs are stored: sweep trains and records runs itself.
 const IGNORED = ['project', 'entity', 'job', 'image_uri', 'controller', 'apiVersion', 'kind'];
-const CONVERTED = ['method', 'metric', 'parameters', 'early_terminate', 'run_cap'];
-const UNHONOURED: Record<string, string> = {
-  metrics: 'cannot honour `metrics`: sweep optimises a single metric',
-  scheduler: 'cannot honour `scheduler`: sweep runs its own search',
+const CONVERTED = ['method', 'metric', 'metrics', 'scheduler', 'parameters', 'early_terminate', 'run_cap'];
+const UNHONOURED: Record<string, string> = {};
+
+/**
+ * `method: custom` with W&B's multi-objective `metrics:` (cfg.py, b1dfc5f): the search the
+ * scheduler's engine would run, as sweep's own. Optuna's `create_study` samples several
+ * objectives with NSGAIISampler by default; Ax is Bayesian, as TPE is.
+ */
+const CUSTOM_ENGINES: Record<string, { method: 'nsga2' | 'tpe'; why: string }> = {
+  optuna: { method: 'nsga2', why: 'Optuna\'s default sampler for several objectives, NSGAIISampler' },
+  ax: { method: 'tpe', why: 'Bayesian, as Ax\'s is' },
 };
 
 const METHODS = { grid: 'grid', random: 'random', bayes: 'tpe' } as const;
@@ -102,7 +109,7 @@ const RANGE_KEYS: Record<string, string> = { step: 'q', log: 'distribution' };
  * How a native grid axis was written in the W&B file, to map its paths back: `inverted` is
  * inv_log_uniform's range, whose native min comes from W&B's max (e^-max) and max from its min.
  */
-type Origin = { readonly name: string; readonly form: 'value' | 'values' | 'weighted' | 'range' | 'inverted' | 'enumerated' };
+type Origin = { readonly at: Path; readonly form: 'value' | 'values' | 'weighted' | 'range' | 'inverted' | 'enumerated' | 'nested' };
 
 const isMap = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -127,10 +134,14 @@ export function fromWandb(w: Raw, src: WandbSource): WandbSpec {
   }
   if (w.name === undefined) src.refuse(['name'], 'sweep needs a name: add `name: my-sweep` (letters, digits, ".", "_" or "-")');
 
-  const method = wandbMethod(w.method, src);
+  const custom = w.method === 'custom' ? wandbCustom(w, src) : undefined;
+  // A custom scheduler's search draws from the space as random and Bayesian search do.
+  const method = custom ? 'random' : wandbMethod(w.method, src);
   // A W&B sweep of a program (its `program:`) has parameters of the program's own; else they are sweep's hyperparameters.
   const free = w.program !== undefined;
-  const metric = wandbMetric(w, method, src, free);
+  if (w.metrics !== undefined && !custom) src.refuse(['metrics'], `\`metrics\` requires \`method: custom\` (got \`method: ${String(w.method)}\`), as W&B's cfg.py says: multi-objective optimization is only supported with a custom scheduler`);
+  if (w.scheduler !== undefined && !custom) src.refuse(['scheduler'], 'a scheduler is for `method: custom`');
+  const metric = custom ? undefined : wandbMetric(w, method, src, free);
   const { grid, origins, notes: parameterNotes } = wandbParameters(w.parameters, method, src, free);
   const earlyStopping = wandbEarlyTerminate(w.early_terminate, src);
   // W&B runs random and Bayesian search until someone stops it; sweep plans a number of trials.
@@ -141,23 +152,57 @@ export function fromWandb(w: Raw, src: WandbSource): WandbSpec {
   const raw: Raw = {};
   for (const key of PASSED) if (key in w) raw[key] = w[key];
   if (metric !== undefined) raw.metric = metric;
+  if (custom) raw.metrics = custom.metrics;
   raw.search = {
-    method: METHODS[method],
+    method: custom ? custom.method : METHODS[method],
     ...(w.run_cap === undefined ? {} : { trials: w.run_cap }),
     ...(earlyStopping === undefined ? {} : { earlyStopping }),
   };
   raw.grid = grid;
 
-  const notes = [...(ignored.length === 0 ? [] : [
+  const notes = [...(custom ? [`${src.file}: method custom with scheduler.engine ${custom.engine} runs as sweep's ${custom.method} (${CUSTOM_ENGINES[custom.engine].why})`] : []), ...(ignored.length === 0 ? [] : [
     `${src.file}: W&B key${ignored.length > 1 ? 's' : ''} ${ignored.join(', ')} ignored (sweep runs its own training and records its own results)`,
   ]), ...parameterNotes];
   return { raw, notes, origin: (path) => origin(path, origins) };
 }
 
+/**
+ * W&B's `method: custom` (cfg.py, schema.json at b1dfc5f): several objectives (`metrics:`, two
+ * or more, each a W&B metric) searched by a scheduler's engine, which sweep runs as its own
+ * search (CUSTOM_ENGINES); the scheduler's own code (`source`) and W&B's engine, which cfg.py
+ * does not let run `method: custom`, are refused, as is early_terminate beside a scheduler.
+ */
+function wandbCustom(w: Raw, src: WandbSource): { metrics: Raw[]; method: 'nsga2' | 'tpe'; engine: string } {
+  if (w.metrics === undefined) src.refuse(['method'], 'sweep runs method "custom" for W&B\'s multi-objective `metrics:` only: with one metric, use grid, random or bayes');
+  if (w.metric !== undefined) src.refuse(['metric'], '`metric` and `metrics` cannot both be set: use `metric` for a single objective, or `metrics` for multi-objective optimization (W&B\'s cfg.py)');
+  const s = w.scheduler;
+  if (!isMap(s) || s.engine === undefined) src.refuse(s === undefined ? ['method'] : ['scheduler'], 'method custom needs a `scheduler: {engine: optuna}` (or ax): its engine says how to search');
+  for (const key of Object.keys(s)) {
+    if (key !== 'engine') src.refuse(['scheduler'], `cannot honour scheduler.${key}: sweep runs its own search, not a scheduler's code`, key);
+  }
+  if (s.engine === 'wandb') src.refuse(['scheduler', 'engine'], '`scheduler.engine: wandb` does not support `method: custom` (W&B\'s cfg.py): use optuna or ax');
+  if (typeof s.engine !== 'string' || !(s.engine in CUSTOM_ENGINES)) src.refuse(['scheduler', 'engine'], 'must be optuna, ax or wandb');
+  if (w.early_terminate !== undefined) src.refuse(['early_terminate'], '`early_terminate` cannot be used together with `scheduler` (W&B\'s cfg.py): early termination is the scheduler\'s own');
+  if (!Array.isArray(w.metrics) || w.metrics.length < 2) src.refuse(['metrics'], 'must list two or more metrics, each {name, goal}');
+  const metrics = (w.metrics as unknown[]).map((m, i) => {
+    if (!isMap(m) || typeof m.name !== 'string') src.refuse(['metrics', i], 'must be a metric: {name, goal}');
+    for (const key of Object.keys(m)) {
+      if (key === 'target' || key === 'impute' || key === 'impute_while_running') {
+        src.refuse(['metrics', i], `cannot honour \`${key}\` in a list of several objectives: it is a single metric's`, key);
+      }
+      if (key !== 'name' && key !== 'goal') src.refuse(['metrics', i], `unknown key "${key}" (a metric has name and goal)`, key);
+    }
+    if (m.goal !== undefined && m.goal !== 'minimize' && m.goal !== 'maximize') src.refuse(['metrics', i, 'goal'], 'must be minimize or maximize');
+    // W&B's goal defaults to minimize (schema.json).
+    return { name: m.name, goal: m.goal ?? 'minimize' };
+  });
+  const engine = s.engine as string;
+  return { metrics, method: CUSTOM_ENGINES[engine].method, engine };
+}
+
 /** W&B's method, checked: grid, random or bayes. */
 function wandbMethod(m: unknown, src: WandbSource): WandbMethod {
   if (m === undefined) src.refuse(['method'], 'a W&B sweep needs `method`: grid, random or bayes');
-  if (m === 'custom') src.refuse(['method'], 'cannot honour method "custom": sweep runs grid, random or bayes (as TPE)');
   if (typeof m !== 'string' || !(m in METHODS)) src.refuse(['method'], 'must be grid, random or bayes');
   return m as WandbMethod;
 }
@@ -178,11 +223,14 @@ function wandbMetric(w: Raw, method: WandbMethod, src: WandbSource, free: boolea
   }
   if (!isMap(m)) src.refuse(['metric'], `must be a mapping: ${shape}`);
   for (const key of Object.keys(m)) {
-    if (key === 'target') src.refuse(['metric'], 'cannot honour `target`: sweep runs every trial it plans, it does not stop at a value', key);
-    if (key === 'impute' || key === 'impute_while_running') {
-      src.refuse(['metric'], `cannot honour \`${key}\`: sweep's TPE leaves failed trials out and counts running ones as worse, it imputes no value`, key);
+    if (!['name', 'goal', 'target', 'impute', 'impute_while_running'].includes(key)) {
+      src.refuse(['metric'], `unknown key "${key}" (a metric has name, goal, target, impute and impute_while_running)`, key);
     }
-    if (key !== 'name' && key !== 'goal') src.refuse(['metric'], `unknown key "${key}" (a metric has name and goal)`, key);
+  }
+  if (m.target !== undefined && (typeof m.target !== 'number' || !Number.isFinite(m.target))) src.refuse(['metric', 'target'], 'must be a number');
+  for (const key of ['impute', 'impute_while_running'] as const) {
+    const allowed = key === 'impute' ? ['latest', 'best', 'worst'] : ['latest', 'best', 'worst', 'false'];
+    if (m[key] !== undefined && !allowed.includes(m[key] as string)) src.refuse(['metric', key], `must be ${allowed.join(', ')}`);
   }
   if (typeof m.name !== 'string') src.refuse(m.name === undefined ? ['metric'] : ['metric', 'name'], `needs a metric's name: ${shape}`);
   // Said before the rest of the file is read: it is why most W&B files written for a script of one's own cannot run here.
@@ -194,10 +242,22 @@ function wandbMetric(w: Raw, method: WandbMethod, src: WandbSource, free: boolea
   if (m.goal === undefined && wanted === 'maximize') {
     src.refuse(['metric'], `sweep can only maximize ${m.name as string}, not minimize it (W&B's goal defaults to minimize): write \`goal: maximize\``);
   }
-  return { name: m.name, goal: m.goal ?? 'minimize' };
+  // schema.json: impute defaults to worst, impute_while_running to false; only Bayesian search uses them (bayes_search.py).
+  const whileRunning = m.impute_while_running === undefined || m.impute_while_running === 'false' ? undefined : m.impute_while_running;
+  return {
+    name: m.name, goal: m.goal ?? 'minimize',
+    ...(m.target === undefined ? {} : { target: m.target }),
+    ...(method === 'bayes' ? { impute: m.impute ?? 'worst', ...(whileRunning === undefined ? {} : { imputeWhileRunning: whileRunning }) } : {}),
+  };
 }
 
-/** The native grid for W&B's `parameters`, with where each axis came from. */
+/**
+ * The native grid for W&B's `parameters`, with where each axis came from (keyed by its native
+ * path under `grid`, see originKey). A program's parameter may nest (W&B's param_dict: a mapping
+ * whose only key is `parameters`): it becomes a native nested parameter, each field drawn on its
+ * own as params.py's HyperParameterSet draws the leaves it unnests, the program given one mapping
+ * (params.py's `to_config` renests them under one top-level `{value: {...}}`).
+ */
 function wandbParameters(
   p: unknown, method: WandbMethod, src: WandbSource, free: boolean,
 ): { grid: Raw; origins: Map<string, Origin>; notes: string[] } {
@@ -205,28 +265,41 @@ function wandbParameters(
   if (!isMap(p) || Object.keys(p).length === 0) {
     src.refuse(['parameters'], 'must map hyperparameter names to `value`, `values`, or a `distribution` with `min` and `max`');
   }
-  const grid: Raw = {};
   const origins = new Map<string, Origin>();
   const notes: string[] = [];
-  for (const [name, cfg] of Object.entries(p)) {
-    if (isMap(cfg) && 'parameters' in cfg) {
-      src.refuse(['parameters', name], 'cannot honour nested parameters: sweep\'s hyperparameters are flat', 'parameters');
+  const level = (params: Raw, at: Path, gridAt: Path): Raw => {
+    const grid: Raw = {};
+    const names = new Map<string, string>();
+    for (const [name, cfg] of Object.entries(params)) {
+      if (isMap(cfg) && 'parameters' in cfg) {
+        if (!free) src.refuse([...at, name], 'cannot honour nested parameters: sweep\'s hyperparameters are flat (a program\'s own parameters may nest)', 'parameters');
+        for (const k of Object.keys(cfg)) if (k !== 'parameters') src.refuse([...at, name], `unknown key "${k}": a nested parameter takes only \`parameters\``, k);
+        if (!isMap(cfg.parameters) || Object.keys(cfg.parameters).length === 0) src.refuse([...at, name, 'parameters'], 'must map each nested parameter\'s name to `value`, `values`, or a `distribution`');
+        grid[name] = { parameters: level(cfg.parameters, [...at, name, 'parameters'], [...gridAt, name, 'parameters']) };
+        origins.set(originKey([...gridAt, name]), { at: [...at, name], form: 'nested' });
+        continue;
+      }
+      // A program's parameters keep the file's names; sweep's own hyperparameters are looked up.
+      const key = free ? name : NAMES.get(name);
+      if (key === undefined) {
+        const known = HYPERPARAMETERS.map((k) => REGISTRY[k].column).join(', ');
+        src.refuse(at, `unknown hyperparameter "${name}": sweep has ${known} (or their camelCase keys)`, name);
+      }
+      const before = names.get(key);
+      if (before !== undefined) src.refuse(at, `"${name}" is "${before}" again`, name);
+      if (!isMap(cfg)) src.refuse([...at, name], 'must be a mapping: `value`, `values`, or a `distribution` with `min` and `max`');
+      const { axis, form } = wandbParameter(name, free ? null : key as HyperparameterKey, cfg, method, src, notes, [...at, name]);
+      grid[key] = axis;
+      names.set(key, name);
+      origins.set(originKey([...gridAt, key]), { at: [...at, name], form });
     }
-    // A program's parameters keep the file's names; sweep's own hyperparameters are looked up.
-    const key = free ? name : NAMES.get(name);
-    if (key === undefined) {
-      const known = HYPERPARAMETERS.map((k) => REGISTRY[k].column).join(', ');
-      src.refuse(['parameters'], `unknown hyperparameter "${name}": sweep has ${known} (or their camelCase keys)`, name);
-    }
-    const before = origins.get(key);
-    if (before !== undefined) src.refuse(['parameters'], `"${name}" is "${before.name}" again`, name);
-    if (!isMap(cfg)) src.refuse(['parameters', name], 'must be a mapping: `value`, `values`, or a `distribution` with `min` and `max`');
-    const { axis, form } = wandbParameter(name, free ? null : key as HyperparameterKey, cfg, method, src, notes);
-    grid[key] = axis;
-    origins.set(key, { name, form });
-  }
-  return { grid, origins, notes };
+    return grid;
+  };
+  return { grid: level(p, ['parameters'], []), origins, notes };
 }
+
+/** How origins key a native path under `grid`. */
+const originKey = (path: Path) => JSON.stringify(path.map(String));
 
 /**
  * One parameter as a native axis: a list (value, values, or a grid's enumerated range), values
@@ -234,9 +307,8 @@ function wandbParameters(
  * params.py's `HyperParameter.ppf`, and the native axis draws the same (src/search/random.ts).
  */
 function wandbParameter(
-  name: string, key: HyperparameterKey | null, cfg: Raw, method: WandbMethod, src: WandbSource, notes: string[],
+  name: string, key: HyperparameterKey | null, cfg: Raw, method: WandbMethod, src: WandbSource, notes: string[], at: Path,
 ): { axis: unknown; form: Origin['form'] } {
-  const at = ['parameters', name];
   const d = cfg.distribution ?? inferred(cfg, at, src);
   // Point at `distribution` where it is written; an inferred one is the parameter's.
   const dAt = cfg.distribution === undefined ? at : [...at, 'distribution'];
@@ -325,7 +397,7 @@ function wandbParameter(
   const values = EXPONENTS[dist];
   if (values !== undefined) {
     const [lo, hi] = dist === 'inv_log_uniform' ? ['-max', '-min'] : ['min', 'max'];
-    notes.push(`${src.file}: parameters.${name} is ${dist}, whose min and max are natural-log exponents (it draws from e^${lo} to e^${hi}); W&B's validator flags it: ${values} takes the values themselves`);
+    notes.push(`${src.file}: ${at.map(String).join('.')} is ${dist}, whose min and max are natural-log exponents (it draws from e^${lo} to e^${hi}); W&B's validator flags it: ${values} takes the values themselves`);
   }
   // log_uniform and q_log_uniform take natural-log exponents: their bounds are e^min and e^max.
   // inv_log_uniform draws exp(-U(min, max)) (params.py's inv_log_uniform_v1_ppf), log-uniform over [e^-max, e^-min];
@@ -395,11 +467,21 @@ function origin(path: Path, origins: ReadonlyMap<string, Origin>): Path {
     return ['early_terminate', ...(rest.length === 0 ? [] : [wandbKey ?? rest[0]]), ...rest.slice(1)];
   }
   if (head !== 'grid') return path;
-  const o = key === undefined ? undefined : origins.get(String(key));
+  // The longest native path with an origin: a nested parameter's field before the parameter itself.
+  const under = path.slice(1);
+  let i = under.length;
+  while (i > 0 && !origins.has(originKey(under.slice(0, i)))) i--;
+  const o = origins.get(originKey(under.slice(0, i)));
   if (o === undefined) return ['parameters'];
-  const at = ['parameters', o.name];
-  if (rest.length === 0) return at;
-  switch (o.form) {
+  const at = o.at;
+  const tail = under.slice(i);
+  if (tail.length === 0) return at;
+  return fromNative(at, o.form, tail);
+}
+
+/** The W&B path below a parameter (at `at`) for the native path `rest` below its axis, written as `form`. */
+function fromNative(at: Path, form: Origin['form'], rest: Path): Path {
+  switch (form) {
     case 'values':
       return [...at, 'values', ...rest];
     case 'weighted':
@@ -413,5 +495,8 @@ function origin(path: Path, origins: ReadonlyMap<string, Origin>): Path {
     case 'enumerated':
       // Values run from min up, so a bad first one is min's fault and a bad later one max's.
       return [...at, rest[0] === 0 ? 'min' : 'max'];
+    case 'nested':
+      // `parameters` and a field's name, as the W&B file writes them (a field with an origin was found above).
+      return [...at, ...rest];
   }
 }

@@ -90,9 +90,11 @@ export class SqlStore implements Store {
   async proposeTrial(
     sweepId: number, seed: number, data: DataSettings,
     propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined,
+    options: { readonly spans?: boolean } = {},
   ): Promise<TrialRecord | undefined> {
     return this.d.transaction({ proposals: sweepId }, function* () {
-      const rows = yield* withObjectives(yield* all<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} ORDER BY number`), sweepId);
+      let rows = yield* withObjectives(yield* all<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} ORDER BY number`), sweepId);
+      if (options.spans) rows = yield* withSpans(rows, sweepId);
       const trial = propose(rows, rows.length === 0 ? 0 : rows[rows.length - 1].number + 1);
       if (!trial || (yield* insertTrials(sweepId, seed, JSON.stringify(data), [trial])) === 0) return undefined;
       return toTrial((yield* first<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} AND config_id = ${trial.configId}`))!);
@@ -277,8 +279,8 @@ export class SqlStore implements Store {
     });
   }
 
-  async rankFronts(sweepId: number, names: readonly string[], rank: (trials: readonly FrontInput[]) => readonly FrontRow[]): Promise<void> {
-    await this.d.transaction({ proposals: sweepId }, function* () {
+  async rankFronts(sweepId: number, names: readonly string[], rank: (trials: readonly FrontInput[]) => readonly FrontRow[]): Promise<readonly FrontRow[]> {
+    return this.d.transaction({ proposals: sweepId }, function* () {
       const done = sql`t.sweep_id = ${sweepId} AND t.status = 'completed'`;
       const trials = yield* withObjectives(yield* all<TrialRow>(sql`SELECT * FROM trials t WHERE ${done} ORDER BY t.number`), sweepId);
       const named = new Map<number, Record<string, number>>();
@@ -299,20 +301,26 @@ export class SqlStore implements Store {
       yield* exec(sql`DELETE FROM trial_fronts WHERE trial_id IN (SELECT id FROM trials WHERE sweep_id = ${sweepId})`);
       yield* insert('trial_fronts', ['trial_id', 'front', 'violation', 'broken'],
         ranked.map((r) => [r.trialId, r.front, r.violation, r.broken.length > 0 ? JSON.stringify(r.broken.map((b) => ({ ...b, by: Number.isFinite(b.by) ? b.by : null }))) : null]));
+      failpoint('fronts-write');
+      return ranked;
     });
   }
 
   /** The trials and their epochs in one snapshot: a trial completed meanwhile is seen whole or not at all. */
   async snapshot(sweepId: number): Promise<TrialSnapshot[]> {
-    const { trials, epochs } = await this.d.transaction('read', function* () {
+    const { trials, epochs, fronts } = await this.d.transaction('read', function* () {
       const trials = yield* all<TrialRow>(ranked(sweepId));
       const epochs = yield* epochsOf(sql`JOIN trials t ON t.id = e.trial_id WHERE t.sweep_id = ${sweepId}`);
-      return { trials, epochs };
+      const fronts = new Map((yield* all<{ trial_id: number; front: number; violation: number }>(sql`
+        SELECT f.trial_id, f.front, f.violation FROM trial_fronts f JOIN trials t ON t.id = f.trial_id WHERE t.sweep_id = ${sweepId}`))
+        .map((f) => [f.trial_id, f]));
+      return { trials, epochs, fronts };
     });
     return trials.map((t) => ({
       id: t.id, configId: t.config_id, config: parseConfig(t.config_json), status: t.status,
       backend: t.backend, epochs: epochs.get(t.id) ?? [], valAccuracy: t.val_accuracy, valLoss: t.val_loss,
       testAccuracy: t.test_accuracy, seconds: t.seconds, startedAt: t.started_at, error: t.error, metricValue: t.metric_value,
+      ...(fronts.has(t.id) ? { front: fronts.get(t.id)!.front, feasible: fronts.get(t.id)!.violation === 0 } : {}),
     }));
   }
 
@@ -592,6 +600,18 @@ function* withObjectives(rows: readonly TrialRow[], sweepId: number): Steps<Tria
     const f = fronts.get(row.id);
     return { ...t, ...(v && row.status === 'completed' ? { objectiveValues: v } : {}), ...(f ? { front: f.front, violation: f.violation, broken: f.broken ? JSON.parse(f.broken) : [] } : {}) };
   });
+}
+
+/** `trials` (of `sweepId`), each that recorded a value of the sweep's metric with its lowest, highest and last (by step). */
+function* withSpans(trials: readonly TrialRecord[], sweepId: number): Steps<TrialRecord[]> {
+  const spans = new Map<number, { min: number; max: number; last: number }>();
+  for (const r of yield* all<{ trial_id: number; value: number }>(sql`
+    SELECT m.trial_id, m.value FROM trial_metrics m JOIN trials t ON t.id = m.trial_id JOIN sweeps s ON s.id = t.sweep_id
+    WHERE t.sweep_id = ${sweepId} AND m.name = s.metric AND m.value IS NOT NULL ORDER BY m.trial_id, m.step`)) {
+    const s = spans.get(r.trial_id);
+    spans.set(r.trial_id, s ? { min: Math.min(s.min, r.value), max: Math.max(s.max, r.value), last: r.value } : { min: r.value, max: r.value, last: r.value });
+  }
+  return trials.map((t) => (spans.has(t.id) ? { ...t, metricSpan: spans.get(t.id)! } : t));
 }
 
 /** Sets the trial's `metric_value`: its sweep's metric at its last epoch. */

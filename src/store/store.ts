@@ -67,6 +67,8 @@ export interface Store {
   proposeTrial(
     sweepId: number, seed: number, data: DataSettings,
     propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined,
+    /** `spans`: give each trial its `metricSpan` (what imputing a failed trial's value needs). */
+    options?: { readonly spans?: boolean },
   ): Promise<TrialRecord | undefined>;
   /** Puts this sweep's failed trials back in the queue; returns how many. */
   retryFailed(sweepId: number): Promise<number>;
@@ -122,7 +124,7 @@ export interface Store {
    * constraints bound), asks `rank`, and replaces the sweep's `trial_fronts` with its answer, in
    * one transaction, so that fronts written by two workers at once are each whole.
    */
-  rankFronts(sweepId: number, names: readonly string[], rank: (trials: readonly FrontInput[]) => readonly FrontRow[]): Promise<void>;
+  rankFronts(sweepId: number, names: readonly string[], rank: (trials: readonly FrontInput[]) => readonly FrontRow[]): Promise<readonly FrontRow[]>;
 
   // --- Reads: parsed domain objects, never rows ---
 

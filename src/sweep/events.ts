@@ -21,6 +21,8 @@ export type SweepEvent =
       /** Pruned: the decision that stopped it, after `epoch`. */
       pruned?: EpochDecision & { epoch: number };
     }
+  /** A sweep of several objectives or with constraints, its completed trials ranked again (after each completes): every ranked trial's front. */
+  | { type: 'fronts'; fronts: readonly { readonly trialId: number; readonly front: number; readonly feasible: boolean }[] }
   | { type: 'end'; summary: SweepResult };
 
 /** The best trial so far: `score` ranks (higher is better), `value` is the metric as recorded (a loss stays a loss). */
@@ -42,4 +44,6 @@ export type SweepResult = {
    * 5): how many. Their trials are recorded failed; the rest wait, pending.
    */
   gaveUpAfter?: number;
+  /** Set where a completed trial reached the spec's `metric.target` (now or before this run): no more trials were started. */
+  reachedTarget?: { readonly trialId: number; readonly value: number };
 };

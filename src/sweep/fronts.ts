@@ -8,8 +8,10 @@ import { minimized } from '../pareto/minimized.js';
 import { nonDominatedRanks } from '../pareto/sort.js';
 import type { Constraint } from '../spec/constraints.js';
 import { evaluateConstraints } from '../spec/constraints.js';
+import { gridEntries } from '../spec/conditional.js';
 import type { SweepSpec } from '../spec/schema.js';
 import type { FrontInput, FrontRow, Store } from '../store/store.js';
+import type { SweepEvent } from './events.js';
 
 /** Whether a sweep's trials are ranked into fronts: it has several objectives, or constraints. */
 export function hasFronts(spec: Pick<SweepSpec, 'objectives' | 'constraints'>): boolean {
@@ -19,15 +21,20 @@ export function hasFronts(spec: Pick<SweepSpec, 'objectives' | 'constraints'>): 
 /**
  * The fronts of `trials` under `objectives` and `constraints`: each trial's violation (a bound
  * on an objective reads the objective's value, any other the value the store gave by name; a
- * missing value breaks its bound without limit), then constrained non-dominated sorting.
+ * missing value breaks its bound without limit, but for a parameter in `conditional`, which bounds
+ * it only where it exists), then constrained non-dominated sorting.
  */
 export function rankTrials(
   objectives: readonly Objective[], constraints: readonly Constraint[], trials: readonly FrontInput[],
+  conditional: ReadonlySet<string> = new Set(),
 ): FrontRow[] {
-  const evaluated = trials.map((t) => evaluateConstraints(constraints, (name) => {
-    const i = objectives.findIndex((o) => o.name === name);
-    return (i >= 0 ? t.values[i] : t.named[name]) ?? undefined;
-  }));
+  const evaluated = trials.map((t) => evaluateConstraints(
+    constraints.filter((c) => !(conditional.has(c.name) && t.named[c.name] == null)),
+    (name) => {
+      const i = objectives.findIndex((o) => o.name === name);
+      return (i >= 0 ? t.values[i] : t.named[name]) ?? undefined;
+    },
+  ));
   const fronts = nonDominatedRanks(trials.map((t, k) => ({
     values: objectives.map((o, i) => minimized(o.goal, t.values[i])),
     violation: evaluated[k].violation,
@@ -35,10 +42,13 @@ export function rankTrials(
   return trials.map((t, k) => ({ trialId: t.trialId, front: fronts[k], violation: evaluated[k].violation, broken: evaluated[k].broken }));
 }
 
-/** Ranks the sweep's completed trials into fronts in the store (nothing where it has none to rank). */
-export async function updateFronts(store: Store, sweepId: number, spec: Pick<SweepSpec, 'objectives' | 'constraints'>): Promise<void> {
-  if (!hasFronts(spec)) return;
+/** Ranks the sweep's completed trials into fronts in the store: the fronts, as an event for the views (null where the sweep has none). */
+export async function updateFronts(store: Store, sweepId: number, spec: Pick<SweepSpec, 'objectives' | 'constraints' | 'code'>): Promise<SweepEvent | null> {
+  if (!hasFronts(spec)) return null;
   const objectiveNames = new Set(spec.objectives.map((o) => o.name));
   const names = [...new Set(spec.constraints.map((c) => c.name))].filter((n) => !objectiveNames.has(n));
-  await store.rankFronts(sweepId, names, (trials) => rankTrials(spec.objectives, spec.constraints, trials));
+  // A conditional parameter of the user's code is bounded where it exists: a trial under another choice meets its bounds.
+  const conditional = new Set([...gridEntries(spec.code?.grid ?? {})].filter((e) => e.conditional && !e.field).map((e) => e.name));
+  const rows = await store.rankFronts(sweepId, names, (trials) => rankTrials(spec.objectives, spec.constraints, trials, conditional));
+  return { type: 'fronts', fronts: rows.map((r) => ({ trialId: r.trialId, front: r.front, feasible: r.violation === 0 })) };
 }

@@ -24,7 +24,7 @@ export function nextTrial(o: NextTrialOptions): () => Promise<Claim | undefined>
   return async () => {
     const queued = await store.claimNext(sweepId, owner, eligible);
     if (queued || !strategy.propose) return queued;
-    const added = await store.proposeTrial(sweepId, o.seed, o.data, (t, n) => strategy.propose!(t, n));
+    const added = await store.proposeTrial(sweepId, o.seed, o.data, (t, n) => strategy.propose!(t, n), { spans: strategy.spans });
     if (added) {
       eligible.push(added.configId);
     } else {

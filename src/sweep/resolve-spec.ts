@@ -8,8 +8,8 @@ import type { DatasetInfo } from '../data/dataset.js';
 import { DEFAULT_DATASET } from '../data/registry.js';
 import { splitSizes } from '../data/split.js';
 import { UserError } from '../errors.js';
-import { kindAxes, valuesOf } from '../spec/axes.js';
-import type { DataSettings, Pooling, SweepSpec, Weighted } from '../spec/schema.js';
+import { combinations, kindAxes } from '../spec/axes.js';
+import type { DataSettings, Pooling, SweepSpec } from '../spec/schema.js';
 import { inputProblem } from '../train/input-fit.js';
 
 /**
@@ -37,13 +37,14 @@ export function resolveData(data: DataSettings, info: DatasetInfo, file: string)
 function checkModelsFit(spec: SweepSpec, info: DatasetInfo, file: string): void {
   for (const { kind, axes } of kindAxes(spec)) {
     if (kind !== 'ann' && kind !== 'cnn') continue;
-    // filters and pooling are lists (with probabilities or not), never ranges (their registry entries take none).
-    for (const filters of valuesOf((axes.filters ?? []) as readonly unknown[] | Weighted) as number[][]) {
-      for (const pooling of valuesOf((axes.pooling ?? []) as readonly unknown[] | Weighted) as Pooling[]) {
-        const problem = inputProblem({ model: kind, filters, pooling }, info.shape);
-        if (problem) {
-          throw new UserError(`${file}: filters [${filters.join(', ')}] with pooling ${pooling} do not fit the ${info.shape.slice(0, 2).join('×')} images of ${info.label}: ${problem}`);
-        }
+    // filters and pooling are lists (with probabilities or not), never ranges (their registry entries take none);
+    // under a choice (pooling: {none: {filters: …}}) only the combinations the grid has.
+    for (const c of combinations(axes, ['filters', 'pooling'])) {
+      if (c.filters === undefined || c.pooling === undefined) continue;
+      const [filters, pooling] = [c.filters as number[], c.pooling as Pooling];
+      const problem = inputProblem({ model: kind, filters, pooling }, info.shape);
+      if (problem) {
+        throw new UserError(`${file}: filters [${filters.join(', ')}] with pooling ${pooling} do not fit the ${info.shape.slice(0, 2).join('×')} images of ${info.label}: ${problem}`);
       }
     }
   }

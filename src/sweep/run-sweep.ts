@@ -84,7 +84,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   if (o.retryFailed) await store.retryFailed(sweepId);
   await store.releaseExpired(sweepId);
   // Fronts a crash left behind the trials that completed are made whole before anything runs.
-  await updateFronts(store, sweepId, spec);
+  const fronts = await updateFronts(store, sweepId, spec);
 
   const all = await store.trials(sweepId);
   // The trials this run may claim: the spec's list; with a strategy that proposes as it goes
@@ -107,6 +107,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     notInGrid: tally.result.notInGrid, workers, trainSamples: spec.code ? 0 : splitSizes(spec.data).train,
     trials: (await store.snapshot(sweepId)).filter((t) => inGrid.has(t.configId)),
   });
+  if (fronts) emit(fronts);
 
   // The user's stop, or a write that failed (disk full): either way no new trial starts.
   const stop = new AbortController();
@@ -119,7 +120,10 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     stop.abort();
   };
   let gaveUp: number | undefined;
-  if (todo > 0 && !stop.signal.aborted) {
+  // A sweep whose target a trial reached has ended (W&B's metric.target): it starts nothing, now or later.
+  const hit = rows.find((r) => r.status === 'completed' && reachesTarget(spec, r.metricValue));
+  let reached = hit ? { trialId: hit.id, value: hit.metricValue! } : undefined;
+  if (todo > 0 && !stop.signal.aborted && !reached) {
     const owner = ownerToken();
     const runner = makeRunner(o, workers);
     // Three beats to a lease, every 5 s at most: one lost beat never costs a healthy worker its trial.
@@ -135,7 +139,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     };
     const worker = async (): Promise<void> => {
       // Giving up starts no new trial; those running finish (a stop would interrupt them).
-      while (!stop.signal.aborted && gaveUp === undefined) {
+      while (!stop.signal.aborted && gaveUp === undefined && reached === undefined) {
         // Crash point before each claim; the first is at startup: the sweep and its trials recorded, none claimed.
         failpoint('before-claim');
         const claim = await next();
@@ -143,7 +147,11 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
         tally.started(claim.trial);
         const end = await runTrial(claim, context);
         tally.ended(claim.trial, end);
-        if (end.status === 'completed') await updateFronts(store, sweepId, spec);
+        if (end.status === 'completed') {
+          const ranked = await updateFronts(store, sweepId, spec);
+          if (ranked) emit(ranked);
+          if (reachesTarget(spec, end.value)) reached ??= { trialId: claim.trial.id, value: end.value };
+        }
         // Code that cannot run fails every trial alike: after the first few, no more are started.
         const { completed, failed, pruned } = tally.result;
         if (giveUpAfter > 0 && completed + pruned === 0 && failed >= giveUpAfter && gaveUp === undefined) gaveUp = failed;
@@ -158,7 +166,13 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   o.signal?.removeEventListener('abort', onAbort);
   if (fatal) throw fatal;
   const result = tally.finish((performance.now() - started) / 1000);
-  return gaveUp === undefined ? result : { ...result, gaveUpAfter: gaveUp };
+  return { ...result, ...(gaveUp === undefined ? {} : { gaveUpAfter: gaveUp }), ...(reached === undefined ? {} : { reachedTarget: reached }) };
+}
+
+/** Whether `value` of the sweep's metric reaches the spec's target (at least it where maximized, at most where minimized). */
+export function reachesTarget(spec: Pick<SweepSpec, 'target' | 'metric'>, value: number | null | undefined): boolean {
+  if (spec.target === undefined || value === null || value === undefined || !Number.isFinite(value)) return false;
+  return spec.metric.goal === 'maximize' ? value >= spec.target : value <= spec.target;
 }
 
 /** What trains this sweep's trials: the user's program or objective module, or the worker pool on the sweep's data. */

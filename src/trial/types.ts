@@ -128,6 +128,8 @@ export type TrialRecord = {
   /** Its Pareto front (1: the first) and summed constraint violation (0: feasible), in a sweep of several objectives or with constraints; absent until ranked. */
   front?: number;
   violation?: number;
+  /** Its recorded values of the sweep's metric (lowest, highest, last), where `proposeTrial` was asked for them (W&B's impute). */
+  metricSpan?: { readonly min: number; readonly max: number; readonly last: number };
   /** The constraints it breaks, each by how much (null: its value was missing). */
   broken?: readonly { readonly text: string; readonly by: number | null }[];
   weightsSha256: string | null;
@@ -144,6 +146,9 @@ export type TrialSnapshot = {
   seconds: number | null; startedAt: string | null; error: string | null;
   /** As TrialRecord's: the sweep's metric for this trial, what it is ranked by. */
   metricValue: number | null;
+  /** In a sweep of several objectives or with constraints, once ranked: its Pareto front (1: the first) and whether it meets every constraint. */
+  front?: number;
+  feasible?: boolean;
 };
 
 /** A trained model in the TensorFlow.js layers format: `model.json`'s text and `weights.bin`'s bytes. */

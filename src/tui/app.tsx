@@ -11,7 +11,7 @@ import { RunningTrials } from './running-trials.js';
 import { Summary } from './summary.js';
 import { useTerminalSize } from './use-terminal-size.js';
 import { useViewState } from './use-view-state.js';
-import { best, distinguishing, score, stats } from './view-state.js';
+import { best, distinguishing, rankedTrials, stats } from './view-state.js';
 import type { ViewStore } from './view-store.js';
 
 type Props = {
@@ -29,7 +29,7 @@ export function App({ store, onQuit, onInterrupt }: Props) {
   const [sort, setSort] = useState<SortKey>('score');
   const [offset, setOffset] = useState(0);
   const keys = distinguishing(s);
-  const ranked = s.trials.filter((t) => t.status === 'completed').sort((a, b) => score(s, b) - score(s, a) || a.id - b.id);
+  const ranked = rankedTrials(s);
   const running = s.trials.filter((t) => t.status === 'running');
   const failed = s.trials.filter((t) => t.status === 'failed');
   const pruned = s.trials.filter((t) => t.status === 'pruned');

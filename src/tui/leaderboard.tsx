@@ -53,13 +53,20 @@ export function sortTrials(ranked: readonly TrialSnapshot[], sort: SortKey): Tri
   });
 }
 
-/** Completed trials ranked by the sweep's metric, fitted to the terminal; the best row stands out. */
+/**
+ * Completed trials ranked by the sweep's metric (or by front, then metric), fitted to the
+ * terminal; the best row stands out, or every row of the first front.
+ */
 export function Leaderboard({ ranked, keys, metric, sort, offset, width, height }: Props) {
   const rankOf = new Map(ranked.map((t, i) => [t.id, i + 1]));
   const rows = sortTrials(ranked, sort);
   const code = ranked.some((t) => isCodeConfig(t.config));
+  // A sweep ranked into Pareto fronts: each trial's front, the first (feasible) marked.
+  const fronts = ranked.some((t) => t.front !== undefined);
+  const firstFront = (t: TrialSnapshot) => t.front === 1 && t.feasible !== false;
   const columns: Column[] = [
     { title: '#', sortKey: 'score', align: 'right', cell: (_t, r) => String(r) },
+    ...(fronts ? [{ title: 'front', align: 'right', cell: (t) => (t.front === undefined ? '-' : `${firstFront(t) ? '*' : t.feasible === false ? '✗' : ''}${t.front}`) } satisfies Column] : []),
     { title: 'trial', align: 'right', cell: (t) => String(t.id) },
     ...keys.map((k): Column => ({ title: labelOf(k), sortKey: `param:${k}`, align: 'left', cell: (t) => formatValue(paramsOf(t.config)[k]) })),
     ...(code ? [
@@ -87,6 +94,7 @@ export function Leaderboard({ ranked, keys, metric, sort, offset, width, height 
   const visible = rows.slice(start, start + Math.max(1, height));
   const more = rows.length - visible.length;
   const bestId = ranked[0]?.id;
+  const stands = (t: TrialSnapshot) => (fronts ? firstFront(t) : t.id === bestId);
   return (
     <Box flexDirection="column">
       <Text bold>Leaderboard</Text>
@@ -95,7 +103,7 @@ export function Leaderboard({ ranked, keys, metric, sort, offset, width, height 
           <Text underline>{line(shown.map(title))}</Text>
           {visible.map((t) => {
             const text = line(shown.map((c) => c.cell(t, rankOf.get(t.id)!)));
-            return t.id === bestId
+            return stands(t)
               ? <Text key={t.id} bold color="green">{text}</Text>
               : <Text key={t.id}>{text}</Text>;
           })}

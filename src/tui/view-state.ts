@@ -86,6 +86,16 @@ export function reduce(s: ViewState, a: ViewAction): ViewState {
           ...(a.status === 'pruned' && t.epochs.length > 0 ? { metricValue: epochValue(s.metric.name, t.epochs[t.epochs.length - 1]) } : {}),
         })),
       };
+    case 'fronts': {
+      const ranked = new Map(a.fronts.map((f) => [f.trialId, f]));
+      return {
+        ...s, trials: s.trials.map((t) => {
+          const f = ranked.get(t.id);
+          const { front: _front, feasible: _feasible, ...rest } = t;
+          return f ? { ...rest, front: f.front, feasible: f.feasible } : rest;
+        }),
+      };
+    }
     case 'end':
       return { ...s, finished: a.summary };
   }
@@ -133,6 +143,15 @@ export function score(s: Pick<ViewState, 'metric'>, t: TrialSnapshot): number {
 /** The hyperparameters that tell this sweep's trials apart. */
 export function distinguishing(s: ViewState): string[] {
   return varyingKeys(s.trials.map((t) => t.config));
+}
+
+/**
+ * Completed trials best first: by the sweep's metric, or, in a sweep ranked into fronts, by
+ * front (the first first), then by the metric within a front.
+ */
+export function rankedTrials(s: ViewState): TrialSnapshot[] {
+  const front = (t: TrialSnapshot) => t.front ?? Infinity;
+  return s.trials.filter((t) => t.status === 'completed').sort((a, b) => front(a) - front(b) || score(s, b) - score(s, a) || a.id - b.id);
 }
 
 /** The best completed trial, or null. */

@@ -44,8 +44,11 @@ export type TrialView = {
   readonly id: number;
   readonly number: number;
   readonly status: TrialStatus;
-  /** Each swept hyperparameter's value as the axes take it: a number, or the category's text. */
-  readonly values: Readonly<Record<string, number | string>>;
+  /**
+   * Each swept hyperparameter's value as the axes take it: a number, or the category's text; null
+   * where the trial has no such parameter (a conditional one, under a choice it did not make).
+   */
+  readonly values: Readonly<Record<string, number | string | null>>;
   /** The full configuration, as recorded (the user's code's: its parameters). */
   readonly config: Readonly<Record<string, unknown>>;
   readonly valAccuracy: number | null;
@@ -60,6 +63,38 @@ export type TrialView = {
   readonly pruned: string | null;
   /** The sweep's metric for this trial, what it is ranked by (see TrialRecord.metricValue). */
   readonly metricValue: number | null;
+  /** In a sweep with `pareto`, once completed: its value of each objective, in `pareto.objectives`' order (null: it has none). Absent otherwise. */
+  readonly objectiveValues?: readonly (number | null)[];
+  /** In a sweep with `pareto`, once ranked: its front (1: the first; infeasible trials come after every feasible front). */
+  readonly front?: number;
+  /** With `front`: its constraints' summed violation, 0 where it meets them all; null where a value a constraint bounds is missing (it breaks it without limit). */
+  readonly violation?: number | null;
+  /** With `front`: the constraints it breaks, as written, each by how much (null: the value was missing). */
+  readonly broken?: readonly { readonly text: string; readonly by: number | null }[];
+};
+
+/**
+ * A sweep of several objectives or with constraints, whose completed trials are ranked into
+ * Pareto fronts: what its scatter, its hypervolume chart and its front colours show.
+ */
+export type ParetoView = {
+  /** Every objective, in the spec's order (the order of TrialView.objectiveValues). */
+  readonly objectives: readonly Objective[];
+  /** Its constraints as the spec writes them ("size <= 800"); none: every trial is feasible. */
+  readonly constraints: readonly string[];
+  /** The hypervolume over trials; null where no completed trial is feasible with a value of every objective (`hypervolumeNote` says so). */
+  readonly hypervolume: HypervolumeView | null;
+  readonly hypervolumeNote: string | null;
+};
+
+/** How the hypervolume of the feasible first front grew as trials completed (src/pareto/history.ts). */
+export type HypervolumeView = {
+  /** The reference point, one value per objective in its own units (a maximised one not negated): Optuna's rule over every completed feasible trial. */
+  readonly reference: readonly number[];
+  /** How many completed feasible trials the reference point was computed from. */
+  readonly feasible: number;
+  /** One step per completed trial, in the order they finished (finishing time, ties by trial number): the trial, and the hypervolume after it. */
+  readonly steps: readonly { readonly trialId: number; readonly hypervolume: number }[];
 };
 
 /** The best completed trial on the test set: what it gets wrong. */
@@ -94,4 +129,6 @@ export type SweepView = {
   readonly code: boolean;
   /** Every metric the trials recorded at their steps, the sweep's first: what the curves can draw. */
   readonly metrics: readonly string[];
+  /** Present only for a sweep of several objectives or with constraints (src/sweep/fronts.ts `hasFronts`): a sweep of one objective has none, and its page is as it always was. */
+  readonly pareto?: ParetoView;
 };

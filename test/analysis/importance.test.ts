@@ -195,6 +195,25 @@ describe('importance otherwise: a labelled main-effects estimate', () => {
   });
 });
 
+describe('importance with conditional parameters', () => {
+  it('puts the trials without a parameter in a level of their own, "-", after its listed levels', () => {
+    // beta1 exists only where optimizer is adam.
+    const trials: Observation[] = [[0.9, 1], [0.95, 2], [0.9, 3], [0.95, 4], [null, 5], [null, 6]]
+      .map(([beta1, value]) => ({ values: { beta1, optimizer: beta1 === null ? 'sgd' : 'adam' }, value: value as number }));
+    const r = importance(trials, ['beta1', 'optimizer'], { beta1: ['0.9', '0.95'], optimizer: ['adam', 'sgd'] });
+    expect(r.kind).toBe('estimate');
+    expect(ns(r, 'beta1')).toEqual([['0.9', 2], ['0.95', 2], ['-', 2]]);
+  });
+
+  it('bins a drawn parameter\'s numbers and keeps the trials without it apart', () => {
+    const trials: Observation[] = [0.1, 0.2, 0.3, 0.4, null, null, 0.5, 0.6].map((momentum, i) => ({ values: { momentum }, value: i }));
+    const r = importance(trials, ['momentum'], {});
+    const levels = ns(r, 'momentum');
+    expect(levels[levels.length - 1]).toEqual(['-', 2]);
+    expect(levels.slice(0, -1).reduce((n, [, k]) => n + (k as number), 0)).toBe(6);
+  });
+});
+
 describe('importance with too little to go on', () => {
   it.each([
     ['three trials', [1, 2, 3], ['a'], '3 completed trials with a metric value; importance needs at least 4'],

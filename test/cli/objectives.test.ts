@@ -59,6 +59,10 @@ describe('a sweep of accuracy against cost, with a constraint', () => {
     const best = await sweep('best', 'mo', '--db', db);
     expect(best.code).toBe(1);
     expect(best.err).toMatch(/^sweep: sweep "mo" ranks on acc and cost under constraints: its best is a front, trials \d+, \d+, \d+, \d+ \(`sweep show mo`\); name one with --trial N\n$/);
+    // Nor does repro (or export) by the sweep's name: a trial's id is needed.
+    const repro = await sweep('repro', 'mo', '--db', db);
+    expect(repro.code).toBe(1);
+    expect(repro.err).toMatch(/^sweep: sweep "mo" ranks on acc and cost under constraints, so it has no one best trial: name one by its id, such as one of its first front \(\d+, \d+, \d+, \d+; `sweep show mo`\)\n$/);
     const chosen = await sweep('best', 'mo', '--db', db, '--trial', String(first[0]));
     expect(chosen.code).toBe(0);
     expect(chosen.out).toMatch(new RegExp(`^# Trial \\(${first[0]}, config \\w+\\) of sweep "mo"`));

@@ -103,9 +103,10 @@ describe('W&B sweep configurations: the docs\' examples', () => {
   it('takes sweepdemo as written, a sweep of its program, once it has a run_cap: W&B runs bayes until stopped', () => {
     expect(message(SWEEPDEMO)).toBe('x.yaml:3:9 method: bayes search needs `run_cap: N`, how many trials to run (W&B would run it until stopped)');
     const wandb = parseSpec(`${SWEEPDEMO}run_cap: 20\n`, 'w.yaml');
+    // W&B's bayes search counts a failed run as the worst value recorded (metric.impute's default).
     const native = parseSpec(`name: sweepdemo
 program: train.py
-metric: {name: validation_loss, goal: minimize}
+metric: {name: validation_loss, goal: minimize, impute: worst}
 search: {method: tpe, trials: 20}
 grid:
   learning_rate: {min: 0.0001, max: 0.1}
@@ -125,7 +126,7 @@ grid:
   it('runs sweepdemo without its program (val_loss, run_cap 20) as the native TPE spec it means, proposing the same first trial', () => {
     const wandb = parseSpec(`${builtIn(SWEEPDEMO).replace('validation_loss', 'val_loss')}run_cap: 20\n`, 'w.yaml');
     const native = parseSpec(`name: sweepdemo
-metric: val_loss
+metric: {name: val_loss, impute: worst}
 search: {method: tpe, trials: 20}
 grid:
   learningRate: {min: 0.0001, max: 0.1}
@@ -212,7 +213,7 @@ grid:
 
   it('runs the Bayes hyperband example (run_cap 30) as TPE with W&B\'s hyperband stopping', () => {
     const wandb = parseSpec(`${HYPERBAND_ADAPTED}run_cap: 30\n`, 'w.yaml');
-    expect(wandb).toEqual(parseSpec(HYPERBAND_NATIVE.replace('method: grid', 'method: tpe\n  trials: 30'), 'n.yaml'));
+    expect(wandb).toEqual(parseSpec(HYPERBAND_NATIVE.replace('method: grid', 'method: tpe\n  trials: 30').replace('metric: val_loss', 'metric: {name: val_loss, impute: worst}'), 'n.yaml'));
     // strict defaults to true, as in schema.json (the docs' table says false; see wandbEarlyTerminate).
     expect(wandb.search.earlyStopping).toEqual({ type: 'wandb-hyperband', maxIter: 27, s: 2, eta: 3, strict: true });
   });
@@ -431,23 +432,24 @@ describe('W&B refusals', () => {
     ['bayes without run_cap', `name: t\nmethod: bayes\nmetric: {name: val_loss, goal: minimize}\nparameters:\n  dropout: {values: [0.2]}\n`, 'x.yaml:2:9 method: bayes search needs `run_cap: N`'],
     ['bayes without a metric', `name: t\nmethod: bayes\nrun_cap: 5\nparameters:\n  dropout: {values: [0.2]}\n`, 'x.yaml:2:9 method: bayes search needs a `metric`'],
     ['a run_cap of 0', W('parameters:\n  dropout: {values: [0.2]}\n').replace('run_cap: 5', 'run_cap: 0'), 'x.yaml:3:10 run_cap: must be a positive integer'],
-    ['method custom', P('dropout: {values: [0.2]}').replace('method: random', 'method: custom'), 'x.yaml:2:9 method: cannot honour method "custom"'],
+    ['method custom with one metric', P('dropout: {values: [0.2]}').replace('method: random', 'method: custom'), 'x.yaml:2:9 method: sweep runs method "custom" for W&B\'s multi-objective `metrics:` only'],
     ['an unknown method', P('dropout: {values: [0.2]}').replace('method: random', 'method: hyperopt'), 'x.yaml:2:9 method: must be grid, random or bayes'],
     ['no method', 'name: t\nparameters:\n  dropout: {values: [0.2]}\n', 'x.yaml:1:1 method: a W&B sweep needs `method`'],
     ['maximizing val_loss', P('dropout: {values: [0.2]}').replace('goal: minimize', 'goal: maximize'), 'x.yaml:4:32 metric.goal: sweep can only minimize val_loss, not maximize it: write `goal: minimize`'],
     ['val_accuracy under W&B\'s default goal (minimize)', P('dropout: {values: [0.2]}').replace(', goal: minimize', '').replace('val_loss', 'val_accuracy'), 'x.yaml:4:9 metric: sweep can only maximize val_accuracy, not minimize it (W&B\'s goal defaults to minimize): write `goal: maximize`'],
     ['a metric sweep does not record', P('dropout: {values: [0.2]}').replace('val_loss', 'val_acc'), 'x.yaml:4:16 metric.name: must be val_accuracy or val_loss'],
-    ['a metric target', P('dropout: {values: [0.2]}').replace('goal: minimize', 'goal: minimize, target: 0.1'), 'x.yaml:4:42 metric.target: cannot honour `target`'],
+    ['a metric target that is not a number', P('dropout: {values: [0.2]}').replace('goal: minimize', 'goal: minimize, target: low'), 'x.yaml:4:50 metric.target: must be a number'],
     ['early_terminate of another type', W('parameters:\n  dropout: {values: [0.2]}\nearly_terminate: {type: envelope}\n'), 'x.yaml:7:25 early_terminate.type: cannot honour early_terminate type "envelope"'],
     ['early_terminate with max_iter but no s', W('parameters:\n  dropout: {values: [0.2]}\nearly_terminate: {type: hyperband, max_iter: 27}\n'), 'x.yaml:7:36 early_terminate.max_iter: max_iter needs s'],
     ['early_terminate with both min_iter and max_iter', W('parameters:\n  dropout: {values: [0.2]}\nearly_terminate: {type: hyperband, min_iter: 3, max_iter: 27, s: 2}\n'), 'x.yaml:7:36 early_terminate.min_iter: give min_iter or max_iter, not both'],
     ['an eta sweep cannot use', W('parameters:\n  dropout: {values: [0.2]}\nearly_terminate: {type: hyperband, min_iter: 3, eta: 2.5}\n'), 'x.yaml:7:54 early_terminate.eta: must be an integer'],
     ['early_terminate with max_iter and s 0', W('parameters:\n  dropout: {values: [0.2]}\nearly_terminate: {type: hyperband, max_iter: 27, s: 0}\n'), 'x.yaml:7:53 early_terminate.s: must be at least 1 with max_iter'],
     ['early_terminate with no metric to judge', 'name: t\nmethod: grid\nparameters:\n  dropout: {values: [0.2]}\nearly_terminate: {type: hyperband, min_iter: 1}\n', 'x.yaml:5:18 early_terminate: hyperband stopping needs a `metric`'],
-    ['a metric impute', P('dropout: {values: [0.2]}').replace('goal: minimize', 'goal: minimize, impute: best'), 'x.yaml:4:42 metric.impute: cannot honour `impute`'],
+    ['a metric impute W&B has not', P('dropout: {values: [0.2]}').replace('goal: minimize', 'goal: minimize, impute: mean'), 'x.yaml:4:50 metric.impute: must be latest, best, worst'],
+    ['an unknown key in the metric', P('dropout: {values: [0.2]}').replace('goal: minimize', 'goal: minimize, tolerance: 1'), 'x.yaml:4:42 metric.tolerance: unknown key "tolerance" (a metric has name, goal, target, impute and impute_while_running)'],
     ['an unknown model kind', P('model: {values: [ann, rnn]}'), 'x.yaml:6:25 parameters.model.values[1]: must be one of ann, cnn'],
     ['a bad constant', P('epochs: {value: 0}'), 'x.yaml:6:19 parameters.epochs.value: must be a positive integer'],
-    ['W&B\'s multi-objective metrics', W('parameters:\n  dropout: {values: [0.2]}\nmetrics: []\n'), 'x.yaml:7:1 metrics: cannot honour `metrics`'],
+    ['W&B\'s multi-objective metrics without method custom', W('parameters:\n  dropout: {values: [0.2]}\nmetrics: []\n'), 'x.yaml:7:10 metrics: `metrics` requires `method: custom` (got `method: random`)'],
     ['an unknown top-level key', W('parameters:\n  dropout: {values: [0.2]}\ncolour: red\n'), 'x.yaml:7:1 colour: unknown key "colour"'],
     ['a name sweep cannot use', P('dropout: {values: [0.2]}').replace('name: t', 'name: my sweep'), 'x.yaml:1:7 name: must be 1-64 letters'],
   ])('refuses %s', (_what, text, prefix) => {
@@ -472,5 +474,103 @@ describe('W&B notes', () => {
     const { spec, notes } = loadSpec(file);
     expect(spec.search.earlyStopping).toMatchObject({ type: 'wandb-hyperband', minIter: 3 });
     expect(notes).toEqual([`${file}: W&B key project ignored (sweep runs its own training and records its own results)`]);
+  });
+});
+
+describe('W&B\'s multi-objective metrics (method: custom, wandb/sweeps cfg.py at b1dfc5f)', () => {
+  const CUSTOM = `name: mo
+program: train.py
+method: custom
+scheduler: {engine: optuna}
+run_cap: 20
+metrics:
+  - {name: acc, goal: maximize}
+  - {name: cost}
+parameters:
+  x: {min: 0.0, max: 1.0}
+`;
+
+  it('runs Optuna\'s engine as sweep\'s NSGA-II, Ax\'s as TPE, over the same objectives, goals defaulting to minimize', () => {
+    const native = (method: string) => parseSpec(`name: mo
+program: train.py
+metrics: [{name: acc, goal: maximize}, {name: cost, goal: minimize}]
+search: {method: ${method}, trials: 20}
+grid:
+  x: {min: 0.0, max: 1.0}
+`, 'n.yaml');
+    expect(parseSpec(CUSTOM, 'w.yaml')).toEqual(native('nsga2'));
+    expect(parseSpec(CUSTOM.replace('engine: optuna', 'engine: ax'), 'w.yaml')).toEqual(native('tpe'));
+    expect(parseSpecWithNotes(CUSTOM, 'w.yaml').notes).toContain(
+      'w.yaml: method custom with scheduler.engine optuna runs as sweep\'s nsga2 (Optuna\'s default sampler for several objectives, NSGAIISampler)');
+  });
+
+  it.each([
+    ['no scheduler', CUSTOM.replace('scheduler: {engine: optuna}\n', ''), 'x.yaml:3:9 method: method custom needs a `scheduler: {engine: optuna}` (or ax)'],
+    ['W&B\'s own engine, which cfg.py refuses for method custom', CUSTOM.replace('engine: optuna', 'engine: wandb'), 'x.yaml:4:21 scheduler.engine: `scheduler.engine: wandb` does not support `method: custom`'],
+    ['an engine W&B has not', CUSTOM.replace('engine: optuna', 'engine: hyperopt'), 'x.yaml:4:21 scheduler.engine: must be optuna, ax or wandb'],
+    ['the scheduler\'s own code', CUSTOM.replace('{engine: optuna}', '{engine: optuna, source: opt.py}'), 'x.yaml:4:29 scheduler.source: cannot honour scheduler.source: sweep runs its own search'],
+    ['early_terminate beside a scheduler', `${CUSTOM}early_terminate: {type: hyperband, min_iter: 1}\n`, 'x.yaml:11:18 early_terminate: `early_terminate` cannot be used together with `scheduler`'],
+    ['metric and metrics', `${CUSTOM}metric: {name: acc, goal: maximize}\n`, 'x.yaml:11:9 metric: `metric` and `metrics` cannot both be set'],
+    ['a target in the list', CUSTOM.replace('{name: cost}', '{name: cost, target: 1}'), 'x.yaml:8:18 metrics[1].target: cannot honour `target` in a list of several objectives'],
+    ['one metric', CUSTOM.replace('  - {name: cost}\n', ''), 'x.yaml:7:3 metrics: must list two or more metrics'],
+  ])('refuses %s', (_what, text, expected) => {
+    expect(message(text)).toMatch(new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  });
+});
+
+// W&B's param_dict (schema.json): a parameter whose only key is `parameters`. params.py's
+// HyperParameterSet.from_config unnests its leaves and draws each as a parameter of its own;
+// `to_config` renests them, so the run gets one top-level `{value: {...}}`: a mapping-valued
+// parameter, with no conditionals (every field exists in every run).
+describe('W&B nested parameters', () => {
+  const program = (method: string, parameters: string) =>
+    `name: t\nprogram: train.py\nmethod: ${method}\nrun_cap: 8\nmetric: {name: loss, goal: minimize}\nparameters:\n${parameters}`;
+  const NESTED = `  optimizer:
+    parameters:
+      lr: {distribution: log_uniform_values, min: 0.0001, max: 0.1}
+      momentum: {values: [0.0, 0.9]}
+  epochs: {value: 3}
+`;
+
+  it('become a native nested parameter, each field its distribution', () => {
+    expect(parseSpec(program('random', NESTED), 'x.yaml').code?.grid).toEqual({
+      optimizer: { parameters: { lr: { min: 0.0001, max: 0.1, log: true, type: 'float' }, momentum: [0, 0.9] } },
+      epochs: [3],
+    });
+  });
+
+  it('give every trial one mapping, every field drawn', () => {
+    const trials = makeStrategy(parseSpec(program('random', NESTED), 'x.yaml')).initial();
+    for (const t of trials) {
+      const params = (t.config as { params: Record<string, { lr: number; momentum: number }> }).params;
+      expect(Object.keys(params.optimizer)).toEqual(['lr', 'momentum']);
+      expect(params.optimizer.lr >= 0.0001 && params.optimizer.lr <= 0.1).toBe(true);
+    }
+  });
+
+  it('are enumerated field by field by a grid, as grid_search.py enumerates the unnested leaves', () => {
+    const spec = parseSpec(program('grid', '  optimizer:\n    parameters:\n      lr: {values: [0.1, 0.01]}\n      nesterov: {value: true}\n'), 'x.yaml');
+    expect(expandGrid(spec).map((t) => (t.config as { params: unknown }).params)).toEqual([
+      { optimizer: { lr: 0.1, nesterov: true } }, { optimizer: { lr: 0.01, nesterov: true } },
+    ]);
+  });
+
+  it('nest again, as param_dict may', () => {
+    const spec = parseSpec(program('grid', '  model:\n    parameters:\n      head:\n        parameters:\n          width: {values: [8, 16]}\n'), 'x.yaml');
+    expect(expandGrid(spec).map((t) => (t.config as { params: unknown }).params)).toEqual([{ model: { head: { width: 8 } } }, { model: { head: { width: 16 } } }]);
+  });
+
+  it.each([
+    ['a field\'s bad range, at the W&B key', '  optimizer:\n    parameters:\n      lr: {min: 0.5, max: 0.1}\n',
+      'x.yaml:9:27 parameters.optimizer.parameters.lr.max: must be greater than min (0.5)'],
+    ['a field\'s bad sigma, found by the native schema, at the W&B key', '  optimizer:\n    parameters:\n      noise: {distribution: normal, sigma: 0}\n',
+      'x.yaml:9:44 parameters.optimizer.parameters.noise.sigma: must be positive'],
+    ['a field\'s bad name, at the W&B key', '  optimizer:\n    parameters:\n      2lr: {value: 1}\n',
+      'x.yaml:9:7 parameters.optimizer.parameters.2lr: "2lr" cannot be a parameter\'s name'],
+    ['a key beside `parameters`', '  optimizer:\n    parameters: {lr: {value: 1}}\n    values: [1]\n',
+      'x.yaml:9:5 parameters.optimizer.values: unknown key "values": a nested parameter takes only `parameters`'],
+    ['no fields', '  optimizer:\n    parameters: {}\n', 'x.yaml:8:17 parameters.optimizer.parameters: must map each nested parameter\'s name'],
+  ])('refuse %s', (_what, parameters, expected) => {
+    expect(message(program('random', parameters))).toMatch(new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   });
 });

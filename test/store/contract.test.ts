@@ -1021,6 +1021,11 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
         { trial_id: ids[2], sweep_id: sweepId, front: 3, feasible: 0, violation: 5, broken: '[{"text":"params <= 1","by":5}]' },
       ]);
       expect((await store.trial(ids[2]))).toMatchObject({ front: 3, violation: 5, broken: [{ text: 'params <= 1', by: 5 }] });
+      // The views' snapshot (sweep watch) carries each ranked trial's front; an unranked one has none.
+      const snapshot = await store.snapshot(sweepId);
+      expect(snapshot.find((t) => t.id === ids[2])).toMatchObject({ front: 3, feasible: false });
+      expect(snapshot.find((t) => t.id === ids[0])).toMatchObject({ front: 1, feasible: true });
+      expect(snapshot.filter((t) => t.status === 'pending').map((t) => 'front' in t)).toEqual([false]);
       // A second ranking replaces the first whole; a requeued trial leaves it.
       await store.rankFronts(sweepId, [], (trials) => trials.slice(1).map((t) => ({ trialId: t.trialId, front: 1, violation: 0, broken: [] })));
       await store.requeue(ids[2]);

@@ -55,6 +55,17 @@ describe('rankTrials', () => {
   });
 });
 
+describe('a bound on a conditional parameter', () => {
+  it('holds where the parameter exists: a trial under another choice meets it, a missing metric still breaks its own', () => {
+    // momentum exists only where optimizer is sgd; trial 2 is adam's, trial 3 breaks the bound.
+    const rows = rankTrials([{ name: 'val_accuracy', goal: 'maximize' }], [bound('momentum <= 0.5')],
+      [trial(1, [0.8], { momentum: 0.2 }), trial(2, [0.9], {}), trial(3, [0.95], { momentum: 0.9 })], new Set(['momentum']));
+    expect(rows.map((r) => [r.front, r.violation])).toEqual([[2, 0], [1, 0], [3, 0.4]].map(([f, v]) => [f, expect.closeTo(v, 12)]));
+    // Unmarked, a missing value breaks the bound without limit, as for a metric a trial never reported.
+    expect(rankTrials([{ name: 'val_accuracy', goal: 'maximize' }], [bound('momentum <= 0.5')], [trial(2, [0.9], {})])[0].violation).toBe(Infinity);
+  });
+});
+
 describe('hasFronts', () => {
   it('is for several objectives or constraints, not for one metric alone', () => {
     expect(hasFronts({ objectives: ACC_VS_TIME, constraints: [] })).toBe(true);

@@ -76,5 +76,9 @@ describe('resolveSpec', () => {
     const random = (model: string) => parseSpec(`name: s\ndata: {dataset: idx, path: ./digits}\nsearch: {method: random, trials: 4}\ngrid:\n  model:\n    cnn: {${model}}\n`, 's.yaml');
     refused(() => resolveSpec(random('filters: {values: [[4, 4, 4], [4, 4, 4, 4]], probabilities: [0.5, 0.5]}'), data, 's.yaml'))
       .toThrow(/^s\.yaml: filters \[4, 4, 4, 4\] with pooling max do not fit the 8×8 images/);
+    // Under pooling's choices, only the combinations the grid has: four convs without pooling fit, with max they do not.
+    expect(resolveSpec(cnn('pooling: {none: {filters: [[4, 4, 4, 4]]}, max: {filters: [[4, 4, 4]]}}'), data, 's.yaml').data.dataset).toBe('idx');
+    refused(() => resolveSpec(cnn('pooling: {none: {filters: [[4]]}, max: {filters: [[4, 4, 4, 4]]}}'), data, 's.yaml'))
+      .toThrow(/^s\.yaml: filters \[4, 4, 4, 4\] with pooling max do not fit the 8×8 images/);
   });
 });

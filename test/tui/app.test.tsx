@@ -137,3 +137,24 @@ describe('Leaderboard', () => {
     expect(wide).toMatch(/ 1 +2 +0\.1 +88\.90% +88\.40% +3 +31s +[▁-█]{3}/);
   });
 });
+
+describe('a sweep ranked into Pareto fronts', () => {
+  it('ranks by front, then by the metric; shows each trial\'s front, the first marked, and follows the controller\'s re-ranking', async () => {
+    // By val_acc alone: 2, 3, 1. Ranked into fronts (say, against training time): 1 and 3 on the first, 2 infeasible.
+    const app = show(reduce(runningSweep(), { type: 'fronts', fronts: [
+      { trialId: 1, front: 1, feasible: true }, { trialId: 3, front: 1, feasible: true }, { trialId: 2, front: 2, feasible: false },
+    ] }));
+    const rows = () => app.frame().split('\n').filter((l) => /^ *\d+ +(\*|✗)?\d+ +\d+ +0/.test(l)).map((l) => l.trim().split(/ +/).slice(0, 3));
+    expect(app.frame()).toMatch(/#▼ +front +trial +dropout +val_acc/);
+    expect(rows()).toEqual([['1', '*1', '3'], ['2', '*1', '1'], ['3', '✗2', '2']]);
+    // Trial 2 comes onto the first front when the controller ranks again.
+    app.store.dispatch({ type: 'fronts', fronts: [
+      { trialId: 1, front: 1, feasible: true }, { trialId: 3, front: 2, feasible: true }, { trialId: 2, front: 1, feasible: true },
+    ] });
+    await frameWhere(() => expect(rows()).toEqual([['1', '*1', '2'], ['2', '*1', '1'], ['3', '2', '3']]));
+  });
+
+  it('a sweep of one metric shows no front column', () => {
+    expect(show(runningSweep()).frame()).not.toMatch(/front/);
+  });
+});

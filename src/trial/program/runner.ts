@@ -160,7 +160,8 @@ export class ProgramRunner implements TrialRunner {
       return failed(`the program ${how}${tail ? `: ${tail}` : ' (nothing on stderr)'}`);
     }
     if (code.metricDeclared && !steps.reportedObjective) return failed(neverReported(this.o.metric.name, steps.names(), logs));
-    const missing = steps.missing(this.o.objectives ?? []);
+    // A spec that names no metric asks for none: exit 0 completes the trial.
+    const missing = code.metricDeclared ? steps.missing(this.o.objectives ?? []) : [];
     if (missing.length > 0) return failed(`the program exited 0 without reporting ${missing.join(', ')}, of the sweep's objectives (it reported ${steps.names().join(', ')})`);
     return { ok: true, outcome: steps.outcome(PROGRAM_BACKEND), model: null, logs };
   }

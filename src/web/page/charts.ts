@@ -1,26 +1,27 @@
 /**
- * ECharts, imported piecemeal: only the line and parallel charts, their grid, parallel and
+ * ECharts, imported piecemeal: only the line, scatter and parallel charts, their grid, parallel and
  * tooltip components, and the SVG renderer (no WebGL: headless Chromium runs with
  * --disable-gpu). Everything else in ECharts stays out of the bundle.
  */
 import * as echarts from 'echarts/core';
-import { LineChart, ParallelChart } from 'echarts/charts';
-import type { LineSeriesOption, ParallelSeriesOption } from 'echarts/charts';
+import { LineChart, ParallelChart, ScatterChart } from 'echarts/charts';
+import type { LineSeriesOption, ParallelSeriesOption, ScatterSeriesOption } from 'echarts/charts';
 import { GridComponent, ParallelComponent, TooltipComponent } from 'echarts/components';
 import type { GridComponentOption, ParallelComponentOption, TooltipComponentOption } from 'echarts/components';
 import { SVGRenderer } from 'echarts/renderers';
 import { h } from './dom.js';
 
-echarts.use([LineChart, ParallelChart, GridComponent, ParallelComponent, TooltipComponent, SVGRenderer]);
+echarts.use([LineChart, ParallelChart, ScatterChart, GridComponent, ParallelComponent, TooltipComponent, SVGRenderer]);
 
 export type Chart = echarts.ECharts;
 // ParallelComponentOption stays out of ComposeOption: its parallelAxis dependency has no
 // mainType in ECharts' typings, which turns every option key into a parallelAxis (ECharts 6.1).
-export type ChartOption = echarts.ComposeOption<LineSeriesOption | ParallelSeriesOption | GridComponentOption | TooltipComponentOption> & {
+export type ChartOption = echarts.ComposeOption<LineSeriesOption | ParallelSeriesOption | ScatterSeriesOption | GridComponentOption | TooltipComponentOption> & {
   parallel?: ParallelComponentOption;
   parallelAxis?: Record<string, unknown>[];
 };
 export type LineSeries = LineSeriesOption;
+export type ScatterSeries = ScatterSeriesOption;
 
 /** The colours every view uses for a trial's status (page.css has the same ones for the table). */
 export const STATUS_COLOUR: Readonly<Record<string, string>> = {

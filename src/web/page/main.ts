@@ -14,6 +14,7 @@ import { h } from './dom.js';
 import { mountHeader } from './header.js';
 import { mountImportance } from './importance.js';
 import { mountParallel } from './parallel.js';
+import { mountPareto, type ParetoSection } from './pareto.js';
 import { bestTrialId, inBrush, initialState, matchesFilter } from './state.js';
 import { columns, mountTable, sortTrials } from './table.js';
 import type { View } from './view.js';
@@ -23,7 +24,8 @@ export type SweepHandle = {
   readonly data: DashboardData;
   /**
    * Every chart on the page, flat (each value an ECharts instance): curvesAcc, curvesLoss,
-   * parallel, compare, and `marginal:<key>` for each hyperparameter's marginal means.
+   * parallel, compare, `marginal:<key>` for each hyperparameter's marginal means, and, for a
+   * sweep ranked into fronts, pareto (the scatter) and hypervolume.
    */
   readonly charts: { readonly curvesAcc: Chart; readonly curvesLoss: Chart; readonly parallel: Chart; readonly compare: Chart } & Readonly<Record<string, Chart>>;
   /** Increases by one with every render (a live update, or a change the reader made). */
@@ -70,6 +72,8 @@ function start(): void {
   const importance = mountImportance(sections.importance);
   const best = mountBest(sections.best);
   const compare = mountCompare(sections.compare, { clear: () => { state.compare = []; renderChoices(); } });
+  // A sweep ranked into fronts gets its section after the table's, made when its data first has one.
+  let pareto: { readonly section: HTMLElement; readonly view: ParetoSection } | undefined;
 
   /** The trials the table shows, and the rest every view derives from the data and the state. */
   function view(): View {
@@ -89,6 +93,7 @@ function start(): void {
       charts: {
         curvesAcc: curves.acc, curvesLoss: curves.loss, parallel: parallel.chart, compare: compare.chart,
         ...Object.fromEntries([...importance.marginals].map(([key, chart]) => [`marginal:${key}`, chart])),
+        ...(pareto && !pareto.section.hidden ? { pareto: pareto.view.scatter, hypervolume: pareto.view.hypervolume } : {}),
       },
       version: ++version,
     };
@@ -100,10 +105,26 @@ function start(): void {
     // A compared trial that is gone (a sweep rewritten under the server) is dropped.
     state.compare = state.compare.filter((id) => data.sweep.trials.some((t) => t.id === id));
     head.render(data);
+    renderPareto();
     parallel.render(data);
     importance.render(data);
     best.render(data);
     renderChoices();
+  }
+
+  /** The Pareto section: shown (and made, the first time) for a sweep ranked into fronts, hidden for any other. */
+  function renderPareto(): void {
+    if (!data.sweep.pareto) {
+      if (pareto) pareto.section.hidden = true;
+      return;
+    }
+    if (!pareto) {
+      const el = section('pareto-section', 'Pareto front');
+      sections.table.after(el);
+      pareto = { section: el, view: mountPareto(el, { state }) };
+    }
+    pareto.section.hidden = false;
+    pareto.view.render(data);
   }
 
   renderAll();

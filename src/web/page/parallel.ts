@@ -1,6 +1,7 @@
 /**
  * Parallel coordinates: one axis per swept hyperparameter and a last one for the sweep's
- * metric, one line per trial (every trial in the table, so N trials make N lines). Brushing an
+ * metric (a sweep ranked into fronts: one per objective, each line coloured by its trial's
+ * front, with a legend), one line per trial (every trial in the table, so N trials make N lines). Brushing an
  * axis filters the table and the curves. A brush by mouse and a programmatic
  * `dispatchAction({ type: 'axisAreaSelect', parallelAxisId, intervals })` are the same ECharts
  * action and reach the page through the same `axisareaselected` event.
@@ -8,17 +9,18 @@
 import type { Axis, DashboardData, SweepView, TrialView } from '../model.js';
 import { AXIS_TEXT, BEST_COLOUR, TEXT_COLOUR, TOOLTIP, chartIn, tooltipBox, type Chart, type ChartOption } from './charts.js';
 import { h } from './dom.js';
-import { isFraction, metricOf, metricText, quality, value } from './format.js';
+import { isFraction, metricOf, metricText, quality, value, type Objective } from './format.js';
 import { bestTrialId, type Coordinate, type Interval, type UiState } from './state.js';
+import { frontColour, frontKind, frontLegend, frontText, lastFeasibleFront, objectiveValue } from './fronts.js';
 
-/** The metric axis's id (each hyperparameter's axis has its key as id). */
+/** The metric axis's id (each hyperparameter's axis has its key as id; in a sweep ranked into fronts, each other objective's is `objective-<its index>`). */
 export const METRIC_AXIS = 'metric';
 
 type AxisDef = {
   readonly id: string;
   readonly option: Record<string, unknown>;
   /** The trial's value as the series data gives it to ECharts (a category as its text). */
-  readonly datum: (t: TrialView) => number | string;
+  readonly datum: (t: TrialView) => number | string | null;
   /** The same value as ECharts compares it with a brushed interval (a category as its index). */
   readonly coordinate: (t: TrialView) => number | null;
 };
@@ -36,6 +38,8 @@ export type Parallel = {
 export function mountParallel(section: HTMLElement, act: { readonly state: UiState; readonly onBrush: () => void }): Parallel {
   const el = h('div', { id: 'parallel', class: 'chart chart-tall' });
   const note = h('p', { class: 'muted' });
+  // In the page only for a sweep ranked into fronts (see renderLegend).
+  const legend = h('div', { id: 'parallel-legend', class: 'legend', 'aria-label': 'line colours' });
   section.append(el, note);
   const chart = chartIn(el);
   let axes: AxisDef[] = [];
@@ -73,8 +77,13 @@ export function mountParallel(section: HTMLElement, act: { readonly state: UiSta
     const missing = d.sweep.trials.filter((t) => metricOf(t) === null).length;
     note.textContent = [
       'Drag along an axis to select a range (several axes: trials in every range); click the axis to clear it.',
-      missing > 0 ? `${missing} ${missing === 1 ? 'trial has' : 'trials have'} no ${d.sweep.metric.name} yet: dashed, at the bottom of its axis.` : '',
+      d.sweep.pareto
+        ? (missing > 0 ? `A trial without an objective's value yet is dashed, at the bottom of its axis.` : '')
+        : missing > 0 ? `${missing} ${missing === 1 ? 'trial has' : 'trials have'} no ${d.sweep.metric.name} yet: dashed, at the bottom of its axis.` : '',
+      d.sweep.trials.some((t) => d.sweep.axes.some((a) => t.values[a.key] === null))
+        ? 'A line passes an axis without a point where its trial has no such parameter (one that exists only under another choice).' : '',
     ].filter((s) => s !== '').join(' ');
+    renderLegend(legend, d.sweep, note);
   };
 
   return {
@@ -88,27 +97,52 @@ export function mountParallel(section: HTMLElement, act: { readonly state: UiSta
   };
 }
 
-/** The axes: each swept hyperparameter as the data types it, then the metric. */
+/** The line colours of a sweep ranked into fronts, each with how many trials have it, above the note; out of the page for any other sweep. */
+function renderLegend(el: HTMLElement, sweep: SweepView, note: HTMLElement): void {
+  if (!sweep.pareto) return void el.remove();
+  if (!el.isConnected) note.before(el);
+  el.replaceChildren(...frontLegend(sweep.trials).map((e) => {
+    const swatch = h('span', { class: 'swatch' });
+    swatch.style.backgroundColor = e.colour;
+    return h('span', { class: 'legend-item', 'data-kind': e.kind, 'data-colour': e.colour }, swatch, `${e.label} (${e.count})`);
+  }));
+}
+
+/** The axes: each swept hyperparameter as the data types it, then the metric (a sweep ranked into fronts: each objective). */
 function axisDefs(sweep: SweepView): AxisDef[] {
-  return [...sweep.axes.map((a) => hyperparameterAxis(a, sweep.trials)), metricAxis(sweep)];
+  const hyperparameters = sweep.axes.map((a) => hyperparameterAxis(a, sweep.trials));
+  const { pareto } = sweep;
+  if (!pareto) return [...hyperparameters, metricAxis(METRIC_AXIS, sweep.metric, metricOf, sweep.trials)];
+  return [...hyperparameters, ...pareto.objectives.map((o, i) => metricAxis(
+    o.name === sweep.metric.name ? METRIC_AXIS : `objective-${i}`, o, (t) => objectiveValue(t, pareto, i, sweep.metric.name), sweep.trials,
+  ))];
 }
 
 function hyperparameterAxis(a: Axis, trials: readonly TrialView[]): AxisDef {
   const base = { id: a.key, name: a.label };
+  // A trial without the parameter (a conditional one, under a choice it did not make) has no point
+  // on its axis: ECharts draws its line past the axis (an empty value), and a brush there leaves it out.
   if (a.type === 'category') {
     // Every level the server listed, and any a trial has that it did not (so no line is left without a point).
     const categories = [...(a.categories ?? [])];
-    for (const t of trials) if (!categories.includes(String(t.values[a.key]))) categories.push(String(t.values[a.key]));
+    for (const t of trials) {
+      const v = t.values[a.key];
+      if (v !== null && !categories.includes(String(v))) categories.push(String(v));
+    }
     return {
       id: a.key, option: { ...base, type: 'category', data: categories },
-      datum: (t) => String(t.values[a.key]),
-      coordinate: (t) => categories.indexOf(String(t.values[a.key])),
+      datum: (t) => (t.values[a.key] === null ? null : String(t.values[a.key])),
+      coordinate: (t) => (t.values[a.key] === null ? null : categories.indexOf(String(t.values[a.key]))),
     };
   }
   const numbers = trials.map((t) => t.values[a.key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-  // A trial without a number here would make a broken line; it sits at the axis's low end.
+  // A trial with a value that is no finite number would make a broken line; it sits at the axis's low end.
   const fallback = numbers.length > 0 ? Math.min(...numbers) : a.type === 'log' ? 1 : 0;
-  const num = (t: TrialView) => { const v = t.values[a.key]; return typeof v === 'number' && Number.isFinite(v) ? v : fallback; };
+  const num = (t: TrialView) => {
+    const v = t.values[a.key];
+    if (v === null) return null;
+    return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
+  };
   return {
     id: a.key,
     option: { ...base, type: a.type, scale: a.type === 'value', axisLabel: { ...AXIS_TEXT, formatter: (v: number) => value(v) } },
@@ -117,26 +151,27 @@ function hyperparameterAxis(a: Axis, trials: readonly TrialView[]): AxisDef {
 }
 
 /**
- * The metric's axis, its better end at the top (a loss axis is inverted). A trial without the
+ * A metric's axis, its better end at the top (a loss axis is inverted). A trial without the
  * metric (failed, pending, just started) gets the axis's worse end, so that it is still a line.
  */
-function metricAxis(sweep: SweepView): AxisDef {
-  const { metric } = sweep;
+function metricAxis(id: string, metric: Objective, read: (t: TrialView) => number | null, trials: readonly TrialView[]): AxisDef {
   // The better end on top: a metric to minimize (a loss) runs down its axis.
   const inverse = metric.goal === 'minimize';
   const fraction = isFraction(metric);
-  const values = sweep.trials.map(metricOf).filter((v): v is number => v !== null);
+  const values = trials.map(read).filter((v): v is number => v !== null);
   const [lo, hi] = values.length > 0 ? [Math.min(...values), Math.max(...values)] : [0, 1];
   // Ends on round numbers a little past the data, so that their labels do not crowd the ticks.
   const step = niceStep(Math.max(hi - lo, fraction ? 0.002 : 0.01) / 5);
-  const min = Math.max(0, Math.floor((lo - step / 2) / step) * step);
+  // A metric that is never negative starts at 0 at the lowest; one that can be (an objective of the user's) where its data does.
+  const below = Math.floor((lo - step / 2) / step) * step;
+  const min = lo >= 0 ? Math.max(0, below) : below;
   const max = fraction ? Math.min(1, Math.ceil((hi + step / 2) / step) * step) : Math.ceil((hi + step / 2) / step) * step;
   const worst = inverse ? max : min;
-  const v = (t: TrialView) => metricOf(t) ?? worst;
+  const v = (t: TrialView) => read(t) ?? worst;
   return {
-    id: METRIC_AXIS,
+    id,
     option: {
-      id: METRIC_AXIS, name: metric.name, type: 'value', min, max, interval: step, inverse,
+      id, name: metric.name, type: 'value', min, max, interval: step, inverse,
       nameTextStyle: { ...AXIS_TEXT, fontWeight: 'bold' },
       axisLabel: { ...AXIS_TEXT, formatter: (x: number) => (fraction ? `${(x * 100).toFixed(Math.max(0, decimals(step) - 2))}%` : x.toFixed(decimals(step))) },
     },
@@ -155,21 +190,15 @@ function decimals(step: number): number {
   return Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
 }
 
+/** How the lines are drawn: in which order (the last over the rest), each one's style, and its tooltip. */
+type Lines = {
+  readonly ordered: readonly TrialView[];
+  readonly style: (t: TrialView) => Record<string, unknown>;
+  readonly tip: (t: TrialView) => HTMLElement;
+};
+
 function option(d: DashboardData, axes: readonly AxisDef[]): ChartOption {
-  const { sweep } = d;
-  const bestId = bestTrialId(d);
-  const values = sweep.trials.map(metricOf).filter((v): v is number => v !== null);
-  const [lo, hi] = [Math.min(...values), Math.max(...values)];
-  // Lines shade from light (worse) to dark blue (better); the best is orange and thick.
-  const shade = (t: TrialView): string => {
-    const m = metricOf(t);
-    if (m === null) return '#adb5bd';
-    const q = quality(sweep.metric, m, lo, hi);
-    const mix = (a: number, b: number) => Math.round(a + (b - a) * q);
-    return `rgb(${mix(165, 24)},${mix(196, 100)},${mix(230, 171)})`;
-  };
-  // The best trial last, so that its line is drawn over the others.
-  const ordered = [...sweep.trials.filter((t) => t.id !== bestId), ...sweep.trials.filter((t) => t.id === bestId)];
+  const { ordered, style, tip } = d.sweep.pareto ? frontLines(d.sweep) : metricLines(d);
   return {
     animation: false,
     tooltip: { ...TOOLTIP, trigger: 'item' },
@@ -186,23 +215,56 @@ function option(d: DashboardData, axes: readonly AxisDef[]): ChartOption {
       type: 'parallel', id: 'trials', name: 'trials',
       inactiveOpacity: 0.06, activeOpacity: 1, smooth: false,
       emphasis: { lineStyle: { width: 3 } },
-      data: ordered.map((t) => {
-        const best = t.id === bestId;
-        const m = metricOf(t);
-        return {
-          name: `trial ${t.id}`,
-          value: axes.map((a) => a.datum(t)),
-          lineStyle: { color: best ? BEST_COLOUR : shade(t), width: best ? 3 : 1.5, opacity: best ? 1 : 0.7, type: m === null ? 'dashed' : 'solid' },
-        };
-      }),
-      tooltip: {
-        formatter: (p: unknown) => {
-          const t = ordered[(p as { dataIndex: number }).dataIndex];
-          return tooltipBox(`trial ${t.id}${t.id === bestId ? ' (best)' : ''} · ${t.status}`,
-            ...sweep.axes.map((a) => `${a.label}: ${value(t.values[a.key])}`),
-            `${sweep.metric.name}: ${metricText(sweep.metric, metricOf(t))}`);
-        },
-      },
+      data: ordered.map((t) => ({ name: `trial ${t.id}`, value: axes.map((a) => a.datum(t)), lineStyle: style(t) })),
+      tooltip: { formatter: (p: unknown) => tip(ordered[(p as { dataIndex: number }).dataIndex]) },
     }],
+  };
+}
+
+/** A sweep of one metric: lines shade from light (worse) to dark blue (better); the best is orange and thick, drawn last. */
+function metricLines(d: DashboardData): Lines {
+  const { sweep } = d;
+  const bestId = bestTrialId(d);
+  const values = sweep.trials.map(metricOf).filter((v): v is number => v !== null);
+  const [lo, hi] = [Math.min(...values), Math.max(...values)];
+  const shade = (t: TrialView): string => {
+    const m = metricOf(t);
+    if (m === null) return '#adb5bd';
+    const q = quality(sweep.metric, m, lo, hi);
+    const mix = (a: number, b: number) => Math.round(a + (b - a) * q);
+    return `rgb(${mix(165, 24)},${mix(196, 100)},${mix(230, 171)})`;
+  };
+  return {
+    ordered: [...sweep.trials.filter((t) => t.id !== bestId), ...sweep.trials.filter((t) => t.id === bestId)],
+    style: (t) => {
+      const best = t.id === bestId;
+      return { color: best ? BEST_COLOUR : shade(t), width: best ? 3 : 1.5, opacity: best ? 1 : 0.7, type: metricOf(t) === null ? 'dashed' : 'solid' };
+    },
+    tip: (t) => tooltipBox(`trial ${t.id}${t.id === bestId ? ' (best)' : ''} · ${t.status}`,
+      ...sweep.axes.map((a) => `${a.label}: ${value(t.values[a.key])}`),
+      `${sweep.metric.name}: ${metricText(sweep.metric, metricOf(t))}`),
+  };
+}
+
+/**
+ * A sweep ranked into fronts: each line coloured by its trial's front (the first orange, later
+ * fronts fading from blue to pale, infeasible grey, unranked light grey), the first front drawn
+ * last, over the rest; a line without every objective's value dashed.
+ */
+function frontLines(sweep: SweepView): Lines {
+  const pareto = sweep.pareto!;
+  const last = lastFeasibleFront(sweep.trials);
+  const rank = (t: TrialView) => ({ unranked: 0, infeasible: 1, later: 2, front: 3 })[frontKind(t)];
+  const at = (t: TrialView, i: number) => objectiveValue(t, pareto, i, sweep.metric.name);
+  return {
+    ordered: [...sweep.trials].sort((a, b) => rank(a) - rank(b) || (b.front ?? 0) - (a.front ?? 0) || a.id - b.id),
+    style: (t) => {
+      const first = frontKind(t) === 'front';
+      const complete = pareto.objectives.every((_, i) => at(t, i) !== null);
+      return { color: frontColour(t, last), width: first ? 2.5 : 1.5, opacity: first ? 1 : 0.75, type: complete ? 'solid' : 'dashed' };
+    },
+    tip: (t) => tooltipBox(`trial ${t.id} · ${t.status} · ${frontText(t)}`,
+      ...sweep.axes.map((a) => `${a.label}: ${value(t.values[a.key])}`),
+      ...pareto.objectives.map((o, i) => `${o.name}: ${metricText(o, at(t, i))}`)),
   };
 }

@@ -20,13 +20,19 @@ export type UiState = {
   topK: 0 | 5 | 10;
   /** The trials picked for comparison (ids), oldest first, at most two. */
   compare: number[];
+  /** The Pareto scatter's axes (a sweep of several objectives): each an index into its objectives, never both the same. */
+  pareto: { x: number; y: number };
 };
 
-/** The first state: best first under the metric (the metric column's "better" direction), nothing filtered. */
+/**
+ * The first state: best first under the metric (the metric column's "better" direction), or, in
+ * a sweep ranked into fronts, by front, the first first; nothing filtered; the Pareto scatter on
+ * the first two objectives.
+ */
 export function initialState(data: DashboardData): UiState {
   return {
-    sort: { key: data.sweep.metric.name, dir: bestFirstDirection(data.sweep.metric.name, data.sweep.metric) },
-    filter: '', brush: new Map(), topK: 0, compare: [],
+    sort: data.sweep.pareto ? { key: 'front', dir: 1 } : { key: data.sweep.metric.name, dir: bestFirstDirection(data.sweep.metric.name, data.sweep.metric) },
+    filter: '', brush: new Map(), topK: 0, compare: [], pareto: { x: 0, y: 1 },
   };
 }
 
@@ -56,7 +62,7 @@ export function brushed(brush: UiState['brush']): boolean {
 /**
  * Whether a trial matches the text filter: every word of it appears (case ignored) in the
  * trial's id ("trial 12", "#12" or "12"), status, hyperparameter values ("dropout=0.2" or "0.2"),
- * error or pruning line.
+ * error or pruning line, and its front ("front 1", "infeasible") where it has one.
  */
 export function matchesFilter(t: TrialView, labels: ReadonlyMap<string, string>, filter: string): boolean {
   const words = filter.toLowerCase().split(/\s+/).filter((w) => w !== '');
@@ -65,6 +71,8 @@ export function matchesFilter(t: TrialView, labels: ReadonlyMap<string, string>,
     `trial ${t.id}`, `#${t.id}`, t.status,
     ...Object.entries(t.values).map(([k, v]) => `${labels.get(k) ?? k}=${value(v)}`),
     t.error ?? '', t.pruned ?? '',
+    // A trial ranked into fronts: "front 2", "infeasible".
+    t.front === undefined ? '' : `front ${t.front}${t.violation === 0 ? '' : ' infeasible'}`,
   ].join(' ').toLowerCase();
   return words.every((w) => text.includes(w));
 }

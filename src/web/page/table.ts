@@ -6,7 +6,8 @@
 import type { SweepView, TrialView } from '../model.js';
 import { byId, h, reconcile, replace } from './dom.js';
 import { bestFirstDirection, duration, metricOf, value } from './format.js';
-import { formatMetric, isBuiltInMetric } from '../../metrics/registry.js';
+import { formatMetric, isBuiltInMetric, type Goal } from '../../metrics/registry.js';
+import { objectiveValue, onFirstFront } from './fronts.js';
 import type { View } from './view.js';
 import { brushed, toggleCompare, type UiState } from './state.js';
 
@@ -24,6 +25,8 @@ export type Column = {
   readonly order?: (t: TrialView) => number | string | null;
   /** A metric's column: a first click sorts it best first. */
   readonly metric?: true;
+  /** An objective's column: which way is best (the spec's goal, for a metric the registry may not know). */
+  readonly goal?: Goal;
 };
 
 // A running trial is the one to watch; a failed one sorts to the end of the list.
@@ -40,21 +43,23 @@ export function columns(sweep: SweepView): Column[] {
       : undefined,
   }));
   const num = (f: (t: TrialView) => number | null) => (t: TrialView) => { const v = f(t); return v === null || Number.isNaN(v) ? null : v; };
+  const builtIn = sweep.code ? [] : [
+    metricColumn('val_accuracy', 'val_acc', 'validation accuracy (last epoch)', (t) => t.valAccuracy),
+    metricColumn('val_loss', 'val_loss', 'validation loss (last epoch)', (t) => t.valLoss),
+    metricColumn('test_accuracy', 'test_acc', 'test accuracy (completed trials)', (t) => t.testAccuracy),
+    metricColumn('latency_ms', 'latency', 'median time to classify one image (completed trials)', (t) => t.latencyMs),
+  ];
   return [
     ...axes,
     {
       key: 'status', label: 'status', title: 'completed, running, pruned, interrupted, pending or failed', numeric: false,
       raw: (t) => t.status, text: (t) => t.status, order: (t) => STATUS_ORDER.indexOf(t.status),
     },
+    ...(sweep.pareto ? paretoColumns(sweep, new Set(builtIn.map((c) => c.key))) : []),
     // The sweep's metric has a column of its own where it is not one of the built-in ones below; the
-    // user's code has only its own.
-    ...(isBuiltInMetric(sweep.metric.name) && !sweep.code ? [] : [metricColumn(sweep.metric.name, sweep.metric.name, 'the sweep\'s metric', metricOf)]),
-    ...(sweep.code ? [] : [
-      metricColumn('val_accuracy', 'val_acc', 'validation accuracy (last epoch)', (t) => t.valAccuracy),
-      metricColumn('val_loss', 'val_loss', 'validation loss (last epoch)', (t) => t.valLoss),
-      metricColumn('test_accuracy', 'test_acc', 'test accuracy (completed trials)', (t) => t.testAccuracy),
-      metricColumn('latency_ms', 'latency', 'median time to classify one image (completed trials)', (t) => t.latencyMs),
-    ]),
+    // user's code has only its own (a sweep ranked into fronts: its objectives' columns, above).
+    ...((isBuiltInMetric(sweep.metric.name) && !sweep.code) || sweep.pareto ? [] : [metricColumn(sweep.metric.name, sweep.metric.name, 'the sweep\'s metric', metricOf)]),
+    ...builtIn,
     sweep.code
       ? { key: 'epochs', label: 'steps', title: 'steps reported', numeric: true, raw: (t) => t.epochs.length, text: (t) => String(t.epochs.length) }
       : { key: 'epochs', label: 'epochs', title: 'epochs trained', numeric: true, raw: (t) => t.epochs.length, text: (t) => String(t.epochs.length) },
@@ -68,6 +73,31 @@ export function columns(sweep: SweepView): Column[] {
 function metricColumn(key: string, label: string, title: string, read: (t: TrialView) => number | null): Column {
   const raw = (t: TrialView) => { const v = read(t); return v === null || Number.isNaN(v) ? null : v; };
   return { key, label, title, numeric: true, raw, text: (t) => formatMetric(key, raw(t)), metric: true };
+}
+
+/**
+ * A sweep ranked into fronts: its front (infeasible trials said so), each objective not already
+ * a column (`shown`: sweep's models' val_acc and val_loss), and, under constraints, each trial's summed violation.
+ */
+function paretoColumns(sweep: SweepView, shown: ReadonlySet<string>): Column[] {
+  const pareto = sweep.pareto!;
+  const front: Column = {
+    key: 'front', label: 'front', numeric: true,
+    title: `its Pareto front: 1 is the first, none better in every objective${pareto.constraints.length > 0 ? '; infeasible trials come after every feasible front' : ''}`,
+    raw: (t) => t.front ?? null,
+    text: (t) => (t.front === undefined ? '-' : t.violation === 0 ? String(t.front) : `${t.front} infeasible`),
+  };
+  const objectives = pareto.objectives.flatMap((o, i): Column[] => {
+    if (shown.has(o.name)) return [];
+    const column = metricColumn(o.name, o.name, `objective ${i + 1} of ${pareto.objectives.length}, ${o.goal}d`, (t) => objectiveValue(t, pareto, i, sweep.metric.name));
+    return [{ ...column, goal: o.goal }];
+  });
+  const violation: Column[] = pareto.constraints.length === 0 ? [] : [{
+    key: 'violation', label: 'violation', numeric: true, title: `by how much it breaks ${pareto.constraints.join(', ')} (summed; 0: it meets them)`,
+    raw: (t) => (t.front === undefined ? null : t.violation ?? Infinity),
+    text: (t) => (t.front === undefined ? '-' : t.violation === null ? 'no value' : value(t.violation)),
+  }];
+  return [front, ...objectives, ...violation];
 }
 
 /** The trials in the table's order: by the sort column (nulls last either way), ties by trial id. */
@@ -119,7 +149,10 @@ export function mountTable(section: HTMLElement, act: TableActions): { render: (
     const { sort } = act.state;
     // A first click puts a metric best first (the registry's goal), other results largest first, and
     // hyperparameters, status and trial ids in ascending order; a second click reverses.
-    const first = columnFor(key)?.metric ? bestFirstDirection(key, shownMetric) : key === 'trial' || key === 'status' || key.startsWith('hp:') ? 1 : -1;
+    const col = columnFor(key);
+    const first = col?.goal ? (col.goal === 'minimize' ? 1 : -1)
+      : col?.metric ? bestFirstDirection(key, shownMetric)
+        : key === 'trial' || key === 'status' || key === 'front' || key === 'violation' || key.startsWith('hp:') ? 1 : -1;
     act.state.sort = sort.key === key ? { key, dir: sort.dir === 1 ? -1 : 1 } : { key, dir: first };
     act.update();
     table.tHead!.querySelector<HTMLButtonElement>(`th[data-key="${CSS.escape(key)}"] button`)?.focus();
@@ -172,9 +205,11 @@ function renderHead(thead: HTMLTableSectionElement, cols: readonly Column[], sor
 
 function row(t: TrialView, cols: readonly Column[], v: View): HTMLTableRowElement {
   const best = t.id === v.bestId;
+  const broken = (t.broken ?? []).map((b) => `${b.text} (${b.by === null ? 'no value' : `by ${value(b.by)}`})`);
   const tr = h('tr', {
-    'data-trial-id': t.id, 'data-status': t.status, class: `status-${t.status}${best ? ' best' : ''}`,
-    title: t.pruned ?? (t.error ? `failed: ${t.error}` : null),
+    'data-trial-id': t.id, 'data-status': t.status,
+    class: `status-${t.status}${best ? ' best' : ''}${onFirstFront(t) ? ' front-first' : ''}${broken.length > 0 ? ' infeasible' : ''}`,
+    title: t.pruned ?? (t.error ? `failed: ${t.error}` : broken.length > 0 ? `infeasible: breaks ${broken.join(', ')}` : null),
   });
   for (const c of cols) {
     if (c.key === 'status') tr.append(h('td', { class: 'status-cell' }, statusCell(t)));
