@@ -139,7 +139,7 @@ function showFronts(spec: SweepSpec, trials: readonly TrialRecord[], out: (line:
     ? `first front: ${first.length} ${first.length === 1 ? 'trial' : 'trials'} (${first.map((t) => t.id).join(', ')}), none better in every objective${spec.constraints.length > 0 ? ' among those that meet the constraints' : ''}`
     : 'first front: none yet (no completed trial meets the constraints)');
   for (const t of order.filter((x) => (x.violation ?? 0) > 0)) {
-    out(`trial ${t.id} infeasible: ${(t.broken ?? []).map((b) => `${b.text} (${b.by === null ? 'no value' : `by ${formatValue(Number(b.by.toPrecision(4)))}`})`).join(', ')}`);
+    out(`trial ${t.id} infeasible: ${(t.broken ?? []).map((b) => `${b.text} (${b.by === null ? 'no value' : `by ${formatValue(Math.abs(b.by) >= 1000 ? Math.round(b.by) : Number(b.by.toPrecision(4)))}`})`).join(', ')}`);
   }
   for (const t of order.filter((x) => x.status === 'failed')) out(`trial ${t.id} failed: ${t.error}`);
   return 0;
