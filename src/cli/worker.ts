@@ -17,7 +17,7 @@ import { codeFile } from '../spec/code.js';
 import { checkCode } from '../trial/check-code.js';
 import { programSha256 } from '../trial/program/runner.js';
 import type { SweepRecord } from '../trial/types.js';
-import { makeStrategy } from '../search/strategy.js';
+import { makeStrategy, proposesAsItGoes } from '../search/strategy.js';
 import { backendOption, dataOption, dbOption, defineCommand, maxInitialFailures, trialsFolder, workersOption, type Io } from './command.js';
 import { progressLog } from './progress-log.js';
 import { giveUpLine, lostLine, targetLine, userStop } from './user-stop.js';
@@ -74,7 +74,7 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
         const record = (await store.sweep(summary.name))!;
         const spec = parseSpec(record.specYaml, specName(record, store));
         // A sweep that proposes as it goes (TPE, NSGA-II) is open while it has trials left to propose, as well as to claim.
-        const proposing = makeStrategy(spec).propose !== undefined && summary.total < spec.search.trials!;
+        const proposing = proposesAsItGoes(spec.search.method) && summary.total < spec.search.trials!;
         if (summary.pending > 0 || summary.running > 0 || proposing) todo.push({ record, written: spec });
       }
       if (todo.length === 0 && !values.wait) break;

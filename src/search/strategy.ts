@@ -43,6 +43,11 @@ export interface SearchStrategy {
 const RETRIES = 20;
 const FALLBACKS = 200;
 
+/** Whether a method proposes its trials as the sweep goes (TPE, NSGA-II), rather than knowing them all up front (grid, random). */
+export function proposesAsItGoes(method: SweepSpec['search']['method']): boolean {
+  return method === 'tpe' || method === 'nsga2';
+}
+
 /** The strategy a validated spec asks for. */
 export function makeStrategy(spec: SweepSpec): SearchStrategy {
   const { method, trials: cap } = spec.search;
