@@ -16,8 +16,9 @@
 // and (sweep N − direct N) / N is everything divided by N, as a user of an N-trial sweep pays it.
 // Before timing, one untimed pass checks that both sides run the same command lines (the programs
 // log /proc/self/cmdline under BENCH_ARGV_LOG) and that the sweep recorded every trial completed.
-// Before each case's four runs it waits (bench/quiet.mjs, BENCH_QUIET_WAIT) until the CPUs are
-// idle, and it says how busy they were meanwhile: the bench alone keeps about one core busy.
+// Before each case's four runs it waits until the CPUs are idle, and runs them again where
+// something else used the CPUs meanwhile (bench/quiet.mjs: BENCH_QUIET_WAIT, BENCH_QUIET_OTHERS,
+// BENCH_QUIET_TRIES); it says how busy they were, and how much of that was something else.
 // BENCH_PROGRAM_TRIALS (20), BENCH_PROGRAM_REPS (5); PostgreSQL is SWEEP_BENCH_PG (default: the
 // local server as postgres), skipped with a line where it does not answer. Medians to the
 // console and runs/bench-program.json.
@@ -31,7 +32,7 @@ import pg from 'pg';
 import { parseSpec } from '../dist/spec/load-spec.js';
 import { makeStrategy } from '../dist/search/strategy.js';
 import { buildLaunch } from '../dist/trial/program/command.js';
-import { cpuMeter, waitQuiet } from './quiet.mjs';
+import { quietly } from './quiet.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -191,21 +192,25 @@ try {
     // Warm-up, untimed: the page cache for node, the CLI's modules, the interpreter.
     await sweepRun(c.one, c.store);
     await direct(c.one);
-    results[c.name] = { sweepMany: [], directMany: [], sweepOne: [], directOne: [], busy: [] };
+    results[c.name] = { sweepMany: [], directMany: [], sweepOne: [], directOne: [], busy: [], others: [] };
   }
   for (let rep = 1; rep <= REPS; rep++) {
     for (const c of cases) {
       const r = results[c.name];
-      await waitQuiet();
-      const meter = cpuMeter();
-      r.sweepMany.push(await sweepRun(c.many, c.store));
-      r.directMany.push(await direct(c.many));
-      r.sweepOne.push(await sweepRun(c.one, c.store));
-      r.directOne.push(await direct(c.one));
-      r.busy.push(meter.busy());
+      const q = await quietly(`${c.name}, repetition ${rep}`, async () => [
+        await sweepRun(c.many, c.store), await direct(c.many), await sweepRun(c.one, c.store), await direct(c.one),
+      ]);
+      const [sweepMany, directMany, sweepOne, directOne] = q.value;
+      r.sweepMany.push(sweepMany);
+      r.directMany.push(directMany);
+      r.sweepOne.push(sweepOne);
+      r.directOne.push(directOne);
+      r.busy.push(q.busy);
+      r.others.push(q.others);
     }
-    const busy = cases.map((c) => `${(results[c.name].busy.at(-1) * 100).toFixed(0)}%`).join('/');
-    console.log(`repetition ${rep}/${REPS} done (CPUs busy ${busy}, the bench included; load ${loadavg()[0].toFixed(2)})`);
+    const pct = (v) => (v == null ? '?' : `${(v * 100).toFixed(0)}%`);
+    const shares = cases.map((c) => `${pct(results[c.name].busy.at(-1))} (${pct(results[c.name].others.at(-1))})`).join(', ');
+    console.log(`repetition ${rep}/${REPS} done; CPUs busy per case: ${shares} (in brackets: by something else)`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
@@ -225,10 +230,11 @@ const rows = cases.map((c) => {
 });
 const f = (v, d = 1) => v.toFixed(d);
 console.log(`\nprogram trials, ms, medians of ${REPS}: per trial = sweep's cost per trial beyond the program's own run, its one-time start taken out (target: under 50 ms)`);
-console.log(['case', 'per trial', 'runs', 'one-time start', `all in, / ${N}`, 'program alone, per run', `sweep run, ${N} trials`, `direct, ${N} runs`].join(' | '));
+console.log(['case', 'per trial', 'runs', 'one-time start', `all in, / ${N}`, 'program alone, per run', `sweep run, ${N} trials`, `direct, ${N} runs`, 'CPUs used by something else'].join(' | '));
+const pct = (v) => (v == null ? '?' : `${(v * 100).toFixed(0)}%`);
 for (const r of rows) {
   console.log([r.case, f(r.perTrialMs), r.runs.perTrial.map((v) => f(v)).join('/'), f(r.oneTimeMs, 0), f(r.allInPerTrialMs), f(r.directPerTrialMs),
-    f(r.sweepManyMs, 0), f(r.directManyMs, 0)].join(' | '));
+    f(r.sweepManyMs, 0), f(r.directManyMs, 0), r.runs.others.map(pct).join('/')].join(' | '));
 }
 mkdirSync(join(ROOT, 'runs'), { recursive: true });
 writeFileSync(join(ROOT, 'runs/bench-program.json'), `${JSON.stringify({ date: new Date().toISOString(), cpu, cores: cpus().length, trials: N, reps: REPS, rows }, null, 2)}\n`);

@@ -12,8 +12,9 @@
 // on both sides. Wall time from spawning `node` or `bash` to its exit; BENCH_PYTORCH_REPS (3)
 // repetitions, sweep and loop alternating which goes first; medians, and where the time went:
 // the trials' own time as each side saw it (sweep's started_at to finished_at; the loop's per-run time).
-// Before each run it waits until the CPUs are idle (bench/quiet.mjs, BENCH_QUIET_WAIT), and it
-// says how busy they were during the run: training on one thread keeps about one core busy.
+// Before each run it waits until the CPUs are idle, and runs it again where something else used
+// the CPUs meanwhile (bench/quiet.mjs: BENCH_QUIET_WAIT, BENCH_QUIET_OTHERS, BENCH_QUIET_TRIES);
+// it says how busy they were during the run, and how much of that was something else.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -24,7 +25,7 @@ import { parse, stringify } from 'yaml';
 import { parseSpec } from '../dist/spec/load-spec.js';
 import { makeStrategy } from '../dist/search/strategy.js';
 import { buildLaunch } from '../dist/trial/program/command.js';
-import { cpuMeter, waitQuiet } from './quiet.mjs';
+import { quietly } from './quiet.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -129,12 +130,12 @@ try {
   for (let rep = 1; rep <= REPS; rep++) {
     const order = rep % 2 === 1 ? ['sweep', 'loop'] : ['loop', 'sweep'];
     for (const side of order) {
-      await waitQuiet();
-      const meter = cpuMeter();
-      const r = side === 'sweep' ? await sweepOnce(rep) : await loopOnce(rep);
-      r.busy = meter.busy();
+      let attempt = 0;
+      const q = await quietly(`rep ${rep} ${side}`, () => (side === 'sweep' ? sweepOnce(`${rep}-${++attempt}`) : loopOnce(`${rep}-${++attempt}`)));
+      const r = { ...q.value, busy: q.busy, others: q.others };
       runs[side].push(r);
-      console.log(`rep ${rep} ${side}: ${r.wall.toFixed(2)} s (trials ${r.trialSeconds.map((s) => s.toFixed(2)).join('/')}; CPUs ${(r.busy * 100).toFixed(0)}% busy, the bench included; load ${loadavg()[0].toFixed(2)})`);
+      const pct = (v) => (v == null ? '?' : `${(v * 100).toFixed(0)}%`);
+      console.log(`rep ${rep} ${side}: ${r.wall.toFixed(2)} s (trials ${r.trialSeconds.map((s) => s.toFixed(2)).join('/')}; CPUs ${pct(r.busy)} busy, ${pct(r.others)} by something else; load ${loadavg()[0].toFixed(2)})`);
     }
   }
 } finally {
@@ -155,9 +156,10 @@ const diff = (s.medianWall - l.medianWall) / l.medianWall;
 const perRep = runs.sweep.map((r, i) => (r.wall - runs.loop[i].wall) / runs.loop[i].wall);
 const f = (v, d = 2) => v.toFixed(d);
 console.log(`\nthe PyTorch example, ${argvs.length} trials × ${EPOCHS} epochs, wall seconds, medians of ${REPS} alternating; CPU ${cpuModel} × ${cores}`);
-console.log(['side', 'wall s', 'runs', 'in trials s', 'outside trials s'].join(' | '));
-console.log(['sweep run --workers 1', f(s.medianWall), s.walls.map((w) => f(w)).join('/'), f(s.medianInTrials), f(s.medianOutside)].join(' | '));
-console.log(['bash loop', f(l.medianWall), l.walls.map((w) => f(w)).join('/'), f(l.medianInTrials), f(l.medianOutside)].join(' | '));
+const pct = (v) => (v == null ? '?' : `${(v * 100).toFixed(0)}%`);
+console.log(['side', 'wall s', 'runs', 'in trials s', 'outside trials s', 'CPUs used by something else'].join(' | '));
+console.log(['sweep run --workers 1', f(s.medianWall), s.walls.map((w) => f(w)).join('/'), f(s.medianInTrials), f(s.medianOutside), runs.sweep.map((r) => pct(r.others)).join('/')].join(' | '));
+console.log(['bash loop', f(l.medianWall), l.walls.map((w) => f(w)).join('/'), f(l.medianInTrials), f(l.medianOutside), runs.loop.map((r) => pct(r.others)).join('/')].join(' | '));
 console.log(`difference: ${diff >= 0 ? '+' : ''}${f(diff * 100)}% (sweep against the loop; target within 2%); per repetition ${perRep.map((d) => `${d >= 0 ? '+' : ''}${f(d * 100)}%`).join('/')}`);
 mkdirSync(join(ROOT, 'runs'), { recursive: true });
 writeFileSync(join(ROOT, 'runs/bench-pytorch.json'), `${JSON.stringify({ date: new Date().toISOString(), cpu: cpuModel, cores, trials: argvs.length, epochs: EPOCHS, reps: REPS, argv: argvs, sweep: s, loop: l, difference: diff, perRep }, null, 2)}\n`);
