@@ -14,6 +14,9 @@
 //   one-time = (sweep 1 − direct 1) − per trial,
 //
 // and (sweep N − direct N) / N is everything divided by N, as a user of an N-trial sweep pays it.
+// The per-trial figure is also given in CPU time (the command line's process and every process
+// it reaped, its programs included, against the programs' own), which load on the machine
+// changes least; it leaves out PostgreSQL's server and whatever sweep waits for (a commit).
 // Before timing, one untimed pass checks that both sides run the same command lines (the programs
 // log /proc/self/cmdline under BENCH_ARGV_LOG) and that the sweep recorded every trial completed.
 // Before each case's four runs it waits until the CPUs are idle, and runs them again where
@@ -32,7 +35,7 @@ import pg from 'pg';
 import { parseSpec } from '../dist/spec/load-spec.js';
 import { makeStrategy } from '../dist/search/strategy.js';
 import { buildLaunch } from '../dist/trial/program/command.js';
-import { quietly } from './quiet.mjs';
+import { childrenCpuMs, quietly } from './quiet.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -124,34 +127,40 @@ function finished(child) {
     .then(([code]) => code);
 }
 
-/** `sweep run` of the spec into a fresh store of kind `store`: wall ms from spawn to exit. */
+/**
+ * `sweep run` of the spec into a fresh store of kind `store`: wall ms from spawn to exit, and the
+ * CPU ms it used with every process it reaped (its programs).
+ */
 async function sweepRun(spec, store, env = process.env) {
   const s = await STORES[store].fresh();
   try {
+    const cpu = childrenCpuMs();
     const started = performance.now();
     const code = await finished(spawn(process.execPath, [CLI, 'run', spec.file, '--db', s.db, '--no-tui', '--workers', '1'], {
       cwd: s.cwd, env, stdio: ['ignore', 'pipe', 'inherit'],
     }));
     const ms = performance.now() - started;
+    const cpuMs = childrenCpuMs() - cpu;
     if (code !== 0) throw new Error(`sweep run ${spec.file} --db ${s.db} exited ${code}`);
     const statuses = await s.statuses();
     if (statuses.length !== spec.argvs.length || statuses.some((st) => st !== 'completed')) {
       throw new Error(`sweep run ${spec.file}: ${spec.argvs.length} trials expected completed, the store has ${JSON.stringify(statuses)}`);
     }
-    return ms;
+    return { ms, cpuMs };
   } finally {
     await s.drop();
   }
 }
 
-/** The spec's command lines spawned one after another, in the spec's folder, each one's output read to its end: wall ms. */
+/** The spec's command lines spawned one after another, in the spec's folder, each one's output read to its end: wall and CPU ms. */
 async function direct(spec, env = process.env) {
+  const cpu = childrenCpuMs();
   const started = performance.now();
   for (const argv of spec.argvs) {
     const code = await finished(spawn(argv[0], argv.slice(1), { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] }));
     if (code !== 0) throw new Error(`${argv.join(' ')} exited ${code}`);
   }
-  return performance.now() - started;
+  return { ms: performance.now() - started, cpuMs: childrenCpuMs() - cpu };
 }
 
 /** The untimed check: the command lines both sides ran (as the programs saw them), in order, are the same. */
@@ -192,7 +201,7 @@ try {
     // Warm-up, untimed: the page cache for node, the CLI's modules, the interpreter.
     await sweepRun(c.one, c.store);
     await direct(c.one);
-    results[c.name] = { sweepMany: [], directMany: [], sweepOne: [], directOne: [], busy: [], others: [] };
+    results[c.name] = { sweepMany: [], directMany: [], sweepOne: [], directOne: [], cpu: { sweepMany: [], directMany: [], sweepOne: [], directOne: [] }, busy: [], others: [] };
   }
   for (let rep = 1; rep <= REPS; rep++) {
     for (const c of cases) {
@@ -200,11 +209,10 @@ try {
       const q = await quietly(`${c.name}, repetition ${rep}`, async () => [
         await sweepRun(c.many, c.store), await direct(c.many), await sweepRun(c.one, c.store), await direct(c.one),
       ]);
-      const [sweepMany, directMany, sweepOne, directOne] = q.value;
-      r.sweepMany.push(sweepMany);
-      r.directMany.push(directMany);
-      r.sweepOne.push(sweepOne);
-      r.directOne.push(directOne);
+      ['sweepMany', 'directMany', 'sweepOne', 'directOne'].forEach((k, i) => {
+        r[k].push(q.value[i].ms);
+        r.cpu[k].push(q.value[i].cpuMs);
+      });
       r.busy.push(q.busy);
       r.others.push(q.others);
     }
@@ -216,24 +224,29 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
+/** Per trial, the one-time start taken out: ((sweep N − sweep 1) − (direct N − direct 1)) / (N − 1), for each repetition. */
+const perTrialOf = (r) => r.sweepMany.map((s, i) => ((s - r.sweepOne[i]) - (r.directMany[i] - r.directOne[i])) / (N - 1));
 const rows = cases.map((c) => {
   const r = results[c.name];
-  const perTrial = r.sweepMany.map((s, i) => ((s - r.sweepOne[i]) - (r.directMany[i] - r.directOne[i])) / (N - 1));
+  const perTrial = perTrialOf(r);
+  // The same in CPU time (sweep's process and the processes it reaped, against the programs'
+  // own): what load on the machine changes least; PostgreSQL's server is not in it.
+  const cpuPerTrial = perTrialOf(r.cpu);
   const oneTime = r.sweepOne.map((s, i) => s - r.directOne[i] - perTrial[i]);
   const allIn = r.sweepMany.map((s, i) => (s - r.directMany[i]) / N);
   return {
     case: c.name, trials: N,
-    perTrialMs: median(perTrial), oneTimeMs: median(oneTime), allInPerTrialMs: median(allIn),
+    perTrialMs: median(perTrial), cpuPerTrialMs: median(cpuPerTrial), oneTimeMs: median(oneTime), allInPerTrialMs: median(allIn),
     directPerTrialMs: median(r.directMany) / N, sweepManyMs: median(r.sweepMany), directManyMs: median(r.directMany),
-    runs: { ...r, perTrial, oneTime, allIn },
+    runs: { ...r, perTrial, cpuPerTrial, oneTime, allIn },
   };
 });
 const f = (v, d = 1) => v.toFixed(d);
 console.log(`\nprogram trials, ms, medians of ${REPS}: per trial = sweep's cost per trial beyond the program's own run, its one-time start taken out (target: under 50 ms)`);
-console.log(['case', 'per trial', 'runs', 'one-time start', `all in, / ${N}`, 'program alone, per run', `sweep run, ${N} trials`, `direct, ${N} runs`, 'CPUs used by something else'].join(' | '));
+console.log(['case', 'per trial', 'runs', 'CPU per trial', 'one-time start', `all in, / ${N}`, 'program alone, per run', `sweep run, ${N} trials`, `direct, ${N} runs`, 'CPUs used by something else'].join(' | '));
 const pct = (v) => (v == null ? '?' : `${(v * 100).toFixed(0)}%`);
 for (const r of rows) {
-  console.log([r.case, f(r.perTrialMs), r.runs.perTrial.map((v) => f(v)).join('/'), f(r.oneTimeMs, 0), f(r.allInPerTrialMs), f(r.directPerTrialMs),
+  console.log([r.case, f(r.perTrialMs), r.runs.perTrial.map((v) => f(v)).join('/'), f(r.cpuPerTrialMs), f(r.oneTimeMs, 0), f(r.allInPerTrialMs), f(r.directPerTrialMs),
     f(r.sweepManyMs, 0), f(r.directManyMs, 0), r.runs.others.map(pct).join('/')].join(' | '));
 }
 mkdirSync(join(ROOT, 'runs'), { recursive: true });
