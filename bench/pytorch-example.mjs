@@ -14,7 +14,8 @@
 // the trials' own time as each side saw it (sweep's started_at to finished_at; the loop's per-run time).
 // Before each run it waits until the CPUs are idle, and runs it again where something else used
 // the CPUs meanwhile (bench/quiet.mjs: BENCH_QUIET_WAIT, BENCH_QUIET_OTHERS, BENCH_QUIET_TRIES);
-// it says how busy they were during the run, and how much of that was something else.
+// it says how busy they were during the run, and how much of that was something else. Each
+// side's CPU time (its process and all it reaped: the trainings) too, which load changes least.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -25,7 +26,7 @@ import { parse, stringify } from 'yaml';
 import { parseSpec } from '../dist/spec/load-spec.js';
 import { makeStrategy } from '../dist/search/strategy.js';
 import { buildLaunch } from '../dist/trial/program/command.js';
-import { quietly } from './quiet.mjs';
+import { childrenCpuMs, quietly } from './quiet.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -81,12 +82,14 @@ const loopScript = (dir) => [
   '',
 ].join('\n');
 
+/** Runs `file` to its exit: its wall seconds, and the CPU seconds it used with every process it reaped (the trainings). */
 function timed(file, args, o) {
   return new Promise((done, failed) => {
+    const cpu = childrenCpuMs();
     const started = performance.now();
     const child = spawn(file, args, { ...o, env, stdio: ['ignore', 'ignore', 'inherit'] });
     child.on('error', failed);
-    child.on('exit', (code) => (code === 0 ? done((performance.now() - started) / 1000) : failed(new Error(`${file} ${args.join(' ')} exited ${code}`))));
+    child.on('exit', (code) => (code === 0 ? done({ wall: (performance.now() - started) / 1000, cpu: (childrenCpuMs() - cpu) / 1000 }) : failed(new Error(`${file} ${args.join(' ')} exited ${code}`))));
   });
 }
 
@@ -94,7 +97,7 @@ async function sweepOnce(rep) {
   const dir = join(work, `sweep-${rep}`);
   mkdirSync(dir);
   const db = join(dir, 'sweeps.db');
-  const wall = await timed(process.execPath, [CLI, 'run', specFile, '--db', db, '--no-tui', '--workers', '1'], { cwd: dir });
+  const { wall, cpu } = await timed(process.execPath, [CLI, 'run', specFile, '--db', db, '--no-tui', '--workers', '1'], { cwd: dir });
   const d = new Database(db, { readonly: true });
   const trials = d.prepare('SELECT status, seconds, epochs_done, metric_value, started_at, finished_at FROM trials ORDER BY number').all();
   d.close();
@@ -106,7 +109,7 @@ async function sweepOnce(rep) {
   rmSync(join(dir, 'trials'), { recursive: true, force: true });
   // Each trial from its claim to its recorded end (trials.seconds stops at the last report, before the program's exit).
   const trialSeconds = trials.map((t) => (Date.parse(t.finished_at) - Date.parse(t.started_at)) / 1000);
-  return { wall, trialSeconds, reportSeconds: trials.map((t) => t.seconds), span, valAccuracy: trials.map((t) => t.metric_value) };
+  return { wall, cpu, trialSeconds, reportSeconds: trials.map((t) => t.seconds), span, valAccuracy: trials.map((t) => t.metric_value) };
 }
 
 async function loopOnce(rep) {
@@ -114,13 +117,13 @@ async function loopOnce(rep) {
   mkdirSync(dir);
   const script = join(work, `loop-${rep}.sh`);
   writeFileSync(script, loopScript(dir));
-  const wall = await timed('/bin/bash', [script], { cwd: work });
+  const { wall, cpu } = await timed('/bin/bash', [script], { cwd: work });
   const runs = readFileSync(join(dir, 'times'), 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number));
   const last = (i) => readFileSync(join(dir, String(i + 1), 'stdout'), 'utf8').trim().split('\n').at(-1);
   const valAccuracy = argvs.map((_, i) => Number(last(i).match(/val_accuracy=([\d.]+)/)[1]));
   if (!argvs.every((_, i) => last(i).startsWith(`epoch=${EPOCHS} `))) throw new Error(`loop rep ${rep}: a run did not finish its ${EPOCHS} epochs`);
   rmSync(dir, { recursive: true, force: true });
-  return { wall, trialSeconds: runs.map(([s, e]) => e - s), span: runs.at(-1)[1] - runs[0][0], valAccuracy };
+  return { wall, cpu, trialSeconds: runs.map(([s, e]) => e - s), span: runs.at(-1)[1] - runs[0][0], valAccuracy };
 }
 
 console.log(`CPU: ${cpuModel} × ${cores}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
@@ -144,7 +147,7 @@ try {
 
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 const summary = (rs) => ({
-  medianWall: median(rs.map((r) => r.wall)), walls: rs.map((r) => r.wall),
+  medianWall: median(rs.map((r) => r.wall)), walls: rs.map((r) => r.wall), medianCpu: median(rs.map((r) => r.cpu)),
   medianInTrials: median(rs.map((r) => sum(r.trialSeconds))), medianSpan: median(rs.map((r) => r.span)),
   // Outside the trials: start-up and exit, and between trials.
   medianOutside: median(rs.map((r) => r.wall - sum(r.trialSeconds))),
@@ -154,13 +157,16 @@ const s = summary(runs.sweep);
 const l = summary(runs.loop);
 const diff = (s.medianWall - l.medianWall) / l.medianWall;
 const perRep = runs.sweep.map((r, i) => (r.wall - runs.loop[i].wall) / runs.loop[i].wall);
+// In CPU time: sweep's own work (its start, reading the output, the store's writes) beside the same trainings.
+const cpuDiff = (s.medianCpu - l.medianCpu) / l.medianCpu;
 const f = (v, d = 2) => v.toFixed(d);
 console.log(`\nthe PyTorch example, ${argvs.length} trials × ${EPOCHS} epochs, wall seconds, medians of ${REPS} alternating; CPU ${cpuModel} × ${cores}`);
 const pct = (v) => (v == null ? '?' : `${(v * 100).toFixed(0)}%`);
-console.log(['side', 'wall s', 'runs', 'in trials s', 'outside trials s', 'CPUs used by something else'].join(' | '));
-console.log(['sweep run --workers 1', f(s.medianWall), s.walls.map((w) => f(w)).join('/'), f(s.medianInTrials), f(s.medianOutside), runs.sweep.map((r) => pct(r.others)).join('/')].join(' | '));
-console.log(['bash loop', f(l.medianWall), l.walls.map((w) => f(w)).join('/'), f(l.medianInTrials), f(l.medianOutside), runs.loop.map((r) => pct(r.others)).join('/')].join(' | '));
+console.log(['side', 'wall s', 'runs', 'in trials s', 'outside trials s', 'CPU s', 'CPUs used by something else'].join(' | '));
+console.log(['sweep run --workers 1', f(s.medianWall), s.walls.map((w) => f(w)).join('/'), f(s.medianInTrials), f(s.medianOutside), f(s.medianCpu), runs.sweep.map((r) => pct(r.others)).join('/')].join(' | '));
+console.log(['bash loop', f(l.medianWall), l.walls.map((w) => f(w)).join('/'), f(l.medianInTrials), f(l.medianOutside), f(l.medianCpu), runs.loop.map((r) => pct(r.others)).join('/')].join(' | '));
 console.log(`difference: ${diff >= 0 ? '+' : ''}${f(diff * 100)}% (sweep against the loop; target within 2%); per repetition ${perRep.map((d) => `${d >= 0 ? '+' : ''}${f(d * 100)}%`).join('/')}`);
+console.log(`in CPU time: ${cpuDiff >= 0 ? '+' : ''}${f(cpuDiff * 100)}% (${f(s.medianCpu - l.medianCpu)} s)`);
 mkdirSync(join(ROOT, 'runs'), { recursive: true });
-writeFileSync(join(ROOT, 'runs/bench-pytorch.json'), `${JSON.stringify({ date: new Date().toISOString(), cpu: cpuModel, cores, trials: argvs.length, epochs: EPOCHS, reps: REPS, argv: argvs, sweep: s, loop: l, difference: diff, perRep }, null, 2)}\n`);
+writeFileSync(join(ROOT, 'runs/bench-pytorch.json'), `${JSON.stringify({ date: new Date().toISOString(), cpu: cpuModel, cores, trials: argvs.length, epochs: EPOCHS, reps: REPS, argv: argvs, sweep: s, loop: l, difference: diff, perRep, cpuDifference: cpuDiff }, null, 2)}\n`);
 console.log('written: runs/bench-pytorch.json');
