@@ -26,7 +26,7 @@
 // local server as postgres), skipped with a line where it does not answer. Medians to the
 // console and runs/bench-program.json.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +46,11 @@ const SERVER = process.env.SWEEP_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432
 const PROGRAMS = [
   { label: 'node', program: join(ROOT, 'bench/tiny-program.mjs'), interpreter: process.execPath },
   { label: 'python3', program: join(ROOT, 'bench/tiny_program.py'), interpreter: '/usr/bin/python3' },
-];
+].filter((p) => {
+  if (existsSync(p.interpreter)) return true;
+  console.log(`${p.interpreter} is missing: the ${p.label} rows are skipped`);
+  return false;
+});
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const work = mkdtempSync(join(tmpdir(), 'sweep-bench-program-'));
