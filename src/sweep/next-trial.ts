@@ -22,16 +22,20 @@ export type NextTrialOptions = {
 export function nextTrial(o: NextTrialOptions): () => Promise<Claim | undefined> {
   const { store, sweepId, owner, strategy, eligible } = o;
   return async () => {
-    const queued = await store.claimNext(sweepId, owner, eligible);
-    if (queued || !strategy.propose) return queued;
-    const added = await store.proposeTrial(sweepId, o.seed, o.data, (t, n) => strategy.propose!(t, n), { spans: strategy.spans });
-    if (added) {
+    // Each turn adds a trial to the sweep, so this ends: with a claim, or once the sweep has all its trials.
+    for (;;) {
+      const queued = await store.claimNext(sweepId, owner, eligible);
+      if (queued || !strategy.propose) return queued;
+      const added = await store.proposeTrial(sweepId, o.seed, o.data, (t, n) => strategy.propose!(t, n), { spans: strategy.spans });
+      if (!added) {
+        // The sweep has all its trials; another process's unfinished ones may still be claimable.
+        const all = await store.trials(sweepId);
+        eligible.push(...all.map((r) => r.configId).filter((id) => !eligible.includes(id)));
+        return store.claimNext(sweepId, owner, eligible);
+      }
+      // Another process may claim the new trial before this one does (it is pending to all):
+      // then this one proposes again rather than ending its worker with trials still to propose.
       eligible.push(added.configId);
-    } else {
-      // The sweep has all its trials; another process's unfinished ones may still be claimable.
-      const all = await store.trials(sweepId);
-      eligible.push(...all.map((r) => r.configId).filter((id) => !eligible.includes(id)));
     }
-    return store.claimNext(sweepId, owner, eligible);
   };
 }
