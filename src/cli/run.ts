@@ -1,3 +1,4 @@
+import type { Trial } from '../trial/types.js';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describeDataset, openDataset } from '../data/registry.js';
@@ -161,6 +162,19 @@ async function runWith(r: {
   }
 }
 
+/** A dry run's trials: the table of those known up front (with their config ids); for a strategy that proposes as it goes, the line saying how, and null. */
+function dryRunTrials(spec: SweepSpec, strategy: ReturnType<typeof makeStrategy>, count: number, out: (line: string) => void): Trial[] | null {
+  if (strategy.propose) {
+    out(proposesLine(spec, count));
+    return null;
+  }
+  const trials = strategy.initial();
+  const shown = shownKeys(trials.map((t) => t.config));
+  out(formatTable(['#', 'config', ...shown.map(labelOf)],
+    trials.map((t, i) => [i + 1, t.configId, ...shown.map((k) => formatValue(paramsOf(t.config)[k]))])));
+  return trials;
+}
+
 /** What a dry run says a sweep that proposes as it goes will do. */
 function proposesLine(spec: SweepSpec, count: number): string {
   if (spec.search.method === 'nsga2') {
@@ -184,14 +198,7 @@ function dryRun(specPath: string, spec: SweepSpec, data: DatasetInfo, count: num
   out(`${specPath}: sweep "${spec.name}", ${count} ${method === 'grid' ? 'configurations' : `trials of ${method} search`} (seed ${spec.seed}, ${objectivesPhrase(spec)})${spec.search.earlyStopping ? `, early stopping: ${spec.search.earlyStopping.type}` : ''}`);
   const [height, width, channels] = data.shape;
   out(`data: ${data.label}: ${data.counts.train} training and ${data.counts.test} test images of ${height}×${width}×${channels}, ${data.classes.length} classes, SHA-256 ${data.checksum.slice(0, 16)}…`);
-  if (strategy.propose) {
-    out(proposesLine(spec, count));
-    return 0;
-  }
-  const trials = strategy.initial();
-  const shown = shownKeys(trials.map((t) => t.config));
-  out(formatTable(['#', 'config', ...shown.map(labelOf)],
-    trials.map((t, i) => [i + 1, t.configId, ...shown.map((k) => formatValue(paramsOf(t.config)[k]))])));
+  dryRunTrials(spec, strategy, count, out);
   return 0;
 }
 
@@ -201,14 +208,8 @@ function dryRunCode(specPath: string, specDir: string, spec: SweepSpec, count: n
   const { method } = spec.search;
   out(`${specPath}: sweep "${spec.name}" of ${codeFile(code)}, ${count} ${method === 'grid' ? 'configurations' : `trials of ${method} search`} (seed ${spec.seed}, ${code.metricDeclared ? objectivesPhrase(spec, true) : 'no metric: a trial completes on exit 0'})${spec.search.earlyStopping ? `, early stopping: ${spec.search.earlyStopping.type}` : ''}`);
   const strategy = makeStrategy(spec);
-  if (strategy.propose) {
-    out(proposesLine(spec, count));
-    return 0;
-  }
-  const trials = strategy.initial();
-  const shown = shownKeys(trials.map((t) => t.config));
-  out(formatTable(['#', 'config', ...shown.map(labelOf)],
-    trials.map((t, i) => [i + 1, t.configId, ...shown.map((k) => formatValue(paramsOf(t.config)[k]))])));
+  const trials = dryRunTrials(spec, strategy, count, out);
+  if (!trials) return 0;
   const first = trials[0]?.config;
   if (code.kind === 'program' && first && isCodeConfig(first)) {
     const { argv } = buildLaunch({ program: resolve(specDir, code.program!), command: code.command, interpreter: code.interpreter }, first.params, {

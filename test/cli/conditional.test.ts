@@ -5,21 +5,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { buildDashboard } from '../../src/web/build-data.js';
 import { tempDir } from '../temp-dir.js';
-import { sweep } from './run-cli.js';
-
-function rows<T = Record<string, unknown>>(db: string, sql: string): T[] {
-  const d = new Database(db, { readonly: true });
-  try {
-    return d.prepare(sql).all() as T[];
-  } finally {
-    d.close();
-  }
-}
+import { rows, sweep } from './run-cli.js';
 
 // Prints its arguments (stderr, kept in trial_logs) and a score from its parameters, seeded by nothing: the same arguments, the same score.
 const PROGRAM = `import json, sys

@@ -5,10 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../temp-dir.js';
-import { sweep } from './run-cli.js';
+import { rows, sweep } from './run-cli.js';
 
 // acc peaks at x = 0.7 and falls with y; cost grows with both; size with x alone.
 const PROGRAM = `import os
@@ -21,15 +20,6 @@ function specOf(head: string, grid = '  x: [0.1, 0.3, 0.5, 0.7, 0.9]\n  y: [0, 1
   writeFileSync(join(dir, 'prog.py'), source);
   writeFileSync(join(dir, 'spec.yaml'), `name: mo\nprogram: prog.py\n${head}grid:\n${grid}`);
   return { spec: join(dir, 'spec.yaml'), db: join(dir, 'runs', 'sweeps.db') };
-}
-
-function rows<T = Record<string, unknown>>(db: string, sql: string): T[] {
-  const d = new Database(db, { readonly: true });
-  try {
-    return d.prepare(sql).all() as T[];
-  } finally {
-    d.close();
-  }
 }
 
 const OBJECTIVES = 'metrics:\n  - {name: acc, goal: maximize}\n  - {name: cost, goal: minimize}\n';

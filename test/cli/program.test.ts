@@ -6,24 +6,14 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createTestDb } from '../store/pg-test-db.js';
 import { SWEEPDEMO } from '../spec/wandb-docs.js';
 import { tempDir } from '../temp-dir.js';
 import { alive } from '../trial/program/proc.js';
-import { stoppedRun, sweep, sweepProcess } from './run-cli.js';
+import { rows, stoppedRun, sweep, sweepProcess } from './run-cli.js';
 
 const EXAMPLES = resolve('examples');
-
-function rows<T = Record<string, unknown>>(db: string, sql: string): T[] {
-  const d = new Database(db, { readonly: true });
-  try {
-    return d.prepare(sql).all() as T[];
-  } finally {
-    d.close();
-  }
-}
 
 /** A copy of examples/NAME in a fresh folder, with a database beside it. */
 function example(name: string): { dir: string; db: string } {

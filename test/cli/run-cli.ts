@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { main } from '../../src/cli/program.js';
 
 /** The built CLI, as `npx sweep` runs it (npm test builds first). */
@@ -43,4 +44,14 @@ export function stoppedRun(args: readonly string[], stopAt: RegExp, cwd?: string
     });
     child.on('exit', done);
   });
+}
+
+/** The rows `sql` reads from the SQLite database at `db`, opened read-only. */
+export function rows<T = Record<string, unknown>>(db: string, sql: string): T[] {
+  const d = new Database(db, { readonly: true });
+  try {
+    return d.prepare(sql).all() as T[];
+  } finally {
+    d.close();
+  }
 }

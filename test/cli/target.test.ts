@@ -4,19 +4,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../temp-dir.js';
-import { sweep } from './run-cli.js';
-
-function rows<T = Record<string, unknown>>(db: string, sql: string): T[] {
-  const d = new Database(db, { readonly: true });
-  try {
-    return d.prepare(sql).all() as T[];
-  } finally {
-    d.close();
-  }
-}
+import { rows, sweep } from './run-cli.js';
 
 function specOf(spec: string, source: string) {
   const dir = tempDir('sweep-target-');
