@@ -1,23 +1,8 @@
-import { Option } from 'commander';
 import { UserError } from '../errors.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
-import { defineCommand, type Io } from './command.js';
-
-type CopyOptions = { from: string; to: string; sweep?: string };
-
-export const copyCommand = defineCommand<CopyOptions>({
-  name: 'copy',
-  summary: 'copy sweeps (trials, epochs, checkpoints, models) from one database into another',
-  args: [],
-  options: [
-    new Option('--from <path>', 'the database to copy from (a SQLite file or postgres://…)').makeOptionMandatory(),
-    new Option('--to <path>', 'the database to copy into (created if new)').makeOptionMandatory(),
-    new Option('--sweep <name>', 'only this sweep'),
-  ],
-  example: 'sweep copy --from runs/sweeps.db --to postgres://sweep@db-host:5432/sweeps',
-  action: (_args, opts, io) => copy(opts, io),
-});
+import type { Io } from './command.js';
+import type { CopyOptions } from './commands.js';
 
 /**
  * `sweep copy`: brings a local sweep into a shared store (or back), so that a user who

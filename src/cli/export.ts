@@ -1,7 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describeDataset } from '../data/registry.js';
-import { Option } from 'commander';
 import { UserError } from '../errors.js';
 import { isCodeConfig } from '../spec/code.js';
 import { recordedSpec } from '../spec/load-spec.js';
@@ -10,19 +9,9 @@ import { isPostgresUrl } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import type { SweepRecord, TrialRecord } from '../trial/types.js';
 import { MODEL_FILES, MODEL_JSON, modelInputShape, writeModelFiles } from '../train/model-format.js';
-import { dbOption, defineCommand, type Io } from './command.js';
+import type { Io } from './command.js';
+import type { ExportOptions } from './commands.js';
 import { findSweep, withStore } from './inspect.js';
-
-type ExportOptions = { db: string; out: string };
-
-export const exportCommand = defineCommand<ExportOptions>({
-  name: 'export',
-  summary: "write a completed trial's model (TensorFlow.js layers format) and card.json",
-  args: ['<trial|sweep>'],
-  options: [dbOption(), new Option('--out <dir>', 'where to write model.json, weights.bin and card.json').makeOptionMandatory()],
-  example: 'sweep export dropout --out best-model',
-  action: ([ref], opts, io) => exportTrial(ref, opts, io),
-});
 
 /**
  * A trial by id, or a sweep's best completed trial by the sweep's name. A sweep ranked into

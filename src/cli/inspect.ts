@@ -4,8 +4,8 @@ import { isCodeConfig } from '../spec/code.js';
 import { recordedSpec } from '../spec/load-spec.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
-import { Option } from 'commander';
-import { dbOption, defineCommand, integer, jsonOption, type Io } from './command.js';
+import type { Io } from './command.js';
+import type { InspectOptions as Options } from './commands.js';
 import { formatMetric } from '../metrics/registry.js';
 import { bestSpec, specYaml } from '../spec/one-config.js';
 import { prunedLine } from '../early-stop/describe.js';
@@ -13,35 +13,6 @@ import { formatTable, pct } from './table.js';
 import type { SweepRecord, TrialRecord } from '../trial/types.js';
 import type { SweepSpec } from '../spec/schema.js';
 import { hasFronts } from '../sweep/fronts.js';
-
-type Options = { db: string; json?: boolean; trial?: number };
-
-export const lsCommand = defineCommand<Options>({
-  name: 'ls',
-  summary: 'list the sweeps with their trial counts and best score',
-  args: [],
-  options: [dbOption(), jsonOption()],
-  example: 'sweep ls --db runs/sweeps.db',
-  action: (_args, opts, io) => ls(opts, io),
-});
-
-export const showCommand = defineCommand<Options>({
-  name: 'show',
-  summary: "a sweep's trials ranked by its metric (--json adds every epoch)",
-  args: ['<sweep>'],
-  options: [dbOption(), jsonOption()],
-  example: 'sweep show dropout',
-  action: ([sweep], opts, io) => show(sweep, opts, io),
-});
-
-export const bestCommand = defineCommand<Options>({
-  name: 'best',
-  summary: "a sweep's best trial (or --trial N, of a sweep of several objectives) as a runnable one-configuration spec",
-  args: ['<sweep>'],
-  options: [dbOption(), jsonOption(), new Option('--trial <id>', 'this trial of the sweep, such as one of its first front').argParser(integer(1))],
-  example: 'sweep best dropout > best.yaml && sweep run best.yaml',
-  action: ([sweep], opts, io) => best(sweep, opts, io),
-});
 
 /** Opens the store only to look, runs `f` on it, and closes it whatever happens. */
 export async function withStore<T>(db: string, f: (store: Store) => Promise<T>): Promise<T> {

@@ -1,23 +1,7 @@
-import { Option } from 'commander';
 import { UserError } from '../errors.js';
-import { dbOption, defineCommand, integer, type Io } from './command.js';
+import type { Io } from './command.js';
+import type { LogsOptions } from './commands.js';
 import { withStore } from './inspect.js';
-
-type LogsOptions = { db: string; attempt?: number; stderr?: boolean; stdout?: boolean };
-
-export const logsCommand = defineCommand<LogsOptions>({
-  name: 'logs',
-  summary: "print what a program trial wrote on stdout and stderr (its last attempt's, unless --attempt)",
-  args: ['<trial>'],
-  options: [
-    dbOption(),
-    new Option('--attempt <n>', 'which attempt (1 is the first run)').argParser(integer(1)),
-    new Option('--stdout', 'only stdout'),
-    new Option('--stderr', 'only stderr'),
-  ],
-  example: 'sweep logs 12 --stderr',
-  action: ([ref], opts, io) => logs(ref, opts, io),
-});
 
 /**
  * `sweep logs TRIAL`: the kept output of one attempt at a program trial, stdout then stderr,

@@ -4,28 +4,12 @@ import { gunzipSync } from 'node:zlib';
 import { parseIdx } from '../data/idx.js';
 import type { DatasetIdentity, ImageShape } from '../data/dataset.js';
 import { openDataset } from '../data/registry.js';
-import { Option } from 'commander';
 import { UsageError, UserError } from '../errors.js';
 import { MODEL_JSON } from '../train/model-format.js';
-import { defineCommand, integer, type Io } from './command.js';
+import type { Io } from './command.js';
+import type { PredictOptions } from './commands.js';
 import { formatTable } from './table.js';
 import { checkTfjsVersions } from '../train/tfjs-version.js';
-
-type PredictOptions = { limit?: number; data?: string; images?: string; labels?: string };
-
-export const predictCommand = defineCommand<PredictOptions>({
-  name: 'predict',
-  summary: 'classify images with an exported model: accuracy, confusion matrix, most confused pairs',
-  args: ['<dir>'],
-  options: [
-    new Option('--limit <n>', 'only the first N images').argParser(integer(1)),
-    new Option('--data <dir>', 'the Fashion-MNIST files, for a Fashion-MNIST model').conflicts('images'),
-    new Option('--images <idx>', 'images of your own, an IDX file (gzipped or not), of the size the model takes'),
-    new Option('--labels <idx>', 'their labels, an IDX file'),
-  ],
-  example: 'sweep predict best-model --limit 1000',
-  action: ([dir], opts, io) => predict(dir, opts, io),
-});
 
 /** What predict reads of an exported model's card.json (see export.ts); a folder may have none. */
 type Card = { metrics?: { testAccuracy?: number }; data?: DatasetIdentity & { testLimit?: number }; classes?: string[] };

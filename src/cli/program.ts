@@ -1,26 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError } from 'commander';
 import { UsageError, UserError } from '../errors.js';
-import type { CommandDef, Io } from './command.js';
+import type { Io } from './command.js';
 import { completionScript, SHELLS, type Shell } from './completion.js';
-import { copyCommand } from './copy.js';
-import { exportCommand } from './export.js';
-import { bestCommand, lsCommand, showCommand } from './inspect.js';
-import { logsCommand } from './logs.js';
-import { predictCommand } from './predict.js';
-import { queryCommand } from './query.js';
-import { reproCommand } from './repro.js';
-import { reportCommand } from './report.js';
-import { runCommand } from './run.js';
-import { serveCommand } from './serve.js';
-import { watchCommand } from './watch.js';
-import { workerCommand } from './worker.js';
-
-/** Every command, in the order `sweep --help` lists them. A new command is declared in its file and added here. */
-export const COMMANDS: readonly CommandDef[] = [
-  runCommand, workerCommand, lsCommand, showCommand, bestCommand, logsCommand, watchCommand, queryCommand, reproCommand, exportCommand,
-  predictCommand, copyCommand, reportCommand, serveCommand,
-];
+import { COMMANDS } from './commands.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 

@@ -1,27 +1,10 @@
-import { Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { renderSchemaDoc } from '../store/schema-doc.js';
-import { dbOption, defineCommand, jsonOption, type Io } from './command.js';
+import type { Io } from './command.js';
+import type { QueryOptions } from './commands.js';
 import type { Value } from '../store/store.js';
 import { withStore } from './inspect.js';
 import { formatTable, type Cell } from './table.js';
-
-type QueryOptions = { db: string; json?: boolean; csv?: boolean; schema?: boolean };
-
-export const queryCommand = defineCommand<QueryOptions>({
-  name: 'query',
-  summary: 'run one read-only SQL statement against the database (--schema: what every column means)',
-  args: ['[sql]'],
-  options: [
-    dbOption(),
-    jsonOption(),
-    new Option('--csv', 'print RFC 4180 CSV with a header row').conflicts('json'),
-    new Option('--schema', 'print every table, view and column with its meaning'),
-  ],
-  example: `sweep query "SELECT dropout, val_accuracy FROM leaderboard WHERE sweep = 'dropout'"`,
-  prepareArgv: sqlAfterTerminator,
-  action: ([sql], opts, io) => query(sql, opts, io),
-});
 
 /**
  * `sweep query "SQL"`: runs one read-only statement against the database and prints its
@@ -43,19 +26,6 @@ export async function query(sql: string | undefined, values: QueryOptions, { out
     out(`(${rows.length} ${rows.length === 1 ? 'row' : 'rows'})`);
   }
   return 0;
-}
-
-/**
- * SQL usually starts with a `-- comment` or contains spaces; parseArgs would read an
- * argument like "-- does dropout help?\nSELECT …" as an unknown option. Arguments that
- * start with "-" and contain whitespace (other than `--db=a path`) cannot be options, so they move after a "--"
- * terminator (unless the user wrote one, in which case the line is left as it is).
- */
-function sqlAfterTerminator(argv: readonly string[]): string[] {
-  if (argv.includes('--')) return [...argv];
-  const isSql = (a: string) => a.startsWith('-') && /\s/.test(a) && !/^--[a-z-]+=/.test(a);
-  const sql = argv.filter(isSql);
-  return sql.length === 0 ? [...argv] : [...argv.filter((a) => !isSql(a)), '--', ...sql];
 }
 
 /** A JSON row object; a repeated column name gets `:2`, `:3`… so that no value is lost. */

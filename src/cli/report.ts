@@ -1,22 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Option } from 'commander';
 import { bestAnalyzer } from '../web/best.js';
 import { buildDashboard } from '../web/build-data.js';
 import { loadAssets, renderPage } from '../web/html.js';
-import { dataOption, dbOption, defineCommand, type Io } from './command.js';
+import type { Io } from './command.js';
+import type { ReportOptions } from './commands.js';
 import { findSweep, withStore } from './inspect.js';
-
-type ReportOptions = { db: string; out?: string; data?: string };
-
-export const reportCommand = defineCommand<ReportOptions>({
-  name: 'report',
-  summary: 'write a self-contained HTML report of a sweep: table, curves, parallel coordinates, importance',
-  args: ['<sweep>'],
-  options: [dbOption(), new Option('--out <file>', 'where to write it (default: SWEEP.html)'), dataOption()],
-  example: 'sweep report dropout --out dropout.html',
-  action: ([name], opts, io) => report(name, opts, io),
-});
 
 /**
  * `sweep report SWEEP`: one HTML file with its data, JavaScript and CSS inline, that makes no

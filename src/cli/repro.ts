@@ -11,7 +11,8 @@ import { openStore } from '../store/open.js';
 import { currentEnvironment, environmentDiff, type Environment } from '../sweep/environment.js';
 import { resolveSpec } from '../sweep/resolve-spec.js';
 import { runSweep } from '../sweep/run-sweep.js';
-import { dataOption, dbOption, defineCommand, trialsFolder, type Io } from './command.js';
+import { trialsFolder, type Io } from './command.js';
+import type { ReproOptions } from './commands.js';
 import { resolveTrial } from './export.js';
 import { bestSpec } from '../spec/one-config.js';
 import { progressLog } from './progress-log.js';
@@ -20,17 +21,6 @@ import type { EpochMetrics, SweepRecord, TrialRecord } from '../trial/types.js';
 import { checkCode } from '../trial/check-code.js';
 import { programSha256 } from '../trial/program/runner.js';
 import { checkTfjsVersions } from '../train/tfjs-version.js';
-
-type ReproOptions = { db: string; data?: string };
-
-export const reproCommand = defineCommand<ReproOptions>({
-  name: 'repro',
-  summary: "train a completed trial again from scratch and compare every epoch and the weights (a program's: run it again, compare its metrics)",
-  args: ['<trial|sweep>'],
-  options: [dbOption(), dataOption()],
-  example: 'sweep repro dropout',
-  action: ([ref], opts, io) => repro(ref, opts, io),
-});
 
 /**
  * On another backend or library version, float rounding differs from the first step and

@@ -6,7 +6,6 @@ import { UserError } from '../errors.js';
 import { countConfigs } from '../search/grid.js';
 import { makeStrategy } from '../search/strategy.js';
 import { nodeBackendInstalled } from '../pool/node-backend.js';
-import type { BackendChoice } from '../pool/protocol.js';
 import { loadSpec } from '../spec/load-spec.js';
 import type { SweepSpec } from '../spec/schema.js';
 import { datasetLine, type Dataset, type DatasetInfo } from '../data/dataset.js';
@@ -17,40 +16,14 @@ import { runSweep, type RunSweepOptions } from '../sweep/run-sweep.js';
 import { codeFile, isCodeConfig } from '../spec/code.js';
 import { checkCode } from '../trial/check-code.js';
 import { buildLaunch } from '../trial/program/command.js';
-import { Option } from 'commander';
-import { backendOption, dataOption, dbOption, defineCommand, integer, maxInitialFailures, trialsFolder, workersOption, type Io } from './command.js';
+import { maxInitialFailures, trialsFolder, type Io } from './command.js';
+import type { RunOptions } from './commands.js';
 import { formatValue, labelOf, paramsOf, shownKeys } from '../spec/labels.js';
 import { progressLog } from './progress-log.js';
 import { hasFronts } from '../sweep/fronts.js';
 import { giveUpLine, lostLine, targetLine, userStop } from './user-stop.js';
 import { formatTable } from './table.js';
 import { checkTfjsVersions } from '../train/tfjs-version.js';
-
-/** Grids larger than this are refused unless --max-trials allows them: likely a typo, not a plan. */
-export const DEFAULT_MAX_TRIALS = 10_000;
-
-type RunOptions = {
-  db: string; workers?: number; backend: BackendChoice; data?: string; dryRun?: boolean; tui: boolean;
-  retryFailed?: boolean; maxTrials: number;
-};
-
-export const runCommand = defineCommand<RunOptions>({
-  name: 'run',
-  summary: 'train every configuration of a spec not yet completed',
-  args: ['<spec>'],
-  options: [
-    dbOption(),
-    workersOption(),
-    backendOption(),
-    dataOption(),
-    new Option('--dry-run', 'list the configurations, train nothing'),
-    new Option('--no-tui', 'plain log lines instead of the live screen'),
-    new Option('--retry-failed', 'queue the sweep\'s failed trials again'),
-    new Option('--max-trials <n>', 'the largest grid accepted').argParser(integer(1)).default(DEFAULT_MAX_TRIALS),
-  ],
-  example: 'sweep run sweeps/dropout.yaml --workers 2',
-  action: ([specPath], opts, io) => run(specPath, opts, io),
-});
 
 /** `sweep run`: validates the spec, then trains every configuration not yet completed. Returns the exit code. */
 export async function run(specPath: string, values: RunOptions, io: Io): Promise<number> {

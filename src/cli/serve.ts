@@ -1,26 +1,10 @@
-import { Option } from 'commander';
 import { UserError } from '../errors.js';
 import { openStore } from '../store/open.js';
 import { bestAnalyzer } from '../web/best.js';
 import { serveDashboard } from '../web/server.js';
-import { dataOption, dbOption, defineCommand, integer, type Io } from './command.js';
+import type { Io } from './command.js';
+import type { ServeOptions } from './commands.js';
 import { userStop } from './user-stop.js';
-
-type ServeOptions = { db: string; port: number; host: string; data?: string };
-
-export const serveCommand = defineCommand<ServeOptions>({
-  name: 'serve',
-  summary: 'serve a live dashboard of every sweep in the database (read-only)',
-  args: [],
-  options: [
-    dbOption(),
-    new Option('--port <n>', 'the port (0: any free one)').argParser(integer(0, 65535)).default(8080),
-    new Option('--host <host>', 'the address to listen on (127.0.0.1: this machine only)').default('127.0.0.1'),
-    dataOption(),
-  ],
-  example: 'sweep serve --db runs/sweeps.db --port 8080',
-  action: (_args, opts, io) => serve(opts, io),
-});
 
 /** `sweep serve`: the dashboard of each sweep, updated live as sweeps run, until stopped. */
 export async function serve(values: ServeOptions, io: Io): Promise<number> {

@@ -6,26 +6,18 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import type { SweepRecord } from '../trial/types.js';
 import type { ViewState } from '../tui/index.js';
-import { dbOption, defineCommand, type Io } from './command.js';
+import type { Io } from './command.js';
+import type { WatchOptions } from './commands.js';
 import { findSweep, show } from './inspect.js';
 
 const REFRESH_MS = 1000;
-
-export const watchCommand = defineCommand<{ db: string }>({
-  name: 'watch',
-  summary: 'the live screen of a sweep another process runs (or ran), read-only',
-  args: ['<sweep>'],
-  options: [dbOption()],
-  example: 'sweep watch dropout',
-  action: ([sweep], opts, io) => watch(sweep, opts, io),
-});
 
 /**
  * `sweep watch SWEEP`: the live screen for a sweep another process runs (or ran), read
  * from the database about once a second. Read-only: it never writes and never makes the
  * writer wait. Without a terminal it prints the table once, as `sweep show` does.
  */
-export async function watch(name: string, values: { db: string }, io: Io): Promise<number> {
+export async function watch(name: string, values: WatchOptions, io: Io): Promise<number> {
   if (!io.interactive) return show(name, { db: values.db, json: false }, io);
   const store = await openStore(values.db, { readonly: true });
   try {

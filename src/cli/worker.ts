@@ -1,11 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Option } from 'commander';
 import { datasetLine, type Dataset } from '../data/dataset.js';
 import { datasetOpener } from '../data/registry.js';
 import { UserError } from '../errors.js';
-import type { BackendChoice } from '../pool/protocol.js';
 import { parseSpec } from '../spec/load-spec.js';
 import type { DataSettings, SweepSpec } from '../spec/schema.js';
 import { openStore } from '../store/open.js';
@@ -18,28 +16,11 @@ import { checkCode } from '../trial/check-code.js';
 import { programSha256 } from '../trial/program/runner.js';
 import type { SweepRecord } from '../trial/types.js';
 import { makeStrategy, proposesAsItGoes } from '../search/strategy.js';
-import { backendOption, dataOption, dbOption, defineCommand, maxInitialFailures, trialsFolder, workersOption, type Io } from './command.js';
+import { maxInitialFailures, trialsFolder, type Io } from './command.js';
+import type { WorkerOptions } from './commands.js';
 import { progressLog } from './progress-log.js';
 import { giveUpLine, lostLine, targetLine, userStop } from './user-stop.js';
 import { checkTfjsVersions } from '../train/tfjs-version.js';
-
-type WorkerOptions = { db: string; sweep?: string; workers?: number; backend: BackendChoice; data?: string; wait?: boolean };
-
-export const workerCommand = defineCommand<WorkerOptions>({
-  name: 'worker',
-  summary: 'join the sweeps of a shared database that have work left, and train until none is left',
-  args: [],
-  options: [
-    dbOption(),
-    new Option('--sweep <name>', 'only this sweep'),
-    workersOption(),
-    backendOption(),
-    dataOption(),
-    new Option('--wait', 'when no work is left, keep waiting for new sweeps until stopped'),
-  ],
-  example: 'sweep worker --db postgres://sweep@db-host:5432/sweeps --workers 8',
-  action: (_args, opts, io) => worker(opts, io),
-});
 
 /**
  * `sweep worker`: trains the trials of every sweep in the database that has some left (or
@@ -118,7 +99,6 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
     await store.close();
   }
 }
-
 
 /**
  * A sweep of the user's code: run from the folder of the spec it was started with (its path as

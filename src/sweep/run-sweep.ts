@@ -5,9 +5,7 @@ import { splitSizes } from '../data/split.js';
 import { failpoint } from '../failpoint.js';
 import { updateFronts } from './fronts.js';
 import type { BackendChoice } from '../pool/protocol.js';
-import { TrainingPool } from '../pool/pool.js';
 import { ProgramRunner, programSha256 } from '../trial/program/runner.js';
-import { ObjectiveRunner } from '../trial/objective/runner.js';
 import { codeFile } from '../spec/code.js';
 import type { TrialRunner } from '../trial/runner.js';
 import { maxSteps } from '../search/space.js';
@@ -125,7 +123,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   let reached = hit ? { trialId: hit.id, value: hit.metricValue! } : undefined;
   if (todo > 0 && !stop.signal.aborted && !reached) {
     const owner = ownerToken();
-    const runner = makeRunner(o, workers);
+    const runner = await makeRunner(o, workers);
     // Three beats to a lease, every 5 s at most: one lost beat never costs a healthy worker its trial.
     const heartbeat = setInterval(() => {
       store.heartbeat(owner).catch(() => { /* a busy or restarting database: the next beat will do */ });
@@ -175,14 +173,20 @@ export function reachesTarget(spec: Pick<SweepSpec, 'target' | 'metric'>, value:
   return spec.metric.goal === 'maximize' ? value >= spec.target : value <= spec.target;
 }
 
-/** What trains this sweep's trials: the user's program or objective module, or the worker pool on the sweep's data. */
-function makeRunner(o: RunSweepOptions, workers: number): TrialRunner {
+/**
+ * What trains this sweep's trials: the user's program or objective module, or the worker pool on the sweep's data.
+ * The pool and the objective's threads (piscina) are imported only by the sweeps that use them: a program's sweep starts sooner.
+ */
+async function makeRunner(o: RunSweepOptions, workers: number): Promise<TrialRunner> {
   const { spec } = o;
   if (spec.code) {
     if (!o.code) throw new Error('a sweep of the user\'s code needs RunSweepOptions.code');
     const settings = { code: spec.code, sweep: spec.name, metric: spec.metric, objectives: spec.objectives, ...o.code };
-    return spec.code.kind === 'program' ? new ProgramRunner(settings) : new ObjectiveRunner({ ...settings, workers });
+    if (spec.code.kind === 'program') return new ProgramRunner(settings);
+    const { ObjectiveRunner } = await import('../trial/objective/runner.js');
+    return new ObjectiveRunner({ ...settings, workers });
   }
   if (!o.dataset) throw new Error('a sweep of built-in models needs its dataset');
+  const { TrainingPool } = await import('../pool/pool.js');
   return new TrainingPool({ workers, backend: o.backend, dataset: o.dataset, heapLimitMb: o.workerHeapMb });
 }

@@ -5,11 +5,12 @@
  */
 import { resolve } from 'node:path';
 import type { CodeSpec } from '../spec/code.js';
-import { prepareObjective } from './objective/runner.js';
 import { checkLaunch } from './program/runner.js';
 
 /** `params`: any trial's, to build a program's command line with. */
 export async function checkCode(code: CodeSpec, specDir: string, params: Readonly<Record<string, unknown>>): Promise<void> {
   if (code.kind === 'program') return checkLaunch(code, specDir, params);
+  // The objective's runner brings piscina: a program's check does without it.
+  const { prepareObjective } = await import('./objective/runner.js');
   (await prepareObjective(resolve(specDir, code.objective!))).remove();
 }
