@@ -134,13 +134,19 @@ export class SqlStore implements Store {
     });
   }
 
-  async recordEpoch(
-    claim: Claim, m: EpochMetrics, backend?: string, checkpoint?: Uint8Array | null, decision?: EpochDecision,
+  recordEpoch(claim: Claim, m: EpochMetrics, backend?: string, checkpoint?: Uint8Array | null, decision?: EpochDecision): Promise<boolean> {
+    return this.recordEpochs(claim, [m], backend, checkpoint, decision);
+  }
+
+  async recordEpochs(
+    claim: Claim, epochs: readonly EpochMetrics[], backend?: string, checkpoint?: Uint8Array | null, decision?: EpochDecision,
   ): Promise<boolean> {
     const { d } = this;
     const id = claim.trial.id;
+    const m = epochs[epochs.length - 1];
+    if (m === undefined) throw new Error('recordEpochs needs at least one epoch');
     return this.fenced(claim, decision?.verdict === 'prune' ? 'pruned' : 'running', function* () {
-      yield* insertEpochs(id, [m]);
+      yield* insertEpochs(id, epochs);
       yield* exec(sql`UPDATE trials SET epochs_done = ${atLeast('epochs_done', m.epoch)}, backend = COALESCE(${backend ?? null}, backend)
         WHERE id = ${id}`);
       if (decision) {

@@ -13,7 +13,7 @@ import type {
  *
  * - **Who owns a running trial.** The claim that set it running: `claimNext` moves one
  *   trial to 'running' for an owner, increments its `attempts`, and returns that attempt as
- *   a `Claim`. Every write for the trial (`resumeAt`, `recordEpoch`, `completeTrial`,
+ *   a `Claim`. Every write for the trial (`resumeAt`, `recordEpoch(s)`, `completeTrial`,
  *   `failTrial`, `interruptTrial`) names its claim and takes effect only while the trial is
  *   still running under that attempt; otherwise it changes nothing and returns false. A
  *   worker that was paused or cut off, and comes back after its trial was taken over,
@@ -94,6 +94,12 @@ export interface Store {
    * the epoch to be trained and decided again, a kill after leaves the decision recorded.
    */
   recordEpoch(claim: Claim, m: EpochMetrics, backend?: string, checkpoint?: Uint8Array | null, decision?: EpochDecision): Promise<boolean>;
+  /**
+   * `recordEpoch` of several finished epochs, in order, in one transaction: all are kept or
+   * none. The checkpoint and the decision are the last epoch's (a checkpoint replaces the one
+   * before it, and an epoch that awaits a verdict is the last one a trial reports before it).
+   */
+  recordEpochs(claim: Claim, epochs: readonly EpochMetrics[], backend?: string, checkpoint?: Uint8Array | null, decision?: EpochDecision): Promise<boolean>;
   /** Records a completed trial, all its epochs, the environment it was trained in and its model; its checkpoint goes. */
   completeTrial(claim: Claim, r: TrialOutcome, environment: object | null, model?: ModelFiles | null): Promise<boolean>;
   /** Records a failed trial with its error and the epochs it finished. */

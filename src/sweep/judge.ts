@@ -16,12 +16,14 @@ export type Judge = {
   /** The sweep's metric in an epoch's record (NaN where it has none). */
   valueOf(m: EpochMetrics): number;
   /**
-   * Records `m` for the claimed trial, with the rule's decision on it when `awaitsVerdict`:
-   * `values` is the trial's metric after each epoch so far, this one included. `kept` is false
-   * when the claim no longer held (nothing was written).
+   * Records `epochs` (one or more, in order, in one write) for the claimed trial, with the rule's
+   * decision on the last when `awaitsVerdict`: `at` is the last epoch's, and `values` the trial's
+   * metric after each epoch so far, the last included. `kept` is false when the claim no longer
+   * held (nothing was written).
    */
-  record(claim: Claim, m: EpochMetrics, at: { backend: string; checkpoint: Uint8Array | null; awaitsVerdict: boolean }, values: readonly number[]):
-    Promise<{ kept: boolean; decision?: EpochDecision }>;
+  record(
+    claim: Claim, epochs: readonly EpochMetrics[], at: { backend: string; checkpoint: Uint8Array | null; awaitsVerdict: boolean }, values: readonly number[],
+  ): Promise<{ kept: boolean; decision?: EpochDecision }>;
 };
 
 /**
@@ -56,14 +58,14 @@ export function makeJudge(
       return (epoch) => rule !== undefined && rule.decidesAfter({ number: trial.number, sweep: o.sweep }, epoch, last);
     },
     valueOf: (m) => epochValue(o.metric.name, m),
-    record: async (claim, m, at, values) => {
+    record: async (claim, epochs, at, values) => {
       let decision: EpochDecision | undefined;
       if (at.awaitsVerdict && rule) {
-        decision = await decide(rule, claim, m.epoch, values);
+        decision = await decide(rule, claim, epochs[epochs.length - 1].epoch, values);
         // Crash point between an epoch's metrics and its decision: neither is recorded yet.
         failpoint('before-decision');
       }
-      const kept = await store.recordEpoch(claim, m, at.backend, at.checkpoint, decision);
+      const kept = await store.recordEpochs(claim, epochs, at.backend, at.checkpoint, decision);
       return { kept, decision };
     },
   };

@@ -6,6 +6,7 @@
  */
 import { failpoint } from '../failpoint.js';
 import { outcomeValue, type Objective } from '../metrics/registry.js';
+import type { Verdict, WorkerEvent } from '../pool/protocol.js';
 import type { TrialRunner } from '../trial/runner.js';
 import type { Claim, EpochDecision, Store } from '../store/store.js';
 import { isCodeConfig } from '../spec/code.js';
@@ -40,6 +41,9 @@ export type TrialRunContext = {
   readonly onEpoch: (trial: TrialRecord, backend: string, m: EpochMetrics) => void;
 };
 
+/** Epochs to be written together: `last` is the newest's event, whose checkpoint, verdict and metric values so far (`judged`) go with them. */
+type Batch = { epochs: EpochMetrics[]; last: Extract<WorkerEvent, { type: 'epoch' }>; reply: (v: Verdict) => void; judged: number[] };
+
 /** Trains `claim`'s trial on the pool and records it; resolves with how it ended, rejects only where a write failed. */
 export async function runTrial(claim: Claim, c: TrialRunContext): Promise<TrialEnd> {
   const { store, judge } = c;
@@ -65,6 +69,13 @@ export async function runTrial(claim: Claim, c: TrialRunContext): Promise<TrialE
     writes = next.catch(c.fail);
     return next;
   };
+  // Epochs that arrive while the trial's previous write is in flight, or together (one chunk of a
+  // program's output), are written in one transaction: on PostgreSQL each commit is a round trip
+  // and a flush of its log, most of what a program's trial of quick steps costs. None is passed on
+  // (onEpoch, a verdict) before its write commits, so nothing unwritten was ever acknowledged; and
+  // an epoch that awaits a verdict ends its batch (nothing follows it until the verdict is given),
+  // so the rule decides on it with every epoch before it in the same write.
+  let waiting: Batch | undefined;
   // For the event handler's calls: the chain's own catch has handed any error to `fail`.
   const handedToFail = () => {};
   let lastDecision: (EpochDecision & { epoch: number }) | undefined;
@@ -84,18 +95,31 @@ export async function runTrial(claim: Claim, c: TrialRunContext): Promise<TrialE
           return;
         }
         values.push(judge.valueOf(e.metrics));
-        const judged = values.slice();
+        // Joins the batch still waiting to be written, unless that batch ends at an epoch awaiting a verdict.
+        if (waiting !== undefined && !waiting.last.awaitsVerdict) {
+          waiting.epochs.push(e.metrics);
+          Object.assign(waiting, { last: e, reply, judged: values.slice() });
+          return;
+        }
+        const batch: Batch = { epochs: [e.metrics], last: e, reply, judged: values.slice() };
+        waiting = batch;
         write(async () => {
-          const { kept, decision } = await judge.record(claim, e.metrics, e, judged);
+          // One turn of the event loop first: the other reports of the same chunk of output join.
+          await new Promise((next) => setImmediate(next));
+          if (waiting === batch) waiting = undefined;
+          const { last } = batch;
+          const { kept, decision } = await judge.record(claim, batch.epochs, last, batch.judged);
           if (kept) {
-            c.onEpoch(trial, e.backend, e.metrics);
+            for (const m of batch.epochs) {
+              c.onEpoch(trial, last.backend, m);
+              // Crash point mid-epoch: this epoch is committed, the worker is training the next.
+              failpoint('epoch-recorded');
+            }
             if (decision) {
-              lastDecision = { ...decision, epoch: e.metrics.epoch };
-              reply({ type: 'verdict', epoch: e.metrics.epoch, stop: decision.verdict === 'prune' });
+              lastDecision = { ...decision, epoch: last.metrics.epoch };
+              batch.reply({ type: 'verdict', epoch: last.metrics.epoch, stop: decision.verdict === 'prune' });
             }
           }
-          // Crash point mid-epoch: this epoch is committed, the worker is training the next.
-          failpoint('epoch-recorded');
           return kept;
         }).catch(handedToFail);
       },

@@ -376,6 +376,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       const late = {
         resumeAt: () => store.resumeAt(old, [], 'wasm'),
         recordEpoch: () => store.recordEpoch(old, epoch(3), 'wasm'),
+        recordEpochs: () => store.recordEpochs(old, [epoch(3), epoch(4)], 'wasm'),
         completeTrial: () => store.completeTrial(old, outcome(0.75, 0.25, 3), null),
         failTrial: () => store.failTrial(old, 'late', [epoch(1), epoch(2), epoch(3)], 'wasm'),
         interruptTrial: () => store.interruptTrial(old),
@@ -527,6 +528,17 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       expect(await store.trial(c.trial.id)).toMatchObject({ epochsDone: 2, backend: 'wasm', status: 'running' });
     });
 
+    it('recordEpochs records several epochs in order in one write, with the checkpoint and the decision of the last', async () => {
+      const { store, sweepId } = await seeded(await fresh(), 1);
+      const c = await claim(store, sweepId);
+      const d = { scheduler: 'asha', rung: 0, bracket: null, value: 0.75, threshold: 0.5, compared: [0.5], verdict: 'continue' } as const;
+      expect(await store.recordEpochs(c, [epoch(1), epoch(2), epoch(3, 0.75)], 'wasm', new Uint8Array([3]), d)).toBe(true);
+      expect(await store.epochs(c.trial.id)).toEqual([epoch(1), epoch(2), epoch(3, 0.75)]);
+      expect(await store.trial(c.trial.id)).toMatchObject({ epochsDone: 3, backend: 'wasm', status: 'running' });
+      expect((await store.decisions(sweepId)).map((x) => [x.epoch, x.metricAtEpoch])).toEqual([[3, 0.75]]);
+      expect(await store.checkpoint(c.trial.id)).toEqual(new Uint8Array([3]));
+    });
+
     it('completeTrial records the outcome, every epoch and the environment at once, or nothing', async () => {
       const db = await fresh();
       const { store, sweepId } = await seeded(db, 1);
@@ -590,7 +602,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       expect(await store.epochs(c.trial.id)).toEqual([epoch(1), epoch(2)]);
     });
 
-    it('recordEpoch and resumeAt write whole or not at all', async () => {
+    it('recordEpoch(s) and resumeAt write whole or not at all', async () => {
       const db = await fresh();
       const { store, sweepId } = await seeded(db, 1);
       const c = await claim(store, sweepId);
@@ -598,6 +610,8 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       const before = await state(db);
       await expect(store.recordEpoch(c, { ...epoch(2), epoch: -1 }, 'cpu')).rejects.toThrow();
       await expect(store.resumeAt(c, [epoch(1), { ...epoch(2), epoch: -1 }], 'cpu')).rejects.toThrow();
+      // The first epoch of a batch would be fine alone: it is not kept either.
+      await expect(store.recordEpochs(c, [epoch(2), { ...epoch(3), epoch: -1 }], 'cpu')).rejects.toThrow();
       expect(await state(db)).toEqual(before);
     });
   });
@@ -769,6 +783,16 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       expect((await store.sweeps())[0]).toMatchObject({ total: 2, pruned: 1, completed: 0, pending: 1 });
       // Ranked after the completed ones, and never in the leaderboard.
       expect(rowsOf(await store.query("SELECT COUNT(*) AS n FROM leaderboard"))).toEqual([{ n: 0 }]);
+    });
+
+    it('a prune decision on the last of several epochs ends the trial with all of them, in one write', async () => {
+      const { store, sweepId, eligible } = await seeded(await fresh(), 2);
+      const c = await claim(store, sweepId, 'me', eligible.slice(0, 1));
+      expect(await store.recordEpochs(c, [epoch(1), epoch(2, 0.5)], 'wasm', null, prune)).toBe(true);
+      expect(await store.trial(c.trial.id)).toMatchObject({ status: 'pruned', epochsDone: 2, valAccuracy: 0.5, seconds: 3 });
+      expect(await store.epochs(c.trial.id)).toEqual([epoch(1), epoch(2, 0.5)]);
+      expect((await store.decisions(sweepId)).map((x) => [x.epoch, x.verdict])).toEqual([[2, 'prune']]);
+      expect(await store.recordEpochs(c, [epoch(3)], 'wasm')).toBe(false);
     });
 
     it('resumeAt drops the decisions of epochs after the checkpoint; requeue drops them all', async () => {

@@ -28,16 +28,16 @@ describe('the judge', () => {
     expect([1, 2, 3, 4].filter(judge.decidesAfter(claim.trial))).toEqual([1, 2, 3]);
     expect(judge.valueOf(epoch(1, 0.5))).toBe(0.5);
     const at = { backend: 'wasm', checkpoint: null, awaitsVerdict: true };
-    expect(await judge.record(claim, epoch(1, 0.5), at, [0.5])).toMatchObject({ kept: true, decision: { scheduler: 'patience', verdict: 'continue' } });
+    expect(await judge.record(claim, [epoch(1, 0.5)], at, [0.5])).toMatchObject({ kept: true, decision: { scheduler: 'patience', verdict: 'continue' } });
     // An epoch that awaits nothing is recorded without asking.
-    expect(await judge.record(claim, epoch(2, 0.25), { ...at, awaitsVerdict: false }, [0.5, 0.25])).toEqual({ kept: true, decision: undefined });
+    expect(await judge.record(claim, [epoch(2, 0.25)], { ...at, awaitsVerdict: false }, [0.5, 0.25])).toEqual({ kept: true, decision: undefined });
     // The loss went up: patience 0 prunes, and the store ends the trial with the epoch.
-    const third = await judge.record(claim, epoch(3, 0.375), at, [0.5, 0.25, 0.375]);
+    const third = await judge.record(claim, [epoch(3, 0.375)], at, [0.5, 0.25, 0.375]);
     expect(third).toMatchObject({ kept: true, decision: { verdict: 'prune', threshold: 0.25 } });
     expect(await store.trial(claim.trial.id)).toMatchObject({ status: 'pruned', epochsDone: 3, metricValue: 0.375 });
     expect((await store.decisions(sweepId)).map((d) => [d.epoch, d.verdict])).toEqual([[1, 'continue'], [3, 'prune']]);
     // The claim is over: nothing more is written.
-    expect((await judge.record(claim, epoch(4, 0.1), at, [0.5, 0.25, 0.375, 0.1])).kept).toBe(false);
+    expect((await judge.record(claim, [epoch(4, 0.1)], at, [0.5, 0.25, 0.375, 0.1])).kept).toBe(false);
     await store.close();
   });
 
@@ -48,14 +48,14 @@ describe('the judge', () => {
     const metric = { name: 'val_loss', goal: 'minimize' } as const;
     const at = { backend: 'wasm', checkpoint: null, awaitsVerdict: true };
     await makeJudge(makeScheduler({ type: 'asha', minEpochs: 1, reductionFactor: 2, minEarlyStoppingRate: 0 }, { maxEpochs: 4 }),
-      { store: counting, sweepId, sweep: 'j', metric }).record(claim, epoch(1, 0.5), at, [0.5]);
+      { store: counting, sweepId, sweep: 'j', metric }).record(claim, [epoch(1, 0.5)], at, [0.5]);
     expect(snapshots).toBe(0);
     await makeJudge(makeScheduler({ type: 'median', startupTrials: 0, warmupEpochs: 0 }, { maxEpochs: 4 }),
-      { store: counting, sweepId, sweep: 'j', metric }).record(claim, epoch(2, 0.4), at, [0.5, 0.4]);
+      { store: counting, sweepId, sweep: 'j', metric }).record(claim, [epoch(2, 0.4)], at, [0.5, 0.4]);
     expect(snapshots).toBe(1);
     const none = makeJudge(undefined, { store, sweepId, sweep: 'j', metric });
     expect([1, 2, 3, 4].filter(none.decidesAfter(claim.trial))).toEqual([]);
-    expect(await none.record(claim, epoch(3, 0.3), at, [0.5, 0.4, 0.3])).toEqual({ kept: true, decision: undefined });
+    expect(await none.record(claim, [epoch(3, 0.3)], at, [0.5, 0.4, 0.3])).toEqual({ kept: true, decision: undefined });
     await store.close();
   });
 });
