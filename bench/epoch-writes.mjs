@@ -4,40 +4,15 @@
 // SQLite (a fresh file) and PostgreSQL (a fresh database on SWEEP_BENCH_PG, default the local
 // server as postgres), in process, the two ways taking turns, each on a trial claimed for it;
 // BENCH_EPOCH_REPS (30) trials each way, medians. The store alone: no program, no command line.
-import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { parseSpec } from '../dist/spec/load-spec.js';
 import { makeStrategy } from '../dist/search/strategy.js';
-import { PostgresStore } from '../dist/store/postgres.js';
-import { SqliteStore } from '../dist/store/sqlite.js';
+import { freshStores } from './fresh-stores.mjs';
 import { cpuMeter } from './quiet.mjs';
 
-const SERVER = process.env.SWEEP_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REPS = Number(process.env.BENCH_EPOCH_REPS ?? 30);
 const STEPS = 10;
-
-async function admin(sql) {
-  const c = new pg.Client({ connectionString: SERVER });
-  await c.connect();
-  try { await c.query(sql); } finally { await c.end(); }
-}
-
-const backends = {
-  sqlite: async (measure) => {
-    const dir = mkdtempSync(join(tmpdir(), 'sweep-bench-epochs-'));
-    try { return await measure(await SqliteStore.open(join(dir, 'sweeps.db'))); } finally { rmSync(dir, { recursive: true, force: true }); }
-  },
-  postgres: async (measure) => {
-    const name = `sweep_bench_epochs_${process.pid}`;
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin(`CREATE DATABASE ${name}`);
-    const url = new URL(SERVER);
-    url.pathname = `/${name}`;
-    try { return await measure(await PostgresStore.open(url.toString())); } finally { await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); }
-  },
-};
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const steps = Array.from({ length: STEPS }, (_, i) => ({
@@ -46,7 +21,7 @@ const steps = Array.from({ length: STEPS }, (_, i) => ({
 
 console.log(`${STEPS} steps of a program trial written to the store: one transaction each, or one for all; ${REPS} trials each way, medians; `
   + `${cpus()[0]?.model ?? '?'} × ${cpus().length}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-for (const [backend, withStore] of Object.entries(backends)) {
+for (const [backend, withStore] of Object.entries(freshStores)) {
   await withStore(async (store) => {
     const text = `name: epochs\nprogram: p.py\nmetric: {name: val_accuracy, goal: maximize}\ngrid:\n  x: [${Array.from({ length: 2 * REPS }, (_, i) => i).join(', ')}]\n`;
     const spec = parseSpec(text, join(tmpdir(), 'epochs.yaml'));
