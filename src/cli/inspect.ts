@@ -106,6 +106,7 @@ export function show(name: string, values: Options, { out }: Io): Promise<number
     ));
     const failed = trials.filter((t) => t.status === 'failed');
     for (const t of failed) out(`trial ${t.id} failed: ${t.error}`);
+    notTrained(trials, out);
     const decisions = trials.some((t) => t.status === 'pruned') ? await store.decisions(sweep.id) : [];
     for (const d of decisions.filter((x) => x.verdict === 'prune')) out(`trial ${d.trialId} ${prunedLine(d, sweep.metric)}`);
     return 0;
@@ -142,7 +143,13 @@ function showFronts(spec: SweepSpec, trials: readonly TrialRecord[], out: (line:
     out(`trial ${t.id} infeasible: ${(t.broken ?? []).map((b) => `${b.text} (${b.by === null ? 'no value' : `by ${formatValue(Math.abs(b.by) >= 1000 ? Math.round(b.by) : Number(b.by.toPrecision(4)))}`})`).join(', ')}`);
   }
   for (const t of order.filter((x) => x.status === 'failed')) out(`trial ${t.id} failed: ${t.error}`);
+  notTrained(order, out);
   return 0;
+}
+
+/** A line for each trial recorded infeasible, never trained: what its parameters break. */
+function notTrained(trials: readonly TrialRecord[], out: (line: string) => void): void {
+  for (const t of trials.filter((x) => x.status === 'infeasible')) out(`trial ${t.id} infeasible, ${t.error}`);
 }
 
 /** `sweep best SWEEP`: the best trial as a runnable one-configuration spec (YAML on stdout). */

@@ -10,6 +10,7 @@ import { varyingKeys } from '../spec/labels.js';
 import { HYPERPARAMETERS } from '../spec/hyperparameters.js';
 import { score } from '../metrics/registry.js';
 import type { Impute, SweepSpec } from '../spec/schema.js';
+import type { Constraint } from '../spec/constraints.js';
 import type { Trial, TrialRecord } from '../trial/types.js';
 import { sampleRandom } from './random.js';
 import { allDomains, configOf, sampleOf, searchSpace, type Observation, type Sample, type SearchSpace } from './space.js';
@@ -18,6 +19,7 @@ import { proposeTpe } from './tpe.js';
 import { imputedValue, type MetricSpan } from './impute.js';
 import { proposeNsga2, type MoObservation } from './nsga2.js';
 import { minimized } from '../pareto/minimized.js';
+import { brokenBounds, parameterBounds } from '../spec/parameter-bounds.js';
 
 export interface SearchStrategy {
   /** The hyperparameters (or the code's parameters) that tell this search's trials apart, in table order. */
@@ -48,16 +50,25 @@ export function proposesAsItGoes(method: SweepSpec['search']['method']): boolean
   return method === 'tpe' || method === 'nsga2';
 }
 
-/** The strategy a validated spec asks for. */
+/**
+ * The strategy a validated spec asks for. Each trial it proposes is checked against the spec's
+ * constraints on parameters alone: one that breaks any carries `infeasible`, and is recorded but
+ * never trained (it still takes its place in the sweep's sequence, and counts toward `trials`).
+ */
 export function makeStrategy(spec: SweepSpec): SearchStrategy {
   const { method, trials: cap } = spec.search;
+  const bounds = parameterBounds(spec);
+  const checked = (t: Trial): Trial => {
+    const broken = brokenBounds(bounds, t.config);
+    return broken.length > 0 ? { ...t, infeasible: broken } : t;
+  };
   const toTrial = (s: Sample, search?: Record<string, unknown>): Trial => {
     const config = configOf(s);
-    return { configId: configId(config, spec.seed, spec.data), config, ...(search ? { search } : {}) };
+    return checked({ configId: configId(config, spec.seed, spec.data), config, ...(search ? { search } : {}) });
   };
   if (method === 'grid') {
     const grid = expandGrid(spec);
-    const trials = cap === undefined ? grid : grid.slice(0, cap);
+    const trials = (cap === undefined ? grid : grid.slice(0, cap)).map(checked);
     return { initial: () => trials, planned: trials.length, keys: varyingKeys(grid.map((t) => t.config)) };
   }
   const space = searchSpace(spec);
@@ -86,7 +97,7 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
       keys,
       propose(recorded, number) {
         if (recorded.length >= n) return undefined;
-        const population = recorded.map((t) => observeMo(spec, t, nested));
+        const population = recorded.map((t) => observeMo(spec, t, nested, bounds));
         const have = new Set(recorded.map((t) => t.configId));
         let last: ReturnType<typeof proposeNsga2> | undefined;
         for (let attempt = 0; attempt < RETRIES; attempt++) {
@@ -109,7 +120,7 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
       if (recorded.length >= n) return undefined;
       // W&B's impute: the values failed (and running) trials count as, from every ended trial's.
       const ended = recorded.filter((t) => t.status === 'completed' || t.status === 'failed' || t.status === 'pruned').map((t) => t.metricSpan);
-      const history = recorded.flatMap((t) => observe(spec, t, ended, nested));
+      const history = recorded.flatMap((t) => observe(spec, t, ended, nested, bounds));
       const have = new Set(recorded.map((t) => t.configId));
       // What it saw, by state: the trials its choice depends on.
       const saw = { complete: numbers(history, 'complete'), pruned: numbers(history, 'pruned'), running: numbers(history, 'running') };
@@ -144,9 +155,13 @@ function varyingParams(spec: SweepSpec, space: SearchSpace): string[] {
 /**
  * A recorded trial as TPE sees it: completed and pruned ones with their score (higher is
  * better), pending, running and interrupted ones as still running (the constant liar's);
- * failed trials are left out, as Optuna leaves out FAIL.
+ * failed trials are left out, as Optuna leaves out FAIL. An infeasible one (never trained) is a
+ * complete trial infeasible by what its parameters break, with no values: as Optuna's constrained
+ * TPE, it ranks after every feasible trial.
  */
-function observe(spec: SweepSpec, t: TrialRecord, ended: readonly (MetricSpan | undefined)[], nested: readonly string[]): Observation[] {
+function observe(
+  spec: SweepSpec, t: TrialRecord, ended: readonly (MetricSpan | undefined)[], nested: readonly string[], bounds: readonly Constraint[],
+): Observation[] {
   const config = sampleOf(t.config, nested);
   const imputed = (how: Impute): Observation[] =>
     [{ number: t.number, config, state: 'complete', score: score(spec.metric.goal, imputedValue(how, spec.metric.goal, t.metricSpan, ended)) }];
@@ -157,6 +172,11 @@ function observe(spec: SweepSpec, t: TrialRecord, ended: readonly (MetricSpan | 
       return [{ number: t.number, config, state: 'pruned', score: score(spec.metric.goal, t.metricValue), epochs: t.epochsDone }];
     case 'failed':
       return spec.impute ? imputed(spec.impute) : [];
+    case 'infeasible':
+      return [{
+        number: t.number, config, state: 'complete', score: -Infinity, violation: boundViolation(bounds, t),
+        ...(spec.objectives.length > 1 ? { values: spec.objectives.map(() => NaN) } : {}),
+      }];
     case 'running':
       // W&B's impute_while_running: a running trial with recorded values counts as its best so far.
       if (spec.imputeWhileRunning && t.metricSpan) return [{ number: t.number, config, state: 'complete', score: score(spec.metric.goal, spec.metric.goal === 'maximize' ? t.metricSpan.max : t.metricSpan.min) }];
@@ -174,8 +194,20 @@ function goals(spec: SweepSpec, t: TrialRecord): { values?: number[]; violation?
   };
 }
 
-/** A recorded trial as NSGA-II sees it: its state, its objectives (minimized) once complete, and the generation its proposal recorded. */
-function observeMo(spec: SweepSpec, t: TrialRecord, nested: readonly string[]): MoObservation {
+/** By how much an infeasible trial's parameters break the spec's bounds on them (more than 0: it was recorded so). */
+function boundViolation(bounds: readonly Constraint[], t: TrialRecord): number {
+  return Math.max(Number.MIN_VALUE, brokenBounds(bounds, t.config).reduce((sum, b) => sum + b.by, 0));
+}
+
+/**
+ * A recorded trial as NSGA-II sees it: its state, its objectives (minimized) once complete, and
+ * the generation its proposal recorded. An infeasible one is complete, with no values, infeasible
+ * by what its parameters break: constrained domination ranks it after every feasible trial.
+ */
+function observeMo(spec: SweepSpec, t: TrialRecord, nested: readonly string[], bounds: readonly Constraint[]): MoObservation {
+  if (t.status === 'infeasible') {
+    return { ...observeMo(spec, { ...t, status: 'completed', objectiveValues: [], metricValue: null }, nested, bounds), violation: boundViolation(bounds, t) };
+  }
   const state = t.status === 'completed' ? 'complete' : t.status === 'pruned' ? 'pruned' : t.status === 'failed' ? 'failed' : 'running';
   const generation = typeof t.search?.generation === 'number' ? t.search.generation : undefined;
   const parents = Array.isArray(t.search?.parents) ? (t.search.parents as number[]) : undefined;

@@ -62,7 +62,7 @@ const TRIALS: RelationDoc = {
     col('config_id', 'the stable hash of its configuration, seed and data settings'),
     col('config_json', 'the full resolved configuration (JSON)'),
     col('data_json', 'the data settings (JSON): the split, and for a dataset other than Fashion-MNIST its name, folder, class names and checksum'),
-    col('status', '`pending`, `running`, `completed`, `failed`, `interrupted` or `pruned` (stopped early by the sweep\'s rule, after `epochs_done` epochs)'),
+    col('status', '`pending`, `running`, `completed`, `failed`, `interrupted`, `pruned` (stopped early by the sweep\'s rule, after `epochs_done` epochs) or `infeasible` (its parameters break one of the sweep\'s constraints: never trained, `error` says what it breaks; schema v12)'),
     col('seed', 'the seed its weights, dropout masks and shuffling derive from'),
     ...HYPERPARAMETERS.filter((k) => !isOptional(k)).map((k) => col(REGISTRY[k].column, REGISTRY[k].doc)),
     col('backend', 'the TensorFlow.js backend that actually ran it (`tensorflow`, `wasm`, `cpu`)'),

@@ -465,7 +465,81 @@ const v11 = (t: SchemaTypes) => `
 ${trialMetricsView(t, V11_TRIAL_COLUMNS)}
   `;
 
-const HISTORY: readonly ((t: SchemaTypes) => string)[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11];
+// v12: a trial may be 'infeasible': its parameters alone break one of the sweep's constraints
+// ("dropout >= 0.1"), so it is recorded, with what it breaks in `error`, and never trained. As v5
+// and v9 did, SQLite rebuilds `trials` (a CHECK cannot be replaced in place), with every view
+// over it; PostgreSQL replaces the constraint.
+const v12 = (t: SchemaTypes) => (t.altersConstraints ? `
+  ALTER TABLE trials DROP CONSTRAINT trials_status_check;
+  ALTER TABLE trials ADD CONSTRAINT trials_status_check
+    CHECK (status IN (${STATUSES}, 'pruned', 'infeasible'));
+` : `${DROP_VIEWS}
+  DROP VIEW trial_metrics;
+  DROP VIEW pareto;
+  CREATE TABLE trials_v12 (
+    id             ${t.rowId},
+    sweep_id       ${t.integer} NOT NULL REFERENCES sweeps(id),
+    config_id      ${t.text} NOT NULL,
+    config_json    ${t.text} NOT NULL,
+    data_json      ${t.text} NOT NULL,
+    status         ${t.text} NOT NULL DEFAULT 'pending'
+                   CHECK (status IN (${STATUSES}, 'pruned', 'infeasible')),
+    seed           ${t.integer} NOT NULL,
+    model          ${t.text} NOT NULL,
+    epochs         ${t.integer},
+    activation     ${t.text},
+    units          ${t.text},
+    dropout        ${t.real},
+    filters        ${t.text},
+    kernel_size    ${t.integer},
+    pooling        ${t.text},
+    optimizer      ${t.text},
+    learning_rate  ${t.real},
+    batch_size     ${t.integer},
+    backend        ${t.text},
+    started_at     ${t.text},
+    finished_at    ${t.text},
+    epochs_done    ${t.integer} NOT NULL DEFAULT 0,
+    val_accuracy   ${t.real},
+    val_loss       ${t.real},
+    test_accuracy  ${t.real},
+    test_loss      ${t.real},
+    params         ${t.integer},
+    seconds        ${t.real},
+    error          ${t.text},
+    attempts       ${t.integer} NOT NULL DEFAULT 0,
+    owner          ${t.text},
+    heartbeat_at   ${t.text},
+    resumed_from   ${t.integer},
+    weights_sha256 ${t.text},
+    env_json       ${t.text},
+    repro_of       ${t.integer} REFERENCES trials(id),
+    number         ${t.integer} NOT NULL,
+    search_json    ${t.text},
+    label_smoothing ${t.real} DEFAULT 0,
+    batch_norm     ${t.integer} DEFAULT 0,
+    augment        ${t.text} DEFAULT 'none',
+    schedule       ${t.text} DEFAULT 'constant',
+    weight_decay   ${t.real} DEFAULT 0,
+    blocks         ${t.integer},
+    head           ${t.text},
+    metric_value   ${t.real},
+    latency_ms     ${t.real},
+    UNIQUE (sweep_id, config_id)
+  );
+  INSERT INTO trials_v12 SELECT * FROM trials;
+  DROP TABLE trials;
+  ALTER TABLE trials_v12 RENAME TO trials;
+  CREATE INDEX trials_status ON trials (sweep_id, status);
+  CREATE UNIQUE INDEX trials_number ON trials (sweep_id, number);
+${trialMetricsView(t, V11_TRIAL_COLUMNS)}
+${views(V7_COLUMNS, V8_RANK, ', t.metric_value')}
+  CREATE VIEW pareto AS
+  SELECT f.trial_id, t.sweep_id, f.front, CASE WHEN f.violation = 0 THEN 1 ELSE 0 END AS feasible, f.violation, f.broken
+  FROM trial_fronts f JOIN trials t ON t.id = f.trial_id;
+`);
+
+const HISTORY: readonly ((t: SchemaTypes) => string)[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12];
 
 // Every built-in metric has a column the migrations made: a new one needs a migration (as v11) that adds it.
 const RECORDED = new Set([...Object.keys(EPOCH_COLUMNS), ...Object.keys(TRIAL_COLUMNS), ...Object.keys(V11_TRIAL_COLUMNS)]);

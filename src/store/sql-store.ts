@@ -2,6 +2,7 @@ import { UserError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import { epochValue } from '../metrics/registry.js';
 import type { DataSettings } from '../spec/schema.js';
+import { infeasibleLine } from '../spec/parameter-bounds.js';
 import type {
   DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialLogRecord, TrialLogs, TrialOutcome, TrialRecord, TrialSnapshot, TrialStatus,
 } from '../trial/types.js';
@@ -84,7 +85,8 @@ export class SqlStore implements Store {
 
   /** Under the sweep's proposal lock, so that two processes adding trials at once number them apart; a retry adds none twice. */
   async addTrials(sweepId: number, seed: number, data: DataSettings, trials: readonly Trial[]): Promise<number> {
-    return this.d.transaction({ proposals: sweepId }, () => insertTrials(sweepId, seed, JSON.stringify(data), trials));
+    const now = this.d.now();
+    return this.d.transaction({ proposals: sweepId }, () => insertTrials(sweepId, seed, JSON.stringify(data), trials, now));
   }
 
   async proposeTrial(
@@ -92,11 +94,12 @@ export class SqlStore implements Store {
     propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined,
     options: { readonly spans?: boolean } = {},
   ): Promise<TrialRecord | undefined> {
+    const now = this.d.now();
     return this.d.transaction({ proposals: sweepId }, function* () {
       let rows = yield* withObjectives(yield* all<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} ORDER BY number`), sweepId);
       if (options.spans) rows = yield* withSpans(rows, sweepId);
       const trial = propose(rows, rows.length === 0 ? 0 : rows[rows.length - 1].number + 1);
-      if (!trial || (yield* insertTrials(sweepId, seed, JSON.stringify(data), [trial])) === 0) return undefined;
+      if (!trial || (yield* insertTrials(sweepId, seed, JSON.stringify(data), [trial], now)) === 0) return undefined;
       return toTrial((yield* first<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} AND config_id = ${trial.configId}`))!);
     });
   }
@@ -489,7 +492,7 @@ const METRIC_VALUE = raw(METRIC_VALUE_OF('trials'));
 const CHECKPOINT_COLUMNS = ['trial_id', 'epoch', 'data'];
 const MODEL_COLUMNS = ['trial_id', 'model_json', 'weights'];
 const EPOCH_COLUMNS = ['trial_id', 'epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'seconds'];
-const TRIAL_COLUMNS = ['sweep_id', 'config_id', 'config_json', 'data_json', 'seed', 'number', 'search_json', ...HYPERPARAMETER_COLUMNS];
+const TRIAL_COLUMNS = ['sweep_id', 'config_id', 'config_json', 'data_json', 'seed', 'number', 'search_json', 'status', 'error', ...HYPERPARAMETER_COLUMNS];
 
 /** The sweep's trials: completed ones best first by its metric and goal, then the rest by id. */
 const ranked = (sweepId: number) => sql`
@@ -510,20 +513,31 @@ function* nextNumber(sweepId: number): Steps<number> {
   return (yield* first<{ n: number }>(sql`SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE sweep_id = ${sweepId}`))!.n;
 }
 
-/** Inserts, as 'pending', the trials the sweep lacks (by config id), numbered on from its last number in the order given; how many. */
-function* insertTrials(sweepId: number, seed: number, dataJson: string, trials: readonly Trial[]): Steps<number> {
-  const have = new Set((yield* all<{ config_id: string }>(sql`SELECT config_id FROM trials WHERE sweep_id = ${sweepId}`)).map((r) => r.config_id));
+/**
+ * Inserts the trials the sweep lacks (by config id), numbered on from its last number in the order
+ * given; how many. Each is 'pending', or 'infeasible' (finished, with what it breaks as its error)
+ * where its parameters break a constraint. One the sweep has keeps its row, but where it was never
+ * trained its feasibility follows the trial as given (the spec's constraints may have changed).
+ */
+function* insertTrials(sweepId: number, seed: number, dataJson: string, trials: readonly Trial[], now: Sql): Steps<number> {
+  const had = new Map((yield* all<{ config_id: string; status: TrialStatus }>(sql`SELECT config_id, status FROM trials WHERE sweep_id = ${sweepId}`))
+    .map((r) => [r.config_id, r.status]));
   const fresh: Trial[] = [];
   for (const t of trials) {
-    if (have.has(t.configId)) continue;
-    have.add(t.configId);
+    const status = had.get(t.configId);
+    if (status === 'pending' && t.infeasible) yield* exec(sql`UPDATE trials SET status = 'infeasible', error = ${infeasibleLine(t.infeasible)}, finished_at = ${now} WHERE sweep_id = ${sweepId} AND config_id = ${t.configId}`);
+    if (status === 'infeasible' && !t.infeasible) yield* exec(sql`UPDATE trials SET status = 'pending', error = NULL, finished_at = NULL WHERE sweep_id = ${sweepId} AND config_id = ${t.configId}`);
+    if (status !== undefined) continue;
+    had.set(t.configId, 'pending');
     fresh.push(t);
   }
   if (fresh.length === 0) return 0;
   const next = yield* nextNumber(sweepId);
   const added = yield* insert<{ id: number; config_id: string }>('trials', TRIAL_COLUMNS, fresh.map((t, i) => [
-    sweepId, t.configId, JSON.stringify(t.config), dataJson, seed, next + i, t.search ? JSON.stringify(t.search) : null, ...hyperparameterValues(t.config),
+    sweepId, t.configId, JSON.stringify(t.config), dataJson, seed, next + i, t.search ? JSON.stringify(t.search) : null,
+    t.infeasible ? 'infeasible' : 'pending', t.infeasible ? infeasibleLine(t.infeasible) : null, ...hyperparameterValues(t.config),
   ]), sql`ON CONFLICT (sweep_id, config_id) DO NOTHING RETURNING id, config_id`);
+  if (fresh.some((t) => t.infeasible)) yield* exec(sql`UPDATE trials SET finished_at = ${now} WHERE sweep_id = ${sweepId} AND status = 'infeasible' AND finished_at IS NULL`);
   const configOf = new Map(fresh.map((t) => [t.configId, t.config]));
   yield* insertParams(added.flatMap((r) => paramRows(r.id, configOf.get(r.config_id)!)));
   return added.length;

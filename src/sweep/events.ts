@@ -14,7 +14,7 @@ export type SweepEvent =
   | { type: 'trial-start'; trialId: number; configId: string; config: AnyConfig }
   | { type: 'epoch'; trialId: number; config: AnyConfig; backend: string; metrics: EpochMetrics }
   | {
-      type: 'trial-end'; trialId: number; config: AnyConfig; status: 'completed' | 'failed' | 'interrupted' | 'pruned';
+      type: 'trial-end'; trialId: number; config: AnyConfig; status: 'completed' | 'failed' | 'interrupted' | 'pruned' | 'infeasible';
       outcome?: TrialOutcome; error?: string; best: Best | null;
       /** Interrupted because another worker took the trial over (this one's lease expired): nothing of this attempt was kept. */
       lost?: true;
@@ -32,9 +32,11 @@ export type SweepResult = {
   sweep: string; completed: number; failed: number; interrupted: number;
   /** Trials stopped early by the sweep's rule (they count as done). */
   pruned: number;
+  /** Proposals this run recorded infeasible (their parameters break a constraint): never trained, done. */
+  infeasible: number;
   /** Epochs this run trained (resumed trials: only the epochs after their checkpoint). */
   epochsTrained: number;
-  /** Trials of the grid done (completed, failed or pruned) before this run. */
+  /** Trials of the grid done (completed, failed, pruned or infeasible) before this run. */
   skipped: number;
   /** Trials recorded for this sweep whose configuration the spec no longer has: kept, not run. */
   notInGrid: number;

@@ -6,6 +6,7 @@
 import type { SearchStrategy } from '../search/strategy.js';
 import type { DataSettings } from '../spec/schema.js';
 import type { Claim, Store } from '../store/store.js';
+import type { TrialRecord } from '../trial/types.js';
 
 export type NextTrialOptions = {
   readonly store: Store;
@@ -16,6 +17,8 @@ export type NextTrialOptions = {
   readonly data: DataSettings;
   /** The config ids this run may claim; proposals and other processes' trials join it. */
   readonly eligible: string[];
+  /** A proposal its parameters made infeasible: recorded, never claimed, and the search goes on. */
+  readonly onInfeasible?: (trial: TrialRecord) => void;
 };
 
 /** A function that claims the next trial for `owner`, or resolves undefined when there is none. */
@@ -36,6 +39,7 @@ export function nextTrial(o: NextTrialOptions): () => Promise<Claim | undefined>
       // Another process may claim the new trial before this one does (it is pending to all):
       // then this one proposes again rather than ending its worker with trials still to propose.
       eligible.push(added.configId);
+      if (added.status === 'infeasible') o.onInfeasible?.(added);
     }
   };
 }

@@ -97,7 +97,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const bestRow = rows.find((r) => r.status === 'completed');
   const tally = new Tally(spec.metric, emit, {
     sweep: spec.name,
-    skipped: rows.filter((r) => r.status === 'completed' || r.status === 'failed' || r.status === 'pruned').length,
+    skipped: rows.filter((r) => r.status === 'completed' || r.status === 'failed' || r.status === 'pruned' || r.status === 'infeasible').length,
     notInGrid: all.length - rows.length,
     best: bestRow ? { trialId: bestRow.id, value: bestRow.metricValue ?? NaN, config: bestRow.config } : null,
   });
@@ -130,7 +130,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     const heartbeat = setInterval(() => {
       store.heartbeat(owner).catch(() => { /* a busy or restarting database: the next beat will do */ });
     }, Math.min(5_000, store.leaseMs / 3));
-    const next = nextTrial({ store, sweepId, owner, strategy, seed: spec.seed, data: spec.data, eligible });
+    const next = nextTrial({ store, sweepId, owner, strategy, seed: spec.seed, data: spec.data, eligible, onInfeasible: (t) => tally.infeasible(t) });
     const context = {
       store, runner, metric: spec.metric, stop: stop.signal, fail, failed: () => fatal !== undefined,
       judge: makeJudge(rule || undefined, { store, sweepId, sweep: spec.name, metric: spec.metric, steps: spec.code?.trial.steps }),

@@ -19,7 +19,7 @@ export class Tally {
   ) {
     this.best = start.best && { ...start.best, score: score(metric.goal, start.best.value) };
     this.result = {
-      sweep: start.sweep, completed: 0, failed: 0, interrupted: 0, pruned: 0, epochsTrained: 0,
+      sweep: start.sweep, completed: 0, failed: 0, interrupted: 0, pruned: 0, infeasible: 0, epochsTrained: 0,
       skipped: start.skipped, notInGrid: start.notInGrid, seconds: 0, best: this.best,
     };
   }
@@ -57,6 +57,12 @@ export class Tally {
         this.result.interrupted++;
         this.emit({ type: 'trial-end', trialId, config, status: 'interrupted', best: this.best, ...(end.lost ? { lost: true } : {}) });
     }
+  }
+
+  /** A proposal recorded infeasible (its parameters break a constraint): never trained. */
+  infeasible(trial: TrialRecord): void {
+    this.result.infeasible++;
+    this.emit({ type: 'trial-end', trialId: trial.id, config: trial.config, status: 'infeasible', error: trial.error ?? undefined, best: this.best });
   }
 
   /** The run's result, its time taken; the views' last event. */

@@ -8,6 +8,7 @@ import type { TrialStatus } from './status.js';
 import type { DataSettings } from '../data/settings.js';
 import type { TrialConfig } from '../spec/hyperparameters.js';
 import type { AnyConfig } from '../spec/code.js';
+import type { Broken } from '../spec/parameter-bounds.js';
 
 /** One fully resolved configuration of a built-in model (derived from the hyperparameter registry). */
 export type { TrialConfig } from '../spec/hyperparameters.js';
@@ -20,6 +21,8 @@ export type Trial = {
   config: AnyConfig;
   /** How the strategy came to it (TPE: the trials it saw), recorded with the trial. */
   search?: Record<string, unknown>;
+  /** The constraints on parameters alone it breaks (src/spec/parameter-bounds.ts): recorded 'infeasible', never trained. */
+  infeasible?: readonly Broken[];
 };
 
 export type EpochMetrics = {

@@ -72,6 +72,13 @@ export function reduce(s: ViewState, a: ViewAction): ViewState {
         trials: update(a.trialId, (t) => ({ ...t, backend: a.backend, epochs: [...t.epochs.filter((e) => e.epoch !== a.metrics.epoch), a.metrics] })),
       };
     case 'trial-end':
+      // A proposal recorded infeasible never started: it joins the list as it ends.
+      if (!s.trials.some((t) => t.id === a.trialId)) {
+        s = { ...s, trials: [...s.trials, {
+          id: a.trialId, configId: '', config: a.config, status: 'pending', backend: null, epochs: [],
+          valAccuracy: null, valLoss: null, testAccuracy: null, seconds: null, startedAt: null, error: null, metricValue: null,
+        }] };
+      }
       return {
         ...s,
         prunedWhy: a.status === 'pruned' ? { ...s.prunedWhy, [a.trialId]: prunedLine(a.pruned, s.metric.name) } : s.prunedWhy,
@@ -103,6 +110,8 @@ export function reduce(s: ViewState, a: ViewAction): ViewState {
 
 export type ViewStats = {
   total: number; completed: number; failed: number; pruned: number; running: number; pending: number;
+  /** Never trained: their parameters break a constraint. */
+  infeasible: number;
   elapsed: number; eta: number | null; samplesPerSecond: number | null;
   /** Whether sweep counts the samples its trials train on (not a program's). */
   countsSamples: boolean;
@@ -126,6 +135,7 @@ export function stats(s: ViewState): ViewStats {
     completed: count('completed'),
     failed: count('failed'),
     pruned: count('pruned'),
+    infeasible: count('infeasible'),
     running: running.length,
     pending: count('pending') + count('interrupted'),
     elapsed: (s.now - s.startedAt) / 1000,

@@ -4,7 +4,7 @@ import { h, replace } from './dom.js';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
-const STATUS_ORDER = ['completed', 'running', 'pruned', 'interrupted', 'pending', 'failed'] as const;
+const STATUS_ORDER = ['completed', 'running', 'pruned', 'interrupted', 'pending', 'failed', 'infeasible'] as const;
 
 export function mountHeader(header: HTMLElement): { readonly render: (d: DashboardData) => void; readonly setLive: (s: LiveState) => void } {
   const name = h('span', { id: 'sweep-name' });

@@ -30,7 +30,7 @@ export type Column = {
 };
 
 // A running trial is the one to watch; a failed one sorts to the end of the list.
-const STATUS_ORDER = ['running', 'completed', 'pruned', 'interrupted', 'pending', 'failed'];
+const STATUS_ORDER = ['running', 'completed', 'pruned', 'interrupted', 'pending', 'failed', 'infeasible'];
 
 /** The table's columns, in order: the swept hyperparameters (as axes label them), then status and results, then the trial's id. */
 export function columns(sweep: SweepView): Column[] {
