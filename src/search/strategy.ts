@@ -15,9 +15,9 @@ import type { Trial, TrialRecord } from '../trial/types.js';
 import { sampleRandom } from './random.js';
 import { allDomains, configOf, sampleOf, searchSpace, type Observation, type Sample, type SearchSpace } from './space.js';
 import { gridEntries } from '../spec/conditional.js';
-import { proposeTpe } from './tpe.js';
+import { proposeTpe, TPE_DEFAULTS } from './tpe.js';
 import { imputedValue, type MetricSpan } from './impute.js';
-import { proposeNsga2, type MoObservation } from './nsga2.js';
+import { NSGA2_DEFAULTS, proposeNsga2, type MoObservation } from './nsga2.js';
 import { minimized } from '../pareto/minimized.js';
 import { brokenBounds, parameterBounds } from '../spec/parameter-bounds.js';
 
@@ -30,11 +30,41 @@ export interface SearchStrategy {
   readonly planned: number;
   /**
    * The next trial, given every trial of the sweep as recorded and the number the new one will
-   * have; undefined when the sweep has all its trials. Only strategies that learn (TPE) have it.
+   * have; undefined when the sweep has all its trials; WAIT where it depends on a result not in
+   * yet (a deterministic sweep, below). Only strategies that learn (TPE) have it.
    */
-  propose?(trials: readonly TrialRecord[], number: number): Trial | undefined;
+  propose?(trials: readonly TrialRecord[], number: number): Trial | undefined | typeof WAIT;
   /** Whether `propose` needs each trial's recorded values of the metric (`TrialRecord.metricSpan`): TPE imputing failed trials. */
   readonly spans?: boolean;
+}
+
+/** A deterministic proposal's answer while a trial it depends on has not finished: ask again once one has. */
+export const WAIT = 'wait' as const;
+
+/** Whether a trial has its final result (the rest may still change what a proposal sees). */
+export function finished(t: Pick<TrialRecord, 'status'>): boolean {
+  return t.status === 'completed' || t.status === 'pruned' || t.status === 'failed' || t.status === 'infeasible';
+}
+
+/**
+ * A deterministic sweep's rule (docs/search.md, "Deterministic sweeps"), after Optuna's batch
+ * ask/tell and Ray Tune's ConcurrencyLimiter(batch=True): trial k is proposed from the results of
+ * trials 0…k−B alone (B: `search.parallelism`), each as it finally ended, and trials k−B+1…k−1 as
+ * running (TPE's constant liar counts them among the worse) whatever they have done meanwhile.
+ * So its proposal depends on the seed and those results only, not on how many workers ran them
+ * or which finished first. `startup`: the proposals made before the model has anything to learn
+ * from (TPE's start-up trials, NSGA-II's first generation) need nothing, and never wait.
+ */
+function deterministicView(B: number, startup: number) {
+  /** The highest trial number the proposal of `number` depends on; -1: none. */
+  const needs = (number: number): number => (number - B + 1 < startup ? -1 : number - B);
+  return {
+    needs,
+    /** The trials as that proposal sees them: those it needs as they ended, the rest as running. */
+    seen: (recorded: readonly TrialRecord[], number: number): TrialRecord[] => recorded.map((t) => (t.number > needs(number)
+      ? { ...t, status: 'running', metricValue: null, objectiveValues: undefined, metricSpan: undefined, epochsDone: 0 }
+      : t)),
+  };
 }
 
 // A model-based proposal can repeat a configuration already tried (a space of few choices):
@@ -80,6 +110,17 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
     const trials = Array.from({ length: n }, (_, k) => toTrial(sampleRandom(space, spec.seed, k), { method, k }));
     return { initial: () => trials, planned: n, keys };
   }
+  /**
+   * The trials the proposal of `number` sees: all as recorded (free-running), or in a
+   * deterministic sweep its view of them, WAIT while one it depends on has not finished.
+   */
+  const seeing = (all: readonly TrialRecord[], number: number, startup: number): readonly TrialRecord[] | typeof WAIT => {
+    if (!spec.search.deterministic) return all;
+    const view = deterministicView(spec.search.parallelism, startup);
+    const needs = view.needs(number);
+    if (all.some((t) => t.number <= needs && !finished(t))) return WAIT;
+    return view.seen(all, number);
+  };
   /** An untried configuration drawn at random, where the method's own proposals all repeat; undefined once none is found. */
   const untried = (number: number, have: ReadonlySet<string>, search: Record<string, unknown>): Trial | undefined => {
     for (let attempt = 0; attempt < FALLBACKS; attempt++) {
@@ -95,10 +136,12 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
       initial: () => [],
       planned: n,
       keys,
-      propose(recorded, number) {
-        if (recorded.length >= n) return undefined;
+      propose(all, number) {
+        if (all.length >= n) return undefined;
+        const recorded = seeing(all, number, options.populationSize ?? NSGA2_DEFAULTS.populationSize);
+        if (recorded === WAIT) return WAIT;
+        const have = new Set(all.map((t) => t.configId));
         const population = recorded.map((t) => observeMo(spec, t, nested, bounds));
-        const have = new Set(recorded.map((t) => t.configId));
         let last: ReturnType<typeof proposeNsga2> | undefined;
         for (let attempt = 0; attempt < RETRIES; attempt++) {
           const k = number + attempt * 1_000_000;
@@ -116,12 +159,14 @@ export function makeStrategy(spec: SweepSpec): SearchStrategy {
     planned: n,
     keys,
     spans: spec.impute !== undefined || spec.imputeWhileRunning !== undefined,
-    propose(recorded, number) {
-      if (recorded.length >= n) return undefined;
+    propose(all, number) {
+      if (all.length >= n) return undefined;
+      const recorded = seeing(all, number, TPE_DEFAULTS.startupTrials);
+      if (recorded === WAIT) return WAIT;
       // W&B's impute: the values failed (and running) trials count as, from every ended trial's.
       const ended = recorded.filter((t) => t.status === 'completed' || t.status === 'failed' || t.status === 'pruned').map((t) => t.metricSpan);
       const history = recorded.flatMap((t) => observe(spec, t, ended, nested, bounds));
-      const have = new Set(recorded.map((t) => t.configId));
+      const have = new Set(all.map((t) => t.configId));
       // What it saw, by state: the trials its choice depends on.
       const saw = { complete: numbers(history, 'complete'), pruned: numbers(history, 'pruned'), running: numbers(history, 'running') };
       for (let attempt = 0; attempt < RETRIES; attempt++) {

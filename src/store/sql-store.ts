@@ -13,7 +13,7 @@ import {
 } from './rows.js';
 import { METRIC_VALUE_OF, migrations, SCHEMA_VERSION } from './schema.js';
 import {
-  leaseMs, type Claim, type EpochDecision, type FrontInput, type FrontRow, type NewSweep, type OpenOptions, type QueryResult, type Store, type TrialCopy,
+  leaseMs, type Claim, type EarlierTrials, type EpochDecision, type FrontInput, type FrontRow, type NewSweep, type OpenOptions, type QueryResult, type Store, type TrialCopy,
 } from './store.js';
 
 /**
@@ -91,14 +91,15 @@ export class SqlStore implements Store {
 
   async proposeTrial(
     sweepId: number, seed: number, data: DataSettings,
-    propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined,
+    propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined | 'wait',
     options: { readonly spans?: boolean } = {},
-  ): Promise<TrialRecord | undefined> {
+  ): Promise<TrialRecord | undefined | 'wait'> {
     const now = this.d.now();
     return this.d.transaction({ proposals: sweepId }, function* () {
       let rows = yield* withObjectives(yield* all<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} ORDER BY number`), sweepId);
       if (options.spans) rows = yield* withSpans(rows, sweepId);
       const trial = propose(rows, rows.length === 0 ? 0 : rows[rows.length - 1].number + 1);
+      if (trial === 'wait') return trial;
       if (!trial || (yield* insertTrials(sweepId, seed, JSON.stringify(data), [trial], now)) === 0) return undefined;
       return toTrial((yield* first<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} AND config_id = ${trial.configId}`))!);
     });
@@ -336,23 +337,21 @@ export class SqlStore implements Store {
     return this.d.changeToken();
   }
 
-  /**
-   * Each decision with the sweep's metric after its epoch, read from the epoch's row (or its
-   * reported values) through the metric registry: the judge reads every decision of the sweep at
-   * each decision, and a lookup in the trial_metrics view per row made that read 8× slower
-   * (6,000 decisions: 190 against 25 ms).
-   */
+  /** Each decision with the sweep's metric after its epoch (decisionsOf). */
   async decisions(sweepId: number): Promise<DecisionRecord[]> {
-    const rows = await this.all<DecisionRow & EpochColumns & { metric: string; reported: number | null }>(sql`
-      SELECT d.*, t.number, s.metric, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds, r.value AS reported
-      FROM decisions d JOIN trials t ON t.id = d.trial_id JOIN sweeps s ON s.id = t.sweep_id
-        LEFT JOIN epochs e ON e.trial_id = d.trial_id AND e.epoch = d.epoch
-        LEFT JOIN reported_metrics r ON r.trial_id = d.trial_id AND r.step = d.epoch AND r.name = s.metric
-      WHERE t.sweep_id = ${sweepId} ORDER BY d.trial_id, d.epoch`);
-    return rows.map((r) => toDecision(r, epochValue(r.metric, {
-      loss: r.loss, accuracy: r.accuracy, valLoss: r.val_loss, valAccuracy: r.val_accuracy, seconds: r.seconds,
-      reported: r.reported === null ? {} : { [r.metric]: r.reported },
-    })));
+    return this.d.transaction('read', () => decisionsOf(sql`t.sweep_id = ${sweepId}`));
+  }
+
+  async earlierTrials(sweepId: number, number: number, epoch: number, withEpochs: boolean): Promise<EarlierTrials> {
+    return this.d.transaction('read', function* () {
+      const earlier = sql`t.sweep_id = ${sweepId} AND t.number < ${number}`;
+      const unfinished = yield* all<{ id: number; number: number; status: TrialStatus }>(sql`
+        SELECT t.id, t.number, t.status FROM trials t
+        WHERE ${earlier} AND t.status IN ('pending', 'running', 'interrupted') AND t.epochs_done < ${epoch} ORDER BY t.number`);
+      const decisions = yield* decisionsOf(earlier);
+      const epochs = withEpochs ? yield* epochsOf(sql`JOIN trials t ON t.id = e.trial_id WHERE ${earlier}`) : new Map<number, EpochMetrics[]>();
+      return { unfinished, decisions, epochs };
+    });
   }
 
   async checkpoint(trialId: number): Promise<Uint8Array | null> {
@@ -634,6 +633,25 @@ function* setMetricValue(trialId: number): Steps<void> {
 }
 
 /** The epochs (`e`) that `where` picks, each with the values it reported, by trial, in epoch order. */
+/**
+ * Each decision of the trials `where` picks (over `t`) with the sweep's metric after its epoch,
+ * read from the epoch's row (or its reported values) through the metric registry: the judge reads
+ * every decision of the sweep at each decision, and a lookup in the trial_metrics view per row
+ * made that read 8× slower (6,000 decisions: 190 against 25 ms).
+ */
+function* decisionsOf(where: Sql): Steps<DecisionRecord[]> {
+  const rows = yield* all<DecisionRow & EpochColumns & { metric: string; reported: number | null }>(sql`
+    SELECT d.*, t.number, s.metric, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds, r.value AS reported
+    FROM decisions d JOIN trials t ON t.id = d.trial_id JOIN sweeps s ON s.id = t.sweep_id
+      LEFT JOIN epochs e ON e.trial_id = d.trial_id AND e.epoch = d.epoch
+      LEFT JOIN reported_metrics r ON r.trial_id = d.trial_id AND r.step = d.epoch AND r.name = s.metric
+    WHERE ${where} ORDER BY d.trial_id, d.epoch`);
+  return rows.map((r) => toDecision(r, epochValue(r.metric, {
+    loss: r.loss, accuracy: r.accuracy, valLoss: r.val_loss, valAccuracy: r.val_accuracy, seconds: r.seconds,
+    reported: r.reported === null ? {} : { [r.metric]: r.reported },
+  })));
+}
+
 function* epochsOf(where: Sql): Steps<Map<number, EpochMetrics[]>> {
   const rows = yield* all<EpochMetrics & { trialId: number }>(sql`
     SELECT e.trial_id AS "trialId", e.epoch, e.loss, e.accuracy, e.val_loss AS "valLoss", e.val_accuracy AS "valAccuracy", e.seconds

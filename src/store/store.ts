@@ -2,7 +2,7 @@ import { UserError } from '../errors.js';
 import type { Goal } from '../metrics/registry.js';
 import type { DataSettings } from '../spec/schema.js';
 import type {
-  DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialLogRecord, TrialLogs, TrialOutcome, TrialRecord,
+  DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialLogRecord, TrialLogs, TrialOutcome, TrialRecord, TrialStatus,
   TrialSnapshot,
 } from '../trial/types.js';
 
@@ -38,6 +38,14 @@ import type {
  * Errors a user can cause (a path or URL that cannot be opened, a file that is not a
  * database, a schema from a newer `sweep`, a refused query) are `UserError`s.
  */
+/** See `Store.earlierTrials`. */
+export type EarlierTrials = {
+  readonly unfinished: readonly { readonly id: number; readonly number: number; readonly status: TrialStatus }[];
+  readonly decisions: readonly DecisionRecord[];
+  /** By trial id. */
+  readonly epochs: ReadonlyMap<number, readonly EpochMetrics[]>;
+};
+
 export interface Store {
   /** Where the data is: a file path, or a PostgreSQL URL without its password. */
   readonly location: string;
@@ -62,14 +70,15 @@ export interface Store {
    * the sweep's proposal lock throughout, so that two proposers, in any processes, never see
    * the same trials: each sees the other's proposal, running. `propose` gets the trials and
    * the number the new one will have; it returns the trial, or undefined to add none (then
-   * this returns undefined; so it does when the proposal's config id is there already).
+   * this returns undefined; so it does when the proposal's config id is there already), or
+   * 'wait' where it needs a result not in yet (then this adds none and returns 'wait').
    */
   proposeTrial(
     sweepId: number, seed: number, data: DataSettings,
-    propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined,
+    propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined | 'wait',
     /** `spans`: give each trial its `metricSpan` (what imputing a failed trial's value needs). */
     options?: { readonly spans?: boolean },
-  ): Promise<TrialRecord | undefined>;
+  ): Promise<TrialRecord | undefined | 'wait'>;
   /** Puts this sweep's failed trials back in the queue; returns how many. */
   retryFailed(sweepId: number): Promise<number>;
   /** Re-queues (as 'interrupted') this sweep's running trials whose lease expired or whose owner is gone; returns how many. */
@@ -146,6 +155,12 @@ export interface Store {
   changeToken(): Promise<string>;
   /** Every early-stopping decision recorded in this sweep, by trial id and epoch. */
   decisions(sweepId: number): Promise<DecisionRecord[]>;
+  /**
+   * What a deterministic verdict on trial `number` after `epoch` reads, in one snapshot: the
+   * sweep's trials numbered below it that have not finished and are short of `epoch` (the verdict
+   * waits for them), the decisions of every trial numbered below it, and (`withEpochs`) their epochs.
+   */
+  earlierTrials(sweepId: number, number: number, epoch: number, withEpochs: boolean): Promise<EarlierTrials>;
   /** The trial's latest checkpoint, where a resumed attempt goes on from; null: none. */
   checkpoint(trialId: number): Promise<Uint8Array | null>;
   /** A completed trial's trained model; undefined: none kept. */

@@ -20,6 +20,7 @@ import type { SweepEvent, SweepResult } from './events.js';
 import { makeJudge } from './judge.js';
 import { nextTrial } from './next-trial.js';
 import { Tally } from './tally.js';
+import { Wakeup } from './wakeup.js';
 import { runTrial } from './trial-run.js';
 
 export type RunSweepOptions = {
@@ -120,6 +121,8 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     stop.abort();
   };
   let gaveUp: number | undefined;
+  // Where a deterministic sweep's workers wait for earlier trials (proposals, verdicts).
+  const wakeup = new Wakeup();
   // A sweep whose target a trial reached has ended (W&B's metric.target): it starts nothing, now or later.
   const hit = rows.find((r) => r.status === 'completed' && reachesTarget(spec, r.metricValue));
   let reached = hit ? { trialId: hit.id, value: hit.metricValue! } : undefined;
@@ -130,10 +133,15 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     const heartbeat = setInterval(() => {
       store.heartbeat(owner).catch(() => { /* a busy or restarting database: the next beat will do */ });
     }, Math.min(5_000, store.leaseMs / 3));
-    const next = nextTrial({ store, sweepId, owner, strategy, seed: spec.seed, data: spec.data, eligible, onInfeasible: (t) => tally.infeasible(t) });
+    const next = nextTrial({
+      store, sweepId, owner, strategy, seed: spec.seed, data: spec.data, eligible, onInfeasible: (t) => tally.infeasible(t), wakeup, stop: stop.signal,
+    });
     const context = {
       store, runner, metric: spec.metric, stop: stop.signal, fail, failed: () => fatal !== undefined,
-      judge: makeJudge(rule || undefined, { store, sweepId, sweep: spec.name, metric: spec.metric, steps: spec.code?.trial.steps }),
+      judge: makeJudge(rule || undefined, {
+        store, sweepId, sweep: spec.name, metric: spec.metric, steps: spec.code?.trial.steps,
+        ...(spec.search.deterministic ? { deterministic: { wakeup, stop: stop.signal } } : {}),
+      }),
       keep: o.checkpoints ?? true, environment: o.environment ?? null,
       onEpoch: tally.epoch.bind(tally),
     };
@@ -147,6 +155,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
         tally.started(claim.trial);
         const end = await runTrial(claim, context);
         tally.ended(claim.trial, end);
+        wakeup.notify();
         if (end.status === 'completed') {
           const ranked = await updateFronts(store, sweepId, spec);
           if (ranked) emit(ranked);

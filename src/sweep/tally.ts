@@ -54,7 +54,8 @@ export class Tally {
         this.emit({ type: 'trial-end', trialId, config, status: 'pruned', best: this.best, pruned: end.decision });
         return;
       case 'interrupted':
-        this.result.interrupted++;
+        // A trial that gave way (a deterministic sweep's) is queued again, not stopped.
+        if (!end.gaveWay) this.result.interrupted++;
         this.emit({ type: 'trial-end', trialId, config, status: 'interrupted', best: this.best, ...(end.lost ? { lost: true } : {}) });
     }
   }

@@ -18,8 +18,12 @@ export type TrialEnd =
   | { readonly status: 'completed'; readonly outcome: TrialOutcome; readonly value: number }
   | { readonly status: 'failed'; readonly error: string }
   | { readonly status: 'pruned'; readonly decision?: EpochDecision & { epoch: number } }
-  /** `lost`: another worker took the trial over (this one's lease expired); nothing of this attempt was kept. */
-  | { readonly status: 'interrupted'; readonly lost?: true };
+  /**
+   * `lost`: another worker took the trial over (this one's lease expired); nothing of this attempt was kept.
+   * `gaveWay`: a deterministic verdict needed an earlier trial that nobody was running; this one
+   * went back to the queue (to resume from its last checkpoint) so that its worker could run that one.
+   */
+  | { readonly status: 'interrupted'; readonly lost?: true; readonly gaveWay?: true };
 
 export type TrialRunContext = {
   readonly store: Store;
@@ -51,6 +55,7 @@ export async function runTrial(claim: Claim, c: TrialRunContext): Promise<TrialE
   const onStop = () => trialStop.abort();
   c.stop.addEventListener('abort', onStop);
   let lost = false;
+  let gaveWay = false;
   // Writes for one trial run in order (its resume before its epochs). A refused one means the
   // claim is gone; a failed one (disk full) stops the sweep, and its caller sees it.
   let writes = Promise.resolve();
@@ -86,7 +91,12 @@ export async function runTrial(claim: Claim, c: TrialRunContext): Promise<TrialE
         values.push(judge.valueOf(e.metrics));
         const judged = values.slice();
         write(async () => {
-          const { kept, decision } = await judge.record(claim, e.metrics, e, judged);
+          const { kept, decision, gaveWay: yielded } = await judge.record(claim, e.metrics, e, judged);
+          if (yielded) {
+            gaveWay = true;
+            trialStop.abort();
+            return true;
+          }
           if (kept) {
             c.onEpoch(trial, e.backend, e.metrics);
             if (decision) {
@@ -121,6 +131,10 @@ export async function runTrial(claim: Claim, c: TrialRunContext): Promise<TrialE
     if (c.stop.aborted) {
       if (!c.failed()) await store.interruptTrial(claim).catch(c.fail);
       return { status: 'interrupted' };
+    }
+    if (gaveWay) {
+      await store.interruptTrial(claim).catch(c.fail);
+      return { status: 'interrupted', gaveWay: true };
     }
     // The worker itself died (out of memory, a crash in native code): still a failed trial.
     await write(() => store.failTrial(claim, `worker died: ${(err as Error).message}`, []));

@@ -185,7 +185,7 @@ grid:
   it('takes the Bayes hyperband example as written (given a name and a run_cap), a sweep of its program with W&B\'s hyperband', () => {
     const spec = parseSpec(`name: bh\nrun_cap: 30\n${BAYES_HYPERBAND}`, 'x.yaml');
     expect(Object.keys(spec.code!.grid)).toEqual(['dropout', 'hidden_layer_size', 'layer_1_size', 'layer_2_size', 'learn_rate', 'decay', 'momentum', 'epochs']);
-    expect(spec.search).toEqual({ method: 'tpe', trials: 30, earlyStopping: { type: 'wandb-hyperband', maxIter: 27, s: 2, eta: 3, strict: true } });
+    expect(spec.search).toEqual({ method: 'tpe', trials: 30, deterministic: true, parallelism: 4, earlyStopping: { type: 'wandb-hyperband', maxIter: 27, s: 2, eta: 3, strict: true } });
   });
 
   it('refuses the Bayes hyperband example without its program: hidden_layer_size is not sweep\'s', () => {

@@ -17,7 +17,7 @@ import { HYPERPARAMETER_COLUMNS } from '../../src/store/rows.js';
 import { BUILT_IN_METRICS } from '../../src/metrics/registry.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Claim, Clock, Store } from '../../src/store/store.js';
-import type { EpochMetrics, Trial, TrialOutcome } from '../../src/trial/types.js';
+import type { EpochMetrics, Trial, TrialOutcome, TrialRecord } from '../../src/trial/types.js';
 import { createTestDb, dbUrl, PG_SERVER, withPg } from './pg-test-db.js';
 
 /**
@@ -740,7 +740,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       });
       const results = await Promise.all(Array.from({ length: 10 }, (_, i) => propose(i % 2 ? a : b)));
       expect(results.every((r) => r !== undefined)).toBe(true);
-      expect(results.map((r) => r!.number).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(results.map((r) => (r as TrialRecord).number).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       expect(seenBy.map((s) => s.length).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     });
 
