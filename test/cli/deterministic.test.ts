@@ -6,11 +6,13 @@
  * judged a trial against whichever trials reached the rung first, and TPE proposed from
  * whichever had finished.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createTestDb } from '../store/pg-test-db.js';
 import { tempDir } from '../temp-dir.js';
-import { rows, sweep } from './run-cli.js';
+import { BIN, sweep, sweepProcess } from './run-cli.js';
 
 export const DETERMINISTIC_SPEC = (name: string, trials: number) => `name: ${name}
 seed: 3
@@ -26,30 +28,37 @@ grid:
   dropout: {min: 0.0, max: 0.5}
 `;
 
-/** Everything a sweep recorded that does not depend on time: its trials, epochs and decisions, by number. */
-export function recorded(query: (sql: string) => unknown[]) {
+/** Everything a sweep in `db` recorded that does not depend on time: its trials, epochs and decisions, by number (read by `sweep query`, alike from either backend). */
+export async function recorded(db: string) {
+  const query = async (sql: string): Promise<unknown[]> => {
+    const r = await sweep('query', sql, '--db', db, '--json');
+    if (r.code !== 0) throw new Error(r.err);
+    return JSON.parse(r.out) as unknown[];
+  };
   return {
-    trials: query(`SELECT number, config_id, config_json, status, epochs_done, weights_sha256, val_accuracy, val_loss, test_accuracy, test_loss,
+    trials: await query(`SELECT number, config_id, config_json, status, epochs_done, weights_sha256, val_accuracy, val_loss, test_accuracy, test_loss,
       params, metric_value, search_json, error FROM trials ORDER BY number`),
-    epochs: query(`SELECT t.number, e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy FROM epochs e JOIN trials t ON t.id = e.trial_id
+    epochs: await query(`SELECT t.number, e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy FROM epochs e JOIN trials t ON t.id = e.trial_id
       ORDER BY t.number, e.epoch`),
-    decisions: query(`SELECT t.number, d.epoch, d.scheduler, d.bracket, d.rung, d.value, d.threshold, d.compared, d.verdict
+    decisions: await query(`SELECT t.number, d.epoch, d.scheduler, d.bracket, d.rung, d.value, d.threshold, d.compared, d.verdict
       FROM decisions d JOIN trials t ON t.id = d.trial_id ORDER BY t.number, d.epoch`),
   };
 }
 
+// Each run is the binary in a process of its own, as users run it (and as `sweep worker`s on
+// other machines are): the vitest process's own workers may take another kernel path.
 describe('a deterministic sweep', () => {
   it('records the same trials with one worker and with two', async () => {
     const dir = tempDir('sweep-deterministic-');
     const spec = join(dir, 'spec.yaml');
     writeFileSync(spec, DETERMINISTIC_SPEC('det', 14));
-    const runs: ReturnType<typeof recorded>[] = [];
+    const runs: Awaited<ReturnType<typeof recorded>>[] = [];
     for (const workers of ['1', '2']) {
       const db = join(dir, `w${workers}.db`);
-      const r = await sweep('run', spec, '--db', db, '--workers', workers);
+      const r = sweepProcess('run', spec, '--db', db, '--workers', workers);
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
-      runs.push(recorded((q) => rows(db, q)));
+      runs.push(await recorded(db));
     }
     const [one, two] = runs;
     expect(one.trials).toHaveLength(14);
@@ -57,5 +66,36 @@ describe('a deterministic sweep', () => {
     expect((one.trials as { status: string }[]).filter((t) => t.status === 'pruned').length).toBeGreaterThan(0);
     expect(one.decisions.length).toBeGreaterThan(5);
     expect(two).toEqual(one);
+  });
+
+  it('records the same on PostgreSQL, run by three processes (a run and two `sweep worker`s), as one worker on SQLite', async () => {
+    const dir = tempDir('sweep-deterministic-pg-');
+    const spec = join(dir, 'spec.yaml');
+    writeFileSync(spec, DETERMINISTIC_SPEC('det-pg', 14));
+    const sqlite = join(dir, 'one.db');
+    expect(sweepProcess('run', spec, '--db', sqlite, '--workers', '1').code).toBe(0);
+    const { url } = await createTestDb();
+    const exits: Promise<number | null>[] = [];
+    const start = (args: string[]): ChildProcess => {
+      const child = spawn(process.execPath, [BIN, ...args, '--db', url, '--workers', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      exits.push(new Promise((resolve) => child.on('exit', resolve)));
+      return child;
+    };
+    const run = start(['run', spec]);
+    // The workers join once the run has recorded the sweep: at its first trial's start.
+    await new Promise<void>((resolve) => {
+      let seen = '';
+      run.stdout!.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (/started/.test(seen)) resolve();
+      });
+      run.on('exit', () => resolve());
+    });
+    start(['worker', '--sweep', 'det-pg']);
+    start(['worker', '--sweep', 'det-pg']);
+    expect(await Promise.all(exits)).toEqual([0, 0, 0]);
+    const [one, three] = [await recorded(sqlite), await recorded(url)];
+    expect(one.trials).toHaveLength(14);
+    expect(three).toEqual(one);
   });
 });
