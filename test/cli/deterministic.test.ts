@@ -12,38 +12,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTestDb } from '../store/pg-test-db.js';
 import { tempDir } from '../temp-dir.js';
-import { BIN, sweep, sweepProcess } from './run-cli.js';
-
-export const DETERMINISTIC_SPEC = (name: string, trials: number) => `name: ${name}
-seed: 3
-data: {trainLimit: 3000, testLimit: 500, validationSplit: 0.2}
-search:
-  method: tpe
-  trials: ${trials}
-  earlyStopping: {type: asha, minEpochs: 1, reductionFactor: 2}
-grid:
-  epochs: [3]
-  units: [[16], [32]]
-  learningRate: {min: 0.0003, max: 0.03, log: true}
-  dropout: {min: 0.0, max: 0.5}
-`;
-
-/** Everything a sweep in `db` recorded that does not depend on time: its trials, epochs and decisions, by number (read by `sweep query`, alike from either backend). */
-export async function recorded(db: string) {
-  const query = async (sql: string): Promise<unknown[]> => {
-    const r = await sweep('query', sql, '--db', db, '--json');
-    if (r.code !== 0) throw new Error(r.err);
-    return JSON.parse(r.out) as unknown[];
-  };
-  return {
-    trials: await query(`SELECT number, config_id, config_json, status, epochs_done, weights_sha256, val_accuracy, val_loss, test_accuracy, test_loss,
-      params, metric_value, search_json, error FROM trials ORDER BY number`),
-    epochs: await query(`SELECT t.number, e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy FROM epochs e JOIN trials t ON t.id = e.trial_id
-      ORDER BY t.number, e.epoch`),
-    decisions: await query(`SELECT t.number, d.epoch, d.scheduler, d.bracket, d.rung, d.value, d.threshold, d.compared, d.verdict
-      FROM decisions d JOIN trials t ON t.id = d.trial_id ORDER BY t.number, d.epoch`),
-  };
-}
+import { DETERMINISTIC_SPEC, recorded } from './deterministic-sweep.js';
+import { killStorm, STORM } from './kill-storm.js';
+import { BIN, sweepProcess } from './run-cli.js';
 
 // Each run is the binary in a process of its own, as users run it (and as `sweep worker`s on
 // other machines are): the vitest process's own workers may take another kernel path.
@@ -97,5 +68,19 @@ describe('a deterministic sweep', () => {
     const [one, three] = [await recorded(sqlite), await recorded(url)];
     expect(one.trials).toHaveLength(14);
     expect(three).toEqual(one);
+  });
+
+  it('records the same after a kill -9 storm on two workers as an uninterrupted run', async () => {
+    const dir = tempDir('sweep-deterministic-storm-');
+    const spec = join(dir, 'spec.yaml');
+    writeFileSync(spec, DETERMINISTIC_SPEC('det-storm', 10));
+    const clean = join(dir, 'clean.db');
+    expect(sweepProcess('run', spec, '--db', clean, '--workers', '1').code).toBe(0);
+    const db = join(dir, 'stormed.db');
+    const { killed, last } = await killStorm(['run', spec, '--db', db, '--workers', '2'], STORM);
+    expect(last.code, last.out).toBe(0);
+    expect(killed).toBeGreaterThanOrEqual(6);
+    const [expected, after] = [await recorded(clean), await recorded(db)];
+    expect(after).toEqual(expected);
   });
 });
