@@ -467,12 +467,10 @@ ${trialMetricsView(t, V11_TRIAL_COLUMNS)}
   `;
 
 // v12: precise BN's batches (`precise_bn`). Every trial recorded before it evaluated on the moving
-// averages (0), the user's code's have none (NULL); their parameter rows say so too.
+// averages (0), the user's code's have none (NULL). The store adds their parameter rows (sql-store.ts, migrate).
 const v12 = (t: SchemaTypes) => `
   ALTER TABLE trials ADD COLUMN precise_bn ${t.integer};
-  UPDATE trials SET precise_bn = 0 WHERE model IN ('ann', 'cnn');
-  INSERT INTO param_values (trial_id, name, value, number)
-  SELECT id, ${t.literal('precise_bn')}, ${t.literal('0')}, 0 FROM trials WHERE model IN ('ann', 'cnn');${DROP_VIEWS}
+  UPDATE trials SET precise_bn = 0 WHERE model IN ('ann', 'cnn');${DROP_VIEWS}
 ${views(V12_COLUMNS, V8_RANK, ', t.metric_value')}
   `;
 
