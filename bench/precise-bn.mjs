@@ -2,14 +2,19 @@
 // 1. The issue's case: the notebook's CNN (conv32-conv64, dense 128, batch 32) with batch norm, on
 //    5,400 training images (and 600 for validation), 3 epochs, on the moving averages (preciseBn 0)
 //    and with precise BN (200 batches, the default): each epoch's training and validation accuracy.
-// 2. Its cost: preciseBatchNorm alone, timed REPS times on the trained model over 200 batches of 32
-//    (what it adds to every epoch of at least 6,400 images), beside the epoch it is added to, as
-//    `sweep run` records it (seconds per epoch, on 5,400 images and, with --full, on 54,000).
+// 2. Its cost: preciseBatchNorm alone, timed REPS times on the trained model, over the 168 full
+//    batches of 32 of the 5,400 images and (with --full) 200 of the 54,000, beside the epoch it is
+//    added to as `sweep run` records it (with --full: one epoch of the full split without and with).
+// 3. A small ASHA sweep over batchNorm through `sweep run`, without and with it (see below).
 // Wall times on a shared machine: medians, with the process's CPU time beside them.
 // Writes runs/precise-bn.json.
 import '../dist/cli/startup.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { loadFashionMnist } from '../dist/data/fashion-mnist.js';
 import { initBackend } from '../dist/train/backend.js';
 import { preciseBatchNorm } from '../dist/train/precise-bn.js';
@@ -54,18 +59,25 @@ const time = (batches) => {
   }
   return { batches, seconds: median(walls), cpuSeconds: median(cpus), walls };
 };
-for (const batches of [168, 200]) {
-  // 168: every full batch of the 5,400 images; 200 batches need 6,400 (the full split's case below).
-  const n = Math.min(batches, Math.floor(small.train.count / 32));
-  const c = time(n);
-  out.cost.push(c);
-  console.log(`preciseBatchNorm over ${n} batches of 32: ${c.seconds.toFixed(2)} s (CPU ${c.cpuSeconds.toFixed(2)} s; runs ${c.walls.map((w) => w.toFixed(2)).join('/')})`);
-}
-trained.dispose();
+const report = (c, images) => {
+  out.cost.push({ ...c, images });
+  console.log(`preciseBatchNorm over ${c.batches} batches of 32 (${images} images): ${c.seconds.toFixed(2)} s (CPU ${c.cpuSeconds.toFixed(2)} s; runs ${c.walls.map((w) => w.toFixed(2)).join('/')})`);
+};
+// Every full batch of the 5,400 images: 168 of the default 200.
+report(time(Math.floor(small.train.count / 32)), small.train.count);
 disposeSplits(small);
 
 if (FULL) {
   const full = makeSplits(dataset, { validationSplit: 0.1 });
+  const fullOrder = Int32Array.from({ length: full.train.count }, (_, i) => i);
+  const walls = [];
+  for (let r = 0; r < REPS; r++) {
+    const t0 = performance.now();
+    preciseBatchNorm(trained, full.train, fullOrder, 32, 200);
+    walls.push((performance.now() - t0) / 1000);
+  }
+  out.cost.push({ batches: 200, images: full.train.count, seconds: median(walls), walls });
+  console.log(`preciseBatchNorm over 200 batches of 32 (${full.train.count} images): ${median(walls).toFixed(2)} s (runs ${walls.map((w) => w.toFixed(2)).join('/')})`);
   for (const preciseBn of [0, 200]) {
     const { model, ...o } = await trainTrial({ config: { ...CNN, epochs: 1, preciseBn }, seed: 1, splits: full, backend });
     model.dispose();
@@ -74,6 +86,37 @@ if (FULL) {
     console.log(`full split (${full.train.count} images), preciseBn ${preciseBn}: epoch 1 ${e.seconds.toFixed(1)} s, train ${pct(e.accuracy)} val ${pct(e.valAccuracy)}`);
   }
   disposeSplits(full);
+}
+trained.dispose();
+
+// 3. ASHA over batchNorm [false, true] (plain trials first, so the rung at epoch 1 compares BN
+// trials with them), 4 trials of a small CNN on 2,700 images, through `sweep run`, on the moving
+// averages (preciseBn 0) and with precise BN (the default).
+const dir = mkdtempSync(join(tmpdir(), 'precise-bn-'));
+const db = join(dir, 'sweeps.db');
+for (const [name, preciseBn] of [['stale', 0], ['precise', 200]]) {
+  writeFileSync(join(dir, `${name}.yaml`), `name: ${name}
+seed: 1
+data: {validationSplit: 0.1, trainLimit: 3000, testLimit: 500}
+train: {preciseBn: ${preciseBn}}
+search: {method: grid, earlyStopping: {type: asha, minEpochs: 1, reductionFactor: 2}}
+grid:
+  model:
+    cnn: {filters: [[8, 16]], units: [[32]], epochs: [4], batchNorm: [false, true], learningRate: [0.001, 0.003]}
+`);
+  execFileSync(process.execPath, [`${ROOT}dist/cli/main.js`, 'run', join(dir, `${name}.yaml`), '--db', db, '--workers', '1', '--no-tui'], { stdio: 'ignore' });
+}
+const d = new Database(db, { readonly: true });
+const trials = d.prepare(`SELECT s.name AS sweep, t.batch_norm AS bn, t.learning_rate AS lr, t.status, t.epochs_done AS done, t.val_accuracy AS final,
+    (SELECT e.val_accuracy FROM epochs e WHERE e.trial_id = t.id AND e.epoch = 1) AS val1,
+    (SELECT e.accuracy FROM epochs e WHERE e.trial_id = t.id AND e.epoch = 1) AS train1
+  FROM trials t JOIN sweeps s ON s.id = t.sweep_id ORDER BY t.id`).all();
+d.close();
+rmSync(dir, { recursive: true, force: true });
+out.asha = trials;
+console.log('ASHA (η 2, rung at epoch 1), 4 trials of conv8-conv16 on 2,700 images, 1 worker:');
+for (const t of trials) {
+  console.log(`  ${t.sweep.padEnd(7)} bn ${t.bn} lr ${t.lr}: epoch 1 train ${pct(t.train1)} val ${pct(t.val1)} → ${t.status} after ${t.done} epochs (last val ${pct(t.final)})`);
 }
 mkdirSync(`${ROOT}runs`, { recursive: true });
 writeFileSync(`${ROOT}runs/precise-bn.json`, JSON.stringify(out, null, 2));

@@ -11,7 +11,6 @@
  */
 import { BUILT_IN_METRICS } from '../metrics/registry.js';
 import { HYPERPARAMETERS, REGISTRY, isOptional, type HyperparameterKey } from '../spec/hyperparameters.js';
-
 import { HYPERPARAMETER_COLUMNS } from './rows.js';
 
 // Hyperparameter columns added after v8's metric_value, each at the table's end when its migration ran.
