@@ -10,8 +10,11 @@
  *     npm run build && node scripts/update-schema-doc.mjs
  */
 import { BUILT_IN_METRICS } from '../metrics/registry.js';
-import { HYPERPARAMETERS, REGISTRY, isOptional } from '../spec/hyperparameters.js';
+import { HYPERPARAMETERS, REGISTRY, isOptional, type HyperparameterKey } from '../spec/hyperparameters.js';
 import { HYPERPARAMETER_COLUMNS } from './rows.js';
+
+// Hyperparameter columns added after v8's metric_value, each at the table's end when its migration ran.
+const LATER: readonly HyperparameterKey[] = ['preciseBn'];
 
 export type ColumnDoc = {
   readonly name: string;
@@ -86,11 +89,13 @@ const TRIALS: RelationDoc = {
     col('number', 'its number in the sweep: 0, 1, … in the order trials were added (random search\'s trial k is number k)'),
     col('search_json', 'how the search proposed it (TPE: the numbers of the trials it saw, by state), JSON; NULL for grid trials'),
     // Hyperparameters added later are columns added later, at the table's end, in the registry's order.
-    ...HYPERPARAMETERS.filter(isOptional).map((k) => col(REGISTRY[k].column, REGISTRY[k].doc)),
+    ...HYPERPARAMETERS.filter((k) => isOptional(k) && !LATER.includes(k)).map((k) => col(REGISTRY[k].column, REGISTRY[k].doc)),
     // Added at v8, after the hyperparameters above; a hyperparameter added later is a column after it.
     col('metric_value', 'its sweep\'s metric at its last epoch, what it is ranked by (NULL until it completes or is pruned)'),
     // Added at v11.
     col('latency_ms', 'median milliseconds to classify one image with the trained model, measured in its worker after training (`latency_ms` in `trial_metrics`); for your own code, the `latency_ms` it reported; NULL before it completes, and for trials that completed before sweep measured it (schema v11)'),
+    // Hyperparameters added after v12, in the order of their migrations.
+    ...LATER.map((k) => col(REGISTRY[k].column, `${REGISTRY[k].doc} (schema v13; 0 for trials recorded before it)`)),
   ],
 };
 

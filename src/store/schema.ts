@@ -49,6 +49,7 @@ const V1_COLUMNS = `t.model, t.epochs, t.activation, t.units, t.dropout, t.filte
          t.optimizer, t.learning_rate, t.batch_size`;
 const V6_COLUMNS = `${V1_COLUMNS}, t.label_smoothing`;
 const V7_COLUMNS = `${V6_COLUMNS}, t.batch_norm, t.augment, t.schedule, t.weight_decay, t.blocks, t.head`;
+const V13_COLUMNS = `${V6_COLUMNS}, t.batch_norm, t.precise_bn, t.augment, t.schedule, t.weight_decay, t.blocks, t.head`;
 
 // How `leaderboard` ranked before v8: on val_loss (lowest first) or val_accuracy.
 const V1_RANK = (t: SchemaTypes) => `CASE s.metric WHEN 'val_loss' THEN -t.val_loss ELSE t.val_accuracy END ${t.descNullsLast}`;
@@ -538,6 +539,13 @@ ${views(V7_COLUMNS, V8_RANK, ', t.metric_value')}
   SELECT f.trial_id, t.sweep_id, f.front, CASE WHEN f.violation = 0 THEN 1 ELSE 0 END AS feasible, f.violation, f.broken
   FROM trial_fronts f JOIN trials t ON t.id = f.trial_id;
 `);
+// v13: precise BN's batches (`precise_bn`). Every trial recorded before it evaluated on the moving
+// averages (0), the user's code's have none (NULL). The store adds their parameter rows (sql-store.ts, migrate).
+const v13 = (t: SchemaTypes) => `
+  ALTER TABLE trials ADD COLUMN precise_bn ${t.integer};
+  UPDATE trials SET precise_bn = 0 WHERE model IN ('ann', 'cnn');${DROP_VIEWS}
+${views(V13_COLUMNS, V8_RANK, ', t.metric_value')}
+  `;
 
 const HISTORY: readonly ((t: SchemaTypes) => string)[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12];
 

@@ -482,6 +482,10 @@ async function migrate(d: Dialect, readonly: boolean): Promise<void> {
       const trials = yield* all<Record<string, string | number | null> & { id: number }>(
         sql`SELECT id, ${raw(HYPERPARAMETER_COLUMNS.join(', '))} FROM trials`);
       yield* insertParams(trials.flatMap((t) => paramRowsOfColumns(t.id, HYPERPARAMETER_COLUMNS.map((c) => t[c]))));
+    } else if (current < 13) {
+      // v13's precise_bn, for the trials that got their rows at v8 or since: 0 for each built-in one.
+      const trials = yield* all<{ id: number }>(sql`SELECT id FROM trials WHERE precise_bn IS NOT NULL`);
+      yield* insertParams(trials.map((t): ParamRow => [t.id, 'precise_bn', '0', 0]));
     }
     yield* d.setSchemaVersion(SCHEMA_VERSION);
   });

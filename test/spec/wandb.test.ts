@@ -190,7 +190,7 @@ grid:
 
   it('refuses the Bayes hyperband example without its program: hidden_layer_size is not sweep\'s', () => {
     expect(message(`name: bh\nrun_cap: 30\n${builtIn(BAYES_HYPERBAND)}`)).toBe(
-      'x.yaml:10:3 parameters.hidden_layer_size: unknown hyperparameter "hidden_layer_size": sweep has model, epochs, activation, units, dropout, filters, kernel_size, pooling, optimizer, learning_rate, batch_size, label_smoothing, batch_norm, augment, schedule, weight_decay, blocks, head (or their camelCase keys)',
+      'x.yaml:10:3 parameters.hidden_layer_size: unknown hyperparameter "hidden_layer_size": sweep has model, epochs, activation, units, dropout, filters, kernel_size, pooling, optimizer, learning_rate, batch_size, label_smoothing, batch_norm, precise_bn, augment, schedule, weight_decay, blocks, head (or their camelCase keys)',
     );
   });
 

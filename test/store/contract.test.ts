@@ -963,7 +963,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       expect(rowsOf(await store.query(`SELECT trial_id, rank FROM leaderboard WHERE sweep = 'loss' ORDER BY rank`))).toEqual([{ trial_id: 3, rank: 1 }, { trial_id: 4, rank: 2 }]);
       const params = rowsOf(await store.query('SELECT name, value, number FROM trial_params WHERE trial_id = 2 ORDER BY name'));
       expect(params.map((p) => p.name)).toEqual(['activation', 'augment', 'batch_norm', 'batch_size', 'dropout', 'epochs', 'label_smoothing',
-        'learning_rate', 'model', 'optimizer', 'schedule', 'units', 'weight_decay']);
+        'learning_rate', 'model', 'optimizer', 'precise_bn', 'schedule', 'units', 'weight_decay']);
       expect(params).toContainEqual({ name: 'dropout', value: '0.2', number: 0.2 });
       expect(await metricsOf(store, 3)).toContainEqual({ name: 'val_loss', step: 2, value: 0.25 });
       // Users' queries over today's columns answer as before.
