@@ -547,7 +547,7 @@ const v13 = (t: SchemaTypes) => `
 ${views(V13_COLUMNS, V8_RANK, ', t.metric_value')}
   `;
 
-const HISTORY: readonly ((t: SchemaTypes) => string)[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12];
+const HISTORY: readonly ((t: SchemaTypes) => string)[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13];
 
 // Every built-in metric has a column the migrations made: a new one needs a migration (as v11) that adds it.
 const RECORDED = new Set([...Object.keys(EPOCH_COLUMNS), ...Object.keys(TRIAL_COLUMNS), ...Object.keys(V11_TRIAL_COLUMNS)]);

@@ -131,7 +131,8 @@ search: {method: tpe, trials: 16}\ngrid:\n  x: {min: 0.0, max: 1.0}\n  y: [0]\n`
 
 describe('method: nsga2', () => {
   it('breeds generation after generation of the population it records, each from the parents its first trial recorded', async () => {
-    const { spec, db } = specOf(`${OBJECTIVES}search: {method: nsga2, trials: 12, population: 4}\n`, '  x: {min: 0.0, max: 1.0}\n  y: {min: 0.0, max: 1.0}\n');
+    // Parallelism 1: each proposal sees every trial before it (as one worker free-running would), so a generation fills with its 4th trial.
+    const { spec, db } = specOf(`${OBJECTIVES}search: {method: nsga2, trials: 12, population: 4, parallelism: 1}\n`, '  x: {min: 0.0, max: 1.0}\n  y: {min: 0.0, max: 1.0}\n');
     const r = await sweep('run', spec, '--db', db, '--workers', '1');
     expect(r.err).toBe('');
     expect(r.out).toMatch(/12 completed, 0 failed/);
