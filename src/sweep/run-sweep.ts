@@ -76,9 +76,12 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   // Made before anything is recorded: a rule that cannot work (W&B bands that do not exist) is refused first.
   const rule = spec.search.earlyStopping && makeScheduler(spec.search.earlyStopping, { maxEpochs: maxSteps(spec) ?? Infinity });
   const recorded = o.joining ? await store.sweep(spec.name) : undefined;
+  const program = spec.code && o.code ? programSha256(resolve(o.code.specDir, codeFile(spec.code))) : null;
+  // The user's code is part of where a result came from: its hash goes with the sweep and every trial this process trains.
+  const environment = o.environment && spec.code ? { ...o.environment, program } : o.environment;
   const sweepId = recorded?.id ?? await store.upsertSweep({
     name: spec.name, metric: spec.metric.name, goal: spec.metric.goal, objectives: spec.objectives, seed: spec.seed, specPath: o.specPath, specYaml: o.specText,
-    programSha256: spec.code && o.code ? programSha256(resolve(o.code.specDir, codeFile(spec.code))) : null,
+    programSha256: program, environment: environment ?? null,
   });
   if (!recorded) await store.addTrials(sweepId, spec.seed, spec.data, trials);
   if (o.retryFailed) await store.retryFailed(sweepId);
@@ -134,7 +137,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     const context = {
       store, runner, metric: spec.metric, stop: stop.signal, fail, failed: () => fatal !== undefined,
       judge: makeJudge(rule || undefined, { store, sweepId, sweep: spec.name, metric: spec.metric, steps: spec.code?.trial.steps }),
-      keep: o.checkpoints ?? true, environment: o.environment ?? null,
+      keep: o.checkpoints ?? true, environment: environment ?? null,
       onEpoch: tally.epoch.bind(tally),
     };
     const worker = async (): Promise<void> => {
