@@ -115,11 +115,15 @@ function git(root: string, args: readonly string[], timeoutMs: number, sink: (ch
   const env = { ...process.env };
   for (const k of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY']) delete env[k];
   return new Promise((done) => {
-    const child = spawn('git', ['--no-optional-locks', '-c', 'core.quotePath=true', ...args], {
-      cwd: root, env, stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs,
-    });
+    const child = spawn('git', ['--no-optional-locks', '-c', 'core.quotePath=true', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'ignore'] });
+    // Not spawn's `timeout`: its timer outlives a git that never started, holding the process open that long.
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const end = (ok: boolean) => {
+      clearTimeout(timer);
+      done(ok);
+    };
     child.stdout.on('data', sink);
-    child.on('error', () => done(false));
-    child.on('close', (code) => done(code === 0));
+    child.on('error', () => end(false));
+    child.on('close', (code) => end(code === 0));
   });
 }

@@ -160,7 +160,7 @@ export type TrialSnapshot = {
   /** In a sweep of several objectives or with constraints, once ranked: its Pareto front (1: the first) and whether it meets every constraint. */
   front?: number;
   feasible?: boolean;
-  /** Its tags (`sweep tag`), in the order given; absent where it has none. */
+  /** Its tags (`sweep tag`), oldest first (those added at once by name); absent where it has none. */
   tags?: readonly string[];
 };
 

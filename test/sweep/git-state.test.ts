@@ -71,10 +71,13 @@ describe("the spec's git state", () => {
     expect((await gitState(dir))?.diffSha256).not.toBe(first!.diffSha256);
   });
 
-  it('without git on the PATH is null, and the caller goes on', async () => {
+  it('without git on the PATH is null, and leaves no timer behind to hold the process open', async () => {
     const dir = repository();
     process.env.PATH = tempDir('sweep-empty-path-');
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
     expect(await gitState(dir)).toBeNull();
+    expect(timers()).toBe(before);
   });
 
   it("reads HEAD's commit from the files, as git does: loose and packed refs, a detached HEAD, a worktree", () => {
