@@ -110,6 +110,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     type: 'start', sweep: spec.name, metric: spec.metric, total: rows.length + unproposed, todo, done: tally.result.skipped,
     notInGrid: tally.result.notInGrid, workers, trainSamples: spec.code ? 0 : splitSizes(spec.data).train,
     trials: (await store.snapshot(sweepId)).filter((t) => inGrid.has(t.configId)),
+    notes: (await store.annotations(sweepId)).notes,
   });
   if (fronts) emit(fronts);
 
