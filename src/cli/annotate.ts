@@ -1,13 +1,14 @@
 import { Option } from 'commander';
 import { UsageError, UserError } from '../errors.js';
-import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
-import type { NoteRecord, SweepRecord } from '../trial/types.js';
+import type { SweepRecord } from '../trial/types.js';
 import { dbOption, defineCommand, type Io } from './command.js';
 import { resolveTrial } from './export.js';
-import { findSweep } from './inspect.js';
+import { findSweep, noteLine, withStore } from './inspect.js';
 
 type TagOptions = { db: string; remove?: boolean };
+/** Tags and notes are written to a database that is there: one a typo names is not made. */
+const WRITER = { existing: true };
 type NoteOptions = { db: string; clear?: boolean };
 
 export const tagCommand = defineCommand<TagOptions>({
@@ -44,7 +45,7 @@ export async function tag(ref: string, names: readonly string[], values: TagOpti
     if (!TAG.test(name)) throw new UsageError(`tag "${name}": a tag is 1 to 64 letters, digits and _ . : / + @ = -, starting with a letter or digit`);
   }
   if (values.remove && names.length === 0) throw new UsageError('--remove needs the tags to take off');
-  return withWriter(values.db, async (store) => {
+  return withStore(values.db, async (store) => {
     const { trial, sweep } = await resolveTrial(store, ref);
     const had = (await store.annotations(sweep.id)).tags.filter((t) => t.trialId === trial.id).map((t) => t.name);
     const which = `trial ${trial.id} of sweep ${sweep.name}`;
@@ -64,7 +65,7 @@ export async function tag(ref: string, names: readonly string[], values: TagOpti
     const already = [...new Set(names)].filter((n) => !added.includes(n));
     out(`${which}: ${added.length > 0 ? `tagged ${added.join(', ')}` : 'nothing new'}${already.length > 0 ? ` (already: ${already.join(', ')})` : ''}`);
     return 0;
-  });
+  }, WRITER);
 }
 
 /**
@@ -75,7 +76,7 @@ export async function tag(ref: string, names: readonly string[], values: TagOpti
 export async function note(ref: string, text: string | undefined, values: NoteOptions, { out }: Io): Promise<number> {
   if (values.clear && text !== undefined) throw new UsageError('--clear takes no text: it removes every note on it');
   if (text !== undefined && text.trim() === '') throw new UsageError('the note is empty: give its text, or --clear to remove the notes');
-  return withWriter(values.db, async (store) => {
+  return withStore(values.db, async (store) => {
     const { sweep, trialId } = await target(store, ref);
     const which = trialId === null ? `sweep ${sweep.name}` : `trial ${trialId} of sweep ${sweep.name}`;
     if (values.clear) {
@@ -90,13 +91,7 @@ export async function note(ref: string, text: string | undefined, values: NoteOp
       for (const n of notes) out(noteLine(n));
     }
     return 0;
-  });
-}
-
-/** A note as `sweep show` and `sweep note` print it: when, on what, and its text on one line. */
-export function noteLine(n: NoteRecord): string {
-  const when = n.createdAt.slice(0, 16).replace('T', ' ');
-  return `note ${when}${n.trialId === null ? '' : ` on trial ${n.trialId}`}: ${n.text.replace(/\r?\n/g, ' ⏎ ')}`;
+  }, WRITER);
 }
 
 /** A sweep by name, or a trial by id with its sweep. */
@@ -105,14 +100,4 @@ async function target(store: Store, ref: string): Promise<{ sweep: SweepRecord; 
   const trial = await store.trial(Number(ref));
   if (!trial) throw new UserError(`no trial ${ref} in ${store.location} (a sweep is named by its name)`);
   return { sweep: (await store.sweepById(trial.sweepId))!, trialId: trial.id };
-}
-
-/** Opens the store to write to what is there (never creating a database), runs `f`, and closes it. */
-async function withWriter<T>(db: string, f: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(db, { existing: true });
-  try {
-    return await f(store);
-  } finally {
-    await store.close();
-  }
 }

@@ -10,11 +10,10 @@ import { formatMetric } from '../metrics/registry.js';
 import { bestSpec, specYaml } from '../spec/one-config.js';
 import { prunedLine } from '../early-stop/describe.js';
 import { formatTable, pct } from './table.js';
-import type { SweepRecord, TrialRecord } from '../trial/types.js';
+import type { NoteRecord, SweepRecord, TrialRecord } from '../trial/types.js';
 import type { SweepSpec } from '../spec/schema.js';
 import { hasFronts } from '../sweep/fronts.js';
 import { describeEnvironment, environmentDiff, trialEnvironment, type Environment } from '../sweep/environment.js';
-import { noteLine } from './annotate.js';
 
 type Options = { db: string; json?: boolean; trial?: number };
 
@@ -45,9 +44,12 @@ export const bestCommand = defineCommand<Options>({
   action: ([sweep], opts, io) => best(sweep, opts, io),
 });
 
-/** Opens the store only to look, runs `f` on it, and closes it whatever happens. */
-export async function withStore<T>(db: string, f: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(db, { readonly: true });
+/**
+ * Opens the store only to look (or, `{ existing: true }`, to write to a database that is there
+ * already, never making one), runs `f` on it, and closes it whatever happens.
+ */
+export async function withStore<T>(db: string, f: (store: Store) => Promise<T>, open: { readonly?: boolean; existing?: boolean } = { readonly: true }): Promise<T> {
+  const store = await openStore(db, open);
   try {
     return await f(store);
   } finally {
@@ -110,6 +112,12 @@ export function show(name: string, values: Options, { out }: Io): Promise<number
     for (const line of provenanceLines(sweep, trials)) out(line);
     return 0;
   });
+}
+
+/** A note as `sweep show` and `sweep note` print it: when, on what, and its text on one line. */
+export function noteLine(n: NoteRecord): string {
+  const when = n.createdAt.slice(0, 16).replace('T', ' ');
+  return `note ${when}${n.trialId === null ? '' : ` on trial ${n.trialId}`}: ${n.text.replace(/\r?\n/g, ' ⏎ ')}`;
 }
 
 /**

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb } from '../store/pg-test-db.js';
 import { tempDir } from '../temp-dir.js';
+import { countingGit, GIT } from '../counting-git.js';
 import { BIN, rows, sweep } from './run-cli.js';
 
-const GIT = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
 const git = (cwd: string, ...args: string[]) => spawnSync(GIT, args, { cwd, encoding: 'utf8' }).stdout.trim();
 
 const SPEC = `name: tiny
@@ -114,15 +114,6 @@ describe('sweep tag and sweep note', () => {
 });
 
 describe('where a result came from', () => {
-  /** A `git` first on the PATH that logs each start before running the real one. */
-  function countingGit(): { path: string; starts: () => string[] } {
-    const bin = tempDir('sweep-git-bin-');
-    const log = join(bin, 'log');
-    writeFileSync(log, '');
-    writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$1 $2 $3" >> ${log}\nexec ${GIT} "$@"\n`);
-    chmodSync(join(bin, 'git'), 0o755);
-    return { path: `${bin}:${process.env.PATH}`, starts: () => readFileSync(log, 'utf8').split('\n').filter(Boolean) };
-  }
   const run = (args: readonly string[], path: string) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: '1', PATH: path } });
 
   it('`sweep run` starts one git for a clean spec\'s repository, two for a dirty one, none outside one', () => {

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gitState, headCommit, repositoryRoot } from '../../src/sweep/git-state.js';
 import { tempDir } from '../temp-dir.js';
+import { countingGit, GIT } from '../counting-git.js';
 
-const GIT = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
 const run = (cwd: string, ...args: string[]) => execFileSync(GIT, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
 
 /** A repository with one commit of `spec.yaml` and `train.py`. */
@@ -21,38 +21,26 @@ function repository(): string {
   return dir;
 }
 
-/**
- * A `git` first on the PATH that writes a line to a log for each start, then runs the real one:
- * how many processes the state cost.
- */
-function countingGit(): { log: string; starts: () => number } {
-  const bin = tempDir('sweep-git-bin-');
-  const log = join(bin, 'log');
-  writeFileSync(log, '');
-  writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$*" >> ${log}\nexec ${GIT} "$@"\n`);
-  chmodSync(join(bin, 'git'), 0o755);
-  process.env.PATH = `${bin}:${PATH}`;
-  return { log, starts: () => readFileSync(log, 'utf8').split('\n').filter(Boolean).length };
-}
-
 const PATH = process.env.PATH;
 afterEach(() => { process.env.PATH = PATH; });
 
 describe("the spec's git state", () => {
   it('outside a repository is null, and asks no git', async () => {
     const git = countingGit();
+    process.env.PATH = git.path;
     const dir = tempDir('sweep-nogit-');
     expect(repositoryRoot(dir)).toBeNull();
     expect(await gitState(dir)).toBeNull();
-    expect(git.starts()).toBe(0);
+    expect(git.starts()).toHaveLength(0);
   });
 
   it('of a clean tree: its commit, clean, no diff, in one git process', async () => {
     const dir = repository();
     mkdirSync(join(dir, 'sweeps'));
     const git = countingGit();
+    process.env.PATH = git.path;
     expect(await gitState(join(dir, 'sweeps'))).toEqual({ commit: run(dir, 'rev-parse', 'HEAD'), dirty: false, diffSha256: null, untracked: 0 });
-    expect(git.starts()).toBe(1);
+    expect(git.starts()).toHaveLength(1);
   });
 
   it("of a dirty tree: a hash of the diff that tells two edits apart, in two; untracked files are counted, not dirt", async () => {
@@ -61,8 +49,9 @@ describe("the spec's git state", () => {
     expect(await gitState(dir)).toMatchObject({ dirty: false, diffSha256: null, untracked: 1 });
     writeFileSync(join(dir, 'train.py'), 'print(2)\n');
     const git = countingGit();
+    process.env.PATH = git.path;
     const first = await gitState(dir);
-    expect(git.starts()).toBe(2);
+    expect(git.starts()).toHaveLength(2);
     expect(first).toMatchObject({ commit: run(dir, 'rev-parse', 'HEAD'), dirty: true, diffSha256: expect.stringMatching(/^[0-9a-f]{64}$/), untracked: 1 });
     // Staged or not, the same change against HEAD is the same diff.
     run(dir, 'add', 'train.py');
