@@ -8,7 +8,7 @@ type CopyOptions = { from: string; to: string; sweep?: string };
 
 export const copyCommand = defineCommand<CopyOptions>({
   name: 'copy',
-  summary: 'copy sweeps (trials, epochs, checkpoints, models) from one database into another',
+  summary: 'copy sweeps (trials, epochs, checkpoints, models, tags and notes) from one database into another',
   args: [],
   options: [
     new Option('--from <path>', 'the database to copy from (a SQLite file or postgres://…)').makeOptionMandatory(),
@@ -44,6 +44,7 @@ export async function copy(values: CopyOptions, { out }: Io): Promise<number> {
       }
       const sweepId = existing?.id ?? await target.upsertSweep({
         name, metric: sweep.metric, goal: sweep.goal, seed: sweep.seed, specPath: sweep.specPath, specYaml: sweep.specYaml,
+        environment: sweep.environment,
       });
       let added = 0;
       const trials = await source.trials(sweep.id);
@@ -58,6 +59,14 @@ export async function copy(values: CopyOptions, { out }: Io): Promise<number> {
           added++;
         }
       }
+      // Tags and notes go with their trials, by configuration: a trial the target had already gets them too.
+      const here = new Map((await target.trials(sweepId)).map((t) => [t.configId, t.id]));
+      const idOf = new Map(trials.map((t) => [t.id, here.get(t.configId)]));
+      const { tags, notes } = await source.annotations(sweep.id);
+      await target.importAnnotations(sweepId, {
+        tags: tags.flatMap((g) => (idOf.get(g.trialId) === undefined ? [] : [{ ...g, trialId: idOf.get(g.trialId)! }])),
+        notes: notes.flatMap((n) => (n.trialId === null ? [n] : idOf.get(n.trialId) === undefined ? [] : [{ ...n, trialId: idOf.get(n.trialId)! }])),
+      });
       out(`sweep ${name}: ${added} trial${added === 1 ? '' : 's'} copied, ${trials.length - added} already there`);
     }
     return 0;

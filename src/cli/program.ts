@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError } from 'commander';
 import { UsageError, UserError } from '../errors.js';
 import type { CommandDef, Io } from './command.js';
+import { noteCommand, tagCommand } from './annotate.js';
 import { completionScript, SHELLS, type Shell } from './completion.js';
 import { copyCommand } from './copy.js';
 import { exportCommand } from './export.js';
@@ -19,7 +20,7 @@ import { workerCommand } from './worker.js';
 /** Every command, in the order `sweep --help` lists them. A new command is declared in its file and added here. */
 export const COMMANDS: readonly CommandDef[] = [
   runCommand, workerCommand, lsCommand, showCommand, bestCommand, logsCommand, watchCommand, queryCommand, reproCommand, exportCommand,
-  predictCommand, copyCommand, reportCommand, serveCommand,
+  predictCommand, tagCommand, noteCommand, copyCommand, reportCommand, serveCommand,
 ];
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;

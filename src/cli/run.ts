@@ -134,7 +134,7 @@ async function runWith(r: {
     const result = await runSweep({
       spec, specText: text, specPath, store, dataset, code: r.code, workers, backend, signal: stop.signal,
       retryFailed: values.retryFailed ?? false, giveUpAfter,
-      environment: currentEnvironment(dataset?.files ?? {}),
+      environment: await currentEnvironment(dataset?.files ?? {}, specPath),
       onEvent: (e) => {
         // A worker that was cut off long enough for another to take its trial over says so.
         if (e.type === 'trial-end' && e.lost) io.err(lostLine(e.trialId));

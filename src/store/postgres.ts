@@ -143,10 +143,10 @@ class PostgresDialect implements Dialect {
       DELETE FROM sweep_schema; INSERT INTO sweep_schema (version) VALUES (${version})` };
   }
 
-  /** Every epoch, claim, completion and new sweep moves one of these; a heartbeat moves none. */
+  /** Every epoch, claim, completion, new sweep, tag and note moves one of these; a heartbeat moves none. */
   async changeToken(): Promise<string> {
     const r = await this.run(sql`
-      SELECT concat_ws(':', (SELECT COUNT(*) FROM sweeps), (SELECT MAX(updated_at) FROM sweeps),
+      SELECT concat_ws(':', (SELECT COUNT(*) FROM sweeps), (SELECT MAX(updated_at) FROM sweeps), (SELECT SUM(annotation_changes) FROM sweeps),
         COUNT(*), SUM(epochs_done), SUM(attempts), MAX(finished_at),
         COUNT(*) FILTER (WHERE status = 'running'), COUNT(*) FILTER (WHERE status IN ('completed', 'pruned', 'failed'))) AS token
       FROM trials`);

@@ -547,7 +547,45 @@ const v13 = (t: SchemaTypes) => `
 ${views(V13_COLUMNS, V8_RANK, ', t.metric_value')}
   `;
 
-const HISTORY: readonly ((t: SchemaTypes) => string)[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13];
+
+// v14: where each result came from, and what people said about it. A sweep keeps the
+// environment of the run that last recorded it (`env_json`, as a trial's: versions, CPU, the
+// spec's git commit and dirt); `tags` labels trials (`sweep tag`), `notes` keeps what people
+// wrote about a sweep (trial_id NULL) or one of its trials (`sweep note`), oldest first, and
+// `annotation_changes` counts their changes, for live views to notice a removal too. The
+// views name the sweep, so that `WHERE sweep = 'x' AND tag = 'baseline'` needs no join.
+// Self-contained (no shared fragments), so that it can be renumbered when migrations merge.
+const v14 = (t: SchemaTypes) => `
+  ALTER TABLE sweeps ADD COLUMN env_json ${t.text};
+  ALTER TABLE sweeps ADD COLUMN annotation_changes ${t.integer} NOT NULL DEFAULT 0;
+
+  CREATE TABLE tags (
+    trial_id    ${t.integer} NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+    name        ${t.text} NOT NULL,
+    created_at  ${t.text} NOT NULL,
+    PRIMARY KEY (trial_id, name)
+  )${t.withoutRowid};
+  CREATE INDEX tags_name ON tags (name);
+
+  CREATE TABLE notes (
+    id          ${t.rowId},
+    sweep_id    ${t.integer} NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+    trial_id    ${t.integer} REFERENCES trials(id) ON DELETE CASCADE,
+    text        ${t.text} NOT NULL,
+    created_at  ${t.text} NOT NULL
+  );
+  CREATE INDEX notes_sweep ON notes (sweep_id, trial_id);
+
+  CREATE VIEW trial_tags AS
+  SELECT s.name AS sweep, g.trial_id, g.name AS tag, g.created_at
+  FROM tags g JOIN trials t ON t.id = g.trial_id JOIN sweeps s ON s.id = t.sweep_id;
+
+  CREATE VIEW sweep_notes AS
+  SELECT s.name AS sweep, n.trial_id, n.text, n.created_at
+  FROM notes n JOIN sweeps s ON s.id = n.sweep_id;
+  `;
+
+const HISTORY: readonly ((t: SchemaTypes) => string)[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14];
 
 // Every built-in metric has a column the migrations made: a new one needs a migration (as v11) that adds it.
 const RECORDED = new Set([...Object.keys(EPOCH_COLUMNS), ...Object.keys(TRIAL_COLUMNS), ...Object.keys(V11_TRIAL_COLUMNS)]);

@@ -4,7 +4,7 @@ import { epochValue } from '../metrics/registry.js';
 import type { DataSettings } from '../spec/schema.js';
 import { infeasibleLine } from '../spec/parameter-bounds.js';
 import type {
-  DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialLogRecord, TrialLogs, TrialOutcome, TrialRecord, TrialSnapshot, TrialStatus,
+  Annotations, DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialLogRecord, TrialLogs, TrialOutcome, TrialRecord, TrialSnapshot, TrialStatus,
 } from '../trial/types.js';
 import { all, exec, first, insert, list, raw, script, sql, type Dialect, type Sql, type Steps } from './dialect.js';
 import {
@@ -69,11 +69,11 @@ export class SqlStore implements Store {
       const before = yield* first<{ metric: string }>(sql`SELECT metric FROM sweeps WHERE name = ${s.name} ${d.lockRows('update')}`);
       const now = d.now();
       const { id } = (yield* first<{ id: number }>(sql`
-        INSERT INTO sweeps (name, metric, goal, seed, spec_path, spec_yaml, created_at, updated_at, program_sha256)
-        VALUES (${list([s.name, s.metric, s.goal, s.seed, s.specPath, s.specYaml, now, now, s.programSha256 ?? null])})
+        INSERT INTO sweeps (name, metric, goal, seed, spec_path, spec_yaml, created_at, updated_at, program_sha256, env_json)
+        VALUES (${list([s.name, s.metric, s.goal, s.seed, s.specPath, s.specYaml, now, now, s.programSha256 ?? null, s.environment ? JSON.stringify(s.environment) : null])})
         ON CONFLICT (name) DO UPDATE SET metric = excluded.metric, goal = excluded.goal, seed = excluded.seed,
           spec_path = excluded.spec_path, spec_yaml = excluded.spec_yaml, updated_at = excluded.updated_at,
-          program_sha256 = excluded.program_sha256
+          program_sha256 = excluded.program_sha256, env_json = COALESCE(excluded.env_json, sweeps.env_json)
         RETURNING id`))!;
       if (before && before.metric !== s.metric) {
         yield* exec(sql`UPDATE trials SET metric_value = ${METRIC_VALUE} WHERE sweep_id = ${id} AND status IN ('completed', 'pruned')`);
@@ -248,6 +248,71 @@ export class SqlStore implements Store {
     });
   }
 
+  async addTags(trialId: number, names: readonly string[]): Promise<string[]> {
+    const { d } = this;
+    const unique = [...new Set(names)];
+    // One row at a time: the store's clock is SQL (d.now()), which a bulk insert's bound arrays cannot carry; a trial has few tags.
+    return d.transaction('write', function* () {
+      const added: string[] = [];
+      for (const name of unique) {
+        const row = yield* first(sql`INSERT INTO tags (trial_id, name, created_at) VALUES (${list([trialId, name, d.now()])})
+          ON CONFLICT (trial_id, name) DO NOTHING RETURNING name`);
+        if (row) added.push(name);
+      }
+      if (added.length > 0) yield* annotated(sql`(SELECT sweep_id FROM trials WHERE id = ${trialId})`);
+      return added;
+    });
+  }
+
+  async removeTags(trialId: number, names: readonly string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    const removed = new Set(await this.d.transaction('write', function* () {
+      const rows = yield* all<{ name: string }>(sql`DELETE FROM tags WHERE trial_id = ${trialId} AND name IN (${list(names)}) RETURNING name`);
+      if (rows.length > 0) yield* annotated(sql`(SELECT sweep_id FROM trials WHERE id = ${trialId})`);
+      return rows.map((r) => r.name);
+    }));
+    return names.filter((n, i) => removed.has(n) && names.indexOf(n) === i);
+  }
+
+  async addNote(sweepId: number, trialId: number | null, text: string): Promise<void> {
+    const { d } = this;
+    await d.transaction('write', function* () {
+      yield* exec(sql`INSERT INTO notes (sweep_id, trial_id, text, created_at) VALUES (${list([sweepId, trialId, text, d.now()])})`);
+      yield* annotated(sql`${sweepId}`);
+    });
+  }
+
+  async clearNotes(sweepId: number, trialId: number | null): Promise<number> {
+    return this.d.transaction('write', function* () {
+      const n = yield* exec(sql`DELETE FROM notes WHERE sweep_id = ${sweepId} AND ${noteOn(trialId)}`);
+      if (n > 0) yield* annotated(sql`${sweepId}`);
+      return n;
+    });
+  }
+
+  async importAnnotations(sweepId: number, a: Annotations): Promise<void> {
+    await this.d.transaction('write', function* () {
+      yield* insert('tags', TAG_COLUMNS, a.tags.map((t) => [t.trialId, t.name, t.createdAt]), sql`ON CONFLICT (trial_id, name) DO NOTHING`);
+      for (const n of a.notes) {
+        const here = yield* first(sql`
+          SELECT 1 AS here FROM notes WHERE sweep_id = ${sweepId} AND ${noteOn(n.trialId)} AND text = ${n.text} AND created_at = ${n.createdAt}`);
+        if (!here) yield* exec(sql`INSERT INTO notes (sweep_id, trial_id, text, created_at) VALUES (${list([sweepId, n.trialId, n.text, n.createdAt])})`);
+      }
+      yield* annotated(sql`${sweepId}`);
+    });
+  }
+
+  async annotations(sweepId: number): Promise<Annotations> {
+    return this.d.transaction('read', function* () {
+      const tags = yield* all<{ trialId: number; name: string; createdAt: string }>(sql`
+        SELECT g.trial_id AS "trialId", g.name, g.created_at AS "createdAt" FROM tags g JOIN trials t ON t.id = g.trial_id
+        WHERE t.sweep_id = ${sweepId} ORDER BY g.created_at, g.trial_id, g.name`);
+      const notes = yield* all<{ trialId: number | null; text: string; createdAt: string }>(sql`
+        SELECT trial_id AS "trialId", text, created_at AS "createdAt" FROM notes WHERE sweep_id = ${sweepId} ORDER BY id`);
+      return { tags, notes };
+    });
+  }
+
   async sweep(name: string): Promise<SweepRecord | undefined> {
     const row = await this.first<SweepRow>(sql`SELECT * FROM sweeps WHERE name = ${name}`);
     return row && toSweep(row);
@@ -312,19 +377,25 @@ export class SqlStore implements Store {
 
   /** The trials and their epochs in one snapshot: a trial completed meanwhile is seen whole or not at all. */
   async snapshot(sweepId: number): Promise<TrialSnapshot[]> {
-    const { trials, epochs, fronts } = await this.d.transaction('read', function* () {
+    const { trials, epochs, fronts, tags } = await this.d.transaction('read', function* () {
       const trials = yield* all<TrialRow>(ranked(sweepId));
       const epochs = yield* epochsOf(sql`JOIN trials t ON t.id = e.trial_id WHERE t.sweep_id = ${sweepId}`);
       const fronts = new Map((yield* all<{ trial_id: number; front: number; violation: number }>(sql`
         SELECT f.trial_id, f.front, f.violation FROM trial_fronts f JOIN trials t ON t.id = f.trial_id WHERE t.sweep_id = ${sweepId}`))
         .map((f) => [f.trial_id, f]));
-      return { trials, epochs, fronts };
+      const tags = new Map<number, string[]>();
+      for (const g of yield* all<{ trial_id: number; name: string }>(sql`
+        SELECT g.trial_id, g.name FROM tags g JOIN trials t ON t.id = g.trial_id WHERE t.sweep_id = ${sweepId} ORDER BY g.created_at, g.name`)) {
+        tags.set(g.trial_id, [...(tags.get(g.trial_id) ?? []), g.name]);
+      }
+      return { trials, epochs, fronts, tags };
     });
     return trials.map((t) => ({
       id: t.id, configId: t.config_id, config: parseConfig(t.config_json), status: t.status,
       backend: t.backend, epochs: epochs.get(t.id) ?? [], valAccuracy: t.val_accuracy, valLoss: t.val_loss,
       testAccuracy: t.test_accuracy, seconds: t.seconds, startedAt: t.started_at, error: t.error, metricValue: t.metric_value,
       ...(fronts.has(t.id) ? { front: fronts.get(t.id)!.front, feasible: fronts.get(t.id)!.violation === 0 } : {}),
+      ...(tags.has(t.id) ? { tags: tags.get(t.id)! } : {}),
     }));
   }
 
@@ -492,6 +563,15 @@ async function migrate(d: Dialect, readonly: boolean): Promise<void> {
 }
 
 const METRIC_VALUE = raw(METRIC_VALUE_OF('trials'));
+const TAG_COLUMNS = ['trial_id', 'name', 'created_at'];
+
+/** Counts a change of the sweep's (`sweepId`, a value or a subquery) tags or notes, which a removal leaves no other trace of. */
+function* annotated(sweepId: Sql): Steps<void> {
+  yield* exec(sql`UPDATE sweeps SET annotation_changes = annotation_changes + 1 WHERE id = ${sweepId}`);
+}
+
+/** The notes on the sweep itself (null) or on that trial: `= NULL` matches nothing. */
+const noteOn = (trialId: number | null) => (trialId === null ? sql`trial_id IS NULL` : sql`trial_id = ${trialId}`);
 const CHECKPOINT_COLUMNS = ['trial_id', 'epoch', 'data'];
 const MODEL_COLUMNS = ['trial_id', 'model_json', 'weights'];
 const EPOCH_COLUMNS = ['trial_id', 'epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'seconds'];

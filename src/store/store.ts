@@ -2,7 +2,7 @@ import { UserError } from '../errors.js';
 import type { Goal } from '../metrics/registry.js';
 import type { DataSettings } from '../spec/schema.js';
 import type {
-  DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialLogRecord, TrialLogs, TrialOutcome, TrialRecord, TrialStatus,
+  Annotations, DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialLogRecord, TrialLogs, TrialOutcome, TrialRecord, TrialStatus,
   TrialSnapshot,
 } from '../trial/types.js';
 
@@ -34,6 +34,9 @@ import type {
  *   at its end, and whatever it reported under names of its own (`EpochMetrics.reported`,
  *   `TrialOutcome.reported`). A trial's `metricValue` is the sweep's metric at its last epoch,
  *   set by the write that completes or prunes it; ranking reads that and the sweep's goal.
+ *
+ * - **Tags and notes.** A trial has each tag at most once; notes keep their order. Both go with
+ *   their trial or sweep, and `snapshot` gives each trial its tags, so every view shows them.
  *
  * Errors a user can cause (a path or URL that cannot be opened, a file that is not a
  * database, a schema from a newer `sweep`, a refused query) are `UserError`s.
@@ -135,6 +138,23 @@ export interface Store {
    */
   rankFronts(sweepId: number, names: readonly string[], rank: (trials: readonly FrontInput[]) => readonly FrontRow[]): Promise<readonly FrontRow[]>;
 
+  // --- Writes of people, not the controller: `sweep tag`, `sweep note`, and `sweep copy` carrying them ---
+
+  /** Tags the trial with each name it lacks, stamped by the store's clock; returns the names that were new, in the order given. */
+  addTags(trialId: number, names: readonly string[]): Promise<string[]>;
+  /** Takes the names off the trial; returns those it had, in the order given (the others it never had). */
+  removeTags(trialId: number, names: readonly string[]): Promise<string[]>;
+  /** Adds a note to the sweep (trialId null) or to one of its trials, after any it has, stamped by the store's clock. */
+  addNote(sweepId: number, trialId: number | null, text: string): Promise<void>;
+  /** Removes every note on the sweep itself (trialId null) or on that trial of it; returns how many. */
+  clearNotes(sweepId: number, trialId: number | null): Promise<number>;
+  /**
+   * Adds tags and notes copied from another store to this sweep (`sweep copy`), their times as
+   * they were; the trial ids must be this store's. One already here (a tag the trial has, a note
+   * of the same target, text and time) is left as it is, so that copying twice adds nothing.
+   */
+  importAnnotations(sweepId: number, a: Annotations): Promise<void>;
+
   // --- Reads: parsed domain objects, never rows ---
 
   sweep(name: string): Promise<SweepRecord | undefined>;
@@ -167,6 +187,8 @@ export interface Store {
   model(trialId: number): Promise<ModelFiles | undefined>;
   /** What each attempt at a program trial wrote, the first attempt first. */
   logs(trialId: number): Promise<TrialLogRecord[]>;
+  /** The sweep's tags and notes (its own and its trials'), each oldest first. */
+  annotations(sweepId: number): Promise<Annotations>;
   /**
    * Runs one statement that only reads (`sweep query`) and returns its rows. Anything that
    * would write, change the connection, or is more than one statement is refused
@@ -198,6 +220,8 @@ export type NewSweep = {
   objectives?: readonly { readonly name: string; readonly goal: Goal }[];
   /** A sweep of a program: its file's SHA-256 when this run began (null: not a program's sweep). */
   programSha256?: string | null;
+  /** The environment this run records it from (versions, CPU, the spec's git state); null: none. */
+  environment?: object | null;
 };
 
 /** A completed trial as `rankFronts` gives it: its objectives' values, in order (null where it has none), and the values its constraints bound. */

@@ -1,7 +1,7 @@
 /** What the controller tells its views (the line log, the live screen), and what a run returns. */
 import type { Objective } from '../metrics/registry.js';
 import type { EpochDecision } from '../store/store.js';
-import type { AnyConfig, EpochMetrics, TrialOutcome, TrialSnapshot } from '../trial/types.js';
+import type { AnyConfig, EpochMetrics, NoteRecord, TrialOutcome, TrialSnapshot } from '../trial/types.js';
 
 export type SweepEvent =
   | {
@@ -10,6 +10,8 @@ export type SweepEvent =
       trainSamples: number;
       /** Every trial in the grid as recorded so far (earlier runs' results included). */
       trials: TrialSnapshot[];
+      /** What people wrote about the sweep and its trials (`sweep note`), oldest first. */
+      notes?: readonly NoteRecord[];
     }
   | { type: 'trial-start'; trialId: number; configId: string; config: AnyConfig }
   | { type: 'epoch'; trialId: number; config: AnyConfig; backend: string; metrics: EpochMetrics }

@@ -6,7 +6,7 @@ import { failpoint } from '../failpoint.js';
 import { updateFronts } from './fronts.js';
 import type { BackendChoice } from '../pool/protocol.js';
 import { TrainingPool } from '../pool/pool.js';
-import { ProgramRunner, programSha256 } from '../trial/program/runner.js';
+import { PROGRAM_BACKEND, ProgramRunner, programSha256 } from '../trial/program/runner.js';
 import { ObjectiveRunner } from '../trial/objective/runner.js';
 import { codeFile } from '../spec/code.js';
 import type { TrialRunner } from '../trial/runner.js';
@@ -15,7 +15,7 @@ import { makeStrategy } from '../search/strategy.js';
 import type { SweepSpec } from '../spec/schema.js';
 import { ownerToken } from '../store/owner.js';
 import type { Store } from '../store/store.js';
-import type { Environment } from './environment.js';
+import { trialEnvironment, type Environment } from './environment.js';
 import type { SweepEvent, SweepResult } from './events.js';
 import { makeJudge } from './judge.js';
 import { nextTrial } from './next-trial.js';
@@ -77,9 +77,13 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   // Made before anything is recorded: a rule that cannot work (W&B bands that do not exist) is refused first.
   const rule = spec.search.earlyStopping && makeScheduler(spec.search.earlyStopping, { maxEpochs: maxSteps(spec) ?? Infinity });
   const recorded = o.joining ? await store.sweep(spec.name) : undefined;
+  const program = spec.code && o.code ? programSha256(resolve(o.code.specDir, codeFile(spec.code))) : null;
+  // The user's code is part of where a result came from: its hash goes with the sweep and every trial this process trains
+  // (and sweep's kernels are not: the code computes with its own).
+  const environment = o.environment && spec.code ? { ...trialEnvironment(o.environment, PROGRAM_BACKEND), program } : o.environment;
   const sweepId = recorded?.id ?? await store.upsertSweep({
     name: spec.name, metric: spec.metric.name, goal: spec.metric.goal, objectives: spec.objectives, seed: spec.seed, specPath: o.specPath, specYaml: o.specText,
-    programSha256: spec.code && o.code ? programSha256(resolve(o.code.specDir, codeFile(spec.code))) : null,
+    programSha256: program, environment: environment ?? null,
   });
   if (!recorded) await store.addTrials(sweepId, spec.seed, spec.data, trials);
   if (o.retryFailed) await store.retryFailed(sweepId);
@@ -107,6 +111,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     type: 'start', sweep: spec.name, metric: spec.metric, total: rows.length + unproposed, todo, done: tally.result.skipped,
     notInGrid: tally.result.notInGrid, workers, trainSamples: spec.code ? 0 : splitSizes(spec.data).train,
     trials: (await store.snapshot(sweepId)).filter((t) => inGrid.has(t.configId)),
+    notes: (await store.annotations(sweepId)).notes,
   });
   if (fronts) emit(fronts);
 
@@ -142,7 +147,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
         store, sweepId, sweep: spec.name, metric: spec.metric, steps: spec.code?.trial.steps,
         ...(spec.search.deterministic ? { deterministic: { wakeup, stop: stop.signal } } : {}),
       }),
-      keep: o.checkpoints ?? true, environment: o.environment ?? null,
+      keep: o.checkpoints ?? true, environment: environment ?? null,
       onEpoch: tally.epoch.bind(tally),
     };
     const worker = async (): Promise<void> => {

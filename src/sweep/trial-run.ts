@@ -10,7 +10,7 @@ import type { TrialRunner } from '../trial/runner.js';
 import type { Claim, EpochDecision, Store } from '../store/store.js';
 import { isCodeConfig } from '../spec/code.js';
 import type { EpochMetrics, TrialOutcome, TrialRecord } from '../trial/types.js';
-import type { Environment } from './environment.js';
+import { trialEnvironment, type Environment } from './environment.js';
 import type { Judge } from './judge.js';
 
 /** How one attempt at a trial ended. */
@@ -118,7 +118,7 @@ export async function runTrial(claim: Claim, c: TrialRunContext): Promise<TrialE
     // A prune decision ended the trial in the store with its epoch (recordEpoch).
     if (r.ok === 'stopped') return { status: 'pruned', decision: lastDecision };
     if (r.ok) {
-      await write(() => store.completeTrial(claim, r.outcome, c.environment, r.model));
+      await write(() => store.completeTrial(claim, r.outcome, c.environment && trialEnvironment(c.environment, r.outcome.backend), r.model));
       if (lost) return { status: 'interrupted', lost: true };
       return { status: 'completed', outcome: r.outcome, value: outcomeValue(c.metric.name, r.outcome) };
     }

@@ -2,7 +2,7 @@ import { plannedSteps, varyingKeys } from '../spec/labels.js';
 import { prunedLine } from '../early-stop/describe.js';
 import { DEFAULT_OBJECTIVE, epochValue, score as scoreOf, outcomeValue, type Objective } from '../metrics/registry.js';
 import type { SweepEvent, SweepResult } from '../sweep/events.js';
-import type { TrialSnapshot } from '../trial/types.js';
+import type { NoteRecord, TrialSnapshot } from '../trial/types.js';
 
 /**
  * The one state object the terminal view renders: built from the controller's events
@@ -31,12 +31,14 @@ export type ViewState = {
   readonly prunedWhy: Readonly<Record<number, string>>;
   readonly stopping: boolean;
   readonly finished: SweepResult | null;
+  /** What people wrote about the sweep and its trials (`sweep note`), oldest first. */
+  readonly notes: readonly NoteRecord[];
 };
 
 export type ViewAction = SweepEvent | { type: 'tick'; now: number } | { type: 'stopping' };
 
 export function initialState(header: ViewHeader, now: number): ViewState {
-  return { header, metric: DEFAULT_OBJECTIVE, trainSamples: 0, startedAt: now, now, trials: [], planned: 0, prunedWhy: {}, stopping: false, finished: null };
+  return { header, metric: DEFAULT_OBJECTIVE, trainSamples: 0, startedAt: now, now, trials: [], planned: 0, prunedWhy: {}, stopping: false, finished: null, notes: [] };
 }
 
 /** The state after one controller event (or a clock tick). */
@@ -49,7 +51,7 @@ export function reduce(s: ViewState, a: ViewAction): ViewState {
       return { ...s, stopping: true };
     case 'start':
       return {
-        ...s, metric: a.metric, trainSamples: a.trainSamples, trials: a.trials, planned: a.total,
+        ...s, metric: a.metric, trainSamples: a.trainSamples, trials: a.trials, planned: a.total, notes: a.notes ?? [],
         header: { ...s.header, sweep: a.sweep, workers: a.workers },
       };
     case 'trial-start':

@@ -52,8 +52,9 @@ describe('SqliteStore', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const names = db.prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') ORDER BY name`).pluck().all();
-    expect(names).toEqual(['best_per_sweep', 'checkpoints', 'decisions', 'epochs', 'leaderboard', 'learning_curves', 'models', 'param_values',
-      'pareto', 'reported_metrics', 'sweep_objectives', 'sweeps', 'trial_fronts', 'trial_logs', 'trial_metrics', 'trial_objectives', 'trial_params', 'trials']);
+    expect(names).toEqual(['best_per_sweep', 'checkpoints', 'decisions', 'epochs', 'leaderboard', 'learning_curves', 'models', 'notes', 'param_values',
+      'pareto', 'reported_metrics', 'sweep_notes', 'sweep_objectives', 'sweeps', 'tags', 'trial_fronts', 'trial_logs', 'trial_metrics', 'trial_objectives',
+      'trial_params', 'trial_tags', 'trials']);
   });
 
   it('adds each configuration once, however often the spec is re-run', async () => {

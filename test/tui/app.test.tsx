@@ -126,6 +126,27 @@ describe('App', () => {
   });
 });
 
+describe('tags and notes', () => {
+  it('shows the latest notes under the header, and the tags in a column before the sparkline', () => {
+    const base = runningSweep();
+    const trials = base.trials.map((t) => (t.id === 3 ? { ...t, tags: ['baseline', 'wide'] } : t));
+    const notes = [
+      { trialId: null, text: 'first try', createdAt: '2026-11-25T12:00:00.000Z' },
+      { trialId: null, text: 'tried wider layers', createdAt: '2026-11-25T12:01:00.000Z' },
+      { trialId: 3, text: 'the one\nto beat', createdAt: '2026-11-25T12:02:00.000Z' },
+    ];
+    const f = show({ ...base, trials, notes }).frame();
+    const lines = f.split('\n');
+    expect(lines[1]).toBe('note: tried wider layers  (+1 earlier)');
+    expect(lines[2]).toBe('note on trial 3: the one ⏎ to beat');
+    expect(f).toMatch(/#▼ +trial +dropout +val_acc +test_acc +epochs +time +tags +val_acc by epoch/);
+    expect(boardRows(f).find((l) => /^ *2 +3 /.test(l))).toMatch(/ baseline,wide +\S/);
+    // Without tags or notes, neither takes room.
+    const plain = show(base).frame();
+    expect(plain).not.toMatch(/tags|note/);
+  });
+});
+
 describe('Leaderboard', () => {
   it('cuts every line to a narrow width and drops the sparkline first', () => {
     const ranked = [trial(2, 'completed', 0.1, 0.889), trial(1, 'completed', 0, 0.881)];
