@@ -48,7 +48,7 @@ export function progressLog(write: (line: string) => void, keys: readonly string
       case 'end': {
         const s = e.summary;
         const pruned = `${s.pruned ? `, ${s.pruned} pruned` : ''}${s.infeasible ? `, ${s.infeasible} infeasible (not trained)` : ''}`;
-        write(`sweep ${s.sweep} finished in ${s.seconds.toFixed(1)}s: ${s.completed} completed${pruned}, ${s.failed} failed, ${s.interrupted} interrupted, ${s.skipped} already done; ${s.epochsTrained} epochs trained`);
+        write(`sweep ${s.sweep} finished in ${s.seconds.toFixed(1)}s: ${s.completed} completed${pruned}, ${s.failed} failed, ${s.interrupted} interrupted, ${s.skipped} already done; ${s.epochsTrained} epochs trained${s.waitedSeconds >= 0.05 ? `; workers waited ${s.waitedSeconds.toFixed(1)}s for earlier trials (deterministic)` : ''}`);
         break;
       }
     }

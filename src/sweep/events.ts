@@ -38,6 +38,11 @@ export type SweepResult = {
   infeasible: number;
   /** Epochs this run trained (resumed trials: only the epochs after their checkpoint). */
   epochsTrained: number;
+  /**
+   * Seconds this run's workers spent waiting for earlier trials (a deterministic sweep's proposals
+   * and verdicts, src/sweep/wakeup.ts), summed over workers: what determinism cost it.
+   */
+  waitedSeconds: number;
   /** Trials of the grid done (completed, failed, pruned or infeasible) before this run. */
   skipped: number;
   /** Trials recorded for this sweep whose configuration the spec no longer has: kept, not run. */

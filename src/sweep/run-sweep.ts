@@ -179,7 +179,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   }
   o.signal?.removeEventListener('abort', onAbort);
   if (fatal) throw fatal;
-  const result = tally.finish((performance.now() - started) / 1000);
+  const result = tally.finish((performance.now() - started) / 1000, wakeup.waitedMs / 1000);
   return { ...result, ...(gaveUp === undefined ? {} : { gaveUpAfter: gaveUp }), ...(reached === undefined ? {} : { reachedTarget: reached }) };
 }
 

@@ -19,7 +19,7 @@ export class Tally {
   ) {
     this.best = start.best && { ...start.best, score: score(metric.goal, start.best.value) };
     this.result = {
-      sweep: start.sweep, completed: 0, failed: 0, interrupted: 0, pruned: 0, infeasible: 0, epochsTrained: 0,
+      sweep: start.sweep, completed: 0, failed: 0, interrupted: 0, pruned: 0, infeasible: 0, epochsTrained: 0, waitedSeconds: 0,
       skipped: start.skipped, notInGrid: start.notInGrid, seconds: 0, best: this.best,
     };
   }
@@ -66,10 +66,11 @@ export class Tally {
     this.emit({ type: 'trial-end', trialId: trial.id, config: trial.config, status: 'infeasible', error: trial.error ?? undefined, best: this.best });
   }
 
-  /** The run's result, its time taken; the views' last event. */
-  finish(seconds: number): SweepResult {
+  /** The run's result, its time taken and its workers' time waiting; the views' last event. */
+  finish(seconds: number, waitedSeconds = 0): SweepResult {
     this.result.best = this.best;
     this.result.seconds = seconds;
+    this.result.waitedSeconds = waitedSeconds;
     this.emit({ type: 'end', summary: this.result });
     return this.result;
   }

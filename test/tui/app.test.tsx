@@ -116,7 +116,7 @@ describe('App', () => {
 
   it('ends with the final leaderboard, the best configuration and how to reproduce it', async () => {
     const app = show(runningSweep());
-    app.store.dispatch({ type: 'end', summary: { sweep: 'dropout', completed: 3, failed: 1, interrupted: 1, pruned: 0, infeasible: 0, epochsTrained: 12, skipped: 0, notInGrid: 0, seconds: 125, best: null } }, true);
+    app.store.dispatch({ type: 'end', summary: { sweep: 'dropout', completed: 3, failed: 1, interrupted: 1, pruned: 0, infeasible: 0, waitedSeconds: 0, epochsTrained: 12, skipped: 0, notInGrid: 0, seconds: 125, best: null } }, true);
     await frameWhere(() => expect(app.frame()).toContain('sweep dropout stopped after'));
     const f = app.frame();
     expect(f).toContain('sweep dropout stopped after 2m05s: 3 completed, 1 failed, 1 interrupted, 0 done before');
