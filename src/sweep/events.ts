@@ -53,6 +53,8 @@ export type SweepResult = {
    * 5): how many. Their trials are recorded failed; the rest wait, pending.
    */
   gaveUpAfter?: number;
+  /** A fork's trials carried from the sweep it came from (`sweep run --fork`), where there were any. */
+  carried?: number;
   /** Set where a completed trial reached the spec's `metric.target` (now or before this run): no more trials were started. */
   reachedTarget?: { readonly trialId: number; readonly value: number };
 };

@@ -15,12 +15,14 @@ import { makeStrategy } from '../search/strategy.js';
 import type { SweepSpec } from '../spec/schema.js';
 import { ownerToken } from '../store/owner.js';
 import type { Store } from '../store/store.js';
+import type { TrialRecord } from '../trial/types.js';
 import { trialEnvironment, type Environment } from './environment.js';
 import type { SweepEvent, SweepResult } from './events.js';
 import { makeJudge } from './judge.js';
 import { nextTrial } from './next-trial.js';
 import { Tally } from './tally.js';
 import { Wakeup } from './wakeup.js';
+import { seedFork } from './sequence.js';
 import { runTrial } from './trial-run.js';
 
 export type RunSweepOptions = {
@@ -45,6 +47,11 @@ export type RunSweepOptions = {
    * trials are not written again, so its `updated_at` still tells when it was last run.
    */
   readonly joining?: boolean;
+  /**
+   * A new sweep forked from another (`sweep run --fork`): once recorded, and before its own trials,
+   * it is seeded with these of the other's (src/sweep/sequence.ts), numbered first.
+   */
+  readonly fork?: { readonly fromId: number; readonly priors: readonly TrialRecord[] };
   /** Re-queue the sweep's failed trials first. */
   readonly retryFailed?: boolean;
   /**
@@ -85,6 +92,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     name: spec.name, metric: spec.metric.name, goal: spec.metric.goal, objectives: spec.objectives, seed: spec.seed, specPath: o.specPath, specYaml: o.specText,
     programSha256: program, environment: environment ?? null,
   });
+  const carried = o.fork ? await seedFork(store, o.fork.fromId, sweepId, o.fork.priors) : 0;
   if (!recorded) await store.addTrials(sweepId, spec.seed, spec.data, trials);
   if (o.retryFailed) await store.retryFailed(sweepId);
   await store.releaseExpired(sweepId);
@@ -94,7 +102,9 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const all = await store.trials(sweepId);
   // The trials this run may claim: the spec's list; with a strategy that proposes as it goes
   // (TPE), every trial of the sweep, and each new proposal.
-  const eligible = strategy.propose ? all.map((r) => r.configId) : trials.map((t) => t.configId);
+  // (A fork's trials from the sweep it came from are the spec's too: done already.)
+  const priors = new Set(o.fork?.priors.map((t) => t.configId));
+  const eligible = strategy.propose ? all.map((r) => r.configId) : [...trials.map((t) => t.configId), ...all.filter((r) => priors.has(r.configId)).map((r) => r.configId)];
   const inGrid = new Set(eligible);
   const rows = all.filter((r) => inGrid.has(r.configId));
   const unproposed = strategy.propose ? Math.max(0, strategy.planned - all.length) : 0;
@@ -180,7 +190,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   o.signal?.removeEventListener('abort', onAbort);
   if (fatal) throw fatal;
   const result = tally.finish((performance.now() - started) / 1000, wakeup.waitedMs / 1000);
-  return { ...result, ...(gaveUp === undefined ? {} : { gaveUpAfter: gaveUp }), ...(reached === undefined ? {} : { reachedTarget: reached }) };
+  return { ...result, ...(carried > 0 ? { carried } : {}), ...(gaveUp === undefined ? {} : { gaveUpAfter: gaveUp }), ...(reached === undefined ? {} : { reachedTarget: reached }) };
 }
 
 /** Whether `value` of the sweep's metric reaches the spec's target (at least it where maximized, at most where minimized). */
