@@ -34,7 +34,7 @@ export type SweepResult = {
   sweep: string; completed: number; failed: number; interrupted: number;
   /** Trials stopped early by the sweep's rule (they count as done). */
   pruned: number;
-  /** Proposals this run recorded infeasible (their parameters break a constraint): never trained, done. */
+  /** Trials of the sweep recorded infeasible (their parameters break a constraint): never trained, done. */
   infeasible: number;
   /** Epochs this run trained (resumed trials: only the epochs after their checkpoint). */
   epochsTrained: number;
@@ -43,7 +43,7 @@ export type SweepResult = {
    * and verdicts, src/sweep/wakeup.ts), summed over workers: what determinism cost it.
    */
   waitedSeconds: number;
-  /** Trials of the grid done (completed, failed, pruned or infeasible) before this run. */
+  /** Trials of the grid done (completed, failed or pruned) before this run. */
   skipped: number;
   /** Trials recorded for this sweep whose configuration the spec no longer has: kept, not run. */
   notInGrid: number;

@@ -112,13 +112,14 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const bestRow = rows.find((r) => r.status === 'completed');
   const tally = new Tally(spec.metric, emit, {
     sweep: spec.name,
-    skipped: rows.filter((r) => r.status === 'completed' || r.status === 'failed' || r.status === 'pruned' || r.status === 'infeasible').length,
+    skipped: rows.filter((r) => r.status === 'completed' || r.status === 'failed' || r.status === 'pruned').length,
+    infeasible: rows.filter((r) => r.status === 'infeasible').length,
     notInGrid: all.length - rows.length,
     best: bestRow ? { trialId: bestRow.id, value: bestRow.metricValue ?? NaN, config: bestRow.config } : null,
   });
   const workers = Math.max(1, Math.min(o.workers, todo));
   emit({
-    type: 'start', sweep: spec.name, metric: spec.metric, total: rows.length + unproposed, todo, done: tally.result.skipped,
+    type: 'start', sweep: spec.name, metric: spec.metric, total: rows.length + unproposed, todo, done: tally.result.skipped + tally.result.infeasible,
     notInGrid: tally.result.notInGrid, workers, trainSamples: spec.code ? 0 : splitSizes(spec.data).train,
     trials: (await store.snapshot(sweepId)).filter((t) => inGrid.has(t.configId)),
     notes: (await store.annotations(sweepId)).notes,

@@ -15,11 +15,11 @@ export class Tally {
   constructor(
     private readonly metric: Objective,
     private readonly emit: (e: SweepEvent) => void,
-    start: { sweep: string; skipped: number; notInGrid: number; best: { trialId: number; value: number; config: AnyConfig } | null },
+    start: { sweep: string; skipped: number; infeasible?: number; notInGrid: number; best: { trialId: number; value: number; config: AnyConfig } | null },
   ) {
     this.best = start.best && { ...start.best, score: score(metric.goal, start.best.value) };
     this.result = {
-      sweep: start.sweep, completed: 0, failed: 0, interrupted: 0, pruned: 0, infeasible: 0, epochsTrained: 0, waitedSeconds: 0,
+      sweep: start.sweep, completed: 0, failed: 0, interrupted: 0, pruned: 0, infeasible: start.infeasible ?? 0, epochsTrained: 0, waitedSeconds: 0,
       skipped: start.skipped, notInGrid: start.notInGrid, seconds: 0, best: this.best,
     };
   }

@@ -84,7 +84,7 @@ print(f"epoch=1 acc={1 - (x - 0.7) ** 2 - 0.1 * y:.4f} cost={x * 10 + y:.3f} siz
     write('x <= 0.6');
     const r = await sweep('run', spec, '--db', db);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/2 completed, 0 failed/);
+    expect(r.out).toMatch(/2 completed, 1 infeasible \(not trained\), 0 failed, 0 interrupted, 0 already done/);
     expect(ran(dir)).toEqual([0.1, 0.5]);
     expect(rows(db, `SELECT t.number, t.status, t.error, t.attempts, t.started_at IS NULL AS never_started, t.finished_at IS NOT NULL AS finished,
       (SELECT COUNT(*) FROM epochs e WHERE e.trial_id = t.id) AS epochs, (SELECT COUNT(*) FROM trial_logs l WHERE l.trial_id = t.id) AS logs
@@ -99,7 +99,7 @@ print(f"epoch=1 acc={1 - (x - 0.7) ** 2 - 0.1 * y:.4f} cost={x * 10 + y:.3f} siz
     expect(rows(db, 'SELECT COUNT(*) AS n FROM pareto WHERE feasible = 1')).toEqual([{ n: 2 }]);
 
     // Running again trains nothing: the infeasible trial is done, as a completed one is.
-    expect((await sweep('run', spec, '--db', db)).out).toMatch(/0 completed, 0 failed, 0 interrupted, 3 already done/);
+    expect((await sweep('run', spec, '--db', db)).out).toMatch(/0 completed, 1 infeasible \(not trained\), 0 failed, 0 interrupted, 2 already done/);
     expect(ran(dir)).toEqual([0.1, 0.5]);
     // With the bound widened, the trial that broke it is pending again, and trains.
     write('x <= 1');
