@@ -6,7 +6,7 @@
  * so nothing here imports more than commander and `command.ts`. A new command is declared here,
  * its action in a file of its own.
  */
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import type { BackendChoice } from '../pool/protocol.js';
 import {
   backendOption, dataOption, dbOption, defineCommand, integer, jsonOption, workersOption, type CommandDef,
@@ -17,8 +17,10 @@ export const DEFAULT_MAX_TRIALS = 10_000;
 
 export type RunOptions = {
   db: string; workers?: number; backend: BackendChoice; data?: string; dryRun?: boolean; tui: boolean;
-  retryFailed?: boolean; maxTrials: number;
+  retryFailed?: boolean; maxTrials: number; trials?: TrialsOption; fork?: string;
 };
+/** `--trials N` (the sweep's number of trials) or `--trials +N` (N more than it has, or than its spec asks for). */
+export type TrialsOption = { readonly more: boolean; readonly n: number };
 export type WorkerOptions = { db: string; sweep?: string; workers?: number; backend: BackendChoice; data?: string; wait?: boolean };
 export type InspectOptions = { db: string; json?: boolean; trial?: number };
 export type LogsOptions = { db: string; attempt?: number; stderr?: boolean; stdout?: boolean };
@@ -27,6 +29,8 @@ export type QueryOptions = { db: string; json?: boolean; csv?: boolean; schema?:
 export type ReproOptions = { db: string; data?: string };
 export type ExportOptions = { db: string; out: string };
 export type PredictOptions = { limit?: number; data?: string; images?: string; labels?: string };
+export type TagOptions = { db: string; remove?: boolean };
+export type NoteOptions = { db: string; clear?: boolean };
 export type CopyOptions = { from: string; to: string; sweep?: string };
 export type ReportOptions = { db: string; out?: string; data?: string };
 export type ServeOptions = { db: string; port: number; host: string; data?: string };
@@ -44,6 +48,8 @@ const runCommand = defineCommand<RunOptions>({
     new Option('--no-tui', 'plain log lines instead of the live screen'),
     new Option('--retry-failed', 'queue the sweep\'s failed trials again'),
     new Option('--max-trials <n>', 'the largest grid accepted').argParser(integer(1)).default(DEFAULT_MAX_TRIALS),
+    new Option('--trials <n>', 'the sweep\'s number of trials (search.trials), or +N for N more: the same sequence, continued').argParser(trialsOption),
+    new Option('--fork <name>', 'run the spec as a new sweep NAME, seeded with this sweep\'s trials that lie in its space'),
   ],
   example: 'sweep run sweeps/dropout.yaml --workers 2',
   action: async ([specPath], opts, io) => (await import('./run.js')).run(specPath, opts, io),
@@ -162,9 +168,27 @@ const predictCommand = defineCommand<PredictOptions>({
   action: async ([dir], opts, io) => (await import('./predict.js')).predict(dir, opts, io),
 });
 
+const tagCommand = defineCommand<TagOptions>({
+  name: 'tag',
+  summary: 'tag a trial (by id, or a sweep\'s best), list its tags, or --remove them',
+  args: ['<trial|sweep>', '[tags...]'],
+  options: [dbOption(), new Option('--remove', 'take the named tags off instead')],
+  example: 'sweep tag 12 baseline',
+  action: async ([ref, tags], opts, io) => (await import('./annotate.js')).tag(ref, (tags as unknown as string[] | undefined) ?? [], opts, io),
+});
+
+const noteCommand = defineCommand<NoteOptions>({
+  name: 'note',
+  summary: 'add a note to a sweep (by name) or a trial (by id), list its notes, or --clear them',
+  args: ['<sweep|trial>', '[text]'],
+  options: [dbOption(), new Option('--clear', 'remove every note on it')],
+  example: 'sweep note dropout "tried wider layers"',
+  action: async ([ref, text], opts, io) => (await import('./annotate.js')).note(ref, text, opts, io),
+});
+
 const copyCommand = defineCommand<CopyOptions>({
   name: 'copy',
-  summary: 'copy sweeps (trials, epochs, checkpoints, models) from one database into another',
+  summary: 'copy sweeps (trials, epochs, checkpoints, models, tags and notes) from one database into another',
   args: [],
   options: [
     new Option('--from <path>', 'the database to copy from (a SQLite file or postgres://…)').makeOptionMandatory(),
@@ -201,8 +225,14 @@ const serveCommand = defineCommand<ServeOptions>({
 /** Every command, in the order `sweep --help` lists them. */
 export const COMMANDS: readonly CommandDef[] = [
   runCommand, workerCommand, lsCommand, showCommand, bestCommand, logsCommand, watchCommand, queryCommand, reproCommand, exportCommand,
-  predictCommand, copyCommand, reportCommand, serveCommand,
+  predictCommand, tagCommand, noteCommand, copyCommand, reportCommand, serveCommand,
 ];
+
+function trialsOption(text: string): TrialsOption {
+  const m = /^(\+?)(\d{1,6})$/.exec(text.trim());
+  if (!m || Number(m[2]) < 1) throw new InvalidArgumentError('Expected a number of trials, such as 40, or +N for N more.');
+  return { more: m[1] === '+', n: Number(m[2]) };
+}
 
 /**
  * SQL usually starts with a `-- comment` or contains spaces; parseArgs would read an

@@ -29,6 +29,7 @@ export async function copy(values: CopyOptions, { out }: Io): Promise<number> {
       }
       const sweepId = existing?.id ?? await target.upsertSweep({
         name, metric: sweep.metric, goal: sweep.goal, seed: sweep.seed, specPath: sweep.specPath, specYaml: sweep.specYaml,
+        environment: sweep.environment,
       });
       let added = 0;
       const trials = await source.trials(sweep.id);
@@ -43,6 +44,14 @@ export async function copy(values: CopyOptions, { out }: Io): Promise<number> {
           added++;
         }
       }
+      // Tags and notes go with their trials, by configuration: a trial the target had already gets them too.
+      const here = new Map((await target.trials(sweepId)).map((t) => [t.configId, t.id]));
+      const idOf = new Map(trials.map((t) => [t.id, here.get(t.configId)]));
+      const { tags, notes } = await source.annotations(sweep.id);
+      await target.importAnnotations(sweepId, {
+        tags: tags.flatMap((g) => (idOf.get(g.trialId) === undefined ? [] : [{ ...g, trialId: idOf.get(g.trialId)! }])),
+        notes: notes.flatMap((n) => (n.trialId === null ? [n] : idOf.get(n.trialId) === undefined ? [] : [{ ...n, trialId: idOf.get(n.trialId)! }])),
+      });
       out(`sweep ${name}: ${added} trial${added === 1 ? '' : 's'} copied, ${trials.length - added} already there`);
     }
     return 0;

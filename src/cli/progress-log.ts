@@ -39,15 +39,16 @@ export function progressLog(write: (line: string) => void, keys: readonly string
         const what = e.status === 'completed'
           ? `completed: ${scores} in ${e.outcome!.seconds.toFixed(1)}s`
           : e.status === 'failed' ? `FAILED: ${e.error}`
-            : e.status === 'pruned' ? prunedLine(e.pruned, metric) : 'interrupted';
+            : e.status === 'infeasible' ? `infeasible, ${e.error}`
+              : e.status === 'pruned' ? prunedLine(e.pruned, metric) : 'interrupted';
         const best = e.best ? `; best: trial ${e.best.trialId} ${metric} ${formatMetric(metric, e.best.value)}` : '';
         write(`${name(e.trialId, e.config)} ${what} [${done}/${total}]${best}`);
         break;
       }
       case 'end': {
         const s = e.summary;
-        const pruned = s.pruned ? `, ${s.pruned} pruned` : '';
-        write(`sweep ${s.sweep} finished in ${s.seconds.toFixed(1)}s: ${s.completed} completed${pruned}, ${s.failed} failed, ${s.interrupted} interrupted, ${s.skipped} already done; ${s.epochsTrained} epochs trained`);
+        const pruned = `${s.pruned ? `, ${s.pruned} pruned` : ''}${s.infeasible ? `, ${s.infeasible} infeasible (not trained)` : ''}`;
+        write(`sweep ${s.sweep} finished in ${s.seconds.toFixed(1)}s: ${s.completed} completed${pruned}, ${s.failed} failed, ${s.interrupted} interrupted, ${s.skipped} already done; ${s.epochsTrained} epochs trained${s.waitedSeconds >= 0.05 ? `; workers waited ${s.waitedSeconds.toFixed(1)}s for earlier trials (deterministic)` : ''}`);
         break;
       }
     }

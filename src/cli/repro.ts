@@ -8,7 +8,7 @@ import { recordedSpec } from '../spec/load-spec.js';
 import { epochValues } from '../metrics/registry.js';
 import { specSchema } from '../spec/schema.js';
 import { openStore } from '../store/open.js';
-import { currentEnvironment, environmentDiff, type Environment } from '../sweep/environment.js';
+import { currentEnvironment, environmentDiff, trialEnvironment, type Environment } from '../sweep/environment.js';
 import { resolveSpec } from '../sweep/resolve-spec.js';
 import { runSweep } from '../sweep/run-sweep.js';
 import { trialsFolder, type Io } from './command.js';
@@ -45,11 +45,9 @@ export async function repro(ref: string, values: ReproOptions, { out }: Io): Pro
     if (isCodeConfig(config)) return await reproCode(original, sweep, store, values, out);
     // The data the trial recorded (where it lay, and its checksum, which the data found must match).
     const dataset = await openDataset(original.data, { dataDir: values.data, log: out });
-    const now = currentEnvironment(dataset.files);
-    const recorded = original.environment as Environment | null;
-    const differences = recorded ? environmentDiff(recorded, now) : ['no environment recorded for the original'];
+    const now = await currentEnvironment(dataset.files, sweep.specPath);
     out(`reproducing trial ${original.id} of sweep ${sweep.name} (config ${original.configId}, backend ${original.backend})`);
-    out(differences.length ? `environment differs: ${differences.join('; ')}` : 'environment: same Node, TensorFlow.js, sweep and dataset checksums');
+    compareEnvironment(original, now, out);
 
     const name = `${sweep.name}~repro`;
     const written = { ...specSchema.parse({ ...bestSpec(sweep, original.seed, original.data, config), name: 'repro' }), name };
@@ -75,7 +73,8 @@ export async function repro(ref: string, values: ReproOptions, { out }: Io): Pro
     }
     for (const r of report.filter((x) => x.diff !== 0)) out(`  ${r.metric}: max difference ${r.diff.toExponential(2)}`);
     if (original.weightsSha256 !== copy.weightsSha256) out(`  weights differ (SHA-256 ${original.weightsSha256?.slice(0, 16) ?? '-'}… vs ${copy.weightsSha256?.slice(0, 16)}…)`);
-    const sameSetting = differences.length === 0 && copy.backend === original.backend;
+    const recorded = original.environment as Environment | null;
+    const sameSetting = recorded !== null && environmentDiff(recorded, now, 'arithmetic').length === 0 && copy.backend === original.backend;
     const accuracyDiff = Math.max(...report.filter((r) => r.metric.includes('accuracy')).map((r) => r.diff));
     if (!sameSetting && accuracyDiff <= ACCURACY_TOLERANCE) {
       out(`reproduced within tolerance: accuracies within ${(accuracyDiff * 100).toFixed(2)} points (tolerance ${ACCURACY_TOLERANCE * 100}) on a different backend or environment`);
@@ -88,6 +87,21 @@ export async function repro(ref: string, values: ReproOptions, { out }: Io): Pro
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Says in one line, before anything trains, whether where the trial ran differs from here (versions,
+ * CPU, kernels, the spec's git state, the code's and data's checksums): a difference explains a
+ * result that moves.
+ */
+function compareEnvironment(original: TrialRecord, now: Environment, out: (line: string) => void): void {
+  const recorded = original.environment as Environment | null;
+  const differences = recorded
+    ? environmentDiff(recorded, trialEnvironment(now, original.backend ?? 'wasm'))
+    : [`no environment recorded for trial ${original.id}`];
+  out(differences.length
+    ? `environment differs: ${differences.join('; ')}`
+    : `environment: the same as trial ${original.id}'s (versions, CPU, kernels, the spec's commit, code and data checksums)`);
 }
 
 function compare(a: EpochMetrics[], b: EpochMetrics[], ta: { testAccuracy: number | null; testLoss: number | null }, tb: typeof ta) {
@@ -117,9 +131,11 @@ async function reproCode(original: TrialRecord, sweep: SweepRecord, store: Store
   const specDir = dirname(resolve(sweep.specPath ?? '.'));
   await checkCode(spec.code!, specDir, isCodeConfig(original.config) ? original.config.params : {});
   const program = resolve(specDir, codeFile(spec.code!));
-  const sha = programSha256(program);
+  const now = { ...await currentEnvironment({}, sweep.specPath), program: programSha256(program) };
   out(`reproducing trial ${original.id} of sweep ${sweep.name}: ${program} with its parameters`);
-  if (sweep.programSha256 !== null && sha !== sweep.programSha256) out(`the ${spec.code!.kind} differs from the one the sweep ran (SHA-256 ${sha?.slice(0, 12)}… now, ${sweep.programSha256.slice(0, 12)}… then)`);
+  // A trial recorded before trials kept their code's hash has its sweep's.
+  const ran = original.environment && { program: sweep.programSha256 ?? undefined, ...original.environment };
+  compareEnvironment({ ...original, environment: ran }, now, out);
   // From scratch: an earlier reproduction's record and folder go.
   const trialsDir = trialsFolder(values.db, name);
   const reproSweep = await store.sweep(name);
@@ -128,7 +144,7 @@ async function reproCode(original: TrialRecord, sweep: SweepRecord, store: Store
   rmSync(join(trialsDir, original.configId), { recursive: true, force: true });
   const result = await runSweep({
     spec, specText: stringify(spec), specPath: sweep.specPath, store, code: { specDir, trialsDir, warn: out }, workers: 1, backend: 'auto',
-    onEvent: progressLog(out, [], spec.metric.name),
+    environment: now, onEvent: progressLog(out, [], spec.metric.name),
   });
   const copy = (await store.trials((await store.sweep(name))!.id)).find((t) => t.configId === original.configId)!;
   if (result.completed !== 1) throw new UserError(`the reproduction did not complete: trial ${copy.id} ${copy.status}${copy.error ? ` (${copy.error})` : ''}`);

@@ -6,10 +6,12 @@ import { UserError } from '../errors.js';
 import { countConfigs } from '../search/grid.js';
 import { makeStrategy } from '../search/strategy.js';
 import { nodeBackendInstalled } from '../pool/node-backend.js';
-import { loadSpec } from '../spec/load-spec.js';
+import { loadSpec, recordedSpec, rewriteSpec } from '../spec/load-spec.js';
 import type { SweepSpec } from '../spec/schema.js';
 import { datasetLine, type Dataset, type DatasetInfo } from '../data/dataset.js';
 import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
+import { forkPriors, sequenceChanges } from '../sweep/sequence.js';
 import { currentEnvironment } from '../sweep/environment.js';
 import { resolveSpec } from '../sweep/resolve-spec.js';
 import { runSweep, type RunSweepOptions } from '../sweep/run-sweep.js';
@@ -36,9 +38,13 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
   // tfjs-node's addon cannot load in a second worker thread; it uses the cores itself.
   if (backend === 'node' || (backend === 'auto' && nodeBackendInstalled())) workers = 1;
 
-  const { spec: written, text, notes } = loadSpec(specPath);
+  const loaded = loadSpec(specPath);
   // A W&B file's keys that only launch W&B's own agents (program, command, …): said once.
-  for (const note of notes) io.err(note);
+  for (const note of loaded.notes) io.err(note);
+  // --trials N is the spec's own number from here on; +N is counted once the store is open (runWith).
+  const absolute = values.trials && !values.trials.more ? values.trials.n : undefined;
+  const written = absolute === undefined ? loaded.spec : { ...loaded.spec, search: { ...loaded.spec.search, trials: absolute } };
+  const text = absolute === undefined ? loaded.text : rewriteSpec(loaded.text, { trials: absolute });
   // Counted before anything is built: a grid of millions is refused, not materialised.
   const { method, trials: cap } = written.search;
   const count = method === 'grid' ? Math.min(countConfigs(written), cap ?? Infinity) : cap!;
@@ -61,7 +67,7 @@ export async function run(specPath: string, values: RunOptions, io: Io): Promise
   checkTfjsVersions();
   const dataset = await openDataset(written.data, from);
   const spec = resolveSpec(written, dataset, specPath);
-  return runWith({ specPath, spec, text, values, io, workers, dataset, head: `data: ${datasetLine(dataset)}` });
+  return runWith({ specPath, written, spec, text, values, io, workers, dataset, head: `data: ${datasetLine(dataset)}` });
 }
 
 /**
@@ -77,7 +83,7 @@ async function runCode(specPath: string, spec: SweepSpec, text: string, count: n
   if (values.dryRun) return dryRunCode(specPath, specDir, spec, count, io.out);
   const trialsDir = trialsFolder(values.db, spec.name);
   return runWith({
-    specPath, spec, text, values, io, workers: values.workers ?? availableParallelism(),
+    specPath, written: spec, spec, text, values, io, workers: values.workers ?? availableParallelism(),
     code: { specDir, trialsDir, warn: io.err }, head: `${code.kind}: ${resolve(specDir, codeFile(code))}; trial folders: ${trialsDir}`,
   });
 }
@@ -85,14 +91,24 @@ async function runCode(specPath: string, spec: SweepSpec, text: string, count: n
 /** Runs the sweep with the live screen or log lines, until done or stopped; the exit code. */
 async function runWith(r: {
   specPath: string; spec: SweepSpec; text: string; values: RunOptions; io: Io; workers: number; head: string;
+  /** The spec as written (its data not yet resolved), as the store records it. */
+  written: SweepSpec;
   dataset?: Dataset; code?: RunSweepOptions['code'];
 }): Promise<number> {
-  const { specPath, spec, text, values, io, workers, dataset } = r;
+  const { specPath, values, io, workers, dataset } = r;
   const { out } = io;
   const { backend } = values;
-  const { keys } = makeStrategy(spec);
   const giveUpAfter = maxInitialFailures();
   const store = await openStore(values.db);
+  let grown: Awaited<ReturnType<typeof grow>>;
+  try {
+    grown = await grow(store, r);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const { spec, text } = grown;
+  const { keys } = makeStrategy(spec);
   const live = values.tui && io.interactive;
   // Ink takes ~0.4 s to load: only when the screen is shown.
   const tui = live ? await import('../tui/index.js') : null;
@@ -106,8 +122,8 @@ async function runWith(r: {
     if (!view) out(`${r.head}; database: ${store.location}`);
     const result = await runSweep({
       spec, specText: text, specPath, store, dataset, code: r.code, workers, backend, signal: stop.signal,
-      retryFailed: values.retryFailed ?? false, giveUpAfter,
-      environment: currentEnvironment(dataset?.files ?? {}),
+      retryFailed: values.retryFailed ?? false, giveUpAfter, ...(grown.fork ? { fork: grown.fork } : {}),
+      environment: await currentEnvironment(dataset?.files ?? {}, specPath),
       onEvent: (e) => {
         // A worker that was cut off long enough for another to take its trial over says so.
         if (e.type === 'trial-end' && e.lost) io.err(lostLine(e.trialId));
@@ -115,6 +131,7 @@ async function runWith(r: {
         else log(e);
       },
     });
+    if (result.carried !== undefined) out(`sweep ${spec.name}: forked from sweep ${r.written.name}, whose ${result.carried} trial${result.carried === 1 ? '' : 's'} in its space it starts with`);
     if (result.gaveUpAfter !== undefined) io.err(giveUpLine(spec.name, result.gaveUpAfter));
     if (result.reachedTarget) out(targetLine(spec, result.reachedTarget));
     if (!view && result.best && hasFronts(spec)) {
@@ -135,6 +152,47 @@ async function runWith(r: {
   }
 }
 
+/**
+ * The sweep this run records, against what the store holds (src/sweep/sequence.ts): `--fork NAME`
+ * makes it a new sweep seeded with the old one's trials in its space (its trials counted on after
+ * them); `--trials +N` asks N more than the sweep has (or than its spec asks for); and a sweep
+ * recorded before whose spec changed anything but its number of trials is refused in one line, unless
+ * it is a grid (a set of configurations: what changed is added or left alone).
+ */
+async function grow(store: Store, r: { specPath: string; spec: SweepSpec; written: SweepSpec; text: string; values: RunOptions }) {
+  const { specPath, written, values } = r;
+  let { spec, text } = r;
+  const before = await store.sweep(written.name);
+  const recorded = before ? recordedSpec(before) : undefined;
+  let fork: RunSweepOptions['fork'] | undefined;
+  let name = written.name;
+  if (values.fork !== undefined) {
+    if (!before || !recorded) throw new UserError(`--fork ${values.fork}: ${store.location} has no sweep "${written.name}" (the name in ${specPath}) to fork from`);
+    if (values.fork === written.name) throw new UserError(`--fork ${values.fork}: that is the sweep's own name; name the new sweep`);
+    const priors = await forkPriors(store, before, written, recorded);
+    fork = { fromId: before.id, priors };
+    name = values.fork;
+    spec = { ...spec, name };
+    // Its own trials count on after the ones it starts with.
+    if (spec.search.method !== 'grid' && spec.search.trials !== undefined) spec = { ...spec, search: { ...spec.search, trials: spec.search.trials + priors.length } };
+    text = rewriteSpec(text, { name, ...(spec.search.method !== 'grid' ? { trials: spec.search.trials } : {}) });
+  } else if (before && recorded && written.search.method !== 'grid') {
+    const changes = sequenceChanges(recorded, written);
+    if (changes.length > 0) {
+      throw new UserError(`${specPath}: sweep "${written.name}" was recorded with another search (${changes.slice(0, 3).join('; ')}${changes.length > 3 ? `; ${changes.length - 3} more` : ''}); `
+        + `to run this one from its results, start a new sweep: sweep run ${specPath} --fork NEW_NAME`);
+    }
+  }
+  if (values.trials?.more) {
+    const target = name === written.name ? before : await store.sweep(name);
+    const has = target ? (await store.trials(target.id)).length : 0;
+    const trials = Math.max(has, spec.search.trials ?? 0) + values.trials.n;
+    spec = { ...spec, search: { ...spec.search, trials } };
+    text = rewriteSpec(text, { trials });
+  }
+  return { spec, text, fork };
+}
+
 /** A dry run's trials: the table of those known up front (with their config ids); for a strategy that proposes as it goes, the line saying how, and null. */
 function dryRunTrials(spec: SweepSpec, strategy: ReturnType<typeof makeStrategy>, count: number, out: (line: string) => void): Trial[] | null {
   if (strategy.propose) {
@@ -150,11 +208,13 @@ function dryRunTrials(spec: SweepSpec, strategy: ReturnType<typeof makeStrategy>
 
 /** What a dry run says a sweep that proposes as it goes will do. */
 function proposesLine(spec: SweepSpec, count: number): string {
+  // A deterministic proposal sees the trials before it but the last B − 1: its model starts that much later.
+  const ahead = spec.search.deterministic ? spec.search.parallelism - 1 : 0;
   if (spec.search.method === 'nsga2') {
     const population = spec.search.population ?? 50;
-    return `NSGA-II breeds each generation of ${population} from the best of the last: the first ${Math.min(count, population)} are random search's.`;
+    return `NSGA-II breeds each generation of ${population} from the best of the last: the first ${Math.min(count, population + ahead)} are random search's.`;
   }
-  return `TPE proposes each trial from the results before it: the first ${Math.min(count, 10)} are random search's.`;
+  return `TPE proposes each trial from the results before it${ahead > 0 ? ` but the last ${ahead}` : ''}: the first ${Math.min(count, 10 + ahead)} are random search's.`;
 }
 
 /** What the sweep ranks on, for a dry run's first line: its metric, or its objectives and constraints. */

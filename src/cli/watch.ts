@@ -64,5 +64,6 @@ async function fromDatabase(store: Store, sweep: SweepRecord, now: number): Prom
       .filter((d) => d.verdict === 'prune').map((d) => [d.trialId, prunedLine(d, sweep.metric)])),
     stopping: false,
     finished: null,
+    notes: (await store.annotations(sweep.id)).notes,
   };
 }

@@ -70,7 +70,7 @@ export async function worker(values: WorkerOptions, io: Io): Promise<number> {
         const result = await runSweep({
           spec, specText: record.specYaml, specPath: record.specPath, store, dataset, code: trains.code, backend: values.backend,
           joining: true, giveUpAfter, workers: values.workers ?? availableParallelism(), signal: stop.signal,
-          environment: currentEnvironment(dataset?.files ?? {}),
+          environment: await currentEnvironment(dataset?.files ?? {}, record.specPath),
           onEvent: (e) => {
             if (e.type === 'trial-end' && e.lost) io.err(lostLine(e.trialId));
             // A sweep with nothing to claim is not news: it says nothing.

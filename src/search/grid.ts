@@ -1,6 +1,7 @@
 import type { AnyConfig, Trial } from '../trial/types.js';
 import { CODE_KINDS, type CodeKind } from '../spec/code.js';
 import { configId } from '../spec/config-id.js';
+import { settled } from '../spec/hyperparameters.js';
 import { isRange, kindAxes } from '../spec/axes.js';
 import { isConditional, isNested, type GridNode } from '../spec/conditional.js';
 import type { Axis, ModelKind, SweepSpec } from '../spec/schema.js';
@@ -72,7 +73,7 @@ export function expandGrid(spec: SweepSpec): Trial[] {
   for (const { kind, axes } of kindGrids(spec)) {
     for (const values of expand(axes)) {
       // The user's code takes its parameters apart from the kind: any name is free, `model` too.
-      const config = ((CODE_KINDS as readonly string[]).includes(kind) ? { model: kind, params: values } : { model: kind, ...values }) as AnyConfig;
+      const config = ((CODE_KINDS as readonly string[]).includes(kind) ? { model: kind, params: values } : settled({ model: kind, ...values })) as AnyConfig;
       const trial = { configId: configId(config, spec.seed, spec.data), config };
       if (!seen.has(trial.configId)) {
         seen.add(trial.configId);

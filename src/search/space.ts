@@ -6,7 +6,7 @@
 import { isRange, isWeighted, kindAxes } from '../spec/axes.js';
 import { isConditional, isNested, type GridNode } from '../spec/conditional.js';
 import { CODE_KINDS, isCodeConfig, type AnyConfig, type CodeKind } from '../spec/code.js';
-import { REGISTRY, type HyperparameterKey } from '../spec/hyperparameters.js';
+import { REGISTRY, settled, type HyperparameterKey } from '../spec/hyperparameters.js';
 import type { Axis, ModelKind, SweepSpec } from '../spec/schema.js';
 import type { Prior } from './distributions.js';
 
@@ -54,10 +54,13 @@ export type Sample = { readonly model: ModelKind | CodeKind } & Readonly<Record<
 /** How a Sample keys a parameter of the user's code. */
 export const CODE_KEY = (name: string) => `:${name}`;
 
-/** A strategy's sample as the configuration a trial records: a nested parameter's fields (`:name/field`) as one mapping. */
+/**
+ * A strategy's sample as the configuration a trial records: a nested parameter's fields
+ * (`:name/field`) as one mapping; a hyperparameter that does not apply to it at its default.
+ */
 export function configOf(s: Sample): AnyConfig {
   const { model, ...values } = s;
-  if (!(CODE_KINDS as readonly string[]).includes(model)) return s as unknown as AnyConfig;
+  if (!(CODE_KINDS as readonly string[]).includes(model)) return settled(s) as unknown as AnyConfig;
   const params: Record<string, unknown> = {};
   // In key order, as a grid's configurations have them (resolveLevel puts a choice's parameters after their parent).
   for (const [k, v] of Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {

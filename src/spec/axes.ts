@@ -1,6 +1,6 @@
 import type { CodeKind } from './code.js';
 import { gridEntries, isConditional, isNested, type GridNode } from './conditional.js';
-import { REGISTRY, kindKeys, type ModelKind } from './hyperparameters.js';
+import { kindKeys, specDefault, type ModelKind } from './hyperparameters.js';
 import { KIND_AXES, type Axis, type BetaRange, type GridSpec, type NormalRange, type Range, type SweepSpec, type Weighted } from './schema.js';
 
 /**
@@ -64,7 +64,7 @@ export function combinations(grid: Readonly<Record<string, GridNode<Axis>>>, key
 
 /**
  * The axes of each model kind in the spec, in the spec's order of kinds: every hyperparameter
- * the kind has, from its default, then the `train:` section, then the grid's shared keys,
+ * the kind has, from its default for specs (`specDefault`), then the `train:` section, then the grid's shared keys,
  * then the kind's own sub-grid (each later one wins; a key of the kind's sub-grid wins under the
  * shared keys' choices too). A hyperparameter that a choice names is that choice's: every choice
  * of that parent gets it, with its own axis where it gives one and the axis it would otherwise
@@ -83,7 +83,7 @@ export function kindAxes(spec: SweepSpec): KindAxes[] {
     const own = (key: string) => KIND_AXES[kind].includes(key);
     const overridden = new Set(Object.keys(sub).filter((k) => sub[k] !== undefined));
     const axes: Record<string, GridNode<Axis>> = {};
-    for (const key of kindKeys(kind)) axes[key] = [REGISTRY[key].default];
+    for (const key of kindKeys(kind)) axes[key] = [specDefault(key)];
     for (const [key, value] of Object.entries(spec.train)) if (value !== undefined) axes[key] = [value];
     for (const [key, values] of Object.entries(shared)) {
       if (values !== undefined && own(key) && !overridden.has(key)) axes[key] = forKind(values, (k) => own(k) && !overridden.has(k));

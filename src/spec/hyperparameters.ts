@@ -69,6 +69,17 @@ type Entry = {
    * always had; configurations recorded before it are read with its default (`withDefaults`).
    */
   readonly optional?: true;
+  /**
+   * Where set, the value a configuration a spec writes takes where the spec does not set it, and
+   * `default` is only the value of configurations recorded before the key existed (and of those it
+   * does not apply to): new trials get the new behaviour, recorded ones still train as they did.
+   */
+  readonly specDefault?: unknown;
+  /**
+   * A boolean hyperparameter without which this one changes nothing: a configuration where that is
+   * false takes `default`, so its id, its row and its label stay what they were before this key.
+   */
+  readonly requires?: string;
   /** One value, validated. */
   readonly value: z.ZodType;
   /** Whether a spec may give it a range (`{min, max, log}`) for random search and TPE, and of which numbers. */
@@ -149,6 +160,14 @@ export const REGISTRY = {
     column: 'batch_norm', sql: 'INTEGER', label: 'bn',
     doc: '1 where batch normalization follows each conv and hidden Dense layer, else 0',
   },
+  preciseBn: {
+    // Recorded trials trained on the moving averages (0); a spec's batch-norm configurations get
+    // fvcore's and detectron2's 200 batches (src/train/precise-bn.ts, docs/model-space.md).
+    kinds: BOTH, optional: true, value: z.number().int('must be an integer').gte(0, 'must be at least 0').lte(10_000, 'must be at most 10000'),
+    range: null, default: 0, specDefault: 200, requires: 'batchNorm', train: true,
+    column: 'precise_bn', sql: 'INTEGER', label: 'pbn',
+    doc: 'training batches batch normalization\'s statistics are recomputed over before each evaluation (precise BN); 0: the moving averages',
+  },
   augment: {
     kinds: BOTH, optional: true, value: augment, range: null, default: 'none', train: true,
     column: 'augment', sql: 'TEXT', label: 'augment',
@@ -203,6 +222,24 @@ export const TRAIN_KEYS = HYPERPARAMETERS.filter((k) => REGISTRY[k].train);
 /** Whether `key` is left out of a configuration where it has its default (see Entry.optional). */
 export function isOptional(key: HyperparameterKey): boolean {
   return (REGISTRY[key] as Entry).optional === true;
+}
+
+/** The value a spec's configuration takes where the spec does not set `key` (see Entry.specDefault). */
+export function specDefault(key: HyperparameterKey): unknown {
+  const e = REGISTRY[key] as Entry;
+  return 'specDefault' in e ? e.specDefault : e.default;
+}
+
+/** Whether `key` can change what `config` trains: false where the hyperparameter it requires is off. */
+export function applies(config: Readonly<Record<string, unknown>>, key: HyperparameterKey): boolean {
+  const { requires } = REGISTRY[key] as Entry;
+  return requires === undefined || config[requires] === true;
+}
+
+/** A configuration as a spec makes it: each key that does not apply to it at its `default` (see Entry.requires). */
+export function settled<T extends Record<string, unknown>>(config: T): T {
+  const off = HYPERPARAMETERS.filter((k) => k in config && !applies(config, k) && JSON.stringify(config[k]) !== JSON.stringify(REGISTRY[k].default));
+  return off.length === 0 ? config : { ...config, ...Object.fromEntries(off.map((k) => [k, REGISTRY[k].default])) };
 }
 
 /** A configuration as its id hashes it: optional keys at their default left out, as configurations recorded before them had. */

@@ -3,7 +3,7 @@
  * registry's keys and labels, the user's code's parameters by the spec's own names.
  */
 import { isCodeConfig, type AnyConfig } from './code.js';
-import { HYPERPARAMETERS, REGISTRY, type HyperparameterKey } from './hyperparameters.js';
+import { applies, HYPERPARAMETERS, REGISTRY, type HyperparameterKey } from './hyperparameters.js';
 
 /** Short display name of a hyperparameter, as columns and log lines show it. */
 export const LABEL = Object.fromEntries(
@@ -48,9 +48,11 @@ export function varyingKeys(configs: readonly AnyConfig[]): string[] {
   const code = configs.filter(isCodeConfig);
   const builtIn = configs.filter((c) => !isCodeConfig(c));
   const differ = (list: readonly AnyConfig[], key: string) => new Set(list.map((c) => JSON.stringify(paramsOf(c)[key]))).size > 1;
+  // A key varies where it acts: precise BN's batches differ between BN and plain trials only because batchNorm does.
+  const acting = (key: HyperparameterKey) => builtIn.filter((c) => applies(c as unknown as Record<string, unknown>, key));
   const names = codeNames(code);
   return [
-    ...HYPERPARAMETERS.filter((key) => differ(builtIn, key)),
+    ...HYPERPARAMETERS.filter((key) => differ(acting(key), key)),
     ...names.filter((name) => differ(code, name)),
   ];
 }

@@ -287,3 +287,20 @@ function nodeAt(root: Node | null, path: Path, key?: string): Node | undefined {
   }
   return last;
 }
+
+/**
+ * The spec text with its number of trials set to `trials` (`search.trials`, or a W&B file's
+ * `run_cap`) and, where given, its name: what `sweep run --trials` and `--fork` record, so that a
+ * `sweep worker` joining later reads the sweep as this run made it. Comments and order are kept.
+ */
+export function rewriteSpec(text: string, change: { readonly trials?: number; readonly name?: string }): string {
+  const doc = parseDocument(text);
+  const raw = doc.toJS() as Record<string, unknown> | null;
+  if (raw === null || typeof raw !== 'object') return text;
+  if (change.trials !== undefined) {
+    if (isWandbConfig(raw)) doc.set('run_cap', change.trials);
+    else doc.setIn(['search', 'trials'], change.trials);
+  }
+  if (change.name !== undefined) doc.set('name', change.name);
+  return doc.toString();
+}

@@ -1,6 +1,6 @@
 import { Document, isSeq, visit } from 'yaml';
 import { isCodeConfig, type AnyConfig, type CodeSpec } from './code.js';
-import { canonicalConfig, TRAIN_KEYS } from './hyperparameters.js';
+import { applies, canonicalConfig, HYPERPARAMETERS, specDefault, TRAIN_KEYS, withDefaults, type TrialConfig } from './hyperparameters.js';
 import type { DataSettings } from './schema.js';
 
 /**
@@ -23,8 +23,11 @@ export function bestSpec(
       grid: Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, [v]])),
     };
   }
-  // Optional keys at their default left out, as the spec that trained it may not have named them.
-  const { model, ...rest } = canonicalConfig(c);
+  // Optional keys at their default left out, as the spec that trained it may not have named them;
+  // but where a spec's default differs (a trial recorded before precise BN), said, or the spec would train another.
+  const whole = withDefaults(c as TrialConfig) as unknown as Record<string, unknown>;
+  const said = HYPERPARAMETERS.filter((k) => k in whole && applies(whole, k) && JSON.stringify(whole[k]) !== JSON.stringify(specDefault(k)));
+  const { model, ...rest } = { ...canonicalConfig(c), ...Object.fromEntries(said.map((k) => [k, whole[k]])) };
   const isTrain = ([k]: [string, unknown]) => (TRAIN_KEYS as string[]).includes(k);
   const entries = Object.entries(rest);
   return {

@@ -150,6 +150,14 @@ const search = z.strictObject({
   trials: posInt(100_000).optional(),
   /** NSGA-II's population: the trials of a generation (Optuna's population_size, 50). */
   population: posInt(10_000).optional(),
+  /**
+   * Whether the sweep comes out the same whatever the number of workers (docs/search.md,
+   * "Deterministic sweeps"): trial k is proposed from trials 0…k−parallelism alone, and an
+   * early-stopping verdict compares a trial with lower-numbered ones only. false: free-running.
+   */
+  deterministic: z.boolean({ error: 'must be true or false' }).default(true),
+  /** In a deterministic sweep, how many trials may be proposed before the results of earlier ones are in (B). */
+  parallelism: posInt(1000).default(4),
   // Each rule's keys and defaults are the rule's own (src/early-stop/registry.ts).
   earlyStopping: EARLY_STOPPING.optional(),
 });
@@ -282,7 +290,7 @@ const specObject = z.strictObject({
   // their defaults filled, once that is known.
   data: z.unknown().optional(),
   train: z.unknown().optional(),
-  search: search.default({ method: 'grid' }),
+  search: search.default({ method: 'grid', deterministic: true, parallelism: 4 }),
   grid: z.unknown().optional(),
   ...codeSettings,
 });

@@ -129,8 +129,12 @@ class PostgresDialect implements Dialect {
   }
 
   *schemaVersion(): Steps<number> {
-    const exists = (yield sql`SELECT to_regclass('sweep_schema')::text AS t`).rows[0] as { t: string | null };
-    if (exists.t === null) return 0;
+    // Asked of pg_class by a query, which reads the statement's snapshot: to_regclass reads the
+    // backend's catalog cache, which taking the advisory lock does not refresh, so a process that
+    // waited there for another's migration could still find no table and migrate again.
+    const exists = (yield sql`SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relname = 'sweep_schema' AND n.nspname = current_schema()) AS t`).rows[0] as { t: boolean };
+    if (!exists.t) return 0;
     return ((yield sql`SELECT version FROM sweep_schema`).rows[0] as { version: number } | undefined)?.version ?? 0;
   }
 
@@ -139,10 +143,10 @@ class PostgresDialect implements Dialect {
       DELETE FROM sweep_schema; INSERT INTO sweep_schema (version) VALUES (${version})` };
   }
 
-  /** Every epoch, claim, completion and new sweep moves one of these; a heartbeat moves none. */
+  /** Every epoch, claim, completion, new sweep, tag and note moves one of these; a heartbeat moves none. */
   async changeToken(): Promise<string> {
     const r = await this.run(sql`
-      SELECT concat_ws(':', (SELECT COUNT(*) FROM sweeps), (SELECT MAX(updated_at) FROM sweeps),
+      SELECT concat_ws(':', (SELECT COUNT(*) FROM sweeps), (SELECT MAX(updated_at) FROM sweeps), (SELECT SUM(annotation_changes) FROM sweeps),
         COUNT(*), SUM(epochs_done), SUM(attempts), MAX(finished_at),
         COUNT(*) FILTER (WHERE status = 'running'), COUNT(*) FILTER (WHERE status IN ('completed', 'pruned', 'failed'))) AS token
       FROM trials`);

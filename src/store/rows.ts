@@ -25,12 +25,14 @@ export type TrialRow = {
 export type SweepRow = {
   id: number; name: string; metric: string; goal: Goal; seed: number;
   spec_path: string | null; spec_yaml: string; created_at: string; updated_at: string; program_sha256: string | null;
+  env_json: string | null;
 };
 
 export function toSweep(r: SweepRow): SweepRecord {
   return {
     id: r.id, name: r.name, metric: r.metric, goal: r.goal, seed: r.seed, specPath: r.spec_path, specYaml: r.spec_yaml,
     createdAt: r.created_at, updatedAt: r.updated_at, programSha256: r.program_sha256,
+    environment: r.env_json ? JSON.parse(r.env_json) : null,
   };
 }
 

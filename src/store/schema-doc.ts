@@ -10,8 +10,11 @@
  *     npm run build && node scripts/update-schema-doc.mjs
  */
 import { BUILT_IN_METRICS } from '../metrics/registry.js';
-import { HYPERPARAMETERS, REGISTRY, isOptional } from '../spec/hyperparameters.js';
+import { HYPERPARAMETERS, REGISTRY, isOptional, type HyperparameterKey } from '../spec/hyperparameters.js';
 import { HYPERPARAMETER_COLUMNS } from './rows.js';
+
+// Hyperparameter columns added after v8's metric_value, each at the table's end when its migration ran.
+const LATER: readonly HyperparameterKey[] = ['preciseBn'];
 
 export type ColumnDoc = {
   readonly name: string;
@@ -49,6 +52,8 @@ const SWEEPS: RelationDoc = {
     col('updated_at', 'when it was last run (ISO-8601 UTC)'),
     col('goal', 'which way `metric` is better: `maximize` or `minimize`'),
     col('program_sha256', 'for a sweep of a program: SHA-256 of the program file when the sweep last ran; else NULL'),
+    col('env_json', 'where the run that last recorded it ran, as a trial\'s `env_json` (docs/provenance.md); NULL before v14'),
+    col('annotation_changes', 'how many times its tags and notes were added or removed: what a live view polls'),
   ],
 };
 
@@ -62,7 +67,7 @@ const TRIALS: RelationDoc = {
     col('config_id', 'the stable hash of its configuration, seed and data settings'),
     col('config_json', 'the full resolved configuration (JSON)'),
     col('data_json', 'the data settings (JSON): the split, and for a dataset other than Fashion-MNIST its name, folder, class names and checksum'),
-    col('status', '`pending`, `running`, `completed`, `failed`, `interrupted` or `pruned` (stopped early by the sweep\'s rule, after `epochs_done` epochs)'),
+    col('status', '`pending`, `running`, `completed`, `failed`, `interrupted`, `pruned` (stopped early by the sweep\'s rule, after `epochs_done` epochs) or `infeasible` (its parameters break one of the sweep\'s constraints: never trained, `error` says what it breaks; schema v12)'),
     col('seed', 'the seed its weights, dropout masks and shuffling derive from'),
     ...HYPERPARAMETERS.filter((k) => !isOptional(k)).map((k) => col(REGISTRY[k].column, REGISTRY[k].doc)),
     col('backend', 'the TensorFlow.js backend that actually ran it (`tensorflow`, `wasm`, `cpu`)'),
@@ -81,16 +86,18 @@ const TRIALS: RelationDoc = {
     col('heartbeat_at', 'the owner\'s last sign of life while running (ISO-8601 UTC)'),
     col('resumed_from', 'the epoch of the checkpoint its last attempt resumed from; NULL when it started from scratch'),
     col('weights_sha256', 'SHA-256 of the trained weights, for exact reproduction checks'),
-    col('env_json', 'Node, TensorFlow.js and sweep versions, git commit, dataset checksums, backend of the run (JSON)'),
+    col('env_json', 'where a completed trial ran (JSON): Node, TensorFlow.js and sweep versions, CPU, kernels, the spec\'s git commit and dirt, the program\'s and the dataset\'s checksums (docs/provenance.md)'),
     col('repro_of', 'for a trial made by `sweep repro`: the id of the trial it reproduces'),
     col('number', 'its number in the sweep: 0, 1, … in the order trials were added (random search\'s trial k is number k)'),
     col('search_json', 'how the search proposed it (TPE: the numbers of the trials it saw, by state), JSON; NULL for grid trials'),
     // Hyperparameters added later are columns added later, at the table's end, in the registry's order.
-    ...HYPERPARAMETERS.filter(isOptional).map((k) => col(REGISTRY[k].column, REGISTRY[k].doc)),
+    ...HYPERPARAMETERS.filter((k) => isOptional(k) && !LATER.includes(k)).map((k) => col(REGISTRY[k].column, REGISTRY[k].doc)),
     // Added at v8, after the hyperparameters above; a hyperparameter added later is a column after it.
     col('metric_value', 'its sweep\'s metric at its last epoch, what it is ranked by (NULL until it completes or is pruned)'),
     // Added at v11.
     col('latency_ms', 'median milliseconds to classify one image with the trained model, measured in its worker after training (`latency_ms` in `trial_metrics`); for your own code, the `latency_ms` it reported; NULL before it completes, and for trials that completed before sweep measured it (schema v11)'),
+    // Hyperparameters added after v12, in the order of their migrations.
+    ...LATER.map((k) => col(REGISTRY[k].column, `${REGISTRY[k].doc} (schema v13; 0 for trials recorded before it)`)),
   ],
 };
 
@@ -221,6 +228,30 @@ const REPORTED_METRICS: RelationDoc = {
   ],
 };
 
+const TAGS: RelationDoc = {
+  name: 'tags',
+  kind: 'table',
+  description: 'one row per tag on a trial (`sweep tag`); read it through `trial_tags`.',
+  columns: [
+    col('trial_id', 'its trial (`trials.id`)'),
+    col('name', 'the tag, such as `baseline` (a trial has each at most once; trials share them)'),
+    col('created_at', 'when it was tagged (ISO-8601 UTC)'),
+  ],
+};
+
+const NOTES: RelationDoc = {
+  name: 'notes',
+  kind: 'table',
+  description: 'one row per note on a sweep or one of its trials (`sweep note`); read it through `sweep_notes`.',
+  columns: [
+    col('id', 'the note\'s id, in the order notes were written'),
+    col('sweep_id', 'its sweep (`sweeps.id`)'),
+    col('trial_id', 'the trial it is about (`trials.id`), or NULL for a note on the sweep itself'),
+    col('text', 'what was written'),
+    col('created_at', 'when it was written (ISO-8601 UTC)'),
+  ],
+};
+
 /** A view's column that means what the column of the same name in `from` means. */
 function inherit(from: RelationDoc, name: string): ColumnDoc {
   const c = from.columns.find((x) => x.name === name);
@@ -297,11 +328,33 @@ const TRIAL_METRICS: RelationDoc = {
   ],
 };
 
+const TRIAL_TAGS: RelationDoc = {
+  name: 'trial_tags',
+  kind: 'view',
+  description: 'one row per tag on every trial, with its sweep\'s name: `SELECT trial_id FROM trial_tags WHERE sweep = \'dropout\' AND tag = \'baseline\'`.',
+  columns: [
+    col('sweep', 'the sweep\'s name'),
+    inherit(TAGS, 'trial_id'),
+    col('tag', 'the tag (`tags.name`)'),
+    inherit(TAGS, 'created_at'),
+  ],
+};
+
+const SWEEP_NOTES: RelationDoc = {
+  name: 'sweep_notes',
+  kind: 'view',
+  description: 'one row per note on every sweep and trial, with its sweep\'s name: `SELECT * FROM sweep_notes WHERE sweep = \'dropout\'`.',
+  columns: [
+    col('sweep', 'the sweep\'s name'),
+    ...['trial_id', 'text', 'created_at'].map((c) => inherit(NOTES, c)),
+  ],
+};
+
 /** Every table and view, in the order docs/database.md describes them. */
 export const SCHEMA_DOC: readonly RelationDoc[] = [
   SWEEPS, TRIALS, EPOCHS, CHECKPOINTS, MODELS, DECISIONS, PARAM_VALUES, REPORTED_METRICS, TRIAL_LOGS,
-  SWEEP_OBJECTIVES, TRIAL_OBJECTIVES, TRIAL_FRONTS,
-  LEADERBOARD, BEST_PER_SWEEP, LEARNING_CURVES, TRIAL_PARAMS, TRIAL_METRICS, PARETO,
+  SWEEP_OBJECTIVES, TRIAL_OBJECTIVES, TRIAL_FRONTS, TAGS, NOTES,
+  LEADERBOARD, BEST_PER_SWEEP, LEARNING_CURVES, TRIAL_PARAMS, TRIAL_METRICS, PARETO, TRIAL_TAGS, SWEEP_NOTES,
 ];
 
 /**

@@ -49,6 +49,7 @@ const V1_COLUMNS = `t.model, t.epochs, t.activation, t.units, t.dropout, t.filte
          t.optimizer, t.learning_rate, t.batch_size`;
 const V6_COLUMNS = `${V1_COLUMNS}, t.label_smoothing`;
 const V7_COLUMNS = `${V6_COLUMNS}, t.batch_norm, t.augment, t.schedule, t.weight_decay, t.blocks, t.head`;
+const V13_COLUMNS = `${V6_COLUMNS}, t.batch_norm, t.precise_bn, t.augment, t.schedule, t.weight_decay, t.blocks, t.head`;
 
 // How `leaderboard` ranked before v8: on val_loss (lowest first) or val_accuracy.
 const V1_RANK = (t: SchemaTypes) => `CASE s.metric WHEN 'val_loss' THEN -t.val_loss ELSE t.val_accuracy END ${t.descNullsLast}`;
@@ -465,7 +466,126 @@ const v11 = (t: SchemaTypes) => `
 ${trialMetricsView(t, V11_TRIAL_COLUMNS)}
   `;
 
-const HISTORY: readonly ((t: SchemaTypes) => string)[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11];
+// v12: a trial may be 'infeasible': its parameters alone break one of the sweep's constraints
+// ("dropout >= 0.1"), so it is recorded, with what it breaks in `error`, and never trained. As v5
+// and v9 did, SQLite rebuilds `trials` (a CHECK cannot be replaced in place), with every view
+// over it; PostgreSQL replaces the constraint.
+const v12 = (t: SchemaTypes) => (t.altersConstraints ? `
+  ALTER TABLE trials DROP CONSTRAINT trials_status_check;
+  ALTER TABLE trials ADD CONSTRAINT trials_status_check
+    CHECK (status IN (${STATUSES}, 'pruned', 'infeasible'));
+` : `${DROP_VIEWS}
+  DROP VIEW trial_metrics;
+  DROP VIEW pareto;
+  CREATE TABLE trials_v12 (
+    id             ${t.rowId},
+    sweep_id       ${t.integer} NOT NULL REFERENCES sweeps(id),
+    config_id      ${t.text} NOT NULL,
+    config_json    ${t.text} NOT NULL,
+    data_json      ${t.text} NOT NULL,
+    status         ${t.text} NOT NULL DEFAULT 'pending'
+                   CHECK (status IN (${STATUSES}, 'pruned', 'infeasible')),
+    seed           ${t.integer} NOT NULL,
+    model          ${t.text} NOT NULL,
+    epochs         ${t.integer},
+    activation     ${t.text},
+    units          ${t.text},
+    dropout        ${t.real},
+    filters        ${t.text},
+    kernel_size    ${t.integer},
+    pooling        ${t.text},
+    optimizer      ${t.text},
+    learning_rate  ${t.real},
+    batch_size     ${t.integer},
+    backend        ${t.text},
+    started_at     ${t.text},
+    finished_at    ${t.text},
+    epochs_done    ${t.integer} NOT NULL DEFAULT 0,
+    val_accuracy   ${t.real},
+    val_loss       ${t.real},
+    test_accuracy  ${t.real},
+    test_loss      ${t.real},
+    params         ${t.integer},
+    seconds        ${t.real},
+    error          ${t.text},
+    attempts       ${t.integer} NOT NULL DEFAULT 0,
+    owner          ${t.text},
+    heartbeat_at   ${t.text},
+    resumed_from   ${t.integer},
+    weights_sha256 ${t.text},
+    env_json       ${t.text},
+    repro_of       ${t.integer} REFERENCES trials(id),
+    number         ${t.integer} NOT NULL,
+    search_json    ${t.text},
+    label_smoothing ${t.real} DEFAULT 0,
+    batch_norm     ${t.integer} DEFAULT 0,
+    augment        ${t.text} DEFAULT 'none',
+    schedule       ${t.text} DEFAULT 'constant',
+    weight_decay   ${t.real} DEFAULT 0,
+    blocks         ${t.integer},
+    head           ${t.text},
+    metric_value   ${t.real},
+    latency_ms     ${t.real},
+    UNIQUE (sweep_id, config_id)
+  );
+  INSERT INTO trials_v12 SELECT * FROM trials;
+  DROP TABLE trials;
+  ALTER TABLE trials_v12 RENAME TO trials;
+  CREATE INDEX trials_status ON trials (sweep_id, status);
+  CREATE UNIQUE INDEX trials_number ON trials (sweep_id, number);
+${trialMetricsView(t, V11_TRIAL_COLUMNS)}
+${views(V7_COLUMNS, V8_RANK, ', t.metric_value')}
+  CREATE VIEW pareto AS
+  SELECT f.trial_id, t.sweep_id, f.front, CASE WHEN f.violation = 0 THEN 1 ELSE 0 END AS feasible, f.violation, f.broken
+  FROM trial_fronts f JOIN trials t ON t.id = f.trial_id;
+`);
+// v13: precise BN's batches (`precise_bn`). Every trial recorded before it evaluated on the moving
+// averages (0), the user's code's have none (NULL). The store adds their parameter rows (sql-store.ts, migrate).
+const v13 = (t: SchemaTypes) => `
+  ALTER TABLE trials ADD COLUMN precise_bn ${t.integer};
+  UPDATE trials SET precise_bn = 0 WHERE model IN ('ann', 'cnn');${DROP_VIEWS}
+${views(V13_COLUMNS, V8_RANK, ', t.metric_value')}
+  `;
+
+
+// v14: where each result came from, and what people said about it. A sweep keeps the
+// environment of the run that last recorded it (`env_json`, as a trial's: versions, CPU, the
+// spec's git commit and dirt); `tags` labels trials (`sweep tag`), `notes` keeps what people
+// wrote about a sweep (trial_id NULL) or one of its trials (`sweep note`), oldest first, and
+// `annotation_changes` counts their changes, for live views to notice a removal too. The
+// views name the sweep, so that `WHERE sweep = 'x' AND tag = 'baseline'` needs no join.
+// Self-contained (no shared fragments), so that it can be renumbered when migrations merge.
+const v14 = (t: SchemaTypes) => `
+  ALTER TABLE sweeps ADD COLUMN env_json ${t.text};
+  ALTER TABLE sweeps ADD COLUMN annotation_changes ${t.integer} NOT NULL DEFAULT 0;
+
+  CREATE TABLE tags (
+    trial_id    ${t.integer} NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+    name        ${t.text} NOT NULL,
+    created_at  ${t.text} NOT NULL,
+    PRIMARY KEY (trial_id, name)
+  )${t.withoutRowid};
+  CREATE INDEX tags_name ON tags (name);
+
+  CREATE TABLE notes (
+    id          ${t.rowId},
+    sweep_id    ${t.integer} NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+    trial_id    ${t.integer} REFERENCES trials(id) ON DELETE CASCADE,
+    text        ${t.text} NOT NULL,
+    created_at  ${t.text} NOT NULL
+  );
+  CREATE INDEX notes_sweep ON notes (sweep_id, trial_id);
+
+  CREATE VIEW trial_tags AS
+  SELECT s.name AS sweep, g.trial_id, g.name AS tag, g.created_at
+  FROM tags g JOIN trials t ON t.id = g.trial_id JOIN sweeps s ON s.id = t.sweep_id;
+
+  CREATE VIEW sweep_notes AS
+  SELECT s.name AS sweep, n.trial_id, n.text, n.created_at
+  FROM notes n JOIN sweeps s ON s.id = n.sweep_id;
+  `;
+
+const HISTORY: readonly ((t: SchemaTypes) => string)[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14];
 
 // Every built-in metric has a column the migrations made: a new one needs a migration (as v11) that adds it.
 const RECORDED = new Set([...Object.keys(EPOCH_COLUMNS), ...Object.keys(TRIAL_COLUMNS), ...Object.keys(V11_TRIAL_COLUMNS)]);

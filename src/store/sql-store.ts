@@ -2,8 +2,9 @@ import { UserError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import { epochValue } from '../metrics/registry.js';
 import type { DataSettings } from '../spec/schema.js';
+import { infeasibleLine } from '../spec/parameter-bounds.js';
 import type {
-  DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialLogRecord, TrialLogs, TrialOutcome, TrialRecord, TrialSnapshot, TrialStatus,
+  Annotations, DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialLogRecord, TrialLogs, TrialOutcome, TrialRecord, TrialSnapshot, TrialStatus,
 } from '../trial/types.js';
 import { all, exec, first, insert, list, raw, script, sql, type Dialect, type Sql, type Steps } from './dialect.js';
 import {
@@ -12,7 +13,7 @@ import {
 } from './rows.js';
 import { METRIC_VALUE_OF, migrations, SCHEMA_VERSION } from './schema.js';
 import {
-  leaseMs, type Claim, type EpochDecision, type FrontInput, type FrontRow, type NewSweep, type OpenOptions, type QueryResult, type Store, type TrialCopy,
+  leaseMs, type Claim, type EarlierTrials, type EpochDecision, type FrontInput, type FrontRow, type NewSweep, type OpenOptions, type QueryResult, type Store, type TrialCopy,
 } from './store.js';
 
 /**
@@ -68,11 +69,11 @@ export class SqlStore implements Store {
       const before = yield* first<{ metric: string }>(sql`SELECT metric FROM sweeps WHERE name = ${s.name} ${d.lockRows('update')}`);
       const now = d.now();
       const { id } = (yield* first<{ id: number }>(sql`
-        INSERT INTO sweeps (name, metric, goal, seed, spec_path, spec_yaml, created_at, updated_at, program_sha256)
-        VALUES (${list([s.name, s.metric, s.goal, s.seed, s.specPath, s.specYaml, now, now, s.programSha256 ?? null])})
+        INSERT INTO sweeps (name, metric, goal, seed, spec_path, spec_yaml, created_at, updated_at, program_sha256, env_json)
+        VALUES (${list([s.name, s.metric, s.goal, s.seed, s.specPath, s.specYaml, now, now, s.programSha256 ?? null, s.environment ? JSON.stringify(s.environment) : null])})
         ON CONFLICT (name) DO UPDATE SET metric = excluded.metric, goal = excluded.goal, seed = excluded.seed,
           spec_path = excluded.spec_path, spec_yaml = excluded.spec_yaml, updated_at = excluded.updated_at,
-          program_sha256 = excluded.program_sha256
+          program_sha256 = excluded.program_sha256, env_json = COALESCE(excluded.env_json, sweeps.env_json)
         RETURNING id`))!;
       if (before && before.metric !== s.metric) {
         yield* exec(sql`UPDATE trials SET metric_value = ${METRIC_VALUE} WHERE sweep_id = ${id} AND status IN ('completed', 'pruned')`);
@@ -84,19 +85,22 @@ export class SqlStore implements Store {
 
   /** Under the sweep's proposal lock, so that two processes adding trials at once number them apart; a retry adds none twice. */
   async addTrials(sweepId: number, seed: number, data: DataSettings, trials: readonly Trial[]): Promise<number> {
-    return this.d.transaction({ proposals: sweepId }, () => insertTrials(sweepId, seed, JSON.stringify(data), trials));
+    const now = this.d.now();
+    return this.d.transaction({ proposals: sweepId }, () => insertTrials(sweepId, seed, JSON.stringify(data), trials, now));
   }
 
   async proposeTrial(
     sweepId: number, seed: number, data: DataSettings,
-    propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined,
+    propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined | 'wait',
     options: { readonly spans?: boolean } = {},
-  ): Promise<TrialRecord | undefined> {
+  ): Promise<TrialRecord | undefined | 'wait'> {
+    const now = this.d.now();
     return this.d.transaction({ proposals: sweepId }, function* () {
       let rows = yield* withObjectives(yield* all<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} ORDER BY number`), sweepId);
       if (options.spans) rows = yield* withSpans(rows, sweepId);
       const trial = propose(rows, rows.length === 0 ? 0 : rows[rows.length - 1].number + 1);
-      if (!trial || (yield* insertTrials(sweepId, seed, JSON.stringify(data), [trial])) === 0) return undefined;
+      if (trial === 'wait') return trial;
+      if (!trial || (yield* insertTrials(sweepId, seed, JSON.stringify(data), [trial], now)) === 0) return undefined;
       return toTrial((yield* first<TrialRow>(sql`SELECT * FROM trials WHERE sweep_id = ${sweepId} AND config_id = ${trial.configId}`))!);
     });
   }
@@ -250,6 +254,71 @@ export class SqlStore implements Store {
     });
   }
 
+  async addTags(trialId: number, names: readonly string[]): Promise<string[]> {
+    const { d } = this;
+    const unique = [...new Set(names)];
+    // One row at a time: the store's clock is SQL (d.now()), which a bulk insert's bound arrays cannot carry; a trial has few tags.
+    return d.transaction('write', function* () {
+      const added: string[] = [];
+      for (const name of unique) {
+        const row = yield* first(sql`INSERT INTO tags (trial_id, name, created_at) VALUES (${list([trialId, name, d.now()])})
+          ON CONFLICT (trial_id, name) DO NOTHING RETURNING name`);
+        if (row) added.push(name);
+      }
+      if (added.length > 0) yield* annotated(sql`(SELECT sweep_id FROM trials WHERE id = ${trialId})`);
+      return added;
+    });
+  }
+
+  async removeTags(trialId: number, names: readonly string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    const removed = new Set(await this.d.transaction('write', function* () {
+      const rows = yield* all<{ name: string }>(sql`DELETE FROM tags WHERE trial_id = ${trialId} AND name IN (${list(names)}) RETURNING name`);
+      if (rows.length > 0) yield* annotated(sql`(SELECT sweep_id FROM trials WHERE id = ${trialId})`);
+      return rows.map((r) => r.name);
+    }));
+    return names.filter((n, i) => removed.has(n) && names.indexOf(n) === i);
+  }
+
+  async addNote(sweepId: number, trialId: number | null, text: string): Promise<void> {
+    const { d } = this;
+    await d.transaction('write', function* () {
+      yield* exec(sql`INSERT INTO notes (sweep_id, trial_id, text, created_at) VALUES (${list([sweepId, trialId, text, d.now()])})`);
+      yield* annotated(sql`${sweepId}`);
+    });
+  }
+
+  async clearNotes(sweepId: number, trialId: number | null): Promise<number> {
+    return this.d.transaction('write', function* () {
+      const n = yield* exec(sql`DELETE FROM notes WHERE sweep_id = ${sweepId} AND ${noteOn(trialId)}`);
+      if (n > 0) yield* annotated(sql`${sweepId}`);
+      return n;
+    });
+  }
+
+  async importAnnotations(sweepId: number, a: Annotations): Promise<void> {
+    await this.d.transaction('write', function* () {
+      yield* insert('tags', TAG_COLUMNS, a.tags.map((t) => [t.trialId, t.name, t.createdAt]), sql`ON CONFLICT (trial_id, name) DO NOTHING`);
+      for (const n of a.notes) {
+        const here = yield* first(sql`
+          SELECT 1 AS here FROM notes WHERE sweep_id = ${sweepId} AND ${noteOn(n.trialId)} AND text = ${n.text} AND created_at = ${n.createdAt}`);
+        if (!here) yield* exec(sql`INSERT INTO notes (sweep_id, trial_id, text, created_at) VALUES (${list([sweepId, n.trialId, n.text, n.createdAt])})`);
+      }
+      yield* annotated(sql`${sweepId}`);
+    });
+  }
+
+  async annotations(sweepId: number): Promise<Annotations> {
+    return this.d.transaction('read', function* () {
+      const tags = yield* all<{ trialId: number; name: string; createdAt: string }>(sql`
+        SELECT g.trial_id AS "trialId", g.name, g.created_at AS "createdAt" FROM tags g JOIN trials t ON t.id = g.trial_id
+        WHERE t.sweep_id = ${sweepId} ORDER BY g.created_at, g.trial_id, g.name`);
+      const notes = yield* all<{ trialId: number | null; text: string; createdAt: string }>(sql`
+        SELECT trial_id AS "trialId", text, created_at AS "createdAt" FROM notes WHERE sweep_id = ${sweepId} ORDER BY id`);
+      return { tags, notes };
+    });
+  }
+
   async sweep(name: string): Promise<SweepRecord | undefined> {
     const row = await this.first<SweepRow>(sql`SELECT * FROM sweeps WHERE name = ${name}`);
     return row && toSweep(row);
@@ -314,19 +383,25 @@ export class SqlStore implements Store {
 
   /** The trials and their epochs in one snapshot: a trial completed meanwhile is seen whole or not at all. */
   async snapshot(sweepId: number): Promise<TrialSnapshot[]> {
-    const { trials, epochs, fronts } = await this.d.transaction('read', function* () {
+    const { trials, epochs, fronts, tags } = await this.d.transaction('read', function* () {
       const trials = yield* all<TrialRow>(ranked(sweepId));
       const epochs = yield* epochsOf(sql`JOIN trials t ON t.id = e.trial_id WHERE t.sweep_id = ${sweepId}`);
       const fronts = new Map((yield* all<{ trial_id: number; front: number; violation: number }>(sql`
         SELECT f.trial_id, f.front, f.violation FROM trial_fronts f JOIN trials t ON t.id = f.trial_id WHERE t.sweep_id = ${sweepId}`))
         .map((f) => [f.trial_id, f]));
-      return { trials, epochs, fronts };
+      const tags = new Map<number, string[]>();
+      for (const g of yield* all<{ trial_id: number; name: string }>(sql`
+        SELECT g.trial_id, g.name FROM tags g JOIN trials t ON t.id = g.trial_id WHERE t.sweep_id = ${sweepId} ORDER BY g.created_at, g.name`)) {
+        tags.set(g.trial_id, [...(tags.get(g.trial_id) ?? []), g.name]);
+      }
+      return { trials, epochs, fronts, tags };
     });
     return trials.map((t) => ({
       id: t.id, configId: t.config_id, config: parseConfig(t.config_json), status: t.status,
       backend: t.backend, epochs: epochs.get(t.id) ?? [], valAccuracy: t.val_accuracy, valLoss: t.val_loss,
       testAccuracy: t.test_accuracy, seconds: t.seconds, startedAt: t.started_at, error: t.error, metricValue: t.metric_value,
       ...(fronts.has(t.id) ? { front: fronts.get(t.id)!.front, feasible: fronts.get(t.id)!.violation === 0 } : {}),
+      ...(tags.has(t.id) ? { tags: tags.get(t.id)! } : {}),
     }));
   }
 
@@ -339,23 +414,21 @@ export class SqlStore implements Store {
     return this.d.changeToken();
   }
 
-  /**
-   * Each decision with the sweep's metric after its epoch, read from the epoch's row (or its
-   * reported values) through the metric registry: the judge reads every decision of the sweep at
-   * each decision, and a lookup in the trial_metrics view per row made that read 8× slower
-   * (6,000 decisions: 190 against 25 ms).
-   */
+  /** Each decision with the sweep's metric after its epoch (decisionsOf). */
   async decisions(sweepId: number): Promise<DecisionRecord[]> {
-    const rows = await this.all<DecisionRow & EpochColumns & { metric: string; reported: number | null }>(sql`
-      SELECT d.*, t.number, s.metric, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds, r.value AS reported
-      FROM decisions d JOIN trials t ON t.id = d.trial_id JOIN sweeps s ON s.id = t.sweep_id
-        LEFT JOIN epochs e ON e.trial_id = d.trial_id AND e.epoch = d.epoch
-        LEFT JOIN reported_metrics r ON r.trial_id = d.trial_id AND r.step = d.epoch AND r.name = s.metric
-      WHERE t.sweep_id = ${sweepId} ORDER BY d.trial_id, d.epoch`);
-    return rows.map((r) => toDecision(r, epochValue(r.metric, {
-      loss: r.loss, accuracy: r.accuracy, valLoss: r.val_loss, valAccuracy: r.val_accuracy, seconds: r.seconds,
-      reported: r.reported === null ? {} : { [r.metric]: r.reported },
-    })));
+    return this.d.transaction('read', () => decisionsOf(sql`t.sweep_id = ${sweepId}`));
+  }
+
+  async earlierTrials(sweepId: number, number: number, epoch: number, withEpochs: boolean): Promise<EarlierTrials> {
+    return this.d.transaction('read', function* () {
+      const earlier = sql`t.sweep_id = ${sweepId} AND t.number < ${number}`;
+      const unfinished = yield* all<{ id: number; number: number; status: TrialStatus }>(sql`
+        SELECT t.id, t.number, t.status FROM trials t
+        WHERE ${earlier} AND t.status IN ('pending', 'running', 'interrupted') AND t.epochs_done < ${epoch} ORDER BY t.number`);
+      const decisions = yield* decisionsOf(earlier);
+      const epochs = withEpochs ? yield* epochsOf(sql`JOIN trials t ON t.id = e.trial_id WHERE ${earlier}`) : new Map<number, EpochMetrics[]>();
+      return { unfinished, decisions, epochs };
+    });
   }
 
   async checkpoint(trialId: number): Promise<Uint8Array | null> {
@@ -486,16 +559,29 @@ async function migrate(d: Dialect, readonly: boolean): Promise<void> {
       const trials = yield* all<Record<string, string | number | null> & { id: number }>(
         sql`SELECT id, ${raw(HYPERPARAMETER_COLUMNS.join(', '))} FROM trials`);
       yield* insertParams(trials.flatMap((t) => paramRowsOfColumns(t.id, HYPERPARAMETER_COLUMNS.map((c) => t[c]))));
+    } else if (current < 13) {
+      // v13's precise_bn, for the trials that got their rows at v8 or since: 0 for each built-in one.
+      const trials = yield* all<{ id: number }>(sql`SELECT id FROM trials WHERE precise_bn IS NOT NULL`);
+      yield* insertParams(trials.map((t): ParamRow => [t.id, 'precise_bn', '0', 0]));
     }
     yield* d.setSchemaVersion(SCHEMA_VERSION);
   });
 }
 
 const METRIC_VALUE = raw(METRIC_VALUE_OF('trials'));
+const TAG_COLUMNS = ['trial_id', 'name', 'created_at'];
+
+/** Counts a change of the sweep's (`sweepId`, a value or a subquery) tags or notes, which a removal leaves no other trace of. */
+function* annotated(sweepId: Sql): Steps<void> {
+  yield* exec(sql`UPDATE sweeps SET annotation_changes = annotation_changes + 1 WHERE id = ${sweepId}`);
+}
+
+/** The notes on the sweep itself (null) or on that trial: `= NULL` matches nothing. */
+const noteOn = (trialId: number | null) => (trialId === null ? sql`trial_id IS NULL` : sql`trial_id = ${trialId}`);
 const CHECKPOINT_COLUMNS = ['trial_id', 'epoch', 'data'];
 const MODEL_COLUMNS = ['trial_id', 'model_json', 'weights'];
 const EPOCH_COLUMNS = ['trial_id', 'epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'seconds'];
-const TRIAL_COLUMNS = ['sweep_id', 'config_id', 'config_json', 'data_json', 'seed', 'number', 'search_json', ...HYPERPARAMETER_COLUMNS];
+const TRIAL_COLUMNS = ['sweep_id', 'config_id', 'config_json', 'data_json', 'seed', 'number', 'search_json', 'status', 'error', ...HYPERPARAMETER_COLUMNS];
 
 /** The sweep's trials: completed ones best first by its metric and goal, then the rest by id. */
 const ranked = (sweepId: number) => sql`
@@ -516,20 +602,31 @@ function* nextNumber(sweepId: number): Steps<number> {
   return (yield* first<{ n: number }>(sql`SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE sweep_id = ${sweepId}`))!.n;
 }
 
-/** Inserts, as 'pending', the trials the sweep lacks (by config id), numbered on from its last number in the order given; how many. */
-function* insertTrials(sweepId: number, seed: number, dataJson: string, trials: readonly Trial[]): Steps<number> {
-  const have = new Set((yield* all<{ config_id: string }>(sql`SELECT config_id FROM trials WHERE sweep_id = ${sweepId}`)).map((r) => r.config_id));
+/**
+ * Inserts the trials the sweep lacks (by config id), numbered on from its last number in the order
+ * given; how many. Each is 'pending', or 'infeasible' (finished, with what it breaks as its error)
+ * where its parameters break a constraint. One the sweep has keeps its row, but where it was never
+ * trained its feasibility follows the trial as given (the spec's constraints may have changed).
+ */
+function* insertTrials(sweepId: number, seed: number, dataJson: string, trials: readonly Trial[], now: Sql): Steps<number> {
+  const had = new Map((yield* all<{ config_id: string; status: TrialStatus }>(sql`SELECT config_id, status FROM trials WHERE sweep_id = ${sweepId}`))
+    .map((r) => [r.config_id, r.status]));
   const fresh: Trial[] = [];
   for (const t of trials) {
-    if (have.has(t.configId)) continue;
-    have.add(t.configId);
+    const status = had.get(t.configId);
+    if (status === 'pending' && t.infeasible) yield* exec(sql`UPDATE trials SET status = 'infeasible', error = ${infeasibleLine(t.infeasible)}, finished_at = ${now} WHERE sweep_id = ${sweepId} AND config_id = ${t.configId}`);
+    if (status === 'infeasible' && !t.infeasible) yield* exec(sql`UPDATE trials SET status = 'pending', error = NULL, finished_at = NULL WHERE sweep_id = ${sweepId} AND config_id = ${t.configId}`);
+    if (status !== undefined) continue;
+    had.set(t.configId, 'pending');
     fresh.push(t);
   }
   if (fresh.length === 0) return 0;
   const next = yield* nextNumber(sweepId);
   const added = yield* insert<{ id: number; config_id: string }>('trials', TRIAL_COLUMNS, fresh.map((t, i) => [
-    sweepId, t.configId, JSON.stringify(t.config), dataJson, seed, next + i, t.search ? JSON.stringify(t.search) : null, ...hyperparameterValues(t.config),
+    sweepId, t.configId, JSON.stringify(t.config), dataJson, seed, next + i, t.search ? JSON.stringify(t.search) : null,
+    t.infeasible ? 'infeasible' : 'pending', t.infeasible ? infeasibleLine(t.infeasible) : null, ...hyperparameterValues(t.config),
   ]), sql`ON CONFLICT (sweep_id, config_id) DO NOTHING RETURNING id, config_id`);
+  if (fresh.some((t) => t.infeasible)) yield* exec(sql`UPDATE trials SET finished_at = ${now} WHERE sweep_id = ${sweepId} AND status = 'infeasible' AND finished_at IS NULL`);
   const configOf = new Map(fresh.map((t) => [t.configId, t.config]));
   yield* insertParams(added.flatMap((r) => paramRows(r.id, configOf.get(r.config_id)!)));
   return added.length;
@@ -626,6 +723,25 @@ function* setMetricValue(trialId: number): Steps<void> {
 }
 
 /** The epochs (`e`) that `where` picks, each with the values it reported, by trial, in epoch order. */
+/**
+ * Each decision of the trials `where` picks (over `t`) with the sweep's metric after its epoch,
+ * read from the epoch's row (or its reported values) through the metric registry: the judge reads
+ * every decision of the sweep at each decision, and a lookup in the trial_metrics view per row
+ * made that read 8× slower (6,000 decisions: 190 against 25 ms).
+ */
+function* decisionsOf(where: Sql): Steps<DecisionRecord[]> {
+  const rows = yield* all<DecisionRow & EpochColumns & { metric: string; reported: number | null }>(sql`
+    SELECT d.*, t.number, s.metric, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds, r.value AS reported
+    FROM decisions d JOIN trials t ON t.id = d.trial_id JOIN sweeps s ON s.id = t.sweep_id
+      LEFT JOIN epochs e ON e.trial_id = d.trial_id AND e.epoch = d.epoch
+      LEFT JOIN reported_metrics r ON r.trial_id = d.trial_id AND r.step = d.epoch AND r.name = s.metric
+    WHERE ${where} ORDER BY d.trial_id, d.epoch`);
+  return rows.map((r) => toDecision(r, epochValue(r.metric, {
+    loss: r.loss, accuracy: r.accuracy, valLoss: r.val_loss, valAccuracy: r.val_accuracy, seconds: r.seconds,
+    reported: r.reported === null ? {} : { [r.metric]: r.reported },
+  })));
+}
+
 function* epochsOf(where: Sql): Steps<Map<number, EpochMetrics[]>> {
   const rows = yield* all<EpochMetrics & { trialId: number }>(sql`
     SELECT e.trial_id AS "trialId", e.epoch, e.loss, e.accuracy, e.val_loss AS "valLoss", e.val_accuracy AS "valAccuracy", e.seconds

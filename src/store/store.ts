@@ -2,7 +2,7 @@ import { UserError } from '../errors.js';
 import type { Goal } from '../metrics/registry.js';
 import type { DataSettings } from '../spec/schema.js';
 import type {
-  DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialLogRecord, TrialLogs, TrialOutcome, TrialRecord,
+  Annotations, DecisionRecord, EpochMetrics, ModelFiles, SweepRecord, SweepSummary, Trial, TrialLogRecord, TrialLogs, TrialOutcome, TrialRecord, TrialStatus,
   TrialSnapshot,
 } from '../trial/types.js';
 
@@ -35,9 +35,20 @@ import type {
  *   `TrialOutcome.reported`). A trial's `metricValue` is the sweep's metric at its last epoch,
  *   set by the write that completes or prunes it; ranking reads that and the sweep's goal.
  *
+ * - **Tags and notes.** A trial has each tag at most once; notes keep their order. Both go with
+ *   their trial or sweep, and `snapshot` gives each trial its tags, so every view shows them.
+ *
  * Errors a user can cause (a path or URL that cannot be opened, a file that is not a
  * database, a schema from a newer `sweep`, a refused query) are `UserError`s.
  */
+/** See `Store.earlierTrials`. */
+export type EarlierTrials = {
+  readonly unfinished: readonly { readonly id: number; readonly number: number; readonly status: TrialStatus }[];
+  readonly decisions: readonly DecisionRecord[];
+  /** By trial id. */
+  readonly epochs: ReadonlyMap<number, readonly EpochMetrics[]>;
+};
+
 export interface Store {
   /** Where the data is: a file path, or a PostgreSQL URL without its password. */
   readonly location: string;
@@ -62,14 +73,15 @@ export interface Store {
    * the sweep's proposal lock throughout, so that two proposers, in any processes, never see
    * the same trials: each sees the other's proposal, running. `propose` gets the trials and
    * the number the new one will have; it returns the trial, or undefined to add none (then
-   * this returns undefined; so it does when the proposal's config id is there already).
+   * this returns undefined; so it does when the proposal's config id is there already), or
+   * 'wait' where it needs a result not in yet (then this adds none and returns 'wait').
    */
   proposeTrial(
     sweepId: number, seed: number, data: DataSettings,
-    propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined,
+    propose: (trials: readonly TrialRecord[], number: number) => Trial | undefined | 'wait',
     /** `spans`: give each trial its `metricSpan` (what imputing a failed trial's value needs). */
     options?: { readonly spans?: boolean },
-  ): Promise<TrialRecord | undefined>;
+  ): Promise<TrialRecord | undefined | 'wait'>;
   /** Puts this sweep's failed trials back in the queue; returns how many. */
   retryFailed(sweepId: number): Promise<number>;
   /** Re-queues (as 'interrupted') this sweep's running trials whose lease expired or whose owner is gone; returns how many. */
@@ -132,6 +144,23 @@ export interface Store {
    */
   rankFronts(sweepId: number, names: readonly string[], rank: (trials: readonly FrontInput[]) => readonly FrontRow[]): Promise<readonly FrontRow[]>;
 
+  // --- Writes of people, not the controller: `sweep tag`, `sweep note`, and `sweep copy` carrying them ---
+
+  /** Tags the trial with each name it lacks, stamped by the store's clock; returns the names that were new, in the order given. */
+  addTags(trialId: number, names: readonly string[]): Promise<string[]>;
+  /** Takes the names off the trial; returns those it had, in the order given (the others it never had). */
+  removeTags(trialId: number, names: readonly string[]): Promise<string[]>;
+  /** Adds a note to the sweep (trialId null) or to one of its trials, after any it has, stamped by the store's clock. */
+  addNote(sweepId: number, trialId: number | null, text: string): Promise<void>;
+  /** Removes every note on the sweep itself (trialId null) or on that trial of it; returns how many. */
+  clearNotes(sweepId: number, trialId: number | null): Promise<number>;
+  /**
+   * Adds tags and notes copied from another store to this sweep (`sweep copy`), their times as
+   * they were; the trial ids must be this store's. One already here (a tag the trial has, a note
+   * of the same target, text and time) is left as it is, so that copying twice adds nothing.
+   */
+  importAnnotations(sweepId: number, a: Annotations): Promise<void>;
+
   // --- Reads: parsed domain objects, never rows ---
 
   sweep(name: string): Promise<SweepRecord | undefined>;
@@ -152,12 +181,20 @@ export interface Store {
   changeToken(): Promise<string>;
   /** Every early-stopping decision recorded in this sweep, by trial id and epoch. */
   decisions(sweepId: number): Promise<DecisionRecord[]>;
+  /**
+   * What a deterministic verdict on trial `number` after `epoch` reads, in one snapshot: the
+   * sweep's trials numbered below it that have not finished and are short of `epoch` (the verdict
+   * waits for them), the decisions of every trial numbered below it, and (`withEpochs`) their epochs.
+   */
+  earlierTrials(sweepId: number, number: number, epoch: number, withEpochs: boolean): Promise<EarlierTrials>;
   /** The trial's latest checkpoint, where a resumed attempt goes on from; null: none. */
   checkpoint(trialId: number): Promise<Uint8Array | null>;
   /** A completed trial's trained model; undefined: none kept. */
   model(trialId: number): Promise<ModelFiles | undefined>;
   /** What each attempt at a program trial wrote, the first attempt first. */
   logs(trialId: number): Promise<TrialLogRecord[]>;
+  /** The sweep's tags and notes (its own and its trials'), each oldest first. */
+  annotations(sweepId: number): Promise<Annotations>;
   /**
    * Runs one statement that only reads (`sweep query`) and returns its rows. Anything that
    * would write, change the connection, or is more than one statement is refused
@@ -189,6 +226,8 @@ export type NewSweep = {
   objectives?: readonly { readonly name: string; readonly goal: Goal }[];
   /** A sweep of a program: its file's SHA-256 when this run began (null: not a program's sweep). */
   programSha256?: string | null;
+  /** The environment this run records it from (versions, CPU, the spec's git state); null: none. */
+  environment?: object | null;
 };
 
 /** A completed trial as `rankFronts` gives it: its objectives' values, in order (null where it has none), and the values its constraints bound. */

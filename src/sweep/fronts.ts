@@ -8,7 +8,7 @@ import { minimized } from '../pareto/minimized.js';
 import { nonDominatedRanks } from '../pareto/sort.js';
 import type { Constraint } from '../spec/constraints.js';
 import { evaluateConstraints } from '../spec/constraints.js';
-import { gridEntries } from '../spec/conditional.js';
+import { parameterBounds } from '../spec/parameter-bounds.js';
 import type { SweepSpec } from '../spec/schema.js';
 import type { FrontInput, FrontRow, Store } from '../store/store.js';
 import type { SweepEvent } from './events.js';
@@ -47,8 +47,9 @@ export async function updateFronts(store: Store, sweepId: number, spec: Pick<Swe
   if (!hasFronts(spec)) return null;
   const objectiveNames = new Set(spec.objectives.map((o) => o.name));
   const names = [...new Set(spec.constraints.map((c) => c.name))].filter((n) => !objectiveNames.has(n));
-  // A conditional parameter of the user's code is bounded where it exists: a trial under another choice meets its bounds.
-  const conditional = new Set([...gridEntries(spec.code?.grid ?? {})].filter((e) => e.conditional && !e.field).map((e) => e.name));
+  // A parameter is bounded where the trial has it (src/spec/parameter-bounds.ts): a conditional one
+  // under another choice, or a CNN's kernel_size in an ANN, meets its bounds.
+  const conditional = new Set(parameterBounds(spec).map((c) => c.name));
   const rows = await store.rankFronts(sweepId, names, (trials) => rankTrials(spec.objectives, spec.constraints, trials, conditional));
   return { type: 'fronts', fronts: rows.map((r) => ({ trialId: r.trialId, front: r.front, feasible: r.violation === 0 })) };
 }

@@ -5,7 +5,7 @@ import { splitSizes } from '../data/split.js';
 import { failpoint } from '../failpoint.js';
 import { updateFronts } from './fronts.js';
 import type { BackendChoice } from '../pool/protocol.js';
-import { ProgramRunner, programSha256 } from '../trial/program/runner.js';
+import { PROGRAM_BACKEND, ProgramRunner, programSha256 } from '../trial/program/runner.js';
 import { codeFile } from '../spec/code.js';
 import type { TrialRunner } from '../trial/runner.js';
 import { maxSteps } from '../search/space.js';
@@ -13,11 +13,14 @@ import { makeStrategy } from '../search/strategy.js';
 import type { SweepSpec } from '../spec/schema.js';
 import { ownerToken } from '../store/owner.js';
 import type { Store } from '../store/store.js';
-import type { Environment } from './environment.js';
+import type { TrialRecord } from '../trial/types.js';
+import { trialEnvironment, type Environment } from './environment.js';
 import type { SweepEvent, SweepResult } from './events.js';
 import { makeJudge } from './judge.js';
 import { nextTrial } from './next-trial.js';
 import { Tally } from './tally.js';
+import { Wakeup } from './wakeup.js';
+import { seedFork } from './sequence.js';
 import { runTrial } from './trial-run.js';
 
 export type RunSweepOptions = {
@@ -42,6 +45,11 @@ export type RunSweepOptions = {
    * trials are not written again, so its `updated_at` still tells when it was last run.
    */
   readonly joining?: boolean;
+  /**
+   * A new sweep forked from another (`sweep run --fork`): once recorded, and before its own trials,
+   * it is seeded with these of the other's (src/sweep/sequence.ts), numbered first.
+   */
+  readonly fork?: { readonly fromId: number; readonly priors: readonly TrialRecord[] };
   /** Re-queue the sweep's failed trials first. */
   readonly retryFailed?: boolean;
   /**
@@ -74,10 +82,15 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   // Made before anything is recorded: a rule that cannot work (W&B bands that do not exist) is refused first.
   const rule = spec.search.earlyStopping && makeScheduler(spec.search.earlyStopping, { maxEpochs: maxSteps(spec) ?? Infinity });
   const recorded = o.joining ? await store.sweep(spec.name) : undefined;
+  const program = spec.code && o.code ? programSha256(resolve(o.code.specDir, codeFile(spec.code))) : null;
+  // The user's code is part of where a result came from: its hash goes with the sweep and every trial this process trains
+  // (and sweep's kernels are not: the code computes with its own).
+  const environment = o.environment && spec.code ? { ...trialEnvironment(o.environment, PROGRAM_BACKEND), program } : o.environment;
   const sweepId = recorded?.id ?? await store.upsertSweep({
     name: spec.name, metric: spec.metric.name, goal: spec.metric.goal, objectives: spec.objectives, seed: spec.seed, specPath: o.specPath, specYaml: o.specText,
-    programSha256: spec.code && o.code ? programSha256(resolve(o.code.specDir, codeFile(spec.code))) : null,
+    programSha256: program, environment: environment ?? null,
   });
+  const carried = o.fork ? await seedFork(store, o.fork.fromId, sweepId, o.fork.priors) : 0;
   if (!recorded) await store.addTrials(sweepId, spec.seed, spec.data, trials);
   if (o.retryFailed) await store.retryFailed(sweepId);
   await store.releaseExpired(sweepId);
@@ -87,7 +100,9 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const all = await store.trials(sweepId);
   // The trials this run may claim: the spec's list; with a strategy that proposes as it goes
   // (TPE), every trial of the sweep, and each new proposal.
-  const eligible = strategy.propose ? all.map((r) => r.configId) : trials.map((t) => t.configId);
+  // (A fork's trials from the sweep it came from are the spec's too: done already.)
+  const priors = new Set(o.fork?.priors.map((t) => t.configId));
+  const eligible = strategy.propose ? all.map((r) => r.configId) : [...trials.map((t) => t.configId), ...all.filter((r) => priors.has(r.configId)).map((r) => r.configId)];
   const inGrid = new Set(eligible);
   const rows = all.filter((r) => inGrid.has(r.configId));
   const unproposed = strategy.propose ? Math.max(0, strategy.planned - all.length) : 0;
@@ -96,14 +111,16 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   const tally = new Tally(spec.metric, emit, {
     sweep: spec.name,
     skipped: rows.filter((r) => r.status === 'completed' || r.status === 'failed' || r.status === 'pruned').length,
+    infeasible: rows.filter((r) => r.status === 'infeasible').length,
     notInGrid: all.length - rows.length,
     best: bestRow ? { trialId: bestRow.id, value: bestRow.metricValue ?? NaN, config: bestRow.config } : null,
   });
   const workers = Math.max(1, Math.min(o.workers, todo));
   emit({
-    type: 'start', sweep: spec.name, metric: spec.metric, total: rows.length + unproposed, todo, done: tally.result.skipped,
+    type: 'start', sweep: spec.name, metric: spec.metric, total: rows.length + unproposed, todo, done: tally.result.skipped + tally.result.infeasible,
     notInGrid: tally.result.notInGrid, workers, trainSamples: spec.code ? 0 : splitSizes(spec.data).train,
     trials: (await store.snapshot(sweepId)).filter((t) => inGrid.has(t.configId)),
+    notes: (await store.annotations(sweepId)).notes,
   });
   if (fronts) emit(fronts);
 
@@ -118,6 +135,8 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     stop.abort();
   };
   let gaveUp: number | undefined;
+  // Where a deterministic sweep's workers wait for earlier trials (proposals, verdicts).
+  const wakeup = new Wakeup();
   // A sweep whose target a trial reached has ended (W&B's metric.target): it starts nothing, now or later.
   const hit = rows.find((r) => r.status === 'completed' && reachesTarget(spec, r.metricValue));
   let reached = hit ? { trialId: hit.id, value: hit.metricValue! } : undefined;
@@ -128,11 +147,16 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
     const heartbeat = setInterval(() => {
       store.heartbeat(owner).catch(() => { /* a busy or restarting database: the next beat will do */ });
     }, Math.min(5_000, store.leaseMs / 3));
-    const next = nextTrial({ store, sweepId, owner, strategy, seed: spec.seed, data: spec.data, eligible });
+    const next = nextTrial({
+      store, sweepId, owner, strategy, seed: spec.seed, data: spec.data, eligible, onInfeasible: (t) => tally.infeasible(t), wakeup, stop: stop.signal,
+    });
     const context = {
       store, runner, metric: spec.metric, stop: stop.signal, fail, failed: () => fatal !== undefined,
-      judge: makeJudge(rule || undefined, { store, sweepId, sweep: spec.name, metric: spec.metric, steps: spec.code?.trial.steps }),
-      keep: o.checkpoints ?? true, environment: o.environment ?? null,
+      judge: makeJudge(rule || undefined, {
+        store, sweepId, sweep: spec.name, metric: spec.metric, steps: spec.code?.trial.steps,
+        ...(spec.search.deterministic ? { deterministic: { wakeup, stop: stop.signal } } : {}),
+      }),
+      keep: o.checkpoints ?? true, environment: environment ?? null,
       onEpoch: tally.epoch.bind(tally),
     };
     const worker = async (): Promise<void> => {
@@ -145,6 +169,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
         tally.started(claim.trial);
         const end = await runTrial(claim, context);
         tally.ended(claim.trial, end);
+        wakeup.notify();
         if (end.status === 'completed') {
           const ranked = await updateFronts(store, sweepId, spec);
           if (ranked) emit(ranked);
@@ -163,8 +188,8 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepResult> {
   }
   o.signal?.removeEventListener('abort', onAbort);
   if (fatal) throw fatal;
-  const result = tally.finish((performance.now() - started) / 1000);
-  return { ...result, ...(gaveUp === undefined ? {} : { gaveUpAfter: gaveUp }), ...(reached === undefined ? {} : { reachedTarget: reached }) };
+  const result = tally.finish((performance.now() - started) / 1000, wakeup.waitedMs / 1000);
+  return { ...result, ...(carried > 0 ? { carried } : {}), ...(gaveUp === undefined ? {} : { gaveUpAfter: gaveUp }), ...(reached === undefined ? {} : { reachedTarget: reached }) };
 }
 
 /** Whether `value` of the sweep's metric reaches the spec's target (at least it where maximized, at most where minimized). */

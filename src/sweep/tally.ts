@@ -15,11 +15,11 @@ export class Tally {
   constructor(
     private readonly metric: Objective,
     private readonly emit: (e: SweepEvent) => void,
-    start: { sweep: string; skipped: number; notInGrid: number; best: { trialId: number; value: number; config: AnyConfig } | null },
+    start: { sweep: string; skipped: number; infeasible?: number; notInGrid: number; best: { trialId: number; value: number; config: AnyConfig } | null },
   ) {
     this.best = start.best && { ...start.best, score: score(metric.goal, start.best.value) };
     this.result = {
-      sweep: start.sweep, completed: 0, failed: 0, interrupted: 0, pruned: 0, epochsTrained: 0,
+      sweep: start.sweep, completed: 0, failed: 0, interrupted: 0, pruned: 0, infeasible: start.infeasible ?? 0, epochsTrained: 0, waitedSeconds: 0,
       skipped: start.skipped, notInGrid: start.notInGrid, seconds: 0, best: this.best,
     };
   }
@@ -54,15 +54,23 @@ export class Tally {
         this.emit({ type: 'trial-end', trialId, config, status: 'pruned', best: this.best, pruned: end.decision });
         return;
       case 'interrupted':
-        this.result.interrupted++;
+        // A trial that gave way (a deterministic sweep's) is queued again, not stopped.
+        if (!end.gaveWay) this.result.interrupted++;
         this.emit({ type: 'trial-end', trialId, config, status: 'interrupted', best: this.best, ...(end.lost ? { lost: true } : {}) });
     }
   }
 
-  /** The run's result, its time taken; the views' last event. */
-  finish(seconds: number): SweepResult {
+  /** A proposal recorded infeasible (its parameters break a constraint): never trained. */
+  infeasible(trial: TrialRecord): void {
+    this.result.infeasible++;
+    this.emit({ type: 'trial-end', trialId: trial.id, config: trial.config, status: 'infeasible', error: trial.error ?? undefined, best: this.best });
+  }
+
+  /** The run's result, its time taken and its workers' time waiting; the views' last event. */
+  finish(seconds: number, waitedSeconds = 0): SweepResult {
     this.result.best = this.best;
     this.result.seconds = seconds;
+    this.result.waitedSeconds = waitedSeconds;
     this.emit({ type: 'end', summary: this.result });
     return this.result;
   }

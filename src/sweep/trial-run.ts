@@ -11,7 +11,7 @@ import type { TrialRunner } from '../trial/runner.js';
 import type { Claim, EpochDecision, Store } from '../store/store.js';
 import { isCodeConfig } from '../spec/code.js';
 import type { EpochMetrics, TrialOutcome, TrialRecord } from '../trial/types.js';
-import type { Environment } from './environment.js';
+import { trialEnvironment, type Environment } from './environment.js';
 import type { Judge } from './judge.js';
 
 /** How one attempt at a trial ended. */
@@ -19,8 +19,12 @@ export type TrialEnd =
   | { readonly status: 'completed'; readonly outcome: TrialOutcome; readonly value: number }
   | { readonly status: 'failed'; readonly error: string }
   | { readonly status: 'pruned'; readonly decision?: EpochDecision & { epoch: number } }
-  /** `lost`: another worker took the trial over (this one's lease expired); nothing of this attempt was kept. */
-  | { readonly status: 'interrupted'; readonly lost?: true };
+  /**
+   * `lost`: another worker took the trial over (this one's lease expired); nothing of this attempt was kept.
+   * `gaveWay`: a deterministic verdict needed an earlier trial that nobody was running; this one
+   * went back to the queue (to resume from its last checkpoint) so that its worker could run that one.
+   */
+  | { readonly status: 'interrupted'; readonly lost?: true; readonly gaveWay?: true };
 
 export type TrialRunContext = {
   readonly store: Store;
@@ -55,6 +59,7 @@ export async function runTrial(claim: Claim, c: TrialRunContext): Promise<TrialE
   const onStop = () => trialStop.abort();
   c.stop.addEventListener('abort', onStop);
   let lost = false;
+  let gaveWay = false;
   // Writes for one trial run in order (its resume before its epochs). A refused one means the
   // claim is gone; a failed one (disk full) stops the sweep, and its caller sees it.
   let writes = Promise.resolve();
@@ -108,7 +113,19 @@ export async function runTrial(claim: Claim, c: TrialRunContext): Promise<TrialE
           await new Promise((next) => setImmediate(next));
           if (waiting === batch) waiting = undefined;
           const { last } = batch;
-          const { kept, decision } = await judge.record(claim, batch.epochs, last, batch.judged);
+          const { kept, decision, gaveWay: yielded } = await judge.record(claim, batch.epochs, last, batch.judged);
+          if (yielded) {
+            // The epochs before the last were written (where the claim held); the last was not.
+            if (kept) {
+              for (const m of batch.epochs.slice(0, -1)) {
+                c.onEpoch(trial, last.backend, m);
+                failpoint('epoch-recorded');
+              }
+            }
+            gaveWay = true;
+            trialStop.abort();
+            return kept;
+          }
           if (kept) {
             for (const m of batch.epochs) {
               c.onEpoch(trial, last.backend, m);
@@ -132,7 +149,7 @@ export async function runTrial(claim: Claim, c: TrialRunContext): Promise<TrialE
     // A prune decision ended the trial in the store with its epoch (recordEpoch).
     if (r.ok === 'stopped') return { status: 'pruned', decision: lastDecision };
     if (r.ok) {
-      await write(() => store.completeTrial(claim, r.outcome, c.environment, r.model));
+      await write(() => store.completeTrial(claim, r.outcome, c.environment && trialEnvironment(c.environment, r.outcome.backend), r.model));
       if (lost) return { status: 'interrupted', lost: true };
       return { status: 'completed', outcome: r.outcome, value: outcomeValue(c.metric.name, r.outcome) };
     }
@@ -145,6 +162,10 @@ export async function runTrial(claim: Claim, c: TrialRunContext): Promise<TrialE
     if (c.stop.aborted) {
       if (!c.failed()) await store.interruptTrial(claim).catch(c.fail);
       return { status: 'interrupted' };
+    }
+    if (gaveWay) {
+      await store.interruptTrial(claim).catch(c.fail);
+      return { status: 'interrupted', gaveWay: true };
     }
     // The worker itself died (out of memory, a crash in native code): still a failed trial.
     await write(() => store.failTrial(claim, `worker died: ${(err as Error).message}`, []));

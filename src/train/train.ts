@@ -8,6 +8,7 @@ import { learningRateAt } from './schedule.js';
 import { evaluateMlp, MlpStep } from './mlp-step.js';
 import { withDefaults } from '../spec/hyperparameters.js';
 import { encodeCheckpoint, restoreCheckpoint } from './checkpoint.js';
+import { preciseBatchNorm } from './precise-bn.js';
 import type { Split, Splits } from './tensors.js';
 import type { EpochMetrics, TrialConfig, TrialOutcome } from '../trial/types.js';
 
@@ -47,7 +48,7 @@ export class TrainingStopped extends Error {
  * Trains one configuration and evaluates it: per-epoch training and validation metrics,
  * then the test set once. Deterministic for a config, seed and backend: seeded weights,
  * seeded dropout, seeded shuffling, augmentation and learning rate a function of the seed and
- * the step; resuming from a checkpoint restores all of these, so a resumed trial ends exactly
+ * the step (precise BN's batches are the epoch's first); resuming from a checkpoint restores all of these, so a resumed trial ends exactly
  * as an uninterrupted one. A non-finite loss throws.
  */
 export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { model: tf.LayersModel; resumedFrom: number }> {
@@ -80,6 +81,9 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
       if (!Number.isFinite(loss) || !weightsFinite(model)) {
         throw new Error(`training diverged in epoch ${epoch}: ${Number.isFinite(loss) ? 'weights' : 'loss'} became NaN or infinite`);
       }
+      // Before every evaluation, so validation, early stopping, the test and the exported model all
+      // see the statistics of the weights they judge (precise-bn.ts); the checkpoint keeps them.
+      if (config.batchNorm && config.preciseBn > 0) preciseBatchNorm(model, splits.train, order, config.batchSize, config.preciseBn);
       const val = evaluate(model, splits.val, smoothing);
       const m: EpochMetrics = {
         epoch, loss, accuracy, valLoss: val.loss, valAccuracy: val.accuracy, seconds: (performance.now() - t0) / 1000,

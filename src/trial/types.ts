@@ -8,6 +8,7 @@ import type { TrialStatus } from './status.js';
 import type { DataSettings } from '../data/settings.js';
 import type { TrialConfig } from '../spec/hyperparameters.js';
 import type { AnyConfig } from '../spec/code.js';
+import type { Broken } from '../spec/parameter-bounds.js';
 
 /** One fully resolved configuration of a built-in model (derived from the hyperparameter registry). */
 export type { TrialConfig } from '../spec/hyperparameters.js';
@@ -20,6 +21,8 @@ export type Trial = {
   config: AnyConfig;
   /** How the strategy came to it (TPE: the trials it saw), recorded with the trial. */
   search?: Record<string, unknown>;
+  /** The constraints on parameters alone it breaks (src/spec/parameter-bounds.ts): recorded 'infeasible', never trained. */
+  infeasible?: readonly Broken[];
 };
 
 export type EpochMetrics = {
@@ -94,7 +97,18 @@ export type SweepRecord = {
   specPath: string | null; specYaml: string; createdAt: string; updatedAt: string;
   /** A sweep of a program: its file's SHA-256 when it last ran; else null. */
   programSha256: string | null;
+  /** The environment of the run that last recorded it (see Environment in src/sweep/environment.ts); null before sweep kept one. */
+  environment: Record<string, unknown> | null;
 };
+
+/** A label on a trial (`sweep tag`): trials share tags, a trial has each at most once. */
+export type TagRecord = { readonly trialId: number; readonly name: string; readonly createdAt: string };
+
+/** What someone wrote about a sweep (trialId null) or one of its trials (`sweep note`). */
+export type NoteRecord = { readonly trialId: number | null; readonly text: string; readonly createdAt: string };
+
+/** A sweep's tags and notes, each oldest first. */
+export type Annotations = { readonly tags: readonly TagRecord[]; readonly notes: readonly NoteRecord[] };
 
 /** A sweep with its trial counts and its best value of its metric (completed trials only). */
 export type SweepSummary = {
@@ -149,6 +163,8 @@ export type TrialSnapshot = {
   /** In a sweep of several objectives or with constraints, once ranked: its Pareto front (1: the first) and whether it meets every constraint. */
   front?: number;
   feasible?: boolean;
+  /** Its tags (`sweep tag`), oldest first (those added at once by name); absent where it has none. */
+  tags?: readonly string[];
 };
 
 /** A trained model in the TensorFlow.js layers format: `model.json`'s text and `weights.bin`'s bytes. */

@@ -5,6 +5,7 @@ import { Failures } from './failures.js';
 import { Header } from './header.js';
 import { isCodeConfig } from '../spec/code.js';
 import { Leaderboard, sortKeys, sortName, type SortKey } from './leaderboard.js';
+import { Notes, NOTES_SHOWN } from './notes.js';
 import { Progress } from './progress.js';
 import { Pruned } from './pruned.js';
 import { RunningTrials } from './running-trials.js';
@@ -22,7 +23,7 @@ type Props = {
   readonly onInterrupt: () => void;
 };
 
-/** The live screen: header, progress, running trials, leaderboard, pruned and failed trials, keys. */
+/** The live screen: header, the latest notes, progress, running trials, leaderboard, pruned and failed trials, keys. */
 export function App({ store, onQuit, onInterrupt }: Props) {
   const s = useViewState(store);
   const { columns, rows } = useTerminalSize();
@@ -50,7 +51,7 @@ export function App({ store, onQuit, onInterrupt }: Props) {
   });
 
   // Lines everything but the leaderboard's rows takes; the leaderboard gets the rest.
-  const fixed = 1 + 2 + (running.length ? running.length + 1 : 0) + 3 + 1 + (failed.length ? 1 : 0) + (pruned.length ? 1 : 0) + 1 + (done ? 4 : 0);
+  const fixed = 1 + Math.min(s.notes.length, NOTES_SHOWN) + 2 + (running.length ? running.length + 1 : 0) + 3 + 1 + (failed.length ? 1 : 0) + (pruned.length ? 1 : 0) + 1 + (done ? 4 : 0);
   const height = Math.max(3, rows - fixed);
   const footer = s.finished
     ? null
@@ -60,6 +61,7 @@ export function App({ store, onQuit, onInterrupt }: Props) {
   return (
     <Box flexDirection="column">
       <Header header={s.header} width={width} />
+      <Notes notes={s.notes} width={width} />
       <Progress stats={st} width={width} />
       <RunningTrials trials={running} keys={keys} metric={s.metric} width={width} />
       <Leaderboard ranked={ranked} keys={keys} metric={s.metric} sort={sort} offset={offset} width={width} height={height} />

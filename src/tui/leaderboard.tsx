@@ -78,6 +78,8 @@ export function Leaderboard({ ranked, keys, metric, sort, offset, width, height 
       { title: 'epochs', align: 'right', cell: (t) => String(t.epochs.length) } satisfies Column,
     ]),
     { title: 'time', sortKey: 'time', align: 'right', cell: (t) => duration(t.seconds) },
+    // Before the sparkline, which goes first where the terminal is narrow: a tag is what someone chose to see.
+    ...(ranked.some((t) => t.tags) ? [{ title: 'tags', align: 'left', cell: (t) => t.tags?.join(',') ?? '' } satisfies Column] : []),
     code
       ? { title: `${metric.name} by step`, align: 'left', cell: (t) => sparkline(t.epochs.map((e) => epochValue(metric.name, e)).filter(Number.isFinite)) }
       : { title: 'val_acc by epoch', align: 'left', cell: (t) => sparkline(t.epochs.map((e) => e.valAccuracy)) },

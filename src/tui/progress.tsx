@@ -6,8 +6,8 @@ type Props = { readonly stats: ViewStats; readonly width: number };
 
 /** Trials done of total, a bar, elapsed time, ETA and throughput. */
 export function Progress({ stats: s, width }: Props) {
-  const done = s.completed + s.failed + s.pruned;
-  const pruned = s.pruned ? `, ${s.pruned} pruned` : '';
+  const done = s.completed + s.failed + s.pruned + s.infeasible;
+  const pruned = `${s.pruned ? `, ${s.pruned} pruned` : ''}${s.infeasible ? `, ${s.infeasible} infeasible` : ''}`;
   const counts = `${done}/${s.total} trials  (${s.completed} completed${pruned}, ${s.failed} failed, ${s.running} running, ${s.pending} pending)`;
   // A program's trials have no samples sweep can count: their rate is not shown.
   const rate = !s.countsSamples ? '' : `  ·  ${s.samplesPerSecond === null ? '-' : Math.round(s.samplesPerSecond).toLocaleString('en-US')} samples/s`;

@@ -19,7 +19,7 @@ type Props = {
 export function Summary({ sweep, result, best, keys, metric, width }: Props) {
   const lines: string[] = [];
   if (result) {
-    const pruned = result.pruned ? `, ${result.pruned} pruned` : '';
+    const pruned = `${result.pruned ? `, ${result.pruned} pruned` : ''}${result.infeasible ? `, ${result.infeasible} infeasible` : ''}`;
     lines.push(`sweep ${sweep} ${result.interrupted ? 'stopped' : 'finished'} after ${duration(result.seconds)}: ${result.completed} completed${pruned}, ${result.failed} failed, ${result.interrupted} interrupted, ${result.skipped} done before; ${result.epochsTrained} epochs trained`);
   }
   if (best) {

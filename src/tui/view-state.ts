@@ -2,7 +2,7 @@ import { plannedSteps, varyingKeys } from '../spec/labels.js';
 import { prunedLine } from '../early-stop/describe.js';
 import { DEFAULT_OBJECTIVE, epochValue, score as scoreOf, outcomeValue, type Objective } from '../metrics/registry.js';
 import type { SweepEvent, SweepResult } from '../sweep/events.js';
-import type { TrialSnapshot } from '../trial/types.js';
+import type { NoteRecord, TrialSnapshot } from '../trial/types.js';
 
 /**
  * The one state object the terminal view renders: built from the controller's events
@@ -31,12 +31,14 @@ export type ViewState = {
   readonly prunedWhy: Readonly<Record<number, string>>;
   readonly stopping: boolean;
   readonly finished: SweepResult | null;
+  /** What people wrote about the sweep and its trials (`sweep note`), oldest first. */
+  readonly notes: readonly NoteRecord[];
 };
 
 export type ViewAction = SweepEvent | { type: 'tick'; now: number } | { type: 'stopping' };
 
 export function initialState(header: ViewHeader, now: number): ViewState {
-  return { header, metric: DEFAULT_OBJECTIVE, trainSamples: 0, startedAt: now, now, trials: [], planned: 0, prunedWhy: {}, stopping: false, finished: null };
+  return { header, metric: DEFAULT_OBJECTIVE, trainSamples: 0, startedAt: now, now, trials: [], planned: 0, prunedWhy: {}, stopping: false, finished: null, notes: [] };
 }
 
 /** The state after one controller event (or a clock tick). */
@@ -49,7 +51,7 @@ export function reduce(s: ViewState, a: ViewAction): ViewState {
       return { ...s, stopping: true };
     case 'start':
       return {
-        ...s, metric: a.metric, trainSamples: a.trainSamples, trials: a.trials, planned: a.total,
+        ...s, metric: a.metric, trainSamples: a.trainSamples, trials: a.trials, planned: a.total, notes: a.notes ?? [],
         header: { ...s.header, sweep: a.sweep, workers: a.workers },
       };
     case 'trial-start':
@@ -72,6 +74,13 @@ export function reduce(s: ViewState, a: ViewAction): ViewState {
         trials: update(a.trialId, (t) => ({ ...t, backend: a.backend, epochs: [...t.epochs.filter((e) => e.epoch !== a.metrics.epoch), a.metrics] })),
       };
     case 'trial-end':
+      // A proposal recorded infeasible never started: it joins the list as it ends.
+      if (!s.trials.some((t) => t.id === a.trialId)) {
+        s = { ...s, trials: [...s.trials, {
+          id: a.trialId, configId: '', config: a.config, status: 'pending', backend: null, epochs: [],
+          valAccuracy: null, valLoss: null, testAccuracy: null, seconds: null, startedAt: null, error: null, metricValue: null,
+        }] };
+      }
       return {
         ...s,
         prunedWhy: a.status === 'pruned' ? { ...s.prunedWhy, [a.trialId]: prunedLine(a.pruned, s.metric.name) } : s.prunedWhy,
@@ -103,6 +112,8 @@ export function reduce(s: ViewState, a: ViewAction): ViewState {
 
 export type ViewStats = {
   total: number; completed: number; failed: number; pruned: number; running: number; pending: number;
+  /** Never trained: their parameters break a constraint. */
+  infeasible: number;
   elapsed: number; eta: number | null; samplesPerSecond: number | null;
   /** Whether sweep counts the samples its trials train on (not a program's). */
   countsSamples: boolean;
@@ -126,6 +137,7 @@ export function stats(s: ViewState): ViewStats {
     completed: count('completed'),
     failed: count('failed'),
     pruned: count('pruned'),
+    infeasible: count('infeasible'),
     running: running.length,
     pending: count('pending') + count('interrupted'),
     elapsed: (s.now - s.startedAt) / 1000,

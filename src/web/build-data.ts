@@ -29,9 +29,11 @@ export type BuildOptions = {
 
 /** Everything the page shows for sweep `name`; a UserError-free read (the caller checked the sweep exists). */
 export async function buildDashboard(store: Store, record: SweepRecord, o: BuildOptions): Promise<DashboardData> {
-  const [summaries, snapshot, records, decisions] = await Promise.all([
-    store.sweeps(), store.snapshot(record.id), store.trials(record.id), store.decisions(record.id),
+  const [summaries, snapshot, records, decisions, annotations] = await Promise.all([
+    store.sweeps(), store.snapshot(record.id), store.trials(record.id), store.decisions(record.id), store.annotations(record.id),
   ]);
+  const notesOf = new Map<number, string[]>();
+  for (const n of annotations.notes) if (n.trialId !== null) notesOf.set(n.trialId, [...(notesOf.get(n.trialId) ?? []), n.text]);
   const spec = recordedSpec(record);
   const byId = new Map(records.map((r) => [r.id, r]));
   const keys = varyingKeys(snapshot.map((t) => t.config));
@@ -56,6 +58,8 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
     latencyMs: byId.get(t.id)?.latencyMs ?? null, seconds: t.seconds, error: t.error, epochs: t.epochs, pruned: pruneOf.get(t.id) ?? null,
     metricValue: t.metricValue,
     ...(pareto ? paretoFields(byId.get(t.id)) : {}),
+    ...(t.tags ? { tags: t.tags } : {}),
+    ...(notesOf.has(t.id) ? { notes: notesOf.get(t.id)! } : {}),
   }));
 
   const completed = trials.filter((t) => t.status === 'completed');
@@ -83,6 +87,7 @@ export async function buildDashboard(store: Store, record: SweepRecord, o: Build
       ? `Trial ${top.id} ran your ${top.config.model}: sweep keeps no model of it, so there is no confusion matrix or test images here (what it saved is in its trial folder).`
       : null,
     ...(pareto ? { pareto: paretoView(pareto, records) } : {}),
+    notes: annotations.notes.filter((n) => n.trialId === null).map(({ text, createdAt }) => ({ text, createdAt })),
   };
   return {
     generatedAt: new Date().toISOString(), source: store.location, live: o.live,

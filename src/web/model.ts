@@ -71,6 +71,10 @@ export type TrialView = {
   readonly violation?: number | null;
   /** With `front`: the constraints it breaks, as written, each by how much (null: the value was missing). */
   readonly broken?: readonly { readonly text: string; readonly by: number | null }[];
+  /** Its tags (`sweep tag`), oldest first; absent where it has none. */
+  readonly tags?: readonly string[];
+  /** What people wrote about it (`sweep note`), oldest first; absent where nothing. */
+  readonly notes?: readonly string[];
 };
 
 /**
@@ -131,4 +135,6 @@ export type SweepView = {
   readonly metrics: readonly string[];
   /** Present only for a sweep of several objectives or with constraints (src/sweep/fronts.ts `hasFronts`): a sweep of one objective has none, and its page is as it always was. */
   readonly pareto?: ParetoView;
+  /** What people wrote about the sweep itself (`sweep note`), oldest first, each with when (ISO-8601 UTC). */
+  readonly notes?: readonly { readonly text: string; readonly createdAt: string }[];
 };

@@ -3,7 +3,7 @@
  * as trials complete, `sweep show` and `sweep best` on them, the `pareto` view, constraints,
  * and NSGA-II's generations as its trials record them.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../temp-dir.js';
@@ -66,9 +66,73 @@ describe('a sweep of accuracy against cost, with a constraint', () => {
   });
 });
 
+describe('a constraint on parameters alone', () => {
+  // The program notes each x it trains on, in a file beside the spec: what ran, whatever the store says.
+  const NOTING = (dir: string) => `import os
+x = float(os.environ["SWEEP_PARAM_X"]); y = float(os.environ["SWEEP_PARAM_Y"])
+open(${JSON.stringify(join(dir, 'ran.txt'))}, "a").write(f"{x}\\n")
+print(f"epoch=1 acc={1 - (x - 0.7) ** 2 - 0.1 * y:.4f} cost={x * 10 + y:.3f} size={x * 1000:.0f}")
+`;
+  const ran = (dir: string) => { try { return readFileSync(join(dir, 'ran.txt'), 'utf8').trim().split('\n').map(Number).sort(); } catch { return []; } };
+
+  it('is checked before training: a trial that breaks it is recorded infeasible, never trained, and trains once the bound allows it', async () => {
+    const dir = tempDir('sweep-bounds-');
+    writeFileSync(join(dir, 'prog.py'), NOTING(dir));
+    const write = (bound: string) => writeFileSync(join(dir, 'spec.yaml'),
+      `name: mo\nprogram: prog.py\n${OBJECTIVES}constraints: ["${bound}", "size <= 600"]\ngrid:\n  x: [0.1, 0.5, 0.9]\n  y: [0]\n`);
+    const [spec, db] = [join(dir, 'spec.yaml'), join(dir, 'runs', 'sweeps.db')];
+    write('x <= 0.6');
+    const r = await sweep('run', spec, '--db', db);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/2 completed, 1 infeasible \(not trained\), 0 failed, 0 interrupted, 0 already done/);
+    expect(ran(dir)).toEqual([0.1, 0.5]);
+    expect(rows(db, `SELECT t.number, t.status, t.error, t.attempts, t.started_at IS NULL AS never_started, t.finished_at IS NOT NULL AS finished,
+      (SELECT COUNT(*) FROM epochs e WHERE e.trial_id = t.id) AS epochs, (SELECT COUNT(*) FROM trial_logs l WHERE l.trial_id = t.id) AS logs
+      FROM trials t ORDER BY t.number`)).toEqual([
+      { number: 0, status: 'completed', error: null, attempts: 1, never_started: 0, finished: 1, epochs: 1, logs: 2 },
+      { number: 1, status: 'completed', error: null, attempts: 1, never_started: 0, finished: 1, epochs: 1, logs: 2 },
+      { number: 2, status: 'infeasible', error: 'not trained: its parameters break x <= 0.6 (by 0.3)', attempts: 0, never_started: 1, finished: 1, epochs: 0, logs: 0 },
+    ]);
+    const show = (await sweep('show', 'mo', '--db', db)).out;
+    expect(show).toMatch(/\ntrial \d+ infeasible, not trained: its parameters break x <= 0\.6 \(by 0\.3\)\n/);
+    // The metric's bound is judged on what trained: x = 0.5 reports size 500, within it.
+    expect(rows(db, 'SELECT COUNT(*) AS n FROM pareto WHERE feasible = 1')).toEqual([{ n: 2 }]);
+
+    // Running again trains nothing: the infeasible trial is done, as a completed one is.
+    expect((await sweep('run', spec, '--db', db)).out).toMatch(/0 completed, 1 infeasible \(not trained\), 0 failed, 0 interrupted, 2 already done/);
+    expect(ran(dir)).toEqual([0.1, 0.5]);
+    // With the bound widened, the trial that broke it is pending again, and trains.
+    write('x <= 1');
+    const again = await sweep('run', spec, '--db', db);
+    expect(again.out).toMatch(/1 completed, 0 failed/);
+    expect(ran(dir)).toEqual([0.1, 0.5, 0.9]);
+    expect(rows(db, 'SELECT status, error FROM trials WHERE number = 2')).toEqual([{ status: 'completed', error: null }]);
+  });
+
+  it('TPE records the proposals that break it without training them, learns from them, and ends with its trials', async () => {
+    const dir = tempDir('sweep-bounds-tpe-');
+    writeFileSync(join(dir, 'prog.py'), NOTING(dir));
+    writeFileSync(join(dir, 'spec.yaml'), `name: tpe\nprogram: prog.py\nmetric: {name: acc, goal: maximize}\nconstraints: ["x <= 0.3"]
+search: {method: tpe, trials: 16}\ngrid:\n  x: {min: 0.0, max: 1.0}\n  y: [0]\n`);
+    const db = join(dir, 'runs', 'sweeps.db');
+    const r = await sweep('run', join(dir, 'spec.yaml'), '--db', db, '--workers', '2');
+    expect(r.code).toBe(0);
+    const trials = rows<{ status: string; x: number }>(db, `SELECT t.status, p.number AS x FROM trials t JOIN trial_params p ON p.trial_id = t.id AND p.name = 'x' ORDER BY t.number`);
+    expect(trials).toHaveLength(16);
+    // Every x above the bound is infeasible, every one within it completed, and only those ran.
+    expect(trials.every((t) => (t.x > 0.3 ? t.status === 'infeasible' : t.status === 'completed'))).toBe(true);
+    const feasible = trials.filter((t) => t.status === 'completed').map((t) => t.x).sort();
+    expect(ran(dir)).toEqual(feasible);
+    expect(r.out).toMatch(new RegExp(`${feasible.length} completed, ${16 - feasible.length} infeasible \\(not trained\\), 0 failed`));
+    // Random draws (its first 10) fall past the bound 70% of the time; TPE's after them mostly within it.
+    expect(trials.slice(10).filter((t) => t.status === 'completed').length).toBeGreaterThanOrEqual(4);
+  });
+});
+
 describe('method: nsga2', () => {
   it('breeds generation after generation of the population it records, each from the parents its first trial recorded', async () => {
-    const { spec, db } = specOf(`${OBJECTIVES}search: {method: nsga2, trials: 12, population: 4}\n`, '  x: {min: 0.0, max: 1.0}\n  y: {min: 0.0, max: 1.0}\n');
+    // Parallelism 1: each proposal sees every trial before it (as one worker free-running would), so a generation fills with its 4th trial.
+    const { spec, db } = specOf(`${OBJECTIVES}search: {method: nsga2, trials: 12, population: 4, parallelism: 1}\n`, '  x: {min: 0.0, max: 1.0}\n  y: {min: 0.0, max: 1.0}\n');
     const r = await sweep('run', spec, '--db', db, '--workers', '1');
     expect(r.err).toBe('');
     expect(r.out).toMatch(/12 completed, 0 failed/);

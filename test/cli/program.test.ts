@@ -87,8 +87,13 @@ command:
     // The command W&B's agent would run, as the program saw it.
     const logs = await sweep('logs', '1', '--db', db, '--stdout');
     expect(logs.out.trim().split('\n')).toHaveLength(5);
-    const [trial] = rows<{ env_json: string }>(db, 'SELECT env_json FROM trials');
-    expect(trial).toBeDefined();
+    // Where it came from: the program's hash, the sweep's and the trial's alike; no kernels of sweep's ran it.
+    const [trial] = rows<{ env_json: string; program_sha256: string }>(db, 'SELECT t.env_json, s.program_sha256 FROM trials t JOIN sweeps s ON s.id = t.sweep_id');
+    const env = JSON.parse(trial.env_json);
+    expect(env.program).toMatch(/^[0-9a-f]{64}$/);
+    expect(env.program).toBe(trial.program_sha256);
+    expect(env).not.toHaveProperty('kernels');
+    expect((await sweep('show', 'custom-command', '--db', db)).out).toContain(`program SHA-256 ${trial.program_sha256}`);
     expect(rows(db, 'SELECT name, value FROM trial_params ORDER BY name')).toEqual([{ name: 'batch_size', value: '8' }, { name: 'lr', value: '0.0001' }]);
   });
 });

@@ -42,10 +42,12 @@ grid:
 });
 
 describe('reproduce', () => {
-  it('records what a trial needs to be re-run: versions, commit, dataset checksums', async () => {
+  it('records what a trial needs to be re-run: versions, commit, CPU, kernels, dataset checksums', async () => {
     const [row] = sql<{ env_json: string; weights_sha256: string }>(`SELECT env_json, weights_sha256 FROM trials WHERE status = 'completed' LIMIT 1`);
     const env = JSON.parse(row.env_json);
-    expect(env).toMatchObject({ node: process.version, tfjs: '4.22.0', sweep: expect.any(String) });
+    expect(env).toMatchObject({ node: process.version, tfjs: '4.22.0', sweep: expect.any(String), cpu: expect.any(String), kernels: expect.stringMatching(/^(native-avx512|native-avx2|wasm)$/) });
+    // The spec lies in no git repository.
+    expect(env.specGit).toBeNull();
     expect(env.dataset['train-images-idx3-ubyte.gz']).toBe('c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888');
     expect(row.weights_sha256).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -53,7 +55,7 @@ describe('reproduce', () => {
   it('`sweep repro SWEEP` trains the best trial again, links it, and proves it reproduced exactly', async () => {
     const r = await sweep('repro', 'r', '--db', db);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/environment: same Node, TensorFlow\.js, sweep and dataset checksums/);
+    expect(r.out).toMatch(/environment: the same as trial \d+'s \(versions, CPU, kernels, the spec's commit, code and data checksums\)/);
     expect(r.out).toMatch(/reproduced exactly: trial \d+ matches trial \d+ in all 3 epochs' metrics, the test metrics, and the weights' SHA-256/);
     const [copy] = sql<{ id: number; repro_of: number; weights_sha256: string }>(`SELECT t.id, t.repro_of, t.weights_sha256 FROM trials t JOIN sweeps s ON s.id = t.sweep_id WHERE s.name = 'r~repro'`);
     const [original] = sql<{ id: number; weights_sha256: string }>(`SELECT trial_id AS id, (SELECT weights_sha256 FROM trials WHERE id = trial_id) AS weights_sha256 FROM leaderboard WHERE sweep = 'r' AND rank = 1`);
@@ -65,11 +67,16 @@ describe('reproduce', () => {
   it('reports a different environment before training, and fails when results differ', async () => {
     const [t] = sql<{ id: number; env_json: string; weights_sha256: string }>(`SELECT id, env_json, weights_sha256 FROM trials WHERE status = 'completed' ORDER BY id LIMIT 1`);
     const env = JSON.parse(t.env_json);
-    sql(`UPDATE trials SET env_json = ?, weights_sha256 = ? WHERE id = ? RETURNING id`, JSON.stringify({ ...env, tfjs: '0.0.1' }), '0'.repeat(64), t.id);
+    // Recorded on another machine, from a spec in a git repository (this one's is in none).
+    const elsewhere = { ...env, tfjs: '0.0.1', cpu: 'Another CPU', specGit: { commit: 'a'.repeat(40), dirty: true, diffSha256: 'b'.repeat(64), untracked: 0 } };
+    sql(`UPDATE trials SET env_json = ?, weights_sha256 = ? WHERE id = ? RETURNING id`, JSON.stringify(elsewhere), '0'.repeat(64), t.id);
     const r = await sweep('repro', String(t.id), '--db', db);
     const lines = r.out.split('\n');
-    const differs = lines.findIndex((l) => l.includes('environment differs: tfjs 0.0.1 → 4.22.0'));
+    // Every difference in the one line.
+    const differs = lines.findIndex((l) => l.startsWith('environment differs: tfjs 0.0.1 → 4.22.0; CPU Another CPU → ')
+      && l.endsWith(`; spec's repository ${'a'.repeat(12)} (dirty, diff ${'b'.repeat(12)}) → not in a git repository`));
     expect(differs).toBeGreaterThan(-1);
+    expect(lines.filter((l) => l.startsWith('environment'))).toHaveLength(1);
     expect(differs).toBeLessThan(lines.findIndex((l) => l.includes('epoch 1/3')));
     expect(r.out).toMatch(/weights differ/);
     // Same backend, so the only change is the (tampered) record: the metrics match and it is within tolerance.
@@ -103,7 +110,7 @@ describe('reproduce', () => {
 describe('export and predict', () => {
   it.each([
     ['r', { units: [32] }, ['Dense']],
-    ['bn', { batchNorm: true, blocks: 2, head: 'gap' }, ['BatchNormalization', 'GlobalAveragePooling2D', 'Activation']],
+    ['bn', { batchNorm: true, preciseBn: 200, blocks: 2, head: 'gap' }, ['BatchNormalization', 'GlobalAveragePooling2D', 'Activation']],
   ] as const)('exports %s: a model that plain @tensorflow/tfjs loads in a separate script, with the recorded test accuracy', async (name, config, layers) => {
     const out = join(dir, `export-${name}`);
     const r = await sweep('export', name, '--out', out, '--db', db);

@@ -63,7 +63,7 @@ describe('metric.impute: TPE counts failed trials', () => {
     const { spec, db } = specOf(`name: b
 program: train.py
 method: bayes
-run_cap: 6
+run_cap: 16
 metric: {name: loss, goal: minimize}
 parameters:
   x: {min: 0.0, max: 1.0}
@@ -73,21 +73,25 @@ parameters:
     const trials = rows<{ number: number; status: string; search_json: string }>(db, 'SELECT number, status, search_json FROM trials ORDER BY number');
     const failed = trials.filter((t) => t.status === 'failed').map((t) => t.number);
     expect(failed.length).toBeGreaterThan(0);
-    // The last proposal saw every earlier failed trial as complete (imputed), none left out.
-    const last = JSON.parse(trials[trials.length - 1].search_json) as { complete: number[] };
-    const earlier = failed.filter((n) => n < trials.length - 1);
-    expect(earlier.every((n) => last.complete.includes(n))).toBe(true);
+    // The last proposal (trial 15, deterministic with parallelism 4: it sees trials 0-11) saw every
+    // failed trial among them as complete (imputed), none left out.
+    const last = JSON.parse(trials[15].search_json) as { complete: number[] };
+    const seen = failed.filter((n) => n <= 11);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((n) => last.complete.includes(n))).toBe(true);
   });
 
   it('without impute (a native TPE spec), failed trials are left out, as Optuna leaves them', async () => {
     const { spec, db } = specOf(
-      'name: o\nprogram: train.py\nmetric: {name: loss, goal: minimize}\nsearch: {method: tpe, trials: 6}\ngrid:\n  x: {min: 0.0, max: 1.0}\n',
+      'name: o\nprogram: train.py\nmetric: {name: loss, goal: minimize}\nsearch: {method: tpe, trials: 16}\ngrid:\n  x: {min: 0.0, max: 1.0}\n',
       'import sys\nx = float(sys.argv[1].split("=")[1])\nprint(f"epoch=1 loss={x}")\nif x > 0.5: sys.exit(1)\n');
     await sweep('run', spec, '--db', db, '--workers', '1');
     const trials = rows<{ number: number; status: string; search_json: string }>(db, 'SELECT number, status, search_json FROM trials ORDER BY number');
-    const last = JSON.parse(trials[trials.length - 1].search_json) as { complete: number[] };
+    // Trial 15 sees trials 0-11 (deterministic, parallelism 4): the completed ones, and none of the failed.
+    const last = JSON.parse(trials[15].search_json) as { complete: number[] };
     const failed = trials.filter((t) => t.status === 'failed').map((t) => t.number);
-    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.filter((n) => n <= 11).length).toBeGreaterThan(0);
+    expect(last.complete.length).toBeGreaterThan(0);
     expect(failed.some((n) => last.complete.includes(n))).toBe(false);
   });
 });

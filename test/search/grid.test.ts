@@ -14,7 +14,7 @@ describe('expandGrid', () => {
     expect(trials.map((t) => t.config)).toEqual([{
       model: 'ann', epochs: 7, activation: 'relu', units: [128], dropout: 0.2,
       optimizer: 'adam', learningRate: 0.001, batchSize: 32, labelSmoothing: 0,
-      batchNorm: false, augment: 'none', schedule: 'constant', weightDecay: 0,
+      batchNorm: false, preciseBn: 0, augment: 'none', schedule: 'constant', weightDecay: 0,
     }]);
   });
 

@@ -25,6 +25,7 @@ function runAll(text: string, score: (p: Record<string, unknown>) => number[], m
   const records: TrialRecord[] = [];
   for (let number = 0; number < max; number++) {
     const t = strategy.propose!(records, number);
+    if (t === 'wait') throw new Error(`trial ${number}'s proposal waits, though every earlier trial completed`);
     if (!t) break;
     const params = (t.config as { params: Record<string, unknown> }).params;
     const [value, ...rest] = score(params);
@@ -60,7 +61,8 @@ describe('proposals that repeat fall back to an untried random draw', () => {
   });
 
   it('NSGA-II too, keeping the generation it breeds', () => {
-    const records = runAll(`name: t\nprogram: p.py\nmetrics: [{name: s, goal: maximize}, {name: c, goal: minimize}]\nsearch: {method: nsga2, trials: 6, population: 2}\n${SPACE}`,
+    // Free-running, so that each proposal sees every trial before it complete: a generation of 2 fills after 2 trials.
+    const records = runAll(`name: t\nprogram: p.py\nmetrics: [{name: s, goal: maximize}, {name: c, goal: minimize}]\nsearch: {method: nsga2, trials: 6, population: 2, deterministic: false}\n${SPACE}`,
       (p) => [Number(p.a), p.b === 'y' ? 2 : 1]);
     expect(records).toHaveLength(6);
     expect(new Set(records.map((r) => r.configId)).size).toBe(6);

@@ -185,12 +185,12 @@ grid:
   it('takes the Bayes hyperband example as written (given a name and a run_cap), a sweep of its program with W&B\'s hyperband', () => {
     const spec = parseSpec(`name: bh\nrun_cap: 30\n${BAYES_HYPERBAND}`, 'x.yaml');
     expect(Object.keys(spec.code!.grid)).toEqual(['dropout', 'hidden_layer_size', 'layer_1_size', 'layer_2_size', 'learn_rate', 'decay', 'momentum', 'epochs']);
-    expect(spec.search).toEqual({ method: 'tpe', trials: 30, earlyStopping: { type: 'wandb-hyperband', maxIter: 27, s: 2, eta: 3, strict: true } });
+    expect(spec.search).toEqual({ method: 'tpe', trials: 30, deterministic: true, parallelism: 4, earlyStopping: { type: 'wandb-hyperband', maxIter: 27, s: 2, eta: 3, strict: true } });
   });
 
   it('refuses the Bayes hyperband example without its program: hidden_layer_size is not sweep\'s', () => {
     expect(message(`name: bh\nrun_cap: 30\n${builtIn(BAYES_HYPERBAND)}`)).toBe(
-      'x.yaml:10:3 parameters.hidden_layer_size: unknown hyperparameter "hidden_layer_size": sweep has model, epochs, activation, units, dropout, filters, kernel_size, pooling, optimizer, learning_rate, batch_size, label_smoothing, batch_norm, augment, schedule, weight_decay, blocks, head (or their camelCase keys)',
+      'x.yaml:10:3 parameters.hidden_layer_size: unknown hyperparameter "hidden_layer_size": sweep has model, epochs, activation, units, dropout, filters, kernel_size, pooling, optimizer, learning_rate, batch_size, label_smoothing, batch_norm, precise_bn, augment, schedule, weight_decay, blocks, head (or their camelCase keys)',
     );
   });
 

@@ -17,7 +17,7 @@ import { HYPERPARAMETER_COLUMNS } from '../../src/store/rows.js';
 import { BUILT_IN_METRICS } from '../../src/metrics/registry.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Claim, Clock, Store } from '../../src/store/store.js';
-import type { EpochMetrics, Trial, TrialOutcome } from '../../src/trial/types.js';
+import type { EpochMetrics, Trial, TrialOutcome, TrialRecord } from '../../src/trial/types.js';
 import { createTestDb, dbUrl, PG_SERVER, withPg } from './pg-test-db.js';
 
 /**
@@ -271,7 +271,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       const sweep = await store.sweep('s');
       expect(sweep).toEqual({
         id: sweepId, name: 's', metric: 'val_accuracy', goal: 'maximize', seed: 3, specPath: 's.yaml', specYaml: 'name: s', programSha256: null,
-        createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), updatedAt: sweep!.createdAt,
+        environment: null, createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), updatedAt: sweep!.createdAt,
       });
       expect(await store.sweepById(sweepId)).toEqual(sweep);
       expect(await store.sweep('nope')).toBeUndefined();
@@ -754,7 +754,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       });
       const results = await Promise.all(Array.from({ length: 10 }, (_, i) => propose(i % 2 ? a : b)));
       expect(results.every((r) => r !== undefined)).toBe(true);
-      expect(results.map((r) => r!.number).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(results.map((r) => (r as TrialRecord).number).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       expect(seenBy.map((s) => s.length).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     });
 
@@ -987,7 +987,7 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
       expect(rowsOf(await store.query(`SELECT trial_id, rank FROM leaderboard WHERE sweep = 'loss' ORDER BY rank`))).toEqual([{ trial_id: 3, rank: 1 }, { trial_id: 4, rank: 2 }]);
       const params = rowsOf(await store.query('SELECT name, value, number FROM trial_params WHERE trial_id = 2 ORDER BY name'));
       expect(params.map((p) => p.name)).toEqual(['activation', 'augment', 'batch_norm', 'batch_size', 'dropout', 'epochs', 'label_smoothing',
-        'learning_rate', 'model', 'optimizer', 'schedule', 'units', 'weight_decay']);
+        'learning_rate', 'model', 'optimizer', 'precise_bn', 'schedule', 'units', 'weight_decay']);
       expect(params).toContainEqual({ name: 'dropout', value: '0.2', number: 0.2 });
       expect(await metricsOf(store, 3)).toContainEqual({ name: 'val_loss', step: 2, value: 0.25 });
       // Users' queries over today's columns answer as before.
@@ -1069,7 +1069,104 @@ describe.each(BACKENDS)('Store contract on %s', (backend, fresh) => {
     });
   });
 
+  describe('tags, notes and where a sweep ran', () => {
+    it('upsertSweep records the environment of the run; a run that records none keeps the last one', async () => {
+      const { store } = await seeded(await fresh(), 1);
+      const environment = { node: 'v20', cpu: 'x', specGit: { commit: 'c', dirty: false, diffSha256: null, untracked: 0 } };
+      const sweep = { name: 's', metric: 'val_accuracy', goal: 'maximize', seed: 3, specPath: null, specYaml: '' } as const;
+      await store.upsertSweep({ ...sweep, environment });
+      expect((await store.sweep('s'))!.environment).toEqual(environment);
+      await store.upsertSweep(sweep);
+      expect((await store.sweep('s'))!.environment).toEqual(environment);
+    });
+
+    it('addTags adds each name a trial lacks, once, and says which were new; removeTags which it had', async () => {
+      const { store, sweepId } = await seeded(await fresh(), 2);
+      const [a, b] = (await store.trials(sweepId)).map((t) => t.id);
+      expect(await store.addTags(a, ['baseline', 'wide', 'baseline'])).toEqual(['baseline', 'wide']);
+      expect(await store.addTags(a, ['wide', 'keep'])).toEqual(['keep']);
+      // Trials share tags.
+      expect(await store.addTags(b, ['baseline'])).toEqual(['baseline']);
+      expect(await store.removeTags(a, ['wide', 'never'])).toEqual(['wide']);
+      expect(await store.removeTags(a, ['wide'])).toEqual([]);
+      const { tags } = await store.annotations(sweepId);
+      expect(tags.map((t) => [t.trialId, t.name]).sort()).toEqual([[a, 'baseline'], [a, 'keep'], [b, 'baseline']].sort());
+      expect(tags.every((t) => /^\d{4}-\d\d-\d\dT.*Z$/.test(t.createdAt))).toBe(true);
+      // Every view has them: snapshot's trials, and the trial_tags view by sweep name.
+      const snapshot = await store.snapshot(sweepId);
+      expect(snapshot.find((t) => t.id === a)!.tags).toEqual(['baseline', 'keep']);
+      expect(snapshot.find((t) => t.id === b)!.tags).toEqual(['baseline']);
+      expect(rowsOf(await store.query("SELECT trial_id FROM trial_tags WHERE sweep = 's' AND tag = 'baseline' ORDER BY trial_id")))
+        .toEqual([{ trial_id: a }, { trial_id: b }]);
+      expect(await store.addTags(b, [])).toEqual([]);
+      expect(await store.removeTags(b, [])).toEqual([]);
+    });
+
+    it("notes on a sweep and on its trials keep their order; clearNotes removes one target's only", async () => {
+      const db = await fresh();
+      const { store, sweepId } = await seeded(db, 2);
+      const [a, b] = (await store.trials(sweepId)).map((t) => t.id);
+      await store.addNote(sweepId, null, 'tried wider layers');
+      await store.addNote(sweepId, a, 'the baseline');
+      await store.addNote(sweepId, null, "wider didn't help");
+      await store.addNote(sweepId, b, 'diverged');
+      expect((await store.annotations(sweepId)).notes.map((n) => [n.trialId, n.text])).toEqual([
+        [null, 'tried wider layers'], [a, 'the baseline'], [null, "wider didn't help"], [b, 'diverged'],
+      ]);
+      expect(rowsOf(await store.query("SELECT trial_id, text FROM sweep_notes WHERE sweep = 's' AND trial_id IS NULL ORDER BY created_at, text")))
+        .toEqual([{ trial_id: null, text: 'tried wider layers' }, { trial_id: null, text: "wider didn't help" }]);
+      expect(await store.clearNotes(sweepId, null)).toBe(2);
+      expect(await store.clearNotes(sweepId, a)).toBe(1);
+      expect((await store.annotations(sweepId)).notes.map((n) => n.text)).toEqual(['diverged']);
+      // Another sweep's notes are its own.
+      const other = await store.upsertSweep({ name: 'o', metric: 'val_accuracy', goal: 'maximize', seed: 1, specPath: null, specYaml: '' });
+      await store.addNote(other, null, 'elsewhere');
+      expect((await store.annotations(sweepId)).notes.map((n) => n.text)).toEqual(['diverged']);
+      expect(await store.clearNotes(sweepId, null)).toBe(0);
+    });
+
+    it('importAnnotations keeps copied tags and notes with their times, and adds nothing twice', async () => {
+      const { store, sweepId } = await seeded(await fresh(), 2);
+      const [a] = (await store.trials(sweepId)).map((t) => t.id);
+      await store.addTags(a, ['mine']);
+      const copied = {
+        tags: [{ trialId: a, name: 'baseline', createdAt: '2024-05-01T12:00:00.000Z' }, { trialId: a, name: 'mine', createdAt: '2024-05-01T12:00:00.000Z' }],
+        notes: [{ trialId: null, text: 'from afar', createdAt: '2024-05-01T12:00:01.000Z' }, { trialId: a, text: 'x', createdAt: '2024-05-01T12:00:02.000Z' }],
+      };
+      await store.importAnnotations(sweepId, copied);
+      await store.importAnnotations(sweepId, copied);
+      const { tags, notes } = await store.annotations(sweepId);
+      expect(tags.map((t) => [t.name, t.createdAt === '2024-05-01T12:00:00.000Z'])).toEqual([['baseline', true], ['mine', false]]);
+      expect(notes).toEqual(copied.notes);
+    });
+
+    it('a read-only store cannot tag or note', async () => {
+      const db = await fresh();
+      const { store, sweepId } = await seeded(db, 1);
+      const [a] = (await store.trials(sweepId)).map((t) => t.id);
+      const reader = await db.open({ readonly: true });
+      await expect(reader.addTags(a, ['x'])).rejects.toThrow();
+      await expect(reader.addNote(sweepId, null, 'x')).rejects.toThrow();
+      expect(await store.annotations(sweepId)).toEqual({ tags: [], notes: [] });
+    });
+  });
+
   describe('change token', () => {
+    it('changes when another connection tags a trial, removes the tag, or notes the sweep', async () => {
+      const db = await fresh();
+      const { store, sweepId } = await seeded(db, 1);
+      const [a] = (await store.trials(sweepId)).map((t) => t.id);
+      const reader = await db.open({ readonly: true });
+      const tokens = [await reader.changeToken()];
+      await store.addTags(a, ['baseline']);
+      tokens.push(await reader.changeToken());
+      await store.removeTags(a, ['baseline']);
+      tokens.push(await reader.changeToken());
+      await store.addNote(sweepId, null, 'n');
+      tokens.push(await reader.changeToken());
+      expect(new Set(tokens).size).toBe(4);
+    });
+
     it('changes when another connection records an epoch, a claim or a completion, and stays put otherwise', async () => {
       const db = await fresh();
       const { store, sweepId } = await seeded(db, 2);

@@ -52,8 +52,9 @@ describe('SqliteStore', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const names = db.prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') ORDER BY name`).pluck().all();
-    expect(names).toEqual(['best_per_sweep', 'checkpoints', 'decisions', 'epochs', 'leaderboard', 'learning_curves', 'models', 'param_values',
-      'pareto', 'reported_metrics', 'sweep_objectives', 'sweeps', 'trial_fronts', 'trial_logs', 'trial_metrics', 'trial_objectives', 'trial_params', 'trials']);
+    expect(names).toEqual(['best_per_sweep', 'checkpoints', 'decisions', 'epochs', 'leaderboard', 'learning_curves', 'models', 'notes', 'param_values',
+      'pareto', 'reported_metrics', 'sweep_notes', 'sweep_objectives', 'sweeps', 'tags', 'trial_fronts', 'trial_logs', 'trial_metrics', 'trial_objectives',
+      'trial_params', 'trial_tags', 'trials']);
   });
 
   it('adds each configuration once, however often the spec is re-run', async () => {
@@ -296,6 +297,27 @@ describe('migrating to schema v7 (the rest of the model space)', () => {
       { model: 'ann', batch_norm: 0, augment: 'none', schedule: 'constant', weight_decay: 0, blocks: null, head: null },
       { model: 'cnn', batch_norm: 0, augment: 'none', schedule: 'constant', weight_decay: 0, blocks: 1, head: 'flatten' },
     ]);
+    after.close();
+  });
+});
+
+describe('migrating to schema v13 (precise BN), from v11', () => {
+  it('gives earlier built-in trials precise_bn 0, what they evaluated on, in their column and their parameter rows; a program trial none', async () => {
+    const { MIGRATIONS } = await import('../../src/store/schema.js');
+    const path = join(tmp(), 'v11.db');
+    const db = new Database(path);
+    for (const m of MIGRATIONS.slice(0, 11)) db.exec(m);
+    db.pragma('user_version = 11');
+    db.exec(`INSERT INTO sweeps (id, name, metric, seed, spec_path, spec_yaml, created_at, updated_at) VALUES (1, 'old', 'val_accuracy', 1, NULL, 'name: old', 't', 't');
+      INSERT INTO trials (id, sweep_id, config_id, config_json, data_json, status, seed, model, epochs, batch_norm, number) VALUES
+        (1, 1, 'a', '{}', '{}', 'completed', 1, 'cnn', 2, 1, 0),
+        (2, 1, 'p', '{}', '{}', 'completed', 1, 'program', NULL, NULL, 1);
+      INSERT INTO param_values (trial_id, name, value, number) VALUES (1, 'batch_norm', '1', 1), (2, 'lr', '0.1', 0.1);`);
+    db.close();
+    await (await SqliteStore.open(path)).close();
+    const after = sql(path);
+    expect(after.prepare('SELECT id, precise_bn FROM trials ORDER BY id').all()).toEqual([{ id: 1, precise_bn: 0 }, { id: 2, precise_bn: null }]);
+    expect(after.prepare(`SELECT trial_id, value, number FROM trial_params WHERE name = 'precise_bn'`).all()).toEqual([{ trial_id: 1, value: '0', number: 0 }]);
     after.close();
   });
 });

@@ -7,6 +7,7 @@ import type { SearchStrategy } from '../../src/search/strategy.js';
 import type { Claim, Store } from '../../src/store/store.js';
 import type { TrialRecord } from '../../src/trial/types.js';
 import { nextTrial } from '../../src/sweep/next-trial.js';
+import { Wakeup } from '../../src/sweep/wakeup.js';
 
 /** A store of proposals, each pending until claimed; `steal` proposals are claimed by another process first. */
 function storeOf(planned: number, steal: number) {
@@ -42,7 +43,7 @@ const PROPOSING = { keys: [], planned: 10, initial: () => [], propose: () => und
 describe('nextTrial', () => {
   it('proposes again when another process claimed its proposal first, instead of ending the worker', async () => {
     const { store, trials } = storeOf(10, 2);
-    const next = nextTrial({ store, sweepId: 1, owner: 'me', strategy: PROPOSING, seed: 1, data: { validationSplit: 0.1 }, eligible: [] });
+    const next = nextTrial({ store, sweepId: 1, owner: 'me', strategy: PROPOSING, seed: 1, data: { validationSplit: 0.1 }, eligible: [], wakeup: new Wakeup() });
     const claim = await next();
     expect(claim?.trial.configId).toBe('c2');
     expect(trials.map((t) => t.claimedBy)).toEqual(['other', 'other', 'me']);
@@ -50,7 +51,7 @@ describe('nextTrial', () => {
 
   it('ends once the sweep has all its trials and none is left to claim', async () => {
     const { store } = storeOf(2, 2);
-    const next = nextTrial({ store, sweepId: 1, owner: 'me', strategy: PROPOSING, seed: 1, data: { validationSplit: 0.1 }, eligible: [] });
+    const next = nextTrial({ store, sweepId: 1, owner: 'me', strategy: PROPOSING, seed: 1, data: { validationSplit: 0.1 }, eligible: [], wakeup: new Wakeup() });
     expect(await next()).toBeUndefined();
   });
 });

@@ -55,8 +55,9 @@ describe('checkpoints', () => {
     await expectResumesExactly(config(optimizer));
   });
 
-  // Batch normalization's moving statistics are weights; augmentation and the learning rate are
-  // functions of the seed and the step, and weight decay of the rate: nothing else to save.
+  // Batch normalization's moving statistics are weights, and precise BN's batches the epoch's first
+  // in the saved order; augmentation and the learning rate are functions of the seed and the step,
+  // and weight decay of the rate: nothing else to save.
   it.each([
     ['adam', 'cosine', 'ann'],
     ['sgd', 'onecycle', 'cnn'],
@@ -68,6 +69,7 @@ grid:
   model:
     ${model}: {epochs: [4], units: [[24]], dropout: [0.2]${model === 'cnn' ? ', filters: [[4, 8]], blocks: [2], head: [gap]' : ''}}
 `, 'c.yaml'))[0].config);
+    expect(c.preciseBn).toBe(200);
     await expectResumesExactly(c);
   });
 

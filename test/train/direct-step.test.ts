@@ -39,6 +39,8 @@ const TABLE: { [K in HyperparameterKey]: { keeps: Values<K>; leaves: Values<K> }
   batchSize: { keeps: [1, 32, 60000], leaves: [] },
   labelSmoothing: { keeps: [0], leaves: [0.1, 0.5] },
   batchNorm: { keeps: [false], leaves: [true] },
+  // Without batch norm it is nothing: a configuration without takes 0 (and with, leaves by batchNorm).
+  preciseBn: { keeps: [0], leaves: [] },
   augment: { keeps: ['none'], leaves: ['shift', 'flip', 'erase', 'shift+flip+erase'] },
   schedule: { keeps: SCHEDULES, leaves: [] },
   weightDecay: { keeps: [0], leaves: [1e-4, 0.1] },

@@ -116,13 +116,34 @@ describe('App', () => {
 
   it('ends with the final leaderboard, the best configuration and how to reproduce it', async () => {
     const app = show(runningSweep());
-    app.store.dispatch({ type: 'end', summary: { sweep: 'dropout', completed: 3, failed: 1, interrupted: 1, pruned: 0, epochsTrained: 12, skipped: 0, notInGrid: 0, seconds: 125, best: null } }, true);
+    app.store.dispatch({ type: 'end', summary: { sweep: 'dropout', completed: 3, failed: 1, interrupted: 1, pruned: 0, infeasible: 0, waitedSeconds: 0, epochsTrained: 12, skipped: 0, notInGrid: 0, seconds: 125, best: null } }, true);
     await frameWhere(() => expect(app.frame()).toContain('sweep dropout stopped after'));
     const f = app.frame();
     expect(f).toContain('sweep dropout stopped after 2m05s: 3 completed, 1 failed, 1 interrupted, 0 done before');
     expect(f).toContain('best: trial 2  dropout=0.1  val 88.90%  test 88.40%');
     expect(f).toContain('reproduce: sweep best dropout > best.yaml && sweep run best.yaml');
     expect(f).not.toContain('q stop');
+  });
+});
+
+describe('tags and notes', () => {
+  it('shows the latest notes under the header, and the tags in a column before the sparkline', () => {
+    const base = runningSweep();
+    const trials = base.trials.map((t) => (t.id === 3 ? { ...t, tags: ['baseline', 'wide'] } : t));
+    const notes = [
+      { trialId: null, text: 'first try', createdAt: '2026-11-25T12:00:00.000Z' },
+      { trialId: null, text: 'tried wider layers', createdAt: '2026-11-25T12:01:00.000Z' },
+      { trialId: 3, text: 'the one\nto beat', createdAt: '2026-11-25T12:02:00.000Z' },
+    ];
+    const f = show({ ...base, trials, notes }).frame();
+    const lines = f.split('\n');
+    expect(lines[1]).toBe('note: tried wider layers  (+1 earlier)');
+    expect(lines[2]).toBe('note on trial 3: the one ⏎ to beat');
+    expect(f).toMatch(/#▼ +trial +dropout +val_acc +test_acc +epochs +time +tags +val_acc by epoch/);
+    expect(boardRows(f).find((l) => /^ *2 +3 /.test(l))).toMatch(/ baseline,wide +\S/);
+    // Without tags or notes, neither takes room.
+    const plain = show(base).frame();
+    expect(plain).not.toMatch(/tags|note/);
   });
 });
 

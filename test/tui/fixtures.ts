@@ -3,7 +3,7 @@ import { initialState, reduce, type ViewState } from '../../src/tui/view-state.j
 import type { TrialConfig, TrialSnapshot } from '../../src/trial/types.js';
 
 const CONFIG: TrialConfig = {
-  model: 'ann', epochs: 3, activation: 'relu', units: [128], dropout: 0.2, optimizer: 'adam', learningRate: 0.001, batchSize: 32, labelSmoothing: 0, batchNorm: false, augment: 'none', schedule: 'constant', weightDecay: 0,
+  model: 'ann', epochs: 3, activation: 'relu', units: [128], dropout: 0.2, optimizer: 'adam', learningRate: 0.001, batchSize: 32, labelSmoothing: 0, batchNorm: false, preciseBn: 0, augment: 'none', schedule: 'constant', weightDecay: 0,
 };
 
 /**

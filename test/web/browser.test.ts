@@ -72,6 +72,8 @@ let db: string;
 /** A copy of the fixture taken before anything opened it, for the live test to write to. */
 let liveDb: string;
 let facts: Facts;
+/** The trials tagged `baseline` before the pages were made. */
+let tagged: number[];
 let browser: Browser;
 let readStore: Store | undefined;
 let serving: Serving | undefined;
@@ -81,6 +83,12 @@ beforeAll(async () => {
   liveDb = join(dir, 'live.db');
   for (const suffix of ['', '-wal']) if (existsSync(db + suffix)) copyFileSync(db + suffix, liveDb + suffix);
   facts = await factsOf(db);
+  // Tags and notes, as a user adds them (after the live test's copy, which has none).
+  tagged = facts.ids.slice(0, 2);
+  for (const id of tagged) expect((await sweep('tag', String(id), 'baseline', '--db', db)).code).toBe(0);
+  expect((await sweep('tag', String(facts.ids[2]), 'wide', '--db', db)).code).toBe(0);
+  expect((await sweep('note', 'real', 'tried wider layers', '--db', db)).code).toBe(0);
+  expect((await sweep('note', String(facts.ids[2]), 'the odd one out', '--db', db)).code).toBe(0);
   for (const name of ['real', 'additive']) {
     const r = await sweep('report', name, '--db', db, '--out', join(dir, `${name}.html`));
     expect(r.err).toBe('');
@@ -237,6 +245,20 @@ describe.each(SOURCES)('the dashboard as $name', (source) => {
     }, [interval]);
     await expectRows(w.page, inside);
     await expectCurves(w.page, inside.filter((id) => facts.withEpochs.includes(id)).length);
+    await expectQuiet(w, source.origin());
+  });
+
+  it("shows the tags in the table and the sweep's notes in the header; the filter finds trials by tag and by note", async () => {
+    const w = await open(source.url('real'));
+    expect(await w.page.textContent('#sweep-notes')).toContain('tried wider layers');
+    expect(await w.page.textContent(`#trials tr[data-trial-id="${tagged[0]}"] td.tags-cell`)).toBe('baseline');
+    expect(await w.page.getAttribute(`#trials tr[data-trial-id="${facts.ids[2]}"] td.tags-cell`, 'title')).toBe('the odd one out');
+    await w.page.fill('#filter', 'tag:baseline');
+    await expectRows(w.page, tagged);
+    await w.page.fill('#filter', 'odd one');
+    await expectRows(w.page, [facts.ids[2]]);
+    await w.page.fill('#filter', '');
+    await expectRows(w.page, facts.ids);
     await expectQuiet(w, source.origin());
   });
 

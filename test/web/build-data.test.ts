@@ -41,6 +41,25 @@ describe('buildDashboard', () => {
     expect(d.sweep.trials[0].values).toEqual({ units: expect.any(String), dropout: expect.any(Number), learningRate: expect.any(Number) });
   });
 
+  it("gives each trial its tags and notes, and the sweep its own notes; a sweep without any has none", async () => {
+    expect((await dashboard('real')).sweep).toMatchObject({ notes: [] });
+    expect((await dashboard('real')).sweep.trials.every((t) => t.tags === undefined && t.notes === undefined)).toBe(true);
+    const store = await SqliteStore.open(fixture.db);
+    try {
+      const sweepId = (await store.sweep('additive'))!.id;
+      const [a, b] = (await store.trials(sweepId)).map((t) => t.id);
+      await store.addTags(a, ['baseline', 'wide']);
+      await store.addNote(sweepId, null, 'tried wider layers');
+      await store.addNote(sweepId, b, 'diverged early');
+      const d = (await dashboard('additive')).sweep;
+      expect(d.notes).toEqual([{ text: 'tried wider layers', createdAt: expect.stringMatching(/Z$/) }]);
+      expect(d.trials.find((t) => t.id === a)).toMatchObject({ tags: ['baseline', 'wide'] });
+      expect(d.trials.find((t) => t.id === b)).toMatchObject({ notes: ['diverged early'] });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('an incomplete grid gets an estimate that says why; a complete additive one the exact shares and no interaction', async () => {
     const real = (await dashboard('real')).sweep.importance;
     expect(real.kind).toBe('estimate');

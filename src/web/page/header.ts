@@ -1,10 +1,10 @@
-/** The page's header: the sweep, how it is searched and scored, where the data comes from, and links to the other sweeps. */
+/** The page's header: the sweep, how it is searched and scored, its notes, where the data comes from, and links to the other sweeps. */
 import type { DashboardData } from '../model.js';
 import { h, replace } from './dom.js';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
-const STATUS_ORDER = ['completed', 'running', 'pruned', 'interrupted', 'pending', 'failed'] as const;
+const STATUS_ORDER = ['completed', 'running', 'pruned', 'interrupted', 'pending', 'failed', 'infeasible'] as const;
 
 export function mountHeader(header: HTMLElement): { readonly render: (d: DashboardData) => void; readonly setLive: (s: LiveState) => void } {
   const name = h('span', { id: 'sweep-name' });
@@ -12,7 +12,8 @@ export function mountHeader(header: HTMLElement): { readonly render: (d: Dashboa
   const facts = h('p', { class: 'facts' });
   const source = h('p', { class: 'muted source' });
   const nav = h('nav', { id: 'sweeps', 'aria-label': 'other sweeps' });
-  header.append(h('h1', {}, 'sweep · ', name, ' ', live), facts, source, nav);
+  const notes = h('ul', { id: 'sweep-notes', class: 'notes', 'aria-label': 'notes on the sweep' });
+  header.append(h('h1', {}, 'sweep · ', name, ' ', live), facts, notes, source, nav);
   return {
     render: (d) => {
       const s = d.sweep;
@@ -23,6 +24,8 @@ export function mountHeader(header: HTMLElement): { readonly render: (d: Dashboa
         fact('metric', `${s.metric.name} (${s.metric.goal})`), fact('method', s.method), fact('early stopping', s.earlyStopping ?? 'none'),
         fact('trials', `${s.trials.length}${counts.length > 0 ? ` (${counts.map(([st, n]) => `${n} ${st}`).join(', ')})` : ''}`),
       );
+      replace(notes, ...(s.notes ?? []).map((n) => h('li', {}, h('time', { class: 'muted', datetime: n.createdAt }, `${n.createdAt.slice(0, 16).replace('T', ' ')} `), n.text)));
+      notes.hidden = (s.notes ?? []).length === 0;
       const at = new Date(d.generatedAt);
       replace(source, `source ${d.source} · generated `,
         h('time', { datetime: d.generatedAt, title: d.generatedAt }, Number.isNaN(at.getTime()) ? d.generatedAt : at.toLocaleString()));

@@ -62,7 +62,8 @@ export function brushed(brush: UiState['brush']): boolean {
 /**
  * Whether a trial matches the text filter: every word of it appears (case ignored) in the
  * trial's id ("trial 12", "#12" or "12"), status, hyperparameter values ("dropout=0.2" or "0.2"),
- * error or pruning line, and its front ("front 1", "infeasible") where it has one.
+ * error or pruning line, its front ("front 1", "infeasible") where it has one, its tags ("baseline"
+ * or "tag:baseline") and its notes.
  */
 export function matchesFilter(t: TrialView, labels: ReadonlyMap<string, string>, filter: string): boolean {
   const words = filter.toLowerCase().split(/\s+/).filter((w) => w !== '');
@@ -73,6 +74,8 @@ export function matchesFilter(t: TrialView, labels: ReadonlyMap<string, string>,
     t.error ?? '', t.pruned ?? '',
     // A trial ranked into fronts: "front 2", "infeasible".
     t.front === undefined ? '' : `front ${t.front}${t.violation === 0 ? '' : ' infeasible'}`,
+    // Its tags, also as "tag:baseline" (a word that matches no parameter), and its notes' words.
+    ...(t.tags ?? []).map((g) => `${g} tag:${g}`), ...(t.notes ?? []),
   ].join(' ').toLowerCase();
   return words.every((w) => text.includes(w));
 }

@@ -30,7 +30,7 @@ export type Column = {
 };
 
 // A running trial is the one to watch; a failed one sorts to the end of the list.
-const STATUS_ORDER = ['running', 'completed', 'pruned', 'interrupted', 'pending', 'failed'];
+const STATUS_ORDER = ['running', 'completed', 'pruned', 'interrupted', 'pending', 'failed', 'infeasible'];
 
 /** The table's columns, in order: the swept hyperparameters (as axes label them), then status and results, then the trial's id. */
 export function columns(sweep: SweepView): Column[] {
@@ -64,6 +64,12 @@ export function columns(sweep: SweepView): Column[] {
       ? { key: 'epochs', label: 'steps', title: 'steps reported', numeric: true, raw: (t) => t.epochs.length, text: (t) => String(t.epochs.length) }
       : { key: 'epochs', label: 'epochs', title: 'epochs trained', numeric: true, raw: (t) => t.epochs.length, text: (t) => String(t.epochs.length) },
     { key: 'seconds', label: 'seconds', title: 'training time', numeric: true, raw: num((t) => t.seconds), text: (t) => duration(t.seconds) },
+    // Where any trial has a tag or a note: the tags, and a mark whose hover shows the notes (the filter reads both).
+    ...(sweep.trials.some((t) => t.tags || t.notes) ? [{
+      key: 'tags', label: 'tags', title: 'its tags (sweep tag); ✎: it has notes (sweep note)', numeric: false,
+      raw: (t: TrialView) => t.tags?.join(' ') ?? null,
+      text: (t: TrialView) => `${t.tags?.join(', ') ?? ''}${t.notes ? `${t.tags ? ' ' : ''}✎` : ''}`,
+    } satisfies Column] : []),
     // A trial's id is what the CLI calls it ("trial 12", `sweep repro 12`); TrialView.number is only its place in the sweep.
     { key: 'trial', label: 'trial', title: 'the trial\'s id, as the CLI names it', numeric: true, raw: (t) => t.id, text: (t) => String(t.id) },
   ];
@@ -213,6 +219,7 @@ function row(t: TrialView, cols: readonly Column[], v: View): HTMLTableRowElemen
   });
   for (const c of cols) {
     if (c.key === 'status') tr.append(h('td', { class: 'status-cell' }, statusCell(t)));
+    else if (c.key === 'tags') tr.append(h('td', { class: 'tags-cell', title: t.notes ? t.notes.join('\n') : null }, c.text(t)));
     else tr.append(h('td', { class: c.numeric ? 'num' : null }, c.text(t), c.key === 'trial' && best ? h('span', { class: 'best-mark', title: 'best completed trial' }, ' ★') : null));
   }
   tr.append(h('td', { class: 'compare-cell' }, h('input', {
