@@ -5,6 +5,7 @@ import { expandGrid } from '../../src/search/grid.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { makeJudge } from '../../src/sweep/judge.js';
+import { Wakeup } from '../../src/sweep/wakeup.js';
 import type { EpochMetrics } from '../../src/trial/types.js';
 import { tempDir } from '../temp-dir.js';
 
@@ -56,6 +57,23 @@ describe('the judge', () => {
     const none = makeJudge(undefined, { store, sweepId, sweep: 'j', metric });
     expect([1, 2, 3, 4].filter(none.decidesAfter(claim.trial))).toEqual([]);
     expect(await none.record(claim, [epoch(3, 0.3)], at, [0.5, 0.4, 0.3])).toEqual({ kept: true, decision: undefined });
+    await store.close();
+  });
+
+  it('a deterministic verdict that must give way writes the epochs before it in the same batch, and not the one it was to judge', async () => {
+    const { store, sweepId, claim } = await setup();
+    const spec = parseSpec('name: j\ngrid:\n  epochs: [4]\n  dropout: [0.1, 0.2]\n', 'j.yaml');
+    // Trial 1 is judged against trial 0, which nobody runs (interrupted, queued again), so trial 1 gives way.
+    expect(await store.interruptTrial(claim)).toBe(true);
+    const second = (await store.claimNext(sweepId, 'me', [expandGrid(spec)[1].configId]))!;
+    const rule = makeScheduler({ type: 'asha', minEpochs: 1, reductionFactor: 2, minEarlyStoppingRate: 0 }, { maxEpochs: 4 });
+    const judge = makeJudge(rule, {
+      store, sweepId, sweep: 'j', metric: { name: 'val_loss', goal: 'minimize' }, deterministic: { wakeup: new Wakeup(1), stop: new AbortController().signal },
+    });
+    const at = { backend: 'wasm', checkpoint: null, awaitsVerdict: true };
+    expect(await judge.record(second, [epoch(1, 0.5), epoch(2, 0.4)], at, [0.5, 0.4])).toEqual({ kept: true, gaveWay: true });
+    expect((await store.epochs(second.trial.id)).map((m) => m.epoch)).toEqual([1]);
+    expect(await store.decisions(sweepId)).toEqual([]);
     await store.close();
   });
 });
