@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../temp-dir.js';
-import { BIN } from './run-cli.js';
+import { runUntil, type Kill, type RunEnd } from './kill-storm.js';
 
 const SPEC = `name: crash
 seed: 4
@@ -15,22 +14,9 @@ grid:
   dropout: [0.0, 0.3]
 `;
 
-type Kill =
-  | { at: 'failpoint'; name: string }  // SIGKILL from inside, at an exact place (src/failpoint.ts)
-  | { at: 'output'; text: string };    // SIGKILL from outside, as soon as `text` is printed
-
-/** Runs `sweep run` until it exits or the kill comes; resolves with how it ended. */
-function runOnce(dir: string, kill?: Kill, extra: string[] = []): Promise<{ code: number | null; signal: string | null; out: string }> {
-  const env = { ...process.env, CI: '1', ...(kill?.at === 'failpoint' ? { SWEEP_FAILPOINT: kill.name } : {}) };
-  const child = spawn(process.execPath, [BIN, 'run', join(dir, 'spec.yaml'), '--db', join(dir, 'runs', 'sweeps.db'), ...extra], { env });
-  let out = '';
-  const killNow = () => { if (child.exitCode === null) child.kill('SIGKILL'); };
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-    if (kill?.at === 'output' && out.includes(kill.text)) killNow();
-  });
-  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-  return new Promise((done) => child.on('exit', (code, signal) => done({ code, signal, out })));
+/** Runs `sweep run` on the folder's spec until it exits or the kill comes; resolves with how it ended. */
+function runOnce(dir: string, kill?: Kill, extra: string[] = []): Promise<RunEnd> {
+  return runUntil(['run', join(dir, 'spec.yaml'), '--db', join(dir, 'runs', 'sweeps.db'), ...extra], kill);
 }
 
 /** What must be the same after any number of crashes: completed configurations and their metrics. */
