@@ -63,3 +63,61 @@ export function optunaSearch(name, config) {
     out,
   };
 }
+
+const CLI = 'dist/cli/main.js';
+
+/**
+ * One sweep trained by several processes, timed as a user waits for it: `sweep run SPEC` on
+ * `db` with `workers` workers, and, once it has started its first trial, `joiners` × `sweep
+ * worker --sweep NAME` with `joinerWorkers` each (on a PostgreSQL database: as other machines
+ * would join). The spec object is written to dir/NAME.yaml. Wall seconds run from spawning the
+ * run to the last process's exit. Each process's last log line gives its own seconds, epochs
+ * and the seconds its workers waited for earlier trials (a deterministic sweep's cost; summed
+ * over its workers); `gaveWay` counts the trials it put back in the queue (a verdict that needed
+ * an earlier trial nobody ran: its epoch in flight is trained again later).
+ */
+export async function sweepProcesses(dir, name, spec, { db, workers, joiners = 0, joinerWorkers = 1 }) {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, stringify({ ...spec, name }));
+  const started = performance.now();
+  const exits = [];
+  const start = (role, args, n) => {
+    const child = spawn(process.execPath, [CLI, ...args, '--db', db], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (chunk) => { text += chunk.toString(); });
+    exits.push(new Promise((done) => child.on('exit', (code) => done({ role, workers: n, code, text }))));
+    return child;
+  };
+  const run = start('run', ['run', file, '--no-tui', '--workers', String(workers)], workers);
+  if (joiners > 0) {
+    // They join once the run has recorded the sweep: at its first trial's start.
+    await new Promise((done) => {
+      let seen = '';
+      run.stdout.on('data', (chunk) => { seen += chunk.toString(); if (/ started$/m.test(seen)) done(); });
+      run.on('exit', done);
+    });
+    for (let i = 0; i < joiners; i++) start('worker', ['worker', '--sweep', name, '--workers', String(joinerWorkers)], joinerWorkers);
+  }
+  const processes = (await Promise.all(exits)).map(({ role, workers: n, code, text }) => {
+    const last = text.split('\n').filter((l) => l.startsWith(`sweep ${name} finished in `)).at(-1) ?? '';
+    return {
+      role, workers: n, code,
+      seconds: Number(/finished in ([\d.]+)s/.exec(last)?.[1] ?? NaN),
+      epochsTrained: Number(/; (\d+) epochs trained/.exec(last)?.[1] ?? NaN),
+      waited: Number(/workers waited ([\d.]+)s/.exec(last)?.[1] ?? 0),
+      gaveWay: (text.match(/^trial \d+ .*\binterrupted \[\d+\/\d+\]/gm) ?? []).length,
+      trialsStarted: (text.match(/^trial \d+ .* started$/gm) ?? []).length,
+    };
+  });
+  const wall = (performance.now() - started) / 1000;
+  const failed = processes.filter((p) => p.code !== 0);
+  if (failed.length > 0) throw new Error(`${name}: ${failed.map((p) => `${p.role} exited ${p.code}`).join(', ')}`);
+  return { wall, processes, waited: processes.reduce((s, p) => s + p.waited, 0), gaveWay: processes.reduce((s, p) => s + p.gaveWay, 0) };
+}
+
+/** `sweep query SQL --json` on `db` (SQLite or PostgreSQL): its rows. */
+export function sweepQuery(db, sql) {
+  const r = spawnSync(process.execPath, [CLI, 'query', sql, '--db', db, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`sweep query exited ${r.status}: ${sql}`);
+  return JSON.parse(r.stdout);
+}
