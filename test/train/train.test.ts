@@ -156,7 +156,11 @@ describe('trainTrial\'s memory', () => {
     const c = config('  epochs: [20]\n  dropout: [0.2]\n  model:\n    cnn: {filters: [[32, 64]], kernelSize: [3], units: [[128]]}\n');
     const after: MemorySnapshot[] = [];
     try {
-      const r = await trainTrial({ config: { ...c, batchSize: 128 }, seed: 1, splits: small, backend, onEpoch: () => { after.push(memorySnapshot()); } });
+      // With checkpoints, as a sweep worker trains (each epoch's is encoded, then dropped here).
+      const r = await trainTrial({
+        config: { ...c, batchSize: 128 }, seed: 1, splits: small, backend, checkpoint: { configId: 'memory', from: null },
+        onEpoch: () => { after.push(memorySnapshot()); },
+      });
       r.model.dispose();
     } finally {
       disposeSplits(small);
