@@ -117,7 +117,7 @@ try {
   }
   if (MEMORY_EPOCHS > 0) {
     const r = await quietly('memory run', () => sweepRun(dir, 'memory-cnn128', { ...cnn, batchSize: 128 }, MEMORY_EPOCHS));
-    memory = { epochs: MEMORY_EPOCHS, ...r.value, others: r.others };
+    memory = { ...r.value, epochCount: MEMORY_EPOCHS, others: r.others };
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
@@ -161,7 +161,7 @@ for (const r of rows) {
   console.log(`  step bench's epoch ${fmt(r.benchEpoch)} s = its steps ${fmt(r.benchSteps)} s + its tiny validation; gathers ${fmt(gatherExcess >= 0 ? gatherExcess : 0)} s over the bench's; between epochs (checkpoints, the verdict, the model's build, the test) ${fmt(r.betweenEpochs)} s a trial, outside the trial (start-up, worker, data) ${fmt(r.outsideTrial)} s; CPUs used by something else ${r.others.map((o) => `${fmt(o * 100, 0)}%`).join('/')}`);
 }
 if (memory) {
-  console.log(`\nmemory, CNN conv32-conv64-128 at batch 128, ${memory.epochs} epochs of the full split, sweep run --workers 1 (one process: the command line and its one worker thread), MB after each epoch:`);
+  console.log(`\nmemory, CNN conv32-conv64-128 at batch 128, ${memory.epochCount} epochs of the full split, sweep run --workers 1 (one process: the command line and its one worker thread), MB after each epoch:`);
   console.log(['epoch', 'seconds', 'RSS', 'peak RSS', 'wasm memory', 'V8 heap used', 'external', 'tensors'].join(' | '));
   for (const p of memory.phases) console.log([p.epoch, fmt(p.seconds), mb(p.memory.rss), mb(p.memory.maxRss), mb(p.memory.wasmBytes), mb(p.memory.heapUsed), mb(p.memory.external), p.memory.tensors].join(' | '));
 }
