@@ -105,7 +105,7 @@ const runs = Object.fromEntries(CASES.map((c) => [c.name, { sweep: [], bench: []
 let memory = null;
 try {
   // Warm, as npm run bench times it.
-  for (const c of CASES) await stepBench(dataset, c, dir);
+  if (REPS > 0) for (const c of CASES) await stepBench(dataset, c, dir);
   for (let rep = 1; rep <= REPS; rep++) {
     for (const c of CASES) {
       const s = await quietly(`sweep run, ${c.name}`, () => sweepRun(dir, `e${rep}-${c.config.model}${c.config.batchSize}`, c.config, c.epochs));
@@ -125,7 +125,7 @@ try {
 
 const fmt = (v, d = 2) => (v == null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
 const mb = (bytes) => fmt(bytes / 2 ** 20, 0);
-const rows = CASES.map((c) => {
+const rows = REPS === 0 ? [] : CASES.map((c) => {
   const { sweep, bench } = runs[c.name];
   const steps = Math.ceil(TRAIN / c.config.batchSize);
   const first = median(sweep.map((s) => s.epochs[0]));
@@ -146,8 +146,8 @@ const rows = CASES.map((c) => {
   };
 });
 
-console.log(`\nthe recorded epoch (sweep run --workers 1, full split: ${TRAIN} training images, ${60000 - TRAIN} validating) against the step bench's timing of the same model scaled to ${TRAIN} images; seconds, medians of ${REPS} interleaved repetitions; backend ${backend}, native kernels ${nativeStatus()}`);
-console.log(['case', 'recorded epoch 1', 'recorded epochs 2+', 'step bench', 'difference', 'validation', 'gather (bench)', 'other steps', 'shuffle + finite + precise BN', 'epoch 1 extra (steps, validation)'].join(' | '));
+if (rows.length > 0) console.log(`\nthe recorded epoch (sweep run --workers 1, full split: ${TRAIN} training images, ${60000 - TRAIN} validating) against the step bench's timing of the same model scaled to ${TRAIN} images; seconds, medians of ${REPS} interleaved repetitions; backend ${backend}, native kernels ${nativeStatus()}`);
+if (rows.length > 0) console.log(['case', 'recorded epoch 1', 'recorded epochs 2+', 'step bench', 'difference', 'validation', 'gather (bench)', 'other steps', 'shuffle + finite + precise BN', 'epoch 1 extra (steps, validation)'].join(' | '));
 for (const r of rows) {
   const p = r.phases;
   // The difference, split: validation, the gathers' excess over the bench's, the rest of the steps' excess, the small phases.
