@@ -7,7 +7,12 @@
 // waits for it (`sweep run sweeps/dropout.yaml`, 1 and 2 workers) against Optuna + PyTorch on the
 // same grid (bench/peers.mjs), interleaved. BENCH_REPS (3; 0 skips the per-step
 // table and the orchestration), BENCH_E2E_REPS (3; 0 skips the
-// sweeps), BENCH_E2E_SPEC (sweeps/dropout.yaml), BENCH_PARITY=0 skips the accuracy check.
+// sweeps), BENCH_E2E_SPEC (sweeps/dropout.yaml), BENCH_PARITY=0 skips the accuracy check,
+// BENCH_PEERS=0 the stock model.fit and PyTorch columns, BENCH_CASES=REGEX keeps the cases it matches.
+// Each case is also set against the core's peak: its FLOPs per sample from the layer shapes
+// (src/train/flops.ts) times samples/s, over the GFLOP/s of the addon's FMA loop (measurePeak).
+// Sweep's own timings wait for idle CPUs first and are redone where something else interfered
+// (bench/quiet.mjs).
 // First, as the command line does: relaxed SIMD on before any WebAssembly compiles (fused multiply-adds in the convolutions).
 import '../dist/cli/startup.js';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -22,7 +27,9 @@ import { SqliteStore } from '../dist/store/sqlite.js';
 import { orchestration } from './orchestration.mjs';
 import { runSweep } from '../dist/sweep/run-sweep.js';
 import { initBackend } from '../dist/train/backend.js';
-import { nativeAddon, nativeStatus } from '../dist/train/kernels/native.js';
+import { measurePeak, nativeAddon, nativeStatus } from '../dist/train/kernels/native.js';
+import { trainingFlops } from '../dist/train/flops.js';
+import { quietly } from './quiet.mjs';
 import { fusedMultiplyAdd } from '../dist/train/kernels/simd.js';
 import { makeSplits, disposeSplits } from '../dist/train/tensors.js';
 import { buildModel } from '../dist/train/model.js';
@@ -42,7 +49,9 @@ const CASES = [
   { name: 'widest ANN 512-256-128, batch 32', config: { ...base, model: 'ann', units: [512, 256, 128], batchSize: 32 }, steps: 150 },
   // Also the largest CNN of the shipped specs (ann-vs-cnn.yaml).
   { name: 'CNN conv32-conv64-128, batch 32', config: { ...base, model: 'cnn', units: [128], filters: [32, 64], kernelSize: 3, pooling: 'max', batchSize: 32 }, steps: 30 },
-];
+  { name: 'CNN conv32-conv64-128, batch 128', config: { ...base, model: 'cnn', units: [128], filters: [32, 64], kernelSize: 3, pooling: 'max', batchSize: 128 }, steps: 10 },
+].filter((c) => !process.env.BENCH_CASES || new RegExp(process.env.BENCH_CASES).test(c.name));
+const PEERS = process.env.BENCH_PEERS !== '0';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -55,6 +64,26 @@ function torchAvailable() {
     spawnSync('bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-pthread'], { stdio: 'ignore' });
   }
   return ok();
+}
+
+/** A case's FLOPs per training sample (src/train/flops.ts), counted on its model as built. */
+function flopsOf(dataset, c) {
+  const model = buildModel(c.config, 1, dataset.shape, dataset.classes.length);
+  const f = trainingFlops(model);
+  model.dispose();
+  return f;
+}
+
+/** The core's peak at each vector width the addon has here (none without it), each measured once the CPUs are idle. */
+async function peaks() {
+  const native = nativeAddon();
+  if (native === null) return [];
+  const out = [];
+  for (const isa of native.isa() === 'avx512' ? ['avx512', 'avx2'] : ['avx2']) {
+    const r = await quietly(`the ${isa} peak`, () => measurePeak(native, isa));
+    out.push({ ...r.value, others: r.others });
+  }
+  return out;
 }
 
 async function ours(dataset, c) {
@@ -113,7 +142,7 @@ async function accuracyParity(dataset) {
   const epochs = Number(process.env.BENCH_PARITY_EPOCHS ?? 3);
   const jobs = [
     { name: `notebook ANN, ${epochs} epochs, full data`, seeds: [1, 2, 3, 4, 5], config: { ...base, epochs, model: 'ann', units: [128], batchSize: 32 }, data: { validationSplit: 0.1, trainLimit: 60000, testLimit: 10000 } },
-    { name: 'CNN conv32-conv64-128, 1 epoch, 6,000 images', seeds: [1, 2, 3], config: { ...CASES.find((c) => c.config.model === 'cnn').config, epochs: 1 }, data: { validationSplit: 0.1, trainLimit: 6000, testLimit: 2000 } },
+    { name: 'CNN conv32-conv64-128, 1 epoch, 6,000 images', seeds: [1, 2, 3], config: { ...base, model: 'cnn', units: [128], filters: [32, 64], kernelSize: 3, pooling: 'max', batchSize: 32, epochs: 1 }, data: { validationSplit: 0.1, trainLimit: 6000, testLimit: 2000 } },
   ];
   const out = [];
   for (const job of jobs) {
@@ -175,7 +204,7 @@ const dataset = await loadFashionMnist();
 const backend = await initBackend('wasm');
 // Which kernels the products and Adam ran on: the native addon (SWEEP_NATIVE=0 turns it off), or wasm.
 const products = !fusedMultiplyAdd() ? 'wasm GEMM' : nativeAddon() ? `native kernels (${nativeStatus()})` : `wasm GEMM, fused multiply-adds (native kernels: ${nativeStatus()})`;
-const withTorch = torchAvailable();
+const withTorch = PEERS && torchAvailable();
 if (!withTorch) console.log('PyTorch is not available here (python3-torch / libopenblas0-pthread): its column is skipped.');
 // Every column is timed warm: here each case trains once untimed (first kernels, JIT, allocations);
 // stock-fit.mjs and torch_bench.py warm each case in their own processes the same way.
@@ -183,10 +212,13 @@ for (const c of CASES) await ours(dataset, c);
 
 const results = Object.fromEntries(CASES.map((c) => [c.name, { ours: [], fit: [], torch: [] }]));
 let torchInfo = null;
+const peakRuns = REPS > 0 ? [await peaks()] : [];
 for (let rep = 1; rep <= REPS; rep++) {
   for (const c of CASES) {
-    results[c.name].ours.push(await ours(dataset, c));
-    results[c.name].fit.push(stockFit(c));
+    const r = await quietly(c.name, () => ours(dataset, c));
+    results[c.name].ours.push(r.value);
+    (results[c.name].others ??= []).push(r.others);
+    if (PEERS) results[c.name].fit.push(stockFit(c));
   }
   if (withTorch) {
     torchInfo = torch(CASES);
@@ -194,11 +226,25 @@ for (let rep = 1; rep <= REPS; rep++) {
   }
   console.log(`repetition ${rep}/${REPS} done`);
 }
+// The peak again after the cases: the best of both runs is the core's, whatever the load did to one.
+if (REPS > 0) peakRuns.push(await peaks());
+const peak = Object.fromEntries((peakRuns[0] ?? []).map((p) => {
+  const runs = peakRuns.map((r) => r.find((q) => q.isa === p.isa));
+  return [p.isa, { gflops: Math.max(...runs.map((q) => q.gflops)), runs }];
+}));
+// The vector width the products ran on: the peak they are measured against.
+const productIsa = fusedMultiplyAdd() && nativeAddon() ? nativeAddon().isa() : null;
 
 const rows = REPS === 0 ? [] : CASES.map((c) => {
   const r = results[c.name];
-  const [o, f, p] = [median(r.ours), median(r.fit), withTorch ? median(r.torch) : null];
-  return { case: c.name, steps: c.steps, ours: o, stockFit: f, torch: p, oursVsFit: o / f, oursVsTorch: p ? o / p : null, runs: r };
+  const [o, f, p] = [median(r.ours), PEERS ? median(r.fit) : null, withTorch ? median(r.torch) : null];
+  const flops = flopsOf(dataset, c);
+  const gflops = (o * flops.total) / 1e9;
+  const ofPeak = Object.fromEntries(Object.entries(peak).map(([isa, q]) => [isa, gflops / q.gflops]));
+  return {
+    case: c.name, steps: c.steps, ours: o, stockFit: f, torch: p, oursVsFit: f ? o / f : null, oursVsTorch: p ? o / p : null, runs: r,
+    flopsPerSample: { forward: flops.forward, backward: flops.backward, total: flops.total }, gflops, ofPeak,
+  };
 });
 const overheadDir = mkdtempSync(join(tmpdir(), 'sweep-bench-'));
 const overhead = REPS === 0 ? null : await orchestration(await SqliteStore.open(join(overheadDir, 'sweeps.db')), dataset);
@@ -210,7 +256,17 @@ const fmt = (v, d = 0) => (v == null ? '-' : v.toLocaleString('en-US', { maximum
 if (REPS > 0) console.log(`\nsamples/s, median of ${REPS} interleaved repetitions; backend ${backend}, products on the ${products}, 1 thread; PyTorch ${torchInfo?.torch ?? 'skipped'}`);
 if (REPS > 0) console.log('stock model.fit: tfjs as it ships, in its own process (for the CNN, plus sweep\'s Conv2DBackpropFilter, which the wasm backend lacks)');
 if (REPS > 0) console.log(['case', 'sweep', 'stock model.fit', 'PyTorch', 'sweep/fit', 'sweep/PyTorch'].join(' | '));
-for (const r of rows) console.log([r.case, fmt(r.ours), fmt(r.stockFit), fmt(r.torch), `${fmt(r.oursVsFit, 2)}×`, r.oursVsTorch == null ? '-' : `${fmt(r.oursVsTorch, 3)}×`].join(' | '));
+for (const r of rows) console.log([r.case, fmt(r.ours), fmt(r.stockFit), fmt(r.torch), r.oursVsFit == null ? '-' : `${fmt(r.oursVsFit, 2)}×`, r.oursVsTorch == null ? '-' : `${fmt(r.oursVsTorch, 3)}×`].join(' | '));
+if (rows.length > 0 && Object.keys(peak).length > 0) {
+  const widths = Object.keys(peak);
+  console.log(`\nthe core's peak, single precision, one thread (the addon's FMA loop, best round of two measurements): ${widths.map((isa) => `${isa} ${fmt(peak[isa].gflops, 1)} GFLOP/s (runs ${peak[isa].runs.map((q) => `${fmt(q.gflops, 1)}, median round ${fmt(q.medianGflops, 1)}`).join('; ')})`).join(', ')}; the products ran on ${productIsa ?? 'wasm'}`);
+  console.log('FLOPs per sample: products only, 2·m·k·n each, convolutions as their im2col GEMMs; no input gradient for the first layer; bias, activations, pooling, dropout, loss and Adam left out (src/train/flops.ts)');
+  console.log(['case', 'forward MFLOP', 'backward MFLOP', 'total MFLOP', 'sweep samples/s', 'achieved GFLOP/s', ...widths.map((isa) => `of the ${isa} peak`)].join(' | '));
+  for (const r of rows) {
+    const f = r.flopsPerSample;
+    console.log([r.case, fmt(f.forward / 1e6, 3), fmt(f.backward / 1e6, 3), fmt(f.total / 1e6, 3), fmt(r.ours), fmt(r.gflops, 1), ...widths.map((isa) => `${fmt(r.ofPeak[isa] * 100, 1)}%`)].join(' | '));
+  }
+}
 if (overhead) console.log(`\norchestration, ${overhead.trials} one-epoch full-data ANN trials through the pipeline: ${fmt(overhead.perTrialOverheadSeconds * 1000, 0)} ms per trial besides training = ${fmt(overhead.overheadFraction * 100, 2)}% of a ${fmt(overhead.meanTrialSeconds, 2)} s trial; the worker's one-time start (backend, dataset tensors) ${fmt(overhead.workerStartSeconds, 2)} s`);
 if (parity.length > 0) {
   console.log('\ntest accuracy (%), same seeds and batches: sweep | stock model.fit | mean gap (points) | max |Δweight| after 20 identical steps');
@@ -235,5 +291,5 @@ if (e2e) {
   }
 }
 mkdirSync(`${ROOT}runs`, { recursive: true });
-writeFileSync(`${ROOT}runs/bench.json`, `${JSON.stringify({ date: new Date().toISOString(), backend, products, reps: REPS, torch: torchInfo && { version: torchInfo.torch, threads: torchInfo.threads }, cases: rows, orchestration: overhead, accuracy: parity, endToEnd: e2e }, null, 2)}\n`);
+writeFileSync(`${ROOT}runs/bench.json`, `${JSON.stringify({ date: new Date().toISOString(), backend, products, reps: REPS, peak, torch: torchInfo && { version: torchInfo.torch, threads: torchInfo.threads }, cases: rows, orchestration: overhead, accuracy: parity, endToEnd: e2e }, null, 2)}\n`);
 console.log('written: runs/bench.json');

@@ -38,7 +38,12 @@ export async function encodeCheckpoint(
 ): Promise<Uint8Array> {
   // By position: layer names carry a per-process counter, so they differ after a restart.
   const modelWeights = await tf.io.encodeWeights(model.weights.map((w, i) => ({ name: `w${i}`, tensor: w.read() })));
-  const optimizerWeights = await tf.io.encodeWeights(await optimizer.getWeights());
+  const slots = await optimizer.getWeights();
+  const optimizerWeights = await tf.io.encodeWeights(slots).finally(() => {
+    // getWeights makes a scalar of the step count beside the slots' own variables: one tensor a
+    // checkpoint, that is an epoch, kept until the worker exits unless disposed here.
+    tf.dispose(slots.filter((s) => !(s.tensor instanceof tf.Variable)).map((s) => s.tensor));
+  });
   const adam = betaPowers(optimizer);
   const parts = [modelWeights.data, optimizerWeights.data].map((d) => new Uint8Array(d as ArrayBuffer));
   const meta: Meta = {

@@ -9,6 +9,7 @@ import { evaluateMlp, MlpStep } from './mlp-step.js';
 import { withDefaults } from '../spec/hyperparameters.js';
 import { encodeCheckpoint, restoreCheckpoint } from './checkpoint.js';
 import { preciseBatchNorm } from './precise-bn.js';
+import { PhaseClock } from './epoch-phases.js';
 import type { Split, Splits } from './tensors.js';
 import type { EpochMetrics, TrialConfig, TrialOutcome } from '../trial/types.js';
 
@@ -62,6 +63,8 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
   let shuffle = shuffleGenerator(seed);
   let order: Int32Array = Int32Array.from({ length: splits.train.count }, (_, i) => i);
   let epochs: EpochMetrics[] = [];
+  // Null unless SWEEP_EPOCH_PHASES is set (npm run bench:epochs): where each epoch's seconds go.
+  const clock = PhaseClock.fromEnv();
   try {
     const resumed = opts.checkpoint
       ? await restoreCheckpoint(opts.checkpoint.from, opts.checkpoint.configId, model, optimizer, order.length)
@@ -75,20 +78,27 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
     opts.onStart?.(epochs.slice());
     for (let epoch = resumedFrom + 1; epoch <= config.epochs; epoch++) {
       const t0 = performance.now();
+      clock?.start(t0);
       shuffleInPlace(order, shuffle);
-      const { loss, accuracy } = await trainEpoch(model, optimizer, splits.train, order, { config, seed, epoch });
+      clock?.lap('shuffle');
+      const { loss, accuracy } = await trainEpoch(model, optimizer, splits.train, order, { config, seed, epoch }, clock);
+      clock?.lap('steps');
       // Some backends' clip turns NaN probabilities into finite losses, so the weights are checked too.
       if (!Number.isFinite(loss) || !weightsFinite(model)) {
         throw new Error(`training diverged in epoch ${epoch}: ${Number.isFinite(loss) ? 'weights' : 'loss'} became NaN or infinite`);
       }
+      clock?.lap('finite');
       // Before every evaluation, so validation, early stopping, the test and the exported model all
       // see the statistics of the weights they judge (precise-bn.ts); the checkpoint keeps them.
       if (config.batchNorm && config.preciseBn > 0) preciseBatchNorm(model, splits.train, order, config.batchSize, config.preciseBn);
+      clock?.lap('preciseBn');
       const val = evaluate(model, splits.val, smoothing);
+      clock?.lap('validation');
       const m: EpochMetrics = {
         epoch, loss, accuracy, valLoss: val.loss, valAccuracy: val.accuracy, seconds: (performance.now() - t0) / 1000,
       };
       epochs.push(m);
+      clock?.write({ model: config.model, batchSize: config.batchSize, epoch, seconds: m.seconds });
       // None after the last epoch: the trained model is kept a moment later, and a kill in
       // between retrains that one epoch, to the same result. (A one-epoch trial takes none.)
       const checkpoint = opts.checkpoint && epoch < config.epochs
@@ -115,7 +125,7 @@ export async function trainTrial(opts: TrainOptions): Promise<TrialOutcome & { m
 
 async function trainEpoch(
   model: tf.LayersModel, optimizer: tf.Optimizer, data: Split, order: Int32Array,
-  at: { config: TrialConfig; seed: number; epoch: number },
+  at: { config: TrialConfig; seed: number; epoch: number }, clock: PhaseClock | null = null,
 ): Promise<{ loss: number; accuracy: number }> {
   const { config, seed, epoch } = at;
   const { batchSize, labelSmoothing: smoothing } = config;
@@ -145,11 +155,13 @@ async function trainEpoch(
     schedule(step);
     const idx = order.subarray(start, Math.min(start + batchSize, data.count));
     const [nextLoss, nextCorrect] = tf.tidy(() => {
+      const g0 = clock === null ? 0 : performance.now();
       const indices = tf.tensor1d(idx, 'int32');
       const gathered = tf.gather(data.x, indices);
       const xb = augment.length === 0 ? gathered
         : augmentBatch(gathered, augmentParams(augment, seed, epoch, start, idx.length, height, width));
       const yb = tf.gather(data.y, indices);
+      clock?.add('gather', performance.now() - g0);
       let hits: tf.Tensor | undefined;
       const cost = optimizer.minimize(() => {
         const probs = model.apply(xb, { training: true }) as tf.Tensor2D;

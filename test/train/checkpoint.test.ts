@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtInConfig } from '../../src/spec/code.js';
 import { loadFashionMnist } from '../../src/data/fashion-mnist.js';
@@ -71,6 +72,20 @@ grid:
 `, 'c.yaml'))[0].config);
     expect(c.preciseBn).toBe(200);
     await expectResumesExactly(c);
+  });
+
+  // Found by npm run bench:epochs: a sweep worker's live tensors grew by one each epoch.
+  it.each(['adam', 'sgd', 'rmsprop', 'adagrad'])('leaves no tensor behind for the checkpoints it takes (%s)', async (optimizer) => {
+    const saved: Saved = { latest: null };
+    const tensors: number[] = [];
+    const { model } = await trainTrial({
+      config: config(optimizer), seed: 9, splits, backend, checkpoint: { configId: 'cfg', from: null },
+      onEpoch: (_m, checkpoint) => { saved.latest = checkpoint; tensors.push(tf.memory().numTensors); },
+    });
+    model.dispose();
+    expect(saved.latest).toBeNull();
+    expect(tensors).toHaveLength(4);
+    expect(new Set(tensors).size).toBe(1);
   });
 
   it('ignores a checkpoint of another configuration, or a damaged one, and starts from scratch', async () => {

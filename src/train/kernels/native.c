@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <node_api.h>
 
 #define T512 __attribute__((target("avx512f")))
@@ -220,6 +221,50 @@ T256 static void adam256(const float* w0, const float* m0, const float* v0, cons
   adam_scalar(w0, m0, v0, g, w1, m1, v1, i, n, k);
 }
 
+// The core's peak: independent chains of fused multiply-adds on registers, no memory traffic, to
+// set the products' GFLOP/s against (npm run bench). A chain waits for its previous FMA (4 cycles
+// on Zen 4 and Sapphire Rapids), and a core issues up to two a cycle, so at least 8 chains must be
+// in flight; 16 (AVX-512, of its 32 registers) and 12 (AVX2, of 16, leaving room for the two
+// operands) cover up to 8 and 6 cycles of latency at two a cycle. Each step multiplies by a value
+// just under 1 and adds a small one, so the chains stay normal floats (a subnormal would slow it).
+#define PEAK_CHAINS512 16
+#define PEAK_CHAINS256 12
+#define FMA16(op) op(0) op(1) op(2) op(3) op(4) op(5) op(6) op(7) op(8) op(9) op(10) op(11) op(12) op(13) op(14) op(15)
+#define FMA12(op) op(0) op(1) op(2) op(3) op(4) op(5) op(6) op(7) op(8) op(9) op(10) op(11)
+
+T512 static float peak512(int64_t iterations) {
+  __m512 acc[PEAK_CHAINS512];
+  const __m512 x = _mm512_set1_ps(0.9999999f), y = _mm512_set1_ps(1e-7f);
+  for (int i = 0; i < PEAK_CHAINS512; i++) acc[i] = _mm512_set1_ps(1.0f + (float)i / 64);
+#define STEP512(r) acc[r] = _mm512_fmadd_ps(acc[r], x, y);
+  for (int64_t it = 0; it < iterations; it++) { FMA16(STEP512) }
+  __m512 sum = acc[0];
+  for (int i = 1; i < PEAK_CHAINS512; i++) sum = _mm512_add_ps(sum, acc[i]);
+  return _mm512_reduce_add_ps(sum);
+}
+
+T256 static float peak256(int64_t iterations) {
+  __m256 acc[PEAK_CHAINS256];
+  const __m256 x = _mm256_set1_ps(0.9999999f), y = _mm256_set1_ps(1e-7f);
+  for (int i = 0; i < PEAK_CHAINS256; i++) acc[i] = _mm256_set1_ps(1.0f + (float)i / 64);
+#define STEP256(r) acc[r] = _mm256_fmadd_ps(acc[r], x, y);
+  for (int64_t it = 0; it < iterations; it++) { FMA12(STEP256) }
+  __m256 sum = acc[0];
+  for (int i = 1; i < PEAK_CHAINS256; i++) sum = _mm256_add_ps(sum, acc[i]);
+  float lanes[8];
+  _mm256_storeu_ps(lanes, sum);
+  return lanes[0] + lanes[1] + lanes[2] + lanes[3] + lanes[4] + lanes[5] + lanes[6] + lanes[7];
+}
+
+// Where the chains' sum goes: the compiler must assume it is read, so it cannot drop the loop.
+static volatile float peak_sink;
+
+static double seconds_of(clockid_t clock) {
+  struct timespec t;
+  clock_gettime(clock, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 // The JavaScript side. Every call: (memory: ArrayBuffer, …byte offsets and sizes, isa?), where
 // isa "avx2" forces the 256-bit kernel (to test it on an AVX-512 machine). Offsets and sizes are
 // checked against the buffer before anything is read or written.
@@ -320,6 +365,46 @@ static napi_value js_adam_fast(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// peak(iterations[, isa]): { isa, flops, seconds, cpuSeconds } of `iterations` rounds of the
+// FMA chains above (each FMA two floating-point operations per lane); wall time and this
+// thread's CPU time, so a caller can tell a round another process interrupted.
+static napi_value js_peak(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int64_t iterations = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1
+      || napi_get_value_int64(env, argv[0], &iterations) != napi_ok || iterations <= 0) {
+    napi_throw_type_error(env, NULL, "sweep native: peak takes a positive number of iterations");
+    return NULL;
+  }
+  int wide = has_avx512;
+  if (argc > 1) {
+    char isa[16] = {0};
+    size_t len;
+    if (napi_get_value_string_utf8(env, argv[1], isa, sizeof isa, &len) == napi_ok && strcmp(isa, "avx2") == 0) wide = 0;
+  }
+  if (!wide && !has_avx2) {
+    napi_throw_error(env, NULL, "sweep native: this CPU has neither AVX-512 nor AVX2 with FMA");
+    return NULL;
+  }
+  const double w0 = seconds_of(CLOCK_MONOTONIC), c0 = seconds_of(CLOCK_THREAD_CPUTIME_ID);
+  const float result = wide ? peak512(iterations) : peak256(iterations);
+  const double w1 = seconds_of(CLOCK_MONOTONIC), c1 = seconds_of(CLOCK_THREAD_CPUTIME_ID);
+  peak_sink = result;
+  const double flops = (double)iterations * (wide ? PEAK_CHAINS512 * 16 : PEAK_CHAINS256 * 8) * 2;
+  napi_value out, v;
+  napi_create_object(env, &out);
+  napi_create_string_utf8(env, wide ? "avx512" : "avx2", NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, out, "isa", v);
+  napi_create_double(env, flops, &v);
+  napi_set_named_property(env, out, "flops", v);
+  napi_create_double(env, w1 - w0, &v);
+  napi_set_named_property(env, out, "seconds", v);
+  napi_create_double(env, c1 - c0, &v);
+  napi_set_named_property(env, out, "cpuSeconds", v);
+  return out;
+}
+
 // isa(): "avx512", "avx2" or "none".
 static napi_value js_isa(napi_env env, napi_callback_info info) {
   (void)info;
@@ -332,7 +417,7 @@ NAPI_MODULE_INIT() {
   detect();
   const struct { const char* name; napi_callback cb; } fns[] = {
     { "gemm", js_gemm }, { "conv_forward", js_conv_forward }, { "conv_filter_grad", js_conv_filter_grad },
-    { "adam_fast", js_adam_fast }, { "isa", js_isa },
+    { "adam_fast", js_adam_fast }, { "peak", js_peak }, { "isa", js_isa },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;

@@ -15,6 +15,8 @@ export type NativeAddon = {
     memory: ArrayBuffer, w0: number, m0: number, v0: number, g: number, w1: number, m1: number, v1: number, n: number,
     b1: number, c1: number, b2: number, c2: number, s1: number, s2: number, eps: number, isa?: 'avx2',
   ): void;
+  /** `iterations` rounds of the core's peak loop (independent FMA chains on registers): its floating-point operations and seconds, wall and this thread's CPU. */
+  peak(iterations: number, isa?: 'avx2'): { isa: 'avx512' | 'avx2'; flops: number; seconds: number; cpuSeconds: number };
   /** Which GEMM runs here: 512-bit, 256-bit, or none (neither AVX-512 nor AVX2 with FMA). */
   isa(): 'avx512' | 'avx2' | 'none';
 };
@@ -54,4 +56,29 @@ export function nativeAddon(): NativeAddon | null {
 export function nativeStatus(): string {
   nativeAddon();
   return status;
+}
+
+/** The core's measured single-precision peak at one vector width: the best round, the median, and how many rounds ran. */
+export type Peak = { readonly isa: 'avx512' | 'avx2'; readonly gflops: number; readonly medianGflops: number; readonly rounds: number };
+
+/**
+ * The core's peak GFLOP/s for single precision with `isa`'s vectors, measured with the addon's
+ * FMA loop: `rounds` rounds of about `seconds` each, the best kept (any slower round lost the core
+ * to something else: another process, an interrupt, the host). One thread, as a sweep worker runs.
+ */
+export function measurePeak(native: NativeAddon, isa: 'avx512' | 'avx2', rounds = 15, seconds = 0.02): Peak {
+  const force = isa === 'avx2' ? ['avx2' as const] : [];
+  // Calibrated on a short run first, which also brings the core out of any lower clock.
+  let iterations = 100_000;
+  for (let r = native.peak(iterations, ...force); r.seconds < seconds / 4; r = native.peak(iterations, ...force)) iterations *= 4;
+  const t = native.peak(iterations, ...force);
+  iterations = Math.max(1, Math.round((iterations * seconds) / t.seconds));
+  const rates: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const r = native.peak(iterations, ...force);
+    if (r.isa !== isa) throw new Error(`the peak loop ran ${r.isa}, not ${isa}`);
+    rates.push(r.flops / r.seconds / 1e9);
+  }
+  rates.sort((a, b) => a - b);
+  return { isa, gflops: rates[rates.length - 1], medianGflops: rates[Math.floor(rates.length / 2)], rounds };
 }

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../dist/train/backend.js';
 import { fusedMultiplyAdd, productKernels, wasmProductKernels } from '../../../dist/train/kernels/simd.js';
-import { nativeAddon } from '../../../dist/train/kernels/native.js';
+import { measurePeak, nativeAddon } from '../../../dist/train/kernels/native.js';
 import { heapOffset } from '../../../dist/train/kernels/wasm-kernel.js';
 
 await initBackend('wasm');
@@ -19,7 +19,7 @@ const at = (t) => heapOffset(backend, t);
 // Bit patterns, so that -0 and NaN compare as themselves.
 const bits = (t) => new Uint32Array(t.dataSync().slice().buffer);
 const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
-const out = { fma: fusedMultiplyAdd(), isa: native?.isa() ?? 'none', dispatched: false, gemm: [], conv: [], adam: [], rangeError: null };
+const out = { fma: fusedMultiplyAdd(), isa: native?.isa() ?? 'none', dispatched: false, gemm: [], conv: [], adam: [], peak: [], rangeError: null };
 
 // GEMMs: every edge of the blocks (rows mod 8 and 6, columns mod 32 and 16, k = 0 and 1), A
 // stored plain and transposed, C written and accumulated.
@@ -106,4 +106,11 @@ if (native !== null) {
     out.rangeError = `${e.name}: ${e.message}`;
   }
 }
+// The peak loop: the operations it says it ran, for 1,000 rounds, and a short measurement.
+for (const isa of isas) {
+  const round = native.peak(1000, ...(isa === 'avx2' ? ['avx2'] : []));
+  const measured = measurePeak(native, isa, 3, 0.002);
+  out.peak.push({ isa, ran: round.isa, flops: round.flops, seconds: round.seconds, cpuSeconds: round.cpuSeconds, gflops: measured.gflops, medianGflops: measured.medianGflops });
+}
+
 console.log(JSON.stringify(out));

@@ -14,6 +14,7 @@ type Report = {
   gemm: { m: number; k: number; n: number; transposed: boolean; acc: number; isa: string; same: boolean }[];
   conv: { geometry: number[]; rows: number; isa: string; forward: boolean; filterGrad: boolean }[];
   adam: { n: number; inPlace: boolean; isa: string; same: boolean; flushed: number; nan: boolean }[];
+  peak: { isa: string; ran: string; flops: number; seconds: number; cpuSeconds: number; gflops: number; medianGflops: number }[];
 };
 
 // Reads dist/ and build/: `npm ci` builds the addon, `npm test` dist/.
@@ -47,6 +48,20 @@ describe.runIf(process.arch === 'x64' && process.platform === 'linux')('the nati
     // The cases hold what they claim: flushed moments, and a NaN carried into the weights.
     expect(report.adam.some((a) => a.flushed > 0 && a.nan)).toBe(true);
     expect(new Set(report.adam.map((a) => a.isa))).toContain('avx2');
+  });
+
+  it('measures the core\'s peak with each vector width: 16 chains of 16 lanes (AVX-512), 12 of 8 (AVX2), 2 operations per FMA', () => {
+    const want = report.isa === 'avx512' ? ['avx512', 'avx2'] : ['avx2'];
+    expect(report.peak.map((p) => p.ran)).toEqual(want);
+    expect(report.peak.map((p) => p.flops)).toEqual(want.map((isa) => 1000 * (isa === 'avx512' ? 16 * 16 : 12 * 8) * 2));
+    for (const p of report.peak) {
+      expect(p.seconds).toBeGreaterThan(0);
+      expect(p.cpuSeconds).toBeGreaterThanOrEqual(0);
+      // Any x86-64 core with FMA manages several GFLOP/s; a loop the compiler dropped would read as infinite.
+      expect(p.gflops).toBeGreaterThan(1);
+      expect(p.gflops).toBeLessThan(10_000);
+      expect(p.medianGflops).toBeLessThanOrEqual(p.gflops);
+    }
   });
 
   it('refuses an operand outside the memory', () => {
