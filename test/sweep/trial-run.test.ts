@@ -28,15 +28,20 @@ for (let step = 1; step <= 10; step++) out += \`epoch=\${step} score=\${step / 1
 process.stdout.write(out);
 `;
 
-// Step 1, then steps 2 to 10 one write each, then a file saying they were all printed.
-const ONE_BY_ONE = `import { writeFileSync } from 'node:fs';
+// Step 1; once sweep's write of it has begun (the test's gate leaves a file 'writing' in the
+// trial's folder), steps 2 to 10 one write each; then a file saying they were all printed. The
+// wait is bounded (10 s), and each look is 1 ms apart.
+const ONE_BY_ONE = `import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+const dir = process.env.SWEEP_TRIAL_DIR;
 const pause = () => new Promise((next) => setTimeout(next, 1));
-for (let step = 1; step <= 10; step++) {
+process.stdout.write('epoch=1 score=0.1\\n');
+for (let look = 0; look < 10_000 && !existsSync(join(dir, 'writing')); look++) await pause();
+for (let step = 2; step <= 10; step++) {
   process.stdout.write(\`epoch=\${step} score=\${step / 10}\\n\`);
   await pause();
 }
-writeFileSync(join(process.env.SWEEP_TRIAL_DIR, 'printed'), '');
+writeFileSync(join(dir, 'printed'), '');
 `;
 
 type Write = { epochs: number[]; decided: boolean };
@@ -86,11 +91,14 @@ describe.each(BACKENDS)('a program trial\'s steps on %s', (_name, open) => {
     const store = await open(dir);
     onTestFinished(() => store.close());
     const writes: Write[] = [];
-    // The first write waits until the program has printed every step, one write each.
+    // The first write (of step 1 alone: the program prints nothing more until it begins) waits
+    // until the program has printed every other step, one write each.
     const folder = join(dir, 'trials');
-    const printed = () => readdirSync(folder).some((config) => existsSync(join(folder, config, 'printed')));
+    const trialDir = () => join(folder, readdirSync(folder)[0]);
     const gate = async (n: number) => {
-      while (n === 1 && !printed()) await sleep(5);
+      if (n !== 1) return;
+      writeFileSync(join(trialDir(), 'writing'), '');
+      for (let look = 0; look < 2_000 && !existsSync(join(trialDir(), 'printed')); look++) await sleep(5);
     };
     const { result, heard } = await sweepOnce(dir, watched(store, writes, gate), ONE_BY_ONE);
     expect(result).toMatchObject({ completed: 1, failed: 0 });
