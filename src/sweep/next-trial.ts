@@ -29,24 +29,30 @@ export type NextTrialOptions = {
 /** A function that claims the next trial for `owner`, or resolves undefined when there is none. */
 export function nextTrial(o: NextTrialOptions): () => Promise<Claim | undefined> {
   const { store, sweepId, owner, strategy, eligible } = o;
+  /** Makes every trial of the sweep claimable by this run (another process's proposals). */
+  const joinAll = (all: readonly TrialRecord[]) => {
+    const known = new Set(eligible);
+    eligible.push(...all.map((r) => r.configId).filter((id) => !known.has(id)));
+  };
   return async () => {
     // Each turn adds a trial to the sweep, or waits for a trial to end, so this ends: with a
     // claim, or once the sweep has all its trials.
     for (;;) {
+      // Another process's proposals are this run's to claim too: one whose process died may be
+      // what a deterministic verdict or proposal here waits for.
+      if (strategy.propose) joinAll(await store.trials(sweepId));
       const queued = await store.claimNext(sweepId, owner, eligible);
       if (queued || !strategy.propose) return queued;
       const added = await store.proposeTrial(sweepId, o.seed, o.data, (t, n) => strategy.propose!(t, n), { spans: strategy.spans });
       if (added === 'wait') {
-        // A result the next proposal needs is not in: look again once something changed (a
-        // queued trial, such as one another process gave up, is claimed first).
+        // A result the next proposal needs is not in: look again (a queued trial first) once something changed.
         if (o.stop?.aborted) return undefined;
         await o.wakeup.wait(o.stop);
         continue;
       }
       if (!added) {
         // The sweep has all its trials; another process's unfinished ones may still be claimable.
-        const all = await store.trials(sweepId);
-        eligible.push(...all.map((r) => r.configId).filter((id) => !eligible.includes(id)));
+        joinAll(await store.trials(sweepId));
         return store.claimNext(sweepId, owner, eligible);
       }
       // Another process may claim the new trial before this one does (it is pending to all):
