@@ -24,7 +24,7 @@
  * An audit trigger numbers every insert into `trials` and every completion, in the order the
  * server executed them.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -34,6 +34,7 @@ import { PostgresStore } from '../../src/store/postgres.js';
 import { rankTrials } from '../../src/sweep/fronts.js';
 import { createTestDb, withPg } from '../store/pg-test-db.js';
 import { tempDir } from '../temp-dir.js';
+import { PYTHON } from '../trial/program/proc.js';
 import { BIN } from './run-cli.js';
 
 const POPULATION = 4;
@@ -53,8 +54,6 @@ x = float(os.environ["SWEEP_PARAM_X"]); y = float(os.environ["SWEEP_PARAM_Y"])
 print(f"epoch=1 acc={1 - (x - 0.7) ** 2 - 0.1 * y:.6f} cost={x * 10 + y:.6f} size={x * 1000:.0f}", flush=True)
 `;
 
-// The interpreter itself, not a launcher in front of it (pyenv's shim costs a second a trial on a busy machine).
-const PYTHON = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
 
 const SPEC = `name: nsga-pg
 program: prog.py

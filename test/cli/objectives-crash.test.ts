@@ -5,12 +5,13 @@
  * multi-objective TPE's proposals are pure functions of the trials recorded before them, so the
  * trials themselves (configurations, generations, parents) must match too, not only the front.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../temp-dir.js';
+import { PYTHON } from '../trial/program/proc.js';
 import { BIN } from './run-cli.js';
 
 // Three steps per trial, so that a kill can land mid-trial; acc peaks at x = 0.7 and falls with
@@ -21,8 +22,6 @@ for step in (1, 2, 3):
     print(f"epoch={step} acc={(1 - (x - 0.7) ** 2 - 0.1 * y) * step / 3:.6f} cost={(x * 10 + y) * step:.6f} size={x * 1000:.0f}", flush=True)
 `;
 
-// The interpreter itself, not a launcher in front of it (pyenv's shim costs a second a trial on a busy machine).
-const PYTHON = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
 
 const spec = (search: string) => `name: mo-crash
 program: prog.py
