@@ -312,7 +312,7 @@ export class SqlStore implements Store {
     return this.d.transaction('read', function* () {
       const tags = yield* all<{ trialId: number; name: string; createdAt: string }>(sql`
         SELECT g.trial_id AS "trialId", g.name, g.created_at AS "createdAt" FROM tags g JOIN trials t ON t.id = g.trial_id
-        WHERE t.sweep_id = ${sweepId} ORDER BY g.created_at, g.trial_id, g.name`);
+        WHERE t.sweep_id = ${sweepId} ORDER BY g.trial_id, g.name`);
       const notes = yield* all<{ trialId: number | null; text: string; createdAt: string }>(sql`
         SELECT trial_id AS "trialId", text, created_at AS "createdAt" FROM notes WHERE sweep_id = ${sweepId} ORDER BY id`);
       return { tags, notes };
@@ -391,7 +391,7 @@ export class SqlStore implements Store {
         .map((f) => [f.trial_id, f]));
       const tags = new Map<number, string[]>();
       for (const g of yield* all<{ trial_id: number; name: string }>(sql`
-        SELECT g.trial_id, g.name FROM tags g JOIN trials t ON t.id = g.trial_id WHERE t.sweep_id = ${sweepId} ORDER BY g.created_at, g.name`)) {
+        SELECT g.trial_id, g.name FROM tags g JOIN trials t ON t.id = g.trial_id WHERE t.sweep_id = ${sweepId} ORDER BY g.name`)) {
         tags.set(g.trial_id, [...(tags.get(g.trial_id) ?? []), g.name]);
       }
       return { trials, epochs, fronts, tags };

@@ -193,7 +193,7 @@ export interface Store {
   model(trialId: number): Promise<ModelFiles | undefined>;
   /** What each attempt at a program trial wrote, the first attempt first. */
   logs(trialId: number): Promise<TrialLogRecord[]>;
-  /** The sweep's tags and notes (its own and its trials'), each oldest first. */
+  /** The sweep's tags (by trial, then name: a trial's tags read the same however many commands added them) and notes (its own and its trials', oldest first). */
   annotations(sweepId: number): Promise<Annotations>;
   /**
    * Runs one statement that only reads (`sweep query`) and returns its rows. Anything that
