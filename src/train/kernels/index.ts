@@ -3,6 +3,7 @@ import { registerWasmAugment } from './augment.js';
 import { registerWasmBatchNorm } from './batch-norm.js';
 import { registerWasmConv2D } from './conv2d.js';
 import { registerWasmConvGradients } from './conv-gradients.js';
+import { registerWasmConvRelu } from './conv-relu.js';
 import { registerWasmCrossEntropy } from './cross-entropy.js';
 import { registerWasmDense } from './dense.js';
 import { registerWasmGather } from './gather.js';
@@ -15,7 +16,7 @@ import { registerWasmSum } from './sum.js';
 
 /**
  * Registers sweep's kernels for backend 'wasm' on top of the built-in ones: an im2col Conv2D on
- * sweep's GEMM, the missing and slow conv gradients, transposed matrix products on XNNPACK, a fused Adam update, a row-copying gather,
+ * sweep's GEMM, a convolution with its bias and ReLU as one kernel, the missing and slow conv gradients, transposed matrix products on XNNPACK, a fused Adam update, a row-copying gather,
  * a one-pass MaxPoolGrad, a one-kernel sparse cross-entropy with its accuracy, and fused
  * training-mode batch norm with its gradient, a one-pass augmentation of a batch, ReLU's gradient
  * in one pass, an Identity that shares its input's data instead of copying it, dense layers
@@ -25,6 +26,7 @@ import { registerWasmSum } from './sum.js';
 export function registerWasmKernels(): void {
   registerWasmConv2D();
   registerWasmConvGradients();
+  registerWasmConvRelu();
   registerWasmMatMul();
   registerWasmAdam();
   registerWasmGather();

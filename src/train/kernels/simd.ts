@@ -44,6 +44,11 @@ export type SimdKernels = {
   dense_epilogue(y: number, b: number, m: number, n: number, relu: number): void;
   /** db [n] = the sum of dz [m×n]'s rows, in order, from 0. */
   col_sums(dz: number, db: number, m: number, n: number): void;
+  /**
+   * relu_grad(dy, y) into dz [m×n] and col_sums of it into db [n] in one pass, the same floats
+   * (y is a ReLU's output, > 0 and NaN where its input is). n % 4 = 0.
+   */
+  relu_grad_sums(dy: number, y: number, dz: number, db: number, m: number, n: number): void;
   /** dx = dy·(x > 0 ? 1 : 0) over n floats. */
   relu_grad(dy: number, x: number, dx: number, n: number): void;
   /**

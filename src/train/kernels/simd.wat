@@ -961,6 +961,38 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $l))))
 
+  ;; relu_grad and col_sums in one pass, for a layer whose bias and ReLU are fused into it (a
+  ;; convolution, conv-relu.ts): dz [m×n] = relu_grad(dy, y) (y, the layer's output, is > 0 and
+  ;; NaN exactly where its input is), and db [n] = Σ dz[i, j] over the rows in order, from 0: the
+  ;; same float32 operations, in the same order, as relu_grad then col_sums. n % 4 = 0.
+  (func (export "relu_grad_sums") (param $dy i32) (param $y i32) (param $dz i32) (param $db i32) (param $m i32) (param $n i32)
+    (local $i i32) (local $j i32) (local $row i32) (local $off i32) (local $o i32) (local $v v128) (local $d v128)
+    (call $fill0 (local.get $db) (local.get $n))
+    (local.set $row (i32.shl (local.get $n) (i32.const 2)))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $j (i32.const 0))
+        (block $cols_done
+          (loop $cols
+            (br_if $cols_done (i32.ge_u (local.get $j) (local.get $row)))
+            (local.set $o (i32.add (local.get $off) (local.get $j)))
+            (local.set $v (v128.load (i32.add (local.get $y) (local.get $o))))
+            (local.set $d
+              (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $o)))
+                (v128.bitselect (local.get $v)
+                  (v128.bitselect (f32x4.splat (f32.const 1)) (f32x4.splat (f32.const 0))
+                    (f32x4.gt (local.get $v) (f32x4.splat (f32.const 0))))
+                  (f32x4.ne (local.get $v) (local.get $v)))))
+            (v128.store (i32.add (local.get $dz) (local.get $o)) (local.get $d))
+            (v128.store (i32.add (local.get $db) (local.get $j))
+              (f32x4.add (v128.load (i32.add (local.get $db) (local.get $j))) (local.get $d)))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $cols)))
+        (local.set $off (i32.add (local.get $off) (local.get $row)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
+
   ;; ReLU's gradient as tfjs computes it on wasm, dy·cast(step(x)): dx = dy·s with s = 1 where
   ;; x > 0, x where x is NaN (step passes NaN on), else 0.
   (func (export "relu_grad") (param $dy i32) (param $x i32) (param $dx i32) (param $n i32)

@@ -1,0 +1,112 @@
+// Why: a convolution with a bias and ReLU is, on stock tfjs while training, three kernels forward
+// (Conv2D, a broadcast Add, Relu) and three backward before its products (ReluGrad, the bias's
+// Sum, reshapes), each a full pass over an activation larger than the cache (the notebook CNN's
+// first layer's is 3.2 MB at batch 32). Here the bias and ReLU are the convolution's epilogue,
+// applied a few images at a time while their output is still in cache, and backward ReLU's
+// gradient and the bias's sum are one pass. The same float32 operations in the same order: the
+// sum, then the bias added, then ReLU (x < 0 ? 0 : x); dz = dy·step, then the bias's gradient as
+// each column's sum from 0, row after row. So training takes the same steps, bit for bit.
+import * as tf from '@tensorflow/tfjs';
+// Side effect: the wasm backend registers its own kernels first.
+import '@tensorflow/tfjs-backend-wasm';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { kernelAttrs } from '../tfjs-internals.js';
+import { im2colRows } from './conv2d.js';
+import { productKernels, simdKernels } from './simd.js';
+import { heapOffset, type KernelArgs } from './wasm-kernel.js';
+
+export const CONV_RELU = 'SweepConv2DBiasRelu';
+export const RELU_GRAD_SUMS = 'SweepReluGradSums';
+
+/** The convolution's attributes: NHWC, dilation 1. */
+export type ConvReluAttrs = { strides: [number, number]; pad: 'same' | 'valid' };
+
+/** Floats of output a group of images writes before its epilogue runs: 256 KB, within a core's L2. */
+const GROUP_FLOATS = 65536;
+
+function convReluWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const b = backend as BackendWasm;
+  const { x, filter, bias } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias: tf.TensorInfo };
+  const { strides, pad } = kernelAttrs<ConvReluAttrs>(attrs);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+    strides, 1, pad, undefined, false, 'channelsLast',
+  );
+  const y = b.makeOutput(info.outShape, 'float32');
+  const perImage = info.outHeight * info.outWidth * info.outChannels;
+  if (perImage === 0 || info.batchSize === 0) return y;
+  const k = info.filterHeight * info.filterWidth * info.inChannels;
+  const rows = im2colRows(k);
+  const col = b.makeOutput([rows * k], 'float32');
+  const products = productKernels(b)!;
+  const simd = simdKernels(b)!;
+  const at = (t: tf.TensorInfo) => heapOffset(b, t);
+  const group = Math.max(1, Math.floor(GROUP_FLOATS / perImage));
+  const inImage = 4 * info.inHeight * info.inWidth * info.inChannels;
+  for (let i = 0; i < info.batchSize; i += group) {
+    const n = Math.min(group, info.batchSize - i);
+    const out = at(y) + 4 * i * perImage;
+    products.conv_forward(
+      at(x) + i * inImage, at(filter), out, at(col), rows,
+      n, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
+      info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+    );
+    simd.dense_epilogue(out, at(bias), n * info.outHeight * info.outWidth, info.outChannels, 1);
+  }
+  b.disposeData(col.dataId);
+  return y;
+}
+
+/** [dz, db]: ReLU's gradient at the layer's output y, and its sum over every axis but the channels. */
+function reluGradSumsWasm({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
+  const b = backend as BackendWasm;
+  const { dy, y } = inputs as { dy: tf.TensorInfo; y: tf.TensorInfo };
+  const n = y.shape[y.shape.length - 1];
+  const dz = b.makeOutput([...y.shape], 'float32');
+  const db = b.makeOutput([n], 'float32');
+  const at = (t: tf.TensorInfo) => heapOffset(b, t);
+  simdKernels(b)!.relu_grad_sums(at(dy), at(y), at(dz), at(db), tf.util.sizeFromShape(y.shape) / n, n);
+  return [dz, db];
+}
+
+/**
+ * Whether `convRelu` runs here for this input and filter: on wasm with sweep's kernels, float32,
+ * rank 4, output channels a multiple of 4 (what the im2col convolution takes).
+ */
+export function convReluAvailable(x: tf.Tensor, filter: tf.Tensor): boolean {
+  if (tf.getBackend() !== 'wasm' || tf.getKernel(CONV_RELU, 'wasm') === undefined) return false;
+  const backend = tf.backend() as BackendWasm;
+  return simdKernels(backend) !== null && productKernels(backend) !== null
+    && x.dtype === 'float32' && filter.dtype === 'float32' && x.rank === 4 && filter.rank === 4 && (filter.shape[3] ?? 1) % 4 === 0;
+}
+
+/** relu(conv2d(x, filter) + bias) as one kernel, NHWC, dilation 1; differentiable, each gradient only where needed. */
+export function convRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, attrs: ConvReluAttrs): tf.Tensor4D {
+  return tf.engine().runKernel(CONV_RELU, { x, filter, bias }, attrs) as tf.Tensor4D;
+}
+
+/** Registers the kernels (wasm) and the gradient of `convRelu`. Idempotent. */
+export function registerWasmConvRelu(): void {
+  if (tf.getKernel(CONV_RELU, 'wasm') !== undefined) return;
+  tf.registerKernel({ kernelName: CONV_RELU, backendName: 'wasm', kernelFunc: convReluWasm });
+  tf.registerKernel({ kernelName: RELU_GRAD_SUMS, backendName: 'wasm', kernelFunc: reluGradSumsWasm as tf.KernelFunc });
+  tf.registerGradient({
+    kernelName: CONV_RELU,
+    inputsToSave: ['x', 'filter'],
+    outputsToSave: [true],
+    // dz is every gradient's input, and the bias always needs it: computed once, here. The engine
+    // calls only the thunks of inputs that lead to what is differentiated: never the images'.
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter, y] = saved;
+      const [dz, db] = tf.engine().runKernel(RELU_GRAD_SUMS, { dy: dy as tf.Tensor, y }) as tf.Tensor[];
+      // tf.conv2d's gradient, with dz for dy.
+      const { strides, pad } = attrs as unknown as ConvReluAttrs;
+      const common = { strides, pad, dataFormat: 'NHWC' };
+      return {
+        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dz, filter }, { ...common, inputShape: x.shape }) as tf.Tensor,
+        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dz }, { ...common, filterShape: filter.shape }) as tf.Tensor,
+        bias: () => db,
+      };
+    },
+  });
+}

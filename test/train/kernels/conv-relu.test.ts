@@ -1,0 +1,108 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmKernels } from '../../../src/train/kernels/index.js';
+import { CONV_RELU, convRelu, convReluAvailable } from '../../../src/train/kernels/conv-relu.js';
+import { SweepConv2D } from '../../../src/train/conv2d.js';
+import { randomValues } from './compare.js';
+
+beforeAll(async () => {
+  registerWasmKernels();
+  expect(await tf.setBackend('wasm')).toBe(true);
+});
+
+/** Bit patterns, so −0 counts. */
+const bits = (t: tf.Tensor) => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
+
+type Case = { x: [number, number, number, number]; kernel: number; filters: number; strides: number; pad: 'same' | 'valid' };
+// The notebook CNN's two layers at batch 32; a batch that splits into uneven groups of images
+// (the first layer's output is 25,088 floats an image: groups of 2); stride 2 without padding.
+const cases: Case[] = [
+  { x: [32, 28, 28, 1], kernel: 3, filters: 32, strides: 1, pad: 'same' },
+  { x: [32, 14, 14, 32], kernel: 3, filters: 64, strides: 1, pad: 'same' },
+  { x: [5, 28, 28, 1], kernel: 3, filters: 32, strides: 1, pad: 'same' },
+  { x: [3, 9, 11, 4], kernel: 3, filters: 8, strides: 2, pad: 'valid' },
+];
+const label = (c: Case) => `[${c.x}] * ${c.kernel}×${c.kernel}×${c.filters}, stride ${c.strides}, ${c.pad}`;
+
+function operands(c: Case) {
+  const seed = label(c);
+  const [n, h, w, ci] = c.x;
+  const probe = tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros([c.kernel, c.kernel, ci, c.filters]) as tf.Tensor4D, c.strides, c.pad);
+  const outShape = probe.shape;
+  probe.dispose();
+  return {
+    // Zeros among the images, so some sums are exactly 0 and ReLU sees zeros of both signs.
+    x: tf.tensor4d(randomValues(n * h * w * ci, `x${seed}`, 0.3), c.x),
+    w: tf.tensor4d(randomValues(c.kernel * c.kernel * ci * c.filters, `w${seed}`), [c.kernel, c.kernel, ci, c.filters]),
+    b: tf.tensor1d(randomValues(c.filters, `b${seed}`)),
+    // The upstream gradient, with zeros (max pooling's) among it.
+    r: tf.tensor(randomValues(tf.util.sizeFromShape(outShape), `r${seed}`, 0.5), outShape),
+  };
+}
+
+/** What tfjs computes for a Conv2D layer with a bias and ReLU while recording gradients. */
+const stock = (c: Case) => (x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D) => tf.relu(tf.add(tf.conv2d(x, w, c.strides, c.pad), b));
+const ours = (c: Case) => (x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D) => convRelu(x, w, b, { strides: [c.strides, c.strides], pad: c.pad });
+
+describe('a convolution with its bias and ReLU as one kernel, on wasm', () => {
+  it.each(cases)('$x, $filters filters, stride $strides, $pad: output and every gradient bit-identical to Conv2D, Add and Relu', (c) => {
+    const { x, w, b, r } = operands(c);
+    expect(convReluAvailable(x, w)).toBe(true);
+    const grads = (f: ReturnType<typeof stock>) => tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+      tf.sum(tf.mul(r, f(xx as tf.Tensor4D, ww as tf.Tensor4D, bb as tf.Tensor1D))))([x, w, b]);
+    const [y1, y0] = [ours(c)(x, w, b), stock(c)(x, w, b)];
+    expect(y1.shape).toEqual(y0.shape);
+    expect(bits(y1)).toEqual(bits(y0));
+    // Some outputs are cut to 0 and some pass: the ReLU is exercised both ways.
+    const values = y0.dataSync();
+    expect(values.some((v) => v === 0) && values.some((v) => v > 0)).toBe(true);
+    const [g1, g0] = [grads(ours(c)), grads(stock(c))];
+    expect(g1).toHaveLength(3);
+    g1.forEach((g, i) => expect(bits(g)).toEqual(bits(g0[i])));
+    tf.dispose([x, w, b, r, y1, y0, ...g1, ...g0]);
+  });
+
+  it("runs one kernel forward, one pass for ReLU's and the bias's gradients, and no gradient for the images", async () => {
+    const c = cases[0];
+    const { x, w, b, r } = operands(c);
+    const profile = await tf.profile(() => {
+      tf.dispose(tf.grads((ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(r, ours(c)(x, ww as tf.Tensor4D, bb as tf.Tensor1D))))([w, b]));
+    });
+    const calls = (name: string) => profile.kernels.filter((k) => k.name === name).length;
+    expect(calls(CONV_RELU)).toBe(1);
+    expect(calls('SweepReluGradSums')).toBe(1);
+    expect(calls('Conv2DBackpropFilter')).toBe(1);
+    expect(calls('Sum')).toBe(1); // the loss's own, not the bias's
+    for (const absent of ['Conv2DBackpropInput', 'Conv2D', 'Add', 'Relu', 'SweepReluGrad']) expect(calls(absent)).toBe(0);
+    tf.dispose([x, w, b, r]);
+  });
+
+  it('is what SweepConv2D with a bias and ReLU trains with, to the same weights as tfjs Conv2D', async () => {
+    const args = { inputShape: [12, 12, 1], filters: 8, kernelSize: 3, padding: 'same' as const, activation: 'relu' as const };
+    const train = async (layer: tf.layers.Layer) => {
+      const model = tf.sequential({ layers: [layer, tf.layers.flatten(), tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) })] });
+      const optimizer = tf.train.adam(0.01);
+      const x = tf.tensor4d(randomValues(4 * 144, 'images', 0.3), [4, 12, 12, 1]);
+      const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 1], 'int32'), 3);
+      const profile = await tf.profile(() => {
+        for (let step = 0; step < 3; step++) {
+          tf.tidy(() => {
+            optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+          });
+        }
+      });
+      const weights = model.getWeights().map(bits);
+      tf.dispose([x, labels]);
+      optimizer.dispose();
+      model.dispose();
+      return { weights, fusedCalls: profile.kernels.filter((k) => k.name === CONV_RELU).length };
+    };
+    const init = () => tf.initializers.glorotUniform({ seed: 3 });
+    const fused = await train(new SweepConv2D({ ...args, kernelInitializer: init() }));
+    const plain = await train(tf.layers.conv2d({ ...args, kernelInitializer: init() }));
+    expect([fused.fusedCalls, plain.fusedCalls]).toEqual([3, 0]);
+    expect(fused.weights).toHaveLength(4);
+    fused.weights.forEach((w, i) => expect(w).toEqual(plain.weights[i]));
+  });
+});
