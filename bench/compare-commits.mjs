@@ -23,7 +23,7 @@ const CASES = [
   { name: 'CNN conv32-conv64-128, batch 32 (npm run bench)', steps: 40, config: { ...cnn, units: [128], batchSize: 32 } },
   { name: 'ANN 784-128-10, batch 32', steps: 500, config: { model: 'ann', units: [128], batchSize: 32 } },
   { name: 'ANN 784-128-10, batch 128', steps: 150, config: { model: 'ann', units: [128], batchSize: 128 } },
-];
+].filter((c) => !process.env.BENCH_CASES || new RegExp(process.env.BENCH_CASES).test(c.name));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const other = mkdtempSync(join(tmpdir(), 'sweep-compare-'));

@@ -4,7 +4,7 @@
 // step's wall time, then once under tf.profile for each kernel's time and count. The step's wall
 // time less its kernels' time is what runs outside any kernel: the tape, tidy, tensor
 // bookkeeping and JavaScript between kernels. A configuration that trains by direct kernel calls
-// (src/train/mlp-step.ts, the notebook's kind of ANN) runs no kernel through the engine, which is
+// (src/train/direct-step.ts, the notebook's kind of ANN) runs no kernel through the engine, which is
 // what tf.profile sees: its kernels are profiled on the tfjs path (the same kernels, same inputs),
 // and both paths' steps are timed. Writes runs/profile-step.json.
 import '../dist/cli/startup.js';
@@ -15,7 +15,7 @@ import { loadFashionMnist } from '../dist/data/fashion-mnist.js';
 import { initBackend } from '../dist/train/backend.js';
 import { makeSplits, disposeSplits } from '../dist/train/tensors.js';
 import { trainTrial } from '../dist/train/train.js';
-import { MlpStep } from '../dist/train/mlp-step.js';
+import { DirectStep } from '../dist/train/direct-step.js';
 import { buildModel, makeOptimizer } from '../dist/train/model.js';
 import { withDefaults } from '../dist/spec/hyperparameters.js';
 
@@ -42,18 +42,18 @@ const medianStepMs = async () => {
 const probe = (() => {
   const c = withDefaults(config);
   const [model, optimizer] = [buildModel(c, 1, splits.shape, splits.classes), makeOptimizer(c.optimizer, c.learningRate, c.weightDecay)];
-  const direct = c.augment === 'none' && MlpStep.for(model, optimizer, c) !== null;
+  const direct = c.augment === 'none' && DirectStep.for(model, optimizer, c) !== null;
   model.dispose();
   optimizer.dispose();
   return direct;
 })();
 const directStepMs = probe ? await medianStepMs() : null;
 // The tfjs path from here on (for a direct configuration; otherwise it is the only path).
-const forDirect = MlpStep.for;
-MlpStep.for = () => null;
+const forDirect = DirectStep.for;
+DirectStep.for = () => null;
 const stepMs = await medianStepMs();
 const profile = await tf.profile(epochSeconds);
-MlpStep.for = forDirect;
+DirectStep.for = forDirect;
 disposeSplits(splits);
 
 // Kernels the profiler saw, per step. Each epoch also evaluates and reads its sums once; spread
@@ -79,7 +79,7 @@ const fmt = (v, d = 0) => v.toLocaleString('en-US', { maximumFractionDigits: d, 
 console.log(`${JSON.stringify(config)}, ${steps} steps of ${config.batchSize}: a step through tfjs's engine takes ${fmt(stepUs)} µs unprofiled (median of 3), ${fmt((config.batchSize * 1e6) / stepUs)} samples/s`);
 if (directStepMs !== null) {
   const directUs = directStepMs * 1000;
-  console.log(`by direct kernel calls (mlp-step.ts), as sweep trains it: ${fmt(directUs)} µs, ${fmt((config.batchSize * 1e6) / directUs)} samples/s; the table below is the tfjs path's, whose kernels the direct step calls too, less the tape's own (Identity, Reshape, Cast, GatherV2, the loss sums' Add and Multiply)`);
+  console.log(`by direct kernel calls (direct-step.ts), as sweep trains it: ${fmt(directUs)} µs, ${fmt((config.batchSize * 1e6) / directUs)} samples/s; the table below is the tfjs path's, whose kernels the direct step calls too, less the tape's own (Identity, Reshape, Cast, GatherV2, the loss sums' Add and Multiply)`);
 }
 console.log(`kernels: ${fmt(calls, 1)} calls per step, ${fmt(kernelUs)} µs (${fmt((100 * kernelUs) / stepUs, 1)}% of the step); outside kernels: ${fmt(stepUs - kernelUs)} µs (${fmt((100 * (stepUs - kernelUs)) / stepUs, 1)}%), ${fmt((stepUs - kernelUs) / calls, 1)} µs per kernel call`);
 console.log(['kernel', 'calls/step', 'µs/step', '% of step'].join(' | '));

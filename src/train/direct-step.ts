@@ -3,29 +3,40 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { FusedAdam } from './kernels/adam.js';
 import { HITS, LOSS, LOSS_GRAD } from './kernels/cross-entropy.js';
 import { DENSE, DENSE_GRAD_BIAS, DENSE_GRAD_INPUT, DENSE_GRAD_KERNEL, denseInference, denseKernelAvailable, type DenseAttrs } from './kernels/dense.js';
+import { CONV_RELU, type ConvReluAttrs, RELU_GRAD_SUMS } from './kernels/conv-relu.js';
 import { heapOffset } from './kernels/wasm-kernel.js';
 import { SOFTMAX_GRAD } from './kernels/softmax-grad.js';
+import { SweepConv2D } from './conv2d.js';
 import { SweepDense } from './dense.js';
 import { dropoutMask, SeededDropout } from './seeded-dropout.js';
-import { denseState, dropoutState, madeBy, registeredVariables, variableOf } from './tfjs-internals.js';
+import { conv2dState, denseState, dropoutState, madeBy, registeredVariables, variableOf } from './tfjs-internals.js';
 import type { Split } from './tensors.js';
 import { withDefaults } from '../spec/hyperparameters.js';
 import type { TrialConfig } from '../trial/types.js';
 
 type Hidden = { dense: SweepDense; dropout: SeededDropout | null };
+/** A convolution with its bias and ReLU, then 2×2 max pooling or none: the notebook CNN's block. */
+type ConvBlock = { conv: SweepConv2D; attrs: ConvReluAttrs; pool: { filterSize: [number, number]; strides: [number, number]; pad: 'valid' } | null };
 
 const RELU: DenseAttrs = { activation: 'relu', biasFirst: false };
 // The output layer's product and bias, before its softmax (SweepDense's path for softmax).
 const LINEAR: DenseAttrs = { activation: 'linear', biasFirst: false };
 
 /** Whether a configuration takes the direct step, or why it trains through tfjs. */
-export type DirectStep = { eligible: true } | { eligible: false; why: string };
+export type StepVerdict = { eligible: true } | { eligible: false; why: string };
 
-// What the direct step is: the notebook's kind of ANN, unsmoothed sparse cross-entropy, a plain
-// Adam update, the images as they are. Each rule names the value that leaves it, or says null.
+// What the direct step is: the notebook's kinds of model (its ANN, and its CNN: blocks of a
+// convolution with ReLU and 2×2 max pooling, flattened into the ANN), unsmoothed sparse
+// cross-entropy, a plain Adam update, the images as they are. Each rule names the value that
+// leaves it, or says null.
 const RULES: readonly ((c: TrialConfig) => string | null)[] = [
-  (c) => (c.model === 'ann' ? null : `model ${c.model}: the direct step trains an ANN`),
-  (c) => (c.activation === 'relu' ? null : `activation ${c.activation}: the direct step's hidden layers are Dense relu`),
+  (c) => (c.activation === 'relu' ? null : `activation ${c.activation}: the direct step's hidden layers are relu`),
+  (c) => (c.model !== 'cnn' || c.pooling !== 'avg' ? null : 'pooling avg: the direct step pools by max'),
+  (c) => (c.model !== 'cnn' || c.head !== 'gap' ? null : 'head gap: the direct step flattens the last block'),
+  (c) => {
+    const odd = c.model === 'cnn' ? (c.filters ?? []).find((f) => f % 4 !== 0) : undefined;
+    return odd === undefined ? null : `filters ${String(c.filters)}: the direct step's convolutions take multiples of 4 filters`;
+  },
   (c) => (c.batchNorm ? 'batchNorm true: the direct step has no batch normalization' : null),
   (c) => (c.optimizer === 'adam' ? null : `optimizer ${c.optimizer}: the direct step updates by Adam`),
   (c) => (c.weightDecay === 0 ? null : `weightDecay ${c.weightDecay}: the direct step's Adam update has no decay`),
@@ -34,12 +45,12 @@ const RULES: readonly ((c: TrialConfig) => string | null)[] = [
 ];
 
 /**
- * Whether `config` trains by MlpStep (where the backend is wasm with sweep's kernels), or the
+ * Whether `config` trains by DirectStep (where the backend is wasm with sweep's kernels), or the
  * first reason it trains through tfjs: the one place that says which configurations do. Any
- * epochs, units, dropout, learning rate, batch size and schedule keep it; the CNN-only
- * hyperparameters come with model cnn, which leaves it.
+ * epochs, units, dropout, learning rate, batch size and schedule keep it; so do a CNN's
+ * blocks, kernel size and filters (multiples of 4) with max pooling or none.
  */
-export function directStep(config: TrialConfig): DirectStep {
+export function directStep(config: TrialConfig): StepVerdict {
   const c = withDefaults(config);
   for (const rule of RULES) {
     const why = rule(c);
@@ -49,13 +60,30 @@ export function directStep(config: TrialConfig): DirectStep {
 }
 
 /**
- * The notebook's kind of ANN, Flatten → [SweepDense relu → SeededDropout?]… → SweepDense
- * softmax, as its layers; null for any other model, or off wasm.
+ * The notebook's kinds of model as their layers: [SweepConv2D relu with a bias → MaxPooling2D
+ * 2×2?]… → Flatten → [SweepDense relu → SeededDropout?]… → SweepDense softmax; `convs` is empty
+ * for the ANN. Null for any other model, or off wasm.
  */
-function plainMlp(model: tf.LayersModel): { hidden: Hidden[]; output: SweepDense } | null {
+function plainModel(model: tf.LayersModel): { convs: ConvBlock[]; hidden: Hidden[]; output: SweepDense } | null {
   if (!denseKernelAvailable() || tf.getKernel(SOFTMAX_GRAD, 'wasm') === undefined || tf.getKernel(LOSS, 'wasm') === undefined) return null;
+  if (model.inputs.length !== 1) return null;
   const layers = [...model.layers];
-  if (layers.shift()?.getClassName() !== 'Flatten' || model.inputs.length !== 1) return null;
+  const convs: ConvBlock[] = [];
+  while (layers[0] instanceof SweepConv2D) {
+    const conv = layers.shift() as SweepConv2D;
+    const c = conv2dState(conv);
+    const filters = c.kernel.shape[3] ?? 1;
+    if (tf.getKernel(CONV_RELU, 'wasm') === undefined || c.bias === null || c.activation.getClassName() !== 'relu'
+      || c.dataFormat !== 'channelsLast' || c.dilationRate.some((d) => d !== 1) || filters % 4 !== 0) return null;
+    let pool: ConvBlock['pool'] = null;
+    if (layers[0]?.getClassName() === 'MaxPooling2D') {
+      const p = layers.shift() as unknown as { poolSize: [number, number]; strides: [number, number]; padding: string; dataFormat: string };
+      if (p.padding !== 'valid' || p.dataFormat !== 'channelsLast') return null;
+      pool = { filterSize: p.poolSize, strides: p.strides, pad: 'valid' };
+    }
+    convs.push({ conv, attrs: { strides: c.strides, pad: c.padding }, pool });
+  }
+  if (layers.shift()?.getClassName() !== 'Flatten') return null;
   const output = layers.pop();
   const activation = (l: tf.layers.Layer) => denseState(l).activation.getClassName();
   if (!(output instanceof SweepDense) || activation(output) !== 'softmax') return null;
@@ -71,7 +99,13 @@ function plainMlp(model: tf.LayersModel): { hidden: Hidden[]; output: SweepDense
     }
     hidden.push({ dense, dropout });
   }
-  return { hidden, output };
+  return { convs, hidden, output };
+}
+
+/** A convolution's filter and bias. */
+function convWeightsOf(layer: SweepConv2D): { kernel: tf.Variable; bias: tf.Variable } {
+  const s = conv2dState(layer);
+  return { kernel: s.kernel.read() as tf.Variable, bias: s.bias!.read() as tf.Variable };
 }
 
 /** A Dense layer's kernel and bias. */
@@ -88,8 +122,8 @@ function weightsOf(layer: SweepDense): { kernel: tf.Variable; bias: tf.Variable 
  */
 export function evaluateMlp(model: tf.LayersModel, data: Split, rows: number, labelSmoothing = 0): { loss: number; hits: number } | null {
   if (labelSmoothing !== 0) return null;
-  const mlp = plainMlp(model);
-  if (mlp === null) return null;
+  const mlp = plainModel(model);
+  if (mlp === null || mlp.convs.length > 0) return null;
   const b = tf.backend() as BackendWasm;
   const kernel = (name: string, inputs: Record<string, tf.TensorInfo>, attrs: object = {}) =>
     tf.getKernel(name, 'wasm')!.kernelFunc({ inputs, backend: b, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
@@ -121,20 +155,22 @@ export function evaluateMlp(model: tf.LayersModel, data: Split, rows: number, la
 }
 
 /**
- * One training step of the notebook's kind of ANN (Flatten → [Dense relu → Dropout?]… → Dense
- * softmax, sparse cross-entropy, Adam) on wasm, as direct calls of the kernels that tfjs's
- * tape would run for `optimizer.minimize`, with the same inputs in the same order: the same
- * floats, bit for bit, without the engine's bookkeeping around each of ~40 kernels a step (the
- * tape, tidy, tensor tracking), which cost more than the arithmetic at batch 32.
- * `directStep` says which configurations are of that kind, and `MlpStep.for` also checks the
+ * One training step of the notebook's kinds of model ([Conv relu → MaxPool?]… → Flatten →
+ * [Dense relu → Dropout?]… → Dense softmax, sparse cross-entropy, Adam) on wasm, as direct
+ * calls of the kernels that tfjs's tape would run for `optimizer.minimize`, with the same inputs:
+ * the same floats, bit for bit, without the engine's bookkeeping around each of 40–70 kernels a
+ * step (the tape, tidy, tensor tracking), which cost more than the arithmetic for the ANN at
+ * batch 32 and about a tenth of the CNN's step.
+ * `directStep` says which configurations are of that kind, and `DirectStep.for` also checks the
  * model and optimizer built from one; anything else trains through tfjs.
  */
-export class MlpStep {
+export class DirectStep {
   private lossSum = 0;
   private hits = 0;
 
   private constructor(
     private readonly backend: BackendWasm,
+    private readonly convs: readonly ConvBlock[],
     private readonly hidden: readonly Hidden[],
     private readonly output: SweepDense,
     private readonly optimizer: FusedAdam,
@@ -147,15 +183,15 @@ export class MlpStep {
    * configuration trains through tfjs, or the model or optimizer turn out not to be of its kind
    * (or the backend is not wasm).
    */
-  static for(model: tf.LayersModel, optimizer: tf.Optimizer, config: TrialConfig): MlpStep | null {
+  static for(model: tf.LayersModel, optimizer: tf.Optimizer, config: TrialConfig): DirectStep | null {
     if (!directStep(config).eligible || !madeBy(optimizer, FusedAdam)) return null;
-    const mlp = plainMlp(model);
+    const mlp = plainModel(model);
     if (mlp === null) return null;
     // tfjs's minimize differentiates every trainable variable, in the order they were made.
     const own = new Set(model.trainableWeights.map(variableOf));
     const variables = registeredVariables().filter((v) => own.has(v));
     if (variables.length !== own.size) return null;
-    return new MlpStep(tf.backend() as BackendWasm, mlp.hidden, mlp.output, optimizer, variables);
+    return new DirectStep(tf.backend() as BackendWasm, mlp.convs, mlp.hidden, mlp.output, optimizer, variables);
   }
 
   /** Trains on the rows `idx` of `data`: one step. */
@@ -174,9 +210,20 @@ export class MlpStep {
         return { kernel, bias, inputs };
       };
 
-      // Forward: each hidden layer's input, output (what its gradients read) and dropout's mask.
-      const saved: { input: tf.TensorInfo; y: tf.TensorInfo; mask: tf.TensorInfo | null }[] = [];
+      // Forward. Each block's input, its convolution's output and what its pooling made.
+      const blocks: { input: tf.TensorInfo; y: tf.TensorInfo; pooled: tf.TensorInfo }[] = [];
       let h = x;
+      for (const { conv, attrs, pool } of this.convs) {
+        const input = h;
+        const { kernel, bias } = convWeightsOf(conv);
+        const y = call(CONV_RELU, { x: input, filter: kernel, bias }, attrs);
+        h = pool === null ? y : call('MaxPool', { x: y }, pool);
+        blocks.push({ input, y, pooled: h });
+      }
+      // Flatten: the same data as [n × features] (tfjs's Reshape shares it).
+      if (this.convs.length > 0) h = call('Reshape', { x: h }, { shape: [idx.length, tf.util.sizeFromShape(h.shape.slice(1))] });
+      // Each hidden layer's input, output (what its gradients read) and dropout's mask.
+      const saved: { input: tf.TensorInfo; y: tf.TensorInfo; mask: tf.TensorInfo | null }[] = [];
       for (const { dense, dropout } of this.hidden) {
         const input = h;
         const y = call(DENSE, weights(dense).inputs(input), RELU);
@@ -216,7 +263,21 @@ export class MlpStep {
         const w = weights(this.hidden[l].dense);
         grads.set(w.kernel, call(DENSE_GRAD_KERNEL, { dy, y, x: input }, RELU));
         if (w.bias !== null) grads.set(w.bias, call(DENSE_GRAD_BIAS, { dy, y }, RELU));
-        if (l > 0) dh = call(DENSE_GRAD_INPUT, { dy, y, kernel: w.kernel }, RELU);
+        if (l > 0 || this.convs.length > 0) dh = call(DENSE_GRAD_INPUT, { dy, y, kernel: w.kernel }, RELU);
+      }
+      // Back through Flatten, then each block: pooling's gradient, then ReLU's and the bias's
+      // in one pass (convRelu's gradient), the filter's, and the block's input's but the images'.
+      for (let l = this.convs.length - 1; l >= 0; l--) {
+        const { conv, attrs, pool } = this.convs[l];
+        const { input, y, pooled } = blocks[l];
+        let dy = call('Reshape', { x: dh }, { shape: [...pooled.shape] });
+        if (pool !== null) dy = call('MaxPoolGrad', { dy, input: y, output: pooled }, pool);
+        const [dz, db] = (tf.getKernel(RELU_GRAD_SUMS, 'wasm')!.kernelFunc({ inputs: { dy, y }, backend: b, attrs: {} }) as tf.TensorInfo[]).map(temp);
+        const { kernel, bias } = convWeightsOf(conv);
+        const common = { ...attrs, dataFormat: 'NHWC' };
+        grads.set(bias, db);
+        grads.set(kernel, call('Conv2DBackpropFilter', { x: input, dy: dz }, { ...common, filterShape: kernel.shape }));
+        if (l > 0) dh = call('Conv2DBackpropInput', { dy: dz, filter: kernel }, { ...common, inputShape: input.shape });
       }
       this.optimizer.applyGradientData(this.variables.map((variable) => ({ variable, gradient: grads.get(variable)! })));
     } finally {
@@ -232,11 +293,12 @@ export class MlpStep {
     return sums;
   }
 
-  /** The batch's images [n×784] and labels, copied row by row from the split (tf.gather's values). */
+  /** The batch's images ([n×784] for an ANN, [n×28×28×1] for a CNN) and labels, copied row by row from the split (tf.gather's values). */
   private batch(data: Split, idx: Int32Array, temp: (t: tf.TensorInfo) => tf.TensorInfo): [tf.TensorInfo, tf.TensorInfo] {
     const b = this.backend;
     const pixels = tf.util.sizeFromShape(data.x.shape.slice(1));
-    const x = temp(b.makeOutput([idx.length, pixels], 'float32'));
+    const shape = this.convs.length > 0 ? data.x.shape.slice(1) : [pixels];
+    const x = temp(b.makeOutput([idx.length, ...shape], 'float32'));
     const labels = temp(b.makeOutput([idx.length], 'int32'));
     // Views after the outputs are made: growing the heap detaches older ones.
     const images = b.typedArrayFromHeap(data.x) as Float32Array;

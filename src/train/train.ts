@@ -5,7 +5,7 @@ import { countHits, sparseCrossEntropy } from './loss.js';
 import { augmentations, augmentBatch, augmentParams } from './augment.js';
 import { buildModel, makeOptimizer, setLearningRate } from './model.js';
 import { learningRateAt } from './schedule.js';
-import { evaluateMlp, MlpStep } from './mlp-step.js';
+import { evaluateMlp, DirectStep } from './direct-step.js';
 import { withDefaults } from '../spec/hyperparameters.js';
 import { encodeCheckpoint, restoreCheckpoint } from './checkpoint.js';
 import { preciseBatchNorm } from './precise-bn.js';
@@ -138,8 +138,8 @@ async function trainEpoch(
       step: (epoch - 1) * stepsPerEpoch + step, epoch: epoch - 1, stepsPerEpoch, epochs: config.epochs,
     }));
   };
-  // The notebook's kind of ANN steps as direct kernel calls, to the same floats (mlp-step.ts).
-  const direct = MlpStep.for(model, optimizer, config);
+  // The notebook's kinds of ANN and CNN step as direct kernel calls, to the same floats (direct-step.ts).
+  const direct = DirectStep.for(model, optimizer, config);
   if (direct !== null) {
     for (let start = 0, step = 0; start < data.count; start += batchSize, step++) {
       schedule(step);

@@ -6,7 +6,7 @@ import { expandGrid } from '../../src/search/grid.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { initBackend } from '../../src/train/backend.js';
 import { buildModel, makeOptimizer } from '../../src/train/model.js';
-import { evaluateMlp, MlpStep } from '../../src/train/mlp-step.js';
+import { evaluateMlp, DirectStep } from '../../src/train/direct-step.js';
 import { countHits, sparseCrossEntropy } from '../../src/train/loss.js';
 import { disposeSplits, makeSplits, type Splits } from '../../src/train/tensors.js';
 import { trainTrial } from '../../src/train/train.js';
@@ -29,7 +29,7 @@ const config = (grid: string): TrialConfig => builtInConfig(expandGrid(parseSpec
 
 /** A trial's results and final weights, trained with the direct step or (tfjs: true) through tfjs's tape. */
 async function train(c: TrialConfig, tfjs: boolean) {
-  const spy = tfjs ? vi.spyOn(MlpStep, 'for').mockReturnValue(null) : vi.spyOn(MlpStep.prototype, 'run');
+  const spy = tfjs ? vi.spyOn(DirectStep, 'for').mockReturnValue(null) : vi.spyOn(DirectStep.prototype, 'run');
   try {
     const { model, seconds: _, epochs, ...outcome } = await trainTrial({ config: c, seed: 7, splits, backend: 'wasm' });
     if (!tfjs) expect(spy).toHaveBeenCalledTimes(Math.ceil(splits.train.count / c.batchSize) * c.epochs);
@@ -41,11 +41,13 @@ async function train(c: TrialConfig, tfjs: boolean) {
   }
 }
 
-describe('MlpStep', () => {
+describe('DirectStep', () => {
   it.each([
     ['the notebook ANN', 'model: [ann]\n  epochs: [2]\n  units: [[128]]\n  dropout: [0.2]'],
     ['two hidden layers, batch 50, a cosine schedule', 'model: [ann]\n  epochs: [2]\n  units: [[64, 32]]\n  dropout: [0.3]\n  batchSize: [50]\n  schedule: [cosine]'],
     ['no dropout, batch 128', 'model: [ann]\n  epochs: [2]\n  units: [[40]]\n  dropout: [0]\n  batchSize: [128]'],
+    ['the notebook CNN (conv, max pool, conv, max pool, dense, dropout)', 'model: [cnn]\n  epochs: [2]\n  filters: [[8, 16]]\n  units: [[32]]\n  dropout: [0.2]'],
+    ['a CNN of two blocks of 5×5 convolutions without pooling, batch 50', 'model: [cnn]\n  epochs: [1]\n  filters: [[4]]\n  blocks: [2]\n  kernelSize: [5]\n  pooling: [none]\n  units: [[16]]\n  dropout: [0]\n  batchSize: [50]'],
   ])('%s: trains to the same weights and metrics as the tfjs path, bit for bit', async (_, grid) => {
     const c = config(grid);
     const [direct, tfjs] = [await train(c, false), await train(c, true)];
@@ -58,7 +60,7 @@ describe('MlpStep', () => {
     const c = config('model: [ann]\n  epochs: [1]\n  units: [[16]]');
     const model = buildModel(c, 1, splits.shape, splits.classes);
     const optimizer = makeOptimizer('adam', 0.01);
-    const step = MlpStep.for(model, optimizer, c)!;
+    const step = DirectStep.for(model, optimizer, c)!;
     const idx = Int32Array.from({ length: 32 }, (_, i) => i);
     step.run(splits.train, idx);
     const moments = (await optimizer.getWeights()).slice(1).map((w) => w.tensor as tf.Variable);

@@ -91,7 +91,7 @@ export class FusedAdam extends tf.AdamOptimizer {
 
   /**
    * The same update from gradients that are backend data, not tensors (sweep's direct training
-   * step, src/train/mlp-step.ts): variables in the order tfjs's minimize would give them. The
+   * step, src/train/direct-step.ts): variables in the order tfjs's minimize would give them. The
    * moments are written in place where no other tensor shares their data (allocation and
    * bookkeeping saved); the value always goes to new data, as assign does, since the backend
    * caches operators by a weight's data (XNNPACK's packed weights in predict) and would not see
