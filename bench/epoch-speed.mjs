@@ -7,13 +7,16 @@
 // gathers within them, the finite-weights check, precise BN, validation) and how much memory the
 // process held after it. Beside it, in this process, the step bench's own timing of the same model
 // (as `npm run bench` takes it: a warm trainTrial over STEPS batches of a small split), scaled to
-// 54,000 images. The difference between the two is then split into its parts. Interleaved
-// repetitions, each measurement once the CPUs are idle (bench/quiet.mjs); medians.
+// 54,000 images. The difference between the two is then split into its parts. And PyTorch's
+// epoch of the same model, batch and split sizes as a user's loop runs it (bench/torch_bench.py's
+// epoch mode: shuffle, every batch, then the validation images' accuracy, one thread), in a fresh
+// process, where /usr/bin/python3 has torch (BENCH_PEERS=0 skips it): the ratio issue 30 asks for.
+// Interleaved repetitions, each measurement once the CPUs are idle (bench/quiet.mjs); medians.
 //
 // BENCH_EPOCH_REPS (3), BENCH_EPOCH_CASES=REGEX (the cases it matches), BENCH_MEMORY_EPOCHS (3;
 // the batch-128 CNN's memory run, 0 skips it; 20 for issue 30's full-size check). Writes runs/bench-epochs.json.
 import '../dist/cli/startup.js';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
-import { loadFashionMnist } from '../dist/data/fashion-mnist.js';
+import { loadFashionMnist, VENDORED_DIR } from '../dist/data/fashion-mnist.js';
 import { initBackend } from '../dist/train/backend.js';
 import { nativeStatus } from '../dist/train/kernels/native.js';
 import { disposeSplits, makeSplits } from '../dist/train/tensors.js';
@@ -42,6 +45,15 @@ const CASES = [
   { name: 'ANN 784-128-10, batch 128', config: { ...ann, batchSize: 128 }, epochs: 3, steps: 150 },
 ].filter((c) => !process.env.BENCH_EPOCH_CASES || new RegExp(process.env.BENCH_EPOCH_CASES).test(c.name));
 
+const TORCH = process.env.BENCH_PEERS !== '0' && (() => {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    console.log('PyTorch: /usr/bin/python3 has no torch (apt-get install python3-torch libopenblas0-pthread): its column is skipped');
+    return false;
+  }
+})();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const readLines = (file) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
 
@@ -97,11 +109,21 @@ async function stepBench(dataset, c, dir) {
   }
 }
 
+/** PyTorch's epochs of `c` in a fresh process (bench/torch_bench.py's epoch mode): seconds of each. */
+async function torchEpochs(c, train, validation) {
+  const job = [{
+    name: c.name, model: c.config.model, units: c.config.units, filters: c.config.filters ?? [], dropout: c.config.dropout,
+    batch: c.config.batchSize, epochs: c.epochs, train, validation,
+  }];
+  const out = JSON.parse(execFileSync('/usr/bin/python3', [`${ROOT}bench/torch_bench.py`, VENDORED_DIR, JSON.stringify(job)], { encoding: 'utf8' }));
+  return out.cases[c.name].seconds;
+}
+
 const backend = await initBackend('wasm');
 const dataset = await loadFashionMnist();
 const TRAIN = Math.round(DATA.trainLimit * (1 - DATA.validationSplit));
 const dir = mkdtempSync(join(tmpdir(), 'sweep-bench-epochs-'));
-const runs = Object.fromEntries(CASES.map((c) => [c.name, { sweep: [], bench: [] }]));
+const runs = Object.fromEntries(CASES.map((c) => [c.name, { sweep: [], bench: [], torch: [] }]));
 let memory = null;
 try {
   // Warm, as npm run bench times it.
@@ -112,6 +134,10 @@ try {
       runs[c.name].sweep.push({ ...s.value, others: s.others });
       const b = await quietly(`step bench, ${c.name}`, () => stepBench(dataset, c, dir));
       runs[c.name].bench.push({ ...b.value, others: b.others });
+      if (TORCH) {
+        const t = await quietly(`PyTorch, ${c.name}`, () => torchEpochs(c, TRAIN, 60000 - TRAIN));
+        runs[c.name].torch.push({ epochs: t.value, others: t.others });
+      }
     }
     console.log(`repetition ${rep}/${REPS} done`);
   }
@@ -126,7 +152,7 @@ try {
 const fmt = (v, d = 2) => (v == null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
 const mb = (bytes) => fmt(bytes / 2 ** 20, 0);
 const rows = REPS === 0 ? [] : CASES.map((c) => {
-  const { sweep, bench } = runs[c.name];
+  const { sweep, bench, torch } = runs[c.name];
   const steps = Math.ceil(TRAIN / c.config.batchSize);
   const first = median(sweep.map((s) => s.epochs[0]));
   const later = median(sweep.map((s) => median(s.epochs.slice(1))));
@@ -139,10 +165,12 @@ const rows = REPS === 0 ? [] : CASES.map((c) => {
   const p = { shuffle: phase('shuffle'), steps: phase('steps'), gather: phase('gather'), finite: phase('finite'), preciseBn: phase('preciseBn'), validation: phase('validation') };
   return {
     case: c.name, steps, recordedFirst: first, recordedLater: later, benchEpoch, benchSteps, benchGather, phases: p,
+    torchFirst: torch.length ? median(torch.map((t) => t.epochs[0])) : null,
+    torchLater: torch.length ? median(torch.map((t) => median(t.epochs.slice(1)))) : null,
     firstEpochSteps: firstPhase('steps'), firstEpochValidation: firstPhase('validation'),
     betweenEpochs: median(sweep.map((s) => s.trialSeconds - s.epochs.reduce((a, b) => a + b, 0))),
     outsideTrial: median(sweep.map((s) => s.wall - s.trialSeconds)),
-    others: sweep.map((s) => s.others), runs: { sweep: sweep.map(({ phases: _, ...s }) => s), bench },
+    others: sweep.map((s) => s.others), runs: { sweep: sweep.map(({ phases: _, ...s }) => s), bench, torch },
   };
 });
 
@@ -159,6 +187,15 @@ for (const r of rows) {
     `+${fmt(r.firstEpochSteps - p.steps)}, +${fmt(r.firstEpochValidation - p.validation)}`,
   ].join(' | '));
   console.log(`  step bench's epoch ${fmt(r.benchEpoch)} s = its steps ${fmt(r.benchSteps)} s + its tiny validation; gathers ${fmt(gatherExcess >= 0 ? gatherExcess : 0)} s over the bench's; between epochs (checkpoints, the verdict, the model's build, the test) ${fmt(r.betweenEpochs)} s a trial, outside the trial (start-up, worker, data) ${fmt(r.outsideTrial)} s; CPUs used by something else ${r.others.map((o) => `${fmt(o * 100, 0)}%`).join('/')}`);
+}
+if (rows.some((r) => r.torchLater !== null)) {
+  console.log(`\nthe recorded epoch against PyTorch ${TORCH ? '' : '(skipped) '}training the same model on as many images with the same batch, validation included (bench/torch_bench.py's epoch mode, one thread, OpenBLAS); seconds, medians of ${REPS}`);
+  console.log(['case', 'sweep epoch 1', 'PyTorch epoch 1', 'ratio', 'sweep epochs 2+', 'PyTorch epochs 2+', 'ratio (PyTorch / sweep)'].join(' | '));
+  for (const r of rows) {
+    if (r.torchLater === null) continue;
+    console.log([r.case, fmt(r.recordedFirst), fmt(r.torchFirst), `${fmt(r.torchFirst / r.recordedFirst)}×`, fmt(r.recordedLater), fmt(r.torchLater), `**${fmt(r.torchLater / r.recordedLater)}×**`].join(' | '));
+    console.log(`  single runs: sweep ${r.runs.sweep.map((s) => s.epochs.map((e) => fmt(e)).join('/')).join(', ')}; PyTorch ${r.runs.torch.map((t) => t.epochs.map((e) => fmt(e)).join('/')).join(', ')}`);
+  }
 }
 if (memory) {
   console.log(`\nmemory, CNN conv32-conv64-128 at batch 128, ${memory.epochCount} epochs of the full split, sweep run --workers 1 (one process: the command line and its one worker thread), MB after each epoch:`);

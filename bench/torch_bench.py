@@ -3,6 +3,10 @@ images for a fixed number of steps on one thread, and prints samples/s as JSON.
 
 Usage: python3 torch_bench.py DATA_DIR CASES_JSON
 CASES_JSON: [{"name", "model": "ann"|"cnn", "units": [..], "filters": [..], "dropout", "batch", "steps", "reps"}]
+A case with "epochs": E instead times E whole epochs as a user's loop runs them (bench/epoch-speed.mjs,
+against the epochs `sweep run` records): each epoch a fresh shuffle of the first TRAIN images, every
+batch (the last one partial), then accuracy on the VALIDATION images after them, no gradients, in
+slices of 1,000; it prints each epoch's seconds. "train" and "validation" give the counts.
 """
 import os
 import sys
@@ -75,6 +79,34 @@ def run(case, x, y):
     return steps * b / (time.perf_counter() - t)
 
 
+def epochs(case, x, y):
+    """Seconds of each of case['epochs'] epochs, validation included, from a fresh model."""
+    model = build(case)
+    opt = torch.optim.Adam(model.parameters(), lr=0.001)
+    loss_fn = nn.CrossEntropyLoss()
+    b, n_train, n_val = case['batch'], case['train'], case['validation']
+    xt, yt = x[:n_train], y[:n_train]
+    xv, yv = x[n_train:n_train + n_val], y[n_train:n_train + n_val]
+    seconds = []
+    for _ in range(case['epochs']):
+        t = time.perf_counter()
+        perm = torch.randperm(n_train)
+        model.train()
+        for i in range(0, n_train, b):
+            idx = perm[i:i + b]
+            opt.zero_grad()
+            loss = loss_fn(model(xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+        model.eval()
+        hits = 0
+        with torch.no_grad():
+            for i in range(0, n_val, 1000):
+                hits += int((model(xv[i:i + 1000]).argmax(1) == yv[i:i + 1000]).sum())
+        seconds.append(time.perf_counter() - t)
+    return {'seconds': seconds, 'val_accuracy': hits / n_val}
+
+
 def main():
     data_dir, cases = sys.argv[1], json.loads(sys.argv[2])
     images = read_idx(f'{data_dir}/train-images-idx3-ubyte.gz', 16).reshape(-1, 1, 28, 28)
@@ -83,6 +115,9 @@ def main():
     y = torch.from_numpy(labels.astype(np.int64))
     out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'cases': {}}
     for case in cases:
+        if 'epochs' in case:
+            out['cases'][case['name']] = epochs(case, x, y)
+            continue
         # A process's first run of a case is not timed: on the 2-core machine it ran 2-3x slower
         # than the runs after it (8-16k against 20-40k samples/s for the notebook's ANN), even
         # when it warmed up for 3 s first; sweep's side is timed warm too.
