@@ -5,13 +5,13 @@
 import '../dist/cli/startup.js';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../dist/train/backend.js';
-import { simdKernels, wasmProductKernels } from '../dist/train/kernels/simd.js';
+import { wasmSimdKernels, wasmProductKernels } from '../dist/train/kernels/simd.js';
 import { nativeAddon } from '../dist/train/kernels/native.js';
 import { heapOffset } from '../dist/train/kernels/wasm-kernel.js';
 await initBackend('wasm');
 const b = tf.backend();
 const native = nativeAddon();
-const kernels = [['exact', simdKernels(b).gemm], ['fma', wasmProductKernels(b).gemm]];
+const kernels = [['exact', wasmSimdKernels(b).gemm], ['fma', wasmProductKernels(b).gemm]];
 if (native !== null) kernels.push([`native ${native.isa()}`, (...args) => native.gemm(b.wasm.asm.memory.buffer, ...args)]);
 for (const [m, k, n, tr] of [[32, 784, 128, 0], [784, 32, 128, 1], [128, 128, 128, 0], [128, 784, 128, 0], [784, 128, 128, 1]]) {
   const a = tf.randomNormal([m, k]); const w = tf.randomNormal([k, n]); const c = tf.zeros([m, n]);

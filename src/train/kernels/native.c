@@ -2,8 +2,9 @@
 // PyTorch's form, the same arithmetic as simd.wat's fused build (relaxed SIMD), on 512- or 256-bit
 // vectors where the CPU has them. In the GEMM every C[i, j] is fma(A[i, p], B[p, j], acc) in order
 // of p, from 0 (or from C when accumulating), whichever block or lane computes it: the floats of
-// the wasm GEMM with fused multiply-adds, bit for bit. Adam's floats are adam_fast's, weight for
-// weight (test/train/kernels/native.test.ts).
+// the wasm GEMM with fused multiply-adds, bit for bit; gemm_exact rounds each product, then adds,
+// as the wasm GEMM's exact build does (evaluation, and where the engine lacks relaxed SIMD), bit
+// for bit too. Adam's floats are adam_fast's, weight for weight (test/train/kernels/native.test.ts).
 //
 // It works in place on the wasm backend's memory: pointers are byte offsets into that
 // ArrayBuffer, as for the wasm kernels. Loaded from src/train/kernels/native.ts; built at install
@@ -19,15 +20,22 @@
 #define T512 __attribute__((target("avx512f")))
 #define T256 __attribute__((target("avx2,fma")))
 
+// The GEMM's multiply-add: fused (rounded once, as the wasm fused build), or the product rounded,
+// then added (as the wasm exact build: f32x4.add(acc, f32x4.mul(x, b))). `fused` is a constant
+// wherever a block is inlined, so each build is its own loop; -ffp-contract=off keeps the second
+// from being fused by the compiler.
+#define MADD512(x, b, acc) (fused ? _mm512_fmadd_ps((x), (b), (acc)) : _mm512_add_ps((acc), _mm512_mul_ps((x), (b))))
+#define MADD256(x, b, acc) (fused ? _mm256_fmadd_ps((x), (b), (acc)) : _mm256_add_ps((acc), _mm256_mul_ps((x), (b))))
+
 // C[0..8, 0..cols) for cols ≤ 32: 8 rows × 2 vectors of 16 accumulators, masked at the right
 // edge. The accumulators are indexed by constants only, so they stay in registers.
-T512 static inline void block512x8(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sai, ptrdiff_t sap, __mmask16 m0, __mmask16 m1, int accumulate) {
+T512 static inline void block512x8(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sai, ptrdiff_t sap, __mmask16 m0, __mmask16 m1, int accumulate, int fused) {
   __m512 acc[8][2];
 #define LOAD512(r) if (accumulate) { acc[r][0] = _mm512_maskz_loadu_ps(m0, c + (ptrdiff_t)(r) * n); acc[r][1] = _mm512_maskz_loadu_ps(m1, c + (ptrdiff_t)(r) * n + 16); } else { acc[r][0] = _mm512_setzero_ps(); acc[r][1] = _mm512_setzero_ps(); }
   LOAD512(0) LOAD512(1) LOAD512(2) LOAD512(3) LOAD512(4) LOAD512(5) LOAD512(6) LOAD512(7)
   for (int p = 0; p < k; p++, a += sap, b += n) {
     const __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);
-#define ROW512(r) { const __m512 x = _mm512_set1_ps(a[(r) * sai]); acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]); acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]); }
+#define ROW512(r) { const __m512 x = _mm512_set1_ps(a[(r) * sai]); acc[r][0] = MADD512(x, b0, acc[r][0]); acc[r][1] = MADD512(x, b1, acc[r][1]); }
     ROW512(0) ROW512(1) ROW512(2) ROW512(3) ROW512(4) ROW512(5) ROW512(6) ROW512(7)
   }
 #define STORE512(r) { _mm512_mask_storeu_ps(c + (ptrdiff_t)(r) * n, m0, acc[r][0]); _mm512_mask_storeu_ps(c + (ptrdiff_t)(r) * n + 16, m1, acc[r][1]); }
@@ -35,27 +43,33 @@ T512 static inline void block512x8(const float* a, const float* b, float* c, int
 }
 
 // One row of the same: the last m mod 8 rows.
-T512 static inline void block512x1(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sap, __mmask16 m0, __mmask16 m1, int accumulate) {
+T512 static inline void block512x1(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sap, __mmask16 m0, __mmask16 m1, int accumulate, int fused) {
   __m512 acc0 = accumulate ? _mm512_maskz_loadu_ps(m0, c) : _mm512_setzero_ps();
   __m512 acc1 = accumulate ? _mm512_maskz_loadu_ps(m1, c + 16) : _mm512_setzero_ps();
   for (int p = 0; p < k; p++, a += sap, b += n) {
     const __m512 x = _mm512_set1_ps(*a);
-    acc0 = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(m0, b), acc0);
-    acc1 = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(m1, b + 16), acc1);
+    acc0 = MADD512(x, _mm512_maskz_loadu_ps(m0, b), acc0);
+    acc1 = MADD512(x, _mm512_maskz_loadu_ps(m1, b + 16), acc1);
   }
   _mm512_mask_storeu_ps(c, m0, acc0);
   _mm512_mask_storeu_ps(c + 16, m1, acc1);
 }
 
-T512 static void gemm512(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
+T512 static inline void gemm512_with(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
   for (int j = 0; j < n; j += 32) {
     const int cols = n - j < 32 ? n - j : 32;
     const __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
     const __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
     int i = 0;
-    for (; i + 8 <= m; i += 8) block512x8(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sai, sap, m0, m1, accumulate);
-    for (; i < m; i++) block512x1(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sap, m0, m1, accumulate);
+    for (; i + 8 <= m; i += 8) block512x8(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sai, sap, m0, m1, accumulate, fused);
+    for (; i < m; i++) block512x1(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sap, m0, m1, accumulate, fused);
   }
+}
+T512 static void gemm512(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
+  gemm512_with(a, b, c, m, k, n, sai, sap, accumulate, 1);
+}
+T512 static void gemm512_exact(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
+  gemm512_with(a, b, c, m, k, n, sai, sap, accumulate, 0);
 }
 
 // 256-bit loads and stores of 8 floats; where masked, only the lanes of mask (the rest load 0).
@@ -64,13 +78,13 @@ T512 static void gemm512(const float* a, const float* b, float* c, int m, int k,
 
 // C[0..6, 0..16) with 256-bit vectors: 6 rows × 2 vectors, indexed by constants; masked at the
 // right edge (fewer than 16 columns). Inlined with masked a constant, so each case is its own loop.
-T256 static inline void block256x6(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int masked, __m256i m0, __m256i m1, int accumulate) {
+T256 static inline void block256x6(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int masked, __m256i m0, __m256i m1, int accumulate, int fused) {
   __m256 acc[6][2];
 #define LOAD256(r) if (accumulate) { acc[r][0] = LD256(c + (ptrdiff_t)(r) * n, m0); acc[r][1] = LD256(c + (ptrdiff_t)(r) * n + 8, m1); } else { acc[r][0] = _mm256_setzero_ps(); acc[r][1] = _mm256_setzero_ps(); }
   LOAD256(0) LOAD256(1) LOAD256(2) LOAD256(3) LOAD256(4) LOAD256(5)
   for (int p = 0; p < k; p++, a += sap, b += n) {
     const __m256 b0 = LD256(b, m0), b1 = LD256(b + 8, m1);
-#define ROW256(r) { const __m256 x = _mm256_broadcast_ss(a + (r) * sai); acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]); acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]); }
+#define ROW256(r) { const __m256 x = _mm256_broadcast_ss(a + (r) * sai); acc[r][0] = MADD256(x, b0, acc[r][0]); acc[r][1] = MADD256(x, b1, acc[r][1]); }
     ROW256(0) ROW256(1) ROW256(2) ROW256(3) ROW256(4) ROW256(5)
   }
 #define STORE256(r) { ST256(c + (ptrdiff_t)(r) * n, m0, acc[r][0]) ST256(c + (ptrdiff_t)(r) * n + 8, m1, acc[r][1]) }
@@ -78,34 +92,40 @@ T256 static inline void block256x6(const float* a, const float* b, float* c, int
 }
 
 // One row of the same: the last m mod 6 rows.
-T256 static inline void block256x1(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sap, int masked, __m256i m0, __m256i m1, int accumulate) {
+T256 static inline void block256x1(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sap, int masked, __m256i m0, __m256i m1, int accumulate, int fused) {
   __m256 acc0 = accumulate ? LD256(c, m0) : _mm256_setzero_ps();
   __m256 acc1 = accumulate ? LD256(c + 8, m1) : _mm256_setzero_ps();
   for (int p = 0; p < k; p++, a += sap, b += n) {
     const __m256 x = _mm256_broadcast_ss(a);
-    acc0 = _mm256_fmadd_ps(x, LD256(b, m0), acc0);
-    acc1 = _mm256_fmadd_ps(x, LD256(b + 8, m1), acc1);
+    acc0 = MADD256(x, LD256(b, m0), acc0);
+    acc1 = MADD256(x, LD256(b + 8, m1), acc1);
   }
   ST256(c, m0, acc0)
   ST256(c + 8, m1, acc1)
 }
 
 // Columns j … j+15 (masked: the last n − j < 16), every row.
-T256 static inline void columns256(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int j, int masked, int accumulate) {
+T256 static inline void columns256(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int j, int masked, int accumulate, int fused) {
   const int cols = n - j;
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   // Lane l of m0 is set where l < cols, of m1 where l + 8 < cols.
   const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lane);
   const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols - 8), lane);
   int i = 0;
-  for (; i + 6 <= m; i += 6) block256x6(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sai, sap, masked, m0, m1, accumulate);
-  for (; i < m; i++) block256x1(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sap, masked, m0, m1, accumulate);
+  for (; i + 6 <= m; i += 6) block256x6(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sai, sap, masked, m0, m1, accumulate, fused);
+  for (; i < m; i++) block256x1(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sap, masked, m0, m1, accumulate, fused);
 }
 
-T256 static void gemm256(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
+T256 static inline void gemm256_with(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
   int j = 0;
-  for (; j + 16 <= n; j += 16) columns256(a, b, c, m, k, n, sai, sap, j, 0, accumulate);
-  if (j < n) columns256(a, b, c, m, k, n, sai, sap, j, 1, accumulate);
+  for (; j + 16 <= n; j += 16) columns256(a, b, c, m, k, n, sai, sap, j, 0, accumulate, fused);
+  if (j < n) columns256(a, b, c, m, k, n, sai, sap, j, 1, accumulate, fused);
+}
+T256 static void gemm256(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
+  gemm256_with(a, b, c, m, k, n, sai, sap, accumulate, 1);
+}
+T256 static void gemm256_exact(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
+  gemm256_with(a, b, c, m, k, n, sai, sap, accumulate, 0);
 }
 
 typedef void (*gemm_fn)(const float*, const float*, float*, int, int, int, ptrdiff_t, ptrdiff_t, int);
@@ -317,8 +337,9 @@ static int inside(napi_env env, const call* c, int64_t offset, int64_t count) {
   return 0;
 }
 
-// gemm(memory, a, b, c, m, k, n, sai, sap, acc[, isa]): as simd.wat's gemm.
-static napi_value js_gemm(napi_env env, napi_callback_info info) {
+// gemm(memory, a, b, c, m, k, n, sai, sap, acc[, isa]): as simd.wat's gemm in its fused build;
+// gemm_exact as in its exact build (each product rounded, then added).
+static napi_value js_gemm_with(napi_env env, napi_callback_info info, int fused) {
   call c;
   if (!read_call(env, info, 9, 0, &c)) return NULL;
   const int64_t a = c.v[0], b = c.v[1], out = c.v[2], m = c.v[3], k = c.v[4], n = c.v[5], sai = c.v[6], sap = c.v[7];
@@ -326,9 +347,12 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
   if (m > INT32_MAX || k > INT32_MAX || n > INT32_MAX) { napi_throw_range_error(env, NULL, "sweep native: gemm too large"); return NULL; }
   const int64_t aFloats = k == 0 ? 0 : (m - 1) * sai + (k - 1) * sap + 1;
   if (!inside(env, &c, a, aFloats) || !inside(env, &c, b, k * n) || !inside(env, &c, out, m * n)) return NULL;
-  (c.wide ? gemm512 : gemm256)((const float*)(c.base + a), (const float*)(c.base + b), (float*)(c.base + out), (int)m, (int)k, (int)n, (ptrdiff_t)sai, (ptrdiff_t)sap, c.v[8] != 0);
+  const gemm_fn gemm = fused ? (c.wide ? gemm512 : gemm256) : (c.wide ? gemm512_exact : gemm256_exact);
+  gemm((const float*)(c.base + a), (const float*)(c.base + b), (float*)(c.base + out), (int)m, (int)k, (int)n, (ptrdiff_t)sai, (ptrdiff_t)sap, c.v[8] != 0);
   return NULL;
 }
+static napi_value js_gemm(napi_env env, napi_callback_info info) { return js_gemm_with(env, info, 1); }
+static napi_value js_gemm_exact(napi_env env, napi_callback_info info) { return js_gemm_with(env, info, 0); }
 
 // conv_forward / conv_filter_grad(memory, x, w|dy, y|dw, col, rows, n, h, w, ci, oh, ow, co, kh, kw, sh, sw, pt, pl[, isa]).
 static napi_value js_conv(napi_env env, napi_callback_info info, int filter_grad) {
@@ -416,7 +440,7 @@ static napi_value js_isa(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   detect();
   const struct { const char* name; napi_callback cb; } fns[] = {
-    { "gemm", js_gemm }, { "conv_forward", js_conv_forward }, { "conv_filter_grad", js_conv_filter_grad },
+    { "gemm", js_gemm }, { "gemm_exact", js_gemm_exact }, { "conv_forward", js_conv_forward }, { "conv_filter_grad", js_conv_filter_grad },
     { "adam_fast", js_adam_fast }, { "peak", js_peak }, { "isa", js_isa },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

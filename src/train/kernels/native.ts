@@ -9,6 +9,8 @@ import type { ConvGeometry } from './simd.js';
  */
 export type NativeAddon = {
   gemm(memory: ArrayBuffer, a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sap: number, acc: number, isa?: 'avx2'): void;
+  /** gemm with each product rounded, then added: the floats of simd.wat's exact build. */
+  gemm_exact(memory: ArrayBuffer, a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sap: number, acc: number, isa?: 'avx2'): void;
   conv_forward(memory: ArrayBuffer, x: number, w: number, y: number, col: number, rows: number, ...geometry: [...ConvGeometry, isa?: 'avx2']): void;
   conv_filter_grad(memory: ArrayBuffer, x: number, dy: number, dw: number, col: number, rows: number, ...geometry: [...ConvGeometry, isa?: 'avx2']): void;
   adam_fast(
@@ -31,7 +33,7 @@ let status = '';
  * The native kernels where they were built and the CPU has AVX-512 or AVX2 with FMA, else null
  * (the wasm kernels run). SWEEP_NATIVE=0 turns them off. Their floats are those of the wasm
  * kernels' fused build (the GEMM, adam_fast), bit for bit, so callers use them only where that
- * build runs (relaxed SIMD with FMA). A built addon that does not load (copied from another
+ * build runs (relaxed SIMD with FMA); gemm_exact's are the exact build's GEMM's, used anywhere. A built addon that does not load (copied from another
  * machine, say) leaves the wasm kernels running, with the same floats; `nativeStatus` says why.
  */
 export function nativeAddon(): NativeAddon | null {

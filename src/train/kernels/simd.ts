@@ -74,6 +74,7 @@ export type ConvGeometry = [
 
 const instances = { exact: new WeakMap<WebAssembly.Memory, SimdKernels>(), fma: new WeakMap<WebAssembly.Memory, SimdKernels>() };
 const withNative = new WeakMap<WebAssembly.Memory, SimdKernels>();
+const exactWithNative = new WeakMap<WebAssembly.Memory, SimdKernels>();
 
 function instantiate(backend: BackendWasm, variant: Variant): SimdKernels | null {
   const memory = wasmMemory(backend);
@@ -89,9 +90,25 @@ function instantiate(backend: BackendWasm, variant: Variant): SimdKernels | null
 /**
  * sweep's SIMD kernels bound to this wasm backend's memory, or null where they can't be (a
  * threaded build's shared memory, or an emscripten layout that hides the memory): callers then
- * use the stock kernels. Their floats are those of the stock kernels they replace.
+ * use the stock kernels. Their floats are those of the stock kernels they replace. Where the
+ * native addon loads, the GEMM is its gemm_exact (evaluation's dense layers, MatMul): the
+ * same floats as the wasm exact GEMM, bit for bit, on wider vectors.
  */
 export function simdKernels(backend: BackendWasm): SimdKernels | null {
+  const kernels = wasmSimdKernels(backend);
+  const native = nativeAddon();
+  if (kernels === null || native === null) return kernels;
+  const memory = wasmMemory(backend) as WebAssembly.Memory;
+  let out = exactWithNative.get(memory);
+  if (out === undefined) {
+    out = { ...kernels, gemm: (...args) => native.gemm_exact(memory.buffer, ...args) };
+    exactWithNative.set(memory, out);
+  }
+  return out;
+}
+
+/** `simdKernels` all in wasm: the exact build's own GEMM, whether or not the addon loads. */
+export function wasmSimdKernels(backend: BackendWasm): SimdKernels | null {
   return instantiate(backend, 'exact');
 }
 

@@ -3,7 +3,7 @@
 // vector widths, against the wasm kernels' fused build on the same memory, float for float.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../dist/train/backend.js';
-import { fusedMultiplyAdd, productKernels, wasmProductKernels } from '../../../dist/train/kernels/simd.js';
+import { fusedMultiplyAdd, productKernels, simdKernels, wasmProductKernels, wasmSimdKernels } from '../../../dist/train/kernels/simd.js';
 import { measurePeak, nativeAddon } from '../../../dist/train/kernels/native.js';
 import { heapOffset } from '../../../dist/train/kernels/wasm-kernel.js';
 
@@ -11,6 +11,7 @@ await initBackend('wasm');
 const backend = tf.backend();
 const native = nativeAddon();
 const wasm = wasmProductKernels(backend);
+const wasmExact = wasmSimdKernels(backend);
 const memory = () => backend.wasm.asm.memory.buffer;
 const isas = native === null ? [] : native.isa() === 'avx512' ? ['avx512', 'avx2'] : ['avx2'];
 let state = 11;
@@ -19,7 +20,7 @@ const at = (t) => heapOffset(backend, t);
 // Bit patterns, so that -0 and NaN compare as themselves.
 const bits = (t) => new Uint32Array(t.dataSync().slice().buffer);
 const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
-const out = { fma: fusedMultiplyAdd(), isa: native?.isa() ?? 'none', dispatched: false, gemm: [], conv: [], adam: [], peak: [], rangeError: null };
+const out = { fma: fusedMultiplyAdd(), isa: native?.isa() ?? 'none', dispatched: false, exactDispatched: false, gemm: [], gemmExact: [], conv: [], adam: [], peak: [], rangeError: null };
 
 // GEMMs: every edge of the blocks (rows mod 8 and 6, columns mod 32 and 16, k = 0 and 1), A
 // stored plain and transposed, C written and accumulated.
@@ -37,6 +38,18 @@ for (const [m, k, n] of [[1, 1, 1], [5, 7, 3], [8, 64, 16], [9, 33, 17], [13, 5,
         const c = tf.tensor1d(c0);
         native.gemm(memory(), at(a), at(b), at(c), m, k, n, sai, sap, acc, ...(isa === 'avx2' ? ['avx2'] : []));
         out.gemm.push({ m, k, n, transposed, acc, isa, same: same(bits(c), want) });
+      }
+      // The exact build: each product rounded, then added. Some of A's values are made 0, −0,
+      // infinite or NaN, so that signed zeros and NaN's propagation are compared too.
+      const special = [0, -0, Infinity, -Infinity, NaN, 1e-40];
+      const ae = tf.tensor1d(values(m * k).map((v, i) => (i % 17 === 5 ? special[i % special.length] : v)));
+      const exactReference = tf.tensor1d(c0);
+      wasmExact.gemm(at(ae), at(b), at(exactReference), m, k, n, sai, sap, acc);
+      const wantExact = bits(exactReference);
+      for (const isa of isas) {
+        const c = tf.tensor1d(c0);
+        native.gemm_exact(memory(), at(ae), at(b), at(c), m, k, n, sai, sap, acc, ...(isa === 'avx2' ? ['avx2'] : []));
+        out.gemmExact.push({ m, k, n, transposed, acc, isa, same: same(bits(c), wantExact), fusedWouldDiffer: !same(bits(c), bits(reference)) });
       }
     }
   }
@@ -99,6 +112,7 @@ for (const n of [1, 7, 8, 15, 16, 17, 33, 1000, 100355]) {
 if (native !== null) {
   // The kernels sweep trains with are the native ones here.
   out.dispatched = productKernels(backend).gemm !== wasm.gemm && productKernels(backend).adam_fast !== wasm.adam_fast;
+  out.exactDispatched = simdKernels(backend).gemm !== wasmExact.gemm;
   // An operand past the end of the memory is refused, not read.
   try {
     native.gemm(memory(), memory().byteLength - 32, 0, 0, 4, 4, 4, 4, 1, 0); // A: 16 floats from 8 before the end

@@ -10,8 +10,9 @@ const SCRIPT = fileURLToPath(new URL('./native-check.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const node20 = Number(process.versions.node.split('.')[0]) < 22;
 type Report = {
-  fma: boolean; isa: string; dispatched: boolean; rangeError: string | null;
+  fma: boolean; isa: string; dispatched: boolean; exactDispatched: boolean; rangeError: string | null;
   gemm: { m: number; k: number; n: number; transposed: boolean; acc: number; isa: string; same: boolean }[];
+  gemmExact: { m: number; k: number; n: number; transposed: boolean; acc: number; isa: string; same: boolean; fusedWouldDiffer: boolean }[];
   conv: { geometry: number[]; rows: number; isa: string; forward: boolean; filterGrad: boolean }[];
   adam: { n: number; inPlace: boolean; isa: string; same: boolean; flushed: number; nan: boolean }[];
   peak: { isa: string; ran: string; flops: number; seconds: number; cpuSeconds: number; gflops: number; medianGflops: number }[];
@@ -35,6 +36,15 @@ describe.runIf(process.arch === 'x64' && process.platform === 'linux')('the nati
     expect(report.gemm.length).toBeGreaterThanOrEqual(44);
     expect(report.gemm.filter((g) => !g.same)).toEqual([]);
     expect(new Set(report.gemm.map((g) => g.isa))).toContain('avx2');
+  });
+
+  it('gives the wasm exact GEMM\'s floats (each product rounded, then added), bit for bit, signed zeros and NaN included, and evaluation uses it', () => {
+    expect(report.exactDispatched).toBe(true);
+    expect(report.gemmExact.length).toBeGreaterThanOrEqual(44);
+    expect(report.gemmExact.filter((g) => !g.same)).toEqual([]);
+    expect(new Set(report.gemmExact.map((g) => g.isa))).toContain('avx2');
+    // It is not the fused GEMM under another name: on long sums the two builds' floats differ.
+    expect(report.gemmExact.filter((g) => g.k >= 64).every((g) => g.fusedWouldDiffer)).toBe(true);
   });
 
   it('convolves and takes filter gradients as the wasm kernels do, bit for bit', () => {
