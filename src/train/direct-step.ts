@@ -5,6 +5,7 @@ import { HITS, LOSS, LOSS_GRAD } from './kernels/cross-entropy.js';
 import { DENSE, DENSE_GRAD_BIAS, DENSE_GRAD_INPUT, DENSE_GRAD_KERNEL, denseInference, denseKernelAvailable, type DenseAttrs } from './kernels/dense.js';
 import { CONV_RELU, type ConvReluAttrs, RELU_GRAD_SUMS } from './kernels/conv-relu.js';
 import { heapOffset } from './kernels/wasm-kernel.js';
+import { nativeAddon } from './kernels/native.js';
 import { SOFTMAX_GRAD } from './kernels/softmax-grad.js';
 import { SweepConv2D } from './conv2d.js';
 import { SweepDense } from './dense.js';
@@ -307,8 +308,16 @@ export class DirectStep {
     for (let i = 0; i < idx.length; i++) {
       const r = idx[i];
       if (!(r >= 0 && r < data.count)) throw new Error(`batch index ${r} is not in [0, ${data.count - 1}]`);
-      xs.set(images.subarray(r * pixels, (r + 1) * pixels), i * pixels);
       ys[i] = classes[r];
+    }
+    // The images' rows: by the native addon where it loads (it fetches the next row while it
+    // copies one), else copied within the heap here.
+    const native = nativeAddon();
+    if (native !== null) native.gather_rows(images.buffer as ArrayBuffer, images.byteOffset, xs.byteOffset, pixels, data.count, idx);
+    else {
+      const heap = new Float32Array(images.buffer);
+      const [from, to] = [images.byteOffset / 4, xs.byteOffset / 4];
+      for (let i = 0; i < idx.length; i++) heap.copyWithin(to + i * pixels, from + idx[i] * pixels, from + (idx[i] + 1) * pixels);
     }
     return [x, labels];
   }

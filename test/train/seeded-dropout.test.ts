@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/train/backend.js';
 import seedrandom from 'seedrandom';
-import { dropoutMultiplier, SeededDropout } from '../../src/train/seeded-dropout.js';
+import { nativeAddon } from '../../src/train/kernels/native.js';
+import { dropoutMask, dropoutMaskLoop, dropoutMultiplier, SeededDropout } from '../../src/train/seeded-dropout.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -70,6 +71,24 @@ describe('SeededDropout', () => {
         const theirs = tf.dropout(ones, rate, undefined, seed).dataSync();
         const ours = dropoutMultiplier([40, 50], rate, seed).dataSync();
         expect(Array.from(ours)).toEqual(Array.from(theirs));
+      }
+    }
+  });
+
+  it('makes the same mask in the native addon as in JavaScript, bit for bit, over long runs of the generator', () => {
+    // The addon is built wherever the tests run (native.test.ts checks it); dropoutMask then uses it.
+    expect(nativeAddon()).not.toBeNull();
+    for (const seed of [0, 7, 2 ** 31 - 1, 987654321]) {
+      for (const rate of [0.1, 0.2, 0.5, 0.9, 2 ** -20]) {
+        // A view that starts past its buffer's first byte, as the wasm heap's tensors do.
+        const buffer = new ArrayBuffer(4 * 300_003);
+        const native = dropoutMask(new Float32Array(buffer, 12, 300_000), rate, seed);
+        const { c, s0, s1, s2 } = seedrandom.alea(String(seed), { state: true }).state();
+        const js = dropoutMaskLoop(new Float32Array(300_000), c, s0, s1, s2, Math.fround(1 - rate));
+        expect(Buffer.from(native.buffer, native.byteOffset, native.byteLength).equals(Buffer.from(js.buffer))).toBe(true);
+        expect(new Float32Array(buffer, 0, 3).every((v) => v === 0)).toBe(true);
+        const kept = native.filter((v) => v > 0).length / native.length;
+        expect(Math.abs(kept - (1 - rate))).toBeLessThan(0.01);
       }
     }
   });

@@ -389,6 +389,75 @@ static napi_value js_adam_fast(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// Dropout's multiplier (seeded-dropout.ts's dropoutMask): seedrandom's alea generator from the
+// state (c, s0, s1, s2), then floor(u + keep) / keep with u and the sum stored as float32. Every
+// step is the JavaScript's: the same double operations, never contracted (-ffp-contract=off),
+// and each Math.fround a cast of the double to float, so the same floats, bit for bit. t ≥ 0, so
+// t | 0 is its truncation. The next c is trunc(t) for t = p + c·2⁻³², p = 2091639·s0: taken as
+// trunc(p), which needs no c, and checked (c·2⁻³² < 2⁻¹¹, so t crosses the next integer about
+// once in 2,000 values, where it is recomputed); that way each value does not wait on the last's
+// multiply, add and truncation.
+T256 static void dropout_mask(float* out, int64_t n, double c, double s0, double s1, double s2, float keep) {
+  for (int64_t i = 0; i < n; i++) {
+    const double p = 2091639.0 * s0;
+    const double t = p + c * 2.3283064365386963e-10;
+    double next = trunc(p);
+    if (__builtin_expect(t >= next + 1.0, 0)) next = trunc(t);
+    c = next;
+    s0 = s1;
+    s1 = s2;
+    s2 = t - c;
+    const float sum = (float)((double)(float)s2 + (double)keep);
+    out[i] = (float)(floor((double)sum) / (double)keep);
+  }
+}
+
+// dropout_mask(memory, out, n, c, s0, s1, s2, keep).
+static napi_value js_dropout_mask(napi_env env, napi_callback_info info) {
+  call c;
+  if (!read_call(env, info, 2, 5, &c)) return NULL;
+  if (!inside(env, &c, c.v[0], c.v[1])) return NULL;
+  dropout_mask((float*)(c.base + c.v[0]), c.v[1], c.d[0], c.d[1], c.d[2], c.d[3], (float)c.d[4]);
+  return NULL;
+}
+
+// gather_rows(memory, src, dst, rowFloats, rows, idx: Int32Array): dst's row i = src's row idx[i],
+// each row rowFloats floats, for a training batch. The next row's cache lines are requested while
+// this one is copied: a batch's rows lie anywhere in a dataset larger than the caches, and a copy
+// that waits on each row's first miss runs at a fraction of the memory's speed. Every index is
+// checked against rows before anything is written (RangeError).
+static napi_value js_gather_rows(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  call c;
+  if (!read_call(env, info, 4, 0, &c)) return NULL;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_typedarray_type type;
+  size_t count;
+  void* data;
+  if (argc < 6 || napi_get_typedarray_info(env, argv[5], &type, &count, &data, NULL, NULL) != napi_ok || type != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "sweep native: gather_rows's indices must be an Int32Array");
+    return NULL;
+  }
+  const int64_t src = c.v[0], dst = c.v[1], row = c.v[2], rows = c.v[3];
+  const int32_t* idx = (const int32_t*)data;
+  if (!inside(env, &c, src, rows * row) || !inside(env, &c, dst, (int64_t)count * row)) return NULL;
+  for (size_t i = 0; i < count; i++) {
+    if (idx[i] < 0 || idx[i] >= rows) { napi_throw_range_error(env, NULL, "sweep native: a batch index lies outside the rows"); return NULL; }
+  }
+  const float* from = (const float*)(c.base + src);
+  float* to = (float*)(c.base + dst);
+  const size_t bytes = 4 * (size_t)row;
+  for (size_t i = 0; i < count; i++) {
+    if (i + 1 < count) {
+      const char* next = (const char*)(from + (int64_t)idx[i + 1] * row);
+      for (size_t b = 0; b < bytes; b += 64) _mm_prefetch(next + b, _MM_HINT_T0);
+    }
+    memcpy(to + (int64_t)i * row, from + (int64_t)idx[i] * row, bytes);
+  }
+  return NULL;
+}
+
 // peak(iterations[, isa]): { isa, flops, seconds, cpuSeconds } of `iterations` rounds of the
 // FMA chains above (each FMA two floating-point operations per lane); wall time and this
 // thread's CPU time, so a caller can tell a round another process interrupted.
@@ -441,7 +510,7 @@ NAPI_MODULE_INIT() {
   detect();
   const struct { const char* name; napi_callback cb; } fns[] = {
     { "gemm", js_gemm }, { "gemm_exact", js_gemm_exact }, { "conv_forward", js_conv_forward }, { "conv_filter_grad", js_conv_filter_grad },
-    { "adam_fast", js_adam_fast }, { "peak", js_peak }, { "isa", js_isa },
+    { "adam_fast", js_adam_fast }, { "dropout_mask", js_dropout_mask }, { "gather_rows", js_gather_rows }, { "peak", js_peak }, { "isa", js_isa },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;

@@ -17,6 +17,10 @@ export type NativeAddon = {
     memory: ArrayBuffer, w0: number, m0: number, v0: number, g: number, w1: number, m1: number, v1: number, n: number,
     b1: number, c1: number, b2: number, c2: number, s1: number, s2: number, eps: number, isa?: 'avx2',
   ): void;
+  /** seeded-dropout.ts's dropout multiplier from alea's state (c, s0, s1, s2): the same floats as its JavaScript loop. */
+  dropout_mask(memory: ArrayBuffer, out: number, n: number, c: number, s0: number, s1: number, s2: number, keep: number): void;
+  /** Copies rows idx[0], idx[1], … (each `row` floats) of the `rows` at src to dst, in order; a RangeError for an index outside them. */
+  gather_rows(memory: ArrayBuffer, src: number, dst: number, row: number, rows: number, idx: Int32Array): void;
   /** `iterations` rounds of the core's peak loop (independent FMA chains on registers): its floating-point operations and seconds, wall and this thread's CPU. */
   peak(iterations: number, isa?: 'avx2'): { isa: 'avx512' | 'avx2'; flops: number; seconds: number; cpuSeconds: number };
   /** Which GEMM runs here: 512-bit, 256-bit, or none (neither AVX-512 nor AVX2 with FMA). */

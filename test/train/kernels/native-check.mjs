@@ -20,7 +20,7 @@ const at = (t) => heapOffset(backend, t);
 // Bit patterns, so that -0 and NaN compare as themselves.
 const bits = (t) => new Uint32Array(t.dataSync().slice().buffer);
 const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
-const out = { fma: fusedMultiplyAdd(), isa: native?.isa() ?? 'none', dispatched: false, exactDispatched: false, gemm: [], gemmExact: [], conv: [], adam: [], peak: [], rangeError: null };
+const out = { fma: fusedMultiplyAdd(), isa: native?.isa() ?? 'none', dispatched: false, exactDispatched: false, gemm: [], gemmExact: [], conv: [], adam: [], peak: [], rangeError: null, gather: null };
 
 // GEMMs: every edge of the blocks (rows mod 8 and 6, columns mod 32 and 16, k = 0 and 1), A
 // stored plain and transposed, C written and accumulated.
@@ -119,6 +119,25 @@ if (native !== null) {
   } catch (e) {
     out.rangeError = `${e.name}: ${e.message}`;
   }
+}
+// A batch's rows gathered: rows repeated and in any order, against the same copy in JavaScript;
+// then an index past the last row, refused before anything is written.
+if (native !== null) {
+  const [rows, row] = [50, 37];
+  const src = tf.tensor1d(values(rows * row));
+  const idx = Int32Array.from([49, 0, 3, 3, 17, 48, 1]);
+  const dst = tf.fill([idx.length * row], 5);
+  native.gather_rows(memory(), at(src), at(dst), row, rows, idx);
+  const srcValues = src.dataSync();
+  const want = Float32Array.from({ length: idx.length * row }, (_, i) => srcValues[idx[Math.floor(i / row)] * row + (i % row)]);
+  const untouched = tf.fill([2 * row], 5);
+  let refused = null;
+  try {
+    native.gather_rows(memory(), at(src), at(untouched), row, rows, Int32Array.from([1, rows]));
+  } catch (e) {
+    refused = `${e.name}: ${e.message}`;
+  }
+  out.gather = { same: same(bits(dst), new Uint32Array(want.buffer)), refused, untouched: untouched.dataSync().every((v) => v === 5) };
 }
 // The peak loop: the operations it says it ran, for 1,000 rounds, and a short measurement.
 for (const isa of isas) {

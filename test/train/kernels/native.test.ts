@@ -15,6 +15,7 @@ type Report = {
   gemmExact: { m: number; k: number; n: number; transposed: boolean; acc: number; isa: string; same: boolean; fusedWouldDiffer: boolean }[];
   conv: { geometry: number[]; rows: number; isa: string; forward: boolean; filterGrad: boolean }[];
   adam: { n: number; inPlace: boolean; isa: string; same: boolean; flushed: number; nan: boolean }[];
+  gather: { same: boolean; refused: string | null; untouched: boolean } | null;
   peak: { isa: string; ran: string; flops: number; seconds: number; cpuSeconds: number; gflops: number; medianGflops: number }[];
 };
 
@@ -72,6 +73,10 @@ describe.runIf(process.arch === 'x64' && process.platform === 'linux')('the nati
       expect(p.gflops).toBeLessThan(10_000);
       expect(p.medianGflops).toBeLessThanOrEqual(p.gflops);
     }
+  });
+
+  it('gathers a batch\'s rows as a copy in JavaScript would, and refuses an index past the last row before writing', () => {
+    expect(report.gather).toEqual({ same: true, refused: expect.stringMatching(/^RangeError: .*outside the rows/), untouched: true });
   });
 
   it('refuses an operand outside the memory', () => {
