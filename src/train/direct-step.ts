@@ -3,7 +3,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { FusedAdam } from './kernels/adam.js';
 import { HITS, LOSS, LOSS_GRAD } from './kernels/cross-entropy.js';
 import { DENSE, DENSE_GRAD_BIAS, DENSE_GRAD_INPUT, DENSE_GRAD_KERNEL, denseInference, denseKernelAvailable, type DenseAttrs } from './kernels/dense.js';
-import { CONV_RELU, type ConvReluAttrs, RELU_GRAD_SUMS } from './kernels/conv-relu.js';
+import { CONV_RELU, convReluInference, type ConvReluAttrs, RELU_GRAD_SUMS } from './kernels/conv-relu.js';
 import { heapOffset } from './kernels/wasm-kernel.js';
 import { nativeAddon } from './kernels/native.js';
 import { SOFTMAX_GRAD } from './kernels/softmax-grad.js';
@@ -116,15 +116,17 @@ function weightsOf(layer: SweepDense): { kernel: tf.Variable; bias: tf.Variable 
 }
 
 /**
- * evaluate()'s sums for the notebook's kind of ANN on wasm (the loss of each slice of `rows`
+ * evaluate()'s sums for the notebook's kinds of model on wasm (the loss of each slice of `rows`
  * images times its size, and the hits), by direct kernel calls: what model.predict computes,
- * the same floats, then the loss and hit kernels. Null for any other model, or with label
- * smoothing (the loss kernel has none); the rest of directStep's rules are the training step's.
+ * the same floats, then the loss and hit kernels. Null for any other model, with label
+ * smoothing (the loss kernel has none), or for a CNN where the native addon does not load (its
+ * convolutions are XNNPACK's floats by the addon's exact GEMM); the rest of directStep's rules
+ * are the training step's.
  */
-export function evaluateMlp(model: tf.LayersModel, data: Split, rows: number, labelSmoothing = 0): { loss: number; hits: number } | null {
+export function evaluateDirect(model: tf.LayersModel, data: Split, rows: number, labelSmoothing = 0): { loss: number; hits: number } | null {
   if (labelSmoothing !== 0) return null;
   const mlp = plainModel(model);
-  if (mlp === null || mlp.convs.length > 0) return null;
+  if (mlp === null || (mlp.convs.length > 0 && nativeAddon() === null)) return null;
   const b = tf.backend() as BackendWasm;
   const kernel = (name: string, inputs: Record<string, tf.TensorInfo>, attrs: object = {}) =>
     tf.getKernel(name, 'wasm')!.kernelFunc({ inputs, backend: b, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
@@ -139,6 +141,14 @@ export function evaluateMlp(model: tf.LayersModel, data: Split, rows: number, la
       (b.typedArrayFromHeap(labels) as Int32Array).set((b.typedArrayFromHeap(data.y) as Int32Array).subarray(start, start + size));
       // The slice of images in place: the first layer reads it where the split keeps it.
       let x = heapOffset(b, data.x) + 4 * start * pixels;
+      let shape = [size, ...data.x.shape.slice(1)] as [number, number, number, number];
+      for (const { conv, attrs, pool } of mlp.convs) {
+        const w = convWeightsOf(conv);
+        let y = temp(convReluInference(b, x, shape, w.kernel, w.bias, attrs)!);
+        if (pool !== null) y = temp(kernel('MaxPool', { x: y }, pool));
+        x = heapOffset(b, y);
+        shape = y.shape as typeof shape;
+      }
       for (const { dense } of mlp.hidden) {
         const w = weightsOf(dense);
         x = heapOffset(b, temp(denseInference(b, x, size, w.kernel, w.bias, 'relu')));

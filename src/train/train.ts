@@ -5,7 +5,7 @@ import { countHits, sparseCrossEntropy } from './loss.js';
 import { augmentations, augmentBatch, augmentParams } from './augment.js';
 import { buildModel, makeOptimizer, setLearningRate } from './model.js';
 import { learningRateAt } from './schedule.js';
-import { evaluateMlp, DirectStep } from './direct-step.js';
+import { evaluateDirect, DirectStep } from './direct-step.js';
 import { withDefaults } from '../spec/hyperparameters.js';
 import { encodeCheckpoint, restoreCheckpoint } from './checkpoint.js';
 import { preciseBatchNorm } from './precise-bn.js';
@@ -184,8 +184,8 @@ async function trainEpoch(
 
 /** Loss and accuracy in inference mode (no dropout), in batches. */
 export function evaluate(model: tf.LayersModel, data: Split, smoothing = 0): { loss: number; accuracy: number } {
-  // The notebook's kind of ANN by direct kernel calls: the same floats as below.
-  const direct = evaluateMlp(model, data, EVAL_BATCH, smoothing);
+  // The notebook's kinds of model by direct kernel calls: the same floats as below.
+  const direct = evaluateDirect(model, data, EVAL_BATCH, smoothing);
   if (direct !== null) return { loss: direct.loss / data.count, accuracy: direct.hits / data.count };
   let loss = 0;
   let hits = 0;

@@ -9,7 +9,7 @@ import {
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { initBackend } from '../../src/train/backend.js';
 import { buildModel, makeOptimizer } from '../../src/train/model.js';
-import { directStep, evaluateMlp, DirectStep } from '../../src/train/direct-step.js';
+import { directStep, evaluateDirect, DirectStep } from '../../src/train/direct-step.js';
 import type { Split } from '../../src/train/tensors.js';
 import type { TrialConfig } from '../../src/trial/types.js';
 
@@ -95,12 +95,12 @@ describe('directStep', () => {
     }
   });
 
-  it('evaluates by direct kernel calls the notebook model that trains through tfjs, unless its loss is label-smoothed', () => {
+  it('evaluates by direct kernel calls the notebook models, even those that train through tfjs, unless the loss is label-smoothed', () => {
     const split: Split = { x: tf.zeros([3, 28, 28, 1]), y: tf.tensor1d([0, 1, 2], 'int32'), count: 3 };
-    for (const [key, value, direct] of [['optimizer', 'sgd', true], ['augment', 'flip', true], ['labelSmoothing', 0.1, false]] as const) {
+    for (const [key, value, direct] of [['optimizer', 'sgd', true], ['augment', 'flip', true], ['model', 'cnn', true], ['labelSmoothing', 0.1, false]] as const) {
       const config = configWith(key, value);
       const model = buildModel(config, 1, [28, 28, 1], 10);
-      expect({ key, direct: evaluateMlp(model, split, 2, config.labelSmoothing) !== null }).toEqual({ key, direct });
+      expect({ key, direct: evaluateDirect(model, split, 2, config.labelSmoothing) !== null }).toEqual({ key, direct });
       model.dispose();
     }
     tf.dispose([split.x, split.y]);

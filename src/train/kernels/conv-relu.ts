@@ -12,7 +12,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { kernelAttrs } from '../tfjs-internals.js';
 import { im2colRows } from './conv2d.js';
+import { nativeAddon } from './native.js';
 import { productKernels, simdKernels } from './simd.js';
+import { wasmMemory } from '../tfjs-internals.js';
 import { heapOffset, type KernelArgs } from './wasm-kernel.js';
 
 export const CONV_RELU = 'SweepConv2DBiasRelu';
@@ -53,6 +55,41 @@ function convReluWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
     );
     simd.dense_epilogue(out, at(bias), n * info.outHeight * info.outWidth, info.outChannels, 1);
   }
+  b.disposeData(col.dataId);
+  return y;
+}
+
+/**
+ * A convolution with a bias and ReLU as model.predict computes it on wasm (XNNPACK's FusedConv2D
+ * with a fused ReLU): each sum starts from the bias and adds the products over the patch in order,
+ * each rounded, then added; then the clamp to [0, ∞). The native addon's exact GEMM over im2col
+ * gives those floats (direct-step-training.test.ts compares evaluation with model.predict's).
+ * x is a byte offset on the heap holding `shape`'s images; the output is the caller's to free.
+ * Null where the addon does not load (model.predict then runs).
+ */
+export function convReluInference(
+  b: BackendWasm, x: number, shape: [number, number, number, number], filter: tf.TensorInfo, bias: tf.TensorInfo, attrs: ConvReluAttrs,
+): tf.TensorInfo | null {
+  const native = nativeAddon();
+  const simd = simdKernels(b);
+  if (native === null || simd === null) return null;
+  const info = tf.backend_util.computeConv2DInfo(
+    shape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, undefined, false, 'channelsLast',
+  );
+  const y = b.makeOutput(info.outShape, 'float32');
+  const positions = info.batchSize * info.outHeight * info.outWidth;
+  if (positions === 0) return y;
+  const k = info.filterHeight * info.filterWidth * info.inChannels;
+  const rows = im2colRows(k);
+  const col = b.makeOutput([rows * k], 'float32');
+  const at = (t: tf.TensorInfo) => heapOffset(b, t);
+  simd.fill_rows(at(y), at(bias), positions, info.outChannels);
+  native.conv_forward_exact(
+    (wasmMemory(b) as WebAssembly.Memory).buffer as ArrayBuffer, x, at(filter), at(y), at(col), rows,
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+  );
+  simd.dense_epilogue(at(y), 0, positions, info.outChannels, 2);
   b.disposeData(col.dataId);
   return y;
 }

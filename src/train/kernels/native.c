@@ -165,14 +165,21 @@ static void im2col_rows(const float* x, float* col, int64_t p0, int64_t r, const
   }
 }
 
-// y [P × CO] = im2col(x)·w, `rows` output positions at a time.
-static void conv_forward(gemm_fn gemm, const float* x, const float* w, float* y, float* col, int64_t rows, const geometry* g) {
+// y [P × CO] = im2col(x)·w, `rows` output positions at a time; where accumulate, y += … (y
+// holds the bias, as XNNPACK's convolution starts each sum from it).
+static void conv_forward_with(gemm_fn gemm, const float* x, const float* w, float* y, float* col, int64_t rows, const geometry* g, int accumulate) {
   const int64_t k = g->kh * g->kw * g->ci, total = g->n * g->oh * g->ow;
   for (int64_t p0 = 0; p0 < total; p0 += rows) {
     const int64_t r = total - p0 < rows ? total - p0 : rows;
     im2col_rows(x, col, p0, r, g);
-    gemm(col, w, y + p0 * g->co, (int)r, (int)k, (int)g->co, k, 1, 0);
+    gemm(col, w, y + p0 * g->co, (int)r, (int)k, (int)g->co, k, 1, accumulate);
   }
+}
+static void conv_forward(gemm_fn gemm, const float* x, const float* w, float* y, float* col, int64_t rows, const geometry* g) {
+  conv_forward_with(gemm, x, w, y, col, rows, g, 0);
+}
+static void conv_forward_acc(gemm_fn gemm, const float* x, const float* w, float* y, float* col, int64_t rows, const geometry* g) {
+  conv_forward_with(gemm, x, w, y, col, rows, g, 1);
 }
 
 // dw [K × CO] = im2col(x)ᵀ·dy, summed over the output positions in order, `rows` at a time.
@@ -355,7 +362,10 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) { return js_gem
 static napi_value js_gemm_exact(napi_env env, napi_callback_info info) { return js_gemm_with(env, info, 0); }
 
 // conv_forward / conv_filter_grad(memory, x, w|dy, y|dw, col, rows, n, h, w, ci, oh, ow, co, kh, kw, sh, sw, pt, pl[, isa]).
-static napi_value js_conv(napi_env env, napi_callback_info info, int filter_grad) {
+// mode 0: conv_forward; 1: conv_filter_grad; 2: conv_forward_exact, y += im2col(x)·w with the
+// exact GEMM (each product rounded, then added): XNNPACK's convolution, the bias first in y.
+static napi_value js_conv(napi_env env, napi_callback_info info, int mode) {
+  const int filter_grad = mode == 1;
   call c;
   if (!read_call(env, info, 18, 0, &c)) return NULL;
   const int64_t* v = c.v;
@@ -370,11 +380,13 @@ static napi_value js_conv(napi_env env, napi_callback_info info, int filter_grad
       || !inside(env, &c, v[2], filter_grad ? k * g.co : positions * g.co)) return NULL;
   float* f[4];
   for (int i = 0; i < 4; i++) f[i] = (float*)(c.base + v[i]);
-  (filter_grad ? conv_filter_grad : conv_forward)(c.wide ? gemm512 : gemm256, f[0], f[1], f[2], f[3], rows, &g);
+  if (mode == 2) conv_forward_acc(c.wide ? gemm512_exact : gemm256_exact, f[0], f[1], f[2], f[3], rows, &g);
+  else (filter_grad ? conv_filter_grad : conv_forward)(c.wide ? gemm512 : gemm256, f[0], f[1], f[2], f[3], rows, &g);
   return NULL;
 }
 static napi_value js_conv_forward(napi_env env, napi_callback_info info) { return js_conv(env, info, 0); }
 static napi_value js_conv_filter_grad(napi_env env, napi_callback_info info) { return js_conv(env, info, 1); }
+static napi_value js_conv_forward_exact(napi_env env, napi_callback_info info) { return js_conv(env, info, 2); }
 
 // adam_fast(memory, w0, m0, v0, g, w1, m1, v1, n, b1, c1, b2, c2, s1, s2, eps[, isa]): as simd.wat's.
 static napi_value js_adam_fast(napi_env env, napi_callback_info info) {
@@ -509,7 +521,7 @@ static napi_value js_isa(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   detect();
   const struct { const char* name; napi_callback cb; } fns[] = {
-    { "gemm", js_gemm }, { "gemm_exact", js_gemm_exact }, { "conv_forward", js_conv_forward }, { "conv_filter_grad", js_conv_filter_grad },
+    { "gemm", js_gemm }, { "gemm_exact", js_gemm_exact }, { "conv_forward", js_conv_forward }, { "conv_filter_grad", js_conv_filter_grad }, { "conv_forward_exact", js_conv_forward_exact },
     { "adam_fast", js_adam_fast }, { "dropout_mask", js_dropout_mask }, { "gather_rows", js_gather_rows }, { "peak", js_peak }, { "isa", js_isa },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

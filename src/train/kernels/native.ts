@@ -13,6 +13,8 @@ export type NativeAddon = {
   gemm_exact(memory: ArrayBuffer, a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sap: number, acc: number, isa?: 'avx2'): void;
   conv_forward(memory: ArrayBuffer, x: number, w: number, y: number, col: number, rows: number, ...geometry: [...ConvGeometry, isa?: 'avx2']): void;
   conv_filter_grad(memory: ArrayBuffer, x: number, dy: number, dw: number, col: number, rows: number, ...geometry: [...ConvGeometry, isa?: 'avx2']): void;
+  /** y += im2col(x)·w with gemm_exact's floats: XNNPACK's convolution (inference) when y holds the bias. */
+  conv_forward_exact(memory: ArrayBuffer, x: number, w: number, y: number, col: number, rows: number, ...geometry: [...ConvGeometry, isa?: 'avx2']): void;
   adam_fast(
     memory: ArrayBuffer, w0: number, m0: number, v0: number, g: number, w1: number, m1: number, v1: number, n: number,
     b1: number, c1: number, b2: number, c2: number, s1: number, s2: number, eps: number, isa?: 'avx2',

@@ -2,7 +2,9 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from '../../../src/train/kernels/index.js';
-import { CONV_RELU, convRelu, convReluAvailable } from '../../../src/train/kernels/conv-relu.js';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { CONV_RELU, convRelu, convReluAvailable, convReluInference } from '../../../src/train/kernels/conv-relu.js';
+import { heapOffset } from '../../../src/train/kernels/wasm-kernel.js';
 import { SweepConv2D } from '../../../src/train/conv2d.js';
 import { randomValues } from './compare.js';
 
@@ -61,6 +63,20 @@ describe('a convolution with its bias and ReLU as one kernel, on wasm', () => {
     expect(g1).toHaveLength(3);
     g1.forEach((g, i) => expect(bits(g)).toEqual(bits(g0[i])));
     tf.dispose([x, w, b, r, y1, y0, ...g1, ...g0]);
+  });
+
+  it.each(cases)('$x, $filters filters, stride $strides, $pad: for inference, model.predict\'s floats (XNNPACK\'s fused convolution with ReLU), bit for bit', (c) => {
+    const { x, w, b } = operands(c);
+    const backend = tf.backend() as BackendWasm;
+    const want = tf.fused.conv2d({ x, filter: w, bias: b, strides: c.strides, pad: c.pad, activation: 'relu' });
+    const info = convReluInference(backend, heapOffset(backend, x), c.x, w, b, { strides: [c.strides, c.strides], pad: c.pad });
+    expect(info).not.toBeNull();
+    const got = tf.engine().makeTensorFromTensorInfo(info!);
+    expect(got.shape).toEqual(want.shape);
+    expect(bits(got)).toEqual(bits(want));
+    // Not the training kernel's floats under another name: there the bias is added after the sum.
+    expect(bits(convRelu(x, w, b, { strides: [c.strides, c.strides], pad: c.pad }))).not.toEqual(bits(want));
+    tf.dispose([x, w, b, want, got]);
   });
 
   it("runs one kernel forward, one pass for ReLU's and the bias's gradients, and no gradient for the images", async () => {
