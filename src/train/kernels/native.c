@@ -29,7 +29,7 @@
 
 // C[0..8, 0..cols) for cols ≤ 32: 8 rows × 2 vectors of 16 accumulators, masked at the right
 // edge. The accumulators are indexed by constants only, so they stay in registers.
-T512 static inline void block512x8(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sai, ptrdiff_t sap, __mmask16 m0, __mmask16 m1, int accumulate, int fused) {
+T512 static inline void block512x8(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sai, ptrdiff_t sap, __mmask16 m0, __mmask16 m1, int accumulate, int fused, int full) {
   __m512 acc[8][2];
 #define LOAD512(r) if (accumulate) { acc[r][0] = _mm512_maskz_loadu_ps(m0, c + (ptrdiff_t)(r) * n); acc[r][1] = _mm512_maskz_loadu_ps(m1, c + (ptrdiff_t)(r) * n + 16); } else { acc[r][0] = _mm512_setzero_ps(); acc[r][1] = _mm512_setzero_ps(); }
   LOAD512(0) LOAD512(1) LOAD512(2) LOAD512(3) LOAD512(4) LOAD512(5) LOAD512(6) LOAD512(7)
@@ -38,7 +38,8 @@ T512 static inline void block512x8(const float* a, const float* b, float* c, int
 #define ROW512(r) { const __m512 x = _mm512_set1_ps(a[(r) * sai]); acc[r][0] = MADD512(x, b0, acc[r][0]); acc[r][1] = MADD512(x, b1, acc[r][1]); }
     ROW512(0) ROW512(1) ROW512(2) ROW512(3) ROW512(4) ROW512(5) ROW512(6) ROW512(7)
   }
-#define STORE512(r) { _mm512_mask_storeu_ps(c + (ptrdiff_t)(r) * n, m0, acc[r][0]); _mm512_mask_storeu_ps(c + (ptrdiff_t)(r) * n + 16, m1, acc[r][1]); }
+#define STORE512(r) if (full) { _mm512_storeu_ps(c + (ptrdiff_t)(r) * n, acc[r][0]); _mm512_storeu_ps(c + (ptrdiff_t)(r) * n + 16, acc[r][1]); } \
+  else { _mm512_mask_storeu_ps(c + (ptrdiff_t)(r) * n, m0, acc[r][0]); _mm512_mask_storeu_ps(c + (ptrdiff_t)(r) * n + 16, m1, acc[r][1]); }
   STORE512(0) STORE512(1) STORE512(2) STORE512(3) STORE512(4) STORE512(5) STORE512(6) STORE512(7)
 }
 
@@ -61,7 +62,10 @@ T512 static inline void gemm512_with(const float* a, const float* b, float* c, i
     const __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
     const __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
     int i = 0;
-    for (; i + 8 <= m; i += 8) block512x8(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sai, sap, m0, m1, accumulate, fused);
+    // A full block stores without masks: Zen 4 runs masked 512-bit stores at a fraction of the
+    // rate, which showed where k is small (the first convolution's 9 products a position).
+    if (cols == 32) for (; i + 8 <= m; i += 8) block512x8(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sai, sap, m0, m1, accumulate, fused, 1);
+    else for (; i + 8 <= m; i += 8) block512x8(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sai, sap, m0, m1, accumulate, fused, 0);
     for (; i < m; i++) block512x1(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sap, m0, m1, accumulate, fused);
   }
 }
@@ -144,14 +148,20 @@ static void detect(void) {
 typedef struct { int64_t n, h, w, ci, oh, ow, co, kh, kw, sh, sw, pt, pl; } geometry;
 
 // col[r × K] = the patches of output positions p0 … p0+r−1 (p = (b·OH + oh)·OW + ow); padding is 0.
+// The position's image, row and column are counted along, not divided out of p: four 64-bit
+// divisions a position cost more than the first layer's whole patch (9 floats).
 static void im2col_rows(const float* x, float* col, int64_t p0, int64_t r, const geometry* g) {
-  const int64_t plane = g->oh * g->ow, rowfloats = g->kw * g->ci;
+  const int64_t plane = g->oh * g->ow, rowfloats = g->kw * g->ci, image = g->h * g->w * g->ci;
   float* dst = col;
+  int64_t b = p0 / plane, oh = (p0 % plane) / g->ow, ow = (p0 % plane) % g->ow;
   for (int64_t p = p0; p < p0 + r; p++) {
-    const int64_t rem = p % plane;
-    const float* img = x + (p / plane) * g->h * g->w * g->ci;
-    const int64_t ih0 = (rem / g->ow) * g->sh - g->pt, iw0 = (rem % g->ow) * g->sw - g->pl;
+    const float* img = x + b * image;
+    const int64_t ih0 = oh * g->sh - g->pt, iw0 = ow * g->sw - g->pl;
     const int interior = iw0 >= 0 && iw0 + g->kw <= g->w;
+    if (++ow == g->ow) {
+      ow = 0;
+      if (++oh == g->oh) { oh = 0; b++; }
+    }
     for (int64_t i = 0; i < g->kh; i++, dst += rowfloats) {
       const int64_t ih = ih0 + i;
       if (ih < 0 || ih >= g->h) { memset(dst, 0, 4 * rowfloats); continue; }
