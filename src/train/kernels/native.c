@@ -148,6 +148,21 @@ static void detect(void) {
 typedef struct { int64_t n, h, w, ci, oh, ow, co, kh, kw, sh, sw, pt, pl; } geometry;
 
 // col[r × K] = the patches of output positions p0 … p0+r−1 (p = (b·OH + oh)·OW + ow); padding is 0.
+// Copies (or zeroes) n floats; up to 8 with a constant size, inlined: the first layer's patch
+// rows are 3 floats (3×3 over one channel), and a memcpy or memset call per row took longer than
+// the layer's products.
+#define SMALL_CASES(op) case 1: op(1) return; case 2: op(2) return; case 3: op(3) return; case 4: op(4) return; \
+  case 5: op(5) return; case 6: op(6) return; case 7: op(7) return; case 8: op(8) return;
+static inline void copy_floats(float* dst, const float* src, int64_t n) {
+#define COPY(k) memcpy(dst, src, 4 * (k));
+  switch (n) { SMALL_CASES(COPY) default: memcpy(dst, src, 4 * (size_t)n); }
+#undef COPY
+}
+static inline void zero_floats(float* dst, int64_t n) {
+#define ZERO(k) memset(dst, 0, 4 * (k));
+  switch (n) { SMALL_CASES(ZERO) default: memset(dst, 0, 4 * (size_t)n); }
+#undef ZERO
+}
 // The position's image, row and column are counted along, not divided out of p: four 64-bit
 // divisions a position cost more than the first layer's whole patch (9 floats).
 static void im2col_rows(const float* x, float* col, int64_t p0, int64_t r, const geometry* g) {
@@ -164,12 +179,12 @@ static void im2col_rows(const float* x, float* col, int64_t p0, int64_t r, const
     }
     for (int64_t i = 0; i < g->kh; i++, dst += rowfloats) {
       const int64_t ih = ih0 + i;
-      if (ih < 0 || ih >= g->h) { memset(dst, 0, 4 * rowfloats); continue; }
-      if (interior) { memcpy(dst, img + (ih * g->w + iw0) * g->ci, 4 * rowfloats); continue; }
+      if (ih < 0 || ih >= g->h) { zero_floats(dst, rowfloats); continue; }
+      if (interior) { copy_floats(dst, img + (ih * g->w + iw0) * g->ci, rowfloats); continue; }
       for (int64_t j = 0; j < g->kw; j++) {
         const int64_t iw = iw0 + j;
-        if (iw < 0 || iw >= g->w) memset(dst + j * g->ci, 0, 4 * g->ci);
-        else memcpy(dst + j * g->ci, img + (ih * g->w + iw) * g->ci, 4 * g->ci);
+        if (iw < 0 || iw >= g->w) zero_floats(dst + j * g->ci, g->ci);
+        else copy_floats(dst + j * g->ci, img + (ih * g->w + iw) * g->ci, g->ci);
       }
     }
   }
