@@ -7,6 +7,7 @@ import { parseSpec } from '../../src/spec/load-spec.js';
 import { initBackend } from '../../src/train/backend.js';
 import { buildModel, makeOptimizer } from '../../src/train/model.js';
 import { evaluateDirect, DirectStep } from '../../src/train/direct-step.js';
+import { nativeAddon } from '../../src/train/kernels/native.js';
 import { countHits, sparseCrossEntropy } from '../../src/train/loss.js';
 import { disposeSplits, makeSplits, type Splits } from '../../src/train/tensors.js';
 import { trainTrial } from '../../src/train/train.js';
@@ -96,7 +97,10 @@ describe('DirectStep', () => {
           hits += countHits(probs, labels).dataSync()[0];
         });
       }
-      expect(evaluateDirect(model, splits.val, 128)).toEqual({ loss, hits });
+      // A CNN's convolutions are XNNPACK's floats only by the native addon's exact GEMM: without
+      // it (SWEEP_NATIVE=0, or no compiler), evaluation leaves the CNN to predict.
+      if (grid.includes('cnn') && nativeAddon() === null) expect(evaluateDirect(model, splits.val, 128)).toBeNull();
+      else expect(evaluateDirect(model, splits.val, 128)).toEqual({ loss, hits });
       model.dispose();
     }
   }, 60_000);
