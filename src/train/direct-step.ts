@@ -125,8 +125,8 @@ function weightsOf(layer: SweepDense): { kernel: tf.Variable; bias: tf.Variable 
  */
 export function evaluateDirect(model: tf.LayersModel, data: Split, rows: number, labelSmoothing = 0): { loss: number; hits: number } | null {
   if (labelSmoothing !== 0) return null;
-  const mlp = plainModel(model);
-  if (mlp === null || (mlp.convs.length > 0 && nativeAddon() === null)) return null;
+  const plain = plainModel(model);
+  if (plain === null || (plain.convs.length > 0 && nativeAddon() === null)) return null;
   const b = tf.backend() as BackendWasm;
   const kernel = (name: string, inputs: Record<string, tf.TensorInfo>, attrs: object = {}) =>
     tf.getKernel(name, 'wasm')!.kernelFunc({ inputs, backend: b, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
@@ -142,18 +142,18 @@ export function evaluateDirect(model: tf.LayersModel, data: Split, rows: number,
       // The slice of images in place: the first layer reads it where the split keeps it.
       let x = heapOffset(b, data.x) + 4 * start * pixels;
       let shape = [size, ...data.x.shape.slice(1)] as [number, number, number, number];
-      for (const { conv, attrs, pool } of mlp.convs) {
+      for (const { conv, attrs, pool } of plain.convs) {
         const w = convWeightsOf(conv);
         let y = temp(convReluInference(b, x, shape, w.kernel, w.bias, attrs)!);
         if (pool !== null) y = temp(kernel('MaxPool', { x: y }, pool));
         x = heapOffset(b, y);
         shape = y.shape as typeof shape;
       }
-      for (const { dense } of mlp.hidden) {
+      for (const { dense } of plain.hidden) {
         const w = weightsOf(dense);
         x = heapOffset(b, temp(denseInference(b, x, size, w.kernel, w.bias, 'relu')));
       }
-      const w = weightsOf(mlp.output);
+      const w = weightsOf(plain.output);
       const logits = temp(denseInference(b, x, size, w.kernel, w.bias, 'product-then-bias'));
       const probs = temp(kernel('Softmax', { logits }, { dim: 1 }));
       loss += Math.fround((b.typedArrayFromHeap(temp(kernel(LOSS, { probs, labels }))) as Float32Array)[0] * size);

@@ -10,11 +10,10 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { kernelAttrs } from '../tfjs-internals.js';
-import { im2colRows } from './conv2d.js';
+import { kernelAttrs, wasmMemory } from '../tfjs-internals.js';
+import { convGeometry, im2colRows } from './conv2d.js';
 import { nativeAddon } from './native.js';
 import { productKernels, simdKernels } from './simd.js';
-import { wasmMemory } from '../tfjs-internals.js';
 import { heapOffset, type KernelArgs } from './wasm-kernel.js';
 
 export const CONV_RELU = 'SweepConv2DBiasRelu';
@@ -48,11 +47,7 @@ function convReluWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   for (let i = 0; i < info.batchSize; i += group) {
     const n = Math.min(group, info.batchSize - i);
     const out = at(y) + 4 * i * perImage;
-    products.conv_forward(
-      at(x) + i * inImage, at(filter), out, at(col), rows,
-      n, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
-      info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
-    );
+    products.conv_forward(at(x) + i * inImage, at(filter), out, at(col), rows, ...convGeometry(info, n));
     simd.dense_epilogue(out, at(bias), n * info.outHeight * info.outWidth, info.outChannels, 1);
   }
   b.disposeData(col.dataId);
@@ -84,11 +79,7 @@ export function convReluInference(
   const col = b.makeOutput([rows * k], 'float32');
   const at = (t: tf.TensorInfo) => heapOffset(b, t);
   simd.fill_rows(at(y), at(bias), positions, info.outChannels);
-  native.conv_forward_exact(
-    (wasmMemory(b) as WebAssembly.Memory).buffer as ArrayBuffer, x, at(filter), at(y), at(col), rows,
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
-  );
+  native.conv_forward_exact((wasmMemory(b) as WebAssembly.Memory).buffer as ArrayBuffer, x, at(filter), at(y), at(col), rows, ...convGeometry(info));
   simd.dense_epilogue(at(y), 0, positions, info.outChannels, 2);
   b.disposeData(col.dataId);
   return y;

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { kernelAttrs } from '../tfjs-internals.js';
-import { productKernels } from './simd.js';
+import { type ConvGeometry, productKernels } from './simd.js';
 import { heapOffset, type KernelArgs, overrideWasmKernel } from './wasm-kernel.js';
 
 let builtin: tf.KernelConfig | undefined;
@@ -16,6 +16,14 @@ let builtin: tf.KernelConfig | undefined;
 /** Output positions per im2col chunk: about 128 KB of patches, so a chunk stays in cache while it is multiplied. */
 export function im2colRows(k: number): number {
   return Math.max(4, Math.floor(32768 / k));
+}
+
+/** The im2col kernels' geometry of a convolution (NHWC, dilation 1), for `n` of its images (all by default). */
+export function convGeometry(info: tf.backend_util.Conv2DInfo, n = info.batchSize): ConvGeometry {
+  return [
+    n, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+  ];
 }
 
 function conv2dWasm(args: KernelArgs): tf.TensorInfo {
@@ -38,11 +46,7 @@ function conv2dWasm(args: KernelArgs): tf.TensorInfo {
   if (tf.util.sizeFromShape(info.outShape) === 0) return y;
   const col = backend.makeOutput([rows * k], 'float32');
   const at = (t: tf.TensorInfo) => heapOffset(backend, t);
-  simd.conv_forward(
-    at(x), at(filter), at(y), at(col), rows,
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
-  );
+  simd.conv_forward(at(x), at(filter), at(y), at(col), rows, ...convGeometry(info));
   backend.disposeData(col.dataId);
   return y;
 }

@@ -39,8 +39,10 @@ let status = '';
  * The native kernels where they were built and the CPU has AVX-512 or AVX2 with FMA, else null
  * (the wasm kernels run). SWEEP_NATIVE=0 turns them off. Their floats are those of the wasm
  * kernels' fused build (the GEMM, adam_fast), bit for bit, so callers use them only where that
- * build runs (relaxed SIMD with FMA); gemm_exact's are the exact build's GEMM's, used anywhere. A built addon that does not load (copied from another
- * machine, say) leaves the wasm kernels running, with the same floats; `nativeStatus` says why.
+ * build runs (relaxed SIMD with FMA); gemm_exact's, conv_forward_exact's, dropout_mask's and
+ * gather_rows' are those of the exact build or the JavaScript they replace, used anywhere. A
+ * built addon that does not load (copied from another machine, say) leaves the wasm kernels
+ * running, with the same floats; `nativeStatus` says why.
  */
 export function nativeAddon(): NativeAddon | null {
   if (addon === undefined) {

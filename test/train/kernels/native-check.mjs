@@ -23,34 +23,35 @@ const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
 const out = { fma: fusedMultiplyAdd(), isa: native?.isa() ?? 'none', dispatched: false, exactDispatched: false, gemm: [], gemmExact: [], conv: [], adam: [], peak: [], rangeError: null, gather: null };
 
 // GEMMs: every edge of the blocks (rows mod 8 and 6, columns mod 32 and 16, k = 0 and 1), A
-// stored plain and transposed, C written and accumulated.
+// stored plain and transposed, C written and accumulated. Each build's wasm GEMM gives the
+// reference; the native one runs with each of the machine's vector widths.
+const special = [0, -0, Infinity, -Infinity, NaN, 1e-40];
 for (const [m, k, n] of [[1, 1, 1], [5, 7, 3], [8, 64, 16], [9, 33, 17], [13, 5, 31], [16, 100, 32], [17, 20, 33], [33, 128, 10], [32, 784, 128], [6, 0, 40], [7, 3, 130]]) {
   for (const transposed of [false, true]) {
     for (const acc of [0, 1]) {
-      const a = tf.tensor1d(values(m * k));
       const b = tf.tensor1d(values(k * n));
       const c0 = values(m * n);
       const [sai, sap] = transposed ? [1, m] : [k, 1];
-      const reference = tf.tensor1d(c0);
-      wasm.gemm(at(a), at(b), at(reference), m, k, n, sai, sap, acc);
-      const want = bits(reference);
-      for (const isa of isas) {
+      /** C's bits after `gemm` (a wasm GEMM, or a native one with its memory and vector width). */
+      const product = (a, gemm, ...extra) => {
         const c = tf.tensor1d(c0);
-        native.gemm(memory(), at(a), at(b), at(c), m, k, n, sai, sap, acc, ...(isa === 'avx2' ? ['avx2'] : []));
-        out.gemm.push({ m, k, n, transposed, acc, isa, same: same(bits(c), want) });
-      }
+        gemm(...extra.slice(0, 1), at(a), at(b), at(c), m, k, n, sai, sap, acc, ...extra.slice(1));
+        return bits(c);
+      };
+      /** The native GEMM with each width against the wasm build's bits for the same A. */
+      const runs = (a, nativeGemm, want) => isas.map((isa) => {
+        const got = product(a, nativeGemm, memory(), ...(isa === 'avx2' ? ['avx2'] : []));
+        return { m, k, n, transposed, acc, isa, got, same: same(got, want) };
+      });
+      const a = tf.tensor1d(values(m * k));
+      const fusedBits = product(a, wasm.gemm);
+      out.gemm.push(...runs(a, native.gemm, fusedBits).map(({ got: _, ...r }) => r));
       // The exact build: each product rounded, then added. Some of A's values are made 0, −0,
-      // infinite or NaN, so that signed zeros and NaN's propagation are compared too.
-      const special = [0, -0, Infinity, -Infinity, NaN, 1e-40];
+      // infinite or NaN, so that signed zeros and NaN's propagation are compared too. On the
+      // plain A it must not give the fused build's floats.
       const ae = tf.tensor1d(values(m * k).map((v, i) => (i % 17 === 5 ? special[i % special.length] : v)));
-      const exactReference = tf.tensor1d(c0);
-      wasmExact.gemm(at(ae), at(b), at(exactReference), m, k, n, sai, sap, acc);
-      const wantExact = bits(exactReference);
-      for (const isa of isas) {
-        const c = tf.tensor1d(c0);
-        native.gemm_exact(memory(), at(ae), at(b), at(c), m, k, n, sai, sap, acc, ...(isa === 'avx2' ? ['avx2'] : []));
-        out.gemmExact.push({ m, k, n, transposed, acc, isa, same: same(bits(c), wantExact), fusedWouldDiffer: !same(bits(c), bits(reference)) });
-      }
+      const fusedWouldDiffer = !same(product(a, native.gemm_exact, memory()), fusedBits);
+      out.gemmExact.push(...runs(ae, native.gemm_exact, product(ae, wasmExact.gemm)).map(({ got: _, ...r }) => ({ ...r, fusedWouldDiffer })));
     }
   }
 }
