@@ -2,6 +2,8 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import seedrandom from 'seedrandom';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { flippedSwapped } from '../../../src/train/kernels/conv-gradients.js';
 import { registerWasmKernels } from '../../../src/train/kernels/index.js';
 import { type Backend, expectClose, maxAbs, randomValues, runKernelOn } from './compare.js';
 
@@ -94,6 +96,34 @@ describe('wasm conv2d gradient kernels match cpu', () => {
     const actual = await runKernelOn('wasm', 'Conv2DBackpropInput', { dy, filter }, attrs);
     expect(maxAbs(expected)).toBeGreaterThan(0);
     expectClose(actual, expected);
+  });
+});
+
+describe('flippedSwapped', () => {
+  // The input gradient convolves dy with this filter: a wrong index flips or swaps the gradient,
+  // which the comparisons with cpu above catch only as a tolerance; here, every bit.
+  it.each([[3, 3, 64, 32], [3, 3, 1, 8], [5, 3, 2, 4], [1, 1, 3, 4]])('is Reverse(0, 1) then Transpose(0, 1, 3, 2), bit for bit, for a %i×%i×%i×%i filter', async (...shape) => {
+    await tf.setBackend('wasm');
+    const b = tf.backend() as BackendWasm;
+    const size = tf.util.sizeFromShape(shape);
+    const bits = new Uint32Array(size);
+    const rng = seedrandom(`flip:${shape.join('x')}`);
+    for (let i = 0; i < size; i++) bits[i] = Math.floor(rng() * 2 ** 32);
+    // −0, infinities and NaNs with payloads (both signs), where a copy through numbers could change bits.
+    [0x80000000, 0x7f800000, 0xff800000, 0x7fc00001, 0xffa00005, 0x7f800abc].forEach((v, i) => { if (i < size) bits[(i * 7) % size] = v; });
+    const filter = tf.tensor(new Float32Array(bits.buffer), shape, 'float32');
+    const expected = tf.tidy(() => tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]));
+    const info = flippedSwapped(b, { dataId: filter.dataId, shape: filter.shape, dtype: 'float32' });
+    try {
+      expect(info.shape).toEqual([shape[0], shape[1], shape[3], shape[2]]);
+      const actual = b.typedArrayFromHeap(info) as Float32Array;
+      const want = (await expected.data()) as Float32Array;
+      expect(Array.from(new Uint32Array(actual.buffer, actual.byteOffset, actual.length)))
+        .toEqual(Array.from(new Uint32Array(want.buffer, want.byteOffset, want.length)));
+    } finally {
+      b.disposeData(info.dataId);
+      tf.dispose([filter, expected]);
+    }
   });
 });
 
