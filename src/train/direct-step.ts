@@ -4,6 +4,7 @@ import { FusedAdam } from './kernels/adam.js';
 import { HITS, LOSS, LOSS_GRAD } from './kernels/cross-entropy.js';
 import { DENSE, DENSE_GRAD_BIAS, DENSE_GRAD_INPUT, DENSE_GRAD_KERNEL, denseInference, denseKernelAvailable, type DenseAttrs } from './kernels/dense.js';
 import { CONV_RELU, convReluInference, type ConvReluAttrs, RELU_GRAD_SUMS } from './kernels/conv-relu.js';
+import { firstConv, firstConvBackward, firstConvForward, type FirstConv } from './kernels/first-conv.js';
 import { heapOffset } from './kernels/wasm-kernel.js';
 import { nativeAddon } from './kernels/native.js';
 import { SOFTMAX_GRAD } from './kernels/softmax-grad.js';
@@ -221,15 +222,25 @@ export class DirectStep {
         return { kernel, bias, inputs };
       };
 
-      // Forward. Each block's input, its convolution's output and what its pooling made.
-      const blocks: { input: tf.TensorInfo; y: tf.TensorInfo; pooled: tf.TensorInfo }[] = [];
+      // Forward. Each block's input, its convolution's output and what its pooling made; the
+      // first block over one channel in one pass where the addon takes it (first-conv.ts).
+      const blocks: { input: tf.TensorInfo; y: tf.TensorInfo; pooled: tf.TensorInfo; first: FirstConv | null }[] = [];
       let h = x;
-      for (const { conv, attrs, pool } of this.convs) {
+      for (const [l, { conv, attrs, pool }] of this.convs.entries()) {
         const input = h;
         const { kernel, bias } = convWeightsOf(conv);
+        const first = l === 0 ? firstConv(input.shape, kernel.shape, attrs, pool) : null;
+        if (first !== null) {
+          const [y, pooled] = firstConvForward(b, first, input, kernel, bias);
+          temp(y);
+          if (pooled !== y) temp(pooled);
+          h = pooled;
+          blocks.push({ input, y, pooled, first });
+          continue;
+        }
         const y = call(CONV_RELU, { x: input, filter: kernel, bias }, attrs);
         h = pool === null ? y : call('MaxPool', { x: y }, pool);
-        blocks.push({ input, y, pooled: h });
+        blocks.push({ input, y, pooled: h, first });
       }
       // Flatten: the same data as [n × features] (tfjs's Reshape shares it).
       if (this.convs.length > 0) h = call('Reshape', { x: h }, { shape: [idx.length, tf.util.sizeFromShape(h.shape.slice(1))] });
@@ -280,8 +291,15 @@ export class DirectStep {
       // in one pass (convRelu's gradient), the filter's, and the block's input's but the images'.
       for (let l = this.convs.length - 1; l >= 0; l--) {
         const { conv, attrs, pool } = this.convs[l];
-        const { input, y, pooled } = blocks[l];
+        const { input, y, pooled, first } = blocks[l];
         let dy = call('Reshape', { x: dh }, { shape: [...pooled.shape] });
+        if (first !== null) {
+          const [dw, db] = firstConvBackward(b, first, input, y, dy).map(temp);
+          const { kernel, bias } = convWeightsOf(conv);
+          grads.set(bias, db);
+          grads.set(kernel, dw);
+          continue;
+        }
         if (pool !== null) dy = call('MaxPoolGrad', { dy, input: y, output: pooled }, pool);
         const [dz, db] = (tf.getKernel(RELU_GRAD_SUMS, 'wasm')!.kernelFunc({ inputs: { dy, y }, backend: b, attrs: {} }) as tf.TensorInfo[]).map(temp);
         const { kernel, bias } = convWeightsOf(conv);

@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <node_api.h>
@@ -218,6 +219,200 @@ static void conv_filter_grad(gemm_fn gemm, const float* x, const float* dy, floa
   }
 }
 
+// The first convolution of a CNN (one input channel, stride 1) with its bias and ReLU, and the
+// 2×2 max pooling after it, forward in one pass and backward in one pass; the same floats as the
+// kernels they replace (conv-relu.ts, then XNNPACK's MaxPool; MaxPoolGrad, ReluGradSums, then
+// Conv2DBackpropFilter). Where the layer is one channel in, its im2col rows are 9 floats and its
+// products 3.5% of the CNN's, yet its five passes over the 28×28×32 activations took a fifth of
+// the step. Forward, each output is the GEMM's sum, fma(x_t, w_t, ·) over the taps in order from
+// +0 (a padded tap's x is 0, as im2col's), then + bias, then ReLU (x < 0 ? 0 : x); each window's
+// maximum is XNNPACK's on wasm (its pmax order, found by comparing with tf.maxPool over ±0, ±∞ and
+// NaN: conv-relu-pool.test.ts). Backward, each window's gradient goes to its first maximum in
+// row-major order (MaxPoolGrad's rule, 0 + dy there and +0 elsewhere), dz = dx·step(y) (1 where
+// y > 0, y where NaN, else 0), and the bias's and filter's gradients are folded over the positions
+// in order from +0, as ReluGradSums' column sums and the filter GEMM's chunks do; dz is never
+// stored. A pool of 0 means no pooling (dpool is dy at the convolution's output).
+typedef struct { int64_t n, h, w, oh, ow, co, kh, kw, pt, pl, pool; } conv1_geometry;
+#define CONV1_MAX_TAPS 25
+
+#define CONV1_INLINE inline __attribute__((always_inline))
+#define CONV1_KERNELS(SFX, TGT, VT, VL, VZERO, VLOAD, VSTORE, VSET1, VFMA, VADD, VMUL, SEL_LT, SEL_GT, SEL_EQ, SEL_NAN) \
+/* The image with its padding as zeros, (oh + kh − 1) × (ow + kw − 1): each tap a plain read. */ \
+TGT static void conv1_pad_##SFX(const float* img, const conv1_geometry* g, float* P) { \
+  const int64_t PH = g->oh + g->kh - 1, PW = g->ow + g->kw - 1; \
+  for (int64_t r = 0; r < PH; r++) { \
+    const int64_t ih = r - g->pt; \
+    for (int64_t c = 0; c < PW; c++) { \
+      const int64_t iw = c - g->pl; \
+      P[r * PW + c] = ih >= 0 && ih < g->h && iw >= 0 && iw < g->w ? img[ih * g->w + iw] : 0.0f; \
+    } \
+  } \
+} \
+/* pmax(a, b) = a < b ? b : a; XNNPACK's 2×2 maximum on wasm (x86 build): v = (row, column). */ \
+TGT static CONV1_INLINE VT pmax_##SFX(VT a, VT b) { return SEL_LT(a, b, b, a); } \
+TGT static CONV1_INLINE VT pool4_##SFX(VT v00, VT v01, VT v10, VT v11) { \
+  VT a = pmax_##SFX(v11, v01); \
+  a = pmax_##SFX(v00, a); \
+  a = pmax_##SFX(a, v10); \
+  a = SEL_LT(VSET1(INFINITY), a, VSET1(INFINITY), a); \
+  return pmax_##SFX(VSET1(-INFINITY), a); \
+} \
+/* R outputs along a row (R·NV accumulators in registers: the taps' chains run side by side). */ \
+TGT static CONV1_INLINE void conv1_out_##SFX(const float* P, int64_t PW, const float* w, const float* bias, float* yi, const conv1_geometry* g, int64_t oh, int64_t ow, int64_t c0, const int R, const int NV) { \
+  VT acc[4][2]; \
+  for (int r = 0; r < R; r++) for (int v = 0; v < NV; v++) acc[r][v] = VZERO(); \
+  for (int64_t i = 0; i < g->kh; i++) { \
+    const float* xr = P + (oh + i) * PW + ow; \
+    for (int64_t j = 0; j < g->kw; j++) { \
+      const float* wt = w + (i * g->kw + j) * g->co + c0; \
+      VT wv[2]; \
+      for (int v = 0; v < NV; v++) wv[v] = VLOAD(wt + v * VL); \
+      for (int r = 0; r < R; r++) { \
+        const VT xb = VSET1(xr[r + j]); \
+        for (int v = 0; v < NV; v++) acc[r][v] = VFMA(xb, wv[v], acc[r][v]); \
+      } \
+    } \
+  } \
+  for (int r = 0; r < R; r++) for (int v = 0; v < NV; v++) { \
+    const VT s = VADD(acc[r][v], VLOAD(bias + c0 + v * VL)); \
+    VSTORE(yi + (oh * g->ow + ow + r) * g->co + c0 + v * VL, SEL_LT(s, VZERO(), VZERO(), s)); \
+  } \
+} \
+TGT static CONV1_INLINE void conv1_row_##SFX(const float* P, int64_t PW, const float* w, const float* bias, float* yi, const conv1_geometry* g, int64_t oh, int64_t c0, const int NV) { \
+  int64_t ow = 0; \
+  for (; ow + 4 <= g->ow; ow += 4) conv1_out_##SFX(P, PW, w, bias, yi, g, oh, ow, c0, 4, NV); \
+  for (; ow < g->ow; ow++) conv1_out_##SFX(P, PW, w, bias, yi, g, oh, ow, c0, 1, NV); \
+} \
+TGT static int conv1_forward_##SFX(const float* x, const float* w, const float* bias, float* y, float* pooled, const conv1_geometry* g) { \
+  const int64_t co = g->co, row = g->ow * co, ph = g->pool ? g->oh / 2 : 0, pw = g->pool ? g->ow / 2 : 0, PW = g->ow + g->kw - 1; \
+  float* P = malloc(sizeof(float) * (size_t)((g->oh + g->kh - 1) * PW)); \
+  if (P == NULL) return 0; \
+  const int nv2 = co % (2 * VL) == 0; \
+  for (int64_t b = 0; b < g->n; b++) { \
+    conv1_pad_##SFX(x + b * g->h * g->w, g, P); \
+    float* yi = y + b * g->oh * row; \
+    for (int64_t oh = 0; oh < g->oh; oh++) { \
+      if (nv2) for (int64_t c0 = 0; c0 < co; c0 += 2 * VL) conv1_row_##SFX(P, PW, w, bias, yi, g, oh, c0, 2); \
+      else for (int64_t c0 = 0; c0 < co; c0 += VL) conv1_row_##SFX(P, PW, w, bias, yi, g, oh, c0, 1); \
+      /* After each second row, its windows, from the rows still in cache. */ \
+      if (g->pool && (oh & 1) && oh / 2 < ph) { \
+        const float* r0 = yi + (oh - 1) * row; \
+        float* p = pooled + ((b * ph) + oh / 2) * pw * co; \
+        for (int64_t q = 0; q < pw; q++) \
+          for (int64_t c = 0; c < co; c += VL) { \
+            const float* a = r0 + 2 * q * co + c; \
+            VSTORE(p + q * co + c, pool4_##SFX(VLOAD(a), VLOAD(a + co), VLOAD(a + row), VLOAD(a + row + co))); \
+          } \
+      } \
+    } \
+  } \
+  free(P); \
+  return 1; \
+} \
+/* ReLU's step at y: 1 where y > 0, y where NaN, else 0. */ \
+TGT static CONV1_INLINE VT conv1_step_##SFX(VT v) { return SEL_NAN(v, v, SEL_GT(v, VZERO(), VSET1(1.0f), VZERO())); } \
+/* dz = dx·step(y) for row oh (and oh + 1 where pooled and it exists), channels c0…c0+NV·VL, into \
+   D[row][ow][NV·VL]: dx from each window's first maximum (+0 outside every window). */ \
+TGT static CONV1_INLINE void conv1_dz_rows_##SFX(const float* yi, const float* dpi, const conv1_geometry* g, int64_t oh, int64_t c0, float* D, const int NV) { \
+  const int64_t co = g->co, row = g->ow * co, CW = NV * VL; \
+  if (!g->pool || oh / 2 >= g->oh / 2) { \
+    for (int64_t ow = 0; ow < g->ow; ow++) \
+      for (int v = 0; v < NV; v++) { \
+        const int64_t at = oh * row + ow * co + c0 + v * VL; \
+        VSTORE(D + ow * CW + v * VL, VMUL(g->pool ? VZERO() : VLOAD(dpi + at), conv1_step_##SFX(VLOAD(yi + at)))); \
+      } \
+    return; \
+  } \
+  const int64_t pw = g->ow / 2; \
+  float* D1 = D + g->ow * CW; \
+  for (int64_t ww = 0; ww < pw; ww++) \
+    for (int v = 0; v < NV; v++) { \
+      const float* a = yi + oh * row + 2 * ww * co + c0 + v * VL; \
+      const VT p00 = VLOAD(a), p01 = VLOAD(a + co), p10 = VLOAD(a + row), p11 = VLOAD(a + row + co); \
+      /* The winner: the last to beat the best so far in row-major order (-∞ never wins). */ \
+      VT best = SEL_GT(p00, VSET1(-INFINITY), p00, VSET1(-INFINITY)); \
+      VT win = SEL_GT(p00, VSET1(-INFINITY), VSET1(0.0f), VSET1(-1.0f)); \
+      win = SEL_GT(p01, best, VSET1(1.0f), win); \
+      best = SEL_GT(p01, best, p01, best); \
+      win = SEL_GT(p10, best, VSET1(2.0f), win); \
+      best = SEL_GT(p10, best, p10, best); \
+      win = SEL_GT(p11, best, VSET1(3.0f), win); \
+      const VT d = VADD(VZERO(), VLOAD(dpi + ((oh / 2) * pw + ww) * co + c0 + v * VL)); \
+      VSTORE(D + 2 * ww * CW + v * VL, VMUL(SEL_EQ(win, VSET1(0.0f), d, VZERO()), conv1_step_##SFX(p00))); \
+      VSTORE(D + (2 * ww + 1) * CW + v * VL, VMUL(SEL_EQ(win, VSET1(1.0f), d, VZERO()), conv1_step_##SFX(p01))); \
+      VSTORE(D1 + 2 * ww * CW + v * VL, VMUL(SEL_EQ(win, VSET1(2.0f), d, VZERO()), conv1_step_##SFX(p10))); \
+      VSTORE(D1 + (2 * ww + 1) * CW + v * VL, VMUL(SEL_EQ(win, VSET1(3.0f), d, VZERO()), conv1_step_##SFX(p11))); \
+    } \
+  /* An odd width's last column is outside every window. */ \
+  for (int64_t ow = 2 * pw; ow < g->ow; ow++) \
+    for (int v = 0; v < NV; v++) { \
+      const int64_t at = oh * row + ow * co + c0 + v * VL; \
+      VSTORE(D + ow * CW + v * VL, VMUL(VZERO(), conv1_step_##SFX(VLOAD(yi + at)))); \
+      VSTORE(D1 + ow * CW + v * VL, VMUL(VZERO(), conv1_step_##SFX(VLOAD(yi + at + row)))); \
+    } \
+} \
+/* KH, KW: the filter's size as constants (its accumulators then stay in registers), or 0 for g's. */ \
+TGT static CONV1_INLINE int conv1_backward_with_##SFX(const float* x, const float* y, const float* dpool, float* dw, float* db, const conv1_geometry* g, const int KH, const int KW, const int NV) { \
+  const int64_t kh = KH ? KH : g->kh, kw = KW ? KW : g->kw, co = g->co, CW = NV * VL, PW = g->ow + kw - 1; \
+  const int64_t dpImage = g->pool ? (g->oh / 2) * (g->ow / 2) * co : g->oh * g->ow * co; \
+  float* P = malloc(sizeof(float) * (size_t)((g->oh + kh - 1) * PW)); \
+  float* D = malloc(sizeof(float) * (size_t)(2 * g->ow * CW)); \
+  if (P == NULL || D == NULL) { free(P); free(D); return 0; } \
+  for (int64_t c0 = 0; c0 < co; c0 += CW) { \
+    VT acc[CONV1_MAX_TAPS][2], sum[2]; \
+    for (int64_t t = 0; t < kh * kw; t++) for (int v = 0; v < NV; v++) acc[t][v] = VZERO(); \
+    for (int v = 0; v < NV; v++) sum[v] = VZERO(); \
+    for (int64_t b = 0; b < g->n; b++) { \
+      conv1_pad_##SFX(x + b * g->h * g->w, g, P); \
+      const float* yi = y + b * g->oh * g->ow * co; \
+      const float* dpi = dpool + b * dpImage; \
+      int64_t rows; \
+      for (int64_t oh = 0; oh < g->oh; oh += rows) { \
+        rows = g->pool && oh + 1 < g->oh ? 2 : 1; \
+        conv1_dz_rows_##SFX(yi, dpi, g, oh, c0, D, NV); \
+        /* The positions in order, as the bias's column sums and the filter GEMM's chunks fold them. */ \
+        for (int64_t r = 0; r < rows; r++) \
+          for (int64_t ow = 0; ow < g->ow; ow++) { \
+            VT dz[2]; \
+            for (int v = 0; v < NV; v++) { \
+              dz[v] = VLOAD(D + (r * g->ow + ow) * CW + v * VL); \
+              sum[v] = VADD(sum[v], dz[v]); \
+            } \
+            for (int64_t i = 0; i < kh; i++) { \
+              const float* xr = P + (oh + r + i) * PW + ow; \
+              for (int64_t j = 0; j < kw; j++) { \
+                const VT xb = VSET1(xr[j]); \
+                for (int v = 0; v < NV; v++) acc[i * kw + j][v] = VFMA(xb, dz[v], acc[i * kw + j][v]); \
+              } \
+            } \
+          } \
+      } \
+    } \
+    for (int v = 0; v < NV; v++) VSTORE(db + c0 + v * VL, sum[v]); \
+    for (int64_t t = 0; t < kh * kw; t++) for (int v = 0; v < NV; v++) VSTORE(dw + t * co + c0 + v * VL, acc[t][v]); \
+  } \
+  free(P); \
+  free(D); \
+  return 1; \
+} \
+TGT static int conv1_backward_##SFX(const float* x, const float* y, const float* dpool, float* dw, float* db, const conv1_geometry* g) { \
+  const int nv2 = g->co % (2 * VL) == 0 && VL == 16; \
+  if (g->kh == 3 && g->kw == 3) return nv2 ? conv1_backward_with_##SFX(x, y, dpool, dw, db, g, 3, 3, 2) : conv1_backward_with_##SFX(x, y, dpool, dw, db, g, 3, 3, 1); \
+  return nv2 ? conv1_backward_with_##SFX(x, y, dpool, dw, db, g, 0, 0, 2) : conv1_backward_with_##SFX(x, y, dpool, dw, db, g, 0, 0, 1); \
+}
+
+// x < y ? t : f, x > y ? t : f, x == y ? t : f (each false where either is NaN), and (a is NaN) ? t : f.
+#define SEL_LT512(x, y, t, f) _mm512_mask_mov_ps((f), _mm512_cmp_ps_mask((x), (y), _CMP_LT_OQ), (t))
+#define SEL_GT512(x, y, t, f) _mm512_mask_mov_ps((f), _mm512_cmp_ps_mask((x), (y), _CMP_GT_OQ), (t))
+#define SEL_EQ512(x, y, t, f) _mm512_mask_mov_ps((f), _mm512_cmp_ps_mask((x), (y), _CMP_EQ_OQ), (t))
+#define SEL_NAN512(a, t, f) _mm512_mask_mov_ps((f), _mm512_cmp_ps_mask((a), (a), _CMP_UNORD_Q), (t))
+#define SEL_LT256(x, y, t, f) _mm256_blendv_ps((f), (t), _mm256_cmp_ps((x), (y), _CMP_LT_OQ))
+#define SEL_GT256(x, y, t, f) _mm256_blendv_ps((f), (t), _mm256_cmp_ps((x), (y), _CMP_GT_OQ))
+#define SEL_EQ256(x, y, t, f) _mm256_blendv_ps((f), (t), _mm256_cmp_ps((x), (y), _CMP_EQ_OQ))
+#define SEL_NAN256(a, t, f) _mm256_blendv_ps((f), (t), _mm256_cmp_ps((a), (a), _CMP_UNORD_Q))
+CONV1_KERNELS(512, T512, __m512, 16, _mm512_setzero_ps, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_mul_ps, SEL_LT512, SEL_GT512, SEL_EQ512, SEL_NAN512)
+CONV1_KERNELS(256, T256, __m256, 8, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_mul_ps, SEL_LT256, SEL_GT256, SEL_EQ256, SEL_NAN256)
+
 // Adam in PyTorch's form, as simd.wat's adam_fast, each weight's floats the same whichever
 // width computes it (each step one IEEE operation, never contracted):
 //   m1 = m0·b1 + g·c1,  v1 = v0·b2 + (g·g)·c2,  each 0 where below 2⁻¹²⁶ in magnitude (NaN kept),
@@ -413,6 +608,33 @@ static napi_value js_conv_forward(napi_env env, napi_callback_info info) { retur
 static napi_value js_conv_filter_grad(napi_env env, napi_callback_info info) { return js_conv(env, info, 1); }
 static napi_value js_conv_forward_exact(napi_env env, napi_callback_info info) { return js_conv(env, info, 2); }
 
+// conv1_forward(memory, x, w, bias, y, pooled, n, h, w, oh, ow, co, kh, kw, pt, pl, pool[, isa]) and
+// conv1_backward(memory, x, y, dpool, dw, db, …the same geometry[, isa]): the first convolution's
+// kernels above. co a multiple of 16; at most 25 taps; pool 1 (2×2, stride 2, valid) or 0.
+static napi_value js_conv1(napi_env env, napi_callback_info info, int backward) {
+  call c;
+  if (!read_call(env, info, 16, 0, &c)) return NULL;
+  const int64_t* v = c.v;
+  const conv1_geometry g = { v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15] };
+  // Every tap's read is checked against the image, so any output size and padding stay inside it.
+  if (g.co == 0 || g.co % 16 != 0 || g.kh == 0 || g.kw == 0 || g.kh * g.kw > CONV1_MAX_TAPS || g.pool > 1) {
+    napi_throw_range_error(env, NULL, "sweep native: bad first-convolution geometry");
+    return NULL;
+  }
+  const int64_t outs = g.n * g.oh * g.ow * g.co, pools = g.pool ? g.n * (g.oh / 2) * (g.ow / 2) * g.co : 0, taps = g.kh * g.kw * g.co;
+  if (!inside(env, &c, v[0], g.n * g.h * g.w)) return NULL;
+  if (backward ? !inside(env, &c, v[1], outs) || !inside(env, &c, v[2], g.pool ? pools : outs) || !inside(env, &c, v[3], taps) || !inside(env, &c, v[4], g.co)
+               : !inside(env, &c, v[1], taps) || !inside(env, &c, v[2], g.co) || !inside(env, &c, v[3], outs) || !inside(env, &c, v[4], pools)) return NULL;
+  float* f[5];
+  for (int i = 0; i < 5; i++) f[i] = (float*)(c.base + v[i]);
+  const int done = backward ? (c.wide ? conv1_backward_512 : conv1_backward_256)(f[0], f[1], f[2], f[3], f[4], &g)
+                            : (c.wide ? conv1_forward_512 : conv1_forward_256)(f[0], f[1], f[2], f[3], f[4], &g);
+  if (!done) napi_throw_error(env, NULL, "sweep native: out of memory");
+  return NULL;
+}
+static napi_value js_conv1_forward(napi_env env, napi_callback_info info) { return js_conv1(env, info, 0); }
+static napi_value js_conv1_backward(napi_env env, napi_callback_info info) { return js_conv1(env, info, 1); }
+
 // adam_fast(memory, w0, m0, v0, g, w1, m1, v1, n, b1, c1, b2, c2, s1, s2, eps[, isa]): as simd.wat's.
 static napi_value js_adam_fast(napi_env env, napi_callback_info info) {
   call c;
@@ -547,6 +769,7 @@ NAPI_MODULE_INIT() {
   detect();
   const struct { const char* name; napi_callback cb; } fns[] = {
     { "gemm", js_gemm }, { "gemm_exact", js_gemm_exact }, { "conv_forward", js_conv_forward }, { "conv_filter_grad", js_conv_filter_grad }, { "conv_forward_exact", js_conv_forward_exact },
+    { "conv1_forward", js_conv1_forward }, { "conv1_backward", js_conv1_backward },
     { "adam_fast", js_adam_fast }, { "dropout_mask", js_dropout_mask }, { "gather_rows", js_gather_rows }, { "peak", js_peak }, { "isa", js_isa },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

@@ -15,6 +15,13 @@ export type NativeAddon = {
   conv_filter_grad(memory: ArrayBuffer, x: number, dy: number, dw: number, col: number, rows: number, ...geometry: [...ConvGeometry, isa?: 'avx2']): void;
   /** y += im2col(x)·w with gemm_exact's floats: XNNPACK's convolution (inference) when y holds the bias. */
   conv_forward_exact(memory: ArrayBuffer, x: number, w: number, y: number, col: number, rows: number, ...geometry: [...ConvGeometry, isa?: 'avx2']): void;
+  /**
+   * The first convolution (one input channel, stride 1) with its bias and ReLU, then 2×2 max
+   * pooling (pool 1) or none (0), in one pass: y and pooled as CONV_RELU and XNNPACK's MaxPool make them.
+   */
+  conv1_forward(memory: ArrayBuffer, x: number, w: number, bias: number, y: number, pooled: number, ...geometry: [...Conv1Geometry, isa?: 'avx2']): void;
+  /** Its gradients in one pass: dw and db as MaxPoolGrad, ReluGradSums and Conv2DBackpropFilter make them from dpool. */
+  conv1_backward(memory: ArrayBuffer, x: number, y: number, dpool: number, dw: number, db: number, ...geometry: [...Conv1Geometry, isa?: 'avx2']): void;
   adam_fast(
     memory: ArrayBuffer, w0: number, m0: number, v0: number, g: number, w1: number, m1: number, v1: number, n: number,
     b1: number, c1: number, b2: number, c2: number, s1: number, s2: number, eps: number, isa?: 'avx2',
@@ -28,6 +35,9 @@ export type NativeAddon = {
   /** Which GEMM runs here: 512-bit, 256-bit, or none (neither AVX-512 nor AVX2 with FMA). */
   isa(): 'avx512' | 'avx2' | 'none';
 };
+
+/** The first convolution's geometry: images n × h × w × 1, output oh × ow × co, filter kh × kw, padding top and left, pool 1 or 0. */
+export type Conv1Geometry = [n: number, h: number, w: number, oh: number, ow: number, co: number, kh: number, kw: number, pt: number, pl: number, pool: 0 | 1];
 
 /** Where `npm ci` builds the addon (binding.gyp, scripts/build-native.mjs); the same from src/ and dist/. */
 export const NATIVE_ADDON = fileURLToPath(new URL('../../../build/Release/sweep_native.node', import.meta.url));
