@@ -3,7 +3,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { FusedAdam } from './kernels/adam.js';
 import { HITS, LOSS, LOSS_GRAD } from './kernels/cross-entropy.js';
 import { DENSE, DENSE_GRAD_BIAS, DENSE_GRAD_INPUT, DENSE_GRAD_KERNEL, denseInference, denseKernelAvailable, type DenseAttrs } from './kernels/dense.js';
-import { CONV_RELU, convReluInference, type ConvReluAttrs, RELU_GRAD_SUMS } from './kernels/conv-relu.js';
+import { CONV_RELU, convReluInference, convReluPool, type ConvReluAttrs, poolFusable, poolReluGradSums, RELU_GRAD_SUMS } from './kernels/conv-relu.js';
 import { firstConv, firstConvBackward, firstConvForward, type FirstConv } from './kernels/first-conv.js';
 import { heapOffset } from './kernels/wasm-kernel.js';
 import { nativeAddon } from './kernels/native.js';
@@ -224,7 +224,8 @@ export class DirectStep {
 
       // Forward. Each block's input, its convolution's output and what its pooling made; the
       // first block over one channel in one pass where the addon takes it (first-conv.ts).
-      const blocks: { input: tf.TensorInfo; y: tf.TensorInfo; pooled: tf.TensorInfo; first: FirstConv | null }[] = [];
+      // fused: its pooling made with the convolution, and so its gradient with ReLU's (conv-relu.ts).
+      const blocks: { input: tf.TensorInfo; y: tf.TensorInfo; pooled: tf.TensorInfo; first: FirstConv | null; fused: boolean }[] = [];
       let h = x;
       for (const [l, { conv, attrs, pool }] of this.convs.entries()) {
         const input = h;
@@ -235,12 +236,18 @@ export class DirectStep {
           temp(y);
           if (pooled !== y) temp(pooled);
           h = pooled;
-          blocks.push({ input, y, pooled, first });
+          blocks.push({ input, y, pooled, first, fused: true });
+          continue;
+        }
+        if (poolFusable(pool, kernel.shape[3] ?? 0)) {
+          const [y, pooled] = convReluPool(b, input, kernel, bias, attrs).map(temp);
+          h = pooled;
+          blocks.push({ input, y, pooled, first, fused: true });
           continue;
         }
         const y = call(CONV_RELU, { x: input, filter: kernel, bias }, attrs);
         h = pool === null ? y : call('MaxPool', { x: y }, pool);
-        blocks.push({ input, y, pooled: h, first });
+        blocks.push({ input, y, pooled: h, first, fused: false });
       }
       // Flatten: the same data as [n × features] (tfjs's Reshape shares it).
       if (this.convs.length > 0) h = call('Reshape', { x: h }, { shape: [idx.length, tf.util.sizeFromShape(h.shape.slice(1))] });
@@ -291,7 +298,7 @@ export class DirectStep {
       // in one pass (convRelu's gradient), the filter's, and the block's input's but the images'.
       for (let l = this.convs.length - 1; l >= 0; l--) {
         const { conv, attrs, pool } = this.convs[l];
-        const { input, y, pooled, first } = blocks[l];
+        const { input, y, pooled, first, fused } = blocks[l];
         let dy = call('Reshape', { x: dh }, { shape: [...pooled.shape] });
         if (first !== null) {
           const [dw, db] = firstConvBackward(b, first, input, y, dy).map(temp);
@@ -300,8 +307,9 @@ export class DirectStep {
           grads.set(kernel, dw);
           continue;
         }
-        if (pool !== null) dy = call('MaxPoolGrad', { dy, input: y, output: pooled }, pool);
-        const [dz, db] = (tf.getKernel(RELU_GRAD_SUMS, 'wasm')!.kernelFunc({ inputs: { dy, y }, backend: b, attrs: {} }) as tf.TensorInfo[]).map(temp);
+        if (pool !== null && !fused) dy = call('MaxPoolGrad', { dy, input: y, output: pooled }, pool);
+        const [dz, db] = (fused ? poolReluGradSums(b, dy, y)
+          : tf.getKernel(RELU_GRAD_SUMS, 'wasm')!.kernelFunc({ inputs: { dy, y }, backend: b, attrs: {} }) as tf.TensorInfo[]).map(temp);
         const { kernel, bias } = convWeightsOf(conv);
         const common = { ...attrs, dataFormat: 'NHWC' };
         grads.set(bias, db);

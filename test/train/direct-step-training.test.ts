@@ -49,9 +49,19 @@ describe('DirectStep', () => {
     ['no dropout, batch 128', 'model: [ann]\n  epochs: [2]\n  units: [[40]]\n  dropout: [0]\n  batchSize: [128]'],
     ['the notebook CNN (conv, max pool, conv, max pool, dense, dropout)', 'model: [cnn]\n  epochs: [2]\n  filters: [[8, 16]]\n  units: [[32]]\n  dropout: [0.2]'],
     ['a CNN of two blocks of 5×5 convolutions without pooling, batch 50', 'model: [cnn]\n  epochs: [1]\n  filters: [[4]]\n  blocks: [2]\n  kernelSize: [5]\n  pooling: [none]\n  units: [[16]]\n  dropout: [0]\n  batchSize: [50]'],
+    // Filters in multiples of 16: each block's pooling and its gradient with ReLU's native (conv-relu.ts).
+    ['the notebook CNN with 16 and 32 filters', 'model: [cnn]\n  epochs: [2]\n  filters: [[16, 32]]\n  units: [[32]]\n  dropout: [0.2]'],
   ])('%s: trains to the same weights and metrics as the tfjs path, bit for bit', async (_, grid) => {
     const c = config(grid);
-    const [direct, tfjs] = [await train(c, false), await train(c, true)];
+    const addon = nativeAddon();
+    const pooled = addon === null ? [] : (c.filters ?? []).filter((f) => f % 16 === 0);
+    const fused = pooled.length > 0 ? vi.spyOn(addon!, 'pool_relu_grad') : null;
+    const direct = await train(c, false);
+    if (fused !== null) {
+      expect(fused).toHaveBeenCalledTimes(Math.ceil(splits.train.count / c.batchSize) * c.epochs * pooled.length);
+      fused.mockRestore();
+    }
+    const tfjs = await train(c, true);
     expect(direct.epochs).toEqual(tfjs.epochs);
     expect(direct.outcome).toEqual(tfjs.outcome);
     expect(direct.weights).toEqual(tfjs.weights);

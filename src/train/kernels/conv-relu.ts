@@ -5,7 +5,9 @@
 // applied a few images at a time while their output is still in cache, and backward ReLU's
 // gradient and the bias's sum are one pass. The same float32 operations in the same order: the
 // sum, then the bias added, then ReLU (x < 0 ? 0 : x); dz = dy·step, then the bias's gradient as
-// each column's sum from 0, row after row. So training takes the same steps, bit for bit.
+// each column's sum from 0, row after row. So training takes the same steps, bit for bit. For the
+// direct step, a block's 2×2 max pooling runs in the same epilogue and its gradient with ReLU's in
+// one pass (the native addon's max_pool_2x2 and pool_relu_grad), with MaxPool's and MaxPoolGrad's floats.
 import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first.
 import '@tensorflow/tfjs-backend-wasm';
@@ -26,9 +28,17 @@ export type ConvReluAttrs = { strides: [number, number]; pad: 'same' | 'valid' }
 const GROUP_FLOATS = 65536;
 
 function convReluWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
-  const b = backend as BackendWasm;
   const { x, filter, bias } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias: tf.TensorInfo };
-  const { strides, pad } = kernelAttrs<ConvReluAttrs>(attrs);
+  return convReluGroups(backend as BackendWasm, x, filter, bias, kernelAttrs<ConvReluAttrs>(attrs), null);
+}
+
+/**
+ * relu(conv2d(x) + bias) a few images at a time; `pooled`, where given, gets each group's 2×2 max
+ * pooling (native.c's max_pool_2x2) while the group is still in cache.
+ */
+function convReluGroups(
+  b: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo, { strides, pad }: ConvReluAttrs, pooled: tf.TensorInfo | null,
+): tf.TensorInfo {
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
     strides, 1, pad, undefined, false, 'channelsLast',
@@ -44,11 +54,15 @@ function convReluWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const at = (t: tf.TensorInfo) => heapOffset(b, t);
   const group = Math.max(1, Math.floor(GROUP_FLOATS / perImage));
   const inImage = 4 * info.inHeight * info.inWidth * info.inChannels;
+  const pooledImage = 4 * Math.floor(info.outHeight / 2) * Math.floor(info.outWidth / 2) * info.outChannels;
   for (let i = 0; i < info.batchSize; i += group) {
     const n = Math.min(group, info.batchSize - i);
     const out = at(y) + 4 * i * perImage;
     products.conv_forward(at(x) + i * inImage, at(filter), out, at(col), rows, ...convGeometry(info, n));
     simd.dense_epilogue(out, at(bias), n * info.outHeight * info.outWidth, info.outChannels, 1);
+    if (pooled !== null) {
+      nativeAddon()!.max_pool_2x2((wasmMemory(b) as WebAssembly.Memory).buffer as ArrayBuffer, out, at(pooled) + i * pooledImage, n, info.outHeight, info.outWidth, info.outChannels);
+    }
   }
   b.disposeData(col.dataId);
   return y;
@@ -83,6 +97,44 @@ export function convReluInference(
   simd.dense_epilogue(at(y), 0, positions, info.outChannels, 2);
   b.disposeData(col.dataId);
   return y;
+}
+
+/** The pooling `convReluPool` and `poolReluGradSums` take: 2×2 at stride 2 without padding. */
+export type Pool2x2 = { filterSize: [number, number]; strides: [number, number]; pad: 'valid' };
+
+/**
+ * Whether a block's 2×2 pooling runs with its convolution (`convReluPool`) and its gradient with
+ * ReLU's (`poolReluGradSums`): where the native addon loads, for filters in multiples of 16.
+ */
+export function poolFusable(pool: { filterSize: [number, number]; strides: [number, number]; pad: string } | null, filters: number): pool is Pool2x2 {
+  return pool !== null && nativeAddon() !== null && filters % 16 === 0 && pool.pad === 'valid'
+    && pool.filterSize.every((s) => s === 2) && pool.strides.every((s) => s === 2);
+}
+
+/**
+ * [y, pooled]: what CONV_RELU then MaxPool make, with the floats of both (XNNPACK's maximum), the
+ * pooling of each few images done while they are in cache. For the direct step; `poolFusable`
+ * says where. The outputs are the caller's.
+ */
+export function convReluPool(b: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo, attrs: ConvReluAttrs): [tf.TensorInfo, tf.TensorInfo] {
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, undefined, false, 'channelsLast',
+  );
+  const pooled = b.makeOutput([info.batchSize, Math.floor(info.outHeight / 2), Math.floor(info.outWidth / 2), info.outChannels], 'float32');
+  return [convReluGroups(b, x, filter, bias, attrs, pooled), pooled];
+}
+
+/**
+ * [dz, db] from the gradient at a 2×2 pooling's output and the block's activation y: MaxPoolGrad's
+ * then RELU_GRAD_SUMS' floats in one pass (native.c's pool_relu_grad). The outputs are the caller's.
+ */
+export function poolReluGradSums(b: BackendWasm, dpool: tf.TensorInfo, y: tf.TensorInfo): [tf.TensorInfo, tf.TensorInfo] {
+  const [n, oh, ow, co] = y.shape;
+  const dz = b.makeOutput([...y.shape], 'float32');
+  const db = b.makeOutput([co], 'float32');
+  const at = (t: tf.TensorInfo) => heapOffset(b, t);
+  nativeAddon()!.pool_relu_grad((wasmMemory(b) as WebAssembly.Memory).buffer as ArrayBuffer, at(y), at(dpool), at(dz), at(db), n, oh, ow, co, 1);
+  return [dz, db];
 }
 
 /** [dz, db]: ReLU's gradient at the layer's output y, and its sum over every axis but the channels. */

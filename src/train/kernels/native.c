@@ -312,19 +312,19 @@ TGT static int conv1_forward_##SFX(const float* x, const float* w, const float* 
 /* ReLU's step at y: 1 where y > 0, y where NaN, else 0. */ \
 TGT static CONV1_INLINE VT conv1_step_##SFX(VT v) { return SEL_NAN(v, v, SEL_GT(v, VZERO(), VSET1(1.0f), VZERO())); } \
 /* dz = dx·step(y) for row oh (and oh + 1 where pooled and it exists), channels c0…c0+NV·VL, into \
-   D[row][ow][NV·VL]: dx from each window's first maximum (+0 outside every window). */ \
-TGT static CONV1_INLINE void conv1_dz_rows_##SFX(const float* yi, const float* dpi, const conv1_geometry* g, int64_t oh, int64_t c0, float* D, const int NV) { \
-  const int64_t co = g->co, row = g->ow * co, CW = NV * VL; \
+   D[row][ow][ld], from D's first float: dx from each window's first maximum (+0 outside every window). */ \
+TGT static CONV1_INLINE void conv1_dz_rows_##SFX(const float* yi, const float* dpi, const conv1_geometry* g, int64_t oh, int64_t c0, float* D, int64_t ld, const int NV) { \
+  const int64_t co = g->co, row = g->ow * co; \
   if (!g->pool || oh / 2 >= g->oh / 2) { \
     for (int64_t ow = 0; ow < g->ow; ow++) \
       for (int v = 0; v < NV; v++) { \
         const int64_t at = oh * row + ow * co + c0 + v * VL; \
-        VSTORE(D + ow * CW + v * VL, VMUL(g->pool ? VZERO() : VLOAD(dpi + at), conv1_step_##SFX(VLOAD(yi + at)))); \
+        VSTORE(D + ow * ld + v * VL, VMUL(g->pool ? VZERO() : VLOAD(dpi + at), conv1_step_##SFX(VLOAD(yi + at)))); \
       } \
     return; \
   } \
   const int64_t pw = g->ow / 2; \
-  float* D1 = D + g->ow * CW; \
+  float* D1 = D + g->ow * ld; \
   for (int64_t ww = 0; ww < pw; ww++) \
     for (int v = 0; v < NV; v++) { \
       const float* a = yi + oh * row + 2 * ww * co + c0 + v * VL; \
@@ -338,17 +338,17 @@ TGT static CONV1_INLINE void conv1_dz_rows_##SFX(const float* yi, const float* d
       best = SEL_GT(p10, best, p10, best); \
       win = SEL_GT(p11, best, VSET1(3.0f), win); \
       const VT d = VADD(VZERO(), VLOAD(dpi + ((oh / 2) * pw + ww) * co + c0 + v * VL)); \
-      VSTORE(D + 2 * ww * CW + v * VL, VMUL(SEL_EQ(win, VSET1(0.0f), d, VZERO()), conv1_step_##SFX(p00))); \
-      VSTORE(D + (2 * ww + 1) * CW + v * VL, VMUL(SEL_EQ(win, VSET1(1.0f), d, VZERO()), conv1_step_##SFX(p01))); \
-      VSTORE(D1 + 2 * ww * CW + v * VL, VMUL(SEL_EQ(win, VSET1(2.0f), d, VZERO()), conv1_step_##SFX(p10))); \
-      VSTORE(D1 + (2 * ww + 1) * CW + v * VL, VMUL(SEL_EQ(win, VSET1(3.0f), d, VZERO()), conv1_step_##SFX(p11))); \
+      VSTORE(D + 2 * ww * ld + v * VL, VMUL(SEL_EQ(win, VSET1(0.0f), d, VZERO()), conv1_step_##SFX(p00))); \
+      VSTORE(D + (2 * ww + 1) * ld + v * VL, VMUL(SEL_EQ(win, VSET1(1.0f), d, VZERO()), conv1_step_##SFX(p01))); \
+      VSTORE(D1 + 2 * ww * ld + v * VL, VMUL(SEL_EQ(win, VSET1(2.0f), d, VZERO()), conv1_step_##SFX(p10))); \
+      VSTORE(D1 + (2 * ww + 1) * ld + v * VL, VMUL(SEL_EQ(win, VSET1(3.0f), d, VZERO()), conv1_step_##SFX(p11))); \
     } \
   /* An odd width's last column is outside every window. */ \
   for (int64_t ow = 2 * pw; ow < g->ow; ow++) \
     for (int v = 0; v < NV; v++) { \
       const int64_t at = oh * row + ow * co + c0 + v * VL; \
-      VSTORE(D + ow * CW + v * VL, VMUL(VZERO(), conv1_step_##SFX(VLOAD(yi + at)))); \
-      VSTORE(D1 + ow * CW + v * VL, VMUL(VZERO(), conv1_step_##SFX(VLOAD(yi + at + row)))); \
+      VSTORE(D + ow * ld + v * VL, VMUL(VZERO(), conv1_step_##SFX(VLOAD(yi + at)))); \
+      VSTORE(D1 + ow * ld + v * VL, VMUL(VZERO(), conv1_step_##SFX(VLOAD(yi + at + row)))); \
     } \
 } \
 /* KH, KW: the filter's size as constants (its accumulators then stay in registers), or 0 for g's. */ \
@@ -369,7 +369,7 @@ TGT static CONV1_INLINE int conv1_backward_with_##SFX(const float* x, const floa
       int64_t rows; \
       for (int64_t oh = 0; oh < g->oh; oh += rows) { \
         rows = g->pool && oh + 1 < g->oh ? 2 : 1; \
-        conv1_dz_rows_##SFX(yi, dpi, g, oh, c0, D, NV); \
+        conv1_dz_rows_##SFX(yi, dpi, g, oh, c0, D, CW, NV); \
         /* The positions in order, as the bias's column sums and the filter GEMM's chunks fold them. */ \
         for (int64_t r = 0; r < rows; r++) \
           for (int64_t ow = 0; ow < g->ow; ow++) { \
@@ -399,6 +399,37 @@ TGT static int conv1_backward_##SFX(const float* x, const float* y, const float*
   const int nv2 = g->co % (2 * VL) == 0 && VL == 16; \
   if (g->kh == 3 && g->kw == 3) return nv2 ? conv1_backward_with_##SFX(x, y, dpool, dw, db, g, 3, 3, 2) : conv1_backward_with_##SFX(x, y, dpool, dw, db, g, 3, 3, 1); \
   return nv2 ? conv1_backward_with_##SFX(x, y, dpool, dw, db, g, 0, 0, 2) : conv1_backward_with_##SFX(x, y, dpool, dw, db, g, 0, 0, 1); \
+} \
+/* Any later block's 2×2 max pooling (XNNPACK's maximum, as above), images n × oh × ow × co. */ \
+TGT static void max_pool_2x2_##SFX(const float* y, float* pooled, const conv1_geometry* g) { \
+  const int64_t co = g->co, row = g->ow * co, ph = g->oh / 2, pw = g->ow / 2; \
+  for (int64_t b = 0; b < g->n; b++) \
+    for (int64_t q = 0; q < ph; q++) { \
+      const float* r0 = y + (b * g->oh + 2 * q) * row; \
+      float* p = pooled + (b * ph + q) * pw * co; \
+      for (int64_t u = 0; u < pw; u++) \
+        for (int64_t c = 0; c < co; c += VL) { \
+          const float* a = r0 + 2 * u * co + c; \
+          VSTORE(p + u * co + c, pool4_##SFX(VLOAD(a), VLOAD(a + co), VLOAD(a + row), VLOAD(a + row + co))); \
+        } \
+    } \
+} \
+/* Its gradient with ReLU's: dz = dx·step(y), written, and the bias's gradient, dz's column sums \
+   folded over the positions in order (MaxPoolGrad, then ReluGradSums). sums: co floats of scratch. */ \
+TGT static void pool_relu_grad_##SFX(const float* y, const float* dpool, float* dz, float* db, const conv1_geometry* g) { \
+  const int64_t co = g->co, row = g->ow * co, dpImage = g->pool ? (g->oh / 2) * (g->ow / 2) * co : g->oh * row; \
+  for (int64_t c = 0; c < co; c += VL) VSTORE(db + c, VZERO()); \
+  for (int64_t b = 0; b < g->n; b++) { \
+    const float* yi = y + b * g->oh * row; \
+    int64_t rows; \
+    for (int64_t oh = 0; oh < g->oh; oh += rows) { \
+      rows = g->pool && oh + 1 < g->oh ? 2 : 1; \
+      float* D = dz + (b * g->oh + oh) * row; \
+      for (int64_t c = 0; c < co; c += VL) conv1_dz_rows_##SFX(yi, dpool + b * dpImage, g, oh, c, D + c, co, 1); \
+      for (int64_t p = 0; p < rows * g->ow; p++) \
+        for (int64_t c = 0; c < co; c += VL) VSTORE(db + c, VADD(VLOAD(db + c), VLOAD(D + p * co + c))); \
+    } \
+  } \
 }
 
 // x < y ? t : f, x > y ? t : f, x == y ? t : f (each false where either is NaN), and (a is NaN) ? t : f.
@@ -632,6 +663,30 @@ static napi_value js_conv1(napi_env env, napi_callback_info info, int backward) 
   if (!done) napi_throw_error(env, NULL, "sweep native: out of memory");
   return NULL;
 }
+// max_pool_2x2(memory, y, pooled, n, oh, ow, co[, isa]) and pool_relu_grad(memory, y, dpool, dz,
+// db, n, oh, ow, co, pool[, isa]): a later block's pooling, and its gradient with ReLU's; co a
+// multiple of 16.
+static napi_value js_pool(napi_env env, napi_callback_info info, int grad) {
+  call c;
+  if (!read_call(env, info, grad ? 9 : 6, 0, &c)) return NULL;
+  const int64_t* v = c.v;
+  const int64_t* d = v + (grad ? 4 : 2);
+  const conv1_geometry g = { d[0], 0, 0, d[1], d[2], d[3], 1, 1, 0, 0, grad ? d[4] : 1 };
+  if (g.co == 0 || g.co % 16 != 0 || g.pool > 1) {
+    napi_throw_range_error(env, NULL, "sweep native: bad pooling geometry");
+    return NULL;
+  }
+  const int64_t outs = g.n * g.oh * g.ow * g.co, pools = g.pool ? g.n * (g.oh / 2) * (g.ow / 2) * g.co : outs;
+  if (!inside(env, &c, v[0], outs) || !inside(env, &c, v[1], pools)) return NULL;
+  if (grad && (!inside(env, &c, v[2], outs) || !inside(env, &c, v[3], g.co))) return NULL;
+  float* f[4];
+  for (int i = 0; i < (grad ? 4 : 2); i++) f[i] = (float*)(c.base + v[i]);
+  if (grad) (c.wide ? pool_relu_grad_512 : pool_relu_grad_256)(f[0], f[1], f[2], f[3], &g);
+  else (c.wide ? max_pool_2x2_512 : max_pool_2x2_256)(f[0], f[1], &g);
+  return NULL;
+}
+static napi_value js_max_pool_2x2(napi_env env, napi_callback_info info) { return js_pool(env, info, 0); }
+static napi_value js_pool_relu_grad(napi_env env, napi_callback_info info) { return js_pool(env, info, 1); }
 static napi_value js_conv1_forward(napi_env env, napi_callback_info info) { return js_conv1(env, info, 0); }
 static napi_value js_conv1_backward(napi_env env, napi_callback_info info) { return js_conv1(env, info, 1); }
 
@@ -770,6 +825,7 @@ NAPI_MODULE_INIT() {
   const struct { const char* name; napi_callback cb; } fns[] = {
     { "gemm", js_gemm }, { "gemm_exact", js_gemm_exact }, { "conv_forward", js_conv_forward }, { "conv_filter_grad", js_conv_filter_grad }, { "conv_forward_exact", js_conv_forward_exact },
     { "conv1_forward", js_conv1_forward }, { "conv1_backward", js_conv1_backward },
+    { "max_pool_2x2", js_max_pool_2x2 }, { "pool_relu_grad", js_pool_relu_grad },
     { "adam_fast", js_adam_fast }, { "dropout_mask", js_dropout_mask }, { "gather_rows", js_gather_rows }, { "peak", js_peak }, { "isa", js_isa },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

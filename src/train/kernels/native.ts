@@ -22,6 +22,10 @@ export type NativeAddon = {
   conv1_forward(memory: ArrayBuffer, x: number, w: number, bias: number, y: number, pooled: number, ...geometry: [...Conv1Geometry, isa?: 'avx2']): void;
   /** Its gradients in one pass: dw and db as MaxPoolGrad, ReluGradSums and Conv2DBackpropFilter make them from dpool. */
   conv1_backward(memory: ArrayBuffer, x: number, y: number, dpool: number, dw: number, db: number, ...geometry: [...Conv1Geometry, isa?: 'avx2']): void;
+  /** A later block's 2×2 max pooling at stride 2 (XNNPACK's floats), images n × oh × ow × co, co a multiple of 16. */
+  max_pool_2x2(memory: ArrayBuffer, y: number, pooled: number, n: number, oh: number, ow: number, co: number, isa?: 'avx2'): void;
+  /** Its gradient and ReLU's, dz, and the bias's, db: MaxPoolGrad's then ReluGradSums' floats (pool 0: ReluGradSums' alone). */
+  pool_relu_grad(memory: ArrayBuffer, y: number, dpool: number, dz: number, db: number, n: number, oh: number, ow: number, co: number, pool: 0 | 1, isa?: 'avx2'): void;
   adam_fast(
     memory: ArrayBuffer, w0: number, m0: number, v0: number, g: number, w1: number, m1: number, v1: number, n: number,
     b1: number, c1: number, b2: number, c2: number, s1: number, s2: number, eps: number, isa?: 'avx2',

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from '../../../src/train/kernels/index.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { CONV_RELU, convRelu, convReluAvailable, convReluInference } from '../../../src/train/kernels/conv-relu.js';
+import { CONV_RELU, convRelu, convReluAvailable, convReluInference, convReluPool, poolFusable, poolReluGradSums, RELU_GRAD_SUMS } from '../../../src/train/kernels/conv-relu.js';
 import { heapOffset } from '../../../src/train/kernels/wasm-kernel.js';
 import { nativeAddon } from '../../../src/train/kernels/native.js';
 import { SweepConv2D } from '../../../src/train/conv2d.js';
@@ -128,3 +128,70 @@ describe('a convolution with its bias and ReLU as one kernel, on wasm', () => {
     fused.weights.forEach((w, i) => expect(w).toEqual(plain.weights[i]));
   });
 });
+
+// The direct step's later blocks: 2×2 max pooling in the convolution's epilogue, and its gradient
+// with ReLU's in one pass. Native only (the addon's max_pool_2x2 and pool_relu_grad).
+describe.runIf(nativeAddon() !== null)('a block\'s pooling with its convolution, and its gradient with ReLU\'s', () => {
+  const POOL = { filterSize: [2, 2] as [number, number], strides: [2, 2] as [number, number], pad: 'valid' as const };
+  // The notebook CNN's second block at batch 32 (groups of 5 images, the last of 2); odd sizes
+  // (a last row and column outside every window); 48 filters (three 16-float vectors).
+  const poolCases: Case[] = [
+    { x: [32, 14, 14, 32], kernel: 3, filters: 64, strides: 1, pad: 'same' },
+    { x: [3, 9, 7, 4], kernel: 3, filters: 48, strides: 1, pad: 'same' },
+    { x: [2, 12, 12, 8], kernel: 3, filters: 16, strides: 2, pad: 'same' },
+  ];
+  const SPECIAL = [NaN, Infinity, -Infinity, -0, 0];
+
+  it.each(poolCases)('$x, $filters filters, stride $strides: MaxPool\'s, MaxPoolGrad\'s and RELU_GRAD_SUMS\' floats, bit for bit, with ±0, ±∞ and NaN', (c) => {
+    const backend = tf.backend() as BackendWasm;
+    const { x, w, b } = operands(c);
+    expect(poolFusable(POOL, c.filters)).toBe(true);
+    const attrs = { strides: [c.strides, c.strides] as [number, number], pad: c.pad };
+    const y0 = convRelu(x, w, b, attrs);
+    const p0 = tf.maxPool(y0, 2, 2, 'valid');
+    const [yInfo, pInfo] = convReluPool(backend, x, w, b, attrs);
+    const [y1, p1] = [yInfo, pInfo].map((t) => tf.engine().makeTensorFromTensorInfo(t));
+    expect(bits(y1)).toEqual(bits(y0));
+    expect(p1.shape).toEqual(p0.shape);
+    expect(bits(p1)).toEqual(bits(p0));
+
+    // The gradient, at an activation with ties (a few levels), NaN and infinities in some windows,
+    // and an incoming gradient with ±0, ±∞ and NaN at a few places.
+    // The specials in the first half of the channels only: the others' sums stay numbers.
+    const special = (i: number, every: number) => i % every === 0 && i % c.filters < c.filters / 2;
+    const levels = Array.from(y0.dataSync(), (v, i) => (special(i, 37) ? SPECIAL[(i / 37) % 5 | 0] : Math.round(v * 2) / 2));
+    const y = tf.tensor(Float32Array.from(levels), y0.shape);
+    const pooled = tf.maxPool(y as tf.Tensor4D, 2, 2, 'valid');
+    expect(bits(tf.engine().makeTensorFromTensorInfo(convReluPoolOf(y)))).toEqual(bits(pooled));
+    const g = Array.from(randomValues(pooled.size, `g${label(c)}`, 0.2), (v, i) => (special(i, 53) ? SPECIAL[(i / 53) % 5 | 0] : v));
+    const dpool = tf.tensor(Float32Array.from(g), pooled.shape);
+    const dx = tf.engine().runKernel('MaxPoolGrad', { dy: dpool, input: y, output: pooled }, POOL) as tf.Tensor;
+    const [dz0, db0] = tf.engine().runKernel(RELU_GRAD_SUMS, { dy: dx, y }) as tf.Tensor[];
+    const [dz1, db1] = poolReluGradSums(backend, dpool, y).map((t) => tf.engine().makeTensorFromTensorInfo(t));
+    const nan = (u: number) => (u & 0x7f800000) === 0x7f800000 && (u & 0x7fffff) !== 0;
+    const sameOrNaN = (a: number[], e: number[]) => a.length === e.length && a.every((v, i) => v === e[i] || (nan(v) && nan(e[i])));
+    expect(sameOrNaN(bits(dz1), bits(dz0))).toBe(true);
+    expect(sameOrNaN(bits(db1), bits(db0))).toBe(true);
+    // What the case holds: NaN in the activation and the gradients, gradients of -0, and channels whose sums stayed numbers.
+    expect(bits(y).some(nan) && bits(dz0).some(nan)).toBe(true);
+    expect(bits(dz0).some((u) => u === 0x80000000)).toBe(true);
+    expect(bits(db0).some((u) => !nan(u))).toBe(true);
+    tf.dispose([x, w, b, y0, p0, y1, p1, y, pooled, dpool, dx, dz0, db0, dz1, db1]);
+  });
+
+  it('declines what it does not take: filters not a multiple of 16, other pooling', () => {
+    expect(poolFusable(POOL, 8)).toBe(false);
+    expect(poolFusable({ ...POOL, filterSize: [3, 3] }, 16)).toBe(false);
+    expect(poolFusable({ ...POOL, strides: [1, 1] }, 16)).toBe(false);
+    expect(poolFusable(null, 16)).toBe(false);
+  });
+});
+
+/** The native 2×2 pooling of `y` alone (max_pool_2x2), as convReluPool runs it on each group. */
+function convReluPoolOf(y: tf.Tensor): tf.TensorInfo {
+  const backend = tf.backend() as BackendWasm;
+  const [n, oh, ow, co] = y.shape;
+  const out = backend.makeOutput([n, Math.floor(oh / 2), Math.floor(ow / 2), co], 'float32');
+  nativeAddon()!.max_pool_2x2((backend as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer as ArrayBuffer, heapOffset(backend, y), heapOffset(backend, out), n, oh, ow, co);
+  return out;
+}
