@@ -257,6 +257,14 @@ TGT static CONV1_INLINE VT pool4_##SFX(VT v00, VT v01, VT v10, VT v11) { \
   a = SEL_LT(VSET1(INFINITY), a, VSET1(INFINITY), a); \
   return pmax_##SFX(VSET1(-INFINITY), a); \
 } \
+/* One row of windows: rows r0 and r0 + row (floats apart) into pw pooled positions at p. */ \
+TGT static CONV1_INLINE void pool_row_##SFX(const float* r0, float* p, int64_t pw, int64_t co, int64_t row) { \
+  for (int64_t q = 0; q < pw; q++) \
+    for (int64_t c = 0; c < co; c += VL) { \
+      const float* a = r0 + 2 * q * co + c; \
+      VSTORE(p + q * co + c, pool4_##SFX(VLOAD(a), VLOAD(a + co), VLOAD(a + row), VLOAD(a + row + co))); \
+    } \
+} \
 /* R outputs along a row (R·NV accumulators in registers: the taps' chains run side by side). */ \
 TGT static CONV1_INLINE void conv1_out_##SFX(const float* P, int64_t PW, const float* w, const float* bias, float* yi, const conv1_geometry* g, int64_t oh, int64_t ow, int64_t c0, const int R, const int NV) { \
   VT acc[4][2]; \
@@ -295,15 +303,7 @@ TGT static int conv1_forward_##SFX(const float* x, const float* w, const float* 
       if (nv2) for (int64_t c0 = 0; c0 < co; c0 += 2 * VL) conv1_row_##SFX(P, PW, w, bias, yi, g, oh, c0, 2); \
       else for (int64_t c0 = 0; c0 < co; c0 += VL) conv1_row_##SFX(P, PW, w, bias, yi, g, oh, c0, 1); \
       /* After each second row, its windows, from the rows still in cache. */ \
-      if (g->pool && (oh & 1) && oh / 2 < ph) { \
-        const float* r0 = yi + (oh - 1) * row; \
-        float* p = pooled + ((b * ph) + oh / 2) * pw * co; \
-        for (int64_t q = 0; q < pw; q++) \
-          for (int64_t c = 0; c < co; c += VL) { \
-            const float* a = r0 + 2 * q * co + c; \
-            VSTORE(p + q * co + c, pool4_##SFX(VLOAD(a), VLOAD(a + co), VLOAD(a + row), VLOAD(a + row + co))); \
-          } \
-      } \
+      if (g->pool && (oh & 1) && oh / 2 < ph) pool_row_##SFX(yi + (oh - 1) * row, pooled + ((b * ph) + oh / 2) * pw * co, pw, co, row); \
     } \
   } \
   free(P); \
@@ -404,15 +404,7 @@ TGT static int conv1_backward_##SFX(const float* x, const float* y, const float*
 TGT static void max_pool_2x2_##SFX(const float* y, float* pooled, const conv1_geometry* g) { \
   const int64_t co = g->co, row = g->ow * co, ph = g->oh / 2, pw = g->ow / 2; \
   for (int64_t b = 0; b < g->n; b++) \
-    for (int64_t q = 0; q < ph; q++) { \
-      const float* r0 = y + (b * g->oh + 2 * q) * row; \
-      float* p = pooled + (b * ph + q) * pw * co; \
-      for (int64_t u = 0; u < pw; u++) \
-        for (int64_t c = 0; c < co; c += VL) { \
-          const float* a = r0 + 2 * u * co + c; \
-          VSTORE(p + u * co + c, pool4_##SFX(VLOAD(a), VLOAD(a + co), VLOAD(a + row), VLOAD(a + row + co))); \
-        } \
-    } \
+    for (int64_t q = 0; q < ph; q++) pool_row_##SFX(y + (b * g->oh + 2 * q) * row, pooled + (b * ph + q) * pw * co, pw, co, row); \
 } \
 /* Its gradient with ReLU's: dz = dx·step(y), written, and the bias's gradient, dz's column sums \
    folded over the positions in order (MaxPoolGrad, then ReluGradSums). sums: co floats of scratch. */ \
