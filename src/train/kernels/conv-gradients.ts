@@ -5,6 +5,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { kernelAttrs } from '../tfjs-internals.js';
 import { im2colRows } from './conv2d.js';
+import { plainFirstConvFilterGrad } from './first-conv.js';
 import { type ConvGeometry, productKernels } from './simd.js';
 import { heapOffset, type KernelArgs, onHeap, overrideWasmKernel, runWasmKernel as run } from './wasm-kernel.js';
 
@@ -405,7 +406,10 @@ function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const { filterShape } = kernelAttrs<tf.Conv2DBackpropFilterAttrs>(args.attrs);
   const { backend, geom } = prepare('Conv2DBackpropFilter', args, x, dy, x.shape, filterShape);
-  return filterGradByGemm(backend, x, dy, geom, filterShape)
+  // One channel in (a CNN's first layer): its positions folded in one pass (first-conv.ts).
+  const { strides, pad } = kernelAttrs<tf.Conv2DBackpropFilterAttrs>(args.attrs);
+  return plainFirstConvFilterGrad(backend, x, dy, filterShape, strides, pad)
+    ?? filterGradByGemm(backend, x, dy, geom, filterShape)
     ?? filterGradByConv(backend, x, dy, geom)
     ?? onHeap(backend, filterShape, [x, dy], ([xv, dyv], dwv) => conv2dFilterGrad(xv, dyv, dwv, geom));
 }

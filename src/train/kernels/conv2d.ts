@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { kernelAttrs } from '../tfjs-internals.js';
+import { plainFirstConv } from './first-conv.js';
 import { type ConvGeometry, productKernels } from './simd.js';
 import { heapOffset, type KernelArgs, overrideWasmKernel } from './wasm-kernel.js';
 
@@ -36,6 +37,9 @@ function conv2dWasm(args: KernelArgs): tf.TensorInfo {
     || x.shape.length !== 4 || filter.shape.length !== 4 || filter.shape[3] % 4 !== 0) {
     return builtin!.kernelFunc(args) as tf.TensorInfo;
   }
+  // One channel in (a CNN's first layer): taps read in place, no im2col (first-conv.ts).
+  const direct = plainFirstConv(backend, x, filter, strides, pad);
+  if (direct !== null) return direct;
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
     strides, 1, pad, dimRoundingMode, false, 'channelsLast',

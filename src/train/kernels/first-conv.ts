@@ -22,28 +22,65 @@ export type FirstConvPool = { filterSize: [number, number]; strides: [number, nu
 export type FirstConv = { geometry: Conv1Geometry; yShape: number[]; pooledShape: number[] | null };
 
 /**
- * The one-pass plan for a first convolution over images `xShape` ([n, h, w, 1]) with `filterShape`
- * ([kh, kw, 1, co]), or null where the general kernels run: off the native addon, where training
- * does not use fused multiply-adds (the convolution's floats would differ), for more than one
- * input channel, a stride other than 1, more than 25 taps, filters not a multiple of 16, or
- * pooling other than 2×2 at stride 2.
+ * The geometry of a convolution the one-pass kernels take, or null where the general kernels run:
+ * off the native addon, where training does not use fused multiply-adds (the convolution's floats
+ * would differ), for more than one input channel, a stride other than 1, more than 25 taps,
+ * filters not a multiple of 16, or pooling other than 2×2 at stride 2.
  */
-export function firstConv(xShape: readonly number[], filterShape: readonly number[], attrs: ConvReluAttrs, pool: FirstConvPool): FirstConv | null {
+function geometryOf(
+  xShape: readonly number[], filterShape: readonly number[], strides: number | [number, number], pad: tf.Conv2DAttrs['pad'], pool: FirstConvPool, epilogue: 0 | 1,
+): Conv1Geometry | null {
   if (nativeAddon() === null || !fusedMultiplyAdd()) return null;
   const [kh, kw, ci, co] = filterShape;
-  if (xShape.length !== 4 || xShape[3] !== 1 || ci !== 1 || co % 16 !== 0 || kh * kw > 25) return null;
-  if (attrs.strides[0] !== 1 || attrs.strides[1] !== 1) return null;
+  const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
+  if (xShape.length !== 4 || filterShape.length !== 4 || xShape[3] !== 1 || ci !== 1 || co % 16 !== 0 || kh * kw > 25 || sh !== 1 || sw !== 1) return null;
   if (pool !== null && (pool.filterSize.some((s) => s !== 2) || pool.strides.some((s) => s !== 2) || pool.pad !== 'valid')) return null;
   const info = tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number], filterShape as [number, number, number, number], attrs.strides, 1, attrs.pad, undefined, false, 'channelsLast',
+    xShape as [number, number, number, number], filterShape as [number, number, number, number], [sh, sw], 1, pad, undefined, false, 'channelsLast',
   );
   const [n, h, w] = xShape;
-  const { outHeight: oh, outWidth: ow } = info;
-  return {
-    geometry: [n, h, w, oh, ow, co, kh, kw, info.padInfo.top, info.padInfo.left, pool === null ? 0 : 1],
-    yShape: [n, oh, ow, co],
-    pooledShape: pool === null ? null : [n, Math.floor(oh / 2), Math.floor(ow / 2), co],
-  };
+  return [n, h, w, info.outHeight, info.outWidth, co, kh, kw, info.padInfo.top, info.padInfo.left, pool === null ? 0 : 1, epilogue];
+}
+
+/**
+ * The one-pass plan for a first convolution over images `xShape` ([n, h, w, 1]) with `filterShape`
+ * ([kh, kw, 1, co]), its bias, ReLU and pooling, or null where the general kernels run (`geometryOf`).
+ */
+export function firstConv(xShape: readonly number[], filterShape: readonly number[], attrs: ConvReluAttrs, pool: FirstConvPool): FirstConv | null {
+  const geometry = geometryOf(xShape, filterShape, attrs.strides, attrs.pad, pool, 1);
+  if (geometry === null) return null;
+  const [n, , , oh, ow, co] = geometry;
+  return { geometry, yShape: [n, oh, ow, co], pooledShape: pool === null ? null : [n, Math.floor(oh / 2), Math.floor(ow / 2), co] };
+}
+
+/**
+ * A plain convolution over one channel (Conv2D: the sum, no bias), as the GEMM over im2col gives
+ * it, or null where geometryOf declines it. The output is the caller's.
+ */
+export function plainFirstConv(b: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, strides: number | [number, number], pad: tf.Conv2DAttrs['pad']): tf.TensorInfo | null {
+  const geometry = geometryOf(x.shape, filter.shape, strides, pad, null, 0);
+  if (geometry === null) return null;
+  const [n, , , oh, ow, co] = geometry;
+  const y = b.makeOutput([n, oh, ow, co], 'float32');
+  if (n * oh * ow === 0) return y;
+  const at = (t: tf.TensorInfo) => heapOffset(b, t);
+  nativeAddon()!.conv1_forward((wasmMemory(b) as WebAssembly.Memory).buffer as ArrayBuffer, at(x), at(filter), 0, at(y), 0, ...geometry);
+  return y;
+}
+
+/**
+ * Its filter's gradient from dy (Conv2DBackpropFilter), as the filter GEMM gives it, or null where
+ * geometryOf declines it. The output is the caller's.
+ */
+export function plainFirstConvFilterGrad(
+  b: BackendWasm, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: readonly number[], strides: number | [number, number], pad: tf.Conv2DAttrs['pad'],
+): tf.TensorInfo | null {
+  const geometry = geometryOf(x.shape, filterShape, strides, pad, null, 0);
+  if (geometry === null) return null;
+  const dw = b.makeOutput([...filterShape], 'float32');
+  const at = (t: tf.TensorInfo) => heapOffset(b, t);
+  nativeAddon()!.conv1_backward((wasmMemory(b) as WebAssembly.Memory).buffer as ArrayBuffer, at(x), 0, at(dy), at(dw), 0, ...geometry);
+  return dw;
 }
 
 /** [y, pooled]: relu(conv(x) + bias) and its pooling (y again where there is none). The outputs are the caller's. */

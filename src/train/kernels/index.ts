@@ -9,6 +9,7 @@ import { registerWasmDense } from './dense.js';
 import { registerWasmGather } from './gather.js';
 import { registerWasmIdentity } from './identity.js';
 import { registerWasmMatMul } from './matmul.js';
+import { registerWasmMaxPool } from './max-pool.js';
 import { registerWasmMaxPoolGrad } from './max-pool-grad.js';
 import { registerWasmReluGrad } from './relu-grad.js';
 import { registerWasmSoftmaxGrad } from './softmax-grad.js';
@@ -17,7 +18,7 @@ import { registerWasmSum } from './sum.js';
 /**
  * Registers sweep's kernels for backend 'wasm' on top of the built-in ones: an im2col Conv2D on
  * sweep's GEMM, a convolution with its bias and ReLU as one kernel, the missing and slow conv gradients, transposed matrix products on XNNPACK, a fused Adam update, a row-copying gather,
- * a one-pass MaxPoolGrad, a one-kernel sparse cross-entropy with its accuracy, and fused
+ * a native 2×2 MaxPool and a one-pass MaxPoolGrad, a one-kernel sparse cross-entropy with its accuracy, and fused
  * training-mode batch norm with its gradient, a one-pass augmentation of a batch, ReLU's gradient
  * in one pass, an Identity that shares its input's data instead of copying it, dense layers
  * as one kernel forward and one per gradient, softmax's gradient in one kernel, and
@@ -30,6 +31,7 @@ export function registerWasmKernels(): void {
   registerWasmMatMul();
   registerWasmAdam();
   registerWasmGather();
+  registerWasmMaxPool();
   registerWasmMaxPoolGrad();
   registerWasmCrossEntropy();
   registerWasmBatchNorm();

@@ -232,7 +232,9 @@ static void conv_filter_grad(gemm_fn gemm, const float* x, const float* dy, floa
 // y > 0, y where NaN, else 0), and the bias's and filter's gradients are folded over the positions
 // in order from +0, as ReluGradSums' column sums and the filter GEMM's chunks do; dz is never
 // stored. A pool of 0 means no pooling (dpool is dy at the convolution's output).
-typedef struct { int64_t n, h, w, oh, ow, co, kh, kw, pt, pl, pool; } conv1_geometry;
+// epilogue 1: the bias and ReLU (forward), dz = dx·step(y) and the bias's gradient (backward);
+// 0: the plain convolution (Conv2D's sum) and its filter's gradient from dz (Conv2DBackpropFilter).
+typedef struct { int64_t n, h, w, oh, ow, co, kh, kw, pt, pl, pool, epilogue; } conv1_geometry;
 #define CONV1_MAX_TAPS 25
 
 #define CONV1_INLINE inline __attribute__((always_inline))
@@ -282,8 +284,10 @@ TGT static CONV1_INLINE void conv1_out_##SFX(const float* P, int64_t PW, const f
     } \
   } \
   for (int r = 0; r < R; r++) for (int v = 0; v < NV; v++) { \
+    float* out = yi + (oh * g->ow + ow + r) * g->co + c0 + v * VL; \
+    if (!g->epilogue) { VSTORE(out, acc[r][v]); continue; } \
     const VT s = VADD(acc[r][v], VLOAD(bias + c0 + v * VL)); \
-    VSTORE(yi + (oh * g->ow + ow + r) * g->co + c0 + v * VL, SEL_LT(s, VZERO(), VZERO(), s)); \
+    VSTORE(out, SEL_LT(s, VZERO(), VZERO(), s)); \
   } \
 } \
 TGT static CONV1_INLINE void conv1_row_##SFX(const float* P, int64_t PW, const float* w, const float* bias, float* yi, const conv1_geometry* g, int64_t oh, int64_t c0, const int NV) { \
@@ -369,13 +373,17 @@ TGT static CONV1_INLINE int conv1_backward_with_##SFX(const float* x, const floa
       int64_t rows; \
       for (int64_t oh = 0; oh < g->oh; oh += rows) { \
         rows = g->pool && oh + 1 < g->oh ? 2 : 1; \
-        conv1_dz_rows_##SFX(yi, dpi, g, oh, c0, D, CW, NV); \
+        /* dz: computed into D, or (no epilogue) the gradient given. */ \
+        const float* src = D; \
+        int64_t ld = CW; \
+        if (g->epilogue) conv1_dz_rows_##SFX(yi, dpi, g, oh, c0, D, CW, NV); \
+        else { src = dpi + oh * g->ow * co + c0; ld = co; } \
         /* The positions in order, as the bias's column sums and the filter GEMM's chunks fold them. */ \
         for (int64_t r = 0; r < rows; r++) \
           for (int64_t ow = 0; ow < g->ow; ow++) { \
             VT dz[2]; \
             for (int v = 0; v < NV; v++) { \
-              dz[v] = VLOAD(D + (r * g->ow + ow) * CW + v * VL); \
+              dz[v] = VLOAD(src + (r * g->ow + ow) * ld + v * VL); \
               sum[v] = VADD(sum[v], dz[v]); \
             } \
             for (int64_t i = 0; i < kh; i++) { \
@@ -388,7 +396,7 @@ TGT static CONV1_INLINE int conv1_backward_with_##SFX(const float* x, const floa
           } \
       } \
     } \
-    for (int v = 0; v < NV; v++) VSTORE(db + c0 + v * VL, sum[v]); \
+    if (g->epilogue) for (int v = 0; v < NV; v++) VSTORE(db + c0 + v * VL, sum[v]); \
     for (int64_t t = 0; t < kh * kw; t++) for (int v = 0; v < NV; v++) VSTORE(dw + t * co + c0 + v * VL, acc[t][v]); \
   } \
   free(P); \
@@ -631,23 +639,26 @@ static napi_value js_conv_forward(napi_env env, napi_callback_info info) { retur
 static napi_value js_conv_filter_grad(napi_env env, napi_callback_info info) { return js_conv(env, info, 1); }
 static napi_value js_conv_forward_exact(napi_env env, napi_callback_info info) { return js_conv(env, info, 2); }
 
-// conv1_forward(memory, x, w, bias, y, pooled, n, h, w, oh, ow, co, kh, kw, pt, pl, pool[, isa]) and
-// conv1_backward(memory, x, y, dpool, dw, db, …the same geometry[, isa]): the first convolution's
-// kernels above. co a multiple of 16; at most 25 taps; pool 1 (2×2, stride 2, valid) or 0.
+// conv1_forward(memory, x, w, bias, y, pooled, n, h, w, oh, ow, co, kh, kw, pt, pl, pool, epilogue[, isa])
+// and conv1_backward(memory, x, y, dpool, dw, db, …the same geometry[, isa]): the first
+// convolution's kernels above. co a multiple of 16; at most 25 taps; pool 1 (2×2, stride 2,
+// valid) or 0, and only with the epilogue.
 static napi_value js_conv1(napi_env env, napi_callback_info info, int backward) {
   call c;
-  if (!read_call(env, info, 16, 0, &c)) return NULL;
+  if (!read_call(env, info, 17, 0, &c)) return NULL;
   const int64_t* v = c.v;
-  const conv1_geometry g = { v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15] };
+  const conv1_geometry g = { v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16] };
   // Every tap's read is checked against the image, so any output size and padding stay inside it.
-  if (g.co == 0 || g.co % 16 != 0 || g.kh == 0 || g.kw == 0 || g.kh * g.kw > CONV1_MAX_TAPS || g.pool > 1) {
+  if (g.co == 0 || g.co % 16 != 0 || g.kh == 0 || g.kw == 0 || g.kh * g.kw > CONV1_MAX_TAPS || g.pool > 1 || g.epilogue > 1 || (g.pool && !g.epilogue)) {
     napi_throw_range_error(env, NULL, "sweep native: bad first-convolution geometry");
     return NULL;
   }
   const int64_t outs = g.n * g.oh * g.ow * g.co, pools = g.pool ? g.n * (g.oh / 2) * (g.ow / 2) * g.co : 0, taps = g.kh * g.kw * g.co;
   if (!inside(env, &c, v[0], g.n * g.h * g.w)) return NULL;
-  if (backward ? !inside(env, &c, v[1], outs) || !inside(env, &c, v[2], g.pool ? pools : outs) || !inside(env, &c, v[3], taps) || !inside(env, &c, v[4], g.co)
-               : !inside(env, &c, v[1], taps) || !inside(env, &c, v[2], g.co) || !inside(env, &c, v[3], outs) || !inside(env, &c, v[4], pools)) return NULL;
+  // Without the epilogue, the bias, y and db are neither read nor written.
+  const int64_t e = g.epilogue;
+  if (backward ? !inside(env, &c, v[1], e ? outs : 0) || !inside(env, &c, v[2], g.pool ? pools : outs) || !inside(env, &c, v[3], taps) || !inside(env, &c, v[4], e ? g.co : 0)
+               : !inside(env, &c, v[1], taps) || !inside(env, &c, v[2], e ? g.co : 0) || !inside(env, &c, v[3], outs) || !inside(env, &c, v[4], pools)) return NULL;
   float* f[5];
   for (int i = 0; i < 5; i++) f[i] = (float*)(c.base + v[i]);
   const int done = backward ? (c.wide ? conv1_backward_512 : conv1_backward_256)(f[0], f[1], f[2], f[3], f[4], &g)
@@ -663,7 +674,7 @@ static napi_value js_pool(napi_env env, napi_callback_info info, int grad) {
   if (!read_call(env, info, grad ? 9 : 6, 0, &c)) return NULL;
   const int64_t* v = c.v;
   const int64_t* d = v + (grad ? 4 : 2);
-  const conv1_geometry g = { d[0], 0, 0, d[1], d[2], d[3], 1, 1, 0, 0, grad ? d[4] : 1 };
+  const conv1_geometry g = { d[0], 0, 0, d[1], d[2], d[3], 1, 1, 0, 0, grad ? d[4] : 1, 1 };
   if (g.co == 0 || g.co % 16 != 0 || g.pool > 1) {
     napi_throw_range_error(env, NULL, "sweep native: bad pooling geometry");
     return NULL;

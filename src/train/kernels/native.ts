@@ -40,8 +40,12 @@ export type NativeAddon = {
   isa(): 'avx512' | 'avx2' | 'none';
 };
 
-/** The first convolution's geometry: images n × h × w × 1, output oh × ow × co, filter kh × kw, padding top and left, pool 1 or 0. */
-export type Conv1Geometry = [n: number, h: number, w: number, oh: number, ow: number, co: number, kh: number, kw: number, pt: number, pl: number, pool: 0 | 1];
+/**
+ * The first convolution's geometry: images n × h × w × 1, output oh × ow × co, filter kh × kw,
+ * padding top and left, pool 1 or 0; epilogue 1 (the bias and ReLU, and their gradients) or 0
+ * (Conv2D's plain sum, and Conv2DBackpropFilter from dz: no bias, y or db; no pooling).
+ */
+export type Conv1Geometry = [n: number, h: number, w: number, oh: number, ow: number, co: number, kh: number, kw: number, pt: number, pl: number, pool: 0 | 1, epilogue: 0 | 1];
 
 /** Where `npm ci` builds the addon (binding.gyp, scripts/build-native.mjs); the same from src/ and dist/. */
 export const NATIVE_ADDON = fileURLToPath(new URL('../../../build/Release/sweep_native.node', import.meta.url));

@@ -5,6 +5,7 @@ import { registerWasmKernels } from '../../../src/train/kernels/index.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { CONV_RELU, convRelu, convReluAvailable, convReluInference, convReluPool, poolFusable, poolReluGradSums, RELU_GRAD_SUMS } from '../../../src/train/kernels/conv-relu.js';
 import { heapOffset } from '../../../src/train/kernels/wasm-kernel.js';
+import { builtinMaxPool } from '../../../src/train/kernels/max-pool.js';
 import { nativeAddon } from '../../../src/train/kernels/native.js';
 import { SweepConv2D } from '../../../src/train/conv2d.js';
 import { randomValues } from './compare.js';
@@ -142,13 +143,13 @@ describe.runIf(nativeAddon() !== null)('a block\'s pooling with its convolution,
   ];
   const SPECIAL = [NaN, Infinity, -Infinity, -0, 0];
 
-  it.each(poolCases)('$x, $filters filters, stride $strides: MaxPool\'s, MaxPoolGrad\'s and RELU_GRAD_SUMS\' floats, bit for bit, with ±0, ±∞ and NaN', (c) => {
+  it.each(poolCases)('$x, $filters filters, stride $strides: XNNPACK\'s MaxPool\'s, MaxPoolGrad\'s and RELU_GRAD_SUMS\' floats, bit for bit, with ±0, ±∞ and NaN', (c) => {
     const backend = tf.backend() as BackendWasm;
     const { x, w, b } = operands(c);
     expect(poolFusable(POOL, c.filters)).toBe(true);
     const attrs = { strides: [c.strides, c.strides] as [number, number], pad: c.pad };
     const y0 = convRelu(x, w, b, attrs);
-    const p0 = tf.maxPool(y0, 2, 2, 'valid');
+    const p0 = xnnpackPool(y0);
     const [yInfo, pInfo] = convReluPool(backend, x, w, b, attrs);
     const [y1, p1] = [yInfo, pInfo].map((t) => tf.engine().makeTensorFromTensorInfo(t));
     expect(bits(y1)).toEqual(bits(y0));
@@ -161,7 +162,7 @@ describe.runIf(nativeAddon() !== null)('a block\'s pooling with its convolution,
     const special = (i: number, every: number) => i % every === 0 && i % c.filters < c.filters / 2;
     const levels = Array.from(y0.dataSync(), (v, i) => (special(i, 37) ? SPECIAL[(i / 37) % 5 | 0] : Math.round(v * 2) / 2));
     const y = tf.tensor(Float32Array.from(levels), y0.shape);
-    const pooled = tf.maxPool(y as tf.Tensor4D, 2, 2, 'valid');
+    const pooled = xnnpackPool(y);
     expect(bits(tf.engine().makeTensorFromTensorInfo(convReluPoolOf(y)))).toEqual(bits(pooled));
     const g = Array.from(randomValues(pooled.size, `g${label(c)}`, 0.2), (v, i) => (special(i, 53) ? SPECIAL[(i / 53) % 5 | 0] : v));
     const dpool = tf.tensor(Float32Array.from(g), pooled.shape);
@@ -186,6 +187,12 @@ describe.runIf(nativeAddon() !== null)('a block\'s pooling with its convolution,
     expect(poolFusable(null, 16)).toBe(false);
   });
 });
+
+/** XNNPACK's own 2×2 MaxPool (tf.maxPool runs sweep's native one where it applies). */
+function xnnpackPool(y: tf.Tensor): tf.Tensor {
+  const attrs = { filterSize: 2, strides: 2, pad: 'valid', dimRoundingMode: undefined } as unknown as tf.NamedAttrMap;
+  return tf.engine().makeTensorFromTensorInfo(builtinMaxPool()!.kernelFunc({ inputs: { x: y }, backend: tf.backend(), attrs }) as tf.TensorInfo);
+}
 
 /** The native 2×2 pooling of `y` alone (max_pool_2x2), as convReluPool runs it on each group. */
 function convReluPoolOf(y: tf.Tensor): tf.TensorInfo {

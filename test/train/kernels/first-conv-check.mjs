@@ -1,7 +1,7 @@
 // Run by first-conv.test.ts in a child process, `node --experimental-wasm-relaxed-simd` (Node 20)
 // or plain node (22), as `sweep run` trains: the first convolution's one-pass kernels (native.c's
 // conv1_forward and conv1_backward, first-conv.ts) with each of the machine's vector widths,
-// against the kernels they replace on the same inputs (CONV_RELU, XNNPACK's MaxPool; MaxPoolGrad,
+// against the kernels they replace on the same inputs (CONV_RELU, XNNPACK's own MaxPool; MaxPoolGrad,
 // RELU_GRAD_SUMS, Conv2DBackpropFilter), float for float; then a CNN trained by the direct step,
 // which uses them, against the same CNN trained through tfjs's tape.
 import * as tf from '@tensorflow/tfjs';
@@ -11,6 +11,7 @@ import { DirectStep } from '../../../dist/train/direct-step.js';
 import { CONV_RELU, RELU_GRAD_SUMS } from '../../../dist/train/kernels/conv-relu.js';
 import { firstConv } from '../../../dist/train/kernels/first-conv.js';
 import { fusedMultiplyAdd } from '../../../dist/train/kernels/fma.js';
+import { builtinMaxPool } from '../../../dist/train/kernels/max-pool.js';
 import { nativeAddon } from '../../../dist/train/kernels/native.js';
 import { heapOffset } from '../../../dist/train/kernels/wasm-kernel.js';
 import { disposeSplits, makeSplits } from '../../../dist/train/tensors.js';
@@ -21,7 +22,7 @@ const backend = tf.backend();
 const native = nativeAddon();
 const memory = () => backend.wasm.asm.memory.buffer;
 const isas = native === null ? [] : native.isa() === 'avx512' ? ['avx512', 'avx2'] : ['avx2'];
-const out = { fma: fusedMultiplyAdd(), isa: native?.isa() ?? 'none', kernels: [], training: null, declined: [] };
+const out = { fma: fusedMultiplyAdd(), isa: native?.isa() ?? 'none', kernels: [], plain: [], training: null, batchNorm: null, declined: [] };
 let state = 3;
 const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 30 - 1;
 const special = [0, -0, Infinity, -Infinity, NaN];
@@ -62,7 +63,8 @@ for (const [n, h, w, co, kh, kw, pad, pooled] of CASES) {
       const bias = tf.tensor1d(b);
       // The kernels the one-pass ones replace.
       const y0 = tf.engine().runKernel(CONV_RELU, { x, filter, bias }, attrs);
-      const p0 = pooled ? tf.maxPool(y0, 2, 2, 'valid') : y0;
+      // XNNPACK's own MaxPool: tf.maxPool now runs sweep's native one for these windows.
+      const p0 = pooled ? tf.engine().makeTensorFromTensorInfo(builtinMaxPool().kernelFunc({ inputs: { x: y0 }, backend, attrs: { filterSize: 2, strides: 2, pad: 'valid' } })) : y0;
       const g = values(p0.size, 0);
       if (specials === 'weights') [g[co + 8], g[3 * co + 9], g[5 * co + 10], g[7 * co + 11]] = [NaN, Infinity, -Infinity, -0];
       const dpool = tf.tensor(g, p0.shape);
@@ -86,6 +88,32 @@ for (const [n, h, w, co, kh, kw, pad, pooled] of CASES) {
     }
   }
 }
+// Without the epilogue: Conv2D's plain sum and Conv2DBackpropFilter from dz (a batch-normalised
+// CNN's first layer, which has no bias), against the GEMM over im2col they replace.
+for (const [n, h, w, co, kh, kw, pad] of CASES) {
+  const attrs = { strides: [1, 1], pad };
+  const plan = firstConv([n, h, w, 1], [kh, kw, 1, co], attrs, null);
+  if (plan === null) { out.plain.push({ case: [n, h, w, co, kh, kw, pad], planned: false }); continue; }
+  const geometry = [...plan.geometry.slice(0, 10), 0, 0];
+  const [, , , oh, ow] = geometry;
+  const gemmGeometry = [n, h, w, 1, oh, ow, co, kh, kw, 1, 1, geometry[8], geometry[9]];
+  const x = tf.tensor1d(values(n * h * w, 31));
+  const filter = tf.tensor1d(values(kh * kw * co, 0));
+  const dz = tf.tensor1d(values(n * oh * ow * co, 0).map((v, i) => (i % 41 === 3 ? -0 : i % 97 === 5 ? 0 : v)));
+  const rows = 1000;
+  const col = tf.zeros([rows * kh * kw]);
+  const [y0, dw0] = [tf.zeros([n * oh * ow * co]), tf.zeros([kh * kw * co])];
+  native.conv_forward(memory(), at(x), at(filter), at(y0), at(col), rows, ...gemmGeometry);
+  native.conv_filter_grad(memory(), at(x), at(dz), at(dw0), at(col), rows, ...gemmGeometry);
+  for (const isa of isas) {
+    const extra = isa === 'avx2' ? ['avx2'] : [];
+    const [y, dw] = [tf.fill(y0.shape, 7), tf.fill(dw0.shape, 7)];
+    native.conv1_forward(memory(), at(x), at(filter), 0, at(y), 0, ...geometry, ...extra);
+    native.conv1_backward(memory(), at(x), 0, at(dz), at(dw), 0, ...geometry, ...extra);
+    out.plain.push({ case: [n, h, w, co, kh, kw, pad], isa, planned: true, y: same(bits(y), bits(y0)), dw: same(bits(dw), bits(dw0)), nanY: bits(y0).filter(nan).length });
+  }
+}
+
 // Where the one-pass kernels do not apply, the plan says so and the general kernels run.
 for (const [xShape, filterShape, strides, pool] of [
   [[2, 8, 8, 3], [3, 3, 3, 16], [1, 1], POOL], [[2, 8, 8, 1], [3, 3, 1, 8], [1, 1], POOL], [[2, 8, 8, 1], [3, 3, 1, 16], [2, 2], null],
@@ -102,7 +130,8 @@ if (native !== null) {
   };
   let calls = 0;
   const backward = native.conv1_backward;
-  native.conv1_backward = (...args) => (calls++, backward(...args));
+  // The calls with the epilogue (the last argument): the direct step's; the tape's Conv2DBackpropFilter has none.
+  native.conv1_backward = (...args) => (args.at(-1) === 1 && calls++, backward(...args));
   const train = async () => {
     const { model, seconds: _, epochs, ...outcome } = await trainTrial({ config, seed: 7, splits, backend: 'wasm' });
     const weights = model.getWeights().map((t) => Array.from(bits(t)));
@@ -120,6 +149,33 @@ if (native !== null) {
     fusedCalls, steps: Math.ceil(splits.train.count / config.batchSize) * config.epochs, tapeCalls: calls - fusedCalls,
     same: JSON.stringify(direct) === JSON.stringify(tape), accuracy: direct.outcome.valAccuracy,
   };
+
+  // A batch-normalised CNN trains through tfjs's tape: its first layer's Conv2D and
+  // Conv2DBackpropFilter take the kernels without the epilogue. Against the same training with
+  // them put back to the GEMM over im2col, weight for weight.
+  const bn = { ...config, batchNorm: true, epochs: 1 };
+  const [forward, filterGrad] = [native.conv1_forward, native.conv1_backward];
+  let plainCalls = 0;
+  const count = (f) => (...args) => (args.at(-1) === 0 && plainCalls++, f(...args));
+  native.conv1_forward = count(forward);
+  native.conv1_backward = count(filterGrad);
+  const trainBn = async () => {
+    const { model, seconds: _, epochs, ...outcome } = await trainTrial({ config: bn, seed: 5, splits, backend: 'wasm' });
+    const weights = model.getWeights().map((t) => Array.from(bits(t)));
+    model.dispose();
+    return { outcome, epochs: epochs.map(({ seconds: __, ...e }) => e), weights };
+  };
+  const withPlain = await trainBn();
+  const plainSeen = plainCalls;
+  // The GEMM's way, on a scratch im2col buffer made before training starts.
+  const scratch = tf.zeros([4096 * 9]);
+  const gemmGeometry = (g) => [g[0], g[1], g[2], 1, g[3], g[4], g[5], g[6], g[7], 1, 1, g[8], g[9]];
+  native.conv1_forward = (mem, x, w, bias, y, pooled, ...g) => native.conv_forward(memory(), x, w, y, at(scratch), 4096, ...gemmGeometry(g));
+  native.conv1_backward = (mem, x, y, dz, dw, db, ...g) => native.conv_filter_grad(memory(), x, dz, dw, at(scratch), 4096, ...gemmGeometry(g));
+  const withGemm = await trainBn();
+  [native.conv1_forward, native.conv1_backward] = [forward, filterGrad];
+  scratch.dispose();
+  out.batchNorm = { plainCalls: plainSeen, steps: Math.ceil(splits.train.count / bn.batchSize), same: JSON.stringify(withPlain) === JSON.stringify(withGemm), accuracy: withPlain.outcome.valAccuracy };
   disposeSplits(splits);
 }
 console.log(JSON.stringify(out));

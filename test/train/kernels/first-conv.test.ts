@@ -11,6 +11,8 @@ type Kernel = {
 type Report = {
   fma: boolean; isa: string; kernels: Kernel[]; declined: boolean[];
   training: { fusedCalls: number; steps: number; tapeCalls: number; same: boolean; accuracy: number } | null;
+  plain: { case: unknown[]; isa: string; planned: boolean; y: boolean; dw: boolean; nanY: number }[];
+  batchNorm: { plainCalls: number; steps: number; same: boolean; accuracy: number } | null;
 };
 
 // Relaxed SIMD on, as `sweep run` trains (the one-pass kernels run only with fused multiply-adds),
@@ -39,12 +41,27 @@ describe.runIf(process.arch === 'x64' && process.platform === 'linux')('the firs
     expect(report.kernels.filter((k) => k.specials === 'none').every((k) => k.numbersDw === k.sizeDw)).toBe(true);
   });
 
+  it('without the epilogue, gives Conv2D\'s and Conv2DBackpropFilter\'s floats (the GEMM over im2col), bit for bit', () => {
+    expect(report.plain.length).toBe(6 * (report.isa === 'avx512' ? 2 : 1));
+    expect(report.plain.filter((p) => !p.planned || !p.y || !p.dw)).toEqual([]);
+    expect(report.plain.some((p) => p.nanY > 0)).toBe(true);
+  });
+
+  it('trains a batch-normalised CNN (through the tape) with them, to the weights of the GEMM\'s way, bit for bit', () => {
+    expect(report.batchNorm).not.toBeNull();
+    // Each step's Conv2D and Conv2DBackpropFilter, and evaluation's Conv2D.
+    expect(report.batchNorm!.plainCalls).toBeGreaterThan(2 * report.batchNorm!.steps);
+    expect(report.batchNorm!.same).toBe(true);
+    expect(report.batchNorm!.accuracy).toBeGreaterThan(0.3);
+  });
+
   it('leaves to the general kernels what it does not take: more channels in, fewer than 16 filters, strides, other pooling, more than 25 taps', () => {
     expect(report.declined).toEqual([true, true, true, true, true]);
   });
 
   it('trains a CNN by the direct step to the weights and metrics of tfjs\'s tape, bit for bit, using it at every step', () => {
     expect(report.training).not.toBeNull();
+    // With the epilogue: the direct step's, once a step; the tape never.
     expect(report.training!.fusedCalls).toBe(report.training!.steps);
     expect(report.training!.tapeCalls).toBe(0);
     expect(report.training!.same).toBe(true);
