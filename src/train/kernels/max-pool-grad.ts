@@ -1,13 +1,15 @@
 // Why: tfjs-backend-wasm 4.22's MaxPoolGrad, for every input pixel, rescans every window that
 // covers it: ~10 ms per call on a 32×28×28×32 batch, more than the convolutions around it.
-// This one finds each window's maximum once and adds its gradient there: in SIMD, 4 channels at
-// a time (max_pool_grad in simd.wat), where the channels come in fours, else in JavaScript. Both
-// give the same floats.
+// This one finds each window's maximum once and adds its gradient there: for the CNNs' 2×2
+// windows with channels in sixteens, natively (native.c's max_pool_grad_2x2); else in SIMD, 4
+// channels at a time (max_pool_grad in simd.wat), where the channels come in fours, else in
+// JavaScript. All give the same floats.
 import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { kernelAttrs } from '../tfjs-internals.js';
+import { kernelAttrs, wasmMemory } from '../tfjs-internals.js';
+import { nativeAddon } from './native.js';
 import { simdKernels } from './simd.js';
 import { heapOffset, type KernelArgs, onHeap, overrideWasmKernel } from './wasm-kernel.js';
 
@@ -62,6 +64,21 @@ function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   const info = tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode,
   );
+  // The CNNs' 2×2 windows, channels in sixteens: natively (native.c's max_pool_grad_2x2), the same floats.
+  const native = nativeAddon();
+  const { padInfo: p } = info;
+  if (native !== null && input.dtype === 'float32' && dy.dtype === 'float32' && info.inChannels % 16 === 0 && info.inChannels > 0
+    && info.filterHeight === 2 && info.filterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2
+    && p.top === 0 && p.left === 0 && p.bottom === 0 && p.right === 0) {
+    const dx = backend.makeOutput([...input.shape], 'float32');
+    if (tf.util.sizeFromShape(input.shape) > 0) {
+      native.max_pool_grad_2x2(
+        (wasmMemory(backend) as WebAssembly.Memory).buffer as ArrayBuffer, heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, dx), 0,
+        info.batchSize, info.inHeight, info.inWidth, info.inChannels, 1,
+      );
+    }
+    return dx;
+  }
   const simd = simdKernels(backend);
   if (simd !== null && info.inChannels % 4 === 0 && input.dtype === 'float32' && dy.dtype === 'float32') {
     const dx = backend.makeOutput([...input.shape], 'float32');

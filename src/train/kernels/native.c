@@ -315,15 +315,18 @@ TGT static int conv1_forward_##SFX(const float* x, const float* w, const float* 
 } \
 /* ReLU's step at y: 1 where y > 0, y where NaN, else 0. */ \
 TGT static CONV1_INLINE VT conv1_step_##SFX(VT v) { return SEL_NAN(v, v, SEL_GT(v, VZERO(), VSET1(1.0f), VZERO())); } \
-/* dz = dx·step(y) for row oh (and oh + 1 where pooled and it exists), channels c0…c0+NV·VL, into \
-   D[row][ow][ld], from D's first float: dx from each window's first maximum (+0 outside every window). */ \
-TGT static CONV1_INLINE void conv1_dz_rows_##SFX(const float* yi, const float* dpi, const conv1_geometry* g, int64_t oh, int64_t c0, float* D, int64_t ld, const int NV) { \
+/* dx·step(y) with RELU, else dx (max pooling's gradient alone). */ \
+TGT static CONV1_INLINE VT conv1_relu_##SFX(VT dx, VT y, const int RELU) { return RELU ? VMUL(dx, conv1_step_##SFX(y)) : dx; } \
+/* dz = dx·step(y) (or dx, without RELU) for row oh (and oh + 1 where pooled and it exists), channels \
+   c0…c0+NV·VL, into D[row][ow][ld], from D's first float: dx from each window's first maximum (+0 \
+   outside every window). */ \
+TGT static CONV1_INLINE void conv1_dz_rows_##SFX(const float* yi, const float* dpi, const conv1_geometry* g, int64_t oh, int64_t c0, float* D, int64_t ld, const int NV, const int RELU) { \
   const int64_t co = g->co, row = g->ow * co; \
   if (!g->pool || oh / 2 >= g->oh / 2) { \
     for (int64_t ow = 0; ow < g->ow; ow++) \
       for (int v = 0; v < NV; v++) { \
         const int64_t at = oh * row + ow * co + c0 + v * VL; \
-        VSTORE(D + ow * ld + v * VL, VMUL(g->pool ? VZERO() : VLOAD(dpi + at), conv1_step_##SFX(VLOAD(yi + at)))); \
+        VSTORE(D + ow * ld + v * VL, conv1_relu_##SFX(g->pool ? VZERO() : VLOAD(dpi + at), VLOAD(yi + at), RELU)); \
       } \
     return; \
   } \
@@ -342,17 +345,17 @@ TGT static CONV1_INLINE void conv1_dz_rows_##SFX(const float* yi, const float* d
       best = SEL_GT(p10, best, p10, best); \
       win = SEL_GT(p11, best, VSET1(3.0f), win); \
       const VT d = VADD(VZERO(), VLOAD(dpi + ((oh / 2) * pw + ww) * co + c0 + v * VL)); \
-      VSTORE(D + 2 * ww * ld + v * VL, VMUL(SEL_EQ(win, VSET1(0.0f), d, VZERO()), conv1_step_##SFX(p00))); \
-      VSTORE(D + (2 * ww + 1) * ld + v * VL, VMUL(SEL_EQ(win, VSET1(1.0f), d, VZERO()), conv1_step_##SFX(p01))); \
-      VSTORE(D1 + 2 * ww * ld + v * VL, VMUL(SEL_EQ(win, VSET1(2.0f), d, VZERO()), conv1_step_##SFX(p10))); \
-      VSTORE(D1 + (2 * ww + 1) * ld + v * VL, VMUL(SEL_EQ(win, VSET1(3.0f), d, VZERO()), conv1_step_##SFX(p11))); \
+      VSTORE(D + 2 * ww * ld + v * VL, conv1_relu_##SFX(SEL_EQ(win, VSET1(0.0f), d, VZERO()), p00, RELU)); \
+      VSTORE(D + (2 * ww + 1) * ld + v * VL, conv1_relu_##SFX(SEL_EQ(win, VSET1(1.0f), d, VZERO()), p01, RELU)); \
+      VSTORE(D1 + 2 * ww * ld + v * VL, conv1_relu_##SFX(SEL_EQ(win, VSET1(2.0f), d, VZERO()), p10, RELU)); \
+      VSTORE(D1 + (2 * ww + 1) * ld + v * VL, conv1_relu_##SFX(SEL_EQ(win, VSET1(3.0f), d, VZERO()), p11, RELU)); \
     } \
   /* An odd width's last column is outside every window. */ \
   for (int64_t ow = 2 * pw; ow < g->ow; ow++) \
     for (int v = 0; v < NV; v++) { \
       const int64_t at = oh * row + ow * co + c0 + v * VL; \
-      VSTORE(D + ow * ld + v * VL, VMUL(VZERO(), conv1_step_##SFX(VLOAD(yi + at)))); \
-      VSTORE(D1 + ow * ld + v * VL, VMUL(VZERO(), conv1_step_##SFX(VLOAD(yi + at + row)))); \
+      VSTORE(D + ow * ld + v * VL, conv1_relu_##SFX(VZERO(), VLOAD(yi + at), RELU)); \
+      VSTORE(D1 + ow * ld + v * VL, conv1_relu_##SFX(VZERO(), VLOAD(yi + at + row), RELU)); \
     } \
 } \
 /* KH, KW: the filter's size as constants (its accumulators then stay in registers), or 0 for g's. */ \
@@ -376,7 +379,7 @@ TGT static CONV1_INLINE int conv1_backward_with_##SFX(const float* x, const floa
         /* dz: computed into D, or (no epilogue) the gradient given. */ \
         const float* src = D; \
         int64_t ld = CW; \
-        if (g->epilogue) conv1_dz_rows_##SFX(yi, dpi, g, oh, c0, D, CW, NV); \
+        if (g->epilogue) conv1_dz_rows_##SFX(yi, dpi, g, oh, c0, D, CW, NV, 1); \
         else { src = dpi + oh * g->ow * co + c0; ld = co; } \
         /* The positions in order, as the bias's column sums and the filter GEMM's chunks fold them. */ \
         for (int64_t r = 0; r < rows; r++) \
@@ -415,17 +418,22 @@ TGT static void max_pool_2x2_##SFX(const float* y, float* pooled, const conv1_ge
     for (int64_t q = 0; q < ph; q++) pool_row_##SFX(y + (b * g->oh + 2 * q) * row, pooled + (b * ph + q) * pw * co, pw, co, row); \
 } \
 /* Its gradient with ReLU's: dz = dx·step(y), written, and the bias's gradient, dz's column sums \
-   folded over the positions in order (MaxPoolGrad, then ReluGradSums). sums: co floats of scratch. */ \
+   folded over the positions in order (MaxPoolGrad, then ReluGradSums); without the epilogue, \
+   MaxPoolGrad's dx alone (y is then the pooling's input), and no db. */ \
 TGT static void pool_relu_grad_##SFX(const float* y, const float* dpool, float* dz, float* db, const conv1_geometry* g) { \
   const int64_t co = g->co, row = g->ow * co, dpImage = g->pool ? (g->oh / 2) * (g->ow / 2) * co : g->oh * row; \
-  for (int64_t c = 0; c < co; c += VL) VSTORE(db + c, VZERO()); \
+  if (g->epilogue) for (int64_t c = 0; c < co; c += VL) VSTORE(db + c, VZERO()); \
   for (int64_t b = 0; b < g->n; b++) { \
     const float* yi = y + b * g->oh * row; \
     int64_t rows; \
     for (int64_t oh = 0; oh < g->oh; oh += rows) { \
       rows = g->pool && oh + 1 < g->oh ? 2 : 1; \
       float* D = dz + (b * g->oh + oh) * row; \
-      for (int64_t c = 0; c < co; c += VL) conv1_dz_rows_##SFX(yi, dpool + b * dpImage, g, oh, c, D + c, co, 1); \
+      for (int64_t c = 0; c < co; c += VL) { \
+        if (g->epilogue) conv1_dz_rows_##SFX(yi, dpool + b * dpImage, g, oh, c, D + c, co, 1, 1); \
+        else conv1_dz_rows_##SFX(yi, dpool + b * dpImage, g, oh, c, D + c, co, 1, 0); \
+      } \
+      if (!g->epilogue) continue; \
       for (int64_t p = 0; p < rows * g->ow; p++) \
         for (int64_t c = 0; c < co; c += VL) VSTORE(db + c, VADD(VLOAD(db + c), VLOAD(D + p * co + c))); \
     } \
@@ -668,20 +676,20 @@ static napi_value js_conv1(napi_env env, napi_callback_info info, int backward) 
 }
 // max_pool_2x2(memory, y, pooled, n, oh, ow, co[, isa]) and pool_relu_grad(memory, y, dpool, dz,
 // db, n, oh, ow, co, pool[, isa]): a later block's pooling, and its gradient with ReLU's; co a
-// multiple of 16.
+// multiple of 16. max_pool_grad_2x2(memory, x, dy, dx, 0, n, h, w, c, 1[, isa]): MaxPoolGrad alone.
 static napi_value js_pool(napi_env env, napi_callback_info info, int grad) {
   call c;
   if (!read_call(env, info, grad ? 9 : 6, 0, &c)) return NULL;
   const int64_t* v = c.v;
   const int64_t* d = v + (grad ? 4 : 2);
-  const conv1_geometry g = { d[0], 0, 0, d[1], d[2], d[3], 1, 1, 0, 0, grad ? d[4] : 1, 1 };
+  const conv1_geometry g = { d[0], 0, 0, d[1], d[2], d[3], 1, 1, 0, 0, grad ? d[4] : 1, grad != 2 };
   if (g.co == 0 || g.co % 16 != 0 || g.pool > 1) {
     napi_throw_range_error(env, NULL, "sweep native: bad pooling geometry");
     return NULL;
   }
   const int64_t outs = g.n * g.oh * g.ow * g.co, pools = g.pool ? g.n * (g.oh / 2) * (g.ow / 2) * g.co : outs;
   if (!inside(env, &c, v[0], outs) || !inside(env, &c, v[1], pools)) return NULL;
-  if (grad && (!inside(env, &c, v[2], outs) || !inside(env, &c, v[3], g.co))) return NULL;
+  if (grad && (!inside(env, &c, v[2], outs) || !inside(env, &c, v[3], g.epilogue ? g.co : 0))) return NULL;
   float* f[4];
   for (int i = 0; i < (grad ? 4 : 2); i++) f[i] = (float*)(c.base + v[i]);
   if (grad) (c.wide ? pool_relu_grad_512 : pool_relu_grad_256)(f[0], f[1], f[2], f[3], &g);
@@ -690,6 +698,7 @@ static napi_value js_pool(napi_env env, napi_callback_info info, int grad) {
 }
 static napi_value js_max_pool_2x2(napi_env env, napi_callback_info info) { return js_pool(env, info, 0); }
 static napi_value js_pool_relu_grad(napi_env env, napi_callback_info info) { return js_pool(env, info, 1); }
+static napi_value js_max_pool_grad_2x2(napi_env env, napi_callback_info info) { return js_pool(env, info, 2); }
 static napi_value js_conv1_forward(napi_env env, napi_callback_info info) { return js_conv1(env, info, 0); }
 static napi_value js_conv1_backward(napi_env env, napi_callback_info info) { return js_conv1(env, info, 1); }
 
@@ -828,7 +837,7 @@ NAPI_MODULE_INIT() {
   const struct { const char* name; napi_callback cb; } fns[] = {
     { "gemm", js_gemm }, { "gemm_exact", js_gemm_exact }, { "conv_forward", js_conv_forward }, { "conv_filter_grad", js_conv_filter_grad }, { "conv_forward_exact", js_conv_forward_exact },
     { "conv1_forward", js_conv1_forward }, { "conv1_backward", js_conv1_backward },
-    { "max_pool_2x2", js_max_pool_2x2 }, { "pool_relu_grad", js_pool_relu_grad },
+    { "max_pool_2x2", js_max_pool_2x2 }, { "pool_relu_grad", js_pool_relu_grad }, { "max_pool_grad_2x2", js_max_pool_grad_2x2 },
     { "adam_fast", js_adam_fast }, { "dropout_mask", js_dropout_mask }, { "gather_rows", js_gather_rows }, { "peak", js_peak }, { "isa", js_isa },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

@@ -26,6 +26,8 @@ export type NativeAddon = {
   max_pool_2x2(memory: ArrayBuffer, y: number, pooled: number, n: number, oh: number, ow: number, co: number, isa?: 'avx2'): void;
   /** Its gradient and ReLU's, dz, and the bias's, db: MaxPoolGrad's then ReluGradSums' floats (pool 0: ReluGradSums' alone). */
   pool_relu_grad(memory: ArrayBuffer, y: number, dpool: number, dz: number, db: number, n: number, oh: number, ow: number, co: number, pool: 0 | 1, isa?: 'avx2'): void;
+  /** MaxPoolGrad for 2×2 windows at stride 2 without padding: dx from the pooling's input x and dy (db unused, 0). */
+  max_pool_grad_2x2(memory: ArrayBuffer, x: number, dy: number, dx: number, db: 0, n: number, h: number, w: number, c: number, pool: 1, isa?: 'avx2'): void;
   adam_fast(
     memory: ArrayBuffer, w0: number, m0: number, v0: number, g: number, w1: number, m1: number, v1: number, n: number,
     b1: number, c1: number, b2: number, c2: number, s1: number, s2: number, eps: number, isa?: 'avx2',

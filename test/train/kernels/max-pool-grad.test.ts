@@ -1,8 +1,9 @@
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from '../../../src/train/kernels/index.js';
 import { maxPoolGradValues } from '../../../src/train/kernels/max-pool-grad.js';
+import { nativeAddon } from '../../../src/train/kernels/native.js';
 import { expectClose, randomValues, runKernelOn } from './compare.js';
 
 beforeAll(async () => {
@@ -51,6 +52,31 @@ describe('MaxPoolGrad on wasm, the SIMD path (channels in fours)', () => {
       dy: { values: dyv, shape: info.outShape }, input: { values: xv, shape }, output: { values: new Float32Array(0), shape: [0] },
     }, { filterSize: pool, strides: stride, pad, dimRoundingMode: undefined });
     // Bit patterns, so −0 and +0 differ.
+    expect(Array.from(new Uint32Array(actual.buffer))).toEqual(Array.from(new Uint32Array(expected.buffer)));
+    expect(actual.some((v) => v !== 0)).toBe(true);
+  });
+});
+
+describe.runIf(nativeAddon() !== null)('MaxPoolGrad on wasm, the native path (2×2 windows at stride 2, channels in sixteens)', () => {
+  it.each([
+    ['the CNN layer', [4, 28, 28, 32]],
+    ['a last row and column outside every window', [2, 7, 9, 16]],
+    ['48 channels', [3, 14, 14, 48]],
+  ])('%s: the same floats as the JavaScript loop, ties, NaN and −∞ included', async (_, shape) => {
+    const xv = randomValues(tf.util.sizeFromShape(shape), `native${shape}`, 0.4);
+    for (let i = 0; i < xv.length; i += 11) xv[i] = i % 2 === 0 ? NaN : -Infinity;
+    const info = tf.backend_util.computePool2DInfo(shape as [number, number, number, number], 2, 2, 1, 'valid');
+    const dyv = randomValues(tf.util.sizeFromShape(info.outShape), `native-dy${shape}`);
+    for (let i = 0; i < dyv.length; i += 5) dyv[i] = -0;
+    const expected = new Float32Array(xv.length);
+    maxPoolGradValues(xv, dyv, expected, info);
+    const addon = nativeAddon()!;
+    const spy = vi.spyOn(addon, 'max_pool_grad_2x2');
+    const actual = await runKernelOn('wasm', 'MaxPoolGrad', {
+      dy: { values: dyv, shape: info.outShape }, input: { values: xv, shape }, output: { values: new Float32Array(0), shape: [0] },
+    }, { filterSize: 2, strides: 2, pad: 'valid', dimRoundingMode: undefined });
+    expect(spy).toHaveBeenCalledTimes(1);
+    spy.mockRestore();
     expect(Array.from(new Uint32Array(actual.buffer))).toEqual(Array.from(new Uint32Array(expected.buffer)));
     expect(actual.some((v) => v !== 0)).toBe(true);
   });
