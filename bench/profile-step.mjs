@@ -6,7 +6,8 @@
 // bookkeeping and JavaScript between kernels. A configuration that trains by direct kernel calls
 // (src/train/direct-step.ts, the notebook's kind of ANN) runs no kernel through the engine, which is
 // what tf.profile sees: its kernels are profiled on the tfjs path (the same kernels, same inputs),
-// and both paths' steps are timed. Writes runs/profile-step.json.
+// and both paths' steps are timed. BENCH_PROFILE_SHAPES=1 lists each kernel per input shapes
+// (a layer's calls apart from another's). Writes runs/profile-step.json.
 import '../dist/cli/startup.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -58,19 +59,21 @@ disposeSplits(splits);
 
 // Kernels the profiler saw, per step. Each epoch also evaluates and reads its sums once; spread
 // over STEPS steps they are noise.
+const byShapes = process.env.BENCH_PROFILE_SHAPES === '1';
 const byName = new Map();
 for (const k of profile.kernels) {
   const ms = await k.kernelTimeMs;
-  const e = byName.get(k.name) ?? { calls: 0, ms: 0 };
+  const key = byShapes ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
+  const e = byName.get(key) ?? { kernel: k.name, calls: 0, ms: 0 };
   e.calls += 1;
   e.ms += typeof ms === 'number' ? ms : 0;
-  byName.set(k.name, e);
+  byName.set(key, e);
 }
-const rows = [...byName].map(([name, e]) => ({ name, callsPerStep: e.calls / steps, usPerStep: (e.ms * 1000) / steps }))
+const rows = [...byName].map(([name, e]) => ({ name, kernel: e.kernel, callsPerStep: e.calls / steps, usPerStep: (e.ms * 1000) / steps }))
   .sort((a, b) => b.usPerStep - a.usPerStep);
 // A custom-gradient op (tf.fused.matMul's, named NAME__op) is recorded around the kernels it
 // runs, which are recorded too: its time is not added again.
-const wrapper = (r) => r.name.endsWith('__op');
+const wrapper = (r) => r.kernel.endsWith('__op');
 const kernelUs = rows.filter((r) => !wrapper(r)).reduce((s, r) => s + r.usPerStep, 0);
 const calls = rows.filter((r) => !wrapper(r)).reduce((s, r) => s + r.callsPerStep, 0);
 const stepUs = stepMs * 1000;
