@@ -52,7 +52,11 @@ describe('sweep copy', () => {
   it('a sweep stopped mid-trial arrives interrupted with its checkpoint, and a worker there finishes it as one uninterrupted run would', async () => {
     const dir = tempDir('sweep-copy-');
     const local = join(dir, 'sweeps.db');
-    const spec = SPEC.replace('[0.0, 0.2, 0.4]', '[0.1]').replace('epochs: [3]', 'epochs: [4]');
+    // A rule that never stops this trial but decides after epochs 2 and 3: the worker waits there
+    // for its verdict, and the stop below comes before it (the epoch is reported, then judged), so
+    // the worker cannot train a third epoch first however fast it trains.
+    const spec = SPEC.replace('[0.0, 0.2, 0.4]', '[0.1]').replace('epochs: [3]', 'epochs: [4]')
+      .replace('grid:\n', 'search:\n  earlyStopping: {type: patience, patience: 10, startFromEpoch: 1}\ngrid:\n');
     writeFileSync(join(dir, 'alone.yaml'), spec);
     // Stopped by the user after the second epoch: interrupted, with a checkpoint after epoch 2.
     const stop = new AbortController();
