@@ -404,10 +404,9 @@ function prepare(
 
 function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const { filterShape } = kernelAttrs<tf.Conv2DBackpropFilterAttrs>(args.attrs);
+  const { filterShape, strides, pad } = kernelAttrs<tf.Conv2DBackpropFilterAttrs>(args.attrs);
   const { backend, geom } = prepare('Conv2DBackpropFilter', args, x, dy, x.shape, filterShape);
   // One channel in (a CNN's first layer): its positions folded in one pass (first-conv.ts).
-  const { strides, pad } = kernelAttrs<tf.Conv2DBackpropFilterAttrs>(args.attrs);
   return plainFirstConvFilterGrad(backend, x, dy, filterShape, strides, pad)
     ?? filterGradByGemm(backend, x, dy, geom, filterShape)
     ?? filterGradByConv(backend, x, dy, geom)

@@ -12,11 +12,12 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { kernelAttrs, wasmMemory } from '../tfjs-internals.js';
+import { kernelAttrs } from '../tfjs-internals.js';
 import { convGeometry, im2colRows } from './conv2d.js';
+import { isPool2x2 } from './max-pool.js';
 import { nativeAddon } from './native.js';
 import { productKernels, simdKernels } from './simd.js';
-import { heapOffset, type KernelArgs } from './wasm-kernel.js';
+import { heapBuffer, heapOffset, type KernelArgs } from './wasm-kernel.js';
 
 export const CONV_RELU = 'SweepConv2DBiasRelu';
 export const RELU_GRAD_SUMS = 'SweepReluGradSums';
@@ -61,7 +62,7 @@ function convReluGroups(
     products.conv_forward(at(x) + i * inImage, at(filter), out, at(col), rows, ...convGeometry(info, n));
     simd.dense_epilogue(out, at(bias), n * info.outHeight * info.outWidth, info.outChannels, 1);
     if (pooled !== null) {
-      nativeAddon()!.max_pool_2x2((wasmMemory(b) as WebAssembly.Memory).buffer as ArrayBuffer, out, at(pooled) + i * pooledImage, n, info.outHeight, info.outWidth, info.outChannels);
+      nativeAddon()!.max_pool_2x2(heapBuffer(b), out, at(pooled) + i * pooledImage, n, info.outHeight, info.outWidth, info.outChannels);
     }
   }
   b.disposeData(col.dataId);
@@ -93,7 +94,7 @@ export function convReluInference(
   const col = b.makeOutput([rows * k], 'float32');
   const at = (t: tf.TensorInfo) => heapOffset(b, t);
   simd.fill_rows(at(y), at(bias), positions, info.outChannels);
-  native.conv_forward_exact((wasmMemory(b) as WebAssembly.Memory).buffer as ArrayBuffer, x, at(filter), at(y), at(col), rows, ...convGeometry(info));
+  native.conv_forward_exact(heapBuffer(b), x, at(filter), at(y), at(col), rows, ...convGeometry(info));
   simd.dense_epilogue(at(y), 0, positions, info.outChannels, 2);
   b.disposeData(col.dataId);
   return y;
@@ -107,8 +108,7 @@ export type Pool2x2 = { filterSize: [number, number]; strides: [number, number];
  * ReLU's (`poolReluGradSums`): where the native addon loads, for filters in multiples of 16.
  */
 export function poolFusable(pool: { filterSize: [number, number]; strides: [number, number]; pad: string } | null, filters: number): pool is Pool2x2 {
-  return pool !== null && nativeAddon() !== null && filters % 16 === 0 && pool.pad === 'valid'
-    && pool.filterSize.every((s) => s === 2) && pool.strides.every((s) => s === 2);
+  return isPool2x2(pool) && nativeAddon() !== null && filters % 16 === 0;
 }
 
 /**
@@ -133,7 +133,7 @@ export function poolReluGradSums(b: BackendWasm, dpool: tf.TensorInfo, y: tf.Ten
   const dz = b.makeOutput([...y.shape], 'float32');
   const db = b.makeOutput([co], 'float32');
   const at = (t: tf.TensorInfo) => heapOffset(b, t);
-  nativeAddon()!.pool_relu_grad((wasmMemory(b) as WebAssembly.Memory).buffer as ArrayBuffer, at(y), at(dpool), at(dz), at(db), n, oh, ow, co, 1);
+  nativeAddon()!.pool_relu_grad(heapBuffer(b), at(y), at(dpool), at(dz), at(db), n, oh, ow, co, 1);
   return [dz, db];
 }
 

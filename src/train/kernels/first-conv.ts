@@ -9,11 +9,11 @@
 // for bit, with ±0, ±∞ and NaN among the values.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { wasmMemory } from '../tfjs-internals.js';
 import type { ConvReluAttrs } from './conv-relu.js';
 import { fusedMultiplyAdd } from './fma.js';
+import { isPool2x2 } from './max-pool.js';
 import { type Conv1Geometry, nativeAddon } from './native.js';
-import { heapOffset } from './wasm-kernel.js';
+import { heapBuffer, heapOffset } from './wasm-kernel.js';
 
 /** 2×2 max pooling at stride 2 without padding, or none. */
 export type FirstConvPool = { filterSize: [number, number]; strides: [number, number]; pad: 'valid' } | null;
@@ -34,7 +34,7 @@ function geometryOf(
   const [kh, kw, ci, co] = filterShape;
   const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
   if (xShape.length !== 4 || filterShape.length !== 4 || xShape[3] !== 1 || ci !== 1 || co % 16 !== 0 || kh * kw > 25 || sh !== 1 || sw !== 1) return null;
-  if (pool !== null && (pool.filterSize.some((s) => s !== 2) || pool.strides.some((s) => s !== 2) || pool.pad !== 'valid')) return null;
+  if (pool !== null && !isPool2x2(pool)) return null;
   const info = tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number], filterShape as [number, number, number, number], [sh, sw], 1, pad, undefined, false, 'channelsLast',
   );
@@ -64,7 +64,7 @@ export function plainFirstConv(b: BackendWasm, x: tf.TensorInfo, filter: tf.Tens
   const y = b.makeOutput([n, oh, ow, co], 'float32');
   if (n * oh * ow === 0) return y;
   const at = (t: tf.TensorInfo) => heapOffset(b, t);
-  nativeAddon()!.conv1_forward((wasmMemory(b) as WebAssembly.Memory).buffer as ArrayBuffer, at(x), at(filter), 0, at(y), 0, ...geometry);
+  nativeAddon()!.conv1_forward(heapBuffer(b), at(x), at(filter), 0, at(y), 0, ...geometry);
   return y;
 }
 
@@ -79,7 +79,7 @@ export function plainFirstConvFilterGrad(
   if (geometry === null) return null;
   const dw = b.makeOutput([...filterShape], 'float32');
   const at = (t: tf.TensorInfo) => heapOffset(b, t);
-  nativeAddon()!.conv1_backward((wasmMemory(b) as WebAssembly.Memory).buffer as ArrayBuffer, at(x), 0, at(dy), at(dw), 0, ...geometry);
+  nativeAddon()!.conv1_backward(heapBuffer(b), at(x), 0, at(dy), at(dw), 0, ...geometry);
   return dw;
 }
 
@@ -90,7 +90,7 @@ export function firstConvForward(b: BackendWasm, plan: FirstConv, x: tf.TensorIn
   const at = (t: tf.TensorInfo) => heapOffset(b, t);
   // The buffer after the outputs are made: making them may grow the heap.
   nativeAddon()!.conv1_forward(
-    (wasmMemory(b) as WebAssembly.Memory).buffer as ArrayBuffer, at(x), at(filter), at(bias), at(y), pooled === y ? 0 : at(pooled), ...plan.geometry,
+    heapBuffer(b), at(x), at(filter), at(bias), at(y), pooled === y ? 0 : at(pooled), ...plan.geometry,
   );
   return [y, pooled];
 }
@@ -101,6 +101,6 @@ export function firstConvBackward(b: BackendWasm, plan: FirstConv, x: tf.TensorI
   const dw = b.makeOutput([kh, kw, 1, co], 'float32');
   const db = b.makeOutput([co], 'float32');
   const at = (t: tf.TensorInfo) => heapOffset(b, t);
-  nativeAddon()!.conv1_backward((wasmMemory(b) as WebAssembly.Memory).buffer as ArrayBuffer, at(x), at(y), at(dpool), at(dw), at(db), ...plan.geometry);
+  nativeAddon()!.conv1_backward(heapBuffer(b), at(x), at(y), at(dpool), at(dw), at(db), ...plan.geometry);
   return [dw, db];
 }

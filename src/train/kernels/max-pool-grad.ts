@@ -8,10 +8,11 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { kernelAttrs, wasmMemory } from '../tfjs-internals.js';
+import { kernelAttrs } from '../tfjs-internals.js';
+import { nativePooling } from './max-pool.js';
 import { nativeAddon } from './native.js';
 import { simdKernels } from './simd.js';
-import { heapOffset, type KernelArgs, onHeap, overrideWasmKernel } from './wasm-kernel.js';
+import { heapBuffer, heapOffset, type KernelArgs, onHeap, overrideWasmKernel } from './wasm-kernel.js';
 
 let best = new Float32Array(0);
 let where = new Int32Array(0);
@@ -65,15 +66,11 @@ function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
     input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode,
   );
   // The CNNs' 2×2 windows, channels in sixteens: natively (native.c's max_pool_grad_2x2), the same floats.
-  const native = nativeAddon();
-  const { padInfo: p } = info;
-  if (native !== null && input.dtype === 'float32' && dy.dtype === 'float32' && info.inChannels % 16 === 0 && info.inChannels > 0
-    && info.filterHeight === 2 && info.filterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2
-    && p.top === 0 && p.left === 0 && p.bottom === 0 && p.right === 0) {
+  if (input.dtype === 'float32' && dy.dtype === 'float32' && nativePooling(info)) {
     const dx = backend.makeOutput([...input.shape], 'float32');
     if (tf.util.sizeFromShape(input.shape) > 0) {
-      native.max_pool_grad_2x2(
-        (wasmMemory(backend) as WebAssembly.Memory).buffer as ArrayBuffer, heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, dx), 0,
+      nativeAddon()!.max_pool_grad_2x2(
+        heapBuffer(backend), heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, dx), 0,
         info.batchSize, info.inHeight, info.inWidth, info.inChannels, 1,
       );
     }

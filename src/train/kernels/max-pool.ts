@@ -8,9 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { kernelAttrs, wasmMemory } from '../tfjs-internals.js';
+import { kernelAttrs } from '../tfjs-internals.js';
 import { nativeAddon } from './native.js';
-import { heapOffset, type KernelArgs, overrideWasmKernel } from './wasm-kernel.js';
+import { heapBuffer, heapOffset, type KernelArgs, overrideWasmKernel } from './wasm-kernel.js';
 
 let builtin: tf.KernelConfig | undefined;
 
@@ -18,16 +18,13 @@ function maxPoolWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x } = args.inputs as { x: tf.TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = kernelAttrs<tf.MaxPoolAttrs>(args.attrs);
-  const native = nativeAddon();
-  if (native !== null && x.dtype === 'float32' && x.shape.length === 4) {
+  if (x.dtype === 'float32' && x.shape.length === 4) {
     const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-    const { padInfo: p } = info;
-    if (info.filterHeight === 2 && info.filterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2
-      && p.top === 0 && p.left === 0 && p.bottom === 0 && p.right === 0 && info.inChannels % 16 === 0 && info.inChannels > 0) {
+    if (nativePooling(info)) {
       const y = backend.makeOutput(info.outShape, 'float32');
       if (tf.util.sizeFromShape(info.outShape) > 0) {
-        native.max_pool_2x2(
-          (wasmMemory(backend) as WebAssembly.Memory).buffer as ArrayBuffer, heapOffset(backend, x), heapOffset(backend, y),
+        nativeAddon()!.max_pool_2x2(
+          heapBuffer(backend), heapOffset(backend, x), heapOffset(backend, y),
           info.batchSize, info.inHeight, info.inWidth, info.inChannels,
         );
       }
@@ -35,6 +32,22 @@ function maxPoolWasm(args: KernelArgs): tf.TensorInfo {
     }
   }
   return builtin!.kernelFunc(args) as tf.TensorInfo;
+}
+
+/** 2×2 windows at stride 2 without padding: the CNNs' pooling, as a layer's attributes give it. */
+export function isPool2x2(pool: { filterSize: readonly number[]; strides: readonly number[]; pad: string } | null): boolean {
+  return pool !== null && pool.pad === 'valid' && pool.filterSize.every((s) => s === 2) && pool.strides.every((s) => s === 2);
+}
+
+/**
+ * Whether the native addon's pooling kernels take this pooling (MaxPool, MaxPoolGrad, and their
+ * fusions): 2×2 windows at stride 2 without padding over channels in sixteens, the addon loaded.
+ */
+export function nativePooling(info: tf.backend_util.Conv2DInfo): boolean {
+  const { padInfo: p } = info;
+  return nativeAddon() !== null && info.inChannels > 0 && info.inChannels % 16 === 0
+    && info.filterHeight === 2 && info.filterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2
+    && p.top === 0 && p.left === 0 && p.bottom === 0 && p.right === 0;
 }
 
 /** XNNPACK's own MaxPool, which this one must match (the tests' reference); undefined before registering. */

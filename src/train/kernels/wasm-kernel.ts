@@ -4,9 +4,18 @@ import * as tf from '@tensorflow/tfjs';
 // Side effect: the wasm backend registers its own kernels first, so ours are applied on top of them.
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { wasmMemory } from '../tfjs-internals.js';
 
 // Kept beside the kernels' other tools; the backend's private bookkeeping it reads is tfjs-internals.ts's.
 export { heapOffset } from '../tfjs-internals.js';
+
+/**
+ * The backend's memory as the native addon takes it (its first argument, that heapOffset's byte
+ * offsets point into). Read it after making a kernel's outputs: making them may grow the memory.
+ */
+export function heapBuffer(backend: BackendWasm): ArrayBuffer {
+  return (wasmMemory(backend) as WebAssembly.Memory).buffer as ArrayBuffer;
+}
 
 export type KernelArgs = Parameters<tf.KernelFunc>[0];
 

@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from '../../../src/train/kernels/index.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { CONV_RELU, convRelu, convReluAvailable, convReluInference, convReluPool, poolFusable, poolReluGradSums, RELU_GRAD_SUMS } from '../../../src/train/kernels/conv-relu.js';
-import { heapOffset } from '../../../src/train/kernels/wasm-kernel.js';
+import { heapBuffer, heapOffset } from '../../../src/train/kernels/wasm-kernel.js';
 import { builtinMaxPool } from '../../../src/train/kernels/max-pool.js';
 import { nativeAddon } from '../../../src/train/kernels/native.js';
 import { SweepConv2D } from '../../../src/train/conv2d.js';
@@ -199,6 +199,6 @@ function convReluPoolOf(y: tf.Tensor): tf.TensorInfo {
   const backend = tf.backend() as BackendWasm;
   const [n, oh, ow, co] = y.shape;
   const out = backend.makeOutput([n, Math.floor(oh / 2), Math.floor(ow / 2), co], 'float32');
-  nativeAddon()!.max_pool_2x2((backend as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer as ArrayBuffer, heapOffset(backend, y), heapOffset(backend, out), n, oh, ow, co);
+  nativeAddon()!.max_pool_2x2(heapBuffer(backend), heapOffset(backend, y), heapOffset(backend, out), n, oh, ow, co);
   return out;
 }
