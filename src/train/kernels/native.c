@@ -452,6 +452,120 @@ TGT static void pool_relu_grad_##SFX(const float* y, const float* dpool, float* 
 CONV1_KERNELS(512, T512, __m512, 16, _mm512_setzero_ps, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_mul_ps, SEL_LT512, SEL_GT512, SEL_EQ512, SEL_NAN512)
 CONV1_KERNELS(256, T256, __m256, 8, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_mul_ps, SEL_LT256, SEL_GT256, SEL_EQ256, SEL_NAN256)
 
+// Batch normalisation in training mode, as simd.wat's bn_forward and bn_backward: tensors [m, c],
+// c channels (the last axis) across the lanes, rows in order, the per-channel sums blocked by 256
+// rows (a block's partial from +0, then added to the total), every step one IEEE operation in
+// the wasm kernels' order, never contracted (-ffp-contract=off): the same floats, channel for
+// channel, whichever width or lane computes it. Channels go in groups of up to four vectors
+// (masked at the edge), whose block partials stay in registers: the wasm kernels load and store
+// theirs each row. Neither fuses a multiply-add, so both run wherever the addon loads.
+#define BN_BLOCK 256
+#define BN_INLINE inline __attribute__((always_inline))
+#define BN_KERNELS(SFX, TGT, VT, VL, MT, VMASK, VLOAD, VSTORE, VLOADU, VSTOREU, VZERO, VSET1, VADD, VSUB, VMUL) \
+/* kind 0: t1 = Σa; 1: t1 = Σ(a − mean)²; 2: t1 = Σa, t2 = Σa·(b − mean); over channels j0 … j0 + NV·VL. */ \
+TGT static BN_INLINE void bn_sums_##SFX(const int kind, const int NV, const float* a, const float* b, const float* mean, float* t1, float* t2, int64_t m, int64_t c, int64_t j0) { \
+  MT mk[4]; \
+  VT mv[4], tot1[4], tot2[4]; \
+  for (int v = 0; v < NV; v++) { \
+    mk[v] = VMASK(c - j0 - v * VL); \
+    mv[v] = kind ? VLOAD(mk[v], mean + j0 + v * VL) : VZERO(); \
+    tot1[v] = VZERO(); \
+    tot2[v] = VZERO(); \
+  } \
+  for (int64_t r0 = 0; r0 < m; r0 += BN_BLOCK) { \
+    const int64_t stop = r0 + BN_BLOCK < m ? r0 + BN_BLOCK : m; \
+    VT p1[4], p2[4]; \
+    for (int v = 0; v < NV; v++) { p1[v] = VZERO(); p2[v] = VZERO(); } \
+    for (int64_t r = r0; r < stop; r++) { \
+      const float* ar = a + r * c + j0; \
+      for (int v = 0; v < NV; v++) { \
+        const VT x = VLOAD(mk[v], ar + v * VL); \
+        if (kind == 0) p1[v] = VADD(p1[v], x); \
+        else if (kind == 1) { const VT d = VSUB(x, mv[v]); p1[v] = VADD(p1[v], VMUL(d, d)); } \
+        else { \
+          p1[v] = VADD(p1[v], x); \
+          p2[v] = VADD(p2[v], VMUL(x, VSUB(VLOAD(mk[v], b + r * c + j0 + v * VL), mv[v]))); \
+        } \
+      } \
+    } \
+    for (int v = 0; v < NV; v++) { tot1[v] = VADD(tot1[v], p1[v]); tot2[v] = VADD(tot2[v], p2[v]); } \
+  } \
+  for (int v = 0; v < NV; v++) { \
+    VSTORE(mk[v], t1 + j0 + v * VL, tot1[v]); \
+    if (kind == 2) VSTORE(mk[v], t2 + j0 + v * VL, tot2[v]); \
+  } \
+} \
+TGT static void bn_reduce_##SFX(const int kind, const float* a, const float* b, const float* mean, float* t1, float* t2, int64_t m, int64_t c) { \
+  for (int64_t j0 = 0; j0 < c; j0 += 4 * VL) { \
+    const int64_t left = c - j0; \
+    const int nv = left >= 4 * VL ? 4 : (int)((left + VL - 1) / VL); \
+    /* Constant kind and width in each call, so the partials are registers. */ \
+    if (kind == 0) { if (nv == 4) bn_sums_##SFX(0, 4, a, b, mean, t1, t2, m, c, j0); else if (nv == 3) bn_sums_##SFX(0, 3, a, b, mean, t1, t2, m, c, j0); else if (nv == 2) bn_sums_##SFX(0, 2, a, b, mean, t1, t2, m, c, j0); else bn_sums_##SFX(0, 1, a, b, mean, t1, t2, m, c, j0); } \
+    else if (kind == 1) { if (nv == 4) bn_sums_##SFX(1, 4, a, b, mean, t1, t2, m, c, j0); else if (nv == 3) bn_sums_##SFX(1, 3, a, b, mean, t1, t2, m, c, j0); else if (nv == 2) bn_sums_##SFX(1, 2, a, b, mean, t1, t2, m, c, j0); else bn_sums_##SFX(1, 1, a, b, mean, t1, t2, m, c, j0); } \
+    else { if (nv == 4) bn_sums_##SFX(2, 4, a, b, mean, t1, t2, m, c, j0); else if (nv == 3) bn_sums_##SFX(2, 3, a, b, mean, t1, t2, m, c, j0); else if (nv == 2) bn_sums_##SFX(2, 2, a, b, mean, t1, t2, m, c, j0); else bn_sums_##SFX(2, 1, a, b, mean, t1, t2, m, c, j0); } \
+  } \
+} \
+/* y = (x − mean)·s + beta. */ \
+TGT static BN_INLINE VT bn_norm_##SFX(VT x, VT mean, VT s, VT beta) { return VADD(VMUL(VSUB(x, mean), s), beta); } \
+/* dx = k·((fm·dy − dbeta) − ((x − mean)·invstd)·dgamma). */ \
+TGT static BN_INLINE VT bn_dx_##SFX(VT fm, VT dy, VT x, VT mean, VT invstd, VT dbeta, VT dgamma, VT k) { \
+  return VMUL(k, VSUB(VSUB(VMUL(fm, dy), dbeta), VMUL(VMUL(VSUB(x, mean), invstd), dgamma))); \
+} \
+/* mean = Σx/m; variance = Σ(x − mean)²/m; y = (x − mean)·s + beta, s = gamma·(1/√(variance + eps)) in tmp. */ \
+TGT static void bn_forward_##SFX(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* variance, float* s, int64_t m, int64_t c, float eps) { \
+  const float fm = (float)m; \
+  bn_reduce_##SFX(0, x, NULL, NULL, mean, NULL, m, c); \
+  for (int64_t j = 0; j < c; j++) mean[j] = mean[j] / fm; \
+  bn_reduce_##SFX(1, x, NULL, mean, variance, NULL, m, c); \
+  for (int64_t j = 0; j < c; j++) variance[j] = variance[j] / fm; \
+  for (int64_t j = 0; j < c; j++) s[j] = gamma[j] * (1.0f / sqrtf(variance[j] + eps)); \
+  const int64_t full = c - c % VL; \
+  const MT edge = VMASK(c % VL); \
+  for (int64_t r = 0; r < m; r++) { \
+    int64_t j = 0; \
+    /* Whole vectors unmasked (masked stores are slow on Zen 4 and 5), then the edge's lanes. */ \
+    for (; j < full; j += VL) VSTOREU(y + r * c + j, bn_norm_##SFX(VLOADU(x + r * c + j), VLOADU(mean + j), VLOADU(s + j), VLOADU(beta + j))); \
+    if (j < c) VSTORE(edge, y + r * c + j, bn_norm_##SFX(VLOAD(edge, x + r * c + j), VLOAD(edge, mean + j), VLOAD(edge, s + j), VLOAD(edge, beta + j))); \
+  } \
+} \
+/* dbeta = Σdy; dgamma = invstd·Σdy·(x − mean); dx = k·((m·dy − dbeta) − ((x − mean)·invstd)·dgamma), \
+   k = (gamma·invstd)/m; tmp: invstd, then k (2c floats). */ \
+TGT static void bn_backward_##SFX(const float* dy, const float* x, const float* gamma, const float* mean, const float* variance, float* dx, float* dgamma, float* dbeta, float* tmp, int64_t m, int64_t c, float eps) { \
+  const float fm = (float)m; \
+  float* invstd = tmp; \
+  float* k = tmp + c; \
+  bn_reduce_##SFX(2, dy, x, mean, dbeta, dgamma, m, c); \
+  for (int64_t j = 0; j < c; j++) { \
+    invstd[j] = 1.0f / sqrtf(variance[j] + eps); \
+    dgamma[j] = dgamma[j] * invstd[j]; \
+    k[j] = (gamma[j] * invstd[j]) / fm; \
+  } \
+  const VT fmv = VSET1(fm); \
+  const int64_t full = c - c % VL; \
+  const MT edge = VMASK(c % VL); \
+  for (int64_t r = 0; r < m; r++) { \
+    const int64_t o = r * c; \
+    int64_t j = 0; \
+    for (; j < full; j += VL) \
+      VSTOREU(dx + o + j, bn_dx_##SFX(fmv, VLOADU(dy + o + j), VLOADU(x + o + j), VLOADU(mean + j), VLOADU(invstd + j), VLOADU(dbeta + j), VLOADU(dgamma + j), VLOADU(k + j))); \
+    if (j < c) \
+      VSTORE(edge, dx + o + j, bn_dx_##SFX(fmv, VLOAD(edge, dy + o + j), VLOAD(edge, x + o + j), VLOAD(edge, mean + j), VLOAD(edge, invstd + j), VLOAD(edge, dbeta + j), VLOAD(edge, dgamma + j), VLOAD(edge, k + j))); \
+  } \
+}
+
+// The first n of a vector's lanes (all where n is at least the width).
+T512 static inline __mmask16 lanes512(int64_t n) { return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1); }
+T256 static inline __m256i lanes256(int64_t n) {
+  const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n >= 8 ? 8 : (int)n), index);
+}
+#define LOADM512(mk, p) _mm512_maskz_loadu_ps((mk), (p))
+#define STOREM512(mk, p, v) _mm512_mask_storeu_ps((p), (mk), (v))
+#define LOADM256(mk, p) _mm256_maskload_ps((p), (mk))
+#define STOREM256(mk, p, v) _mm256_maskstore_ps((p), (mk), (v))
+BN_KERNELS(512, T512, __m512, 16, __mmask16, lanes512, LOADM512, STOREM512, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_setzero_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps)
+BN_KERNELS(256, T256, __m256, 8, __m256i, lanes256, LOADM256, STOREM256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_setzero_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps)
+
 // Adam in PyTorch's form, as simd.wat's adam_fast, each weight's floats the same whichever
 // width computes it (each step one IEEE operation, never contracted):
 //   m1 = m0·b1 + g·c1,  v1 = v0·b2 + (g·g)·c2,  each 0 where below 2⁻¹²⁶ in magnitude (NaN kept),
@@ -702,6 +816,32 @@ static napi_value js_max_pool_grad_2x2(napi_env env, napi_callback_info info) { 
 static napi_value js_conv1_forward(napi_env env, napi_callback_info info) { return js_conv1(env, info, 0); }
 static napi_value js_conv1_backward(napi_env env, napi_callback_info info) { return js_conv1(env, info, 1); }
 
+// bn_forward(memory, x, gamma, beta, y, mean, variance, tmp, m, c, eps[, isa]) and
+// bn_backward(memory, dy, x, gamma, mean, variance, dx, dgamma, dbeta, tmp, m, c, eps[, isa]):
+// simd.wat's kernels of the same names (tmp: c floats forward, 2c backward).
+static napi_value js_bn(napi_env env, napi_callback_info info, int backward) {
+  call c;
+  const size_t ptrs = backward ? 9 : 7;
+  if (!read_call(env, info, ptrs + 2, 1, &c)) return NULL;
+  const int64_t m = c.v[ptrs], ch = c.v[ptrs + 1], all = m * ch;
+  if (ch == 0 || m > INT32_MAX || ch > INT32_MAX) { napi_throw_range_error(env, NULL, "sweep native: bad batch-norm shape"); return NULL; }
+  // Forward: x, gamma, beta, y, mean, variance, tmp. Backward: dy, x, gamma, mean, variance, dx, dgamma, dbeta, tmp.
+  static const int fwd[7] = { 1, 0, 0, 1, 0, 0, 0 }, bwd[9] = { 1, 1, 0, 0, 0, 1, 0, 0, 0 };
+  float* f[9];
+  for (size_t i = 0; i < ptrs; i++) {
+    const int whole = backward ? bwd[i] : fwd[i];
+    const int64_t count = whole ? all : (i == ptrs - 1 && backward ? 2 * ch : ch);
+    if (!inside(env, &c, c.v[i], count)) return NULL;
+    f[i] = (float*)(c.base + c.v[i]);
+  }
+  const float eps = (float)c.d[0];
+  if (backward) (c.wide ? bn_backward_512 : bn_backward_256)(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], m, ch, eps);
+  else (c.wide ? bn_forward_512 : bn_forward_256)(f[0], f[1], f[2], f[3], f[4], f[5], f[6], m, ch, eps);
+  return NULL;
+}
+static napi_value js_bn_forward(napi_env env, napi_callback_info info) { return js_bn(env, info, 0); }
+static napi_value js_bn_backward(napi_env env, napi_callback_info info) { return js_bn(env, info, 1); }
+
 // adam_fast(memory, w0, m0, v0, g, w1, m1, v1, n, b1, c1, b2, c2, s1, s2, eps[, isa]): as simd.wat's.
 static napi_value js_adam_fast(napi_env env, napi_callback_info info) {
   call c;
@@ -838,6 +978,7 @@ NAPI_MODULE_INIT() {
     { "gemm", js_gemm }, { "gemm_exact", js_gemm_exact }, { "conv_forward", js_conv_forward }, { "conv_filter_grad", js_conv_filter_grad }, { "conv_forward_exact", js_conv_forward_exact },
     { "conv1_forward", js_conv1_forward }, { "conv1_backward", js_conv1_backward },
     { "max_pool_2x2", js_max_pool_2x2 }, { "pool_relu_grad", js_pool_relu_grad }, { "max_pool_grad_2x2", js_max_pool_grad_2x2 },
+    { "bn_forward", js_bn_forward }, { "bn_backward", js_bn_backward },
     { "adam_fast", js_adam_fast }, { "dropout_mask", js_dropout_mask }, { "gather_rows", js_gather_rows }, { "peak", js_peak }, { "isa", js_isa },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

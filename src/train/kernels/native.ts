@@ -28,6 +28,13 @@ export type NativeAddon = {
   pool_relu_grad(memory: ArrayBuffer, y: number, dpool: number, dz: number, db: number, n: number, oh: number, ow: number, co: number, pool: 0 | 1, isa?: 'avx2'): void;
   /** MaxPoolGrad for 2×2 windows at stride 2 without padding: dx from the pooling's input x and dy (db unused, 0). */
   max_pool_grad_2x2(memory: ArrayBuffer, x: number, dy: number, dx: number, db: 0, n: number, h: number, w: number, c: number, pool: 1, isa?: 'avx2'): void;
+  /** Batch norm in training mode over x [m × c]: y, and the batch's mean and (biased) variance; tmp c floats. simd.wat's floats. */
+  bn_forward(memory: ArrayBuffer, x: number, gamma: number, beta: number, y: number, mean: number, variance: number, tmp: number, m: number, c: number, eps: number, isa?: 'avx2'): void;
+  /** Its gradient: dx, dgamma, dbeta; tmp 2c floats. simd.wat's floats. */
+  bn_backward(
+    memory: ArrayBuffer, dy: number, x: number, gamma: number, mean: number, variance: number, dx: number, dgamma: number, dbeta: number,
+    tmp: number, m: number, c: number, eps: number, isa?: 'avx2',
+  ): void;
   adam_fast(
     memory: ArrayBuffer, w0: number, m0: number, v0: number, g: number, w1: number, m1: number, v1: number, n: number,
     b1: number, c1: number, b2: number, c2: number, s1: number, s2: number, eps: number, isa?: 'avx2',

@@ -1,9 +1,13 @@
-import { describe, it, expect, beforeAll, afterEach } from 'vitest';
+import { describe, it, expect, beforeAll, afterEach, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { SweepBatchNorm } from '../../../src/train/batch-norm.js';
 import { BN_GRAD, BN_TRAIN, fusedBatchNorm } from '../../../src/train/kernels/batch-norm.js';
 import { registerWasmKernels } from '../../../src/train/kernels/index.js';
+import { nativeAddon } from '../../../src/train/kernels/native.js';
+import { simdKernels } from '../../../src/train/kernels/simd.js';
+import { heapBuffer, heapOffset } from '../../../src/train/kernels/wasm-kernel.js';
 import { type Backend, expectClose, randomValues } from './compare.js';
 
 beforeAll(async () => {
@@ -246,5 +250,100 @@ describe('SweepBatchNorm', () => {
     expect(count(sweep, 'Mean', 'Sum')).toBe(count(none, 'Mean', 'Sum'));
     expect(count(stock, 'Mean', 'Sum')).toBeGreaterThan(count(none, 'Mean', 'Sum'));
     expect(sweep.length).toBeLessThan(stock.length);
+  });
+});
+
+/** The first index where a and b differ in bits (or length), else −1: a failure names the place without diffing a million floats. */
+function firstDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  const [x, y] = [new Uint32Array(a.slice().buffer), new Uint32Array(b.slice().buffer)];
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+/** Allocates each array on the wasm backend's heap; run(offsets) runs a kernel on them; read(i) copies one back. */
+function onWasmHeap(arrays: Float32Array[]) {
+  const b = tf.backend() as BackendWasm;
+  const infos = arrays.map((a) => b.makeOutput([a.length], 'float32'));
+  infos.forEach((info, i) => (b.typedArrayFromHeap(info) as Float32Array).set(arrays[i]));
+  return {
+    offsets: infos.map((info) => heapOffset(b, info)),
+    read: (i: number) => (b.typedArrayFromHeap(infos[i]) as Float32Array).slice(),
+    dispose: () => infos.forEach((info) => b.disposeData(info.dataId)),
+  };
+}
+
+/** simd.wat's bn_forward and bn_backward, or the addon's (at `isa`), on `d`: every output. */
+function bnKernels(shape: number[], d: Data, kernels: 'wasm' | 'avx512' | 'avx2'): Float32Array[] {
+  const c = shape[shape.length - 1];
+  const m = tf.util.sizeFromShape(shape) / c;
+  const n = m * c;
+  // x gamma beta | y mean variance tmp | dy | dx dgamma dbeta tmp2
+  const heap = onWasmHeap([d.x, d.gamma, d.beta, new Float32Array(n), new Float32Array(c), new Float32Array(c), new Float32Array(c),
+    d.r, new Float32Array(n), new Float32Array(c), new Float32Array(c), new Float32Array(2 * c)]);
+  const [x, gamma, beta, y, mean, variance, tmp, dy, dx, dgamma, dbeta, tmp2] = heap.offsets;
+  const eps = Math.fround(EPS);
+  const forward = [x, gamma, beta, y, mean, variance, tmp, m, c, eps] as const;
+  const backward = [dy, x, gamma, mean, variance, dx, dgamma, dbeta, tmp2, m, c, eps] as const;
+  const b = tf.backend() as BackendWasm;
+  if (kernels === 'wasm') {
+    simdKernels(b)!.bn_forward(...forward);
+    simdKernels(b)!.bn_backward(...backward);
+  } else {
+    const isa = kernels === 'avx2' ? ['avx2' as const] : [];
+    nativeAddon()!.bn_forward(heapBuffer(b), ...forward, ...isa);
+    nativeAddon()!.bn_backward(heapBuffer(b), ...backward, ...isa);
+  }
+  const out = [3, 4, 5, 8, 9, 10].map(heap.read);
+  heap.dispose();
+  return out;
+}
+
+describe.runIf(nativeAddon() !== null)('the native batch-norm kernels (native.c)', () => {
+  // The CNNs' layers; channels not a multiple of 16 or 8 (the masked edge); more than 64 channels
+  // (a second group); more rows than one 256-row block, and a last block of 1 row.
+  const shapes = [[8, 28, 28, 32], [4, 14, 14, 64], [7, 5, 5, 6], [300, 5], [64, 130], [513, 17], [40, 1024]];
+  const isas = nativeAddon()?.isa() === 'avx512' ? ['avx512', 'avx2'] as const : ['avx2'] as const;
+
+  it.each(shapes.flatMap((shape) => isas.map((isa) => [shape, isa] as const)))(
+    'give simd.wat’s floats, bit for bit (%j, %s)', (shape, isa) => {
+      const d = data(shape);
+      const expected = bnKernels(shape, d, 'wasm');
+      const actual = bnKernels(shape, d, isa);
+      expect(actual.map((v, i) => firstDifference(v, expected[i]))).toEqual([-1, -1, -1, -1, -1, -1]);
+      expect(actual[0].some((v) => v !== 0) && actual[3].some((v) => v !== 0)).toBe(true);
+    });
+
+  it('keep a channel’s NaN, ±∞ and −0 where simd.wat does, leaving the other channels alone', () => {
+    const shape = [300, 20];
+    const d = data(shape);
+    for (let r = 0; r < 300; r++) {
+      d.x[r * 20 + 3] = r === 17 ? NaN : d.x[r * 20 + 3]; // one NaN: channel 3's statistics are NaN
+      d.x[r * 20 + 18] = r === 290 ? Infinity : d.x[r * 20 + 18]; // in the edge lanes
+      d.x[r * 20 + 7] = -0; // a constant channel: variance 0
+      d.r[r * 20 + 11] = -0;
+    }
+    const expected = bnKernels(shape, d, 'wasm');
+    for (const isa of isas) {
+      const actual = bnKernels(shape, d, isa);
+      expect(actual.map((v, i) => firstDifference(v, expected[i]))).toEqual([-1, -1, -1, -1, -1, -1]);
+      const [, mean, variance] = actual;
+      expect([Number.isNaN(mean[3]), mean[18], Number.isNaN(variance[18]), variance[7]]).toEqual([true, Infinity, true, 0]);
+      expect([mean[2], mean[19], variance[2], variance[19]].every(Number.isFinite)).toBe(true);
+    }
+  });
+
+  it('are what the layer runs: its forward and gradient call them, with simd.wat’s floats', async () => {
+    const shape = [6, 9, 9, 32];
+    const d = data(shape);
+    const addon = nativeAddon()!;
+    const [forward, backward] = [vi.spyOn(addon, 'bn_forward'), vi.spyOn(addon, 'bn_backward')];
+    const viaLayer = await run('wasm', shape, d, fusedBn);
+    expect([forward.mock.calls.length, backward.mock.calls.length]).toEqual([2, 1]); // forward twice: the outputs, then under tf.grads
+    forward.mockRestore();
+    backward.mockRestore();
+    const expected = bnKernels(shape, d, 'wasm');
+    const { y, mean, variance, dx, dgamma, dbeta } = viaLayer;
+    expect([y, mean, variance, dx, dgamma, dbeta].map((v, i) => firstDifference(v, expected[i]))).toEqual([-1, -1, -1, -1, -1, -1]);
   });
 });
