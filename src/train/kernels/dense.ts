@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { kernelAttrs } from '../tfjs-internals.js';
+import { fullyConnected } from './matmul.js';
 import { productKernels, simdKernels } from './simd.js';
 import { heapOffset, type KernelArgs, runWasmKernel } from './wasm-kernel.js';
 
@@ -124,34 +125,23 @@ function inputGradWasm(args: KernelArgs): tf.TensorInfo {
   });
 }
 
-/** Rows of the kernel per pass of denseInference: 128×128 floats, 64 KB, stay in cache (measured: 1.3x a validation pass against one pass). */
-const INFERENCE_K_CHUNK = 128;
-
 /**
  * What model.predict computes for a Dense layer on wasm, from x at byte `x` ([m×k], any place
  * in the backend's memory, a slice of a split included), as backend data the caller frees.
- * fused: XNNPACK's fully connected operator, as tfjs runs relu and linear layers outside
- * training: sums starting from the bias, unfused, then ReLU as its clamp (x > 0 ? x : 0).
- * 'product-then-bias': the product, then the bias added (a layer whose activation tfjs applies
- * apart, softmax). The same floats as predict, without the engine.
+ * relu and linear: XNNPACK's fully connected operator, as tfjs runs those layers outside
+ * training (fullyConnected: sums starting from the bias, unfused, then ReLU as its clamp,
+ * x > 0 ? x : 0). 'product-then-bias': the product, then the bias added (a layer whose
+ * activation tfjs applies apart, softmax). The same floats as predict, without the engine.
  */
 export function denseInference(
   b: BackendWasm, x: number, m: number, kernel: tf.TensorInfo, bias: tf.TensorInfo | null, mode: 'relu' | 'linear' | 'product-then-bias',
 ): tf.TensorInfo {
   const [k, n] = kernel.shape;
   const y = b.makeOutput([m, n], 'float32');
-  // XNNPACK as tfjs builds it multiplies, then adds: the unfused GEMM, whatever the engine has.
-  const simd = simdKernels(b)!;
   const at = (t: tf.TensorInfo) => heapOffset(b, t);
   const biasFirst = mode !== 'product-then-bias' && bias !== null;
-  if (biasFirst) simd.fill_rows(at(y), at(bias), m, n);
-  // Over k in chunks whose rows of the kernel stay in cache while every row of x passes (a
-  // validation slice is 1,000 rows); each sum still runs over p in order, from the stored partial.
-  for (let p = 0; p < k; p += INFERENCE_K_CHUNK) {
-    const kc = Math.min(INFERENCE_K_CHUNK, k - p);
-    simd.gemm(x + 4 * p, at(kernel) + 4 * p * n, at(y), m, kc, n, k, 1, biasFirst || p > 0 ? 1 : 0);
-  }
-  simd.dense_epilogue(at(y), mode === 'product-then-bias' && bias !== null ? at(bias) : 0, m, n, mode === 'relu' ? 2 : 0);
+  fullyConnected(b, x, at(kernel), biasFirst ? at(bias!) : null, at(y), m, k, n, mode === 'relu');
+  if (mode === 'product-then-bias' && bias !== null) simdKernels(b)!.dense_epilogue(at(y), at(bias), m, n, 0);
   return y;
 }
 

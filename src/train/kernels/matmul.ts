@@ -7,8 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { kernelAttrs } from '../tfjs-internals.js';
+import { nativeAddon } from './native.js';
 import { simdKernels } from './simd.js';
-import { heapOffset, type KernelArgs, overrideWasmKernel, runWasmKernel } from './wasm-kernel.js';
+import { heapBuffer, heapOffset, type KernelArgs, overrideWasmKernel, runWasmKernel } from './wasm-kernel.js';
 
 let builtinMatMul: tf.KernelConfig | undefined;
 
@@ -78,7 +79,75 @@ function untransposed(args: KernelArgs, backend: BackendWasm, a: tf.TensorInfo, 
   return out;
 }
 
-/** Registers the transposing BatchMatMul for backend 'wasm' over the built-in one. Idempotent. */
+/**
+ * c (+)= a·b by the exact GEMM, each product rounded, then added (simd.wat's gemm in its exact
+ * build, XNNPACK's floats as tfjs-backend-wasm builds it): the native addon's gemm_exact where it
+ * loads, the same floats, else simd.wat's. Operands are byte offsets into the backend's memory,
+ * a's rows sai floats apart and its products' terms sap apart.
+ */
+export function exactGemm(
+  backend: BackendWasm, a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sap: number, accumulate: boolean,
+): void {
+  const native = nativeAddon();
+  if (native !== null) native.gemm_exact(heapBuffer(backend), a, b, c, m, k, n, sai, sap, accumulate ? 1 : 0);
+  else simdKernels(backend)!.gemm(a, b, c, m, k, n, sai, sap, accumulate ? 1 : 0);
+}
+
+/** Rows of b per pass of the exact GEMM below: 128 rows of up to a few hundred floats stay in cache while every row of a passes. */
+const K_CHUNK = 128;
+
+/**
+ * c = a·b [+ bias] by exactGemm over k in chunks (each sum still runs over k in order, from the
+ * stored partial): the sums start from the bias where there is one (XNNPACK's fully connected
+ * operator, and a Dense layer in model.predict), else from 0; then XNNPACK's clamp to [0, ∞)
+ * where relu (x > 0 ? x : 0). c is [m × n] at byte `c`; k > 0.
+ */
+export function fullyConnected(
+  backend: BackendWasm, a: number, b: number, bias: number | null, c: number, m: number, k: number, n: number, relu: boolean,
+): void {
+  const simd = simdKernels(backend)!;
+  if (bias !== null) simd.fill_rows(c, bias, m, n);
+  for (let p = 0; p < k; p += K_CHUNK) {
+    exactGemm(backend, a + 4 * p, b + 4 * p * n, c, m, Math.min(K_CHUNK, k - p), n, k, 1, bias !== null || p > 0);
+  }
+  if (relu) simd.dense_epilogue(c, 0, m, n, 2);
+}
+
+/**
+ * _FusedMatMul as a Dense layer runs it outside training (validation, model.predict, precise BN's
+ * forward): tfjs-backend-wasm 4.22 hands it to XNNPACK's fully connected operator, which ran the
+ * batch-normalised CNN's 3,136 → 256 layer at 14 GFLOP/s in validation. For that kind of call (a
+ * [1, m, k] by a [1, k, n], neither transposed, linear or relu, a bias of n or none) the same
+ * floats by fullyConnected; anything else the built-in.
+ */
+function fusedMatMulWasm(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { transposeA, transposeB, activation } = kernelAttrs<{ transposeA: boolean; transposeB: boolean; activation?: string }>(args.attrs);
+  const act = activation ?? 'linear';
+  if (a === undefined || b === undefined || transposeA || transposeB || preluActivationWeights !== undefined || (act !== 'linear' && act !== 'relu')
+    || a.shape.length !== 3 || b.shape.length !== 3 || a.shape[0] !== 1 || b.shape[0] !== 1 || a.shape[2] !== b.shape[1] || a.shape[2] === 0
+    || [a, b, bias].some((t) => t !== undefined && t.dtype !== 'float32') || simdKernels(backend) === null) {
+    return builtinFusedMatMul!.kernelFunc(args) as tf.TensorInfo;
+  }
+  const [m, k, n] = [a.shape[1], a.shape[2], b.shape[2]];
+  if (bias !== undefined && tf.util.sizeFromShape(bias.shape) !== n) return builtinFusedMatMul!.kernelFunc(args) as tf.TensorInfo;
+  const out = backend.makeOutput([1, m, n], 'float32');
+  if (m * n === 0) return out;
+  const at = (t: tf.TensorInfo) => heapOffset(backend, t);
+  fullyConnected(backend, at(a), at(b), bias === undefined ? null : at(bias), at(out), m, k, n, act === 'relu');
+  return out;
+}
+
+let builtinFusedMatMul: tf.KernelConfig | undefined;
+
+/** tfjs-backend-wasm's own _FusedMatMul (XNNPACK's), which fusedMatMulWasm must match (the tests' reference); undefined before registering. */
+export function builtinFusedMatMulKernel(): tf.KernelConfig | undefined {
+  return builtinFusedMatMul;
+}
+
+/** Registers the transposing BatchMatMul and the Dense layer's _FusedMatMul for backend 'wasm' over the built-in ones. Idempotent. */
 export function registerWasmMatMul(): void {
   builtinMatMul = overrideWasmKernel('BatchMatMul', batchMatMulWasm);
+  builtinFusedMatMul = overrideWasmKernel('_FusedMatMul', fusedMatMulWasm);
 }

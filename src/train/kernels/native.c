@@ -566,6 +566,47 @@ T256 static inline __m256i lanes256(int64_t n) {
 BN_KERNELS(512, T512, __m512, 16, __mmask16, lanes512, LOADM512, STOREM512, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_setzero_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps)
 BN_KERNELS(256, T256, __m256, 8, __m256i, lanes256, LOADM256, STOREM256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_setzero_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps)
 
+// Batch norm with given statistics (inference), as tfjs-backend-wasm 4.22's FusedBatchNorm:
+// t = (x − mean)·scale in float, then y = float(offset + t / norm) in double, norm = √(variance
+// + eps) taken in float and widened (its normalization_factor is a vector of double). 8 channels
+// at a time, the rest one by one with the same operations; nd and od hold norm and offset as
+// doubles (c each).
+static void bn_inference_tail(const float* x, const float* mean, const float* scale, const double* nd, const double* od, float* y, int64_t j, int64_t c) {
+  for (; j < c; j++) {
+    const float t = (x[j] - mean[j]) * scale[j];
+    y[j] = (float)(od[j] + (double)t / nd[j]);
+  }
+}
+T512 static void bn_inference_512(const float* x, const float* mean, const float* variance, const float* offset, const float* scale, float* y, double* nd, double* od, int64_t m, int64_t c, float eps) {
+  for (int64_t j = 0; j < c; j++) { nd[j] = (double)sqrtf(variance[j] + eps); od[j] = (double)offset[j]; }
+  for (int64_t r = 0; r < m; r++) {
+    const float* xr = x + r * c;
+    float* yr = y + r * c;
+    int64_t j = 0;
+    for (; j + 8 <= c; j += 8) {
+      const __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j), _mm256_loadu_ps(mean + j)), _mm256_loadu_ps(scale + j));
+      const __m512d q = _mm512_div_pd(_mm512_cvtps_pd(t), _mm512_loadu_pd(nd + j));
+      _mm256_storeu_ps(yr + j, _mm512_cvtpd_ps(_mm512_add_pd(_mm512_loadu_pd(od + j), q)));
+    }
+    bn_inference_tail(xr, mean, scale, nd, od, yr, j, c);
+  }
+}
+T256 static void bn_inference_256(const float* x, const float* mean, const float* variance, const float* offset, const float* scale, float* y, double* nd, double* od, int64_t m, int64_t c, float eps) {
+  for (int64_t j = 0; j < c; j++) { nd[j] = (double)sqrtf(variance[j] + eps); od[j] = (double)offset[j]; }
+  for (int64_t r = 0; r < m; r++) {
+    const float* xr = x + r * c;
+    float* yr = y + r * c;
+    int64_t j = 0;
+    for (; j + 8 <= c; j += 8) {
+      const __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j), _mm256_loadu_ps(mean + j)), _mm256_loadu_ps(scale + j));
+      const __m256d lo = _mm256_add_pd(_mm256_loadu_pd(od + j), _mm256_div_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(t)), _mm256_loadu_pd(nd + j)));
+      const __m256d hi = _mm256_add_pd(_mm256_loadu_pd(od + j + 4), _mm256_div_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(t, 1)), _mm256_loadu_pd(nd + j + 4)));
+      _mm256_storeu_ps(yr + j, _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo)));
+    }
+    bn_inference_tail(xr, mean, scale, nd, od, yr, j, c);
+  }
+}
+
 // Adam in PyTorch's form, as simd.wat's adam_fast, each weight's floats the same whichever
 // width computes it (each step one IEEE operation, never contracted):
 //   m1 = m0·b1 + g·c1,  v1 = v0·b2 + (g·g)·c2,  each 0 where below 2⁻¹²⁶ in magnitude (NaN kept),
@@ -839,6 +880,23 @@ static napi_value js_bn(napi_env env, napi_callback_info info, int backward) {
   else (c.wide ? bn_forward_512 : bn_forward_256)(f[0], f[1], f[2], f[3], f[4], f[5], f[6], m, ch, eps);
   return NULL;
 }
+// bn_inference(memory, x, mean, variance, offset, scale, y, tmp, m, c, eps[, isa]): tfjs-backend-wasm's
+// FusedBatchNorm where every parameter has the c channels (tmp: 4c floats, 8-byte aligned).
+static napi_value js_bn_inference(napi_env env, napi_callback_info info) {
+  call c;
+  if (!read_call(env, info, 9, 1, &c)) return NULL;
+  const int64_t m = c.v[7], ch = c.v[8];
+  if (ch == 0 || m > INT32_MAX || ch > INT32_MAX) { napi_throw_range_error(env, NULL, "sweep native: bad batch-norm shape"); return NULL; }
+  float* f[7];
+  for (int i = 0; i < 7; i++) {
+    if (!inside(env, &c, c.v[i], i == 0 || i == 5 ? m * ch : i == 6 ? 4 * ch : ch)) return NULL;
+    f[i] = (float*)(c.base + c.v[i]);
+  }
+  if (c.v[6] % 8 != 0) { napi_throw_range_error(env, NULL, "sweep native: bn_inference's scratch must be 8-byte aligned"); return NULL; }
+  double* nd = (double*)f[6];
+  (c.wide ? bn_inference_512 : bn_inference_256)(f[0], f[1], f[2], f[3], f[4], f[5], nd, nd + ch, m, ch, (float)c.d[0]);
+  return NULL;
+}
 static napi_value js_bn_forward(napi_env env, napi_callback_info info) { return js_bn(env, info, 0); }
 static napi_value js_bn_backward(napi_env env, napi_callback_info info) { return js_bn(env, info, 1); }
 
@@ -978,7 +1036,7 @@ NAPI_MODULE_INIT() {
     { "gemm", js_gemm }, { "gemm_exact", js_gemm_exact }, { "conv_forward", js_conv_forward }, { "conv_filter_grad", js_conv_filter_grad }, { "conv_forward_exact", js_conv_forward_exact },
     { "conv1_forward", js_conv1_forward }, { "conv1_backward", js_conv1_backward },
     { "max_pool_2x2", js_max_pool_2x2 }, { "pool_relu_grad", js_pool_relu_grad }, { "max_pool_grad_2x2", js_max_pool_grad_2x2 },
-    { "bn_forward", js_bn_forward }, { "bn_backward", js_bn_backward },
+    { "bn_forward", js_bn_forward }, { "bn_backward", js_bn_backward }, { "bn_inference", js_bn_inference },
     { "adam_fast", js_adam_fast }, { "dropout_mask", js_dropout_mask }, { "gather_rows", js_gather_rows }, { "peak", js_peak }, { "isa", js_isa },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

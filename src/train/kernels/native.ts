@@ -30,6 +30,8 @@ export type NativeAddon = {
   max_pool_grad_2x2(memory: ArrayBuffer, x: number, dy: number, dx: number, db: 0, n: number, h: number, w: number, c: number, pool: 1, isa?: 'avx2'): void;
   /** Batch norm in training mode over x [m × c]: y, and the batch's mean and (biased) variance; tmp c floats. simd.wat's floats. */
   bn_forward(memory: ArrayBuffer, x: number, gamma: number, beta: number, y: number, mean: number, variance: number, tmp: number, m: number, c: number, eps: number, isa?: 'avx2'): void;
+  /** Batch norm with given statistics (inference): tfjs-backend-wasm's FusedBatchNorm's floats, every parameter of c channels; tmp 4c floats (two arrays of c doubles), 8-byte aligned. */
+  bn_inference(memory: ArrayBuffer, x: number, mean: number, variance: number, offset: number, scale: number, y: number, tmp: number, m: number, c: number, eps: number, isa?: 'avx2'): void;
   /** Its gradient: dx, dgamma, dbeta; tmp 2c floats. simd.wat's floats. */
   bn_backward(
     memory: ArrayBuffer, dy: number, x: number, gamma: number, mean: number, variance: number, dx: number, dgamma: number, dbeta: number,

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { SweepBatchNorm } from '../../../src/train/batch-norm.js';
-import { BN_GRAD, BN_TRAIN, fusedBatchNorm } from '../../../src/train/kernels/batch-norm.js';
+import { BN_GRAD, BN_TRAIN, builtinBatchNormInference, fusedBatchNorm } from '../../../src/train/kernels/batch-norm.js';
 import { registerWasmKernels } from '../../../src/train/kernels/index.js';
 import { nativeAddon } from '../../../src/train/kernels/native.js';
 import { simdKernels } from '../../../src/train/kernels/simd.js';
@@ -345,5 +345,65 @@ describe.runIf(nativeAddon() !== null)('the native batch-norm kernels (native.c)
     const expected = bnKernels(shape, d, 'wasm');
     const { y, mean, variance, dx, dgamma, dbeta } = viaLayer;
     expect([y, mean, variance, dx, dgamma, dbeta].map((v, i) => firstDifference(v, expected[i]))).toEqual([-1, -1, -1, -1, -1, -1]);
+  });
+});
+
+describe.runIf(nativeAddon() !== null)('FusedBatchNorm (inference) natively', () => {
+  /** tfjs-backend-wasm's kernel and ours on the same tensors: their outputs. */
+  function both(shape: number[], d: Data, params: { mean: Float32Array; variance: Float32Array }, eps: number): [Float32Array, Float32Array] {
+    const c = shape[shape.length - 1];
+    const inputs = {
+      x: tf.tensor(d.x, shape), mean: tf.tensor1d(params.mean), variance: tf.tensor1d(params.variance),
+      offset: tf.tensor1d(d.beta), scale: tf.tensor1d(d.gamma),
+    };
+    expect(inputs.mean.size).toBe(c);
+    const run = (config: tf.KernelConfig) => {
+      const info = config.kernelFunc({ inputs, backend: tf.backend(), attrs: { varianceEpsilon: eps } }) as tf.TensorInfo;
+      const out = tf.engine().makeTensorFromTensorInfo(info);
+      const values = (out.dataSync() as Float32Array).slice();
+      out.dispose();
+      return values;
+    };
+    const result: [Float32Array, Float32Array] = [run(tf.getKernel('FusedBatchNorm', 'wasm')!), run(builtinBatchNormInference()!)];
+    tf.dispose(Object.values(inputs));
+    return result;
+  }
+
+  it.each([[[8, 28, 28, 32]], [[4, 14, 14, 64]], [[7, 5, 5, 6]], [[64, 130]], [[300, 17]]])(
+    'gives tfjs-backend-wasm’s floats, bit for bit (%j), NaN, ±∞, −0 and a zero variance included', (shape) => {
+      const d = data(shape);
+      const c = shape[shape.length - 1];
+      const mean = randomValues(c, `imean${shape}`);
+      const variance = randomValues(c, `ivar${shape}`).map((v) => Math.abs(v) * 2);
+      variance[0] = 0; // √eps
+      mean[c - 1] = Infinity;
+      d.x[1] = NaN;
+      d.x[2] = -0;
+      d.beta[1 % c] = -0;
+      const [ours, theirs] = both(shape, d, { mean, variance }, 1e-3);
+      expect(firstDifference(ours, theirs)).toBe(-1);
+      expect(ours.some((v) => v !== 0 && Number.isFinite(v))).toBe(true);
+      // The 256-bit kernel too (the layer runs the 512-bit one where the CPU has it).
+      const n = d.x.length;
+      const heap = onWasmHeap([d.x, mean, variance, d.beta, d.gamma, new Float32Array(n), new Float32Array(4 * c)]);
+      const [x, m, v, offset, scale, y, tmp] = heap.offsets;
+      nativeAddon()!.bn_inference(heapBuffer(tf.backend() as BackendWasm), x, m, v, offset, scale, y, tmp, n / c, c, Math.fround(1e-3), 'avx2');
+      expect(firstDifference(heap.read(5), theirs)).toBe(-1);
+      heap.dispose();
+    });
+
+  it('is what a batch-norm layer runs outside training; statistics of another size go to the built-in', async () => {
+    const addon = nativeAddon()!;
+    const spy = vi.spyOn(addon, 'bn_inference');
+    const layer = new SweepBatchNorm({});
+    const x = tf.tensor(randomValues(3 * 4 * 4 * 8, 'layer-x'), [3, 4, 4, 8]);
+    const y = layer.apply(x, { training: false }) as tf.Tensor;
+    expect(spy).toHaveBeenCalledTimes(1);
+    // One mean and variance broadcast over the channels: the built-in's case.
+    const z = tf.batchNorm(x, tf.tensor1d([0.5]), tf.tensor1d([2]), tf.zeros([8]) as tf.Tensor1D, tf.ones([8]) as tf.Tensor1D, 1e-3);
+    expect(spy).toHaveBeenCalledTimes(1);
+    spy.mockRestore();
+    expectClose(z.dataSync() as Float32Array, x.sub(0.5).div(Math.sqrt(2 + 1e-3)).dataSync() as Float32Array);
+    tf.dispose([x, y, z]);
   });
 });

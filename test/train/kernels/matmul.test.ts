@@ -2,6 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from '../../../src/train/kernels/index.js';
+import { builtinFusedMatMulKernel } from '../../../src/train/kernels/matmul.js';
 import { expectClose, randomValues, runKernelOn } from './compare.js';
 
 beforeAll(async () => {
@@ -55,5 +56,73 @@ describe('BatchMatMul on wasm', () => {
     const out = tf.matMul(a, b, ta as boolean, tb as boolean);
     expect(tf.backend().numDataIds()).toBe(before + 1);
     tf.dispose([a, b, out]);
+  });
+});
+
+/** The first index where a and b differ in bits (or length), else −1. */
+function firstDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  const [x, y] = [new Uint32Array(a.slice().buffer), new Uint32Array(b.slice().buffer)];
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+/** `config`'s kernel on wasm tensors of `inputs`: its output's values. */
+function runConfig(config: tf.KernelConfig, inputs: Record<string, tf.Tensor>, attrs: object): Float32Array {
+  const backend = tf.backend();
+  const info = config.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+  const out = tf.engine().makeTensorFromTensorInfo(info);
+  const values = (out.dataSync() as Float32Array).slice();
+  out.dispose();
+  return values;
+}
+
+describe('_FusedMatMul on wasm, a Dense layer outside training', () => {
+  // [m, k, n]: the batch-normalised CNN's 3,136 → 256 layer at model.predict's batch, an output
+  // layer of 10, edges of every block, and k past one 128-row chunk by a ragged amount.
+  const shapes = [[256, 3136, 256], [1000, 128, 10], [37, 300, 13], [5, 7, 3], [9, 129, 33]];
+  const variants = [['linear', false], ['linear', true], ['relu', false], ['relu', true]] as const;
+
+  it.each(shapes.flatMap((s) => variants.map(([activation, bias]) => [s, activation, bias] as const)))(
+    '[%j] %s, bias %s: XNNPACK’s floats, bit for bit, NaN, ±∞ and −0 included', async ([m, k, n], activation, withBias) => {
+      await tf.setBackend('wasm');
+      const av = randomValues(m * k, `fa${m},${k}`, 0.1);
+      const bv = randomValues(k * n, `fb${k},${n}`);
+      // A NaN in row 1 and an ∞ in row 3 (their outputs NaN or ±∞), −0s everywhere.
+      if (m > 3) [av[k + 2], av[3 * k + k - 1]] = [NaN, Infinity];
+      for (let i = 5; i < av.length; i += 97) av[i] = -0;
+      const biasv = randomValues(n, `fbias${n}`);
+      biasv[0] = -0;
+      const inputs: Record<string, tf.Tensor> = { a: tf.tensor(av, [1, m, k]), b: tf.tensor(bv, [1, k, n]) };
+      if (withBias) inputs.bias = tf.tensor(biasv, [n]);
+      const attrs = { transposeA: false, transposeB: false, activation };
+      const expected = runConfig(builtinFusedMatMulKernel()!, inputs, attrs);
+      const actual = runConfig(tf.getKernel('_FusedMatMul', 'wasm')!, inputs, attrs);
+      tf.dispose(Object.values(inputs));
+      expect(firstDifference(actual, expected)).toBe(-1);
+      expect(actual.some((v) => v !== 0 && Number.isFinite(v))).toBe(true);
+    });
+
+  it('is what a Dense layer runs in model.predict, and leaves other products to XNNPACK', async () => {
+    await tf.setBackend('wasm');
+    const kernel = tf.getKernel('_FusedMatMul', 'wasm')!;
+    expect(kernel.kernelFunc).not.toBe(builtinFusedMatMulKernel()!.kernelFunc);
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 24, activation: 'relu', inputShape: [40] }), tf.layers.dense({ units: 5 })] });
+    const x = tf.tensor(randomValues(12 * 40, 'predict-x'), [12, 40]);
+    const ours = (model.predict(x) as tf.Tensor).dataSync().slice() as Float32Array;
+    // The same model on the built-in kernel.
+    tf.unregisterKernel('_FusedMatMul', 'wasm');
+    tf.registerKernel(builtinFusedMatMulKernel()!);
+    const theirs = (model.predict(x) as tf.Tensor).dataSync().slice() as Float32Array;
+    tf.unregisterKernel('_FusedMatMul', 'wasm');
+    tf.registerKernel(kernel);
+    expect(firstDifference(ours, theirs)).toBe(-1);
+    // A transposed product is XNNPACK's business: the same values as the cpu backend's, to rounding.
+    const a = tf.tensor(randomValues(6 * 4, 'ta'), [1, 4, 6]);
+    const b = tf.tensor(randomValues(4 * 3, 'tb'), [1, 4, 3]);
+    const t = runConfig(kernel, { a, b }, { transposeA: true, transposeB: false, activation: 'linear' });
+    expectClose(t, tf.matMul(a.reshape([4, 6]), b.reshape([4, 3]), true, false).dataSync() as Float32Array);
+    model.dispose();
+    tf.dispose([x, a, b]);
   });
 });
