@@ -17,9 +17,10 @@ import { registerWasmSum } from './sum.js';
 
 /**
  * Registers sweep's kernels for backend 'wasm' on top of the built-in ones: an im2col Conv2D on
- * sweep's GEMM, a convolution with its bias and ReLU as one kernel, the missing and slow conv gradients, transposed matrix products on XNNPACK, a fused Adam update, a row-copying gather,
- * a native 2×2 MaxPool and a one-pass MaxPoolGrad, a one-kernel sparse cross-entropy with its accuracy, and fused
- * training-mode batch norm with its gradient, a one-pass augmentation of a batch, ReLU's gradient
+ * sweep's GEMM, a convolution with its bias and ReLU as one kernel, the missing and slow conv gradients, transposed matrix products on XNNPACK,
+ * a Dense layer's fused product outside training on the exact GEMM, a fused Adam update, a row-copying gather,
+ * a native 2×2 MaxPool and a one-pass MaxPoolGrad, a one-kernel sparse cross-entropy with its accuracy, fused
+ * training-mode batch norm with its gradient and a native inference batch norm, a one-pass augmentation of a batch, ReLU's gradient
  * in one pass, an Identity that shares its input's data instead of copying it, dense layers
  * as one kernel forward and one per gradient, softmax's gradient in one kernel, and
  * sums over leading axes (a bias's gradient) without a transpose. Idempotent.

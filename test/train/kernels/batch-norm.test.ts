@@ -8,7 +8,7 @@ import { registerWasmKernels } from '../../../src/train/kernels/index.js';
 import { nativeAddon } from '../../../src/train/kernels/native.js';
 import { simdKernels } from '../../../src/train/kernels/simd.js';
 import { heapBuffer, heapOffset } from '../../../src/train/kernels/wasm-kernel.js';
-import { type Backend, expectClose, randomValues } from './compare.js';
+import { type Backend, expectClose, firstDifference, randomValues, runKernelConfig } from './compare.js';
 
 beforeAll(async () => {
   registerWasmKernels();
@@ -253,14 +253,6 @@ describe('SweepBatchNorm', () => {
   });
 });
 
-/** The first index where a and b differ in bits (or length), else −1: a failure names the place without diffing a million floats. */
-function firstDifference(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Math.min(a.length, b.length);
-  const [x, y] = [new Uint32Array(a.slice().buffer), new Uint32Array(b.slice().buffer)];
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
-  return -1;
-}
-
 /** Allocates each array on the wasm backend's heap; run(offsets) runs a kernel on them; read(i) copies one back. */
 function onWasmHeap(arrays: Float32Array[]) {
   const b = tf.backend() as BackendWasm;
@@ -357,14 +349,10 @@ describe.runIf(nativeAddon() !== null)('FusedBatchNorm (inference) natively', ()
       offset: tf.tensor1d(d.beta), scale: tf.tensor1d(d.gamma),
     };
     expect(inputs.mean.size).toBe(c);
-    const run = (config: tf.KernelConfig) => {
-      const info = config.kernelFunc({ inputs, backend: tf.backend(), attrs: { varianceEpsilon: eps } }) as tf.TensorInfo;
-      const out = tf.engine().makeTensorFromTensorInfo(info);
-      const values = (out.dataSync() as Float32Array).slice();
-      out.dispose();
-      return values;
-    };
-    const result: [Float32Array, Float32Array] = [run(tf.getKernel('FusedBatchNorm', 'wasm')!), run(builtinBatchNormInference()!)];
+    const attrs = { varianceEpsilon: eps };
+    const result: [Float32Array, Float32Array] = [
+      runKernelConfig(tf.getKernel('FusedBatchNorm', 'wasm')!, inputs, attrs), runKernelConfig(builtinBatchNormInference()!, inputs, attrs),
+    ];
     tf.dispose(Object.values(inputs));
     return result;
   }

@@ -27,6 +27,14 @@ export function expectClose(actual: Float32Array, expected: Float32Array): void 
   expect(diff).toBeLessThanOrEqual(1e-4 * Math.max(maxAbs(expected), 1e-6));
 }
 
+/** The first index where a and b differ in bits (or length), else −1: a failure names the place without diffing a million floats. */
+export function firstDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  const [x, y] = [new Uint32Array(a.slice().buffer), new Uint32Array(b.slice().buffer)];
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
 /** Runs one kernel on `backend` and returns its output's values and shape. */
 export async function runKernelOn(
   backend: Backend,
@@ -41,5 +49,14 @@ export async function runKernelOn(
   const values: Float32Array & { shape?: number[] } = (out.dataSync() as Float32Array).slice();
   values.shape = out.shape;
   tf.dispose([out, ...Object.values(tensors)]);
+  return values;
+}
+
+/** `config`'s kernel function itself (a registered one or a built-in kept aside) on the current backend's tensors: its output's values. */
+export function runKernelConfig(config: tf.KernelConfig, inputs: Record<string, tf.Tensor>, attrs: object): Float32Array {
+  const info = config.kernelFunc({ inputs, backend: tf.backend(), attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+  const out = tf.engine().makeTensorFromTensorInfo(info);
+  const values = (out.dataSync() as Float32Array).slice();
+  out.dispose();
   return values;
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from '../../../src/train/kernels/index.js';
 import { builtinFusedMatMulKernel } from '../../../src/train/kernels/matmul.js';
-import { expectClose, randomValues, runKernelOn } from './compare.js';
+import { expectClose, firstDifference, randomValues, runKernelConfig, runKernelOn } from './compare.js';
 
 beforeAll(async () => {
   registerWasmKernels();
@@ -59,24 +59,6 @@ describe('BatchMatMul on wasm', () => {
   });
 });
 
-/** The first index where a and b differ in bits (or length), else −1. */
-function firstDifference(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Math.min(a.length, b.length);
-  const [x, y] = [new Uint32Array(a.slice().buffer), new Uint32Array(b.slice().buffer)];
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
-  return -1;
-}
-
-/** `config`'s kernel on wasm tensors of `inputs`: its output's values. */
-function runConfig(config: tf.KernelConfig, inputs: Record<string, tf.Tensor>, attrs: object): Float32Array {
-  const backend = tf.backend();
-  const info = config.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
-  const out = tf.engine().makeTensorFromTensorInfo(info);
-  const values = (out.dataSync() as Float32Array).slice();
-  out.dispose();
-  return values;
-}
-
 describe('_FusedMatMul on wasm, a Dense layer outside training', () => {
   // [m, k, n]: the batch-normalised CNN's 3,136 → 256 layer at model.predict's batch, an output
   // layer of 10, edges of every block, and k past one 128-row chunk by a ragged amount.
@@ -96,8 +78,8 @@ describe('_FusedMatMul on wasm, a Dense layer outside training', () => {
       const inputs: Record<string, tf.Tensor> = { a: tf.tensor(av, [1, m, k]), b: tf.tensor(bv, [1, k, n]) };
       if (withBias) inputs.bias = tf.tensor(biasv, [n]);
       const attrs = { transposeA: false, transposeB: false, activation };
-      const expected = runConfig(builtinFusedMatMulKernel()!, inputs, attrs);
-      const actual = runConfig(tf.getKernel('_FusedMatMul', 'wasm')!, inputs, attrs);
+      const expected = runKernelConfig(builtinFusedMatMulKernel()!, inputs, attrs);
+      const actual = runKernelConfig(tf.getKernel('_FusedMatMul', 'wasm')!, inputs, attrs);
       tf.dispose(Object.values(inputs));
       expect(firstDifference(actual, expected)).toBe(-1);
       expect(actual.some((v) => v !== 0 && Number.isFinite(v))).toBe(true);
@@ -120,7 +102,7 @@ describe('_FusedMatMul on wasm, a Dense layer outside training', () => {
     // A transposed product is XNNPACK's business: the same values as the cpu backend's, to rounding.
     const a = tf.tensor(randomValues(6 * 4, 'ta'), [1, 4, 6]);
     const b = tf.tensor(randomValues(4 * 3, 'tb'), [1, 4, 3]);
-    const t = runConfig(kernel, { a, b }, { transposeA: true, transposeB: false, activation: 'linear' });
+    const t = runKernelConfig(kernel, { a, b }, { transposeA: true, transposeB: false, activation: 'linear' });
     expectClose(t, tf.matMul(a.reshape([4, 6]), b.reshape([4, 3]), true, false).dataSync() as Float32Array);
     model.dispose();
     tf.dispose([x, a, b]);
