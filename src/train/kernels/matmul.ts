@@ -93,12 +93,15 @@ export function exactGemm(
   else simdKernels(backend)!.gemm(a, b, c, m, k, n, sai, sap, accumulate ? 1 : 0);
 }
 
-/** Rows of b per pass of the exact GEMM below: 128 rows of up to a few hundred floats stay in cache while every row of a passes. */
+/**
+ * Rows of b per pass of simd.wat's exact GEMM below: 128 rows of up to a few hundred floats stay
+ * in cache while every row of a passes. The native GEMM takes the whole sum: it makes its own panels.
+ */
 const K_CHUNK = 128;
 
 /**
- * c = a·b [+ bias] by exactGemm over k in chunks (each sum still runs over k in order, from the
- * stored partial): the sums start from the bias where there is one (XNNPACK's fully connected
+ * c = a·b [+ bias] by exactGemm, on wasm over k in chunks (each sum still runs over k in order,
+ * from the stored partial): the sums start from the bias where there is one (XNNPACK's fully connected
  * operator, and a Dense layer in model.predict), else from 0; then XNNPACK's clamp to [0, ∞)
  * where relu (x > 0 ? x : 0). c is [m × n] at byte `c`; k > 0.
  */
@@ -107,8 +110,9 @@ export function fullyConnected(
 ): void {
   const simd = simdKernels(backend)!;
   if (bias !== null) simd.fill_rows(c, bias, m, n);
-  for (let p = 0; p < k; p += K_CHUNK) {
-    exactGemm(backend, a + 4 * p, b + 4 * p * n, c, m, Math.min(K_CHUNK, k - p), n, k, 1, bias !== null || p > 0);
+  const chunk = nativeAddon() === null ? K_CHUNK : k;
+  for (let p = 0; p < k; p += chunk) {
+    exactGemm(backend, a + 4 * p, b + 4 * p * n, c, m, Math.min(chunk, k - p), n, k, 1, bias !== null || p > 0);
   }
   if (relu) simd.dense_epilogue(c, 0, m, n, 2);
 }
@@ -122,10 +126,11 @@ export function fullyConnected(
  */
 function fusedMatMulWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
-  const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { a, b, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const bias = args.inputs.bias ?? undefined; // absent, undefined or null: none
   const { transposeA, transposeB, activation } = kernelAttrs<{ transposeA: boolean; transposeB: boolean; activation?: string }>(args.attrs);
   const act = activation ?? 'linear';
-  if (a === undefined || b === undefined || transposeA || transposeB || preluActivationWeights !== undefined || (act !== 'linear' && act !== 'relu')
+  if (a === undefined || b === undefined || transposeA || transposeB || preluActivationWeights != null || (act !== 'linear' && act !== 'relu')
     || a.shape.length !== 3 || b.shape.length !== 3 || a.shape[0] !== 1 || b.shape[0] !== 1 || a.shape[2] !== b.shape[1] || a.shape[2] === 0
     || [a, b, bias].some((t) => t !== undefined && t.dtype !== 'float32') || simdKernels(backend) === null) {
     return builtinFusedMatMul!.kernelFunc(args) as tf.TensorInfo;
