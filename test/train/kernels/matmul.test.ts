@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -106,5 +108,17 @@ describe('_FusedMatMul on wasm, a Dense layer outside training', () => {
     expectClose(t, tf.matMul(a.reshape([4, 6]), b.reshape([4, 3]), true, false).dataSync() as Float32Array);
     model.dispose();
     tf.dispose([x, a, b]);
+  });
+});
+
+describe('_FusedMatMul without the native addon', () => {
+  it('gives XNNPACK’s floats on simd.wat’s exact GEMM alone (SWEEP_NATIVE=0, in a child process)', () => {
+    const script = fileURLToPath(new URL('./fused-matmul-wasm-check.mjs', import.meta.url));
+    const report = JSON.parse(execFileSync(process.execPath, [script], { encoding: 'utf8', env: { ...process.env, SWEEP_NATIVE: '0' } })) as {
+      native: string; cases: { same: boolean }[];
+    };
+    expect(report.native).toBe('off (SWEEP_NATIVE=0)');
+    expect(report.cases).toHaveLength(12);
+    expect(report.cases.filter((c) => !c.same)).toEqual([]);
   });
 });
