@@ -85,7 +85,7 @@ function untransposed(args: KernelArgs, backend: BackendWasm, a: tf.TensorInfo, 
  * loads, the same floats, else simd.wat's. Operands are byte offsets into the backend's memory,
  * a's rows sai floats apart and its products' terms sap apart.
  */
-export function exactGemm(
+function exactGemm(
   backend: BackendWasm, a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sap: number, accumulate: boolean,
 ): void {
   const native = nativeAddon();

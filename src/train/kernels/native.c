@@ -76,17 +76,18 @@ T512 static inline __attribute__((always_inline)) void gemm512_panel(const float
 // about 120 GFLOP/s against 188 (Zen 5, AVX-512). Sums of up to 2·GEMM_KC terms (the
 // convolutions', the ANNs') are one panel, as before: splitting them gained nothing.
 // Inlined throughout, so that `fused` stays a constant in the inner loops.
-#ifndef GEMM_KC
 #define GEMM_KC 512
-#endif
-T512 static inline __attribute__((always_inline)) void gemm512_with(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
-  const int panel = k > 2 * GEMM_KC ? GEMM_KC : k;
-  int p0 = 0;
-  do {
-    const int kc = k - p0 < panel ? k - p0 : panel;
-    gemm512_panel(a + p0 * sap, b + (ptrdiff_t)p0 * n, c, m, kc, n, sai, sap, accumulate || p0 > 0, fused);
-    p0 += kc;
+// The sum in panels: PANEL(a, b, c, m, k, n, sai, sap, accumulate, fused) over each in turn.
+#define IN_PANELS(PANEL) \
+  const int panel = k > 2 * GEMM_KC ? GEMM_KC : k; \
+  int p0 = 0; \
+  do { \
+    const int kc = k - p0 < panel ? k - p0 : panel; \
+    PANEL(a + p0 * sap, b + (ptrdiff_t)p0 * n, c, m, kc, n, sai, sap, accumulate || p0 > 0, fused); \
+    p0 += kc; \
   } while (p0 < k);
+T512 static inline __attribute__((always_inline)) void gemm512_with(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
+  IN_PANELS(gemm512_panel)
 }
 T512 static void gemm512(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
   gemm512_with(a, b, c, m, k, n, sai, sap, accumulate, 1);
@@ -144,15 +145,8 @@ T256 static inline __attribute__((always_inline)) void gemm256_panel(const float
   for (; j + 16 <= n; j += 16) columns256(a, b, c, m, k, n, sai, sap, j, 0, accumulate, fused);
   if (j < n) columns256(a, b, c, m, k, n, sai, sap, j, 1, accumulate, fused);
 }
-// In panels of GEMM_KC terms, as gemm512_with.
 T256 static inline __attribute__((always_inline)) void gemm256_with(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
-  const int panel = k > 2 * GEMM_KC ? GEMM_KC : k;
-  int p0 = 0;
-  do {
-    const int kc = k - p0 < panel ? k - p0 : panel;
-    gemm256_panel(a + p0 * sap, b + (ptrdiff_t)p0 * n, c, m, kc, n, sai, sap, accumulate || p0 > 0, fused);
-    p0 += kc;
-  } while (p0 < k);
+  IN_PANELS(gemm256_panel)
 }
 T256 static void gemm256(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
   gemm256_with(a, b, c, m, k, n, sai, sap, accumulate, 1);
@@ -489,6 +483,11 @@ CONV1_KERNELS(256, T256, __m256, 8, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_s
 // theirs each row. Neither fuses a multiply-add, so both run wherever the addon loads.
 #define BN_BLOCK 256
 #define BN_INLINE inline __attribute__((always_inline))
+// bn_sums for sums of `kind` over nv (1 to 4) vectors of channels, each call with constants.
+#define BN_SUMS_CALL(SFX, KIND, NV) bn_sums_##SFX(KIND, NV, a, b, mean, t1, t2, m, c, j0);
+#define BN_SUMS_BY_WIDTH(SFX, KIND) \
+  if (nv == 4) BN_SUMS_CALL(SFX, KIND, 4) else if (nv == 3) BN_SUMS_CALL(SFX, KIND, 3) \
+  else if (nv == 2) BN_SUMS_CALL(SFX, KIND, 2) else BN_SUMS_CALL(SFX, KIND, 1)
 #define BN_KERNELS(SFX, TGT, VT, VL, MT, VMASK, VLOAD, VSTORE, VLOADU, VSTOREU, VZERO, VSET1, VADD, VSUB, VMUL) \
 /* kind 0: t1 = Σa; 1: t1 = Σ(a − mean)²; 2: t1 = Σa, t2 = Σa·(b − mean); over channels j0 … j0 + NV·VL. */ \
 TGT static BN_INLINE void bn_sums_##SFX(const int kind, const int NV, const float* a, const float* b, const float* mean, float* t1, float* t2, int64_t m, int64_t c, int64_t j0) { \
@@ -528,9 +527,9 @@ TGT static void bn_reduce_##SFX(const int kind, const float* a, const float* b, 
     const int64_t left = c - j0; \
     const int nv = left >= 4 * VL ? 4 : (int)((left + VL - 1) / VL); \
     /* Constant kind and width in each call, so the partials are registers. */ \
-    if (kind == 0) { if (nv == 4) bn_sums_##SFX(0, 4, a, b, mean, t1, t2, m, c, j0); else if (nv == 3) bn_sums_##SFX(0, 3, a, b, mean, t1, t2, m, c, j0); else if (nv == 2) bn_sums_##SFX(0, 2, a, b, mean, t1, t2, m, c, j0); else bn_sums_##SFX(0, 1, a, b, mean, t1, t2, m, c, j0); } \
-    else if (kind == 1) { if (nv == 4) bn_sums_##SFX(1, 4, a, b, mean, t1, t2, m, c, j0); else if (nv == 3) bn_sums_##SFX(1, 3, a, b, mean, t1, t2, m, c, j0); else if (nv == 2) bn_sums_##SFX(1, 2, a, b, mean, t1, t2, m, c, j0); else bn_sums_##SFX(1, 1, a, b, mean, t1, t2, m, c, j0); } \
-    else { if (nv == 4) bn_sums_##SFX(2, 4, a, b, mean, t1, t2, m, c, j0); else if (nv == 3) bn_sums_##SFX(2, 3, a, b, mean, t1, t2, m, c, j0); else if (nv == 2) bn_sums_##SFX(2, 2, a, b, mean, t1, t2, m, c, j0); else bn_sums_##SFX(2, 1, a, b, mean, t1, t2, m, c, j0); } \
+    if (kind == 0) { BN_SUMS_BY_WIDTH(SFX, 0) } \
+    else if (kind == 1) { BN_SUMS_BY_WIDTH(SFX, 1) } \
+    else { BN_SUMS_BY_WIDTH(SFX, 2) } \
   } \
 } \
 /* y = (x − mean)·s + beta. */ \
