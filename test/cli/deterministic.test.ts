@@ -77,9 +77,12 @@ describe('a deterministic sweep', () => {
     const clean = join(dir, 'clean.db');
     expect(sweepProcess('run', spec, '--db', clean, '--workers', '1').code).toBe(0);
     const db = join(dir, 'stormed.db');
-    const { killed, last } = await killStorm(['run', spec, '--db', db, '--workers', '2'], STORM);
+    const { killed, missed, last } = await killStorm(['run', spec, '--db', db, '--workers', '2'], STORM);
     expect(last.code, last.out).toBe(0);
-    expect(killed).toBeGreaterThanOrEqual(6);
+    // The first five kills come early in a run (its first claims, decisions and epochs), while
+    // the sweep has most of its work left; the later ones land only where work is left when they
+    // come, which the two workers' interleaving decides: 5 to 7 of the 8 landed over five runs.
+    expect(killed, `kills that never came: ${JSON.stringify(missed)}`).toBeGreaterThanOrEqual(5);
     const [expected, after] = [await recorded(clean), await recorded(db)];
     expect(after).toEqual(expected);
   });

@@ -31,16 +31,18 @@ export function runUntil(args: readonly string[], kill?: Kill, env: Readonly<Rec
 
 /**
  * Runs `args` once per kill, each run killed at its moment, then once more to the end; every run
- * ended by its kill or exited 0. How many the kills ended, and the last run's end.
+ * ended by its kill or exited 0. How many the kills ended, those that never came (the sweep
+ * ended first), and the last run's end.
  */
-export async function killStorm(args: readonly string[], kills: readonly Kill[]): Promise<{ killed: number; last: RunEnd }> {
-  let killed = 0;
+export async function killStorm(args: readonly string[], kills: readonly Kill[]): Promise<{ killed: number; missed: Kill[]; last: RunEnd }> {
+  const missed: Kill[] = [];
   for (const kill of kills) {
     const r = await runUntil(args, kill);
-    if (r.signal === 'SIGKILL') killed++;
-    else if (r.code !== 0) throw new Error(`a run meant to be killed at ${JSON.stringify(kill)} exited ${r.code}:\n${r.out.slice(-2000)}`);
+    if (r.signal === 'SIGKILL') continue;
+    if (r.code !== 0) throw new Error(`a run meant to be killed at ${JSON.stringify(kill)} exited ${r.code}:\n${r.out.slice(-2000)}`);
+    missed.push(kill);
   }
-  return { killed, last: await runUntil(args) };
+  return { killed: kills.length - missed.length, missed, last: await runUntil(args) };
 }
 
 /** A deterministic TPE + ASHA sweep's storm: at start-up, around decisions, mid-epoch, in claims and completions, on a prune. */
