@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fusedBatchNorm } from './kernels/batch-norm.js';
+import { fusedBatchNorm, fusedBatchNormReluPool } from './kernels/batch-norm.js';
 import { batchNormClass, batchNormState } from './tfjs-internals.js';
 
 type Kwargs = Record<string, unknown>;
@@ -34,5 +34,21 @@ export class SweepBatchNorm extends batchNormClass() {
       movingAverage(s.movingVariance, variance, s.momentum);
       return y;
     });
+  }
+
+  /**
+   * This layer, then a ReLU and 2×2 max pooling (stride 2, no padding), in training mode as one
+   * kernel and one for the gradient: the three layers' output and moving averages, to the bit.
+   * Null where the kernel can't take them (then apply the three).
+   */
+  trainWithReluPool(input: tf.Tensor): tf.Tensor | null {
+    const s = batchNormState(this);
+    if (!s.center || !s.scale || (s.axis !== -1 && s.axis !== input.rank - 1)) return null;
+    const fused = fusedBatchNormReluPool(input, s.gamma.read() as tf.Tensor1D, s.beta.read() as tf.Tensor1D, s.epsilon);
+    if (fused === null) return null;
+    const [pooled, mean, variance] = fused;
+    movingAverage(s.movingMean, mean, s.momentum);
+    movingAverage(s.movingVariance, variance, s.momentum);
+    return pooled;
   }
 }

@@ -71,6 +71,40 @@ export function buildModel(config: TrialConfig, seed: number, shape: ImageShape,
   return model;
 }
 
+/** Whether `layers` from `i` are batch norm, ReLU, then 2×2 max pooling at stride 2 without padding: a CNN block's tail. */
+function bnReluPoolAt(layers: readonly tf.layers.Layer[], i: number): boolean {
+  const [bn, act, pool] = [layers[i], layers[i + 1], layers[i + 2]];
+  if (!(bn instanceof SweepBatchNorm) || act?.getClassName() !== 'Activation' || pool?.getClassName() !== 'MaxPooling2D') return false;
+  const p = pool.getConfig();
+  return act.getConfig().activation === 'relu' && p.padding === 'valid' && p.dataFormat === 'channelsLast'
+    && String(p.poolSize) === '2,2' && String(p.strides) === '2,2';
+}
+
+const plans = new WeakMap<tf.LayersModel, boolean[]>();
+
+/**
+ * model.apply(x, { training: true }) for a model of buildModel's: its layers in turn, with each
+ * CNN block's batch norm, ReLU and max pooling as one kernel (SweepBatchNorm.trainWithReluPool)
+ * where it takes them. The same floats, forward and backward; the two full-size activations
+ * between the three are never stored.
+ */
+export function applyTraining(model: tf.LayersModel, x: tf.Tensor): tf.Tensor {
+  const layers = model.layers;
+  let fusable = plans.get(model);
+  if (fusable === undefined) plans.set(model, fusable = layers.map((_, i) => bnReluPoolAt(layers, i)));
+  let h = x;
+  for (let i = 0; i < layers.length; i++) {
+    const pooled = fusable[i] ? (layers[i] as SweepBatchNorm).trainWithReluPool(h) : null;
+    if (pooled !== null) {
+      h = pooled;
+      i += 2;
+    } else {
+      h = layers[i].apply(h, { training: true }) as tf.Tensor;
+    }
+  }
+  return h;
+}
+
 /**
  * The optimizer a configuration names, at its learning rate, with decoupled weight decay where
  * `weightDecay` > 0: before each update every kernel (weights of rank 2 or more; biases and batch

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { countHits, sparseCrossEntropy } from './loss.js';
 import { augmentations, augmentBatch, augmentParams } from './augment.js';
-import { buildModel, makeOptimizer, setLearningRate } from './model.js';
+import { applyTraining, buildModel, makeOptimizer, setLearningRate } from './model.js';
 import { learningRateAt } from './schedule.js';
 import { evaluateDirect, DirectStep } from './direct-step.js';
 import { withDefaults } from '../spec/hyperparameters.js';
@@ -164,7 +164,7 @@ async function trainEpoch(
       clock?.add('gather', performance.now() - g0);
       let hits: tf.Tensor | undefined;
       const cost = optimizer.minimize(() => {
-        const probs = model.apply(xb, { training: true }) as tf.Tensor2D;
+        const probs = applyTraining(model, xb) as tf.Tensor2D;
         hits = tf.keep(countHits(probs, yb));
         return sparseCrossEntropy(probs, yb, smoothing);
       }, true)!;

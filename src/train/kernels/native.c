@@ -593,6 +593,162 @@ T256 static inline __m256i lanes256(int64_t n) {
 BN_KERNELS(512, T512, __m512, 16, __mmask16, lanes512, LOADM512, STOREM512, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_setzero_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps)
 BN_KERNELS(256, T256, __m256, 8, __m256i, lanes256, LOADM256, STOREM256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_setzero_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps)
 
+// Batch norm, ReLU and 2×2 max pooling of a CNN block in training, as one kernel each way: the
+// floats of bn_forward, tfjs's Relu on wasm (see RELU512 below), max_pool_2x2 (XNNPACK's maximum)
+// forward, and of MaxPoolGrad (each window's gradient, 0 + dp, to its first maximum in row-major
+// order; +0 elsewhere), SweepReluGrad (·step(y): 1 where y > 0, y where NaN, else 0) and
+// bn_backward, in that order, backward. Neither the normalised y nor ReLU's output is stored:
+// the backward pass recomputes y from x with the forward's operations, so the same bits, and
+// folds its sums over the rows in order in blocks of BN_BLOCK, as bn_sums. x is [n, h, w, c],
+// c a multiple of 16 (whole vectors at either width); odd h or w leave a last row or column
+// outside every window, as the pooling's floor does.
+typedef struct { int64_t n, h, w, c; } bn_pool_geometry;
+#define BN_POOL_KERNELS(SFX, TGT, VT, VL, VLOAD, VSTORE, VZERO, VSET1, VADD, VSUB, VMUL, SEL_GT, SEL_EQ, SEL_NAN, RELU) \
+TGT static BN_INLINE VT bnp_relu_##SFX(VT y) { return RELU(y); } \
+TGT static BN_INLINE VT bnp_step_##SFX(VT y) { return SEL_NAN(y, y, SEL_GT(y, VZERO(), VSET1(1.0f), VZERO())); } \
+/* s = gamma·(1/√(variance + eps)), as bn_forward. */ \
+static void bnp_scale_##SFX(const float* gamma, const float* variance, float* s, int64_t c, float eps) { \
+  for (int64_t j = 0; j < c; j++) s[j] = gamma[j] * (1.0f / sqrtf(variance[j] + eps)); \
+} \
+TGT static void bn_relu_pool_forward_##SFX(const float* x, const float* gamma, const float* beta, float* pooled, float* mean, float* variance, float* s, const bn_pool_geometry* g, float eps) { \
+  const int64_t c = g->c, m = g->n * g->h * g->w, row = g->w * c, ph = g->h / 2, pw = g->w / 2; \
+  const float fm = (float)m; \
+  bn_reduce_##SFX(0, x, NULL, NULL, mean, NULL, m, c); \
+  for (int64_t j = 0; j < c; j++) mean[j] = mean[j] / fm; \
+  bn_reduce_##SFX(1, x, NULL, mean, variance, NULL, m, c); \
+  for (int64_t j = 0; j < c; j++) variance[j] = variance[j] / fm; \
+  bnp_scale_##SFX(gamma, variance, s, c, eps); \
+  for (int64_t b = 0; b < g->n; b++) \
+    for (int64_t q = 0; q < ph; q++) \
+      for (int64_t ww = 0; ww < pw; ww++) \
+        for (int64_t j = 0; j < c; j += VL) { \
+          const VT mu = VLOAD(mean + j), sv = VLOAD(s + j), bt = VLOAD(beta + j); \
+          const float* a = x + (b * g->h + 2 * q) * row + 2 * ww * c + j; \
+          const VT r00 = bnp_relu_##SFX(bn_norm_##SFX(VLOAD(a), mu, sv, bt)); \
+          const VT r01 = bnp_relu_##SFX(bn_norm_##SFX(VLOAD(a + c), mu, sv, bt)); \
+          const VT r10 = bnp_relu_##SFX(bn_norm_##SFX(VLOAD(a + row), mu, sv, bt)); \
+          const VT r11 = bnp_relu_##SFX(bn_norm_##SFX(VLOAD(a + row + c), mu, sv, bt)); \
+          VSTORE(pooled + ((b * ph + q) * pw + ww) * c + j, pool4_##SFX(r00, r01, r10, r11)); \
+        } \
+} \
+/* The gradient at batch norm's output (dz = MaxPoolGrad's dx·step(y)) for image row oh, and oh + 1 \
+   where the two share windows, into D (rows × w × c). */ \
+TGT static void bnp_dz_rows_##SFX(const float* xi, const float* dpi, const float* mean, const float* s, const float* beta, const bn_pool_geometry* g, int64_t oh, int64_t rows, float* D) { \
+  const int64_t c = g->c, row = g->w * c, pw = g->w / 2; \
+  for (int64_t j = 0; j < c; j += VL) { \
+    const VT mu = VLOAD(mean + j), sv = VLOAD(s + j), bt = VLOAD(beta + j); \
+    if (rows == 2) \
+      for (int64_t ww = 0; ww < pw; ww++) { \
+        const float* a = xi + oh * row + 2 * ww * c + j; \
+        const VT y00 = bn_norm_##SFX(VLOAD(a), mu, sv, bt), y01 = bn_norm_##SFX(VLOAD(a + c), mu, sv, bt); \
+        const VT y10 = bn_norm_##SFX(VLOAD(a + row), mu, sv, bt), y11 = bn_norm_##SFX(VLOAD(a + row + c), mu, sv, bt); \
+        const VT p00 = bnp_relu_##SFX(y00), p01 = bnp_relu_##SFX(y01), p10 = bnp_relu_##SFX(y10), p11 = bnp_relu_##SFX(y11); \
+        /* The winner: the last to beat the best so far in row-major order (-∞ never wins). */ \
+        VT best = SEL_GT(p00, VSET1(-INFINITY), p00, VSET1(-INFINITY)); \
+        VT win = SEL_GT(p00, VSET1(-INFINITY), VSET1(0.0f), VSET1(-1.0f)); \
+        win = SEL_GT(p01, best, VSET1(1.0f), win); \
+        best = SEL_GT(p01, best, p01, best); \
+        win = SEL_GT(p10, best, VSET1(2.0f), win); \
+        best = SEL_GT(p10, best, p10, best); \
+        win = SEL_GT(p11, best, VSET1(3.0f), win); \
+        const VT d = VADD(VZERO(), VLOAD(dpi + ((oh / 2) * pw + ww) * c + j)); \
+        float* o = D + 2 * ww * c + j; \
+        VSTORE(o, VMUL(SEL_EQ(win, VSET1(0.0f), d, VZERO()), bnp_step_##SFX(y00))); \
+        VSTORE(o + c, VMUL(SEL_EQ(win, VSET1(1.0f), d, VZERO()), bnp_step_##SFX(y01))); \
+        VSTORE(o + row, VMUL(SEL_EQ(win, VSET1(2.0f), d, VZERO()), bnp_step_##SFX(y10))); \
+        VSTORE(o + row + c, VMUL(SEL_EQ(win, VSET1(3.0f), d, VZERO()), bnp_step_##SFX(y11))); \
+      } \
+    /* Outside every window: a last odd row, or an odd width's last column. */ \
+    for (int64_t r = 0; r < rows; r++) \
+      for (int64_t ow = rows == 2 ? 2 * pw : 0; ow < g->w; ow++) { \
+        const VT y = bn_norm_##SFX(VLOAD(xi + (oh + r) * row + ow * c + j), mu, sv, bt); \
+        VSTORE(D + r * row + ow * c + j, VMUL(VZERO(), bnp_step_##SFX(y))); \
+      } \
+  } \
+} \
+/* The sums over `count` rows of D (and of x from xr), rows r0… of the whole, for channels j0 … j0 + NV·VL: \
+   the block partials p1, p2 carried in registers, folded into t1, t2 where a block of BN_BLOCK rows ends. */ \
+TGT static BN_INLINE void bnp_sums_##SFX(const int NV, const float* D, const float* xr, const float* mean, float* p1, float* p2, float* t1, float* t2, int64_t count, int64_t r0, int64_t c, int64_t j0) { \
+  VT a1[4], a2[4], mv[4]; \
+  for (int v = 0; v < NV; v++) { a1[v] = VLOAD(p1 + j0 + v * VL); a2[v] = VLOAD(p2 + j0 + v * VL); mv[v] = VLOAD(mean + j0 + v * VL); } \
+  int64_t fold = (BN_BLOCK - r0 % BN_BLOCK) % BN_BLOCK; /* rows until the next block starts */ \
+  for (int64_t p = 0; p < count; p++) { \
+    if (fold == 0) { \
+      if (r0 + p > 0) \
+        for (int v = 0; v < NV; v++) { \
+          VSTORE(t1 + j0 + v * VL, VADD(VLOAD(t1 + j0 + v * VL), a1[v])); \
+          VSTORE(t2 + j0 + v * VL, VADD(VLOAD(t2 + j0 + v * VL), a2[v])); \
+          a1[v] = VZERO(); \
+          a2[v] = VZERO(); \
+        } \
+      fold = BN_BLOCK; \
+    } \
+    fold--; \
+    for (int v = 0; v < NV; v++) { \
+      const VT dz = VLOAD(D + p * c + j0 + v * VL); \
+      a1[v] = VADD(a1[v], dz); \
+      a2[v] = VADD(a2[v], VMUL(dz, VSUB(VLOAD(xr + p * c + j0 + v * VL), mv[v]))); \
+    } \
+  } \
+  for (int v = 0; v < NV; v++) { VSTORE(p1 + j0 + v * VL, a1[v]); VSTORE(p2 + j0 + v * VL, a2[v]); } \
+} \
+/* tmp: s, invstd, k, and the block partials p1, p2 (5c floats), then D (2·w·c). */ \
+TGT static void bn_relu_pool_backward_##SFX(const float* dp, const float* x, const float* gamma, const float* beta, const float* mean, const float* variance, float* dx, float* dgamma, float* dbeta, float* tmp, const bn_pool_geometry* g, float eps) { \
+  const int64_t c = g->c, m = g->n * g->h * g->w, row = g->w * c, ph = g->h / 2, dpImage = ph * (g->w / 2) * c; \
+  const float fm = (float)m; \
+  float *s = tmp, *invstd = tmp + c, *k = tmp + 2 * c, *p1 = tmp + 3 * c, *p2 = tmp + 4 * c, *D = tmp + 5 * c; \
+  bnp_scale_##SFX(gamma, variance, s, c, eps); \
+  for (int64_t j = 0; j < c; j++) { dbeta[j] = 0.0f; dgamma[j] = 0.0f; p1[j] = 0.0f; p2[j] = 0.0f; } \
+  /* dbeta = Σdz, dgamma = Σdz·(x − mean), the rows in order, partials per block of BN_BLOCK rows. */ \
+  int64_t r = 0; \
+  for (int64_t b = 0; b < g->n; b++) { \
+    const float* xi = x + b * g->h * row; \
+    for (int64_t oh = 0, rows; oh < g->h; oh += rows) { \
+      rows = oh + 1 < g->h && oh / 2 < ph ? 2 : 1; \
+      bnp_dz_rows_##SFX(xi, dp + b * dpImage, mean, s, beta, g, oh, rows, D); \
+      for (int64_t j0 = 0; j0 < c; j0 += 4 * VL) { \
+        const int64_t left = (c - j0) / VL; \
+        const int nv = left >= 4 ? 4 : (int)left; \
+        /* Constant widths, so the partials are registers. */ \
+        if (nv == 4) bnp_sums_##SFX(4, D, xi + oh * row, mean, p1, p2, dbeta, dgamma, rows * g->w, r, c, j0); \
+        else if (nv == 3) bnp_sums_##SFX(3, D, xi + oh * row, mean, p1, p2, dbeta, dgamma, rows * g->w, r, c, j0); \
+        else if (nv == 2) bnp_sums_##SFX(2, D, xi + oh * row, mean, p1, p2, dbeta, dgamma, rows * g->w, r, c, j0); \
+        else bnp_sums_##SFX(1, D, xi + oh * row, mean, p1, p2, dbeta, dgamma, rows * g->w, r, c, j0); \
+      } \
+      r += rows * g->w; \
+    } \
+  } \
+  for (int64_t j = 0; j < c; j += VL) { \
+    VSTORE(dbeta + j, VADD(VLOAD(dbeta + j), VLOAD(p1 + j))); \
+    VSTORE(dgamma + j, VADD(VLOAD(dgamma + j), VLOAD(p2 + j))); \
+  } \
+  for (int64_t j = 0; j < c; j++) { \
+    invstd[j] = 1.0f / sqrtf(variance[j] + eps); \
+    dgamma[j] = dgamma[j] * invstd[j]; \
+    k[j] = (gamma[j] * invstd[j]) / fm; \
+  } \
+  /* dx = k·((m·dz − dbeta) − ((x − mean)·invstd)·dgamma), dz computed again. */ \
+  const VT fmv = VSET1(fm); \
+  for (int64_t b = 0; b < g->n; b++) { \
+    const float* xi = x + b * g->h * row; \
+    for (int64_t oh = 0, rows; oh < g->h; oh += rows) { \
+      rows = oh + 1 < g->h && oh / 2 < ph ? 2 : 1; \
+      bnp_dz_rows_##SFX(xi, dp + b * dpImage, mean, s, beta, g, oh, rows, D); \
+      for (int64_t p = 0; p < rows * g->w; p++) { \
+        const int64_t o = b * g->h * row + oh * row + p * c; \
+        for (int64_t j = 0; j < c; j += VL) \
+          VSTORE(dx + o + j, bn_dx_##SFX(fmv, VLOAD(D + p * c + j), VLOAD(x + o + j), VLOAD(mean + j), VLOAD(invstd + j), VLOAD(dbeta + j), VLOAD(dgamma + j), VLOAD(k + j))); \
+      } \
+    } \
+  } \
+}
+// tfjs's Relu on wasm is XNNPACK's, a signed integer maximum with 0 on the float's bits: −0 and a
+// NaN with its sign bit set (x86's default NaN, as ∞ − ∞ makes) become +0; a positive NaN passes.
+#define RELU512(y) _mm512_castsi512_ps(_mm512_max_epi32(_mm512_castps_si512(y), _mm512_setzero_si512()))
+#define RELU256(y) _mm256_castsi256_ps(_mm256_max_epi32(_mm256_castps_si256(y), _mm256_setzero_si256()))
+BN_POOL_KERNELS(512, T512, __m512, 16, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_setzero_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps, SEL_GT512, SEL_EQ512, SEL_NAN512, RELU512)
+BN_POOL_KERNELS(256, T256, __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_setzero_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, SEL_GT256, SEL_EQ256, SEL_NAN256, RELU256)
+
 // Batch norm with given statistics (inference), as tfjs-backend-wasm 4.22's FusedBatchNorm:
 // t = (x − mean)·scale in float, then y = float(offset + t / norm) in double, norm = √(variance
 // + eps) taken in float and widened (its normalization_factor is a vector of double). 8 channels
@@ -924,6 +1080,35 @@ static napi_value js_bn_inference(napi_env env, napi_callback_info info) {
   (c.wide ? bn_inference_512 : bn_inference_256)(f[0], f[1], f[2], f[3], f[4], f[5], nd, nd + ch, m, ch, (float)c.d[0]);
   return NULL;
 }
+// bn_relu_pool_forward(memory, x, gamma, beta, pooled, mean, variance, tmp, n, h, w, c, eps[, isa])
+// and bn_relu_pool_backward(memory, dpooled, x, gamma, beta, mean, variance, dx, dgamma, dbeta,
+// tmp, n, h, w, c, eps[, isa]): x [n, h, w, c], c a multiple of 16; tmp c floats forward, 5c + 2wc
+// backward.
+static napi_value js_bn_pool(napi_env env, napi_callback_info info, int backward) {
+  call c;
+  const size_t ptrs = backward ? 10 : 7;
+  if (!read_call(env, info, ptrs + 4, 1, &c)) return NULL;
+  const bn_pool_geometry g = { c.v[ptrs], c.v[ptrs + 1], c.v[ptrs + 2], c.v[ptrs + 3] };
+  if (g.c == 0 || g.c % 16 != 0 || g.n * g.h * g.w > INT32_MAX || g.c > INT32_MAX) {
+    napi_throw_range_error(env, NULL, "sweep native: bad batch-norm pooling geometry");
+    return NULL;
+  }
+  const int64_t all = g.n * g.h * g.w * g.c, pooled = g.n * (g.h / 2) * (g.w / 2) * g.c;
+  // Forward: x, gamma, beta, pooled, mean, variance, tmp. Backward: dpooled, x, gamma, beta, mean, variance, dx, dgamma, dbeta, tmp.
+  const int64_t fwd[7] = { all, g.c, g.c, pooled, g.c, g.c, g.c };
+  const int64_t bwd[10] = { pooled, all, g.c, g.c, g.c, g.c, all, g.c, g.c, 5 * g.c + 2 * g.w * g.c };
+  float* f[10];
+  for (size_t i = 0; i < ptrs; i++) {
+    if (!inside(env, &c, c.v[i], backward ? bwd[i] : fwd[i])) return NULL;
+    f[i] = (float*)(c.base + c.v[i]);
+  }
+  const float eps = (float)c.d[0];
+  if (backward) (c.wide ? bn_relu_pool_backward_512 : bn_relu_pool_backward_256)(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], &g, eps);
+  else (c.wide ? bn_relu_pool_forward_512 : bn_relu_pool_forward_256)(f[0], f[1], f[2], f[3], f[4], f[5], f[6], &g, eps);
+  return NULL;
+}
+static napi_value js_bn_relu_pool_forward(napi_env env, napi_callback_info info) { return js_bn_pool(env, info, 0); }
+static napi_value js_bn_relu_pool_backward(napi_env env, napi_callback_info info) { return js_bn_pool(env, info, 1); }
 static napi_value js_bn_forward(napi_env env, napi_callback_info info) { return js_bn(env, info, 0); }
 static napi_value js_bn_backward(napi_env env, napi_callback_info info) { return js_bn(env, info, 1); }
 
@@ -1064,6 +1249,7 @@ NAPI_MODULE_INIT() {
     { "conv1_forward", js_conv1_forward }, { "conv1_backward", js_conv1_backward },
     { "max_pool_2x2", js_max_pool_2x2 }, { "pool_relu_grad", js_pool_relu_grad }, { "max_pool_grad_2x2", js_max_pool_grad_2x2 },
     { "bn_forward", js_bn_forward }, { "bn_backward", js_bn_backward }, { "bn_inference", js_bn_inference },
+    { "bn_relu_pool_forward", js_bn_relu_pool_forward }, { "bn_relu_pool_backward", js_bn_relu_pool_backward },
     { "adam_fast", js_adam_fast }, { "dropout_mask", js_dropout_mask }, { "gather_rows", js_gather_rows }, { "peak", js_peak }, { "isa", js_isa },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

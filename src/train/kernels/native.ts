@@ -37,6 +37,19 @@ export type NativeAddon = {
     memory: ArrayBuffer, dy: number, x: number, gamma: number, mean: number, variance: number, dx: number, dgamma: number, dbeta: number,
     tmp: number, m: number, c: number, eps: number, isa?: 'avx2',
   ): void;
+  /**
+   * Batch norm in training mode, ReLU and 2×2 max pooling at stride 2 over x [n, h, w, c] (c a multiple of 16), as
+   * bn_forward, tfjs's Relu and max_pool_2x2 in turn: the pooled output, the batch's mean and variance; tmp c floats.
+   */
+  bn_relu_pool_forward(
+    memory: ArrayBuffer, x: number, gamma: number, beta: number, pooled: number, mean: number, variance: number, tmp: number,
+    n: number, h: number, w: number, c: number, eps: number, isa?: 'avx2',
+  ): void;
+  /** Its gradient, as MaxPoolGrad, ReLU's and bn_backward's in turn: dx, dgamma, dbeta; tmp 5c + 2wc floats. */
+  bn_relu_pool_backward(
+    memory: ArrayBuffer, dpooled: number, x: number, gamma: number, beta: number, mean: number, variance: number, dx: number,
+    dgamma: number, dbeta: number, tmp: number, n: number, h: number, w: number, c: number, eps: number, isa?: 'avx2',
+  ): void;
   adam_fast(
     memory: ArrayBuffer, w0: number, m0: number, v0: number, g: number, w1: number, m1: number, v1: number, n: number,
     b1: number, c1: number, b2: number, c2: number, s1: number, s2: number, eps: number, isa?: 'avx2',
