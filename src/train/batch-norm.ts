@@ -52,3 +52,12 @@ export class SweepBatchNorm extends batchNormClass() {
     return pooled;
   }
 }
+
+/** Whether `layers` from `i` are batch norm, ReLU, then 2×2 max pooling at stride 2 without padding: a CNN block's tail. */
+export function bnReluPoolAt(layers: readonly tf.layers.Layer[], i: number): boolean {
+  const [bn, act, pool] = [layers[i], layers[i + 1], layers[i + 2]];
+  if (!(bn instanceof SweepBatchNorm) || act?.getClassName() !== 'Activation' || pool?.getClassName() !== 'MaxPooling2D') return false;
+  const p = pool.getConfig();
+  return act.getConfig().activation === 'relu' && p.padding === 'valid' && p.dataFormat === 'channelsLast'
+    && String(p.poolSize) === '2,2' && String(p.strides) === '2,2';
+}

@@ -3,7 +3,7 @@ import seedrandom from 'seedrandom';
 import type { ImageShape } from '../data/dataset.js';
 import type { Activation, OptimizerName } from '../spec/schema.js';
 import { FusedAdam } from './kernels/adam.js';
-import { SweepBatchNorm } from './batch-norm.js';
+import { bnReluPoolAt, SweepBatchNorm } from './batch-norm.js';
 import { SweepConv2D } from './conv2d.js';
 import { SweepDense } from './dense.js';
 import { inputProblem } from './input-fit.js';
@@ -69,15 +69,6 @@ export function buildModel(config: TrialConfig, seed: number, shape: ImageShape,
   });
   model.add(new SweepDense({ units: classes, activation: 'softmax', kernelInitializer: init() }));
   return model;
-}
-
-/** Whether `layers` from `i` are batch norm, ReLU, then 2×2 max pooling at stride 2 without padding: a CNN block's tail. */
-function bnReluPoolAt(layers: readonly tf.layers.Layer[], i: number): boolean {
-  const [bn, act, pool] = [layers[i], layers[i + 1], layers[i + 2]];
-  if (!(bn instanceof SweepBatchNorm) || act?.getClassName() !== 'Activation' || pool?.getClassName() !== 'MaxPooling2D') return false;
-  const p = pool.getConfig();
-  return act.getConfig().activation === 'relu' && p.padding === 'valid' && p.dataFormat === 'channelsLast'
-    && String(p.poolSize) === '2,2' && String(p.strides) === '2,2';
 }
 
 const plans = new WeakMap<tf.LayersModel, boolean[]>();

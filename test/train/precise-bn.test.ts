@@ -2,12 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadFashionMnist } from '../../src/data/fashion-mnist.js';
 import { builtInConfig } from '../../src/spec/code.js';
 import { expandGrid } from '../../src/search/grid.js';
 import { parseSpec } from '../../src/spec/load-spec.js';
 import { initBackend } from '../../src/train/backend.js';
+import { BN_RELU_POOL } from '../../src/train/kernels/batch-norm.js';
 import { buildModel } from '../../src/train/model.js';
 import { preciseBatches, preciseBatchNorm } from '../../src/train/precise-bn.js';
 import { batchNormState } from '../../src/train/tfjs-internals.js';
@@ -62,6 +63,31 @@ describe('preciseBatchNorm', () => {
     got.forEach((values, i) => values.forEach((v, c) => expect(v).toBeCloseTo(expected[i][c], 4)));
     expect(others()).toEqual(before);
     model.dispose();
+  });
+
+  it('runs a CNN block’s batch norm, ReLU and pooling as one kernel where it can, to the same statistics', () => {
+    const config = configOf('cnn: {filters: [[16, 32]], units: [[32]], batchNorm: [true]}');
+    const order = Int32Array.from({ length: splits.train.count }, (_, i) => (i * 7919) % splits.train.count);
+    const statistics = (fused: boolean): number[][] => {
+      const kernel = tf.getKernel(BN_RELU_POOL, 'wasm')!;
+      if (!fused) tf.unregisterKernel(BN_RELU_POOL, 'wasm');
+      const run = vi.spyOn(tf.engine(), 'runKernel');
+      try {
+        const model = buildModel(config, 4, splits.shape, splits.classes);
+        expect(preciseBatchNorm(model, splits.train, order, 32, 3)).toBe(3);
+        expect(run.mock.calls.filter((c) => c[0] === BN_RELU_POOL).length).toBe(fused ? 6 : 0);
+        const out = model.layers.filter((l) => l.getClassName() === 'BatchNormalization')
+          .flatMap((l) => [batchNormState(l).movingMean, batchNormState(l).movingVariance].map((v) => Array.from(v.read().dataSync())));
+        model.dispose();
+        return out;
+      } finally {
+        run.mockRestore();
+        if (!fused) tf.registerKernel(kernel);
+      }
+    };
+    const [fused, layers] = [statistics(true), statistics(false)];
+    expect(fused.length).toBe(6);
+    expect(fused).toEqual(layers);
   });
 
   // What precise BN changes is what is evaluated: training steps use each batch's own statistics,

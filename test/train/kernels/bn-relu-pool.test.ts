@@ -8,6 +8,7 @@ import { nativeAddon } from '../../../src/train/kernels/native.js';
 import { heapBuffer, heapOffset } from '../../../src/train/kernels/wasm-kernel.js';
 import { applyTraining, buildModel } from '../../../src/train/model.js';
 import { SweepBatchNorm } from '../../../src/train/batch-norm.js';
+import type { TrialConfig } from '../../../src/trial/types.js';
 import { firstDifference, randomValues } from './compare.js';
 
 beforeAll(async () => {
@@ -128,9 +129,9 @@ describe.runIf(nativeAddon() !== null)('batch norm, ReLU and 2×2 max pooling as
 
 describe.runIf(nativeAddon() !== null)('applyTraining (a model’s forward pass in training)', () => {
   const config = {
-    epochs: 1, model: 'cnn' as const, filters: [16, 32, 48], units: [32], activation: 'relu' as const, dropout: 0.25,
-    optimizer: 'adam' as const, learningRate: 0.002, batchSize: 8, batchNorm: true,
-  };
+    epochs: 1, model: 'cnn', filters: [16, 32, 48], units: [32], activation: 'relu', dropout: 0.25,
+    optimizer: 'adam', learningRate: 0.002, batchSize: 8, batchNorm: true,
+  } as TrialConfig;
 
   /** The model's output, its gradients and its batch-norm layers' moving statistics after one pass of 8 images. */
   function pass(how: 'apply' | 'applyTraining'): { names: string[]; values: Float32Array[] } {
