@@ -289,6 +289,17 @@ TGT static CONV1_INLINE void pool_row_##SFX(const float* r0, float* p, int64_t p
       VSTORE(p + q * co + c, pool4_##SFX(VLOAD(a), VLOAD(a + co), VLOAD(a + row), VLOAD(a + row + co))); \
     } \
 } \
+/* Which of a window's four MaxPoolGrad's gradient goes to, 0–3 in row-major order (−1: none): its \
+   first maximum, the last to beat the best so far (−∞ never wins, nor does NaN). */ \
+TGT static CONV1_INLINE VT pool_winner_##SFX(VT p00, VT p01, VT p10, VT p11) { \
+  VT best = SEL_GT(p00, VSET1(-INFINITY), p00, VSET1(-INFINITY)); \
+  VT win = SEL_GT(p00, VSET1(-INFINITY), VSET1(0.0f), VSET1(-1.0f)); \
+  win = SEL_GT(p01, best, VSET1(1.0f), win); \
+  best = SEL_GT(p01, best, p01, best); \
+  win = SEL_GT(p10, best, VSET1(2.0f), win); \
+  best = SEL_GT(p10, best, p10, best); \
+  return SEL_GT(p11, best, VSET1(3.0f), win); \
+} \
 /* R outputs along a row (R·NV accumulators in registers: the taps' chains run side by side). */ \
 TGT static CONV1_INLINE void conv1_out_##SFX(const float* P, int64_t PW, const float* w, const float* bias, float* yi, const conv1_geometry* g, int64_t oh, int64_t ow, int64_t c0, const int R, const int NV) { \
   VT acc[4][2]; \
@@ -358,14 +369,7 @@ TGT static CONV1_INLINE void conv1_dz_rows_##SFX(const float* yi, const float* d
     for (int v = 0; v < NV; v++) { \
       const float* a = yi + oh * row + 2 * ww * co + c0 + v * VL; \
       const VT p00 = VLOAD(a), p01 = VLOAD(a + co), p10 = VLOAD(a + row), p11 = VLOAD(a + row + co); \
-      /* The winner: the last to beat the best so far in row-major order (-∞ never wins). */ \
-      VT best = SEL_GT(p00, VSET1(-INFINITY), p00, VSET1(-INFINITY)); \
-      VT win = SEL_GT(p00, VSET1(-INFINITY), VSET1(0.0f), VSET1(-1.0f)); \
-      win = SEL_GT(p01, best, VSET1(1.0f), win); \
-      best = SEL_GT(p01, best, p01, best); \
-      win = SEL_GT(p10, best, VSET1(2.0f), win); \
-      best = SEL_GT(p10, best, p10, best); \
-      win = SEL_GT(p11, best, VSET1(3.0f), win); \
+      const VT win = pool_winner_##SFX(p00, p01, p10, p11); \
       const VT d = VADD(VZERO(), VLOAD(dpi + ((oh / 2) * pw + ww) * co + c0 + v * VL)); \
       VSTORE(D + 2 * ww * ld + v * VL, conv1_relu_##SFX(SEL_EQ(win, VSET1(0.0f), d, VZERO()), p00, RELU)); \
       VSTORE(D + (2 * ww + 1) * ld + v * VL, conv1_relu_##SFX(SEL_EQ(win, VSET1(1.0f), d, VZERO()), p01, RELU)); \
@@ -643,14 +647,7 @@ TGT static void bnp_dz_rows_##SFX(const float* xi, const float* dpi, const float
         const VT y00 = bn_norm_##SFX(VLOAD(a), mu, sv, bt), y01 = bn_norm_##SFX(VLOAD(a + c), mu, sv, bt); \
         const VT y10 = bn_norm_##SFX(VLOAD(a + row), mu, sv, bt), y11 = bn_norm_##SFX(VLOAD(a + row + c), mu, sv, bt); \
         const VT p00 = bnp_relu_##SFX(y00), p01 = bnp_relu_##SFX(y01), p10 = bnp_relu_##SFX(y10), p11 = bnp_relu_##SFX(y11); \
-        /* The winner: the last to beat the best so far in row-major order (-∞ never wins). */ \
-        VT best = SEL_GT(p00, VSET1(-INFINITY), p00, VSET1(-INFINITY)); \
-        VT win = SEL_GT(p00, VSET1(-INFINITY), VSET1(0.0f), VSET1(-1.0f)); \
-        win = SEL_GT(p01, best, VSET1(1.0f), win); \
-        best = SEL_GT(p01, best, p01, best); \
-        win = SEL_GT(p10, best, VSET1(2.0f), win); \
-        best = SEL_GT(p10, best, p10, best); \
-        win = SEL_GT(p11, best, VSET1(3.0f), win); \
+        const VT win = pool_winner_##SFX(p00, p01, p10, p11); \
         const VT d = VADD(VZERO(), VLOAD(dpi + ((oh / 2) * pw + ww) * c + j)); \
         float* o = D + 2 * ww * c + j; \
         VSTORE(o, VMUL(SEL_EQ(win, VSET1(0.0f), d, VZERO()), bnp_step_##SFX(y00))); \
