@@ -624,9 +624,9 @@ TGT static void bn_relu_pool_forward_##SFX(const float* x, const float* gamma, c
   bnp_scale_##SFX(gamma, variance, s, c, eps); \
   for (int64_t b = 0; b < g->n; b++) \
     for (int64_t q = 0; q < ph; q++) \
-      for (int64_t ww = 0; ww < pw; ww++) \
-        for (int64_t j = 0; j < c; j += VL) { \
-          const VT mu = VLOAD(mean + j), sv = VLOAD(s + j), bt = VLOAD(beta + j); \
+      for (int64_t j = 0; j < c; j += VL) { \
+        const VT mu = VLOAD(mean + j), sv = VLOAD(s + j), bt = VLOAD(beta + j); \
+        for (int64_t ww = 0; ww < pw; ww++) { \
           const float* a = x + (b * g->h + 2 * q) * row + 2 * ww * c + j; \
           const VT r00 = bnp_relu_##SFX(bn_norm_##SFX(VLOAD(a), mu, sv, bt)); \
           const VT r01 = bnp_relu_##SFX(bn_norm_##SFX(VLOAD(a + c), mu, sv, bt)); \
@@ -634,6 +634,7 @@ TGT static void bn_relu_pool_forward_##SFX(const float* x, const float* gamma, c
           const VT r11 = bnp_relu_##SFX(bn_norm_##SFX(VLOAD(a + row + c), mu, sv, bt)); \
           VSTORE(pooled + ((b * ph + q) * pw + ww) * c + j, pool4_##SFX(r00, r01, r10, r11)); \
         } \
+      } \
 } \
 /* The gradient at batch norm's output (dz = MaxPoolGrad's dx·step(y)) for image row oh, and oh + 1 \
    where the two share windows, into D (rows × w × c). */ \
@@ -731,10 +732,12 @@ TGT static void bn_relu_pool_backward_##SFX(const float* dp, const float* x, con
     for (int64_t oh = 0, rows; oh < g->h; oh += rows) { \
       rows = oh + 1 < g->h && oh / 2 < ph ? 2 : 1; \
       bnp_dz_rows_##SFX(xi, dp + b * dpImage, mean, s, beta, g, oh, rows, D); \
-      for (int64_t p = 0; p < rows * g->w; p++) { \
-        const int64_t o = b * g->h * row + oh * row + p * c; \
-        for (int64_t j = 0; j < c; j += VL) \
-          VSTORE(dx + o + j, bn_dx_##SFX(fmv, VLOAD(D + p * c + j), VLOAD(x + o + j), VLOAD(mean + j), VLOAD(invstd + j), VLOAD(dbeta + j), VLOAD(dgamma + j), VLOAD(k + j))); \
+      const int64_t o = (b * g->h + oh) * row; \
+      /* A channel vector at a time, its factors in registers (dx might alias them, so the compiler won't keep them). */ \
+      for (int64_t j = 0; j < c; j += VL) { \
+        const VT mu = VLOAD(mean + j), is = VLOAD(invstd + j), db = VLOAD(dbeta + j), dg = VLOAD(dgamma + j), kj = VLOAD(k + j); \
+        for (int64_t p = 0; p < rows * g->w; p++) \
+          VSTORE(dx + o + p * c + j, bn_dx_##SFX(fmv, VLOAD(D + p * c + j), VLOAD(x + o + p * c + j), mu, is, db, dg, kj)); \
       } \
     } \
   } \
