@@ -3,6 +3,7 @@ import { fusedBatchNorm, fusedBatchNormReluPool } from './kernels/batch-norm.js'
 import { batchNormClass, batchNormState } from './tfjs-internals.js';
 
 type Kwargs = Record<string, unknown>;
+type FusedKernel = (x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number) => [tf.Tensor, tf.Tensor1D, tf.Tensor1D] | null;
 
 /** variable ← variable − (variable − value)·(1 − momentum), with tfjs's ops in tfjs's order. */
 function movingAverage(variable: tf.LayerVariable, value: tf.Tensor, momentum: number): void {
@@ -21,19 +22,10 @@ export class SweepBatchNorm extends batchNormClass() {
   static className = 'BatchNormalization';
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    const s = batchNormState(this);
     const input = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
     // As tfjs: a missing `training` means inference.
-    if (!kwargs.training || input === undefined || input.rank < 2 || !s.center || !s.scale) return super.call(inputs, kwargs);
-    if (s.axis !== -1 && s.axis !== input.rank - 1) return super.call(inputs, kwargs);
-    return tf.tidy(() => {
-      const fused = fusedBatchNorm(input, s.gamma.read() as tf.Tensor1D, s.beta.read() as tf.Tensor1D, s.epsilon);
-      if (fused === null) return super.call(inputs, kwargs);
-      const [y, mean, variance] = fused;
-      movingAverage(s.movingMean, mean, s.momentum);
-      movingAverage(s.movingVariance, variance, s.momentum);
-      return y;
-    });
+    if (!kwargs.training || input === undefined) return super.call(inputs, kwargs);
+    return tf.tidy(() => this.trainWith(input, fusedBatchNorm) ?? super.call(inputs, kwargs));
   }
 
   /**
@@ -42,22 +34,39 @@ export class SweepBatchNorm extends batchNormClass() {
    * Null where the kernel can't take them (then apply the three).
    */
   trainWithReluPool(input: tf.Tensor): tf.Tensor | null {
+    return this.trainWith(input, fusedBatchNormReluPool);
+  }
+
+  /**
+   * Training mode by `kernel` (over the last axis, centred and scaled, as the fused kernels do):
+   * its output, the moving averages updated from its statistics; null where it can't.
+   */
+  private trainWith(input: tf.Tensor, kernel: FusedKernel): tf.Tensor | null {
     const s = batchNormState(this);
-    if (!s.center || !s.scale || (s.axis !== -1 && s.axis !== input.rank - 1)) return null;
-    const fused = fusedBatchNormReluPool(input, s.gamma.read() as tf.Tensor1D, s.beta.read() as tf.Tensor1D, s.epsilon);
+    if (input.rank < 2 || !s.center || !s.scale || (s.axis !== -1 && s.axis !== input.rank - 1)) return null;
+    const fused = kernel(input, s.gamma.read() as tf.Tensor1D, s.beta.read() as tf.Tensor1D, s.epsilon);
     if (fused === null) return null;
-    const [pooled, mean, variance] = fused;
+    const [y, mean, variance] = fused;
     movingAverage(s.movingMean, mean, s.momentum);
     movingAverage(s.movingVariance, variance, s.momentum);
-    return pooled;
+    return y;
   }
 }
 
 /** Whether `layers` from `i` are batch norm, ReLU, then 2×2 max pooling at stride 2 without padding: a CNN block's tail. */
-export function bnReluPoolAt(layers: readonly tf.layers.Layer[], i: number): boolean {
+function bnReluPoolAt(layers: readonly tf.layers.Layer[], i: number): boolean {
   const [bn, act, pool] = [layers[i], layers[i + 1], layers[i + 2]];
   if (!(bn instanceof SweepBatchNorm) || act?.getClassName() !== 'Activation' || pool?.getClassName() !== 'MaxPooling2D') return false;
   const p = pool.getConfig();
   return act.getConfig().activation === 'relu' && p.padding === 'valid' && p.dataFormat === 'channelsLast'
     && String(p.poolSize) === '2,2' && String(p.strides) === '2,2';
+}
+
+const runs = new WeakMap<tf.LayersModel, readonly boolean[]>();
+
+/** bnReluPoolAt at each of the model's layers, worked out once per model (the training step and precise BN ask every batch). */
+export function bnReluPoolRuns(model: tf.LayersModel): readonly boolean[] {
+  let at = runs.get(model);
+  if (at === undefined) runs.set(model, at = model.layers.map((_, i) => bnReluPoolAt(model.layers, i)));
+  return at;
 }

@@ -3,7 +3,7 @@ import seedrandom from 'seedrandom';
 import type { ImageShape } from '../data/dataset.js';
 import type { Activation, OptimizerName } from '../spec/schema.js';
 import { FusedAdam } from './kernels/adam.js';
-import { bnReluPoolAt, SweepBatchNorm } from './batch-norm.js';
+import { bnReluPoolRuns, SweepBatchNorm } from './batch-norm.js';
 import { SweepConv2D } from './conv2d.js';
 import { SweepDense } from './dense.js';
 import { inputProblem } from './input-fit.js';
@@ -71,8 +71,6 @@ export function buildModel(config: TrialConfig, seed: number, shape: ImageShape,
   return model;
 }
 
-const plans = new WeakMap<tf.LayersModel, boolean[]>();
-
 /**
  * model.apply(x, { training: true }) for a model of buildModel's: its layers in turn, with each
  * CNN block's batch norm, ReLU and max pooling as one kernel (SweepBatchNorm.trainWithReluPool)
@@ -81,8 +79,7 @@ const plans = new WeakMap<tf.LayersModel, boolean[]>();
  */
 export function applyTraining(model: tf.LayersModel, x: tf.Tensor): tf.Tensor {
   const layers = model.layers;
-  let fusable = plans.get(model);
-  if (fusable === undefined) plans.set(model, fusable = layers.map((_, i) => bnReluPoolAt(layers, i)));
+  const fusable = bnReluPoolRuns(model);
   let h = x;
   for (let i = 0; i < layers.length; i++) {
     const pooled = fusable[i] ? (layers[i] as SweepBatchNorm).trainWithReluPool(h) : null;

@@ -5,7 +5,7 @@
 // 2021, arXiv:2105.07576 §3; fvcore's update_bn_stats, detectron2's PRECISE_BN) recomputes
 // them with the weights fixed, as the plain mean of the statistics of a fixed set of batches.
 import * as tf from '@tensorflow/tfjs';
-import { bnReluPoolAt } from './batch-norm.js';
+import { bnReluPoolRuns } from './batch-norm.js';
 import { fusedBatchNorm, fusedBatchNormReluPool } from './kernels/batch-norm.js';
 import { batchNormState } from './tfjs-internals.js';
 import type { Split } from './tensors.js';
@@ -30,6 +30,7 @@ export function preciseBatchNorm(model: tf.LayersModel, data: Split, order: Int3
   if (norms.length === 0 || batches <= 0) return 0;
   // Nothing after the last batch norm changes its statistics: the head is not run.
   const last = layers.indexOf(norms[norms.length - 1]);
+  const fusable = bnReluPoolRuns(model);
   const sums = norms.map((l) => {
     const channels = batchNormState(l).movingMean.shape[0]!;
     return { mean: new Float64Array(channels), variance: new Float64Array(channels) };
@@ -47,7 +48,7 @@ export function preciseBatchNorm(model: tf.LayersModel, data: Split, order: Int3
           continue;
         }
         // A block's batch norm, ReLU and pooling as one kernel where it takes them: the same floats.
-        const pooled = bnReluPoolAt(layers, i) ? batchMomentsPooled(layer, x) : null;
+        const pooled = fusable[i] ? batchMomentsPooled(layer, x) : null;
         const [y, mean, variance] = pooled ?? batchMoments(layer, x);
         const sum = sums[k++];
         mean.dataSync().forEach((v, c) => { sum.mean[c] += v; });

@@ -486,6 +486,19 @@ CONV1_KERNELS(256, T256, __m256, 8, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_s
 // (masked at the edge), whose block partials stay in registers: the wasm kernels load and store
 // theirs each row. Neither fuses a multiply-add, so both run wherever the addon loads.
 #define BN_BLOCK 256
+// s = gamma·(1/√(variance + eps)): the forward pass's scale.
+static void bn_scale(const float* gamma, const float* variance, float* s, int64_t c, float eps) {
+  for (int64_t j = 0; j < c; j++) s[j] = gamma[j] * (1.0f / sqrtf(variance[j] + eps));
+}
+// The backward pass's factors, from dgamma = Σdy·(x − mean): invstd = 1/√(variance + eps),
+// dgamma·invstd in place, k = (gamma·invstd)/m.
+static void bn_grad_factors(const float* gamma, const float* variance, float* dgamma, float* invstd, float* k, int64_t c, float fm, float eps) {
+  for (int64_t j = 0; j < c; j++) {
+    invstd[j] = 1.0f / sqrtf(variance[j] + eps);
+    dgamma[j] = dgamma[j] * invstd[j];
+    k[j] = (gamma[j] * invstd[j]) / fm;
+  }
+}
 #define BN_INLINE inline __attribute__((always_inline))
 // bn_sums for sums of `kind` over nv (1 to 4) vectors of channels, each call with constants.
 #define BN_SUMS_CALL(SFX, KIND, NV) bn_sums_##SFX(KIND, NV, a, b, mean, t1, t2, m, c, j0);
@@ -542,14 +555,18 @@ TGT static BN_INLINE VT bn_norm_##SFX(VT x, VT mean, VT s, VT beta) { return VAD
 TGT static BN_INLINE VT bn_dx_##SFX(VT fm, VT dy, VT x, VT mean, VT invstd, VT dbeta, VT dgamma, VT k) { \
   return VMUL(k, VSUB(VSUB(VMUL(fm, dy), dbeta), VMUL(VMUL(VSUB(x, mean), invstd), dgamma))); \
 } \
-/* mean = Σx/m; variance = Σ(x − mean)²/m; y = (x − mean)·s + beta, s = gamma·(1/√(variance + eps)) in tmp. */ \
-TGT static void bn_forward_##SFX(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* variance, float* s, int64_t m, int64_t c, float eps) { \
+/* mean = Σx/m; variance = Σ(x − mean)²/m; s = gamma·(1/√(variance + eps)). */ \
+TGT static void bn_statistics_##SFX(const float* x, const float* gamma, float* mean, float* variance, float* s, int64_t m, int64_t c, float eps) { \
   const float fm = (float)m; \
   bn_reduce_##SFX(0, x, NULL, NULL, mean, NULL, m, c); \
   for (int64_t j = 0; j < c; j++) mean[j] = mean[j] / fm; \
   bn_reduce_##SFX(1, x, NULL, mean, variance, NULL, m, c); \
   for (int64_t j = 0; j < c; j++) variance[j] = variance[j] / fm; \
-  for (int64_t j = 0; j < c; j++) s[j] = gamma[j] * (1.0f / sqrtf(variance[j] + eps)); \
+  bn_scale(gamma, variance, s, c, eps); \
+} \
+/* bn_statistics, then y = (x − mean)·s + beta, s in tmp. */ \
+TGT static void bn_forward_##SFX(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* variance, float* s, int64_t m, int64_t c, float eps) { \
+  bn_statistics_##SFX(x, gamma, mean, variance, s, m, c, eps); \
   const int64_t full = c - c % VL; \
   const MT edge = VMASK(c % VL); \
   for (int64_t r = 0; r < m; r++) { \
@@ -566,11 +583,7 @@ TGT static void bn_backward_##SFX(const float* dy, const float* x, const float* 
   float* invstd = tmp; \
   float* k = tmp + c; \
   bn_reduce_##SFX(2, dy, x, mean, dbeta, dgamma, m, c); \
-  for (int64_t j = 0; j < c; j++) { \
-    invstd[j] = 1.0f / sqrtf(variance[j] + eps); \
-    dgamma[j] = dgamma[j] * invstd[j]; \
-    k[j] = (gamma[j] * invstd[j]) / fm; \
-  } \
+  bn_grad_factors(gamma, variance, dgamma, invstd, k, c, fm, eps); \
   const VT fmv = VSET1(fm); \
   const int64_t full = c - c % VL; \
   const MT edge = VMASK(c % VL); \
@@ -610,18 +623,9 @@ typedef struct { int64_t n, h, w, c; } bn_pool_geometry;
 #define BN_POOL_KERNELS(SFX, TGT, VT, VL, VLOAD, VSTORE, VZERO, VSET1, VADD, VSUB, VMUL, SEL_GT, SEL_EQ, SEL_NAN, RELU) \
 TGT static BN_INLINE VT bnp_relu_##SFX(VT y) { return RELU(y); } \
 TGT static BN_INLINE VT bnp_step_##SFX(VT y) { return SEL_NAN(y, y, SEL_GT(y, VZERO(), VSET1(1.0f), VZERO())); } \
-/* s = gamma·(1/√(variance + eps)), as bn_forward. */ \
-static void bnp_scale_##SFX(const float* gamma, const float* variance, float* s, int64_t c, float eps) { \
-  for (int64_t j = 0; j < c; j++) s[j] = gamma[j] * (1.0f / sqrtf(variance[j] + eps)); \
-} \
 TGT static void bn_relu_pool_forward_##SFX(const float* x, const float* gamma, const float* beta, float* pooled, float* mean, float* variance, float* s, const bn_pool_geometry* g, float eps) { \
   const int64_t c = g->c, m = g->n * g->h * g->w, row = g->w * c, ph = g->h / 2, pw = g->w / 2; \
-  const float fm = (float)m; \
-  bn_reduce_##SFX(0, x, NULL, NULL, mean, NULL, m, c); \
-  for (int64_t j = 0; j < c; j++) mean[j] = mean[j] / fm; \
-  bn_reduce_##SFX(1, x, NULL, mean, variance, NULL, m, c); \
-  for (int64_t j = 0; j < c; j++) variance[j] = variance[j] / fm; \
-  bnp_scale_##SFX(gamma, variance, s, c, eps); \
+  bn_statistics_##SFX(x, gamma, mean, variance, s, m, c, eps); \
   for (int64_t b = 0; b < g->n; b++) \
     for (int64_t q = 0; q < ph; q++) \
       for (int64_t j = 0; j < c; j += VL) { \
@@ -695,7 +699,7 @@ TGT static void bn_relu_pool_backward_##SFX(const float* dp, const float* x, con
   const int64_t c = g->c, m = g->n * g->h * g->w, row = g->w * c, ph = g->h / 2, dpImage = ph * (g->w / 2) * c; \
   const float fm = (float)m; \
   float *s = tmp, *invstd = tmp + c, *k = tmp + 2 * c, *p1 = tmp + 3 * c, *p2 = tmp + 4 * c, *D = tmp + 5 * c; \
-  bnp_scale_##SFX(gamma, variance, s, c, eps); \
+  bn_scale(gamma, variance, s, c, eps); \
   for (int64_t j = 0; j < c; j++) { dbeta[j] = 0.0f; dgamma[j] = 0.0f; p1[j] = 0.0f; p2[j] = 0.0f; } \
   /* dbeta = Σdz, dgamma = Σdz·(x − mean), the rows in order, partials per block of BN_BLOCK rows. */ \
   int64_t r = 0; \
@@ -720,11 +724,7 @@ TGT static void bn_relu_pool_backward_##SFX(const float* dp, const float* x, con
     VSTORE(dbeta + j, VADD(VLOAD(dbeta + j), VLOAD(p1 + j))); \
     VSTORE(dgamma + j, VADD(VLOAD(dgamma + j), VLOAD(p2 + j))); \
   } \
-  for (int64_t j = 0; j < c; j++) { \
-    invstd[j] = 1.0f / sqrtf(variance[j] + eps); \
-    dgamma[j] = dgamma[j] * invstd[j]; \
-    k[j] = (gamma[j] * invstd[j]) / fm; \
-  } \
+  bn_grad_factors(gamma, variance, dgamma, invstd, k, c, fm, eps); \
   /* dx = k·((m·dz − dbeta) − ((x − mean)·invstd)·dgamma), dz computed again. */ \
   const VT fmv = VSET1(fm); \
   for (int64_t b = 0; b < g->n; b++) { \
@@ -760,35 +760,31 @@ static void bn_inference_tail(const float* x, const float* mean, const float* sc
     y[j] = (float)(od[j] + (double)t / nd[j]);
   }
 }
-T512 static void bn_inference_512(const float* x, const float* mean, const float* variance, const float* offset, const float* scale, float* y, double* nd, double* od, int64_t m, int64_t c, float eps) {
-  for (int64_t j = 0; j < c; j++) { nd[j] = (double)sqrtf(variance[j] + eps); od[j] = (double)offset[j]; }
-  for (int64_t r = 0; r < m; r++) {
-    const float* xr = x + r * c;
-    float* yr = y + r * c;
-    int64_t j = 0;
-    for (; j + 8 <= c; j += 8) {
-      const __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j), _mm256_loadu_ps(mean + j)), _mm256_loadu_ps(scale + j));
-      const __m512d q = _mm512_div_pd(_mm512_cvtps_pd(t), _mm512_loadu_pd(nd + j));
-      _mm256_storeu_ps(yr + j, _mm512_cvtpd_ps(_mm512_add_pd(_mm512_loadu_pd(od + j), q)));
-    }
-    bn_inference_tail(xr, mean, scale, nd, od, yr, j, c);
-  }
+// Eight channels of y from x, mean, scale and the doubles nd, od at the same channel.
+T512 static inline __attribute__((always_inline)) void bn_inference8_512(const float* x, const float* mean, const float* scale, const double* nd, const double* od, float* y) {
+  const __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(mean)), _mm256_loadu_ps(scale));
+  const __m512d q = _mm512_div_pd(_mm512_cvtps_pd(t), _mm512_loadu_pd(nd));
+  _mm256_storeu_ps(y, _mm512_cvtpd_ps(_mm512_add_pd(_mm512_loadu_pd(od), q)));
 }
-T256 static void bn_inference_256(const float* x, const float* mean, const float* variance, const float* offset, const float* scale, float* y, double* nd, double* od, int64_t m, int64_t c, float eps) {
-  for (int64_t j = 0; j < c; j++) { nd[j] = (double)sqrtf(variance[j] + eps); od[j] = (double)offset[j]; }
-  for (int64_t r = 0; r < m; r++) {
-    const float* xr = x + r * c;
-    float* yr = y + r * c;
-    int64_t j = 0;
-    for (; j + 8 <= c; j += 8) {
-      const __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j), _mm256_loadu_ps(mean + j)), _mm256_loadu_ps(scale + j));
-      const __m256d lo = _mm256_add_pd(_mm256_loadu_pd(od + j), _mm256_div_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(t)), _mm256_loadu_pd(nd + j)));
-      const __m256d hi = _mm256_add_pd(_mm256_loadu_pd(od + j + 4), _mm256_div_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(t, 1)), _mm256_loadu_pd(nd + j + 4)));
-      _mm256_storeu_ps(yr + j, _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo)));
-    }
-    bn_inference_tail(xr, mean, scale, nd, od, yr, j, c);
-  }
+T256 static inline __attribute__((always_inline)) void bn_inference8_256(const float* x, const float* mean, const float* scale, const double* nd, const double* od, float* y) {
+  const __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(mean)), _mm256_loadu_ps(scale));
+  const __m256d lo = _mm256_add_pd(_mm256_loadu_pd(od), _mm256_div_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(t)), _mm256_loadu_pd(nd)));
+  const __m256d hi = _mm256_add_pd(_mm256_loadu_pd(od + 4), _mm256_div_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(t, 1)), _mm256_loadu_pd(nd + 4)));
+  _mm256_storeu_ps(y, _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo)));
 }
+#define BN_INFERENCE(SFX, TGT) \
+TGT static void bn_inference_##SFX(const float* x, const float* mean, const float* variance, const float* offset, const float* scale, float* y, double* nd, double* od, int64_t m, int64_t c, float eps) { \
+  for (int64_t j = 0; j < c; j++) { nd[j] = (double)sqrtf(variance[j] + eps); od[j] = (double)offset[j]; } \
+  for (int64_t r = 0; r < m; r++) { \
+    const float* xr = x + r * c; \
+    float* yr = y + r * c; \
+    int64_t j = 0; \
+    for (; j + 8 <= c; j += 8) bn_inference8_##SFX(xr + j, mean + j, scale + j, nd + j, od + j, yr + j); \
+    bn_inference_tail(xr, mean, scale, nd, od, yr, j, c); \
+  } \
+}
+BN_INFERENCE(512, T512)
+BN_INFERENCE(256, T256)
 
 // Adam in PyTorch's form, as simd.wat's adam_fast, each weight's floats the same whichever
 // width computes it (each step one IEEE operation, never contracted):
