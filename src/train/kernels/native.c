@@ -78,8 +78,9 @@ T512 static inline __attribute__((always_inline)) void gemm512_panel(const float
 // Inlined throughout, so that `fused` stays a constant in the inner loops.
 #define GEMM_KC 512
 // The sum in panels: PANEL(a, b, c, m, k, n, sai, sap, accumulate, fused) over each in turn.
-#define IN_PANELS(PANEL) \
-  const int panel = k > 2 * GEMM_KC ? GEMM_KC : k; \
+#define IN_PANELS(PANEL) IN_PANELS_OF(PANEL, (k > 2 * GEMM_KC ? GEMM_KC : k))
+#define IN_PANELS_OF(PANEL, SIZE) \
+  const int panel = SIZE; \
   int p0 = 0; \
   do { \
     const int kc = k - p0 < panel ? k - p0 : panel; \
@@ -100,53 +101,105 @@ T512 static void gemm512_exact(const float* a, const float* b, float* c, int m, 
 #define LD256(p, mask) (masked ? _mm256_maskload_ps((p), (mask)) : _mm256_loadu_ps(p))
 #define ST256(p, mask, v) { if (masked) _mm256_maskstore_ps((p), (mask), (v)); else _mm256_storeu_ps((p), (v)); }
 
-// C[0..6, 0..16) with 256-bit vectors: 6 rows × 2 vectors, indexed by constants; masked at the
-// right edge (fewer than 16 columns). Inlined with masked a constant, so each case is its own loop.
-T256 static inline void block256x6(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int masked, __m256i m0, __m256i m1, int accumulate, int fused) {
+// C[0..rows, 0..16) for rows ≤ 6 with 256-bit vectors: up to 6 rows × 2 vectors, indexed by
+// constants; masked at the right edge (fewer than 16 columns). Inlined with rows and masked
+// constants, so each case is its own loop (the last rows: columns256).
+T256 static inline __attribute__((always_inline)) void block256(const float* a, const float* b, float* c, int rows, int k, int n, int ldb, ptrdiff_t sai, ptrdiff_t sap, int masked, __m256i m0, __m256i m1, int accumulate, int fused) {
   __m256 acc[6][2];
-#define LOAD256(r) if (accumulate) { acc[r][0] = LD256(c + (ptrdiff_t)(r) * n, m0); acc[r][1] = LD256(c + (ptrdiff_t)(r) * n + 8, m1); } else { acc[r][0] = _mm256_setzero_ps(); acc[r][1] = _mm256_setzero_ps(); }
+#define LOAD256(r) if ((r) < rows) { if (accumulate) { acc[r][0] = LD256(c + (ptrdiff_t)(r) * n, m0); acc[r][1] = LD256(c + (ptrdiff_t)(r) * n + 8, m1); } else { acc[r][0] = _mm256_setzero_ps(); acc[r][1] = _mm256_setzero_ps(); } }
   LOAD256(0) LOAD256(1) LOAD256(2) LOAD256(3) LOAD256(4) LOAD256(5)
-  for (int p = 0; p < k; p++, a += sap, b += n) {
+  for (int p = 0; p < k; p++, a += sap, b += ldb) {
     const __m256 b0 = LD256(b, m0), b1 = LD256(b + 8, m1);
-#define ROW256(r) { const __m256 x = _mm256_broadcast_ss(a + (r) * sai); acc[r][0] = MADD256(x, b0, acc[r][0]); acc[r][1] = MADD256(x, b1, acc[r][1]); }
+#define ROW256(r) if ((r) < rows) { const __m256 x = _mm256_broadcast_ss(a + (r) * sai); acc[r][0] = MADD256(x, b0, acc[r][0]); acc[r][1] = MADD256(x, b1, acc[r][1]); }
     ROW256(0) ROW256(1) ROW256(2) ROW256(3) ROW256(4) ROW256(5)
   }
-#define STORE256(r) { ST256(c + (ptrdiff_t)(r) * n, m0, acc[r][0]) ST256(c + (ptrdiff_t)(r) * n + 8, m1, acc[r][1]) }
+#define STORE256(r) if ((r) < rows) { ST256(c + (ptrdiff_t)(r) * n, m0, acc[r][0]) ST256(c + (ptrdiff_t)(r) * n + 8, m1, acc[r][1]) }
   STORE256(0) STORE256(1) STORE256(2) STORE256(3) STORE256(4) STORE256(5)
 }
 
-// One row of the same: the last m mod 6 rows.
-T256 static inline void block256x1(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sap, int masked, __m256i m0, __m256i m1, int accumulate, int fused) {
-  __m256 acc0 = accumulate ? LD256(c, m0) : _mm256_setzero_ps();
-  __m256 acc1 = accumulate ? LD256(c + 8, m1) : _mm256_setzero_ps();
-  for (int p = 0; p < k; p++, a += sap, b += n) {
-    const __m256 x = _mm256_broadcast_ss(a);
-    acc0 = MADD256(x, LD256(b, m0), acc0);
-    acc1 = MADD256(x, LD256(b + 8, m1), acc1);
-  }
-  ST256(c, m0, acc0)
-  ST256(c + 8, m1, acc1)
-}
-
-// Columns j … j+15 (masked: the last n − j < 16), every row.
-T256 static inline void columns256(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int j, int masked, int accumulate, int fused) {
+// Columns j … j+15 (masked: the last n − j < 16), every row; b is B's columns j … j+15 with
+// rows ldb floats apart.
+T256 static inline __attribute__((always_inline)) void columns256(const float* a, const float* b, float* c, int m, int k, int n, int ldb, ptrdiff_t sai, ptrdiff_t sap, int j, int masked, int accumulate, int fused) {
   const int cols = n - j;
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   // Lane l of m0 is set where l < cols, of m1 where l + 8 < cols.
   const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lane);
   const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols - 8), lane);
+  // Blocks of 6 rows, then the rest. A block of r rows keeps 2r chains of multiply-adds going,
+  // and 8 cover the FMA's latency at two a cycle; so where fewer than 4 rows are left over, the
+  // last 6 + r are two blocks of about half each (a batch of 32: five blocks of 6, then 2 rows
+  // at half the rate; one at a time, as before, at a quarter).
+  const int rest = m % 6, blocks_end = m - rest - (m >= 6 && rest > 0 && rest < 4 ? 6 : 0);
   int i = 0;
-  for (; i + 6 <= m; i += 6) block256x6(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sai, sap, masked, m0, m1, accumulate, fused);
-  for (; i < m; i++) block256x1(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sap, masked, m0, m1, accumulate, fused);
+  for (; i < blocks_end; i += 6) block256(a + i * sai, b, c + (ptrdiff_t)i * n + j, 6, k, n, ldb, sai, sap, masked, m0, m1, accumulate, fused);
+#define LAST256(rows) { block256(a + i * sai, b, c + (ptrdiff_t)i * n + j, rows, k, n, ldb, sai, sap, masked, m0, m1, accumulate, fused); i += rows; }
+  switch (m - i) {
+    case 9: LAST256(5) /* fall through */
+    case 4: LAST256(4) return;
+    case 8: LAST256(4) LAST256(4) return;
+    case 7: LAST256(4) /* fall through */
+    case 3: LAST256(3) return;
+    case 1: LAST256(1) return;
+    case 2: LAST256(2) return;
+    case 5: LAST256(5) return;
+    default: return;
+  }
+#undef LAST256
+}
+
+// B's panel packed: each strip of 16 columns its k rows one after another, 64 bytes each, the
+// columns past n zero. In place, a strip's rows are n floats apart: where n is a multiple of 16
+// (the CNN's 64 channels, the ANN's 128 units) they fall in a few of L1's sets and evict each
+// other, and where the heap puts B 8 bytes past a line each row spans two lines. Packed, a strip
+// of up to GEMM256_KC rows stays in L1 while every row of A passes over it. Scratch per thread
+// (the pool's workers are threads), grown to the largest panel and kept.
+static _Thread_local float* packed_b;
+static _Thread_local size_t packed_b_floats;
+static float* pack_space(size_t floats) {
+  if (floats > packed_b_floats) {
+    free(packed_b);
+    packed_b = aligned_alloc(64, (floats * 4 + 63) & ~(size_t)63);
+    packed_b_floats = packed_b != NULL ? floats : 0;
+  }
+  return packed_b;
+}
+T256 static void pack_b256(const float* b, float* bt, int k, int n) {
+  for (int j = 0; j < n; j += 16, bt += (ptrdiff_t)16 * k) {
+    const int cols = n - j;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lane);
+    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols - 8), lane);
+    if (cols >= 16) for (int p = 0; p < k; p++) {
+      _mm256_store_ps(bt + 16 * p, _mm256_loadu_ps(b + (ptrdiff_t)p * n + j));
+      _mm256_store_ps(bt + 16 * p + 8, _mm256_loadu_ps(b + (ptrdiff_t)p * n + j + 8));
+    } else for (int p = 0; p < k; p++) {
+      _mm256_store_ps(bt + 16 * p, _mm256_maskload_ps(b + (ptrdiff_t)p * n + j, m0));
+      _mm256_store_ps(bt + 16 * p + 8, _mm256_maskload_ps(b + (ptrdiff_t)p * n + j + 8, m1));
+    }
+  }
 }
 
 T256 static inline __attribute__((always_inline)) void gemm256_panel(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
+  float* bt = m > 6 ? pack_space((size_t)((n + 15) / 16) * 16 * k) : NULL;
+  if (bt != NULL) pack_b256(b, bt, k, n);
   int j = 0;
-  for (; j + 16 <= n; j += 16) columns256(a, b, c, m, k, n, sai, sap, j, 0, accumulate, fused);
-  if (j < n) columns256(a, b, c, m, k, n, sai, sap, j, 1, accumulate, fused);
+  // Packed, B's last strip is padded with zeros: only C's lanes are masked there.
+  if (bt != NULL) {
+    for (; j + 16 <= n; j += 16) columns256(a, bt + (ptrdiff_t)j * k, c, m, k, n, 16, sai, sap, j, 0, accumulate, fused);
+    if (j < n) columns256(a, bt + (ptrdiff_t)j * k, c, m, k, n, 16, sai, sap, j, 1, accumulate, fused);
+    return;
+  }
+  for (; j + 16 <= n; j += 16) columns256(a, b + j, c, m, k, n, n, sai, sap, j, 0, accumulate, fused);
+  if (j < n) columns256(a, b + j, c, m, k, n, n, sai, sap, j, 1, accumulate, fused);
 }
+// With 256-bit vectors the sum runs in panels of at most GEMM256_KC terms, as even as they
+// divide (784 terms: 4 of 196), so that a packed strip of B, 64 bytes a term, stays in L1 (Zen 3:
+// 32 KB). 128, 192, 256 and one panel throughout ran alike on the convolutions' chunks; the
+// ANN's 784-term sums ran 3–7% slower in one panel.
+#define GEMM256_KC 256
 T256 static inline __attribute__((always_inline)) void gemm256_with(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
-  IN_PANELS(gemm256_panel)
+  const int panels = (k + GEMM256_KC - 1) / GEMM256_KC;
+  IN_PANELS_OF(gemm256_panel, (panels > 1 ? (k + panels - 1) / panels : k))
 }
 T256 static void gemm256(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
   gemm256_with(a, b, c, m, k, n, sai, sap, accumulate, 1);

@@ -22,12 +22,13 @@ const bits = (t) => new Uint32Array(t.dataSync().slice().buffer);
 const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
 const out = { fma: fusedMultiplyAdd(), isa: native?.isa() ?? 'none', dispatched: false, exactDispatched: false, gemm: [], gemmExact: [], conv: [], adam: [], peak: [], rangeError: null, gather: null };
 
-// GEMMs: every edge of the blocks (rows mod 8 and 6, columns mod 32 and 16, k = 0 and 1), sums
+// GEMMs: every edge of the blocks (every remainder of rows mod 8 and mod 6, alone and
+// with the block before it split in two; columns mod 32 and 16, k = 0 and 1), sums
 // of one panel and of three (512, 512, then 76 terms), A stored plain and transposed, C written
 // and accumulated. Each build's wasm GEMM gives the
 // reference; the native one runs with each of the machine's vector widths.
 const special = [0, -0, Infinity, -Infinity, NaN, 1e-40];
-for (const [m, k, n] of [[1, 1, 1], [5, 7, 3], [8, 64, 16], [9, 33, 17], [13, 5, 31], [16, 100, 32], [17, 20, 33], [33, 128, 10], [32, 784, 128], [9, 1100, 40], [3, 3136, 33], [6, 0, 40], [7, 3, 130]]) {
+for (const [m, k, n] of [[1, 1, 1], [5, 7, 3], [8, 64, 16], [9, 33, 17], [13, 5, 31], [16, 100, 32], [17, 20, 33], [33, 128, 10], [32, 784, 128], [9, 1100, 40], [3, 3136, 33], [6, 0, 40], [7, 3, 130], [2, 40, 48], [11, 17, 35], [12, 17, 35], [10, 50, 64], [128, 784, 16]]) {
   for (const transposed of [false, true]) {
     for (const acc of [0, 1]) {
       const b = tf.tensor1d(values(k * n));
