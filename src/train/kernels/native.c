@@ -11,6 +11,7 @@
 // by node-gyp (binding.gyp, scripts/build-native.mjs); where it cannot build the wasm kernels run.
 #include <immintrin.h>
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -154,14 +155,22 @@ T256 static inline __attribute__((always_inline)) void columns256(const float* a
 // (the CNN's 64 channels, the ANN's 128 units) they fall in a few of L1's sets and evict each
 // other, and where the heap puts B 8 bytes past a line each row spans two lines. Packed, a strip
 // of up to GEMM256_KC rows stays in L1 while every row of A passes over it. Scratch per thread
-// (the pool's workers are threads), grown to the largest panel and kept.
+// (the pool's workers are threads), grown to the largest panel, kept, and freed when the thread
+// ends (pthread key's destructor); where it can't be had, the GEMM reads B in place.
 static _Thread_local float* packed_b;
 static _Thread_local size_t packed_b_floats;
+static pthread_key_t packed_b_key;
+static pthread_once_t packed_b_once = PTHREAD_ONCE_INIT;
+static int packed_b_keyed;
+static void make_packed_b_key(void) { packed_b_keyed = pthread_key_create(&packed_b_key, free) == 0; }
 static float* pack_space(size_t floats) {
   if (floats > packed_b_floats) {
+    pthread_once(&packed_b_once, make_packed_b_key);
+    if (!packed_b_keyed) return NULL;
     free(packed_b);
     packed_b = aligned_alloc(64, (floats * 4 + 63) & ~(size_t)63);
     packed_b_floats = packed_b != NULL ? floats : 0;
+    pthread_setspecific(packed_b_key, packed_b);
   }
   return packed_b;
 }
