@@ -130,8 +130,8 @@ T256 static inline __attribute__((always_inline)) void columns256(const float* a
   const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols - 8), lane);
   // Blocks of 6 rows, then the rest. A block of r rows keeps 2r chains of multiply-adds going,
   // and 8 cover the FMA's latency at two a cycle; so where fewer than 4 rows are left over, the
-  // last 6 + r are two blocks of about half each (a batch of 32: five blocks of 6, then 2 rows
-  // at half the rate; one at a time, as before, at a quarter).
+  // last 6 + r are two blocks of about half each (a batch of 32 is four blocks of 6, then 4 + 4;
+  // as five blocks and 2 rows, those 2 would run at half the rate, and one at a time at a quarter).
   const int rest = m % 6, blocks_end = m - rest - (m >= 6 && rest > 0 && rest < 4 ? 6 : 0);
   int i = 0;
   for (; i < blocks_end; i += 6) block256(a + i * sai, b, c + (ptrdiff_t)i * n + j, 6, k, n, ldb, sai, sap, masked, m0, m1, accumulate, fused);
@@ -206,7 +206,7 @@ T256 static inline __attribute__((always_inline)) void gemm256_panel(const float
 // With 256-bit vectors the sum runs in panels of at most GEMM256_KC terms, as even as they
 // divide (784 terms: 4 of 196), so that a packed strip of B, 64 bytes a term, stays in L1 (Zen 3:
 // 32 KB). 128, 192, 256 and one panel throughout ran alike on the convolutions' chunks; the
-// ANN's 784-term sums ran 3–7% slower in one panel.
+// ANN's 784-term products ran 2–10% slower in one panel.
 #define GEMM256_KC 256
 T256 static inline __attribute__((always_inline)) void gemm256_with(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
   const int panels = (k + GEMM256_KC - 1) / GEMM256_KC;
