@@ -42,14 +42,23 @@ export class SweepBatchNorm extends batchNormClass() {
    * its output, the moving averages updated from its statistics; null where it can't.
    */
   private trainWith(input: tf.Tensor, kernel: FusedKernel): tf.Tensor | null {
-    const s = batchNormState(this);
-    if (input.rank < 2 || !s.center || !s.scale || (s.axis !== -1 && s.axis !== input.rank - 1)) return null;
-    const fused = kernel(input, s.gamma.read() as tf.Tensor1D, s.beta.read() as tf.Tensor1D, s.epsilon);
+    const fused = this.batchStatistics(input, kernel);
     if (fused === null) return null;
     const [y, mean, variance] = fused;
+    const s = batchNormState(this);
     movingAverage(s.movingMean, mean, s.momentum);
     movingAverage(s.movingVariance, variance, s.momentum);
     return y;
+  }
+
+  /**
+   * `kernel`'s training-mode output for `input` with the batch's mean and variance, the moving
+   * averages untouched (precise BN's statistics); null where it can't take them.
+   */
+  batchStatistics(input: tf.Tensor, kernel: FusedKernel): [tf.Tensor, tf.Tensor1D, tf.Tensor1D] | null {
+    const s = batchNormState(this);
+    if (input.rank < 2 || !s.center || !s.scale || (s.axis !== -1 && s.axis !== input.rank - 1)) return null;
+    return kernel(input, s.gamma.read() as tf.Tensor1D, s.beta.read() as tf.Tensor1D, s.epsilon);
   }
 }
 

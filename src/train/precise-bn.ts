@@ -5,7 +5,7 @@
 // 2021, arXiv:2105.07576 §3; fvcore's update_bn_stats, detectron2's PRECISE_BN) recomputes
 // them with the weights fixed, as the plain mean of the statistics of a fixed set of batches.
 import * as tf from '@tensorflow/tfjs';
-import { bnReluPoolRuns } from './batch-norm.js';
+import { bnReluPoolRuns, type SweepBatchNorm } from './batch-norm.js';
 import { fusedBatchNorm, fusedBatchNormReluPool } from './kernels/batch-norm.js';
 import { batchNormState } from './tfjs-internals.js';
 import type { Split } from './tensors.js';
@@ -48,7 +48,7 @@ export function preciseBatchNorm(model: tf.LayersModel, data: Split, order: Int3
           continue;
         }
         // A block's batch norm, ReLU and pooling as one kernel where it takes them: the same floats.
-        const pooled = fusable[i] ? batchMomentsPooled(layer, x) : null;
+        const pooled = fusable[i] ? (layer as SweepBatchNorm).batchStatistics(x, fusedBatchNormReluPool) : null;
         const [y, mean, variance] = pooled ?? batchMoments(layer, x);
         const sum = sums[k++];
         mean.dataSync().forEach((v, c) => { sum.mean[c] += v; });
@@ -78,10 +78,4 @@ function batchMoments(layer: tf.layers.Layer, x: tf.Tensor): [tf.Tensor, tf.Tens
   if (fused !== null) return fused;
   const { mean, variance } = tf.moments(x, Array.from({ length: x.rank - 1 }, (_, i) => i));
   return [tf.batchNorm(x, mean, variance, beta, gamma, s.epsilon), mean as tf.Tensor1D, variance as tf.Tensor1D];
-}
-
-/** batchMoments, then ReLU and 2×2 max pooling, as one kernel: the pooled output and the moments; null where the kernel can't. */
-function batchMomentsPooled(layer: tf.layers.Layer, x: tf.Tensor): [tf.Tensor, tf.Tensor1D, tf.Tensor1D] | null {
-  const s = batchNormState(layer);
-  return fusedBatchNormReluPool(x, s.gamma.read() as tf.Tensor1D, s.beta.read() as tf.Tensor1D, s.epsilon);
 }

@@ -78,9 +78,8 @@ T512 static inline __attribute__((always_inline)) void gemm512_panel(const float
 // convolutions', the ANNs') are one panel, as before: splitting them gained nothing.
 // Inlined throughout, so that `fused` stays a constant in the inner loops.
 #define GEMM_KC 512
-// The sum in panels: PANEL(a, b, c, m, k, n, sai, sap, accumulate, fused) over each in turn.
-#define IN_PANELS(PANEL) IN_PANELS_OF(PANEL, (k > 2 * GEMM_KC ? GEMM_KC : k))
-#define IN_PANELS_OF(PANEL, SIZE) \
+// The sum in panels of SIZE terms: PANEL(a, b, c, m, k, n, sai, sap, accumulate, fused) over each in turn.
+#define IN_PANELS(PANEL, SIZE) \
   const int panel = SIZE; \
   int p0 = 0; \
   do { \
@@ -89,7 +88,7 @@ T512 static inline __attribute__((always_inline)) void gemm512_panel(const float
     p0 += kc; \
   } while (p0 < k);
 T512 static inline __attribute__((always_inline)) void gemm512_with(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
-  IN_PANELS(gemm512_panel)
+  IN_PANELS(gemm512_panel, (k > 2 * GEMM_KC ? GEMM_KC : k))
 }
 T512 static void gemm512(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
   gemm512_with(a, b, c, m, k, n, sai, sap, accumulate, 1);
@@ -193,15 +192,13 @@ T256 static void pack_b256(const float* b, float* bt, int k, int n) {
 T256 static inline __attribute__((always_inline)) void gemm256_panel(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
   float* bt = m > 6 ? pack_space((size_t)((n + 15) / 16) * 16 * k) : NULL;
   if (bt != NULL) pack_b256(b, bt, k, n);
+  // Strip j of B: packed (rows 16 floats apart, the last strip padded with zeros) or in place.
+  const int ldb = bt != NULL ? 16 : n;
+#define STRIP(j) (bt != NULL ? bt + (ptrdiff_t)(j) * k : b + (j))
   int j = 0;
-  // Packed, B's last strip is padded with zeros: only C's lanes are masked there.
-  if (bt != NULL) {
-    for (; j + 16 <= n; j += 16) columns256(a, bt + (ptrdiff_t)j * k, c, m, k, n, 16, sai, sap, j, 0, accumulate, fused);
-    if (j < n) columns256(a, bt + (ptrdiff_t)j * k, c, m, k, n, 16, sai, sap, j, 1, accumulate, fused);
-    return;
-  }
-  for (; j + 16 <= n; j += 16) columns256(a, b + j, c, m, k, n, n, sai, sap, j, 0, accumulate, fused);
-  if (j < n) columns256(a, b + j, c, m, k, n, n, sai, sap, j, 1, accumulate, fused);
+  for (; j + 16 <= n; j += 16) columns256(a, STRIP(j), c, m, k, n, ldb, sai, sap, j, 0, accumulate, fused);
+  if (j < n) columns256(a, STRIP(j), c, m, k, n, ldb, sai, sap, j, 1, accumulate, fused);
+#undef STRIP
 }
 // With 256-bit vectors the sum runs in panels of at most GEMM256_KC terms, as even as they
 // divide (784 terms: 4 of 196), so that a packed strip of B, 64 bytes a term, stays in L1 (Zen 3:
@@ -210,7 +207,7 @@ T256 static inline __attribute__((always_inline)) void gemm256_panel(const float
 #define GEMM256_KC 256
 T256 static inline __attribute__((always_inline)) void gemm256_with(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
   const int panels = (k + GEMM256_KC - 1) / GEMM256_KC;
-  IN_PANELS_OF(gemm256_panel, (panels > 1 ? (k + panels - 1) / panels : k))
+  IN_PANELS(gemm256_panel, (panels > 1 ? (k + panels - 1) / panels : k))
 }
 T256 static void gemm256(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
   gemm256_with(a, b, c, m, k, n, sai, sap, accumulate, 1);
