@@ -7,7 +7,9 @@
 // gathers within them, the finite-weights check, precise BN, validation) and how much memory the
 // process held after it. Beside it, in this process, the step bench's own timing of the same model
 // (as `npm run bench` takes it: a warm trainTrial over STEPS batches of a small split), scaled to
-// 54,000 images. The difference between the two is then split into its parts. And PyTorch's
+// 54,000 images. The difference between the two is then split into its parts, and the recorded
+// epoch's products (src/train/flops.ts: its training steps', and its validation's forward passes)
+// are set against the core's peak (the addon's FMA loop, measured in the same run). And PyTorch's
 // epoch of the same model, batch and split sizes as a user's loop runs it (bench/torch_bench.py's
 // epoch mode: shuffle, every batch, then the validation images' accuracy, one thread), in a fresh
 // process, where /usr/bin/python3 has torch (BENCH_PEERS=0 skips it): the ratio issue 30 asks for.
@@ -26,7 +28,9 @@ import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { loadFashionMnist, VENDORED_DIR } from '../dist/data/fashion-mnist.js';
 import { initBackend } from '../dist/train/backend.js';
-import { nativeStatus } from '../dist/train/kernels/native.js';
+import { measurePeak, nativeAddon, nativeStatus } from '../dist/train/kernels/native.js';
+import { trainingFlops } from '../dist/train/flops.js';
+import { buildModel } from '../dist/train/model.js';
 import { disposeSplits, makeSplits } from '../dist/train/tensors.js';
 import { trainTrial } from '../dist/train/train.js';
 import { quietly } from './quiet.mjs';
@@ -125,6 +129,7 @@ const TRAIN = Math.round(DATA.trainLimit * (1 - DATA.validationSplit));
 const dir = mkdtempSync(join(tmpdir(), 'sweep-bench-epochs-'));
 const runs = Object.fromEntries(CASES.map((c) => [c.name, { sweep: [], bench: [], torch: [] }]));
 let memory = null;
+let peak = null;
 try {
   // Warm, as npm run bench times it.
   if (REPS > 0) for (const c of CASES) await stepBench(dataset, c, dir);
@@ -140,6 +145,11 @@ try {
       }
     }
     console.log(`repetition ${rep}/${REPS} done`);
+  }
+  if (REPS > 0 && nativeAddon() !== null) {
+    const native = nativeAddon();
+    const isa = native.isa();
+    peak = { isa, ...(await quietly(`the ${isa} peak`, () => measurePeak(native, isa))).value };
   }
   if (MEMORY_EPOCHS > 0) {
     const r = await quietly('memory run', () => sweepRun(dir, 'memory-cnn128', { ...cnn, batchSize: 128 }, MEMORY_EPOCHS));
@@ -162,9 +172,12 @@ const rows = REPS === 0 ? [] : CASES.map((c) => {
   const benchEpoch = TRAIN / median(bench.map((b) => b.samplesPerSecond));
   const benchSteps = TRAIN / median(bench.map((b) => b.stepsSamplesPerSecond));
   const benchGather = (median(bench.map((b) => b.gatherMsPerStep)) * steps) / 1000;
+  const model = buildModel(c.config, 1, dataset.shape, dataset.classes.length);
+  const flops = trainingFlops(model);
+  model.dispose();
   const p = { shuffle: phase('shuffle'), steps: phase('steps'), gather: phase('gather'), finite: phase('finite'), preciseBn: phase('preciseBn'), validation: phase('validation') };
   return {
-    case: c.name, steps, recordedFirst: first, recordedLater: later, benchEpoch, benchSteps, benchGather, phases: p,
+    case: c.name, steps, flopsPerSample: { forward: flops.forward, total: flops.total }, recordedFirst: first, recordedLater: later, benchEpoch, benchSteps, benchGather, phases: p,
     torchFirst: torch.length ? median(torch.map((t) => t.epochs[0])) : null,
     torchLater: torch.length ? median(torch.map((t) => median(t.epochs.slice(1)))) : null,
     firstEpochSteps: firstPhase('steps'), firstEpochValidation: firstPhase('validation'),
@@ -187,6 +200,19 @@ for (const r of rows) {
     `+${fmt(r.firstEpochSteps - p.steps)}, +${fmt(r.firstEpochValidation - p.validation)}`,
   ].join(' | '));
   console.log(`  step bench's epoch ${fmt(r.benchEpoch)} s = its steps ${fmt(r.benchSteps)} s + its tiny validation; gathers ${fmt(gatherExcess >= 0 ? gatherExcess : 0)} s over the bench's; between epochs (checkpoints, the verdict, the model's build, the test) ${fmt(r.betweenEpochs)} s a trial, outside the trial (start-up, worker, data) ${fmt(r.outsideTrial)} s; CPUs used by something else ${r.others.map((o) => `${fmt(o * 100, 0)}%`).join('/')}`);
+}
+if (rows.length > 0 && peak !== null) {
+  // The epoch's products: each training image's forward and backward, each validation image's forward.
+  const VALIDATION = 60000 - TRAIN;
+  console.log(`\nthe recorded epoch's products against the core's peak (${peak.isa}, the addon's FMA loop: ${fmt(peak.gflops, 1)} GFLOP/s, median round ${fmt(peak.medianGflops, 1)}); epochs 2+, medians; FLOPs as npm run bench counts them (src/train/flops.ts)`);
+  console.log(['case', 'MFLOP per training image', 'training steps (s)', 'their GFLOP/s', 'of the peak', 'whole epoch with validation (s)', 'its GFLOP/s', 'of the peak'].join(' | '));
+  for (const r of rows) {
+    const f = r.flopsPerSample;
+    const steps = (TRAIN * f.total) / r.phases.steps / 1e9;
+    const epoch = (TRAIN * f.total + VALIDATION * f.forward) / r.recordedLater / 1e9;
+    r.achieved = { stepsGflops: steps, epochGflops: epoch, peak };
+    console.log([r.case, fmt(f.total / 1e6, 3), fmt(r.phases.steps), fmt(steps, 1), `${fmt((steps / peak.gflops) * 100, 1)}%`, fmt(r.recordedLater), fmt(epoch, 1), `**${fmt((epoch / peak.gflops) * 100, 1)}%**`].join(' | '));
+  }
 }
 if (rows.some((r) => r.torchLater !== null)) {
   console.log(`\nthe recorded epoch against PyTorch ${TORCH ? '' : '(skipped) '}training the same model on as many images with the same batch, validation included (bench/torch_bench.py's epoch mode, one thread, OpenBLAS); seconds, medians of ${REPS}`);
