@@ -29,15 +29,21 @@
 #define MADD512(x, b, acc) (fused ? _mm512_fmadd_ps((x), (b), (acc)) : _mm512_add_ps((acc), _mm512_mul_ps((x), (b))))
 #define MADD256(x, b, acc) (fused ? _mm256_fmadd_ps((x), (b), (acc)) : _mm256_add_ps((acc), _mm256_mul_ps((x), (b))))
 
+// Row r of A: a + r·sai, its terms sap apart; or, where ar is given (a convolution's rows read in
+// place: conv_forward_with), ar[r] + aoff, its terms one after another. ar is a constant NULL wherever
+// a block is inlined for a plain GEMM, so that loop is as it was.
+#define AROW(r) (ar != NULL ? ar[r] + aoff : a)
+
 // C[0..8, 0..cols) for cols ≤ 32: 8 rows × 2 vectors of 16 accumulators, masked at the right
 // edge. The accumulators are indexed by constants only, so they stay in registers.
-T512 static inline void block512x8(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sai, ptrdiff_t sap, __mmask16 m0, __mmask16 m1, int accumulate, int fused, int full) {
+T512 static inline __attribute__((always_inline)) void block512x8(const float* a, const float* const* ar, ptrdiff_t aoff, const float* b, float* c, int k, int n, ptrdiff_t sai, ptrdiff_t sap, __mmask16 m0, __mmask16 m1, int accumulate, int fused, int full) {
   __m512 acc[8][2];
+  const float *const a0 = AROW(0), *const a1 = AROW(1), *const a2 = AROW(2), *const a3 = AROW(3), *const a4 = AROW(4), *const a5 = AROW(5), *const a6 = AROW(6), *const a7 = AROW(7);
 #define LOAD512(r) if (accumulate) { acc[r][0] = _mm512_maskz_loadu_ps(m0, c + (ptrdiff_t)(r) * n); acc[r][1] = _mm512_maskz_loadu_ps(m1, c + (ptrdiff_t)(r) * n + 16); } else { acc[r][0] = _mm512_setzero_ps(); acc[r][1] = _mm512_setzero_ps(); }
   LOAD512(0) LOAD512(1) LOAD512(2) LOAD512(3) LOAD512(4) LOAD512(5) LOAD512(6) LOAD512(7)
-  for (int p = 0; p < k; p++, a += sap, b += n) {
+  for (int p = 0; p < k; p++, a += ar != NULL ? 0 : sap, b += n) {
     const __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);
-#define ROW512(r) { const __m512 x = _mm512_set1_ps(a[(r) * sai]); acc[r][0] = MADD512(x, b0, acc[r][0]); acc[r][1] = MADD512(x, b1, acc[r][1]); }
+#define ROW512(r) { const __m512 x = _mm512_set1_ps(ar != NULL ? a##r[p] : a[(r) * sai]); acc[r][0] = MADD512(x, b0, acc[r][0]); acc[r][1] = MADD512(x, b1, acc[r][1]); }
     ROW512(0) ROW512(1) ROW512(2) ROW512(3) ROW512(4) ROW512(5) ROW512(6) ROW512(7)
   }
 #define STORE512(r) if (full) { _mm512_storeu_ps(c + (ptrdiff_t)(r) * n, acc[r][0]); _mm512_storeu_ps(c + (ptrdiff_t)(r) * n + 16, acc[r][1]); } \
@@ -46,7 +52,7 @@ T512 static inline void block512x8(const float* a, const float* b, float* c, int
 }
 
 // One row of the same: the last m mod 8 rows.
-T512 static inline void block512x1(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sap, __mmask16 m0, __mmask16 m1, int accumulate, int fused) {
+T512 static inline __attribute__((always_inline)) void block512x1(const float* a, const float* b, float* c, int k, int n, ptrdiff_t sap, __mmask16 m0, __mmask16 m1, int accumulate, int fused) {
   __m512 acc0 = accumulate ? _mm512_maskz_loadu_ps(m0, c) : _mm512_setzero_ps();
   __m512 acc1 = accumulate ? _mm512_maskz_loadu_ps(m1, c + 16) : _mm512_setzero_ps();
   for (int p = 0; p < k; p++, a += sap, b += n) {
@@ -58,7 +64,7 @@ T512 static inline void block512x1(const float* a, const float* b, float* c, int
   _mm512_mask_storeu_ps(c + 16, m1, acc1);
 }
 
-T512 static inline __attribute__((always_inline)) void gemm512_panel(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
+T512 static inline __attribute__((always_inline)) void gemm512_panel(const float* a, const float* const* ar, ptrdiff_t aoff, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
   for (int j = 0; j < n; j += 32) {
     const int cols = n - j < 32 ? n - j : 32;
     const __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
@@ -66,9 +72,9 @@ T512 static inline __attribute__((always_inline)) void gemm512_panel(const float
     int i = 0;
     // A full block stores without masks: Zen 4 runs masked 512-bit stores at a fraction of the
     // rate, which showed where k is small (the first convolution's 9 products a position).
-    if (cols == 32) for (; i + 8 <= m; i += 8) block512x8(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sai, sap, m0, m1, accumulate, fused, 1);
-    else for (; i + 8 <= m; i += 8) block512x8(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sai, sap, m0, m1, accumulate, fused, 0);
-    for (; i < m; i++) block512x1(a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, sap, m0, m1, accumulate, fused);
+    if (cols == 32) for (; i + 8 <= m; i += 8) block512x8(a + i * sai, ar != NULL ? ar + i : NULL, aoff, b + j, c + (ptrdiff_t)i * n + j, k, n, sai, sap, m0, m1, accumulate, fused, 1);
+    else for (; i + 8 <= m; i += 8) block512x8(a + i * sai, ar != NULL ? ar + i : NULL, aoff, b + j, c + (ptrdiff_t)i * n + j, k, n, sai, sap, m0, m1, accumulate, fused, 0);
+    for (; i < m; i++) block512x1(ar != NULL ? ar[i] + aoff : a + i * sai, b + j, c + (ptrdiff_t)i * n + j, k, n, ar != NULL ? 1 : sap, m0, m1, accumulate, fused);
   }
 }
 // Long sums in panels of GEMM_KC terms: each C[i, j] goes on from its stored partial, the same
@@ -78,23 +84,31 @@ T512 static inline __attribute__((always_inline)) void gemm512_panel(const float
 // convolutions', the ANNs') are one panel, as before: splitting them gained nothing.
 // Inlined throughout, so that `fused` stays a constant in the inner loops.
 #define GEMM_KC 512
-// The sum in panels of SIZE terms: PANEL(a, b, c, m, k, n, sai, sap, accumulate, fused) over each in turn.
+// The sum in panels of SIZE terms: PANEL(a, ar, aoff, b, c, m, k, n, sai, sap, accumulate, fused)
+// over each in turn (ar: A's rows through pointers, read from term aoff = the panel's first; a plain
+// GEMM passes NULL).
 #define IN_PANELS(PANEL, SIZE) \
   const int panel = SIZE; \
   int p0 = 0; \
   do { \
     const int kc = k - p0 < panel ? k - p0 : panel; \
-    PANEL(a + p0 * sap, b + (ptrdiff_t)p0 * n, c, m, kc, n, sai, sap, accumulate || p0 > 0, fused); \
+    PANEL(a + p0 * sap, ar, p0, b + (ptrdiff_t)p0 * n, c, m, kc, n, sai, sap, accumulate || p0 > 0, fused); \
     p0 += kc; \
   } while (p0 < k);
-T512 static inline __attribute__((always_inline)) void gemm512_with(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
+T512 static inline __attribute__((always_inline)) void gemm512_with(const float* a, const float* const* ar, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
   IN_PANELS(gemm512_panel, (k > 2 * GEMM_KC ? GEMM_KC : k))
 }
 T512 static void gemm512(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
-  gemm512_with(a, b, c, m, k, n, sai, sap, accumulate, 1);
+  gemm512_with(a, NULL, b, c, m, k, n, sai, sap, accumulate, 1);
 }
 T512 static void gemm512_exact(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
-  gemm512_with(a, b, c, m, k, n, sai, sap, accumulate, 0);
+  gemm512_with(a, NULL, b, c, m, k, n, sai, sap, accumulate, 0);
+}
+T512 static void gemm512_rows(const float* const* ar, const float* b, float* c, int m, int k, int n, int accumulate) {
+  gemm512_with(ar[0], ar, b, c, m, k, n, 0, 1, accumulate, 1);
+}
+T512 static void gemm512_rows_exact(const float* const* ar, const float* b, float* c, int m, int k, int n, int accumulate) {
+  gemm512_with(ar[0], ar, b, c, m, k, n, 0, 1, accumulate, 0);
 }
 
 // 256-bit loads and stores of 8 floats; where masked, only the lanes of mask (the rest load 0).
@@ -104,15 +118,18 @@ T512 static void gemm512_exact(const float* a, const float* b, float* c, int m, 
 // C[0..rows, 0..16) for rows ≤ 6 with 256-bit vectors: up to 6 rows × 2 vectors, indexed by
 // constants; masked at the right edge (fewer than 16 columns). Inlined with rows and masked
 // constants, so each case is its own loop (the last rows: columns256).
-T256 static inline __attribute__((always_inline)) void block256(const float* a, const float* b, float* c, int rows, int k, int n, int ldb, ptrdiff_t sai, ptrdiff_t sap, int masked, __m256i m0, __m256i m1, int accumulate, int fused) {
+T256 static inline __attribute__((always_inline)) void block256(const float* a, const float* const* ar, ptrdiff_t aoff, const float* b, float* c, int rows, int k, int n, int ldb, ptrdiff_t sai, ptrdiff_t sap, int masked, __m256i m0, __m256i m1, int accumulate, int fused) {
   __m256 acc[6][2];
+#define AROW256(r) ((r) < rows ? AROW(r) : a)
+  const float *const a0 = AROW256(0), *const a1 = AROW256(1), *const a2 = AROW256(2), *const a3 = AROW256(3), *const a4 = AROW256(4), *const a5 = AROW256(5);
+#undef AROW256
 #define LOAD256(r) if ((r) < rows) { if (accumulate) { acc[r][0] = LD256(c + (ptrdiff_t)(r) * n, m0); acc[r][1] = LD256(c + (ptrdiff_t)(r) * n + 8, m1); } else { acc[r][0] = _mm256_setzero_ps(); acc[r][1] = _mm256_setzero_ps(); } }
   LOAD256(0) LOAD256(1) LOAD256(2) LOAD256(3) LOAD256(4) LOAD256(5)
   // Unrolled four times: the loop's own counting and branch then cost less of the FMA units' time
   // (Zen 3: the convolutions' chunk GEMMs and the ANN's products 3–8% faster than not unrolled).
-  _Pragma("GCC unroll 4") for (int p = 0; p < k; p++, a += sap, b += ldb) {
+  _Pragma("GCC unroll 4") for (int p = 0; p < k; p++, a += ar != NULL ? 0 : sap, b += ldb) {
     const __m256 b0 = LD256(b, m0), b1 = LD256(b + 8, m1);
-#define ROW256(r) if ((r) < rows) { const __m256 x = _mm256_broadcast_ss(a + (r) * sai); acc[r][0] = MADD256(x, b0, acc[r][0]); acc[r][1] = MADD256(x, b1, acc[r][1]); }
+#define ROW256(r) if ((r) < rows) { const __m256 x = _mm256_broadcast_ss(ar != NULL ? a##r + p : a + (r) * sai); acc[r][0] = MADD256(x, b0, acc[r][0]); acc[r][1] = MADD256(x, b1, acc[r][1]); }
     ROW256(0) ROW256(1) ROW256(2) ROW256(3) ROW256(4) ROW256(5)
   }
 #define STORE256(r) if ((r) < rows) { ST256(c + (ptrdiff_t)(r) * n, m0, acc[r][0]) ST256(c + (ptrdiff_t)(r) * n + 8, m1, acc[r][1]) }
@@ -121,7 +138,7 @@ T256 static inline __attribute__((always_inline)) void block256(const float* a, 
 
 // Columns j … j+15 (masked: the last n − j < 16), every row; b is B's columns j … j+15 with
 // rows ldb floats apart.
-T256 static inline __attribute__((always_inline)) void columns256(const float* a, const float* b, float* c, int m, int k, int n, int ldb, ptrdiff_t sai, ptrdiff_t sap, int j, int masked, int accumulate, int fused) {
+T256 static inline __attribute__((always_inline)) void columns256(const float* a, const float* const* ar, ptrdiff_t aoff, const float* b, float* c, int m, int k, int n, int ldb, ptrdiff_t sai, ptrdiff_t sap, int j, int masked, int accumulate, int fused) {
   const int cols = n - j;
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   // Lane l of m0 is set where l < cols, of m1 where l + 8 < cols.
@@ -133,8 +150,9 @@ T256 static inline __attribute__((always_inline)) void columns256(const float* a
   // as five blocks and 2 rows, those 2 would run at half the rate, and one at a time at a quarter).
   const int rest = m % 6, blocks_end = m - rest - (m >= 6 && rest > 0 && rest < 4 ? 6 : 0);
   int i = 0;
-  for (; i < blocks_end; i += 6) block256(a + i * sai, b, c + (ptrdiff_t)i * n + j, 6, k, n, ldb, sai, sap, masked, m0, m1, accumulate, fused);
-#define LAST256(rows) { block256(a + i * sai, b, c + (ptrdiff_t)i * n + j, rows, k, n, ldb, sai, sap, masked, m0, m1, accumulate, fused); i += rows; }
+#define BLOCK256(rows) block256(a + i * sai, ar != NULL ? ar + i : NULL, aoff, b, c + (ptrdiff_t)i * n + j, rows, k, n, ldb, sai, sap, masked, m0, m1, accumulate, fused)
+  for (; i < blocks_end; i += 6) BLOCK256(6);
+#define LAST256(rows) { BLOCK256(rows); i += rows; }
   switch (m - i) {
     case 9: LAST256(5) /* fall through */
     case 4: LAST256(4) return;
@@ -147,6 +165,7 @@ T256 static inline __attribute__((always_inline)) void columns256(const float* a
     default: return;
   }
 #undef LAST256
+#undef BLOCK256
 }
 
 // B's panel packed: each strip of 16 columns its k rows one after another, 64 bytes each, the
@@ -189,15 +208,15 @@ T256 static void pack_b256(const float* b, float* bt, int k, int n) {
   }
 }
 
-T256 static inline __attribute__((always_inline)) void gemm256_panel(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
+T256 static inline __attribute__((always_inline)) void gemm256_panel(const float* a, const float* const* ar, ptrdiff_t aoff, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
   float* bt = m > 6 ? pack_space((size_t)((n + 15) / 16) * 16 * k) : NULL;
   if (bt != NULL) pack_b256(b, bt, k, n);
   // Strip j of B: packed (rows 16 floats apart, the last strip padded with zeros) or in place.
   const int ldb = bt != NULL ? 16 : n;
 #define STRIP(j) (bt != NULL ? bt + (ptrdiff_t)(j) * k : b + (j))
   int j = 0;
-  for (; j + 16 <= n; j += 16) columns256(a, STRIP(j), c, m, k, n, ldb, sai, sap, j, 0, accumulate, fused);
-  if (j < n) columns256(a, STRIP(j), c, m, k, n, ldb, sai, sap, j, 1, accumulate, fused);
+  for (; j + 16 <= n; j += 16) columns256(a, ar, aoff, STRIP(j), c, m, k, n, ldb, sai, sap, j, 0, accumulate, fused);
+  if (j < n) columns256(a, ar, aoff, STRIP(j), c, m, k, n, ldb, sai, sap, j, 1, accumulate, fused);
 #undef STRIP
 }
 // With 256-bit vectors the sum runs in panels of at most GEMM256_KC terms, as even as they
@@ -205,18 +224,26 @@ T256 static inline __attribute__((always_inline)) void gemm256_panel(const float
 // 32 KB). 128, 192, 256 and one panel throughout ran alike on the convolutions' chunks; the
 // ANN's 784-term products ran 2–10% slower in one panel.
 #define GEMM256_KC 256
-T256 static inline __attribute__((always_inline)) void gemm256_with(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
+T256 static inline __attribute__((always_inline)) void gemm256_with(const float* a, const float* const* ar, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate, int fused) {
   const int panels = (k + GEMM256_KC - 1) / GEMM256_KC;
   IN_PANELS(gemm256_panel, (panels > 1 ? (k + panels - 1) / panels : k))
 }
 T256 static void gemm256(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
-  gemm256_with(a, b, c, m, k, n, sai, sap, accumulate, 1);
+  gemm256_with(a, NULL, b, c, m, k, n, sai, sap, accumulate, 1);
 }
 T256 static void gemm256_exact(const float* a, const float* b, float* c, int m, int k, int n, ptrdiff_t sai, ptrdiff_t sap, int accumulate) {
-  gemm256_with(a, b, c, m, k, n, sai, sap, accumulate, 0);
+  gemm256_with(a, NULL, b, c, m, k, n, sai, sap, accumulate, 0);
+}
+T256 static void gemm256_rows(const float* const* ar, const float* b, float* c, int m, int k, int n, int accumulate) {
+  gemm256_with(ar[0], ar, b, c, m, k, n, 0, 1, accumulate, 1);
+}
+T256 static void gemm256_rows_exact(const float* const* ar, const float* b, float* c, int m, int k, int n, int accumulate) {
+  gemm256_with(ar[0], ar, b, c, m, k, n, 0, 1, accumulate, 0);
 }
 
 typedef void (*gemm_fn)(const float*, const float*, float*, int, int, int, ptrdiff_t, ptrdiff_t, int);
+// C [m × n] (+)= A·B with A's rows through pointers, each row's k terms one after another.
+typedef void (*gemm_rows_fn)(const float* const*, const float*, float*, int, int, int, int);
 
 // What this CPU runs, read once when the addon loads: 512-bit kernels, 256-bit ones, or none.
 static int has_avx512, has_avx2;
@@ -274,21 +301,62 @@ static void im2col_rows(const float* x, float* col, int64_t p0, int64_t r, const
   }
 }
 
+// The same products with im2col's rows read where they lie (conv_forward_with), where each row of
+// the kernel spans at least IN_PLACE_SEGMENT floats (kw·ci): for kernel row th, a pointer per output
+// position to its kw·ci floats in x where that row of its window lies inside the image, to a
+// padded copy where it overhangs a side, or to zeros where it lies above or below; then
+// y (+)= those rows · w's rows th·kw·ci … (th + 1)·kw·ci − 1, each sum going on from its stored
+// partial, as the GEMM's panels do: the same multiply-adds in the same order as the GEMM over
+// im2col's rows, without writing them. col (rows × K floats) holds the pointers, a row of zeros
+// and the copies. Returns 0 (nothing done) where the shape is not of that kind.
+#define IN_PLACE_SEGMENT 64
+static int conv_forward_in_place(gemm_rows_fn gemm, const float* x, const float* w, float* y, float* col, int64_t rows, const geometry* g, int accumulate) {
+  const int64_t seg = g->kw * g->ci, total = g->n * g->oh * g->ow, plane = g->oh * g->ow, image = g->h * g->w * g->ci;
+  if (g->kh < 2 || seg < IN_PLACE_SEGMENT || seg > INT32_MAX || 2 * rows + 2 + seg + rows * seg > rows * g->kh * seg) return 0;
+  const float** ptr = (const float**)(((uintptr_t)col + 7) & ~(uintptr_t)7);
+  float* zeros = (float*)(ptr + rows);
+  float* copies = zeros + seg;
+  zero_floats(zeros, seg);
+  for (int64_t p0 = 0; p0 < total; p0 += rows) {
+    const int64_t r = total - p0 < rows ? total - p0 : rows;
+    for (int64_t th = 0; th < g->kh; th++) {
+      int64_t b = p0 / plane, oh = (p0 % plane) / g->ow, ow = (p0 % plane) % g->ow;
+      float* copy = copies;
+      for (int64_t i = 0; i < r; i++) {
+        const float* img = x + b * image;
+        const int64_t ih = oh * g->sh - g->pt + th, iw0 = ow * g->sw - g->pl;
+        if (ih < 0 || ih >= g->h) ptr[i] = zeros;
+        else if (iw0 >= 0 && iw0 + g->kw <= g->w) ptr[i] = img + (ih * g->w + iw0) * g->ci;
+        else {
+          for (int64_t j = 0; j < g->kw; j++) {
+            const int64_t iw = iw0 + j;
+            if (iw < 0 || iw >= g->w) zero_floats(copy + j * g->ci, g->ci);
+            else copy_floats(copy + j * g->ci, img + (ih * g->w + iw) * g->ci, g->ci);
+          }
+          ptr[i] = copy;
+          copy += seg;
+        }
+        if (++ow == g->ow) {
+          ow = 0;
+          if (++oh == g->oh) { oh = 0; b++; }
+        }
+      }
+      gemm(ptr, w + th * seg * g->co, y + p0 * g->co, (int)r, (int)seg, (int)g->co, accumulate || th > 0);
+    }
+  }
+  return 1;
+}
+
 // y [P × CO] = im2col(x)·w, `rows` output positions at a time; where accumulate, y += … (y
-// holds the bias, as XNNPACK's convolution starts each sum from it).
-static void conv_forward_with(gemm_fn gemm, const float* x, const float* w, float* y, float* col, int64_t rows, const geometry* g, int accumulate) {
+// holds the bias, as XNNPACK's convolution starts each sum from it). In place where it can.
+static void conv_forward_with(gemm_fn gemm, gemm_rows_fn gemm_rows, const float* x, const float* w, float* y, float* col, int64_t rows, const geometry* g, int accumulate) {
+  if (conv_forward_in_place(gemm_rows, x, w, y, col, rows, g, accumulate)) return;
   const int64_t k = g->kh * g->kw * g->ci, total = g->n * g->oh * g->ow;
   for (int64_t p0 = 0; p0 < total; p0 += rows) {
     const int64_t r = total - p0 < rows ? total - p0 : rows;
     im2col_rows(x, col, p0, r, g);
     gemm(col, w, y + p0 * g->co, (int)r, (int)k, (int)g->co, k, 1, accumulate);
   }
-}
-static void conv_forward(gemm_fn gemm, const float* x, const float* w, float* y, float* col, int64_t rows, const geometry* g) {
-  conv_forward_with(gemm, x, w, y, col, rows, g, 0);
-}
-static void conv_forward_acc(gemm_fn gemm, const float* x, const float* w, float* y, float* col, int64_t rows, const geometry* g) {
-  conv_forward_with(gemm, x, w, y, col, rows, g, 1);
 }
 
 // dw [K × CO] = im2col(x)ᵀ·dy, summed over the output positions in order, `rows` at a time.
@@ -1034,8 +1102,9 @@ static napi_value js_conv(napi_env env, napi_callback_info info, int mode) {
       || !inside(env, &c, v[2], filter_grad ? k * g.co : positions * g.co)) return NULL;
   float* f[4];
   for (int i = 0; i < 4; i++) f[i] = (float*)(c.base + v[i]);
-  if (mode == 2) conv_forward_acc(c.wide ? gemm512_exact : gemm256_exact, f[0], f[1], f[2], f[3], rows, &g);
-  else (filter_grad ? conv_filter_grad : conv_forward)(c.wide ? gemm512 : gemm256, f[0], f[1], f[2], f[3], rows, &g);
+  if (mode == 2) conv_forward_with(c.wide ? gemm512_exact : gemm256_exact, c.wide ? gemm512_rows_exact : gemm256_rows_exact, f[0], f[1], f[2], f[3], rows, &g, 1);
+  else if (filter_grad) conv_filter_grad(c.wide ? gemm512 : gemm256, f[0], f[1], f[2], f[3], rows, &g);
+  else conv_forward_with(c.wide ? gemm512 : gemm256, c.wide ? gemm512_rows : gemm256_rows, f[0], f[1], f[2], f[3], rows, &g, 0);
   return NULL;
 }
 static napi_value js_conv_forward(napi_env env, napi_callback_info info) { return js_conv(env, info, 0); }

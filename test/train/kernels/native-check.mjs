@@ -28,7 +28,7 @@ const out = { fma: fusedMultiplyAdd(), isa: native?.isa() ?? 'none', dispatched:
 // and accumulated. Each build's wasm GEMM gives the
 // reference; the native one runs with each of the machine's vector widths.
 const special = [0, -0, Infinity, -Infinity, NaN, 1e-40];
-for (const [m, k, n] of [[1, 1, 1], [5, 7, 3], [8, 64, 16], [9, 33, 17], [13, 5, 31], [16, 100, 32], [17, 20, 33], [33, 128, 10], [32, 784, 128], [9, 1100, 40], [3, 3136, 33], [6, 0, 40], [7, 3, 130], [2, 40, 48], [11, 17, 35], [12, 17, 35], [10, 50, 64], [128, 784, 16]]) {
+for (const [m, k, n] of [[1, 1, 1], [5, 7, 3], [8, 64, 16], [9, 33, 17], [13, 5, 31], [16, 100, 32], [17, 20, 33], [33, 128, 10], [32, 784, 128], [9, 1100, 40], [3, 3136, 33], [6, 0, 40], [7, 3, 130], [2, 40, 48], [11, 17, 35], [12, 17, 35], [10, 50, 64], [128, 784, 16], [20, 0, 33], [24, 1, 64]]) {
   for (const transposed of [false, true]) {
     for (const acc of [0, 1]) {
       const b = tf.tensor1d(values(k * n));
@@ -59,9 +59,13 @@ for (const [m, k, n] of [[1, 1, 1], [5, 7, 3], [8, 64, 16], [9, 33, 17], [13, 5,
 }
 
 // Convolutions: 'same' and 'valid' padding, strides 1 and 2, one input channel (the first layer)
-// and many; chunks that split the positions unevenly.
+// and many; chunks that split the positions unevenly. Where a kernel row spans 64 floats or more
+// (kw·ci), the forward pass reads x in place (conv_forward_in_place): the CNN's second layer and its
+// input's gradient (64 channels in), strides of 2, 'valid', windows that overhang every side, and
+// columns that end inside a vector. The exact build too (conv_forward_exact, from y = +0).
 for (const [n, h, w, ci, co, kh, kw, s, pad, rows] of [
   [2, 28, 28, 1, 32, 3, 3, 1, 'same', 3640], [2, 14, 14, 32, 64, 3, 3, 1, 'same', 113], [3, 9, 11, 3, 8, 5, 3, 2, 'same', 7], [2, 8, 8, 4, 4, 3, 3, 2, 'valid', 5],
+  [2, 14, 14, 64, 32, 3, 3, 1, 'same', 56], [2, 9, 7, 24, 40, 3, 3, 2, 'same', 11], [2, 6, 5, 64, 17, 3, 2, 1, 'valid', 9], [1, 7, 7, 33, 35, 5, 5, 1, 'same', 6],
 ]) {
   const info = tf.backend_util.computeConv2DInfo([n, h, w, ci], [kh, kw, ci, co], s, 1, pad, undefined, false, 'channelsLast');
   const geometry = [n, h, w, ci, info.outHeight, info.outWidth, co, kh, kw, s, s, info.padInfo.top, info.padInfo.left];
@@ -70,14 +74,17 @@ for (const [n, h, w, ci, co, kh, kw, s, pad, rows] of [
   const dy = tf.tensor1d(values(n * info.outHeight * info.outWidth * co));
   const col = tf.tensor1d(new Float32Array(rows * kh * kw * ci));
   const [y0, dw0] = [tf.zeros([n * info.outHeight * info.outWidth * co]), tf.zeros([kh * kw * ci * co])];
+  const ye0 = tf.zeros(y0.shape);
   wasm.conv_forward(at(x), at(filter), at(y0), at(col), rows, ...geometry);
   wasm.conv_filter_grad(at(x), at(dy), at(dw0), at(col), rows, ...geometry);
+  wasmExact.conv_forward(at(x), at(filter), at(ye0), at(col), rows, ...geometry);
   for (const isa of isas) {
-    const [y, dw] = [tf.zeros(y0.shape), tf.fill(dw0.shape, 7)];
+    const [y, dw, ye] = [tf.fill(y0.shape, 5), tf.fill(dw0.shape, 7), tf.zeros(y0.shape)];
     const extra = isa === 'avx2' ? ['avx2'] : [];
     native.conv_forward(memory(), at(x), at(filter), at(y), at(col), rows, ...geometry, ...extra);
     native.conv_filter_grad(memory(), at(x), at(dy), at(dw), at(col), rows, ...geometry, ...extra);
-    out.conv.push({ geometry, rows, isa, forward: same(bits(y), bits(y0)), filterGrad: same(bits(dw), bits(dw0)) });
+    native.conv_forward_exact(memory(), at(x), at(filter), at(ye), at(col), rows, ...geometry, ...extra);
+    out.conv.push({ geometry, rows, isa, forward: same(bits(y), bits(y0)), filterGrad: same(bits(dw), bits(dw0)), exact: same(bits(ye), bits(ye0)) });
   }
 }
 

@@ -13,7 +13,7 @@ type Report = {
   fma: boolean; isa: string; dispatched: boolean; exactDispatched: boolean; rangeError: string | null;
   gemm: { m: number; k: number; n: number; transposed: boolean; acc: number; isa: string; same: boolean }[];
   gemmExact: { m: number; k: number; n: number; transposed: boolean; acc: number; isa: string; same: boolean; fusedWouldDiffer: boolean }[];
-  conv: { geometry: number[]; rows: number; isa: string; forward: boolean; filterGrad: boolean }[];
+  conv: { geometry: number[]; rows: number; isa: string; forward: boolean; filterGrad: boolean; exact: boolean }[];
   adam: { n: number; inPlace: boolean; isa: string; same: boolean; flushed: number; nan: boolean }[];
   gather: { same: boolean; refused: string | null; untouched: boolean } | null;
   peak: { isa: string; ran: string; flops: number; seconds: number; cpuSeconds: number; gflops: number; medianGflops: number }[];
@@ -48,9 +48,11 @@ describe.runIf(process.arch === 'x64' && process.platform === 'linux')('the nati
     expect(report.gemmExact.filter((g) => g.k >= 64).every((g) => g.fusedWouldDiffer)).toBe(true);
   });
 
-  it('convolves and takes filter gradients as the wasm kernels do, bit for bit', () => {
-    expect(report.conv.length).toBeGreaterThanOrEqual(4);
-    expect(report.conv.filter((c) => !c.forward || !c.filterGrad)).toEqual([]);
+  it('convolves (im2col\'s rows copied, or read in place) and takes filter gradients as the wasm kernels do, bit for bit, in both builds', () => {
+    expect(report.conv.length).toBeGreaterThanOrEqual(8);
+    expect(report.conv.filter((c) => !c.forward || !c.filterGrad || !c.exact)).toEqual([]);
+    // Kernel rows of 64 floats or more (kw·ci) are read in place: five of the eight geometries.
+    expect(report.conv.filter((c) => c.geometry[8] * c.geometry[3] >= 64).length).toBeGreaterThanOrEqual(5);
   });
 
   it('updates Adam\'s weights and moments as the wasm adam_fast does, bit for bit, flush and NaN included', () => {
