@@ -45,6 +45,7 @@ const ann = { ...base, model: 'ann', units: [128] };
 // Two epochs at least: the first pays the worker's first calls, the second is the steady state.
 const CASES = [
   { name: 'CNN conv32-conv64-128, batch 32', config: { ...cnn, batchSize: 32 }, epochs: 2, steps: 30 },
+  { name: 'CNN conv32-conv64-128, batch 128', config: { ...cnn, batchSize: 128 }, epochs: 2, steps: 10 },
   { name: 'ANN 784-128-10, batch 32', config: { ...ann, batchSize: 32 }, epochs: 3, steps: 500 },
   { name: 'ANN 784-128-10, batch 128', config: { ...ann, batchSize: 128 }, epochs: 3, steps: 150 },
 ].filter((c) => !process.env.BENCH_EPOCH_CASES || new RegExp(process.env.BENCH_EPOCH_CASES).test(c.name));
