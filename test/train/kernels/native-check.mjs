@@ -61,11 +61,14 @@ for (const [m, k, n] of [[1, 1, 1], [5, 7, 3], [8, 64, 16], [9, 33, 17], [13, 5,
 // Convolutions: 'same' and 'valid' padding, strides 1 and 2, one input channel (the first layer)
 // and many; chunks that split the positions unevenly. Where a kernel row spans 64 floats or more
 // (kw·ci), the forward pass reads x in place (conv_forward_in_place): the CNN's second layer and its
-// input's gradient (64 channels in), strides of 2, 'valid', windows that overhang every side, and
-// columns that end inside a vector. The exact build too (conv_forward_exact, from y = +0).
+// input's gradient (64 channels in), strides of 2, 'valid', windows that overhang every side,
+// columns that end inside a vector, and kernel rows of more than one panel (288 floats: two with
+// 256-bit vectors; 1,050: three with 512-bit ones). The exact build too (conv_forward_exact, from
+// y = +0).
 for (const [n, h, w, ci, co, kh, kw, s, pad, rows] of [
   [2, 28, 28, 1, 32, 3, 3, 1, 'same', 3640], [2, 14, 14, 32, 64, 3, 3, 1, 'same', 113], [3, 9, 11, 3, 8, 5, 3, 2, 'same', 7], [2, 8, 8, 4, 4, 3, 3, 2, 'valid', 5],
   [2, 14, 14, 64, 32, 3, 3, 1, 'same', 56], [2, 9, 7, 24, 40, 3, 3, 2, 'same', 11], [2, 6, 5, 64, 17, 3, 2, 1, 'valid', 9], [1, 7, 7, 33, 35, 5, 5, 1, 'same', 6],
+  [1, 5, 6, 96, 20, 3, 3, 1, 'same', 8], [1, 4, 5, 350, 16, 3, 3, 1, 'same', 4],
 ]) {
   const info = tf.backend_util.computeConv2DInfo([n, h, w, ci], [kh, kw, ci, co], s, 1, pad, undefined, false, 'channelsLast');
   const geometry = [n, h, w, ci, info.outHeight, info.outWidth, co, kh, kw, s, s, info.padInfo.top, info.padInfo.left];
