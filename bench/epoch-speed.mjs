@@ -29,10 +29,9 @@ import { stringify } from 'yaml';
 import { loadFashionMnist, VENDORED_DIR } from '../dist/data/fashion-mnist.js';
 import { initBackend } from '../dist/train/backend.js';
 import { measurePeak, nativeAddon, nativeStatus } from '../dist/train/kernels/native.js';
-import { trainingFlops } from '../dist/train/flops.js';
-import { buildModel } from '../dist/train/model.js';
 import { disposeSplits, makeSplits } from '../dist/train/tensors.js';
 import { trainTrial } from '../dist/train/train.js';
+import { flopsOf } from './flops-of.mjs';
 import { quietly } from './quiet.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -173,9 +172,7 @@ const rows = REPS === 0 ? [] : CASES.map((c) => {
   const benchEpoch = TRAIN / median(bench.map((b) => b.samplesPerSecond));
   const benchSteps = TRAIN / median(bench.map((b) => b.stepsSamplesPerSecond));
   const benchGather = (median(bench.map((b) => b.gatherMsPerStep)) * steps) / 1000;
-  const model = buildModel(c.config, 1, dataset.shape, dataset.classes.length);
-  const flops = trainingFlops(model);
-  model.dispose();
+  const flops = flopsOf(dataset, c.config);
   const p = { shuffle: phase('shuffle'), steps: phase('steps'), gather: phase('gather'), finite: phase('finite'), preciseBn: phase('preciseBn'), validation: phase('validation') };
   return {
     case: c.name, steps, flopsPerSample: { forward: flops.forward, total: flops.total }, recordedFirst: first, recordedLater: later, benchEpoch, benchSteps, benchGather, phases: p,

@@ -27,14 +27,14 @@ const SHAPES = [
   ['conv 32→64, chunk input gradient (56 rows)', 56, 576, 32, 576, 1],
   ['dense 3136→128 at batch 32: forward', 32, 3136, 128, 3136, 1],
   ['dense 3136→128 at batch 32: weights\' gradient', 3136, 32, 128, 1, 3136],
-].filter(([name]) => !process.env.GEMM_SHAPES || new RegExp(process.env.GEMM_SHAPES).test(name));
+];
 // Whole convolutions (conv_forward: im2col's rows and their GEMMs, `rows` positions a chunk, as
 // conv2d.ts sizes them): name, n, h, w, ci, co, 3×3 'same', stride 1.
 const CONVS = [
   ['conv 32→64 forward, batch 32', 32, 14, 14, 32, 64],
   ['conv 32→64 input gradient (64→32), batch 32', 32, 14, 14, 64, 32],
   ['conv 32→64 forward, batch 128', 128, 14, 14, 32, 64],
-].filter(([name]) => !process.env.GEMM_SHAPES || new RegExp(process.env.GEMM_SHAPES).test(name));
+];
 const OFFSET = Number(process.env.GEMM_OFFSET ?? 8);
 // GEMM_ISA=avx2: the 256-bit kernels on a machine that has 512-bit ones.
 const ISA = process.env.GEMM_ISA === 'avx2' ? ['avx2'] : [];
@@ -63,7 +63,7 @@ const cases = [
     const col = (192 << 20) + OFFSET;
     return [name, 2 * n * h * w * k * co, (addon) => addon.conv_forward(memory, A, B, C, col, rows, n, h, w, ci, h, w, co, 3, 3, 1, 1, 1, 1, ...ISA)];
   }),
-];
+].filter(([name]) => !process.env.GEMM_SHAPES || new RegExp(process.env.GEMM_SHAPES).test(name));
 for (const [name, flops, run] of cases) {
   const med = timed(flops, run);
   const cells = med.map((s) => `${(s * 1e6).toFixed(1)} µs ${(flops / s / 1e9).toFixed(1)} GFLOP/s`);

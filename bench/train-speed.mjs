@@ -28,7 +28,7 @@ import { orchestration } from './orchestration.mjs';
 import { runSweep } from '../dist/sweep/run-sweep.js';
 import { initBackend } from '../dist/train/backend.js';
 import { measurePeak, nativeAddon, nativeStatus } from '../dist/train/kernels/native.js';
-import { trainingFlops } from '../dist/train/flops.js';
+import { flopsOf } from './flops-of.mjs';
 import { quietly } from './quiet.mjs';
 import { fusedMultiplyAdd } from '../dist/train/kernels/simd.js';
 import { makeSplits, disposeSplits } from '../dist/train/tensors.js';
@@ -66,13 +66,6 @@ function torchAvailable() {
   return ok();
 }
 
-/** A case's FLOPs per training sample (src/train/flops.ts), counted on its model as built. */
-function flopsOf(dataset, c) {
-  const model = buildModel(c.config, 1, dataset.shape, dataset.classes.length);
-  const f = trainingFlops(model);
-  model.dispose();
-  return f;
-}
 
 /** The core's peak at each vector width the addon has here (none without it), each measured once the CPUs are idle. */
 async function peaks() {
@@ -238,7 +231,7 @@ const productIsa = fusedMultiplyAdd() && nativeAddon() ? nativeAddon().isa() : n
 const rows = REPS === 0 ? [] : CASES.map((c) => {
   const r = results[c.name];
   const [o, f, p] = [median(r.ours), PEERS ? median(r.fit) : null, withTorch ? median(r.torch) : null];
-  const flops = flopsOf(dataset, c);
+  const flops = flopsOf(dataset, c.config);
   const gflops = (o * flops.total) / 1e9;
   const ofPeak = Object.fromEntries(Object.entries(peak).map(([isa, q]) => [isa, gflops / q.gflops]));
   return {
